@@ -1,0 +1,68 @@
+/**
+ * Money, price and volume arithmetic without floating-point surprises.
+ * Prices and money are rounded the way MT5 shows them (NormalizeDouble: half away from zero) after
+ * removing binary representation noise (1.005 × 100 is 100.49999999999999 in binary, and is 100.5 here).
+ */
+
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+function scaleOf(digits: number): number {
+  const s = POW10[digits];
+  if (s === undefined || !Number.isInteger(digits)) throw new RangeError(`digits must be an integer 0..15, got ${digits}`);
+  return s;
+}
+
+/** x × 10^digits rounded half away from zero, as an integer. */
+export function toMinor(x: number, digits: number): number {
+  const scaled = Number((x * scaleOf(digits)).toPrecision(15));
+  const r = Math.round(Math.abs(scaled));
+  return scaled < 0 ? -r : r;
+}
+
+export function fromMinor(minor: number, digits: number): number {
+  return minor / scaleOf(digits);
+}
+
+/** Round to `digits` decimals, half away from zero (MT5 NormalizeDouble). */
+export function roundTo(x: number, digits: number): number {
+  return fromMinor(toMinor(x, digits), digits);
+}
+
+/** Number of whole `step`s in `volume` (tolerant of binary noise like 0.30000000000000004). */
+export function volumeSteps(volume: number, step: number): number {
+  return Math.round(Number((volume / step).toPrecision(12)));
+}
+
+/** True when `volume` is a whole number of `step`s. */
+export function isVolumeStepMultiple(volume: number, step: number): boolean {
+  const k = volumeSteps(volume, step);
+  return Math.abs(k * step - volume) <= step * 1e-8;
+}
+
+/** Decimals needed to show a step (0.01 → 2, 0.1 → 1, 1 → 0). */
+export function stepDigits(step: number): number {
+  let d = 0;
+  while (d < 10 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-9) d++;
+  return d;
+}
+
+/** k steps as a clean number (3 × 0.1 → 0.3, not 0.30000000000000004). */
+export function stepsToVolume(k: number, step: number): number {
+  return roundTo(k * step, stepDigits(step));
+}
+
+/** Round a volume DOWN to the step (never round risk up). */
+export function floorVolume(volume: number, step: number): number {
+  const k = Math.floor(Number((volume / step).toPrecision(12)));
+  return stepsToVolume(k, step);
+}
+
+/** Price rounded to the symbol's tick size and digits. */
+export function roundPrice(price: number, tickSize: number, digits: number): number {
+  const ticks = Math.round(Number((price / tickSize).toPrecision(15)));
+  return roundTo(ticks * tickSize, digits);
+}
+
+export function isOnTick(price: number, tickSize: number, digits: number): boolean {
+  return Math.abs(roundPrice(price, tickSize, digits) - price) <= tickSize * 1e-6;
+}

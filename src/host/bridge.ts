@@ -1,0 +1,724 @@
+/**
+ * The bridge server: the EA (or the simulated terminal) connects here over WebSocket on 127.0.0.1.
+ *
+ *  - HELLO first, within `helloTimeoutMs`, with the token (constant-time check) and a supported version;
+ *    otherwise REJECT with a reason and close. Browsers (any Origin header) are refused at the upgrade.
+ *  - One session per terminal (account login @ server): a new HELLO for the same terminal replaces the old
+ *    connection (a half-open socket cannot block a reconnect). Many terminals at once.
+ *  - PING both ways every `heartbeatMs`; a session silent for `deadAfterMs` is dropped.
+ *  - Requests (history, spec, snapshot) are correlated by id with timeouts.
+ *  - Inbound messages are queued and handled in order on the next turn; when ticks of a symbol pile up
+ *    unhandled, only the newest TICKS message is kept. Trade messages are never dropped.
+ *  - A malformed frame gets an ERROR reply and a log line; the session lives on unless it keeps doing it.
+ *  - Intents are recorded in the ledger before they are sent; a re-used intent id never executes twice;
+ *    after a reconnect, intents without a result are reconciled against a terminal snapshot, then re-sent.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  DIRECTION,
+  MAX_FRAME_BYTES,
+  MIN_PROTOCOL_VERSION,
+  MsgType,
+  PROTOCOL_VERSION,
+  TYPE_NAME,
+  intentIdSchema,
+  type Account,
+  type AnyMsg,
+  type Body,
+  type IntentBody,
+  type IntentResult,
+  type Msg,
+  type MsgTypeName,
+  type Order,
+  type Position,
+  type Timeframe,
+} from '../protocol/messages.js';
+import { ProtocolError, SeqChecker, SeqCounter, decodeMessage, encodeMessage } from '../protocol/codec.js';
+import { RC } from '../protocol/retcodes.js';
+import { intentComment } from '../sim/ea-logic.js';
+import { MemoryLedger, type IntentLedger, type LedgerEntry } from './ledger.js';
+import { silentLogger, type Logger } from './logger.js';
+import { tokenMatches } from './token.js';
+
+export const DEFAULT_BRIDGE_PORT = 17551;
+
+export interface BridgeOptions {
+  token: string;
+  host?: string;
+  port?: number;
+  /** Binding to anything but loopback must be asked for explicitly. */
+  allowRemote?: boolean;
+  logger?: Logger;
+  heartbeatMs?: number;
+  deadAfterMs?: number;
+  helloTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  intentTimeoutMs?: number;
+  maxFrame?: number;
+  ledger?: IntentLedger;
+  /** Malformed frames tolerated per 10 s before the session is closed. */
+  maxErrors?: number;
+  /** Ticks and bars to ask every terminal for (can be changed per terminal with `subscribe`). */
+  symbols?: string[];
+  bars?: [string, Timeframe][];
+}
+
+export class RequestError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const CLOSE = { REPLACED: 4000, BAD_TOKEN: 4001, VERSION: 4002, BAD_HELLO: 4003, ABUSE: 1008, SHUTDOWN: 1001 } as const;
+
+type Waiter = { resolve: (r: IntentResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined; promise: Promise<IntentResult> };
+
+/**
+ * A terminal (one MT5 account) as the rest of the host sees it. It outlives connections: consumers keep
+ * the same object across EA reconnects. Events: connected, disconnected, ticks, bar, tx, account, positions,
+ * orders, result, gap.
+ */
+export class Terminal extends EventEmitter {
+  session: Session | undefined;
+  account: Account | undefined;
+  positions: Position[] = [];
+  orders: Order[] = [];
+  hello: Msg<'HELLO'> | undefined;
+  symbols: string[];
+  bars: [string, Timeframe][];
+  private readonly waiters = new Map<string, Waiter>();
+  /** Latest broker server time seen (s), from ticks or account updates. */
+  serverTime = 0;
+  resyncs = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly server: BridgeServer,
+    symbols: string[],
+    bars: [string, Timeframe][],
+  ) {
+    super();
+    this.symbols = [...symbols];
+    this.bars = bars.map(([s, t]) => [s, t]);
+  }
+
+  get connected(): boolean {
+    return this.session !== undefined;
+  }
+
+  /** Change what the terminal streams (sent now if connected, and on every reconnect). */
+  subscribe(symbols: string[], bars: [string, Timeframe][]): void {
+    this.symbols = [...symbols];
+    this.bars = bars.map(([s, t]) => [s, t]);
+    this.session?.send('SUBSCRIBE', { symbols: this.symbols, bars: this.bars });
+  }
+
+  request<N extends 'HISTORY_REQUEST' | 'SPEC_REQUEST' | 'SNAPSHOT_REQUEST'>(
+    name: N,
+    body: Omit<Body<N>, 'id'>,
+  ): Promise<AnyMsg> {
+    if (!this.session) return Promise.reject(new RequestError('DISCONNECTED', `terminal ${this.key} is not connected`));
+    return this.session.request(name, body);
+  }
+
+  async history(symbol: string, timeframe: Timeframe, from: number, count: number): Promise<Msg<'HISTORY'>> {
+    return (await this.request('HISTORY_REQUEST', { symbol, timeframe, from, count })) as Msg<'HISTORY'>;
+  }
+
+  async spec(symbol: string): Promise<Msg<'SPEC'>['spec']> {
+    return ((await this.request('SPEC_REQUEST', { symbol })) as Msg<'SPEC'>).spec;
+  }
+
+  async snapshot(dealsFrom = 0): Promise<Msg<'SNAPSHOT'>> {
+    return (await this.request('SNAPSHOT_REQUEST', { dealsFrom })) as Msg<'SNAPSHOT'>;
+  }
+
+  /**
+   * Send an order intent. Recorded in the ledger first; sent now if connected, else on reconnect.
+   * The same intent id again returns the first one's result (marked duplicate) and sends nothing.
+   * Rejects with RequestError('TIMEOUT') after `intentTimeoutMs`; the intent stays in the ledger and is
+   * settled by a late result or by reconciliation.
+   */
+  sendIntent(intent: IntentBody): Promise<IntentResult> {
+    const idCheck = intentIdSchema.safeParse(intent.intentId);
+    if (!idCheck.success) {
+      return Promise.reject(new RequestError('BAD_INTENT', `intentId '${intent.intentId}': ${idCheck.error.issues[0]?.message ?? 'invalid'}`));
+    }
+    const ledger = this.server.ledger;
+    const existing = ledger.get(intent.intentId);
+    if (existing) {
+      if (existing.terminal !== this.key) {
+        return Promise.reject(new RequestError('BAD_INTENT', `intent id ${intent.intentId} was already used on terminal ${existing.terminal}`));
+      }
+      if (existing.state === 'settled' && existing.result) return Promise.resolve({ ...existing.result, duplicate: true });
+      return this.waiterFor(intent.intentId).promise;
+    }
+    const entry: LedgerEntry = {
+      intentId: intent.intentId, terminal: this.key, intent, state: 'pending', createdAt: this.serverTime, attempts: 0,
+    };
+    ledger.add(entry); // recorded before anything goes to the terminal
+    const w = this.waiterFor(intent.intentId);
+    if (this.session) this.transmit(entry);
+    return w.promise;
+  }
+
+  private waiterFor(intentId: string): Waiter {
+    const existing = this.waiters.get(intentId);
+    if (existing) return existing;
+    let resolve!: (r: IntentResult) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<IntentResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const w: Waiter = { resolve, reject, promise, timer: undefined };
+    const ms = this.server.opts.intentTimeoutMs;
+    w.timer = setTimeout(() => {
+      this.waiters.delete(intentId);
+      reject(new RequestError('TIMEOUT', `no result for intent ${intentId} within ${ms} ms; it stays in the ledger and will be reconciled`));
+    }, ms);
+    this.waiters.set(intentId, w);
+    return w;
+  }
+
+  private transmit(entry: LedgerEntry): void {
+    const s = this.session!;
+    const id = s.nextRequestId();
+    const { type, ...body } = entry.intent;
+    this.server.ledger.update(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
+    s.send(type, { ...body, id } as Body<typeof type>);
+    this.server.log.info({ terminal: this.key, intentId: entry.intentId, type, attempt: entry.attempts }, 'intent sent');
+  }
+
+  /** @internal a result arrived from the terminal */
+  settle(result: IntentResult, by: 'result' | 'reconcile'): void {
+    const ledger = this.server.ledger;
+    const entry = ledger.get(result.intentId);
+    if (!entry) {
+      this.server.log.warn({ terminal: this.key, intentId: result.intentId, retcode: result.retcode }, 'result for an intent not in the ledger');
+      return;
+    }
+    if (entry.state === 'settled') return; // a duplicate reply to a re-sent intent: the first result stands
+    ledger.update(result.intentId, { state: result.class === 'ambiguous' ? 'unknown' : 'settled', result, settledBy: by });
+    this.server.log.info(
+      { terminal: this.key, intentId: result.intentId, retcode: result.retcode, class: result.class, by, duplicate: result.duplicate },
+      'intent result',
+    );
+    const w = this.waiters.get(result.intentId);
+    if (w) {
+      clearTimeout(w.timer);
+      this.waiters.delete(result.intentId);
+      w.resolve(result);
+    }
+    this.emit('result', result);
+  }
+
+  /** @internal a session finished its handshake for this terminal */
+  async attach(session: Session): Promise<void> {
+    this.session = session;
+    this.hello = session.hello;
+    this.account = session.hello.account;
+    this.serverTime = Math.max(this.serverTime, session.hello.account.serverTime);
+    const open = this.server.ledger.open(this.key); // before anything new is sent on this session
+    this.emit('connected', session);
+    if (open.length > 0) await this.resync(session, open);
+  }
+
+  /** Settle intents that have no result: find them in the terminal's state by comment, else send them again. */
+  private async resync(session: Session, open: LedgerEntry[]): Promise<void> {
+    this.resyncs++;
+    const unsent = open.filter((e) => e.state === 'pending');
+    const uncertain = open.filter((e) => e.state !== 'pending');
+    let snap: Msg<'SNAPSHOT'> | undefined;
+    if (uncertain.length > 0) {
+      const from = Math.min(...uncertain.map((e) => e.createdAt)) - 3600;
+      try {
+        snap = await this.snapshot(Math.max(0, from));
+      } catch (e) {
+        this.server.log.error({ terminal: this.key, err: (e as Error).message }, 'resync snapshot failed; open intents stay unsettled');
+        return;
+      }
+    }
+    if (this.session !== session) return;
+    for (const e of uncertain) {
+      const found = snap && findIntent(snap, e.intentId);
+      if (found) {
+        this.settle({ type: MsgType.INTENT_RESULT, seq: 0, re: 0, intentId: e.intentId, retcode: RC.DONE, class: 'done', duplicate: true, comment: 'reconciled from terminal state', ...found }, 'reconcile');
+      } else if (e.result?.class === 'ambiguous') {
+        // the broker answered ambiguously and nothing of it exists: it did not execute
+        this.server.ledger.update(e.intentId, { state: 'settled', settledBy: 'reconcile' });
+      } else {
+        this.transmit(e);
+      }
+    }
+    for (const e of unsent) this.transmit(e);
+  }
+
+  /** @internal */
+  detach(session: Session): void {
+    if (this.session !== session) return;
+    this.session = undefined;
+    for (const e of this.server.ledger.open(this.key)) {
+      if (e.state === 'sent') this.server.ledger.update(e.intentId, { state: 'unknown' });
+    }
+    this.emit('disconnected');
+  }
+
+  /** @internal */
+  handle(msg: AnyMsg): void {
+    switch (msg.type) {
+      case MsgType.TICKS: {
+        const last = msg.ticks[msg.ticks.length - 1]!;
+        const t = Math.floor(last[0] / 1000);
+        if (t > this.serverTime) this.serverTime = t;
+        this.emit('ticks', msg);
+        break;
+      }
+      case MsgType.BAR:
+        this.emit('bar', msg);
+        break;
+      case MsgType.ACCOUNT:
+        this.account = msg.account;
+        if (msg.account.serverTime > this.serverTime) this.serverTime = msg.account.serverTime;
+        this.emit('account', msg.account);
+        break;
+      case MsgType.POSITIONS:
+        this.positions = msg.positions;
+        this.emit('positions', msg.positions);
+        break;
+      case MsgType.ORDERS:
+        this.orders = msg.orders;
+        this.emit('orders', msg.orders);
+        break;
+      case MsgType.TRADE_TX:
+        this.emit('tx', msg);
+        break;
+      case MsgType.INTENT_RESULT:
+        this.settle(msg, 'result');
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** @internal */
+  failAll(reason: string): void {
+    for (const [id, w] of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(new RequestError('SHUTDOWN', reason));
+      this.waiters.delete(id);
+    }
+  }
+}
+
+function findIntent(snap: Msg<'SNAPSHOT'>, intentId: string): Partial<IntentResult> | undefined {
+  const tag = intentComment(intentId);
+  const deal = snap.deals.find((d) => d.comment === tag);
+  if (deal) return { order: deal.order, deal: deal.ticket, position: deal.positionId, volume: deal.volume, price: deal.price };
+  const order = snap.orders.find((o) => o.comment === tag);
+  if (order) return { order: order.ticket, volume: order.volume, price: order.priceOpen };
+  const pos = snap.positions.find((p) => p.comment === tag);
+  if (pos) return { position: pos.ticket, volume: pos.volume, price: pos.priceOpen };
+  return undefined;
+}
+
+/** One WebSocket connection that completed HELLO. */
+export class Session {
+  readonly id: string;
+  readonly out: SeqCounter;
+  readonly inSeq: SeqChecker;
+  lastSeen = performance.now();
+  private reqId = 0;
+  private readonly pending = new Map<number, { resolve: (m: AnyMsg) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; expect: number }>();
+  private queue: AnyMsg[] = [];
+  private readonly tickSlot = new Map<string, number>();
+  private scheduled = false;
+  /** TICKS messages replaced by a newer one before they were handled. */
+  coalesced = 0;
+  received = 0;
+  rttMs = 0;
+  closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly hello: Msg<'HELLO'>,
+    readonly terminal: Terminal,
+    private readonly server: BridgeServer,
+    pre: Connection,
+  ) {
+    this.id = pre.id;
+    this.inSeq = pre.inSeq;
+    this.out = pre.out;
+  }
+
+  nextRequestId(): number {
+    return ++this.reqId;
+  }
+
+  send<N extends MsgTypeName>(name: N, body: Body<N>): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeMessage(name, this.out.next(), body));
+  }
+
+  request(name: 'HISTORY_REQUEST' | 'SPEC_REQUEST' | 'SNAPSHOT_REQUEST', body: object): Promise<AnyMsg> {
+    const id = this.nextRequestId();
+    const expect = { HISTORY_REQUEST: MsgType.HISTORY, SPEC_REQUEST: MsgType.SPEC, SNAPSHOT_REQUEST: MsgType.SNAPSHOT }[name];
+    return new Promise((resolve, reject) => {
+      const ms = this.server.opts.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestError('TIMEOUT', `${name} ${id} to ${this.terminal.key}: no reply within ${ms} ms`));
+      }, ms);
+      this.pending.set(id, { resolve, reject, timer, expect });
+      this.send(name, { ...body, id } as never);
+    });
+  }
+
+  /** @internal a decoded frame: order-checked now, handled on the next turn */
+  accept(msg: AnyMsg): void {
+    this.lastSeen = performance.now();
+    this.received++;
+    const gap = this.inSeq.check(msg.seq);
+    if (gap !== null) {
+      this.server.log.warn({ terminal: this.terminal.key, seq: msg.seq, missing: gap }, 'sequence gap from terminal: resyncing');
+      this.terminal.emit('gap', gap);
+      // a fresh snapshot refreshes the account, positions and orders mirror (see dispatch SNAPSHOT)
+      this.terminal.snapshot().catch((e: Error) => this.server.log.warn({ terminal: this.terminal.key, err: e.message }, 'resync after gap failed'));
+    }
+    if (msg.type === MsgType.TICKS) {
+      const slot = this.tickSlot.get(msg.symbol);
+      if (slot !== undefined) {
+        this.coalesced++;
+        this.queue[slot] = msg; // latest ticks of the symbol win; nothing else is ever replaced
+      } else {
+        this.tickSlot.set(msg.symbol, this.queue.length);
+        this.queue.push(msg);
+      }
+    } else {
+      this.queue.push(msg);
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    const q = this.queue;
+    this.queue = [];
+    this.tickSlot.clear();
+    for (const m of q) {
+      try {
+        this.dispatch(m);
+      } catch (e) {
+        this.server.log.error({ terminal: this.terminal.key, type: TYPE_NAME[m.type], err: (e as Error).stack }, 'handler failed');
+      }
+    }
+  };
+
+  private dispatch(m: AnyMsg): void {
+    switch (m.type) {
+      case MsgType.PING:
+        this.send('PONG', { ts: m.ts });
+        return;
+      case MsgType.PONG:
+        this.rttMs = performance.now() - m.ts;
+        return;
+      case MsgType.HISTORY:
+      case MsgType.SPEC:
+      case MsgType.SNAPSHOT: {
+        const p = this.pending.get(m.re);
+        if (!p || p.expect !== m.type) {
+          this.server.log.warn({ terminal: this.terminal.key, re: m.re, type: TYPE_NAME[m.type] }, 'reply to no pending request');
+          return;
+        }
+        clearTimeout(p.timer);
+        this.pending.delete(m.re);
+        if (m.type === MsgType.SNAPSHOT) {
+          this.terminal.handle({ type: MsgType.ACCOUNT, seq: 0, account: m.account });
+          this.terminal.handle({ type: MsgType.POSITIONS, seq: 0, positions: m.positions });
+          this.terminal.handle({ type: MsgType.ORDERS, seq: 0, orders: m.orders });
+        }
+        p.resolve(m);
+        return;
+      }
+      case MsgType.ERROR: {
+        this.server.log.warn({ terminal: this.terminal.key, code: m.code, re: m.re, message: m.message }, 'terminal reported an error');
+        if (m.re !== undefined) {
+          const p = this.pending.get(m.re);
+          if (p) {
+            clearTimeout(p.timer);
+            this.pending.delete(m.re);
+            p.reject(new RequestError(m.code, m.message));
+          }
+        }
+        return;
+      }
+      case MsgType.HELLO:
+        this.send('ERROR', { code: 'ALREADY_HELLO', message: 'HELLO is only valid as the first message' });
+        return;
+      default:
+        if (DIRECTION[TYPE_NAME[m.type]!] === 'host→ea') {
+          this.send('ERROR', { code: 'WRONG_DIRECTION', message: `${TYPE_NAME[m.type]} is sent by the host, not the terminal` });
+          return;
+        }
+        this.terminal.handle(m);
+    }
+  }
+
+  /** @internal */
+  closedNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new RequestError('DISCONNECTED', `terminal ${this.terminal.key} disconnected`));
+    }
+    this.pending.clear();
+    this.queue = [];
+    this.terminal.detach(this);
+  }
+}
+
+/** A raw connection before (and under) a session. */
+interface Connection {
+  id: string;
+  ws: WebSocket;
+  out: SeqCounter;
+  inSeq: SeqChecker;
+  session: Session | undefined;
+  errors: number[];
+  remote: string;
+}
+
+export class BridgeServer extends EventEmitter {
+  readonly opts: Required<Omit<BridgeOptions, 'ledger' | 'logger' | 'allowRemote' | 'symbols' | 'bars'>> & { symbols: string[]; bars: [string, Timeframe][] };
+  readonly ledger: IntentLedger;
+  readonly log: Logger;
+  readonly terminals = new Map<string, Terminal>();
+  private wss: WebSocketServer | undefined;
+  private readonly conns = new Set<Connection>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private connCounter = 0;
+  port = 0;
+
+  constructor(opts: BridgeOptions) {
+    super();
+    const host = opts.host ?? '127.0.0.1';
+    if (!LOOPBACK.has(host) && !opts.allowRemote) {
+      throw new Error(`refusing to bind the bridge to ${host}: it accepts order intents, so it listens on 127.0.0.1 unless allowRemote is set explicitly`);
+    }
+    if (!opts.token || opts.token.length < 16) throw new Error('bridge token must be at least 16 characters');
+    const heartbeatMs = opts.heartbeatMs ?? 5000;
+    this.opts = {
+      token: opts.token,
+      host,
+      port: opts.port ?? DEFAULT_BRIDGE_PORT,
+      heartbeatMs,
+      deadAfterMs: opts.deadAfterMs ?? heartbeatMs * 3,
+      helloTimeoutMs: opts.helloTimeoutMs ?? 5000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 10_000,
+      intentTimeoutMs: opts.intentTimeoutMs ?? 15_000,
+      maxFrame: opts.maxFrame ?? MAX_FRAME_BYTES,
+      maxErrors: opts.maxErrors ?? 20,
+      symbols: opts.symbols ?? [],
+      bars: opts.bars ?? [],
+    };
+    this.ledger = opts.ledger ?? new MemoryLedger();
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  async start(): Promise<number> {
+    const wss = new WebSocketServer({
+      host: this.opts.host,
+      port: this.opts.port,
+      maxPayload: this.opts.maxFrame,
+      perMessageDeflate: false,
+      clientTracking: false,
+      verifyClient: (info: { origin: string; req: IncomingMessage }, cb: (ok: boolean, code?: number, msg?: string) => void) => {
+        // a web page could otherwise reach 127.0.0.1 from the trader's browser
+        if (info.req.headers.origin) {
+          this.log.warn({ origin: info.req.headers.origin }, 'refused a browser connection to the bridge');
+          cb(false, 403, 'Forbidden');
+          return;
+        }
+        cb(true);
+      },
+    });
+    this.wss = wss;
+    wss.on('connection', (ws, req) => this.onConnection(ws, req));
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
+    wss.on('error', (e) => this.log.error({ err: e.message }, 'bridge server error'));
+    const addr = wss.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
+    this.heartbeat = setInterval(() => this.beat(), Math.max(50, Math.floor(this.opts.heartbeatMs / 2)));
+    this.heartbeat.unref();
+    this.log.info({ host: this.opts.host, port: this.port, protocol: PROTOCOL_VERSION }, 'bridge listening');
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const c of this.conns) {
+      if (c.session) this.sendTo(c, 'REJECT', { code: 'SHUTDOWN', message: 'the host is shutting down' });
+      c.ws.close(CLOSE.SHUTDOWN, 'host shutting down');
+    }
+    for (const t of this.terminals.values()) t.failAll('the host is shutting down');
+    const wss = this.wss;
+    this.wss = undefined;
+    if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
+    // sockets that did not finish the close handshake in time
+    for (const c of this.conns) c.ws.terminate();
+    this.conns.clear();
+  }
+
+  /** The terminal for an account key `login@server`, created on first use (so intents can wait for it). */
+  terminal(key: string): Terminal {
+    let t = this.terminals.get(key);
+    if (!t) {
+      t = new Terminal(key, this, this.opts.symbols, this.opts.bars);
+      this.terminals.set(key, t);
+    }
+    return t;
+  }
+
+  sessions(): Session[] {
+    return [...this.conns].flatMap((c) => (c.session ? [c.session] : []));
+  }
+
+  private sendTo<N extends MsgTypeName>(c: Connection, name: N, body: Body<N>): void {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(encodeMessage(name, c.out.next(), body));
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const c: Connection = {
+      id: `s${++this.connCounter}`, ws, out: new SeqCounter(), inSeq: new SeqChecker(), session: undefined, errors: [],
+      remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    };
+    this.conns.add(c);
+    this.log.info({ conn: c.id, remote: c.remote }, 'terminal connecting');
+    const helloTimer = setTimeout(() => {
+      if (!c.session) {
+        this.log.warn({ conn: c.id }, 'no HELLO in time: closing');
+        this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: `send HELLO within ${this.opts.helloTimeoutMs} ms of connecting` });
+        ws.close(CLOSE.BAD_HELLO, 'no HELLO');
+      }
+    }, this.opts.helloTimeoutMs);
+    ws.on('message', (data, isBinary) => {
+      const buf = data as Buffer;
+      if (!isBinary) {
+        this.malformed(c, new ProtocolError('MALFORMED', 'text frame: the bridge speaks MessagePack in binary frames'));
+        return;
+      }
+      let msg: AnyMsg;
+      try {
+        msg = decodeMessage(buf, this.opts.maxFrame);
+      } catch (e) {
+        if (c.session) c.session.lastSeen = performance.now();
+        if (!c.session && e instanceof ProtocolError && e.msgType === MsgType.HELLO) {
+          // a HELLO we cannot read: tell the trader what is wrong with it
+          this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: e.message });
+          ws.close(CLOSE.BAD_HELLO, 'bad HELLO');
+          return;
+        }
+        this.malformed(c, e instanceof ProtocolError ? e : new ProtocolError('MALFORMED', String(e)));
+        return;
+      }
+      if (c.session) {
+        c.session.accept(msg);
+        return;
+      }
+      clearTimeout(helloTimer);
+      this.onHello(c, msg);
+    });
+    ws.on('error', (e) => this.log.warn({ conn: c.id, err: e.message }, 'bridge socket error'));
+    ws.on('close', (code, reason) => {
+      clearTimeout(helloTimer);
+      this.conns.delete(c);
+      const s = c.session;
+      this.log.info({ conn: c.id, terminal: s?.terminal.key, code, reason: reason.toString() }, code === 1009 ? 'frame over the size limit: connection closed' : 'terminal disconnected');
+      s?.closedNow();
+    });
+  }
+
+  private malformed(c: Connection, e: ProtocolError): void {
+    const now = performance.now();
+    c.errors = c.errors.filter((t) => now - t < 10_000);
+    c.errors.push(now);
+    this.log.warn({ conn: c.id, terminal: c.session?.terminal.key, code: e.code, err: e.message }, 'malformed frame');
+    const reply: Body<'ERROR'> = { code: e.code, message: e.message };
+    if (e.requestId !== undefined) reply.re = e.requestId;
+    this.sendTo(c, 'ERROR', reply);
+    if (c.errors.length > this.opts.maxErrors) {
+      this.log.warn({ conn: c.id }, `more than ${this.opts.maxErrors} malformed frames in 10 s: closing`);
+      c.ws.close(CLOSE.ABUSE, 'too many malformed frames');
+    }
+  }
+
+  private onHello(c: Connection, msg: AnyMsg): void {
+    const reject = (code: 'BAD_TOKEN' | 'VERSION' | 'BAD_HELLO', message: string, closeCode: number) => {
+      this.log.warn({ conn: c.id, code }, `terminal rejected: ${message}`);
+      this.sendTo(c, 'REJECT', { code, message });
+      c.ws.close(closeCode, code);
+    };
+    if (msg.type !== MsgType.HELLO) {
+      reject('BAD_HELLO', `the first message must be HELLO, got ${TYPE_NAME[msg.type]}`, CLOSE.BAD_HELLO);
+      return;
+    }
+    c.inSeq.check(msg.seq);
+    if (!tokenMatches(msg.token, this.opts.token)) {
+      reject('BAD_TOKEN', 'wrong bridge token: copy the token the host printed (or `mt5-executor token`) into the EA input "Token"', CLOSE.BAD_TOKEN);
+      return;
+    }
+    if (msg.protocol < MIN_PROTOCOL_VERSION || msg.protocol > PROTOCOL_VERSION) {
+      reject('VERSION', `protocol version ${msg.protocol} is not supported: this host speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}; install the EA that ships with this host`, CLOSE.VERSION);
+      return;
+    }
+    const key = `${msg.account.login}@${msg.account.server}`;
+    const terminal = this.terminal(key);
+    const old = terminal.session;
+    if (old) {
+      this.log.warn({ terminal: key }, 'terminal reconnected while its old session was open: replacing it');
+      old.send('REJECT', { code: 'REPLACED', message: 'a newer connection for this account replaced this one' });
+      old.ws.close(CLOSE.REPLACED, 'replaced');
+      old.closedNow();
+    }
+    const session = new Session(c.ws, msg, terminal, this, c);
+    c.session = session;
+    session.send('WELCOME', {
+      protocol: PROTOCOL_VERSION, sessionId: c.id, heartbeatMs: this.opts.heartbeatMs, maxFrame: this.opts.maxFrame,
+      symbols: terminal.symbols, bars: terminal.bars,
+    });
+    this.log.info(
+      { conn: c.id, terminal: key, build: msg.terminal.build, ea: msg.ea, hedging: msg.account.marginMode === 2, currency: msg.account.currency },
+      'terminal connected',
+    );
+    if (terminal.hello === undefined) this.emit('terminal', terminal); // first connection: listeners subscribe now
+    terminal.attach(session).catch((e) => this.log.error({ terminal: key, err: (e as Error).message }, 'attach failed'));
+    this.emit('session', session);
+  }
+
+  private beat(): void {
+    const now = performance.now();
+    for (const c of this.conns) {
+      const s = c.session;
+      if (!s) continue;
+      if (now - s.lastSeen > this.opts.deadAfterMs) {
+        this.log.warn({ terminal: s.terminal.key, silentMs: Math.round(now - s.lastSeen) }, 'terminal silent too long: dropping the session');
+        c.ws.terminate();
+        s.closedNow();
+        continue;
+      }
+      s.send('PING', { ts: Math.round(now) });
+    }
+  }
+}

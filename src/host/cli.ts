@@ -1,0 +1,100 @@
+/**
+ * mt5-executor command line.
+ *   mt5-executor demo [--bars N] [--speed BARS_PER_SECOND] [--data FILE]
+ *   mt5-executor token [--data-dir DIR]
+ *   mt5-executor version | help
+ */
+import { parseArgs } from 'node:util';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { DEFAULT_BRIDGE_PORT } from './bridge.js';
+import { runDemo } from './demo.js';
+import { defaultDataDir } from './data-dir.js';
+import { loadOrCreateToken, tokenInstructions } from './token.js';
+
+const VERSION = '0.1.0';
+
+const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
+
+Usage:
+  mt5-executor demo [--bars N] [--speed N] [--data FILE]
+      Start the host and a simulated MT5 terminal replaying bundled real EURUSD H1 bars;
+      a placeholder strategy trades through the real bridge protocol. Ctrl-C stops it.
+      --bars N     bars to replay (default 3000)   --speed N  bars per second (default 250)
+  mt5-executor token [--data-dir DIR]
+      Show the bridge token to paste into the EA's "Token" input (created on first use).
+  mt5-executor version
+  mt5-executor help
+`;
+
+function fail(msg: string): never {
+  process.stderr.write(`mt5-executor: ${msg}\nRun 'mt5-executor help' for usage.\n`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive whole number, got '${v}'`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd = 'help', ...rest] = argv;
+  switch (cmd) {
+    case 'demo': {
+      let values;
+      try {
+        ({ values } = parseArgs({ args: rest, options: { bars: { type: 'string' }, speed: { type: 'string' }, data: { type: 'string' } } }));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const ac = new AbortController();
+      const onSig = () => {
+        if (ac.signal.aborted) process.exit(130);
+        process.stdout.write('\nCtrl-C: stopping the replay and shutting down cleanly (press again to force)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSig);
+      process.on('SIGTERM', onSig);
+      const bars = positiveInt('bars', values.bars);
+      const speed = positiveInt('speed', values.speed);
+      await runDemo({
+        ...(bars ? { bars } : {}),
+        ...(speed ? { barsPerSecond: speed } : {}),
+        ...(values.data ? { dataFile: values.data } : {}),
+        signal: ac.signal,
+      });
+      return;
+    }
+    case 'token': {
+      let values;
+      try {
+        ({ values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } }));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const { token, file } = loadOrCreateToken(values['data-dir'] ?? defaultDataDir());
+      process.stdout.write(tokenInstructions(token, DEFAULT_BRIDGE_PORT, file) + '\n');
+      return;
+    }
+    case 'version':
+    case '--version':
+      process.stdout.write(`mt5-executor ${VERSION} (bridge protocol ${PROTOCOL_VERSION})\n`);
+      return;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      fail(`unknown command '${cmd}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (e: Error) => {
+    process.stderr.write(`mt5-executor: ${e.message}\n`);
+    process.exit(1);
+  },
+);

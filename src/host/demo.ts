@@ -1,0 +1,180 @@
+/**
+ * The main job for now: start the host's bridge server and a simulated MT5 terminal replaying bundled real
+ * EURUSD H1 bars at accelerated speed; a placeholder strategy sends real intents through the bridge; a
+ * readable live log and a final summary. Ends by itself; Ctrl-C (the signal) ends it early and cleanly.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseBars, formatServerTime, type BarSeries } from '../engine/bars.js';
+import { PlaceholderStrategy } from '../engine/placeholder.js';
+import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
+import { retcodeText } from '../protocol/retcodes.js';
+import type { IntentBody, Msg } from '../protocol/messages.js';
+import { SimBroker } from '../sim/broker.js';
+import { replayBars } from '../sim/replay.js';
+import { symbolSpec } from '../sim/symbols.js';
+import { SimTerminal } from '../sim/terminal.js';
+import { BridgeServer, type Terminal } from './bridge.js';
+import { silentLogger, type Logger } from './logger.js';
+import { findDataFile } from './paths.js';
+import { generateToken } from './token.js';
+
+export interface DemoOptions {
+  /** Bars to replay (the most recent ones of the file). */
+  bars?: number;
+  barsPerSecond?: number;
+  dataFile?: string;
+  out?: (line: string) => void;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export interface DemoSummary {
+  bars: number;
+  aborted: boolean;
+  intents: number;
+  intentsOk: number;
+  intentsFailed: number;
+  closedTrades: number;
+  wins: number;
+  losses: number;
+  netProfit: number;
+  commission: number;
+  balance: number;
+  equity: number;
+  maxDrawdown: number;
+  roundTripP50Ms: number;
+  roundTripP99Ms: number;
+  wallSeconds: number;
+}
+
+const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
+  const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const file = o.dataFile ?? findDataFile('EURUSD_H1_2015-2022.csv');
+  const all: BarSeries = parseBars(readFileSync(file, 'utf8'), file);
+  const want = Math.min(o.bars ?? 3000, all.length - 50);
+  const from = all.length - want;
+  const symbol = 'EURUSD';
+  const t0 = performance.now();
+
+  const broker = new SimBroker({
+    account: { login: 5_100_123, server: 'Sim-Demo', currency: 'USD', leverage: 100, marginMode: 2, balance: 10_000 },
+    symbols: [symbolSpec(symbol)],
+    ticketStart: 50_000_000n,
+  });
+  const token = generateToken();
+  const server = new BridgeServer({ token, port: 0, logger: o.logger ?? silentLogger, symbols: [symbol], bars: [[symbol, 'H1']] });
+  const port = await server.start();
+  const term = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker });
+  const strat = new PlaceholderStrategy({ id: 'demo', symbol, fast: 10, slow: 30, volume: 0.1, slPoints: 400, tpPoints: 800, magic: 7001 });
+
+  let intents = 0, ok = 0, failed = 0, closedTrades = 0, wins = 0, losses = 0, peak = 10_000, maxDd = 0;
+  const rtts: number[] = [];
+  let bid = 0, ask = 0;
+
+  out(`mt5-executor demo: host bridge on 127.0.0.1:${port}, simulated MT5 terminal (hedging, USD 10,000, 1:100)`);
+  out(`replaying ${want} ${symbol} H1 bars from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)} (${file.split(/[\\/]/).pop()})`);
+  out(`strategy: placeholder SMA ${10}/${30} cross on closed bars, 0.10 lot, SL 40 pips, TP 80 pips sent with the order`);
+  out('');
+
+  const wire = (t: Terminal) => {
+    t.on('ticks', (m: Msg<'TICKS'>) => {
+      const last = m.ticks[m.ticks.length - 1]!;
+      bid = last[1];
+      ask = last[2];
+    });
+    t.on('account', (a: { equity: number }) => {
+      if (a.equity > peak) peak = a.equity;
+      if (peak - a.equity > maxDd) maxDd = peak - a.equity;
+    });
+    t.on('tx', (tx: Msg<'TRADE_TX'>) => {
+      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD || tx.dealEntry !== DEAL_ENTRY.OUT) return;
+      closedTrades++;
+      const p = tx.profit ?? 0;
+      if (p > 0) wins++;
+      else losses++;
+      const why = tx.comment?.startsWith('[tp') ? 'take profit' : tx.comment?.startsWith('[sl') ? 'stop loss' : 'signal';
+      out(`    closed #${tx.position} at ${tx.price.toFixed(5)} by ${why}: ${p >= 0 ? '+' : ''}${money(p)} USD`);
+    });
+    t.on('bar', (m: Msg<'BAR'>) => {
+      const [time, , , , close] = m.bar;
+      const mine = t.positions.find((p) => p.magic === strat.cfg.magic);
+      const view = {
+        position: mine ? { ticket: mine.ticket, type: mine.type as 0 | 1 } : undefined,
+        point: 0.00001, tickSize: 0.00001, digits: 5, bid, ask,
+      };
+      const sig = strat.onBar(time, close, view);
+      if ((m.bar[0] / 3600) % 24 === 0 || sig) {
+        const eq = t.account ? money(t.account.equity) : '?';
+        out(`${formatServerTime(time)}  ${symbol} close ${close.toFixed(5)}  equity ${eq}`);
+      }
+      if (!sig) return;
+      out(`  ${sig.side} signal: SMA10 ${sig.fast.toFixed(5)} ${sig.side === 'BUY' ? '>' : '<'} SMA30 ${sig.slow.toFixed(5)}`);
+      for (const intent of sig.intents) send(t, intent);
+    });
+  };
+
+  const send = (t: Terminal, intent: IntentBody) => {
+    intents++;
+    const sent = performance.now();
+    const what = intent.type === 'OPEN'
+      ? `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(5)} tp ${intent.tp.toFixed(5)}`
+      : intent.type === 'CLOSE' ? `CLOSE #${intent.ticket}` : intent.type;
+    out(`  -> ${what}  [${intent.intentId}]`);
+    t.sendIntent(intent).then(
+      (r) => {
+        const ms = performance.now() - sent;
+        rtts.push(ms);
+        if (r.class === 'done') {
+          ok++;
+          if (intent.type === 'OPEN') out(`    filled #${r.position ?? r.order} ${r.volume?.toFixed(2)} @ ${r.price?.toFixed(5)}  (${ms.toFixed(2)} ms round trip)`);
+        } else {
+          failed++;
+          out(`    REJECTED ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
+        }
+      },
+      (e: Error) => {
+        failed++;
+        out(`    FAILED ${e.message}`);
+      },
+    );
+  };
+
+  server.on('terminal', wire);
+  let summary: DemoSummary | undefined;
+  try {
+    await term.connect();
+    const r = await replayBars(term, {
+      symbol, timeframe: 'H1', bars: all, from, defaultSpread: 10,
+      barsPerSecond: o.barsPerSecond ?? 250, lockstep: true, ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const acc = broker.account();
+    const deals = broker.deals();
+    const closedDeals = deals.filter((d) => d.entry === DEAL_ENTRY.OUT);
+    const commission = deals.reduce((s, d) => s + d.commission, 0);
+    const net = closedDeals.reduce((s, d) => s + d.profit + d.swap, 0) + commission;
+    rtts.sort((a, b) => a - b);
+    const q = (p: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))]! : 0);
+    summary = {
+      bars: r.bars, aborted: r.aborted, intents, intentsOk: ok, intentsFailed: failed, closedTrades, wins, losses,
+      netProfit: Math.round(net * 100) / 100, commission: Math.round(commission * 100) / 100,
+      balance: acc.balance, equity: acc.equity, maxDrawdown: Math.round(maxDd * 100) / 100,
+      roundTripP50Ms: q(0.5), roundTripP99Ms: q(0.99), wallSeconds: (performance.now() - t0) / 1000,
+    };
+    out('');
+    out(r.aborted ? `stopped early (Ctrl-C) after ${r.bars} bars` : `replay finished: ${r.bars} bars`);
+    out(`  intents sent      ${intents} (${ok} done, ${failed} rejected or failed)`);
+    out(`  closed trades     ${closedTrades} (${wins} won, ${losses} lost)`);
+    out(`  net profit        ${money(summary.netProfit)} USD (commission ${money(summary.commission)} included)`);
+    out(`  balance / equity  ${money(acc.balance)} / ${money(acc.equity)} USD, ${broker.positionList().length} position(s) open`);
+    out(`  max drawdown      ${money(summary.maxDrawdown)} USD (on equity at bar closes)`);
+    out(`  intent round trip p50 ${summary.roundTripP50Ms.toFixed(2)} ms, p99 ${summary.roundTripP99Ms.toFixed(2)} ms (host -> sim terminal -> host)`);
+    out(`  wall time         ${summary.wallSeconds.toFixed(1)} s`);
+  } finally {
+    await term.close();
+    await server.stop();
+  }
+  return summary;
+}

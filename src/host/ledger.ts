@@ -1,0 +1,52 @@
+/**
+ * The intent ledger: every order intent is recorded here *before* it is sent to a terminal, and settled when
+ * its result arrives (or when reconciliation finds it in the terminal's orders, positions or deals).
+ * This in-memory ledger is the interface; a persistent one (lowdb) implements the same.
+ */
+import type { IntentBody, IntentResult } from '../protocol/messages.js';
+
+export type IntentState = 'pending' | 'sent' | 'unknown' | 'settled';
+
+export interface LedgerEntry {
+  intentId: string;
+  terminal: string;
+  intent: IntentBody;
+  state: IntentState;
+  createdAt: number;
+  sentAt?: number;
+  attempts: number;
+  result?: IntentResult;
+  /** How the result was learned: from the EA's reply, or by finding the intent in a terminal snapshot. */
+  settledBy?: 'result' | 'reconcile';
+}
+
+export interface IntentLedger {
+  get(intentId: string): LedgerEntry | undefined;
+  /** Record a new intent. Throws if the id exists (callers check `get` first). */
+  add(entry: LedgerEntry): void;
+  update(intentId: string, patch: Partial<LedgerEntry>): void;
+  /** Entries of a terminal that have no result yet. */
+  open(terminal: string): LedgerEntry[];
+}
+
+export class MemoryLedger implements IntentLedger {
+  private readonly entries = new Map<string, LedgerEntry>();
+  get(intentId: string): LedgerEntry | undefined {
+    return this.entries.get(intentId);
+  }
+  add(entry: LedgerEntry): void {
+    if (this.entries.has(entry.intentId)) throw new Error(`intent ${entry.intentId} is already in the ledger`);
+    this.entries.set(entry.intentId, entry);
+  }
+  update(intentId: string, patch: Partial<LedgerEntry>): void {
+    const e = this.entries.get(intentId);
+    if (!e) throw new Error(`intent ${intentId} is not in the ledger`);
+    Object.assign(e, patch);
+  }
+  open(terminal: string): LedgerEntry[] {
+    return [...this.entries.values()].filter((e) => e.terminal === terminal && e.state !== 'settled');
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}

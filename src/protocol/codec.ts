@@ -1,0 +1,127 @@
+/**
+ * Encoding and decoding of bridge messages: standard MessagePack only (no msgpackr records or extensions),
+ * so the EA's small hand-written decoder and any independent decoder read every message.
+ */
+import { Packr } from 'msgpackr';
+import type { z } from 'zod';
+import {
+  MAX_FRAME_BYTES,
+  MsgType,
+  TYPE_NAME,
+  schemas,
+  type AnyMsg,
+  type Body,
+  type Msg,
+  type MsgTypeName,
+} from './messages.js';
+
+// msgpackr's typings lack 'auto', which it supports (number while exact, bigint above).
+const packr = new Packr({
+  useRecords: false, // records are a msgpackr extension: never on the wire
+  moreTypes: false, // no extension types for Map/Set/Error/typed arrays
+  structuredClone: false,
+  bundleStrings: false,
+  encodeUndefinedAsNil: true, // `undefined` would otherwise become an extension; types forbid it anyway
+  mapsAsObjects: true,
+  int64AsType: 'auto' as 'number', // number while exact (≤ 2^53), bigint above: tickets never lose a digit
+});
+
+/** A frame that is not a valid message. `code` goes into the ERROR reply. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: 'MALFORMED' | 'UNKNOWN_TYPE' | 'TOO_LARGE' | 'SEQ_GAP',
+    message: string,
+    readonly msgType?: number,
+    readonly requestId?: number,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+export function encodeMessage<N extends MsgTypeName>(name: N, seq: number, body: Body<N>): Buffer {
+  // `type` and `seq` first: a reader can dispatch on the first two keys.
+  return packr.pack({ type: MsgType[name], seq, ...body });
+}
+
+/** Encode any value as standard MessagePack (used by tests and tools). */
+export function encodeRaw(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(message)';
+}
+
+/** Format zod issues as "field ticks[0][1]: expected number, received string; …". */
+export function describeIssues(error: z.ZodError, max = 5): string {
+  const parts = error.issues.slice(0, max).map((i) => `${pathOf(i.path)}: ${i.message}`);
+  if (error.issues.length > max) parts.push(`… ${error.issues.length - max} more`);
+  return parts.join('; ');
+}
+
+/**
+ * Decode and validate one frame. Throws ProtocolError with a message that names the field that is wrong.
+ */
+export function decodeMessage(data: Uint8Array, maxBytes = MAX_FRAME_BYTES): AnyMsg {
+  if (data.length > maxBytes) {
+    throw new ProtocolError('TOO_LARGE', `frame of ${data.length} bytes exceeds the limit of ${maxBytes}`);
+  }
+  let raw: unknown;
+  try {
+    raw = packr.unpack(data);
+  } catch (e) {
+    throw new ProtocolError('MALFORMED', `not valid MessagePack: ${(e as Error).message}`);
+  }
+  return validateMessage(raw);
+}
+
+export function validateMessage(raw: unknown): AnyMsg {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ProtocolError('MALFORMED', `expected a map with "type" and "seq", got ${raw === null ? 'nil' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+  }
+  const obj = raw as Record<string, unknown>;
+  const type = obj.type;
+  const reqId = typeof obj.id === 'number' ? obj.id : undefined;
+  if (typeof type !== 'number') throw new ProtocolError('MALFORMED', 'field "type": expected an integer message type', undefined, reqId);
+  const name = TYPE_NAME[type];
+  if (!name) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${type}`, type, reqId);
+  const parsed = schemas[name].safeParse(obj);
+  if (!parsed.success) {
+    throw new ProtocolError('MALFORMED', `${name}: ${describeIssues(parsed.error)}`, type, reqId);
+  }
+  return parsed.data as AnyMsg;
+}
+
+export function isType<N extends MsgTypeName>(msg: AnyMsg, name: N): msg is Msg<N> & AnyMsg {
+  return msg.type === MsgType[name];
+}
+
+/** Per-direction sequence numbers: the sender counts 1, 2, 3 …; the receiver reports gaps. */
+export class SeqCounter {
+  private n = 0;
+  next(): number {
+    return ++this.n;
+  }
+  get last(): number {
+    return this.n;
+  }
+}
+
+export class SeqChecker {
+  private expected = 1;
+  gaps = 0;
+  /** Returns null when in order, else the number of messages missing (negative when repeated/out of order). */
+  check(seq: number): number | null {
+    if (seq === this.expected) {
+      this.expected++;
+      return null;
+    }
+    const missing = seq - this.expected;
+    this.gaps++;
+    if (seq > this.expected) this.expected = seq + 1;
+    return missing;
+  }
+}

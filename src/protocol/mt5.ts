@@ -1,0 +1,79 @@
+/** MetaTrader 5 enum values used on the wire and by the simulator (values as in the MQL5 documentation). */
+
+export const ORDER_TYPE = {
+  BUY: 0,
+  SELL: 1,
+  BUY_LIMIT: 2,
+  SELL_LIMIT: 3,
+  BUY_STOP: 4,
+  SELL_STOP: 5,
+  BUY_STOP_LIMIT: 6,
+  SELL_STOP_LIMIT: 7,
+  CLOSE_BY: 8,
+} as const;
+
+export const ORDER_FILLING = { FOK: 0, IOC: 1, RETURN: 2 } as const;
+/** SYMBOL_FILLING_MODE bits. RETURN has no bit in old builds; the simulator uses 4 for "RETURN allowed". */
+export const SYMBOL_FILLING = { FOK: 1, IOC: 2, RETURN: 4 } as const;
+
+export const TRADE_ACTION = { DEAL: 1, PENDING: 5, SLTP: 6, MODIFY: 7, REMOVE: 8, CLOSE_BY: 10 } as const;
+
+export const POSITION_TYPE = { BUY: 0, SELL: 1 } as const;
+export const DEAL_TYPE = { BUY: 0, SELL: 1, BALANCE: 2 } as const;
+export const DEAL_ENTRY = { IN: 0, OUT: 1, INOUT: 2, OUT_BY: 3 } as const;
+export const DEAL_REASON = { CLIENT: 0, MOBILE: 1, WEB: 2, EXPERT: 3, SL: 4, TP: 5, SO: 6 } as const;
+export const ORDER_STATE = { STARTED: 0, PLACED: 1, CANCELED: 2, PARTIAL: 3, FILLED: 4, REJECTED: 5, EXPIRED: 6 } as const;
+
+export const TRADE_TRANSACTION = {
+  ORDER_ADD: 0,
+  ORDER_UPDATE: 1,
+  ORDER_DELETE: 2,
+  HISTORY_ADD: 3,
+  HISTORY_UPDATE: 4,
+  HISTORY_DELETE: 5,
+  DEAL_ADD: 6,
+  DEAL_UPDATE: 7,
+  DEAL_DELETE: 8,
+  POSITION: 9,
+  REQUEST: 10,
+} as const;
+
+export const ACCOUNT_MARGIN_MODE = { RETAIL_NETTING: 0, EXCHANGE: 1, RETAIL_HEDGING: 2 } as const;
+export const SYMBOL_TRADE_MODE = { DISABLED: 0, LONGONLY: 1, SHORTONLY: 2, CLOSEONLY: 3, FULL: 4 } as const;
+export const SYMBOL_TRADE_EXECUTION = { REQUEST: 0, INSTANT: 1, MARKET: 2, EXCHANGE: 3 } as const;
+export const SYMBOL_CALC_MODE = { FOREX: 0, FUTURES: 1, CFD: 2, CFDINDEX: 3, CFDLEVERAGE: 4, FOREX_NO_LEVERAGE: 5 } as const;
+export const TICK_FLAG = { BID: 2, ASK: 4, LAST: 8, VOLUME: 16, BUY: 32, SELL: 64 } as const;
+
+/** MqlTradeRequest, field names in camelCase. */
+export interface TradeRequest {
+  action: number;
+  magic?: number;
+  order?: bigint;
+  symbol?: string;
+  volume?: number;
+  price?: number;
+  stoplimit?: number;
+  sl?: number;
+  tp?: number;
+  deviation?: number;
+  type?: number;
+  typeFilling?: number;
+  expiration?: number;
+  comment?: string;
+  position?: bigint;
+  positionBy?: bigint;
+}
+
+/** MqlTradeResult, field names in camelCase. */
+export interface TradeResult {
+  retcode: number;
+  deal: bigint;
+  order: bigint;
+  volume: number;
+  price: number;
+  bid: number;
+  ask: number;
+  comment: string;
+  requestId: number;
+  retcodeExternal: number;
+}

@@ -1,0 +1,951 @@
+/**
+ * The simulated MT5 trade server: one model of a broker for paper trading, backtests and the MQL5 harness.
+ *
+ * It speaks MT5's own terms: `orderSend(MqlTradeRequest) → MqlTradeResult` with the real retcodes, and
+ * quotes pushed in with `quote()`, which triggers SL/TP, pending orders and stop-out on the price path.
+ * It has no clock and no I/O: time is the time of the last quote. Documented in docs/sim.md.
+ */
+import {
+  fromMinor,
+  isOnTick,
+  isVolumeStepMultiple,
+  roundPrice,
+  roundTo,
+  stepsToVolume,
+  toMinor,
+  volumeSteps,
+} from '../engine/money.js';
+import type { Account, Deal, Order, Position, SymbolSpec } from '../protocol/messages.js';
+import {
+  ACCOUNT_MARGIN_MODE,
+  DEAL_ENTRY,
+  DEAL_REASON,
+  DEAL_TYPE,
+  ORDER_FILLING,
+  ORDER_TYPE,
+  SYMBOL_CALC_MODE,
+  SYMBOL_FILLING,
+  SYMBOL_TRADE_EXECUTION,
+  SYMBOL_TRADE_MODE,
+  TRADE_ACTION,
+  TRADE_TRANSACTION,
+  type TradeRequest,
+  type TradeResult,
+} from '../protocol/mt5.js';
+import { RC } from '../protocol/retcodes.js';
+
+/** A symbol as the simulator needs it: the protocol's spec plus costs. `tickValue` is computed live. */
+export interface SimSymbolSpec extends Omit<SymbolSpec, 'tickValue'> {
+  /** Commission per lot per deal side, in account currency (charged as a negative amount). */
+  commissionPerLot?: number;
+  /** Spread in points used when a quote gives none. */
+  defaultSpread?: number;
+}
+
+export interface BrokerConfig {
+  account: {
+    login: number;
+    server: string;
+    currency: string;
+    currencyDigits?: number;
+    leverage: number;
+    marginMode: 0 | 2;
+    tradeMode?: 0 | 1 | 2;
+    balance: number;
+    stopOutLevel?: number;
+  };
+  symbols: SimSymbolSpec[];
+  /** Adverse slippage in points applied to market orders sent by request (not to SL/TP). */
+  slippagePoints?: number;
+  /** First ticket number; tests start above 2^53 to prove tickets are never rounded. */
+  ticketStart?: bigint;
+  /** Terminal "Algo Trading" button; off → 10027 for every request. */
+  algoTrading?: boolean;
+  /** Conversion rates for currencies no simulated symbol quotes, e.g. { EURUSD: 1.1 }. */
+  fixedRates?: Record<string, number>;
+}
+
+/** A transaction as MT5's OnTradeTransaction reports it (the fields the protocol forwards). */
+export interface BrokerTx {
+  txType: number;
+  deal: bigint;
+  order: bigint;
+  position: bigint;
+  symbol: string;
+  orderType: number;
+  orderState: number;
+  dealType: number;
+  price: number;
+  sl: number;
+  tp: number;
+  volume: number;
+  dealEntry?: number;
+  profit?: number;
+  comment?: string;
+  timeMsc: number;
+}
+
+interface Quote {
+  bid: number;
+  ask: number;
+  timeMsc: number;
+}
+
+interface PosState {
+  ticket: bigint;
+  identifier: bigint;
+  symbol: string;
+  type: 0 | 1;
+  volume: number;
+  priceOpen: number;
+  sl: number;
+  tp: number;
+  timeMsc: number;
+  magic: number;
+  comment: string;
+  swapMinor: number;
+  /** Margin in account currency minor units, fixed at open (see docs/sim.md). */
+  marginMinor: number;
+}
+
+interface OrderState {
+  ticket: bigint;
+  symbol: string;
+  type: number;
+  volume: number;
+  priceOpen: number;
+  stopLimit: number;
+  sl: number;
+  tp: number;
+  timeSetupMsc: number;
+  expiration: number;
+  magic: number;
+  comment: string;
+}
+
+type Trigger =
+  | { kind: 'sl' | 'tp'; pos: PosState; level: number }
+  | { kind: 'order'; order: OrderState; level: number };
+
+export class SimBroker {
+  readonly cfg: BrokerConfig;
+  private readonly specs = new Map<string, SimSymbolSpec>();
+  private readonly quotes = new Map<string, Quote>();
+  private readonly positions = new Map<bigint, PosState>();
+  private readonly orders = new Map<bigint, OrderState>();
+  private readonly closedPositions = new Set<bigint>();
+  private readonly dealList: Deal[] = [];
+  private readonly dealIndex = new Map<bigint, Deal>();
+  private balanceMinor: number;
+  private readonly digits: number;
+  private nextTicket: bigint;
+  private nowMsc = 0;
+  private requestCounter = 0;
+  algoTrading: boolean;
+  /** Called for every transaction, in order, as OnTradeTransaction would be. */
+  onTx: ((tx: BrokerTx) => void) | undefined;
+
+  constructor(cfg: BrokerConfig) {
+    this.cfg = cfg;
+    for (const s of cfg.symbols) this.specs.set(s.symbol, s);
+    this.digits = cfg.account.currencyDigits ?? 2;
+    this.balanceMinor = toMinor(cfg.account.balance, this.digits);
+    this.nextTicket = cfg.ticketStart ?? 1000n;
+    this.algoTrading = cfg.algoTrading ?? true;
+  }
+
+  // ------------------------------------------------------------------------------------------ queries
+
+  get time(): number {
+    return this.nowMsc;
+  }
+
+  symbolNames(): string[] {
+    return [...this.specs.keys()];
+  }
+
+  quoteOf(symbol: string): Quote | undefined {
+    return this.quotes.get(symbol);
+  }
+
+  /** The symbol spec as MT5 reports it, with SYMBOL_TRADE_TICK_VALUE at the current quotes. */
+  spec(symbol: string): SymbolSpec | undefined {
+    const s = this.specs.get(symbol);
+    if (!s) return undefined;
+    const { commissionPerLot: _c, defaultSpread: _d, ...spec } = s;
+    let tickValue = 0;
+    try {
+      tickValue = s.tickSize * s.contractSize * this.rate(s.currencyProfit, this.cfg.account.currency);
+    } catch {
+      tickValue = 0; // no conversion rate yet (no quote): MT5 reports 0 too
+    }
+    return { ...spec, tickValue };
+  }
+
+  /** Conversion rate from one currency to another using the simulated quotes (bid of FROMTO, or 1/ask of TOFROM). */
+  rate(from: string, to: string): number {
+    if (from === to) return 1;
+    const direct = this.quotes.get(from + to);
+    if (direct) return direct.bid;
+    const inverse = this.quotes.get(to + from);
+    if (inverse) return 1 / inverse.ask;
+    const fixed = this.cfg.fixedRates?.[from + to];
+    if (fixed) return fixed;
+    const fixedInv = this.cfg.fixedRates?.[to + from];
+    if (fixedInv) return 1 / fixedInv;
+    throw new Error(`no conversion rate ${from}→${to}: quote ${from}${to} or ${to}${from}, or set fixedRates`);
+  }
+
+  /** Profit of a position at a close price, in account currency, rounded to the account's digits (minor units). */
+  private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number): number {
+    const s = this.specs.get(p.symbol)!;
+    const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
+    // price difference in whole points first: exact integer arithmetic where it matters
+    const points = Math.round(Number(((closePrice - p.priceOpen) / s.point).toPrecision(12)));
+    const profitCcy = dir * points * s.point * s.contractSize * p.volume;
+    return toMinor(profitCcy * this.rate(s.currencyProfit, this.cfg.account.currency), this.digits);
+  }
+
+  private marginMinorFor(symbol: string, volume: number, price: number): number {
+    const s = this.specs.get(symbol)!;
+    const lev = this.cfg.account.leverage;
+    let m: number;
+    switch (s.calcMode) {
+      case SYMBOL_CALC_MODE.FOREX:
+        m = (volume * s.contractSize) / lev;
+        break;
+      case SYMBOL_CALC_MODE.FOREX_NO_LEVERAGE:
+        m = volume * s.contractSize;
+        break;
+      case SYMBOL_CALC_MODE.CFDLEVERAGE:
+        m = (volume * s.contractSize * price) / lev;
+        break;
+      default: // CFD, CFD index, futures (simplified: price based, no leverage)
+        m = volume * s.contractSize * price;
+    }
+    return toMinor(m * this.rate(s.currencyMargin, this.cfg.account.currency), this.digits);
+  }
+
+  private floatingMinor(p: PosState): number {
+    const q = this.quotes.get(p.symbol);
+    if (!q) return 0;
+    return this.profitMinor(p, p.type === ORDER_TYPE.BUY ? q.bid : q.ask);
+  }
+
+  account(): Account {
+    let profit = 0;
+    let swap = 0;
+    let margin = 0;
+    for (const p of this.positions.values()) {
+      profit += this.floatingMinor(p);
+      swap += p.swapMinor;
+      margin += p.marginMinor;
+    }
+    const equity = this.balanceMinor + profit + swap;
+    const a = this.cfg.account;
+    return {
+      login: a.login,
+      server: a.server,
+      currency: a.currency,
+      currencyDigits: this.digits,
+      leverage: a.leverage,
+      marginMode: a.marginMode,
+      tradeMode: a.tradeMode ?? 0,
+      balance: fromMinor(this.balanceMinor, this.digits),
+      credit: 0,
+      equity: fromMinor(equity, this.digits),
+      profit: fromMinor(profit + swap, this.digits),
+      margin: fromMinor(margin, this.digits),
+      freeMargin: fromMinor(equity - margin, this.digits),
+      marginLevel: margin > 0 ? roundTo((equity / margin) * 100, 2) : 0,
+      stopOutLevel: a.stopOutLevel ?? 50,
+      tradeAllowed: this.algoTrading,
+      serverTime: Math.floor(this.nowMsc / 1000),
+    };
+  }
+
+  positionList(): Position[] {
+    return [...this.positions.values()].map((p) => {
+      const q = this.quotes.get(p.symbol);
+      return {
+        ticket: p.ticket,
+        identifier: p.identifier,
+        symbol: p.symbol,
+        type: p.type,
+        volume: p.volume,
+        priceOpen: p.priceOpen,
+        priceCurrent: q ? (p.type === ORDER_TYPE.BUY ? q.bid : q.ask) : p.priceOpen,
+        sl: p.sl,
+        tp: p.tp,
+        time: Math.floor(p.timeMsc / 1000),
+        timeMsc: p.timeMsc,
+        magic: p.magic,
+        comment: p.comment,
+        swap: fromMinor(p.swapMinor, this.digits),
+        profit: fromMinor(this.floatingMinor(p), this.digits),
+      };
+    });
+  }
+
+  orderList(): Order[] {
+    return [...this.orders.values()].map((o) => ({
+      ticket: o.ticket,
+      symbol: o.symbol,
+      type: o.type,
+      volume: o.volume,
+      priceOpen: o.priceOpen,
+      stopLimit: o.stopLimit,
+      sl: o.sl,
+      tp: o.tp,
+      timeSetup: Math.floor(o.timeSetupMsc / 1000),
+      expiration: o.expiration,
+      magic: o.magic,
+      comment: o.comment,
+    }));
+  }
+
+  /** Deals from a server time (s) on, oldest first. */
+  deals(fromSec = 0): Deal[] {
+    return this.dealList.filter((d) => d.time >= fromSec);
+  }
+
+  deal(ticket: bigint): Deal | undefined {
+    return this.dealIndex.get(ticket);
+  }
+
+  isClosedPosition(ticket: bigint): boolean {
+    return this.closedPositions.has(ticket);
+  }
+
+  // ------------------------------------------------------------------------------------------ market
+
+  /**
+   * Push a new quote. With `continuous`, the price is taken to have moved through every level between the
+   * previous and this quote (a path generated from a bar): SL, TP and pending orders crossed on the way fill
+   * at their level. Without it (a gap, a real tick), they fill at this quote: stops worse, limits better.
+   */
+  quote(symbol: string, bid: number, ask: number, timeMsc: number, continuous = false): void {
+    const spec = this.specs.get(symbol);
+    if (!spec) throw new Error(`unknown symbol ${symbol}`);
+    if (!(bid > 0) || !(ask >= bid)) throw new Error(`bad quote for ${symbol}: bid ${bid} ask ${ask}`);
+    if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
+    const prev = this.quotes.get(symbol);
+    const next: Quote = { bid, ask, timeMsc };
+    this.expireOrders();
+    if (!prev || !continuous) {
+      this.quotes.set(symbol, next);
+      this.fireTriggers(symbol, null, next);
+    } else {
+      this.walkSegment(symbol, prev, next);
+    }
+    this.checkStopOut();
+  }
+
+  /** Triggers hit at `q` (gap semantics): positions' SL/TP first, then pending orders, repeated until stable. */
+  private fireTriggers(symbol: string, _from: Quote | null, q: Quote): void {
+    for (let guard = 0; guard < 1000; guard++) {
+      const t = this.firstTriggerAt(symbol, q);
+      if (!t) return;
+      this.execTrigger(t, q, false);
+    }
+  }
+
+  private firstTriggerAt(symbol: string, q: Quote): Trigger | undefined {
+    for (const p of this.positions.values()) {
+      if (p.symbol !== symbol) continue;
+      const px = p.type === ORDER_TYPE.BUY ? q.bid : q.ask;
+      if (p.type === ORDER_TYPE.BUY) {
+        if (p.sl > 0 && px <= p.sl) return { kind: 'sl', pos: p, level: p.sl };
+        if (p.tp > 0 && px >= p.tp) return { kind: 'tp', pos: p, level: p.tp };
+      } else {
+        if (p.sl > 0 && px >= p.sl) return { kind: 'sl', pos: p, level: p.sl };
+        if (p.tp > 0 && px <= p.tp) return { kind: 'tp', pos: p, level: p.tp };
+      }
+    }
+    for (const o of this.orders.values()) {
+      if (o.symbol !== symbol) continue;
+      if (orderTriggered(o, q.bid, q.ask)) return { kind: 'order', order: o, level: o.priceOpen };
+    }
+    return undefined;
+  }
+
+  /** Walk bid/ask linearly from `a` to `b`, firing each level crossed in the order the price reaches it. */
+  private walkSegment(symbol: string, a: Quote, b: Quote): void {
+    let from = a;
+    for (let guard = 0; guard < 1000; guard++) {
+      let best: { t: number; trig: Trigger } | undefined;
+      const consider = (t: number, trig: Trigger) => {
+        if (t >= 0 && t <= 1 && (!best || t < best.t)) best = { t, trig };
+      };
+      const tAt = (p0: number, p1: number, level: number) =>
+        p0 === p1 ? (p0 === level ? 0 : -1) : (level - p0) / (p1 - p0);
+      for (const p of this.positions.values()) {
+        if (p.symbol !== symbol) continue;
+        const [p0, p1] = p.type === ORDER_TYPE.BUY ? [from.bid, b.bid] : [from.ask, b.ask];
+        const down = p1 < p0;
+        const up = p1 > p0;
+        if (p.type === ORDER_TYPE.BUY) {
+          if (p.sl > 0) consider(p0 <= p.sl ? 0 : down ? tAt(p0, p1, p.sl) : -1, { kind: 'sl', pos: p, level: p.sl });
+          if (p.tp > 0) consider(p0 >= p.tp ? 0 : up ? tAt(p0, p1, p.tp) : -1, { kind: 'tp', pos: p, level: p.tp });
+        } else {
+          if (p.sl > 0) consider(p0 >= p.sl ? 0 : up ? tAt(p0, p1, p.sl) : -1, { kind: 'sl', pos: p, level: p.sl });
+          if (p.tp > 0) consider(p0 <= p.tp ? 0 : down ? tAt(p0, p1, p.tp) : -1, { kind: 'tp', pos: p, level: p.tp });
+        }
+      }
+      for (const o of this.orders.values()) {
+        if (o.symbol !== symbol) continue;
+        const onAsk = o.type === ORDER_TYPE.BUY_LIMIT || o.type === ORDER_TYPE.BUY_STOP || o.type === ORDER_TYPE.BUY_STOP_LIMIT;
+        const [p0, p1] = onAsk ? [from.ask, b.ask] : [from.bid, b.bid];
+        if (orderTriggered(o, from.bid, from.ask)) consider(0, { kind: 'order', order: o, level: o.priceOpen });
+        else if ((p1 - p0) * (o.priceOpen - p0) > 0) consider(tAt(p0, p1, o.priceOpen), { kind: 'order', order: o, level: o.priceOpen });
+      }
+      if (!best) break;
+      const t = best.t;
+      const at: Quote = {
+        bid: from.bid + (b.bid - from.bid) * t,
+        ask: from.ask + (b.ask - from.ask) * t,
+        timeMsc: b.timeMsc,
+      };
+      this.quotes.set(symbol, at);
+      // t = 0: already beyond the level where this segment starts (a gap): fill at market
+      this.execTrigger(best.trig, at, t > 0);
+      from = this.quotes.get(symbol)!;
+    }
+    this.quotes.set(symbol, b);
+  }
+
+  /** Execute a triggered SL/TP/pending order. On a continuous path the fill is at the level itself. */
+  private execTrigger(trig: Trigger, q: Quote, atLevel: boolean): void {
+    const spec = this.specs.get(trig.kind === 'order' ? trig.order.symbol : trig.pos.symbol)!;
+    if (trig.kind === 'order') {
+      const o = trig.order;
+      this.orders.delete(o.ticket);
+      if (o.type === ORDER_TYPE.BUY_STOP_LIMIT || o.type === ORDER_TYPE.SELL_STOP_LIMIT) {
+        // the stop price was reached: the order becomes a limit order at its stop-limit price
+        const lim: OrderState = { ...o, type: o.type === ORDER_TYPE.BUY_STOP_LIMIT ? ORDER_TYPE.BUY_LIMIT : ORDER_TYPE.SELL_LIMIT, priceOpen: o.stopLimit, stopLimit: 0 };
+        this.orders.set(lim.ticket, lim);
+        this.emitOrder(TRADE_TRANSACTION.ORDER_UPDATE, lim);
+        return;
+      }
+      const buy = o.type === ORDER_TYPE.BUY_LIMIT || o.type === ORDER_TYPE.BUY_STOP;
+      const market = buy ? q.ask : q.bid;
+      const px = roundPrice(atLevel ? o.priceOpen : market, spec.tickSize, spec.digits);
+      this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
+      this.fillDeal({
+        symbol: o.symbol, side: buy ? 0 : 1, volume: o.volume, price: px, order: o.ticket,
+        magic: o.magic, comment: o.comment, sl: o.sl, tp: o.tp, reason: DEAL_REASON.EXPERT, position: undefined,
+      });
+      return;
+    }
+    const p = trig.pos;
+    const market = p.type === ORDER_TYPE.BUY ? q.bid : q.ask;
+    const px = roundPrice(atLevel ? trig.level : market, spec.tickSize, spec.digits);
+    const tag = trig.kind === 'sl' ? `[sl ${trig.level.toFixed(spec.digits)}]` : `[tp ${trig.level.toFixed(spec.digits)}]`;
+    this.fillDeal({
+      symbol: p.symbol, side: p.type === ORDER_TYPE.BUY ? 1 : 0, volume: p.volume, price: px, order: this.newTicket(),
+      magic: p.magic, comment: tag, sl: 0, tp: 0, reason: trig.kind === 'sl' ? DEAL_REASON.SL : DEAL_REASON.TP, position: p,
+    });
+  }
+
+  private expireOrders(): void {
+    if (this.orders.size === 0) return;
+    const now = Math.floor(this.nowMsc / 1000);
+    for (const o of [...this.orders.values()]) {
+      if (o.expiration > 0 && now >= o.expiration) {
+        this.orders.delete(o.ticket);
+        this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
+      }
+    }
+  }
+
+  /** Close the most losing position while margin level is at or below the stop-out level. */
+  private checkStopOut(): void {
+    const so = this.cfg.account.stopOutLevel ?? 50;
+    for (let guard = 0; guard < 10000 && this.positions.size > 0; guard++) {
+      const a = this.account();
+      if (a.margin <= 0 || a.marginLevel > so) return;
+      let worst: PosState | undefined;
+      let worstP = Infinity;
+      for (const p of this.positions.values()) {
+        const f = this.floatingMinor(p);
+        if (f < worstP) {
+          worstP = f;
+          worst = p;
+        }
+      }
+      if (!worst) return;
+      const q = this.quotes.get(worst.symbol)!;
+      this.fillDeal({
+        symbol: worst.symbol, side: worst.type === ORDER_TYPE.BUY ? 1 : 0, volume: worst.volume,
+        price: worst.type === ORDER_TYPE.BUY ? q.bid : q.ask, order: this.newTicket(), magic: worst.magic,
+        comment: `[so ${a.marginLevel.toFixed(2)}%]`, sl: 0, tp: 0, reason: DEAL_REASON.SO, position: worst,
+      });
+    }
+  }
+
+  /** Daily rollover at server midnight: swap in points per lot, triple on `swapRollover3Days`. */
+  rollover(weekday: number): void {
+    for (const p of this.positions.values()) {
+      const s = this.specs.get(p.symbol)!;
+      const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
+      if (!pts) continue;
+      const mult = weekday === s.swapRollover3Days ? 3 : 1;
+      const money = pts * mult * s.point * s.contractSize * p.volume * this.rate(s.currencyProfit, this.cfg.account.currency);
+      p.swapMinor += toMinor(money, this.digits);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ trading
+
+  /** MT5 OrderSend: validate the request like a trade server and execute it. Never throws. */
+  orderSend(req: TradeRequest): TradeResult {
+    const res: TradeResult = {
+      retcode: 0, deal: 0n, order: 0n, volume: 0, price: 0, bid: 0, ask: 0, comment: '',
+      requestId: ++this.requestCounter, retcodeExternal: 0,
+    };
+    const fail = (retcode: number, comment: string): TradeResult => {
+      res.retcode = retcode;
+      res.comment = comment;
+      return res;
+    };
+    if (!this.algoTrading) return fail(RC.CLIENT_DISABLES_AT, 'AutoTrading disabled by client');
+    switch (req.action) {
+      case TRADE_ACTION.DEAL:
+        return this.actionDeal(req, res, fail);
+      case TRADE_ACTION.PENDING:
+        return this.actionPending(req, res, fail);
+      case TRADE_ACTION.SLTP:
+        return this.actionSltp(req, res, fail);
+      case TRADE_ACTION.MODIFY:
+        return this.actionModify(req, res, fail);
+      case TRADE_ACTION.REMOVE: {
+        const o = req.order !== undefined ? this.orders.get(req.order) : undefined;
+        if (!o) return fail(RC.INVALID, `order ${req.order ?? 0} not found`);
+        const q = this.quotes.get(o.symbol);
+        const s = this.specs.get(o.symbol)!;
+        if (q && this.inFreeze(s, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
+        this.orders.delete(o.ticket);
+        this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
+        res.retcode = RC.DONE;
+        res.order = o.ticket;
+        return res;
+      }
+      default:
+        return fail(RC.INVALID, `unsupported action ${req.action}`);
+    }
+  }
+
+  private commonChecks(
+    req: TradeRequest,
+    res: TradeResult,
+    fail: (c: number, m: string) => TradeResult,
+  ): { spec: SimSymbolSpec; q: Quote } | TradeResult {
+    const spec = req.symbol ? this.specs.get(req.symbol) : undefined;
+    if (!spec) return fail(RC.INVALID, `unknown symbol '${req.symbol ?? ''}'`);
+    const q = this.quotes.get(spec.symbol);
+    if (!q) return fail(RC.PRICE_OFF, 'no quotes');
+    res.bid = q.bid;
+    res.ask = q.ask;
+    if (spec.tradeMode === SYMBOL_TRADE_MODE.DISABLED) return fail(RC.TRADE_DISABLED, 'trade is disabled for the symbol');
+    if (!this.inSession(spec)) return fail(RC.MARKET_CLOSED, 'market is closed');
+    return { spec, q };
+  }
+
+  private checkVolume(spec: SimSymbolSpec, volume: number | undefined): string | null {
+    if (volume === undefined || !(volume > 0)) return 'volume must be positive';
+    if (volume < spec.volumeMin - 1e-12) return `volume ${volume} below the minimum ${spec.volumeMin}`;
+    if (volume > spec.volumeMax + 1e-12) return `volume ${volume} above the maximum ${spec.volumeMax}`;
+    if (!isVolumeStepMultiple(volume, spec.volumeStep)) return `volume ${volume} is not a multiple of the step ${spec.volumeStep}`;
+    return null;
+  }
+
+  private checkFilling(spec: SimSymbolSpec, filling: number | undefined): boolean {
+    const f = filling ?? ORDER_FILLING.FOK;
+    if (f === ORDER_FILLING.FOK) return (spec.fillingMode & SYMBOL_FILLING.FOK) !== 0;
+    if (f === ORDER_FILLING.IOC) return (spec.fillingMode & SYMBOL_FILLING.IOC) !== 0;
+    if (f === ORDER_FILLING.RETURN) return (spec.fillingMode & SYMBOL_FILLING.RETURN) !== 0;
+    return false;
+  }
+
+  /** SL/TP distances for a position (or order) of `side` priced off `ref` (bid for buy, ask for sell). */
+  private stopsValid(spec: SimSymbolSpec, side: number, ref: number, sl: number, tp: number): boolean {
+    const min = spec.stopsLevel * spec.point;
+    const eps = spec.point * 1e-6;
+    if (side === ORDER_TYPE.BUY) {
+      if (sl > 0 && !(sl < ref && ref - sl >= min - eps)) return false;
+      if (tp > 0 && !(tp > ref && tp - ref >= min - eps)) return false;
+    } else {
+      if (sl > 0 && !(sl > ref && sl - ref >= min - eps)) return false;
+      if (tp > 0 && !(tp < ref && ref - tp >= min - eps)) return false;
+    }
+    return true;
+  }
+
+  private actionDeal(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
+    const c = this.commonChecks(req, res, fail);
+    if ('retcode' in c) return c;
+    const { spec, q } = c;
+    if (req.type !== ORDER_TYPE.BUY && req.type !== ORDER_TYPE.SELL) return fail(RC.INVALID_ORDER, `order type ${req.type} is not a market order`);
+    const side = req.type;
+    const volErr = this.checkVolume(spec, req.volume);
+    if (volErr) return fail(RC.INVALID_VOLUME, volErr);
+    const volume = stepsToVolume(volumeSteps(req.volume!, spec.volumeStep), spec.volumeStep);
+    if (!this.checkFilling(spec, req.typeFilling)) return fail(RC.INVALID_FILL, 'Unsupported filling mode');
+
+    let closing: PosState | undefined;
+    if (req.position !== undefined && req.position !== 0n) {
+      closing = this.positions.get(req.position);
+      if (!closing) {
+        return this.closedPositions.has(req.position)
+          ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
+          : fail(RC.INVALID, `position ${req.position} not found`);
+      }
+      if (closing.symbol !== spec.symbol) return fail(RC.INVALID, `position ${req.position} is ${closing.symbol}, not ${spec.symbol}`);
+      if (closing.type === side) return fail(RC.INVALID, 'closing deal must be opposite to the position');
+      if (volume > closing.volume + 1e-12) return fail(RC.INVALID_CLOSE_VOLUME, `close volume ${volume} exceeds position volume ${closing.volume}`);
+      const rest = volumeSteps(closing.volume, spec.volumeStep) - volumeSteps(volume, spec.volumeStep);
+      if (rest > 0 && stepsToVolume(rest, spec.volumeStep) < spec.volumeMin - 1e-12) {
+        return fail(RC.INVALID_VOLUME, `remaining volume ${stepsToVolume(rest, spec.volumeStep)} would be below the minimum ${spec.volumeMin}`);
+      }
+      if (this.inFreeze(spec, closing.type, closing.sl, q) || this.inFreeze(spec, closing.type, closing.tp, q)) {
+        return fail(RC.FROZEN, 'position SL/TP within the freeze level');
+      }
+    } else if (this.cfg.account.marginMode === ACCOUNT_MARGIN_MODE.RETAIL_NETTING) {
+      const pos = this.netPosition(spec.symbol);
+      if (pos && pos.type !== side) closing = pos; // netting: an opposite deal reduces, closes or reverses
+    }
+
+    // symbol trade mode
+    const opensOrAdds = !closing || volume > closing.volume + 1e-12;
+    if (opensOrAdds) {
+      if (spec.tradeMode === SYMBOL_TRADE_MODE.CLOSEONLY) return fail(RC.CLOSE_ONLY, 'only position closing is allowed');
+      if (spec.tradeMode === SYMBOL_TRADE_MODE.LONGONLY && side === ORDER_TYPE.SELL) return fail(RC.LONG_ONLY, 'only long positions are allowed');
+      if (spec.tradeMode === SYMBOL_TRADE_MODE.SHORTONLY && side === ORDER_TYPE.BUY) return fail(RC.SHORT_ONLY, 'only short positions are allowed');
+    }
+
+    // price: instant execution requotes when the market moved beyond the deviation
+    const market = side === ORDER_TYPE.BUY ? q.ask : q.bid;
+    if (spec.executionMode === SYMBOL_TRADE_EXECUTION.INSTANT && req.price !== undefined && req.price > 0) {
+      const dev = (req.deviation ?? 0) * spec.point;
+      if (Math.abs(market - req.price) > dev + spec.point * 1e-6) return fail(RC.REQUOTE, 'Requote');
+    }
+    const slip = (this.cfg.slippagePoints ?? 0) * spec.point;
+    const price = roundPrice(side === ORDER_TYPE.BUY ? market + slip : market - slip, spec.tickSize, spec.digits);
+
+    const sl = req.sl ?? 0;
+    const tp = req.tp ?? 0;
+    if (!closing || opensOrAdds) {
+      if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
+        return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
+      }
+      if (!this.stopsValid(spec, side, side === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) {
+        return fail(RC.INVALID_STOPS, 'Invalid stops');
+      }
+      const addVolume = closing ? volume - closing.volume : volume;
+      const need = this.marginMinorFor(spec.symbol, addVolume, price);
+      const acc = this.account();
+      const free = toMinor(acc.freeMargin, this.digits);
+      const commission = toMinor((spec.commissionPerLot ?? 0) * volume, this.digits);
+      if (need + commission > free) {
+        return fail(RC.NO_MONEY, `not enough money: margin ${fromMinor(need, this.digits)} > free margin ${acc.freeMargin}`);
+      }
+    }
+
+    const orderTicket = this.newTicket();
+    const deal = this.fillDeal({
+      symbol: spec.symbol, side, volume, price, order: orderTicket, magic: req.magic ?? 0, comment: req.comment ?? '',
+      sl, tp, reason: DEAL_REASON.EXPERT, position: closing,
+    });
+    res.retcode = RC.DONE;
+    res.order = orderTicket;
+    res.deal = deal.ticket;
+    res.volume = volume;
+    res.price = price;
+    res.comment = 'Request executed';
+    return res;
+  }
+
+  private netPosition(symbol: string): PosState | undefined {
+    for (const p of this.positions.values()) if (p.symbol === symbol) return p;
+    return undefined;
+  }
+
+  private actionPending(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
+    const c = this.commonChecks(req, res, fail);
+    if ('retcode' in c) return c;
+    const { spec, q } = c;
+    const type = req.type ?? -1;
+    if (type < ORDER_TYPE.BUY_LIMIT || type > ORDER_TYPE.SELL_STOP_LIMIT) return fail(RC.INVALID_ORDER, `order type ${type} is not a pending order`);
+    const volErr = this.checkVolume(spec, req.volume);
+    if (volErr) return fail(RC.INVALID_VOLUME, volErr);
+    const price = req.price ?? 0;
+    const stopLimit = req.stoplimit ?? 0;
+    const sl = req.sl ?? 0;
+    const tp = req.tp ?? 0;
+    const expiration = req.expiration ?? 0;
+    const bad = this.validatePending(spec, q, type, price, stopLimit, sl, tp, expiration);
+    if (bad) return fail(bad[0], bad[1]);
+    // pending orders rest in the book: RETURN is always accepted, FOK/IOC only where the symbol allows them
+    const filling = req.typeFilling ?? ORDER_FILLING.RETURN;
+    if (filling !== ORDER_FILLING.RETURN && !this.checkFilling(spec, filling)) return fail(RC.INVALID_FILL, 'Unsupported filling mode');
+    const o: OrderState = {
+      ticket: this.newTicket(), symbol: spec.symbol, type, volume: stepsToVolume(volumeSteps(req.volume!, spec.volumeStep), spec.volumeStep),
+      priceOpen: price, stopLimit, sl, tp, timeSetupMsc: this.nowMsc, expiration, magic: req.magic ?? 0, comment: req.comment ?? '',
+    };
+    this.orders.set(o.ticket, o);
+    this.emitOrder(TRADE_TRANSACTION.ORDER_ADD, o);
+    res.retcode = RC.DONE;
+    res.order = o.ticket;
+    res.volume = o.volume;
+    res.price = price;
+    res.comment = 'Request executed';
+    return res;
+  }
+
+  /** Checks shared by placing and modifying a pending order: [retcode, reason] or null when valid. */
+  private validatePending(
+    spec: SimSymbolSpec, q: Quote, type: number, price: number, stopLimit: number, sl: number, tp: number, expiration: number,
+  ): [number, string] | null {
+    if (!(price > 0) || !isOnTick(price, spec.tickSize, spec.digits)) return [RC.INVALID_PRICE, `price ${price} is not a valid price on the tick size ${spec.tickSize}`];
+    const buy = type === ORDER_TYPE.BUY_LIMIT || type === ORDER_TYPE.BUY_STOP || type === ORDER_TYPE.BUY_STOP_LIMIT;
+    if (spec.tradeMode === SYMBOL_TRADE_MODE.CLOSEONLY) return [RC.CLOSE_ONLY, 'only position closing is allowed'];
+    if (spec.tradeMode === SYMBOL_TRADE_MODE.LONGONLY && !buy) return [RC.LONG_ONLY, 'only long positions are allowed'];
+    if (spec.tradeMode === SYMBOL_TRADE_MODE.SHORTONLY && buy) return [RC.SHORT_ONLY, 'only short positions are allowed'];
+    const min = spec.stopsLevel * spec.point;
+    const eps = spec.point * 1e-6;
+    const ok =
+      type === ORDER_TYPE.BUY_LIMIT ? price <= q.ask - min + eps && price < q.ask
+      : type === ORDER_TYPE.SELL_LIMIT ? price >= q.bid + min - eps && price > q.bid
+      : type === ORDER_TYPE.BUY_STOP || type === ORDER_TYPE.BUY_STOP_LIMIT ? price >= q.ask + min - eps && price > q.ask
+      : price <= q.bid - min + eps && price < q.bid;
+    if (!ok) return [RC.INVALID_PRICE, `price ${price} is on the wrong side of the market or within the stops level`];
+    if (type === ORDER_TYPE.BUY_STOP_LIMIT || type === ORDER_TYPE.SELL_STOP_LIMIT) {
+      if (!(stopLimit > 0) || !isOnTick(stopLimit, spec.tickSize, spec.digits)) return [RC.INVALID_PRICE, 'stop-limit price missing or off the tick size'];
+    }
+    const entry = stopLimit > 0 ? stopLimit : price;
+    if (!this.stopsValid(spec, buy ? ORDER_TYPE.BUY : ORDER_TYPE.SELL, entry, sl, tp)) return [RC.INVALID_STOPS, 'Invalid stops'];
+    if (expiration > 0 && expiration <= Math.floor(this.nowMsc / 1000)) return [RC.INVALID_EXPIRATION, 'expiration is in the past'];
+    return null;
+  }
+
+  private inFreeze(spec: SimSymbolSpec, type: number, level: number, q: Quote): boolean {
+    if (!(level > 0) || spec.freezeLevel <= 0) return false;
+    const dist = spec.freezeLevel * spec.point;
+    // positions and sell orders are judged on the price they close/trigger at
+    const buySide = type === ORDER_TYPE.BUY || type === ORDER_TYPE.SELL_LIMIT || type === ORDER_TYPE.SELL_STOP;
+    const ref = buySide ? q.bid : q.ask;
+    return Math.abs(ref - level) < dist - spec.point * 1e-6;
+  }
+
+  private actionSltp(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
+    const p = req.position !== undefined ? this.positions.get(req.position) : undefined;
+    if (!p) {
+      return req.position !== undefined && this.closedPositions.has(req.position)
+        ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
+        : fail(RC.INVALID, `position ${req.position ?? 0} not found`);
+    }
+    const c = this.commonChecks({ ...req, symbol: p.symbol }, res, fail);
+    if ('retcode' in c) return c;
+    const { spec, q } = c;
+    const sl = req.sl ?? 0;
+    const tp = req.tp ?? 0;
+    if (sl === p.sl && tp === p.tp) return fail(RC.NO_CHANGES, 'No changes');
+    if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
+      return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
+    }
+    if (this.inFreeze(spec, p.type, p.sl, q) || this.inFreeze(spec, p.type, p.tp, q)) return fail(RC.FROZEN, 'position SL/TP within the freeze level');
+    if (!this.stopsValid(spec, p.type, p.type === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) return fail(RC.INVALID_STOPS, 'Invalid stops');
+    p.sl = sl;
+    p.tp = tp;
+    this.emit({
+      txType: TRADE_TRANSACTION.POSITION, deal: 0n, order: 0n, position: p.ticket, symbol: p.symbol, orderType: p.type,
+      orderState: 0, dealType: 0, price: p.priceOpen, sl, tp, volume: p.volume, timeMsc: this.nowMsc,
+    });
+    res.retcode = RC.DONE;
+    res.comment = 'Request executed';
+    return res;
+  }
+
+  private actionModify(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
+    const o = req.order !== undefined ? this.orders.get(req.order) : undefined;
+    if (!o) return fail(RC.INVALID, `order ${req.order ?? 0} not found`);
+    const c = this.commonChecks({ ...req, symbol: o.symbol }, res, fail);
+    if ('retcode' in c) return c;
+    const { spec, q } = c;
+    const price = req.price ?? o.priceOpen;
+    const sl = req.sl ?? 0;
+    const tp = req.tp ?? 0;
+    const expiration = req.expiration ?? o.expiration;
+    if (price === o.priceOpen && sl === o.sl && tp === o.tp && expiration === o.expiration) return fail(RC.NO_CHANGES, 'No changes');
+    if (this.inFreeze(spec, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
+    const bad = this.validatePending(spec, q, o.type, price, o.stopLimit, sl, tp, expiration);
+    if (bad) return fail(bad[0], bad[1]);
+    o.priceOpen = price;
+    o.sl = sl;
+    o.tp = tp;
+    o.expiration = expiration;
+    this.emitOrder(TRADE_TRANSACTION.ORDER_UPDATE, o);
+    res.retcode = RC.DONE;
+    res.order = o.ticket;
+    res.price = price;
+    res.comment = 'Request executed';
+    return res;
+  }
+
+  private inSession(spec: SimSymbolSpec): boolean {
+    if (!spec.sessions.length) return true;
+    const sec = Math.floor(this.nowMsc / 1000);
+    const day = new Date(sec * 1000).getUTCDay(); // server time is stored as if it were UTC
+    const minute = Math.floor((sec % 86400) / 60);
+    return spec.sessions.some(([d, from, to]) => d === day && minute >= from && minute < to);
+  }
+
+  private newTicket(): bigint {
+    return this.nextTicket++;
+  }
+
+  // ------------------------------------------------------------------------------------------ deals
+
+  private fillDeal(d: {
+    symbol: string;
+    side: 0 | 1;
+    volume: number;
+    price: number;
+    order: bigint;
+    magic: number;
+    comment: string;
+    sl: number;
+    tp: number;
+    reason: number;
+    position: PosState | undefined;
+  }): Deal {
+    const spec = this.specs.get(d.symbol)!;
+    const commissionMinor = -toMinor((spec.commissionPerLot ?? 0) * d.volume, this.digits);
+    const pos = d.position;
+    let entry: number = DEAL_ENTRY.IN;
+    let profitMinor = 0;
+    let swapMinor = 0;
+    let positionId: bigint;
+    const step = spec.volumeStep;
+    if (!pos) {
+      const p: PosState = {
+        ticket: d.order, identifier: d.order, symbol: d.symbol, type: d.side, volume: d.volume, priceOpen: d.price,
+        sl: d.sl, tp: d.tp, timeMsc: this.nowMsc, magic: d.magic, comment: d.comment, swapMinor: 0,
+        marginMinor: this.marginMinorFor(d.symbol, d.volume, d.price),
+      };
+      this.positions.set(p.ticket, p);
+      positionId = p.ticket;
+    } else if (pos.type === d.side) {
+      // netting: add to the position, volume-weighted average price
+      const total = stepsToVolume(volumeSteps(pos.volume, step) + volumeSteps(d.volume, step), step);
+      pos.priceOpen = (pos.priceOpen * pos.volume + d.price * d.volume) / total;
+      pos.volume = total;
+      pos.marginMinor += this.marginMinorFor(d.symbol, d.volume, d.price);
+      if (d.sl > 0) pos.sl = d.sl;
+      if (d.tp > 0) pos.tp = d.tp;
+      positionId = pos.ticket;
+    } else {
+      positionId = pos.ticket;
+      const posSteps = volumeSteps(pos.volume, step);
+      const dealSteps = volumeSteps(d.volume, step);
+      const closeSteps = Math.min(posSteps, dealSteps);
+      const closeVol = stepsToVolume(closeSteps, step);
+      profitMinor = this.profitMinor({ ...pos, volume: closeVol }, d.price);
+      // the swap accumulated on the closed part is realised with this deal
+      swapMinor = posSteps > 0 ? Math.round((pos.swapMinor * closeSteps) / posSteps) : 0;
+      pos.swapMinor -= swapMinor;
+      const marginPart = Math.round((pos.marginMinor * closeSteps) / posSteps);
+      pos.marginMinor -= marginPart;
+      if (dealSteps < posSteps) {
+        entry = DEAL_ENTRY.OUT;
+        pos.volume = stepsToVolume(posSteps - dealSteps, step);
+      } else if (dealSteps === posSteps) {
+        entry = DEAL_ENTRY.OUT;
+        this.positions.delete(pos.ticket);
+        this.closedPositions.add(pos.ticket);
+      } else {
+        // netting reversal: same position id, opposite direction, the rest of the volume
+        entry = DEAL_ENTRY.INOUT;
+        const rest = stepsToVolume(dealSteps - posSteps, step);
+        pos.type = d.side;
+        pos.volume = rest;
+        pos.priceOpen = d.price;
+        pos.sl = d.sl;
+        pos.tp = d.tp;
+        pos.timeMsc = this.nowMsc;
+        pos.marginMinor = this.marginMinorFor(d.symbol, rest, d.price);
+      }
+    }
+    this.balanceMinor += profitMinor + swapMinor + commissionMinor;
+    const deal: Deal = {
+      ticket: this.newTicket(),
+      order: d.order,
+      positionId,
+      symbol: d.symbol,
+      type: d.side === ORDER_TYPE.BUY ? DEAL_TYPE.BUY : DEAL_TYPE.SELL,
+      entry,
+      volume: d.volume,
+      price: d.price,
+      commission: fromMinor(commissionMinor, this.digits),
+      swap: fromMinor(swapMinor, this.digits),
+      profit: fromMinor(profitMinor, this.digits),
+      time: Math.floor(this.nowMsc / 1000),
+      timeMsc: this.nowMsc,
+      magic: d.magic,
+      comment: d.comment,
+      reason: d.reason,
+    };
+    this.dealList.push(deal);
+    this.dealIndex.set(deal.ticket, deal);
+    const p = this.positions.get(positionId);
+    this.emit({
+      txType: TRADE_TRANSACTION.DEAL_ADD, deal: deal.ticket, order: deal.order, position: positionId, symbol: d.symbol,
+      orderType: d.side, orderState: 4, dealType: deal.type, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
+      volume: d.volume, dealEntry: entry, profit: deal.profit, comment: d.comment, timeMsc: this.nowMsc,
+    });
+    return deal;
+  }
+
+  /** A deposit or withdrawal (DEAL_TYPE_BALANCE). */
+  balanceOperation(amount: number, comment = 'balance'): Deal {
+    const minor = toMinor(amount, this.digits);
+    this.balanceMinor += minor;
+    const deal: Deal = {
+      ticket: this.newTicket(), order: 0n, positionId: 0n, symbol: '', type: DEAL_TYPE.BALANCE, entry: DEAL_ENTRY.IN,
+      volume: 0, price: 0, commission: 0, swap: 0, profit: fromMinor(minor, this.digits), time: Math.floor(this.nowMsc / 1000),
+      timeMsc: this.nowMsc, magic: 0, comment, reason: 0,
+    };
+    this.dealList.push(deal);
+    this.dealIndex.set(deal.ticket, deal);
+    return deal;
+  }
+
+  private emitOrder(txType: number, o: OrderState): void {
+    this.emit({
+      txType, deal: 0n, order: o.ticket, position: 0n, symbol: o.symbol, orderType: o.type,
+      orderState: txType === TRADE_TRANSACTION.ORDER_DELETE ? 2 : 1, dealType: 0, price: o.priceOpen, sl: o.sl, tp: o.tp,
+      volume: o.volume, comment: o.comment, timeMsc: this.nowMsc,
+    });
+  }
+
+  private emit(tx: BrokerTx): void {
+    this.onTx?.(tx);
+  }
+}
+
+function orderTriggered(o: OrderState, bid: number, ask: number): boolean {
+  switch (o.type) {
+    case ORDER_TYPE.BUY_LIMIT:
+      return ask <= o.priceOpen;
+    case ORDER_TYPE.SELL_LIMIT:
+      return bid >= o.priceOpen;
+    case ORDER_TYPE.BUY_STOP:
+    case ORDER_TYPE.BUY_STOP_LIMIT:
+      return ask >= o.priceOpen;
+    case ORDER_TYPE.SELL_STOP:
+    case ORDER_TYPE.SELL_STOP_LIMIT:
+      return bid <= o.priceOpen;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * What the EA does with an order intent, in TypeScript for the simulated terminal: the same rules as
+ * mql5/Experts/ExecutorBridge.mq5 — filling mode chosen per symbol at send time (FOK, then IOC, then RETURN
+ * as SYMBOL_FILLING_MODE allows; on 10030 one retry with the next), close by ticket, the intent id in the
+ * order comment, and a ring of recent intent ids so a re-sent id returns the stored result.
+ */
+import { MsgType, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
+import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
+import { RC, retcodeClass } from '../protocol/retcodes.js';
+import type { SimBroker } from './broker.js';
+
+/** Prefix of the order comment that carries the intent id (reconciliation finds intents by it). */
+export const INTENT_COMMENT_PREFIX = 'ix:';
+
+export function intentComment(intentId: string): string {
+  return INTENT_COMMENT_PREFIX + intentId;
+}
+
+/** Filling modes to try for a symbol, in order (the EA's rule). */
+export function fillingCandidates(fillingMask: number): number[] {
+  const out: number[] = [];
+  if (fillingMask & SYMBOL_FILLING.FOK) out.push(ORDER_FILLING.FOK);
+  if (fillingMask & SYMBOL_FILLING.IOC) out.push(ORDER_FILLING.IOC);
+  out.push(ORDER_FILLING.RETURN);
+  return out;
+}
+
+type ResultCore = Omit<IntentResultBody, 're' | 'intentId' | 'duplicate'>;
+
+function fromTrade(r: TradeResult): ResultCore {
+  const out: ResultCore = { retcode: r.retcode, class: retcodeClass(r.retcode), comment: r.comment };
+  if (r.order) out.order = r.order;
+  if (r.deal) out.deal = r.deal;
+  if (r.volume) out.volume = r.volume;
+  if (r.price) out.price = r.price;
+  if (r.bid) out.bid = r.bid;
+  if (r.ask) out.ask = r.ask;
+  if (r.retcodeExternal) out.retcodeExternal = r.retcodeExternal;
+  return out;
+}
+
+export class SimEaLogic {
+  private readonly ring = new Map<string, IntentResultBody>();
+  /** OrderSend calls made (tests count executions with it). */
+  orderSends = 0;
+
+  constructor(
+    private readonly broker: SimBroker,
+    private readonly ringSize = 4096,
+  ) {}
+
+  /** Execute an intent once; a repeated intent id returns the stored result marked `duplicate`. */
+  handle(msg: IntentMsg): IntentResultBody {
+    const seen = this.ring.get(msg.intentId);
+    if (seen) return { ...seen, re: msg.id, duplicate: true };
+    const core = this.execute(msg);
+    const result: IntentResultBody = { re: msg.id, intentId: msg.intentId, duplicate: false, ...core };
+    this.ring.set(msg.intentId, result);
+    if (this.ring.size > this.ringSize) this.ring.delete(this.ring.keys().next().value!);
+    return result;
+  }
+
+  private send(req: TradeRequest): TradeResult {
+    const spec = req.symbol ? this.broker.spec(req.symbol) : undefined;
+    const modes = req.action === TRADE_ACTION.DEAL && spec ? fillingCandidates(spec.fillingMode) : [ORDER_FILLING.RETURN];
+    let res!: TradeResult;
+    // at most two attempts: the preferred mode, then the next one on 10030 (as the EA does)
+    for (let i = 0; i < Math.min(2, modes.length); i++) {
+      this.orderSends++;
+      res = this.broker.orderSend({ ...req, typeFilling: modes[i]! });
+      if (res.retcode !== RC.INVALID_FILL) break;
+    }
+    return res;
+  }
+
+  private execute(m: IntentMsg): ResultCore {
+    const comment = intentComment(m.intentId);
+    switch (m.type) {
+      case MsgType.OPEN: {
+        const req: TradeRequest = {
+          action: TRADE_ACTION.DEAL, symbol: m.symbol, type: m.side, volume: m.volume, sl: m.sl, tp: m.tp,
+          deviation: m.deviation, magic: m.magic, comment,
+        };
+        if (m.price !== undefined) req.price = m.price;
+        const r = this.send(req);
+        const out = fromTrade(r);
+        if (r.retcode === RC.DONE) out.position = this.positionOfDeal(r.deal);
+        return out;
+      }
+      case MsgType.PLACE_PENDING: 
+        return fromTrade(this.send({
+          action: TRADE_ACTION.PENDING, symbol: m.symbol, type: m.orderType, volume: m.volume, price: m.price,
+          stoplimit: m.stopLimit, sl: m.sl, tp: m.tp, expiration: m.expiration, magic: m.magic, comment,
+        }));
+      case MsgType.CLOSE: 
+        return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment);
+      case MsgType.MODIFY: {
+        const pos = this.broker.positionList().find((p) => p.ticket === m.ticket);
+        return fromTrade(this.broker.orderSend({
+          action: TRADE_ACTION.SLTP, position: m.ticket, symbol: pos?.symbol ?? '', sl: m.sl, tp: m.tp, magic: m.magic,
+        }));
+      }
+      case MsgType.MODIFY_ORDER: 
+        return fromTrade(this.broker.orderSend({
+          action: TRADE_ACTION.MODIFY, order: m.ticket, price: m.price, sl: m.sl, tp: m.tp, expiration: m.expiration,
+        }));
+      case MsgType.CANCEL: 
+        return fromTrade(this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: m.ticket }));
+      case MsgType.CLOSE_ALL: {
+        const results: NonNullable<IntentResultBody['results']> = [];
+        for (const p of this.broker.positionList()) {
+          if (m.symbol && p.symbol !== m.symbol) continue;
+          if (m.onlyMagic && p.magic !== m.magic) continue;
+          results.push({ ticket: p.ticket, ...this.closePosition(p.ticket, 0, m.deviation, m.magic, comment) });
+        }
+        for (const o of this.broker.orderList()) {
+          if (m.symbol && o.symbol !== m.symbol) continue;
+          if (m.onlyMagic && o.magic !== m.magic) continue;
+          results.push({ ticket: o.ticket, ...fromTrade(this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: o.ticket })) });
+        }
+        const failed = results.find((r) => r.retcode !== RC.DONE);
+        const core: ResultCore = failed
+          ? { retcode: failed.retcode, class: failed.class, comment: `${results.length - 1} others attempted; first failure: ${failed.comment ?? ''}` }
+          : { retcode: RC.DONE, class: 'done', comment: `${results.length} closed` };
+        return { ...core, results };
+      }
+    }
+  }
+
+  private closePosition(ticket: bigint, volume: number, deviation: number, magic: number, comment: string): ResultCore {
+    const pos = this.broker.positionList().find((p) => p.ticket === ticket);
+    if (!pos) {
+      const closed = this.broker.isClosedPosition(ticket);
+      return {
+        retcode: closed ? RC.POSITION_CLOSED : RC.INVALID,
+        class: 'final',
+        comment: closed ? `position ${ticket} is already closed` : `position ${ticket} not found`,
+      };
+    }
+    const r = this.send({
+      action: TRADE_ACTION.DEAL, symbol: pos.symbol, position: ticket,
+      type: pos.type === ORDER_TYPE.BUY ? ORDER_TYPE.SELL : ORDER_TYPE.BUY,
+      volume: volume > 0 ? volume : pos.volume, deviation, magic, comment,
+    });
+    const out = fromTrade(r);
+    if (r.retcode === RC.DONE) out.position = ticket;
+    return out;
+  }
+
+  private positionOfDeal(deal: bigint): bigint | undefined {
+    return this.broker.deal(deal)?.positionId;
+  }
+}
