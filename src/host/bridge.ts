@@ -592,7 +592,7 @@ export class BridgeServer extends EventEmitter {
   }
 
   sessions(): Session[] {
-    return [...this.conns].flatMap((c) => (c.session ? [c.session] : []));
+    return [...this.conns].flatMap((c) => (c.session && !c.session.closed ? [c.session] : []));
   }
 
   private sendTo<N extends MsgTypeName>(c: Connection, name: N, body: Body<N>): void {

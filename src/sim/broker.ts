@@ -40,6 +40,8 @@ export interface SimSymbolSpec extends Omit<SymbolSpec, 'tickValue'> {
   commissionPerLot?: number;
   /** Spread in points used when a quote gives none. */
   defaultSpread?: number;
+  /** Liquidity limit: market orders above this volume are rejected by the dealer (10006). */
+  rejectVolumeAbove?: number;
 }
 
 export interface BrokerConfig {
@@ -175,7 +177,8 @@ export class SimBroker {
     const { commissionPerLot: _c, defaultSpread: _d, ...spec } = s;
     let tickValue = 0;
     try {
-      tickValue = s.tickSize * s.contractSize * this.rate(s.currencyProfit, this.cfg.account.currency);
+      // 12 significant digits: 0.00001 × 100000 is 0.9999999999999999 in binary, MT5 shows 1.0
+      tickValue = Number((s.tickSize * s.contractSize * this.rate(s.currencyProfit, this.cfg.account.currency)).toPrecision(12));
     } catch {
       tickValue = 0; // no conversion rate yet (no quote): MT5 reports 0 too
     }
@@ -591,32 +594,35 @@ export class SimBroker {
     if (volErr) return fail(RC.INVALID_VOLUME, volErr);
     const volume = stepsToVolume(volumeSteps(req.volume!, spec.volumeStep), spec.volumeStep);
     if (!this.checkFilling(spec, req.typeFilling)) return fail(RC.INVALID_FILL, 'Unsupported filling mode');
+    if (spec.rejectVolumeAbove !== undefined && volume > spec.rejectVolumeAbove) return fail(RC.REJECT, 'Request rejected: no liquidity for this volume');
 
-    let closing: PosState | undefined;
+    let target: PosState | undefined; // the existing position this deal changes
     if (req.position !== undefined && req.position !== 0n) {
-      closing = this.positions.get(req.position);
-      if (!closing) {
+      target = this.positions.get(req.position);
+      if (!target) {
         return this.closedPositions.has(req.position)
           ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
           : fail(RC.INVALID, `position ${req.position} not found`);
       }
-      if (closing.symbol !== spec.symbol) return fail(RC.INVALID, `position ${req.position} is ${closing.symbol}, not ${spec.symbol}`);
-      if (closing.type === side) return fail(RC.INVALID, 'closing deal must be opposite to the position');
-      if (volume > closing.volume + 1e-12) return fail(RC.INVALID_CLOSE_VOLUME, `close volume ${volume} exceeds position volume ${closing.volume}`);
-      const rest = volumeSteps(closing.volume, spec.volumeStep) - volumeSteps(volume, spec.volumeStep);
+      if (target.symbol !== spec.symbol) return fail(RC.INVALID, `position ${req.position} is ${target.symbol}, not ${spec.symbol}`);
+      if (target.type === side) return fail(RC.INVALID, 'closing deal must be opposite to the position');
+      if (volume > target.volume + 1e-12) return fail(RC.INVALID_CLOSE_VOLUME, `close volume ${volume} exceeds position volume ${target.volume}`);
+      const rest = volumeSteps(target.volume, spec.volumeStep) - volumeSteps(volume, spec.volumeStep);
       if (rest > 0 && stepsToVolume(rest, spec.volumeStep) < spec.volumeMin - 1e-12) {
         return fail(RC.INVALID_VOLUME, `remaining volume ${stepsToVolume(rest, spec.volumeStep)} would be below the minimum ${spec.volumeMin}`);
       }
-      if (this.inFreeze(spec, closing.type, closing.sl, q) || this.inFreeze(spec, closing.type, closing.tp, q)) {
+      if (this.inFreeze(spec, target.type, target.sl, q) || this.inFreeze(spec, target.type, target.tp, q)) {
         return fail(RC.FROZEN, 'position SL/TP within the freeze level');
       }
     } else if (this.cfg.account.marginMode === ACCOUNT_MARGIN_MODE.RETAIL_NETTING) {
       const pos = this.netPosition(spec.symbol);
-      if (pos && pos.type !== side) closing = pos; // netting: an opposite deal reduces, closes or reverses
+      // netting: one position per symbol; a deal adds to it, or reduces, closes or reverses it
+      if (pos) target = pos;
     }
+    const reduces = target !== undefined && target.type !== side;
 
     // symbol trade mode
-    const opensOrAdds = !closing || volume > closing.volume + 1e-12;
+    const opensOrAdds = !reduces || volume > target!.volume + 1e-12;
     if (opensOrAdds) {
       if (spec.tradeMode === SYMBOL_TRADE_MODE.CLOSEONLY) return fail(RC.CLOSE_ONLY, 'only position closing is allowed');
       if (spec.tradeMode === SYMBOL_TRADE_MODE.LONGONLY && side === ORDER_TYPE.SELL) return fail(RC.LONG_ONLY, 'only long positions are allowed');
@@ -634,14 +640,14 @@ export class SimBroker {
 
     const sl = req.sl ?? 0;
     const tp = req.tp ?? 0;
-    if (!closing || opensOrAdds) {
+    if (opensOrAdds) {
       if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
         return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
       }
       if (!this.stopsValid(spec, side, side === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) {
         return fail(RC.INVALID_STOPS, 'Invalid stops');
       }
-      const addVolume = closing ? volume - closing.volume : volume;
+      const addVolume = reduces ? volume - target!.volume : volume;
       const need = this.marginMinorFor(spec.symbol, addVolume, price);
       const acc = this.account();
       const free = toMinor(acc.freeMargin, this.digits);
@@ -654,7 +660,7 @@ export class SimBroker {
     const orderTicket = this.newTicket();
     const deal = this.fillDeal({
       symbol: spec.symbol, side, volume, price, order: orderTicket, magic: req.magic ?? 0, comment: req.comment ?? '',
-      sl, tp, reason: DEAL_REASON.EXPERT, position: closing,
+      sl, tp, reason: DEAL_REASON.EXPERT, position: target,
     });
     res.retcode = RC.DONE;
     res.order = orderTicket;

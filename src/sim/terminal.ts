@@ -66,11 +66,15 @@ export class SimTerminal extends EventEmitter {
   private syncCounter = 0;
   private readonly syncs = new Map<number, () => void>();
   private dirty = false;
+  /** Frozen: reads and answers nothing (a hung terminal or a half-open socket). */
+  private frozen = false;
   welcome: Msg<'WELCOME'> | undefined;
   rejected: Msg<'REJECT'> | undefined;
   connects = 0;
   /** Frames received that were not valid messages (the host must never send one). */
   badFrames = 0;
+  /** Fault injection: execute the next N intents, then drop the connection instead of sending the result. */
+  loseResults = 0;
 
   constructor(opts: SimTerminalOptions) {
     super();
@@ -88,6 +92,7 @@ export class SimTerminal extends EventEmitter {
   /** Connect and handshake. Resolves with WELCOME; rejects with the REJECT reason or a socket error. */
   connect(): Promise<Msg<'WELCOME'>> {
     this.stopped = false;
+    this.frozen = false;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.opts.url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES });
       this.ws = ws;
@@ -107,6 +112,7 @@ export class SimTerminal extends EventEmitter {
         });
       });
       ws.on('message', (data) => {
+        if (this.frozen) return; // whatever arrives now is lost with the connection
         let msg: AnyMsg;
         try {
           msg = decodeMessage(data as Buffer);
@@ -199,9 +205,9 @@ export class SimTerminal extends EventEmitter {
     this.ws?.terminate();
   }
 
-  /** Stop answering (a frozen terminal, a half-open socket): nothing is read or sent until `resume`. */
+  /** Stop reading and answering (a hung terminal, a half-open socket) until the next connection. */
   freeze(): void {
-    this.ws?.pause();
+    this.frozen = true;
     clearInterval(this.heartbeat);
   }
 
@@ -263,6 +269,11 @@ export class SimTerminal extends EventEmitter {
     this.inSeq.check(msg.seq);
     if (INTENT_IDS.has(msg.type)) {
       const result = this.ea.handle(msg as IntentMsg);
+      if (this.loseResults > 0) {
+        this.loseResults--;
+        this.drop(); // executed at the broker, but the result never reaches the host
+        return;
+      }
       this.flushState(); // positions/orders/account before the result, so the host's mirror is current
       this.send('INTENT_RESULT', result);
       this.emit('intent', msg, result);

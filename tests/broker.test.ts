@@ -1,0 +1,268 @@
+import { describe, expect, it } from 'vitest';
+import { DEAL_ENTRY, DEAL_REASON, ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, SYMBOL_TRADE_MODE, TRADE_ACTION } from '../src/protocol/mt5.js';
+import { RC } from '../src/protocol/retcodes.js';
+import type { SimBroker } from '../src/sim/broker.js';
+import { barPath } from '../src/sim/path.js';
+import { symbolSpec } from '../src/sim/symbols.js';
+import { BIG_TICKET, MONDAY_10H, makeBroker } from './helpers.js';
+
+const T = MONDAY_10H;
+const buy = (b: SimBroker, volume: number, extra: object = {}) =>
+  b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: ORDER_TYPE.BUY, volume, typeFilling: ORDER_FILLING.FOK, ...extra });
+const sell = (b: SimBroker, volume: number, extra: object = {}) =>
+  b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: ORDER_TYPE.SELL, volume, typeFilling: ORDER_FILLING.FOK, ...extra });
+
+function eurusd(over: Parameters<typeof symbolSpec>[1] = {}, acct: Parameters<typeof makeBroker>[0] = {}) {
+  const b = makeBroker(acct, [symbolSpec('EURUSD', { commissionPerLot: 0, ...over })]);
+  b.quote('EURUSD', 1.1, 1.10002, T);
+  return b;
+}
+
+describe('sim broker: retcodes', () => {
+  it('10009 done: fills a market buy at the ask, ticket above 2^53 exact', () => {
+    const b = eurusd();
+    const r = buy(b, 0.1);
+    expect(r.retcode).toBe(RC.DONE);
+    expect(r.price).toBe(1.10002);
+    expect(r.order).toBe(BIG_TICKET);
+    expect(b.positionList()[0]!.ticket).toBe(BIG_TICKET);
+  });
+
+  it('10004 requote under instant execution when the price moved beyond the deviation', () => {
+    const b = eurusd({ executionMode: SYMBOL_TRADE_EXECUTION.INSTANT });
+    expect(buy(b, 0.1, { price: 1.0999, deviation: 5 }).retcode).toBe(RC.REQUOTE);
+    expect(buy(b, 0.1, { price: 1.10000, deviation: 5 }).retcode).toBe(RC.DONE);
+  });
+
+  it('10006 rejected by the dealer above the liquidity limit', () => {
+    expect(buy(eurusd({ rejectVolumeAbove: 5 }), 6).retcode).toBe(RC.REJECT);
+  });
+
+  it('10013 invalid request: unknown position, unknown symbol; 10036 for a closed position', () => {
+    const b = eurusd();
+    expect(sell(b, 0.1, { position: 12345n }).retcode).toBe(RC.INVALID);
+    expect(b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'NOPE', type: 0, volume: 0.1 }).retcode).toBe(RC.INVALID);
+    const r = buy(b, 0.1);
+    expect(sell(b, 0.1, { position: r.order }).retcode).toBe(RC.DONE);
+    expect(sell(b, 0.1, { position: r.order }).retcode).toBe(RC.POSITION_CLOSED);
+  });
+
+  it('10014 invalid volume: below min, above max, off the step', () => {
+    const b = eurusd();
+    expect(buy(b, 0.001).retcode).toBe(RC.INVALID_VOLUME);
+    expect(buy(b, 101).retcode).toBe(RC.INVALID_VOLUME);
+    const r = buy(b, 0.015);
+    expect(r.retcode).toBe(RC.INVALID_VOLUME);
+    expect(r.comment).toMatch(/not a multiple of the step 0.01/);
+  });
+
+  it('10015 invalid price: a buy limit above the ask', () => {
+    const b = eurusd();
+    const r = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.BUY_LIMIT, volume: 0.1, price: 1.101 });
+    expect(r.retcode).toBe(RC.INVALID_PRICE);
+  });
+
+  it('10016 invalid stops: SL above the bid of a buy, or inside the stops level', () => {
+    const b = eurusd({ stopsLevel: 50 });
+    expect(buy(b, 0.1, { sl: 1.1001 }).retcode).toBe(RC.INVALID_STOPS);
+    expect(buy(b, 0.1, { sl: 1.0998 }).retcode).toBe(RC.INVALID_STOPS); // 20 points < 50
+    expect(buy(b, 0.1, { sl: 1.0995, tp: 1.1005 }).retcode).toBe(RC.DONE); // exactly 50 points
+  });
+
+  it('10018 market closed outside the sessions (Saturday)', () => {
+    const b = eurusd();
+    b.quote('EURUSD', 1.1, 1.10002, Date.UTC(2024, 0, 13, 10));
+    expect(buy(b, 0.1).retcode).toBe(RC.MARKET_CLOSED);
+  });
+
+  it('10019 no money: margin above free margin', () => {
+    const b = eurusd();
+    expect(buy(b, 99).retcode).toBe(RC.NO_MONEY); // 99 lots × 100,000 / 100 = 99,000 EUR margin
+  });
+
+  it('10021 no quotes before the first price; 10017 trade disabled; 10044 close only', () => {
+    const b = makeBroker();
+    expect(buy(b, 0.1).retcode).toBe(RC.PRICE_OFF);
+    expect(buy(eurusd({ tradeMode: SYMBOL_TRADE_MODE.DISABLED }), 0.1).retcode).toBe(RC.TRADE_DISABLED);
+    expect(buy(eurusd({ tradeMode: SYMBOL_TRADE_MODE.CLOSEONLY }), 0.1).retcode).toBe(RC.CLOSE_ONLY);
+  });
+
+  it('10027 when Algo Trading is off in the terminal', () => {
+    const b = eurusd({}, { algoTrading: false });
+    expect(buy(b, 0.1).retcode).toBe(RC.CLIENT_DISABLES_AT);
+  });
+
+  it('10030 unsupported filling mode', () => {
+    const b = eurusd({ fillingMode: SYMBOL_FILLING.IOC });
+    expect(buy(b, 0.1).retcode).toBe(RC.INVALID_FILL);
+    expect(buy(b, 0.1, { typeFilling: ORDER_FILLING.IOC }).retcode).toBe(RC.DONE);
+  });
+
+  it('10025 no changes, 10029 frozen, 10038 close volume too large', () => {
+    const b = eurusd({ freezeLevel: 30 });
+    const r = buy(b, 0.1, { sl: 1.099, tp: 1.101 });
+    const pos = r.order;
+    expect(b.orderSend({ action: TRADE_ACTION.SLTP, position: pos, sl: 1.099, tp: 1.101 }).retcode).toBe(RC.NO_CHANGES);
+    b.quote('EURUSD', 1.1008, 1.10082, T + 1000); // 20 points from the TP, inside the freeze level of 30
+    expect(b.orderSend({ action: TRADE_ACTION.SLTP, position: pos, sl: 1.0995, tp: 1.102 }).retcode).toBe(RC.FROZEN);
+    b.quote('EURUSD', 1.1, 1.10002, T + 2000);
+    expect(sell(b, 0.2, { position: pos }).retcode).toBe(RC.INVALID_CLOSE_VOLUME);
+  });
+});
+
+describe('sim broker: positions and money', () => {
+  it('hedging keeps opposite positions apart; netting nets them', () => {
+    const h = eurusd();
+    buy(h, 0.1);
+    sell(h, 0.1);
+    expect(h.positionList().length).toBe(2);
+    const n = eurusd({}, { account: { login: 1, server: 'N', currency: 'USD', leverage: 100, marginMode: 0, balance: 10_000 } });
+    buy(n, 0.3);
+    n.quote('EURUSD', 1.1010, 1.10102, T + 1000);
+    buy(n, 0.1); // adds: average price
+    let p = n.positionList();
+    expect(p.length).toBe(1);
+    expect(p[0]!.volume).toBe(0.4);
+    expect(p[0]!.priceOpen).toBeCloseTo((1.10002 * 0.3 + 1.10102 * 0.1) / 0.4, 10);
+    sell(n, 0.1); // reduces
+    expect(n.positionList()[0]!.volume).toBe(0.3);
+    const r = sell(n, 0.5); // reverses: closes 0.3, opens 0.2 short, same position id
+    expect(r.retcode).toBe(RC.DONE);
+    p = n.positionList();
+    expect(p.length).toBe(1);
+    expect(p[0]!.type).toBe(1);
+    expect(p[0]!.volume).toBe(0.2);
+    expect(n.deals().at(-1)!.entry).toBe(DEAL_ENTRY.INOUT);
+  });
+
+  it('partial closes: step-exact volumes, remainder keeps SL/TP, remainder below the minimum refused', () => {
+    const b = eurusd({ volumeMin: 0.1, volumeStep: 0.1 });
+    const r = buy(b, 0.3, { sl: 1.099, tp: 1.101 });
+    b.quote('EURUSD', 1.1005, 1.10052, T + 1000);
+    expect(sell(b, 0.1, { position: r.order }).retcode).toBe(RC.DONE);
+    const p = b.positionList()[0]!;
+    expect(p.volume).toBe(0.2); // not 0.19999999999999998
+    expect([p.sl, p.tp]).toEqual([1.099, 1.101]);
+    expect(b.deals().at(-1)!.profit).toBe(4.8); // (1.10050 - 1.10002) × 100,000 × 0.1 = 4.80
+    const small = eurusd({ volumeMin: 0.1, volumeStep: 0.01 });
+    const r2 = buy(small, 0.15);
+    expect(sell(small, 0.1, { position: r2.order }).retcode).toBe(RC.INVALID_VOLUME); // would leave 0.05 < 0.1
+  });
+
+  it('profit in account currency to the cent: EURUSD, USDJPY and XAUUSD on a USD account, EURUSD on a EUR account', () => {
+    const b = makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 3.5 }), symbolSpec('USDJPY', { commissionPerLot: 0 }), symbolSpec('XAUUSD', { commissionPerLot: 0 })]);
+    b.quote('EURUSD', 1.1, 1.1, T);
+    b.quote('USDJPY', 150, 150.01, T);
+    b.quote('XAUUSD', 2000, 2000.2, T);
+    const e = buy(b, 1);
+    const j = b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'USDJPY', type: ORDER_TYPE.SELL, volume: 1, typeFilling: 0 });
+    const g = b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'XAUUSD', type: ORDER_TYPE.BUY, volume: 0.5, typeFilling: 0 });
+    b.quote('EURUSD', 1.10123, 1.10123, T + 1000);
+    b.quote('USDJPY', 149.49, 149.5, T + 1000);
+    b.quote('XAUUSD', 2010.2, 2010.4, T + 1000);
+    expect(sell(b, 1, { position: e.order }).retcode).toBe(RC.DONE);
+    expect(b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'USDJPY', type: ORDER_TYPE.BUY, volume: 1, position: j.order, typeFilling: 0 }).retcode).toBe(RC.DONE);
+    expect(b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'XAUUSD', type: ORDER_TYPE.SELL, volume: 0.5, position: g.order, typeFilling: 0 }).retcode).toBe(RC.DONE);
+    const out = b.deals().filter((d) => d.entry === DEAL_ENTRY.OUT);
+    expect(out[0]!.profit).toBe(123); // 123 points × 1 USD per point per lot
+    expect(out[0]!.commission).toBe(-3.5);
+    // 150.00 - 149.50 = 0.50 JPY × 100,000 = 50,000 JPY, at 1/149.50 = 334.45 USD
+    expect(out[1]!.profit).toBe(334.45);
+    expect(out[2]!.profit).toBe(500); // (2010.20 - 2000.20) × 100 oz × 0.5 lot
+    expect(b.account().balance).toBe(10_000 - 7 + 123 + 334.45 + 500);
+    const eur = makeBroker({ account: { login: 2, server: 'E', currency: 'EUR', leverage: 30, marginMode: 2, balance: 1000 } }, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
+    eur.quote('EURUSD', 1.25, 1.25, T);
+    const x = buy(eur, 0.1);
+    eur.quote('EURUSD', 1.26, 1.26, T + 1000);
+    sell(eur, 0.1, { position: x.order });
+    expect(eur.deals().at(-1)!.profit).toBe(79.37); // 100 USD / 1.26 = 79.365… EUR
+    expect(eur.account().balance).toBe(1079.37);
+  });
+
+  it('margin, margin level and stop-out of the worst position', () => {
+    const b = eurusd({}, { account: { login: 3, server: 'S', currency: 'USD', leverage: 100, marginMode: 2, balance: 1000, stopOutLevel: 50 } });
+    b.quote('EURUSD', 1.0, 1.0, T);
+    buy(b, 0.5); // margin 0.5 × 100,000 / 100 = 500 EUR = 500 USD at 1.0
+    buy(b, 0.3);
+    const a = b.account();
+    expect(a.margin).toBe(800);
+    expect(a.marginLevel).toBe(125);
+    // equity 1000 - 0.8 lots × 100,000 × 0.0085 = 320 → level 40 % ≤ 50 %: stop out the worst (the 0.5 lot)
+    b.quote('EURUSD', 0.9915, 0.9915, T + 60_000, true);
+    const so = b.deals().filter((d) => d.reason === DEAL_REASON.SO);
+    expect(so.length).toBeGreaterThanOrEqual(1);
+    expect(so[0]!.volume).toBe(0.5);
+    expect(so[0]!.comment).toMatch(/^\[so \d+\.\d\d%\]$/);
+  });
+
+  it('swaps accrue at rollover, triple on the configured weekday, and are realised on close', () => {
+    const b = eurusd({ swapLong: -7, swapRollover3Days: 3 });
+    const r = buy(b, 1);
+    b.rollover(1); // Monday: -7 points × 1 USD
+    b.rollover(3); // Wednesday: triple
+    expect(b.positionList()[0]!.swap).toBe(-28);
+    sell(b, 1, { position: r.order });
+    expect(b.deals().at(-1)!.swap).toBe(-28);
+    expect(b.account().balance).toBe(10_000 - 2 - 28); // 2 points of spread lost on the round trip
+  });
+});
+
+describe('sim broker: the price path', () => {
+  it('the path of a bullish bar goes open → low → high → close, bearish open → high → low → close', () => {
+    expect(barPath(0, 3600, 1.1, 1.2, 1.0, 1.15).map((p) => p.price)).toEqual([1.1, 1.0, 1.2, 1.15]);
+    expect(barPath(0, 3600, 1.1, 1.2, 1.0, 1.05).map((p) => p.price)).toEqual([1.1, 1.2, 1.0, 1.05]);
+  });
+
+  it('SL crossed on a continuous path fills at the SL; a gap beyond it fills at the (worse) open', () => {
+    const b = eurusd();
+    const r = buy(b, 0.1, { sl: 1.099, tp: 1.102 });
+    b.quote('EURUSD', 1.098, 1.09802, T + 1000, true);
+    let d = b.deals().at(-1)!;
+    expect([d.reason, d.price, d.comment]).toEqual([DEAL_REASON.SL, 1.099, '[sl 1.09900]']);
+    expect(d.positionId).toBe(r.order);
+    const g = eurusd();
+    buy(g, 0.1, { sl: 1.099 });
+    g.quote('EURUSD', 1.095, 1.09502, T + 1000, false); // weekend gap
+    d = g.deals().at(-1)!;
+    expect([d.reason, d.price]).toEqual([DEAL_REASON.SL, 1.095]);
+  });
+
+  it('TP of a sell is judged on the ask; levels fire in the order the price reaches them', () => {
+    const b = eurusd();
+    sell(b, 0.1, { tp: 1.099 }); // fills at bid 1.10000
+    buy(b, 0.1, { sl: 1.0995 }); // SL reached first on the way down
+    b.quote('EURUSD', 1.098, 1.09802, T + 1000, true);
+    const out = b.deals().filter((d) => d.entry === DEAL_ENTRY.OUT);
+    expect(out.map((d) => [d.reason, d.price])).toEqual([[DEAL_REASON.SL, 1.0995], [DEAL_REASON.TP, 1.099]]);
+  });
+
+  it('pending orders trigger at their level on the path; their SL can fire later on the same segment', () => {
+    const b = eurusd();
+    const r = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.BUY_LIMIT, volume: 0.1, price: 1.099, sl: 1.098 });
+    expect(r.retcode).toBe(RC.DONE);
+    b.quote('EURUSD', 1.097, 1.09702, T + 1000, true); // down through 1.099 (ask) then 1.098 (bid)
+    const deals = b.deals();
+    expect(deals.map((d) => [d.entry, d.price])).toEqual([[DEAL_ENTRY.IN, 1.099], [DEAL_ENTRY.OUT, 1.098]]);
+    expect(b.orderList().length).toBe(0);
+  });
+
+  it('stop-limit becomes a limit order at its stop-limit price', () => {
+    const b = eurusd();
+    b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.BUY_STOP_LIMIT, volume: 0.1, price: 1.101, stoplimit: 1.1005 });
+    b.quote('EURUSD', 1.1012, 1.10122, T + 1000, true);
+    expect(b.orderList()[0]!.type).toBe(ORDER_TYPE.BUY_LIMIT);
+    expect(b.orderList()[0]!.priceOpen).toBe(1.1005);
+    b.quote('EURUSD', 1.1, 1.10002, T + 2000, true);
+    expect(b.positionList()[0]!.priceOpen).toBe(1.1005);
+  });
+
+  it('modifies and cancels pending orders by ticket', () => {
+    const b = eurusd();
+    const r = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.SELL_STOP, volume: 0.1, price: 1.099 });
+    expect(b.orderSend({ action: TRADE_ACTION.MODIFY, order: r.order, price: 1.0985, sl: 1.1, tp: 1.09 }).retcode).toBe(RC.DONE);
+    expect(b.orderList()[0]).toMatchObject({ ticket: r.order, priceOpen: 1.0985, sl: 1.1, tp: 1.09 });
+    expect(b.orderSend({ action: TRADE_ACTION.MODIFY, order: r.order, price: 1.1005 }).retcode).toBe(RC.INVALID_PRICE);
+    expect(b.orderSend({ action: TRADE_ACTION.REMOVE, order: r.order }).retcode).toBe(RC.DONE);
+    expect(b.orderList().length).toBe(0);
+  });
+});

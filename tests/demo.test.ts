@@ -1,0 +1,62 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../src/host/demo.js';
+
+describe('the main job (demo)', () => {
+  it('trades the simulated terminal over the real bridge and summarises consistently', async () => {
+    const lines: string[] = [];
+    const s = (await runDemo({ bars: 600, barsPerSecond: 100_000, out: (l) => lines.push(l) }))!;
+    expect(s.bars).toBe(600);
+    expect(s.intents).toBeGreaterThan(5);
+    expect(s.intentsOk + s.intentsFailed).toBe(s.intents);
+    expect(s.intentsFailed).toBe(0);
+    expect(s.wins + s.losses).toBe(s.closedTrades);
+    // the balance is the start plus every closed trade's result, to the cent
+    expect(Math.round((10_000 + s.netProfit) * 100)).toBe(Math.round(s.balance * 100));
+    expect(lines.some((l) => /^ {2}-> OPEN (buy|sell) 0\.10 EURUSD sl \d\.\d{5} tp \d\.\d{5} {2}\[demo-\d+-o\]$/.test(l))).toBe(true);
+    expect(lines.some((l) => /filled #\d+ 0\.10 @ \d\.\d{5}/.test(l))).toBe(true);
+    expect(lines.some((l) => /^replay finished: 600 bars$/.test(l))).toBe(true);
+  });
+});
+
+describe('the CLI bundle', () => {
+  beforeAll(() => {
+    const r = spawnSync(process.execPath, ['tools/build.mjs'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('runs the demo to the end and exits 0', () => {
+    const r = spawnSync(process.execPath, ['dist/mt5-executor.js', 'demo', '--bars', '300', '--speed', '5000'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/replay finished: 300 bars/);
+    expect(r.stdout).toMatch(/intents sent {6}\d+ \(\d+ done, 0 rejected or failed\)/);
+  });
+
+  it('stops cleanly on Ctrl-C (SIGINT) with a summary', async () => {
+    const child = spawn(process.execPath, ['dist/mt5-executor.js', 'demo', '--bars', '3000', '--speed', '50']);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise<void>((res) => {
+      const t = setInterval(() => {
+        if (out.includes('close ')) {
+          clearInterval(t);
+          res();
+        }
+      }, 20);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code).toBe(0);
+    expect(out).toMatch(/stopped early \(Ctrl-C\) after \d+ bars/);
+    expect(out).toMatch(/balance \/ equity/);
+  });
+
+  it('explains bad arguments', () => {
+    const r = spawnSync(process.execPath, ['dist/mt5-executor.js', 'demo', '--bars', 'ten'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--bars must be a positive whole number, got 'ten'/);
+    const u = spawnSync(process.execPath, ['dist/mt5-executor.js', 'frobnicate'], { encoding: 'utf8' });
+    expect(u.status).toBe(2);
+    expect(u.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+});

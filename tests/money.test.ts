@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { floorVolume, fromMinor, isVolumeStepMultiple, roundPrice, roundTo, stepsToVolume, toMinor, volumeSteps } from '../src/engine/money.js';
+
+describe('money and volume arithmetic', () => {
+  it('rounds half away from zero after removing binary noise', () => {
+    expect(roundTo(1.005, 2)).toBe(1.01); // 1.005 is 1.00499999999999989... in binary
+    expect(roundTo(-1.005, 2)).toBe(-1.01);
+    expect(roundTo(2.675, 2)).toBe(2.68);
+    expect(toMinor(0.1 + 0.2, 2)).toBe(30);
+    expect(roundTo(10.000000000000009, 2)).toBe(10);
+    expect(fromMinor(-1234, 2)).toBe(-12.34);
+  });
+
+  it('counts volume steps without float drift', () => {
+    expect(volumeSteps(0.3, 0.1)).toBe(3);
+    expect(stepsToVolume(3, 0.1)).toBe(0.3);
+    expect(stepsToVolume(7, 0.01)).toBe(0.07);
+    expect(isVolumeStepMultiple(0.07, 0.01)).toBe(true);
+    expect(isVolumeStepMultiple(0.075, 0.01)).toBe(false);
+    expect(floorVolume(0.079, 0.01)).toBe(0.07);
+    expect(floorVolume(0.3, 0.1)).toBe(0.3); // 0.3/0.1 = 2.9999999999999996 in binary: still 3 steps
+  });
+
+  it('rounds prices to the tick size and digits', () => {
+    expect(roundPrice(1.086034, 0.00001, 5)).toBe(1.08603);
+    expect(roundPrice(2065.123, 0.01, 2)).toBe(2065.12);
+    expect(roundPrice(150.1234, 0.005, 3)).toBe(150.125);
+  });
+
+  it('floorVolume never rounds up and always lands on the step (property)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1000, noNaN: true }), fc.constantFrom(0.01, 0.1, 1, 0.001), (v, step) => {
+        const f = floorVolume(v, step);
+        expect(f).toBeLessThanOrEqual(v + 1e-9);
+        expect(v - f).toBeLessThan(step + 1e-9);
+        expect(isVolumeStepMultiple(f, step)).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('sums of cents stay exact (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -10_000_000, max: 10_000_000 }), { maxLength: 200 }), (cents) => {
+        const sum = cents.reduce((s, c) => s + toMinor(c / 100, 2), 0);
+        expect(sum).toBe(cents.reduce((s, c) => s + c, 0));
+      }),
+    );
+  });
+});

@@ -1,0 +1,140 @@
+import { ExtData, decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_FRAME_BYTES,
+  MsgType,
+  ProtocolError,
+  SeqChecker,
+  decodeMessage,
+  encodeMessage,
+  encodeRaw,
+  retcodeClass,
+  retcodeText,
+  schemas,
+  type MsgTypeName,
+} from '../src/protocol/index.js';
+import { BIG_TICKET, sampleBodies } from './helpers.js';
+
+const NAMES = Object.keys(MsgType) as MsgTypeName[];
+
+/** Walk a decoded value and fail on anything that is not plain MessagePack data. */
+function assertPlain(v: unknown, path = '$'): void {
+  if (v instanceof ExtData) throw new Error(`extension type ${v.type} at ${path}`);
+  if (Array.isArray(v)) v.forEach((x, i) => assertPlain(x, `${path}[${i}]`));
+  else if (v && typeof v === 'object' && !(v instanceof Uint8Array)) for (const [k, x] of Object.entries(v)) assertPlain(x, `${path}.${k}`);
+}
+
+describe('protocol codec', () => {
+  const bodies = sampleBodies();
+
+  it('has a sample for every message type, and every sample validates', () => {
+    expect(Object.keys(bodies).sort()).toEqual([...NAMES].sort());
+    for (const n of NAMES) {
+      const r = schemas[n].safeParse({ type: MsgType[n], seq: 1, ...bodies[n] });
+      expect(r.success, `${n}: ${r.success ? '' : r.error.message}`).toBe(true);
+    }
+  });
+
+  it.each(NAMES)('%s: our encoding is read by @msgpack/msgpack, exactly, with no extension types', (name) => {
+    const bytes = encodeMessage(name, 42, bodies[name]);
+    const independent = msgpackDecode(bytes, { useBigInt64: true }) as Record<string, unknown>;
+    assertPlain(independent);
+    // exactly what was sent: every field, tickets as 64-bit integers
+    expect(independent).toEqual({ type: MsgType[name], seq: 42, ...bodies[name] });
+  });
+
+  it.each(NAMES)('%s: an independent encoding (@msgpack/msgpack) is decoded and validated by the host', (name) => {
+    const msg = { type: MsgType[name], seq: 3, ...bodies[name] };
+    const bytes = msgpackEncode(msg, { useBigInt64: true, ignoreUndefined: true });
+    const decoded = decodeMessage(bytes) as Record<string, unknown>;
+    expect(decoded.type).toBe(MsgType[name]);
+    expect(decoded.seq).toBe(3);
+    // the host's view equals the original, tickets as bigint
+    const expected = schemas[name].parse(msg);
+    expect(decoded).toEqual(expected);
+  });
+
+  it('keeps 64-bit tickets and time_msc exact in both directions', () => {
+    const max = 2n ** 64n - 1n;
+    const bytes = encodeMessage('CLOSE', 1, { id: 1, intentId: 'c', magic: 1, ticket: max, volume: 0, deviation: 0 });
+    expect((msgpackDecode(bytes, { useBigInt64: true }) as { ticket: bigint }).ticket).toBe(max);
+    const fromEa = msgpackEncode({ type: MsgType.POSITIONS, seq: 1, positions: [{ ...sampleBodies().POSITIONS.positions[0], ticket: BIG_TICKET, identifier: max }] }, { useBigInt64: true });
+    const got = decodeMessage(fromEa);
+    expect(got.type === MsgType.POSITIONS && got.positions[0]!.ticket).toBe(BIG_TICKET);
+    expect(got.type === MsgType.POSITIONS && got.positions[0]!.identifier).toBe(max);
+    // small tickets sent as small ints (as the EA's encoder may) still come out as bigint
+    const small = decodeMessage(msgpackEncode({ ...sampleBodies().CANCEL, type: MsgType.CANCEL, seq: 1, ticket: 5 }));
+    expect(small.type === MsgType.CANCEL && small.ticket).toBe(5n);
+    const t = 1704715200123;
+    const ticks = decodeMessage(encodeMessage('TICKS', 1, { symbol: 'X', ticks: [[t, 1, 1, 0, 0, 6]] }));
+    expect(ticks.type === MsgType.TICKS && ticks.ticks[0]![0]).toBe(t);
+  });
+
+  it('names the field that is wrong', () => {
+    const bad = encodeRaw({ type: MsgType.TICKS, seq: 1, symbol: 'EURUSD', ticks: [[1, 'x', 1, 0, 0, 6]] });
+    expect(() => decodeMessage(bad)).toThrow(/TICKS: ticks\[0\]\[1\]: .*expected number/);
+    const noToken = encodeRaw({ ...sampleBodies().HELLO, type: MsgType.HELLO, seq: 1, token: undefined });
+    expect(() => decodeMessage(noToken)).toThrow(/HELLO: token:/);
+    const badIntent = encodeRaw({ ...sampleBodies().OPEN, type: MsgType.OPEN, seq: 1, intentId: 'has space' });
+    expect(() => decodeMessage(badIntent)).toThrow(/intentId: letters, digits/);
+  });
+
+  it('rejects what is not a message, with a code', () => {
+    const code = (b: Uint8Array) => {
+      try {
+        decodeMessage(b);
+      } catch (e) {
+        return (e as ProtocolError).code;
+      }
+      return 'ok';
+    };
+    expect(code(Uint8Array.of(0xc1))).toBe('MALFORMED'); // never-used byte
+    expect(code(encodeRaw([1, 2, 3]))).toBe('MALFORMED');
+    expect(code(encodeRaw({ type: 999, seq: 1 }))).toBe('UNKNOWN_TYPE');
+    expect(code(encodeRaw({ seq: 1 }))).toBe('MALFORMED');
+    expect(code(new Uint8Array(MAX_FRAME_BYTES + 1))).toBe('TOO_LARGE');
+  });
+
+  it('never throws anything but ProtocolError on arbitrary bytes or values (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+        try {
+          decodeMessage(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.record({ type: fc.constantFrom(...Object.values(MsgType)), seq: fc.integer(), x: fc.anything() }), (v) => {
+        try {
+          decodeMessage(encodeRaw(v));
+        } catch (e) {
+          expect(e).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('detects sequence gaps and repeats', () => {
+    const c = new SeqChecker();
+    expect(c.check(1)).toBeNull();
+    expect(c.check(2)).toBeNull();
+    expect(c.check(5)).toBe(2); // 3 and 4 missing
+    expect(c.check(6)).toBeNull();
+    expect(c.check(6)).toBe(-1); // repeated
+    expect(c.gaps).toBe(2);
+  });
+
+  it('classifies retcodes, unknown ones as ambiguous', () => {
+    expect(retcodeClass(10009)).toBe('done');
+    expect(retcodeClass(10004)).toBe('retry');
+    expect(retcodeClass(10016)).toBe('final');
+    expect(retcodeClass(10012)).toBe('ambiguous');
+    expect(retcodeClass(12345)).toBe('ambiguous');
+    expect(retcodeText(10030)).toBe('10030 INVALID_FILL: Invalid order filling type');
+  });
+});
