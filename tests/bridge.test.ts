@@ -164,9 +164,10 @@ describe('bridge: bad frames', () => {
     );
     c.send('hello as text', false);
     sent++;
-    await until(() => c.got.filter((m) => m.type === MsgType.ERROR).length >= sent - 5, 5000, 'error replies');
+    // replies come in order: once the text frame's reply is here, every earlier one is too
+    await until(() => c.got.some((m) => m.type === MsgType.ERROR && /text frame/.test(m.message)), 5000, 'error replies');
     const errors = c.got.filter((m): m is Msg<'ERROR'> => m.type === MsgType.ERROR);
-    expect(errors.some((e) => /text frame/.test(e.message))).toBe(true);
+    expect(errors.length).toBeGreaterThanOrEqual(sent - 2); // a random frame may, rarely, be a valid message
     expect(errors.every((e) => e.message.length > 0 && e.code.length > 0)).toBe(true);
     // still alive: a PING gets its PONG
     c.sendMsg('PING', { ts: 4242 }, 99_999);

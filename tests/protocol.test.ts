@@ -8,6 +8,7 @@ import {
   SeqChecker,
   decodeMessage,
   encodeMessage,
+  fastTicks,
   encodeRaw,
   retcodeClass,
   retcodeText,
@@ -66,6 +67,15 @@ describe('protocol codec', () => {
     // small tickets sent as small ints (as the EA's encoder may) still come out as bigint
     const small = decodeMessage(msgpackEncode({ ...sampleBodies().CANCEL, type: MsgType.CANCEL, seq: 1, ticket: 5 }));
     expect(small.type === MsgType.CANCEL && small.ticket).toBe(5n);
+    // the edges where decoders switch between number and bigint
+    for (const edge of [2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n]) {
+      const m = decodeMessage(msgpackEncode({ ...sampleBodies().CANCEL, type: MsgType.CANCEL, seq: 1, ticket: edge }, { useBigInt64: true }));
+      expect(m.type === MsgType.CANCEL && m.ticket).toBe(edge);
+      const back = msgpackDecode(encodeMessage('CANCEL', 1, { ...sampleBodies().CANCEL, ticket: edge }), { useBigInt64: true }) as { ticket: bigint };
+      expect(back.ticket).toBe(edge);
+    }
+    // a float ticket is refused, not rounded
+    expect(() => decodeMessage(msgpackEncode({ ...sampleBodies().CANCEL, type: MsgType.CANCEL, seq: 1, ticket: 2 ** 60 }))).toThrow(/ticket/);
     const t = 1704715200123;
     const ticks = decodeMessage(encodeMessage('TICKS', 1, { symbol: 'X', ticks: [[t, 1, 1, 0, 0, 6]] }));
     expect(ticks.type === MsgType.TICKS && ticks.ticks[0]![0]).toBe(t);
@@ -117,6 +127,48 @@ describe('protocol codec', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('the TICKS fast path accepts exactly what the zod schema accepts, with the same value (property)', () => {
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const valid = fc.record({
+      type: fc.constant(MsgType.TICKS),
+      seq: fc.integer({ min: 1, max: 2 ** 40 }),
+      symbol: fc.string({ minLength: 1, maxLength: 64 }),
+      ticks: fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 50 }), finite, finite, finite, finite, fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }),
+    });
+    const bad = fc.oneof(fc.constant(NaN), fc.constant(Infinity), fc.constant(1.5), fc.constant(2 ** 60), fc.constant('1'), fc.constant(null), fc.constant(undefined), fc.constant(-1), fc.constant(0));
+    // a valid message, then none or one mutation: every branch of both validators is reached
+    const mutated = fc.tuple(valid, fc.nat(9), bad, fc.nat(5), fc.nat(10)).map(([m, kind, v, col, row]) => {
+      const o = structuredClone(m) as Record<string, unknown> & { ticks: unknown[][] };
+      const r = row % o.ticks.length;
+      if (kind === 1) o.seq = v;
+      else if (kind === 2) o.symbol = typeof v === 'string' ? '' : v;
+      else if (kind === 3) o.ticks[r]![col] = v;
+      else if (kind === 4) o.ticks[r]!.push(0);
+      else if (kind === 5) o.ticks[r]!.pop();
+      else if (kind === 6) o.extra = v;
+      else if (kind === 7) o.ticks = [];
+      else if (kind === 8) o.symbol = 'X'.repeat(65);
+      return o;
+    });
+    let accepted = 0, rejected = 0;
+    fc.assert(
+      fc.property(mutated, (m) => {
+        const z = schemas.TICKS.safeParse(m);
+        const fast = fastTicks(m);
+        if (fast) {
+          accepted++;
+          expect(z.success).toBe(true);
+          expect(m).toEqual(z.data); // the fast path returns the message as it is: it must equal zod's output
+        } else rejected++;
+        // zod accepts a message with no unknown keys ⇒ so does the fast path (else the hot path would be slow)
+        if (z.success && !('extra' in m)) expect(fast).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(accepted).toBeGreaterThan(500);
+    expect(rejected).toBeGreaterThan(500);
   });
 
   it('detects sequence gaps and repeats', () => {

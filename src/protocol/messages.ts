@@ -72,9 +72,13 @@ export const BAR_FIELDS = ['time', 'open', 'high', 'low', 'close', 'tickVolume',
 const int = () => z.number().int();
 const num = () => z.number().finite();
 /** A 64-bit ticket: uint64 on the wire (any MessagePack integer accepted), bigint in TypeScript. */
+// A number here is exact: decoders hand integers up to 2^53 (inclusive) over as numbers, larger ones as bigint.
 export const ticket = () =>
   z
-    .union([z.bigint().nonnegative(), z.number().int().nonnegative()])
+    .union([
+      z.bigint().nonnegative().max(2n ** 64n - 1n),
+      z.number().nonnegative().max(2 ** 53).refine(Number.isInteger, 'expected an integer ticket'),
+    ])
     .transform((v) => (typeof v === 'bigint' ? v : BigInt(v)));
 const symbol = () => z.string().min(1).max(64);
 const timeframe = () => z.enum(TIMEFRAMES);
