@@ -236,13 +236,13 @@ export class SimTerminal extends EventEmitter {
     this.flushState();
   }
 
-  /** A bar closed: stream it if subscribed, with the account (equity moved). */
+  /** A bar closed: the account (equity moved), then the bar if subscribed. */
   barClosed(symbol: string, timeframe: Timeframe, bar: BarTuple): void {
     const h = this.histories.get(`${symbol}|${timeframe}`);
     if (h) h.closed = Math.max(h.closed, indexOfTime(h.series, bar[0]) + 1);
     if (!this.connected) return;
+    this.send('ACCOUNT', { account: this.broker.account() }); // first, so whoever handles BAR sees current equity
     if (this.barSubs.has(`${symbol}|${timeframe}`)) this.send('BAR', { symbol, timeframe, bar });
-    this.send('ACCOUNT', { account: this.broker.account() });
   }
 
   /** Resolves once the host has handled everything sent before (PING/PONG round trip in order). */
