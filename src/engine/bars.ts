@@ -192,6 +192,11 @@ export function sliceBars(s: BarSeries, from: number, to = s.length): BarSeries 
   };
 }
 
+/** A server-time epoch second as `YYYY-MM-DD HH:MM:SS`, the broker time of the file with no zone shift. */
+export function isoServerTime(sec: number): string {
+  return new Date(sec * 1000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** Format a server-time epoch second as MT5 does: 2019.02.15 14:00. */
 export function formatServerTime(sec: number, withSeconds = false): string {
   const iso = new Date(sec * 1000).toISOString();

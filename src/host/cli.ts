@@ -1,7 +1,12 @@
 /**
  * mt5-executor command line.
  *   mt5-executor demo [--bars N] [--speed BARS_PER_SECOND] [--data FILE]
- *   mt5-executor token [--data-dir DIR]
+ *   mt5-executor indicators <bars.csv> --indicator SPEC [--indicator SPEC …] [--format csv|json]
+      Compute indicators exactly as MetaTrader 5 does, over the whole file from its first bar.
+      SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day.
+      Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
+      demarker vwap volume_ma. Omitted parameters take MT5's defaults.
+  mt5-executor token [--data-dir DIR]
  *   mt5-executor version | help
  */
 import { parseArgs } from 'node:util';
@@ -10,6 +15,7 @@ import { DEFAULT_BRIDGE_PORT } from './bridge.js';
 import { runDemo } from './demo.js';
 import { defaultDataDir } from './data-dir.js';
 import { loadOrCreateToken, tokenInstructions } from './token.js';
+import { runIndicatorsCommand } from './indicators-cmd.js';
 
 const VERSION = '0.1.0';
 
@@ -20,6 +26,11 @@ Usage:
       Start the host and a simulated MT5 terminal replaying bundled real EURUSD H1 bars;
       a placeholder strategy trades through the real bridge protocol. Ctrl-C stops it.
       --bars N     bars to replay (default 3000)   --speed N  bars per second (default 250)
+  mt5-executor indicators <bars.csv> --indicator SPEC [--indicator SPEC …] [--format csv|json]
+      Compute indicators exactly as MetaTrader 5 does, over the whole file from its first bar.
+      SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day.
+      Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
+      demarker vwap volume_ma. Omitted parameters take MT5's defaults.
   mt5-executor token [--data-dir DIR]
       Show the bridge token to paste into the EA's "Token" input (created on first use).
   mt5-executor version
@@ -64,6 +75,17 @@ async function main(argv: string[]): Promise<void> {
         ...(values.data ? { dataFile: values.data } : {}),
         signal: ac.signal,
       });
+      return;
+    }
+    case 'indicators': {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { indicator: { type: 'string', multiple: true, short: 'i' }, format: { type: 'string' } } });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const code = runIndicatorsCommand(parsed.positionals, parsed.values.indicator ?? [], parsed.values.format ?? 'csv', (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
       return;
     }
     case 'token': {

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { DataError, isoServerTime, parseBars } from '../engine/bars.js';
+import { SpecError, computeIndicators, parseIndicatorSpec } from '../engine/indicator-spec.js';
+
+/** `mt5-executor indicators <bars.csv> --indicator SPEC … [--format csv|json]`. Returns the exit code. */
+export function runIndicatorsCommand(
+  positionals: string[],
+  specs: string[],
+  format: string,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): number {
+  if (positionals.length !== 1) {
+    err(`mt5-executor indicators: give exactly one bar file, got ${positionals.length}\n`);
+    return 2;
+  }
+  if (specs.length === 0) {
+    err('mt5-executor indicators: give at least one --indicator SPEC, e.g. --indicator ema:21\n');
+    return 2;
+  }
+  if (format !== 'csv' && format !== 'json') {
+    err(`mt5-executor indicators: --format must be csv or json, got '${format}'\n`);
+    return 2;
+  }
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    err(`mt5-executor indicators: cannot read ${file}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const parsed = specs.map(parseIndicatorSpec);
+    const series = parseBars(text, file);
+    const { keys, columns } = computeIndicators(series, parsed);
+    const cell = (v: number) => (Number.isNaN(v) ? null : v);
+    if (format === 'json') {
+      const obj: Record<string, unknown[]> = { time: Array.from(series.time, isoServerTime) };
+      keys.forEach((k, c) => (obj[k] = Array.from(columns[c]!, cell)));
+      out(JSON.stringify(obj) + '\n');
+    } else {
+      const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+      const lines = [['time', ...keys].map(esc).join(',')];
+      for (let i = 0; i < series.length; i++) {
+        const row = [isoServerTime(series.time[i]!)];
+        for (const col of columns) row.push(Number.isNaN(col[i]!) ? '' : String(col[i]));
+        lines.push(row.join(','));
+      }
+      out(lines.join('\n') + '\n');
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof SpecError || e instanceof DataError) {
+      err(`mt5-executor indicators: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
