@@ -16,6 +16,7 @@ import { runDemo } from './demo.js';
 import { defaultDataDir } from './data-dir.js';
 import { loadOrCreateToken, tokenInstructions } from './token.js';
 import { runIndicatorsCommand } from './indicators-cmd.js';
+import { printSchema, validateCommand } from './strategy-cmd.js';
 
 const VERSION = '0.1.0';
 
@@ -31,6 +32,10 @@ Usage:
       SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day.
       Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
       demarker vwap volume_ma. Omitted parameters take MT5's defaults.
+  mt5-executor validate <strategy.json>
+      Check a strategy in the platform's format; print its normalised form, or every problem (exit 1).
+  mt5-executor schema
+      Print the JSON Schema of the strategy format.
   mt5-executor token [--data-dir DIR]
       Show the bridge token to paste into the EA's "Token" input (created on first use).
   mt5-executor version
@@ -88,6 +93,14 @@ async function main(argv: string[]): Promise<void> {
       if (code !== 0) process.exit(code);
       return;
     }
+    case 'validate': {
+      const code = validateCommand(rest[0], (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
+      return;
+    }
+    case 'schema':
+      printSchema((t) => process.stdout.write(t));
+      return;
     case 'token': {
       let values;
       try {

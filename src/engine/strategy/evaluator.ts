@@ -1,0 +1,266 @@
+/**
+ * Rule evaluation. Closed bars of each timeframe are pushed in as they close; `evaluate(T)` judges the rules
+ * at time T using, on every timeframe, only bars that had closed by T (a higher-timeframe bar that closes
+ * after T is invisible, whatever order bars arrive in: no look-ahead). Crosses compare the last two closed
+ * bars (MT5's bar 1 vs bar 2), so nothing repaints. In intrabar mode the strategy's own timeframe uses the
+ * forming bar (peeked, never committed) against the last closed one.
+ */
+import { TIMEFRAME_SECONDS, type Timeframe } from '../../protocol/messages.js';
+import { parseIndicatorSpec } from '../indicator-spec.js';
+import type { BarIn, Indicator } from '../indicators.js';
+import type { Condition, Group, NormalizedStrategy, SeriesRef } from './normalize.js';
+
+export interface ConditionTrace {
+  path: string;
+  text: string;
+  timeframe: Timeframe;
+  left: number | null;
+  right: number | null;
+  leftPrev?: number | null;
+  rightPrev?: number | null;
+  result: boolean;
+  required: boolean;
+}
+
+export interface GroupTrace {
+  path: string;
+  logic: 'AND' | 'OR';
+  result: boolean;
+  children: (GroupTrace | ConditionTrace)[];
+}
+
+export interface Evaluation {
+  /** Evaluation time: the close time of the strategy's bar, s (server time). */
+  time: number;
+  signal: 'BUY' | 'SELL' | null;
+  long?: GroupTrace;
+  short?: GroupTrace;
+  exit?: GroupTrace;
+  /** Both directions held at once: no signal. */
+  conflict: boolean;
+}
+
+const PRICE_FIELDS = ['close', 'open', 'high', 'low', 'median', 'typical', 'weighted', 'volume'] as const;
+
+function priceOf(b: BarIn, field: string): number {
+  switch (field) {
+    case 'open': return b.open;
+    case 'high': return b.high;
+    case 'low': return b.low;
+    case 'median': return (b.high + b.low) / 2;
+    case 'typical': return (b.high + b.low + b.close) / 3;
+    case 'weighted': return (b.high + b.low + 2 * b.close) / 4;
+    case 'volume': return b.tickVolume;
+    default: return b.close;
+  }
+}
+
+/** Closed bars and indicator outputs of one timeframe, the last `cap` of them. */
+class TfStore {
+  readonly period: number;
+  readonly closes: Float64Array;
+  readonly bars: BarIn[];
+  readonly inds = new Map<string, { ind: Indicator; hist: Float64Array[] }>();
+  n = 0;
+  constructor(readonly tf: Timeframe, readonly cap: number, specs: string[]) {
+    this.period = TIMEFRAME_SECONDS[tf];
+    this.closes = new Float64Array(cap).fill(Infinity);
+    this.bars = new Array(cap);
+    for (const spec of specs) {
+      const ind = parseIndicatorSpec(spec).make();
+      this.inds.set(spec, { ind, hist: Array.from({ length: cap }, () => new Float64Array(ind.buffers.length).fill(NaN)) });
+    }
+  }
+  push(bar: BarIn): void {
+    const slot = this.n % this.cap;
+    this.closes[slot] = bar.time + this.period;
+    this.bars[slot] = { ...bar };
+    for (const { ind, hist } of this.inds.values()) {
+      ind.push(bar);
+      hist[slot]!.set(ind.out);
+    }
+    this.n++;
+  }
+  /** Slot of the newest bar closed by T, `back` bars further back; -1 if none. */
+  slot(T: number, back: number): number {
+    for (let k = 0; k < Math.min(this.n, this.cap); k++) {
+      const s = (this.n - 1 - k) % this.cap;
+      if (this.closes[s]! <= T) {
+        const k2 = k + back;
+        return k2 < Math.min(this.n, this.cap) ? (this.n - 1 - k2) % this.cap : -1;
+      }
+    }
+    return -1;
+  }
+}
+
+type Getter = (T: number, back: number, forming: BarIn | undefined) => number;
+
+export class StrategyEvaluator {
+  private readonly stores = new Map<Timeframe, TfStore>();
+  private readonly peekBuf = new Map<string, Float64Array>();
+
+  constructor(readonly strategy: NormalizedStrategy) {
+    const maxShift = Math.max(0, ...collectRefs(strategy).map((r) => r.shift));
+    for (const tf of strategy.timeframes) {
+      const specs = strategy.indicators.filter((i) => i.timeframe === tf).map((i) => i.spec);
+      this.stores.set(tf, new TfStore(tf, maxShift + 3, specs));
+    }
+  }
+
+  /** A closed bar of one of the strategy's timeframes (others are ignored). */
+  pushBar(tf: Timeframe, bar: BarIn): void {
+    this.stores.get(tf)?.push(bar);
+  }
+
+  /** Bars pushed for a timeframe. */
+  bars(tf: Timeframe): number {
+    return this.stores.get(tf)?.n ?? 0;
+  }
+
+  /** The latest closed value of an indicator the strategy uses (e.g. 'atr:14'), or NaN. */
+  value(tf: Timeframe, spec: string, buffer = 0, T = Infinity): number {
+    const st = this.stores.get(tf);
+    const e = st?.inds.get(spec);
+    if (!st || !e) return NaN;
+    const s = st.slot(T, 0);
+    return s < 0 ? NaN : e.hist[s]![buffer]!;
+  }
+
+  private getter(ref: SeriesRef): Getter {
+    const st = this.stores.get(ref.timeframe)!;
+    const intrabar = this.strategy.options.evaluation === 'intrabar' && ref.timeframe === this.strategy.timeframe;
+    if (ref.spec === 'price') {
+      const f = ref.buffer;
+      return (T, back, forming) => {
+        if (intrabar && forming) {
+          if (back === 0) return priceOf(forming, f);
+          back--;
+        }
+        const s = st.slot(T, back + ref.shift);
+        return s < 0 ? NaN : priceOf(st.bars[s]!, f);
+      };
+    }
+    const e = st.inds.get(ref.spec)!;
+    const bi = e.ind.buffers.indexOf(ref.buffer);
+    return (T, back, forming) => {
+      if (intrabar && forming && ref.shift === 0) {
+        if (back === 0) {
+          let buf = this.peekBuf.get(ref.spec);
+          if (!buf) this.peekBuf.set(ref.spec, (buf = new Float64Array(e.ind.buffers.length)));
+          e.ind.peek(forming, buf);
+          return buf[bi]!;
+        }
+        back--;
+      }
+      const s = st.slot(T, back + ref.shift);
+      return s < 0 ? NaN : e.hist[s]![bi]!;
+    };
+  }
+
+  private readonly cache = new Map<object, Getter>();
+  private get(ref: SeriesRef): Getter {
+    let g = this.cache.get(ref);
+    if (!g) this.cache.set(ref, (g = this.getter(ref)));
+    return g;
+  }
+
+  private cond(c: Condition, T: number, forming: BarIn | undefined): ConditionTrace {
+    const L = this.get(c.left);
+    const a = L(T, 0, forming);
+    const R = c.right?.kind === 'series' ? this.get(c.right) : undefined;
+    const b = c.right ? (R ? R(T, 0, forming) : (c.right as { value: number }).value) : NaN;
+    let result = false;
+    const trace: ConditionTrace = {
+      path: c.path, text: describe(c), timeframe: c.left.timeframe, left: nn(a), right: c.range ? null : nn(b), result, required: c.required,
+    };
+    if (!Number.isNaN(a)) {
+      switch (c.op) {
+        case 'greater_than': result = a > b; break;
+        case 'less_than': result = a < b; break;
+        case 'equal': result = Math.abs(a - b) <= (c.tolerance ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b))); break;
+        case 'in_range': result = a >= c.range![0] && a <= c.range![1]; break;
+        case 'outside_range': result = a < c.range![0] || a > c.range![1]; break;
+        case 'crosses_above':
+        case 'crosses_below': {
+          const ap = L(T, 1, forming);
+          const bp = R ? R(T, 1, forming) : b;
+          trace.leftPrev = nn(ap);
+          trace.rightPrev = nn(bp);
+          result = c.op === 'crosses_above' ? ap <= bp && a > b : ap >= bp && a < b;
+          break;
+        }
+      }
+    }
+    trace.result = result; // NaN anywhere (warm-up) → false
+    return trace;
+  }
+
+  private group(g: Group, T: number, forming: BarIn | undefined): GroupTrace {
+    const children = g.children.map((c) => (c.kind === 'group' ? this.group(c, T, forming) : this.cond(c, T, forming)));
+    const deciding = children.filter((c) => !('required' in c) || c.required);
+    const result = g.logic === 'AND' ? deciding.length > 0 && deciding.every((c) => c.result) : deciding.some((c) => c.result);
+    return { path: g.path, logic: g.logic, result, children };
+  }
+
+  /**
+   * Judge the rules at time T (normally the close time of the strategy's bar that just closed).
+   * `forming` is the strategy timeframe's forming bar, for intrabar evaluation.
+   */
+  evaluate(T: number, forming?: BarIn): Evaluation {
+    const e = this.strategy.entry;
+    const out: Evaluation = { time: T, signal: null, conflict: false };
+    if (e.long) out.long = this.group(e.long, T, forming);
+    if (e.short) out.short = this.group(e.short, T, forming);
+    if (this.strategy.exit.conditions) out.exit = this.group(this.strategy.exit.conditions, T, forming);
+    const L = out.long?.result ?? false;
+    const S = out.short?.result ?? false;
+    out.conflict = L && S;
+    out.signal = L && !S ? 'BUY' : S && !L ? 'SELL' : null;
+    return out;
+  }
+}
+
+function nn(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
+
+function describe(c: Condition): string {
+  const r = c.range ? `[${c.range[0]}, ${c.range[1]}]` : c.right?.kind === 'series' ? c.right.label : String((c.right as { value: number } | undefined)?.value);
+  const tf = c.left.timeframe;
+  return `${c.left.label} ${c.op} ${r}${c.required ? '' : ' (optional)'} [${tf}]`;
+}
+
+function collectRefs(s: NormalizedStrategy): SeriesRef[] {
+  const out: SeriesRef[] = [];
+  const walk = (g: Group | undefined) =>
+    g?.children.forEach((c) => {
+      if (c.kind === 'group') walk(c);
+      else {
+        out.push(c.left);
+        if (c.right?.kind === 'series') out.push(c.right);
+      }
+    });
+  walk(s.entry.long);
+  walk(s.entry.short);
+  walk(s.exit.conditions);
+  return out;
+}
+
+/** One line per condition, for logs: "✓ ema_9 crosses_above ema_21 [H1] 1.08612 > 1.08598 (was 1.08590 ≤ 1.08601)". */
+export function formatTrace(t: GroupTrace, indent = ''): string[] {
+  const lines: string[] = [];
+  for (const c of t.children) {
+    if ('logic' in c) {
+      lines.push(`${indent}${c.result ? '+' : '-'} ${c.logic} group`);
+      lines.push(...formatTrace(c, indent + '  '));
+    } else {
+      const v = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : Number(x.toPrecision(8)).toString());
+      const prev = c.leftPrev !== undefined ? ` (before: ${v(c.leftPrev)} vs ${v(c.rightPrev)})` : '';
+      lines.push(`${indent}${c.result ? '+' : '-'} ${c.text}: ${v(c.left)}${c.right !== null ? ` vs ${v(c.right)}` : ''}${prev}`);
+    }
+  }
+  return lines;
+}
+
+export { PRICE_FIELDS };

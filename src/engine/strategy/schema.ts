@@ -1,0 +1,225 @@
+/**
+ * The web platform's strategy format as the executor accepts it (the INPUT shape; aliases included).
+ * `normalize.ts` turns a valid input into the one internal form. `mt5-executor schema` prints the JSON
+ * Schema generated from these definitions; docs/strategy-format.md explains them.
+ */
+import { z } from 'zod';
+
+const num = () => z.number().finite();
+const pos = () => z.number().finite().positive();
+const nonneg = () => z.number().finite().nonnegative();
+const action = () => z.enum(['SKIP', 'REDUCE_SIZE', 'NORMAL', 'skip', 'reduce_size', 'normal']);
+
+export const TIMEFRAME_INPUTS = ['M1', 'M5', 'M15', 'M30', 'H1', 'H4', 'D1', '1m', '5m', '15m', '30m', '1h', '4h', '1d', 'D'] as const;
+
+export const conditionSchema = z
+  .strictObject({
+    indicator: z.string().min(1).describe("left operand: an indicator ('ema_9', 'rsi', 'bb_upper', 'macd_signal', …) or a price ('price', 'close', 'high', …)"),
+    condition: z.string().min(1).describe('operator: crosses_above, crosses_below, greater_than, less_than, equal, in_range, outside_range (aliases: >, <, ==, above, below, between, …)'),
+    value: z.union([num(), z.string().min(1), z.tuple([num(), num()])]).optional().describe('right operand: a number, an indicator or price name, or [low, high] for the range operators'),
+    indicatorRef: z.string().min(1).optional().describe('right operand as an indicator or price name'),
+    number: num().optional().describe('right operand as a number'),
+    and: num().optional().describe('upper bound for in_range / outside_range (with `value` as the lower bound)'),
+    min: num().optional().describe('lower bound for the range operators'),
+    max: num().optional().describe('upper bound for the range operators'),
+    period: z.number().int().positive().optional().describe('period of the left indicator when not given by suffix (rsi + period 7 = rsi_7)'),
+    params: z.record(z.string(), z.union([num(), z.string()])).optional().describe('explicit indicator parameters, e.g. { fast: 12, slow: 26, signal: 9 } or { period: 20, deviation: 2 }'),
+    appliedPrice: z.enum(['close', 'open', 'high', 'low', 'median', 'typical', 'weighted']).optional().describe('applied price of the left indicator'),
+    timeframe: z.enum(TIMEFRAME_INPUTS).optional().describe("timeframe of this condition (multi-timeframe); default the strategy's"),
+    required: z.boolean().optional().describe('confirmation conditions only: must hold (true, default) or only reported (false)'),
+    tolerance: nonneg().optional().describe('`equal`: |a − b| ≤ tolerance (default 1e-9 relative)'),
+  })
+  .describe('one comparison');
+
+type ConditionIn = z.infer<typeof conditionSchema>;
+export interface GroupIn {
+  logic?: 'AND' | 'OR' | 'and' | 'or' | undefined;
+  conditions: (ConditionIn | GroupIn)[];
+}
+
+export const groupSchema: z.ZodType<GroupIn> = z.lazy(() =>
+  z
+    .strictObject({
+      logic: z.enum(['AND', 'OR', 'and', 'or']).optional().describe('how the conditions combine (default AND)'),
+      conditions: z.array(z.union([conditionSchema, groupSchema])).min(1).describe('conditions, or nested groups { logic, conditions }'),
+    })
+    .describe('a group of conditions (shape A)'),
+);
+
+const directionSchema = z.enum(['BUY', 'SELL', 'BOTH', 'buy', 'sell', 'both', 'long', 'short', 'LONG', 'SHORT']);
+
+export const ruleSetSchema = z.union([
+  z.strictObject({
+    logic: z.enum(['AND', 'OR', 'and', 'or']).optional(),
+    conditions: z.array(z.union([conditionSchema, groupSchema])).min(1),
+  }),
+  z.strictObject({
+    primary: z.array(conditionSchema).min(1).describe('conditions on the main timeframe (all must hold)'),
+    confirmation: z.array(conditionSchema).optional().describe('conditions on other timeframes; `required` ones must hold'),
+  }),
+]);
+
+export const entrySchema = z
+  .union([
+    z.strictObject({
+      direction: directionSchema.optional().describe('BUY, SELL or BOTH (BOTH mirrors the operators for SELL; see docs)'),
+      side: directionSchema.optional().describe('alias of direction'),
+      logic: z.enum(['AND', 'OR', 'and', 'or']).optional(),
+      conditions: z.array(z.union([conditionSchema, groupSchema])).min(1),
+    }),
+    z.strictObject({
+      direction: directionSchema.optional(),
+      side: directionSchema.optional(),
+      primary: z.array(conditionSchema).min(1),
+      confirmation: z.array(conditionSchema).optional(),
+    }),
+    z.strictObject({
+      long: ruleSetSchema.optional().describe('rules that open BUY positions'),
+      short: ruleSetSchema.optional().describe('rules that open SELL positions'),
+    }),
+  ])
+  .describe('entry rules: shape A { direction, logic, conditions }, shape B { direction, primary, confirmation }, or explicit { long, short }');
+
+export const stopLossSchema = z.strictObject({
+  type: z.enum(['pips', 'percentage', 'atr', 'fixed', 'pip', 'percent', 'price']).describe('pips from entry, % of entry price, ATR multiple, or a fixed price'),
+  value: pos().optional().describe('pips, percent or price, by type'),
+  multiplier: pos().optional().describe('ATR multiple (type atr)'),
+  atrPeriod: z.number().int().positive().optional().describe('ATR period (type atr; default 14)'),
+  price: pos().optional().describe('fixed price (type fixed)'),
+});
+
+export const takeProfitSchema = z.strictObject({
+  type: z.enum(['pips', 'percentage', 'rr_ratio', 'partial', 'fixed', 'atr', 'pip', 'percent', 'rr', 'risk_reward', 'price']),
+  value: pos().optional().describe('pips, percent, R multiple or price, by type'),
+  ratio: pos().optional().describe('R multiple (type rr_ratio)'),
+  multiplier: pos().optional().describe('ATR multiple (type atr)'),
+  price: pos().optional(),
+  levels: z
+    .array(z.strictObject({ atRR: pos().describe('take this part at R multiple'), percentage: z.number().positive().max(100).describe('% of the original volume') }))
+    .optional()
+    .describe('partial exits (type partial)'),
+});
+
+export const exitSchema = z.strictObject({
+  stopLoss: stopLossSchema.optional(),
+  takeProfit: takeProfitSchema.optional(),
+  trailing: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      distance: pos().optional().describe('trailing distance in pips'),
+      atrMult: pos().optional().describe('trailing distance as ATR multiple'),
+      activation: nonneg().optional().describe('start trailing once the profit reaches this many pips (default 0)'),
+      activationRR: nonneg().optional().describe('…or this R multiple'),
+    })
+    .optional(),
+  breakEven: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      atRR: pos().describe('move SL to break-even once the profit reaches this R multiple'),
+      offsetPips: nonneg().optional().describe('SL placed this many pips beyond the entry (default 0)'),
+    })
+    .optional(),
+  smartExit: z
+    .strictObject({
+      type: z.enum(['fixed', 'atr', 'rr', 'partial']).optional(),
+      maxHoldingHours: pos().optional(),
+      atrMultiplier: pos().optional(),
+      rrRatio: pos().optional(),
+    })
+    .optional(),
+  maxHoldingHours: pos().optional().describe('close a position held longer than this'),
+  exitOnOppositeSignal: z.boolean().optional().describe('close on the opposite entry signal (default true)'),
+  conditions: z.union([groupSchema, ruleSetSchema]).optional().describe('close when these hold (same shapes as entry)'),
+});
+
+export const riskSchema = z.strictObject({
+  lotSize: pos().optional().describe('fixed volume in lots'),
+  maxPositions: z.number().int().positive().optional().describe('open positions of this strategy at most'),
+  maxDailyLoss: pos().optional().describe('daily loss limit in account currency'),
+  maxDailyLossPercent: z.number().positive().max(100).optional().describe('daily loss limit in % of the day-start balance'),
+});
+
+export const dynamicRiskSchema = z.strictObject({
+  riskPercentage: z.number().positive().max(100).optional().describe('% of equity risked per trade over the stop distance'),
+  useATRSizing: z.boolean().optional(),
+  atrMultiplier: pos().optional(),
+  volatilityThreshold: pos().optional().describe('ATR (pips) above which volatility counts as high'),
+  reduceInHighVolatility: z.boolean().optional(),
+});
+
+export const SESSION_INPUTS = ['Sydney', 'Tokyo', 'Asia', 'London', 'NewYork', 'New York', 'NY', 'sydney', 'tokyo', 'asia', 'london', 'newyork', 'new_york', 'ny'] as const;
+
+export const filtersSchema = z.strictObject({
+  sessionFilter: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      allowedSessions: z.array(z.enum(SESSION_INPUTS)).min(1),
+      action: action().optional().describe('outside the sessions: SKIP (default) or REDUCE_SIZE'),
+      sizeMultiplier: z.number().positive().max(1).optional(),
+    })
+    .optional(),
+  spreadFilter: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      maxSpread: pos().describe('pips'),
+      action: action().optional().describe('above it: SKIP (default) or REDUCE_SIZE'),
+      sizeMultiplier: z.number().positive().max(1).optional().describe('REDUCE_SIZE multiplier (default 0.5)'),
+    })
+    .optional(),
+  volatilityFilter: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      atrPeriod: z.number().int().positive().optional(),
+      minAtr: nonneg().optional().describe('pips'),
+      maxAtr: pos().optional().describe('pips'),
+      optimalAtr: pos().optional().describe('pips'),
+      action: action().optional(),
+      sizeMultiplier: z.number().positive().max(1).optional(),
+    })
+    .optional(),
+  correlationFilter: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      threshold: z.number().positive().max(1).describe('|Pearson r| above which a position counts as correlated'),
+      window: z.number().int().min(5).optional().describe('closed-bar returns in the window (default 50)'),
+      action: action().optional(),
+      sizeMultiplier: z.number().positive().max(1).optional(),
+    })
+    .optional(),
+});
+
+export const optionsSchema = z.strictObject({
+  evaluation: z.enum(['bar_close', 'intrabar']).optional().describe('judge conditions on closed bars (default) or on the forming bar'),
+  magic: z.number().int().nonnegative().optional(),
+});
+
+export const rulesSchema = z.strictObject({
+  entry: entrySchema,
+  exit: exitSchema.optional(),
+  riskManagement: riskSchema.optional(),
+  dynamicRisk: dynamicRiskSchema.optional(),
+  filters: filtersSchema.optional(),
+  options: optionsSchema.optional(),
+});
+
+/** `parameters` of START_STRATEGY / UPDATE_STRATEGY. Unknown top-level keys are kept as metadata (a warning). */
+export const strategySchema = z
+  .looseObject({
+    strategyId: z.string().min(1).max(64),
+    strategyName: z.string().min(1).max(200).optional(),
+    symbol: z.string().min(1).max(64),
+    timeframe: z.enum(TIMEFRAME_INPUTS),
+    direction: directionSchema.optional().describe('entry direction when not given in rules.entry'),
+    rules: rulesSchema,
+    riskManagement: riskSchema.optional().describe('alias of rules.riskManagement'),
+    dynamicRisk: dynamicRiskSchema.optional().describe('alias of rules.dynamicRisk'),
+    filters: filtersSchema.optional().describe('alias of rules.filters'),
+  })
+  .describe('strategy parameters as sent by the web platform');
+
+export type StrategyInput = z.infer<typeof strategySchema>;
+export type ConditionInput = ConditionIn;
+
+export function strategyJsonSchema(): object {
+  return z.toJSONSchema(strategySchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BarAggregator } from '../src/engine/aggregate.js';
+import { parseBars, sliceBars, type BarSeries } from '../src/engine/bars.js';
+import { correlationFilter, openSessions, pearson, serverToUtc, sessionFilter, spreadFilter, volatilityFilter } from '../src/engine/filters.js';
+import { barAt } from '../src/engine/indicator-spec.js';
+import type { BarIn } from '../src/engine/indicators.js';
+import { StrategyEvaluator, formatTrace, type ConditionTrace } from '../src/engine/strategy/evaluator.js';
+import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
+import * as naive from './naive-indicators.js';
+
+const eurusd = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 2000);
+const bars = (s: BarSeries): BarIn[] => Array.from({ length: s.length }, (_, i) => barAt(s, i, {} as BarIn));
+const strat = (entry: object, timeframe = 'H1', options: object = {}) =>
+  normalizeStrategy({ strategyId: 't', symbol: 'EURUSD', timeframe, rules: { entry, riskManagement: { lotSize: 0.1 }, options } });
+
+describe('condition evaluation', () => {
+  it('crosses are judged on the last two closed bars and match an independent computation', () => {
+    const s = strat({ direction: 'BUY', conditions: [{ indicator: 'ema_5', condition: 'crosses_above', indicatorRef: 'ema_20' }] });
+    const ev = new StrategyEvaluator(s);
+    const c = naive.price(eurusd, 'close');
+    const f = naive.ema(c, 5), sl = naive.ema(c, 20);
+    const want: number[] = [], got: number[] = [];
+    bars(eurusd).forEach((b, i) => {
+      ev.pushBar('H1', b);
+      if (ev.evaluate(b.time + 3600).signal === 'BUY') got.push(i);
+      if (i > 0 && f[i - 1]! <= sl[i - 1]! && f[i]! > sl[i]!) want.push(i);
+    });
+    expect(want.length).toBeGreaterThan(20);
+    expect(got).toEqual(want);
+  });
+
+  it('every operator, nested AND/OR, and a trace with each operand value', () => {
+    const s = strat({
+      direction: 'SELL', logic: 'OR',
+      conditions: [
+        { logic: 'AND', conditions: [{ indicator: 'close', condition: 'greater_than', value: 1.5 }, { indicator: 'close', condition: 'less_than', value: 2.5 }] },
+        { logic: 'AND', conditions: [{ indicator: 'close', condition: 'equal', value: 3, tolerance: 0.01 }, { indicator: 'high', condition: 'in_range', value: [3, 4] }, { indicator: 'low', condition: 'outside_range', min: 3, max: 3.5 }] },
+        { indicator: 'close', condition: 'crosses_below', value: 0.5 },
+      ],
+    });
+    const ev = new StrategyEvaluator(s);
+    const closes = [1, 2, 3.005, 1, 0.4];
+    const sig: (string | null)[] = [];
+    closes.forEach((c, i) => {
+      ev.pushBar('H1', { time: i * 3600, open: c, high: c + 0.5, low: c - 0.5, close: c, tickVolume: 1, realVolume: 0 });
+      sig.push(ev.evaluate(i * 3600 + 3600).signal);
+    });
+    // bar 1: 1.5<2<2.5; bar 2: close≈3 ±0.01, high 3.505 in [3,4], low 2.505 outside [3,3.5]; bar 4: crosses below 0.5
+    expect(sig).toEqual([null, 'SELL', 'SELL', null, 'SELL']);
+    const e = ev.evaluate(5 * 3600);
+    const last = e.short!.children[2] as ConditionTrace;
+    expect(last).toMatchObject({ left: 0.4, right: 0.5, leftPrev: 1, rightPrev: 0.5, result: true });
+    expect(formatTrace(e.short!).join('\n')).toContain('+ close crosses_below 0.5 [H1]: 0.4 vs 0.5 (before: 1 vs 0.5)');
+  });
+
+  it('multi-timeframe conditions see only the last CLOSED higher bar: no look-ahead', () => {
+    const s = strat({ direction: 'BUY', primary: [{ indicator: 'close', condition: 'greater_than', value: 0 }], confirmation: [{ indicator: 'ema_5', condition: 'greater_than', indicatorRef: 'ema_10', timeframe: 'H4' }] });
+    const run = (data: BarIn[], until: number) => {
+      const ev = new StrategyEvaluator(s);
+      const agg = new BarAggregator('H4', 3600);
+      const traces: unknown[] = [];
+      data.forEach((b, i) => {
+        ev.pushBar('H1', b);
+        for (const h of agg.push(b)) ev.pushBar('H4', h);
+        if (i < until) traces.push(ev.evaluate(b.time + 3600).long);
+      });
+      return traces;
+    };
+    const data = bars(eurusd);
+    const k = 900;
+    // the same history up to bar k, then a completely different future
+    const future = data.map((b, i) => (i <= k ? b : { ...b, open: b.open * 1.3, high: b.high * 1.3, low: b.low * 1.3, close: b.close * 1.3 }));
+    expect(run(future, k + 1)).toEqual(run(data, k + 1));
+    // the H4 value used at T is the EMA of the H4 bars that closed by T
+    const ev = new StrategyEvaluator(s);
+    const agg = new BarAggregator('H4', 3600);
+    const h4: BarIn[] = [];
+    let t = 0;
+    for (const b of data.slice(0, 400)) {
+      ev.pushBar('H1', b);
+      for (const h of agg.push(b)) {
+        ev.pushBar('H4', h);
+        h4.push(h);
+      }
+      t = b.time + 3600;
+    }
+    const closedBy = h4.filter((h) => h.time + 14400 <= t);
+    const ema5 = naive.ema(closedBy.map((h) => h.close), 5);
+    const conf = ev.evaluate(t).long!.children[1] as ConditionTrace;
+    expect(conf.left).toBeCloseTo(ema5[ema5.length - 1]!, 12);
+    // a higher bar pushed before it has closed is ignored at T
+    const early = { ...data[400]!, time: Math.floor(data[400]!.time / 14400) * 14400, close: 99 };
+    ev.pushBar('H4', early);
+    expect((ev.evaluate(t).long!.children[1] as ConditionTrace).left).toBe(conf.left);
+  });
+
+  it('intrabar mode judges the forming bar against the last closed one; bar-close mode ignores it', () => {
+    const entry = { direction: 'BUY', conditions: [{ indicator: 'close', condition: 'crosses_above', value: 2 }] };
+    const closeMode = new StrategyEvaluator(strat(entry));
+    const intra = new StrategyEvaluator(strat(entry, 'H1', { evaluation: 'intrabar' }));
+    const b0 = { time: 0, open: 1, high: 1, low: 1, close: 1, tickVolume: 1, realVolume: 0 };
+    closeMode.pushBar('H1', b0);
+    intra.pushBar('H1', b0);
+    const forming = { ...b0, time: 3600, close: 2.2, high: 2.2 };
+    expect(closeMode.evaluate(3600 + 1800, forming).signal).toBeNull();
+    expect(intra.evaluate(3600 + 1800, forming).signal).toBe('BUY');
+    expect(intra.bars('H1')).toBe(1); // the forming bar was not committed
+  });
+});
+
+describe('filters', () => {
+  const T = (iso: string) => Date.parse(iso + 'Z') / 1000;
+  it('maps broker time to UTC across DST (GMT+2 / GMT+3 with New York DST)', () => {
+    expect(serverToUtc(T('2024-01-10T10:00:00'))).toBe(T('2024-01-10T08:00:00'));
+    expect(serverToUtc(T('2024-07-10T10:00:00'))).toBe(T('2024-07-10T07:00:00'));
+    expect(serverToUtc(T('2024-03-20T10:00:00'))).toBe(T('2024-03-20T07:00:00')); // US on DST, EU not yet
+    expect(serverToUtc(T('2024-07-10T10:00:00'), { kind: 'fixed', offsetSec: 3 * 3600 })).toBe(T('2024-07-10T07:00:00'));
+  });
+
+  it('opens sessions in local time: London and New York move separately with their own DST', () => {
+    expect(openSessions(T('2024-01-10T08:30:00'))).toContain('London'); // GMT
+    expect(openSessions(T('2024-07-10T07:30:00'))).toContain('London'); // 08:30 BST
+    expect(openSessions(T('2024-07-10T06:30:00'))).not.toContain('London');
+    expect(openSessions(T('2024-01-10T12:30:00'))).not.toContain('NewYork'); // 07:30 EST
+    expect(openSessions(T('2024-01-10T13:30:00'))).toContain('NewYork');
+    expect(openSessions(T('2024-03-20T12:30:00'))).toContain('NewYork'); // 08:30 EDT: US switched, EU not
+    expect(openSessions(T('2024-03-20T07:30:00'))).not.toContain('London'); // 07:30 GMT still
+    expect(openSessions(T('2024-01-10T01:00:00'))).toEqual(expect.arrayContaining(['Tokyo', 'Sydney']));
+    expect(openSessions(T('2024-01-13T10:00:00'))).toEqual([]); // Saturday
+    const f = { sessions: ['London' as const], action: 'SKIP' as const, sizeMultiplier: 0.5 };
+    // broker server time (GMT+3 in July): 09:30 = 06:30 UTC = 07:30 in London (closed); 10:30 = 08:30 in London (open)
+    expect(sessionFilter(f, T('2024-07-10T09:30:00'))).toMatchObject({ pass: false, sizeMultiplier: 0 });
+    const open = sessionFilter(f, T('2024-07-10T10:30:00'));
+    expect(open.pass).toBe(true);
+    expect(open.detail).toBe("2024-07-10 07:30 UTC: open Tokyo+London; allowed London"); // Tokyo is 16:30 local
+  });
+
+  it('spread, volatility and correlation', () => {
+    expect(spreadFilter({ maxSpreadPips: 2, action: 'REDUCE_SIZE', sizeMultiplier: 0.5 }, 2.4)).toMatchObject({ pass: false, sizeMultiplier: 0.5 });
+    expect(spreadFilter({ maxSpreadPips: 2, action: 'SKIP', sizeMultiplier: 0.5 }, 1.2)).toMatchObject({ pass: true, sizeMultiplier: 1 });
+    const v = { atrPeriod: 14, minAtrPips: 5, maxAtrPips: 40, optimalAtrPips: 15, action: 'SKIP' as const, sizeMultiplier: 0.5 };
+    expect(volatilityFilter(v, 3)).toMatchObject({ pass: false, sizeMultiplier: 0 });
+    expect(volatilityFilter(v, 10)).toMatchObject({ pass: true, sizeMultiplier: 1 });
+    expect(volatilityFilter(v, 30).sizeMultiplier).toBe(0.5);
+    // EURUSD against its inverse (a USD/EUR quote): r ≈ −1 over real returns; against itself shifted by a day: weak
+    const time = Array.from(eurusd.time), close = Array.from(eurusd.close);
+    const closes = new Map([
+      ['EURUSD', { time, close }],
+      ['USDEUR', { time, close: close.map((c) => 1 / c) }],
+      ['LAGGED', { time, close: close.map((_, i) => close[Math.max(0, i - 24)]!) }],
+    ]);
+    const f = { threshold: 0.8, window: 50, action: 'SKIP' as const, sizeMultiplier: 0.5 };
+    const inv = correlationFilter(f, 'EURUSD', ['USDEUR'], closes);
+    expect(inv.pass).toBe(false);
+    expect(inv.detail).toMatch(/USDEUR r=-1\.00/);
+    expect(correlationFilter(f, 'EURUSD', ['LAGGED'], closes).pass).toBe(true);
+    expect(correlationFilter(f, 'EURUSD', [], closes).detail).toBe('no open positions on other symbols');
+    expect(pearson([1, 2, 3, 4], [2, 4, 6, 8.0000001])).toBeCloseTo(1, 6);
+  });
+});
