@@ -13,7 +13,11 @@ describe('the main job (demo)', () => {
     expect(s.wins + s.losses).toBe(s.closedTrades);
     // the balance is the start plus every closed trade's result, to the cent
     expect(Math.round((10_000 + s.netProfit) * 100)).toBe(Math.round(s.balance * 100));
-    expect(lines.some((l) => /^ {2}-> OPEN (buy|sell) 0\.10 EURUSD sl \d\.\d{5} tp \d\.\d{5} {2}\[demo-\d+-o\]$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {2}-> OPEN (buy|sell) 0\.\d\d EURUSD sl \d\.\d{5} tp \d\.\d{5} \((ema-cross-trend|rsi-bb-reversion)\) {2}\[[0-9a-z]{7}-[0-9a-z]+-o\]$/.test(l))).toBe(true);
+    // each signal is logged with its trace: one line per condition with the operand values
+    const sig = lines.findIndex((l) => / (BUY|SELL) signal at the close /.test(l));
+    expect(sig).toBeGreaterThan(0);
+    expect(lines[sig + 1]).toMatch(/^ {4}\+ \S+ \S+ \S+.* \[H1\]: [-\d.]+/);
     expect(lines.some((l) => /filled #\d+ 0\.10 @ \d\.\d{5}/.test(l))).toBe(true);
     expect(lines.some((l) => /^replay finished: 600 bars$/.test(l))).toBe(true);
   });

@@ -4,7 +4,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parseBars } from '../src/engine/bars.js';
-import { PlaceholderStrategy } from '../src/engine/placeholder.js';
+import { StrategyRunner } from '../src/engine/runner.js';
+import { readStrategyFile } from '../src/host/strategy-cmd.js';
 import { defaultDataDir } from '../src/host/data-dir.js';
 import { createLogger } from '../src/host/logger.js';
 import { encodeMessage } from '../src/protocol/codec.js';
@@ -21,19 +22,20 @@ afterEach(async () => {
 
 const bars = parseBars(readFileSync('data/EURUSD_H1_2019.csv', 'utf8'));
 
-/** Run the placeholder strategy over the bridge on `n` bars; return a hash of the deal list. */
+/** Run an example strategy through the engine and over the bridge on `n` bars; return a hash of the deal list. */
 async function paperRun(n: number): Promise<{ hash: string; deals: number }> {
   const r = await startRig();
   try {
     const broker = makeBroker({}, [symbolSpec('EURUSD')]);
     const { sim, terminal } = await r.connect({ broker });
-    const strat = new PlaceholderStrategy({ id: 'p', symbol: 'EURUSD', fast: 5, slow: 20, volume: 0.1, slPoints: 300, tpPoints: 600, magic: 9 });
+    const runner = new StrategyRunner(readStrategyFile('examples/rsi-bollinger-reversion.json'), broker.spec('EURUSD')!);
     let bid = 0, ask = 0;
     terminal.on('ticks', (m: Msg<'TICKS'>) => ([, bid, ask] = m.ticks.at(-1)!));
     terminal.on('bar', (m: Msg<'BAR'>) => {
-      const mine = terminal.positions.find((p) => p.magic === 9);
-      const sig = strat.onBar(m.bar[0], m.bar[4], { position: mine && { ticket: mine.ticket, type: mine.type as 0 | 1 }, point: 1e-5, tickSize: 1e-5, digits: 5, bid, ask });
-      for (const i of sig?.intents ?? []) void terminal.sendIntent(i);
+      const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
+      const positions = terminal.positions.filter((p) => p.magic === runner.magic);
+      const d = runner.onBar({ time, open, high, low, close, tickVolume, realVolume }, { bid, ask, positions });
+      for (const i of d.intents) void terminal.sendIntent(i);
     });
     await replayBars(sim, { symbol: 'EURUSD', timeframe: 'H1', bars, from: 0, to: n, defaultSpread: 10 });
     const deals = broker.deals().map((d) => `${d.ticket}|${d.time}|${d.type}|${d.entry}|${d.volume}|${d.price}|${d.profit}|${d.swap}|${d.commission}|${d.comment}`);
@@ -45,8 +47,8 @@ async function paperRun(n: number): Promise<{ hash: string; deals: number }> {
 
 describe('replay', () => {
   it('a lockstep paper run over the bridge is deterministic: the same data gives the same deals', async () => {
-    const a = await paperRun(400);
-    const b = await paperRun(400);
+    const a = await paperRun(1500);
+    const b = await paperRun(1500);
     expect(a.deals).toBeGreaterThan(10);
     expect(b.hash).toBe(a.hash);
   });

@@ -126,6 +126,12 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// `mt5-executor … | head`: a closed pipe ends the program quietly
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (e: Error) => {

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseBars, formatServerTime, type BarSeries } from '../engine/bars.js';
-import { PlaceholderStrategy } from '../engine/placeholder.js';
+import { StrategyRunner } from '../engine/runner.js';
+import { formatTrace } from '../engine/strategy/evaluator.js';
+import type { BarIn } from '../engine/indicators.js';
 import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import type { IntentBody, Msg } from '../protocol/messages.js';
@@ -16,12 +18,15 @@ import { symbolSpec } from '../sim/symbols.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { BridgeServer, type Terminal } from './bridge.js';
 import { silentLogger, type Logger } from './logger.js';
-import { findDataFile } from './paths.js';
+import { findDataFile, findRepoFile } from './paths.js';
+import { readStrategyFile } from './strategy-cmd.js';
 import { generateToken } from './token.js';
 
 export interface DemoOptions {
   /** Bars to replay (the most recent ones of the file). */
   bars?: number;
+  /** Strategy files (the platform's JSON format); default two of examples/. */
+  strategies?: string[];
   barsPerSecond?: number;
   dataFile?: string;
   out?: (line: string) => void;
@@ -68,7 +73,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const server = new BridgeServer({ token, port: 0, logger: o.logger ?? silentLogger, symbols: [symbol], bars: [[symbol, 'H1']] });
   const port = await server.start();
   const term = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker });
-  const strat = new PlaceholderStrategy({ id: 'demo', symbol, fast: 10, slow: 30, volume: 0.1, slPoints: 400, tpPoints: 800, magic: 7001 });
+  const files = o.strategies ?? ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json'].map(findRepoFile);
+  const spec = broker.spec(symbol)!;
+  const runners = files.map((f) => new StrategyRunner(readStrategyFile(f), spec));
+  for (const r of runners) if (r.strategy.symbol !== symbol || r.strategy.timeframe !== 'H1') throw new Error(`${r.strategy.id}: the demo replays ${symbol} H1; this strategy trades ${r.strategy.symbol} ${r.strategy.timeframe}`);
+  const nameOf = new Map(runners.map((r) => [r.magic, r.strategy.id]));
 
   let intents = 0, ok = 0, failed = 0, closedTrades = 0, wins = 0, losses = 0, peak = 10_000, maxDd = 0;
   const rtts: number[] = [];
@@ -76,8 +85,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
 
   out(`mt5-executor demo: host bridge on 127.0.0.1:${port}, simulated MT5 terminal (hedging, USD 10,000, 1:100)`);
   out(`replaying ${want} ${symbol} H1 bars from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)} (${file.split(/[\\/]/).pop()})`);
-  out(`strategy: placeholder SMA ${10}/${30} cross on closed bars, 0.10 lot, SL 40 pips, TP 80 pips sent with the order`);
-  out('');
+  for (const r of runners) out(`strategy: ${r.strategy.id} — ${r.strategy.name} (magic ${r.magic})`);
 
   const wire = (t: Terminal) => {
     t.on('ticks', (m: Msg<'TICKS'>) => {
@@ -99,20 +107,21 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
       out(`    closed #${tx.position} at ${tx.price.toFixed(5)} by ${why}: ${p >= 0 ? '+' : ''}${money(p)} USD`);
     });
     t.on('bar', (m: Msg<'BAR'>) => {
-      const [time, , , , close] = m.bar;
-      const mine = t.positions.find((p) => p.magic === strat.cfg.magic);
-      const view = {
-        position: mine ? { ticket: mine.ticket, type: mine.type as 0 | 1 } : undefined,
-        point: 0.00001, tickSize: 0.00001, digits: 5, bid, ask,
-      };
-      const sig = strat.onBar(time, close, view);
-      if ((m.bar[0] / 3600) % 24 === 0 || sig) {
-        const eq = t.account ? money(t.account.equity) : '?';
-        out(`${formatServerTime(time)}  ${symbol} close ${close.toFixed(5)}  equity ${eq}`);
+      const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
+      const bar: BarIn = { time, open, high, low, close, tickVolume, realVolume };
+      if ((time / 3600) % 24 === 0) out(`${formatServerTime(time)}  ${symbol} close ${close.toFixed(5)}  equity ${t.account ? money(t.account.equity) : '?'}`);
+      for (const r of runners) {
+        const positions = t.positions.filter((p) => p.magic === r.magic);
+        const d = r.onBar(bar, { bid, ask, positions });
+        if (!d.evaluation.signal && d.intents.length === 0) continue;
+        const head = d.evaluation.signal ? `${d.evaluation.signal} signal` : 'exit';
+        out(`${formatServerTime(time)}  ${r.strategy.id}: ${head} at the close ${close.toFixed(5)}`);
+        const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
+        if (trace) for (const line of formatTrace(trace, '    ')) out(line);
+        for (const f of d.filters) out(`    ${f.pass ? '+' : '-'} filter ${f.filter}: ${f.detail}${f.sizeMultiplier !== 1 ? ` (size × ${f.sizeMultiplier.toFixed(2)})` : ''}`);
+        if (d.refused) out(`    no order: ${d.refused}`);
+        for (const intent of d.intents) send(t, intent);
       }
-      if (!sig) return;
-      out(`  ${sig.side} signal: SMA10 ${sig.fast.toFixed(5)} ${sig.side === 'BUY' ? '>' : '<'} SMA30 ${sig.slow.toFixed(5)}`);
-      for (const intent of sig.intents) send(t, intent);
     });
   };
 
@@ -120,7 +129,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     intents++;
     const sent = performance.now();
     const what = intent.type === 'OPEN'
-      ? `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(5)} tp ${intent.tp.toFixed(5)}`
+      ? `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(5)} tp ${intent.tp.toFixed(5)} (${nameOf.get(intent.magic)})`
       : intent.type === 'CLOSE' ? `CLOSE #${intent.ticket}` : intent.type;
     out(`  -> ${what}  [${intent.intentId}]`);
     t.sendIntent(intent).then(
@@ -145,7 +154,15 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   server.on('terminal', wire);
   let summary: DemoSummary | undefined;
   try {
+    term.setHistory(symbol, 'H1', all, from);
     await term.connect();
+    // warm the indicators up on the terminal's history, as the host does on start
+    const t = server.terminal(`${broker.account().login}@${broker.account().server}`);
+    const warmFrom = Math.max(0, from - 1000);
+    const h = await t.history(symbol, 'H1', all.time[warmFrom]!, from - warmFrom);
+    for (const [time, open, high, low, close, tickVolume, , realVolume] of h.bars) for (const r of runners) r.warm({ time, open, high, low, close, tickVolume, realVolume });
+    out(`indicators warmed up on ${h.bars.length} H1 bars of history from the terminal`);
+    out('');
     const r = await replayBars(term, {
       symbol, timeframe: 'H1', bars: all, from, defaultSpread: 10,
       barsPerSecond: o.barsPerSecond ?? 250, lockstep: true, ...(o.signal ? { signal: o.signal } : {}),
