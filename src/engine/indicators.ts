@@ -23,6 +23,23 @@ export interface BarIn {
 export const APPLIED_PRICES = ['close', 'open', 'high', 'low', 'median', 'typical', 'weighted'] as const;
 export type AppliedPrice = (typeof APPLIED_PRICES)[number];
 
+/** Applied price as a small integer, for the hot path. */
+export function priceCode(p: AppliedPrice): number {
+  return APPLIED_PRICES.indexOf(p);
+}
+
+export function priceByCode(b: BarIn, c: number): number {
+  switch (c) {
+    case 0: return b.close;
+    case 1: return b.open;
+    case 2: return b.high;
+    case 3: return b.low;
+    case 4: return (b.high + b.low) / 2;
+    case 5: return (b.high + b.low + b.close) / 3;
+    default: return (b.high + b.low + 2 * b.close) / 4;
+  }
+}
+
 export function appliedPrice(b: BarIn, p: AppliedPrice): number {
   switch (p) {
     case 'close': return b.close;
@@ -35,22 +52,84 @@ export function appliedPrice(b: BarIn, p: AppliedPrice): number {
   }
 }
 
-/** Fixed-capacity history of committed values: at(0) is the newest. */
+/** Fixed-capacity history of committed values: at(0) is the newest. Power-of-two storage, masked index. */
 class Ring {
   private readonly a: Float64Array;
+  private readonly mask: number;
   private head = -1;
   n = 0;
   constructor(readonly cap: number) {
-    this.a = new Float64Array(Math.max(1, cap));
+    let size = 1;
+    while (size < Math.max(1, cap)) size <<= 1;
+    this.a = new Float64Array(size);
+    this.mask = size - 1;
   }
   push(x: number): void {
-    this.head = (this.head + 1) % this.a.length;
+    this.head = (this.head + 1) & this.mask;
     this.a[this.head] = x;
-    if (this.n < this.a.length) this.n++;
+    if (this.n < this.cap) this.n++;
   }
   /** k bars back from the newest committed (0 = newest). */
   at(k: number): number {
-    return this.a[(this.head - k + this.a.length * 2) % this.a.length]!;
+    return this.a[(this.head - k) & this.mask]!;
+  }
+}
+
+/**
+ * Sliding-window maximum (or minimum) of committed values, O(1) amortised per bar: a monotonic deque of
+ * (bar index, value). Gives exactly the same extremes as scanning the window.
+ */
+class Extreme {
+  private readonly idx: Float64Array;
+  private readonly val: Float64Array;
+  private readonly mask: number;
+  private front = 0;
+  private back = 0; // one past the last
+  constructor(readonly window: number, readonly isMax: boolean) {
+    let size = 2;
+    while (size < window + 2) size <<= 1;
+    this.idx = new Float64Array(size);
+    this.val = new Float64Array(size);
+    this.mask = size - 1;
+  }
+  /** Commit value x of bar i. */
+  push(i: number, x: number): void {
+    const m = this.mask;
+    if (this.isMax) while (this.back !== this.front && this.val[(this.back - 1) & m]! <= x) this.back--;
+    else while (this.back !== this.front && this.val[(this.back - 1) & m]! >= x) this.back--;
+    this.idx[this.back & m] = i;
+    this.val[this.back & m] = x;
+    this.back++;
+    while (this.idx[this.front & m]! <= i - this.window) this.front++;
+  }
+  /** The extreme of the window ending at bar i, where bar i has value x (committed or not). */
+  with(i: number, x: number): number {
+    const m = this.mask;
+    for (let k = this.front; k !== this.back; k++) {
+      if (this.idx[k & m]! > i - this.window && this.idx[k & m]! < i) {
+        const v = this.val[k & m]!;
+        return this.isMax ? (v > x ? v : x) : v < x ? v : x;
+      }
+    }
+    return x;
+  }
+}
+
+/**
+ * The last N committed values kept twice over (at i and i+N), so the newest N are always one contiguous run:
+ * windowed sums become plain typed-array scans in MT5's order (newest first).
+ */
+class Window {
+  readonly buf: Float64Array;
+  /** Slot the next value goes to; the newest committed value is at pos−1+N. */
+  pos = 0;
+  constructor(readonly size: number) {
+    this.buf = new Float64Array(size * 2);
+  }
+  push(x: number): void {
+    this.buf[this.pos] = x;
+    this.buf[this.pos + this.size] = x;
+    this.pos = this.pos + 1 === this.size ? 0 : this.pos + 1;
   }
 }
 
@@ -60,6 +139,8 @@ export abstract class Indicator {
   out!: Float64Array;
   /** Committed bars. */
   count = 0;
+  /** Applied price code (priceCode), for indicators that take one. */
+  protected ap = 0;
   protected init(n: number): void {
     this.out = new Float64Array(n).fill(NaN);
   }
@@ -84,45 +165,60 @@ export type MaMethod = 'sma' | 'ema' | 'smma' | 'lwma';
  * from input N-1 (NaN before). Callers hide what MT5 does not draw.
  */
 export class MaCore {
-  private readonly ring: Ring;
+  private readonly ring: Ring | undefined;
+  /** 0 ema, 1 lwma, 2 sma, 3 smma */
+  private readonly mc: number;
+  private readonly k: number;
+  private readonly k1: number;
+  private readonly wsum: number;
   private prev = 0;
   private sum = 0; // LWMA weighted sum
   private lsum = 0; // LWMA plain sum
   n = 0;
   constructor(readonly method: MaMethod, readonly period: number) {
     if (!(period >= 1) || !Number.isInteger(period)) throw new RangeError(`${method} period must be a whole number ≥ 1, got ${period}`);
-    this.ring = new Ring(period);
+    this.ring = method === 'ema' ? undefined : new Ring(period);
+    this.mc = ['ema', 'lwma', 'sma', 'smma'].indexOf(method);
+    this.k = 2 / (period + 1);
+    this.k1 = 1 - this.k;
+    this.wsum = (period * (period + 1)) / 2;
   }
   next(x: number, commit: boolean): number {
     const N = this.period;
     const i = this.n;
     let v: number;
+    if (this.mc === 0) {
+      v = i === 0 ? x : x * this.k + this.prev * this.k1;
+      if (commit) {
+        this.prev = v;
+        this.n++;
+      }
+      return v;
+    }
+    const ring = this.ring!;
     let sum = this.sum, lsum = this.lsum;
-    if (this.method === 'ema') {
-      const k = 2 / (N + 1);
-      v = i === 0 ? x : x * k + this.prev * (1 - k);
-    } else if (this.method === 'lwma') {
+    if (this.mc === 1) {
       if (i < N) {
         sum += x * (i + 1);
         lsum += x;
       } else {
         sum = sum - lsum + x * N;
-        lsum = lsum - this.ring.at(N - 1) + x;
+        lsum = lsum - ring.at(N - 1) + x;
       }
-      v = i < N - 1 ? NaN : sum / ((N * (N + 1)) / 2);
+      v = i < N - 1 ? NaN : sum / this.wsum;
     } else if (i < N - 1) {
       v = NaN;
     } else if (i === N - 1) {
       let s = 0;
-      for (let j = N - 2; j >= 0; j--) s += this.ring.at(j); // from the oldest, as MT5 sums from the first bar
+      for (let j = N - 2; j >= 0; j--) s += ring.at(j); // from the oldest, as MT5 sums from the first bar
       v = (s + x) / N;
-    } else if (this.method === 'sma') {
-      v = this.prev + (x - this.ring.at(N - 1)) / N;
+    } else if (this.mc === 2) {
+      v = this.prev + (x - ring.at(N - 1)) / N;
     } else {
       v = (this.prev * (N - 1) + x) / N;
     }
     if (commit) {
-      this.ring.push(x);
+      ring.push(x);
       this.prev = v;
       this.sum = sum;
       this.lsum = lsum;
@@ -139,31 +235,23 @@ function windowMean(ring: Ring, x: number, n: number): number {
   return s / n;
 }
 
-function windowMax(ring: Ring, x: number, n: number): number {
-  let m = x;
-  const k = Math.min(n - 1, ring.n);
-  for (let j = 0; j < k; j++) if (ring.at(j) > m) m = ring.at(j);
-  return m;
-}
-
-function windowMin(ring: Ring, x: number, n: number): number {
-  let m = x;
-  const k = Math.min(n - 1, ring.n);
-  for (let j = 0; j < k; j++) if (ring.at(j) < m) m = ring.at(j);
-  return m;
-}
-
 /** SMA / EMA / SMMA / LWMA of an applied price, drawn from bar N-1. Buffer: ma. */
 export class MovingAverage extends Indicator {
   readonly buffers = ['ma'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly core: MaCore;
   constructor(readonly method: MaMethod, readonly period = 10, readonly price: AppliedPrice = 'close') {
     super();
+    this.ap = priceCode(price);
     this.core = new MaCore(method, period);
     this.init(1);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
-    const v = this.core.next(appliedPrice(b, this.price), commit);
+    const v = this.core.next(priceByCode(b, this.ap), commit);
     out[0] = this.count < this.period - 1 ? NaN : v;
   }
 }
@@ -171,6 +259,11 @@ export class MovingAverage extends Indicator {
 /** Moving average of volume (tick volume by default), drawn from bar N-1. Buffer: ma. */
 export class VolumeMa extends Indicator {
   readonly buffers = ['ma'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly core: MaCore;
   constructor(readonly period = 20, readonly volume: 'tick' | 'real' = 'tick') {
     super();
@@ -187,18 +280,24 @@ export class VolumeMa extends Indicator {
 /** RSI.mq5: Wilder averages seeded with the mean of the first N changes; flat → 50. Buffer: rsi, from bar N. */
 export class Rsi extends Indicator {
   readonly buffers = ['rsi'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private prevPrice = NaN;
   private g = 0;
   private l = 0;
   constructor(readonly period = 14, readonly price: AppliedPrice = 'close') {
     super();
+    this.ap = priceCode(price);
     if (!(period >= 1)) throw new RangeError('rsi period must be ≥ 1');
     this.init(1);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
     const N = this.period;
     const i = this.count;
-    const p = appliedPrice(b, this.price);
+    const p = priceByCode(b, this.ap);
     let g = this.g, l = this.l, v = NaN;
     if (i > 0) {
       const d = p - this.prevPrice;
@@ -228,18 +327,24 @@ export class Rsi extends Indicator {
 /** MACD.mq5: main = EMA(fast) − EMA(slow) from bar 0; signal = SMA of main from bar 0, drawn from signal−1. */
 export class Macd extends Indicator {
   readonly buffers = ['main', 'signal'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly fast: MaCore;
   private readonly slow: MaCore;
   private readonly sig: MaCore;
   constructor(readonly fastPeriod = 12, readonly slowPeriod = 26, readonly signalPeriod = 9, readonly price: AppliedPrice = 'close') {
     super();
+    this.ap = priceCode(price);
     this.fast = new MaCore('ema', fastPeriod);
     this.slow = new MaCore('ema', slowPeriod);
     this.sig = new MaCore('sma', signalPeriod);
     this.init(2);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
-    const p = appliedPrice(b, this.price);
+    const p = priceByCode(b, this.ap);
     const main = this.fast.next(p, commit) - this.slow.next(p, commit);
     out[0] = main;
     out[1] = this.sig.next(main, commit);
@@ -249,16 +354,22 @@ export class Macd extends Indicator {
 /** BB.mq5: SMA middle; population σ (two-pass) from bar N (at N−1 MT5 has σ = 0 and draws nothing). */
 export class Bollinger extends Indicator {
   readonly buffers = ['upper', 'middle', 'lower'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly ring: Ring;
   constructor(readonly period = 20, readonly deviation = 2, readonly price: AppliedPrice = 'close') {
     super();
+    this.ap = priceCode(price);
     if (!(period >= 2)) throw new RangeError('bb period must be ≥ 2');
     this.ring = new Ring(period);
     this.init(3);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
     const N = this.period;
-    const x = appliedPrice(b, this.price);
+    const x = priceByCode(b, this.ap);
     if (this.count >= N) {
       const mid = windowMean(this.ring, x, N);
       let sq = (x - mid) * (x - mid);
@@ -278,16 +389,21 @@ export class Bollinger extends Indicator {
 /** Stochastic.mq5 (SMA signal, low/high): slowing is Σ(C−LL)/Σ(HH−LL); flat → 100. Buffers: main, signal. */
 export class Stochastic extends Indicator {
   readonly buffers = ['main', 'signal'] as const;
-  private readonly highs: Ring;
-  private readonly lows: Ring;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
+  private readonly hh: Extreme;
+  private readonly ll: Extreme;
   private readonly num: Ring; // close − LL of committed bars
   private readonly den: Ring; // HH − LL of committed bars
   private readonly mains: Ring;
   constructor(readonly kPeriod = 5, readonly dPeriod = 3, readonly slowing = 3) {
     super();
     if (!(kPeriod >= 1 && dPeriod >= 1 && slowing >= 1)) throw new RangeError('stoch periods must be ≥ 1');
-    this.highs = new Ring(kPeriod);
-    this.lows = new Ring(kPeriod);
+    this.hh = new Extreme(kPeriod, true);
+    this.ll = new Extreme(kPeriod, false);
     this.num = new Ring(slowing);
     this.den = new Ring(slowing);
     this.mains = new Ring(dPeriod);
@@ -298,8 +414,8 @@ export class Stochastic extends Indicator {
     const i = this.count;
     let n = 0, d = 0;
     if (i >= K - 1) {
-      const ll = windowMin(this.lows, b.low, K);
-      const hh = windowMax(this.highs, b.high, K);
+      const ll = this.ll.with(i, b.low);
+      const hh = this.hh.with(i, b.high);
       n = b.close - ll;
       d = hh - ll;
     }
@@ -323,8 +439,8 @@ export class Stochastic extends Indicator {
     out[0] = i >= K + S - 2 ? main : NaN;
     out[1] = i >= K + D ? signal : NaN;
     if (commit) {
-      this.highs.push(b.high);
-      this.lows.push(b.low);
+      this.hh.push(i, b.high);
+      this.ll.push(i, b.low);
       this.num.push(n);
       this.den.push(d);
       this.mains.push(main);
@@ -335,6 +451,11 @@ export class Stochastic extends Indicator {
 /** ATR.mq5: a simple moving average of true range (TR[0] = 0), from bar N. Buffer: atr. */
 export class Atr extends Indicator {
   readonly buffers = ['atr'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly trs: Ring;
   private prevClose = NaN;
   private prev = 0;
@@ -382,6 +503,11 @@ function trueRange(b: BarIn, prevClose: number): number {
 /** ADX.mq5 (iADX): EMA(2/(N+1)) of per-bar DM/TR ratios, zero-seeded. Buffers: adx (from 2N), plusDi, minusDi (from N). */
 export class Adx extends Indicator {
   readonly buffers = ['adx', 'plusDi', 'minusDi'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private ph = NaN;
   private pl = NaN;
   private pc = NaN;
@@ -426,6 +552,11 @@ export class Adx extends Indicator {
 /** ADXW.mq5 (iADXWilder): zero-seeded Wilder smoothing from bar N. Buffers: adx (from 2N), plusDi, minusDi (from N+1). */
 export class AdxWilder extends Indicator {
   readonly buffers = ['adx', 'plusDi', 'minusDi'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private ph = NaN;
   private pl = NaN;
   private pc = NaN;
@@ -477,52 +608,68 @@ export class AdxWilder extends Indicator {
 /** CCI.mq5: (p − SMA) / (Σ|p − SMA| × 0.015/N), typical price by default; D = 0 → 0. From bar N−1. */
 export class Cci extends Indicator {
   readonly buffers = ['cci'] as const;
-  private readonly ring: Ring;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
+  private readonly win: Window;
   constructor(readonly period = 14, readonly price: AppliedPrice = 'typical') {
     super();
+    this.ap = priceCode(price);
     if (!(period >= 1)) throw new RangeError('cci period must be ≥ 1');
-    this.ring = new Ring(period);
+    this.win = new Window(period);
     this.init(1);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
     const N = this.period;
-    const x = appliedPrice(b, this.price);
+    const x = priceByCode(b, this.ap);
     if (this.count >= N - 1) {
-      const sp = windowMean(this.ring, x, N);
+      // x, then the N−1 newest committed values, newest first (MT5's SimpleMA and deviation loops)
+      const buf = this.win.buf;
+      const top = this.win.pos - 1 + N;
+      let s = x;
+      for (let j = top; j > top - (N - 1); j--) s += buf[j]!;
+      const sp = s / N;
       let d = Math.abs(x - sp);
-      for (let j = 0; j < N - 1; j++) d += Math.abs(this.ring.at(j) - sp);
+      for (let j = top; j > top - (N - 1); j--) d += Math.abs(buf[j]! - sp);
       const D = d * (0.015 / N);
       out[0] = D !== 0 ? (x - sp) / D : 0;
     } else out[0] = NaN;
-    if (commit) this.ring.push(x);
+    if (commit) this.win.push(x);
   }
 }
 
 /** WPR.mq5: −(HH − C)·100/(HH − LL); HH = LL carries the previous value. From bar N−1. */
 export class WilliamsR extends Indicator {
   readonly buffers = ['wpr'] as const;
-  private readonly highs: Ring;
-  private readonly lows: Ring;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
+  private readonly hh: Extreme;
+  private readonly ll: Extreme;
   private prev = 0;
   constructor(readonly period = 14) {
     super();
     if (!(period >= 1)) throw new RangeError('wpr period must be ≥ 1');
-    this.highs = new Ring(period);
-    this.lows = new Ring(period);
+    this.hh = new Extreme(period, true);
+    this.ll = new Extreme(period, false);
     this.init(1);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
-    const N = this.period;
+    const i = this.count;
     let v = NaN;
-    if (this.count >= N - 1) {
-      const hh = windowMax(this.highs, b.high, N);
-      const ll = windowMin(this.lows, b.low, N);
+    if (i >= this.period - 1) {
+      const hh = this.hh.with(i, b.high);
+      const ll = this.ll.with(i, b.low);
       v = hh !== ll ? (-(hh - b.close) * 100) / (hh - ll) : this.prev;
     }
     out[0] = v;
     if (commit) {
-      this.highs.push(b.high);
-      this.lows.push(b.low);
+      this.hh.push(i, b.high);
+      this.ll.push(i, b.low);
       if (!Number.isNaN(v)) this.prev = v;
     }
   }
@@ -535,29 +682,33 @@ export class WilliamsR extends Indicator {
  */
 export class Ichimoku extends Indicator {
   readonly buffers = ['tenkan', 'kijun', 'senkouA', 'senkouB', 'chikou'] as const;
-  private readonly highs: Ring;
-  private readonly lows: Ring;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
+  private readonly ext: [Extreme, Extreme][];
   constructor(readonly tenkan = 9, readonly kijun = 26, readonly senkou = 52) {
     super();
     if (!(tenkan >= 1 && kijun >= 1 && senkou >= 1)) throw new RangeError('ichimoku periods must be ≥ 1');
-    const w = Math.max(tenkan, kijun, senkou);
-    this.highs = new Ring(w);
-    this.lows = new Ring(w);
+    this.ext = [tenkan, kijun, senkou].map((w) => [new Extreme(w, true), new Extreme(w, false)] as [Extreme, Extreme]);
     this.init(5);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
     const i = this.count;
-    const mid = (n: number) => (windowMax(this.highs, b.high, n) + windowMin(this.lows, b.low, n)) / 2;
-    const t = mid(this.tenkan);
-    const k = mid(this.kijun);
+    const e = this.ext;
+    const t = (e[0]![0].with(i, b.high) + e[0]![1].with(i, b.low)) / 2;
+    const k = (e[1]![0].with(i, b.high) + e[1]![1].with(i, b.low)) / 2;
     out[0] = i >= this.tenkan ? t : NaN;
     out[1] = i >= this.kijun ? k : NaN;
     out[2] = i >= this.senkou - 1 ? (t + k) / 2 : NaN;
-    out[3] = i >= this.senkou - 1 ? mid(this.senkou) : NaN;
+    out[3] = i >= this.senkou - 1 ? (e[2]![0].with(i, b.high) + e[2]![1].with(i, b.low)) / 2 : NaN;
     out[4] = b.close;
     if (commit) {
-      this.highs.push(b.high);
-      this.lows.push(b.low);
+      for (const [hi, lo] of e) {
+        hi.push(i, b.high);
+        lo.push(i, b.low);
+      }
     }
   }
 }
@@ -565,6 +716,11 @@ export class Ichimoku extends Indicator {
 /** OBV.mq5: starts at the first bar's volume; tick volume by default. */
 export class Obv extends Indicator {
   readonly buffers = ['obv'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private prev = 0;
   private prevClose = NaN;
   constructor(readonly volume: 'tick' | 'real' = 'tick') {
@@ -589,15 +745,21 @@ export class Obv extends Indicator {
 /** Momentum.mq5: price × 100 / price N bars ago (a ratio centred at 100). From bar N. */
 export class Momentum extends Indicator {
   readonly buffers = ['momentum'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly ring: Ring;
   constructor(readonly period = 14, readonly price: AppliedPrice = 'close') {
     super();
+    this.ap = priceCode(price);
     if (!(period >= 1)) throw new RangeError('momentum period must be ≥ 1');
     this.ring = new Ring(period);
     this.init(1);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
-    const x = appliedPrice(b, this.price);
+    const x = priceByCode(b, this.ap);
     out[0] = this.count >= this.period ? (x * 100) / this.ring.at(this.period - 1) : NaN;
     if (commit) this.ring.push(x);
   }
@@ -606,15 +768,21 @@ export class Momentum extends Indicator {
 /** ROC.mq5: (price − price N ago) / price × 100 — divided by the CURRENT price, as MT5 does. From bar N. */
 export class Roc extends Indicator {
   readonly buffers = ['roc'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly ring: Ring;
   constructor(readonly period = 12, readonly price: AppliedPrice = 'close') {
     super();
+    this.ap = priceCode(price);
     if (!(period >= 1)) throw new RangeError('roc period must be ≥ 1');
     this.ring = new Ring(period);
     this.init(1);
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
-    const x = appliedPrice(b, this.price);
+    const x = priceByCode(b, this.ap);
     out[0] = this.count >= this.period ? (x !== 0 ? ((x - this.ring.at(this.period - 1)) / x) * 100 : 0) : NaN;
     if (commit) this.ring.push(x);
   }
@@ -623,6 +791,11 @@ export class Roc extends Indicator {
 /** DeMarker.mq5: SMA(DeMax) / (SMA(DeMax) + SMA(DeMin)); 0 when both are 0. From bar N. */
 export class DeMarker extends Indicator {
   readonly buffers = ['demarker'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private readonly maxs: Ring;
   private readonly mins: Ring;
   private ph = NaN;
@@ -659,6 +832,11 @@ export class DeMarker extends Indicator {
  */
 export class ParabolicSar extends Indicator {
   readonly buffers = ['sar'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private sar = NaN; // SAR of the bar being processed (projection before its test)
   private ep = NaN;
   private af = 0;
@@ -769,27 +947,38 @@ export type VwapAnchor = 'day' | 'week' | 'month' | 'none';
  */
 export class Vwap extends Indicator {
   readonly buffers = ['vwap'] as const;
+  // each class has its own push, so the call to step stays monomorphic (it is the hot path)
+  override push(b: BarIn): void {
+    this.step(b, true, this.out);
+    this.count++;
+  }
   private pv = 0;
   private v = 0;
   private period = NaN;
+  /** 0 none, 1 day, 2 week, 3 month */
+  private readonly anchorCode: number;
   constructor(readonly anchor: VwapAnchor = 'day', readonly price: AppliedPrice = 'typical') {
     super();
+    this.ap = priceCode(price);
+    this.anchorCode = ['none', 'day', 'week', 'month'].indexOf(anchor);
     this.init(1);
   }
   private periodOf(t: number): number {
-    const d = new Date(t * 1000);
-    switch (this.anchor) {
-      case 'day': return Math.floor(t / 86400);
-      case 'week': return Math.floor((t / 86400 + 4) / 7); // weeks starting Sunday (1970-01-01 was a Thursday)
-      case 'month': return d.getUTCFullYear() * 12 + d.getUTCMonth();
-      case 'none': return 0;
+    switch (this.anchorCode) {
+      case 0: return 0;
+      case 1: return Math.floor(t / 86400);
+      case 2: return Math.floor((t / 86400 + 4) / 7); // weeks starting Sunday (1970-01-01 was a Thursday)
+      default: {
+        const d = new Date(t * 1000);
+        return d.getUTCFullYear() * 12 + d.getUTCMonth();
+      }
     }
   }
   protected step(b: BarIn, commit: boolean, out: Float64Array): void {
     const per = this.periodOf(b.time);
     let pv = this.pv, v = this.v;
     if (per !== this.period) pv = v = 0;
-    const x = appliedPrice(b, this.price);
+    const x = priceByCode(b, this.ap);
     pv += x * b.tickVolume;
     v += b.tickVolume;
     out[0] = v > 0 ? pv / v : x;
