@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BarAggregator } from '../src/engine/aggregate.js';
 import { parseBars, sliceBars, type BarSeries } from '../src/engine/bars.js';
-import { correlationFilter, openSessions, pearson, serverToUtc, sessionFilter, spreadFilter, volatilityFilter } from '../src/engine/filters.js';
+import { brokerZoneFromOffset, correlationFilter, openSessions, pearson, serverToUtc, sessionFilter, spreadFilter, volatilityFilter } from '../src/engine/filters.js';
 import { barAt } from '../src/engine/indicator-spec.js';
 import type { BarIn } from '../src/engine/indicators.js';
 import { StrategyEvaluator, formatTrace, type ConditionTrace } from '../src/engine/strategy/evaluator.js';
@@ -116,6 +116,14 @@ describe('filters', () => {
     expect(serverToUtc(T('2024-07-10T10:00:00'))).toBe(T('2024-07-10T07:00:00'));
     expect(serverToUtc(T('2024-03-20T10:00:00'))).toBe(T('2024-03-20T07:00:00')); // US on DST, EU not yet
     expect(serverToUtc(T('2024-07-10T10:00:00'), { kind: 'fixed', offsetSec: 3 * 3600 })).toBe(T('2024-07-10T07:00:00'));
+  });
+
+  it("infers the broker's zone from the offset the terminal reports", () => {
+    expect(brokerZoneFromOffset(3 * 3600, T('2024-07-10T10:00:00'))).toEqual({ kind: 'us-dst', standardOffsetSec: 7200 });
+    expect(brokerZoneFromOffset(2 * 3600, T('2024-07-10T10:00:00'))).toEqual({ kind: 'fixed', offsetSec: 7200 }); // no DST
+    expect(brokerZoneFromOffset(2 * 3600, T('2024-03-20T10:00:00'))).toEqual({ kind: 'eu-dst', standardOffsetSec: 7200 }); // US switched, EU not
+    expect(brokerZoneFromOffset(3 * 3600, T('2024-03-20T10:00:00'))).toEqual({ kind: 'us-dst', standardOffsetSec: 7200 });
+    expect(brokerZoneFromOffset(0, T('2024-07-10T10:00:00'))).toEqual({ kind: 'fixed', offsetSec: 0 });
   });
 
   it('opens sessions in local time: London and New York move separately with their own DST', () => {

@@ -79,19 +79,22 @@ export function bb(x: A, n: number, d: number): { upper: A; middle: A; lower: A 
   };
 }
 
-export function stoch(s: BarSeries, k: number, d: number, sl: number): { main: A; signal: A } {
+export function stoch(s: BarSeries, k: number, d: number, sl: number, method = 'sma', field = 'lowhigh'): { main: A; signal: A } {
   const n = s.length;
-  const hh = (i: number) => maxOf(range(i - k + 1, i).map((j) => s.high[j]!));
-  const ll = (i: number) => minOf(range(i - k + 1, i).map((j) => s.low[j]!));
+  const H = field === 'closeclose' ? s.close : s.high;
+  const Lo = field === 'closeclose' ? s.close : s.low;
+  const hh = (i: number) => maxOf(range(i - k + 1, i).map((j) => H[j]!));
+  const ll = (i: number) => minOf(range(i - k + 1, i).map((j) => Lo[j]!));
   const mainRaw = range(0, n - 1).map((i) => {
     if (i < k + sl - 2) return 0;
     const js = range(i - sl + 1, i);
     const den = sum(js.map((j) => hh(j) - ll(j)));
     return den === 0 ? 100 : (sum(js.map((j) => s.close[j]! - ll(j))) / den) * 100;
   });
+  const sig = method === 'ema' ? emaRaw(mainRaw, d) : method === 'smma' ? smma(mainRaw, d) : method === 'lwma' ? lwma(mainRaw, d) : mainRaw.map((_, i) => (i < d - 1 ? NaN : sum(mainRaw.slice(i - d + 1, i + 1)) / d));
   return {
     main: mainRaw.map((v, i) => (i < k + sl - 2 ? NaN : v)),
-    signal: mainRaw.map((_, i) => (i < k + d ? NaN : sum(mainRaw.slice(i - d + 1, i + 1)) / d)),
+    signal: sig.map((v, i) => (i < k + d ? NaN : v)),
   };
 }
 

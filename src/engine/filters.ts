@@ -60,6 +60,22 @@ export function serverToUtc(serverSec: number, tz: BrokerTimeZone = DEFAULT_BROK
   return serverSec - tz.standardOffsetSec - (isDst(zone, guess) ? 3600 : 0);
 }
 
+/**
+ * The broker's time zone from the offset the terminal reports (HELLO serverTimeOffset) at server time `now`.
+ * The usual MT5 conventions are tried in order — GMT+2 switching to GMT+3 with New York's DST, then with
+ * Europe's — and the first that predicts the reported offset exactly is taken; otherwise the reported offset
+ * is fixed. A GMT+2 broker without DST looks like the first convention in winter, and reveals itself in
+ * summer: call this again on every HELLO.
+ */
+export function brokerZoneFromOffset(reportedOffsetSec: number, serverNowSec: number): BrokerTimeZone {
+  const candidates: BrokerTimeZone[] = [
+    { kind: 'us-dst', standardOffsetSec: 7200 },
+    { kind: 'eu-dst', standardOffsetSec: 7200 },
+  ];
+  for (const tz of candidates) if (serverNowSec - serverToUtc(serverNowSec, tz) === reportedOffsetSec) return tz;
+  return { kind: 'fixed', offsetSec: reportedOffsetSec };
+}
+
 /** Session hours in each market's local time (so DST moves them in UTC as it does in reality). */
 export const SESSIONS: Readonly<Record<SessionName, { zone: string; from: number; to: number }>> = {
   Sydney: { zone: 'Australia/Sydney', from: 7, to: 16 },

@@ -26,13 +26,15 @@ import {
   type AppliedPrice,
   type BarIn,
   type Indicator,
+  type MaMethod,
   type VwapAnchor,
 } from './indicators.js';
 
 interface ParamDef {
   name: string;
   def: number | string;
-  kind: 'int' | 'num' | 'anchor';
+  kind: 'int' | 'num' | 'enum';
+  values?: string[];
 }
 
 interface IndicatorDef {
@@ -54,7 +56,11 @@ export const INDICATORS: Readonly<Record<string, IndicatorDef>> = {
   rsi: { title: 'Relative Strength Index', params: [int('period', 14)], price: 'close', make: ([n], pr) => new Rsi(n as number, pr) },
   macd: { title: 'MACD (signal is an SMA)', params: [int('fast', 12), int('slow', 26), int('signal', 9)], price: 'close', make: ([f, s, g], pr) => new Macd(f as number, s as number, g as number, pr) },
   bb: { title: 'Bollinger Bands', params: [int('period', 20), num('deviation', 2)], price: 'close', make: ([n, d], pr) => new Bollinger(n as number, d as number, pr) },
-  stoch: { title: 'Stochastic oscillator (SMA, low/high)', params: [int('k', 5), int('d', 3), int('slowing', 3)], make: ([k, d, s]) => new Stochastic(k as number, d as number, s as number) },
+  stoch: {
+    title: 'Stochastic oscillator',
+    params: [int('k', 5), int('d', 3), int('slowing', 3), { name: 'method', def: 'sma', kind: 'enum', values: ['sma', 'ema', 'smma', 'lwma'] }, { name: 'field', def: 'lowhigh', kind: 'enum', values: ['lowhigh', 'closeclose'] }],
+    make: ([k, d, s, m, f]) => new Stochastic(k as number, d as number, s as number, m as MaMethod, f as 'lowhigh' | 'closeclose'),
+  },
   atr: { title: 'Average True Range (SMA of TR)', params: [int('period', 14)], make: ([n]) => new Atr(n as number) },
   adx: { title: 'Average Directional Index (iADX)', params: [int('period', 14)], make: ([n]) => new Adx(n as number) },
   adxw: { title: 'ADX Wilder (iADXWilder)', params: [int('period', 14)], make: ([n]) => new AdxWilder(n as number) },
@@ -66,7 +72,7 @@ export const INDICATORS: Readonly<Record<string, IndicatorDef>> = {
   roc: { title: 'Rate of Change (MT5: over the current price)', params: [int('period', 12)], price: 'close', make: ([n], pr) => new Roc(n as number, pr) },
   sar: { title: 'Parabolic SAR', params: [num('step', 0.02), num('maximum', 0.2)], make: ([s, m]) => new ParabolicSar(s as number, m as number) },
   demarker: { title: 'DeMarker', params: [int('period', 14)], make: ([n]) => new DeMarker(n as number) },
-  vwap: { title: 'VWAP (anchored; not an MT5 built-in)', params: [{ name: 'anchor', def: 'day', kind: 'anchor' }], price: 'typical', make: ([a], pr) => new Vwap(a as VwapAnchor, pr) },
+  vwap: { title: 'VWAP (anchored; not an MT5 built-in)', params: [{ name: 'anchor', def: 'day', kind: 'enum', values: ['day', 'week', 'month', 'none'] }], price: 'typical', make: ([a], pr) => new Vwap(a as VwapAnchor, pr) },
   volume_ma: { title: 'Moving average of tick volume', params: [int('period', 20)], make: ([n]) => new VolumeMa(n as number, 'tick') },
 };
 
@@ -132,8 +138,8 @@ export function parseIndicatorSpec(spec: string): ParsedSpec {
   const params = def.params.map((p, k) => {
     const raw = given[k]?.trim();
     if (raw === undefined || raw === '') return p.def;
-    if (p.kind === 'anchor') {
-      if (!['day', 'week', 'month', 'none'].includes(raw)) throw new SpecError(`'${spec}': ${p.name} must be day, week, month or none, got '${raw}'`);
+    if (p.kind === 'enum') {
+      if (!p.values!.includes(raw)) throw new SpecError(`'${spec}': ${p.name} must be ${p.values!.join(', ')}, got '${raw}'`);
       return raw;
     }
     const v = Number(raw);

@@ -399,9 +399,16 @@ export class Stochastic extends Indicator {
   private readonly num: Ring; // close − LL of committed bars
   private readonly den: Ring; // HH − LL of committed bars
   private readonly mains: Ring;
-  constructor(readonly kPeriod = 5, readonly dPeriod = 3, readonly slowing = 3) {
+  private readonly sigMa: MaCore | undefined;
+  /**
+   * `method` smooths the signal (SMA as the Example source; EMA, SMMA, LWMA as iStochastic's ma_method, over
+   * the main line from bar 0); `priceField` 'lowhigh' (STO_LOWHIGH) or 'closeclose' (STO_CLOSECLOSE: the
+   * extremes are taken from closes).
+   */
+  constructor(readonly kPeriod = 5, readonly dPeriod = 3, readonly slowing = 3, readonly method: MaMethod = 'sma', readonly priceField: 'lowhigh' | 'closeclose' = 'lowhigh') {
     super();
     if (!(kPeriod >= 1 && dPeriod >= 1 && slowing >= 1)) throw new RangeError('stoch periods must be ≥ 1');
+    this.sigMa = method === 'sma' ? undefined : new MaCore(method, dPeriod);
     this.hh = new Extreme(kPeriod, true);
     this.ll = new Extreme(kPeriod, false);
     this.num = new Ring(slowing);
@@ -413,9 +420,11 @@ export class Stochastic extends Indicator {
     const { kPeriod: K, dPeriod: D, slowing: S } = this;
     const i = this.count;
     let n = 0, d = 0;
+    const hi = this.priceField === 'closeclose' ? b.close : b.high;
+    const lo = this.priceField === 'closeclose' ? b.close : b.low;
     if (i >= K - 1) {
-      const ll = this.ll.with(i, b.low);
-      const hh = this.hh.with(i, b.high);
+      const ll = this.ll.with(i, lo);
+      const hh = this.hh.with(i, hi);
       n = b.close - ll;
       d = hh - ll;
     }
@@ -431,7 +440,8 @@ export class Stochastic extends Indicator {
       main = sumhigh === 0 ? 100 : (sumlow / sumhigh) * 100;
     }
     let signal = NaN;
-    if (i >= D - 1) {
+    if (this.sigMa) signal = this.sigMa.next(main, commit);
+    else if (i >= D - 1) {
       let s = main;
       for (let k = 0; k < D - 1; k++) s += this.mains.at(k); // MT5: newest first, zeros before main draws
       signal = s / D;
@@ -439,8 +449,8 @@ export class Stochastic extends Indicator {
     out[0] = i >= K + S - 2 ? main : NaN;
     out[1] = i >= K + D ? signal : NaN;
     if (commit) {
-      this.hh.push(i, b.high);
-      this.ll.push(i, b.low);
+      this.hh.push(i, hi);
+      this.ll.push(i, lo);
       this.num.push(n);
       this.den.push(d);
       this.mains.push(main);
