@@ -7,7 +7,7 @@
  */
 import { TIMEFRAME_SECONDS, type Timeframe } from '../../protocol/messages.js';
 import { parseIndicatorSpec } from '../indicator-spec.js';
-import type { BarIn, Indicator } from '../indicators.js';
+import { appliedPrice, type AppliedPrice, type BarIn, type Indicator } from '../indicators.js';
 import type { Condition, Group, NormalizedStrategy, SeriesRef } from './normalize.js';
 
 export interface ConditionTrace {
@@ -40,19 +40,9 @@ export interface Evaluation {
   conflict: boolean;
 }
 
-const PRICE_FIELDS = ['close', 'open', 'high', 'low', 'median', 'typical', 'weighted', 'volume'] as const;
-
+/** A price operand: an applied price of the bar, or its tick volume. */
 function priceOf(b: BarIn, field: string): number {
-  switch (field) {
-    case 'open': return b.open;
-    case 'high': return b.high;
-    case 'low': return b.low;
-    case 'median': return (b.high + b.low) / 2;
-    case 'typical': return (b.high + b.low + b.close) / 3;
-    case 'weighted': return (b.high + b.low + 2 * b.close) / 4;
-    case 'volume': return b.tickVolume;
-    default: return b.close;
-  }
+  return field === 'volume' ? b.tickVolume : appliedPrice(b, field as AppliedPrice);
 }
 
 /** Closed bars and indicator outputs of one timeframe, the last `cap` of them. */
@@ -263,4 +253,3 @@ export function formatTrace(t: GroupTrace, indent = ''): string[] {
   return lines;
 }
 
-export { PRICE_FIELDS };
