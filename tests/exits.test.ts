@@ -14,7 +14,7 @@ describe('exit manager', () => {
     const p = pos();
     expect(manageExits(p, mk(1.1009), ex({ breakEven: { atRR: 1, offsetPips: 1 } }), S, 7, 'b').intents).toEqual([]);
     const d = manageExits(p, mk(1.101), ex({ breakEven: { atRR: 1, offsetPips: 1 } }), S, 7, 'b');
-    expect(d.intents).toEqual([{ type: 'MODIFY', intentId: expect.stringMatching(/^b-[0-9a-z]+-m/), magic: 7, ticket: p.ticket, sl: 1.1001, tp: 1.103 }]);
+    expect(d.intents).toEqual([{ type: 'MODIFY', intentId: expect.stringMatching(/^b-[0-9a-z]{14}$/), magic: 7, ticket: p.ticket, sl: 1.1001, tp: 1.103 }]);
     expect(p.breakEvenDone).toBe(true);
     expect(manageExits(p, mk(1.1015), ex({ breakEven: { atRR: 1, offsetPips: 1 } }), S, 7, 'b').intents).toEqual([]);
     // a sell: the stop goes down to the entry
@@ -37,7 +37,7 @@ describe('exit manager', () => {
     const p = pos({ initialVolume: 0.15, volume: 0.15 });
     const rules = ex({ takeProfit: { type: 'partial', levels: [{ atRR: 1, percentage: 50 }, { atRR: 2, percentage: 30 }, { atRR: 3, percentage: 20 }] } });
     const d1 = manageExits(p, mk(1.101), rules, S, 7, 'p');
-    expect(d1.intents).toEqual([{ type: 'CLOSE', intentId: expect.stringMatching(/-p1$/), magic: 7, ticket: p.ticket, volume: 0.07, deviation: 20 }]);
+    expect(d1.intents).toEqual([{ type: 'CLOSE', intentId: expect.stringMatching(/^p-[0-9a-z]{14}$/), magic: 7, ticket: p.ticket, volume: 0.07, deviation: 20 }]);
     expect(p.volume).toBe(0.08); // not 0.07999999999999999
     const d2 = manageExits(p, mk(1.1021), rules, S, 7, 'p');
     expect(d2.intents[0]).toMatchObject({ volume: 0.04 }); // 30 % of 0.15 = 0.045 → 0.04 (down)
@@ -60,7 +60,7 @@ describe('exit manager', () => {
 
   it('closes on the maximum holding time', () => {
     const d = manageExits(pos({ openTime: 0 }), mk(1.1, 8 * 3600), ex({ maxHoldingHours: 8 }), S, 7, 'h');
-    expect(d.intents).toEqual([{ type: 'CLOSE', intentId: expect.stringMatching(/-t$/), magic: 7, ticket: 9007199254741003n, volume: 0, deviation: 20 }]);
+    expect(d.intents).toEqual([{ type: 'CLOSE', intentId: expect.stringMatching(/^h-[0-9a-z]{14}$/), magic: 7, ticket: 9007199254741003n, volume: 0, deviation: 20 }]);
     expect(manageExits(pos({ openTime: 0 }), mk(1.1, 8 * 3600 - 1), ex({ maxHoldingHours: 8 }), S, 7, 'h').intents).toEqual([]);
   });
 

@@ -7,6 +7,7 @@
  * the price is within it of the current stop or target — refused with the reason).
  */
 import type { IntentBody } from '../protocol/messages.js';
+import { intentIdFor } from './ids.js';
 import { floorVolume, roundPrice, stepsToVolume, volumeSteps } from './money.js';
 import type { NormalizedStrategy } from './strategy/normalize.js';
 
@@ -62,12 +63,12 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
   const pts = (d: number) => Math.round(d / s.point);
   const profit = pts((price - p.entry) * dir);
   const R = pts(p.risk);
-  const tag = `${idBase}-${p.ticket.toString(36)}`;
+  const id = (what: string) => intentIdFor(idBase, `${p.ticket}|${what}`);
   const px = (v: number) => roundPrice(v, s.tickSize, s.digits);
 
   // time exit first: nothing else matters for a position that has to go
   if (x.maxHoldingHours !== undefined && m.time - p.openTime >= x.maxHoldingHours * 3600) {
-    out.intents.push({ type: 'CLOSE', intentId: `${tag}-t`, magic, ticket: p.ticket, volume: 0, deviation: 20 });
+    out.intents.push({ type: 'CLOSE', intentId: id('time'), magic, ticket: p.ticket, volume: 0, deviation: 20 });
     out.notes.push(`held ${((m.time - p.openTime) / 3600).toFixed(1)} h ≥ ${x.maxHoldingHours} h: close`);
     return out;
   }
@@ -86,7 +87,7 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
         p.partialsDone = k + 1;
         continue;
       }
-      out.intents.push({ type: 'CLOSE', intentId: `${tag}-p${k + 1}`, magic, ticket: p.ticket, volume: vol, deviation: 20 });
+      out.intents.push({ type: 'CLOSE', intentId: id(`partial${k + 1}`), magic, ticket: p.ticket, volume: vol, deviation: 20 });
       out.notes.push(`partial ${k + 1} at ${lv.atRR}R: close ${vol} of ${p.volume} (the rest keeps its SL/TP)`);
       p.partialsDone = k + 1;
       p.volume = stepsToVolume(volumeSteps(p.volume, s.volumeStep) - volumeSteps(vol, s.volumeStep), s.volumeStep);
@@ -130,7 +131,7 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
       out.notes.push(`price within the freeze level (${s.freezeLevel} points) of the stop or target: not modified`);
       return out;
     }
-    out.intents.push({ type: 'MODIFY', intentId: `${tag}-m${Math.round(want / s.tickSize).toString(36)}`, magic, ticket: p.ticket, sl: want, tp: p.tp });
+    out.intents.push({ type: 'MODIFY', intentId: id(`sl${Math.round(want / s.tickSize)}`), magic, ticket: p.ticket, sl: want, tp: p.tp });
     out.notes.push(`stop ${p.sl} → ${want}`);
     p.sl = want;
   }

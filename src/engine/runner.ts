@@ -1,16 +1,21 @@
 /**
- * Runs one normalised strategy: closed bars in, decisions out (pure; the host sends the intents).
- * On each close of the strategy's bar: evaluate the rules (with a trace), apply the filters, and emit
- * intents — close on the opposite signal or on exit conditions, open with SL/TP computed from the exit rules
- * and sent with the order, so they live on the broker's server.
- * Not here yet (Engine II): risk-based sizing, trailing, break-even, partial and time exits.
+ * Runs one normalised strategy: closed bars in, decisions out (pure; the host or the backtester sends the
+ * intents). On each close of the strategy's bar:
+ *  1. manage open positions: time exit, partial exits, break-even, trailing (exits.ts);
+ *  2. evaluate the rules (with a trace): close on the opposite signal or on the exit conditions;
+ *  3. on an entry signal: filters, size (fixed lot or % risk over the stop), SL/TP from the exit rules — sent
+ *     with the order, so they live on the broker's server.
+ * The same runner drives live, paper and backtest; only the venue differs.
  */
 import type { IntentBody, Timeframe } from '../protocol/messages.js';
 import { TIMEFRAME_SECONDS } from '../protocol/messages.js';
 import { BarAggregator } from './aggregate.js';
+import { manageExits, type ManagedPosition } from './exits.js';
+import { shortHash } from './ids.js';
 import { DEFAULT_BROKER_TZ, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
 import type { BarIn } from './indicators.js';
-import { floorVolume, roundPrice } from './money.js';
+import { roundPrice } from './money.js';
+import { atrSize, fixedLot, riskPercentSize, type SizeResult } from './sizing.js';
 import { StrategyEvaluator, type Evaluation } from './strategy/evaluator.js';
 import type { NormalizedStrategy } from './strategy/normalize.js';
 
@@ -18,16 +23,24 @@ export interface SymbolInfo {
   digits: number;
   point: number;
   tickSize: number;
+  /** Value of one tick for one lot in the account currency, now (SYMBOL_TRADE_TICK_VALUE). */
+  tickValue: number;
   volumeMin: number;
   volumeMax: number;
   volumeStep: number;
+  stopsLevel: number;
+  freezeLevel: number;
 }
 
 export interface MarketView {
   bid: number;
   ask: number;
   /** Open positions of this strategy (by magic). */
-  positions: { ticket: bigint; type: number; volume: number }[];
+  positions: { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[];
+  /** For % risk sizing; fixed-lot strategies may omit it. */
+  equity?: number;
+  /** The symbol's tick value in account currency now, if it moves with a conversion rate (USDJPY on USD…). */
+  tickValue?: number;
 }
 
 export interface Decision {
@@ -35,15 +48,11 @@ export interface Decision {
   evaluation: Evaluation;
   filters: FilterResult[];
   intents: IntentBody[];
+  /** What the position management did (break-even, trailing, partials, time exit). */
+  notes: string[];
+  sizing?: SizeResult;
   /** Why a signal did not become an order, if it did not. */
   refused?: string;
-}
-
-/** A short, stable id for intent ids (they must fit the order comment: 24 characters). */
-function shortHash(s: string): string {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
-  return h.toString(36).padStart(7, '0').slice(0, 7);
 }
 
 export class StrategyRunner {
@@ -52,6 +61,7 @@ export class StrategyRunner {
   private readonly aggs: BarAggregator[];
   private readonly idBase: string;
   private readonly pip: number;
+  private readonly managed = new Map<bigint, ManagedPosition>();
 
   constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ) {
     this.evaluator = new StrategyEvaluator(strategy);
@@ -76,27 +86,54 @@ export class StrategyRunner {
     this.warm(bar);
     const T = bar.time + TIMEFRAME_SECONDS[s.timeframe];
     const evaluation = this.evaluator.evaluate(T);
-    const d: Decision = { time: T, evaluation, filters: [], intents: [] };
+    const d: Decision = { time: T, evaluation, filters: [], intents: [], notes: [] };
     const tag = `${this.idBase}-${T.toString(36)}`;
-    const mine = market.positions;
+    const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
 
-    // exits first: opposite signal, exit conditions
+    // 1. manage what is open (positions of this strategy only)
+    const seen = new Set<bigint>();
+    const closing = new Set<bigint>();
+    for (const p of market.positions) {
+      seen.add(p.ticket);
+      let m = this.managed.get(p.ticket);
+      if (!m) {
+        m = {
+          ticket: p.ticket, side: p.type === 0 ? 0 : 1, entry: p.priceOpen, initialVolume: p.volume, volume: p.volume,
+          sl: p.sl, tp: p.tp, risk: p.sl > 0 ? Math.abs(p.priceOpen - p.sl) : 0, openTime: p.time, partialsDone: 0, breakEvenDone: false,
+        };
+        this.managed.set(p.ticket, m);
+      }
+      m.volume = p.volume;
+      m.sl = p.sl;
+      m.tp = p.tp;
+      const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, { ...this.symbol, pip: this.pip }, this.magic, this.idBase);
+      for (const i of e.intents) {
+        d.intents.push(i);
+        if (i.type === 'CLOSE' && i.volume === 0) closing.add(p.ticket);
+      }
+      d.notes.push(...e.notes.map((n) => `#${p.ticket}: ${n}`));
+    }
+    for (const t of this.managed.keys()) if (!seen.has(t)) this.managed.delete(t);
+
+    // 2. close on the opposite signal or the exit conditions
     const exitAll = evaluation.exit?.result === true;
-    for (const p of mine) {
+    for (const p of market.positions) {
+      if (closing.has(p.ticket)) continue;
       const opposite = s.exit.exitOnOppositeSignal && ((p.type === 0 && evaluation.signal === 'SELL') || (p.type === 1 && evaluation.signal === 'BUY'));
       if (opposite || exitAll) {
         d.intents.push({ type: 'CLOSE', intentId: `${tag}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 });
+        closing.add(p.ticket);
       }
     }
     if (!evaluation.signal) return d;
+
+    // 3. a new entry
     const side = evaluation.signal === 'BUY' ? 0 : 1;
-    const staying = mine.filter((p) => !d.intents.some((i) => i.type === 'CLOSE' && i.ticket === p.ticket));
+    const staying = market.positions.filter((p) => !closing.has(p.ticket));
     if (staying.length >= s.risk.maxPositions) {
       d.refused = `maxPositions ${s.risk.maxPositions} reached`;
       return d;
     }
-
-    // filters
     let mult = 1;
     const f = s.filters;
     if (f.session) d.filters.push(sessionFilter(f.session, T, this.tz));
@@ -124,6 +161,7 @@ export class StrategyRunner {
         d.refused = 'stop loss not computable yet (ATR warm-up)';
         return d;
       }
+      sl = roundPrice(sl, this.symbol.tickSize, this.symbol.digits);
       if ((sl - entry) * dir >= 0) {
         d.refused = `stop loss ${sl} is on the wrong side of the entry ${entry}`;
         return d;
@@ -139,21 +177,39 @@ export class StrategyRunner {
         : t.type === 'rr_ratio' ? entry + dir * t.ratio * risk
         : t.type === 'partial' ? entry + dir * t.levels[t.levels.length - 1]!.atRR * risk // the rest rides to the last level
         : t.price;
+      tp = Number.isFinite(tp) ? roundPrice(tp, this.symbol.tickSize, this.symbol.digits) : tp;
       if (!Number.isFinite(tp) || (tp - entry) * dir <= 0) {
         d.refused = `take profit ${tp} is not beyond the entry ${entry}`;
         return d;
       }
     }
-    const lots = s.risk.lotSize ?? this.symbol.volumeMin;
-    const volume = Math.min(floorVolume(lots * mult, this.symbol.volumeStep), this.symbol.volumeMax);
-    if (volume < this.symbol.volumeMin) {
-      d.refused = `volume ${lots * mult} is below the minimum ${this.symbol.volumeMin} after filters (never rounded up)`;
+    // stops level: a server-side SL/TP too close to the price would be refused (10016): refuse it here, with the reason
+    const minDist = this.symbol.stopsLevel * this.symbol.point;
+    if (minDist > 0 && ((sl > 0 && Math.abs(entry - sl) < minDist) || (tp > 0 && Math.abs(tp - entry) < minDist))) {
+      d.refused = `SL/TP closer than the stops level (${this.symbol.stopsLevel} points)`;
       return d;
     }
-    const px = (p: number) => (p > 0 ? roundPrice(p, this.symbol.tickSize, this.symbol.digits) : 0);
-    d.intents.push({
-      type: 'OPEN', intentId: `${tag}-o`, magic: this.magic, symbol: s.symbol, side, volume, sl: px(sl), tp: px(tp), deviation: 20,
-    });
+
+    // size
+    const dyn = s.dynamicRisk;
+    const sym = market.tickValue !== undefined ? { ...this.symbol, tickValue: market.tickValue } : this.symbol;
+    let size: SizeResult;
+    if (dyn?.riskPercentage !== undefined) {
+      const equity = market.equity ?? NaN;
+      if (dyn.useATRSizing && !x.stopLoss) size = atrSize(sym, equity, dyn.riskPercentage, atr(14), dyn.atrMultiplier, mult);
+      else size = riskPercentSize(sym, equity, dyn.riskPercentage, Math.abs(entry - sl), mult);
+      if (size.ok && dyn.reduceInHighVolatility && dyn.volatilityThreshold !== undefined && atr(14) / this.pip > dyn.volatilityThreshold) {
+        size = fixedLot(sym, size.volume, 0.5);
+      }
+    } else {
+      size = fixedLot(sym, s.risk.lotSize ?? sym.volumeMin, mult);
+    }
+    d.sizing = size;
+    if (!size.ok) {
+      d.refused = `size: ${size.reason}`;
+      return d;
+    }
+    d.intents.push({ type: 'OPEN', intentId: `${tag}-o`, magic: this.magic, symbol: s.symbol, side, volume: size.volume, sl, tp, deviation: 20 });
     return d;
   }
 }

@@ -17,6 +17,7 @@ import { defaultDataDir } from './data-dir.js';
 import { loadOrCreateToken, tokenInstructions } from './token.js';
 import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
+import { backtestCommand } from './backtest-cmd.js';
 
 const VERSION = '0.1.0';
 
@@ -32,6 +33,9 @@ Usage:
       SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day.
       Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
       demarker vwap volume_ma. Omitted parameters take MT5's defaults.
+  mt5-executor backtest <strategy.json> --data <bars.csv> [--balance X] [--spread N|data] [--slippage N]
+                        [--commission X] [--report out.html] [--trades out.csv] [--json]
+      Backtest a strategy on bar data with the same engine and broker model as paper and live trading.
   mt5-executor validate <strategy.json>
       Check a strategy in the platform's format; print its normalised form, or every problem (exit 1).
   mt5-executor schema
@@ -90,6 +94,28 @@ async function main(argv: string[]): Promise<void> {
         fail((e as Error).message);
       }
       const code = runIndicatorsCommand(parsed.positionals, parsed.values.indicator ?? [], parsed.values.format ?? 'csv', (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
+      return;
+    }
+    case 'backtest': {
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: rest, allowPositionals: true,
+          options: { data: { type: 'string' }, balance: { type: 'string' }, spread: { type: 'string' }, slippage: { type: 'string' }, commission: { type: 'string' }, report: { type: 'string' }, trades: { type: 'string' }, json: { type: 'boolean' } },
+        });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const v = parsed.values;
+      const code = backtestCommand(
+        {
+          ...(parsed.positionals[0] ? { strategy: parsed.positionals[0] } : {}),
+          ...Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)),
+        },
+        (t) => process.stdout.write(t),
+        (t) => process.stderr.write(t),
+      );
       if (code !== 0) process.exit(code);
       return;
     }

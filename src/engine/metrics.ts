@@ -1,0 +1,112 @@
+/**
+ * Backtest statistics from closed trades and the equity curve. Pure; numbers rounded at the end (money to
+ * cents, ratios to 4 decimals) so the same inputs give byte-identical JSON. Definitions in docs/backtest.md.
+ */
+
+export interface Trade {
+  /** Position id. */
+  id: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  openTime: number;
+  closeTime: number;
+  volume: number;
+  entryPrice: number;
+  /** Volume-weighted price of the closing deals. */
+  exitPrice: number;
+  /** Net result in account currency: profit + swap + commission (entry and exits). */
+  profit: number;
+  commission: number;
+  swap: number;
+  /** sl, tp, so (stop-out), signal (closed by the strategy), end (still open at the end, closed at the last price). */
+  exitReason: string;
+}
+
+export interface EquityPoint {
+  time: number;
+  equity: number;
+  balance: number;
+  /** Any position open during this bar. */
+  exposed: boolean;
+}
+
+export interface Metrics {
+  trades: number;
+  wins: number;
+  losses: number;
+  winRate: number;
+  grossProfit: number;
+  grossLoss: number;
+  profitFactor: number | null;
+  expectancy: number;
+  netProfit: number;
+  finalBalance: number;
+  maxDrawdown: number;
+  maxDrawdownPct: number;
+  sharpe: number | null;
+  sortino: number | null;
+  exposure: number;
+  avgHoldingHours: number;
+  longestLosingStreak: number;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+export function computeMetrics(trades: Trade[], equity: EquityPoint[], initialBalance: number): Metrics {
+  const wins = trades.filter((t) => t.profit > 0);
+  const losses = trades.filter((t) => t.profit <= 0);
+  const grossProfit = wins.reduce((s, t) => s + t.profit, 0);
+  const grossLoss = -losses.reduce((s, t) => s + t.profit, 0);
+  const net = trades.reduce((s, t) => s + t.profit, 0);
+  let streak = 0, longest = 0;
+  for (const t of trades) {
+    streak = t.profit <= 0 ? streak + 1 : 0;
+    if (streak > longest) longest = streak;
+  }
+  // drawdown on the equity curve (bar closes)
+  let peak = initialBalance, maxDd = 0, maxDdPct = 0;
+  for (const p of equity) {
+    if (p.equity > peak) peak = p.equity;
+    const dd = peak - p.equity;
+    if (dd > maxDd) maxDd = dd;
+    if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
+  }
+  // daily returns of the equity at the last bar of each server day, annualised with √252
+  const daily: number[] = [];
+  let prevEq = initialBalance, day = equity.length ? Math.floor(equity[0]!.time / 86400) : 0, lastEq = initialBalance;
+  for (const p of equity) {
+    const d = Math.floor((p.time - 1) / 86400); // a bar closing at midnight belongs to the day it ends
+    if (d !== day) {
+      daily.push(lastEq / prevEq - 1);
+      prevEq = lastEq;
+      day = d;
+    }
+    lastEq = p.equity;
+  }
+  if (equity.length) daily.push(lastEq / prevEq - 1);
+  const mean = daily.length ? daily.reduce((s, x) => s + x, 0) / daily.length : 0;
+  const sd = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / (daily.length - 1)) : 0;
+  const downside = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / (daily.length - 1)) : 0;
+  const exposed = equity.filter((p) => p.exposed).length;
+  const hold = trades.reduce((s, t) => s + (t.closeTime - t.openTime), 0);
+  return {
+    trades: trades.length,
+    wins: wins.length,
+    losses: losses.length,
+    winRate: trades.length ? r4((wins.length / trades.length) * 100) : 0,
+    grossProfit: r2(grossProfit),
+    grossLoss: r2(grossLoss),
+    profitFactor: grossLoss > 0 ? r4(grossProfit / grossLoss) : grossProfit > 0 ? null : 0,
+    expectancy: trades.length ? r2(net / trades.length) : 0,
+    netProfit: r2(net),
+    finalBalance: r2(equity.length ? equity[equity.length - 1]!.balance : initialBalance),
+    maxDrawdown: r2(maxDd),
+    maxDrawdownPct: r4(maxDdPct * 100),
+    sharpe: sd > 0 ? r4((mean / sd) * Math.sqrt(252)) : null,
+    sortino: downside > 0 ? r4((mean / downside) * Math.sqrt(252)) : null,
+    exposure: equity.length ? r4((exposed / equity.length) * 100) : 0,
+    avgHoldingHours: trades.length ? r4(hold / trades.length / 3600) : 0,
+    longestLosingStreak: longest,
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The backtester: the same engine (StrategyRunner) against the same broker model (SimBroker) with the same
+ * EA rules (SimEaLogic), in-process — no sockets. Fill conventions (docs/backtest.md) are those of the
+ * lockstep replay: a decision taken on a bar's close executes at the next bar's open (plus spread for buys);
+ * SL, TP and pending orders fill on the intrabar path (path.ts); swaps roll at server midnight.
+ */
+import type { BarSeries } from '../engine/bars.js';
+import type { BarIn } from '../engine/indicators.js';
+import { computeMetrics, type EquityPoint, type Metrics, type Trade } from '../engine/metrics.js';
+import { roundTo } from '../engine/money.js';
+import { StrategyRunner } from '../engine/runner.js';
+import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { MsgType, TIMEFRAME_SECONDS, schemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
+import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
+import { SimBroker, type SimSymbolSpec } from './broker.js';
+import { SimEaLogic } from './ea-logic.js';
+import { barPath, barSpread } from './path.js';
+import { symbolSpec } from './symbols.js';
+
+export interface BacktestOptions {
+  strategy: NormalizedStrategy;
+  bars: BarSeries;
+  /** Symbol spec; default the preset for the strategy's symbol. */
+  symbol?: SimSymbolSpec;
+  balance?: number;
+  currency?: string;
+  leverage?: number;
+  /** Spread in points, or 'data' (the file's spread column; the symbol's default where it records 0). */
+  spread?: number | 'data';
+  slippagePoints?: number;
+  /** Commission per lot per side, account currency (overrides the symbol's). */
+  commissionPerLot?: number;
+  /** Conversion rates the simulated quotes cannot give (e.g. { EURUSD: 1.1 } for a EUR account on gold). */
+  fixedRates?: Record<string, number>;
+  /** Bars used only to warm the indicators up before trading starts. */
+  warmupBars?: number;
+  /** Close what is still open at the last price when the data ends (default true). */
+  closeAtEnd?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BacktestResult {
+  metrics: Metrics;
+  trades: Trade[];
+  equity: EquityPoint[];
+  deals: Deal[];
+  intents: number;
+  rejected: { time: number; intent: string; retcode: number; comment: string }[];
+  refused: number;
+  bars: number;
+  initialBalance: number;
+}
+
+function barIn(s: BarSeries, i: number, b: BarIn): BarIn {
+  b.time = s.time[i]!;
+  b.open = s.open[i]!;
+  b.high = s.high[i]!;
+  b.low = s.low[i]!;
+  b.close = s.close[i]!;
+  b.tickVolume = s.tickVolume[i]!;
+  b.realVolume = s.realVolume[i]!;
+  return b;
+}
+
+export function runBacktest(o: BacktestOptions): BacktestResult {
+  const st = o.strategy;
+  const spec: SimSymbolSpec = { ...(o.symbol ?? symbolSpec(st.symbol)) };
+  if (o.commissionPerLot !== undefined) spec.commissionPerLot = o.commissionPerLot;
+  const balance = o.balance ?? 10_000;
+  const broker = new SimBroker({
+    account: { login: 1, server: 'Backtest', currency: o.currency ?? 'USD', leverage: o.leverage ?? 100, marginMode: 2, balance },
+    symbols: [spec],
+    ...(o.slippagePoints !== undefined ? { slippagePoints: o.slippagePoints } : {}),
+    ...(o.fixedRates ? { fixedRates: o.fixedRates } : {}),
+  });
+  const ea = new SimEaLogic(broker);
+  const bars = o.bars;
+  const period = bars.periodSec || TIMEFRAME_SECONDS[st.timeframe];
+  const warm = Math.min(o.warmupBars ?? 0, bars.length);
+  const b: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
+  // the runner needs the live spec (tick value moves with conversion rates): quote once first
+  broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
+  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!);
+  for (let i = 0; i < warm; i++) runner.warm(barIn(bars, i, b));
+
+  const equity: EquityPoint[] = [];
+  const rejected: BacktestResult['rejected'] = [];
+  let intents = 0, refused = 0, reqId = 0;
+  const execute = (list: IntentBody[], time: number) => {
+    for (const intent of list) {
+      intents++;
+      // validated exactly as the bridge validates it: the backtest accepts nothing the EA would not get
+      const msg = schemas[intent.type].parse({ ...intent, type: MsgType[intent.type], seq: 1, id: ++reqId }) as IntentMsg;
+      const r: IntentResultBody = ea.handle(msg);
+      if (r.class !== 'done') rejected.push({ time, intent: intent.intentId, retcode: r.retcode, comment: r.comment ?? '' });
+    }
+  };
+  const decide = (i: number) => {
+    const q = broker.quoteOf(spec.symbol)!;
+    const mine = broker.positionList().filter((p) => p.magic === runner.magic);
+    const d = runner.onBar(barIn(bars, i, b), {
+      bid: q.bid, ask: q.ask, positions: mine, equity: broker.account().equity,
+      tickValue: broker.spec(spec.symbol)!.tickValue,
+    });
+    if (d.refused) refused++;
+    execute(d.intents, q.timeMsc / 1000);
+  };
+
+  const spreadPts = (i: number) => (o.spread === undefined || o.spread === 'data' ? barSpread(bars, i, spec.defaultSpread ?? 10) : o.spread);
+  for (let i = warm; i < bars.length; i++) {
+    const t = bars.time[i]!;
+    if (i > warm) {
+      const prevDay = Math.floor(bars.time[i - 1]! / 86400);
+      if (Math.floor(t / 86400) !== prevDay) broker.rollover(new Date(prevDay * 86400_000).getUTCDay());
+    }
+    const spread = spreadPts(i) * spec.point;
+    const path = barPath(t, period, bars.open[i]!, bars.high[i]!, bars.low[i]!, bars.close[i]!);
+    const open = path[0]!;
+    broker.quote(spec.symbol, open.price, roundTo(open.price + spread, spec.digits), open.timeMsc, false);
+    if (i > warm) decide(i - 1);
+    let exposed = broker.positionList().length > 0;
+    for (let k = 1; k < path.length; k++) {
+      const p = path[k]!;
+      broker.quote(spec.symbol, p.price, roundTo(p.price + spread, spec.digits), p.timeMsc, true);
+      if (!exposed && broker.positionList().length > 0) exposed = true;
+    }
+    const a = broker.account();
+    equity.push({ time: t + period, equity: a.equity, balance: a.balance, exposed });
+    if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
+  }
+  if (bars.length > warm) decide(bars.length - 1);
+  if (o.closeAtEnd ?? true) {
+    const q = broker.quoteOf(spec.symbol)!;
+    execute(broker.positionList().map((p, k) => ({ type: 'CLOSE' as const, intentId: `end-${k}`, magic: p.magic, ticket: p.ticket, volume: 0, deviation: 1000 })), q.timeMsc / 1000);
+    const a = broker.account();
+    if (equity.length) equity[equity.length - 1] = { ...equity[equity.length - 1]!, equity: a.equity, balance: a.balance };
+  }
+  o.onProgress?.(bars.length - warm, bars.length - warm);
+  const deals = broker.deals();
+  const trades = tradesFromDeals(deals);
+  return { metrics: computeMetrics(trades, equity, balance), trades, equity, deals, intents, rejected, refused, bars: bars.length - warm, initialBalance: balance };
+}
+
+/** Closed trades from a deal list (hedging and netting; partial closes and reversals split correctly). */
+export function tradesFromDeals(deals: Deal[]): Trade[] {
+  const open = new Map<bigint, Trade & { filled: number; exitValue: number; exitVolume: number }>();
+  const done: Trade[] = [];
+  const reason = (d: Deal) => (d.reason === DEAL_REASON.SL ? 'sl' : d.reason === DEAL_REASON.TP ? 'tp' : d.reason === DEAL_REASON.SO ? 'so' : d.comment.startsWith('ix:end-') ? 'end' : 'signal');
+  const start = (d: Deal, volume: number) => {
+    open.set(d.positionId, {
+      id: d.positionId.toString(), symbol: d.symbol, side: d.type === DEAL_TYPE.BUY ? 'BUY' : 'SELL', openTime: d.time, closeTime: d.time,
+      volume, entryPrice: d.price, exitPrice: 0, profit: d.commission, commission: d.commission, swap: 0, exitReason: '',
+      filled: volume, exitValue: 0, exitVolume: 0,
+    });
+  };
+  for (const d of deals) {
+    if (d.type !== DEAL_TYPE.BUY && d.type !== DEAL_TYPE.SELL) continue;
+    const t = open.get(d.positionId);
+    if (d.entry === DEAL_ENTRY.IN) {
+      if (t) {
+        // netting: adding to the position
+        t.entryPrice = (t.entryPrice * t.volume + d.price * d.volume) / (t.volume + d.volume);
+        t.volume = roundTo(t.volume + d.volume, 8);
+        t.filled = t.volume;
+        t.profit += d.commission;
+        t.commission += d.commission;
+      } else start(d, d.volume);
+      continue;
+    }
+    if (!t) continue;
+    const closeVol = d.entry === DEAL_ENTRY.INOUT ? t.filled - t.exitVolume : d.volume;
+    t.exitValue += d.price * closeVol;
+    t.exitVolume = roundTo(t.exitVolume + closeVol, 8);
+    t.profit += d.profit + d.swap + d.commission;
+    t.commission += d.commission;
+    t.swap += d.swap;
+    t.closeTime = d.time;
+    t.exitReason = reason(d);
+    if (t.exitVolume >= t.filled - 1e-9) {
+      const { filled: _f, exitValue, exitVolume, ...trade } = t;
+      done.push({ ...trade, exitPrice: roundTo(exitValue / exitVolume, 8), profit: roundTo(trade.profit, 2), commission: roundTo(trade.commission, 2), swap: roundTo(trade.swap, 2) });
+      open.delete(d.positionId);
+      if (d.entry === DEAL_ENTRY.INOUT) start({ ...d, commission: 0 }, roundTo(d.volume - closeVol, 8));
+    }
+  }
+  return done.sort((a, b) => a.closeTime - b.closeTime || a.openTime - b.openTime);
+}

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseBars, sliceBars } from '../src/engine/bars.js';
+import { StrategyRunner } from '../src/engine/runner.js';
+import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
+import { backtestCommand } from '../src/host/backtest-cmd.js';
+import { readStrategyFile } from '../src/host/strategy-cmd.js';
+import type { Deal, Msg } from '../src/protocol/messages.js';
+import { runBacktest } from '../src/sim/backtest.js';
+import { replayBars } from '../src/sim/replay.js';
+import { symbolSpec } from '../src/sim/symbols.js';
+import { makeBroker, startRig } from './helpers.js';
+
+const h1 = parseBars(readFileSync('data/EURUSD_H1_2019.csv', 'utf8'));
+const long = parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8'));
+
+/** A deal list as a hash, without the ticket numbers (each broker numbers its own). */
+function dealHash(deals: Deal[]): { hash: string; n: number } {
+  const rows = deals.map((d) => [d.time, d.type, d.entry, d.volume, d.price, d.profit, d.swap, d.commission, d.reason, d.comment].join('|'));
+  return { hash: createHash('sha256').update(rows.join('\n')).digest('hex'), n: rows.length };
+}
+
+describe('backtest', () => {
+  it('money reconciles to the cent: the trades add up to the balance change, for every example on EURUSD', () => {
+    for (const f of ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json', 'examples/macd-h4-confirmation.json', 'examples/stoch-williams-fade.json']) {
+      const r = runBacktest({ strategy: readStrategyFile(f), bars: sliceBars(long, 0, 8000) });
+      const fromTrades = Math.round(r.trades.reduce((s, t) => s + t.profit, 0) * 100);
+      expect(fromTrades, f).toBe(Math.round((r.metrics.finalBalance - r.initialBalance) * 100));
+      expect(r.metrics.netProfit).toBe(fromTrades / 100);
+      expect(r.trades.length, f).toBeGreaterThan(10);
+      expect(r.rejected, f).toEqual([]);
+    }
+  });
+
+  it('a signal on a bar close fills at the next bar open plus the spread', () => {
+    const s = normalizeStrategy({ strategyId: 'fill', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '>', value: 0 }] }, riskManagement: { lotSize: 0.1 } } });
+    const r = runBacktest({ strategy: s, bars: sliceBars(h1, 0, 5), spread: 15, closeAtEnd: false });
+    expect(r.deals[0]).toMatchObject({ time: h1.time[1], price: Math.round((h1.open[1]! + 0.00015) * 1e5) / 1e5, entry: 0 });
+  });
+
+  it('when SL and TP are both inside one bar, the path decides: a bullish bar visits its low first', () => {
+    // bar 1 (bullish): open 1.1000, low 1.0950, high 1.1050: a buy with SL 1.0960 and TP 1.1040 → stopped out first
+    const text = ['time,open,high,low,close,tick_volume,spread,real_volume', '1704708000,1.1,1.1001,1.0999,1.1,10,0,0', '1704711600,1.1,1.105,1.095,1.102,10,0,0', '1704715200,1.102,1.103,1.101,1.102,10,0,0'].join('\n');
+    const s = normalizeStrategy({ strategyId: 'both', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '>', value: 0 }] }, exit: { stopLoss: { type: 'fixed', price: 1.096 }, takeProfit: { type: 'fixed', price: 1.104 } }, riskManagement: { lotSize: 0.1, maxPositions: 1 } } });
+    const r = runBacktest({ strategy: s, bars: parseBars(text), spread: 0, closeAtEnd: false });
+    expect(r.trades[0]).toMatchObject({ exitReason: 'sl', exitPrice: 1.096 });
+  });
+
+  it('same inputs give byte-identical --json output', () => {
+    const run = () => {
+      let out = '';
+      expect(backtestCommand({ strategy: 'examples/rsi-bollinger-reversion.json', data: 'data/EURUSD_H1_2019.csv', json: true }, (t) => (out += t), () => undefined)).toBe(0);
+      return out;
+    };
+    const a = run();
+    expect(run()).toBe(a);
+    expect(Object.keys(JSON.parse(a))).toEqual(expect.arrayContaining(['trades', 'winRate', 'profitFactor', 'netProfit', 'maxDrawdown', 'maxDrawdownPct', 'sharpe', 'sortino']));
+  });
+
+  it('writes a self-contained HTML report (no CDN) and a trades CSV; explains bad arguments', () => {
+    const dir = `/tmp/mt5x-bt-${process.pid}`;
+    let out = '';
+    expect(backtestCommand({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', report: `${dir}.html`, trades: `${dir}.csv` }, (t) => (out += t), () => undefined)).toBe(0);
+    const html = readFileSync(`${dir}.html`, 'utf8');
+    expect(html).toContain('uPlot');
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    expect(readFileSync(`${dir}.csv`, 'utf8').split('\n')[0]).toBe('id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit');
+    let err = '';
+    expect(backtestCommand({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', balance: '-5' }, () => undefined, (t) => (err += t))).toBe(2);
+    expect(err).toMatch(/--balance must be a number ≥ 1, got '-5'/);
+    expect(backtestCommand({ strategy: 'examples/ema-cross-trend.json', data: 'nope.csv' }, () => undefined, (t) => (err += t))).toBe(1);
+    expect(err).toMatch(/nope.csv/);
+  });
+});
+
+describe('parity', () => {
+  it('the same strategy on the same data gives the same trades in the backtest and in paper mode over the bridge', async () => {
+    const file = 'examples/rsi-bollinger-reversion.json';
+    const bars = sliceBars(h1, 0, 1500);
+    const bt = runBacktest({ strategy: readStrategyFile(file), bars, closeAtEnd: false });
+
+    const rig = await startRig();
+    try {
+      const broker = makeBroker({}, [symbolSpec('EURUSD')]);
+      const { sim, terminal } = await rig.connect({ broker });
+      const runner = new StrategyRunner(readStrategyFile(file), broker.spec('EURUSD')!);
+      let bid = 0, ask = 0;
+      terminal.on('ticks', (m: Msg<'TICKS'>) => ([, bid, ask] = m.ticks.at(-1)!));
+      terminal.on('bar', (m: Msg<'BAR'>) => {
+        const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
+        const positions = terminal.positions.filter((p) => p.magic === runner.magic);
+        const d = runner.onBar({ time, open, high, low, close, tickVolume, realVolume }, { bid, ask, positions, ...(terminal.account ? { equity: terminal.account.equity } : {}) });
+        for (const i of d.intents) void terminal.sendIntent(i);
+      });
+      await replayBars(sim, { symbol: 'EURUSD', timeframe: 'H1', bars, defaultSpread: 10 });
+      const paper = dealHash(broker.deals());
+      const back = dealHash(bt.deals);
+      expect(back.n).toBeGreaterThan(20);
+      expect(paper).toEqual(back);
+    } finally {
+      await rig.close();
+    }
+  });
+});
