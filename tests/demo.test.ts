@@ -5,7 +5,7 @@ import { runDemo } from '../src/host/demo.js';
 describe('the main job (demo)', () => {
   it('trades the simulated terminal over the real bridge and summarises consistently', async () => {
     const lines: string[] = [];
-    const s = (await runDemo({ bars: 600, barsPerSecond: 100_000, out: (l) => lines.push(l) }))!;
+    const s = (await runDemo({ bars: 600, barsPerSecond: 100_000, out: (l) => lines.push(l), reportDir: `/tmp/mt5x-demo-${process.pid}` }))!;
     expect(s.bars).toBe(600);
     expect(s.intents).toBeGreaterThan(5);
     expect(s.intentsOk + s.intentsFailed).toBe(s.intents);
@@ -20,6 +20,8 @@ describe('the main job (demo)', () => {
     expect(lines[sig + 1]).toMatch(/^ {4}\+ \S+ \S+ \S+.* \[H1\]: [-\d.]+/);
     expect(lines.some((l) => /filled #\d+ 0\.10 @ \d\.\d{5}/.test(l))).toBe(true);
     expect(lines.some((l) => /^replay finished: 600 bars$/.test(l))).toBe(true);
+    // and the backtest of the same strategies, with its report
+    expect(lines.some((l) => /^ {2}ema-cross-trend: \d+ trades, win rate [\d.]+ %, profit factor .*report \/tmp\/mt5x-demo-\d+\/demo-ema-cross-trend.html$/.test(l))).toBe(true);
   });
 });
 

@@ -3,7 +3,8 @@
  * EURUSD H1 bars at accelerated speed; a placeholder strategy sends real intents through the bridge; a
  * readable live log and a final summary. Ends by itself; Ctrl-C (the signal) ends it early and cleanly.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseBars, formatServerTime, type BarSeries } from '../engine/bars.js';
 import { StrategyRunner } from '../engine/runner.js';
@@ -19,6 +20,9 @@ import { SimTerminal } from '../sim/terminal.js';
 import { BridgeServer, type Terminal } from './bridge.js';
 import { silentLogger, type Logger } from './logger.js';
 import { findDataFile, findRepoFile } from './paths.js';
+import { renderReport } from './report.js';
+import { runBacktest } from '../sim/backtest.js';
+import { sliceBars } from '../engine/bars.js';
 import { readStrategyFile } from './strategy-cmd.js';
 import { generateToken } from './token.js';
 
@@ -31,6 +35,8 @@ export interface DemoOptions {
   dataFile?: string;
   out?: (line: string) => void;
   signal?: AbortSignal;
+  /** Where the backtest reports go (default ./reports); null = no backtest. */
+  reportDir?: string | null;
   logger?: Logger;
 }
 
@@ -189,6 +195,22 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     out(`  max drawdown      ${money(summary.maxDrawdown)} USD (on equity at bar closes)`);
     out(`  intent round trip p50 ${summary.roundTripP50Ms.toFixed(2)} ms, p99 ${summary.roundTripP99Ms.toFixed(2)} ms (host -> sim terminal -> host)`);
     out(`  wall time         ${summary.wallSeconds.toFixed(1)} s`);
+    if (o.reportDir !== null && !r.aborted) {
+      // the same strategies on the same bars, in-process: the backtest differs from the paper run only in its venue
+      const dir = o.reportDir ?? 'reports';
+      mkdirSync(dir, { recursive: true });
+      out('');
+      out(`backtest of the same strategies on the same ${want} bars (same engine and broker model, no sockets):`);
+      const bars = sliceBars(all, Math.max(0, from - 1000));
+      for (const f of files) {
+        const strategy = readStrategyFile(f);
+        const bt = runBacktest({ strategy, bars, warmupBars: Math.min(1000, from), closeAtEnd: false });
+        const m = bt.metrics;
+        const file = join(dir, `demo-${strategy.id}.html`);
+        writeFileSync(file, renderReport(`${strategy.name} — backtest, ${symbol} H1, ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}`, bt));
+        out(`  ${strategy.id}: ${m.trades} trades, win rate ${m.winRate.toFixed(1)} %, profit factor ${m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2)}, net ${money(m.netProfit)}, max drawdown ${money(m.maxDrawdown)} (${m.maxDrawdownPct.toFixed(2)} %) — report ${file}`);
+      }
+    }
   } finally {
     await term.close();
     await server.stop();
