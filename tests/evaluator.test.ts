@@ -30,6 +30,25 @@ describe('condition evaluation', () => {
     expect(got).toEqual(want);
   });
 
+  it('the trace-free path (backtests) gives exactly the traced results, for every example strategy', () => {
+    const data = bars(sliceBars(eurusd, 0, 3000));
+    for (const f of ['ema-cross-trend', 'rsi-bollinger-reversion', 'macd-h4-confirmation', 'stoch-williams-fade', 'vwap-volume-breakout']) {
+      const s = normalizeStrategy(JSON.parse(readFileSync(`examples/${f}.json`, 'utf8')));
+      const ev = new StrategyEvaluator(s);
+      const agg = s.timeframes.length > 1 ? new BarAggregator(s.timeframes[1]!, 3600) : undefined;
+      let signals = 0;
+      for (const b of data) {
+        ev.pushBar(s.timeframe, b);
+        if (agg) for (const h of agg.push(b)) ev.pushBar(s.timeframes[1]!, h);
+        const T = b.time + 3600;
+        const full = ev.evaluate(T), fast = ev.evaluateFast(T);
+        expect([fast.signal, fast.conflict, fast.exit?.result], `${f} at ${T}`).toEqual([full.signal, full.conflict, full.exit?.result]);
+        if (full.signal) signals++;
+      }
+      expect(signals, f).toBeGreaterThan(0);
+    }
+  });
+
   it('every operator, nested AND/OR, and a trace with each operand value', () => {
     const s = strat({
       direction: 'SELL', logic: 'OR',

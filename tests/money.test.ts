@@ -40,6 +40,20 @@ describe('money and volume arithmetic', () => {
     );
   });
 
+  it('the fast rounding path agrees with the careful one everywhere (property)', () => {
+    const careful = (x: number, d: number) => {
+      const scaled = Number((x * 10 ** d).toPrecision(15));
+      const r = Math.round(Math.abs(scaled));
+      return scaled < 0 ? -r : r;
+    };
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: -1e9, max: 1e9 }).map((c) => c / 1000 + 0.005), fc.integer({ min: -1e7, max: 1e7 }).map((c) => c / 100)), fc.constantFrom(0, 2, 3, 5), (x, d) => {
+        expect(toMinor(x, d)).toBe(careful(x, d));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   it('sums of cents stay exact (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -10_000_000, max: 10_000_000 }), { maxLength: 200 }), (cents) => {

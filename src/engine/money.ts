@@ -14,7 +14,15 @@ function scaleOf(digits: number): number {
 
 /** x × 10^digits rounded half away from zero, as an integer. */
 export function toMinor(x: number, digits: number): number {
-  const scaled = Number((x * scaleOf(digits)).toPrecision(15));
+  const y = x * scaleOf(digits);
+  const a = Math.abs(y);
+  const frac = a - Math.floor(a);
+  // only a value within binary noise of a .5 tie needs the careful path (1.005 × 100 = 100.49999999999999)
+  if (Math.abs(frac - 0.5) > 1e-7 + a * 1e-14) {
+    const r = Math.round(a);
+    return y < 0 ? -r : r;
+  }
+  const scaled = Number(y.toPrecision(15));
   const r = Math.round(Math.abs(scaled));
   return scaled < 0 ? -r : r;
 }

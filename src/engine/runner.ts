@@ -62,9 +62,13 @@ export class StrategyRunner {
   private readonly idBase: string;
   private readonly pip: number;
   private readonly managed = new Map<bigint, ManagedPosition>();
+  private readonly exitSymbol: SymbolInfo & { pip: number };
+  private readonly trace: boolean;
 
-  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ) {
+  /** `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log. */
+  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean } = {}) {
     this.evaluator = new StrategyEvaluator(strategy);
+    this.trace = opts.trace ?? true;
     this.magic = strategy.options.magic ?? parseInt(shortHash(strategy.id).slice(0, 6), 36) % 2_000_000_000;
     // higher timeframes are built from the strategy's own bars
     this.aggs = strategy.timeframes
@@ -72,6 +76,7 @@ export class StrategyRunner {
       .map((tf) => new BarAggregator(tf, TIMEFRAME_SECONDS[strategy.timeframe]));
     this.idBase = shortHash(strategy.id);
     this.pip = pipSize(symbol.digits, symbol.point);
+    this.exitSymbol = { ...symbol, pip: this.pip };
   }
 
   /** A closed bar of history: indicators warm up, nothing is decided. */
@@ -85,8 +90,12 @@ export class StrategyRunner {
     const s = this.strategy;
     this.warm(bar);
     const T = bar.time + TIMEFRAME_SECONDS[s.timeframe];
-    const evaluation = this.evaluator.evaluate(T);
+    const evaluation = this.trace ? this.evaluator.evaluate(T) : this.evaluator.evaluateFast(T);
     const d: Decision = { time: T, evaluation, filters: [], intents: [], notes: [] };
+    if (market.positions.length === 0 && !evaluation.signal) {
+      this.managed.clear(); // nothing open, nothing to do
+      return d;
+    }
     const tag = `${this.idBase}-${T.toString(36)}`;
     const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
 
@@ -106,7 +115,7 @@ export class StrategyRunner {
       m.volume = p.volume;
       m.sl = p.sl;
       m.tp = p.tp;
-      const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, { ...this.symbol, pip: this.pip }, this.magic, this.idBase);
+      const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
       for (const i of e.intents) {
         d.intents.push(i);
         if (i.type === 'CLOSE' && i.volume === 0) closing.add(p.ticket);

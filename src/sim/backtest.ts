@@ -80,7 +80,8 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const b: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
   // the runner needs the live spec (tick value moves with conversion rates): quote once first
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
-  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!);
+  // no traces: nobody reads them here, and building them costs more than the decision itself
+  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false });
   for (let i = 0; i < warm; i++) runner.warm(barIn(bars, i, b));
 
   const equity: EquityPoint[] = [];
@@ -95,12 +96,14 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       if (r.class !== 'done') rejected.push({ time, intent: intent.intentId, retcode: r.retcode, comment: r.comment ?? '' });
     }
   };
+  const riskSized = st.dynamicRisk?.riskPercentage !== undefined;
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
-    const mine = broker.positionList().filter((p) => p.magic === runner.magic);
+    const mine = broker.openCount > 0 ? broker.positionList().filter((p) => p.magic === runner.magic) : [];
     const d = runner.onBar(barIn(bars, i, b), {
       bid: q.bid, ask: q.ask, positions: mine, equity: broker.account().equity,
-      tickValue: broker.spec(spec.symbol)!.tickValue,
+      // the tick value moves with conversion rates; only risk sizing needs it
+      ...(riskSized ? { tickValue: broker.spec(spec.symbol)!.tickValue } : {}),
     });
     if (d.refused) refused++;
     execute(d.intents, q.timeMsc / 1000);
@@ -118,11 +121,11 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const open = path[0]!;
     broker.quote(spec.symbol, open.price, roundTo(open.price + spread, spec.digits), open.timeMsc, false);
     if (i > warm) decide(i - 1);
-    let exposed = broker.positionList().length > 0;
+    let exposed = broker.openCount > 0;
     for (let k = 1; k < path.length; k++) {
       const p = path[k]!;
       broker.quote(spec.symbol, p.price, roundTo(p.price + spread, spec.digits), p.timeMsc, true);
-      if (!exposed && broker.positionList().length > 0) exposed = true;
+      if (!exposed && broker.openCount > 0) exposed = true;
     }
     const a = broker.account();
     equity.push({ time: t + period, equity: a.equity, balance: a.balance, exposed });

@@ -162,6 +162,11 @@ export class SimBroker {
     return this.nowMsc;
   }
 
+  /** Open positions (cheaper than positionList().length). */
+  get openCount(): number {
+    return this.positions.size;
+  }
+
   symbolNames(): string[] {
     return [...this.specs.keys()];
   }
@@ -203,8 +208,8 @@ export class SimBroker {
   private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number): number {
     const s = this.specs.get(p.symbol)!;
     const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
-    // price difference in whole points first: exact integer arithmetic where it matters
-    const points = Math.round(Number(((closePrice - p.priceOpen) / s.point).toPrecision(12)));
+    // price difference in whole points first (prices sit on the tick grid: never a .5 tie)
+    const points = Math.round((closePrice - p.priceOpen) / s.point);
     const profitCcy = dir * points * s.point * s.contractSize * p.volume;
     return toMinor(profitCcy * this.rate(s.currencyProfit, this.cfg.account.currency), this.digits);
   }

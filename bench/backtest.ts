@@ -1,0 +1,63 @@
+/**
+ * npm run bench:backtest — bars per second of a full backtest (engine + broker + EA rules, in-process) for an
+ * EMA-cross strategy with ATR stops on the bundled EURUSD H1 bars repeated to ≥ 1,000,000 bars, one core;
+ * and the process's peak memory. Prints a table and a final JSON line.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseBars, type BarSeries } from '../src/engine/bars.js';
+import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
+import { findRepoFile } from '../src/host/paths.js';
+import { runBacktest } from '../src/sim/backtest.js';
+
+const TARGET = Number(process.env.BENCH_BARS ?? 1_000_000);
+const src = parseBars(readFileSync(findRepoFile('data/EURUSD_H1_2015-2022.csv'), 'utf8'));
+const copies = Math.ceil(TARGET / src.length);
+const n = copies * src.length;
+const col = () => new Float64Array(n);
+const bars: BarSeries = { time: col(), open: col(), high: col(), low: col(), close: col(), tickVolume: col(), spread: col(), realVolume: col(), timeText: [], length: n, periodSec: 3600, layout: src.layout };
+// repeat the real bars, shifted in time and rebased in price so each copy joins the previous one's close
+let offset = 0;
+for (let c = 0; c < copies; c++) {
+  const dt = c * (src.time[src.length - 1]! - src.time[0]! + 7 * 86400);
+  const dp = c === 0 ? 0 : bars.close[c * src.length - 1]! - src.open[0]!;
+  for (let i = 0; i < src.length; i++) {
+    const k = c * src.length + i;
+    bars.time[k] = src.time[i]! + dt;
+    bars.open[k] = Math.round((src.open[i]! + dp) * 1e5) / 1e5;
+    bars.high[k] = Math.round((src.high[i]! + dp) * 1e5) / 1e5;
+    bars.low[k] = Math.round((src.low[i]! + dp) * 1e5) / 1e5;
+    bars.close[k] = Math.round((src.close[i]! + dp) * 1e5) / 1e5;
+    bars.tickVolume[k] = src.tickVolume[i]!;
+    bars.spread[k] = src.spread[i]!;
+  }
+  offset = dp;
+}
+void offset;
+const strategy = normalizeStrategy({
+  strategyId: 'bench-ema-atr', symbol: 'EURUSD', timeframe: 'H1',
+  rules: {
+    entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] },
+    exit: { stopLoss: { type: 'atr', multiplier: 2 }, takeProfit: { type: 'rr_ratio', ratio: 2 } },
+    riskManagement: { lotSize: 0.1 },
+  },
+});
+// peak RSS sampled while the run goes (the run is synchronous, so sample from progress callbacks)
+let peak = process.memoryUsage().rss;
+const runs: number[] = [];
+let last = runBacktest({ strategy, bars: { ...bars, length: Math.min(n, 100_000) } }); // warm-up
+for (let r = 0; r < 3; r++) {
+  const t = performance.now();
+  last = runBacktest({ strategy, bars, onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)) });
+  runs.push(n / ((performance.now() - t) / 1000));
+}
+peak = Math.max(peak, process.memoryUsage().rss);
+const best = Math.max(...runs);
+console.log(`\nbench:backtest — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(`bars                 ${n.toLocaleString('en-US')} (EURUSD H1 2015–2022 × ${copies})`);
+console.log(`strategy             EMA 9/21 cross both ways, SL 2 × ATR(14), TP 2R, 0.1 lot`);
+console.log(`trades               ${last.metrics.trades.toLocaleString('en-US')} (intents ${last.intents.toLocaleString('en-US')})`);
+console.log(`speed                ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(best).toLocaleString('en-US')}; target ≥ 3,000,000)`);
+console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
+console.log(JSON.stringify({ bench: 'backtest', bars: n, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), peakRssMB: Math.round(peak / 1048576), node: process.version, date: new Date().toISOString().slice(0, 10) }));
