@@ -17,24 +17,20 @@ const copies = Math.ceil(TARGET / src.length);
 const n = copies * src.length;
 const col = () => new Float64Array(n);
 const bars: BarSeries = { time: col(), open: col(), high: col(), low: col(), close: col(), tickVolume: col(), spread: col(), realVolume: col(), timeText: [], length: n, periodSec: 3600, layout: src.layout };
-// repeat the real bars, shifted in time and rebased in price so each copy joins the previous one's close
-let offset = 0;
+// repeat the real bars, shifted in time (each copy starts a week after the previous one ends: a weekend gap)
 for (let c = 0; c < copies; c++) {
   const dt = c * (src.time[src.length - 1]! - src.time[0]! + 7 * 86400);
-  const dp = c === 0 ? 0 : bars.close[c * src.length - 1]! - src.open[0]!;
   for (let i = 0; i < src.length; i++) {
     const k = c * src.length + i;
     bars.time[k] = src.time[i]! + dt;
-    bars.open[k] = Math.round((src.open[i]! + dp) * 1e5) / 1e5;
-    bars.high[k] = Math.round((src.high[i]! + dp) * 1e5) / 1e5;
-    bars.low[k] = Math.round((src.low[i]! + dp) * 1e5) / 1e5;
-    bars.close[k] = Math.round((src.close[i]! + dp) * 1e5) / 1e5;
+    bars.open[k] = src.open[i]!;
+    bars.high[k] = src.high[i]!;
+    bars.low[k] = src.low[i]!;
+    bars.close[k] = src.close[i]!;
     bars.tickVolume[k] = src.tickVolume[i]!;
     bars.spread[k] = src.spread[i]!;
   }
-  offset = dp;
 }
-void offset;
 const strategy = normalizeStrategy({
   strategyId: 'bench-ema-atr', symbol: 'EURUSD', timeframe: 'H1',
   rules: {

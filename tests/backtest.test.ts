@@ -33,6 +33,25 @@ describe('backtest', () => {
     }
   });
 
+  it('walks the same intrabar path as path.ts (times and prices of every quote)', async () => {
+    const { barPath } = await import('../src/sim/path.js');
+    const quotes: [number, number][] = [];
+    const { SimBroker } = await import('../src/sim/broker.js');
+    const orig = SimBroker.prototype.quote;
+    SimBroker.prototype.quote = function (this: InstanceType<typeof SimBroker>, sym, bid, ask, t, cont) {
+      quotes.push([t, bid]);
+      return orig.call(this, sym, bid, ask, t, cont);
+    };
+    try {
+      const s = normalizeStrategy({ strategyId: 'q', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '<', value: 0 }] }, riskManagement: { lotSize: 0.1 } } });
+      runBacktest({ strategy: s, bars: sliceBars(h1, 0, 50), closeAtEnd: false });
+    } finally {
+      SimBroker.prototype.quote = orig;
+    }
+    const want = Array.from({ length: 50 }, (_, i) => barPath(h1.time[i]!, 3600, h1.open[i]!, h1.high[i]!, h1.low[i]!, h1.close[i]!).map((p) => [p.timeMsc, p.price])).flat();
+    expect(quotes.slice(1)).toEqual(want); // the first quote primes the spec before the run
+  });
+
   it('a signal on a bar close fills at the next bar open plus the spread', () => {
     const s = normalizeStrategy({ strategyId: 'fill', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '>', value: 0 }] }, riskManagement: { lotSize: 0.1 } } });
     const r = runBacktest({ strategy: s, bars: sliceBars(h1, 0, 5), spread: 15, closeAtEnd: false });

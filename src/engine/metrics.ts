@@ -22,12 +22,19 @@ export interface Trade {
   exitReason: string;
 }
 
-export interface EquityPoint {
-  time: number;
-  equity: number;
-  balance: number;
-  /** Any position open during this bar. */
-  exposed: boolean;
+/** Equity at every bar close, as columns (a million bars are four typed arrays, not a million objects). */
+export interface EquityCurve {
+  /** bar close time, server time, s */
+  time: Float64Array;
+  equity: Float64Array;
+  balance: Float64Array;
+  /** 1 when a position was open during the bar */
+  exposed: Uint8Array;
+  length: number;
+}
+
+export function newEquityCurve(capacity: number): EquityCurve {
+  return { time: new Float64Array(capacity), equity: new Float64Array(capacity), balance: new Float64Array(capacity), exposed: new Uint8Array(capacity), length: 0 };
 }
 
 export interface Metrics {
@@ -53,7 +60,7 @@ export interface Metrics {
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-export function computeMetrics(trades: Trade[], equity: EquityPoint[], initialBalance: number): Metrics {
+export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalance: number): Metrics {
   const wins = trades.filter((t) => t.profit > 0);
   const losses = trades.filter((t) => t.profit <= 0);
   const grossProfit = wins.reduce((s, t) => s + t.profit, 0);
@@ -65,30 +72,33 @@ export function computeMetrics(trades: Trade[], equity: EquityPoint[], initialBa
     if (streak > longest) longest = streak;
   }
   // drawdown on the equity curve (bar closes)
+  const n = curve.length;
   let peak = initialBalance, maxDd = 0, maxDdPct = 0;
-  for (const p of equity) {
-    if (p.equity > peak) peak = p.equity;
-    const dd = peak - p.equity;
+  for (let i = 0; i < n; i++) {
+    const e = curve.equity[i]!;
+    if (e > peak) peak = e;
+    const dd = peak - e;
     if (dd > maxDd) maxDd = dd;
     if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
   }
   // daily returns of the equity at the last bar of each server day, annualised with √252
   const daily: number[] = [];
-  let prevEq = initialBalance, day = equity.length ? Math.floor(equity[0]!.time / 86400) : 0, lastEq = initialBalance;
-  for (const p of equity) {
-    const d = Math.floor((p.time - 1) / 86400); // a bar closing at midnight belongs to the day it ends
+  let prevEq = initialBalance, day = n ? Math.floor((curve.time[0]! - 1) / 86400) : 0, lastEq = initialBalance;
+  for (let i = 0; i < n; i++) {
+    const d = Math.floor((curve.time[i]! - 1) / 86400); // a bar closing at midnight belongs to the day it ends
     if (d !== day) {
       daily.push(lastEq / prevEq - 1);
       prevEq = lastEq;
       day = d;
     }
-    lastEq = p.equity;
+    lastEq = curve.equity[i]!;
   }
-  if (equity.length) daily.push(lastEq / prevEq - 1);
+  if (n) daily.push(lastEq / prevEq - 1);
   const mean = daily.length ? daily.reduce((s, x) => s + x, 0) / daily.length : 0;
   const sd = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / (daily.length - 1)) : 0;
   const downside = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / (daily.length - 1)) : 0;
-  const exposed = equity.filter((p) => p.exposed).length;
+  let exposed = 0;
+  for (let i = 0; i < n; i++) exposed += curve.exposed[i]!;
   const hold = trades.reduce((s, t) => s + (t.closeTime - t.openTime), 0);
   return {
     trades: trades.length,
@@ -100,12 +110,12 @@ export function computeMetrics(trades: Trade[], equity: EquityPoint[], initialBa
     profitFactor: grossLoss > 0 ? r4(grossProfit / grossLoss) : grossProfit > 0 ? null : 0,
     expectancy: trades.length ? r2(net / trades.length) : 0,
     netProfit: r2(net),
-    finalBalance: r2(equity.length ? equity[equity.length - 1]!.balance : initialBalance),
+    finalBalance: r2(n ? curve.balance[n - 1]! : initialBalance),
     maxDrawdown: r2(maxDd),
     maxDrawdownPct: r4(maxDdPct * 100),
     sharpe: sd > 0 ? r4((mean / sd) * Math.sqrt(252)) : null,
     sortino: downside > 0 ? r4((mean / downside) * Math.sqrt(252)) : null,
-    exposure: equity.length ? r4((exposed / equity.length) * 100) : 0,
+    exposure: n ? r4((exposed / n) * 100) : 0,
     avgHoldingHours: trades.length ? r4(hold / trades.length / 3600) : 0,
     longestLosingStreak: longest,
   };

@@ -16,13 +16,14 @@ function asset(rel: string): string {
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function renderReport(title: string, r: BacktestResult): string {
-  const eqT = r.equity.map((p) => p.time);
-  const eq = r.equity.map((p) => p.equity);
-  const bal = r.equity.map((p) => p.balance);
+  const c = r.equity;
+  const eqT = Array.from(c.time.subarray(0, c.length));
+  const eq = Array.from(c.equity.subarray(0, c.length));
+  const bal = Array.from(c.balance.subarray(0, c.length));
   let peak = r.initialBalance;
-  const dd = r.equity.map((p) => {
-    peak = Math.max(peak, p.equity);
-    return peak > 0 ? -Math.round(((peak - p.equity) / peak) * 10000) / 100 : 0;
+  const dd = eq.map((e) => {
+    peak = Math.max(peak, e);
+    return peak > 0 ? -Math.round(((peak - e) / peak) * 10000) / 100 : 0;
   });
   // trade markers: entries and exits on the equity chart's time axis
   const markers = r.trades.map((t) => ({ o: t.openTime, c: t.closeTime, s: t.side, p: t.profit }));

@@ -6,7 +6,7 @@
  */
 import type { BarSeries } from '../engine/bars.js';
 import type { BarIn } from '../engine/indicators.js';
-import { computeMetrics, type EquityPoint, type Metrics, type Trade } from '../engine/metrics.js';
+import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
 import { StrategyRunner } from '../engine/runner.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -14,7 +14,7 @@ import { MsgType, TIMEFRAME_SECONDS, schemas, type Deal, type IntentBody, type I
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
 import { SimEaLogic } from './ea-logic.js';
-import { barPath, barSpread } from './path.js';
+import { barSpread } from './path.js';
 import { symbolSpec } from './symbols.js';
 
 export interface BacktestOptions {
@@ -42,7 +42,7 @@ export interface BacktestOptions {
 export interface BacktestResult {
   metrics: Metrics;
   trades: Trade[];
-  equity: EquityPoint[];
+  equity: EquityCurve;
   deals: Deal[];
   intents: number;
   rejected: { time: number; intent: string; retcode: number; comment: string }[];
@@ -84,7 +84,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false });
   for (let i = 0; i < warm; i++) runner.warm(barIn(bars, i, b));
 
-  const equity: EquityPoint[] = [];
+  const equity = newEquityCurve(Math.max(0, bars.length - warm));
   const rejected: BacktestResult['rejected'] = [];
   let intents = 0, refused = 0, reqId = 0;
   const execute = (list: IntentBody[], time: number) => {
@@ -117,18 +117,25 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       if (Math.floor(t / 86400) !== prevDay) broker.rollover(new Date(prevDay * 86400_000).getUTCDay());
     }
     const spread = spreadPts(i) * spec.point;
-    const path = barPath(t, period, bars.open[i]!, bars.high[i]!, bars.low[i]!, bars.close[i]!);
-    const open = path[0]!;
-    broker.quote(spec.symbol, open.price, roundTo(open.price + spread, spec.digits), open.timeMsc, false);
+    // the path of path.ts (barPath), without allocating it: open (a gap), then low/high or high/low, then close
+    const o1 = bars.open[i]!, h1 = bars.high[i]!, l1 = bars.low[i]!, c1 = bars.close[i]!;
+    const t0 = t * 1000, pm = period * 1000;
+    const bull = c1 >= o1;
+    broker.quote(spec.symbol, o1, roundTo(o1 + spread, spec.digits), t0, false);
     if (i > warm) decide(i - 1);
     let exposed = broker.openCount > 0;
-    for (let k = 1; k < path.length; k++) {
-      const p = path[k]!;
-      broker.quote(spec.symbol, p.price, roundTo(p.price + spread, spec.digits), p.timeMsc, true);
+    for (let k = 1; k < 4; k++) {
+      const px = k === 1 ? (bull ? l1 : h1) : k === 2 ? (bull ? h1 : l1) : c1;
+      const tm = k === 1 ? t0 + Math.floor(pm / 4) : k === 2 ? t0 + Math.floor(pm / 2) : t0 + Math.max(pm - 1000, Math.floor(pm / 2) + 1);
+      broker.quote(spec.symbol, px, roundTo(px + spread, spec.digits), tm, true);
       if (!exposed && broker.openCount > 0) exposed = true;
     }
     const a = broker.account();
-    equity.push({ time: t + period, equity: a.equity, balance: a.balance, exposed });
+    const e = equity.length++;
+    equity.time[e] = t + period;
+    equity.equity[e] = a.equity;
+    equity.balance[e] = a.balance;
+    equity.exposed[e] = exposed ? 1 : 0;
     if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
   }
   if (bars.length > warm) decide(bars.length - 1);
@@ -136,7 +143,10 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const q = broker.quoteOf(spec.symbol)!;
     execute(broker.positionList().map((p, k) => ({ type: 'CLOSE' as const, intentId: `end-${k}`, magic: p.magic, ticket: p.ticket, volume: 0, deviation: 1000 })), q.timeMsc / 1000);
     const a = broker.account();
-    if (equity.length) equity[equity.length - 1] = { ...equity[equity.length - 1]!, equity: a.equity, balance: a.balance };
+    if (equity.length) {
+      equity.equity[equity.length - 1] = a.equity;
+      equity.balance[equity.length - 1] = a.balance;
+    }
   }
   o.onProgress?.(bars.length - warm, bars.length - warm);
   const deals = broker.deals();

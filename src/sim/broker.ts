@@ -381,42 +381,52 @@ export class SimBroker {
   private walkSegment(symbol: string, a: Quote, b: Quote): void {
     let from = a;
     for (let guard = 0; guard < 1000; guard++) {
-      let best: { t: number; trig: Trigger } | undefined;
-      const consider = (t: number, trig: Trigger) => {
-        if (t >= 0 && t <= 1 && (!best || t < best.t)) best = { t, trig };
-      };
-      const tAt = (p0: number, p1: number, level: number) =>
-        p0 === p1 ? (p0 === level ? 0 : -1) : (level - p0) / (p1 - p0);
+      let bestT = Infinity;
+      let best: Trigger | undefined;
       for (const p of this.positions.values()) {
         if (p.symbol !== symbol) continue;
-        const [p0, p1] = p.type === ORDER_TYPE.BUY ? [from.bid, b.bid] : [from.ask, b.ask];
-        const down = p1 < p0;
-        const up = p1 > p0;
-        if (p.type === ORDER_TYPE.BUY) {
-          if (p.sl > 0) consider(p0 <= p.sl ? 0 : down ? tAt(p0, p1, p.sl) : -1, { kind: 'sl', pos: p, level: p.sl });
-          if (p.tp > 0) consider(p0 >= p.tp ? 0 : up ? tAt(p0, p1, p.tp) : -1, { kind: 'tp', pos: p, level: p.tp });
-        } else {
-          if (p.sl > 0) consider(p0 >= p.sl ? 0 : up ? tAt(p0, p1, p.sl) : -1, { kind: 'sl', pos: p, level: p.sl });
-          if (p.tp > 0) consider(p0 <= p.tp ? 0 : down ? tAt(p0, p1, p.tp) : -1, { kind: 'tp', pos: p, level: p.tp });
+        const buy = p.type === ORDER_TYPE.BUY;
+        const p0 = buy ? from.bid : from.ask;
+        const p1 = buy ? b.bid : b.ask;
+        if (p.sl > 0) {
+          // a buy's SL is below (reached going down), a sell's above (going up)
+          const t = levelTime(p0, p1, p.sl, buy ? -1 : 1);
+          if (t < bestT) {
+            bestT = t;
+            best = { kind: 'sl', pos: p, level: p.sl };
+          }
+        }
+        if (p.tp > 0) {
+          const t = levelTime(p0, p1, p.tp, buy ? 1 : -1);
+          if (t < bestT) {
+            bestT = t;
+            best = { kind: 'tp', pos: p, level: p.tp };
+          }
         }
       }
       for (const o of this.orders.values()) {
         if (o.symbol !== symbol) continue;
         const onAsk = o.type === ORDER_TYPE.BUY_LIMIT || o.type === ORDER_TYPE.BUY_STOP || o.type === ORDER_TYPE.BUY_STOP_LIMIT;
-        const [p0, p1] = onAsk ? [from.ask, b.ask] : [from.bid, b.bid];
-        if (orderTriggered(o, from.bid, from.ask)) consider(0, { kind: 'order', order: o, level: o.priceOpen });
-        else if ((p1 - p0) * (o.priceOpen - p0) > 0) consider(tAt(p0, p1, o.priceOpen), { kind: 'order', order: o, level: o.priceOpen });
+        const p0 = onAsk ? from.ask : from.bid;
+        const p1 = onAsk ? b.ask : b.bid;
+        let t: number;
+        if (orderTriggered(o, from.bid, from.ask)) t = 0;
+        else if ((p1 - p0) * (o.priceOpen - p0) > 0) t = p0 === p1 ? -1 : (o.priceOpen - p0) / (p1 - p0);
+        else t = -1;
+        if (t >= 0 && t <= 1 && t < bestT) {
+          bestT = t;
+          best = { kind: 'order', order: o, level: o.priceOpen };
+        }
       }
       if (!best) break;
-      const t = best.t;
       const at: Quote = {
-        bid: from.bid + (b.bid - from.bid) * t,
-        ask: from.ask + (b.ask - from.ask) * t,
+        bid: from.bid + (b.bid - from.bid) * bestT,
+        ask: from.ask + (b.ask - from.ask) * bestT,
         timeMsc: b.timeMsc,
       };
       this.quotes.set(symbol, at);
       // t = 0: already beyond the level where this segment starts (a gap): fill at market
-      this.execTrigger(best.trig, at, t > 0);
+      this.execTrigger(best, at, bestT > 0);
       from = this.quotes.get(symbol)!;
     }
     this.quotes.set(symbol, b);
@@ -466,10 +476,22 @@ export class SimBroker {
     }
   }
 
+  /** Margin level in % (equity / margin × 100), and the two minor-unit sums, without building an Account. */
+  private marginState(): { level: number; equity: number; margin: number } {
+    let floating = 0, margin = 0;
+    for (const p of this.positions.values()) {
+      floating += this.floatingMinor(p) + p.swapMinor;
+      margin += p.marginMinor;
+    }
+    const equity = this.balanceMinor + floating;
+    return { level: margin > 0 ? (equity / margin) * 100 : Infinity, equity, margin };
+  }
+
   /** Close the most losing position while margin level is at or below the stop-out level. */
   private checkStopOut(): void {
     const so = this.cfg.account.stopOutLevel ?? 50;
     for (let guard = 0; guard < 10000 && this.positions.size > 0; guard++) {
+      if (this.marginState().level > so) return;
       const a = this.account();
       if (a.margin <= 0 || a.marginLevel > so) return;
       let worst: PosState | undefined;
@@ -942,6 +964,17 @@ export class SimBroker {
   private emit(tx: BrokerTx): void {
     this.onTx?.(tx);
   }
+}
+
+/**
+ * When (0..1 along the segment p0 → p1) the price reaches `level` moving in direction `dir` (+1 up, −1 down);
+ * 0 if it is already there or beyond at the start; Infinity if it is not reached.
+ */
+function levelTime(p0: number, p1: number, level: number, dir: 1 | -1): number {
+  if ((p0 - level) * dir >= 0) return 0;
+  if ((p1 - p0) * dir <= 0) return Infinity;
+  const t = (level - p0) / (p1 - p0);
+  return t <= 1 ? t : Infinity;
 }
 
 function orderTriggered(o: OrderState, bid: number, ask: number): boolean {
