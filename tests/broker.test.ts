@@ -179,6 +179,28 @@ describe('sim broker: positions and money', () => {
     expect(eur.account().balance).toBe(1079.37);
   });
 
+  it('BUY and SELL on FX, a JPY pair and gold: profit in USD to the cent', () => {
+    // [symbol, side, volume, open bid/ask, close bid/ask, profit worked out by hand]
+    // buys open at the ask and close at the bid; sells open at the bid and close at the ask
+    const cases: [string, 0 | 1, number, [number, number], [number, number], number][] = [
+      ['EURUSD', 0, 0.37, [1.1, 1.10002], [1.10153, 1.10155], 55.87], // 1.10002 → 1.10153: 151 pts × $1 × 0.37
+      ['EURUSD', 1, 0.37, [1.1, 1.10002], [1.09847, 1.09849], 55.87], // 1.10000 → 1.09849: 151 pts × $1 × 0.37
+      ['USDJPY', 0, 0.5, [150, 150.012], [150.512, 150.524], 166.09], // 150.012 → 150.512: 25,000 JPY ÷ 150.524 (1/ask)
+      ['USDJPY', 1, 0.5, [150, 150.012], [149.5, 149.512], 163.2], // 150.000 → 149.512: 24,400 JPY ÷ 149.512 = 163.196
+      ['XAUUSD', 0, 0.03, [2000, 2000.2], [2012.45, 2012.65], 36.75], // 2000.20 → 2012.45: 12.25 × 100 oz × 0.03
+      ['XAUUSD', 1, 0.03, [2000, 2000.2], [1987.55, 1987.75], 36.75], // 2000.00 → 1987.75: 12.25 × 100 oz × 0.03
+    ];
+    for (const [symbol, side, volume, [ob, oa], [cb, ca], profit] of cases) {
+      const b = makeBroker({}, [symbolSpec(symbol, { commissionPerLot: 0 })]);
+      b.quote(symbol, ob, oa, T);
+      const r = b.orderSend({ action: TRADE_ACTION.DEAL, symbol, type: side, volume, typeFilling: ORDER_FILLING.FOK });
+      b.quote(symbol, cb, ca, T + 60_000);
+      b.orderSend({ action: TRADE_ACTION.DEAL, symbol, type: side === 0 ? 1 : 0, volume, position: r.order, typeFilling: ORDER_FILLING.FOK });
+      expect(b.deals().at(-1)!.profit, `${symbol} ${side === 0 ? 'BUY' : 'SELL'}`).toBe(profit);
+      expect(b.account().balance).toBe(Math.round((10_000 + profit) * 100) / 100);
+    }
+  });
+
   it('margin, margin level and stop-out of the worst position', () => {
     const b = eurusd({}, { account: { login: 3, server: 'S', currency: 'USD', leverage: 100, marginMode: 2, balance: 1000, stopOutLevel: 50 } });
     b.quote('EURUSD', 1.0, 1.0, T);

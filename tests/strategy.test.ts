@@ -94,6 +94,15 @@ describe('strategy format', () => {
     expect(problems(base({ direction: 'BUY', conditions: [{ indicator: 'macd', params: { fats: 10 }, condition: '>', value: 0 }] }))[0]).toMatch(/macd has no parameter 'fats' — did you mean 'fast'\?/);
   });
 
+  it('smartExit is shorthand for the explicit exit fields, and never overrides one silently', () => {
+    const mk = (exit: object) => ({ ...base({ direction: 'BUY', conditions: [{ indicator: 'rsi', condition: '<', value: 30 }] }), rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'rsi', condition: '<', value: 30 }] }, riskManagement: { lotSize: 0.1 }, exit } });
+    expect(normalizeStrategy(mk({ smartExit: { type: 'atr', atrMultiplier: 2, maxHoldingHours: 12 } })).exit).toMatchObject({ trailing: { atrMult: 2 }, maxHoldingHours: 12 });
+    expect(normalizeStrategy(mk({ stopLoss: { type: 'pips', value: 20 }, smartExit: { type: 'rr', rrRatio: 3 } })).exit.takeProfit).toEqual({ type: 'rr_ratio', ratio: 3 });
+    expect(problems(mk({ trailing: { distance: 10 }, smartExit: { type: 'atr', atrMultiplier: 2 } }))[0]).toMatch(/^rules.exit.smartExit: smartExit type atr means an ATR trailing stop, and rules.exit.trailing is also given/);
+    expect(problems(mk({ smartExit: { type: 'partial' } }))[0]).toMatch(/smartExit type partial needs rules.exit.takeProfit/);
+    expect(problems(mk({ smartExit: { type: 'rr', rrRatio: 2 } }))[0]).toMatch(/it needs a stopLoss/);
+  });
+
   it('publishes a JSON Schema generated from the zod schema', () => {
     const js = strategyJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(js.required).toEqual(expect.arrayContaining(['strategyId', 'symbol', 'timeframe', 'rules']));

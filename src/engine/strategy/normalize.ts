@@ -489,6 +489,20 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
     if (x.trailing.activationRR !== undefined) exit.trailing.activationRR = x.trailing.activationRR;
   }
   if (x.breakEven && x.breakEven.enabled !== false) exit.breakEven = { atRR: x.breakEven.atRR, offsetPips: x.breakEven.offsetPips ?? 0 };
+  // smartExit is shorthand for the explicit fields; it never silently overrides one that is given
+  const se = x.smartExit;
+  if (se?.type === 'atr') {
+    if (x.trailing) n.err('rules.exit.smartExit', 'smartExit type atr means an ATR trailing stop, and rules.exit.trailing is also given: keep one');
+    else if (se.atrMultiplier === undefined) n.err('rules.exit.smartExit.atrMultiplier', 'smartExit type atr needs atrMultiplier (the trailing distance in ATRs)');
+    else exit.trailing = { atrMult: se.atrMultiplier, atrPeriod: 14, activationPips: 0 };
+  } else if (se?.type === 'rr') {
+    if (x.takeProfit) n.err('rules.exit.smartExit', 'smartExit type rr means a take-profit at rrRatio R, and rules.exit.takeProfit is also given: keep one');
+    else if (se.rrRatio === undefined) n.err('rules.exit.smartExit.rrRatio', 'smartExit type rr needs rrRatio');
+    else if (!x.stopLoss) n.err('rules.exit.smartExit', 'smartExit type rr is measured in R: it needs a stopLoss');
+    else exit.takeProfit = { type: 'rr_ratio', ratio: se.rrRatio };
+  } else if (se?.type === 'partial' && x.takeProfit?.type !== 'partial') {
+    n.err('rules.exit.smartExit', 'smartExit type partial needs rules.exit.takeProfit { type: "partial", levels }');
+  }
   const hold = [x.maxHoldingHours, x.smartExit?.maxHoldingHours].filter((h): h is number => h !== undefined);
   if (new Set(hold).size > 1) n.err('rules.exit.maxHoldingHours', `maxHoldingHours is given as ${hold.join(' and ')}: give it once`);
   if (hold.length) exit.maxHoldingHours = hold[0]!;
