@@ -66,6 +66,18 @@ describe('backtest', () => {
     expect(r.trades[0]).toMatchObject({ exitReason: 'sl', exitPrice: 1.096 });
   });
 
+  it('applies the pre-trade limits when asked: live defaults block what they should, and count it by code', () => {
+    const s = normalizeStrategy({ strategyId: 'big', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] }, exit: { stopLoss: { type: 'pips', value: 30 } }, riskManagement: { lotSize: 0.2, maxPositions: 3 } } });
+    const free = runBacktest({ strategy: s, bars: sliceBars(h1, 0, 1000) });
+    const live = runBacktest({ strategy: s, bars: sliceBars(h1, 0, 1000), limits: { maxLot: 0.1 } });
+    expect(free.trades.length).toBeGreaterThan(10);
+    expect(live.trades.length).toBe(0);
+    expect(live.blocked.MAX_LOT).toBeGreaterThan(10);
+    let err = '';
+    expect(backtestCommand({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', limits: 'paranoid' }, () => undefined, (t) => (err += t))).toBe(2);
+    expect(err).toMatch(/--limits must be none, demo or live, got 'paranoid'/);
+  });
+
   it('same inputs give byte-identical --json output', () => {
     const run = () => {
       let out = '';

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { DataError, formatServerTime, parseBars } from '../engine/bars.js';
 import { StrategyError } from '../engine/strategy/normalize.js';
 import { runBacktest, type BacktestResult } from '../sim/backtest.js';
+import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS } from '../sim/symbols.js';
 import { renderReport, tradesCsv } from './report.js';
 import { readStrategyFile } from './strategy-cmd.js';
@@ -17,6 +18,7 @@ export interface BacktestArgs {
   trades?: string;
   json?: boolean;
   progress?: boolean;
+  limits?: string;
 }
 
 type Out = (t: string) => void;
@@ -30,7 +32,7 @@ function num(name: string, v: string | undefined, min: number): number | undefin
 /** `mt5-executor backtest`: returns the exit code. */
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   if (!a.strategy || !a.data) {
-    err('mt5-executor backtest: usage: mt5-executor backtest <strategy.json> --data <bars.csv> [--balance X] [--spread N|data] [--slippage N] [--commission X] [--report out.html] [--trades out.csv] [--json]\n');
+    err('mt5-executor backtest: usage: mt5-executor backtest <strategy.json> --data <bars.csv> [--balance X] [--spread N|data] [--slippage N] [--commission X] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]\n');
     return 2;
   }
   const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
@@ -40,6 +42,10 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: ${v}\n`);
       return 2;
     }
+  }
+  if (a.limits !== undefined && !['none', 'demo', 'live'].includes(a.limits)) {
+    err(`mt5-executor backtest: --limits must be none, demo or live, got '${a.limits}'\n`);
+    return 2;
   }
   let result: BacktestResult;
   let strategyId: string;
@@ -58,6 +64,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
       ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
       ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
+      ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
       ...(showProgress
         ? {
             onProgress: (done: number, total: number) => {
@@ -90,6 +97,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   out(
     [
       `backtest ${strategyId}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
+      ...(Object.keys(result.blocked).length ? [`  blocked by the pre-trade limits: ${Object.entries(result.blocked).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       `  trades ${m.trades} (${m.wins} won, ${m.losses} lost), win rate ${m.winRate.toFixed(2)} %, profit factor ${pf}, expectancy ${m.expectancy.toFixed(2)}`,
       `  net profit ${m.netProfit.toFixed(2)}, final balance ${m.finalBalance.toFixed(2)}, max drawdown ${m.maxDrawdown.toFixed(2)} (${m.maxDrawdownPct.toFixed(2)} %)`,
       `  Sharpe ${m.sharpe ?? '—'}, Sortino ${m.sortino ?? '—'}, exposure ${m.exposure.toFixed(1)} %, average holding ${m.avgHoldingHours.toFixed(1)} h, longest losing streak ${m.longestLosingStreak}`,

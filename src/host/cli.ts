@@ -34,7 +34,7 @@ Usage:
       Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
       demarker vwap volume_ma. Omitted parameters take MT5's defaults.
   mt5-executor backtest <strategy.json> --data <bars.csv> [--balance X] [--spread N|data] [--slippage N]
-                        [--commission X] [--report out.html] [--trades out.csv] [--json]
+                        [--commission X] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]
       Backtest a strategy on bar data with the same engine and broker model as paper and live trading.
   mt5-executor validate <strategy.json>
       Check a strategy in the platform's format; print its normalised form, or every problem (exit 1).
@@ -102,7 +102,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         parsed = parseArgs({
           args: rest, allowPositionals: true,
-          options: { data: { type: 'string' }, balance: { type: 'string' }, spread: { type: 'string' }, slippage: { type: 'string' }, commission: { type: 'string' }, report: { type: 'string' }, trades: { type: 'string' }, json: { type: 'boolean' } },
+          options: { data: { type: 'string' }, limits: { type: 'string' }, balance: { type: 'string' }, spread: { type: 'string' }, slippage: { type: 'string' }, commission: { type: 'string' }, report: { type: 'string' }, trades: { type: 'string' }, json: { type: 'boolean' } },
         });
       } catch (e) {
         fail((e as Error).message);

@@ -9,6 +9,7 @@ import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
 import { StrategyRunner } from '../engine/runner.js';
+import { brokerDay, validatePreTrade, type RiskLimits, type SafetyCode } from '../engine/safety.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { MsgType, TIMEFRAME_SECONDS, schemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
@@ -34,6 +35,8 @@ export interface BacktestOptions {
   fixedRates?: Record<string, number>;
   /** Bars used only to warm the indicators up before trading starts. */
   warmupBars?: number;
+  /** Pre-trade limits applied to every new order, as the host applies them live (default none). */
+  limits?: RiskLimits;
   /** Close what is still open at the last price when the data ends (default true). */
   closeAtEnd?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -47,6 +50,8 @@ export interface BacktestResult {
   intents: number;
   rejected: { time: number; intent: string; retcode: number; comment: string }[];
   refused: number;
+  /** Orders the pre-trade validator refused, by code. */
+  blocked: Partial<Record<SafetyCode, number>>;
   bars: number;
   initialBalance: number;
 }
@@ -87,8 +92,24 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const equity = newEquityCurve(Math.max(0, bars.length - warm));
   const rejected: BacktestResult['rejected'] = [];
   let intents = 0, refused = 0, reqId = 0;
+  const blocked: Partial<Record<SafetyCode, number>> = {};
+  let day = -1, dayStart = balance, peak = balance;
   const execute = (list: IntentBody[], time: number) => {
     for (const intent of list) {
+      if (o.limits && intent.type === 'OPEN') {
+        const a = broker.account();
+        const q = broker.quoteOf(intent.symbol)!;
+        const failures = validatePreTrade({
+          now: time, account: a, dayStartBalance: dayStart, equityPeak: peak,
+          positions: broker.positionList().map((p) => ({ symbol: p.symbol, strategyId: String(p.magic), volume: p.volume })),
+          order: { symbol: intent.symbol, strategyId: String(intent.magic), volume: intent.volume, marginRequired: broker.marginFor(intent.symbol, intent.volume, intent.side === 0 ? q.ask : q.bid) },
+          marketOpen: broker.sessionOpen(intent.symbol),
+        }, o.limits);
+        if (failures.length) {
+          for (const f of failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
+          continue;
+        }
+      }
       intents++;
       // validated exactly as the bridge validates it: the backtest accepts nothing the EA would not get
       const msg = schemas[intent.type].parse({ ...intent, type: MsgType[intent.type], seq: 1, id: ++reqId }) as IntentMsg;
@@ -131,6 +152,11 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       if (!exposed && broker.openCount > 0) exposed = true;
     }
     const a = broker.account();
+    if (a.equity > peak) peak = a.equity;
+    if (brokerDay(t + period) !== day) {
+      day = brokerDay(t + period);
+      dayStart = a.balance;
+    }
     const e = equity.length++;
     equity.time[e] = t + period;
     equity.equity[e] = a.equity;
@@ -151,7 +177,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   o.onProgress?.(bars.length - warm, bars.length - warm);
   const deals = broker.deals();
   const trades = tradesFromDeals(deals);
-  return { metrics: computeMetrics(trades, equity, balance), trades, equity, deals, intents, rejected, refused, bars: bars.length - warm, initialBalance: balance };
+  return { metrics: computeMetrics(trades, equity, balance), trades, equity, deals, intents, rejected, refused, blocked, bars: bars.length - warm, initialBalance: balance };
 }
 
 /** Closed trades from a deal list (hedging and netting; partial closes and reversals split correctly). */

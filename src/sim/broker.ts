@@ -162,6 +162,17 @@ export class SimBroker {
     return this.nowMsc;
   }
 
+  /** Margin an order would need, in account currency. */
+  marginFor(symbol: string, volume: number, price: number): number {
+    return fromMinor(this.marginMinorFor(symbol, volume, price), this.digits);
+  }
+
+  /** Is the symbol's trade session open at the current server time? */
+  sessionOpen(symbol: string): boolean {
+    const s = this.specs.get(symbol);
+    return s ? this.inSession(s) : false;
+  }
+
   /** Open positions (cheaper than positionList().length). */
   get openCount(): number {
     return this.positions.size;
