@@ -122,7 +122,8 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const q = broker.quoteOf(spec.symbol)!;
     const mine = broker.openCount > 0 ? broker.positionList().filter((p) => p.magic === runner.magic) : [];
     const d = runner.onBar(barIn(bars, i, b), {
-      bid: q.bid, ask: q.ask, positions: mine, equity: broker.account().equity,
+      bid: q.bid, ask: q.ask, positions: mine,
+      ...(riskSized ? { equity: broker.account().equity } : {}),
       // the tick value moves with conversion rates; only risk sizing needs it
       ...(riskSized ? { tickValue: broker.spec(spec.symbol)!.tickValue } : {}),
     });
@@ -151,16 +152,18 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       broker.quote(spec.symbol, px, roundTo(px + spread, spec.digits), tm, true);
       if (!exposed && broker.openCount > 0) exposed = true;
     }
-    const a = broker.account();
-    if (a.equity > peak) peak = a.equity;
+    // a flat account's equity is its balance: no need to build the account
+    const bal = broker.balance;
+    const eqNow = broker.openCount > 0 ? broker.account().equity : bal;
+    if (eqNow > peak) peak = eqNow;
     if (brokerDay(t + period) !== day) {
       day = brokerDay(t + period);
-      dayStart = a.balance;
+      dayStart = bal;
     }
     const e = equity.length++;
     equity.time[e] = t + period;
-    equity.equity[e] = a.equity;
-    equity.balance[e] = a.balance;
+    equity.equity[e] = eqNow;
+    equity.balance[e] = bal;
     equity.exposed[e] = exposed ? 1 : 0;
     if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
   }

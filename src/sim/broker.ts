@@ -173,6 +173,11 @@ export class SimBroker {
     return s ? this.inSession(s) : false;
   }
 
+  /** Balance in account currency. */
+  get balance(): number {
+    return fromMinor(this.balanceMinor, this.digits);
+  }
+
   /** Open positions (cheaper than positionList().length). */
   get openCount(): number {
     return this.positions.size;
@@ -349,6 +354,13 @@ export class SimBroker {
     if (!(bid > 0) || !(ask >= bid)) throw new Error(`bad quote for ${symbol}: bid ${bid} ask ${ask}`);
     if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
     const prev = this.quotes.get(symbol);
+    if (prev && this.positions.size === 0 && this.orders.size === 0) {
+      // nothing open or pending: nothing can trigger, so only the price moves (the common case in backtests)
+      prev.bid = bid;
+      prev.ask = ask;
+      prev.timeMsc = timeMsc;
+      return;
+    }
     const next: Quote = { bid, ask, timeMsc };
     this.expireOrders();
     if (!prev || !continuous) {
