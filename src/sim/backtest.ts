@@ -5,6 +5,7 @@
  * SL, TP and pending orders fill on the intrabar path (path.ts); swaps roll at server midnight.
  */
 import type { BarSeries } from '../engine/bars.js';
+import { barAt } from '../engine/indicator-spec.js';
 import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
@@ -56,17 +57,6 @@ export interface BacktestResult {
   initialBalance: number;
 }
 
-function barIn(s: BarSeries, i: number, b: BarIn): BarIn {
-  b.time = s.time[i]!;
-  b.open = s.open[i]!;
-  b.high = s.high[i]!;
-  b.low = s.low[i]!;
-  b.close = s.close[i]!;
-  b.tickVolume = s.tickVolume[i]!;
-  b.realVolume = s.realVolume[i]!;
-  return b;
-}
-
 export function runBacktest(o: BacktestOptions): BacktestResult {
   const st = o.strategy;
   const spec: SimSymbolSpec = { ...(o.symbol ?? symbolSpec(st.symbol)) };
@@ -87,7 +77,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
   // no traces: nobody reads them here, and building them costs more than the decision itself
   const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false });
-  for (let i = 0; i < warm; i++) runner.warm(barIn(bars, i, b));
+  for (let i = 0; i < warm; i++) runner.warm(barAt(bars, i, b));
 
   const equity = newEquityCurve(Math.max(0, bars.length - warm));
   const rejected: BacktestResult['rejected'] = [];
@@ -121,7 +111,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
     const mine = broker.openCount > 0 ? broker.positionList().filter((p) => p.magic === runner.magic) : [];
-    const d = runner.onBar(barIn(bars, i, b), {
+    const d = runner.onBar(barAt(bars, i, b), {
       bid: q.bid, ask: q.ask, positions: mine,
       ...(riskSized ? { equity: broker.account().equity } : {}),
       // the tick value moves with conversion rates; only risk sizing needs it
