@@ -161,9 +161,23 @@ export class Terminal extends EventEmitter {
     const entry: LedgerEntry = {
       intentId: intent.intentId, terminal: this.key, intent, state: 'pending', createdAt: this.serverTime, attempts: 0,
     };
-    ledger.add(entry); // recorded before anything goes to the terminal
+    const written = ledger.add(entry); // recorded before anything goes to the terminal
     const w = this.waiterFor(intent.intentId);
-    if (this.session) this.transmit(entry);
+    if (written) {
+      entry.state = 'recording'; // not sendable (nor resent by a resync) until it is on disk
+      written.then(
+        () => {
+          entry.state = 'pending';
+          if (this.session) this.transmit(entry);
+        },
+        (e: Error) => {
+          this.server.log.error({ terminal: this.key, intentId: entry.intentId, err: e.message }, 'ledger write failed: intent not sent');
+          clearTimeout(w.timer);
+          this.waiters.delete(entry.intentId);
+          w.reject(new RequestError('LEDGER', `the ledger could not be written (${e.message}): the intent was not sent`));
+        },
+      );
+    } else if (this.session) this.transmit(entry);
     return w.promise;
   }
 
@@ -186,11 +200,17 @@ export class Terminal extends EventEmitter {
     return w;
   }
 
+  /** Apply a ledger change; a persistent ledger's write failure is logged (the in-memory state is already changed). */
+  private record(intentId: string, patch: Partial<LedgerEntry>): void {
+    const w = this.server.ledger.update(intentId, patch);
+    if (w) w.catch((e: Error) => this.server.log.error({ terminal: this.key, intentId, err: e.message }, 'ledger write failed'));
+  }
+
   private transmit(entry: LedgerEntry): void {
     const s = this.session!;
     const id = s.nextRequestId();
     const { type, ...body } = entry.intent;
-    this.server.ledger.update(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
+    this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
     s.send(type, { ...body, id } as Body<typeof type>);
     this.server.log.info({ terminal: this.key, intentId: entry.intentId, type, attempt: entry.attempts }, 'intent sent');
   }
@@ -204,7 +224,7 @@ export class Terminal extends EventEmitter {
       return;
     }
     if (entry.state === 'settled') return; // a duplicate reply to a re-sent intent: the first result stands
-    ledger.update(result.intentId, { state: result.class === 'ambiguous' ? 'unknown' : 'settled', result, settledBy: by });
+    this.record(result.intentId, { state: result.class === 'ambiguous' ? 'unknown' : 'settled', result, settledBy: by });
     this.server.log.info(
       { terminal: this.key, intentId: result.intentId, retcode: result.retcode, class: result.class, by, duplicate: result.duplicate },
       'intent result',
@@ -224,7 +244,8 @@ export class Terminal extends EventEmitter {
     this.hello = session.hello;
     this.account = session.hello.account;
     this.serverTime = Math.max(this.serverTime, session.hello.account.serverTime);
-    const open = this.server.ledger.open(this.key); // before anything new is sent on this session
+    // before anything new is sent on this session; entries still being written are sent by their writer
+    const open = this.server.ledger.open(this.key).filter((e) => e.state !== 'recording');
     this.emit('connected', session);
     if (open.length > 0) await this.resync(session, open);
   }
@@ -251,7 +272,7 @@ export class Terminal extends EventEmitter {
         this.settle({ type: MsgType.INTENT_RESULT, seq: 0, re: 0, intentId: e.intentId, retcode: RC.DONE, class: 'done', duplicate: true, comment: 'reconciled from terminal state', ...found }, 'reconcile');
       } else if (e.result?.class === 'ambiguous') {
         // the broker answered ambiguously and nothing of it exists: it did not execute
-        this.server.ledger.update(e.intentId, { state: 'settled', settledBy: 'reconcile' });
+        this.record(e.intentId, { state: 'settled', settledBy: 'reconcile' });
       } else {
         this.transmit(e);
       }
@@ -264,7 +285,7 @@ export class Terminal extends EventEmitter {
     if (this.session !== session) return;
     this.session = undefined;
     for (const e of this.server.ledger.open(this.key)) {
-      if (e.state === 'sent') this.server.ledger.update(e.intentId, { state: 'unknown' });
+      if (e.state === 'sent') this.record(e.intentId, { state: 'unknown' });
     }
     this.emit('disconnected');
   }

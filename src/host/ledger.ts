@@ -5,7 +5,8 @@
  */
 import type { IntentBody, IntentResult } from '../protocol/messages.js';
 
-export type IntentState = 'pending' | 'sent' | 'unknown' | 'settled';
+/** recording: being written (not sendable yet); pending: written, not sent; sent; unknown: sent, outcome lost; settled. */
+export type IntentState = 'recording' | 'pending' | 'sent' | 'unknown' | 'settled';
 
 export interface LedgerEntry {
   intentId: string;
@@ -22,9 +23,10 @@ export interface LedgerEntry {
 
 export interface IntentLedger {
   get(intentId: string): LedgerEntry | undefined;
-  /** Record a new intent. Throws if the id exists (callers check `get` first). */
-  add(entry: LedgerEntry): void;
-  update(intentId: string, patch: Partial<LedgerEntry>): void;
+  /** Record a new intent. Throws if the id exists (callers check `get` first). A persistent ledger returns
+   *  a promise that resolves once the entry is on disk: nothing is sent before. */
+  add(entry: LedgerEntry): void | Promise<void>;
+  update(intentId: string, patch: Partial<LedgerEntry>): void | Promise<void>;
   /** Entries of a terminal that have no result yet. */
   open(terminal: string): LedgerEntry[];
 }

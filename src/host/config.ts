@@ -1,0 +1,122 @@
+/**
+ * Configuration: a JSON file (default `<data folder>/config.json`) plus environment overrides, validated
+ * with zod. Every error names the key, what is wrong, and where the value came from (file or variable).
+ * Secrets are NOT configuration: they live in the credential store (`mt5-executor login`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_BRIDGE_PORT } from './bridge.js';
+import { defaultDataDir } from './data-dir.js';
+
+const port = () => z.number().int().min(1).max(65535);
+
+export const configSchema = z.strictObject({
+  mode: z.enum(['production', 'development']).default('production').describe('production refuses weak secrets and plain-http platform URLs'),
+  debug: z.boolean().default(false).describe('debug logging (off by default)'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  dataDir: z.string().min(1).optional().describe('where state, logs and backups live (default: per OS)'),
+  platform: z
+    .strictObject({
+      baseUrl: z.url().describe('the web platform, e.g. https://platform.example.com'),
+      heartbeatSeconds: z.number().int().min(5).max(600).default(30),
+    })
+    .optional(),
+  bridge: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: port().default(DEFAULT_BRIDGE_PORT),
+      allowRemote: z.boolean().default(false).describe('listen beyond loopback (never needed when MT5 runs on the same machine)'),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: port().default(17552),
+      corsOrigin: z.string().optional().describe("the dashboard's own origin; never '*'"),
+    })
+    .prefault({}),
+  backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
+});
+
+export type Config = z.output<typeof configSchema> & { dataDir: string };
+
+/** Environment variables that override the file, and the key each sets. */
+export const ENV_KEYS: Readonly<Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }>> = {
+  MT5X_MODE: { path: ['mode'], type: 'string' },
+  MT5X_DEBUG: { path: ['debug'], type: 'boolean' },
+  MT5X_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  MT5X_DATA_DIR: { path: ['dataDir'], type: 'string' },
+  MT5X_PLATFORM_URL: { path: ['platform', 'baseUrl'], type: 'string' },
+  MT5X_HEARTBEAT_SECONDS: { path: ['platform', 'heartbeatSeconds'], type: 'number' },
+  MT5X_BRIDGE_HOST: { path: ['bridge', 'host'], type: 'string' },
+  MT5X_BRIDGE_PORT: { path: ['bridge', 'port'], type: 'number' },
+  MT5X_API_PORT: { path: ['api', 'port'], type: 'number' },
+  MT5X_CORS_ORIGIN: { path: ['api', 'corsOrigin'], type: 'string' },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Load and validate. Nothing is half-applied: either a whole valid Config or a ConfigError listing every problem. */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv } = {}): Config {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  const sources = new Map<string, string>();
+  const file = opts.file ?? join(env.MT5X_DATA_DIR ?? defaultDataDir(env), 'config.json');
+  let raw: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('the top level must be an object');
+    } catch (e) {
+      throw new ConfigError([`${file}: not valid JSON: ${(e as Error).message}`]);
+    }
+  } else if (opts.file) {
+    throw new ConfigError([`${file}: no such file`]);
+  }
+  for (const [name, { path, type }] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    let value: unknown = v;
+    if (type === 'number') {
+      value = Number(v);
+      if (!Number.isFinite(value as number)) {
+        problems.push(`${path.join('.')}: '${v}' is not a number (from ${name})`);
+        continue;
+      }
+    } else if (type === 'boolean') {
+      if (!['true', 'false', '1', '0'].includes(v)) {
+        problems.push(`${path.join('.')}: '${v}' is not true/false (from ${name})`);
+        continue;
+      }
+      value = v === 'true' || v === '1';
+    }
+    let node = raw as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = value;
+    sources.set(path.join('.'), name);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const key = i.path.map(String).join('.') || '(config)';
+      const from = sources.get(key) ? ` (from ${sources.get(key)})` : existsSync(file) ? ` (in ${file})` : '';
+      const what = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message;
+      problems.push(`${key}: ${what}${from}`);
+    }
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  const c = parsed.data;
+  const out: Config = { ...c, dataDir: c.dataDir ?? defaultDataDir(env) };
+  // production rules
+  if (c.mode === 'production' && c.platform && new URL(c.platform.baseUrl).protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(new URL(c.platform.baseUrl).hostname)) {
+    throw new ConfigError([`platform.baseUrl: ${c.platform.baseUrl} is plain http; production needs https (or set mode to development)`]);
+  }
+  if (c.api.corsOrigin === '*') throw new ConfigError(["api.corsOrigin: '*' would let any web page drive the executor; give the dashboard's origin"]);
+  return out;
+}
