@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { EncryptedFileStore } from '../src/host/credentials.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -114,15 +115,20 @@ describe('bridge: handshake and security', () => {
     expect(() => new BridgeServer({ token: 'short' })).toThrow(/at least 16/);
   });
 
-  it('generates the token once, file mode 0600, and compares in constant time', () => {
+  it('keeps the token in the credential store (never plain text), migrates an old plain file, compares in constant time', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mt5x-'));
-    const a = loadOrCreateToken(dir);
-    const b = loadOrCreateToken(dir);
+    const store = new EncryptedFileStore(dir, undefined);
+    const a = loadOrCreateToken(store, dir);
+    const b = loadOrCreateToken(new EncryptedFileStore(dir, undefined), dir);
     expect(a.created).toBe(true);
     expect(b.created).toBe(false);
     expect(b.token).toBe(a.token);
     expect(a.token.length).toBeGreaterThanOrEqual(32);
-    if (process.platform !== 'win32') expect(statSync(a.file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).map((f) => readFileSync(join(dir, f), 'latin1')).join('')).not.toContain(a.token);
+    const old = mkdtempSync(join(tmpdir(), 'mt5x-'));
+    writeFileSync(join(old, 'bridge-token'), 'legacy-token-0123456789abcdef\n');
+    expect(loadOrCreateToken(new EncryptedFileStore(old, undefined), old)).toEqual({ token: 'legacy-token-0123456789abcdef', created: false });
+    expect(existsSync(join(old, 'bridge-token'))).toBe(false);
     expect(tokenMatches(a.token, a.token)).toBe(true);
     expect(tokenMatches(a.token.slice(0, -1), a.token)).toBe(false);
   });

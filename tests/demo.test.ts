@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../src/host/demo.js';
 
@@ -55,6 +58,24 @@ describe('the CLI bundle', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/stopped early \(Ctrl-C\) after \d+ bars/);
     expect(out).toMatch(/balance \/ equity/);
+  });
+
+  it('token and login keep secrets out of plain text (on this machine: the encrypted-file fallback)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-cli-'));
+    const t = spawnSync(process.execPath, ['dist/mt5-executor.js', 'token', '--data-dir', dir], { encoding: 'utf8' });
+    expect(t.status, t.stderr).toBe(0);
+    const token = /^ {4}(\S{32,})$/m.exec(t.stdout)![1]!;
+    expect(t.stdout).toMatch(/Token = the line above/);
+    const weak = spawnSync(process.execPath, ['dist/mt5-executor.js', 'login', '--data-dir', dir, '--key', 'k1', '--secret-stdin'], { encoding: 'utf8', input: 'password123\n' });
+    expect(weak.status).toBe(2);
+    expect(weak.stderr).toMatch(/the API secret looks weak: it is 11 characters long/);
+    const secret = 'sk_live_9fQ2vXw7LmN4pR8tZy1aB6cD';
+    const ok = spawnSync(process.execPath, ['dist/mt5-executor.js', 'login', '--data-dir', dir, '--key', 'k1', '--secret-stdin'], { encoding: 'utf8', input: secret + '\n' });
+    expect(ok.status, ok.stderr).toBe(0);
+    const files = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'latin1')).join('\n');
+    expect(files).not.toContain(secret);
+    expect(files).not.toContain(token);
+    expect(ok.stdout + ok.stderr).not.toContain(secret);
   });
 
   it('explains bad arguments', () => {

@@ -11,8 +11,9 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
-  // optional native accelerator of msgpackr; the pure-JS path is used when absent
-  external: ['msgpackr-extract'],
+  // native modules stay outside the bundle and load from node_modules: msgpackr's optional accelerator,
+  // the OS keychain binding
+  external: ['msgpackr-extract', '@napi-rs/keyring'],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },

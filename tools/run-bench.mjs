@@ -12,7 +12,7 @@ if (!name || !existsSync(`bench/${name}.ts`)) {
 const entries = [`bench/${name}.ts`, ...['bench/sim-peer.ts'].filter((f) => existsSync(f))];
 await build({
   entryPoints: entries, outdir: 'dist/bench', bundle: true, platform: 'node', format: 'esm', target: 'node20',
-  outExtension: { '.js': '.mjs' }, external: ['msgpackr-extract'], logLevel: 'warning',
+  outExtension: { '.js': '.mjs' }, external: ['msgpackr-extract', '@napi-rs/keyring'], logLevel: 'warning',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 const r = spawnSync(process.execPath, [`dist/bench/${name}.mjs`, ...process.argv.slice(3)], { stdio: 'inherit' });

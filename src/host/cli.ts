@@ -15,6 +15,8 @@ import { DEFAULT_BRIDGE_PORT } from './bridge.js';
 import { runDemo } from './demo.js';
 import { defaultDataDir } from './data-dir.js';
 import { loadOrCreateToken, tokenInstructions } from './token.js';
+import { openCredentialStore, weakSecretProblems } from './credentials.js';
+import { readFileSync } from 'node:fs';
 import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
 import { backtestCommand } from './backtest-cmd.js';
@@ -41,7 +43,10 @@ Usage:
   mt5-executor schema
       Print the JSON Schema of the strategy format.
   mt5-executor token [--data-dir DIR]
-      Show the bridge token to paste into the EA's "Token" input (created on first use).
+      Show the bridge token to paste into the EA's "Token" input (created on first use, kept in the
+      OS keychain or an encrypted file).
+  mt5-executor login --key KEY --secret-stdin [--data-dir DIR]
+      Store the platform API key and secret (read from standard input, never from the command line).
   mt5-executor version
   mt5-executor help
 `;
@@ -134,8 +139,30 @@ async function main(argv: string[]): Promise<void> {
       } catch (e) {
         fail((e as Error).message);
       }
-      const { token, file } = loadOrCreateToken(values['data-dir'] ?? defaultDataDir());
-      process.stdout.write(tokenInstructions(token, DEFAULT_BRIDGE_PORT, file) + '\n');
+      const dir = values['data-dir'] ?? defaultDataDir();
+      const store = await openCredentialStore(dir);
+      const { token } = loadOrCreateToken(store, dir);
+      process.stdout.write(tokenInstructions(token, DEFAULT_BRIDGE_PORT, store.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${dir}`) + '\n');
+      return;
+    }
+    case 'login': {
+      let values;
+      try {
+        ({ values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, key: { type: 'string' }, 'secret-stdin': { type: 'boolean' }, development: { type: 'boolean' } } }));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const key = values.key ?? process.env.MT5X_API_KEY;
+      if (!key) fail('give the API key: --key KEY (or MT5X_API_KEY); the secret comes on standard input with --secret-stdin (or MT5X_API_SECRET), never as an argument');
+      const secret = values['secret-stdin'] ? readFileSync(0, 'utf8').trim() : process.env.MT5X_API_SECRET;
+      if (!secret) fail('give the API secret on standard input with --secret-stdin (or in MT5X_API_SECRET)');
+      const weak = weakSecretProblems(secret);
+      if (weak.length && !values.development) fail(`the API secret looks weak: ${weak.join('; ')} (use the secret the platform issued; --development accepts it for a test platform)`);
+      const dir = values['data-dir'] ?? defaultDataDir();
+      const store = await openCredentialStore(dir);
+      store.set('apiKey', key);
+      store.set('apiSecret', secret);
+      process.stdout.write(`credentials stored in the ${store.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${dir}`}\n`);
       return;
     }
     case 'version':

@@ -1,30 +1,38 @@
 /**
- * The bridge token: a random secret the EA must present in HELLO. Generated on first run and kept in the
- * host's data folder (file mode 0600) so it can be shown again for pasting into the EA's `Token` input.
+ * The bridge token: a random secret the EA must present in HELLO. Generated on first use and kept in the
+ * credential store (OS keychain, else the encrypted file) — never in plain text — so `mt5-executor token` can
+ * show it again for pasting into the EA's `Token` input.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CredentialStore } from './credentials.js';
 
-export const TOKEN_FILE = 'bridge-token';
+export const TOKEN_NAME = 'bridgeToken';
 
 export function generateToken(): string {
   return randomBytes(24).toString('base64url'); // 32 characters, 192 bits
 }
 
-/** Read the token from `dataDir`, creating it on first run. `created` tells the caller to show instructions. */
-export function loadOrCreateToken(dataDir: string): { token: string; created: boolean; file: string } {
-  const file = join(dataDir, TOKEN_FILE);
-  try {
-    const token = readFileSync(file, 'utf8').trim();
-    if (token.length >= 16) return { token, created: false, file };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+/**
+ * The token from the credential store, created on first use. A plain-text token file left by an older version
+ * (`<data>/bridge-token`) is moved into the store and deleted.
+ */
+export function loadOrCreateToken(store: CredentialStore, dataDir: string): { token: string; created: boolean } {
+  const existing = store.get(TOKEN_NAME);
+  if (existing) return { token: existing, created: false };
+  const legacy = join(dataDir, 'bridge-token');
+  if (existsSync(legacy)) {
+    const t = readFileSync(legacy, 'utf8').trim();
+    if (t.length >= 16) {
+      store.set(TOKEN_NAME, t);
+      unlinkSync(legacy);
+      return { token: t, created: false };
+    }
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = generateToken();
-  writeFileSync(file, token + '\n', { mode: 0o600 });
-  return { token, created: true, file };
+  store.set(TOKEN_NAME, token);
+  return { token, created: true };
 }
 
 /** Constant-time comparison (digests first, so the length of the expected token does not leak either). */
@@ -34,9 +42,9 @@ export function tokenMatches(presented: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function tokenInstructions(token: string, port: number, file: string): string {
+export function tokenInstructions(token: string, port: number, where: string): string {
   return [
-    'Bridge token for the MT5 EA (kept in ' + file + '):',
+    `Bridge token for the MT5 EA (kept in the ${where}):`,
     '',
     '    ' + token,
     '',
