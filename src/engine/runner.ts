@@ -55,6 +55,11 @@ export interface Decision {
   refused?: string;
 }
 
+/** The magic number a strategy's orders carry: options.magic, else derived from the strategy id. */
+export function strategyMagic(s: NormalizedStrategy): number {
+  return s.options.magic ?? parseInt(shortHash(s.id).slice(0, 6), 36) % 2_000_000_000;
+}
+
 export class StrategyRunner {
   readonly evaluator: StrategyEvaluator;
   readonly magic: number;
@@ -69,7 +74,7 @@ export class StrategyRunner {
   constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean } = {}) {
     this.evaluator = new StrategyEvaluator(strategy);
     this.trace = opts.trace ?? true;
-    this.magic = strategy.options.magic ?? parseInt(shortHash(strategy.id).slice(0, 6), 36) % 2_000_000_000;
+    this.magic = strategyMagic(strategy);
     // higher timeframes are built from the strategy's own bars
     this.aggs = strategy.timeframes
       .filter((tf) => tf !== strategy.timeframe && TIMEFRAME_SECONDS[tf] > TIMEFRAME_SECONDS[strategy.timeframe])

@@ -33,6 +33,7 @@ import {
   type TradeResult,
 } from '../protocol/mt5.js';
 import { RC } from '../protocol/retcodes.js';
+import { sessionOpenAt } from '../engine/sessions.js';
 
 /** A symbol as the simulator needs it: the protocol's spec plus costs. `tickValue` is computed live. */
 export interface SimSymbolSpec extends Omit<SymbolSpec, 'tickValue'> {
@@ -849,11 +850,7 @@ export class SimBroker {
   }
 
   private inSession(spec: SimSymbolSpec): boolean {
-    if (!spec.sessions.length) return true;
-    const sec = Math.floor(this.nowMsc / 1000);
-    const day = new Date(sec * 1000).getUTCDay(); // server time is stored as if it were UTC
-    const minute = Math.floor((sec % 86400) / 60);
-    return spec.sessions.some(([d, from, to]) => d === day && minute >= from && minute < to);
+    return sessionOpenAt(spec.sessions, Math.floor(this.nowMsc / 1000));
   }
 
   private newTicket(): bigint {

@@ -1,0 +1,314 @@
+/**
+ * The strategy manager: runs the platform's strategies on one terminal (one MT5 account; several terminals →
+ * several managers). Strategies are persisted (start, stop, pause, resume, update, a real delete) and running
+ * ones are restored when the host restarts. On a terminal connection: subscribe the symbols and timeframes the
+ * running strategies need, warm their indicators up on history, then run each strategy's StrategyRunner on every
+ * closed bar. Every new order passes the pre-trade validator (live or demo limits by account type) and the kill
+ * switch; every decision is logged with its trace.
+ */
+import { EventEmitter } from 'node:events';
+import { DEFAULT_LIMITS, KillSwitch, brokerDay, validatePreTrade, type KillSwitchEvent, type RiskLimits } from '../engine/safety.js';
+import { StrategyRunner, strategyMagic, type Decision } from '../engine/runner.js';
+import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
+import { formatTrace } from '../engine/strategy/evaluator.js';
+import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import type { IntentBody, IntentResult, Msg, SymbolSpec, Timeframe } from '../protocol/messages.js';
+import type { Terminal } from './bridge.js';
+import type { Logger } from './logger.js';
+import type { Store, StrategyRecord } from './store.js';
+
+export class ManagerError extends Error {
+  constructor(readonly code: 'NOT_FOUND' | 'INVALID' | 'LOCKED' | 'STATE' | 'NO_TERMINAL', message: string) {
+    super(message);
+    this.name = 'ManagerError';
+  }
+}
+
+interface Running {
+  record: StrategyRecord;
+  strategy: NormalizedStrategy;
+  runner: StrategyRunner | undefined;
+}
+
+export interface ManagerOptions {
+  /** Limits override; default by account type (ACCOUNT_TRADE_MODE real → live limits, else demo). */
+  limits?: RiskLimits;
+  /** History bars used to warm the indicators up (default 1,000). */
+  warmupBars?: number;
+  killSwitch?: KillSwitch;
+  now?: () => number;
+}
+
+/**
+ * Events: 'decision' (strategyId, Decision), 'intent' (strategyId, IntentBody, IntentResult | Error),
+ * 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent).
+ */
+export class StrategyManager extends EventEmitter {
+  private readonly strategies = new Map<string, Running>();
+  private terminal: Terminal | undefined;
+  readonly killSwitch: KillSwitch;
+  private readonly now: () => number;
+  private readonly specs = new Map<string, SymbolSpec>();
+  private bid = new Map<string, number>();
+  private ask = new Map<string, number>();
+  private dayStart = { day: -1, balance: 0 };
+  private equityPeak = 0;
+
+  constructor(private readonly store: Store, private readonly log: Logger, private readonly opts: ManagerOptions = {}) {
+    super();
+    this.killSwitch = opts.killSwitch ?? new KillSwitch();
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    // restore: every persisted strategy comes back in the state it was left in
+    for (const r of Object.values(store.data.strategies)) {
+      try {
+        this.strategies.set(r.id, { record: r, strategy: normalizeStrategy(r.parameters), runner: undefined });
+      } catch (e) {
+        this.log.error({ strategyId: r.id, err: (e as Error).message }, 'a stored strategy no longer validates: not restored');
+      }
+    }
+  }
+
+  /** Drive strategies on this terminal (call once; the Terminal object outlives reconnections). */
+  attach(t: Terminal): void {
+    this.terminal = t;
+    t.on('connected', () => void this.onConnected());
+    t.on('ticks', (m: Msg<'TICKS'>) => {
+      const last = m.ticks[m.ticks.length - 1]!;
+      this.bid.set(m.symbol, last[1]);
+      this.ask.set(m.symbol, last[2]);
+    });
+    t.on('account', (a: { equity: number; balance: number; serverTime: number }) => {
+      if (a.equity > this.equityPeak) this.equityPeak = a.equity;
+      const d = brokerDay(a.serverTime);
+      if (d !== this.dayStart.day) this.dayStart = { day: d, balance: a.balance };
+    });
+    t.on('bar', (m: Msg<'BAR'>) => this.onBar(m));
+    if (t.connected) void this.onConnected();
+  }
+
+  list(): StrategyRecord[] {
+    return [...this.strategies.values()].map((r) => r.record);
+  }
+
+  get(id: string): Running | undefined {
+    return this.strategies.get(id);
+  }
+
+  /** START_STRATEGY. The same id again restarts it with the new parameters (never two copies). */
+  async start(parameters: unknown): Promise<StrategyRecord> {
+    if (this.killSwitch.locked(this.now())) throw new ManagerError('LOCKED', `trading is locked by the kill switch until ${new Date(this.killSwitch.lockedUntil * 1000).toISOString()}`);
+    const strategy = normalizeStrategy(parameters); // throws StrategyError with every problem
+    const record: StrategyRecord = { id: strategy.id, parameters, status: 'running', updatedAt: this.now() };
+    this.strategies.set(strategy.id, { record, strategy, runner: undefined });
+    await this.store.putStrategy(record);
+    this.log.info({ strategyId: strategy.id, symbol: strategy.symbol, timeframe: strategy.timeframe }, 'strategy started');
+    await this.prepare(strategy.id);
+    return record;
+  }
+
+  /** STOP_STRATEGY, closing its positions when asked. */
+  async stop(id: string, closePositions: boolean): Promise<IntentResult[]> {
+    const r = this.must(id);
+    r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
+    r.runner = undefined;
+    await this.store.putStrategy(r.record);
+    const closed = closePositions ? await this.closePositionsOf(r) : [];
+    this.log.info({ strategyId: id, closePositions, closed: closed.length }, 'strategy stopped');
+    this.resubscribe();
+    return closed;
+  }
+
+  async pause(id: string): Promise<void> {
+    const r = this.must(id);
+    if (r.record.status !== 'running') throw new ManagerError('STATE', `strategy ${id} is ${r.record.status}, not running`);
+    r.record = { ...r.record, status: 'paused', updatedAt: this.now() };
+    await this.store.putStrategy(r.record);
+  }
+
+  async resume(id: string): Promise<void> {
+    const r = this.must(id);
+    if (r.record.status !== 'paused') throw new ManagerError('STATE', `strategy ${id} is ${r.record.status}, not paused`);
+    if (this.killSwitch.locked(this.now())) throw new ManagerError('LOCKED', 'trading is locked by the kill switch');
+    r.record = { ...r.record, status: 'running', updatedAt: this.now() };
+    await this.store.putStrategy(r.record);
+    if (!r.runner) await this.prepare(id);
+  }
+
+  /** UPDATE_STRATEGY: new parameters for the same id; positions stay (same magic), indicators warm up again. */
+  async update(id: string, parameters: unknown): Promise<void> {
+    const r = this.must(id);
+    const strategy = normalizeStrategy(parameters);
+    if (strategy.id !== id) throw new ManagerError('INVALID', `the parameters are for strategy ${strategy.id}, not ${id}`);
+    r.strategy = strategy;
+    r.record = { ...r.record, parameters, updatedAt: this.now() };
+    r.runner = undefined;
+    await this.store.putStrategy(r.record);
+    if (r.record.status !== 'stopped') await this.prepare(id);
+  }
+
+  /** A real delete (the old executor could only mark strategies stopped). A running strategy is stopped first. */
+  async delete(id: string, closePositions = false): Promise<void> {
+    const r = this.must(id);
+    if (r.record.status !== 'stopped') await this.stop(id, closePositions);
+    this.strategies.delete(id);
+    await this.store.deleteStrategy(id, this.now());
+  }
+
+  /**
+   * EMERGENCY_STOP: stop every strategy, close every position and delete pending orders (CLOSE_ALL), lock
+   * trading for the lock period, and tell the platform (the 'kill' event).
+   */
+  async emergencyStop(reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
+    const event = this.killSwitch.trigger(this.now(), reason, lockSec);
+    this.log.warn({ reason, lockedUntil: event.lockedUntil }, 'KILL SWITCH: stopping every strategy, closing everything');
+    for (const r of this.strategies.values()) {
+      if (r.record.status === 'stopped') continue;
+      r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
+      r.runner = undefined;
+      await this.store.putStrategy(r.record);
+    }
+    this.store.audit(this.now(), 'kill switch', { reason, lockedUntil: event.lockedUntil });
+    await this.store.write();
+    let result: IntentResult | Error | undefined;
+    if (this.terminal) {
+      try {
+        result = await this.terminal.sendIntent({ type: 'CLOSE_ALL', intentId: `kill-${event.at.toString(36)}`, magic: 0, symbol: '', onlyMagic: false, deviation: 100 });
+      } catch (e) {
+        result = e as Error;
+      }
+    }
+    this.emit('kill', event);
+    return { event, result };
+  }
+
+  /** Manual orders (OPEN_POSITION …) pass the same validator and lock as the strategies' own. */
+  async manualIntent(intent: IntentBody): Promise<IntentResult> {
+    const t = this.terminal;
+    if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
+    if (intent.type === 'OPEN') {
+      const failures = this.preTrade('manual', intent);
+      if (failures.length) throw new ManagerError('LOCKED', failures.map((f) => `${f.code}: ${f.message}`).join('; '));
+    }
+    return t.sendIntent(intent);
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  private must(id: string): Running {
+    const r = this.strategies.get(id);
+    if (!r) throw new ManagerError('NOT_FOUND', `no strategy ${id}`);
+    return r;
+  }
+
+  private resubscribe(): void {
+    const t = this.terminal;
+    if (!t) return;
+    const active = [...this.strategies.values()].filter((r) => r.record.status !== 'stopped');
+    const symbols = [...new Set(active.map((r) => r.strategy.symbol))];
+    const bars = [...new Set(active.map((r) => `${r.strategy.symbol}|${r.strategy.timeframe}`))].map((k) => k.split('|') as [string, Timeframe]);
+    t.subscribe(symbols, bars);
+  }
+
+  private async onConnected(): Promise<void> {
+    this.resubscribe();
+    for (const [id, r] of this.strategies) if (r.record.status !== 'stopped') await this.prepare(id, true);
+  }
+
+  /** Build the runner and warm it up on the terminal's history. */
+  private async prepare(id: string, force = false): Promise<void> {
+    const r = this.strategies.get(id);
+    const t = this.terminal;
+    if (!r || !t?.connected || (r.runner && !force)) {
+      this.resubscribe();
+      return;
+    }
+    this.resubscribe();
+    const s = r.strategy;
+    try {
+      const spec = await t.spec(s.symbol);
+      this.specs.set(s.symbol, spec);
+      const runner = new StrategyRunner(s, spec);
+      const n = this.opts.warmupBars ?? 1000;
+      const now = t.serverTime || this.now();
+      const period = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400, W1: 604800, MN1: 2592000 }[s.timeframe];
+      const h = await t.history(s.symbol, s.timeframe, now - n * period * 2, n * 2);
+      for (const [time, open, high, low, close, tickVolume, , realVolume] of h.bars.slice(-n)) runner.warm({ time, open, high, low, close, tickVolume, realVolume });
+      r.runner = runner;
+      this.log.info({ strategyId: id, warmBars: Math.min(n, h.bars.length), magic: runner.magic }, 'strategy ready');
+    } catch (e) {
+      this.log.error({ strategyId: id, err: (e as Error).message }, 'strategy could not be prepared; it will retry on the next connection');
+    }
+  }
+
+  private preTrade(strategyId: string, intent: Extract<IntentBody, { type: 'OPEN' }>) {
+    const t = this.terminal!;
+    const a = t.account;
+    const limits = this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo'];
+    if (!a) return [{ code: 'FREE_MARGIN' as const, message: 'no account information from the terminal yet' }];
+    const spec = this.specs.get(intent.symbol);
+    const price = (intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol)) ?? 0;
+    const magicOf = new Map([...this.strategies.values()].flatMap((x) => (x.runner ? [[x.runner.magic, x.record.id] as const] : [])));
+    return validatePreTrade(
+      {
+        now: this.now(), account: a, dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : a.balance,
+        equityPeak: Math.max(this.equityPeak, a.equity),
+        positions: t.positions.map((p) => ({ symbol: p.symbol, strategyId: magicOf.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume })),
+        // margin estimated from the spec where the currencies make it exact; otherwise the broker's 10019 decides
+        order: { symbol: intent.symbol, strategyId, volume: intent.volume, marginRequired: spec ? (marginEstimate(spec, a, intent.volume, price) ?? 0) : 0 },
+        marketOpen: spec ? sessionOpenAt(spec.sessions, t.serverTime) : true,
+        killSwitchLocked: this.killSwitch.locked(this.now()),
+      },
+      limits,
+    );
+  }
+
+  private onBar(m: Msg<'BAR'>): void {
+    const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
+    const t = this.terminal!;
+    for (const [id, r] of this.strategies) {
+      if (r.record.status !== 'running' || !r.runner) continue;
+      const s = r.strategy;
+      if (s.symbol !== m.symbol || s.timeframe !== m.timeframe) continue;
+      const runner = r.runner;
+      const positions = t.positions.filter((p) => p.magic === runner.magic);
+      const d: Decision = runner.onBar({ time, open, high, low, close, tickVolume, realVolume }, {
+        bid: this.bid.get(s.symbol) ?? close, ask: this.ask.get(s.symbol) ?? close, positions,
+        ...(t.account ? { equity: t.account.equity } : {}),
+      });
+      this.emit('decision', id, d);
+      if (d.evaluation.signal || d.intents.length) {
+        const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
+        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes }, 'decision');
+      }
+      for (const intent of d.intents) {
+        if (intent.type === 'OPEN') {
+          const failures = this.preTrade(id, intent);
+          if (failures.length) {
+            this.log.warn({ strategyId: id, intentId: intent.intentId, failures }, 'order blocked by the pre-trade checks');
+            this.emit('blocked', id, failures);
+            continue;
+          }
+        }
+        t.sendIntent(intent).then(
+          (res) => this.emit('intent', id, intent, res),
+          (e: Error) => {
+            this.log.error({ strategyId: id, intentId: intent.intentId, err: e.message }, 'intent failed');
+            this.emit('intent', id, intent, e);
+          },
+        );
+      }
+    }
+  }
+
+  private async closePositionsOf(r: Running): Promise<IntentResult[]> {
+    const t = this.terminal;
+    if (!t?.connected) return [];
+    const magic = strategyMagic(r.strategy);
+    const mine = t.positions.filter((p) => p.magic === magic);
+    const out: IntentResult[] = [];
+    for (const p of mine) {
+      out.push(await t.sendIntent({ type: 'CLOSE', intentId: `stop-${p.ticket.toString(36)}`, magic, ticket: p.ticket, volume: 0, deviation: 50 }));
+    }
+    return out;
+  }
+}
