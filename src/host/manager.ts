@@ -192,6 +192,45 @@ export class StrategyManager extends EventEmitter {
     return t.sendIntent(intent);
   }
 
+  /** UPDATE_RISK_LIMITS: merge over the current limits (by default the account type's); returns the limits now in force. */
+  setLimits(patch: { [K in keyof RiskLimits]?: RiskLimits[K] | undefined }): RiskLimits {
+    const base = this.opts.limits ?? DEFAULT_LIMITS[this.terminal?.account?.tradeMode === 2 ? 'live' : 'demo'];
+    const next: RiskLimits = { ...base };
+    for (const [k, v] of Object.entries(patch)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
+    this.opts.limits = next;
+    this.store.audit(this.now(), 'risk limits', next);
+    return next;
+  }
+
+  /** STATUS_REQUEST. */
+  status(): Record<string, unknown> {
+    const t = this.terminal;
+    const a = t?.account;
+    return {
+      terminalConnected: t?.connected ?? false,
+      account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
+      strategies: this.list().map((r) => ({ id: r.id, status: r.status })),
+      positions: t?.positions.length ?? 0,
+      killSwitch: { locked: this.killSwitch.locked(this.now()), lockedUntil: this.killSwitch.lockedUntil || null },
+    };
+  }
+
+  /** PERFORMANCE_REQUEST: account figures and each strategy's open positions and floating profit. */
+  performance(): Record<string, unknown> {
+    const t = this.terminal;
+    const a = t?.account;
+    const per = [...this.strategies.values()].map((r) => {
+      const magic = strategyMagic(r.strategy);
+      const mine = t?.positions.filter((p) => p.magic === magic) ?? [];
+      return { id: r.record.id, status: r.record.status, openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100 };
+    });
+    return {
+      account: a ? { balance: a.balance, equity: a.equity, profit: a.profit, margin: a.margin, marginLevel: a.marginLevel } : null,
+      dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : null,
+      strategies: per,
+    };
+  }
+
   // ------------------------------------------------------------------------------------------ internals
 
   private must(id: string): Running {

@@ -25,9 +25,11 @@ export interface StoreData {
   commands: Record<string, { status: 'received' | 'executing' | 'executed' | 'failed'; at: number; result?: unknown }>;
   daily: Record<string, { startBalance: number; realized: number; trades: number }>;
   audit: { at: number; event: string; detail?: unknown }[];
+  /** Command statuses not yet accepted by the platform, oldest first. */
+  outbox: { commandId: string; status: string; at: string; result?: unknown; error?: string }[];
 }
 
-const empty = (): StoreData => ({ version: 1, strategies: {}, intents: {}, commands: {}, daily: {}, audit: [] });
+const empty = (): StoreData => ({ version: 1, strategies: {}, intents: {}, commands: {}, daily: {}, audit: [], outbox: [] });
 
 const stringify = (d: StoreData) => JSON.stringify(d, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v), 2);
 const parse = (s: string) =>
@@ -75,6 +77,7 @@ export class Store {
     const db = new Low(new DataFile<StoreData>(file, { parse, stringify }), empty());
     await db.read();
     db.data ??= empty();
+    db.data.outbox ??= [];
     const s = new Store(dir, db);
     s.recovered = recovered;
     return s;

@@ -1,0 +1,146 @@
+/**
+ * Platform commands → actions. A command executes once, whatever path delivered it (Pusher, a heartbeat's
+ * pendingCommands, or both, or twice): its id is recorded in the store before anything runs. Its status goes
+ * to the platform as received → executing → executed | failed, with the result (tickets, prices, volumes) or
+ * the error — through the outbox, so no status is lost.
+ */
+import { intentIdFor } from '../engine/ids.js';
+import { StrategyError } from '../engine/strategy/normalize.js';
+import type { IntentResult } from '../protocol/messages.js';
+import { retcodeText } from '../protocol/retcodes.js';
+import type { Logger } from './logger.js';
+import type { StrategyManager } from './manager.js';
+import {
+  closeAllParams,
+  closePositionParams,
+  commandSchema,
+  emergencyParams,
+  modifyPositionParams,
+  openPositionParams,
+  riskLimitsParams,
+  stopStrategyParams,
+  strategyIdParams,
+  type Command,
+  type CommandStatusUpdate,
+} from './platform-contract.js';
+import type { Store } from './store.js';
+
+function resultOf(r: IntentResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { retcode: r.retcode, retcodeText: retcodeText(r.retcode), class: r.class };
+  if (r.order !== undefined) out.order = r.order.toString();
+  if (r.deal !== undefined) out.deal = r.deal.toString();
+  if (r.position !== undefined) out.ticket = r.position.toString();
+  if (r.price !== undefined) out.price = r.price;
+  if (r.volume !== undefined) out.volume = r.volume;
+  if (r.comment) out.comment = r.comment;
+  return out;
+}
+
+export class CommandProcessor {
+  constructor(
+    private readonly mgr: StrategyManager,
+    private readonly store: Store,
+    private readonly report: (u: CommandStatusUpdate) => void,
+    private readonly log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string } = {}): void {
+    this.store.data.commands[id] = { status, at: this.now().getTime(), ...(extra.result !== undefined ? { result: extra.result } : {}) };
+    this.report({ commandId: id, status, at: this.now().toISOString(), ...extra });
+  }
+
+  /** Handle a command as delivered. Never throws: every failure becomes a `failed` status (or a log line). */
+  async handle(raw: unknown, via: 'pusher' | 'heartbeat' | 'api'): Promise<void> {
+    const parsed = commandSchema.safeParse(raw);
+    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
+      this.log.warn({ via, commandId: id, err: why }, 'invalid command');
+      if (id && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}` });
+      return;
+    }
+    const cmd = parsed.data;
+    if (this.store.data.commands[cmd.id]) {
+      this.log.info({ via, commandId: cmd.id, type: cmd.type, status: this.store.data.commands[cmd.id]!.status }, 'command already seen: not executed again');
+      return;
+    }
+    this.status(cmd.id, 'received'); // recorded synchronously: a second delivery in the same tick is caught above
+    await this.store.write();
+    this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
+    this.status(cmd.id, 'executing');
+    try {
+      const result = await this.execute(cmd);
+      this.status(cmd.id, 'executed', { result });
+      this.log.info({ commandId: cmd.id, type: cmd.type }, 'command executed');
+    } catch (e) {
+      const msg = e instanceof StrategyError ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ') : (e as Error).message;
+      this.status(cmd.id, 'failed', { error: msg });
+      this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
+    }
+    await this.store.write();
+  }
+
+  private async intent(cmd: Command, build: (intentId: string) => Parameters<StrategyManager['manualIntent']>[0]): Promise<Record<string, unknown>> {
+    const r = await this.mgr.manualIntent(build(intentIdFor('cmd', cmd.id)));
+    if (r.class !== 'done') throw new Error(`the broker refused: ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
+    return resultOf(r);
+  }
+
+  private async execute(cmd: Command): Promise<unknown> {
+    const p = cmd.parameters;
+    switch (cmd.type) {
+      case 'START_STRATEGY': {
+        const r = await this.mgr.start(p);
+        return { strategyId: r.id, status: r.status };
+      }
+      case 'STOP_STRATEGY': {
+        const a = stopStrategyParams.parse(p);
+        const closed = await this.mgr.stop(a.strategyId, a.closePositions);
+        return { strategyId: a.strategyId, status: 'stopped', closed: closed.map(resultOf) };
+      }
+      case 'PAUSE_STRATEGY':
+        await this.mgr.pause(strategyIdParams.parse(p).strategyId);
+        return { status: 'paused' };
+      case 'RESUME_STRATEGY':
+        await this.mgr.resume(strategyIdParams.parse(p).strategyId);
+        return { status: 'running' };
+      case 'UPDATE_STRATEGY': {
+        const id = strategyIdParams.parse(p).strategyId;
+        await this.mgr.update(id, p);
+        return { strategyId: id, status: this.mgr.get(id)?.record.status };
+      }
+      case 'OPEN_POSITION': {
+        const a = openPositionParams.parse(p);
+        const side = a.side ?? a.type;
+        if (side === undefined) throw new Error('OPEN_POSITION needs side (BUY or SELL)');
+        return this.intent(cmd, (intentId) => ({ type: 'OPEN', intentId, magic: a.magic, symbol: a.symbol, side, volume: a.volume, sl: a.sl, tp: a.tp, deviation: a.deviation }));
+      }
+      case 'CLOSE_POSITION': {
+        const a = closePositionParams.parse(p);
+        return this.intent(cmd, (intentId) => ({ type: 'CLOSE', intentId, magic: 0, ticket: a.ticket, volume: a.volume, deviation: a.deviation }));
+      }
+      case 'MODIFY_POSITION': {
+        const a = modifyPositionParams.parse(p);
+        return this.intent(cmd, (intentId) => ({ type: 'MODIFY', intentId, magic: 0, ticket: a.ticket, sl: a.sl, tp: a.tp }));
+      }
+      case 'CLOSE_ALL': {
+        const a = closeAllParams.parse(p);
+        return this.intent(cmd, (intentId) => ({ type: 'CLOSE_ALL', intentId, magic: 0, symbol: a.symbol, onlyMagic: false, deviation: 50 }));
+      }
+      case 'EMERGENCY_STOP': {
+        const a = emergencyParams.parse(p);
+        const { event, result } = await this.mgr.emergencyStop(a.reason, a.lockMinutes !== undefined ? a.lockMinutes * 60 : undefined);
+        return { lockedUntil: new Date(event.lockedUntil * 1000).toISOString(), closeAll: result instanceof Error ? { error: result.message } : result ? resultOf(result) : null };
+      }
+      case 'UPDATE_RISK_LIMITS': {
+        const limits = riskLimitsParams.parse(p);
+        return { limits: this.mgr.setLimits(limits) };
+      }
+      case 'STATUS_REQUEST':
+        return this.mgr.status();
+      case 'PERFORMANCE_REQUEST':
+        return this.mgr.performance();
+    }
+  }
+}

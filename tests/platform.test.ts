@@ -1,0 +1,256 @@
+/**
+ * The platform connection end to end: a real Pusher-protocol server (soketi, started here on loopback), a
+ * FIXTURE standing in for the web platform's REST contract (it is a test fixture, not the platform), the real
+ * host pieces (PlatformClient, CommandProcessor, StrategyManager, bridge) and the simulated MT5 terminal.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import PusherServer from 'pusher';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBars, sliceBars } from '../src/engine/bars.js';
+import { CommandProcessor } from '../src/host/commands.js';
+import { silentLogger } from '../src/host/logger.js';
+import { StrategyManager } from '../src/host/manager.js';
+import { PlatformClient } from '../src/host/platform.js';
+import { PersistentLedger, Store } from '../src/host/store.js';
+import { replayBars } from '../src/sim/replay.js';
+import { symbolSpec } from '../src/sim/symbols.js';
+import { makeBroker, startRig, until } from './helpers.js';
+
+const APP = { id: 'app1', key: 'appkey', secret: 'appsecret' };
+const API = { key: 'exec-key-1', secret: 'sk_live_9fQ2vXw7LmN4pR8tZy1aB6cD' };
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+let soketi: ChildProcess;
+let wsPort = 0;
+
+beforeAll(async () => {
+  wsPort = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'soketi-'));
+  const cfg = join(dir, 'soketi.json');
+  writeFileSync(cfg, JSON.stringify({
+    host: '127.0.0.1', port: wsPort, shutdownGracePeriod: 0,
+    'metrics.enabled': false, 'metrics.host': '127.0.0.1', 'metrics.port': await freePort(),
+    // soketi's cluster discovery binds UDP and broadcasts to 255.255.255.255 by default: keep it on loopback
+    'cluster.hostname': '127.0.0.1', 'cluster.address': '127.0.0.1', 'cluster.unicast': '127.0.0.1', 'cluster.port': await freePort(),
+    'appManager.array.apps.0.id': APP.id, 'appManager.array.apps.0.key': APP.key, 'appManager.array.apps.0.secret': APP.secret,
+  }));
+  soketi = spawn(process.execPath, ['node_modules/@soketi/soketi/bin/server.js', 'start', `--config=${cfg}`], { env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'ignore' });
+  const end = Date.now() + 20_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${wsPort}/`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > end) throw new Error('soketi did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}, 30_000);
+
+afterAll(() => {
+  soketi?.kill('SIGKILL');
+});
+
+/** FIXTURE: the web platform's REST contract, as documented in docs/platform.md. */
+class PlatformFixture {
+  server!: Server;
+  url = '';
+  down = false;
+  pending: unknown[] = [];
+  statuses: { commandId: string; status: string; result?: unknown; error?: string }[] = [];
+  requests: string[] = [];
+  readonly pusher: PusherServer;
+  constructor() {
+    this.pusher = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(wsPort), useTLS: false });
+  }
+  async start(): Promise<void> {
+    this.server = createHttpServer((req, res) => void this.route(req, res));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
+  private async body(req: IncomingMessage): Promise<string> {
+    let b = '';
+    for await (const c of req) b += c;
+    return b;
+  }
+  private async route(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+    const json = (code: number, v: unknown) => {
+      res.writeHead(code, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(v));
+    };
+    this.requests.push(`${req.method} ${req.url}`);
+    if (req.headers['x-api-key'] !== API.key || req.headers['x-api-secret'] !== API.secret) return json(401, { error: 'unauthorized' });
+    const body = await this.body(req);
+    if (req.method === 'GET' && req.url === '/api/executor/config') {
+      return json(200, { executorId: 'ex1', pusher: { key: APP.key, cluster: 'mt1', wsHost: '127.0.0.1', wsPort, forceTLS: false }, heartbeatSeconds: 300 });
+    }
+    if (req.method === 'POST' && req.url === '/api/pusher/auth') {
+      const p = new URLSearchParams(body);
+      return json(200, this.pusher.authorizeChannel(p.get('socket_id')!, p.get('channel_name')!));
+    }
+    if (req.method === 'POST' && req.url === '/api/executor/ex1/heartbeat') return json(200, { pendingCommands: this.pending.splice(0) });
+    if (req.method === 'PATCH' && req.url === '/api/executor/ex1/command') {
+      if (this.down) return json(503, { error: 'maintenance' });
+      this.statuses.push(JSON.parse(body));
+      return json(200, { ok: true });
+    }
+    json(404, { error: 'not found' });
+  }
+  send(cmd: object): Promise<unknown> {
+    return this.pusher.trigger('private-executor-ex1', 'command-received', cmd);
+  }
+  final(id: string) {
+    return this.statuses.find((s) => s.commandId === id && (s.status === 'executed' || s.status === 'failed'));
+  }
+}
+
+async function host(fixture: PlatformFixture, secret = API.secret) {
+  const dir = mkdtempSync(join(tmpdir(), 'mt5x-plat-'));
+  const store = await Store.open(dir);
+  const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [] });
+  const broker = makeBroker({}, [symbolSpec('EURUSD')]);
+  const { sim, terminal } = await rig.connect({ broker });
+  const data = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 2000);
+  sim.setHistory('EURUSD', 'H1', data, 600);
+  broker.quote('EURUSD', data.open[600]!, data.open[600]! + 0.0001, data.time[600]! * 1000);
+  const mgr = new StrategyManager(store, silentLogger, { warmupBars: 300, now: () => Math.floor(broker.time / 1000) });
+  mgr.attach(terminal);
+  const client = new PlatformClient({ baseUrl: fixture.url, apiKey: API.key, apiSecret: secret, store, log: silentLogger, authRetryMs: 100, outboxRetryMs: 50, pusher: { enabledTransports: ['ws'] } });
+  const proc = new CommandProcessor(mgr, store, (u) => client.report(u), silentLogger);
+  client.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
+  return { dir, store, rig, broker, sim, terminal, mgr, client, data };
+}
+
+const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
+
+describe('platform connection', () => {
+  it('runs all 13 command types delivered over Pusher, reporting received → executing → executed', async () => {
+    const f = new PlatformFixture();
+    await f.start();
+    const h = await host(f);
+    try {
+      await h.client.start();
+      await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
+      const run = async (id: string, type: string, parameters: object = {}) => {
+        await f.send({ id, type, parameters });
+        await until(() => f.final(id) !== undefined, 5000, `${type} status`);
+        return f.final(id)!;
+      };
+      expect(await run('c1', 'START_STRATEGY', strategy)).toMatchObject({ status: 'executed', result: { strategyId: 'ema-cross-trend', status: 'running' } });
+      expect(f.statuses.filter((s) => s.commandId === 'c1').map((s) => s.status)).toEqual(['received', 'executing', 'executed']);
+      await replayBars(h.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: h.data, from: 600, to: 1200, defaultSpread: 10 });
+      expect(h.broker.deals().length).toBeGreaterThan(0); // the strategy traded on the terminal
+      expect(await run('c2', 'PAUSE_STRATEGY', { strategyId: 'ema-cross-trend' })).toMatchObject({ status: 'executed' });
+      expect(await run('c3', 'RESUME_STRATEGY', { strategyId: 'ema-cross-trend' })).toMatchObject({ status: 'executed' });
+      expect(await run('c4', 'UPDATE_STRATEGY', { ...strategy, strategyName: 'renamed' })).toMatchObject({ status: 'executed' });
+      const open = await run('c5', 'OPEN_POSITION', { symbol: 'EURUSD', side: 'BUY', volume: 0.02, sl: 0, tp: 0 });
+      expect(open).toMatchObject({ status: 'executed', result: { class: 'done', volume: 0.02 } });
+      const ticket = (open.result as { ticket: string }).ticket;
+      expect(ticket).toMatch(/^\d+$/);
+      expect(await run('c6', 'MODIFY_POSITION', { ticket, sl: 0.5, tp: 0 })).toMatchObject({ status: 'executed' });
+      expect(await run('c7', 'CLOSE_POSITION', { ticket, volume: 0.01 })).toMatchObject({ status: 'executed', result: { volume: 0.01 } });
+      expect(await run('c8', 'STATUS_REQUEST')).toMatchObject({ status: 'executed', result: { terminalConnected: true, strategies: [{ id: 'ema-cross-trend', status: 'running' }] } });
+      expect(await run('c9', 'PERFORMANCE_REQUEST')).toMatchObject({ status: 'executed', result: { strategies: [{ id: 'ema-cross-trend' }] } });
+      expect(await run('c10', 'UPDATE_RISK_LIMITS', { maxLot: 0.5 })).toMatchObject({ status: 'executed', result: { limits: { maxLot: 0.5 } } });
+      expect(await run('c11', 'CLOSE_ALL', { symbol: 'EURUSD' })).toMatchObject({ status: 'executed' });
+      expect(h.broker.positionList()).toEqual([]);
+      expect(await run('c12', 'STOP_STRATEGY', { strategyId: 'ema-cross-trend', closePositions: true })).toMatchObject({ status: 'executed', result: { status: 'stopped' } });
+      expect(await run('c13', 'EMERGENCY_STOP', { reason: 'test' })).toMatchObject({ status: 'executed' });
+      expect(await run('c14', 'START_STRATEGY', strategy)).toMatchObject({ status: 'failed', error: expect.stringMatching(/locked by the kill switch/) });
+      expect(await run('c15', 'OPEN_POSITION', { symbol: 'EURUSD', volume: 0.01 })).toMatchObject({ status: 'failed' }); // no side, and locked
+    } finally {
+      h.client.stop();
+      await h.rig.close();
+      await f.stop();
+    }
+  }, 40_000);
+
+  it('delivers by heartbeat when Pusher does not, and executes a command delivered on both paths once', async () => {
+    const f = new PlatformFixture();
+    await f.start();
+    const h = await host(f);
+    try {
+      await h.client.start();
+      await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
+      f.pending.push({ id: 'hb1', type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'SELL', volume: 0.01 } });
+      await h.client.heartbeat();
+      await until(() => f.final('hb1') !== undefined, 5000, 'heartbeat command');
+      expect(f.final('hb1')!.status).toBe('executed');
+      // the same command on both paths, at once
+      const dup = { id: 'dup1', type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.01 } };
+      f.pending.push(dup);
+      await Promise.all([f.send(dup), h.client.heartbeat()]);
+      await until(() => f.final('dup1') !== undefined, 5000, 'duplicate');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(f.statuses.filter((s) => s.commandId === 'dup1' && s.status === 'executed').length).toBe(1);
+      expect(h.sim.ea.orderSends).toBe(2); // hb1 and dup1, once each
+    } finally {
+      h.client.stop();
+      await h.rig.close();
+      await f.stop();
+    }
+  }, 30_000);
+
+  it('keeps statuses through a platform outage and delivers them, in order, when it is back', async () => {
+    const f = new PlatformFixture();
+    await f.start();
+    const h = await host(f);
+    try {
+      await h.client.start();
+      await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
+      f.down = true;
+      await f.send({ id: 'o1', type: 'STATUS_REQUEST', parameters: {} });
+      await f.send({ id: 'o2', type: 'PERFORMANCE_REQUEST', parameters: {} });
+      await until(() => h.client.outboxLength >= 6, 5000, 'queued statuses');
+      await new Promise((r) => setTimeout(r, 500)); // several failed attempts meanwhile
+      expect(f.statuses).toEqual([]);
+      expect(JSON.parse(readFileSync(join(h.dir, 'state.json'), 'utf8')).outbox.length).toBeGreaterThanOrEqual(6); // persisted
+      f.down = false;
+      await until(() => h.client.outboxLength === 0, 10_000, 'outbox drained');
+      // every status arrives, each command's in its own order (two commands may interleave)
+      for (const id of ['o1', 'o2']) expect(f.statuses.filter((x) => x.commandId === id).map((x) => x.status)).toEqual(['received', 'executing', 'executed']);
+      expect(f.statuses.length).toBe(6);
+    } finally {
+      h.client.stop();
+      await h.rig.close();
+      await f.stop();
+    }
+  }, 30_000);
+
+  it('refuses a bad secret with a clear error and a calm, bounded retry', async () => {
+    const f = new PlatformFixture();
+    await f.start();
+    const h = await host(f, 'wrong-secret-wrong-secret-123');
+    const errors: string[] = [];
+    h.client.on('auth-error', (e: Error) => errors.push(e.message));
+    try {
+      void h.client.start();
+      await new Promise((r) => setTimeout(r, 1000));
+      // backoff 100, 200, 400 ms…: at most a handful of attempts in a second, never a storm
+      expect(f.requests.length).toBeGreaterThanOrEqual(2);
+      expect(f.requests.length).toBeLessThanOrEqual(5);
+      expect(errors[0]).toMatch(/refused the API key and secret \(HTTP 401\): run 'mt5-executor login'/);
+      expect(errors.join(' ')).not.toContain('wrong-secret');
+    } finally {
+      h.client.stop();
+      await h.rig.close();
+      await f.stop();
+    }
+  });
+});
