@@ -1,5 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { EncryptedFileStore } from '../src/host/credentials.js';
+import { SimTerminal } from '../src/sim/terminal.js';
+import { makeBroker, until } from './helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +81,53 @@ describe('the CLI bundle', () => {
     expect(files).not.toContain(token);
     expect(ok.stdout + ok.stderr).not.toContain(secret);
   });
+
+  it('start: runs the host for real — restores its strategies, serves the EA bridge with its token, stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-start-'));
+    const port = await new Promise<number>((res) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    // a state left by an earlier run: one running strategy
+    mkdirSync(join(dir, 'state'), { recursive: true });
+    const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
+    writeFileSync(join(dir, 'state', 'state.json'), JSON.stringify({ version: 1, strategies: { 'ema-cross-trend': { id: 'ema-cross-trend', parameters: strategy, status: 'running', updatedAt: 1 } }, intents: {}, commands: {}, daily: {}, audit: [], outbox: [] }));
+    const child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env: { ...process.env, MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(port), MT5X_NO_KEYCHAIN: '1', MT5X_LOG_LEVEL: 'warn' } });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    try {
+      await until(() => err.includes('Token = the line above'), 10_000, 'token instructions');
+      const token = new EncryptedFileStore(dir, undefined).get('bridgeToken')!;
+      expect(err).toContain(token); // shown once for the EA input…
+      expect(readdirSync(dir).map((f) => (f === 'state' ? '' : readFileSync(join(dir, f), 'latin1'))).join('')).not.toContain(token); // …never stored in clear
+      const sim = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker: makeBroker({}, []), reconnect: false });
+      await sim.connect();
+      // the restored strategy asks the terminal for its symbol and timeframe
+      await until(() => sim.welcome !== undefined, 5000);
+      const subscribed = await new Promise<boolean>((res) => {
+        const t = setTimeout(() => res(false), 5000);
+        sim.on('intent', () => undefined);
+        const check = setInterval(() => {
+          if ((sim as unknown as { symbols: Set<string> }).symbols.has('EURUSD')) {
+            clearInterval(check);
+            clearTimeout(t);
+            res(true);
+          }
+        }, 20);
+      });
+      expect(subscribed).toBe(true);
+      await sim.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code).toBe(0);
+    const bad = spawnSync(process.execPath, ['dist/mt5-executor.js', 'start'], { encoding: 'utf8', env: { ...process.env, MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: 'abc', MT5X_NO_KEYCHAIN: '1' } });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/configuration problems:\n {2}bridge.port: 'abc' is not a number \(from MT5X_BRIDGE_PORT\)/);
+  }, 30_000);
 
   it('explains bad arguments', () => {
     const r = spawnSync(process.execPath, ['dist/mt5-executor.js', 'demo', '--bars', 'ten'], { encoding: 'utf8' });

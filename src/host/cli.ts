@@ -20,12 +20,17 @@ import { readFileSync } from 'node:fs';
 import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
 import { backtestCommand } from './backtest-cmd.js';
+import { ConfigError } from './config.js';
+import { startHost } from './start.js';
 
 const VERSION = '0.1.0';
 
 const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
 
 Usage:
+  mt5-executor start [--config FILE] [--data-dir DIR]
+      Run the host: the bridge for the EA, the strategies, the platform connection (when configured and
+      logged in). Configuration: <data folder>/config.json and MT5X_* variables (docs/host.md).
   mt5-executor demo [--bars N] [--speed N] [--data FILE]
       Start the host and a simulated MT5 terminal replaying bundled real EURUSD H1 bars;
       a placeholder strategy trades through the real bridge protocol. Ctrl-C stops it.
@@ -66,6 +71,32 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
 async function main(argv: string[]): Promise<void> {
   const [cmd = 'help', ...rest] = argv;
   switch (cmd) {
+    case 'start': {
+      let values;
+      try {
+        ({ values } = parseArgs({ args: rest, options: { config: { type: 'string' }, 'data-dir': { type: 'string' } } }));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      let host;
+      try {
+        const env = values['data-dir'] ? { ...process.env, MT5X_DATA_DIR: values['data-dir'] } : process.env;
+        host = await startHost({ env, ...(values.config ? { configFile: values.config } : {}) });
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          process.stderr.write(`mt5-executor: configuration problems:\n${e.problems.map((p) => `  ${p}`).join('\n')}\n`);
+          process.exit(1);
+        }
+        throw e;
+      }
+      await new Promise<void>((resolve) => {
+        const bye = () => resolve();
+        process.once('SIGINT', bye);
+        process.once('SIGTERM', bye);
+      });
+      await host.stop();
+      return;
+    }
     case 'demo': {
       let values;
       try {

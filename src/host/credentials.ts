@@ -137,7 +137,8 @@ export class EncryptedFileStore implements CredentialStore {
 
 /** The OS keychain when it works, else the encrypted file. */
 export async function openCredentialStore(dataDir: string, opts: { preferKeychain?: boolean } = {}): Promise<CredentialStore> {
-  if (opts.preferKeychain ?? true) {
+  // MT5X_NO_KEYCHAIN=1: the encrypted file even where a keychain exists (headless servers, tests)
+  if (opts.preferKeychain ?? process.env.MT5X_NO_KEYCHAIN !== '1') {
     try {
       return await KeychainStore.open();
     } catch {

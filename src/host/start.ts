@@ -1,0 +1,84 @@
+/**
+ * `mt5-executor start`: the host for real — the bridge for the EA, the strategy manager on the terminal, the
+ * platform connection when one is configured and logged in, state on disk with backups. Ends cleanly on a signal.
+ */
+import { join } from 'node:path';
+import { DEFAULT_BRIDGE_PORT, BridgeServer, type Terminal } from './bridge.js';
+import { CommandProcessor } from './commands.js';
+import { loadConfig, type Config } from './config.js';
+import { openCredentialStore } from './credentials.js';
+import { createLogger, type Logger } from './logger.js';
+import { StrategyManager } from './manager.js';
+import { PlatformClient } from './platform.js';
+import { PersistentLedger, Store } from './store.js';
+import { loadOrCreateToken, tokenInstructions } from './token.js';
+
+export interface RunningHost {
+  config: Config;
+  bridge: BridgeServer;
+  store: Store;
+  manager: StrategyManager;
+  platform: PlatformClient | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startHost(opts: { configFile?: string; env?: NodeJS.ProcessEnv; log?: Logger; out?: (line: string) => void } = {}): Promise<RunningHost> {
+  const config = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel);
+  const out = opts.out ?? ((l: string) => process.stderr.write(l + '\n'));
+  const creds = await openCredentialStore(config.dataDir);
+  const { token, created } = loadOrCreateToken(creds, config.dataDir);
+  const store = await Store.open(join(config.dataDir, 'state'));
+  if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
+  const bridge = new BridgeServer({
+    token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledger: new PersistentLedger(store),
+  });
+  const port = await bridge.start();
+  if (created) out(tokenInstructions(token, port, creds.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${config.dataDir}`));
+  const manager = new StrategyManager(store, log);
+  let attached: Terminal | undefined;
+  bridge.on('terminal', (t: Terminal) => {
+    if (attached) {
+      log.warn({ terminal: t.key, driving: attached.key }, 'a second account connected: this executor drives one account; run another executor for it');
+      return;
+    }
+    attached = t;
+    manager.attach(t);
+  });
+
+  let platform: PlatformClient | undefined;
+  const apiKey = creds.get('apiKey');
+  const apiSecret = creds.get('apiSecret');
+  if (config.platform && apiKey && apiSecret) {
+    platform = new PlatformClient({
+      baseUrl: config.platform.baseUrl, apiKey, apiSecret, store, log, heartbeatSeconds: config.platform.heartbeatSeconds,
+      heartbeatBody: () => ({ status: manager.status() }),
+    });
+    const proc = new CommandProcessor(manager, store, (u) => platform!.report(u), log);
+    platform.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
+    void platform.start();
+  } else if (config.platform) {
+    log.warn('the platform is configured but there are no credentials: run mt5-executor login');
+  }
+  const backups = setInterval(() => {
+    try {
+      store.backup(config.backups.keep);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'backup failed');
+    }
+  }, config.backups.everyMinutes * 60_000);
+  backups.unref();
+  log.info({ bridgePort: port, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
+  return {
+    config, bridge, store, manager, platform,
+    async stop() {
+      clearInterval(backups);
+      platform?.stop();
+      await bridge.stop();
+      await store.write();
+      log.info('host stopped');
+    },
+  };
+}
+
+export { DEFAULT_BRIDGE_PORT };
