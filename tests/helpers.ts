@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from 'node:net';
 import { BridgeServer, type BridgeOptions, type Terminal } from '../src/host/bridge.js';
 import { generateToken } from '../src/host/token.js';
 import type { Body, MsgTypeName } from '../src/protocol/messages.js';
@@ -115,4 +116,14 @@ export function sampleBodies(): { [N in MsgTypeName]: Body<N> } {
     PONG: { ts: 123456 },
     ERROR: { re: 7, code: 'NOT_FOUND', message: 'no history for EURUSD H1' },
   };
+}
+
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
 }

@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PusherServer from 'pusher';
@@ -19,19 +18,10 @@ import { PlatformClient } from '../src/host/platform.js';
 import { PersistentLedger, Store } from '../src/host/store.js';
 import { replayBars } from '../src/sim/replay.js';
 import { symbolSpec } from '../src/sim/symbols.js';
-import { makeBroker, startRig, until } from './helpers.js';
+import { freePort, makeBroker, startRig, until } from './helpers.js';
 
 const APP = { id: 'app1', key: 'appkey', secret: 'appsecret' };
 const API = { key: 'exec-key-1', secret: 'sk_live_9fQ2vXw7LmN4pR8tZy1aB6cD' };
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 let soketi: ChildProcess;
 let wsPort = 0;

@@ -6,15 +6,16 @@
       SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day.
       Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
       demarker vwap volume_ma. Omitted parameters take MT5's defaults.
-  mt5-executor token [--data-dir DIR]
+  mt5-executor token [--api] [--data-dir DIR]
  *   mt5-executor version | help
  */
+import { VERSION } from './version.js';
 import { parseArgs } from 'node:util';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
 import { DEFAULT_BRIDGE_PORT } from './bridge.js';
 import { runDemo } from './demo.js';
 import { defaultDataDir } from './data-dir.js';
-import { loadOrCreateToken, tokenInstructions } from './token.js';
+import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
 import { openCredentialStore, weakSecretProblems } from './credentials.js';
 import { readFileSync } from 'node:fs';
 import { runIndicatorsCommand } from './indicators-cmd.js';
@@ -23,7 +24,6 @@ import { backtestCommand } from './backtest-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost } from './start.js';
 
-const VERSION = '0.1.0';
 
 const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
 
@@ -47,7 +47,7 @@ Usage:
       Check a strategy in the platform's format; print its normalised form, or every problem (exit 1).
   mt5-executor schema
       Print the JSON Schema of the strategy format.
-  mt5-executor token [--data-dir DIR]
+  mt5-executor token [--api] [--data-dir DIR]
       Show the bridge token to paste into the EA's "Token" input (created on first use, kept in the
       OS keychain or an encrypted file).
   mt5-executor login --key KEY --secret-stdin [--data-dir DIR]
@@ -166,12 +166,16 @@ async function main(argv: string[]): Promise<void> {
     case 'token': {
       let values;
       try {
-        ({ values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' } } }));
+        ({ values } = parseArgs({ args: rest, options: { 'data-dir': { type: 'string' }, api: { type: 'boolean' } } }));
       } catch (e) {
         fail((e as Error).message);
       }
-      const dir = values['data-dir'] ?? defaultDataDir();
+      const dir = values['data-dir'] ?? process.env.MT5X_DATA_DIR ?? defaultDataDir();
       const store = await openCredentialStore(dir);
+      if (values.api) {
+        process.stdout.write(`Local API token: send it as "Authorization: Bearer <token>"\n\n    ${loadOrCreateApiToken(store).token}\n`);
+        return;
+      }
       const { token } = loadOrCreateToken(store, dir);
       process.stdout.write(tokenInstructions(token, DEFAULT_BRIDGE_PORT, store.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${dir}`) + '\n');
       return;

@@ -9,7 +9,7 @@ import { StrategyError } from '../engine/strategy/normalize.js';
 import type { IntentResult } from '../protocol/messages.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import type { Logger } from './logger.js';
-import type { StrategyManager } from './manager.js';
+import { ManagerError, type StrategyManager } from './manager.js';
 import {
   closeAllParams,
   closePositionParams,
@@ -36,6 +36,26 @@ function resultOf(r: IntentResult): Record<string, unknown> {
   return out;
 }
 
+/** What became of a command: for the local API's reply (the platform gets the same through `report`). */
+export interface CommandOutcome {
+  status: 'executed' | 'failed' | 'received' | 'executing';
+  result?: unknown;
+  error?: string;
+  /** Why it failed: INVALID (bad parameters), NOT_FOUND, LOCKED, STATE, NO_TERMINAL, or BROKER (the broker refused). */
+  code?: string;
+  /** True when this command id had been seen before: nothing ran again; `status` and `result` are the first run's. */
+  replayed?: boolean;
+}
+
+function failureCode(e: unknown): string {
+  if (e instanceof ManagerError) return e.code;
+  if (e instanceof StrategyError || (e as { name?: string }).name === 'ZodError') return 'INVALID';
+  if (e instanceof BrokerRefused) return 'BROKER';
+  return 'ERROR';
+}
+
+class BrokerRefused extends Error {}
+
 export class CommandProcessor {
   constructor(
     private readonly mgr: StrategyManager,
@@ -51,39 +71,49 @@ export class CommandProcessor {
   }
 
   /** Handle a command as delivered. Never throws: every failure becomes a `failed` status (or a log line). */
-  async handle(raw: unknown, via: 'pusher' | 'heartbeat' | 'api'): Promise<void> {
+  async handle(raw: unknown, via: 'pusher' | 'heartbeat' | 'api'): Promise<CommandOutcome> {
     const parsed = commandSchema.safeParse(raw);
     const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
       this.log.warn({ via, commandId: id, err: why }, 'invalid command');
       if (id && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}` });
-      return;
+      return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
     if (this.store.data.commands[cmd.id]) {
-      this.log.info({ via, commandId: cmd.id, type: cmd.type, status: this.store.data.commands[cmd.id]!.status }, 'command already seen: not executed again');
-      return;
+      const seen = this.store.data.commands[cmd.id]!;
+      this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');
+      return { status: seen.status as CommandOutcome['status'], ...(seen.result !== undefined ? { result: seen.result } : {}), replayed: true };
     }
     this.status(cmd.id, 'received'); // recorded synchronously: a second delivery in the same tick is caught above
     await this.store.write();
     this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
     this.status(cmd.id, 'executing');
+    let outcome: CommandOutcome;
     try {
       const result = await this.execute(cmd);
       this.status(cmd.id, 'executed', { result });
       this.log.info({ commandId: cmd.id, type: cmd.type }, 'command executed');
+      outcome = { status: 'executed', result };
     } catch (e) {
-      const msg = e instanceof StrategyError ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ') : (e as Error).message;
+      const msg =
+        e instanceof StrategyError
+          ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ')
+          : (e as { name?: string }).name === 'ZodError'
+            ? (e as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `parameters.${i.path.map(String).join('.')}: ${i.message}`).join('; ')
+            : (e as Error).message;
       this.status(cmd.id, 'failed', { error: msg });
       this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
+      outcome = { status: 'failed', error: msg, code: failureCode(e) };
     }
     await this.store.write();
+    return outcome;
   }
 
   private async intent(cmd: Command, build: (intentId: string) => Parameters<StrategyManager['manualIntent']>[0]): Promise<Record<string, unknown>> {
     const r = await this.mgr.manualIntent(build(intentIdFor('cmd', cmd.id)));
-    if (r.class !== 'done') throw new Error(`the broker refused: ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
+    if (r.class !== 'done') throw new BrokerRefused(`the broker refused: ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
     return resultOf(r);
   }
 
@@ -113,7 +143,7 @@ export class CommandProcessor {
       case 'OPEN_POSITION': {
         const a = openPositionParams.parse(p);
         const side = a.side ?? a.type;
-        if (side === undefined) throw new Error('OPEN_POSITION needs side (BUY or SELL)');
+        if (side === undefined) throw new ManagerError('INVALID', 'parameters.side: OPEN_POSITION needs side (BUY or SELL)');
         return this.intent(cmd, (intentId) => ({ type: 'OPEN', intentId, magic: a.magic, symbol: a.symbol, side, volume: a.volume, sl: a.sl, tp: a.tp, deviation: a.deviation }));
       }
       case 'CLOSE_POSITION': {

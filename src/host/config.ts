@@ -34,6 +34,8 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: port().default(17552),
       corsOrigin: z.string().optional().describe("the dashboard's own origin; never '*'"),
+      enabled: z.boolean().default(true),
+      rateLimitPerMinute: z.number().int().min(1).default(300),
     })
     .prefault({}),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
@@ -53,6 +55,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; type: 'string' 
   MT5X_BRIDGE_PORT: { path: ['bridge', 'port'], type: 'number' },
   MT5X_API_PORT: { path: ['api', 'port'], type: 'number' },
   MT5X_CORS_ORIGIN: { path: ['api', 'corsOrigin'], type: 'string' },
+  MT5X_API_ENABLED: { path: ['api', 'enabled'], type: 'boolean' },
 };
 
 export class ConfigError extends Error {

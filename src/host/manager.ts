@@ -12,7 +12,7 @@ import { StrategyRunner, strategyMagic, type Decision } from '../engine/runner.j
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
 import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
-import type { IntentBody, IntentResult, Msg, SymbolSpec, Timeframe } from '../protocol/messages.js';
+import type { Account, IntentBody, IntentResult, Msg, Position, SymbolSpec, Timeframe } from '../protocol/messages.js';
 import type { Terminal } from './bridge.js';
 import type { Logger } from './logger.js';
 import type { Store, StrategyRecord } from './store.js';
@@ -200,6 +200,16 @@ export class StrategyManager extends EventEmitter {
     this.opts.limits = next;
     this.store.audit(this.now(), 'risk limits', next);
     return next;
+  }
+
+  /** The attached terminal's account, as last reported by the EA. */
+  account(): Account | undefined {
+    return this.terminal?.account;
+  }
+
+  /** The attached terminal's open positions, as last reported by the EA. */
+  positions(): readonly Position[] {
+    return this.terminal?.positions ?? [];
   }
 
   /** STATUS_REQUEST. */

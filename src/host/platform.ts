@@ -107,6 +107,11 @@ export class PlatformClient extends EventEmitter {
     this.emit('connected', this.config);
   }
 
+  /** Bootstrapped and the Pusher connection is up (commands still arrive by heartbeat when it is not). */
+  get connected(): boolean {
+    return this.config !== undefined && this.pusher?.connection.state === 'connected';
+  }
+
   stop(): void {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);

@@ -7,11 +7,13 @@ import { DEFAULT_BRIDGE_PORT, BridgeServer, type Terminal } from './bridge.js';
 import { CommandProcessor } from './commands.js';
 import { loadConfig, type Config } from './config.js';
 import { openCredentialStore } from './credentials.js';
-import { createLogger, type Logger } from './logger.js';
+import { LocalApi } from './api.js';
+import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
 import { PlatformClient } from './platform.js';
 import { PersistentLedger, Store } from './store.js';
-import { loadOrCreateToken, tokenInstructions } from './token.js';
+import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
+import { VERSION } from './version.js';
 
 export interface RunningHost {
   config: Config;
@@ -19,14 +21,28 @@ export interface RunningHost {
   store: Store;
   manager: StrategyManager;
   platform: PlatformClient | undefined;
+  api: LocalApi | undefined;
   stop(): Promise<void>;
 }
 
-export async function startHost(opts: { configFile?: string; env?: NodeJS.ProcessEnv; log?: Logger; out?: (line: string) => void } = {}): Promise<RunningHost> {
+export interface StartOptions {
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where log lines go (default standard output); they go to the API's /logs/stream as well. */
+  logDestination?: NodeJS.WritableStream;
+  /** A logger of the caller's (then /logs/stream has nothing to stream). */
+  log?: Logger;
+  out?: (line: string) => void;
+  /** The clock for the strategy manager, in seconds (default: the wall clock). Tests drive it from the simulated broker. */
+  now?: () => number;
+}
+
+export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   const config = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.env ? { env: opts.env } : {}) });
-  const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel);
+  const bus = new LogBus();
+  const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
   const out = opts.out ?? ((l: string) => process.stderr.write(l + '\n'));
-  const creds = await openCredentialStore(config.dataDir);
+  const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
   const store = await Store.open(join(config.dataDir, 'state'));
   if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
@@ -35,7 +51,7 @@ export async function startHost(opts: { configFile?: string; env?: NodeJS.Proces
   });
   const port = await bridge.start();
   if (created) out(tokenInstructions(token, port, creds.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${config.dataDir}`));
-  const manager = new StrategyManager(store, log);
+  const manager = new StrategyManager(store, log, opts.now ? { now: opts.now } : {});
   let attached: Terminal | undefined;
   bridge.on('terminal', (t: Terminal) => {
     if (attached) {
@@ -60,6 +76,22 @@ export async function startHost(opts: { configFile?: string; env?: NodeJS.Proces
   } else if (config.platform) {
     log.warn('the platform is configured but there are no credentials: run mt5-executor login');
   }
+  let api: LocalApi | undefined;
+  if (config.api.enabled) {
+    const apiToken = loadOrCreateApiToken(creds);
+    const apiProcessor = new CommandProcessor(manager, store, (u) => log.debug({ commandId: u.commandId, status: u.status }, 'api command status'), log);
+    api = new LocalApi({
+      host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: apiProcessor, store, log, bus,
+      version: VERSION, platformConnected: () => platform?.connected ?? false, rateLimitPerMinute: config.api.rateLimitPerMinute,
+    });
+    try {
+      await api.start();
+    } catch (e) {
+      await bridge.stop();
+      throw e;
+    }
+    if (apiToken.created) out(`Local API token (mt5-executor token --api shows it again): ${apiToken.token}`);
+  }
   const backups = setInterval(() => {
     try {
       store.backup(config.backups.keep);
@@ -68,11 +100,12 @@ export async function startHost(opts: { configFile?: string; env?: NodeJS.Proces
     }
   }, config.backups.everyMinutes * 60_000);
   backups.unref();
-  log.info({ bridgePort: port, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
+  log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
   return {
-    config, bridge, store, manager, platform,
+    config, bridge, store, manager, platform, api,
     async stop() {
       clearInterval(backups);
+      await api?.stop();
       platform?.stop();
       await bridge.stop();
       await store.write();

@@ -35,6 +35,17 @@ export function loadOrCreateToken(store: CredentialStore, dataDir: string): { to
   return { token, created: true };
 }
 
+export const API_TOKEN_NAME = 'apiToken';
+
+/** The local HTTP API's bearer token (separate from the bridge token), created on first use. */
+export function loadOrCreateApiToken(store: CredentialStore): { token: string; created: boolean } {
+  const existing = store.get(API_TOKEN_NAME);
+  if (existing) return { token: existing, created: false };
+  const token = generateToken();
+  store.set(API_TOKEN_NAME, token);
+  return { token, created: true };
+}
+
 /** Constant-time comparison (digests first, so the length of the expected token does not leak either). */
 export function tokenMatches(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented, 'utf8').digest();
