@@ -6,7 +6,7 @@ import { SimTerminal } from '../src/sim/terminal.js';
 import { makeBroker, until } from './helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runDemo } from '../src/host/demo.js';
 
 describe('the main job (demo)', () => {
@@ -32,12 +32,7 @@ describe('the main job (demo)', () => {
   });
 });
 
-describe('the CLI bundle', () => {
-  beforeAll(() => {
-    const r = spawnSync(process.execPath, ['tools/build.mjs'], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  });
-
+describe('the CLI bundle (built by tests/global-setup.ts)', () => {
   it('runs the demo to the end and exits 0', () => {
     const r = spawnSync(process.execPath, ['dist/mt5-executor.js', 'demo', '--bars', '300', '--speed', '5000'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
@@ -94,7 +89,7 @@ describe('the CLI bundle', () => {
     mkdirSync(join(dir, 'state'), { recursive: true });
     const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
     writeFileSync(join(dir, 'state', 'state.json'), JSON.stringify({ version: 1, strategies: { 'ema-cross-trend': { id: 'ema-cross-trend', parameters: strategy, status: 'running', updatedAt: 1 } }, intents: {}, commands: {}, daily: {}, audit: [], outbox: [] }));
-    const child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env: { ...process.env, MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(port), MT5X_NO_KEYCHAIN: '1', MT5X_LOG_LEVEL: 'warn' } });
+    const child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env: { ...process.env, MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(port), MT5X_API_ENABLED: '0', MT5X_NO_KEYCHAIN: '1', MT5X_LOG_LEVEL: 'warn' } });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     try {

@@ -96,6 +96,13 @@ describe('strategy manager', () => {
       expect(s.mgr.list().map((r) => r.status)).toEqual(['stopped', 'stopped']);
       await expect(s.mgr.start(example('ema-cross-trend'))).rejects.toThrow(/locked by the kill switch/);
       await expect(s.mgr.manualIntent({ type: 'OPEN', intentId: 'after-kill', magic: 5, symbol: 'EURUSD', side: 0, volume: 0.01, sl: 0, tp: 0, deviation: 10 })).rejects.toThrow(/KILL_SWITCH/);
+      // a restart neither unlocks trading nor loosens a limit
+      s.mgr.setLimits({ maxLot: 0.05 });
+      await s.store.write();
+      const restarted = new StrategyManager(await Store.open(s.dir), silentLogger, { now: () => event.at + 60 });
+      await expect(restarted.start(example('ema-cross-trend'))).rejects.toThrow(/locked by the kill switch/);
+      expect(restarted.status()).toMatchObject({ killSwitch: { locked: true, lockedUntil: event.lockedUntil } });
+      expect(restarted.setLimits({})).toMatchObject({ maxLot: 0.05 });
     } finally {
       await s.rig.close();
     }

@@ -96,6 +96,12 @@ export class Terminal extends EventEmitter {
   serverTime = 0;
   resyncs = 0;
 
+  /** The ledger entry of an intent id on this terminal, if one was ever recorded. */
+  intentEntry(intentId: string): LedgerEntry | undefined {
+    const e = this.server.ledger.get(intentId);
+    return e && e.terminal === this.key ? e : undefined;
+  }
+
   constructor(
     readonly key: string,
     private readonly server: BridgeServer,

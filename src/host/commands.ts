@@ -65,6 +65,9 @@ export class CommandProcessor {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Commands executing in this process (a repeated delivery of one waits for nothing and runs nothing). */
+  private readonly inFlight = new Set<string>();
+
   private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string } = {}): void {
     this.store.data.commands[id] = { status, at: this.now().getTime(), ...(extra.result !== undefined ? { result: extra.result } : {}) };
     this.report({ commandId: id, status, at: this.now().toISOString(), ...extra });
@@ -81,14 +84,30 @@ export class CommandProcessor {
       return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
-    if (this.store.data.commands[cmd.id]) {
-      const seen = this.store.data.commands[cmd.id]!;
+    const seen = this.store.data.commands[cmd.id];
+    if (seen && (seen.status === 'executed' || seen.status === 'failed' || this.inFlight.has(cmd.id))) {
       this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');
-      return { status: seen.status as CommandOutcome['status'], ...(seen.result !== undefined ? { result: seen.result } : {}), replayed: true };
+      return { status: seen.status, ...(seen.result !== undefined ? { result: seen.result } : {}), replayed: true };
     }
-    this.status(cmd.id, 'received'); // recorded synchronously: a second delivery in the same tick is caught above
-    await this.store.write();
-    this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
+    this.inFlight.add(cmd.id); // synchronously: a second delivery in the same tick is caught above
+    try {
+      if (seen) {
+        // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are
+        // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
+        // intent id once.
+        this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
+      } else {
+        this.status(cmd.id, 'received');
+        await this.store.write();
+        this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
+      }
+      return await this.run(cmd);
+    } finally {
+      this.inFlight.delete(cmd.id);
+    }
+  }
+
+  private async run(cmd: Command): Promise<CommandOutcome> {
     this.status(cmd.id, 'executing');
     let outcome: CommandOutcome;
     try {

@@ -54,10 +54,16 @@ export class StrategyManager extends EventEmitter {
   private dayStart = { day: -1, balance: 0 };
   private equityPeak = 0;
 
-  constructor(private readonly store: Store, private readonly log: Logger, private readonly opts: ManagerOptions = {}) {
+  constructor(private readonly store: Store, private readonly log: Logger, private opts: ManagerOptions = {}) {
     super();
     this.killSwitch = opts.killSwitch ?? new KillSwitch();
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    const safety = store.data.safety;
+    if (safety) {
+      this.killSwitch.lockedUntil = Math.max(this.killSwitch.lockedUntil, safety.lockedUntil);
+      this.killSwitch.lastReason = safety.reason;
+      if (safety.limits && !opts.limits) this.opts = { ...opts, limits: safety.limits as unknown as RiskLimits };
+    }
     // restore: every persisted strategy comes back in the state it was left in
     for (const r of Object.values(store.data.strategies)) {
       try {
@@ -168,6 +174,7 @@ export class StrategyManager extends EventEmitter {
       await this.store.putStrategy(r.record);
     }
     this.store.audit(this.now(), 'kill switch', { reason, lockedUntil: event.lockedUntil });
+    this.store.data.safety = { ...this.store.data.safety, lockedUntil: event.lockedUntil, reason };
     await this.store.write();
     let result: IntentResult | Error | undefined;
     if (this.terminal) {
@@ -185,7 +192,8 @@ export class StrategyManager extends EventEmitter {
   async manualIntent(intent: IntentBody): Promise<IntentResult> {
     const t = this.terminal;
     if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
-    if (intent.type === 'OPEN') {
+    // an intent already in the ledger was checked when it was first sent (a command finished after a restart)
+    if (intent.type === 'OPEN' && !t.intentEntry(intent.intentId)) {
       const failures = this.preTrade('manual', intent);
       if (failures.length) throw new ManagerError('LOCKED', failures.map((f) => `${f.code}: ${f.message}`).join('; '));
     }
@@ -199,6 +207,7 @@ export class StrategyManager extends EventEmitter {
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     this.opts.limits = next;
     this.store.audit(this.now(), 'risk limits', next);
+    this.store.data.safety = { lockedUntil: this.store.data.safety?.lockedUntil ?? 0, reason: this.store.data.safety?.reason ?? '', limits: { ...next } };
     return next;
   }
 

@@ -25,6 +25,8 @@ export interface StoreData {
   commands: Record<string, { status: 'received' | 'executing' | 'executed' | 'failed'; at: number; result?: unknown }>;
   daily: Record<string, { startBalance: number; realized: number; trades: number }>;
   audit: { at: number; event: string; detail?: unknown }[];
+  /** The kill switch lock and the risk limits in force: a restart must not unlock trading or loosen a limit. */
+  safety?: { lockedUntil: number; reason: string; limits?: Record<string, unknown> };
   /** Command statuses not yet accepted by the platform, oldest first. */
   outbox: { commandId: string; status: string; at: string; result?: unknown; error?: string }[];
 }
@@ -138,7 +140,16 @@ export class Store {
 
 /** The intent ledger on disk: `add` resolves once the intent is written, before it may be sent. */
 export class PersistentLedger implements IntentLedger {
-  constructor(private readonly store: Store) {}
+  /**
+   * Entries a previous process left unsettled may have reached the terminal, whatever state the file says
+   * (the process can die between sending and recording 'sent'): they become 'unknown', so the resync looks for
+   * them in the terminal's state before sending anything again.
+   */
+  constructor(private readonly store: Store) {
+    for (const e of Object.values(store.data.intents)) {
+      if (e.state === 'pending' || e.state === 'recording' || e.state === 'sent') e.state = 'unknown';
+    }
+  }
   get(intentId: string): LedgerEntry | undefined {
     return this.store.data.intents[intentId];
   }

@@ -1,0 +1,135 @@
+/**
+ * The host killed with SIGKILL in the middle of a burst of orders, then restarted: no order executes twice,
+ * none is lost, and the ledger agrees with the terminal. The host is the real CLI bundle in a child process
+ * (built by tests/global-setup.ts); the simulated MT5 terminal lives in this process, so it (like a real
+ * terminal) survives the host's death and reconnects to the new one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openCredentialStore } from '../src/host/credentials.js';
+import { intentComment } from '../src/sim/ea-logic.js';
+import { symbolSpec } from '../src/sim/symbols.js';
+import { SimTerminal } from '../src/sim/terminal.js';
+import { freePort, makeBroker, until } from './helpers.js';
+
+const ORDERS_PER_ROUND = 24;
+/** The moments of the kill: when the terminal receives this intent of the round (0: 3 ms into the burst). */
+const KILL_AFTER = [0, 7, 16];
+
+describe('crash during a burst of intents', () => {
+  let child: ChildProcess | undefined;
+  afterAll(() => void child?.kill('SIGKILL'));
+
+  it('SIGKILL at three moments of a burst, restart, client retries: every order exactly once, ledger == terminal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-crash-'));
+    const [bridgePort, apiPort] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ logLevel: 'warn', bridge: { port: bridgePort }, api: { port: apiPort, rateLimitPerMinute: 100_000 } }));
+    const env = { ...process.env, MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1' };
+    const base = `http://127.0.0.1:${apiPort}`;
+    let apiToken = '';
+    const spawnHost = async () => {
+      child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.resume();
+      const end = Date.now() + 15_000;
+      for (;;) {
+        try {
+          if (!apiToken) apiToken = (await openCredentialStore(dir, { preferKeychain: false })).get('apiToken') ?? '';
+          if (apiToken && (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${apiToken}` } })).ok) return;
+        } catch {
+          /* not up yet */
+        }
+        if (Date.now() > end) throw new Error('the host did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const post = (path: string, body: unknown, key?: string) =>
+      fetch(base + path, {
+        method: path === '/risk-limits' ? 'PUT' : 'POST',
+        headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string; result?: { ticket?: string; class?: string }; error?: string } }));
+    const terminalUp = async () => {
+      await until(() => sim.connected, 15_000, 'terminal reconnect');
+      const end = Date.now() + 15_000;
+      while (Date.now() < end) {
+        const h = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${apiToken}` } })).json()) as { terminalConnected: boolean };
+        if (h.terminalConnected) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('the host never saw the terminal');
+    };
+
+    await spawnHost();
+    const broker = makeBroker({}, [symbolSpec('EURUSD')]);
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const bridgeToken = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
+    const sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token: bridgeToken, broker, reconnectMinMs: 20, reconnectMaxMs: 100 });
+    await sim.connect();
+    await terminalUp();
+    const limits = await post('/risk-limits', { maxPositionsAccount: 1000, maxPositionsSymbol: 1000, maxPositionsStrategy: 1000, maxCorrelatedLots: 1000, maxLot: 1 });
+    expect(limits.status).toBe(200);
+
+    const keys: string[] = [];
+    const killedMidway: number[] = [];
+    try {
+      for (const [round, killAfter] of KILL_AFTER.entries()) {
+        const roundKeys = Array.from({ length: ORDERS_PER_ROUND }, (_, i) => `crash-${round}-${i}`);
+        keys.push(...roundKeys);
+        let received = 0;
+        const victim = child!;
+        const exited = new Promise<void>((res) => victim.once('exit', () => res()));
+        const kill = () => victim.kill('SIGKILL');
+        const onIntent = () => {
+          if (++received === killAfter) kill(); // the terminal executes this one; its result goes to a dead host
+        };
+        sim.on('intent', onIntent);
+        if (killAfter === 0) setTimeout(kill, 3);
+        const burst = roundKeys.map((k, i) =>
+          post('/orders', { symbol: 'EURUSD', side: i % 2 ? 'SELL' : 'BUY', volume: 0.01 }, k).catch(() => undefined), // undefined: the host died under it
+        );
+        const first = await Promise.all(burst);
+        await exited;
+        sim.off('intent', onIntent);
+        killedMidway.push(first.filter((r) => r === undefined).length);
+        // restart; the terminal reconnects by itself; the client retries every order with its key
+        await spawnHost();
+        await terminalUp();
+        const retry = await Promise.all(roundKeys.map((k, i) => post('/orders', { symbol: 'EURUSD', side: i % 2 ? 'SELL' : 'BUY', volume: 0.01 }, k)));
+        for (const [i, r] of retry.entries()) {
+          expect(r.status, `${roundKeys[i]}: ${JSON.stringify(r.body)}`).toBe(200);
+          expect(r.body.status).toBe('executed');
+          // the answer is the same as the first run's where that one arrived
+          const before = first[i];
+          if (before?.status === 200) expect(r.body.result?.ticket).toBe(before.body.result?.ticket);
+        }
+      }
+      // the kill landed mid-burst every time: some requests died with the host
+      expect(killedMidway.every((n) => n > 0), `requests that died with the host per round: ${killedMidway.join(', ')}`).toBe(true);
+
+      // exactly once: one position per order key, no order twice
+      const positions = broker.positionList();
+      expect(positions.length).toBe(keys.length);
+      const comments = positions.map((p) => p.comment);
+      expect(new Set(comments).size).toBe(comments.length);
+      expect(broker.deals().filter((d) => d.entry === 0 && d.symbol === 'EURUSD').length).toBe(keys.length);
+
+      // ledger == terminal
+      child!.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+      const state = JSON.parse(readFileSync(join(dir, 'state', 'state.json'), 'utf8')) as {
+        intents: Record<string, { state: string; intent: { type: string }; result?: { position?: { $bigint: string } } }>;
+      };
+      const opens = Object.entries(state.intents).filter(([, e]) => e.intent.type === 'OPEN');
+      expect(opens.length).toBe(keys.length);
+      expect(opens.every(([, e]) => e.state === 'settled')).toBe(true);
+      const ledgerTickets = new Set(opens.map(([, e]) => e.result?.position?.$bigint));
+      expect(ledgerTickets).toEqual(new Set(positions.map((p) => p.ticket.toString())));
+      expect(new Set(opens.map(([id]) => intentComment(id)))).toEqual(new Set(comments));
+    } finally {
+      await sim.close();
+    }
+  }, 90_000);
+});
