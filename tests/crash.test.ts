@@ -9,11 +9,16 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CommandProcessor } from '../src/host/commands.js';
 import { openCredentialStore } from '../src/host/credentials.js';
+import { silentLogger } from '../src/host/logger.js';
+import { StrategyManager } from '../src/host/manager.js';
+import type { CommandStatusUpdate } from '../src/host/platform-contract.js';
+import { PersistentLedger, Store } from '../src/host/store.js';
 import { intentComment } from '../src/sim/ea-logic.js';
 import { symbolSpec } from '../src/sim/symbols.js';
 import { SimTerminal } from '../src/sim/terminal.js';
-import { freePort, makeBroker, until } from './helpers.js';
+import { freePort, makeBroker, startRig, until } from './helpers.js';
 
 const ORDERS_PER_ROUND = 24;
 /** The moments of the kill: when the terminal receives this intent of the round (0: 3 ms into the burst). */
@@ -132,4 +137,31 @@ describe('crash during a burst of intents', () => {
       await sim.close();
     }
   }, 90_000);
+});
+
+describe('an intent whose result does not come in time', () => {
+  it('keeps the command executing (never "failed") and finishes it when the reconciliation settles the intent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-timeout-'));
+    const store = await Store.open(dir);
+    const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [], intentTimeoutMs: 150 });
+    const broker = makeBroker({}, [symbolSpec('EURUSD')]);
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const { sim, terminal } = await rig.connect({ broker, reconnectMinMs: 600, reconnectMaxMs: 600 });
+    try {
+      const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+      mgr.attach(terminal);
+      const reports: CommandStatusUpdate[] = [];
+      const proc = new CommandProcessor(mgr, store, (u) => reports.push(u), silentLogger);
+      sim.loseResults = 1; // executed at the broker; the connection drops before the result is sent
+      const t0 = Date.now();
+      const out = await proc.handle({ id: 'slow-1', type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.03 } }, 'api');
+      expect(Date.now() - t0).toBeGreaterThan(500); // it outlived the 150 ms wait and the 600 ms reconnection
+      expect(out).toMatchObject({ status: 'executed', result: { class: 'done', volume: 0.03 } });
+      expect(reports.map((r) => r.status)).toEqual(['received', 'executing', 'executed']);
+      expect(broker.positionList().length).toBe(1);
+      expect((out.result as { ticket: string }).ticket).toBe(broker.positionList()[0]!.ticket.toString());
+    } finally {
+      await rig.close();
+    }
+  });
 });

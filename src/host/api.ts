@@ -155,7 +155,8 @@ export class LocalApi {
     }
     const id = `api-${key ?? randomUUID()}`;
     const out: CommandOutcome = await this.o.processor.handle({ id, type, parameters }, 'api');
-    const code = out.status === 'failed' ? (HTTP_FOR[out.code ?? ''] ?? 500) : 200;
+    // 202: a retry of a command still executing (its result comes with a later retry of the same key)
+    const code = out.status === 'failed' ? (HTTP_FOR[out.code ?? ''] ?? 500) : out.status === 'executed' ? 200 : 202;
     return reply.code(code).send({ commandId: id, ...out });
   }
 

@@ -96,6 +96,24 @@ export class Terminal extends EventEmitter {
   serverTime = 0;
   resyncs = 0;
 
+  /**
+   * The result of an intent already in the ledger, whenever it comes: at once if settled, else when a result or
+   * the reconciliation after a reconnection settles it (no time limit: an order's fate is not decided by a timer).
+   */
+  whenSettled(intentId: string): Promise<IntentResult> {
+    const e = this.intentEntry(intentId);
+    if (!e) return Promise.reject(new RequestError('BAD_INTENT', `intent ${intentId} is not in the ledger`));
+    if (e.state === 'settled' && e.result) return Promise.resolve(e.result);
+    return new Promise((res) => {
+      const on = (r: IntentResult) => {
+        if (r.intentId !== intentId || r.class === 'ambiguous') return;
+        this.off('result', on);
+        res(r);
+      };
+      this.on('result', on);
+    });
+  }
+
   /** The ledger entry of an intent id on this terminal, if one was ever recorded. */
   intentEntry(intentId: string): LedgerEntry | undefined {
     const e = this.server.ledger.get(intentId);

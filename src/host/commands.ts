@@ -9,6 +9,7 @@ import { StrategyError } from '../engine/strategy/normalize.js';
 import type { IntentResult } from '../protocol/messages.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import type { Logger } from './logger.js';
+import { RequestError } from './bridge.js';
 import { ManagerError, type StrategyManager } from './manager.js';
 import {
   closeAllParams,
@@ -131,7 +132,18 @@ export class CommandProcessor {
   }
 
   private async intent(cmd: Command, build: (intentId: string) => Parameters<StrategyManager['manualIntent']>[0]): Promise<Record<string, unknown>> {
-    const r = await this.mgr.manualIntent(build(intentIdFor('cmd', cmd.id)));
+    const intent = build(intentIdFor('cmd', cmd.id));
+    let r: IntentResult;
+    try {
+      r = await this.mgr.manualIntent(intent);
+    } catch (e) {
+      // no answer in time is not a failure: the intent is in the ledger and may well have executed. The command
+      // stays 'executing' until the result or the reconciliation settles it; reporting 'failed' could make a
+      // trader send the order again.
+      if (!(e instanceof RequestError && e.code === 'TIMEOUT')) throw e;
+      this.log.warn({ commandId: cmd.id, intentId: intent.intentId }, 'no result in time: the command waits for the reconciliation');
+      r = await this.mgr.settledResult(intent.intentId);
+    }
     if (r.class !== 'done') throw new BrokerRefused(`the broker refused: ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
     return resultOf(r);
   }

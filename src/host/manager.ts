@@ -200,6 +200,13 @@ export class StrategyManager extends EventEmitter {
     return t.sendIntent(intent);
   }
 
+  /** The result of a manual intent that outlived its wait (see Terminal.whenSettled). */
+  settledResult(intentId: string): Promise<IntentResult> {
+    const t = this.terminal;
+    if (!t) return Promise.reject(new ManagerError('NO_TERMINAL', 'no terminal is connected'));
+    return t.whenSettled(intentId);
+  }
+
   /** UPDATE_RISK_LIMITS: merge over the current limits (by default the account type's); returns the limits now in force. */
   setLimits(patch: { [K in keyof RiskLimits]?: RiskLimits[K] | undefined }): RiskLimits {
     const base = this.opts.limits ?? DEFAULT_LIMITS[this.terminal?.account?.tradeMode === 2 ? 'live' : 'demo'];
