@@ -1,0 +1,103 @@
+/**
+ * bench:host — the host under a realistic load: N strategies on 20 symbols, the simulated terminal (its own
+ * process, bench/host-peer.ts) sending 50 ticks/s per symbol through the real bridge, one bar close per symbol
+ * per second, for S seconds. Measured: bar-close → intent latency at the terminal (p50/p99/max), the host's
+ * peak RSS, its CPU (% of one core) and event-loop utilisation. Runs 100 and 1,000 strategies.
+ * Usage: npm run bench:host [-- SECONDS]   (default 60)
+ * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
+ * (no disk write before each intent); BENCH_DEBUG=1 logs the manager's decisions to stderr.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { BridgeServer, type Terminal } from '../src/host/bridge.js';
+import { createLogger, silentLogger } from '../src/host/logger.js';
+import { StrategyManager } from '../src/host/manager.js';
+import { PersistentLedger, Store } from '../src/host/store.js';
+import { generateToken } from '../src/host/token.js';
+
+const SECONDS = Number(process.argv[2] ?? 60);
+const SYMBOLS = 20;
+const TICKS_PER_SECOND = 50;
+const EXAMPLES = ['ema-cross-trend', 'rsi-bollinger-reversion', 'stoch-williams-fade', 'vwap-volume-breakout'].map(
+  (f) => JSON.parse(readFileSync(`examples/${f}.json`, 'utf8')) as Record<string, unknown>,
+);
+const LIMITS = {
+  maxDailyLossPercent: 100, maxDrawdownPercent: 100, maxLot: 100, maxPositionsAccount: 1e6, maxPositionsSymbol: 1e6, maxPositionsStrategy: 1e6,
+  maxCorrelatedLots: 1e9, correlationThreshold: 1,
+};
+const pct = (a: number[], p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
+
+async function run(strategies: number) {
+  const token = generateToken();
+  const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-bench-host-')));
+  const server = new BridgeServer({ token, port: 0, symbols: [], bars: [], ...(process.env.BENCH_MEMLEDGER ? {} : { ledger: new PersistentLedger(store) }), logger: silentLogger });
+  const port = await server.start();
+  const mgr = new StrategyManager(store, process.env.BENCH_DEBUG ? createLogger('debug', process.stderr) : silentLogger, { warmupBars: 500, limits: LIMITS });
+  server.once('terminal', (t: Terminal) => mgr.attach(t));
+  const ts = import.meta.url.endsWith('.ts');
+  const peerFile = fileURLToPath(new URL(ts ? './host-peer.ts' : './host-peer.mjs', import.meta.url));
+  const peer = fork(peerFile, [`ws://127.0.0.1:${port}`, token, String(SYMBOLS), String(TICKS_PER_SECOND)], { execArgv: ts ? ['--import', 'tsx'] : [] });
+  await new Promise<void>((res) => peer.once('message', () => res()));
+  const t0 = performance.now();
+  for (let k = 0; k < strategies; k++) {
+    const ex = EXAMPLES[k % EXAMPLES.length]!;
+    await mgr.start({ ...ex, strategyId: `b${k}`, strategyName: `bench ${k}`, symbol: `S${String(k % SYMBOLS).padStart(2, '0')}`, timeframe: 'H1' });
+  }
+  // every strategy warmed up on the terminal's history
+  while (mgr.list().some((r) => r.status === 'running' && !mgr.get(r.id)?.runner)) await new Promise((r) => setTimeout(r, 20));
+  const startupMs = performance.now() - t0;
+  if (mgr.list().filter((r) => r.status === 'running').length !== strategies) throw new Error('not every strategy is running');
+
+  global.gc?.();
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const w0 = performance.now();
+  let rssPeak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
+  peer.send({ go: 1 });
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const done = new Promise<{ latencies: number[]; intents: number; ticks: number; barsClosed: number }>((res) =>
+    peer.on('message', (m: { done?: boolean }) => m.done && res(m as never)),
+  );
+  peer.send({ stop: true });
+  const wall = performance.now() - w0;
+  const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
+  clearInterval(sampler);
+  const r = await done;
+  await new Promise((res) => peer.once('exit', res));
+  await server.stop();
+  const lat = r.latencies.sort((a, b) => a - b);
+  return {
+    strategies,
+    seconds: Math.round(wall / 100) / 10,
+    startupMs: Math.round(startupMs),
+    ticks: r.ticks,
+    barsClosed: r.barsClosed,
+    intents: r.intents,
+    latencyP50Ms: +pct(lat, 0.5).toFixed(3),
+    latencyP99Ms: +pct(lat, 0.99).toFixed(3),
+    latencyMaxMs: +(lat[lat.length - 1] ?? NaN).toFixed(3),
+    rssPeakMB: Math.round(rssPeak / 1048576),
+    cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
+    eventLoopUtilization: +(elu.utilization * 100).toFixed(1),
+  };
+}
+
+const results = process.env.BENCH_ONLY ? [await run(Number(process.env.BENCH_ONLY))] : [await run(100), await run(1000)];
+const rows = results.map((x) => [
+  String(x.strategies), String(x.ticks), String(x.barsClosed), String(x.intents),
+  `${x.latencyP50Ms} / ${x.latencyP99Ms} / ${x.latencyMaxMs}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
+]);
+const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent ms p50/p99/max', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
+const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(width[i]!)).join('  ');
+console.log(`bench:host — ${SYMBOLS} symbols, ${TICKS_PER_SECOND} ticks/s per symbol, one bar close per symbol per second, ${SECONDS} s; ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.versions.node}`);
+console.log(line(head));
+for (const r of rows) console.log(line(r));
+console.log('targets (100 strategies): p99 < 1 ms, RSS < 200 MB, CPU < 25 % of one core');
+console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, results }));
