@@ -1,9 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { EncryptedFileStore } from '../src/host/credentials.js';
 import { SimTerminal } from '../src/sim/terminal.js';
-import { makeBroker, until } from './helpers.js';
+import { freePort, makeBroker, until } from './helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,12 +78,7 @@ describe('the CLI bundle (built by tests/global-setup.ts)', () => {
 
   it('start: runs the host for real — restores its strategies, serves the EA bridge with its token, stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mt5x-start-'));
-    const port = await new Promise<number>((res) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => res(p));
-      });
-    });
+    const port = await freePort();
     // a state left by an earlier run: one running strategy
     mkdirSync(join(dir, 'state'), { recursive: true });
     const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
