@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -133,17 +133,22 @@ describe('store', () => {
       let onDiskAtExecution = false;
       const c = await rig.connect({ broker });
       sim = c.sim;
-      sim.on('intent', () => (onDiskAtExecution = readFileSync(join(dir, 'state.json'), 'utf8').includes('"persisted-1"')));
+      // the journal line is written before the intent leaves the host
+      sim.on('intent', () => (onDiskAtExecution = readFileSync(store.journalFile, 'utf8').includes('"persisted-1"')));
       const r = await c.terminal.sendIntent({ type: 'OPEN', intentId: 'persisted-1', magic: 1, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 });
       expect(r.class).toBe('done');
       expect(onDiskAtExecution).toBe(true);
     } finally {
       await rig.close();
     }
-    await new Promise((res) => setTimeout(res, 50)); // the settling write
-    // a new host process on the same state: the same intent id is answered from the ledger, not sent
+    store.close(); // no state.json write at all: the journal alone carries the ledger to the next run
+    // a new host process on the same state: the journal is applied, the same intent id is answered from the ledger, not sent
     const store2 = await Store.open(dir);
+    expect(store2.replayedJournal).toBeGreaterThanOrEqual(3); // add, sent, settled
     expect(store2.data.intents['persisted-1']!.state).toBe('settled');
+    expect(typeof store2.data.intents['persisted-1']!.result!.position).toBe('bigint');
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toContain('"persisted-1"');
+    expect(readFileSync(store2.journalFile, 'utf8')).toBe('');
     const rig2 = await startRig({ ledger: new PersistentLedger(store2) });
     try {
       const broker = makeBroker();
@@ -156,5 +161,19 @@ describe('store', () => {
       await rig2.close();
     }
     expect(existsSync(join(dir, 'state.json.tmp'))).toBe(false);
+  });
+
+  it('ignores a torn last journal line (the process died writing it) and refuses a damaged one in the middle', async () => {
+    const dir = tmp();
+    const entry = (id: string) => JSON.stringify({ op: 'add', entry: { intentId: id, terminal: 't', intent: { type: 'CANCEL', intentId: id, magic: 0, ticket: { $bigint: '5' } }, state: 'pending', createdAt: 1, attempts: 0 } });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ledger.jsonl'), `${entry('a')}\n${entry('b').slice(0, 40)}`);
+    const s = await Store.open(dir);
+    expect(Object.keys(s.data.intents)).toEqual(['a']);
+    expect(s.data.intents.a!.intent).toMatchObject({ ticket: 5n });
+    const dir2 = tmp();
+    mkdirSync(dir2, { recursive: true });
+    writeFileSync(join(dir2, 'ledger.jsonl'), `${entry('a')}\n{broken\n${entry('c')}\n`);
+    await expect(Store.open(dir2)).rejects.toThrow(/ledger.jsonl.*line 2/);
   });
 });

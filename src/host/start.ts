@@ -46,6 +46,7 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
   const store = await Store.open(join(config.dataDir, 'state'));
   if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
+  if (store.replayedJournal) log.info({ changes: store.replayedJournal }, 'intent journal of the previous run applied');
   const bridge = new BridgeServer({
     token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledger: new PersistentLedger(store),
   });
@@ -109,6 +110,7 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
       platform?.stop();
       await bridge.stop();
       await store.write();
+      store.close();
       log.info('host stopped');
     },
   };
