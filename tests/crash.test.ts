@@ -50,9 +50,9 @@ describe('crash during a burst of intents', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    const post = (path: string, body: unknown, key?: string) =>
+    const call = (method: string, path: string, body: unknown, key?: string) =>
       fetch(base + path, {
-        method: path === '/risk-limits' ? 'PUT' : 'POST',
+        method,
         headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
         body: JSON.stringify(body),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string; result?: { ticket?: string; class?: string }; error?: string } }));
@@ -74,7 +74,7 @@ describe('crash during a burst of intents', () => {
     const sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token: bridgeToken, broker, reconnectMinMs: 20, reconnectMaxMs: 100 });
     await sim.connect();
     await terminalUp();
-    const limits = await post('/risk-limits', { maxPositionsAccount: 1000, maxPositionsSymbol: 1000, maxPositionsStrategy: 1000, maxCorrelatedLots: 1000, maxLot: 1 });
+    const limits = await call('PUT', '/risk-limits', { maxPositionsAccount: 1000, maxPositionsSymbol: 1000, maxPositionsStrategy: 1000, maxCorrelatedLots: 1000, maxLot: 1 });
     expect(limits.status).toBe(200);
 
     const keys: string[] = [];
@@ -93,7 +93,7 @@ describe('crash during a burst of intents', () => {
         sim.on('intent', onIntent);
         if (killAfter === 0) setTimeout(kill, 3);
         const burst = roundKeys.map((k, i) =>
-          post('/orders', { symbol: 'EURUSD', side: i % 2 ? 'SELL' : 'BUY', volume: 0.01 }, k).catch(() => undefined), // undefined: the host died under it
+          call('POST', '/orders', { symbol: 'EURUSD', side: i % 2 ? 'SELL' : 'BUY', volume: 0.01 }, k).catch(() => undefined), // undefined: the host died under it
         );
         const first = await Promise.all(burst);
         await exited;
@@ -102,7 +102,7 @@ describe('crash during a burst of intents', () => {
         // restart; the terminal reconnects by itself; the client retries every order with its key
         await spawnHost();
         await terminalUp();
-        const retry = await Promise.all(roundKeys.map((k, i) => post('/orders', { symbol: 'EURUSD', side: i % 2 ? 'SELL' : 'BUY', volume: 0.01 }, k)));
+        const retry = await Promise.all(roundKeys.map((k, i) => call('POST', '/orders', { symbol: 'EURUSD', side: i % 2 ? 'SELL' : 'BUY', volume: 0.01 }, k)));
         for (const [i, r] of retry.entries()) {
           expect(r.status, `${roundKeys[i]}: ${JSON.stringify(r.body)}`).toBe(200);
           expect(r.body.status).toBe('executed');

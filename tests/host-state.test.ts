@@ -174,6 +174,11 @@ describe('store', () => {
     const dir2 = tmp();
     mkdirSync(dir2, { recursive: true });
     writeFileSync(join(dir2, 'ledger.jsonl'), `${entry('a')}\n{broken\n${entry('c')}\n`);
-    await expect(Store.open(dir2)).rejects.toThrow(/ledger.jsonl.*line 2/);
+    await expect(Store.open(dir2)).rejects.toThrow(/ledger.jsonl, line 2: not a complete journal entry/);
+    // a damaged last line that was written whole (newline after it) is refused too
+    const dir3 = tmp();
+    mkdirSync(dir3, { recursive: true });
+    writeFileSync(join(dir3, 'ledger.jsonl'), `${entry('a')}\n{broken\n`);
+    await expect(Store.open(dir3)).rejects.toThrow(/line 2: not a complete journal entry/);
   });
 });

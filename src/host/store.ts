@@ -37,6 +37,16 @@ const stringify = (d: StoreData) => JSON.stringify(d, (_k, v: unknown) => (typeo
 const parse = (s: string) =>
   JSON.parse(s, (_k, v: unknown) => (v && typeof v === 'object' && '$bigint' in (v as object) && Object.keys(v as object).length === 1 ? BigInt((v as { $bigint: string }).$bigint) : v)) as StoreData;
 
+export class JournalCorruptError extends Error {
+  constructor(readonly file: string, readonly line: number, reason: string) {
+    super(
+      `${file}, line ${line}: not a complete journal entry (${reason}). The host will not start without it: it would not know ` +
+        'whether that intent reached the terminal. Restore the line, or stop the EA, check its orders and positions by the ix: comments, and remove the line.',
+    );
+    this.name = 'JournalCorruptError';
+  }
+}
+
 export class StoreCorruptError extends Error {
   constructor(readonly file: string, readonly reason: string, readonly restoredFrom?: string) {
     super(
@@ -91,9 +101,10 @@ export class Store {
       try {
         op = parse(line) as unknown as JournalOp;
       } catch (e) {
-        // a torn last line is a write the process died in (its intent was never sent); anywhere else: corruption
-        if (i >= lines.length - 2) break;
-        throw new StoreCorruptError(this.journalFile, `line ${i + 1}: ${(e as Error).message}`);
+        // a torn last line (no newline after it) is a write the process died in: its intent was never sent.
+        // A damaged complete line is corruption: starting without it could send an order twice.
+        if (i === lines.length - 1) break;
+        throw new JournalCorruptError(this.journalFile, i + 1, (e as Error).message);
       }
       if (op.op === 'add') this.data.intents[op.entry.intentId] = op.entry;
       else if (this.data.intents[op.intentId]) Object.assign(this.data.intents[op.intentId]!, op.patch);
