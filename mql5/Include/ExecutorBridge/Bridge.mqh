@@ -1,0 +1,1190 @@
+//+------------------------------------------------------------------+
+//| Bridge.mqh - the EA's whole job: connect to the host, stream      |
+//| ticks, bars and trade state, execute intents exactly once.        |
+//| No strategy logic lives here.                                     |
+//+------------------------------------------------------------------+
+#ifndef EXECUTOR_BRIDGE_BRIDGE_MQH
+#define EXECUTOR_BRIDGE_BRIDGE_MQH
+
+#include "Protocol.mqh"
+#include "MsgPack.mqh"
+#include "WebSocket.mqh"
+#include "Terminal.mqh"
+
+#define EB_EA_NAME "ExecutorBridge 1.0"
+#define EB_RING_SIZE 4096
+#define EB_MAX_TICKS_PER_MSG 1000
+
+#define EB_LOST_NOTHING 0
+#define EB_LOST_BLOCK_NEW 1
+#define EB_LOST_CLOSE_ALL 2
+
+struct EbTickSub
+  {
+   string            symbol;
+   long              lastMsc;
+   int               sentAtLast;
+  };
+
+struct EbBarSub
+  {
+   string            symbol;
+   int               tf;
+   long              lastBar;
+  };
+
+struct EbIntentSlot
+  {
+   string            id;
+   int               fields;
+   uchar             body[];
+  };
+
+class EbBridge
+  {
+public:
+   // configuration (inputs)
+   string            host;
+   int               port;
+   string            token;
+   long              magic;
+   int               fillingOverride;
+   int               lostPolicy;
+   int               lostGraceSec;
+   uint              connectTimeoutMs;
+   // connection
+   WsClient          ws;
+   MpWriter          w;
+   MpWriter          core;
+   MpWriter          sub;
+   MpDoc             doc;
+   uchar             inbuf[];
+   long              outSeq;
+   long              inSeq;
+   bool              welcomed;
+   bool              everWelcomed;
+   bool              halted;
+   uint              heartbeatMs;
+   uint              lastPingSent;
+   uint              lastHeard;
+   uint              nextConnectAt;
+   uint              backoffMs;
+   int               failedConnects;
+   uint              lostSince;
+   bool              lostHandled;
+   // subscriptions
+   EbTickSub         ticks[];
+   EbBarSub          bars[];
+   // idempotency ring
+   EbIntentSlot      ring[];
+   int               ringNext;
+   int               ringCount;
+   // counters
+   bool              stateDirty;
+   ulong             orderSends;
+   ulong             intentsExecuted;
+   ulong             duplicates;
+   ulong             seqGaps;
+
+                     EbBridge(void)
+     {
+      port = 0;
+      magic = 0;
+      fillingOverride = -1;
+      lostPolicy = EB_LOST_NOTHING;
+      lostGraceSec = 60;
+      connectTimeoutMs = 1000;
+      outSeq = 0;
+      inSeq = 0;
+      welcomed = false;
+      everWelcomed = false;
+      halted = false;
+      heartbeatMs = 5000;
+      lastPingSent = 0;
+      lastHeard = 0;
+      nextConnectAt = 0;
+      backoffMs = 500;
+      failedConnects = 0;
+      lostSince = 0;
+      lostHandled = false;
+      ringNext = 0;
+      ringCount = 0;
+      stateDirty = false;
+      orderSends = 0;
+      intentsExecuted = 0;
+      duplicates = 0;
+      seqGaps = 0;
+     }
+
+   // ------------------------------------------------------------ lifecycle
+   void              Start(void)
+     {
+      MathSrand((int)(GetTickCount() ^ (uint)GetMicrosecondCount()));
+      ArrayResize(ring, EB_RING_SIZE);
+      if(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) == 0 || MQLInfoInteger(MQL_TRADE_ALLOWED) == 0)
+         Print("ExecutorBridge: Algo Trading is off - intents will be refused with 10027 until you press the Algo Trading button and allow algorithmic trading in the EA's settings.");
+      nextConnectAt = GetTickCount();
+      Service();
+     }
+
+   void              Stop(const string why)
+     {
+      if(ws.IsOpen())
+         ws.Close(1001, why);
+      ws.Drop();
+      welcomed = false;
+     }
+
+   // ------------------------------------------------------------ the loop
+   // Called from OnTimer and OnTick: never waits longer than a 1 ms socket read.
+   void              Service(void)
+     {
+      uint now = GetTickCount();
+      if(ws.state == WS_CLOSED)
+        {
+         if(welcomed)
+            OnLost();
+         CheckLostPolicy(now);
+         if(!halted && now - nextConnectAt < 0x80000000)
+            TryConnect(now);
+         return;
+        }
+      if(!ws.Poll())
+        {
+         OnLost();
+         return;
+        }
+      int opcode = 0;
+      int n = 0;
+      int handled = 0;
+      while(handled < 1000 && ws.Next(inbuf, n, opcode))
+        {
+         handled++;
+         lastHeard = GetTickCount();
+         if(opcode != WS_OP_BINARY)
+           {
+            SendError(-1, "MALFORMED", "text frames are not part of the protocol; send MessagePack in binary frames");
+            continue;
+           }
+         Dispatch(n);
+        }
+      if(ws.state == WS_CLOSED)
+        {
+         OnLost();
+         return;
+        }
+      if(!welcomed)
+         return;
+      StreamTicks();
+      StreamBars();
+      if(stateDirty)
+         SendState();
+      now = GetTickCount();
+      if(now - lastPingSent >= heartbeatMs)
+        {
+         lastPingSent = now;
+         w.Reset();
+         Header(EB_MSG_PING, 3);
+         w.KInt(EB_K_TS, (long)now);
+         Flush();
+        }
+      if(now - lastHeard > 3 * heartbeatMs + 1000)
+        {
+         Print("ExecutorBridge: the host has not answered for ", (now - lastHeard) / 1000, " s; reconnecting.");
+         ws.Drop();
+         OnLost();
+        }
+     }
+
+   void              TryConnect(const uint now)
+     {
+      if(!ws.Connect(host, port, connectTimeoutMs))
+        {
+         failedConnects++;
+         if(failedConnects == 1 || failedConnects % 20 == 0)
+            Print("ExecutorBridge: ", ws.error, ". Is the host running (mt5-executor start)? Is 127.0.0.1 in Tools > Options > Expert Advisors > 'Allow WebRequest for listed URL'? Retrying in the background.");
+         ScheduleReconnect(now);
+         return;
+        }
+      // the 101 reply is read on the next Service(); wait for it here for at most the connect timeout
+      uint started = GetTickCount();
+      while(ws.state == WS_HANDSHAKE && GetTickCount() - started < connectTimeoutMs)
+        {
+         if(!ws.Poll())
+            break;
+         if(ws.state == WS_HANDSHAKE)
+            Sleep(1);
+        }
+      if(ws.state != WS_OPEN)
+        {
+         failedConnects++;
+         Print("ExecutorBridge: ", (ws.error != "" ? ws.error : "no WebSocket handshake reply"), "; retrying.");
+         ws.Drop();
+         ScheduleReconnect(now);
+         return;
+        }
+      outSeq = 0;
+      inSeq = 0;
+      lastHeard = GetTickCount();
+      SendHello();
+     }
+
+   void              ScheduleReconnect(const uint now)
+     {
+      nextConnectAt = now + backoffMs;
+      backoffMs = backoffMs * 2;
+      if(backoffMs > 10000)
+         backoffMs = 10000;
+     }
+
+   void              OnLost(void)
+     {
+      if(welcomed)
+        {
+         Print("ExecutorBridge: connection to the host lost (", ws.error, "); reconnecting with backoff.");
+         lostSince = GetTickCount();
+         lostHandled = false;
+        }
+      welcomed = false;
+      ScheduleReconnect(GetTickCount());
+     }
+
+   // The host-lost policy: after the grace period without the host, act once.
+   void              CheckLostPolicy(const uint now)
+     {
+      if(!everWelcomed || lostHandled || lostSince == 0)
+         return;
+      if(now - lostSince < (uint)lostGraceSec * 1000)
+         return;
+      lostHandled = true;
+      if(lostPolicy == EB_LOST_NOTHING)
+        {
+         Print("ExecutorBridge: host lost for ", lostGraceSec, " s; policy: keep positions and orders as they are.");
+         return;
+        }
+      int removed = DeleteOwnOrders();
+      int closed = 0;
+      if(lostPolicy == EB_LOST_CLOSE_ALL)
+         closed = CloseOwnPositions();
+      Print("ExecutorBridge: host lost for ", lostGraceSec, " s; policy ", (lostPolicy == EB_LOST_CLOSE_ALL ? "close all" : "block new orders"),
+            ": deleted ", removed, " pending orders, closed ", closed, " positions.");
+     }
+
+   bool              IsOwn(const long m, const string comment)
+     {
+      return (magic != 0 && m == magic) || StringFind(comment, EB_INTENT_COMMENT_PREFIX) == 0;
+     }
+
+   int               DeleteOwnOrders(void)
+     {
+      ulong tickets[];
+      int k = 0;
+      int n = OrdersTotal();
+      ArrayResize(tickets, n);
+      for(int i = 0; i < n; i++)
+        {
+         ulong t = OrderGetTicket(i);
+         if(t != 0 && IsOwn(OrderGetInteger(ORDER_MAGIC), OrderGetString(ORDER_COMMENT)))
+           {
+            tickets[k] = t;
+            k++;
+           }
+        }
+      int done = 0;
+      for(int i = 0; i < k; i++)
+        {
+         MqlTradeRequest req;
+         MqlTradeResult res;
+         ZeroMemory(req);
+         ZeroMemory(res);
+         req.action = TRADE_ACTION_REMOVE;
+         req.order = tickets[i];
+         orderSends++;
+         if(OrderSend(req, res) && res.retcode == TRADE_RETCODE_DONE)
+            done++;
+        }
+      return done;
+     }
+
+   int               CloseOwnPositions(void)
+     {
+      ulong tickets[];
+      int k = 0;
+      int n = PositionsTotal();
+      ArrayResize(tickets, n);
+      for(int i = 0; i < n; i++)
+        {
+         ulong t = PositionGetTicket(i);
+         if(t != 0 && IsOwn(PositionGetInteger(POSITION_MAGIC), PositionGetString(POSITION_COMMENT)))
+           {
+            tickets[k] = t;
+            k++;
+           }
+        }
+      int done = 0;
+      MqlTradeResult res;
+      for(int i = 0; i < k; i++)
+         if(ClosePosition(tickets[i], 0.0, 50, magic, "host lost", res) && res.retcode == TRADE_RETCODE_DONE)
+            done++;
+      return done;
+     }
+
+   // ------------------------------------------------------------ sending
+   void              Header(const int type, const int fields)
+     {
+      outSeq++;
+      w.MapHeader(fields);
+      w.KInt(EB_K_TYPE, type);
+      w.KInt(EB_K_SEQ, outSeq);
+     }
+
+   bool              Flush(void)
+     {
+      if(!ws.SendBinary(w.buf, w.len))
+        {
+         OnLost();
+         return false;
+        }
+      return true;
+     }
+
+   void              SendHello(void)
+     {
+      w.Reset();
+      Header(EB_MSG_HELLO, 8);
+      w.KInt(EB_K_PROTOCOL, EB_PROTOCOL_VERSION);
+      w.KStr(EB_K_TOKEN, token);
+      w.KStr(EB_K_EA, EB_EA_NAME);
+      w.Str(EB_K_TERMINAL);
+      w.MapHeader(4);
+      w.KInt(EB_K_BUILD, TerminalInfoInteger(TERMINAL_BUILD));
+      w.KStr(EB_K_NAME, TerminalInfoString(TERMINAL_NAME));
+      w.KStr(EB_K_COMPANY, TerminalInfoString(TERMINAL_COMPANY));
+      w.KStr(EB_K_INSTANCE, InstanceId());
+      w.Str(EB_K_ACCOUNT);
+      EB_WriteAccount(w);
+      w.KInt(EB_K_SERVER_TIME_OFFSET, (long)(TimeTradeServer() - TimeGMT()));
+      Flush();
+     }
+
+   // a stable id of this terminal installation: SHA-1 of its data folder, hex
+   string            InstanceId(void)
+     {
+      uchar src[];
+      uchar hash[];
+      uchar nokey[];
+      string path = TerminalInfoString(TERMINAL_DATA_PATH);
+      int n = StringToCharArray(path, src, 0, StringLen(path), CP_UTF8);
+      ArrayResize(src, n);
+      if(CryptEncode(CRYPT_HASH_SHA1, src, nokey, hash) != 20)
+         return "unknown";
+      string hex = "";
+      for(int i = 0; i < 8; i++)
+         hex += StringFormat("%02x", hash[i]);
+      return hex;
+     }
+
+   void              SendError(const long re, const string code, const string message)
+     {
+      w.Reset();
+      Header(EB_MSG_ERROR, re >= 0 ? 5 : 4);
+      if(re >= 0)
+         w.KInt(EB_K_RE, re);
+      w.KStr(EB_K_CODE, code);
+      w.KStr(EB_K_MESSAGE, message);
+      Flush();
+     }
+
+   void              SendState(void)
+     {
+      stateDirty = false;
+      w.Reset();
+      Header(EB_MSG_POSITIONS, 3);
+      w.Str(EB_K_POSITIONS);
+      EB_WritePositions(w);
+      if(!Flush())
+         return;
+      w.Reset();
+      Header(EB_MSG_ORDERS, 3);
+      w.Str(EB_K_ORDERS);
+      EB_WriteOrders(w);
+      if(!Flush())
+         return;
+      SendAccount();
+     }
+
+   void              SendAccount(void)
+     {
+      w.Reset();
+      Header(EB_MSG_ACCOUNT, 3);
+      w.Str(EB_K_ACCOUNT);
+      EB_WriteAccount(w);
+      Flush();
+     }
+
+   // ------------------------------------------------------------ streaming
+   void              StreamTicks(void)
+     {
+      MqlTick buf[];
+      for(int s = 0; s < ArraySize(ticks) && welcomed; s++)
+        {
+         int got = CopyTicksRange(ticks[s].symbol, buf, COPY_TICKS_ALL, (ulong)ticks[s].lastMsc, 0);
+         if(got <= 0)
+            continue;
+         // ticks at lastMsc that were already sent come first: skip them
+         int first = 0;
+         while(first < got && buf[first].time_msc == ticks[s].lastMsc && first < ticks[s].sentAtLast)
+            first++;
+         if(first >= got)
+            continue;
+         while(first < got && welcomed)
+           {
+            int n = got - first;
+            if(n > EB_MAX_TICKS_PER_MSG)
+               n = EB_MAX_TICKS_PER_MSG;
+            w.Reset();
+            Header(EB_MSG_TICKS, 4);
+            w.KStr(EB_K_SYMBOL, ticks[s].symbol);
+            w.Str(EB_K_TICKS);
+            w.ArrayHeader(n);
+            for(int i = first; i < first + n; i++)
+               EB_WriteTick(w, buf[i]);
+            if(!Flush())
+               return;
+            first += n;
+           }
+         long last = buf[got - 1].time_msc;
+         int same = 0;
+         for(int i = got - 1; i >= 0 && buf[i].time_msc == last; i--)
+            same++;
+         if(last == ticks[s].lastMsc)
+            ticks[s].sentAtLast += got - ticks[s].sentAtLast;
+         else
+           {
+            ticks[s].lastMsc = last;
+            ticks[s].sentAtLast = same;
+           }
+        }
+     }
+
+   void              StreamBars(void)
+     {
+      MqlRates rates[];
+      for(int b = 0; b < ArraySize(bars) && welcomed; b++)
+        {
+         // the last closed bars (index 0 is the one still forming)
+         int got = CopyRates(bars[b].symbol, EB_TimeframeEnum(bars[b].tf), 1, 10, rates);
+         if(got <= 0)
+            continue;
+         bool accountSent = false;
+         for(int i = 0; i < got; i++)
+           {
+            if((long)rates[i].time <= bars[b].lastBar)
+               continue;
+            if(!accountSent)
+              {
+               SendAccount(); // first, so whoever handles BAR sees current equity
+               accountSent = true;
+              }
+            w.Reset();
+            Header(EB_MSG_BAR, 5);
+            w.KStr(EB_K_SYMBOL, bars[b].symbol);
+            w.KStr(EB_K_TIMEFRAME, EB_TimeframeName(bars[b].tf));
+            w.Str(EB_K_BAR);
+            EB_WriteBar(w, rates[i]);
+            if(!Flush())
+               return;
+            bars[b].lastBar = (long)rates[i].time;
+           }
+        }
+     }
+
+   void              Subscribe(const int symbolsNode, const int barsNode)
+     {
+      // ticks: keep the cursor of symbols already streamed
+      EbTickSub old[];
+      int oldCount = ArraySize(ticks);
+      ArrayResize(old, oldCount);
+      for(int i = 0; i < oldCount; i++)
+        {
+         old[i].symbol = ticks[i].symbol;
+         old[i].lastMsc = ticks[i].lastMsc;
+         old[i].sentAtLast = ticks[i].sentAtLast;
+        }
+      int n = doc.Len(symbolsNode);
+      ArrayResize(ticks, 0);
+      for(int i = 0; i < n; i++)
+        {
+         string sym = doc.Str(doc.Item(symbolsNode, i));
+         if(sym == "")
+            continue;
+         if(!SymbolSelect(sym, true))
+           {
+            Print("ExecutorBridge: the host subscribed ", sym, " but this terminal has no such symbol; add it to Market Watch.");
+            continue;
+           }
+         int k = ArraySize(ticks);
+         ArrayResize(ticks, k + 1);
+         ticks[k].symbol = sym;
+         ticks[k].sentAtLast = 0;
+         ticks[k].lastMsc = -1;
+         for(int j = 0; j < oldCount; j++)
+            if(old[j].symbol == sym)
+              {
+               ticks[k].lastMsc = old[j].lastMsc;
+               ticks[k].sentAtLast = old[j].sentAtLast;
+              }
+         if(ticks[k].lastMsc < 0)
+           {
+            MqlTick t;
+            if(SymbolInfoTick(sym, t))
+               ticks[k].lastMsc = t.time_msc; // the current tick goes out first
+            else
+               ticks[k].lastMsc = 0;
+           }
+        }
+      // bars: start after the last closed bar, unless already streamed
+      EbBarSub oldBars[];
+      int oldBarCount = ArraySize(bars);
+      ArrayResize(oldBars, oldBarCount);
+      for(int i = 0; i < oldBarCount; i++)
+        {
+         oldBars[i].symbol = bars[i].symbol;
+         oldBars[i].tf = bars[i].tf;
+         oldBars[i].lastBar = bars[i].lastBar;
+        }
+      int m = doc.Len(barsNode);
+      ArrayResize(bars, 0);
+      for(int i = 0; i < m; i++)
+        {
+         int pair = doc.Item(barsNode, i);
+         string sym = doc.Str(doc.Item(pair, 0));
+         int tf = EB_TimeframeIndex(doc.Str(doc.Item(pair, 1)));
+         if(sym == "" || tf < 0 || !SymbolSelect(sym, true))
+            continue;
+         int k = ArraySize(bars);
+         ArrayResize(bars, k + 1);
+         bars[k].symbol = sym;
+         bars[k].tf = tf;
+         bars[k].lastBar = -1;
+         for(int j = 0; j < oldBarCount; j++)
+            if(oldBars[j].symbol == sym && oldBars[j].tf == tf)
+               bars[k].lastBar = oldBars[j].lastBar;
+         if(bars[k].lastBar < 0)
+           {
+            MqlRates r[];
+            if(CopyRates(sym, EB_TimeframeEnum(tf), 1, 1, r) == 1)
+               bars[k].lastBar = (long)r[0].time;
+            else
+               bars[k].lastBar = 0;
+           }
+        }
+     }
+
+   // ------------------------------------------------------------ receiving
+   void              Dispatch(const int n)
+     {
+      if(!doc.Parse(inbuf, n))
+        {
+         SendError(-1, "MALFORMED", "not valid MessagePack: " + doc.error);
+         return;
+        }
+      if(doc.Kind(0) != MP_MAP)
+        {
+         SendError(-1, "MALFORMED", "expected a map with \"type\" and \"seq\"");
+         return;
+        }
+      long type = doc.GetLong(0, EB_K_TYPE, -1);
+      long seq = doc.GetLong(0, EB_K_SEQ, -1);
+      long id = doc.GetLong(0, EB_K_ID, -1);
+      if(seq != inSeq + 1)
+        {
+         seqGaps++;
+         Print("ExecutorBridge: message sequence gap: expected ", inSeq + 1, ", got ", seq);
+        }
+      inSeq = seq;
+      if(!welcomed && type != EB_MSG_WELCOME && type != EB_MSG_REJECT)
+         return;
+      switch((int)type)
+        {
+         case EB_MSG_WELCOME:
+            OnWelcome();
+            return;
+         case EB_MSG_REJECT:
+            OnReject();
+            return;
+         case EB_MSG_SUBSCRIBE:
+            Subscribe(doc.Find(0, EB_K_SYMBOLS), doc.Find(0, EB_K_BARS));
+            return;
+         case EB_MSG_PING:
+            w.Reset();
+            Header(EB_MSG_PONG, 3);
+            w.KInt(EB_K_TS, doc.GetLong(0, EB_K_TS, 0));
+            Flush();
+            return;
+         case EB_MSG_PONG:
+            return;
+         case EB_MSG_ERROR:
+            Print("ExecutorBridge: the host reports ", doc.GetStr(0, EB_K_CODE), ": ", doc.GetStr(0, EB_K_MESSAGE));
+            return;
+         case EB_MSG_SPEC_REQUEST:
+            OnSpecRequest(id);
+            return;
+         case EB_MSG_HISTORY_REQUEST:
+            OnHistoryRequest(id);
+            return;
+         case EB_MSG_SNAPSHOT_REQUEST:
+            OnSnapshotRequest(id);
+            return;
+         case EB_MSG_OPEN:
+         case EB_MSG_PLACE_PENDING:
+         case EB_MSG_CLOSE:
+         case EB_MSG_MODIFY:
+         case EB_MSG_MODIFY_ORDER:
+         case EB_MSG_CANCEL:
+         case EB_MSG_CLOSE_ALL:
+            OnIntent((int)type, id);
+            return;
+        }
+      SendError(id, "UNKNOWN_TYPE", "unknown message type " + IntegerToString(type));
+     }
+
+   void              OnWelcome(void)
+     {
+      welcomed = true;
+      everWelcomed = true;
+      failedConnects = 0;
+      backoffMs = 500;
+      lostSince = 0;
+      lostHandled = false;
+      long hb = doc.GetLong(0, EB_K_HEARTBEAT_MS, 5000);
+      heartbeatMs = (uint)(hb > 100 ? hb : 100);
+      lastPingSent = GetTickCount();
+      Subscribe(doc.Find(0, EB_K_SYMBOLS), doc.Find(0, EB_K_BARS));
+      Print("ExecutorBridge: connected to the host at ", host, ":", port, ", session ", doc.GetStr(0, EB_K_SESSION_ID),
+            ", ", ArraySize(ticks), " symbols, ", ArraySize(bars), " bar streams.");
+      stateDirty = true;
+     }
+
+   void              OnReject(void)
+     {
+      string code = doc.GetStr(0, EB_K_CODE);
+      string message = doc.GetStr(0, EB_K_MESSAGE);
+      if(code == EB_REJECT_BAD_TOKEN)
+        {
+         halted = true;
+         Alert("ExecutorBridge: the host refused the token. Run `mt5-executor token` on this computer and paste the token into the EA's inputs. (", message, ")");
+        }
+      else
+         if(code == EB_REJECT_VERSION)
+           {
+            halted = true;
+            Alert("ExecutorBridge: protocol version mismatch - this EA speaks version ", EB_PROTOCOL_VERSION,
+                  ". Install the EA that comes with your mt5-executor (mql5/ folder) and compile it again. (", message, ")");
+           }
+         else
+            Print("ExecutorBridge: the host closed the session: ", code, ": ", message);
+      ws.Close(1000, "rejected");
+      ws.error = "rejected: " + code;
+      OnLost(); // the host-lost grace period starts now (a shutdown, a replaced session, a refused token)
+     }
+
+   void              OnSpecRequest(const long id)
+     {
+      string sym = doc.GetStr(0, EB_K_SYMBOL);
+      if(sym == "" || !SymbolSelect(sym, true))
+        {
+         SendError(id, "NOT_FOUND", "symbol " + sym + " is not in Market Watch");
+         return;
+        }
+      w.Reset();
+      Header(EB_MSG_SPEC, 4);
+      w.KInt(EB_K_RE, id);
+      w.Str(EB_K_SPEC);
+      EB_WriteSpec(w, sym);
+      Flush();
+     }
+
+   void              OnHistoryRequest(const long id)
+     {
+      string sym = doc.GetStr(0, EB_K_SYMBOL);
+      string tfName = doc.GetStr(0, EB_K_TIMEFRAME);
+      int tf = EB_TimeframeIndex(tfName);
+      long from = doc.GetLong(0, EB_K_FROM, 0);
+      long count = doc.GetLong(0, EB_K_COUNT, 0);
+      if(count > EB_MAX_HISTORY_BARS)
+         count = EB_MAX_HISTORY_BARS;
+      if(sym == "" || tf < 0 || !SymbolSelect(sym, true))
+        {
+         SendError(id, "NOT_FOUND", "no history for " + sym + " " + tfName);
+         return;
+        }
+      ENUM_TIMEFRAMES period = EB_TimeframeEnum(tf);
+      MqlRates forming[];
+      MqlRates rates[];
+      int got = -1;
+      if(CopyRates(sym, period, 0, 1, forming) == 1)
+        {
+         datetime stop = forming[0].time - 1;
+         datetime start = (datetime)from;
+         got = (stop >= start) ? CopyRates(sym, period, start, stop, rates) : 0;
+        }
+      if(got < 0)
+        {
+         SendError(id, "NOT_FOUND", "no history for " + sym + " " + tfName + " (error " + IntegerToString(GetLastError()) + ")");
+         return;
+        }
+      int n = got;
+      if(n > (int)count)
+         n = (int)count;
+      w.Reset();
+      Header(EB_MSG_HISTORY, 6);
+      w.KInt(EB_K_RE, id);
+      w.KStr(EB_K_SYMBOL, sym);
+      w.KStr(EB_K_TIMEFRAME, tfName);
+      w.Str(EB_K_BARS);
+      w.ArrayHeader(n);
+      for(int i = 0; i < n; i++)
+         EB_WriteBar(w, rates[i]);
+      Flush();
+     }
+
+   void              OnSnapshotRequest(const long id)
+     {
+      w.Reset();
+      Header(EB_MSG_SNAPSHOT, 7);
+      w.KInt(EB_K_RE, id);
+      w.Str(EB_K_ACCOUNT);
+      EB_WriteAccount(w);
+      w.Str(EB_K_POSITIONS);
+      EB_WritePositions(w);
+      w.Str(EB_K_ORDERS);
+      EB_WriteOrders(w);
+      w.Str(EB_K_DEALS);
+      EB_WriteDeals(w, (datetime)doc.GetLong(0, EB_K_DEALS_FROM, 0));
+      Flush();
+     }
+
+   // ------------------------------------------------------------ intents
+   int               RingFind(const string intentId)
+     {
+      for(int i = 0; i < ringCount; i++)
+         if(ring[i].id == intentId)
+            return i;
+      return -1;
+     }
+
+   void              OnIntent(const int type, const long id)
+     {
+      string intentId = doc.GetStr(0, EB_K_INTENT_ID);
+      if(intentId == "" || StringLen(intentId) > EB_MAX_INTENT_ID_LENGTH)
+        {
+         SendError(id, "MALFORMED", "intentId must be 1 to " + IntegerToString(EB_MAX_INTENT_ID_LENGTH) + " characters");
+         return;
+        }
+      int slot = RingFind(intentId);
+      if(slot >= 0)
+        {
+         duplicates++;
+         SendResult(id, intentId, true, ring[slot].body, ArraySize(ring[slot].body), ring[slot].fields);
+         return;
+        }
+      core.Reset();
+      int fields = Execute(type);
+      intentsExecuted++;
+      // remember before answering: a result lost on the way is answered from here
+      slot = ringNext;
+      ring[slot].id = intentId;
+      ring[slot].fields = fields;
+      ArrayResize(ring[slot].body, core.len);
+      ArrayCopy(ring[slot].body, core.buf, 0, 0, core.len);
+      ringNext = (ringNext + 1) % EB_RING_SIZE;
+      if(ringCount < EB_RING_SIZE)
+         ringCount++;
+      SendState(); // positions, orders and account first, so the host's mirror is current
+      SendResult(id, intentId, false, core.buf, core.len, fields);
+     }
+
+   void              SendResult(const long id, const string intentId, const bool duplicate, const uchar &body[], const int bodyLen,
+                                const int fields)
+     {
+      w.Reset();
+      Header(EB_MSG_INTENT_RESULT, 5 + fields);
+      w.KInt(EB_K_RE, id);
+      w.KStr(EB_K_INTENT_ID, intentId);
+      w.KBool(EB_K_DUPLICATE, duplicate);
+      w.Raw(body, 0, bodyLen);
+      Flush();
+     }
+
+   // result fields into `o`, returns how many
+   int               WriteResult(MpWriter &o, const MqlTradeResult &r, const ulong position, const string comment)
+     {
+      uint retcode = r.retcode;
+      int f = 3;
+      o.KInt(EB_K_RETCODE, retcode);
+      o.KStr(EB_K_CLASS, EB_RetcodeClass(retcode));
+      o.KStr(EB_K_COMMENT, comment);
+      if(r.retcode_external != 0)
+        {
+         o.KInt(EB_K_RETCODE_EXTERNAL, r.retcode_external);
+         f++;
+        }
+      if(r.order != 0)
+        {
+         o.KUInt(EB_K_ORDER, r.order);
+         f++;
+        }
+      if(r.deal != 0)
+        {
+         o.KUInt(EB_K_DEAL, r.deal);
+         f++;
+        }
+      if(position != 0)
+        {
+         o.KUInt(EB_K_POSITION, position);
+         f++;
+        }
+      if(r.volume != 0.0)
+        {
+         o.KDouble(EB_K_VOLUME, r.volume);
+         f++;
+        }
+      if(r.price != 0.0)
+        {
+         o.KDouble(EB_K_PRICE, r.price);
+         f++;
+        }
+      if(r.bid != 0.0)
+        {
+         o.KDouble(EB_K_BID, r.bid);
+         f++;
+        }
+      if(r.ask != 0.0)
+        {
+         o.KDouble(EB_K_ASK, r.ask);
+         f++;
+        }
+      return f;
+     }
+
+   // OrderSend with the filling rule: FOK, IOC, RETURN as the symbol allows; on 10030 one retry with the next
+   bool              Send(MqlTradeRequest &req, MqlTradeResult &res)
+     {
+      int modes[];
+      int n = 0;
+      ArrayResize(modes, 4);
+      if(req.action == TRADE_ACTION_DEAL)
+        {
+         if(fillingOverride >= 0)
+           {
+            modes[n] = fillingOverride;
+            n++;
+           }
+         long mask = SymbolInfoInteger(req.symbol, SYMBOL_FILLING_MODE);
+         if((mask & SYMBOL_FILLING_FOK) != 0 && fillingOverride != ORDER_FILLING_FOK)
+           {
+            modes[n] = ORDER_FILLING_FOK;
+            n++;
+           }
+         if((mask & SYMBOL_FILLING_IOC) != 0 && fillingOverride != ORDER_FILLING_IOC)
+           {
+            modes[n] = ORDER_FILLING_IOC;
+            n++;
+           }
+         if(fillingOverride != ORDER_FILLING_RETURN)
+           {
+            modes[n] = ORDER_FILLING_RETURN;
+            n++;
+           }
+        }
+      else
+        {
+         modes[0] = ORDER_FILLING_RETURN;
+         n = 1;
+        }
+      bool ok = false;
+      for(int i = 0; i < n && i < 2; i++)
+        {
+         req.type_filling = (ENUM_ORDER_TYPE_FILLING)modes[i];
+         ZeroMemory(res);
+         orderSends++;
+         ok = OrderSend(req, res);
+         if(res.retcode != TRADE_RETCODE_INVALID_FILL)
+            break;
+        }
+      if(res.retcode == TRADE_RETCODE_CLIENT_DISABLES_AT)
+         Print("ExecutorBridge: Algo Trading is off (10027): press the Algo Trading button in the toolbar and tick 'Allow Algo Trading' in the EA's settings.");
+      return ok;
+     }
+
+   string            ResultComment(const MqlTradeResult &res)
+     {
+      if(res.retcode == 0)
+         return "OrderSend failed, error " + IntegerToString(GetLastError());
+      return res.comment;
+     }
+
+   bool              ClosePosition(const ulong ticket, const double volume, const long deviation, const long m,
+                                   const string comment, MqlTradeResult &res)
+     {
+      ZeroMemory(res);
+      if(!PositionSelectByTicket(ticket))
+         return false;
+      string sym = PositionGetString(POSITION_SYMBOL);
+      long ptype = PositionGetInteger(POSITION_TYPE);
+      MqlTick tick;
+      SymbolInfoTick(sym, tick);
+      MqlTradeRequest req;
+      ZeroMemory(req);
+      req.action = TRADE_ACTION_DEAL;
+      req.symbol = sym;
+      req.position = ticket;
+      req.volume = volume > 0.0 ? volume : PositionGetDouble(POSITION_VOLUME);
+      if(ptype == POSITION_TYPE_BUY)
+        {
+         req.type = ORDER_TYPE_SELL;
+         req.price = tick.bid;
+        }
+      else
+        {
+         req.type = ORDER_TYPE_BUY;
+         req.price = tick.ask;
+        }
+      req.deviation = (ulong)deviation;
+      req.magic = (ulong)m;
+      req.comment = comment;
+      return Send(req, res);
+     }
+
+   // a CLOSE of one position into `o`; returns the field count
+   int               CloseInto(MpWriter &o, const ulong ticket, const double volume, const long deviation, const long m,
+                               const string comment, uint &retcode)
+     {
+      MqlTradeResult res;
+      ZeroMemory(res);
+      if(!PositionSelectByTicket(ticket))
+        {
+         bool closed = HistorySelectByPosition(ticket) && HistoryDealsTotal() > 0;
+         res.retcode = closed ? TRADE_RETCODE_POSITION_CLOSED : TRADE_RETCODE_INVALID;
+         retcode = res.retcode;
+         return WriteResult(o, res, 0, closed ? "position " + IntegerToString((long)ticket) + " is already closed"
+                            : "position " + IntegerToString((long)ticket) + " not found");
+        }
+      ClosePosition(ticket, volume, deviation, m, comment, res);
+      retcode = res.retcode;
+      return WriteResult(o, res, res.retcode == TRADE_RETCODE_DONE ? ticket : 0, ResultComment(res));
+     }
+
+   int               Execute(const int type)
+     {
+      string comment = EB_INTENT_COMMENT_PREFIX + doc.GetStr(0, EB_K_INTENT_ID);
+      long m = doc.GetLong(0, EB_K_MAGIC, 0);
+      MqlTradeRequest req;
+      MqlTradeResult res;
+      ZeroMemory(req);
+      ZeroMemory(res);
+      if(type == EB_MSG_OPEN)
+        {
+         string sym = doc.GetStr(0, EB_K_SYMBOL);
+         int side = (int)doc.GetLong(0, EB_K_SIDE, 0);
+         req.action = TRADE_ACTION_DEAL;
+         req.symbol = sym;
+         req.type = side == 0 ? ORDER_TYPE_BUY : ORDER_TYPE_SELL;
+         req.volume = doc.GetDouble(0, EB_K_VOLUME, 0.0);
+         double price = doc.GetDouble(0, EB_K_PRICE, 0.0);
+         if(price <= 0.0)
+           {
+            MqlTick tick;
+            if(SymbolInfoTick(sym, tick))
+               price = side == 0 ? tick.ask : tick.bid;
+           }
+         req.price = price;
+         req.sl = doc.GetDouble(0, EB_K_SL, 0.0);
+         req.tp = doc.GetDouble(0, EB_K_TP, 0.0);
+         req.deviation = (ulong)doc.GetLong(0, EB_K_DEVIATION, 0);
+         req.magic = (ulong)m;
+         req.comment = comment;
+         Send(req, res);
+         ulong position = 0;
+         if(res.retcode == TRADE_RETCODE_DONE && res.deal != 0 && HistoryDealSelect(res.deal))
+            position = (ulong)HistoryDealGetInteger(res.deal, DEAL_POSITION_ID);
+         return WriteResult(core, res, position, ResultComment(res));
+        }
+      if(type == EB_MSG_PLACE_PENDING)
+        {
+         req.action = TRADE_ACTION_PENDING;
+         req.symbol = doc.GetStr(0, EB_K_SYMBOL);
+         req.type = (ENUM_ORDER_TYPE)doc.GetLong(0, EB_K_ORDER_TYPE, 2);
+         req.volume = doc.GetDouble(0, EB_K_VOLUME, 0.0);
+         req.price = doc.GetDouble(0, EB_K_PRICE, 0.0);
+         req.stoplimit = doc.GetDouble(0, EB_K_STOP_LIMIT, 0.0);
+         req.sl = doc.GetDouble(0, EB_K_SL, 0.0);
+         req.tp = doc.GetDouble(0, EB_K_TP, 0.0);
+         long exp = doc.GetLong(0, EB_K_EXPIRATION, 0);
+         req.expiration = (datetime)exp;
+         req.type_time = exp > 0 ? ORDER_TIME_SPECIFIED : ORDER_TIME_GTC;
+         req.magic = (ulong)m;
+         req.comment = comment;
+         Send(req, res);
+         return WriteResult(core, res, 0, ResultComment(res));
+        }
+      if(type == EB_MSG_CLOSE)
+        {
+         uint rc = 0;
+         return CloseInto(core, doc.GetULong(0, EB_K_TICKET), doc.GetDouble(0, EB_K_VOLUME, 0.0),
+                          doc.GetLong(0, EB_K_DEVIATION, 0), m, comment, rc);
+        }
+      if(type == EB_MSG_MODIFY)
+        {
+         ulong ticket = doc.GetULong(0, EB_K_TICKET);
+         req.action = TRADE_ACTION_SLTP;
+         req.position = ticket;
+         if(PositionSelectByTicket(ticket))
+            req.symbol = PositionGetString(POSITION_SYMBOL);
+         req.sl = doc.GetDouble(0, EB_K_SL, 0.0);
+         req.tp = doc.GetDouble(0, EB_K_TP, 0.0);
+         req.magic = (ulong)m;
+         Send(req, res);
+         return WriteResult(core, res, 0, ResultComment(res));
+        }
+      if(type == EB_MSG_MODIFY_ORDER)
+        {
+         req.action = TRADE_ACTION_MODIFY;
+         req.order = doc.GetULong(0, EB_K_TICKET);
+         req.price = doc.GetDouble(0, EB_K_PRICE, 0.0);
+         req.sl = doc.GetDouble(0, EB_K_SL, 0.0);
+         req.tp = doc.GetDouble(0, EB_K_TP, 0.0);
+         long exp = doc.GetLong(0, EB_K_EXPIRATION, 0);
+         req.expiration = (datetime)exp;
+         req.type_time = exp > 0 ? ORDER_TIME_SPECIFIED : ORDER_TIME_GTC;
+         Send(req, res);
+         return WriteResult(core, res, 0, ResultComment(res));
+        }
+      if(type == EB_MSG_CANCEL)
+        {
+         req.action = TRADE_ACTION_REMOVE;
+         req.order = doc.GetULong(0, EB_K_TICKET);
+         Send(req, res);
+         return WriteResult(core, res, 0, ResultComment(res));
+        }
+      // CLOSE_ALL: every matching position, then every matching pending order
+      string only = doc.GetStr(0, EB_K_SYMBOL);
+      bool onlyMagic = doc.GetBool(0, EB_K_ONLY_MAGIC);
+      long deviation = doc.GetLong(0, EB_K_DEVIATION, 0);
+      ulong positions[];
+      ulong orders[];
+      int np = 0;
+      int no = 0;
+      int total = PositionsTotal();
+      ArrayResize(positions, total);
+      for(int i = 0; i < total; i++)
+        {
+         ulong t = PositionGetTicket(i);
+         if(t == 0)
+            continue;
+         if(only != "" && PositionGetString(POSITION_SYMBOL) != only)
+            continue;
+         if(onlyMagic && PositionGetInteger(POSITION_MAGIC) != m)
+            continue;
+         positions[np] = t;
+         np++;
+        }
+      total = OrdersTotal();
+      ArrayResize(orders, total);
+      for(int i = 0; i < total; i++)
+        {
+         ulong t = OrderGetTicket(i);
+         if(t == 0)
+            continue;
+         if(only != "" && OrderGetString(ORDER_SYMBOL) != only)
+            continue;
+         if(onlyMagic && OrderGetInteger(ORDER_MAGIC) != m)
+            continue;
+         orders[no] = t;
+         no++;
+        }
+      sub.Reset();
+      uint firstFail = 0;
+      string failComment = "";
+      MpWriter item;
+      for(int i = 0; i < np; i++)
+        {
+         item.Reset();
+         uint rc = 0;
+         int f = CloseInto(item, positions[i], 0.0, deviation, m, comment, rc);
+         sub.MapHeader(f + 1);
+         sub.KUInt(EB_K_TICKET, positions[i]);
+         sub.Raw(item.buf, 0, item.len);
+         if(rc != TRADE_RETCODE_DONE && firstFail == 0)
+           {
+            firstFail = rc;
+            failComment = "position " + IntegerToString((long)positions[i]);
+           }
+        }
+      for(int i = 0; i < no; i++)
+        {
+         ZeroMemory(req);
+         req.action = TRADE_ACTION_REMOVE;
+         req.order = orders[i];
+         Send(req, res);
+         item.Reset();
+         int f = WriteResult(item, res, 0, ResultComment(res));
+         sub.MapHeader(f + 1);
+         sub.KUInt(EB_K_TICKET, orders[i]);
+         sub.Raw(item.buf, 0, item.len);
+         if(res.retcode != TRADE_RETCODE_DONE && firstFail == 0)
+           {
+            firstFail = res.retcode;
+            failComment = "order " + IntegerToString((long)orders[i]) + ": " + ResultComment(res);
+           }
+        }
+      int n = np + no;
+      uint retcode = firstFail == 0 ? TRADE_RETCODE_DONE : firstFail;
+      core.KInt(EB_K_RETCODE, retcode);
+      core.KStr(EB_K_CLASS, EB_RetcodeClass(retcode));
+      if(firstFail == 0)
+         core.KStr(EB_K_COMMENT, IntegerToString(n) + " closed");
+      else
+         core.KStr(EB_K_COMMENT, IntegerToString(n - 1) + " others attempted; first failure: " + failComment);
+      core.Str(EB_K_RESULTS);
+      core.ArrayHeader(n);
+      core.Raw(sub.buf, 0, sub.len);
+      return 4;
+     }
+
+   // ------------------------------------------------------------ events
+   void              OnTradeTx(const MqlTradeTransaction &trans)
+     {
+      stateDirty = true;
+      if(!welcomed || trans.type == TRADE_TRANSACTION_REQUEST)
+         return;
+      bool isDeal = trans.type == TRADE_TRANSACTION_DEAL_ADD && trans.deal != 0 && HistoryDealSelect(trans.deal);
+      w.Reset();
+      Header(EB_MSG_TRADE_TX, isDeal ? 18 : 15);
+      w.KInt(EB_K_TX_TYPE, trans.type);
+      w.KUInt(EB_K_DEAL, trans.deal);
+      w.KUInt(EB_K_ORDER, trans.order);
+      w.KUInt(EB_K_POSITION, trans.position);
+      w.KStr(EB_K_SYMBOL, trans.symbol);
+      w.KInt(EB_K_ORDER_TYPE, trans.order_type);
+      w.KInt(EB_K_ORDER_STATE, trans.order_state);
+      w.KInt(EB_K_DEAL_TYPE, trans.deal_type);
+      w.KDouble(EB_K_PRICE, trans.price);
+      w.KDouble(EB_K_SL, trans.price_sl);
+      w.KDouble(EB_K_TP, trans.price_tp);
+      w.KDouble(EB_K_VOLUME, trans.volume);
+      if(isDeal)
+        {
+         w.KInt(EB_K_DEAL_ENTRY, HistoryDealGetInteger(trans.deal, DEAL_ENTRY));
+         w.KDouble(EB_K_PROFIT, HistoryDealGetDouble(trans.deal, DEAL_PROFIT));
+         w.KStr(EB_K_COMMENT, HistoryDealGetString(trans.deal, DEAL_COMMENT));
+         w.KInt(EB_K_TIME_MSC, HistoryDealGetInteger(trans.deal, DEAL_TIME_MSC));
+        }
+      else
+         w.KInt(EB_K_TIME_MSC, (long)TimeCurrent() * 1000);
+      Flush();
+     }
+  };
+
+#endif
