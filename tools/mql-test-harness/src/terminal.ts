@@ -11,7 +11,8 @@ import { createInterface } from 'node:readline';
 /** What the harness needs of a broker: the shape of SimBroker. */
 export interface BrokerLike {
   algoTrading: boolean;
-  onTx: ((tx: Record<string, unknown>) => void) | undefined;
+  /** set by the harness: every transaction becomes an OnTradeTransaction event */
+  onTx: ((tx: never) => void) | undefined;
   readonly time: number;
   account(): object;
   spec(symbol: string): object | undefined;
@@ -113,7 +114,7 @@ export class HarnessTerminal extends EventEmitter {
     super();
     this.opts = opts;
     this.broker = opts.broker;
-    this.broker.onTx = (tx) => this.send({ e: 'tx', ...tx });
+    this.broker.onTx = (tx: object) => this.send({ e: 'tx', ...tx });
   }
 
   get running(): boolean {
