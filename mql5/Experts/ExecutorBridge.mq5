@@ -34,6 +34,7 @@ input long   InpMagic = 0;                                  // Magic of this EA'
 input ENUM_EB_FILLING InpFilling = EB_FILLING_AUTO;         // Filling mode
 input group "Behaviour"
 input int    InpTimerMs = 10;                               // Timer period, ms (the terminal fires every 10-16 ms at best)
+input int    InpReplyWaitMs = 2;                            // After sending ticks, wait this long for the host's intent, ms (0 = off)
 input ENUM_EB_HOST_LOST InpHostLost = EB_HOST_LOST_NOTHING; // When the host is lost
 input int    InpHostLostGraceSec = 60;                      // Grace period before that, s
 
@@ -58,6 +59,7 @@ int OnInit()
    g_bridge.fillingOverride = (int)InpFilling;
    g_bridge.lostPolicy = (int)InpHostLost;
    g_bridge.lostGraceSec = InpHostLostGraceSec;
+   g_bridge.replyWaitMs = InpReplyWaitMs < 0 ? 0 : (InpReplyWaitMs > 20 ? 20 : InpReplyWaitMs);
    EventSetMillisecondTimer(InpTimerMs > 0 ? InpTimerMs : 10);
    g_bridge.Start();
    return INIT_SUCCEEDED;

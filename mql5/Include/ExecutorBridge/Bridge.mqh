@@ -52,6 +52,7 @@ public:
    int               lostPolicy;
    int               lostGraceSec;
    uint              connectTimeoutMs;
+   int               replyWaitMs;
    // connection
    WsClient          ws;
    MpWriter          w;
@@ -94,6 +95,7 @@ public:
       lostPolicy = EB_LOST_NOTHING;
       lostGraceSec = 60;
       connectTimeoutMs = 1000;
+      replyWaitMs = 2;
       outSeq = 0;
       inSeq = 0;
       welcomed = false;
@@ -149,10 +151,42 @@ public:
             TryConnect(now);
          return;
         }
+      if(!ReadIncoming())
+         return;
+      if(!welcomed)
+         return;
+      int sent = StreamTicks();
+      StreamBars();
+      if(stateDirty)
+         SendState();
+      // A strategy answers a tick within a millisecond or two: wait that long for its intent here instead
+      // of until the next timer event (the terminal's timer fires every 10-16 ms at best).
+      if(sent > 0 && replyWaitMs > 0)
+         AwaitReply();
+      now = GetTickCount();
+      if(now - lastPingSent >= heartbeatMs)
+        {
+         lastPingSent = now;
+         w.Reset();
+         Header(EB_MSG_PING, 3);
+         w.KInt(EB_K_TS, (long)now);
+         Flush();
+        }
+      if(now - lastHeard > 3 * heartbeatMs + 1000)
+        {
+         Print("ExecutorBridge: the host has not answered for ", (now - lastHeard) / 1000, " s; reconnecting.");
+         ws.Drop();
+         OnLost();
+        }
+     }
+
+   // Read and dispatch what the host sent; false when the connection is gone.
+   bool              ReadIncoming(void)
+     {
       if(!ws.Poll())
         {
          OnLost();
-         return;
+         return false;
         }
       int opcode = 0;
       int n = 0;
@@ -171,28 +205,23 @@ public:
       if(ws.state == WS_CLOSED)
         {
          OnLost();
-         return;
+         return false;
         }
-      if(!welcomed)
-         return;
-      StreamTicks();
-      StreamBars();
-      if(stateDirty)
-         SendState();
-      now = GetTickCount();
-      if(now - lastPingSent >= heartbeatMs)
+      return true;
+     }
+
+   // Poll the socket for up to replyWaitMs (1 ms steps) and handle the first messages that arrive.
+   void              AwaitReply(void)
+     {
+      ulong until = GetMicrosecondCount() + (ulong)replyWaitMs * 1000;
+      while(welcomed && ws.IsOpen() && GetMicrosecondCount() < until)
         {
-         lastPingSent = now;
-         w.Reset();
-         Header(EB_MSG_PING, 3);
-         w.KInt(EB_K_TS, (long)now);
-         Flush();
-        }
-      if(now - lastHeard > 3 * heartbeatMs + 1000)
-        {
-         Print("ExecutorBridge: the host has not answered for ", (now - lastHeard) / 1000, " s; reconnecting.");
-         ws.Drop();
-         OnLost();
+         if(SocketIsReadable(ws.sock) > 0)
+           {
+            ReadIncoming();
+            return;
+           }
+         Sleep(1);
         }
      }
 
@@ -423,8 +452,9 @@ public:
      }
 
    // ------------------------------------------------------------ streaming
-   void              StreamTicks(void)
+   int               StreamTicks(void)
      {
+      int sent = 0;
       MqlTick buf[];
       for(int s = 0; s < ArraySize(ticks) && welcomed; s++)
         {
@@ -450,7 +480,8 @@ public:
             for(int i = first; i < first + n; i++)
                EB_WriteTick(w, buf[i]);
             if(!Flush())
-               return;
+               return sent;
+            sent++;
             first += n;
            }
          long last = buf[got - 1].time_msc;
@@ -465,6 +496,7 @@ public:
             ticks[s].sentAtLast = same;
            }
         }
+      return sent;
      }
 
    void              StreamBars(void)

@@ -87,26 +87,15 @@ void EB_WritePosition(MpWriter &w)
 void EB_WritePositions(MpWriter &w)
   {
    int n = PositionsTotal();
-   ulong tickets[];
-   ArrayResize(tickets, n);
-   int k = 0;
-   for(int i = 0; i < n; i++)
-     {
-      ulong t = PositionGetTicket(i);
-      if(t != 0)
-        {
-         tickets[k] = t;
-         k++;
-        }
-     }
    int written = 0;
    MpWriter items;
-   for(int i = 0; i < k; i++)
-      if(PositionSelectByTicket(tickets[i]))
-        {
-         EB_WritePosition(items);
-         written++;
-        }
+   for(int i = 0; i < n; i++)
+     {
+      if(PositionGetTicket(i) == 0) // selects the position
+         continue;
+      EB_WritePosition(items);
+      written++;
+     }
    w.ArrayHeader(written);
    w.Raw(items.buf, 0, items.len);
   }

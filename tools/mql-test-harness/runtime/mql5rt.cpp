@@ -1167,7 +1167,7 @@ static const J &orders()
    if(!g_haveOrders) { g_orders = rpc("orders", "{}"); g_haveOrders = true; }
    return g_orders;
   }
-int PositionsTotal() { g_havePositions = false; return (int)positions().a.size(); }
+int PositionsTotal() { return (int)positions().a.size(); }
 ulong PositionGetTicket(int i)
   {
    const J &p = positions();
@@ -1178,7 +1178,6 @@ ulong PositionGetTicket(int i)
   }
 bool PositionSelectByTicket(ulong ticket)
   {
-   g_havePositions = false;
    for(const J &p : positions().a)
       if(p["ticket"].ul() == ticket) { g_selPos = p; g_havePos = true; return true; }
    g_havePos = false;
@@ -1187,7 +1186,6 @@ bool PositionSelectByTicket(ulong ticket)
   }
 bool PositionSelect(const string &sym)
   {
-   g_havePositions = false;
    std::string s = u8(sym);
    for(const J &p : positions().a)
       if(p["symbol"].str() == s) { g_selPos = p; g_havePos = true; return true; }
@@ -1230,7 +1228,7 @@ string PositionGetString(ENUM_POSITION_PROPERTY_STRING p)
    if(p == POSITION_COMMENT) return S(g_selPos["comment"].str());
    return string();
   }
-int OrdersTotal() { g_haveOrders = false; return (int)orders().a.size(); }
+int OrdersTotal() { return (int)orders().a.size(); }
 ulong OrderGetTicket(int i)
   {
    const J &o = orders();
@@ -1241,7 +1239,6 @@ ulong OrderGetTicket(int i)
   }
 bool OrderSelect(ulong ticket)
   {
-   g_haveOrders = false;
    for(const J &o : orders().a)
       if(o["ticket"].ul() == ticket) { g_selOrder = o; g_haveOrder = true; return true; }
    g_haveOrder = false;

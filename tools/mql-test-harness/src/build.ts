@@ -14,7 +14,10 @@ import { load, translate, type SourceError } from './translate.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const RUNTIME_DIR = path.resolve(here, '../runtime');
+/** The runtime sources: next to this file, or (when bundled, e.g. into dist/bench) under the working directory. */
+export const RUNTIME_DIR = [path.resolve(here, '../runtime'), path.resolve('tools/mql-test-harness/runtime')].find((d) =>
+  existsSync(path.join(d, 'mql5rt.h')),
+) ?? path.resolve(here, '../runtime');
 
 export interface BuildOptions {
   /** the .mq5 file */
