@@ -58,6 +58,15 @@ inline bool operator>(const string &a, const string &b) { return b < a; }
 
 // ------------------------------------------------------------------------------------------ arrays
 struct mql_fixed_tag {};
+// An array index that remembers where it was written: the default arguments are evaluated at the call site,
+// so a bounds error names the .mq5/.mqh line (the translation keeps #line).
+struct mql_index
+  {
+   int i;
+   const char *file;
+   int line;
+   mql_index(int v, const char *f = __builtin_FILE(), int l = __builtin_LINE()) : i(v), file(f), line(l) {}
+  };
 void *mqlrt_alloc(mqlrt_size bytes);
 void mqlrt_free(void *p);
 
@@ -98,8 +107,8 @@ public:
      }
    int size() const { return n_; }
    bool fixed() const { return fixed_; }
-   T &operator[](int i) { return at(i, __builtin_FILE(), __builtin_LINE()); }
-   const T &operator[](int i) const { return at(i, __builtin_FILE(), __builtin_LINE()); }
+   T &operator[](mql_index x) { return at(x.i, x.file, x.line); }
+   const T &operator[](mql_index x) const { return at(x.i, x.file, x.line); }
    T &at(int i, const char *file, int line)
      {
       if(i < 0 || i >= n_)
