@@ -155,8 +155,17 @@ describe('MetaEditor log (compile:ea)', () => {
   });
 });
 
-describe('the shipped EA passes the harness build from a clean include root', () => {
-  it('builds', async () => {
+describe('the shipped EA', () => {
+  it('defaults to the port the host listens on and labels its inputs as `mt5-executor token` names them', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { DEFAULT_BRIDGE_PORT } = await import('../src/host/bridge.js');
+    const src = readFileSync('mql5/Experts/ExecutorBridge.mq5', 'utf8');
+    expect(src).toMatch(new RegExp(`input int +InpPort = ${DEFAULT_BRIDGE_PORT};\\s+// Port`));
+    expect(src).toMatch(/input string InpHost = "127\.0\.0\.1";\s+\/\/ Host/);
+    expect(src).toMatch(/input string InpToken = "";\s+\/\/ Token/);
+  });
+
+  it('builds with the harness', async () => {
     const r = await buildEa({ entry: path.resolve('mql5/Experts/ExecutorBridge.mq5'), includeRoot: INCLUDE_ROOT });
     expect(r.binary).toBeTruthy();
   });

@@ -26,9 +26,9 @@ enum ENUM_EB_FILLING
   };
 
 input group "Host"
-input string InpHost = "127.0.0.1";                         // Host address (keep 127.0.0.1)
-input int    InpPort = 8765;                                // Host port
-input string InpToken = "";                                 // Bridge token (mt5-executor token)
+input string InpHost = "127.0.0.1";                         // Host (keep 127.0.0.1)
+input int    InpPort = 17551;                               // Port
+input string InpToken = "";                                 // Token (run: mt5-executor token)
 input group "Trading"
 input long   InpMagic = 0;                                  // Magic of this EA's own orders (0 = none)
 input ENUM_EB_FILLING InpFilling = EB_FILLING_AUTO;         // Filling mode

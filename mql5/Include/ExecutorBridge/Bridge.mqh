@@ -210,7 +210,8 @@ public:
       return true;
      }
 
-   // Poll the socket for up to replyWaitMs (1 ms steps) and handle the first messages that arrive.
+   // Poll the socket for up to replyWaitMs (1 ms steps) and handle the first messages that arrive; ticks that
+   // come in meanwhile are streamed at once, so the wait never holds them back.
    void              AwaitReply(void)
      {
       ulong until = GetMicrosecondCount() + (ulong)replyWaitMs * 1000;
@@ -222,6 +223,7 @@ public:
             return;
            }
          Sleep(1);
+         StreamTicks();
         }
      }
 
