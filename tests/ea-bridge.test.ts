@@ -127,12 +127,17 @@ describe('the EA against the real host', () => {
 
   it('executes every intent type against the broker and reports its results verbatim, tickets above 2^53 intact', async () => {
     const { ea, terminal, broker } = await eaRig();
+    const txs: Msg<'TRADE_TX'>[] = [];
+    terminal.on('tx', (m: Msg<'TRADE_TX'>) => txs.push(m));
     const r1 = await terminal.sendIntent(open('o-1', { sl: 1.09, tp: 1.12 }));
     expect(r1).toMatchObject({ retcode: RC.DONE, class: 'done', duplicate: false, volume: 0.1, price: 1.10002 });
     expect(r1.order! >= BIG_TICKET && r1.position === r1.order).toBe(true);
     const req = ea.orderSends[0]!.request;
     expect(req).toMatchObject({ action: 1, symbol: 'EURUSD', type: 0, volume: 0.1, sl: 1.09, tp: 1.12, magic: 7001, comment: 'ix:o-1', typeFilling: 0, deviation: 10 });
     const pos = r1.position!;
+    // OnTradeTransaction → TRADE_TX: the deal, with its entry and the intent's comment
+    await until(() => txs.some((t) => t.txType === 6), 2000, 'DEAL_ADD');
+    expect(txs.find((t) => t.txType === 6)).toMatchObject({ deal: r1.deal, order: r1.order, position: pos, symbol: 'EURUSD', dealEntry: 0, comment: 'ix:o-1', volume: 0.1 });
     // the host's mirror was updated before the result (POSITIONS goes first)
     expect(terminal.positions.map((p) => p.ticket)).toEqual([pos]);
     const r2 = await terminal.sendIntent({ type: 'MODIFY', intentId: 'm-1', magic: 7001, ticket: pos, sl: 1.095, tp: 1.115 });
@@ -163,6 +168,19 @@ describe('the EA against the real host', () => {
     const r8 = await terminal.sendIntent({ type: 'CLOSE', intentId: 'c-2', magic: 7001, ticket: pos, volume: 0, deviation: 10 });
     expect(r8).toMatchObject({ retcode: RC.POSITION_CLOSED, class: 'final' });
     await until(() => terminal.positions.length === 0, 2000, 'mirror empty');
+  });
+
+  it('closes by ticket on a netting account too', async () => {
+    const { terminal, broker } = await eaRig({ broker: twoSymbolBroker({ account: { login: 1001, server: 'Sim-Test', currency: 'USD', leverage: 100, marginMode: 0, balance: 10_000 } }) });
+    expect(terminal.hello?.account.marginMode).toBe(0);
+    const a = await terminal.sendIntent(open('n-1', { volume: 0.2 }));
+    const b = await terminal.sendIntent(open('n-2', { volume: 0.1 }));
+    expect(b.position).toBe(a.position); // netting: one position per symbol
+    expect(broker.positionList()).toHaveLength(1);
+    expect(broker.positionList()[0]!.volume).toBeCloseTo(0.3, 10);
+    const c = await terminal.sendIntent({ type: 'CLOSE', intentId: 'n-3', magic: 7001, ticket: a.position!, volume: 0, deviation: 10 });
+    expect(c).toMatchObject({ retcode: RC.DONE, volume: 0.3 });
+    expect(broker.positionList()).toEqual([]);
   });
 
   it('on 10030 retries once with the next filling mode the symbol allows', async () => {

@@ -78,11 +78,12 @@ describe('negative compile cases: errors point at the MQL5 line', () => {
       '   int &r = a;', // 11: local reference
       '   c->v = 2;', // 12
       '  }', // 13
+      'void G(MqlTick t) { }', // 14: a terminal structure by value
     ].join('\n');
     const r = await tryBuild('lint', src);
     expect(r.stage).toBe('lint');
     const text = r.errors.join('\n');
-    for (const [line, what] of [[3, /by value/], [6, /new/], [7, /pointer to int/], [8, /auto/], [9, /brace/], [11, /reference variable r/], [12, /->/]] as const) {
+    for (const [line, what] of [[3, /by value/], [6, /new/], [7, /pointer to int/], [8, /auto/], [9, /brace/], [11, /reference variable r/], [12, /->/], [14, /MqlTick &t/]] as const) {
       expect(text).toMatch(new RegExp(`lint\\.mq5:${line}: .*${what.source}`));
     }
   });

@@ -2,7 +2,7 @@
  * The lint: rejects what the harness cannot translate or judge honestly, before g++ sees it. Each finding
  * names the .mq5/.mqh file and line. See docs/ea.md "Subset rules".
  */
-import { BUILTIN_TYPES, collectTypes, isTypeName, type Program, type SourceError } from './translate.js';
+import { BUILTIN_TYPES, RUNTIME_STRUCTS, collectTypes, isTypeName, type Program, type SourceError } from './translate.js';
 
 const FORBIDDEN_WORDS: Record<string, string> = {
   auto: '`auto` is C++, not MQL5',
@@ -24,7 +24,7 @@ export function lint(prog: Program): SourceError[] {
   const errs: SourceError[] = [];
   const toks = prog.tokens;
   const types = new Set(collectTypes(toks).map((d) => d.name));
-  const structTypes = new Set(collectTypes(toks).filter((d) => d.kind !== 'enum').map((d) => d.name));
+  const structTypes = new Set([...RUNTIME_STRUCTS, ...collectTypes(toks).filter((d) => d.kind !== 'enum').map((d) => d.name)]);
   const err = (i: number, message: string): void => {
     const t = toks[i]!;
     errs.push({ file: t.file, line: t.line, message });

@@ -141,7 +141,7 @@ export const BUILTIN_TYPES = new Set([
   'void', 'bool', 'char', 'uchar', 'short', 'ushort', 'int', 'uint', 'long', 'ulong', 'float', 'double', 'string',
   'datetime', 'color',
 ]);
-const RUNTIME_STRUCTS = new Set(['MqlTick', 'MqlRates', 'MqlTradeRequest', 'MqlTradeResult', 'MqlTradeTransaction', 'MqlDateTime']);
+export const RUNTIME_STRUCTS = new Set(['MqlTick', 'MqlRates', 'MqlTradeRequest', 'MqlTradeResult', 'MqlTradeTransaction', 'MqlDateTime']);
 const EVENT_HANDLERS = ['OnInit', 'OnDeinit', 'OnTick', 'OnTimer', 'OnTrade', 'OnTradeTransaction', 'OnStart'] as const;
 
 export interface Program {
