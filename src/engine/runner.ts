@@ -10,6 +10,9 @@
 import type { IntentBody, Timeframe } from '../protocol/messages.js';
 import { TIMEFRAME_SECONDS } from '../protocol/messages.js';
 import { BarAggregator } from './aggregate.js';
+import { FeatureState } from './ml/features.js';
+import { gateDecision, type GateDecision } from './ml/gate.js';
+import type { SignalModel } from './ml/model.js';
 import { manageExits, type ManagedPosition } from './exits.js';
 import { shortHash } from './ids.js';
 import { DEFAULT_BROKER_TZ, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
@@ -53,6 +56,8 @@ export interface Decision {
   sizing?: SizeResult;
   /** Why a signal did not become an order, if it did not. */
   refused?: string;
+  /** The ML gate's decision on this entry (strategies with options.ml, mode observe or enforce). */
+  ml?: GateDecision;
 }
 
 /** The magic number a strategy's orders carry: options.magic, else derived from the strategy id. */
@@ -69,11 +74,19 @@ export class StrategyRunner {
   private readonly managed = new Map<bigint, ManagedPosition>();
   private readonly exitSymbol: SymbolInfo & { pip: number };
   private readonly trace: boolean;
+  private readonly features: FeatureState | undefined;
+  private lastFeatures: Float64Array | null = null;
+  readonly model: SignalModel | undefined;
 
-  /** `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log. */
-  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean } = {}) {
+  /**
+   * `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log.
+   * `model`: the signal-quality model for a strategy with options.ml (without one, enforce refuses entries).
+   */
+  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean; model?: SignalModel } = {}) {
     this.evaluator = new StrategyEvaluator(strategy);
     this.trace = opts.trace ?? true;
+    this.model = opts.model;
+    if (strategy.options.ml && strategy.options.ml.mode !== 'off') this.features = new FeatureState();
     this.magic = strategyMagic(strategy);
     // higher timeframes are built from the strategy's own bars
     this.aggs = strategy.timeframes
@@ -87,6 +100,7 @@ export class StrategyRunner {
   /** A closed bar of history: indicators warm up, nothing is decided. */
   warm(bar: BarIn): void {
     this.evaluator.pushBar(this.strategy.timeframe, bar);
+    if (this.features) this.lastFeatures = this.features.push(bar);
     for (const a of this.aggs) for (const h of a.push(bar)) this.evaluator.pushBar(a.timeframe as Timeframe, h);
   }
 
@@ -157,6 +171,20 @@ export class StrategyRunner {
     if (mult === 0) {
       d.refused = `filtered: ${d.filters.filter((r) => r.sizeMultiplier === 0).map((r) => `${r.filter} (${r.detail})`).join('; ')}`;
       return d;
+    }
+    // the ML gate: same rule in backtest, paper and live
+    if (s.options.ml && s.options.ml.mode !== 'off') {
+      const g = gateDecision(s.options.ml, this.model, this.lastFeatures);
+      d.ml = g;
+      if (!g.allow) {
+        d.refused = `ml gate: ${g.reason}${g.modelVersion ? ` (model ${g.modelVersion})` : ''}`;
+        return d;
+      }
+      mult *= g.sizeMultiplier;
+      if (mult === 0) {
+        d.refused = `ml gate: regime ${g.regime} sizes entries to 0`;
+        return d;
+      }
     }
 
     // SL/TP from the exit rules, priced off the side's entry price

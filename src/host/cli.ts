@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
 import { backtestCommand } from './backtest-cmd.js';
+import { mlCommand } from './ml-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost } from './start.js';
 
@@ -43,6 +44,10 @@ Usage:
   mt5-executor backtest <strategy.json> --data <bars.csv> [--balance X] [--spread N|data] [--slippage N]
                         [--commission X] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]
       Backtest a strategy on bar data with the same engine and broker model as paper and live trading.
+  mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25]
+  mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6]
+      Train the strategy's signal-quality model (walk-forward) / measure it out of sample, with the gate's
+      effect on a backtest (docs/ML.md).
   mt5-executor validate <strategy.json>
       Check a strategy in the platform's format; print its normalised form, or every problem (exit 1).
   mt5-executor schema
@@ -157,6 +162,20 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'validate': {
       const code = validateCommand(rest[0], (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
+      return;
+    }
+    case 'ml': {
+      let parsed;
+      try {
+        parsed = parseArgs({
+          args: rest, allowPositionals: true,
+          options: { data: { type: 'string' }, strategy: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, folds: { type: 'string' }, holdout: { type: 'string' }, threshold: { type: 'string' }, json: { type: 'boolean' } },
+        });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const code = mlCommand(parsed.positionals[0], Object.fromEntries(Object.entries(parsed.values).filter(([, x]) => x !== undefined)), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
       if (code !== 0) process.exit(code);
       return;
     }

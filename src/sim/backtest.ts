@@ -9,7 +9,8 @@ import { barAt } from '../engine/indicator-spec.js';
 import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
-import { StrategyRunner } from '../engine/runner.js';
+import type { SignalModel } from '../engine/ml/model.js';
+import { StrategyRunner, type Decision } from '../engine/runner.js';
 import { brokerDay, validatePreTrade, type RiskLimits, type SafetyCode } from '../engine/safety.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { MsgType, TIMEFRAME_SECONDS, schemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
@@ -41,6 +42,10 @@ export interface BacktestOptions {
   /** Close what is still open at the last price when the data ends (default true). */
   closeAtEnd?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** The signal-quality model for a strategy with options.ml. */
+  model?: SignalModel;
+  /** Every decision the runner takes (the ML gate's included). */
+  onDecision?: (d: Decision) => void;
 }
 
 export interface BacktestResult {
@@ -76,7 +81,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   // the runner needs the live spec (tick value moves with conversion rates): quote once first
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
   // no traces: nobody reads them here, and building them costs more than the decision itself
-  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false });
+  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false, ...(o.model ? { model: o.model } : {}) });
   for (let i = 0; i < warm; i++) runner.warm(barAt(bars, i, b));
 
   const equity = newEquityCurve(Math.max(0, bars.length - warm));
@@ -118,6 +123,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       ...(riskSized ? { tickValue: broker.spec(spec.symbol)!.tickValue } : {}),
     });
     if (d.refused) refused++;
+    o.onDecision?.(d);
     execute(d.intents, q.timeMsc / 1000);
   };
 

@@ -93,7 +93,11 @@ export interface NormalizedStrategy {
     volatility?: { atrPeriod: number; minAtrPips?: number; maxAtrPips?: number; optimalAtrPips?: number; action: 'SKIP' | 'REDUCE_SIZE' | 'NORMAL'; sizeMultiplier: number };
     correlation?: { threshold: number; window: number; action: 'SKIP' | 'REDUCE_SIZE'; sizeMultiplier: number };
   };
-  options: { evaluation: 'bar_close' | 'intrabar'; magic?: number };
+  options: {
+    evaluation: 'bar_close' | 'intrabar';
+    magic?: number;
+    ml?: { mode: 'off' | 'observe' | 'enforce'; threshold: number; model?: string; regimeSize?: Partial<Record<'trend' | 'range' | 'high_volatility', number>> };
+  };
   /** Every timeframe the rules read, the strategy's first. */
   timeframes: Timeframe[];
   /** Every indicator the rules read, per timeframe. */
@@ -553,6 +557,16 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   }
   const options: NormalizedStrategy['options'] = { evaluation: r.options?.evaluation ?? 'bar_close' };
   if (r.options?.magic !== undefined) options.magic = r.options.magic;
+  if (r.options?.ml) {
+    const m = r.options.ml;
+    options.ml = { mode: m.mode, threshold: m.threshold ?? 0.6 };
+    if (m.model !== undefined) options.ml.model = m.model;
+    if (m.regimeSize) {
+      const rs: Partial<Record<'trend' | 'range' | 'high_volatility', number>> = {};
+      for (const [k, v] of Object.entries(m.regimeSize)) if (v !== undefined) rs[k as 'trend'] = v;
+      options.ml.regimeSize = rs;
+    }
+  }
   // ATR used by exits
   for (const p of [exit.stopLoss, exit.takeProfit]) if (p && p.type === 'atr') n.indicators.set(`${tf}|atr:${p.atrPeriod}`, { timeframe: tf, spec: `atr:${p.atrPeriod}` });
   if (exit.trailing?.atrMult !== undefined) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });

@@ -188,9 +188,24 @@ export const filtersSchema = z.strictObject({
     .optional(),
 });
 
+export const mlOptionsSchema = z.strictObject({
+  mode: z.enum(['off', 'observe', 'enforce']).describe('off; observe = log the score; enforce = skip entries scoring below the threshold'),
+  threshold: z.number().min(0).max(1).optional().describe('minimum signal-quality score for an entry in enforce mode (default 0.6)'),
+  model: z.string().min(1).max(200).optional().describe('model file (from `mt5-executor ml train`) the host loads for this strategy'),
+  regimeSize: z
+    .strictObject({
+      trend: z.number().min(0).max(2).optional(),
+      range: z.number().min(0).max(2).optional(),
+      high_volatility: z.number().min(0).max(2).optional(),
+    })
+    .optional()
+    .describe('size multiplier per detected regime (missing = 1)'),
+});
+
 export const optionsSchema = z.strictObject({
   evaluation: z.enum(['bar_close', 'intrabar']).optional().describe('judge conditions on closed bars (default) or on the forming bar'),
   magic: z.number().int().nonnegative().optional(),
+  ml: mlOptionsSchema.optional().describe('the ML signal gate (docs/ML.md)'),
 });
 
 export const rulesSchema = z.strictObject({
