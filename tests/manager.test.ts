@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../src/engine/bars.js';
-import { StrategyManager } from '../src/host/manager.js';
+import { StrategyManager, type ManagerOptions } from '../src/host/manager.js';
+import { createServer } from 'node:http';
+import { checkModel, classMetrics, featureNames, fit } from '../src/engine/ml/model.js';
+import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
+import { signalSamples } from '../src/sim/ml-dataset.js';
+import { SupervisorClient, type SupervisorAudit } from '../src/host/supervisor.js';
 import { silentLogger } from '../src/host/logger.js';
 import { PersistentLedger, Store } from '../src/host/store.js';
 import type { IntentBody } from '../src/protocol/messages.js';
@@ -14,13 +19,13 @@ import { makeBroker, startRig } from './helpers.js';
 const bars = parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8'));
 const example = (f: string) => JSON.parse(readFileSync(`examples/${f}.json`, 'utf8'));
 
-async function setup(limits?: object) {
+async function setup(limits?: object, extra: Partial<ManagerOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-mgr-'));
   const store = await Store.open(dir);
   const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [] });
   const broker = makeBroker({}, [symbolSpec('EURUSD')]);
   const { sim, terminal } = await rig.connect({ broker });
-  const mgr = new StrategyManager(store, silentLogger, { warmupBars: 500, ...(limits ? { limits } : {}), now: () => Math.floor(broker.time / 1000) || 1_600_000_000 });
+  const mgr = new StrategyManager(store, silentLogger, { warmupBars: 500, ...(limits ? { limits } : {}), now: () => Math.floor(broker.time / 1000) || 1_600_000_000, ...extra });
   const opened: string[] = [];
   mgr.on('intent', (_id: string, i: IntentBody) => i.type === 'OPEN' && opened.push(i.intentId));
   mgr.attach(terminal);
@@ -124,6 +129,60 @@ describe('strategy manager', () => {
       await expect(s.mgr.start({ strategyId: 'bad', symbol: 'EURUSD', timeframe: 'H1', rules: {} })).rejects.toThrow(/rules.entry/);
     } finally {
       await s.rig.close();
+    }
+  });
+
+  it('ML gate and LLM supervisor in the live path: the model is loaded by name, scores are logged, the platform\'s denials keep orders from the bridge', async () => {
+    // a FIXTURE for the platform's supervisor endpoint: denies buys, allows sells
+    const asked: { context: { proposedAction: { side: string }; triggers: string[] } }[] = [];
+    const server = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        const body = JSON.parse(b) as (typeof asked)[number];
+        asked.push(body);
+        const deny = body.context.proposedAction.side === 'BUY';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ action: deny ? 'deny' : 'allow', reason: deny ? 'no buys today' : 'ok', risks: [], suggestions: [], mode: 'enforce', policyVersion: 'fx-1' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const audits: SupervisorAudit[] = [];
+    const supervisor = new SupervisorClient({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, executorId: 'ex-9', apiKey: 'k', apiSecret: 's'.repeat(32), mode: 'enforce', audit: (a) => audits.push(a) });
+    const train = signalSamples({ strategy: normalizeStrategy(example('ema-cross-trend')), bars: sliceBars(bars, 0, 600), warmupBars: 150 }).samples;
+    const f = fit(train.map((x) => x.x), train.map((x) => x.y));
+    const model = checkModel({ format: 'mt5x-signal-model', formatVersion: 1, version: 'mgr-test', kind: 'logistic-regression', features: featureNames(), ...f, trainedOn: { strategy: 'x', symbol: 'EURUSD', timeframe: 'H1', from: 0, to: 0, samples: train.length, positives: 0 }, walkForward: [], metrics: classMetrics([], []), createdAt: '' });
+    const loaded: string[] = [];
+    const s = await setup(undefined, { loadModel: (n) => (loaded.push(n), model), supervisor });
+    const decisions: { score: number | null; version: string | null }[] = [];
+    const blocked: string[] = [];
+    const sent: string[] = [];
+    const denied: string[] = [];
+    const allowed: string[] = [];
+    s.mgr.on('decision', (_id: string, d: { ml?: { score: number | null; modelVersion: string | null } }) => d.ml && decisions.push({ score: d.ml.score, version: d.ml.modelVersion }));
+    s.mgr.on('blocked', (_id: string, f: { code: string }[]) => blocked.push(...f.map((x) => x.code)));
+    s.mgr.on('intent', (_id: string, i: IntentBody) => i.type === 'OPEN' && sent.push(i.intentId));
+    s.mgr.on('supervisor', (_id: string, i: IntentBody, d: { proceed: boolean }) => (d.proceed ? allowed : denied).push(i.intentId));
+    try {
+      const ex = example('ema-cross-trend');
+      await s.mgr.start({ ...ex, rules: { ...ex.rules, options: { ml: { mode: 'observe', model: 'ema.json' } } } });
+      expect(loaded).toEqual(['ema.json']);
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 2000, defaultSpread: 10 });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(decisions.length).toBeGreaterThan(3);
+      expect(decisions.every((d) => d.version === 'mgr-test' && d.score !== null)).toBe(true);
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.every((a) => a.context.triggers.length > 0)).toBe(true);
+      expect(blocked).toContain('SUPERVISOR_DENY');
+      expect(denied.length).toBeGreaterThan(0);
+      expect(sent.filter((id) => denied.includes(id))).toEqual([]); // a denied entry never reaches the bridge
+      expect(allowed.every((id) => sent.includes(id))).toBe(true); // an allowed one does
+      expect(asked.filter((a) => a.context.proposedAction.side === 'BUY').length).toBe(denied.length);
+      expect(audits.length).toBe(asked.length);
+    } finally {
+      await s.rig.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -38,6 +38,13 @@ export const configSchema = z.strictObject({
       rateLimitPerMinute: z.number().int().min(1).default(300),
     })
     .prefault({}),
+  supervisor: z
+    .strictObject({
+      mode: z.enum(['off', 'observe', 'enforce']).default('off').describe("ask the platform's LLM supervisor about entries that hit a trigger; observe = only log its answer"),
+      budgetMs: z.number().int().min(3000).max(6000).default(4000).describe('time budget per question, ms'),
+      enforceFallback: z.enum(['require_confirmation', 'deny']).default('require_confirmation').describe('enforce mode without an answer'),
+    })
+    .prefault({}),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
 });
 
@@ -56,6 +63,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; type: 'string' 
   MT5X_API_PORT: { path: ['api', 'port'], type: 'number' },
   MT5X_CORS_ORIGIN: { path: ['api', 'corsOrigin'], type: 'string' },
   MT5X_API_ENABLED: { path: ['api', 'enabled'], type: 'boolean' },
+  MT5X_SUPERVISOR_MODE: { path: ['supervisor', 'mode'], type: 'string' },
 };
 
 export class ConfigError extends Error {

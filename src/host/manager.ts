@@ -9,6 +9,10 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_LIMITS, KillSwitch, brokerDay, validatePreTrade, type KillSwitchEvent, type RiskLimits } from '../engine/safety.js';
 import { StrategyRunner, strategyMagic, type Decision } from '../engine/runner.js';
+import type { SignalModel } from '../engine/ml/model.js';
+import { AnomalyGuard, type Anomaly } from '../engine/ml/regime.js';
+import { pipSize } from '../engine/filters.js';
+import { supervisorTriggers, type SupervisorDecision } from './supervisor.js';
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
 import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -37,7 +41,14 @@ export interface ManagerOptions {
   warmupBars?: number;
   killSwitch?: KillSwitch;
   now?: () => number;
+  /** Loads a strategy's signal-quality model by the name in options.ml.model (throws with the reason). */
+  loadModel?: (name: string) => SignalModel;
+  /** The platform's LLM supervisor, asked about entries that hit a trigger (docs/ML.md). */
+  supervisor?: { evaluate(context: Record<string, unknown>): Promise<SupervisorDecision> };
 }
+
+/** How long an anomaly keeps counting for triggers and for enforce-mode entries, s. */
+const ANOMALY_HOLD_SEC = 300;
 
 /**
  * Events: 'decision' (strategyId, Decision), 'intent' (strategyId, IntentBody, IntentResult | Error),
@@ -53,6 +64,10 @@ export class StrategyManager extends EventEmitter {
   private ask = new Map<string, number>();
   private dayStart = { day: -1, balance: 0 };
   private equityPeak = 0;
+  private readonly spreadGuards = new Map<string, AnomalyGuard>();
+  private readonly orderGuard = new AnomalyGuard();
+  /** recent anomalies, newest last: symbol '' = account-wide (latency, rejects) */
+  readonly anomalies: { at: number; symbol: string; anomaly: Anomaly }[] = [];
 
   constructor(private readonly store: Store, private readonly log: Logger, private opts: ManagerOptions = {}) {
     super();
@@ -82,6 +97,12 @@ export class StrategyManager extends EventEmitter {
       const last = m.ticks[m.ticks.length - 1]!;
       this.bid.set(m.symbol, last[1]);
       this.ask.set(m.symbol, last[2]);
+      const spec = this.specs.get(m.symbol);
+      if (spec) {
+        let g = this.spreadGuards.get(m.symbol);
+        if (!g) this.spreadGuards.set(m.symbol, (g = new AnomalyGuard()));
+        this.noteAnomaly(m.symbol, g.spread(Math.round((last[2] - last[1]) / spec.point)));
+      }
     });
     t.on('account', (a: { equity: number; balance: number; serverTime: number }) => {
       if (a.equity > this.equityPeak) this.equityPeak = a.equity;
@@ -292,7 +313,18 @@ export class StrategyManager extends EventEmitter {
     try {
       const spec = await t.spec(s.symbol);
       this.specs.set(s.symbol, spec);
-      const runner = new StrategyRunner(s, spec);
+      let model: SignalModel | undefined;
+      const ml = s.options.ml;
+      if (ml && ml.mode !== 'off' && ml.model) {
+        try {
+          if (!this.opts.loadModel) throw new Error('this host has no model folder configured');
+          model = this.opts.loadModel(ml.model);
+          this.log.info({ strategyId: id, model: ml.model, modelVersion: model.version, mode: ml.mode }, 'ML model loaded');
+        } catch (e) {
+          this.log.error({ strategyId: id, model: ml.model, mode: ml.mode, err: (e as Error).message }, ml.mode === 'enforce' ? 'ML model not loaded: enforce mode refuses this strategy\'s entries until it is' : 'ML model not loaded: observe mode logs no scores');
+        }
+      }
+      const runner = new StrategyRunner(s, spec, undefined, model ? { model } : {});
       const n = this.opts.warmupBars ?? 1000;
       const now = t.serverTime || this.now();
       const period = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400, W1: 604800, MN1: 2592000 }[s.timeframe];
@@ -343,7 +375,7 @@ export class StrategyManager extends EventEmitter {
       this.emit('decision', id, d);
       if (d.evaluation.signal || d.intents.length) {
         const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
-        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes }, 'decision');
+        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes, ...(d.ml ? { ml: d.ml } : {}) }, 'decision');
       }
       for (const intent of d.intents) {
         if (intent.type === 'OPEN') {
@@ -353,16 +385,106 @@ export class StrategyManager extends EventEmitter {
             this.emit('blocked', id, failures);
             continue;
           }
+          const active = this.activeAnomalies(intent.symbol);
+          if (active.length && s.options.ml?.mode === 'enforce') {
+            this.log.warn({ strategyId: id, intentId: intent.intentId, anomalies: active.map((a) => a.detail) }, 'entry skipped: anomaly');
+            this.emit('blocked', id, active.map((a) => ({ code: 'ANOMALY', message: a.detail })));
+            continue;
+          }
+          const triggers = this.supervisorTriggersFor(s, intent, d, active);
+          if (triggers.length && this.opts.supervisor) {
+            void this.supervise(id, s, intent, d, triggers, active);
+            continue;
+          }
         }
-        t.sendIntent(intent).then(
-          (res) => this.emit('intent', id, intent, res),
-          (e: Error) => {
-            this.log.error({ strategyId: id, intentId: intent.intentId, err: e.message }, 'intent failed');
-            this.emit('intent', id, intent, e);
-          },
-        );
+        this.send(id, intent);
       }
     }
+  }
+
+  private send(id: string, intent: IntentBody): void {
+    const t = this.terminal!;
+    const t0 = performance.now();
+    t.sendIntent(intent).then(
+      (res) => {
+        this.noteAnomaly('', this.orderGuard.latency(Math.round(performance.now() - t0)));
+        this.noteAnomaly('', this.orderGuard.result(res.class !== 'done'));
+        if (intent.type === 'OPEN' && intent.price === undefined && res.price !== undefined && res.class === 'done') {
+          // slippage against the quote the decision saw, in points (adverse positive)
+          const spec = this.specs.get(intent.symbol);
+          const ref = intent.side === 0 ? res.ask : res.bid;
+          if (spec && ref) this.noteAnomaly(intent.symbol, this.orderGuard.slippage(Math.round(((res.price - ref) * (intent.side === 0 ? 1 : -1)) / spec.point)));
+        }
+        this.emit('intent', id, intent, res);
+      },
+      (e: Error) => {
+        this.log.error({ strategyId: id, intentId: intent.intentId, err: e.message }, 'intent failed');
+        this.emit('intent', id, intent, e);
+      },
+    );
+  }
+
+  private noteAnomaly(symbol: string, a: Anomaly | null): void {
+    if (!a) return;
+    this.anomalies.push({ at: this.now(), symbol, anomaly: a });
+    if (this.anomalies.length > 200) this.anomalies.shift();
+    this.log.warn({ symbol: symbol || undefined, anomaly: a.kind, value: a.value, limit: a.limit }, `anomaly: ${a.detail}`);
+    this.emit('anomaly', symbol, a);
+  }
+
+  /** Anomalies of the last few minutes that concern entries on `symbol` (its spread, and account-wide ones). */
+  activeAnomalies(symbol: string): Anomaly[] {
+    const since = this.now() - ANOMALY_HOLD_SEC;
+    return this.anomalies.filter((x) => x.at >= since && (x.symbol === symbol || x.symbol === '')).map((x) => x.anomaly);
+  }
+
+  private dailyLossPct(): number {
+    const a = this.terminal?.account;
+    if (!a) return 0;
+    const start = this.dayStart.day >= 0 ? this.dayStart.balance : a.balance;
+    return start > 0 ? Math.max(0, ((start - a.equity) / start) * 100) : 0;
+  }
+
+  private supervisorTriggersFor(s: NormalizedStrategy, intent: Extract<IntentBody, { type: 'OPEN' }>, d: Decision, active: Anomaly[]): string[] {
+    const a = this.terminal?.account;
+    const limits = this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo'];
+    const spec = this.specs.get(intent.symbol);
+    const pip = spec ? pipSize(spec.digits, spec.point) : 0;
+    const bid = this.bid.get(intent.symbol), ask = this.ask.get(intent.symbol);
+    return supervisorTriggers({
+      ...(pip && bid !== undefined && ask !== undefined && s.filters.spread ? { spreadPips: (ask - bid) / pip, maxSpreadPips: s.filters.spread.maxSpreadPips } : {}),
+      ...(d.ml?.score !== null && d.ml?.score !== undefined ? { mlScore: d.ml.score } : {}),
+      dailyLossPct: this.dailyLossPct(), dailyLossLimitPct: limits.maxDailyLossPercent ?? 0,
+      anomalies: active.map((x) => x.kind),
+    });
+  }
+
+  private async supervise(id: string, s: NormalizedStrategy, intent: Extract<IntentBody, { type: 'OPEN' }>, d: Decision, triggers: string[], active: Anomaly[]): Promise<void> {
+    const a = this.terminal?.account;
+    const limits = this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo'];
+    const spec = this.specs.get(intent.symbol);
+    const pip = spec ? pipSize(spec.digits, spec.point) : 1;
+    const entry = intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol);
+    const exposure: Record<string, number> = {};
+    for (const p of this.terminal?.positions ?? []) exposure[p.symbol] = Math.round(((exposure[p.symbol] ?? 0) + p.volume) * 100) / 100;
+    // whitelisted again by the client (minimalContext): no tickets, account numbers or credentials
+    const decision = await this.opts.supervisor!.evaluate({
+      symbol: intent.symbol, timeframe: s.timeframe,
+      proposedAction: {
+        side: intent.side === 0 ? 'BUY' : 'SELL', volume: intent.volume,
+        ...(entry !== undefined && intent.sl > 0 ? { slPips: Math.abs(entry - intent.sl) / pip } : {}),
+        ...(entry !== undefined && intent.tp > 0 ? { tpPips: Math.abs(intent.tp - entry) / pip } : {}),
+      },
+      risk: { dailyLossPct: this.dailyLossPct(), dailyLossLimitPct: limits.maxDailyLossPercent ?? 0 },
+      filters: Object.fromEntries(d.filters.map((f) => [f.filter, f.detail])),
+      ml: { ...(d.ml?.score !== null && d.ml?.score !== undefined ? { score: d.ml.score } : {}), ...(d.ml?.regime ? { regime: d.ml.regime } : {}), anomalies: active.map((x) => x.kind) },
+      positions: { count: this.terminal?.positions.length ?? 0, exposureBySymbol: exposure },
+      triggers,
+    });
+    this.log.info({ strategyId: id, intentId: intent.intentId, triggers, action: decision.action, proceed: decision.proceed, mode: decision.mode, source: decision.source, policyVersion: decision.policyVersion, reason: decision.reason }, 'supervisor decision');
+    this.emit('supervisor', id, intent, decision);
+    if (decision.proceed) this.send(id, intent);
+    else this.emit('blocked', id, [{ code: decision.needsConfirmation ? 'SUPERVISOR_CONFIRM' : 'SUPERVISOR_DENY', message: decision.reason }]);
   }
 
   private async closePositionsOf(r: Running): Promise<IntentResult[]> {

@@ -2,7 +2,9 @@
  * `mt5-executor start`: the host for real — the bridge for the EA, the strategy manager on the terminal, the
  * platform connection when one is configured and logged in, state on disk with backups. Ends cleanly on a signal.
  */
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { checkModel } from '../engine/ml/model.js';
 import { DEFAULT_BRIDGE_PORT, BridgeServer, type Terminal } from './bridge.js';
 import { CommandProcessor } from './commands.js';
 import { loadConfig, type Config } from './config.js';
@@ -11,6 +13,7 @@ import { LocalApi } from './api.js';
 import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
 import { PlatformClient } from './platform.js';
+import { SupervisorClient, type SupervisorDecision } from './supervisor.js';
 import { PersistentLedger, Store } from './store.js';
 import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
 import { VERSION } from './version.js';
@@ -52,7 +55,37 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   });
   const port = await bridge.start();
   if (created) out(tokenInstructions(token, port, creds.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${config.dataDir}`));
-  const manager = new StrategyManager(store, log, opts.now ? { now: opts.now } : {});
+  // models live in <data folder>/models; a strategy names one by file name (options.ml.model)
+  const loadModel = (name: string) => {
+    if (basename(name) !== name) throw new Error(`model "${name}": give a file name in ${join(config.dataDir, 'models')}, not a path`);
+    const file = join(config.dataDir, 'models', name);
+    return checkModel(JSON.parse(readFileSync(file, 'utf8')), file);
+  };
+  let platform: PlatformClient | undefined;
+  let supervisorClient: SupervisorClient | undefined;
+  const sv = config.supervisor;
+  const supervisor = sv.mode === 'off' ? undefined : {
+    evaluate: async (context: Record<string, unknown>): Promise<SupervisorDecision> => {
+      const executorId = platform?.config?.executorId;
+      const key = creds.get('apiKey'), secret = creds.get('apiSecret');
+      if (!supervisorClient && platform && executorId && key && secret && config.platform) {
+        supervisorClient = new SupervisorClient({
+          baseUrl: config.platform.baseUrl, executorId, apiKey: key, apiSecret: secret, mode: sv.mode as 'observe' | 'enforce', budgetMs: sv.budgetMs,
+          enforceFallback: sv.enforceFallback, audit: (a) => store.audit(a.at, 'supervisor', a),
+        });
+      }
+      if (supervisorClient) return supervisorClient.evaluate(context);
+      const observe = sv.mode === 'observe';
+      const d: SupervisorDecision = {
+        action: observe ? 'allow' : sv.enforceFallback, proceed: observe, needsConfirmation: !observe && sv.enforceFallback === 'require_confirmation',
+        reason: `no platform connection: ${observe ? 'allowed, observe mode' : 'local conservative policy'}`, risks: [], suggestions: [], mode: sv.mode,
+        policyVersion: 'local-fallback', source: 'fallback', latencyMs: 0, contextHash: '', error: 'no platform connection',
+      };
+      store.audit(Date.now(), 'supervisor', { action: d.action, proceed: d.proceed, source: d.source, reason: d.reason });
+      return d;
+    },
+  };
+  const manager = new StrategyManager(store, log, { ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}) });
   let attached: Terminal | undefined;
   bridge.on('terminal', (t: Terminal) => {
     if (attached) {
@@ -63,7 +96,6 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
     manager.attach(t);
   });
 
-  let platform: PlatformClient | undefined;
   const apiKey = creds.get('apiKey');
   const apiSecret = creds.get('apiSecret');
   if (config.platform && apiKey && apiSecret) {
