@@ -190,6 +190,31 @@ describe('the gate in the runner: backtest applies it as live does', () => {
     expect(half.trades[0]!.volume).toBeCloseTo(full.trades[0]!.volume / 2, 10);
   });
 
+  it('regime exits: SL and TP distances scaled by the regime\'s multipliers', () => {
+    const m = model();
+    const opens = (ml?: object) => {
+      const out = new Map<number, { sl: number; tp: number; entry: number }>();
+      runBacktest({ strategy: strategy(ml), bars: BARS, warmupBars: 300, model: m, onDecision: (d) => {
+        for (const i of d.intents) if (i.type === 'OPEN') out.set(d.time, { sl: i.sl, tp: i.tp, entry: 0 });
+      } });
+      return out;
+    };
+    const plain = opens({ mode: 'observe' });
+    const wide = opens({ mode: 'observe', regimeExit: { trend: { sl: 2, tp: 0.5 }, range: { sl: 2, tp: 0.5 }, high_volatility: { sl: 2, tp: 0.5 } } });
+    expect(plain.size).toBeGreaterThan(3);
+    let checked = 0;
+    for (const [t, p] of plain) {
+      const w = wide.get(t);
+      if (!w || p.sl === 0 || p.tp === 0) continue;
+      // SL twice as far: entry − sl_w = 2 (entry − sl_p), so entry = 2 sl_p − sl_w; then TP half as far
+      const entry = 2 * p.sl - w.sl;
+      expect(Math.abs(w.tp - entry - 0.5 * (p.tp - entry))).toBeLessThanOrEqual(0.00002);
+      expect(Math.sign(entry - p.sl)).toBe(Math.sign(p.tp - entry)); // the entry lies between SL and TP
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   it('gateDecision without features (warm-up): observe allows, enforce refuses', () => {
     expect(gateDecision({ mode: 'observe', threshold: 0.6 }, undefined, null)).toMatchObject({ allow: true, reason: 'features not ready (warm-up)' });
     expect(gateDecision({ mode: 'enforce', threshold: 0.6 }, undefined, null)).toMatchObject({ allow: false });

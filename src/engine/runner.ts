@@ -225,6 +225,13 @@ export class StrategyRunner {
         return d;
       }
     }
+    // the regime may widen or tighten the exits, as the strategy's options.ml.regimeExit says
+    const rx = d.ml?.regime ? s.options.ml?.regimeExit?.[d.ml.regime] : undefined;
+    if (rx) {
+      if (rx.sl !== undefined && sl > 0) sl = roundPrice(entry - dir * Math.abs(entry - sl) * rx.sl, this.symbol.tickSize, this.symbol.digits);
+      if (rx.tp !== undefined && tp > 0) tp = roundPrice(entry + dir * Math.abs(tp - entry) * rx.tp, this.symbol.tickSize, this.symbol.digits);
+      d.notes.push(`regime ${d.ml!.regime}: SL × ${rx.sl ?? 1}, TP × ${rx.tp ?? 1}`);
+    }
     // stops level: a server-side SL/TP too close to the price would be refused (10016): refuse it here, with the reason
     const minDist = this.symbol.stopsLevel * this.symbol.point;
     if (minDist > 0 && ((sl > 0 && Math.abs(entry - sl) < minDist) || (tp > 0 && Math.abs(tp - entry) < minDist))) {

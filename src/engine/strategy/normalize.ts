@@ -96,7 +96,13 @@ export interface NormalizedStrategy {
   options: {
     evaluation: 'bar_close' | 'intrabar';
     magic?: number;
-    ml?: { mode: 'off' | 'observe' | 'enforce'; threshold: number; model?: string; regimeSize?: Partial<Record<'trend' | 'range' | 'high_volatility', number>> };
+    ml?: {
+      mode: 'off' | 'observe' | 'enforce';
+      threshold: number;
+      model?: string;
+      regimeSize?: Partial<Record<'trend' | 'range' | 'high_volatility', number>>;
+      regimeExit?: Partial<Record<'trend' | 'range' | 'high_volatility', { sl?: number; tp?: number }>>;
+    };
   };
   /** Every timeframe the rules read, the strategy's first. */
   timeframes: Timeframe[];
@@ -565,6 +571,17 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
       const rs: Partial<Record<'trend' | 'range' | 'high_volatility', number>> = {};
       for (const [k, v] of Object.entries(m.regimeSize)) if (v !== undefined) rs[k as 'trend'] = v;
       options.ml.regimeSize = rs;
+    }
+    if (m.regimeExit) {
+      const rx: Partial<Record<'trend' | 'range' | 'high_volatility', { sl?: number; tp?: number }>> = {};
+      for (const [k, v] of Object.entries(m.regimeExit)) {
+        if (!v) continue;
+        const e: { sl?: number; tp?: number } = {};
+        if (v.sl !== undefined) e.sl = v.sl;
+        if (v.tp !== undefined) e.tp = v.tp;
+        rx[k as 'trend'] = e;
+      }
+      options.ml.regimeExit = rx;
     }
   }
   // ATR used by exits

@@ -200,6 +200,14 @@ export const mlOptionsSchema = z.strictObject({
     })
     .optional()
     .describe('size multiplier per detected regime (missing = 1)'),
+  regimeExit: z
+    .strictObject({
+      trend: z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional(),
+      range: z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional(),
+      high_volatility: z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional(),
+    })
+    .optional()
+    .describe('per regime, multipliers of the SL and TP distances from the entry (missing = 1)'),
 });
 
 export const optionsSchema = z.strictObject({
