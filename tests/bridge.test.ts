@@ -51,6 +51,31 @@ function openIntent(intentId: string, volume = 0.1) {
   return { type: 'OPEN' as const, intentId, magic: 1, symbol: 'EURUSD', side: 0, volume, sl: 0, tp: 0, deviation: 10 };
 }
 
+describe('bridge: orphans', () => {
+  it('adopts intents found on the terminal but not in the ledger, so their ids never execute again; leaves the trader\'s own alone', async () => {
+    rig = await startRig();
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    // executed before this ledger knew of them (a state restored from an older backup, say)
+    const lost = broker.orderSend({ action: 1, symbol: 'EURUSD', type: 0, volume: 0.1, magic: 7, comment: 'ix:lost-1', typeFilling: 0 });
+    broker.orderSend({ action: 5, symbol: 'EURUSD', type: 2, volume: 0.1, price: 1.05, magic: 7, comment: 'ix:lost-2' });
+    broker.orderSend({ action: 1, symbol: 'EURUSD', type: 1, volume: 0.2, magic: 0, comment: 'manual', typeFilling: 0 });
+    const t = rig.server.terminal('1001@Sim-Test');
+    const seen = new Promise<{ adopted: string[]; foreign: number }>((r) => t.once('orphans', r));
+    const { sim, terminal } = await rig.connect({ broker });
+    const o = await seen;
+    expect(o.adopted.sort()).toEqual(['lost-1', 'lost-2']);
+    expect(o.foreign).toBe(1);
+    expect(rig.server.ledger.get('lost-1')).toMatchObject({ state: 'settled', adopted: true, intent: { type: 'OPEN', symbol: 'EURUSD', side: 0, volume: 0.1, magic: 7 } });
+    expect(rig.server.ledger.get('lost-1')!.result!.deal).toBe(lost.deal);
+    const sends = sim.ea.orderSends;
+    const again = await terminal.sendIntent(openIntent('lost-1'));
+    expect(again).toMatchObject({ duplicate: true, deal: lost.deal });
+    expect(sim.ea.orderSends).toBe(sends); // nothing executed
+    expect(broker.positionList()).toHaveLength(2);
+  });
+});
+
 describe('bridge: handshake and security', () => {
   it('accepts the sim terminal, sends the subscriptions, answers SPEC, HISTORY and SNAPSHOT requests', async () => {
     rig = await startRig();

@@ -38,7 +38,7 @@ import {
 } from '../protocol/messages.js';
 import { ProtocolError, SeqChecker, SeqCounter, decodeMessage, encodeMessage } from '../protocol/codec.js';
 import { RC } from '../protocol/retcodes.js';
-import { intentComment } from '../sim/ea-logic.js';
+import { INTENT_COMMENT_PREFIX, intentComment } from '../sim/ea-logic.js';
 import { MemoryLedger, type IntentLedger, type LedgerEntry } from './ledger.js';
 import { silentLogger, type Logger } from './logger.js';
 import { tokenMatches } from './token.js';
@@ -272,6 +272,54 @@ export class Terminal extends EventEmitter {
     const open = this.server.ledger.open(this.key).filter((e) => e.state !== 'recording');
     this.emit('connected', session);
     if (open.length > 0) await this.resync(session, open);
+    if (this.session === session) await this.adoptOrphans(session);
+  }
+
+  /** Ids adopted from the terminal at the last connection (see adoptOrphans). */
+  adopted: string[] = [];
+
+  /**
+   * At every connection: positions, pending orders and recent deals whose comment carries an intent id the
+   * ledger does not know (a state restored from an older backup, a ledger from another machine) are recorded
+   * as settled, so that id can never execute again; the rest without an intent id are the trader's own and
+   * left alone. Both are logged.
+   */
+  private async adoptOrphans(session: Session): Promise<void> {
+    let snap: Msg<'SNAPSHOT'>;
+    try {
+      snap = await this.snapshot(Math.max(0, this.serverTime - 7 * 86400));
+    } catch (e) {
+      this.server.log.warn({ terminal: this.key, err: (e as Error).message }, 'orphan check: no snapshot');
+      return;
+    }
+    if (this.session !== session) return;
+    const ledger = this.server.ledger;
+    const adopted: string[] = [];
+    let foreign = 0;
+    const adopt = (comment: string, intent: IntentBody, found: Partial<IntentResult>): boolean => {
+      if (!comment.startsWith(INTENT_COMMENT_PREFIX)) return false;
+      const intentId = comment.slice(INTENT_COMMENT_PREFIX.length);
+      if (!intentIdSchema.safeParse(intentId).success || ledger.get(intentId) || adopted.includes(intentId)) return true;
+      const result: IntentResult = { type: MsgType.INTENT_RESULT, seq: 0, re: 0, intentId, retcode: RC.DONE, class: 'done', duplicate: true, comment: 'adopted from terminal state', ...found };
+      const w = ledger.add({ intentId, terminal: this.key, intent: { ...intent, intentId } as IntentBody, state: 'settled', createdAt: this.serverTime, attempts: 0, result, settledBy: 'reconcile', adopted: true });
+      if (w) w.catch((e: Error) => this.server.log.error({ terminal: this.key, intentId, err: e.message }, 'ledger write failed for an adopted intent'));
+      adopted.push(intentId);
+      return true;
+    };
+    for (const d of snap.deals) {
+      if (d.entry !== 0 || (d.type !== 0 && d.type !== 1)) continue;
+      adopt(d.comment, { type: 'OPEN', intentId: '', magic: d.magic, symbol: d.symbol, side: d.type, volume: d.volume, sl: 0, tp: 0, deviation: 0 }, { order: d.order, deal: d.ticket, position: d.positionId, volume: d.volume, price: d.price });
+    }
+    for (const p of snap.positions) {
+      if (!adopt(p.comment, { type: 'OPEN', intentId: '', magic: p.magic, symbol: p.symbol, side: p.type, volume: p.volume, sl: p.sl, tp: p.tp, deviation: 0 }, { position: p.ticket, volume: p.volume, price: p.priceOpen })) foreign++;
+    }
+    for (const o of snap.orders) {
+      if (!adopt(o.comment, { type: 'PLACE_PENDING', intentId: '', magic: o.magic, symbol: o.symbol, orderType: o.type, volume: o.volume, price: o.priceOpen, stopLimit: o.stopLimit, sl: o.sl, tp: o.tp, expiration: o.expiration }, { order: o.ticket, volume: o.volume, price: o.priceOpen })) foreign++;
+    }
+    this.adopted = adopted;
+    if (adopted.length) this.server.log.warn({ terminal: this.key, adopted }, `adopted ${adopted.length} intent(s) found on the terminal but not in the ledger: recorded as settled, never executed again`);
+    if (foreign) this.server.log.info({ terminal: this.key, count: foreign }, 'positions/orders without an intent id: the trader\'s own, left alone');
+    this.emit('orphans', { adopted, foreign });
   }
 
   /** Settle intents that have no result: find them in the terminal's state by comment, else send them again. */

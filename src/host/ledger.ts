@@ -19,6 +19,9 @@ export interface LedgerEntry {
   result?: IntentResult;
   /** How the result was learned: from the EA's reply, or by finding the intent in a terminal snapshot. */
   settledBy?: 'result' | 'reconcile';
+  /** Found on the terminal (by its `ix:` comment) without a ledger entry — e.g. a state restored from an older
+   *  backup — and recorded so its id can never execute again. `intent` is then rebuilt from what was found. */
+  adopted?: boolean;
 }
 
 export interface IntentLedger {
