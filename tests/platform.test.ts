@@ -4,7 +4,8 @@
  * host pieces (PlatformClient, CommandProcessor, StrategyManager, bridge) and the simulated MT5 terminal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import PusherServer from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../src/engine/bars.js';
 import { CommandProcessor } from '../src/host/commands.js';
-import { silentLogger } from '../src/host/logger.js';
+import { createLogger } from '../src/host/logger.js';
 import { StrategyManager } from '../src/host/manager.js';
 import { PlatformClient } from '../src/host/platform.js';
 import { PersistentLedger, Store } from '../src/host/store.js';
@@ -113,18 +114,21 @@ class PlatformFixture {
 async function host(fixture: PlatformFixture, secret = API.secret) {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-plat-'));
   const store = await Store.open(dir);
-  const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [] });
+  // every log line of the whole scenario, at debug level, for the secret scan
+  const lines: string[] = [];
+  const log = createLogger('debug', new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [], logger: log });
   const broker = makeBroker({}, [symbolSpec('EURUSD')]);
   const { sim, terminal } = await rig.connect({ broker });
   const data = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 2000);
   sim.setHistory('EURUSD', 'H1', data, 600);
   broker.quote('EURUSD', data.open[600]!, data.open[600]! + 0.0001, data.time[600]! * 1000);
-  const mgr = new StrategyManager(store, silentLogger, { warmupBars: 300, now: () => Math.floor(broker.time / 1000) });
+  const mgr = new StrategyManager(store, log, { warmupBars: 300, now: () => Math.floor(broker.time / 1000) });
   mgr.attach(terminal);
-  const client = new PlatformClient({ baseUrl: fixture.url, apiKey: API.key, apiSecret: secret, store, log: silentLogger, authRetryMs: 100, outboxRetryMs: 50, pusher: { enabledTransports: ['ws'] } });
-  const proc = new CommandProcessor(mgr, store, (u) => client.report(u), silentLogger);
+  const client = new PlatformClient({ baseUrl: fixture.url, apiKey: API.key, apiSecret: secret, store, log, authRetryMs: 100, outboxRetryMs: 50, pusher: { enabledTransports: ['ws'] } });
+  const proc = new CommandProcessor(mgr, store, (u) => client.report(u), log);
   client.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
-  return { dir, store, rig, broker, sim, terminal, mgr, client, data };
+  return { dir, store, rig, broker, sim, terminal, mgr, client, data, lines };
 }
 
 const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
@@ -164,6 +168,15 @@ describe('platform connection', () => {
       expect(await run('c13', 'EMERGENCY_STOP', { reason: 'test' })).toMatchObject({ status: 'executed' });
       expect(await run('c14', 'START_STRATEGY', strategy)).toMatchObject({ status: 'failed', error: expect.stringMatching(/locked by the kill switch/) });
       expect(await run('c15', 'OPEN_POSITION', { symbol: 'EURUSD', volume: 0.01 })).toMatchObject({ status: 'failed' }); // no side, and locked
+      // the whole scenario, platform path included: the API secret is in no log line and no file written
+      await h.store.write();
+      expect(h.lines.length).toBeGreaterThan(50);
+      const files = readdirSync(h.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join((e as { parentPath?: string; path?: string }).parentPath ?? (e as { path?: string }).path ?? h.dir, e.name));
+      expect(files.length).toBeGreaterThan(0);
+      for (const needle of [API.secret, Buffer.from(API.secret).toString('base64')]) {
+        expect(h.lines.filter((l) => l.includes(needle))).toEqual([]);
+        expect(files.filter((f) => readFileSync(f, 'utf8').includes(needle))).toEqual([]);
+      }
     } finally {
       h.client.stop();
       await h.rig.close();
