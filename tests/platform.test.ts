@@ -168,6 +168,11 @@ describe('platform connection', () => {
       expect(await run('c13', 'EMERGENCY_STOP', { reason: 'test' })).toMatchObject({ status: 'executed' });
       expect(await run('c14', 'START_STRATEGY', strategy)).toMatchObject({ status: 'failed', error: expect.stringMatching(/locked by the kill switch/) });
       expect(await run('c15', 'OPEN_POSITION', { symbol: 'EURUSD', volume: 0.01 })).toMatchObject({ status: 'failed' }); // no side, and locked
+      // lines logged while a command ran carry its id, whoever logs them (manager, bridge)
+      const parsedLines = h.lines.map((l) => JSON.parse(l) as { msg: string; commandId?: string; intentId?: string });
+      expect(parsedLines.find((l) => l.msg === 'strategy ready')?.commandId).toBe('c1');
+      const sentOpen = parsedLines.find((l) => l.msg === 'intent sent' && l.intentId?.startsWith('cmd-'));
+      expect(sentOpen?.commandId).toMatch(/^c\d+$/);
       // the whole scenario, platform path included: the API secret is in no log line and no file written
       await h.store.write();
       expect(h.lines.length).toBeGreaterThan(50);

@@ -8,7 +8,7 @@ import { intentIdFor } from '../engine/ids.js';
 import { StrategyError } from '../engine/strategy/normalize.js';
 import type { IntentResult } from '../protocol/messages.js';
 import { retcodeText } from '../protocol/retcodes.js';
-import type { Logger } from './logger.js';
+import { logContext, type Logger } from './logger.js';
 import { RequestError } from './bridge.js';
 import { ManagerError, type StrategyManager } from './manager.js';
 import {
@@ -24,7 +24,7 @@ import {
   type Command,
   type CommandStatusUpdate,
 } from './platform-contract.js';
-import type { Store } from './store.js';
+import type { Store, StoreData } from './store.js';
 
 function resultOf(r: IntentResult): Record<string, unknown> {
   const out: Record<string, unknown> = { retcode: r.retcode, retcodeText: retcodeText(r.retcode), class: r.class };
@@ -91,6 +91,10 @@ export class CommandProcessor {
       return { status: seen.status, ...(seen.result !== undefined ? { result: seen.result } : {}), replayed: true };
     }
     this.inFlight.add(cmd.id); // synchronously: a second delivery in the same tick is caught above
+    return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via));
+  }
+
+  private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api'): Promise<CommandOutcome> {
     try {
       if (seen) {
         // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are

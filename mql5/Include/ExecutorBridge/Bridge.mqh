@@ -571,10 +571,10 @@ public:
          if(ticks[k].lastMsc < 0)
            {
             MqlTick t;
-            if(SymbolInfoTick(sym, t))
+            if(SymbolInfoTick(sym, t) && t.time_msc > 0)
                ticks[k].lastMsc = t.time_msc; // the current tick goes out first
             else
-               ticks[k].lastMsc = 0;
+               ticks[k].lastMsc = (long)TimeCurrent() * 1000; // no tick yet: from now on, never the whole history
            }
         }
       // bars: start after the last closed bar, unless already streamed
