@@ -121,6 +121,15 @@ describe('local HTTP API', () => {
     expect(m.body).toContain(`mt5x_account_balance ${broker.account().balance}`);
   });
 
+  it('lists entries waiting for the trader\'s confirmation; answering an unknown one is a 404 with the reason', async () => {
+    const l = await api('GET', '/confirmations');
+    expect(l).toMatchObject({ status: 200, body: [] });
+    const r = await api('POST', '/confirmations/nope-1');
+    expect(r.status).toBe(404);
+    expect(r.body.error).toMatch(/no entry nope-1 waits for confirmation \(they expire after 120 s\)/);
+    expect((await api('DELETE', '/confirmations/nope-1')).status).toBe(404);
+  });
+
   it('starts, pauses, resumes, updates and deletes a strategy; bad bodies get a 4xx naming the field', async () => {
     const bad = await api('POST', '/strategies', { ...strategy, timeframe: 'H7' });
     expect(bad.status).toBe(400);

@@ -14,7 +14,7 @@ import { PersistentLedger, Store } from '../src/host/store.js';
 import type { IntentBody } from '../src/protocol/messages.js';
 import { replayBars } from '../src/sim/replay.js';
 import { symbolSpec } from '../src/sim/symbols.js';
-import { makeBroker, startRig } from './helpers.js';
+import { makeBroker, startRig, until } from './helpers.js';
 
 const bars = parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8'));
 const example = (f: string) => JSON.parse(readFileSync(`examples/${f}.json`, 'utf8'));
@@ -179,6 +179,61 @@ describe('strategy manager', () => {
       expect(allowed.every((id) => sent.includes(id))).toBe(true); // an allowed one does
       expect(asked.filter((a) => a.context.proposedAction.side === 'BUY').length).toBe(denied.length);
       expect(audits.length).toBe(asked.length);
+    } finally {
+      await s.rig.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('require_confirmation: the entry waits; the trader confirms (sent after the checks again) or rejects; it expires', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ action: 'require_confirmation', reason: 'unusual spread', risks: ['spread'], suggestions: [], mode: 'enforce', policyVersion: 'fx-2' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const supervisor = new SupervisorClient({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, executorId: 'ex-9', apiKey: 'k', apiSecret: 's'.repeat(32), mode: 'enforce' });
+    // every entry hits a trigger: a model that scores every signal 0.007 (< 0.6)
+    const n = featureNames().length;
+    const low = checkModel({ format: 'mt5x-signal-model', formatVersion: 1, version: 'low', kind: 'logistic-regression', features: featureNames(), mean: new Array(n).fill(0), std: new Array(n).fill(1), weights: new Array(n).fill(0), bias: -5, l2: 1, trainedOn: { strategy: 'x', symbol: 'EURUSD', timeframe: 'H1', from: 0, to: 0, samples: 0, positives: 0 }, walkForward: [], metrics: classMetrics([], []), createdAt: '' });
+    let clock = 1_700_000_000; // the manager's clock, held still while the bars replay
+    const s = await setup(undefined, { supervisor, loadModel: () => low, now: () => clock });
+    const waiting: string[] = [];
+    s.mgr.on('confirmation', (p: { intentId: string }) => waiting.push(p.intentId));
+    try {
+      const ex = example('rsi-bollinger-reversion');
+      await s.mgr.start({ ...ex, rules: { ...ex.rules, options: { ml: { mode: 'observe', model: 'low.json' } } } });
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 2000, defaultSpread: 10 });
+      await until(() => waiting.length >= 2, 5000, 'two entries waiting');
+      expect(s.opened).toEqual([]); // nothing went out unconfirmed
+      const list = s.mgr.pendingConfirmations();
+      expect(list.map((p) => p.intentId)).toEqual(expect.arrayContaining(waiting.slice(0, 2)));
+      expect(list[0]).toMatchObject({ reason: 'unusual spread', risks: ['spread'], symbol: 'EURUSD' });
+      const sends = s.sim.ea.orderSends;
+      // the newest one: its SL/TP were computed at the price that is still current
+      const last = waiting[waiting.length - 1]!, before = waiting[waiting.length - 2]!;
+      const yes = await s.mgr.answerConfirmation(last, true);
+      expect(yes.answer).toBe('confirmed');
+      expect(yes.result?.class).toBe('done');
+      // decided at an older price: SL and TP moved with it, keeping their distances
+      const asked = list.find((p) => p.intentId === last)!;
+      const pos = s.broker.positionList().find((p) => p.ticket === yes.result!.position)!;
+      expect(pos.sl - pos.priceOpen).toBeCloseTo(asked.sl - asked.decidedPrice!, 5);
+      expect(pos.tp - pos.priceOpen).toBeCloseTo(asked.tp - asked.decidedPrice!, 5);
+      expect(s.sim.ea.orderSends).toBe(sends + 1);
+      expect(await s.mgr.answerConfirmation(last, true)).toEqual({ intentId: last, answer: 'confirmed' }); // repeated: the first answer
+      expect((await s.mgr.answerConfirmation(before, false)).answer).toBe('rejected');
+      expect(s.sim.ea.orderSends).toBe(sends + 1);
+      await expect(s.mgr.answerConfirmation('never-asked', true)).rejects.toThrow(/waits for confirmation/);
+      // the rest expire after 120 s
+      const left = s.mgr.pendingConfirmations().map((p) => p.intentId);
+      expect(left.length).toBe(waiting.length - 2);
+      clock += 121;
+      expect(s.mgr.pendingConfirmations()).toEqual([]);
+      if (left[0]) await expect(s.mgr.answerConfirmation(left[0], true)).rejects.toThrow(/expire after 120 s/);
     } finally {
       await s.rig.close();
       server.closeAllConnections();

@@ -145,6 +145,18 @@ export class LocalApi {
     app.post('/close-all', (req, reply) => this.command(req, reply, 'CLOSE_ALL', body(req)));
     app.post('/emergency-stop', (req, reply) => this.command(req, reply, 'EMERGENCY_STOP', { reason: 'emergency stop from the local API', ...body(req) }));
     app.put('/risk-limits', (req, reply) => this.command(req, reply, 'UPDATE_RISK_LIMITS', body(req)));
+    // entries the LLM supervisor wants the trader to confirm (docs/ML.md)
+    app.get('/confirmations', async () => m.pendingConfirmations());
+    const answer = async (req: FastifyRequest<{ Params: { intentId: string } }>, reply: FastifyReply, confirm: boolean) => {
+      try {
+        return await m.answerConfirmation(req.params.intentId, confirm);
+      } catch (e) {
+        const code = e instanceof ManagerError ? (HTTP_FOR[e.code] ?? 500) : 500;
+        return reply.code(code).send({ error: (e as Error).message });
+      }
+    };
+    app.post<{ Params: { intentId: string } }>('/confirmations/:intentId', (req, reply) => answer(req, reply, true));
+    app.delete<{ Params: { intentId: string } }>('/confirmations/:intentId', (req, reply) => answer(req, reply, false));
   }
 
   /** Run one command through the processor; the Idempotency-Key header makes a retry return the first result. */

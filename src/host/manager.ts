@@ -12,6 +12,7 @@ import { StrategyRunner, strategyMagic, type Decision } from '../engine/runner.j
 import type { SignalModel } from '../engine/ml/model.js';
 import { AnomalyGuard, type Anomaly } from '../engine/ml/regime.js';
 import { pipSize } from '../engine/filters.js';
+import { roundPrice } from '../engine/money.js';
 import { supervisorTriggers, type SupervisorDecision } from './supervisor.js';
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
@@ -49,6 +50,24 @@ export interface ManagerOptions {
 
 /** How long an anomaly keeps counting for triggers and for enforce-mode entries, s. */
 const ANOMALY_HOLD_SEC = 300;
+/** How long an entry the supervisor wants confirmed waits for the trader, s. */
+export const CONFIRMATION_TTL_SEC = 120;
+
+export interface PendingConfirmation {
+  intentId: string;
+  strategyId: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  volume: number;
+  sl: number;
+  tp: number;
+  reason: string;
+  risks: string[];
+  askedAt: number;
+  expiresAt: number;
+  /** the entry price (ask for a buy, bid for a sell) when it was decided: SL/TP keep their distance from it */
+  decidedPrice?: number;
+}
 
 /**
  * Events: 'decision' (strategyId, Decision), 'intent' (strategyId, IntentBody, IntentResult | Error),
@@ -66,6 +85,8 @@ export class StrategyManager extends EventEmitter {
   private equityPeak = 0;
   private readonly spreadGuards = new Map<string, AnomalyGuard>();
   private readonly orderGuard = new AnomalyGuard();
+  private readonly confirmations = new Map<string, { p: PendingConfirmation; intent: Extract<IntentBody, { type: 'OPEN' }> }>();
+  private readonly confirmed = new Map<string, 'confirmed' | 'rejected'>();
   /** recent anomalies, newest last: symbol '' = account-wide (latency, rejects) */
   readonly anomalies: { at: number; symbol: string; anomaly: Anomaly }[] = [];
 
@@ -483,8 +504,73 @@ export class StrategyManager extends EventEmitter {
     });
     this.log.info({ strategyId: id, intentId: intent.intentId, triggers, action: decision.action, proceed: decision.proceed, mode: decision.mode, source: decision.source, policyVersion: decision.policyVersion, reason: decision.reason }, 'supervisor decision');
     this.emit('supervisor', id, intent, decision);
-    if (decision.proceed) this.send(id, intent);
-    else this.emit('blocked', id, [{ code: decision.needsConfirmation ? 'SUPERVISOR_CONFIRM' : 'SUPERVISOR_DENY', message: decision.reason }]);
+    if (decision.proceed) {
+      this.send(id, intent);
+      return;
+    }
+    if (decision.needsConfirmation) {
+      const now = this.now();
+      const p: PendingConfirmation = {
+        intentId: intent.intentId, strategyId: id, symbol: intent.symbol, side: intent.side === 0 ? 'BUY' : 'SELL', volume: intent.volume,
+        sl: intent.sl, tp: intent.tp, reason: decision.reason, risks: decision.risks, askedAt: now, expiresAt: now + CONFIRMATION_TTL_SEC,
+        ...(entry !== undefined ? { decidedPrice: entry } : {}),
+      };
+      this.confirmations.set(intent.intentId, { p, intent });
+      this.log.warn({ strategyId: id, intentId: intent.intentId, reason: decision.reason, expiresAt: p.expiresAt }, 'entry waits for the trader\'s confirmation (POST /confirmations/:intentId)');
+      this.emit('confirmation', p);
+    }
+    this.emit('blocked', id, [{ code: decision.needsConfirmation ? 'SUPERVISOR_CONFIRM' : 'SUPERVISOR_DENY', message: decision.reason }]);
+  }
+
+  /** Entries waiting for the trader's confirmation (expired ones are dropped here). */
+  pendingConfirmations(): PendingConfirmation[] {
+    const now = this.now();
+    for (const [k, v] of this.confirmations) if (v.p.expiresAt < now) this.confirmations.delete(k);
+    return [...this.confirmations.values()].map((v) => v.p);
+  }
+
+  /**
+   * The trader answers a confirmation: `true` sends the entry (after the pre-trade checks again: limits and
+   * prices may have moved), `false` drops it. A repeated answer returns the first one.
+   */
+  async answerConfirmation(intentId: string, confirm: boolean): Promise<{ intentId: string; answer: 'confirmed' | 'rejected'; result?: IntentResult }> {
+    const done = this.confirmed.get(intentId);
+    if (done) return { intentId, answer: done };
+    const waiting = this.confirmations.get(intentId);
+    if (!waiting || waiting.p.expiresAt < this.now()) {
+      this.confirmations.delete(intentId);
+      throw new ManagerError('NOT_FOUND', `no entry ${intentId} waits for confirmation (they expire after ${CONFIRMATION_TTL_SEC} s)`);
+    }
+    this.confirmations.delete(intentId);
+    if (!confirm) {
+      this.confirmed.set(intentId, 'rejected');
+      this.log.info({ strategyId: waiting.p.strategyId, intentId }, 'entry rejected by the trader');
+      return { intentId, answer: 'rejected' };
+    }
+    if (!this.terminal?.connected) {
+      this.confirmations.set(intentId, waiting);
+      throw new ManagerError('NO_TERMINAL', 'no terminal connected: the entry keeps waiting');
+    }
+    const failures = this.preTrade(waiting.p.strategyId, waiting.intent);
+    if (failures.length) {
+      this.confirmed.set(intentId, 'rejected');
+      throw new ManagerError('STATE', `the pre-trade checks refuse it now: ${failures.map((f) => f.message).join('; ')}`);
+    }
+    // the price has moved since the decision: SL and TP keep their distances from the entry
+    let intent = waiting.intent;
+    const spec = this.specs.get(intent.symbol);
+    const nowPrice = intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol);
+    if (spec && nowPrice !== undefined && waiting.p.decidedPrice !== undefined && nowPrice !== waiting.p.decidedPrice) {
+      const shift = nowPrice - waiting.p.decidedPrice;
+      const move = (x: number) => (x > 0 ? roundPrice(x + shift, spec.tickSize, spec.digits) : 0);
+      intent = { ...intent, sl: move(intent.sl), tp: move(intent.tp) };
+      this.log.info({ intentId, decidedPrice: waiting.p.decidedPrice, price: nowPrice, sl: intent.sl, tp: intent.tp }, 'SL/TP moved with the price since the decision');
+    }
+    this.confirmed.set(intentId, 'confirmed');
+    this.log.info({ strategyId: waiting.p.strategyId, intentId }, 'entry confirmed by the trader: sent');
+    const result = await this.terminal.sendIntent(intent);
+    this.emit('intent', waiting.p.strategyId, waiting.intent, result);
+    return { intentId, answer: 'confirmed', result };
   }
 
   private async closePositionsOf(r: Running): Promise<IntentResult[]> {
