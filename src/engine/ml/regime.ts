@@ -80,15 +80,23 @@ export class AnomalyGuard {
     return this.statistical('slippage', points, before, ' pt');
   }
 
-  /** The current spread in points. */
+  private spreadMedian = 0;
+  private spreadSeen = 0;
+
+  /** The current spread in points (called on every tick: the median is refreshed every 25 ticks, not sorted each time). */
   spread(points: number): Anomaly | null {
-    const before = this.push('spread', points);
-    if (before.length >= 10) {
-      const med = median(before);
+    const h = this.hist.spread;
+    let out: Anomaly | null = null;
+    if (h.length >= 10) {
+      if (this.spreadMedian === 0 || this.spreadSeen % 25 === 0) this.spreadMedian = median(h);
+      const med = this.spreadMedian;
       const limit = med * this.limits.spreadSpikeFactor;
-      if (med > 0 && points > limit) return { kind: 'spread', value: points, limit, detail: `spread ${points} points is ${(points / med).toFixed(1)}× the recent median ${med}` };
+      if (med > 0 && points > limit) out = { kind: 'spread', value: points, limit, detail: `spread ${points} points is ${(points / med).toFixed(1)}× the recent median ${med}` };
     }
-    return null;
+    h.push(points);
+    if (h.length > this.limits.window) h.shift();
+    this.spreadSeen++;
+    return out;
   }
 
   /** An order's round trip in ms. */
