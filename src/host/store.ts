@@ -107,7 +107,13 @@ export class Store {
         throw new JournalCorruptError(this.journalFile, i + 1, (e as Error).message);
       }
       if (op.op === 'add') this.data.intents[op.entry.intentId] = op.entry;
-      else if (this.data.intents[op.intentId]) Object.assign(this.data.intents[op.intentId]!, op.patch);
+      else if (op.op === 'update') {
+        if (this.data.intents[op.intentId]) Object.assign(this.data.intents[op.intentId]!, op.patch);
+      } else {
+        if (op.op === 'strategy') this.data.strategies[op.record.id] = op.record;
+        else delete this.data.strategies[op.id];
+        if (op.audit) this.data.audit.push(op.audit);
+      }
       n++;
     }
     const tmp = `${this.file}.replay-tmp`;
@@ -174,24 +180,28 @@ export class Store {
   backup(keep: number, now = Date.now()): string {
     mkdirSync(this.backupDir, { recursive: true, mode: 0o700 });
     const name = join(this.backupDir, `state-${new Date(now).toISOString().replace(/[:.]/g, '-')}.json`);
-    if (existsSync(this.file)) copyFileSync(this.file, name);
+    // the state as this process holds it: state.json plus the journal's changes since the start
+    writeFileSync(name, stringify(this.data), { mode: 0o600 });
     const all = readdirSync(this.backupDir).filter((x) => x.startsWith('state-') && x.endsWith('.json')).sort();
     for (const old of all.slice(0, Math.max(0, all.length - keep))) unlinkSync(join(this.backupDir, old));
     return name;
   }
 
+  /** On disk when this returns: one journal line (not a whole-state rewrite: starting 1,000 strategies was 15–20 s). */
   async putStrategy(r: StrategyRecord): Promise<void> {
+    const audit = { at: r.updatedAt, event: 'strategy', detail: { id: r.id, status: r.status } };
+    this.journal({ op: 'strategy', record: r, audit });
     this.data.strategies[r.id] = r;
-    this.audit(r.updatedAt, 'strategy', { id: r.id, status: r.status });
-    await this.write();
+    this.audit(audit.at, audit.event, audit.detail);
   }
 
   /** A real delete (the old executor could only mark strategies stopped). */
   async deleteStrategy(id: string, at: number): Promise<boolean> {
     if (!this.data.strategies[id]) return false;
+    const audit = { at, event: 'strategy deleted', detail: { id } };
+    this.journal({ op: 'strategy-delete', id, audit });
     delete this.data.strategies[id];
-    this.audit(at, 'strategy deleted', { id });
-    await this.write();
+    this.audit(audit.at, audit.event, audit.detail);
     return true;
   }
 
@@ -202,7 +212,11 @@ export class Store {
 }
 
 /** The intent ledger on disk: `add` resolves once the intent is written, before it may be sent. */
-export type JournalOp = { op: 'add'; entry: LedgerEntry } | { op: 'update'; intentId: string; patch: Partial<LedgerEntry> };
+export type JournalOp =
+  | { op: 'add'; entry: LedgerEntry }
+  | { op: 'update'; intentId: string; patch: Partial<LedgerEntry> }
+  | { op: 'strategy'; record: StrategyRecord; audit?: StoreData['audit'][number] }
+  | { op: 'strategy-delete'; id: string; audit?: StoreData['audit'][number] };
 
 export class PersistentLedger implements IntentLedger {
   /**
