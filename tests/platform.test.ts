@@ -13,9 +13,10 @@ import PusherServer from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../src/engine/bars.js';
 import { CommandProcessor } from '../src/host/commands.js';
-import { createLogger } from '../src/host/logger.js';
+import { createLogger, silentLogger as silent } from '../src/host/logger.js';
 import { StrategyManager } from '../src/host/manager.js';
 import { PlatformClient } from '../src/host/platform.js';
+import { restoreFromPlatform } from '../src/host/recovery.js';
 import { PersistentLedger, Store } from '../src/host/store.js';
 import { replayBars } from '../src/sim/replay.js';
 import { symbolSpec } from '../src/sim/symbols.js';
@@ -63,6 +64,8 @@ class PlatformFixture {
   pending: unknown[] = [];
   statuses: { commandId: string; status: string; result?: unknown; error?: string }[] = [];
   requests: string[] = [];
+  /** the active-strategies list; undefined = the endpoint does not exist (404) */
+  active: unknown = undefined;
   readonly pusher: PusherServer;
   constructor() {
     this.pusher = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(wsPort), useTLS: false });
@@ -96,6 +99,7 @@ class PlatformFixture {
       return json(200, this.pusher.authorizeChannel(p.get('socket_id')!, p.get('channel_name')!));
     }
     if (req.method === 'POST' && req.url === '/api/executor/ex1/heartbeat') return json(200, { pendingCommands: this.pending.splice(0) });
+    if (req.method === 'GET' && req.url === '/api/executor/ex1/active-strategies') return this.active === undefined ? json(404, { error: 'not found' }) : json(200, this.active);
     if (req.method === 'PATCH' && req.url === '/api/executor/ex1/command') {
       if (this.down) return json(503, { error: 'maintenance' });
       this.statuses.push(JSON.parse(body));
@@ -261,4 +265,27 @@ describe('platform connection', () => {
       await f.stop();
     }
   });
+
+  it('restores the strategies the platform lists as active; reports the ones it does not list; copes without the endpoint', async () => {
+    const f = new PlatformFixture();
+    await f.start();
+    const h = await host(f);
+    try {
+      await h.mgr.start(JSON.parse(readFileSync('examples/rsi-bollinger-reversion.json', 'utf8')));
+      await h.client.start();
+      expect(await restoreFromPlatform(h.client, h.mgr, silent)).toMatchObject({ available: false, started: [] });
+      f.active = { strategies: [{ strategyId: 'ema-cross-trend', parameters: strategy }, { strategyId: 'broken', parameters: { strategyId: 'broken', symbol: 'EURUSD', timeframe: 'H1', rules: {} } }] };
+      const r = await restoreFromPlatform(h.client, h.mgr, silent);
+      expect(r).toMatchObject({ available: true, started: ['ema-cross-trend'], notListed: ['rsi-bb-reversion'] });
+      expect(r.failed[0]).toMatchObject({ id: 'broken', error: expect.stringMatching(/rules\.entry/) });
+      expect(h.mgr.get('ema-cross-trend')!.record.status).toBe('running');
+      expect(h.mgr.get('rsi-bb-reversion')!.record.status).toBe('running'); // not stopped on the list's word
+      f.active = [strategy]; // the bare form is accepted too
+      expect(await restoreFromPlatform(h.client, h.mgr, silent)).toMatchObject({ available: true, started: [], alreadyRunning: ['ema-cross-trend'] });
+    } finally {
+      h.client.stop();
+      await h.rig.close();
+      await f.stop();
+    }
+  }, 30_000);
 });

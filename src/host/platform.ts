@@ -154,6 +154,29 @@ export class PlatformClient extends EventEmitter {
     return !!ch?.subscribed;
   }
 
+  /**
+   * The platform's list of strategies that should be running on this executor, for recovery:
+   * GET /api/executor/{id}/active-strategies. The contract names the list but not its shape (docs/platform.md):
+   * accepted are an array or `{ strategies: [...] }` of items that are the strategy parameters themselves or
+   * `{ strategyId?, parameters }`. `undefined` when the platform has no such endpoint (404).
+   */
+  async activeStrategies(): Promise<{ id: string; parameters: unknown }[] | undefined> {
+    if (!this.config) return undefined;
+    const r = await this.call('GET', `api/executor/${encodeURIComponent(this.config.executorId)}/active-strategies`);
+    if (r.status === 404) return undefined;
+    if (!r.ok) throw new Error(`active strategies: HTTP ${r.status}`);
+    const body = (await r.json()) as unknown;
+    const list = Array.isArray(body) ? body : body && typeof body === 'object' && Array.isArray((body as { strategies?: unknown }).strategies) ? (body as { strategies: unknown[] }).strategies : undefined;
+    if (!list) throw new Error('active strategies: expected an array or { strategies: [...] }');
+    return list.flatMap((x) => {
+      if (!x || typeof x !== 'object') return [];
+      const o = x as Record<string, unknown>;
+      const parameters = o.parameters && typeof o.parameters === 'object' ? o.parameters : o;
+      const id = [o.strategyId, o.id, (parameters as Record<string, unknown>).strategyId].find((v): v is string => typeof v === 'string');
+      return id ? [{ id, parameters }] : [];
+    });
+  }
+
   async heartbeat(): Promise<void> {
     if (!this.config) return;
     const r = await this.call('POST', `api/executor/${encodeURIComponent(this.config.executorId)}/heartbeat`, { at: new Date().toISOString(), ...(this.o.heartbeatBody?.() ?? {}) });

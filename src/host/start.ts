@@ -13,6 +13,7 @@ import { LocalApi } from './api.js';
 import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
 import { PlatformClient } from './platform.js';
+import { restoreFromPlatform } from './recovery.js';
 import { SupervisorClient, type SupervisorDecision } from './supervisor.js';
 import { PersistentLedger, Store } from './store.js';
 import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
@@ -104,6 +105,7 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
       heartbeatBody: () => ({ status: manager.status() }),
     });
     const proc = new CommandProcessor(manager, store, (u) => platform!.report(u), log);
+    platform.on('connected', () => void restoreFromPlatform(platform!, manager, log));
     platform.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
     void platform.start();
   } else if (config.platform) {
