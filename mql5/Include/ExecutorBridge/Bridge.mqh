@@ -122,6 +122,7 @@ public:
    void              Start(void)
      {
       MathSrand((int)(GetTickCount() ^ (uint)GetMicrosecondCount()));
+      ws.maxMessage = EB_MAX_FRAME_BYTES;
       ArrayResize(ring, EB_RING_SIZE);
       if(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) == 0 || MQLInfoInteger(MQL_TRADE_ALLOWED) == 0)
          Print("ExecutorBridge: Algo Trading is off - intents will be refused with 10027 until you press the Algo Trading button and allow algorithmic trading in the EA's settings.");

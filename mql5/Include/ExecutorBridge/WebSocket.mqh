@@ -19,7 +19,6 @@
 #define WS_OPEN       2
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define WS_MAX_MESSAGE 4194304
 
 // base64(SHA-1(key + GUID)): the Sec-WebSocket-Accept a server must answer to `key`
 string WsAcceptFor(const string key)
@@ -108,8 +107,8 @@ int WsBuildFrame(const int opcode, const bool fin, const uchar &payload[], const
   }
 
 // Parse one server frame at buf[0..len). Returns the bytes it takes, 0 when incomplete, -1 when invalid
-// (a masked server frame, a reserved bit, a control frame over 125 bytes or fragmented, a length over the limit).
-int WsParseFrame(const uchar &buf[], const int len, bool &fin, int &opcode, int &payloadStart, int &payloadLen)
+// (a masked server frame, a reserved bit, a control frame over 125 bytes or fragmented, a length over maxLen).
+int WsParseFrame(const uchar &buf[], const int len, const int maxLen, bool &fin, int &opcode, int &payloadStart, int &payloadLen)
   {
    if(len < 2)
       return 0;
@@ -146,7 +145,7 @@ int WsParseFrame(const uchar &buf[], const int len, bool &fin, int &opcode, int 
         }
    if(opcode >= 0x8 && (n > 125 || !fin))
       return -1;
-   if(n > (ulong)WS_MAX_MESSAGE)
+   if(n > (ulong)maxLen)
       return -1;
    if((ulong)(len - p) < n)
       return 0;
@@ -198,9 +197,11 @@ public:
    bool              inMessage;
    uchar             tx[];
    ulong             pingsAnswered;
+   int               maxMessage;   // largest message accepted; the bridge sets the protocol's limit
 
                      WsClient(void)
      {
+      maxMessage = 16777216;
       sock = INVALID_HANDLE;
       state = WS_CLOSED;
       rxLen = 0;
@@ -361,7 +362,7 @@ public:
             ArrayResize(rx, rxLen + n, rxLen + n + 65536);
          ArrayCopy(rx, chunk, rxLen, 0, n);
          rxLen += n;
-         if(rxLen > WS_MAX_MESSAGE + 65536)
+         if(rxLen > maxMessage + 65536)
             break;
         }
       if(state == WS_HANDSHAKE)
@@ -424,7 +425,7 @@ public:
          int opcode = 0;
          int ps = 0;
          int pl = 0;
-         int used = WsParseFrame(rx, rxLen, fin, opcode, ps, pl);
+         int used = WsParseFrame(rx, rxLen, maxMessage, fin, opcode, ps, pl);
          if(used == 0)
             return false;
          if(used < 0)
@@ -478,7 +479,7 @@ public:
             msgOpcode = opcode;
             msgLen = 0;
            }
-         if(msgLen + pl > WS_MAX_MESSAGE)
+         if(msgLen + pl > maxMessage)
            {
             error = "message over the size limit";
             Close(1009, "message too big");
