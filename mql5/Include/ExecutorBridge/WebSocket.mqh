@@ -196,7 +196,6 @@ public:
    int               msgOpcode;
    bool              inMessage;
    uchar             tx[];
-   ulong             pingsAnswered;
    int               maxMessage;   // largest message accepted; the bridge sets the protocol's limit
 
                      WsClient(void)
@@ -209,7 +208,6 @@ public:
       msgOpcode = 0;
       inMessage = false;
       closeCode = 0;
-      pingsAnswered = 0;
       error = "";
      }
 
@@ -437,7 +435,6 @@ public:
          if(opcode == WS_OP_PING)
            {
             SendFrame(WS_OP_PONG, rx, ps, pl);
-            pingsAnswered++;
             Consume(used);
             continue;
            }

@@ -36,8 +36,6 @@ void mqlrt_array_out_of_range(int index, int size, const char *file, int line)
    std::snprintf(buf, sizeof buf, "array out of range (index %d, size %d)", index, size);
    mqlrt_fatal(buf, file, line);
   }
-void *mqlrt_alloc(mqlrt_size bytes) { return std::malloc(bytes); }
-void mqlrt_free(void *p) { std::free(p); }
 
 // ============================================================================================ UTF-8 / UTF-16
 static std::u16string utf8_to_16(const std::string &s)

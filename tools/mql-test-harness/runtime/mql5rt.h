@@ -10,7 +10,6 @@ typedef unsigned int uint;
 typedef unsigned long ulong;
 typedef long datetime;
 typedef uint color;
-typedef decltype(sizeof(0)) mqlrt_size;
 
 // ------------------------------------------------------------------------------------------ failures
 // A runtime failure stops the program as the terminal's "critical error" does (file:line of the .mq5).
@@ -67,8 +66,6 @@ struct mql_index
    int line;
    mql_index(int v, const char *f = __builtin_FILE(), int l = __builtin_LINE()) : i(v), file(f), line(l) {}
   };
-void *mqlrt_alloc(mqlrt_size bytes);
-void mqlrt_free(void *p);
 
 // Dynamic and fixed arrays with bounds checks. Move-only: MQL5 has no array assignment (`a = b`).
 template <typename T>
