@@ -125,6 +125,19 @@ describe('the EA against the real host', () => {
     expect(snap.positions).toEqual([]);
   });
 
+  it('streams another symbol\'s tick at once through its market-depth event, not at the next timer event', async () => {
+    const { ea, terminal } = await eaRig({ inputs: { InpTimerMs: 2000 } }); // a timer too slow to explain it
+    expect([...ea.books]).toEqual(['GBPUSD']); // every subscribed symbol but the chart's
+    const got: number[] = [];
+    terminal.on('ticks', (m: Msg<'TICKS'>) => m.symbol === 'GBPUSD' && m.ticks.forEach((t) => t[0] > MONDAY_10H && got.push(t[1])));
+    const t0 = Date.now();
+    ea.tick('GBPUSD', 1.2711, 1.27113, MONDAY_10H + 5000);
+    await until(() => got.includes(1.2711), 1500, 'the GBPUSD tick');
+    expect(Date.now() - t0).toBeLessThan(500);
+    await ea.stop();
+    expect(ea.books.size).toBe(0); // released on the way out
+  });
+
   it('executes every intent type against the broker and reports its results verbatim, tickets above 2^53 intact', async () => {
     const { ea, terminal, broker } = await eaRig();
     const txs: Msg<'TRADE_TX'>[] = [];

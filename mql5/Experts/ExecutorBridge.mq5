@@ -81,6 +81,12 @@ void OnTick()
    g_bridge.Service();
   }
 
+// the other subscribed symbols' quotes (MarketBookAdd): serve them now rather than at the next timer event
+void OnBookEvent(const string &symbol)
+  {
+   g_bridge.Service();
+  }
+
 void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest &request, const MqlTradeResult &result)
   {
    g_bridge.OnTradeTx(trans);

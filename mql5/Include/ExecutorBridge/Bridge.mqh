@@ -132,6 +132,9 @@ public:
 
    void              Stop(const string why)
      {
+      for(int i = 0; i < ArraySize(ticks); i++)
+         if(ticks[i].symbol != _Symbol)
+            MarketBookRelease(ticks[i].symbol);
       if(ws.IsOpen())
          ws.Close(1001, why);
       ws.Drop();
@@ -547,6 +550,11 @@ public:
          old[i].sentAtLast = ticks[i].sentAtLast;
         }
       int n = doc.Len(symbolsNode);
+      // depth-of-market subscriptions wake the EA (OnBookEvent) on the other symbols' quotes; ticks are still
+      // read with CopyTicksRange, so a broker without market depth only costs the timer's delay
+      for(int i = 0; i < oldCount; i++)
+         if(old[i].symbol != _Symbol)
+            MarketBookRelease(old[i].symbol);
       ArrayResize(ticks, 0);
       for(int i = 0; i < n; i++)
         {
@@ -561,6 +569,8 @@ public:
          int k = ArraySize(ticks);
          ArrayResize(ticks, k + 1);
          ticks[k].symbol = sym;
+         if(sym != _Symbol)
+            MarketBookAdd(sym);
          ticks[k].sentAtLast = 0;
          ticks[k].lastMsc = -1;
          for(int j = 0; j < oldCount; j++)

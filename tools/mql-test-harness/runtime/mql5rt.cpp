@@ -1378,6 +1378,17 @@ static bool trade(const char *fn, const MqlTradeRequest &q, MqlTradeResult &r)
    return ok;
   }
 bool OrderSend(const MqlTradeRequest &q, MqlTradeResult &r) { return trade("orderSend", q, r); }
+// Depth-of-market subscriptions: the simulated terminal raises OnBookEvent on a subscribed symbol's quote.
+bool MarketBookAdd(const string &symbol)
+  {
+   J r = rpc("bookAdd", "{\"symbol\":" + jstr(u8(symbol)) + "}");
+   return r.truthy();
+  }
+bool MarketBookRelease(const string &symbol)
+  {
+   J r = rpc("bookRelease", "{\"symbol\":" + jstr(u8(symbol)) + "}");
+   return r.truthy();
+  }
 bool OrderCheck(const MqlTradeRequest &q, MqlTradeResult &r) { return trade("orderCheck", q, r); }
 
 // ============================================================================================ timer
@@ -1476,6 +1487,14 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
                h.OnTradeTransaction(t, q, r);
               }
             if(h.OnTrade) h.OnTrade();
+           }
+         else if(kind == "book")
+           {
+            // as the terminal: events of a symbol are not queued twice
+            std::string sym = e["symbol"].str();
+            bool more = false;
+            for(const J &x : g_events) if(x["e"].str() == "book" && x["symbol"].str() == sym) { more = true; break; }
+            if(!more && h.OnBookEvent) h.OnBookEvent(S(sym));
            }
          else if(kind == "stop") { deinitReason = (int)e["reason"].lng(); _StopFlag = true; }
          else if(kind == "ping") chan_write("{\"n\":\"pong\",\"id\":" + jnum(e["id"].num()) + ",\"rpcs\":" + std::to_string(g_rpcs) + "}");

@@ -639,6 +639,8 @@ long HistoryDealGetInteger(ulong ticket, ENUM_DEAL_PROPERTY_INTEGER prop);
 double HistoryDealGetDouble(ulong ticket, ENUM_DEAL_PROPERTY_DOUBLE prop);
 string HistoryDealGetString(ulong ticket, ENUM_DEAL_PROPERTY_STRING prop);
 bool OrderSend(const MqlTradeRequest &request, MqlTradeResult &result);
+bool MarketBookAdd(const string &symbol);
+bool MarketBookRelease(const string &symbol);
 bool OrderCheck(const MqlTradeRequest &request, MqlTradeResult &result);
 
 // ------------------------------------------------------------------------------------------ inputs
@@ -680,6 +682,7 @@ struct mqlrt_handlers
    void (*OnTrade)();
    void (*OnTradeTransaction)(const MqlTradeTransaction &, const MqlTradeRequest &, const MqlTradeResult &);
    void (*OnStart)();
+   void (*OnBookEvent)(const string &);
   };
 int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h);
 

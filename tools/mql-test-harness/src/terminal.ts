@@ -100,6 +100,8 @@ export class HarnessTerminal extends EventEmitter {
   private readonly ticks = new Map<string, Tick[]>();
   private readonly bars = new Map<string, Bar[]>();
   private readonly failFillingModes = new Map<number, number>();
+  /** symbols with a MarketBookAdd subscription (their quotes raise OnBookEvent) */
+  readonly books = new Set<string>();
   private pingCounter = 0;
   private readonly pings = new Map<number, () => void>();
   readonly orderSends: OrderSendRecord[] = [];
@@ -269,6 +271,14 @@ export class HarnessTerminal extends EventEmitter {
         const to = Number(a.to ?? 0);
         return b.deals(Number(a.from ?? 0)).filter((d) => to <= 0 || d.time <= to);
       }
+      case 'bookAdd': {
+        const sym = String(a.symbol);
+        if (!b.spec(sym)) return false;
+        this.books.add(sym);
+        return true;
+      }
+      case 'bookRelease':
+        return this.books.delete(String(a.symbol));
       case 'orderSend':
       case 'orderCheck':
         return this.orderSend(a, fn === 'orderCheck');
@@ -346,13 +356,14 @@ export class HarnessTerminal extends EventEmitter {
   }
 
   // ------------------------------------------------------------------------------------ what a test drives
-  /** A tick: the broker trades on it, CopyTicksRange sees it, and on the chart symbol OnTick runs. */
+  /** A tick: the broker trades on it, CopyTicksRange sees it; OnTick runs on the chart symbol, OnBookEvent on a symbol with a book subscription. */
   tick(symbol: string, bid: number, ask: number, timeMsc: number): void {
     this.broker.quote(symbol, bid, ask, timeMsc);
     let list = this.ticks.get(symbol);
     if (!list) this.ticks.set(symbol, (list = []));
     list.push([timeMsc, bid, ask, 0, 0, 6]);
     if (symbol === this.opts.chartSymbol) this.send({ e: 'tick' });
+    if (this.books.has(symbol)) this.send({ e: 'book', symbol });
   }
 
   /** Closed bars of a symbol/timeframe (appended; CopyRates serves them, the newest last). */

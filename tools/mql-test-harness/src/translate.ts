@@ -142,7 +142,7 @@ export const BUILTIN_TYPES = new Set([
   'datetime', 'color',
 ]);
 export const RUNTIME_STRUCTS = new Set(['MqlTick', 'MqlRates', 'MqlTradeRequest', 'MqlTradeResult', 'MqlTradeTransaction', 'MqlDateTime']);
-const EVENT_HANDLERS = ['OnInit', 'OnDeinit', 'OnTick', 'OnTimer', 'OnTrade', 'OnTradeTransaction', 'OnStart'] as const;
+const EVENT_HANDLERS = ['OnInit', 'OnDeinit', 'OnTick', 'OnTimer', 'OnTrade', 'OnTradeTransaction', 'OnStart', 'OnBookEvent'] as const;
 
 export interface Program {
   /** all tokens of all files, includes inlined, in order (pp tokens for #include removed) */
