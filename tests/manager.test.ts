@@ -19,6 +19,40 @@ import { makeBroker, startRig, until } from './helpers.js';
 const bars = parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8'));
 const example = (f: string) => JSON.parse(readFileSync(`examples/${f}.json`, 'utf8'));
 
+type Asked = { context: { proposedAction: { side: string }; triggers: string[] } };
+/** A FIXTURE for the platform's supervisor endpoint; `answer` decides from the request body. Also the real client on it. */
+async function supervisorFixture(answer: (body: Asked) => object, audit?: (a: SupervisorAudit) => void) {
+  const asked: Asked[] = [];
+  const server = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d));
+    req.on('end', () => {
+      const body = JSON.parse(b) as Asked;
+      asked.push(body);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ risks: [], suggestions: [], mode: 'enforce', ...answer(body) }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const supervisor = new SupervisorClient({
+    baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, executorId: 'ex-9', apiKey: 'k', apiSecret: 's'.repeat(32), mode: 'enforce',
+    ...(audit ? { audit } : {}),
+  });
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { asked, supervisor, close };
+}
+
+/** A model file as `ml train` writes it, around given weights. */
+function modelFile(version: string, w: { mean: number[]; std: number[]; weights: number[]; bias: number }) {
+  return checkModel({
+    format: 'mt5x-signal-model', formatVersion: 1, version, kind: 'logistic-regression', features: featureNames(), ...w, l2: 1,
+    trainedOn: { strategy: 'x', symbol: 'EURUSD', timeframe: 'H1', from: 0, to: 0, samples: 0, positives: 0 }, walkForward: [], metrics: classMetrics([], []), createdAt: '',
+  });
+}
+
 async function setup(limits?: object, extra: Partial<ManagerOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-mgr-'));
   const store = await Store.open(dir);
@@ -133,25 +167,15 @@ describe('strategy manager', () => {
   });
 
   it('ML gate and LLM supervisor in the live path: the model is loaded by name, scores are logged, the platform\'s denials keep orders from the bridge', async () => {
-    // a FIXTURE for the platform's supervisor endpoint: denies buys, allows sells
-    const asked: { context: { proposedAction: { side: string }; triggers: string[] } }[] = [];
-    const server = createServer((req, res) => {
-      let b = '';
-      req.on('data', (d) => (b += d));
-      req.on('end', () => {
-        const body = JSON.parse(b) as (typeof asked)[number];
-        asked.push(body);
-        const deny = body.context.proposedAction.side === 'BUY';
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ action: deny ? 'deny' : 'allow', reason: deny ? 'no buys today' : 'ok', risks: [], suggestions: [], mode: 'enforce', policyVersion: 'fx-1' }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    // the platform (fixture) denies buys, allows sells
     const audits: SupervisorAudit[] = [];
-    const supervisor = new SupervisorClient({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, executorId: 'ex-9', apiKey: 'k', apiSecret: 's'.repeat(32), mode: 'enforce', audit: (a) => audits.push(a) });
+    const fx = await supervisorFixture((b) => {
+      const deny = b.context.proposedAction.side === 'BUY';
+      return { action: deny ? 'deny' : 'allow', reason: deny ? 'no buys today' : 'ok', policyVersion: 'fx-1' };
+    }, (a) => audits.push(a));
+    const { asked, supervisor } = fx;
     const train = signalSamples({ strategy: normalizeStrategy(example('ema-cross-trend')), bars: sliceBars(bars, 0, 600), warmupBars: 150 }).samples;
-    const f = fit(train.map((x) => x.x), train.map((x) => x.y));
-    const model = checkModel({ format: 'mt5x-signal-model', formatVersion: 1, version: 'mgr-test', kind: 'logistic-regression', features: featureNames(), ...f, trainedOn: { strategy: 'x', symbol: 'EURUSD', timeframe: 'H1', from: 0, to: 0, samples: train.length, positives: 0 }, walkForward: [], metrics: classMetrics([], []), createdAt: '' });
+    const model = modelFile('mgr-test', fit(train.map((x) => x.x), train.map((x) => x.y)));
     const loaded: string[] = [];
     const s = await setup(undefined, { loadModel: (n) => (loaded.push(n), model), supervisor });
     const decisions: { score: number | null; version: string | null }[] = [];
@@ -181,24 +205,16 @@ describe('strategy manager', () => {
       expect(audits.length).toBe(asked.length);
     } finally {
       await s.rig.close();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await fx.close();
     }
   });
 
   it('require_confirmation: the entry waits; the trader confirms (sent after the checks again) or rejects; it expires', async () => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ action: 'require_confirmation', reason: 'unusual spread', risks: ['spread'], suggestions: [], mode: 'enforce', policyVersion: 'fx-2' }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const supervisor = new SupervisorClient({ baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, executorId: 'ex-9', apiKey: 'k', apiSecret: 's'.repeat(32), mode: 'enforce' });
+    const fx = await supervisorFixture(() => ({ action: 'require_confirmation', reason: 'unusual spread', risks: ['spread'], policyVersion: 'fx-2' }));
+    const { supervisor } = fx;
     // every entry hits a trigger: a model that scores every signal 0.007 (< 0.6)
     const n = featureNames().length;
-    const low = checkModel({ format: 'mt5x-signal-model', formatVersion: 1, version: 'low', kind: 'logistic-regression', features: featureNames(), mean: new Array(n).fill(0), std: new Array(n).fill(1), weights: new Array(n).fill(0), bias: -5, l2: 1, trainedOn: { strategy: 'x', symbol: 'EURUSD', timeframe: 'H1', from: 0, to: 0, samples: 0, positives: 0 }, walkForward: [], metrics: classMetrics([], []), createdAt: '' });
+    const low = modelFile('low', { mean: new Array(n).fill(0), std: new Array(n).fill(1), weights: new Array(n).fill(0), bias: -5 });
     let clock = 1_700_000_000; // the manager's clock, held still while the bars replay
     const s = await setup(undefined, { supervisor, loadModel: () => low, now: () => clock });
     const waiting: string[] = [];
@@ -236,8 +252,7 @@ describe('strategy manager', () => {
       if (left[0]) await expect(s.mgr.answerConfirmation(left[0], true)).rejects.toThrow(/expire after 120 s/);
     } finally {
       await s.rig.close();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await fx.close();
     }
   });
 });

@@ -14,7 +14,7 @@ import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
 import { PlatformClient } from './platform.js';
 import { restoreFromPlatform } from './recovery.js';
-import { SupervisorClient, type SupervisorDecision } from './supervisor.js';
+import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './supervisor.js';
 import { PersistentLedger, Store } from './store.js';
 import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
 import { VERSION } from './version.js';
@@ -76,12 +76,7 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
         });
       }
       if (supervisorClient) return supervisorClient.evaluate(context);
-      const observe = sv.mode === 'observe';
-      const d: SupervisorDecision = {
-        action: observe ? 'allow' : sv.enforceFallback, proceed: observe, needsConfirmation: !observe && sv.enforceFallback === 'require_confirmation',
-        reason: `no platform connection: ${observe ? 'allowed, observe mode' : 'local conservative policy'}`, risks: [], suggestions: [], mode: sv.mode,
-        policyVersion: 'local-fallback', source: 'fallback', latencyMs: 0, contextHash: '', error: 'no platform connection',
-      };
+      const d = fallbackDecision(sv.mode as 'observe' | 'enforce', sv.enforceFallback, 'no platform connection');
       store.audit(Date.now(), 'supervisor', { action: d.action, proceed: d.proceed, source: d.source, reason: d.reason });
       return d;
     },

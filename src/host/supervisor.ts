@@ -164,6 +164,19 @@ export interface SupervisorOptions {
   fetch?: typeof fetch;
 }
 
+/** The local answer when the platform gives none: observe → allow; enforce → ask the trader (or deny). */
+export function fallbackDecision(
+  mode: 'observe' | 'enforce', enforceFallback: 'require_confirmation' | 'deny', error: string, contextHash = '', latencyMs = 0,
+): SupervisorDecision {
+  const observe = mode === 'observe';
+  const action: SupervisorAction = observe ? 'allow' : enforceFallback;
+  return {
+    action, proceed: observe, needsConfirmation: action === 'require_confirmation', mode, source: 'fallback',
+    reason: observe ? `supervisor unavailable (${error}): allowed, observe mode` : `supervisor unavailable (${error}): ${action === 'deny' ? 'denied' : 'needs the trader\'s confirmation'} by the local conservative policy`,
+    risks: [], suggestions: [], policyVersion: 'local-fallback', latencyMs, contextHash, error,
+  };
+}
+
 export class SupervisorClient {
   private readonly cache = new Map<string, { until: number; d: SupervisorDecision }>();
   readonly budgetMs: number;
@@ -235,13 +248,7 @@ export class SupervisorClient {
   }
 
   private fallback(hash: string, latencyMs: number, error: string): SupervisorDecision {
-    const observe = this.o.mode === 'observe';
-    const action: SupervisorAction = observe ? 'allow' : (this.o.enforceFallback ?? 'require_confirmation');
-    return {
-      action, proceed: observe, needsConfirmation: action === 'require_confirmation', mode: this.o.mode, source: 'fallback',
-      reason: observe ? `supervisor unavailable (${error}): allowed, observe mode` : `supervisor unavailable (${error}): ${action === 'deny' ? 'denied' : 'needs the trader\'s confirmation'} by the local conservative policy`,
-      risks: [], suggestions: [], policyVersion: 'local-fallback', latencyMs, contextHash: hash, error,
-    };
+    return fallbackDecision(this.o.mode, this.o.enforceFallback ?? 'require_confirmation', error, hash, latencyMs);
   }
 
   private done(ctx: SupervisorContext, d: SupervisorDecision): SupervisorDecision {

@@ -188,6 +188,8 @@ export const filtersSchema = z.strictObject({
     .optional(),
 });
 
+const exitScale = () => z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional();
+
 export const mlOptionsSchema = z.strictObject({
   mode: z.enum(['off', 'observe', 'enforce']).describe('off; observe = log the score; enforce = skip entries scoring below the threshold'),
   threshold: z.number().min(0).max(1).optional().describe('minimum signal-quality score for an entry in enforce mode (default 0.6)'),
@@ -201,11 +203,7 @@ export const mlOptionsSchema = z.strictObject({
     .optional()
     .describe('size multiplier per detected regime (missing = 1)'),
   regimeExit: z
-    .strictObject({
-      trend: z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional(),
-      range: z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional(),
-      high_volatility: z.strictObject({ sl: z.number().positive().max(5).optional(), tp: z.number().positive().max(5).optional() }).optional(),
-    })
+    .strictObject({ trend: exitScale(), range: exitScale(), high_volatility: exitScale() })
     .optional()
     .describe('per regime, multipliers of the SL and TP distances from the entry (missing = 1)'),
 });

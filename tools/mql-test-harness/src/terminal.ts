@@ -7,6 +7,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
+import { TIMEFRAME_SECONDS, type BarTuple, type TickTuple, type Timeframe } from '../../../src/protocol/messages.js';
+import type { TradeRequest, TradeResult } from '../../../src/protocol/mt5.js';
 
 /** What the harness needs of a broker: the shape of SimBroker. */
 export interface BrokerLike {
@@ -25,48 +27,20 @@ export interface BrokerLike {
   orderSend(req: TradeRequestLike): TradeResultLike;
 }
 
-export interface TradeRequestLike {
-  action: number;
-  magic?: number;
-  order?: bigint;
-  symbol?: string;
-  volume?: number;
-  price?: number;
-  stoplimit?: number;
-  sl?: number;
-  tp?: number;
-  deviation?: number;
-  type?: number;
-  typeFilling?: number;
-  expiration?: number;
-  comment?: string;
-  position?: bigint;
-  positionBy?: bigint;
-}
-
-export interface TradeResultLike {
-  retcode: number;
-  deal: bigint;
-  order: bigint;
-  volume: number;
-  price: number;
-  bid: number;
-  ask: number;
-  comment: string;
-  requestId: number;
-  retcodeExternal: number;
-}
+// The MT5 request/result shapes and the timeframes are the project's protocol definitions, not copies.
+export type TradeRequestLike = TradeRequest;
+export type TradeResultLike = TradeResult;
 
 /** MQL5 ENUM_TIMEFRAMES values of the protocol's timeframes. */
 export const PERIOD: Readonly<Record<string, number>> = {
   M1: 1, M5: 5, M15: 15, M30: 30, H1: 16385, H4: 16388, D1: 16408, W1: 32769, MN1: 49153,
 };
-const PERIOD_SECONDS: Readonly<Record<number, number>> = {
-  1: 60, 5: 300, 15: 900, 30: 1800, 16385: 3600, 16388: 14400, 16408: 86400, 32769: 604800, 49153: 2592000,
-};
+const PERIOD_SECONDS: Readonly<Record<number, number>> = Object.fromEntries(
+  Object.entries(PERIOD).map(([tf, p]) => [p, TIMEFRAME_SECONDS[tf as Timeframe]]),
+);
 
-export type Bar = [number, number, number, number, number, number, number, number];
-export type Tick = [number, number, number, number, number, number];
+export type Bar = BarTuple;
+export type Tick = TickTuple;
 
 export interface OrderSendRecord {
   request: TradeRequestLike;
