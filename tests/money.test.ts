@@ -62,4 +62,26 @@ describe('money and volume arithmetic', () => {
       }),
     );
   });
+
+  it('the fast paths of volumeSteps, floorVolume and roundPrice give what the toPrecision formulas give (property)', () => {
+    const steps = (v: number, st: number) => Math.round(Number((v / st).toPrecision(12)));
+    const floorK = (v: number, st: number) => Math.floor(Number((v / st).toPrecision(12)));
+    const ticks = (p: number, t: number) => Math.round(Number((p / t).toPrecision(15)));
+    // values on, near and between the grid: k × step, k × step ± binary noise, halves, random doubles
+    const onGrid = (st: number) => fc.integer({ min: -2_000_000, max: 2_000_000 }).chain((k) => fc.constantFrom(k * st, (k + 0.5) * st, k * st * (1 + 1e-15), k * st * (1 - 1e-15), k * st + st * 1e-13));
+    const step = fc.constantFrom(0.01, 0.1, 1, 0.001, 0.00001, 0.005, 0.25);
+    fc.assert(
+      fc.property(step.chain((st) => fc.tuple(fc.constant(st), fc.oneof(onGrid(st), fc.double({ min: -1e6, max: 1e6, noNaN: true })))), ([st, v]) => {
+        expect(volumeSteps(v, st)).toBe(steps(v, st));
+        expect(floorVolume(v, st)).toBe(stepsToVolume(floorK(v, st), st));
+        expect(roundPrice(v, st, 5)).toBe(roundTo(ticks(v, st) * st, 5));
+      }),
+      { numRuns: 30_000 },
+    );
+    // the documented cases the noise handling exists for
+    expect(volumeSteps(0.30000000000000004, 0.1)).toBe(3);
+    expect(floorVolume(0.29999999999999999, 0.1)).toBe(0.3);
+    expect(floorVolume(0.7 * 3, 0.1)).toBe(2.1);
+    expect(roundPrice(1.0860350000000001, 0.00001, 5)).toBe(roundTo(ticks(1.0860350000000001, 0.00001) * 0.00001, 5));
+  });
 });

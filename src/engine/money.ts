@@ -7,8 +7,8 @@
 const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 function scaleOf(digits: number): number {
-  const s = POW10[digits];
-  if (s === undefined || !Number.isInteger(digits)) throw new RangeError(`digits must be an integer 0..15, got ${digits}`);
+  const s = POW10[digits]; // undefined for anything but an integer 0..15
+  if (s === undefined) throw new RangeError(`digits must be an integer 0..15, got ${digits}`);
   return s;
 }
 
@@ -36,9 +36,21 @@ export function roundTo(x: number, digits: number): number {
   return fromMinor(toMinor(x, digits), digits);
 }
 
+/**
+ * Math.round(Number(q.toPrecision(p))) without toPrecision (slow) unless q is within binary noise of a .5
+ * tie — the only case where dropping the noise can change the result. Identical results (tested).
+ */
+function roundCleaned(q: number, precision: number): number {
+  if (q === 0) return 0; // -0 too, as toPrecision gives
+  const f = q - Math.floor(q);
+  // (beyond 1e11 toPrecision could also change the whole part: keep the exact old path there)
+  if (Math.abs(q) < 1e11 && Math.abs(f - 0.5) > 1e-9 * Math.max(1, Math.abs(q))) return Math.round(q);
+  return Math.round(Number(q.toPrecision(precision)));
+}
+
 /** Number of whole `step`s in `volume` (tolerant of binary noise like 0.30000000000000004). */
 export function volumeSteps(volume: number, step: number): number {
-  return Math.round(Number((volume / step).toPrecision(12)));
+  return roundCleaned(volume / step, 12);
 }
 
 /** True when `volume` is a whole number of `step`s. */
@@ -61,13 +73,17 @@ export function stepsToVolume(k: number, step: number): number {
 
 /** Round a volume DOWN to the step (never round risk up). */
 export function floorVolume(volume: number, step: number): number {
-  const k = Math.floor(Number((volume / step).toPrecision(12)));
+  const q = volume / step;
+  const f = q - Math.floor(q);
+  const noise = 1e-9 * Math.max(1, Math.abs(q));
+  // toPrecision only matters within binary noise of a whole number (2.9999999999999996 steps are 3)
+  const k = q === 0 ? 0 : Math.abs(q) < 1e11 && f > noise && f < 1 - noise ? Math.floor(q) : Math.floor(Number(q.toPrecision(12)));
   return stepsToVolume(k, step);
 }
 
 /** Price rounded to the symbol's tick size and digits. */
 export function roundPrice(price: number, tickSize: number, digits: number): number {
-  const ticks = Math.round(Number((price / tickSize).toPrecision(15)));
+  const ticks = roundCleaned(price / tickSize, 15);
   return roundTo(ticks * tickSize, digits);
 }
 

@@ -74,6 +74,8 @@ export class StrategyRunner {
   private readonly managed = new Map<bigint, ManagedPosition>();
   private readonly exitSymbol: SymbolInfo & { pip: number };
   private readonly trace: boolean;
+  /** Do the exit rules manage open positions (time exit, partials, break-even, trailing)? */
+  private readonly manages: boolean;
   private readonly features: FeatureState | undefined;
   private lastFeatures: Float64Array | null = null;
   readonly model: SignalModel | undefined;
@@ -95,6 +97,8 @@ export class StrategyRunner {
     this.idBase = shortHash(strategy.id);
     this.pip = pipSize(symbol.digits, symbol.point);
     this.exitSymbol = { ...symbol, pip: this.pip };
+    const x = strategy.exit;
+    this.manages = x.maxHoldingHours !== undefined || x.takeProfit?.type === 'partial' || !!x.breakEven || !!x.trailing;
   }
 
   /** A closed bar of history: indicators warm up, nothing is decided. */
@@ -112,52 +116,56 @@ export class StrategyRunner {
     const evaluation = this.trace ? this.evaluator.evaluate(T) : this.evaluator.evaluateFast(T);
     const d: Decision = { time: T, evaluation, filters: [], intents: [], notes: [] };
     if (market.positions.length === 0 && !evaluation.signal) {
-      this.managed.clear(); // nothing open, nothing to do
+      if (this.managed.size) this.managed.clear(); // nothing open, nothing to do (clear() reallocates even when empty)
       return d;
     }
-    const tag = `${this.idBase}-${T.toString(36)}`;
-    const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
+    let tagText = '';
+    const tag = () => tagText || (tagText = `${this.idBase}-${T.toString(36)}`); // built only for an intent
 
-    // 1. manage what is open (positions of this strategy only)
-    const seen = new Set<bigint>();
-    const closing = new Set<bigint>();
-    for (const p of market.positions) {
-      seen.add(p.ticket);
-      let m = this.managed.get(p.ticket);
-      if (!m) {
-        m = {
-          ticket: p.ticket, side: p.type === 0 ? 0 : 1, entry: p.priceOpen, initialVolume: p.volume, volume: p.volume,
-          sl: p.sl, tp: p.tp, risk: p.sl > 0 ? Math.abs(p.priceOpen - p.sl) : 0, openTime: p.time, partialsDone: 0, breakEvenDone: false,
-        };
-        this.managed.set(p.ticket, m);
+    // 1. manage what is open (positions of this strategy only), if the exit rules manage anything
+    const closing: bigint[] = [];
+    if (this.manages) {
+      const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
+      for (const p of market.positions) {
+        let m = this.managed.get(p.ticket);
+        if (!m) {
+          m = {
+            ticket: p.ticket, side: p.type === 0 ? 0 : 1, entry: p.priceOpen, initialVolume: p.volume, volume: p.volume,
+            sl: p.sl, tp: p.tp, risk: p.sl > 0 ? Math.abs(p.priceOpen - p.sl) : 0, openTime: p.time, partialsDone: 0, breakEvenDone: false,
+          };
+          this.managed.set(p.ticket, m);
+        }
+        m.volume = p.volume;
+        m.sl = p.sl;
+        m.tp = p.tp;
+        const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
+        for (const i of e.intents) {
+          d.intents.push(i);
+          if (i.type === 'CLOSE' && i.volume === 0) closing.push(p.ticket);
+        }
+        for (const n of e.notes) d.notes.push(`#${p.ticket}: ${n}`);
       }
-      m.volume = p.volume;
-      m.sl = p.sl;
-      m.tp = p.tp;
-      const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
-      for (const i of e.intents) {
-        d.intents.push(i);
-        if (i.type === 'CLOSE' && i.volume === 0) closing.add(p.ticket);
+      // every open position is in the map now: anything more is a position that has gone
+      if (this.managed.size > market.positions.length) {
+        for (const t of [...this.managed.keys()]) if (!market.positions.some((p) => p.ticket === t)) this.managed.delete(t);
       }
-      d.notes.push(...e.notes.map((n) => `#${p.ticket}: ${n}`));
     }
-    for (const t of this.managed.keys()) if (!seen.has(t)) this.managed.delete(t);
 
     // 2. close on the opposite signal or the exit conditions
     const exitAll = evaluation.exit?.result === true;
     for (const p of market.positions) {
-      if (closing.has(p.ticket)) continue;
+      if (closing.includes(p.ticket)) continue;
       const opposite = s.exit.exitOnOppositeSignal && ((p.type === 0 && evaluation.signal === 'SELL') || (p.type === 1 && evaluation.signal === 'BUY'));
       if (opposite || exitAll) {
-        d.intents.push({ type: 'CLOSE', intentId: `${tag}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 });
-        closing.add(p.ticket);
+        d.intents.push({ type: 'CLOSE', intentId: `${tag()}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 });
+        closing.push(p.ticket);
       }
     }
     if (!evaluation.signal) return d;
 
     // 3. a new entry
     const side = evaluation.signal === 'BUY' ? 0 : 1;
-    const staying = market.positions.filter((p) => !closing.has(p.ticket));
+    const staying = market.positions.filter((p) => !closing.includes(p.ticket));
     if (staying.length >= s.risk.maxPositions) {
       d.refused = `maxPositions ${s.risk.maxPositions} reached`;
       return d;
@@ -258,7 +266,7 @@ export class StrategyRunner {
       d.refused = `size: ${size.reason}`;
       return d;
     }
-    d.intents.push({ type: 'OPEN', intentId: `${tag}-o`, magic: this.magic, symbol: s.symbol, side, volume: size.volume, sl, tp, deviation: 20 });
+    d.intents.push({ type: 'OPEN', intentId: `${tag()}-o`, magic: this.magic, symbol: s.symbol, side, volume: size.volume, sl, tp, deviation: 20 });
     return d;
   }
 }

@@ -10,7 +10,7 @@ import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
 import type { SignalModel } from '../engine/ml/model.js';
-import { StrategyRunner, type Decision } from '../engine/runner.js';
+import { StrategyRunner, type Decision, type MarketView } from '../engine/runner.js';
 import { brokerDay, validatePreTrade, type RiskLimits, type SafetyCode } from '../engine/safety.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { MsgType, TIMEFRAME_SECONDS, schemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
@@ -113,47 +113,59 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     }
   };
   const riskSized = st.dynamicRisk?.riskPercentage !== undefined;
+  const view: MarketView = { bid: 0, ask: 0, positions: [] }; // one object, refilled for every decision
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
-    const mine = broker.openCount > 0 ? broker.positionList().filter((p) => p.magic === runner.magic) : [];
-    const d = runner.onBar(barAt(bars, i, b), {
-      bid: q.bid, ask: q.ask, positions: mine,
-      ...(riskSized ? { equity: broker.account().equity } : {}),
-      // the tick value moves with conversion rates; only risk sizing needs it
-      ...(riskSized ? { tickValue: broker.spec(spec.symbol)!.tickValue } : {}),
-    });
+    const mine = broker.openCount > 0 ? broker.positionsOfMagic(runner.magic) : [];
+    view.bid = q.bid;
+    view.ask = q.ask;
+    view.positions = mine;
+    if (riskSized) {
+      view.equity = broker.equity;
+      view.tickValue = broker.tickValue(spec.symbol)!; // moves with conversion rates; only risk sizing needs it
+    }
+    const d = runner.onBar(barAt(bars, i, b), view);
     if (d.refused) refused++;
     o.onDecision?.(d);
     execute(d.intents, q.timeMsc / 1000);
   };
 
-  const spreadPts = (i: number) => (o.spread === undefined || o.spread === 'data' ? barSpread(bars, i, spec.defaultSpread ?? 10) : o.spread);
+  const fixedSpread = o.spread === undefined || o.spread === 'data' ? -1 : o.spread;
+  const defSpread = spec.defaultSpread ?? 10;
+  const sym = spec.symbol, digits = spec.digits;
+  const TIME = bars.time, OPEN = bars.open, HIGH = bars.high, LOW = bars.low, CLOSE = bars.close;
+  // the path of path.ts (barPath), without allocating it: open (a gap), then low/high or high/low, then close
+  const pm = period * 1000;
+  const dt1 = Math.floor(pm / 4), dt2 = Math.floor(pm / 2), dt3 = Math.max(pm - 1000, Math.floor(pm / 2) + 1);
+  let prevDay = warm < bars.length ? Math.floor(TIME[warm]! / 86400) : 0;
   for (let i = warm; i < bars.length; i++) {
-    const t = bars.time[i]!;
-    if (i > warm) {
-      const prevDay = Math.floor(bars.time[i - 1]! / 86400);
-      if (Math.floor(t / 86400) !== prevDay) broker.rollover(new Date(prevDay * 86400_000).getUTCDay());
+    const t = TIME[i]!;
+    const today = Math.floor(t / 86400);
+    if (today !== prevDay) {
+      broker.rollover((prevDay + 4) % 7); // weekday of that server day (1970-01-01 was a Thursday)
+      prevDay = today;
     }
-    const spread = spreadPts(i) * spec.point;
-    // the path of path.ts (barPath), without allocating it: open (a gap), then low/high or high/low, then close
-    const o1 = bars.open[i]!, h1 = bars.high[i]!, l1 = bars.low[i]!, c1 = bars.close[i]!;
-    const t0 = t * 1000, pm = period * 1000;
+    const spread = (fixedSpread >= 0 ? fixedSpread : barSpread(bars, i, defSpread)) * spec.point;
+    const o1 = OPEN[i]!, h1 = HIGH[i]!, l1 = LOW[i]!, c1 = CLOSE[i]!;
+    const t0 = t * 1000;
     const bull = c1 >= o1;
-    broker.quote(spec.symbol, o1, roundTo(o1 + spread, spec.digits), t0, false);
+    broker.quote(sym, o1, roundTo(o1 + spread, digits), t0, false);
     if (i > warm) decide(i - 1);
     let exposed = broker.openCount > 0;
-    for (let k = 1; k < 4; k++) {
-      const px = k === 1 ? (bull ? l1 : h1) : k === 2 ? (bull ? h1 : l1) : c1;
-      const tm = k === 1 ? t0 + Math.floor(pm / 4) : k === 2 ? t0 + Math.floor(pm / 2) : t0 + Math.max(pm - 1000, Math.floor(pm / 2) + 1);
-      broker.quote(spec.symbol, px, roundTo(px + spread, spec.digits), tm, true);
-      if (!exposed && broker.openCount > 0) exposed = true;
-    }
+    const p1 = bull ? l1 : h1, p2 = bull ? h1 : l1;
+    broker.quote(sym, p1, roundTo(p1 + spread, digits), t0 + dt1, true);
+    if (!exposed && broker.openCount > 0) exposed = true;
+    broker.quote(sym, p2, roundTo(p2 + spread, digits), t0 + dt2, true);
+    if (!exposed && broker.openCount > 0) exposed = true;
+    broker.quote(sym, c1, roundTo(c1 + spread, digits), t0 + dt3, true);
+    if (!exposed && broker.openCount > 0) exposed = true;
     // a flat account's equity is its balance: no need to build the account
     const bal = broker.balance;
-    const eqNow = broker.openCount > 0 ? broker.account().equity : bal;
+    const eqNow = broker.openCount > 0 ? broker.equity : bal;
     if (eqNow > peak) peak = eqNow;
-    if (brokerDay(t + period) !== day) {
-      day = brokerDay(t + period);
+    const closeDay = brokerDay(t + period);
+    if (closeDay !== day) {
+      day = closeDay;
       dayStart = bal;
     }
     const e = equity.length++;

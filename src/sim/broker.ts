@@ -179,6 +179,13 @@ export class SimBroker {
     return fromMinor(this.balanceMinor, this.digits);
   }
 
+  /** Equity in account currency (account().equity without building the account). */
+  get equity(): number {
+    let m = this.balanceMinor;
+    for (const p of this.positions.values()) m += this.floatingMinor(p) + p.swapMinor;
+    return fromMinor(m, this.digits);
+  }
+
   /** Open positions (cheaper than positionList().length). */
   get openCount(): number {
     return this.positions.size;
@@ -192,19 +199,32 @@ export class SimBroker {
     return this.quotes.get(symbol);
   }
 
+  /** SYMBOL_FILLING_MODE of a symbol (spec() without building the spec), undefined if unknown. */
+  fillingMode(symbol: string): number | undefined {
+    return this.specs.get(symbol)?.fillingMode;
+  }
+
   /** The symbol spec as MT5 reports it, with SYMBOL_TRADE_TICK_VALUE at the current quotes. */
   spec(symbol: string): SymbolSpec | undefined {
     const s = this.specs.get(symbol);
     if (!s) return undefined;
     const { commissionPerLot: _c, defaultSpread: _d, ...spec } = s;
-    let tickValue = 0;
+    return { ...spec, tickValue: this.tickValueOf(s) };
+  }
+
+  /** SYMBOL_TRADE_TICK_VALUE now (spec().tickValue without building the spec); undefined for an unknown symbol. */
+  tickValue(symbol: string): number | undefined {
+    const s = this.specs.get(symbol);
+    return s ? this.tickValueOf(s) : undefined;
+  }
+
+  private tickValueOf(s: SimSymbolSpec): number {
     try {
       // 12 significant digits: 0.00001 × 100000 is 0.9999999999999999 in binary, MT5 shows 1.0
-      tickValue = Number((s.tickSize * s.contractSize * this.rate(s.currencyProfit, this.cfg.account.currency)).toPrecision(12));
+      return Number((s.tickSize * s.contractSize * this.rate(s.currencyProfit, this.cfg.account.currency)).toPrecision(12));
     } catch {
-      tickValue = 0; // no conversion rate yet (no quote): MT5 reports 0 too
+      return 0; // no conversion rate yet (no quote): MT5 reports 0 too
     }
-    return { ...spec, tickValue };
   }
 
   /** Conversion rate from one currency to another using the simulated quotes (bid of FROMTO, or 1/ask of TOFROM). */
@@ -289,6 +309,18 @@ export class SimBroker {
     };
   }
 
+  /**
+   * Open positions carrying one magic number, with only the fields a strategy decides on (positionList()
+   * without the profit and swap conversions; the backtest asks for it on every bar).
+   */
+  positionsOfMagic(magic: number): { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[] {
+    const out = [];
+    for (const p of this.positions.values()) {
+      if (p.magic === magic) out.push({ ticket: p.ticket, type: p.type, volume: p.volume, priceOpen: p.priceOpen, sl: p.sl, tp: p.tp, time: Math.floor(p.timeMsc / 1000) });
+    }
+    return out;
+  }
+
   positionList(): Position[] {
     return [...this.positions.values()].map((p) => {
       const q = this.quotes.get(p.symbol);
@@ -350,11 +382,10 @@ export class SimBroker {
    * at their level. Without it (a gap, a real tick), they fill at this quote: stops worse, limits better.
    */
   quote(symbol: string, bid: number, ask: number, timeMsc: number, continuous = false): void {
-    const spec = this.specs.get(symbol);
-    if (!spec) throw new Error(`unknown symbol ${symbol}`);
     if (!(bid > 0) || !(ask >= bid)) throw new Error(`bad quote for ${symbol}: bid ${bid} ask ${ask}`);
+    const prev = this.quotes.get(symbol); // only known symbols have quotes
+    if (!prev && !this.specs.has(symbol)) throw new Error(`unknown symbol ${symbol}`);
     if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
-    const prev = this.quotes.get(symbol);
     if (prev && this.positions.size === 0 && this.orders.size === 0) {
       // nothing open or pending: nothing can trigger, so only the price moves (the common case in backtests)
       prev.bid = bid;
@@ -500,22 +531,21 @@ export class SimBroker {
     }
   }
 
-  /** Margin level in % (equity / margin × 100), and the two minor-unit sums, without building an Account. */
-  private marginState(): { level: number; equity: number; margin: number } {
+  /** Margin level in % (equity / margin × 100) without building an Account; Infinity without margin. */
+  private marginLevel(): number {
     let floating = 0, margin = 0;
     for (const p of this.positions.values()) {
       floating += this.floatingMinor(p) + p.swapMinor;
       margin += p.marginMinor;
     }
-    const equity = this.balanceMinor + floating;
-    return { level: margin > 0 ? (equity / margin) * 100 : Infinity, equity, margin };
+    return margin > 0 ? ((this.balanceMinor + floating) / margin) * 100 : Infinity;
   }
 
   /** Close the most losing position while margin level is at or below the stop-out level. */
   private checkStopOut(): void {
     const so = this.cfg.account.stopOutLevel ?? 50;
     for (let guard = 0; guard < 10000 && this.positions.size > 0; guard++) {
-      if (this.marginState().level > so) return;
+      if (this.marginLevel() > so) return;
       const a = this.account();
       if (a.margin <= 0 || a.marginLevel > so) return;
       let worst: PosState | undefined;

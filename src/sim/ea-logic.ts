@@ -41,6 +41,9 @@ function fromTrade(r: TradeResult): ResultCore {
 
 export class SimEaLogic {
   private readonly ring = new Map<string, IntentResultBody>();
+  /** Ids in the ring, oldest first from `ringNext` (a circular buffer: no iterator per intent). */
+  private readonly ringIds: (string | undefined)[] = [];
+  private ringNext = 0;
   /** OrderSend calls made (tests count executions with it). */
   orderSends = 0;
 
@@ -55,14 +58,18 @@ export class SimEaLogic {
     if (seen) return { ...seen, re: msg.id, duplicate: true };
     const core = this.execute(msg);
     const result: IntentResultBody = { re: msg.id, intentId: msg.intentId, duplicate: false, ...core };
+    const old = this.ringIds[this.ringNext];
+    if (old !== undefined) this.ring.delete(old);
+    this.ringIds[this.ringNext] = msg.intentId;
+    this.ringNext = (this.ringNext + 1) % this.ringSize;
     this.ring.set(msg.intentId, result);
-    if (this.ring.size > this.ringSize) this.ring.delete(this.ring.keys().next().value!);
     return result;
   }
 
   private send(req: TradeRequest): TradeResult {
-    const spec = req.symbol ? this.broker.spec(req.symbol) : undefined;
-    const modes = req.action === TRADE_ACTION.DEAL && spec ? fillingCandidates(spec.fillingMode) : [ORDER_FILLING.RETURN];
+    // SymbolInfoInteger(SYMBOL_FILLING_MODE) at send time, as the EA reads it
+    const filling = req.action === TRADE_ACTION.DEAL && req.symbol ? this.broker.fillingMode(req.symbol) : undefined;
+    const modes = filling !== undefined ? fillingCandidates(filling) : [ORDER_FILLING.RETURN];
     let res!: TradeResult;
     // at most two attempts: the preferred mode, then the next one on 10030 (as the EA does)
     for (let i = 0; i < Math.min(2, modes.length); i++) {

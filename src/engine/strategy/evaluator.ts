@@ -51,44 +51,50 @@ class TfStore {
   readonly closes: Float64Array;
   readonly bars: BarIn[];
   readonly inds = new Map<string, { ind: Indicator; hist: Float64Array[] }>();
+  /** The same indicators as an array (the per-bar loop). */
+  private readonly list: { ind: Indicator; hist: Float64Array[] }[] = [];
   n = 0;
   constructor(readonly tf: Timeframe, readonly cap: number, specs: string[]) {
     this.period = TIMEFRAME_SECONDS[tf];
     this.closes = new Float64Array(cap).fill(Infinity);
-    this.bars = new Array(cap);
+    this.bars = Array.from({ length: cap }, () => ({ time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 }));
     for (const spec of specs) {
       const ind = parseIndicatorSpec(spec).make();
-      this.inds.set(spec, { ind, hist: Array.from({ length: cap }, () => new Float64Array(ind.buffers.length).fill(NaN)) });
+      const e = { ind, hist: Array.from({ length: cap }, () => new Float64Array(ind.buffers.length).fill(NaN)) };
+      this.inds.set(spec, e);
+      this.list.push(e);
     }
   }
   push(bar: BarIn): void {
     const slot = this.n % this.cap;
     this.closes[slot] = bar.time + this.period;
-    const dst = this.bars[slot];
-    if (dst) {
-      dst.time = bar.time; dst.open = bar.open; dst.high = bar.high; dst.low = bar.low; dst.close = bar.close;
-      dst.tickVolume = bar.tickVolume; dst.realVolume = bar.realVolume;
-    } else this.bars[slot] = { ...bar };
-    for (const { ind, hist } of this.inds.values()) {
+    const dst = this.bars[slot]!;
+    dst.time = bar.time; dst.open = bar.open; dst.high = bar.high; dst.low = bar.low; dst.close = bar.close;
+    dst.tickVolume = bar.tickVolume; dst.realVolume = bar.realVolume;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const { ind, hist } = list[i]!;
       ind.push(bar);
-      hist[slot]!.set(ind.out);
+      const out = ind.out, h = hist[slot]!;
+      if (out.length === 1) h[0] = out[0]!;
+      else h.set(out);
     }
     this.n++;
   }
   /** Slot of the newest bar closed by T, `back` bars further back; -1 if none. */
   slot(T: number, back: number): number {
-    for (let k = 0; k < Math.min(this.n, this.cap); k++) {
-      const s = (this.n - 1 - k) % this.cap;
-      if (this.closes[s]! <= T) {
-        const k2 = k + back;
-        return k2 < Math.min(this.n, this.cap) ? (this.n - 1 - k2) % this.cap : -1;
-      }
-    }
-    return -1;
+    const n = this.n, cap = this.cap;
+    const m = n < cap ? n : cap;
+    let k = 0;
+    while (k < m && this.closes[(n - 1 - k) % cap]! > T) k++;
+    if (k === m) return -1;
+    k += back;
+    return k < m ? (n - 1 - k) % cap : -1;
   }
 }
 
 type Getter = (T: number, back: number, forming: BarIn | undefined) => number;
+type Check = (T: number, forming: BarIn | undefined) => boolean;
 
 export class StrategyEvaluator {
   private readonly stores = new Map<Timeframe, TfStore>();
@@ -197,46 +203,62 @@ export class StrategyEvaluator {
     return { path: g.path, logic: g.logic, result, children };
   }
 
-  /** The result of one condition, without building a trace. */
-  private condOk(c: Condition, T: number, forming: BarIn | undefined): boolean {
+  /** One condition compiled to a closure: the result without building a trace (the getters resolved once). */
+  private compileCond(c: Condition): Check {
     const L = this.get(c.left);
-    const a = L(T, 0, forming);
-    if (Number.isNaN(a)) return false;
     const R = c.right?.kind === 'series' ? this.get(c.right) : undefined;
-    const b = c.right ? (R ? R(T, 0, forming) : (c.right as { value: number }).value) : NaN;
+    const k = c.right && c.right.kind !== 'series' ? (c.right as { value: number }).value : NaN;
+    const right = (T: number, back: number, forming: BarIn | undefined) => (R ? R(T, back, forming) : k);
     switch (c.op) {
-      case 'greater_than': return a > b;
-      case 'less_than': return a < b;
-      case 'equal': return Math.abs(a - b) <= (c.tolerance ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
-      case 'in_range': return a >= c.range![0] && a <= c.range![1];
-      case 'outside_range': return a < c.range![0] || a > c.range![1];
-      default: {
-        const ap = L(T, 1, forming);
-        const bp = R ? R(T, 1, forming) : b;
-        return c.op === 'crosses_above' ? ap <= bp && a > b : ap >= bp && a < b;
-      }
+      case 'greater_than': return (T, f) => { const a = L(T, 0, f); return a === a && a > right(T, 0, f); };
+      case 'less_than': return (T, f) => { const a = L(T, 0, f); return a === a && a < right(T, 0, f); };
+      case 'equal': return (T, f) => {
+        const a = L(T, 0, f);
+        if (a !== a) return false;
+        const b = right(T, 0, f);
+        return Math.abs(a - b) <= (c.tolerance ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
+      };
+      case 'in_range': { const [lo, hi] = c.range!; return (T, f) => { const a = L(T, 0, f); return a >= lo && a <= hi; }; }
+      case 'outside_range': { const [lo, hi] = c.range!; return (T, f) => { const a = L(T, 0, f); return a < lo || a > hi; }; }
+      case 'crosses_above': return (T, f) => {
+        const a = L(T, 0, f);
+        if (a !== a) return false;
+        const b = right(T, 0, f);
+        return a > b && L(T, 1, f) <= right(T, 1, f);
+      };
+      case 'crosses_below': return (T, f) => {
+        const a = L(T, 0, f);
+        if (a !== a) return false;
+        const b = right(T, 0, f);
+        return a < b && L(T, 1, f) >= right(T, 1, f);
+      };
     }
   }
 
-  private groupOk(g: Group, T: number, forming: BarIn | undefined): boolean {
-    let any = false, deciding = 0;
-    for (const c of g.children) {
-      if (c.kind === 'condition' && !c.required) continue; // optional confirmations never decide
-      deciding++;
-      const ok = c.kind === 'group' ? this.groupOk(c, T, forming) : this.condOk(c, T, forming);
-      if (g.logic === 'AND' && !ok) return false;
-      if (ok) any = true;
-    }
-    return g.logic === 'AND' ? deciding > 0 : any;
+  /** A group compiled to a closure (optional confirmations never decide; AND of nothing is false). */
+  private compileGroup(g: Group): Check {
+    const parts = g.children.filter((c) => c.kind === 'group' || c.required).map((c) => (c.kind === 'group' ? this.compileGroup(c) : this.compileCond(c)));
+    const n = parts.length;
+    if (n === 0) return () => false;
+    if (n === 1) return parts[0]!;
+    if (g.logic === 'AND') return (T, f) => { for (let i = 0; i < n; i++) if (!parts[i]!(T, f)) return false; return true; };
+    return (T, f) => { for (let i = 0; i < n; i++) if (parts[i]!(T, f)) return true; return false; };
   }
+
+  private compiled: { long: Check | null; short: Check | null; exit: Check | null } | undefined;
 
   /** `evaluate` without traces (backtests): the same results, no allocation per condition. */
   evaluateFast(T: number, forming?: BarIn): Evaluation {
-    const e = this.strategy.entry;
-    const L = e.long ? this.groupOk(e.long, T, forming) : false;
-    const S = e.short ? this.groupOk(e.short, T, forming) : false;
+    const s = this.strategy;
+    const c = (this.compiled ??= {
+      long: s.entry.long ? this.compileGroup(s.entry.long) : null,
+      short: s.entry.short ? this.compileGroup(s.entry.short) : null,
+      exit: s.exit.conditions ? this.compileGroup(s.exit.conditions) : null,
+    });
+    const L = c.long ? c.long(T, forming) : false;
+    const S = c.short ? c.short(T, forming) : false;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
-    if (this.strategy.exit.conditions) out.exit = { path: '', logic: 'AND', result: this.groupOk(this.strategy.exit.conditions, T, forming), children: [] };
+    if (c.exit) out.exit = { path: '', logic: 'AND', result: c.exit(T, forming), children: [] };
     return out;
   }
 
