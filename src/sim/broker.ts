@@ -484,7 +484,12 @@ export class SimBroker {
       this.execTrigger(best, at, bestT > 0);
       from = this.quotes.get(symbol)!;
     }
-    this.quotes.set(symbol, b);
+    if (from === a) {
+      // nothing fired: the quote object stays, only the price moves (no Map write per quote)
+      a.bid = b.bid;
+      a.ask = b.ask;
+      a.timeMsc = b.timeMsc;
+    } else this.quotes.set(symbol, b);
   }
 
   /** Execute a triggered SL/TP/pending order. On a continuous path the fill is at the level itself. */

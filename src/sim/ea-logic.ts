@@ -74,7 +74,8 @@ export class SimEaLogic {
     // at most two attempts: the preferred mode, then the next one on 10030 (as the EA does)
     for (let i = 0; i < Math.min(2, modes.length); i++) {
       this.orderSends++;
-      res = this.broker.orderSend({ ...req, typeFilling: modes[i]! });
+      req.typeFilling = modes[i]!; // the request is this call's own object (the broker keeps none)
+      res = this.broker.orderSend(req);
       if (res.retcode !== RC.INVALID_FILL) break;
     }
     return res;
