@@ -37,7 +37,21 @@ async function run(strategies: number) {
   const server = new BridgeServer({ token, port: 0, symbols: [], bars: [], ...(process.env.BENCH_MEMLEDGER ? {} : { ledger: new PersistentLedger(store) }), logger: silentLogger });
   const port = await server.start();
   const mgr = new StrategyManager(store, process.env.BENCH_DEBUG ? createLogger('debug', process.stderr) : silentLogger, { warmupBars: 500, limits: LIMITS });
-  server.once('terminal', (t: Terminal) => mgr.attach(t));
+  // host-side probe: from the BAR reaching the bridge's listeners to the intent handed to the socket (sendIntent
+  // is synchronous up to the write when the ledger line is written); the rest of bar→intent is the two processes
+  // and the loopback in between
+  const hostLat: number[] = [];
+  let barAt = 0;
+  server.once('terminal', (t: Terminal) => {
+    t.on('bar', () => (barAt = performance.now()));
+    const send = t.sendIntent.bind(t);
+    t.sendIntent = (intent) => {
+      const p = send(intent);
+      if (barAt) hostLat.push(performance.now() - barAt);
+      return p;
+    };
+    mgr.attach(t);
+  });
   const ts = import.meta.url.endsWith('.ts');
   const peerFile = fileURLToPath(new URL(ts ? './host-peer.ts' : './host-peer.mjs', import.meta.url));
   const peer = fork(peerFile, [`ws://127.0.0.1:${port}`, token, String(SYMBOLS), String(TICKS_PER_SECOND)], { execArgv: ts ? ['--import', 'tsx'] : [] });
@@ -72,6 +86,7 @@ async function run(strategies: number) {
   await new Promise((res) => peer.once('exit', res));
   await server.stop();
   const lat = r.latencies.sort((a, b) => a - b);
+  const host = hostLat.sort((a, b) => a - b);
   return {
     strategies,
     seconds: Math.round(wall / 100) / 10,
@@ -82,6 +97,8 @@ async function run(strategies: number) {
     latencyP50Ms: +pct(lat, 0.5).toFixed(3),
     latencyP99Ms: +pct(lat, 0.99).toFixed(3),
     latencyMaxMs: +(lat[lat.length - 1] ?? NaN).toFixed(3),
+    hostBarToSentP50Ms: +pct(host, 0.5).toFixed(3),
+    hostBarToSentP99Ms: +pct(host, 0.99).toFixed(3),
     rssPeakMB: Math.round(rssPeak / 1048576),
     cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
     eventLoopUtilization: +(elu.utilization * 100).toFixed(1),
@@ -91,9 +108,9 @@ async function run(strategies: number) {
 const results = process.env.BENCH_ONLY ? [await run(Number(process.env.BENCH_ONLY))] : [await run(100), await run(1000)];
 const rows = results.map((x) => [
   String(x.strategies), String(x.ticks), String(x.barsClosed), String(x.intents),
-  `${x.latencyP50Ms} / ${x.latencyP99Ms} / ${x.latencyMaxMs}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
+  `${x.latencyP50Ms} / ${x.latencyP99Ms} / ${x.latencyMaxMs}`, `${x.hostBarToSentP50Ms} / ${x.hostBarToSentP99Ms}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
 ]);
-const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent ms p50/p99/max', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
+const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent ms p50/p99/max', 'in host ms p50/p99', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(width[i]!)).join('  ');
 console.log(`bench:host — ${SYMBOLS} symbols, ${TICKS_PER_SECOND} ticks/s per symbol, one bar close per symbol per second, ${SECONDS} s; ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.versions.node}`);

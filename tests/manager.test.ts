@@ -70,6 +70,27 @@ async function setup(limits?: object, extra: Partial<ManagerOptions> = {}) {
 }
 
 describe('strategy manager', () => {
+  it('decisions are taken without traces, yet every decision with a signal reports the trace of that signal', async () => {
+    const s = await setup();
+    try {
+      await s.mgr.start(example('ema-cross-trend'));
+      type G = { result: boolean; children: unknown[] } | undefined;
+      const seen: { signal: string | null; long: G; short: G }[] = [];
+      s.mgr.on('decision', (_id: string, d: { evaluation: { signal: string | null; long?: G; short?: G } }) =>
+        seen.push({ signal: d.evaluation.signal, long: d.evaluation.long, short: d.evaluation.short }));
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 1000, defaultSpread: 10 });
+      const signals = seen.filter((d) => d.signal);
+      expect(signals.length).toBeGreaterThan(2);
+      for (const d of signals) {
+        const g = d.signal === 'BUY' ? d.long : d.short;
+        expect(g?.result).toBe(true); // the traced evaluation agrees with the decision taken without traces
+        expect(g?.children.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await s.rig.close();
+    }
+  });
+
   it('starts a strategy (warmed up on history), trades it over the bridge, pauses, resumes and stops it with its positions', async () => {
     const s = await setup();
     try {

@@ -234,8 +234,10 @@ export class Terminal extends EventEmitter {
     const s = this.session!;
     const id = s.nextRequestId();
     const { type, ...body } = entry.intent;
-    this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
     s.send(type, { ...body, id } as Body<typeof type>);
+    // recorded after the send: a process that dies in between leaves it 'pending', which a restart treats
+    // exactly like 'sent' (both become 'unknown' and are looked for on the terminal before any re-send)
+    this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
     this.server.log.info({ terminal: this.key, intentId: entry.intentId, type, attempt: entry.attempts }, 'intent sent');
   }
 

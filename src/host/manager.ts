@@ -159,6 +159,7 @@ export class StrategyManager extends EventEmitter {
     const r = this.must(id);
     r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
     r.runner = undefined;
+    this.magicIndex = null;
     await this.store.putStrategy(r.record);
     const closed = closePositions ? await this.closePositionsOf(r) : [];
     this.log.info({ strategyId: id, closePositions, closed: closed.length }, 'strategy stopped');
@@ -190,6 +191,7 @@ export class StrategyManager extends EventEmitter {
     r.strategy = strategy;
     r.record = { ...r.record, parameters, updatedAt: this.now() };
     r.runner = undefined;
+    this.magicIndex = null;
     await this.store.putStrategy(r.record);
     if (r.record.status !== 'stopped') await this.prepare(id);
   }
@@ -199,6 +201,7 @@ export class StrategyManager extends EventEmitter {
     const r = this.must(id);
     if (r.record.status !== 'stopped') await this.stop(id, closePositions);
     this.strategies.delete(id);
+    this.magicIndex = null;
     await this.store.deleteStrategy(id, this.now());
   }
 
@@ -213,6 +216,7 @@ export class StrategyManager extends EventEmitter {
       if (r.record.status === 'stopped') continue;
       r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
       r.runner = undefined;
+      this.magicIndex = null;
       await this.store.putStrategy(r.record);
     }
     this.store.audit(this.now(), 'kill switch', { reason, lockedUntil: event.lockedUntil });
@@ -345,13 +349,15 @@ export class StrategyManager extends EventEmitter {
           this.log.error({ strategyId: id, model: ml.model, mode: ml.mode, err: (e as Error).message }, ml.mode === 'enforce' ? 'ML model not loaded: enforce mode refuses this strategy\'s entries until it is' : 'ML model not loaded: observe mode logs no scores');
         }
       }
-      const runner = new StrategyRunner(s, spec, undefined, model ? { model } : {});
+      // no traces while deciding: onBar builds them after the bar's intents are out (see onBar)
+      const runner = new StrategyRunner(s, spec, undefined, { trace: false, ...(model ? { model } : {}) });
       const n = this.opts.warmupBars ?? 1000;
       const now = t.serverTime || this.now();
       const period = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400, W1: 604800, MN1: 2592000 }[s.timeframe];
       const h = await t.history(s.symbol, s.timeframe, now - n * period * 2, n * 2);
       for (const [time, open, high, low, close, tickVolume, , realVolume] of h.bars.slice(-n)) runner.warm({ time, open, high, low, close, tickVolume, realVolume });
       r.runner = runner;
+      this.magicIndex = null;
       this.log.info({ strategyId: id, warmBars: Math.min(n, h.bars.length), magic: runner.magic }, 'strategy ready');
     } catch (e) {
       this.log.error({ strategyId: id, err: (e as Error).message }, 'strategy could not be prepared; it will retry on the next connection');
@@ -365,7 +371,7 @@ export class StrategyManager extends EventEmitter {
     if (!a) return [{ code: 'FREE_MARGIN' as const, message: 'no account information from the terminal yet' }];
     const spec = this.specs.get(intent.symbol);
     const price = (intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol)) ?? 0;
-    const magicOf = new Map([...this.strategies.values()].flatMap((x) => (x.runner ? [[x.runner.magic, x.record.id] as const] : [])));
+    const magicOf = (this.magicIndex ??= new Map([...this.strategies.values()].flatMap((x) => (x.runner ? [[x.runner.magic, x.record.id] as const] : []))));
     return validatePreTrade(
       {
         now: this.now(), account: a, dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : a.balance,
@@ -380,9 +386,19 @@ export class StrategyManager extends EventEmitter {
     );
   }
 
+  /**
+   * A closed bar: every strategy on its symbol and timeframe decides, and the intents go out first; the
+   * decision traces, logs and events come after all of this bar's intents are sent (a trace costs as much as
+   * the decision, and the fifth strategy's order should not wait for four traces and four log lines). The
+   * traces are built from the same bars: nothing is pushed between the two passes.
+   */
+  /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
+  private magicIndex: Map<number, string> | null = null;
+
   private onBar(m: Msg<'BAR'>): void {
     const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
     const t = this.terminal!;
+    const decided: { id: string; runner: StrategyRunner; d: Decision }[] = [];
     for (const [id, r] of this.strategies) {
       if (r.record.status !== 'running' || !r.runner) continue;
       const s = r.strategy;
@@ -393,11 +409,7 @@ export class StrategyManager extends EventEmitter {
         bid: this.bid.get(s.symbol) ?? close, ask: this.ask.get(s.symbol) ?? close, positions,
         ...(t.account ? { equity: t.account.equity } : {}),
       });
-      this.emit('decision', id, d);
-      if (d.evaluation.signal || d.intents.length) {
-        const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
-        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes, ...(d.ml ? { ml: d.ml } : {}) }, 'decision');
-      }
+      decided.push({ id, runner, d });
       for (const intent of d.intents) {
         if (intent.type === 'OPEN') {
           const failures = this.preTrade(id, intent);
@@ -420,6 +432,15 @@ export class StrategyManager extends EventEmitter {
         }
         this.send(id, intent);
       }
+    }
+    // second pass: the traces (same bars, same results as the decision) for the log and the 'decision' event
+    for (const { id, runner, d } of decided) {
+      if (d.evaluation.signal || d.intents.length) {
+        d.evaluation = runner.evaluator.evaluate(d.time);
+        const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
+        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes, ...(d.ml ? { ml: d.ml } : {}) }, 'decision');
+      }
+      this.emit('decision', id, d);
     }
   }
 
