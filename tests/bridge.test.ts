@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { EncryptedFileStore } from '../src/host/credentials.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { decodeMessage, encodeMessage, encodeRaw } from '../src/protocol/codec.j
 import { MsgType, type AnyMsg, type Msg } from '../src/protocol/messages.js';
 import { RC } from '../src/protocol/retcodes.js';
 import { parseBars } from '../src/engine/bars.js';
+import { PersistentLedger, Store } from '../src/host/store.js';
+import type { IntentBody } from '../src/protocol/messages.js';
 import { MONDAY_10H, makeBroker, sampleBodies, startRig, until, type Rig } from './helpers.js';
 
 let rig: Rig | undefined;
@@ -50,6 +52,50 @@ async function rawClient(url: string, headers: Record<string, string> = {}) {
 function openIntent(intentId: string, volume = 0.1) {
   return { type: 'OPEN' as const, intentId, magic: 1, symbol: 'EURUSD', side: 0, volume, sl: 0, tp: 0, deviation: 10 };
 }
+
+describe('bridge: intents of one bar in a batch', () => {
+  const opens = (tag: string): IntentBody[] =>
+    [0, 1, 0].map((side, k) => ({ type: 'OPEN', intentId: `${tag}-${k}`, magic: 77, symbol: 'EURUSD', side, volume: 0.1, sl: 0, tp: 0, deviation: 20 }));
+
+  it('holds their ledger lines and frames until the batch ends, then records and sends each once', async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-batch-')));
+    rig = await startRig({ ledger: new PersistentLedger(store) });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    const { sim, terminal } = await rig.connect({ broker });
+    let during = '';
+    const results = terminal.batch(() => {
+      const p = opens('b').map((i) => terminal.sendIntent(i));
+      during = existsSync(store.journalFile) ? readFileSync(store.journalFile, 'utf8') : '';
+      return p;
+    });
+    expect(during).toBe(''); // nothing written (so nothing sent) inside the batch
+    const lines = readFileSync(store.journalFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op: string; entry?: { intentId: string }; patch?: { state?: string } });
+    expect(lines.slice(0, 3).map((l) => `${l.op} ${l.entry?.intentId}`)).toEqual(['add b-0', 'add b-1', 'add b-2']);
+    expect(lines.slice(3).map((l) => l.patch?.state)).toEqual(['sent', 'sent', 'sent']);
+    const r = await Promise.all(results);
+    expect(r.map((x) => x.class)).toEqual(['done', 'done', 'done']);
+    expect(sim.ea.orderSends).toBe(3);
+    expect(sim.broker.openCount).toBe(3);
+    store.close();
+  });
+
+  it('a failed ledger write rejects every intent of the batch and sends none', async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-batch-')));
+    const ledger = new PersistentLedger(store);
+    rig = await startRig({ ledger });
+    const { sim, terminal } = await rig.connect();
+    store.close();
+    rmSync(store.journalFile, { force: true });
+    mkdirSync(store.journalFile); // the journal cannot be opened for appending now
+    const results = terminal.batch(() => opens('f').map((i) => terminal.sendIntent(i).then(() => 'sent', (e: Error) => e.message)));
+    const r = await Promise.all(results);
+    for (const m of r) expect(m).toMatch(/the ledger could not be written .*: the intent was not sent/);
+    await new Promise((res) => setTimeout(res, 100));
+    expect(sim.ea.orderSends).toBe(0);
+    for (const k of [0, 1, 2]) expect(ledger.get(`f-${k}`)).toBeUndefined(); // not recorded: the ids stay usable
+  });
+});
 
 describe('bridge: orphans', () => {
   it('adopts intents found on the terminal but not in the ledger, so their ids never execute again; leaves the trader\'s own alone', async () => {

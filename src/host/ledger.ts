@@ -32,6 +32,13 @@ export interface IntentLedger {
   update(intentId: string, patch: Partial<LedgerEntry>): void | Promise<void>;
   /** Entries of a terminal that have no result yet. */
   open(terminal: string): LedgerEntry[];
+  /**
+   * Optional batching (a persistent ledger): after `hold()`, changes are kept in memory until `flush()` writes
+   * them in one go. `flush` throws if the write fails; the entries it had added are then taken out again, so
+   * nothing of the batch counts as recorded. Callers send nothing of a batch before its flush returns.
+   */
+  hold?(): void;
+  flush?(): void;
 }
 
 export class MemoryLedger implements IntentLedger {

@@ -386,19 +386,34 @@ export class StrategyManager extends EventEmitter {
     );
   }
 
+  /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
+  private magicIndex: Map<number, string> | null = null;
+
   /**
    * A closed bar: every strategy on its symbol and timeframe decides, and the intents go out first; the
    * decision traces, logs and events come after all of this bar's intents are sent (a trace costs as much as
    * the decision, and the fifth strategy's order should not wait for four traces and four log lines). The
    * traces are built from the same bars: nothing is pushed between the two passes.
    */
-  /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
-  private magicIndex: Map<number, string> | null = null;
-
   private onBar(m: Msg<'BAR'>): void {
-    const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
     const t = this.terminal!;
     const decided: { id: string; runner: StrategyRunner; d: Decision }[] = [];
+    // the bar's intents leave together: one ledger write, then one socket write (Terminal.batch)
+    t.batch(() => this.decideBar(m, decided));
+    // second pass: the traces (same bars, same results as the decision) for the log and the 'decision' event
+    for (const { id, runner, d } of decided) {
+      if (d.evaluation.signal || d.intents.length) {
+        d.evaluation = runner.evaluator.evaluate(d.time);
+        const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
+        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes, ...(d.ml ? { ml: d.ml } : {}) }, 'decision');
+      }
+      this.emit('decision', id, d);
+    }
+  }
+
+  private decideBar(m: Msg<'BAR'>, decided: { id: string; runner: StrategyRunner; d: Decision }[]): void {
+    const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
+    const t = this.terminal!;
     for (const [id, r] of this.strategies) {
       if (r.record.status !== 'running' || !r.runner) continue;
       const s = r.strategy;
@@ -432,15 +447,6 @@ export class StrategyManager extends EventEmitter {
         }
         this.send(id, intent);
       }
-    }
-    // second pass: the traces (same bars, same results as the decision) for the log and the 'decision' event
-    for (const { id, runner, d } of decided) {
-      if (d.evaluation.signal || d.intents.length) {
-        d.evaluation = runner.evaluator.evaluate(d.time);
-        const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
-        this.log.info({ strategyId: id, signal: d.evaluation.signal, trace: trace ? formatTrace(trace) : [], filters: d.filters, refused: d.refused, notes: d.notes, ...(d.ml ? { ml: d.ml } : {}) }, 'decision');
-      }
-      this.emit('decision', id, d);
     }
   }
 

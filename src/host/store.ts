@@ -81,8 +81,29 @@ export class Store {
    * it in at the next start (replay, then a checkpoint), and meanwhile with every ordinary state write.
    */
   journal(op: JournalOp): void {
+    const line = JSON.stringify(op, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)) + '\n';
+    if (this.held) {
+      this.held.push(line);
+      return;
+    }
     this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
-    writeSync(this.journalFd, JSON.stringify(op, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)) + '\n');
+    writeSync(this.journalFd, line);
+  }
+
+  private held: string[] | undefined;
+
+  /** Keep journal lines in memory until `flushJournal()` (one write for a batch of intents). */
+  holdJournal(): void {
+    this.held ??= [];
+  }
+
+  /** Write the held lines in one write and stop holding. Throws if the write fails (the lines are dropped). */
+  flushJournal(): void {
+    const lines = this.held;
+    this.held = undefined;
+    if (!lines?.length) return;
+    this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
+    writeSync(this.journalFd, lines.join(''));
   }
 
   close(): void {
@@ -241,6 +262,7 @@ export class PersistentLedger implements IntentLedger {
       return Promise.reject(e as Error);
     }
     this.store.data.intents[entry.intentId] = entry;
+    this.heldAdds?.push(entry.intentId);
     return undefined;
   }
   update(intentId: string, patch: Partial<LedgerEntry>): Promise<void> | undefined {
@@ -256,5 +278,20 @@ export class PersistentLedger implements IntentLedger {
   }
   open(terminal: string): LedgerEntry[] {
     return Object.values(this.store.data.intents).filter((e) => e.terminal === terminal && e.state !== 'settled');
+  }
+  private heldAdds: string[] | undefined;
+  hold(): void {
+    this.store.holdJournal();
+    this.heldAdds ??= [];
+  }
+  flush(): void {
+    const added = this.heldAdds ?? [];
+    this.heldAdds = undefined;
+    try {
+      this.store.flushJournal();
+    } catch (e) {
+      for (const id of added) delete this.store.data.intents[id]; // not on disk: not recorded
+      throw e;
+    }
   }
 }
