@@ -393,13 +393,19 @@ export class SimBroker {
       prev.timeMsc = timeMsc;
       return;
     }
-    const next: Quote = { bid, ask, timeMsc };
     this.expireOrders();
-    if (!prev || !continuous) {
-      this.quotes.set(symbol, next);
-      this.fireTriggers(symbol, null, next);
+    if (!prev) {
+      const q: Quote = { bid, ask, timeMsc };
+      this.quotes.set(symbol, q);
+      this.fireTriggers(symbol, null, q);
+    } else if (!continuous) {
+      // the symbol's quote object moves to the new price (no allocation per quote)
+      prev.bid = bid;
+      prev.ask = ask;
+      prev.timeMsc = timeMsc;
+      this.fireTriggers(symbol, null, prev);
     } else {
-      this.walkSegment(symbol, prev, next);
+      this.walkSegment(symbol, prev, bid, ask, timeMsc);
     }
     this.checkStopOut();
   }
@@ -433,8 +439,8 @@ export class SimBroker {
   }
 
   /** Walk bid/ask linearly from `a` to `b`, firing each level crossed in the order the price reaches it. */
-  private walkSegment(symbol: string, a: Quote, b: Quote): void {
-    let from = a;
+  private walkSegment(symbol: string, a: Quote, bBid: number, bAsk: number, bTime: number): void {
+    let from: Quote = a;
     for (let guard = 0; guard < 1000; guard++) {
       let bestT = Infinity;
       let best: Trigger | undefined;
@@ -442,7 +448,7 @@ export class SimBroker {
         if (p.symbol !== symbol) continue;
         const buy = p.type === ORDER_TYPE.BUY;
         const p0 = buy ? from.bid : from.ask;
-        const p1 = buy ? b.bid : b.ask;
+        const p1 = buy ? bBid : bAsk;
         if (p.sl > 0) {
           // a buy's SL is below (reached going down), a sell's above (going up)
           const t = levelTime(p0, p1, p.sl, buy ? -1 : 1);
@@ -463,7 +469,7 @@ export class SimBroker {
         if (o.symbol !== symbol) continue;
         const onAsk = o.type === ORDER_TYPE.BUY_LIMIT || o.type === ORDER_TYPE.BUY_STOP || o.type === ORDER_TYPE.BUY_STOP_LIMIT;
         const p0 = onAsk ? from.ask : from.bid;
-        const p1 = onAsk ? b.ask : b.bid;
+        const p1 = onAsk ? bAsk : bBid;
         let t: number;
         if (orderTriggered(o, from.bid, from.ask)) t = 0;
         else if ((p1 - p0) * (o.priceOpen - p0) > 0) t = p0 === p1 ? -1 : (o.priceOpen - p0) / (p1 - p0);
@@ -475,9 +481,9 @@ export class SimBroker {
       }
       if (!best) break;
       const at: Quote = {
-        bid: from.bid + (b.bid - from.bid) * bestT,
-        ask: from.ask + (b.ask - from.ask) * bestT,
-        timeMsc: b.timeMsc,
+        bid: from.bid + (bBid - from.bid) * bestT,
+        ask: from.ask + (bAsk - from.ask) * bestT,
+        timeMsc: bTime,
       };
       this.quotes.set(symbol, at);
       // t = 0: already beyond the level where this segment starts (a gap): fill at market
@@ -486,10 +492,10 @@ export class SimBroker {
     }
     if (from === a) {
       // nothing fired: the quote object stays, only the price moves (no Map write per quote)
-      a.bid = b.bid;
-      a.ask = b.ask;
-      a.timeMsc = b.timeMsc;
-    } else this.quotes.set(symbol, b);
+      a.bid = bBid;
+      a.ask = bAsk;
+      a.timeMsc = bTime;
+    } else this.quotes.set(symbol, { bid: bBid, ask: bAsk, timeMsc: bTime });
   }
 
   /** Execute a triggered SL/TP/pending order. On a continuous path the fill is at the level itself. */
