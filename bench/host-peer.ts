@@ -3,8 +3,8 @@
  * argv: url token symbols ticksPerSecondPerSymbol
  * Each symbol replays the same stretch of real EURUSD H1 bars:
  * `ticksPerSecondPerSymbol` ticks per second, and one bar closes per symbol per second (staggered). The time
- * from a bar's closing message to each intent it causes is measured here, at the terminal — what the trader's
- * broker would see — and sent to the parent at the end.
+ * from a bar's closing message to each intent it causes is measured here, at the terminal — when the intent's
+ * bytes reach the terminal's socket, and when the terminal has executed it — and sent to the parent at the end.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,9 @@ for (const [i, s] of symbols.entries()) {
 }
 const barSentAt = new Array<number>(nsym).fill(0);
 const latencies: number[] = [];
+/** bar → the chunk holding the intent reached the terminal's socket (before the terminal executes it) */
+const arrivals: number[] = [];
+let chunkAt = 0;
 const ticketSymbol = new Map<string, number>();
 let intents = 0;
 let ticks = 0;
@@ -45,9 +48,15 @@ term.on('intent', (msg: { type: number; symbol?: string; ticket?: bigint }, resu
   let k = msg.symbol !== undefined ? symbols.indexOf(msg.symbol) : -1;
   if (k < 0 && msg.ticket !== undefined) k = ticketSymbol.get(msg.ticket.toString()) ?? -1;
   if (result.position !== undefined && k >= 0) ticketSymbol.set(result.position.toString(), k);
-  if (k >= 0 && barSentAt[k]! > 0) latencies.push(now - barSentAt[k]!);
+  if (k >= 0 && barSentAt[k]! > 0) {
+    latencies.push(now - barSentAt[k]!);
+    arrivals.push(chunkAt - barSentAt[k]!);
+  }
 });
 await term.connect();
+// stamp every chunk as it arrives, before ws parses it: the terminal executes the intents of one chunk one
+// after the other, so "executed" of the fifth includes executing the four before it
+(term as unknown as { ws: { _socket: NodeJS.EventEmitter } }).ws._socket.prependListener('data', () => (chunkAt = performance.now()));
 process.send?.({ ready: true });
 
 let timer: NodeJS.Timeout | undefined;
@@ -83,7 +92,7 @@ process.on('message', async (m: { go?: number; stop?: boolean }) => {
   }
   if (m.stop) {
     clearInterval(timer);
-    process.send?.({ done: true, latencies, intents, ticks, barsClosed });
+    process.send?.({ done: true, latencies, arrivals, intents, ticks, barsClosed });
     await term.close();
     process.exit(0);
   }

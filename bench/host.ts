@@ -1,8 +1,10 @@
 /**
  * bench:host — the host under a realistic load: N strategies on 20 symbols, the simulated terminal (its own
  * process, bench/host-peer.ts) sending 50 ticks/s per symbol through the real bridge, one bar close per symbol
- * per second, for S seconds. Measured: bar-close → intent latency at the terminal (p50/p99/max), the host's
- * peak RSS, its CPU (% of one core) and event-loop utilisation. Runs 100 and 1,000 strategies.
+ * per second, for S seconds. Measured: bar-close → intent latency at the terminal (p50/p99/max: when the intent's
+ * bytes reach the terminal's socket; also when the terminal has executed it), the same path inside the host (BAR
+ * handed to the bridge's listeners → intent handed to the socket), the host's peak RSS, its CPU (% of one core)
+ * and event-loop utilisation. Runs 100 and 1,000 strategies.
  * Usage: npm run bench:host [-- SECONDS]   (default 60)
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_DEBUG=1 logs the manager's decisions to stderr.
@@ -74,7 +76,7 @@ async function run(strategies: number) {
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 250);
   peer.send({ go: 1 });
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const done = new Promise<{ latencies: number[]; intents: number; ticks: number; barsClosed: number }>((res) =>
+  const done = new Promise<{ latencies: number[]; arrivals: number[]; intents: number; ticks: number; barsClosed: number }>((res) =>
     peer.on('message', (m: { done?: boolean }) => m.done && res(m as never)),
   );
   peer.send({ stop: true });
@@ -87,6 +89,7 @@ async function run(strategies: number) {
   await server.stop();
   const lat = r.latencies.sort((a, b) => a - b);
   const host = hostLat.sort((a, b) => a - b);
+  const arr = r.arrivals.sort((a, b) => a - b);
   return {
     strategies,
     seconds: Math.round(wall / 100) / 10,
@@ -94,6 +97,9 @@ async function run(strategies: number) {
     ticks: r.ticks,
     barsClosed: r.barsClosed,
     intents: r.intents,
+    arrivalP50Ms: +pct(arr, 0.5).toFixed(3),
+    arrivalP99Ms: +pct(arr, 0.99).toFixed(3),
+    arrivalMaxMs: +(arr[arr.length - 1] ?? NaN).toFixed(3),
     latencyP50Ms: +pct(lat, 0.5).toFixed(3),
     latencyP99Ms: +pct(lat, 0.99).toFixed(3),
     latencyMaxMs: +(lat[lat.length - 1] ?? NaN).toFixed(3),
@@ -108,9 +114,9 @@ async function run(strategies: number) {
 const results = process.env.BENCH_ONLY ? [await run(Number(process.env.BENCH_ONLY))] : [await run(100), await run(1000)];
 const rows = results.map((x) => [
   String(x.strategies), String(x.ticks), String(x.barsClosed), String(x.intents),
-  `${x.latencyP50Ms} / ${x.latencyP99Ms} / ${x.latencyMaxMs}`, `${x.hostBarToSentP50Ms} / ${x.hostBarToSentP99Ms}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
+  `${x.arrivalP50Ms} / ${x.arrivalP99Ms} / ${x.arrivalMaxMs}`, `${x.latencyP50Ms} / ${x.latencyP99Ms}`, `${x.hostBarToSentP50Ms} / ${x.hostBarToSentP99Ms}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
 ]);
-const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent ms p50/p99/max', 'in host ms p50/p99', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
+const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent at terminal ms p50/p99/max', 'executed p50/p99', 'in host p50/p99', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(width[i]!)).join('  ');
 console.log(`bench:host — ${SYMBOLS} symbols, ${TICKS_PER_SECOND} ticks/s per symbol, one bar close per symbol per second, ${SECONDS} s; ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.versions.node}`);
