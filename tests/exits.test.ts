@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { manageExits, type ExitSymbol, type ManagedPosition } from '../src/engine/exits.js';
+import { manageExits, managesPositions, type ExitSymbol, type ManagedPosition } from '../src/engine/exits.js';
 import type { NormalizedStrategy } from '../src/engine/strategy/normalize.js';
 
 const S: ExitSymbol = { digits: 5, point: 0.00001, tickSize: 0.00001, stopsLevel: 0, freezeLevel: 0, volumeMin: 0.01, volumeStep: 0.01, pip: 0.0001 };
@@ -10,6 +11,22 @@ const ex = (o: Partial<NormalizedStrategy['exit']>): NormalizedStrategy['exit'] 
 const mk = (bid: number, time = 3600, atr = NaN) => ({ bid, ask: bid + 0.00002, time, atr });
 
 describe('exit manager', () => {
+  it('rules that manage nothing (the runner then skips the manager) never make it act; each managing rule is seen', () => {
+    const still = [ex({}), ex({ exitOnOppositeSignal: false }), ex({ stopLoss: { type: 'atr', multiplier: 2, atrPeriod: 14 }, takeProfit: { type: 'rr_ratio', ratio: 2 } })];
+    for (const x of still) expect(managesPositions(x)).toBe(false);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 }), fc.integer({ min: -500, max: 500 }), fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom(...still), (side, pips, time, x) => {
+        const p = pos({ side: side as 0 | 1, sl: side === 0 ? 1.099 : 1.101, tp: side === 0 ? 1.103 : 1.097 });
+        const d = manageExits(p, mk(1.1 + pips * 0.0001, time, 0.0005), x, S, 7, 'n');
+        expect(d).toEqual({ intents: [], notes: [] });
+      }),
+    );
+    expect(managesPositions(ex({ maxHoldingHours: 1 }))).toBe(true);
+    expect(managesPositions(ex({ breakEven: { atRR: 1, offsetPips: 0 } }))).toBe(true);
+    expect(managesPositions(ex({ trailing: { distancePips: 5, atrPeriod: 14, activationPips: 0 } }))).toBe(true);
+    expect(managesPositions(ex({ takeProfit: { type: 'partial', levels: [{ atRR: 1, percentage: 50 }, { atRR: 2, percentage: 50 }] } }))).toBe(true);
+  });
+
   it('break-even at 1R with an offset, once, and only in the position\'s favour', () => {
     const p = pos();
     expect(manageExits(p, mk(1.1009), ex({ breakEven: { atRR: 1, offsetPips: 1 } }), S, 7, 'b').intents).toEqual([]);

@@ -55,6 +55,11 @@ export interface ExitDecision {
 
 type Exit = NormalizedStrategy['exit'];
 
+/** Do these exit rules manage an open position at all? (If not, manageExits never emits anything: skip it.) */
+export function managesPositions(x: Exit): boolean {
+  return x.maxHoldingHours !== undefined || x.takeProfit?.type === 'partial' || !!x.breakEven || !!x.trailing;
+}
+
 export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitSymbol, magic: number, idBase: string): ExitDecision {
   const out: ExitDecision = { intents: [], notes: [] };
   const dir = p.side === 0 ? 1 : -1;

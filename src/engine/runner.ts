@@ -13,7 +13,7 @@ import { BarAggregator } from './aggregate.js';
 import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
 import type { SignalModel } from './ml/model.js';
-import { manageExits, type ManagedPosition } from './exits.js';
+import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
 import { shortHash } from './ids.js';
 import { DEFAULT_BROKER_TZ, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
 import type { BarIn } from './indicators.js';
@@ -97,8 +97,7 @@ export class StrategyRunner {
     this.idBase = shortHash(strategy.id);
     this.pip = pipSize(symbol.digits, symbol.point);
     this.exitSymbol = { ...symbol, pip: this.pip };
-    const x = strategy.exit;
-    this.manages = x.maxHoldingHours !== undefined || x.takeProfit?.type === 'partial' || !!x.breakEven || !!x.trailing;
+    this.manages = managesPositions(strategy.exit);
   }
 
   /** A closed bar of history: indicators warm up, nothing is decided. */
