@@ -135,14 +135,28 @@ async function host(fixture: PlatformFixture, secret = API.secret) {
   return { dir, store, rig, broker, sim, terminal, mgr, client, data, lines };
 }
 
+/** A started platform fixture and a host on it; both are stopped after `run`, whatever happens. */
+async function withHost(run: (f: PlatformFixture, h: Awaited<ReturnType<typeof host>>) => Promise<void>, secret?: string): Promise<void> {
+  const f = new PlatformFixture();
+  await f.start();
+  try {
+    const h = await host(f, secret);
+    try {
+      await run(f, h);
+    } finally {
+      h.client.stop();
+      await h.rig.close();
+    }
+  } finally {
+    await f.stop();
+  }
+}
+
 const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
 
 describe('platform connection', () => {
-  it('runs all 13 command types delivered over Pusher, reporting received → executing → executed', async () => {
-    const f = new PlatformFixture();
-    await f.start();
-    const h = await host(f);
-    try {
+  it('runs all 13 command types delivered over Pusher, reporting received → executing → executed', () =>
+    withHost(async (f, h) => {
       await h.client.start();
       await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
       const run = async (id: string, type: string, parameters: object = {}) => {
@@ -186,18 +200,10 @@ describe('platform connection', () => {
         expect(h.lines.filter((l) => l.includes(needle))).toEqual([]);
         expect(files.filter((f) => readFileSync(f, 'utf8').includes(needle))).toEqual([]);
       }
-    } finally {
-      h.client.stop();
-      await h.rig.close();
-      await f.stop();
-    }
-  }, 40_000);
+    }), 40_000);
 
-  it('delivers by heartbeat when Pusher does not, and executes a command delivered on both paths once', async () => {
-    const f = new PlatformFixture();
-    await f.start();
-    const h = await host(f);
-    try {
+  it('delivers by heartbeat when Pusher does not, and executes a command delivered on both paths once', () =>
+    withHost(async (f, h) => {
       await h.client.start();
       await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
       f.pending.push({ id: 'hb1', type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'SELL', volume: 0.01 } });
@@ -212,18 +218,10 @@ describe('platform connection', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(f.statuses.filter((s) => s.commandId === 'dup1' && s.status === 'executed').length).toBe(1);
       expect(h.sim.ea.orderSends).toBe(2); // hb1 and dup1, once each
-    } finally {
-      h.client.stop();
-      await h.rig.close();
-      await f.stop();
-    }
-  }, 30_000);
+    }), 30_000);
 
-  it('keeps statuses through a platform outage and delivers them, in order, when it is back', async () => {
-    const f = new PlatformFixture();
-    await f.start();
-    const h = await host(f);
-    try {
+  it('keeps statuses through a platform outage and delivers them, in order, when it is back', () =>
+    withHost(async (f, h) => {
       await h.client.start();
       await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
       f.down = true;
@@ -238,20 +236,12 @@ describe('platform connection', () => {
       // every status arrives, each command's in its own order (two commands may interleave)
       for (const id of ['o1', 'o2']) expect(f.statuses.filter((x) => x.commandId === id).map((x) => x.status)).toEqual(['received', 'executing', 'executed']);
       expect(f.statuses.length).toBe(6);
-    } finally {
-      h.client.stop();
-      await h.rig.close();
-      await f.stop();
-    }
-  }, 30_000);
+    }), 30_000);
 
-  it('refuses a bad secret with a clear error and a calm, bounded retry', async () => {
-    const f = new PlatformFixture();
-    await f.start();
-    const h = await host(f, 'wrong-secret-wrong-secret-123');
-    const errors: string[] = [];
-    h.client.on('auth-error', (e: Error) => errors.push(e.message));
-    try {
+  it('refuses a bad secret with a clear error and a calm, bounded retry', () =>
+    withHost(async (f, h) => {
+      const errors: string[] = [];
+      h.client.on('auth-error', (e: Error) => errors.push(e.message));
       void h.client.start();
       await new Promise((r) => setTimeout(r, 1000));
       // backoff 100, 200, 400 ms…: at most a handful of attempts in a second, never a storm
@@ -259,18 +249,10 @@ describe('platform connection', () => {
       expect(f.requests.length).toBeLessThanOrEqual(5);
       expect(errors[0]).toMatch(/refused the API key and secret \(HTTP 401\): run 'mt5-executor login'/);
       expect(errors.join(' ')).not.toContain('wrong-secret');
-    } finally {
-      h.client.stop();
-      await h.rig.close();
-      await f.stop();
-    }
-  });
+    }, 'wrong-secret-wrong-secret-123'));
 
-  it('restores the strategies the platform lists as active; reports the ones it does not list; copes without the endpoint', async () => {
-    const f = new PlatformFixture();
-    await f.start();
-    const h = await host(f);
-    try {
+  it('restores the strategies the platform lists as active; reports the ones it does not list; copes without the endpoint', () =>
+    withHost(async (f, h) => {
       await h.mgr.start(JSON.parse(readFileSync('examples/rsi-bollinger-reversion.json', 'utf8')));
       await h.client.start();
       expect(await restoreFromPlatform(h.client, h.mgr, silent)).toMatchObject({ available: false, started: [] });
@@ -282,10 +264,5 @@ describe('platform connection', () => {
       expect(h.mgr.get('rsi-bb-reversion')!.record.status).toBe('running'); // not stopped on the list's word
       f.active = [strategy]; // the bare form is accepted too
       expect(await restoreFromPlatform(h.client, h.mgr, silent)).toMatchObject({ available: true, started: [], alreadyRunning: ['ema-cross-trend'] });
-    } finally {
-      h.client.stop();
-      await h.rig.close();
-      await f.stop();
-    }
-  }, 30_000);
+    }), 30_000);
 });
