@@ -197,12 +197,7 @@ export class Terminal extends EventEmitter {
           entry.state = 'pending';
           if (this.session) this.transmit(entry);
         },
-        (e: Error) => {
-          this.server.log.error({ terminal: this.key, intentId: entry.intentId, err: e.message }, 'ledger write failed: intent not sent');
-          clearTimeout(w.timer);
-          this.waiters.delete(entry.intentId);
-          w.reject(new RequestError('LEDGER', `the ledger could not be written (${e.message}): the intent was not sent`));
-        },
+        (e: Error) => this.notRecorded(entry, w, e),
       );
     } else if (this.session) this.transmit(entry);
     return w.promise;
@@ -233,12 +228,7 @@ export class Terminal extends EventEmitter {
     try {
       ledger.flush?.();
     } catch (e) {
-      for (const { entry, w } of held) {
-        this.server.log.error({ terminal: this.key, intentId: entry.intentId, err: (e as Error).message }, 'ledger write failed: intent not sent');
-        clearTimeout(w.timer);
-        this.waiters.delete(entry.intentId);
-        w.reject(new RequestError('LEDGER', `the ledger could not be written (${(e as Error).message}): the intent was not sent`));
-      }
+      for (const { entry, w } of held) this.notRecorded(entry, w, e as Error);
       return;
     }
     if (!held.length) return;
@@ -258,6 +248,14 @@ export class Terminal extends EventEmitter {
         this.server.log.error({ terminal: this.key, err: (e as Error).message }, 'ledger write failed (intents marked sent)');
       }
     }
+  }
+
+  /** The ledger could not record an intent: it is not sent, and its caller hears why. */
+  private notRecorded(entry: LedgerEntry, w: Waiter, e: Error): void {
+    this.server.log.error({ terminal: this.key, intentId: entry.intentId, err: e.message }, 'ledger write failed: intent not sent');
+    clearTimeout(w.timer);
+    this.waiters.delete(entry.intentId);
+    w.reject(new RequestError('LEDGER', `the ledger could not be written (${e.message}): the intent was not sent`));
   }
 
   private waiterFor(intentId: string): Waiter {

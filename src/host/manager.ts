@@ -17,7 +17,7 @@ import { supervisorTriggers, type SupervisorDecision } from './supervisor.js';
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
 import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
-import type { Account, IntentBody, IntentResult, Msg, Position, SymbolSpec, Timeframe } from '../protocol/messages.js';
+import { TIMEFRAME_SECONDS, type Account, type IntentBody, type IntentResult, type Msg, type Position, type SymbolSpec, type Timeframe } from '../protocol/messages.js';
 import type { Terminal } from './bridge.js';
 import type { Logger } from './logger.js';
 import type { Store, StrategyRecord } from './store.js';
@@ -353,7 +353,7 @@ export class StrategyManager extends EventEmitter {
       const runner = new StrategyRunner(s, spec, undefined, { trace: false, ...(model ? { model } : {}) });
       const n = this.opts.warmupBars ?? 1000;
       const now = t.serverTime || this.now();
-      const period = { M1: 60, M5: 300, M15: 900, M30: 1800, H1: 3600, H4: 14400, D1: 86400, W1: 604800, MN1: 2592000 }[s.timeframe];
+      const period = TIMEFRAME_SECONDS[s.timeframe];
       const h = await t.history(s.symbol, s.timeframe, now - n * period * 2, n * 2);
       for (const [time, open, high, low, close, tickVolume, , realVolume] of h.bars.slice(-n)) runner.warm({ time, open, high, low, close, tickVolume, realVolume });
       r.runner = runner;

@@ -107,7 +107,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       }
       intents++;
       // validated by the protocol schema, as the simulated terminal validates every frame in paper mode: the backtest
-      // executes nothing paper mode would refuse (~9 % of a backtest's time; see docs/PERFORMANCE.md)
+      // executes nothing paper mode would refuse (5–10 % of a backtest's time in the profiles; see docs/PERFORMANCE.md)
       const msg = schemas[intent.type].parse({ ...intent, type: MsgType[intent.type], seq: 1, id: ++reqId }) as IntentMsg;
       const r: IntentResultBody = ea.handle(msg);
       if (r.class !== 'done') rejected.push({ time, intent: intent.intentId, retcode: r.retcode, comment: r.comment ?? '' });
