@@ -2,8 +2,8 @@
  * bench:host — the host under a realistic load: N strategies on 20 symbols, the simulated terminal (its own
  * process, bench/host-peer.ts) sending 50 ticks/s per symbol through the real bridge, one bar close per symbol
  * per second, for S seconds. Measured: bar-close → intent latency at the terminal (p50/p99/max: when the intent's
- * bytes reach the terminal's socket; also when the terminal has executed it), the same path inside the host (BAR
- * handed to the bridge's listeners → intent handed to the socket), the host's peak RSS, its CPU (% of one core)
+ * bytes reach the terminal's socket; also when the terminal has executed it), the same path inside the host (the
+ * BAR's bytes reach the host's socket → the bar's intents journalled and handed to the kernel), the host's peak RSS, its CPU (% of one core)
  * and event-loop utilisation. Runs 100 and 1,000 strategies.
  * Usage: npm run bench:host [-- SECONDS]   (default 60)
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
@@ -39,18 +39,33 @@ async function run(strategies: number) {
   const server = new BridgeServer({ token, port: 0, symbols: [], bars: [], ...(process.env.BENCH_MEMLEDGER ? {} : { ledger: new PersistentLedger(store) }), logger: silentLogger });
   const port = await server.start();
   const mgr = new StrategyManager(store, process.env.BENCH_DEBUG ? createLogger('debug', process.stderr) : silentLogger, { warmupBars: 500, limits: LIMITS });
-  // host-side probe: from the BAR reaching the bridge's listeners to the intent handed to the socket (sendIntent
-  // is synchronous up to the write when the ledger line is written); the rest of bar→intent is the two processes
-  // and the loopback in between
+  // host-side probe: from the bytes that carry a BAR reaching the host's socket (stamped before ws parses them)
+  // to the end of that bar's batch, when its intents are in the journal and their frames handed to the kernel
+  // (Terminal.batch ends with the ledger write and one uncorked socket write). One sample per intent. The rest of
+  // bar→intent at the terminal is the two processes waking up and the loopback in between.
   const hostLat: number[] = [];
-  let barAt = 0;
+  let chunkAt = 0;
+  server.once('session', (session: { ws: unknown }) => {
+    (session.ws as { _socket: NodeJS.EventEmitter })._socket.prependListener('data', () => (chunkAt = performance.now()));
+  });
   server.once('terminal', (t: Terminal) => {
-    t.on('bar', () => (barAt = performance.now()));
+    let barChunkAt = 0;
+    t.on('bar', () => (barChunkAt = chunkAt));
+    let sent = 0;
     const send = t.sendIntent.bind(t);
     t.sendIntent = (intent) => {
-      const p = send(intent);
-      if (barAt) hostLat.push(performance.now() - barAt);
-      return p;
+      sent++;
+      return send(intent);
+    };
+    const batch = t.batch.bind(t);
+    t.batch = <T>(fn: () => T): T => {
+      const before = sent;
+      const r = batch(fn);
+      if (sent > before && barChunkAt) {
+        const ms = performance.now() - barChunkAt;
+        for (let k = before; k < sent; k++) hostLat.push(ms);
+      }
+      return r;
     };
     mgr.attach(t);
   });
