@@ -91,6 +91,32 @@ describe('strategy manager', () => {
     }
   });
 
+  it('a bar is decided once by each running strategy on its symbol and timeframe, as strategies come, change and go', async () => {
+    const s = await setup();
+    try {
+      const ex = example('ema-cross-trend');
+      const decisions = new Map<string, number>();
+      s.mgr.on('decision', (id: string) => decisions.set(id, (decisions.get(id) ?? 0) + 1));
+      const replay = async (from: number, to: number) => {
+        decisions.clear();
+        await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from, to, defaultSpread: 10 });
+        return Object.fromEntries([...decisions].sort());
+      };
+      await s.mgr.start({ ...ex, strategyId: 'a' });
+      await s.mgr.start({ ...ex, strategyId: 'b' });
+      await s.mgr.start({ ...ex, strategyId: 'other-tf', timeframe: 'H4' }); // not driven by H1 bars
+      expect(await replay(600, 610)).toEqual({ a: 10, b: 10 });
+      await s.mgr.delete('a', true);
+      await s.mgr.start({ ...ex, strategyId: 'c' });
+      await s.mgr.update('b', { ...ex, strategyId: 'b', strategyName: 'b, renamed' });
+      expect(await replay(610, 620)).toEqual({ b: 10, c: 10 });
+      await s.mgr.pause('c');
+      expect(await replay(620, 625)).toEqual({ b: 5 });
+    } finally {
+      await s.rig.close();
+    }
+  });
+
   it('starts a strategy (warmed up on history), trades it over the bridge, pauses, resumes and stops it with its positions', async () => {
     const s = await setup();
     try {

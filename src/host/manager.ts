@@ -148,6 +148,7 @@ export class StrategyManager extends EventEmitter {
     const strategy = normalizeStrategy(parameters); // throws StrategyError with every problem
     const record: StrategyRecord = { id: strategy.id, parameters, status: 'running', updatedAt: this.now() };
     this.strategies.set(strategy.id, { record, strategy, runner: undefined });
+    this.changed();
     await this.store.putStrategy(record);
     this.log.info({ strategyId: strategy.id, symbol: strategy.symbol, timeframe: strategy.timeframe }, 'strategy started');
     await this.prepare(strategy.id);
@@ -159,7 +160,7 @@ export class StrategyManager extends EventEmitter {
     const r = this.must(id);
     r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
     r.runner = undefined;
-    this.magicIndex = null;
+    this.changed();
     await this.store.putStrategy(r.record);
     const closed = closePositions ? await this.closePositionsOf(r) : [];
     this.log.info({ strategyId: id, closePositions, closed: closed.length }, 'strategy stopped');
@@ -191,7 +192,7 @@ export class StrategyManager extends EventEmitter {
     r.strategy = strategy;
     r.record = { ...r.record, parameters, updatedAt: this.now() };
     r.runner = undefined;
-    this.magicIndex = null;
+    this.changed();
     await this.store.putStrategy(r.record);
     if (r.record.status !== 'stopped') await this.prepare(id);
   }
@@ -201,7 +202,7 @@ export class StrategyManager extends EventEmitter {
     const r = this.must(id);
     if (r.record.status !== 'stopped') await this.stop(id, closePositions);
     this.strategies.delete(id);
-    this.magicIndex = null;
+    this.changed();
     await this.store.deleteStrategy(id, this.now());
   }
 
@@ -216,7 +217,7 @@ export class StrategyManager extends EventEmitter {
       if (r.record.status === 'stopped') continue;
       r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
       r.runner = undefined;
-      this.magicIndex = null;
+      this.changed();
       await this.store.putStrategy(r.record);
     }
     this.store.audit(this.now(), 'kill switch', { reason, lockedUntil: event.lockedUntil });
@@ -357,7 +358,7 @@ export class StrategyManager extends EventEmitter {
       const h = await t.history(s.symbol, s.timeframe, now - n * period * 2, n * 2);
       for (const [time, open, high, low, close, tickVolume, , realVolume] of h.bars.slice(-n)) runner.warm({ time, open, high, low, close, tickVolume, realVolume });
       r.runner = runner;
-      this.magicIndex = null;
+      this.changed();
       this.log.info({ strategyId: id, warmBars: Math.min(n, h.bars.length), magic: runner.magic }, 'strategy ready');
     } catch (e) {
       this.log.error({ strategyId: id, err: (e as Error).message }, 'strategy could not be prepared; it will retry on the next connection');
@@ -388,6 +389,29 @@ export class StrategyManager extends EventEmitter {
 
   /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
   private magicIndex: Map<number, string> | null = null;
+  /** Symbol → timeframe → the strategies on it, in start order (a bar visits only its own, not all of them). */
+  private barIndex: Map<string, Map<string, [string, Running][]>> | null = null;
+
+  /** A strategy came, went, or got new parameters or a new runner: the indexes are rebuilt when next needed. */
+  private changed(): void {
+    this.magicIndex = null;
+    this.barIndex = null;
+  }
+
+  private strategiesOn(symbol: string, timeframe: string): [string, Running][] {
+    if (!this.barIndex) {
+      this.barIndex = new Map();
+      for (const e of this.strategies) {
+        const s = e[1].strategy;
+        let bySym = this.barIndex.get(s.symbol);
+        if (!bySym) this.barIndex.set(s.symbol, (bySym = new Map()));
+        const list = bySym.get(s.timeframe);
+        if (list) list.push(e);
+        else bySym.set(s.timeframe, [e]);
+      }
+    }
+    return this.barIndex.get(symbol)?.get(timeframe) ?? [];
+  }
 
   /**
    * A closed bar: every strategy on its symbol and timeframe decides, and the intents go out first; the
@@ -414,10 +438,9 @@ export class StrategyManager extends EventEmitter {
   private decideBar(m: Msg<'BAR'>, decided: { id: string; runner: StrategyRunner; d: Decision }[]): void {
     const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
     const t = this.terminal!;
-    for (const [id, r] of this.strategies) {
+    for (const [id, r] of this.strategiesOn(m.symbol, m.timeframe)) {
       if (r.record.status !== 'running' || !r.runner) continue;
       const s = r.strategy;
-      if (s.symbol !== m.symbol || s.timeframe !== m.timeframe) continue;
       const runner = r.runner;
       const positions = t.positions.filter((p) => p.magic === runner.magic);
       const d: Decision = runner.onBar({ time, open, high, low, close, tickVolume, realVolume }, {
