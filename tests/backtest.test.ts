@@ -7,10 +7,11 @@ import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { backtestCommand } from '../src/host/backtest-cmd.js';
 import { readStrategyFile } from '../src/host/strategy-cmd.js';
 import type { Deal, Msg } from '../src/protocol/messages.js';
-import { runBacktest } from '../src/sim/backtest.js';
+import { runBacktest, tradesFromDeals } from '../src/sim/backtest.js';
+import { ORDER_FILLING, ORDER_TYPE, TRADE_ACTION } from '../src/protocol/mt5.js';
 import { replayBars } from '../src/sim/replay.js';
 import { symbolSpec } from '../src/sim/symbols.js';
-import { makeBroker, startRig } from './helpers.js';
+import { MONDAY_10H, makeBroker, startRig } from './helpers.js';
 
 const h1 = parseBars(readFileSync('data/EURUSD_H1_2019.csv', 'utf8'));
 const long = parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8'));
@@ -22,6 +23,32 @@ function dealHash(deals: Deal[]): { hash: string; n: number } {
 }
 
 describe('backtest', () => {
+  it('trades from deals on a netting account: additions, a partial close and a reversal split into trades that add up to the cent', () => {
+    const b = makeBroker({ account: { login: 1, server: 'N', currency: 'USD', leverage: 100, marginMode: 0, balance: 10_000 } }, [symbolSpec('EURUSD', { commissionPerLot: 3.5 })]);
+    const order = (type: number, volume: number, bid: number, k: number) => {
+      b.quote('EURUSD', bid, Math.round((bid + 0.00002) * 1e5) / 1e5, MONDAY_10H + k * 60_000);
+      expect(b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type, volume, typeFilling: ORDER_FILLING.FOK }).retcode).toBe(10009);
+    };
+    order(ORDER_TYPE.BUY, 0.3, 1.1, 0);
+    order(ORDER_TYPE.BUY, 0.1, 1.101, 1); // adds
+    order(ORDER_TYPE.SELL, 0.1, 1.1023, 2); // partial close
+    order(ORDER_TYPE.SELL, 0.5, 1.0991, 3); // closes 0.3, opens 0.2 short (one INOUT deal)
+    order(ORDER_TYPE.BUY, 0.2, 1.0977, 4); // closes the short
+    const deals = b.deals();
+    const trades = tradesFromDeals(deals);
+    expect(trades.map((t) => [t.side, t.volume, t.entryPrice, t.exitPrice])).toEqual([
+      ['BUY', 0.4, (1.10002 * 0.3 + 1.10102 * 0.1) / 0.4, Math.round(((1.1023 * 0.1 + 1.0991 * 0.3) / 0.4) * 1e8) / 1e8],
+      ['SELL', 0.2, 1.0991, 1.09772],
+    ]);
+    // every cent of the deals is in exactly one trade: commission of the reversal deal once, not twice
+    const cents = (x: number) => Math.round(x * 100);
+    const dealMoney = deals.reduce((a, d) => a + cents(d.profit) + cents(d.commission) + cents(d.swap), 0);
+    expect(trades.reduce((a, t) => a + cents(t.profit), 0)).toBe(dealMoney);
+    expect(trades.reduce((a, t) => a + cents(t.commission), 0)).toBe(deals.reduce((a, d) => a + cents(d.commission), 0));
+    expect(cents(b.balance - 10_000)).toBe(dealMoney);
+    expect(trades[1]!.commission).toBe(deals.at(-1)!.commission); // the short's own closing deal only
+  });
+
   it('money reconciles to the cent: the trades add up to the balance change, for every example on EURUSD', () => {
     for (const f of ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json', 'examples/macd-h4-confirmation.json', 'examples/stoch-williams-fade.json']) {
       const r = runBacktest({ strategy: readStrategyFile(f), bars: sliceBars(long, 0, 8000) });

@@ -201,10 +201,10 @@ export function tradesFromDeals(deals: Deal[]): Trade[] {
   const open = new Map<bigint, Trade & { filled: number; exitValue: number; exitVolume: number }>();
   const done: Trade[] = [];
   const reason = (d: Deal) => (d.reason === DEAL_REASON.SL ? 'sl' : d.reason === DEAL_REASON.TP ? 'tp' : d.reason === DEAL_REASON.SO ? 'so' : d.comment.startsWith('ix:end-') ? 'end' : 'signal');
-  const start = (d: Deal, volume: number) => {
+  const start = (d: Deal, volume: number, commission = d.commission) => {
     open.set(d.positionId, {
       id: d.positionId.toString(), symbol: d.symbol, side: d.type === DEAL_TYPE.BUY ? 'BUY' : 'SELL', openTime: d.time, closeTime: d.time,
-      volume, entryPrice: d.price, exitPrice: 0, profit: d.commission, commission: d.commission, swap: 0, exitReason: '',
+      volume, entryPrice: d.price, exitPrice: 0, profit: commission, commission, swap: 0, exitReason: '',
       filled: volume, exitValue: 0, exitVolume: 0,
     });
   };
@@ -232,10 +232,14 @@ export function tradesFromDeals(deals: Deal[]): Trade[] {
     t.closeTime = d.time;
     t.exitReason = reason(d);
     if (t.exitVolume >= t.filled - 1e-9) {
-      const { filled: _f, exitValue, exitVolume, ...trade } = t;
-      done.push({ ...trade, exitPrice: roundTo(exitValue / exitVolume, 8), profit: roundTo(trade.profit, 2), commission: roundTo(trade.commission, 2), swap: roundTo(trade.swap, 2) });
+      // built field by field: a rest-and-spread copy of each trade cost microseconds a trade
+      done.push({
+        id: t.id, symbol: t.symbol, side: t.side, openTime: t.openTime, closeTime: t.closeTime, volume: t.volume, entryPrice: t.entryPrice,
+        exitPrice: roundTo(t.exitValue / t.exitVolume, 8), profit: roundTo(t.profit, 2), commission: roundTo(t.commission, 2),
+        swap: roundTo(t.swap, 2), exitReason: t.exitReason,
+      });
       open.delete(d.positionId);
-      if (d.entry === DEAL_ENTRY.INOUT) start({ ...d, commission: 0 }, roundTo(d.volume - closeVol, 8));
+      if (d.entry === DEAL_ENTRY.INOUT) start(d, roundTo(d.volume - closeVol, 8), 0);
     }
   }
   return done.sort((a, b) => a.closeTime - b.closeTime || a.openTime - b.openTime);

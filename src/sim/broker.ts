@@ -242,12 +242,12 @@ export class SimBroker {
   }
 
   /** Profit of a position at a close price, in account currency, rounded to the account's digits (minor units). */
-  private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number): number {
+  private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number, volume = p.volume): number {
     const s = this.specs.get(p.symbol)!;
     const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
     // price difference in whole points first (prices sit on the tick grid: never a .5 tie)
     const points = Math.round((closePrice - p.priceOpen) / s.point);
-    const profitCcy = dir * points * s.point * s.contractSize * p.volume;
+    const profitCcy = dir * points * s.point * s.contractSize * volume;
     return toMinor(profitCcy * this.rate(s.currencyProfit, this.cfg.account.currency), this.digits);
   }
 
@@ -631,12 +631,12 @@ export class SimBroker {
   }
 
   private commonChecks(
-    req: TradeRequest,
+    symbol: string | undefined,
     res: TradeResult,
     fail: (c: number, m: string) => TradeResult,
   ): { spec: SimSymbolSpec; q: Quote } | TradeResult {
-    const spec = req.symbol ? this.specs.get(req.symbol) : undefined;
-    if (!spec) return fail(RC.INVALID, `unknown symbol '${req.symbol ?? ''}'`);
+    const spec = symbol ? this.specs.get(symbol) : undefined;
+    if (!spec) return fail(RC.INVALID, `unknown symbol '${symbol ?? ''}'`);
     const q = this.quotes.get(spec.symbol);
     if (!q) return fail(RC.PRICE_OFF, 'no quotes');
     res.bid = q.bid;
@@ -677,7 +677,7 @@ export class SimBroker {
   }
 
   private actionDeal(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
-    const c = this.commonChecks(req, res, fail);
+    const c = this.commonChecks(req.symbol, res, fail);
     if ('retcode' in c) return c;
     const { spec, q } = c;
     if (req.type !== ORDER_TYPE.BUY && req.type !== ORDER_TYPE.SELL) return fail(RC.INVALID_ORDER, `order type ${req.type} is not a market order`);
@@ -769,7 +769,7 @@ export class SimBroker {
   }
 
   private actionPending(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
-    const c = this.commonChecks(req, res, fail);
+    const c = this.commonChecks(req.symbol, res, fail);
     if ('retcode' in c) return c;
     const { spec, q } = c;
     const type = req.type ?? -1;
@@ -842,7 +842,7 @@ export class SimBroker {
         ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
         : fail(RC.INVALID, `position ${req.position ?? 0} not found`);
     }
-    const c = this.commonChecks({ ...req, symbol: p.symbol }, res, fail);
+    const c = this.commonChecks(p.symbol, res, fail);
     if ('retcode' in c) return c;
     const { spec, q } = c;
     const sl = req.sl ?? 0;
@@ -867,7 +867,7 @@ export class SimBroker {
   private actionModify(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
     const o = req.order !== undefined ? this.orders.get(req.order) : undefined;
     if (!o) return fail(RC.INVALID, `order ${req.order ?? 0} not found`);
-    const c = this.commonChecks({ ...req, symbol: o.symbol }, res, fail);
+    const c = this.commonChecks(o.symbol, res, fail);
     if ('retcode' in c) return c;
     const { spec, q } = c;
     const price = req.price ?? o.priceOpen;
@@ -944,7 +944,7 @@ export class SimBroker {
       const dealSteps = volumeSteps(d.volume, step);
       const closeSteps = Math.min(posSteps, dealSteps);
       const closeVol = stepsToVolume(closeSteps, step);
-      profitMinor = this.profitMinor({ ...pos, volume: closeVol }, d.price);
+      profitMinor = this.profitMinor(pos, d.price, closeVol);
       // the swap accumulated on the closed part is realised with this deal
       swapMinor = posSteps > 0 ? Math.round((pos.swapMinor * closeSteps) / posSteps) : 0;
       pos.swapMinor -= swapMinor;
@@ -991,12 +991,15 @@ export class SimBroker {
     };
     this.dealList.push(deal);
     this.dealIndex.set(deal.ticket, deal);
-    const p = this.positions.get(positionId);
-    this.emit({
-      txType: TRADE_TRANSACTION.DEAL_ADD, deal: deal.ticket, order: deal.order, position: positionId, symbol: d.symbol,
-      orderType: d.side, orderState: 4, dealType: deal.type, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
-      volume: d.volume, dealEntry: entry, profit: deal.profit, comment: d.comment, timeMsc: this.nowMsc,
-    });
+    if (this.onTx) {
+      // (a backtest listens to no transactions: it builds none)
+      const p = this.positions.get(positionId);
+      this.emit({
+        txType: TRADE_TRANSACTION.DEAL_ADD, deal: deal.ticket, order: deal.order, position: positionId, symbol: d.symbol,
+        orderType: d.side, orderState: 4, dealType: deal.type, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
+        volume: d.volume, dealEntry: entry, profit: deal.profit, comment: d.comment, timeMsc: this.nowMsc,
+      });
+    }
     return deal;
   }
 
