@@ -241,7 +241,7 @@ export class SimBroker {
     throw new Error(`no conversion rate ${from}→${to}: quote ${from}${to} or ${to}${from}, or set fixedRates`);
   }
 
-  /** Profit of a position at a close price, in account currency, rounded to the account's digits (minor units). */
+  /** Profit of `volume` lots of a position (default all of it) at a close price, in account currency, in minor units. */
   private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number, volume = p.volume): number {
     const s = this.specs.get(p.symbol)!;
     const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
