@@ -116,6 +116,8 @@ describe('sim broker: positions and money', () => {
     buy(h, 0.1);
     sell(h, 0.1);
     expect(h.positionList().length).toBe(2);
+    for (const p of h.positionList()) expect(h.position(p.ticket)).toEqual(p); // one position by ticket: the same fields
+    expect(h.position(1n)).toBeUndefined();
     const n = eurusd({}, { account: { login: 1, server: 'N', currency: 'USD', leverage: 100, marginMode: 0, balance: 10_000 } });
     buy(n, 0.3);
     n.quote('EURUSD', 1.1010, 1.10102, T + 1000);

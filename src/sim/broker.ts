@@ -322,26 +322,34 @@ export class SimBroker {
   }
 
   positionList(): Position[] {
-    return [...this.positions.values()].map((p) => {
-      const q = this.quotes.get(p.symbol);
-      return {
-        ticket: p.ticket,
-        identifier: p.identifier,
-        symbol: p.symbol,
-        type: p.type,
-        volume: p.volume,
-        priceOpen: p.priceOpen,
-        priceCurrent: q ? (p.type === ORDER_TYPE.BUY ? q.bid : q.ask) : p.priceOpen,
-        sl: p.sl,
-        tp: p.tp,
-        time: Math.floor(p.timeMsc / 1000),
-        timeMsc: p.timeMsc,
-        magic: p.magic,
-        comment: p.comment,
-        swap: fromMinor(p.swapMinor, this.digits),
-        profit: fromMinor(this.floatingMinor(p), this.digits),
-      };
-    });
+    return [...this.positions.values()].map((p) => this.toPosition(p));
+  }
+
+  /** One open position by ticket (positionList().find() without building the others); undefined if none. */
+  position(ticket: bigint): Position | undefined {
+    const p = this.positions.get(ticket);
+    return p ? this.toPosition(p) : undefined;
+  }
+
+  private toPosition(p: PosState): Position {
+    const q = this.quotes.get(p.symbol);
+    return {
+      ticket: p.ticket,
+      identifier: p.identifier,
+      symbol: p.symbol,
+      type: p.type,
+      volume: p.volume,
+      priceOpen: p.priceOpen,
+      priceCurrent: q ? (p.type === ORDER_TYPE.BUY ? q.bid : q.ask) : p.priceOpen,
+      sl: p.sl,
+      tp: p.tp,
+      time: Math.floor(p.timeMsc / 1000),
+      timeMsc: p.timeMsc,
+      magic: p.magic,
+      comment: p.comment,
+      swap: fromMinor(p.swapMinor, this.digits),
+      profit: fromMinor(this.floatingMinor(p), this.digits),
+    };
   }
 
   orderList(): Order[] {

@@ -103,7 +103,7 @@ export class SimEaLogic {
       case MsgType.CLOSE: 
         return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment);
       case MsgType.MODIFY: {
-        const pos = this.broker.positionList().find((p) => p.ticket === m.ticket);
+        const pos = this.broker.position(m.ticket);
         return fromTrade(this.broker.orderSend({
           action: TRADE_ACTION.SLTP, position: m.ticket, symbol: pos?.symbol ?? '', sl: m.sl, tp: m.tp, magic: m.magic,
         }));
@@ -136,7 +136,7 @@ export class SimEaLogic {
   }
 
   private closePosition(ticket: bigint, volume: number, deviation: number, magic: number, comment: string): ResultCore {
-    const pos = this.broker.positionList().find((p) => p.ticket === ticket);
+    const pos = this.broker.position(ticket);
     if (!pos) {
       const closed = this.broker.isClosedPosition(ticket);
       return {
