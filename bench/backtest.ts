@@ -21,7 +21,7 @@ const bars: BarSeries = { time: col(), open: col(), high: col(), low: col(), clo
 // repeat the real bars, shifted in time by whole weeks (weekdays stay weekdays: a copy shifted by a non-whole
 // number of weeks put bars on Saturdays, where the simulated market is closed), at least a week after the previous copy
 for (let c = 0; c < copies; c++) {
-  const dt = c * Math.ceil((src.time[src.length - 1]! - src.time[0]! + 7 * 86400) / WEEK) * WEEK;
+  const dt = c * Math.ceil((src.time[src.length - 1]! - src.time[0]! + WEEK) / WEEK) * WEEK;
   for (let i = 0; i < src.length; i++) {
     const k = c * src.length + i;
     bars.time[k] = src.time[i]! + dt;

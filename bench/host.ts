@@ -3,8 +3,8 @@
  * process, bench/host-peer.ts) sending 50 ticks/s per symbol through the real bridge, one bar close per symbol
  * per second, for S seconds. Measured: bar-close → intent latency at the terminal (p50/p99/max: when the intent's
  * bytes reach the terminal's socket; also when the terminal has executed it), the same path inside the host (the
- * BAR's bytes reach the host's socket → the bar's intents journalled and handed to the kernel), the host's peak RSS, its CPU (% of one core)
- * and event-loop utilisation. Runs 100 and 1,000 strategies.
+ * BAR's bytes reach the host's socket → the bar's intents journalled and handed to the kernel), the host's peak
+ * RSS, its CPU (% of one core) and event-loop utilisation. Runs 100 and 1,000 strategies.
  * Usage: npm run bench:host [-- SECONDS]   (default 60)
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_DEBUG=1 logs the manager's decisions to stderr.
