@@ -4,7 +4,8 @@
  * per second, for S seconds. Measured: bar-close → intent latency at the terminal (p50/p99/max: when the intent's
  * bytes reach the terminal's socket; also when the terminal has executed it), the same path inside the host (the
  * BAR's bytes reach the host's socket → the bar's intents journalled and handed to the kernel), the host's peak
- * RSS, its CPU (% of one core) and event-loop utilisation. Runs 100 and 1,000 strategies.
+ * RSS, its CPU (% of one core) and event-loop utilisation. Runs 100 and 1,000 strategies; first, the loopback floor
+ * (floor()): the same traffic answered by a bare echo, what the machine costs before the host does anything.
  * Usage: npm run bench:host [-- SECONDS]   (default 60)
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_DEBUG=1 logs the manager's decisions to stderr.
@@ -15,7 +16,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
 import { BridgeServer, type Terminal } from '../src/host/bridge.js';
+import { encodeMessage } from '../src/protocol/codec.js';
+import { MsgType } from '../src/protocol/messages.js';
 import { createLogger, silentLogger } from '../src/host/logger.js';
 import { StrategyManager } from '../src/host/manager.js';
 import { PersistentLedger, Store } from '../src/host/store.js';
@@ -126,6 +130,34 @@ async function run(strategies: number) {
   };
 }
 
+/**
+ * The floor under every figure above: floor-peer.ts sends the same frames on the same schedule to a bare echo
+ * server (this process, the same ws options as the bridge) that answers each BAR with one intent frame, decoding
+ * nothing and deciding nothing. No host can answer faster than this on the machine it runs on.
+ */
+async function floor() {
+  const reply = encodeMessage('OPEN', 1, { id: 1, intentId: 'floor-0000000000-o', magic: 1, symbol: 'S00', side: 0, volume: 0.1, sl: 1.09, tp: 1.11, deviation: 20 });
+  // `type` is the first key: after the map header (1 byte fixmap, 3 bytes map16) and "type" (5 bytes), a fixint
+  const isBar = (d: Buffer) => d[(d[0]! === 0xde ? 3 : 1) + 5] === MsgType.BAR;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  wss.on('connection', (ws) => ws.on('message', (d: Buffer) => isBar(d) && ws.send(reply)));
+  await new Promise((res) => wss.once('listening', res));
+  const { port } = wss.address() as { port: number };
+  const ts = import.meta.url.endsWith('.ts');
+  const peerFile = fileURLToPath(new URL(ts ? './floor-peer.ts' : './floor-peer.mjs', import.meta.url));
+  const peer = fork(peerFile, [`ws://127.0.0.1:${port}`, String(SYMBOLS), String(TICKS_PER_SECOND)], { execArgv: ts ? ['--import', 'tsx'] : [] });
+  await new Promise<void>((res) => peer.once('message', () => res()));
+  peer.send({ go: 1 });
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const done = new Promise<{ arrivals: number[] }>((res) => peer.on('message', (m: { done?: boolean }) => m.done && res(m as never)));
+  peer.send({ stop: true });
+  const arr = (await done).arrivals.sort((a, b) => a - b);
+  await new Promise((res) => peer.once('exit', res));
+  await new Promise((res) => wss.close(res));
+  return { bars: arr.length, p50Ms: +pct(arr, 0.5).toFixed(3), p99Ms: +pct(arr, 0.99).toFixed(3), maxMs: +(arr[arr.length - 1] ?? NaN).toFixed(3) };
+}
+
+const loopback = await floor();
 const results = process.env.BENCH_ONLY ? [await run(Number(process.env.BENCH_ONLY))] : [await run(100), await run(1000)];
 const rows = results.map((x) => [
   String(x.strategies), String(x.ticks), String(x.barsClosed), String(x.intents),
@@ -137,5 +169,6 @@ const line = (r: string[]) => r.map((c, i) => c.padEnd(width[i]!)).join('  ');
 console.log(`bench:host — ${SYMBOLS} symbols, ${TICKS_PER_SECOND} ticks/s per symbol, one bar close per symbol per second, ${SECONDS} s; ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.versions.node}`);
 console.log(line(head));
 for (const r of rows) console.log(line(r));
+console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50 ${loopback.p50Ms} / p99 ${loopback.p99Ms} / max ${loopback.maxMs} ms over ${loopback.bars} bars`);
 console.log('targets (100 strategies): p99 < 1 ms, RSS < 200 MB, CPU < 25 % of one core');
-console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, results }));
+console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, loopbackFloor: loopback, results }));

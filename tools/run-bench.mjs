@@ -9,7 +9,7 @@ if (!name || !existsSync(`bench/${name}.ts`)) {
   console.error(`usage: node tools/run-bench.mjs <name>   (bench/<name>.ts)`);
   process.exit(2);
 }
-const entries = [`bench/${name}.ts`, ...['bench/sim-peer.ts', 'bench/host-peer.ts'].filter((f) => existsSync(f))];
+const entries = [`bench/${name}.ts`, ...['bench/sim-peer.ts', 'bench/host-peer.ts', 'bench/floor-peer.ts'].filter((f) => existsSync(f))];
 await build({
   entryPoints: entries, outdir: 'dist/bench', bundle: true, platform: 'node', format: 'esm', target: 'node20',
   outExtension: { '.js': '.mjs' }, external: ['msgpackr-extract', '@napi-rs/keyring'], logLevel: 'warning',
