@@ -9,6 +9,8 @@ import {
   decodeMessage,
   encodeMessage,
   fastTicks,
+  fastBar,
+  fastAccount,
   encodeRaw,
   INTENT_TYPES,
   intentBodySchemas,
@@ -171,6 +173,63 @@ describe('protocol codec', () => {
     );
     expect(accepted).toBeGreaterThan(500);
     expect(rejected).toBeGreaterThan(500);
+  });
+
+  it('the BAR and ACCOUNT fast paths accept exactly what the zod schemas accept, with the same value (property)', () => {
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const int = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
+    const bar = fc.record({
+      type: fc.constant(MsgType.BAR),
+      seq: fc.integer({ min: 1, max: 2 ** 40 }),
+      symbol: fc.string({ minLength: 1, maxLength: 64 }),
+      timeframe: fc.constantFrom('M1', 'H1', 'MN1'),
+      bar: fc.tuple(int, finite, finite, finite, finite, finite, int, finite),
+    });
+    const account = fc.record(
+      {
+        login: int, server: fc.string(), name: fc.string(), company: fc.string(), currency: fc.string({ minLength: 3, maxLength: 8 }),
+        currencyDigits: fc.integer({ min: 0, max: 8 }), leverage: fc.integer({ min: 1, max: 3000 }), marginMode: fc.integer({ min: 0, max: 2 }),
+        tradeMode: fc.integer({ min: 0, max: 2 }), balance: finite, credit: finite, equity: finite, profit: finite, margin: finite,
+        freeMargin: finite, marginLevel: finite, stopOutLevel: finite, tradeAllowed: fc.boolean(), serverTime: int,
+      },
+      { requiredKeys: ['login', 'server', 'currency', 'currencyDigits', 'leverage', 'marginMode', 'tradeMode', 'balance', 'credit', 'equity', 'profit', 'margin', 'freeMargin', 'marginLevel', 'stopOutLevel', 'tradeAllowed', 'serverTime'] },
+    );
+    const accountMsg = fc.record({ type: fc.constant(MsgType.ACCOUNT), seq: fc.integer({ min: 1, max: 2 ** 40 }), account });
+    const bad = fc.oneof(...[NaN, Infinity, 1.5, 2 ** 60, -1, 0, 9, 3, '', 'ab', 'X'.repeat(65), 'W2', null, undefined, true, [], {}].map((v) => fc.constant(v)));
+    // a valid message, then none or one mutation of one field (anywhere in it): every branch of both validators is reached
+    const mutate = (valid: fc.Arbitrary<Record<string, unknown>>) =>
+      fc.tuple(valid, fc.nat(4), bad, fc.nat(40)).map(([m, kind, v, at]) => {
+        const o = structuredClone(m);
+        const inner = (o.bar ?? o.account) as Record<string, unknown>;
+        const fields = [...Object.keys(o).filter((k) => k !== 'bar' && k !== 'account'), ...Object.keys(inner).map((k) => `.${k}`)];
+        const f = fields[at % fields.length]!;
+        const target = f.startsWith('.') ? inner : o;
+        const key = f.replace(/^\./, '');
+        if (kind === 1) target[key] = v;
+        else if (kind === 2) delete target[key];
+        else if (kind === 3) (Array.isArray(target) ? o : target).extra = v; // an unknown key (MessagePack arrays have none)
+        else if (kind === 4 && Array.isArray(inner)) inner.push(0);
+        return o;
+      });
+    for (const [name, valid, fast] of [['BAR', bar, fastBar], ['ACCOUNT', accountMsg, fastAccount]] as const) {
+      let accepted = 0, rejected = 0;
+      fc.assert(
+        fc.property(mutate(valid as fc.Arbitrary<Record<string, unknown>>), (m) => {
+          const z = schemas[name].safeParse(m);
+          const f = fast(m);
+          if (f) {
+            accepted++;
+            expect(z.success, name).toBe(true);
+            expect(m).toEqual(z.data); // the fast path returns the message as it is: it must equal zod's output
+          } else rejected++;
+          // zod accepts it with no unknown keys ⇒ so does the fast path (else the hot path would be slow)
+          if (z.success && !('extra' in m) && !('extra' in ((m.bar ?? m.account) as object))) expect(f, name).toBe(true);
+        }),
+        { numRuns: 4000 },
+      );
+      expect(accepted, name).toBeGreaterThan(400);
+      expect(rejected, name).toBeGreaterThan(400);
+    }
   });
 
   it('an intent body validates as its message would: same values out, the same bad fields refused', () => {

@@ -6,6 +6,7 @@ import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import {
   MAX_FRAME_BYTES,
+  TIMEFRAMES,
   MsgType,
   TYPE_NAME,
   schemas,
@@ -102,6 +103,56 @@ export function fastTicks(o: Record<string, unknown>): boolean {
   return true;
 }
 
+const isStr = (v: unknown, min: number, max: number): v is string => typeof v === 'string' && v.length >= min && v.length <= max;
+const TF = new Set<unknown>(TIMEFRAMES);
+
+/** Exactly `n` own enumerable keys (an unknown key goes to zod, which strips it). */
+function keyCount(o: object): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
+}
+
+/**
+ * Fast path for BAR, the message every strategy waits for: accepts exactly what `schemas.BAR` accepts with no
+ * unknown keys, and the value is the same (a property test holds them equal). Anything else goes to zod.
+ */
+export function fastBar(o: Record<string, unknown>): boolean {
+  if (keyCount(o) !== 5 || !isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1) return false;
+  if (!isStr(o.symbol, 1, 64) || !TF.has(o.timeframe)) return false;
+  const b = o.bar;
+  if (!Array.isArray(b) || b.length !== 8) return false;
+  return isInt(b[0]) && isNum(b[1]) && isNum(b[2]) && isNum(b[3]) && isNum(b[4]) && isNum(b[5]) && isInt(b[6]) && isNum(b[7]);
+}
+
+const ACCOUNT_NUMS = ['balance', 'credit', 'equity', 'profit', 'margin', 'freeMargin', 'marginLevel', 'stopOutLevel'] as const;
+
+/** The account fields as `accountSchema` checks them (the ACCOUNT message sent before every BAR). */
+function fastAccountFields(a: unknown): boolean {
+  if (a === null || typeof a !== 'object' || Array.isArray(a)) return false;
+  const o = a as Record<string, unknown>;
+  let n = 17;
+  if ('name' in o) {
+    if (o.name !== undefined && typeof o.name !== 'string') return false;
+    n++;
+  }
+  if ('company' in o) {
+    if (o.company !== undefined && typeof o.company !== 'string') return false;
+    n++;
+  }
+  if (keyCount(o) !== n) return false;
+  if (!isInt(o.login) || typeof o.server !== 'string' || !isStr(o.currency, 3, 8)) return false;
+  const cd = o.currencyDigits, lev = o.leverage, mm = o.marginMode, tm = o.tradeMode;
+  if (!isInt(cd) || cd < 0 || cd > 8 || !isInt(lev) || lev <= 0 || !isInt(mm) || mm < 0 || mm > 2 || !isInt(tm) || tm < 0 || tm > 2) return false;
+  for (let i = 0; i < ACCOUNT_NUMS.length; i++) if (!isNum(o[ACCOUNT_NUMS[i]!])) return false;
+  return typeof o.tradeAllowed === 'boolean' && isInt(o.serverTime);
+}
+
+/** Fast path for ACCOUNT (as `fastBar`): the terminal sends one before every BAR. */
+export function fastAccount(o: Record<string, unknown>): boolean {
+  return keyCount(o) === 3 && isInt(o.type) && isInt(o.seq) && (o.seq as number) >= 1 && fastAccountFields(o.account);
+}
+
 export function validateMessage(raw: unknown): AnyMsg {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ProtocolError('MALFORMED', `expected a map with "type" and "seq", got ${raw === null ? 'nil' : Array.isArray(raw) ? 'an array' : typeof raw}`);
@@ -112,7 +163,7 @@ export function validateMessage(raw: unknown): AnyMsg {
   if (typeof type !== 'number') throw new ProtocolError('MALFORMED', 'field "type": expected an integer message type', undefined, reqId);
   const name = TYPE_NAME[type];
   if (!name) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${type}`, type, reqId);
-  if (type === MsgType.TICKS && fastTicks(obj)) return obj as unknown as AnyMsg;
+  if (type === MsgType.TICKS ? fastTicks(obj) : type === MsgType.BAR ? fastBar(obj) : type === MsgType.ACCOUNT && fastAccount(obj)) return obj as unknown as AnyMsg;
   const parsed = schemas[name].safeParse(obj);
   if (!parsed.success) {
     throw new ProtocolError('MALFORMED', `${name}: ${describeIssues(parsed.error)}`, type, reqId);
