@@ -536,7 +536,7 @@ export class Session {
     });
   }
 
-  /** @internal a decoded frame: order-checked now, handled on the next turn */
+  /** @internal a decoded frame: order-checked now, handled on the next turn (a BAR at once, with what came before it) */
   accept(msg: AnyMsg): void {
     this.lastSeen = performance.now();
     this.received++;
@@ -558,6 +558,12 @@ export class Session {
       }
     } else {
       this.queue.push(msg);
+      // a closed bar is what strategies wait for: handled now, after everything queued before it, instead of after
+      // the rest of the chunk is decoded (the ticks the terminal sent after it wait for the next turn, as before)
+      if (msg.type === MsgType.BAR) {
+        this.drain();
+        return;
+      }
     }
     if (!this.scheduled) {
       this.scheduled = true;
