@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { DEAL_ENTRY, DEAL_REASON, ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, SYMBOL_TRADE_MODE, TRADE_ACTION } from '../src/protocol/mt5.js';
 import { RC } from '../src/protocol/retcodes.js';
 import type { SimBroker } from '../src/sim/broker.js';
@@ -288,5 +289,67 @@ describe('sim broker: the price path', () => {
     expect(b.orderSend({ action: TRADE_ACTION.MODIFY, order: r.order, price: 1.1005 }).retcode).toBe(RC.INVALID_PRICE);
     expect(b.orderSend({ action: TRADE_ACTION.REMOVE, order: r.order }).retcode).toBe(RC.DONE);
     expect(b.orderList().length).toBe(0);
+  });
+});
+
+describe('sim broker: a path in one call', () => {
+  it('path(points) leaves the broker exactly as quote(…, true) point by point: fills, stop-outs, pending orders, exposure (property)', () => {
+    let fired = 0, quietOpen = 0, stoppedOut = 0;
+    const px = (x: number) => Math.round(x * 1e5) / 1e5;
+    fc.assert(
+      fc.property(
+        fc.record({
+          balance: fc.constantFrom(10_000, 150),
+          orders: fc.array(fc.record({ side: fc.constantFrom(ORDER_TYPE.BUY, ORDER_TYPE.SELL), volume: fc.constantFrom(0.1, 0.3, 0.5), sl: fc.integer({ min: -80, max: 80 }), tp: fc.integer({ min: -80, max: 80 }) }), { maxLength: 3 }),
+          pending: fc.option(fc.record({ type: fc.constantFrom(ORDER_TYPE.BUY_LIMIT, ORDER_TYPE.SELL_LIMIT, ORDER_TYPE.BUY_STOP, ORDER_TYPE.SELL_STOP), at: fc.integer({ min: 5, max: 60 }) })),
+          path: fc.array(fc.integer({ min: -70, max: 70 }), { minLength: 3, maxLength: 3 }),
+          scale: fc.constantFrom(0.1, 0.3, 1), // small paths ride between the levels, large ones cross them
+        }),
+        ({ balance, orders, pending, path, scale }) => {
+          const make = () => {
+            const b = makeBroker({ account: { login: 1, server: 'P', currency: 'USD', leverage: 500, marginMode: 2, balance } }, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
+            b.quote('EURUSD', 1.1, 1.10002, T);
+            for (const o of orders) {
+              const sl = o.sl === 0 ? 0 : px(1.1 + o.sl * 1e-4), tp = o.tp === 0 ? 0 : px(1.1 + o.tp * 1e-4);
+              b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: o.side, volume: o.volume, sl, tp, typeFilling: ORDER_FILLING.FOK });
+            }
+            if (pending) {
+              const up = pending.type === ORDER_TYPE.SELL_LIMIT || pending.type === ORDER_TYPE.BUY_STOP;
+              b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: pending.type, volume: 0.1, price: px(1.1 + (up ? 1 : -1) * pending.at * 1e-4) });
+            }
+            return b;
+          };
+          const a = make(), b = make();
+          const pts = new Float64Array(9);
+          path.forEach((p, k) => {
+            pts[3 * k] = px(1.1 + p * scale * 1e-4);
+            pts[3 * k + 1] = px(1.1 + p * scale * 1e-4 + 0.00002);
+            pts[3 * k + 2] = T + 1000 * (k + 1);
+          });
+          const dealsBefore = a.deals().length;
+          let exposedA = false;
+          for (let k = 0; k < 3; k++) {
+            a.quote('EURUSD', pts[3 * k]!, pts[3 * k + 1]!, pts[3 * k + 2]!, true);
+            if (a.openCount > 0) exposedA = true;
+          }
+          const exposedB = b.path('EURUSD', pts, 3);
+          expect(exposedB).toBe(exposedA);
+          expect(b.deals()).toEqual(a.deals());
+          expect(b.positionList()).toEqual(a.positionList());
+          expect(b.orderList()).toEqual(a.orderList());
+          expect(b.account()).toEqual(a.account());
+          expect(b.quoteOf('EURUSD')).toEqual(a.quoteOf('EURUSD'));
+          const fills = a.deals().slice(dealsBefore);
+          if (fills.length) fired++;
+          else if (a.openCount > 0 && !pending) quietOpen++;
+          if (fills.some((d) => d.reason === DEAL_REASON.SO)) stoppedOut++;
+        },
+      ),
+      { numRuns: 1500 },
+    );
+    // every branch was walked: levels fired on the way, positions rode a quiet path, stop-outs happened
+    expect(fired).toBeGreaterThan(100);
+    expect(quietOpen).toBeGreaterThan(20);
+    expect(stoppedOut).toBeGreaterThan(3);
   });
 });

@@ -418,6 +418,52 @@ export class SimBroker {
     this.checkStopOut();
   }
 
+  /**
+   * Continue a path (backtests): `n` points of (bid, ask, timeMsc) in `pts`, each reached continuously from the one
+   * before — exactly `quote(symbol, bid, ask, timeMsc, true)` for each in turn. When no pending order exists and
+   * no SL or TP of a position on the symbol lies within the range of the points (and of the current quote), nothing
+   * can fire on the way, so the price only moves, with the stop-out check at every point as `quote` does. The
+   * points come in a Float64Array so that no number is boxed on the way. Returns whether a position was open after
+   * any of the points (the bar's exposure).
+   */
+  path(symbol: string, pts: Float64Array, n: number): boolean {
+    const q = this.quotes.get(symbol);
+    let quiet = q !== undefined && this.orders.size === 0;
+    if (quiet && this.positions.size > 0) {
+      let loB = q!.bid, hiB = q!.bid, loA = q!.ask, hiA = q!.ask;
+      for (let k = 0; k < n; k++) {
+        const b = pts[3 * k]!, a = pts[3 * k + 1]!;
+        if (b < loB) loB = b;
+        if (b > hiB) hiB = b;
+        if (a < loA) loA = a;
+        if (a > hiA) hiA = a;
+      }
+      for (const p of this.positions.values()) {
+        if (p.symbol !== symbol) continue;
+        // a buy closes on the bid: SL below, TP above; a sell on the ask: SL above, TP below (inclusive, as levelTime)
+        if (p.type === ORDER_TYPE.BUY ? (p.sl > 0 && loB <= p.sl) || (p.tp > 0 && hiB >= p.tp) : (p.sl > 0 && hiA >= p.sl) || (p.tp > 0 && loA <= p.tp)) {
+          quiet = false;
+          break;
+        }
+      }
+    }
+    let exposed = false;
+    for (let k = 0; k < n; k++) {
+      const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, t = pts[3 * k + 2]!;
+      if (!quiet) this.quote(symbol, bid, ask, t, true);
+      else {
+        if (!(bid > 0) || !(ask >= bid)) throw new Error(`bad quote for ${symbol}: bid ${bid} ask ${ask}`);
+        if (t > this.nowMsc) this.nowMsc = t;
+        q!.bid = bid;
+        q!.ask = ask;
+        q!.timeMsc = t;
+        if (this.positions.size > 0) this.checkStopOut();
+      }
+      if (this.positions.size > 0) exposed = true;
+    }
+    return exposed;
+  }
+
   /** Triggers hit at `q` (gap semantics): positions' SL/TP first, then pending orders, repeated until stable. */
   private fireTriggers(symbol: string, _from: Quote | null, q: Quote): void {
     for (let guard = 0; guard < 1000; guard++) {
