@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../src/engine/bars.js';
 import { StrategyRunner } from '../src/engine/runner.js';
@@ -64,19 +64,58 @@ describe('backtest', () => {
     const { barPath } = await import('../src/sim/path.js');
     const quotes: [number, number][] = [];
     const { SimBroker } = await import('../src/sim/broker.js');
-    const orig = SimBroker.prototype.quote;
+    const orig = SimBroker.prototype.quote, origPath = SimBroker.prototype.path;
+    // the open arrives as a quote (a gap), the rest of the bar's path in one path() call
     SimBroker.prototype.quote = function (this: InstanceType<typeof SimBroker>, sym, bid, ask, t, cont) {
       quotes.push([t, bid]);
       return orig.call(this, sym, bid, ask, t, cont);
+    };
+    // (this strategy never trades, so path() never falls back to quote(): each point is recorded once)
+    SimBroker.prototype.path = function (this: InstanceType<typeof SimBroker>, sym, pts, n) {
+      for (let k = 0; k < n; k++) quotes.push([pts[3 * k + 2]!, pts[3 * k]!]);
+      return origPath.call(this, sym, pts, n);
     };
     try {
       const s = normalizeStrategy({ strategyId: 'q', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '<', value: 0 }] }, riskManagement: { lotSize: 0.1 } } });
       runBacktest({ strategy: s, bars: sliceBars(h1, 0, 50), closeAtEnd: false });
     } finally {
       SimBroker.prototype.quote = orig;
+      SimBroker.prototype.path = origPath;
     }
     const want = Array.from({ length: 50 }, (_, i) => barPath(h1.time[i]!, 3600, h1.open[i]!, h1.high[i]!, h1.low[i]!, h1.close[i]!).map((p) => [p.timeMsc, p.price])).flat();
     expect(quotes.slice(1)).toEqual(want); // the first quote primes the spec before the run
+  });
+
+  it('deciding a column at a time gives the very deals of deciding bar by bar, for every example', () => {
+    const gold = parseBars(readFileSync('data/XAUUSD_M15_2024Q1.csv', 'utf8'));
+    let columnRuns = 0;
+    // the examples, and one that closes on exit conditions (RSI beyond 65/35) besides
+    const exitOnRsi = normalizeStrategy({
+      strategyId: 'exit-on-rsi', symbol: 'EURUSD', timeframe: 'H1',
+      rules: {
+        entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] },
+        exit: { stopLoss: { type: 'atr', multiplier: 3 }, exitOnOppositeSignal: false, conditions: { logic: 'OR', conditions: [{ indicator: 'rsi_14', condition: '>', value: 65 }, { indicator: 'rsi_14', condition: '<', value: 35 }] } },
+        riskManagement: { lotSize: 0.1 },
+      },
+    });
+    for (const f of [...readdirSync('examples'), exitOnRsi]) {
+      const strategy = typeof f === 'string' ? readStrategyFile(`examples/${f}`) : f;
+      const name = typeof f === 'string' ? f : f.id;
+      const bars = strategy.symbol === 'XAUUSD' ? gold : sliceBars(long, 0, 12_000);
+      for (const extra of [{}, { spread: 15, slippagePoints: 3, commissionPerLot: 3.5, balance: 2500 }]) {
+        const cols = runBacktest({ strategy, bars, warmupBars: 200, ...extra });
+        const seen: number[] = [];
+        const byBar = runBacktest({ strategy, bars, warmupBars: 200, ...extra, onDecision: (d) => seen.push(d.time) }); // asks for every decision: bar by bar
+        expect(byBar.columns, name).toBe(false);
+        expect(seen.length, name).toBe(byBar.bars);
+        if (cols.columns) columnRuns++;
+        expect(cols.trades.length, name).toBeGreaterThan(5);
+        expect(dealHash(cols.deals), name).toEqual(dealHash(byBar.deals));
+        expect(cols.metrics, name).toEqual(byBar.metrics);
+        expect([cols.intents, cols.refused, cols.rejected], name).toEqual([byBar.intents, byBar.refused, byBar.rejected]);
+      }
+    }
+    expect(columnRuns).toBe(12); // all but macd-h4-confirmation (two timeframes) run on columns
   });
 
   it('a signal on a bar close fills at the next bar open plus the spread', () => {

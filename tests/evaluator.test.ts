@@ -49,6 +49,39 @@ describe('condition evaluation', () => {
     }
   });
 
+  it('column mode (backtests) gives the bar-by-bar results: every single-timeframe example, prices, shifts and volume', () => {
+    const series = sliceBars(eurusd, 0, 1500);
+    const data = bars(series);
+    const extra = strat({
+      direction: 'BUY', logic: 'OR',
+      conditions: [
+        { indicator: 'typical', condition: 'crosses_above', indicatorRef: 'sma_10' },
+        { logic: 'AND', conditions: [{ indicator: 'volume', condition: 'greater_than', value: 3000 }, { indicator: 'ichimoku_senkou_a', condition: 'less_than', indicatorRef: 'low' }] },
+      ],
+    });
+    const strategies = ['ema-cross-trend', 'rsi-bollinger-reversion', 'stoch-williams-fade', 'vwap-volume-breakout', 'ichimoku-gold-breakout']
+      .map((f) => normalizeStrategy({ ...JSON.parse(readFileSync(`examples/${f}.json`, 'utf8')), symbol: 'EURUSD', timeframe: 'H1' }));
+    for (const s of [...strategies, extra]) {
+      const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
+      cols.useColumns('H1', series);
+      let signals = 0;
+      data.forEach((b, i) => {
+        byBar.pushBar('H1', b);
+        cols.pushBar('H1', b); // moves the cursor (and checks the bar is the series' next)
+        const T = b.time + 3600;
+        const want = byBar.evaluateFast(T);
+        expect(cols.evaluationOf(T, cols.evaluateBits(T)), `${s.id} bar ${i}`).toEqual(want);
+        expect(cols.value('H1', s.indicators[0]!.spec), `${s.id} bar ${i}`).toBe(byBar.value('H1', s.indicators[0]!.spec));
+        if (want.signal) signals++;
+      });
+      expect(signals, s.id).toBeGreaterThan(0);
+    }
+    expect(() => new StrategyEvaluator(extra).pushBar('H1', data[0]!)).not.toThrow();
+    const c = new StrategyEvaluator(extra);
+    c.useColumns('H1', series);
+    expect(() => c.pushBar('H1', data[5]!)).toThrow(/column mode: bar .* pushed where the series has/);
+  });
+
   it('every operator, nested AND/OR, and a trace with each operand value', () => {
     const s = strat({
       direction: 'SELL', logic: 'OR',

@@ -10,6 +10,7 @@
 import type { IntentBody, Timeframe } from '../protocol/messages.js';
 import { TIMEFRAME_SECONDS } from '../protocol/messages.js';
 import { BarAggregator } from './aggregate.js';
+import type { BarSeries } from './bars.js';
 import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
 import type { SignalModel } from './ml/model.js';
@@ -79,6 +80,9 @@ export class StrategyRunner {
   private readonly features: FeatureState | undefined;
   private lastFeatures: Float64Array | null = null;
   readonly model: SignalModel | undefined;
+  /** Column mode (backtests): the series and the rules' bits at the close of each of its bars. */
+  private series: BarSeries | undefined;
+  private bits: Uint8Array | undefined;
 
   /**
    * `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log.
@@ -109,10 +113,55 @@ export class StrategyRunner {
 
   /** A closed bar of the strategy's timeframe; returns the decision taken at its close. */
   onBar(bar: BarIn, market: MarketView): Decision {
-    const s = this.strategy;
     this.warm(bar);
-    const T = bar.time + TIMEFRAME_SECONDS[s.timeframe];
-    const evaluation = this.trace ? this.evaluator.evaluate(T) : this.evaluator.evaluateFast(T);
+    const T = bar.time + TIMEFRAME_SECONDS[this.strategy.timeframe];
+    return this.decide(T, this.trace ? this.evaluator.evaluate(T) : this.evaluator.evaluateFast(T), market);
+  }
+
+  /**
+   * Column mode, for a backtest over a whole series: the indicators and the rules are computed for every bar
+   * now, a column at a time, by the same indicator objects and compiled rules (so the same values and signals
+   * as bar by bar); then `decideAt(i)` takes bar i's decision and `acts(i)` says whether it can do anything.
+   * Only for a strategy on one timeframe with closed-bar evaluation and no ML features (false otherwise, and
+   * nothing changes); before any bar is pushed.
+   */
+  useColumns(series: BarSeries): boolean {
+    const s = this.strategy;
+    if (this.trace || this.features || this.aggs.length || s.timeframes.length !== 1 || s.options.evaluation === 'intrabar') return false;
+    const tf = s.timeframe, ev = this.evaluator, P = TIMEFRAME_SECONDS[tf], time = series.time;
+    ev.useColumns(tf, series);
+    const bits = new Uint8Array(series.length);
+    for (let i = 0; i < series.length; i++) {
+      ev.seek(tf, i + 1);
+      bits[i] = ev.evaluateBits(time[i]! + P);
+    }
+    ev.seek(tf, 0);
+    this.series = series;
+    this.bits = bits;
+    return true;
+  }
+
+  /**
+   * Column mode: can the decision at the close of bar i emit an intent or a refusal, with `open` positions of
+   * this strategy? No when there is no signal and nothing open, or when what is open is managed by nothing
+   * (no trailing, break-even, partials or time exit) and no exit condition holds — then `decideAt(i)` would
+   * return an empty decision, and skipping it changes nothing.
+   */
+  acts(i: number, open: number): boolean {
+    const b = this.bits![i]!;
+    return (b & 3) === 1 || (b & 3) === 2 || (open > 0 && (this.manages || (b & 4) !== 0));
+  }
+
+  /** Column mode: the decision at the close of bar i of the series (`onBar` of that bar, all before it pushed). */
+  decideAt(i: number, market: MarketView): Decision {
+    const tf = this.strategy.timeframe;
+    this.evaluator.seek(tf, i + 1);
+    const T = this.series!.time[i]! + TIMEFRAME_SECONDS[tf];
+    return this.decide(T, this.evaluator.evaluationOf(T, this.bits![i]!), market);
+  }
+
+  private decide(T: number, evaluation: Evaluation, market: MarketView): Decision {
+    const s = this.strategy;
     const d: Decision = { time: T, evaluation, filters: [], intents: [], notes: [] };
     if (market.positions.length === 0 && !evaluation.signal) {
       if (this.managed.size) this.managed.clear(); // nothing open, nothing to do (clear() reallocates even when empty)

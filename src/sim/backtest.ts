@@ -60,6 +60,8 @@ export interface BacktestResult {
   blocked: Partial<Record<SafetyCode, number>>;
   bars: number;
   initialBalance: number;
+  /** Were the indicators and rules computed a column at a time (Runner.useColumns), or bar by bar? */
+  columns: boolean;
 }
 
 export function runBacktest(o: BacktestOptions): BacktestResult {
@@ -82,7 +84,10 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
   // no traces: nobody reads them here, and building them costs more than the decision itself
   const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false, ...(o.model ? { model: o.model } : {}) });
-  for (let i = 0; i < warm; i++) runner.warm(barAt(bars, i, b));
+  // the indicators and rules a column at a time when the strategy allows it (one timeframe, closed bars, no ML)
+  // and nobody asked to see every decision: the runner is then called only on bars where it can act
+  const columns = !o.onDecision && runner.useColumns(bars);
+  if (!columns) for (let i = 0; i < warm; i++) runner.warm(barAt(bars, i, b));
 
   const equity = newEquityCurve(Math.max(0, bars.length - warm));
   const rejected: BacktestResult['rejected'] = [];
@@ -129,7 +134,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       view.equity = broker.equity;
       view.tickValue = broker.tickValue(spec.symbol)!; // moves with conversion rates; only risk sizing needs it
     }
-    const d = runner.onBar(barAt(bars, i, b), view);
+    const d = columns ? runner.decideAt(i, view) : runner.onBar(barAt(bars, i, b), view);
     if (d.refused) refused++;
     o.onDecision?.(d);
     execute(d.intents, q.timeMsc / 1000);
@@ -141,6 +146,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const TIME = bars.time, OPEN = bars.open, HIGH = bars.high, LOW = bars.low, CLOSE = bars.close;
   // the path of path.ts (barPath), without allocating it: open (a gap), then low/high or high/low, then close
   const pm = period * 1000;
+  const pts = new Float64Array(9); // the three continuous points of a bar's path, for broker.path
   const dt1 = Math.floor(pm / 4), dt2 = Math.floor(pm / 2), dt3 = Math.max(pm - 1000, Math.floor(pm / 2) + 1);
   let prevDay = warm < bars.length ? Math.floor(TIME[warm]! / 86400) : 0;
   for (let i = warm; i < bars.length; i++) {
@@ -155,15 +161,13 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const t0 = t * 1000;
     const bull = c1 >= o1;
     broker.quote(sym, o1, roundTo(o1 + spread, digits), t0, false);
-    if (i > warm) decide(i - 1);
-    let exposed = broker.openCount > 0;
+    if (i > warm && (!columns || runner.acts(i - 1, broker.openCount))) decide(i - 1);
     const p1 = bull ? l1 : h1, p2 = bull ? h1 : l1;
-    broker.quote(sym, p1, roundTo(p1 + spread, digits), t0 + dt1, true);
-    if (!exposed && broker.openCount > 0) exposed = true;
-    broker.quote(sym, p2, roundTo(p2 + spread, digits), t0 + dt2, true);
-    if (!exposed && broker.openCount > 0) exposed = true;
-    broker.quote(sym, c1, roundTo(c1 + spread, digits), t0 + dt3, true);
-    if (!exposed && broker.openCount > 0) exposed = true;
+    pts[0] = p1; pts[1] = roundTo(p1 + spread, digits); pts[2] = t0 + dt1;
+    pts[3] = p2; pts[4] = roundTo(p2 + spread, digits); pts[5] = t0 + dt2;
+    pts[6] = c1; pts[7] = roundTo(c1 + spread, digits); pts[8] = t0 + dt3;
+    const openAtOpen = broker.openCount > 0;
+    const exposed = broker.path(sym, pts, 3) || openAtOpen;
     // a flat account's equity is its balance: no need to build the account
     const bal = broker.balance;
     const eqNow = broker.openCount > 0 ? broker.equity : bal;
@@ -180,7 +184,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     equity.exposed[e] = exposed ? 1 : 0;
     if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
   }
-  if (bars.length > warm) decide(bars.length - 1);
+  if (bars.length > warm && (!columns || runner.acts(bars.length - 1, broker.openCount))) decide(bars.length - 1);
   if (o.closeAtEnd ?? true) {
     const q = broker.quoteOf(spec.symbol)!;
     execute(broker.positionList().map((p, k) => ({ type: 'CLOSE' as const, intentId: `end-${k}`, magic: p.magic, ticket: p.ticket, volume: 0, deviation: 1000 })), q.timeMsc / 1000);
@@ -193,7 +197,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   o.onProgress?.(bars.length - warm, bars.length - warm);
   const deals = broker.deals();
   const trades = tradesFromDeals(deals);
-  return { metrics: computeMetrics(trades, equity, balance), trades, equity, deals, intents, rejected, refused, blocked, bars: bars.length - warm, initialBalance: balance };
+  return { metrics: computeMetrics(trades, equity, balance), trades, equity, deals, intents, rejected, refused, blocked, bars: bars.length - warm, initialBalance: balance, columns };
 }
 
 /** Closed trades from a deal list (hedging and netting; partial closes and reversals split correctly). */

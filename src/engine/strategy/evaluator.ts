@@ -6,7 +6,8 @@
  * forming bar (peeked, never committed) against the last closed one.
  */
 import { TIMEFRAME_SECONDS, type Timeframe } from '../../protocol/messages.js';
-import { parseIndicatorSpec } from '../indicator-spec.js';
+import type { BarSeries } from '../bars.js';
+import { barAt, parseIndicatorSpec } from '../indicator-spec.js';
 import { appliedPrice, type AppliedPrice, type BarIn, type Indicator } from '../indicators.js';
 import type { Condition, Group, NormalizedStrategy, SeriesRef } from './normalize.js';
 
@@ -46,14 +47,27 @@ function priceOf(b: BarIn, field: string): number {
 }
 
 /** Closed bars and indicator outputs of one timeframe, the last `cap` of them. */
+interface IndEntry {
+  ind: Indicator;
+  hist: Float64Array[];
+  /** Column mode: one column per output buffer over the whole series. */
+  cols?: Float64Array[];
+}
+
 class TfStore {
   readonly period: number;
   readonly closes: Float64Array;
   readonly bars: BarIn[];
-  readonly inds = new Map<string, { ind: Indicator; hist: Float64Array[] }>();
+  readonly inds = new Map<string, IndEntry>();
   /** The same indicators as an array (the per-bar loop). */
-  private readonly list: { ind: Indicator; hist: Float64Array[] }[] = [];
+  private readonly list: IndEntry[] = [];
   n = 0;
+  /**
+   * Column mode (backtests): every indicator was run over the whole series up front — the same indicator
+   * objects fed the same bars in the same order as `push` would, so the same values — and a pushed bar only
+   * moves the cursor `n`. Slots are then indexes into the series.
+   */
+  series: BarSeries | undefined;
   constructor(readonly tf: Timeframe, readonly cap: number, specs: string[]) {
     this.period = TIMEFRAME_SECONDS[tf];
     this.closes = new Float64Array(cap).fill(Infinity);
@@ -65,7 +79,35 @@ class TfStore {
       this.list.push(e);
     }
   }
+  /** Switch to column mode over `series` (before any bar is pushed). */
+  useColumns(series: BarSeries): void {
+    if (this.n > 0) throw new Error('column mode must start before the first bar');
+    const len = series.length, list = this.list;
+    for (const e of list) e.cols = e.ind.buffers.map(() => new Float64Array(len));
+    const bar: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
+    for (let i = 0; i < len; i++) {
+      barAt(series, i, bar);
+      for (let k = 0; k < list.length; k++) {
+        const e = list[k]!, out = e.ind.out, cols = e.cols!;
+        e.ind.push(bar);
+        for (let j = 0; j < cols.length; j++) cols[j]![i] = out[j]!;
+      }
+    }
+    this.series = series;
+  }
+
+  /** Column mode: the bars before index `n` count as pushed. */
+  seek(n: number): void {
+    this.n = n;
+  }
+
   push(bar: BarIn): void {
+    const sr = this.series;
+    if (sr) {
+      if (sr.time[this.n] !== bar.time) throw new Error(`column mode: bar ${bar.time} pushed where the series has ${sr.time[this.n]}`);
+      this.n++;
+      return;
+    }
     const slot = this.n % this.cap;
     this.closes[slot] = bar.time + this.period;
     const dst = this.bars[slot]!;
@@ -83,6 +125,15 @@ class TfStore {
   }
   /** Slot of the newest bar closed by T, `back` bars further back; -1 if none. */
   slot(T: number, back: number): number {
+    const sr = this.series;
+    if (sr) {
+      // column mode: the slot is the bar's index in the series
+      const time = sr.time, p = this.period;
+      let j = this.n - 1;
+      while (j >= 0 && time[j]! + p > T) j--;
+      j -= back;
+      return j;
+    }
     const n = this.n, cap = this.cap;
     const m = n < cap ? n : cap;
     let k = 0;
@@ -108,6 +159,41 @@ export class StrategyEvaluator {
     }
   }
 
+  /**
+   * Column mode for a backtest on one timeframe with closed-bar evaluation: the indicators of `tf` are run over
+   * the whole series now (same objects, same bars, same order: the same values as pushing bar by bar), then
+   * `pushBar` only moves the cursor and `seek(n)` jumps it (the bars before index n count as pushed).
+   */
+  useColumns(tf: Timeframe, series: BarSeries): void {
+    if (this.cache.size > 0) throw new Error('column mode must start before the first evaluation');
+    if (this.strategy.options.evaluation === 'intrabar') throw new Error('column mode evaluates closed bars only');
+    const st = this.stores.get(tf);
+    if (!st || this.stores.size !== 1) throw new Error('column mode needs exactly one timeframe');
+    st.useColumns(series);
+  }
+
+  /** Column mode: count the bars before index `n` as pushed. */
+  seek(tf: Timeframe, n: number): void {
+    this.stores.get(tf)!.seek(n);
+  }
+
+  /**
+   * The rules at T as bits (1 long, 2 short, 4 exit conditions): `evaluateFast` without building an Evaluation,
+   * for a backtest that evaluates every bar up front.
+   */
+  evaluateBits(T: number): number {
+    const c = this.compile();
+    return (c.long?.(T, undefined) ? 1 : 0) | (c.short?.(T, undefined) ? 2 : 0) | (c.exit?.(T, undefined) ? 4 : 0);
+  }
+
+  /** The Evaluation `evaluateFast(T)` gives, from `evaluateBits(T)`. */
+  evaluationOf(T: number, bits: number): Evaluation {
+    const L = (bits & 1) !== 0, S = (bits & 2) !== 0;
+    const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
+    if (this.compile().exit) out.exit = { path: '', logic: 'AND', result: (bits & 4) !== 0, children: [] };
+    return out;
+  }
+
   /** A closed bar of one of the strategy's timeframes (others are ignored). */
   pushBar(tf: Timeframe, bar: BarIn): void {
     this.stores.get(tf)?.push(bar);
@@ -124,14 +210,24 @@ export class StrategyEvaluator {
     const e = st?.inds.get(spec);
     if (!st || !e) return NaN;
     const s = st.slot(T, 0);
-    return s < 0 ? NaN : e.hist[s]![buffer]!;
+    return s < 0 ? NaN : e.cols ? e.cols[buffer]![s]! : e.hist[s]![buffer]!;
   }
 
   private getter(ref: SeriesRef): Getter {
     const st = this.stores.get(ref.timeframe)!;
     const intrabar = this.strategy.options.evaluation === 'intrabar' && ref.timeframe === this.strategy.timeframe;
+    const sr = st.series;
     if (ref.spec === 'price') {
       const f = ref.buffer;
+      if (sr) {
+        // column mode (never intrabar): the price of bar s read from the series
+        const b: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
+        const col = f === 'close' ? sr.close : f === 'open' ? sr.open : f === 'high' ? sr.high : f === 'low' ? sr.low : f === 'volume' ? sr.tickVolume : undefined;
+        return (T, back) => {
+          const s = st.slot(T, back + ref.shift);
+          return s < 0 ? NaN : col ? col[s]! : priceOf(barAt(sr, s, b), f);
+        };
+      }
       return (T, back, forming) => {
         if (intrabar && forming) {
           if (back === 0) return priceOf(forming, f);
@@ -143,6 +239,13 @@ export class StrategyEvaluator {
     }
     const e = st.inds.get(ref.spec)!;
     const bi = e.ind.buffers.indexOf(ref.buffer);
+    if (e.cols) {
+      const col = e.cols[bi]!;
+      return (T, back) => {
+        const s = st.slot(T, back + ref.shift);
+        return s < 0 ? NaN : col[s]!;
+      };
+    }
     return (T, back, forming) => {
       if (intrabar && forming && ref.shift === 0) {
         if (back === 0) {
@@ -248,13 +351,17 @@ export class StrategyEvaluator {
   private compiled: { long: Check | null; short: Check | null; exit: Check | null } | undefined;
 
   /** `evaluate` without traces (backtests): the same results, no allocation per condition. */
-  evaluateFast(T: number, forming?: BarIn): Evaluation {
+  private compile(): { long: Check | null; short: Check | null; exit: Check | null } {
     const s = this.strategy;
-    const c = (this.compiled ??= {
+    return (this.compiled ??= {
       long: s.entry.long ? this.compileGroup(s.entry.long) : null,
       short: s.entry.short ? this.compileGroup(s.entry.short) : null,
       exit: s.exit.conditions ? this.compileGroup(s.exit.conditions) : null,
     });
+  }
+
+  evaluateFast(T: number, forming?: BarIn): Evaluation {
+    const c = this.compile();
     const L = c.long ? c.long(T, forming) : false;
     const S = c.short ? c.short(T, forming) : false;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
