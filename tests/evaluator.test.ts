@@ -64,17 +64,41 @@ describe('condition evaluation', () => {
     for (const s of [...strategies, extra]) {
       const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
       cols.useColumns('H1', series);
+      const bits = cols.columnBits();
       let signals = 0;
       data.forEach((b, i) => {
         byBar.pushBar('H1', b);
         cols.pushBar('H1', b); // moves the cursor (and checks the bar is the series' next)
         const T = b.time + 3600;
         const want = byBar.evaluateFast(T);
-        expect(cols.evaluationOf(T, cols.evaluateBits(T)), `${s.id} bar ${i}`).toEqual(want);
+        expect(cols.evaluationOf(T, bits[i]!), `${s.id} bar ${i}`).toEqual(want);
+        expect(cols.evaluateFast(T), `${s.id} bar ${i}`).toEqual(want); // the getters read columns too
         expect(cols.value('H1', s.indicators[0]!.spec), `${s.id} bar ${i}`).toBe(byBar.value('H1', s.indicators[0]!.spec));
         if (want.signal) signals++;
       });
       expect(signals, s.id).toBeGreaterThan(0);
+    }
+    // every operator on made-up closes that touch the levels exactly (a cross from equal, a range edge)
+    const closes = [1, 1.5, 1.5, 2, 1.5, 1, 1.5, 3, 3, 0.4];
+    const made: BarSeries = { ...series, length: closes.length, time: Float64Array.from(closes, (_, i) => i * 3600), open: Float64Array.from(closes, (_, i) => closes[Math.max(0, i - 1)]!), high: Float64Array.from(closes, (c) => c + 0.5), low: Float64Array.from(closes, (c) => c - 0.5), close: Float64Array.from(closes), tickVolume: new Float64Array(closes.length).fill(1), spread: new Float64Array(closes.length), realVolume: new Float64Array(closes.length) };
+    for (const cond of [
+      { indicator: 'close', condition: 'crosses_above', value: 1.5 }, { indicator: 'close', condition: 'crosses_below', value: 1.5 },
+      { indicator: 'close', condition: 'greater_than', value: 1.5 }, { indicator: 'close', condition: 'less_than', value: 1.5 },
+      { indicator: 'close', condition: 'equal', value: 3, tolerance: 0 }, { indicator: 'high', condition: 'in_range', value: [2, 3.5] },
+      { indicator: 'low', condition: 'outside_range', min: 1, max: 2.5 }, { indicator: 'close', condition: 'crosses_above', indicatorRef: 'open' },
+    ]) {
+      const s = strat({ direction: 'BUY', conditions: [cond] });
+      const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
+      cols.useColumns('H1', made);
+      const bits = cols.columnBits();
+      const want: boolean[] = [], got: boolean[] = [];
+      for (let i = 0; i < closes.length; i++) {
+        byBar.pushBar('H1', barAt(made, i, {} as BarIn));
+        want.push(byBar.evaluateFast(i * 3600 + 3600).signal === 'BUY');
+        got.push((bits[i]! & 1) === 1);
+      }
+      expect(got, cond.condition).toEqual(want);
+      expect(want.some(Boolean), cond.condition).toBe(true);
     }
     expect(() => new StrategyEvaluator(extra).pushBar('H1', data[0]!)).not.toThrow();
     const c = new StrategyEvaluator(extra);

@@ -128,14 +128,8 @@ export class StrategyRunner {
   useColumns(series: BarSeries): boolean {
     const s = this.strategy;
     if (this.trace || this.features || this.aggs.length || s.timeframes.length !== 1 || s.options.evaluation === 'intrabar') return false;
-    const tf = s.timeframe, ev = this.evaluator, P = TIMEFRAME_SECONDS[tf], time = series.time;
-    ev.useColumns(tf, series);
-    const bits = new Uint8Array(series.length);
-    for (let i = 0; i < series.length; i++) {
-      ev.seek(tf, i + 1);
-      bits[i] = ev.evaluateBits(time[i]! + P);
-    }
-    ev.seek(tf, 0);
+    this.evaluator.useColumns(s.timeframe, series);
+    const bits = this.evaluator.columnBits();
     this.series = series;
     this.bits = bits;
     return true;

@@ -178,15 +178,111 @@ export class StrategyEvaluator {
   }
 
   /**
-   * The rules at T as bits (1 long, 2 short, 4 exit conditions): `evaluateFast` without building an Evaluation,
-   * for a backtest that evaluates every bar up front.
+   * Column mode: the rules at the close of every bar of the series as bits (1 long, 2 short, 4 exit conditions),
+   * a condition at a time over whole columns. At bar i's close the newest closed bar is i itself, so a value
+   * `back` bars back is the column at i − back (− the reference's shift): exactly what the getters read there,
+   * and the same comparisons as the compiled conditions (NaN anywhere → false).
    */
-  evaluateBits(T: number): number {
-    const c = this.compile();
-    return (c.long?.(T, undefined) ? 1 : 0) | (c.short?.(T, undefined) ? 2 : 0) | (c.exit?.(T, undefined) ? 4 : 0);
+  columnBits(): Uint8Array {
+    const s = this.strategy;
+    const st = this.stores.get(s.timeframe)!;
+    const sr = st.series;
+    if (!sr) throw new Error('columnBits needs column mode');
+    const len = sr.length, bits = new Uint8Array(len);
+    const add = (g: Group | undefined, bit: number) => {
+      if (!g) return;
+      const r = this.groupColumn(g, len);
+      for (let i = 0; i < len; i++) if (r[i]) bits[i]! |= bit;
+    };
+    add(s.entry.long, 1);
+    add(s.entry.short, 2);
+    add(s.exit.conditions, 4);
+    return bits;
   }
 
-  /** The Evaluation `evaluateFast(T)` gives, from `evaluateBits(T)`. */
+  /** Column mode: a series reference's values by bar (shift applied, NaN before the first). */
+  private column(ref: SeriesRef): Float64Array {
+    const st = this.stores.get(ref.timeframe)!, sr = st.series!, len = sr.length;
+    let src: Float64Array;
+    if (ref.spec === 'price') {
+      const f = ref.buffer;
+      const direct = f === 'close' ? sr.close : f === 'open' ? sr.open : f === 'high' ? sr.high : f === 'low' ? sr.low : f === 'volume' ? sr.tickVolume : undefined;
+      if (direct) src = direct;
+      else {
+        src = new Float64Array(len);
+        const b: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
+        for (let i = 0; i < len; i++) src[i] = priceOf(barAt(sr, i, b), f);
+      }
+    } else {
+      const e = st.inds.get(ref.spec)!;
+      src = e.cols![e.ind.buffers.indexOf(ref.buffer)]!;
+    }
+    const k = ref.shift;
+    if (k === 0) return src;
+    const out = new Float64Array(len).fill(NaN);
+    if (k < len) out.set(src.subarray(0, len - k), k);
+    return out;
+  }
+
+  private groupColumn(g: Group, len: number): Uint8Array {
+    const parts = g.children.filter((c) => c.kind === 'group' || c.required).map((c) => (c.kind === 'group' ? this.groupColumn(c, len) : this.condColumn(c, len)));
+    const out = new Uint8Array(len);
+    if (parts.length === 0) return out; // AND of nothing is false, as compileGroup
+    if (parts.length === 1) return parts[0]!;
+    const and = g.logic === 'AND';
+    for (let i = 0; i < len; i++) {
+      let r = and;
+      for (let p = 0; p < parts.length; p++) {
+        if (and ? !parts[p]![i] : parts[p]![i]) {
+          r = !and;
+          break;
+        }
+      }
+      out[i] = r ? 1 : 0;
+    }
+    return out;
+  }
+
+  /** One condition over every bar: the comparisons of compileCond, on columns. */
+  private condColumn(c: Condition, len: number): Uint8Array {
+    const A = this.column(c.left);
+    const B = c.right?.kind === 'series' ? this.column(c.right) : undefined;
+    const k = c.right && c.right.kind !== 'series' ? (c.right as { value: number }).value : NaN;
+    const out = new Uint8Array(len);
+    const lo = c.range?.[0] ?? NaN, hi = c.range?.[1] ?? NaN;
+    for (let i = 0; i < len; i++) {
+      const a = A[i]!;
+      let r = false;
+      switch (c.op) {
+        case 'greater_than': r = a === a && a > (B ? B[i]! : k); break;
+        case 'less_than': r = a === a && a < (B ? B[i]! : k); break;
+        case 'equal': {
+          if (a !== a) break;
+          const b = B ? B[i]! : k;
+          r = Math.abs(a - b) <= (c.tolerance ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
+          break;
+        }
+        case 'in_range': r = a >= lo && a <= hi; break;
+        case 'outside_range': r = a < lo || a > hi; break;
+        case 'crosses_above': {
+          if (a !== a) break;
+          const ap = i > 0 ? A[i - 1]! : NaN, b = B ? B[i]! : k, bp = B ? (i > 0 ? B[i - 1]! : NaN) : k;
+          r = a > b && ap <= bp;
+          break;
+        }
+        case 'crosses_below': {
+          if (a !== a) break;
+          const ap = i > 0 ? A[i - 1]! : NaN, b = B ? B[i]! : k, bp = B ? (i > 0 ? B[i - 1]! : NaN) : k;
+          r = a < b && ap >= bp;
+          break;
+        }
+      }
+      out[i] = r ? 1 : 0;
+    }
+    return out;
+  }
+
+  /** The Evaluation `evaluateFast(T)` gives, from the bits `columnBits` gives for that bar. */
   evaluationOf(T: number, bits: number): Evaluation {
     const L = (bits & 1) !== 0, S = (bits & 2) !== 0;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
