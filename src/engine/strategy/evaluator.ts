@@ -250,34 +250,24 @@ export class StrategyEvaluator {
     const k = c.right && c.right.kind !== 'series' ? (c.right as { value: number }).value : NaN;
     const out = new Uint8Array(len);
     const lo = c.range?.[0] ?? NaN, hi = c.range?.[1] ?? NaN;
-    for (let i = 0; i < len; i++) {
-      const a = A[i]!;
-      let r = false;
-      switch (c.op) {
-        case 'greater_than': r = a === a && a > (B ? B[i]! : k); break;
-        case 'less_than': r = a === a && a < (B ? B[i]! : k); break;
-        case 'equal': {
-          if (a !== a) break;
-          const b = B ? B[i]! : k;
-          r = Math.abs(a - b) <= (c.tolerance ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
-          break;
+    // the right operand as a column: the series, or the number repeated (one loop per operator, no branch inside)
+    const R = B ?? new Float64Array(len).fill(k);
+    switch (c.op) {
+      case 'greater_than': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a === a && a > R[i]! ? 1 : 0; } break;
+      case 'less_than': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a === a && a < R[i]! ? 1 : 0; } break;
+      case 'equal': {
+        const tol = c.tolerance;
+        for (let i = 0; i < len; i++) {
+          const a = A[i]!, b = R[i]!;
+          out[i] = a === a && Math.abs(a - b) <= (tol ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b))) ? 1 : 0;
         }
-        case 'in_range': r = a >= lo && a <= hi; break;
-        case 'outside_range': r = a < lo || a > hi; break;
-        case 'crosses_above': {
-          if (a !== a) break;
-          const ap = i > 0 ? A[i - 1]! : NaN, b = B ? B[i]! : k, bp = B ? (i > 0 ? B[i - 1]! : NaN) : k;
-          r = a > b && ap <= bp;
-          break;
-        }
-        case 'crosses_below': {
-          if (a !== a) break;
-          const ap = i > 0 ? A[i - 1]! : NaN, b = B ? B[i]! : k, bp = B ? (i > 0 ? B[i - 1]! : NaN) : k;
-          r = a < b && ap >= bp;
-          break;
-        }
+        break;
       }
-      out[i] = r ? 1 : 0;
+      case 'in_range': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a >= lo && a <= hi ? 1 : 0; } break;
+      case 'outside_range': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a < lo || a > hi ? 1 : 0; } break;
+      // a cross compares bar i with bar i − 1; at bar 0 there is none (NaN: false)
+      case 'crosses_above': for (let i = 1; i < len; i++) { const a = A[i]!; out[i] = a === a && a > R[i]! && A[i - 1]! <= R[i - 1]! ? 1 : 0; } break;
+      case 'crosses_below': for (let i = 1; i < len; i++) { const a = A[i]!; out[i] = a === a && a < R[i]! && A[i - 1]! >= R[i - 1]! ? 1 : 0; } break;
     }
     return out;
   }
