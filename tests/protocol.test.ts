@@ -10,6 +10,7 @@ import {
   encodeMessage,
   fastTicks,
   fastBar,
+  fastIntentBody,
   fastAccount,
   encodeRaw,
   INTENT_TYPES,
@@ -17,6 +18,7 @@ import {
   retcodeClass,
   retcodeText,
   schemas,
+  type IntentTypeName,
   type MsgTypeName,
 } from '../src/protocol/index.js';
 import { BIG_TICKET, sampleBodies } from './helpers.js';
@@ -230,6 +232,47 @@ describe('protocol codec', () => {
       expect(accepted, name).toBeGreaterThan(400);
       expect(rejected, name).toBeGreaterThan(400);
     }
+  });
+
+  it('the intent fast path (OPEN, CLOSE, MODIFY) accepts exactly what the body schemas accept, with the same value (property)', () => {
+    const nonneg = fc.double({ min: 0, noNaN: true, noDefaultInfinity: true });
+    const base = { intentId: fc.stringMatching(/^[A-Za-z0-9_.-]{1,24}$/), magic: fc.integer({ min: 0, max: 2 ** 40 }) };
+    const ticket = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+    const open = fc.record(
+      { type: fc.constant('OPEN'), ...base, symbol: fc.string({ minLength: 1, maxLength: 64 }), side: fc.constantFrom(0, 1), volume: fc.double({ min: 1e-6, max: 100, noNaN: true }), price: nonneg, sl: nonneg, tp: nonneg, deviation: fc.nat() },
+      { requiredKeys: ['type', 'intentId', 'magic', 'symbol', 'side', 'volume', 'sl', 'tp', 'deviation'] },
+    );
+    const close = fc.record({ type: fc.constant('CLOSE'), ...base, ticket, volume: nonneg, deviation: fc.nat() });
+    const modify = fc.record({ type: fc.constant('MODIFY'), ...base, ticket, sl: nonneg, tp: nonneg });
+    const cancel = fc.record({ type: fc.constant('CANCEL'), ...base, ticket }); // never on the fast path
+    const bad = fc.constantFrom<unknown>(NaN, Infinity, -1, -0.5, 1.5, 2, 2 ** 60, 2 ** 64, 5n, -1n, 2n ** 64n, '', 'a b', 'x'.repeat(25), 'X'.repeat(65), null, undefined, true, 'CLOSE_ALL');
+    const mutated = fc.tuple(fc.oneof(open, close, modify, cancel), fc.nat(3), bad, fc.nat(20)).map(([m, kind, v, at]) => {
+      const o: Record<string, unknown> = { ...m };
+      const key = Object.keys(o)[at % Object.keys(o).length]!;
+      if (kind === 1) o[key] = v;
+      else if (kind === 2) delete o[key];
+      else if (kind === 3) o.extra = v;
+      return o;
+    });
+    let accepted = 0, rejected = 0;
+    fc.assert(
+      fc.property(mutated, (o) => {
+        const name = o.type as IntentTypeName;
+        const z = INTENT_TYPES.includes(name) ? intentBodySchemas[name].safeParse(o) : undefined;
+        const f = fastIntentBody(o);
+        if (f) {
+          accepted++;
+          expect(z?.success, name).toBe(true);
+          const { type: _t, ...fields } = o;
+          expect(fields).toEqual(z!.data); // handed on as it is: it must equal zod's output
+        } else rejected++;
+        // zod accepts an OPEN / CLOSE / MODIFY without unknown keys and with bigint tickets ⇒ so does the fast path
+        if (z?.success && ['OPEN', 'CLOSE', 'MODIFY'].includes(name) && !('extra' in o) && (!('ticket' in o) || typeof o.ticket === 'bigint')) expect(f, JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))).toBe(true);
+      }),
+      { numRuns: 6000 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
+    expect(rejected).toBeGreaterThan(1000);
   });
 
   it('an intent body validates as its message would: same values out, the same bad fields refused', () => {

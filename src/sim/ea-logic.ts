@@ -4,7 +4,7 @@
  * as SYMBOL_FILLING_MODE allows; on 10030 one retry with the next), close by ticket, the intent id in the
  * order comment, and a ring of recent intent ids so a re-sent id returns the stored result.
  */
-import { MsgType, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
+import { MsgType, type IntentBody, type IntentMsg, type IntentResultBody, type Msg } from '../protocol/messages.js';
 import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
 import { RC, retcodeClass } from '../protocol/retcodes.js';
 import type { SimBroker } from './broker.js';
@@ -54,10 +54,22 @@ export class SimEaLogic {
 
   /** Execute an intent once; a repeated intent id returns the stored result marked `duplicate`. */
   handle(msg: IntentMsg): IntentResultBody {
+    return this.run(msg.type, msg, msg.id);
+  }
+
+  /**
+   * `handle` for an intent as the engine writes it (its name in `type`, tickets bigint) with request id `id`,
+   * without copying it into a message first. The caller has validated it as its message (fastIntentBody).
+   */
+  handleIntent(body: IntentBody, id: number): IntentResultBody {
+    return this.run(MsgType[body.type], body as unknown as IntentMsg, id);
+  }
+
+  private run(kind: number, msg: IntentMsg, id: number): IntentResultBody {
     const seen = this.ring.get(msg.intentId);
-    if (seen) return { ...seen, re: msg.id, duplicate: true };
-    const core = this.execute(msg);
-    const result: IntentResultBody = { re: msg.id, intentId: msg.intentId, duplicate: false, ...core };
+    if (seen) return { ...seen, re: id, duplicate: true };
+    const core = this.execute(kind, msg);
+    const result: IntentResultBody = { re: id, intentId: msg.intentId, duplicate: false, ...core };
     const old = this.ringIds[this.ringNext];
     if (old !== undefined) this.ring.delete(old);
     this.ringIds[this.ringNext] = msg.intentId;
@@ -81,10 +93,12 @@ export class SimEaLogic {
     return res;
   }
 
-  private execute(m: IntentMsg): ResultCore {
-    const comment = intentComment(m.intentId);
-    switch (m.type) {
+  /** `kind` is the message type; `m` has the fields of that intent (its own `type` is not read). */
+  private execute(kind: number, i: IntentMsg): ResultCore {
+    const comment = intentComment(i.intentId);
+    switch (kind) {
       case MsgType.OPEN: {
+        const m = i as Msg<'OPEN'>;
         const req: TradeRequest = {
           action: TRADE_ACTION.DEAL, symbol: m.symbol, type: m.side, volume: m.volume, sl: m.sl, tp: m.tp,
           deviation: m.deviation, magic: m.magic, comment,
@@ -95,26 +109,36 @@ export class SimEaLogic {
         if (r.retcode === RC.DONE) out.position = this.positionOfDeal(r.deal);
         return out;
       }
-      case MsgType.PLACE_PENDING: 
+      case MsgType.PLACE_PENDING: {
+        const m = i as Msg<'PLACE_PENDING'>;
         return fromTrade(this.send({
           action: TRADE_ACTION.PENDING, symbol: m.symbol, type: m.orderType, volume: m.volume, price: m.price,
           stoplimit: m.stopLimit, sl: m.sl, tp: m.tp, expiration: m.expiration, magic: m.magic, comment,
         }));
-      case MsgType.CLOSE: 
+      }
+      case MsgType.CLOSE: {
+        const m = i as Msg<'CLOSE'>;
         return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment);
+      }
       case MsgType.MODIFY: {
+        const m = i as Msg<'MODIFY'>;
         const pos = this.broker.position(m.ticket);
         return fromTrade(this.broker.orderSend({
           action: TRADE_ACTION.SLTP, position: m.ticket, symbol: pos?.symbol ?? '', sl: m.sl, tp: m.tp, magic: m.magic,
         }));
       }
-      case MsgType.MODIFY_ORDER: 
+      case MsgType.MODIFY_ORDER: {
+        const m = i as Msg<'MODIFY_ORDER'>;
         return fromTrade(this.broker.orderSend({
           action: TRADE_ACTION.MODIFY, order: m.ticket, price: m.price, sl: m.sl, tp: m.tp, expiration: m.expiration,
         }));
-      case MsgType.CANCEL: 
+      }
+      case MsgType.CANCEL: {
+        const m = i as Msg<'CANCEL'>;
         return fromTrade(this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: m.ticket }));
+      }
       case MsgType.CLOSE_ALL: {
+        const m = i as Msg<'CLOSE_ALL'>;
         const results: NonNullable<IntentResultBody['results']> = [];
         for (const p of this.broker.positionList()) {
           if (m.symbol && p.symbol !== m.symbol) continue;
@@ -132,6 +156,8 @@ export class SimEaLogic {
           : { retcode: RC.DONE, class: 'done', comment: `${results.length} closed` };
         return { ...core, results };
       }
+      default:
+        return { retcode: RC.INVALID, class: 'final', comment: `not an intent: message type ${kind}` };
     }
   }
 
