@@ -448,6 +448,7 @@ export class SimBroker {
       }
     }
     let exposed = false;
+    const watchStopOut = quiet && this.positions.size > 0 && !this.cannotStopOut(symbol, q!, pts, n);
     for (let k = 0; k < n; k++) {
       const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, t = pts[3 * k + 2]!;
       if (!quiet) this.quote(symbol, bid, ask, t, true);
@@ -457,11 +458,34 @@ export class SimBroker {
         q!.bid = bid;
         q!.ask = ask;
         q!.timeMsc = t;
-        if (this.positions.size > 0) this.checkStopOut();
+        if (watchStopOut) this.checkStopOut();
       }
       if (this.positions.size > 0) exposed = true;
     }
     return exposed;
+  }
+
+  /**
+   * Can no point of a quiet path bring a stop-out? Only decided when every position is on `symbol` with profit in
+   * the account currency (no conversion rate moves with the path): each position's floating profit only grows with
+   * its closing price, so the equity at any point is at least the sum of each position at its worst price of the
+   * path — if even that leaves the margin level above the stop-out level, `checkStopOut` would do nothing at any
+   * point. Otherwise (false) the path checks at every point.
+   */
+  private cannotStopOut(symbol: string, q: Quote, pts: Float64Array, n: number): boolean {
+    const ccy = this.cfg.account.currency;
+    let loB = q.bid, hiA = q.ask;
+    for (let k = 0; k < n; k++) {
+      if (pts[3 * k]! < loB) loB = pts[3 * k]!;
+      if (pts[3 * k + 1]! > hiA) hiA = pts[3 * k + 1]!;
+    }
+    let low = this.balanceMinor, margin = 0;
+    for (const p of this.positions.values()) {
+      if (p.symbol !== symbol || this.specs.get(symbol)!.currencyProfit !== ccy) return false;
+      low += this.profitMinor(p, p.type === ORDER_TYPE.BUY ? loB : hiA) + p.swapMinor;
+      margin += p.marginMinor;
+    }
+    return margin <= 0 || (low / margin) * 100 > (this.cfg.account.stopOutLevel ?? 50);
   }
 
   /** Triggers hit at `q` (gap semantics): positions' SL/TP first, then pending orders, repeated until stable. */
