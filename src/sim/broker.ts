@@ -620,6 +620,13 @@ export class SimBroker {
     }
   }
 
+  /** Free margin in minor units: equity − margin, as account() sums them. */
+  private freeMarginMinor(): number {
+    let m = this.balanceMinor;
+    for (const p of this.positions.values()) m += this.floatingMinor(p) + p.swapMinor - p.marginMinor;
+    return m;
+  }
+
   /** Margin level in % (equity / margin × 100) without building an Account; Infinity without margin. */
   private marginLevel(): number {
     let floating = 0, margin = 0;
@@ -819,11 +826,10 @@ export class SimBroker {
       }
       const addVolume = reduces ? volume - target!.volume : volume;
       const need = this.marginMinorFor(spec.symbol, addVolume, price);
-      const acc = this.account();
-      const free = toMinor(acc.freeMargin, this.digits);
+      const free = this.freeMarginMinor(); // account().freeMargin in minor units, without building the account
       const commission = toMinor((spec.commissionPerLot ?? 0) * volume, this.digits);
       if (need + commission > free) {
-        return fail(RC.NO_MONEY, `not enough money: margin ${fromMinor(need, this.digits)} > free margin ${acc.freeMargin}`);
+        return fail(RC.NO_MONEY, `not enough money: margin ${fromMinor(need, this.digits)} > free margin ${fromMinor(free, this.digits)}`);
       }
     }
 
