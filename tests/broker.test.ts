@@ -39,6 +39,32 @@ describe('sim broker: retcodes', () => {
     expect(buy(eurusd({ rejectVolumeAbove: 5 }), 6).retcode).toBe(RC.REJECT);
   });
 
+  it('knows every closed position and every deal by ticket: market and pending openings, netting, SL, tickets above 2^53', () => {
+    for (const marginMode of [2, 0]) {
+      const b = eurusd({}, { account: { login: 1, server: 'C', currency: 'USD', leverage: 100, marginMode, balance: 100_000 } });
+      const m = buy(b, 0.1);
+      expect(b.isClosedPosition(m.order)).toBe(false); // open
+      const lim = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.SELL_LIMIT, volume: 0.2, price: 1.101 });
+      const gone = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.BUY_LIMIT, volume: 0.1, price: 1.09 });
+      expect(b.orderSend({ action: TRADE_ACTION.REMOVE, order: gone.order }).retcode).toBe(RC.DONE);
+      b.quote('EURUSD', 1.1012, 1.1014, T + 60_000); // the sell limit fills, as a position of its own (the sim's rule in both modes)
+      const byDeal = b.deals().filter((d) => d.type <= 1);
+      expect(byDeal.find((d) => d.order === lim.order)!.ticket).not.toBe(lim.order + 1n); // opened by a deal made later (another order took the next ticket)
+      for (const d of b.deals()) expect(b.deal(d.ticket)).toBe(d); // every deal found, the first and the last included
+      expect(b.deal(byDeal.at(-1)!.ticket + 1n)).toBeUndefined();
+      expect(b.deal(BIG_TICKET - 1n)).toBeUndefined();
+      for (const p of b.positionList()) b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: p.type === 0 ? 1 : 0, volume: p.volume, position: p.ticket, typeFilling: ORDER_FILLING.FOK });
+      expect(b.positionList()).toEqual([]);
+      expect(b.isClosedPosition(m.order), `market-opened, mode ${marginMode}`).toBe(true);
+      expect(b.isClosedPosition(lim.order), `pending-opened, mode ${marginMode}`).toBe(true);
+      expect(b.isClosedPosition(gone.order)).toBe(false); // an order that never filled was never a position
+      expect(b.isClosedPosition(byDeal[0]!.ticket)).toBe(false); // a deal ticket is not a position
+      expect(b.isClosedPosition(12345n)).toBe(false);
+      expect(sell(b, 0.1, { position: m.order }).retcode).toBe(RC.POSITION_CLOSED);
+      expect(sell(b, 0.1, { position: gone.order }).retcode).toBe(RC.INVALID);
+    }
+  });
+
   it('10013 invalid request: unknown position, unknown symbol; 10036 for a closed position', () => {
     const b = eurusd();
     expect(sell(b, 0.1, { position: 12345n }).retcode).toBe(RC.INVALID);

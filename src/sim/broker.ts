@@ -136,9 +136,15 @@ export class SimBroker {
   private readonly quotes = new Map<string, Quote>();
   private readonly positions = new Map<bigint, PosState>();
   private readonly orders = new Map<bigint, OrderState>();
-  private readonly closedPositions = new Set<bigint>();
+  /**
+   * Positions whose opening deal is not the ticket right after theirs (opened by a triggered pending order): a
+   * market order's position T opens with deal T + 1, which `openedPosition` finds in the deal list. Growing
+   * bigint-keyed indexes of every deal and every closed position cost ~1 µs a deal; the deal list is already
+   * in ticket order, so it is searched instead.
+   */
+  private readonly openedLater = new Set<bigint>();
+  /** Every deal, in ticket order (tickets only grow): `deal()` searches it. */
   private readonly dealList: Deal[] = [];
-  private readonly dealIndex = new Map<bigint, Deal>();
   private balanceMinor: number;
   private readonly digits: number;
   private nextTicket: bigint;
@@ -375,11 +381,28 @@ export class SimBroker {
   }
 
   deal(ticket: bigint): Deal | undefined {
-    return this.dealIndex.get(ticket);
+    const list = this.dealList;
+    let lo = 0, hi = list.length - 1;
+    if (hi >= 0 && list[hi]!.ticket === ticket) return list[hi]; // the deal just made: the usual question
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const t = list[mid]!.ticket;
+      if (t === ticket) return list[mid];
+      if (t < ticket) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Was `ticket` ever a position (open now or not)? Its opening deal carries it as order and position id. */
+  private openedPosition(ticket: bigint): boolean {
+    if (this.openedLater.has(ticket)) return true;
+    const d = this.deal(ticket + 1n);
+    return d !== undefined && d.order === ticket && d.positionId === ticket && d.entry === DEAL_ENTRY.IN;
   }
 
   isClosedPosition(ticket: bigint): boolean {
-    return this.closedPositions.has(ticket);
+    return !this.positions.has(ticket) && this.openedPosition(ticket);
   }
 
   // ------------------------------------------------------------------------------------------ market
@@ -777,7 +800,7 @@ export class SimBroker {
     if (req.position !== undefined && req.position !== 0n) {
       target = this.positions.get(req.position);
       if (!target) {
-        return this.closedPositions.has(req.position)
+        return this.isClosedPosition(req.position)
           ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
           : fail(RC.INVALID, `position ${req.position} not found`);
       }
@@ -922,7 +945,7 @@ export class SimBroker {
   private actionSltp(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
     const p = req.position !== undefined ? this.positions.get(req.position) : undefined;
     if (!p) {
-      return req.position !== undefined && this.closedPositions.has(req.position)
+      return req.position !== undefined && this.isClosedPosition(req.position)
         ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
         : fail(RC.INVALID, `position ${req.position ?? 0} not found`);
     }
@@ -1040,7 +1063,6 @@ export class SimBroker {
       } else if (dealSteps === posSteps) {
         entry = DEAL_ENTRY.OUT;
         this.positions.delete(pos.ticket);
-        this.closedPositions.add(pos.ticket);
       } else {
         // netting reversal: same position id, opposite direction, the rest of the volume
         entry = DEAL_ENTRY.INOUT;
@@ -1074,7 +1096,7 @@ export class SimBroker {
       reason: d.reason,
     };
     this.dealList.push(deal);
-    this.dealIndex.set(deal.ticket, deal);
+    if (!pos && deal.ticket !== d.order + 1n) this.openedLater.add(d.order); // see openedLater
     if (this.onTx) {
       // (a backtest listens to no transactions: it builds none)
       const p = this.positions.get(positionId);
@@ -1097,7 +1119,6 @@ export class SimBroker {
       timeMsc: this.nowMsc, magic: 0, comment, reason: 0,
     };
     this.dealList.push(deal);
-    this.dealIndex.set(deal.ticket, deal);
     return deal;
   }
 
