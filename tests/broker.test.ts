@@ -40,7 +40,7 @@ describe('sim broker: retcodes', () => {
   });
 
   it('knows every closed position and every deal by ticket: market and pending openings, netting, SL, tickets above 2^53', () => {
-    for (const marginMode of [2, 0]) {
+    for (const marginMode of [2, 0] as const) {
       const b = eurusd({}, { account: { login: 1, server: 'C', currency: 'USD', leverage: 100, marginMode, balance: 100_000 } });
       const m = buy(b, 0.1);
       expect(b.isClosedPosition(m.order)).toBe(false); // open

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { sessionOpenAt } from '../src/engine/sessions.js';
 import { DEFAULT_AUTO_PAUSE, KillSwitch, autoPauseReasons, brokerDay, defaultLimits, validatePreTrade, type PreTradeContext } from '../src/engine/safety.js';
 
 const ok: PreTradeContext = {
@@ -75,5 +77,33 @@ describe('auto-pause (seed 004 rules)', () => {
     const rare = Array.from({ length: 20 }, (_, i) => (i % 4 === 0 ? 30 : -5)); // 5 wins of 30, 15 losses of 5: PF 2, 25 %
     expect(autoPauseReasons({ ...base, results: rare })).toEqual(['win rate 25.0 % < 35 %']);
     expect(autoPauseReasons({ ...base, results: poor.slice(0, 19) }, { ...DEFAULT_AUTO_PAUSE, minTrades: 20 })).toEqual([]);
+  });
+});
+
+describe('trade sessions', () => {
+  it('sessionOpenAt judges weekday and minute as a Date of that server time does, for any time (property)', () => {
+    // the reference: the weekday from Date, the minute of the day from the remainder
+    const byDate = (sessions: [number, number, number][], sec: number) => {
+      const day = new Date(sec * 1000).getUTCDay();
+      const minute = Math.floor((((sec % 86400) + 86400) % 86400) / 60);
+      return sessions.some(([d, from, to]) => d === day && minute >= from && minute < to);
+    };
+    let open = 0, closed = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 1440 }), fc.integer({ min: 0, max: 1440 })), { minLength: 1, maxLength: 6 }),
+        fc.oneof(fc.integer({ min: -1e11, max: 1e11 }), fc.double({ min: -1e10, max: 1e10, noNaN: true })),
+        (sessions, sec) => {
+          const want = byDate(sessions, sec);
+          expect(sessionOpenAt(sessions, sec)).toBe(want);
+          if (want) open++;
+          else closed++;
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    expect(open).toBeGreaterThan(100);
+    expect(closed).toBeGreaterThan(300);
+    expect(sessionOpenAt([], 0)).toBe(true);
   });
 });

@@ -3,9 +3,17 @@
 /** Is a symbol's trade session open at a server time (s)? No sessions listed means always open. */
 export function sessionOpenAt(sessions: readonly (readonly [number, number, number])[], serverSec: number): boolean {
   if (!sessions.length) return true;
-  const day = new Date(serverSec * 1000).getUTCDay(); // server time is stored as if it were UTC
+  // server time is stored as if it were UTC. The weekday as Date computes it (WeekDay(t) = (Day(t) + 4) mod 7 of
+  // the time clipped to whole ms; 1970-01-01 was a Thursday) without building a Date: the broker asks on every order.
+  const ms = Math.trunc(serverSec * 1000);
+  if (!(Math.abs(ms) <= 8.64e15)) return false; // outside Date's range (an Invalid Date has no weekday)
+  const day = (((Math.floor(ms / 86_400_000) + 4) % 7) + 7) % 7;
   const minute = Math.floor((((serverSec % 86400) + 86400) % 86400) / 60);
-  return sessions.some(([d, from, to]) => d === day && minute >= from && minute < to);
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i]!;
+    if (s[0] === day && minute >= s[1] && minute < s[2]) return true;
+  }
+  return false;
 }
 
 /**
