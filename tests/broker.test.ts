@@ -39,6 +39,23 @@ describe('sim broker: retcodes', () => {
     expect(buy(eurusd({ rejectVolumeAbove: 5 }), 6).retcode).toBe(RC.REJECT);
   });
 
+  it('netting: a pending order that fills adds to, reduces or reverses the one position, as a market deal does', () => {
+    const b = eurusd({}, { account: { login: 1, server: 'N', currency: 'USD', leverage: 100, marginMode: 0, balance: 100_000 } });
+    const m = buy(b, 0.1);
+    const add = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.BUY_LIMIT, volume: 0.2, price: 1.0995 });
+    b.quote('EURUSD', 1.0994, 1.09942, T + 60_000, true); // the price moves through the limits: they fill at their level
+    expect(b.positionList().map((p) => [p.ticket, p.type, p.volume])).toEqual([[m.order, ORDER_TYPE.BUY, 0.3]]);
+    expect(b.deals().at(-1)).toMatchObject({ order: add.order, positionId: m.order, entry: DEAL_ENTRY.IN, volume: 0.2, price: 1.0995 });
+    const rev = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.SELL_LIMIT, volume: 0.5, price: 1.1005 });
+    b.quote('EURUSD', 1.1006, 1.10062, T + 120_000, true);
+    expect(b.positionList().map((p) => [p.ticket, p.type, p.volume])).toEqual([[m.order, ORDER_TYPE.SELL, 0.2]]);
+    const last = b.deals().at(-1)!;
+    expect(last).toMatchObject({ order: rev.order, positionId: m.order, entry: DEAL_ENTRY.INOUT, volume: 0.5, price: 1.1005 });
+    // the closed 0.3 lots made their profit: (1.1005 − average entry) × 30,000
+    const avg = (1.10002 * 0.1 + 1.0995 * 0.2) / 0.3;
+    expect(last.profit).toBe(Math.round((1.1005 - avg) * 30_000 * 100) / 100);
+  });
+
   it('knows every closed position and every deal by ticket: market and pending openings, netting, SL, tickets above 2^53', () => {
     for (const marginMode of [2, 0] as const) {
       const b = eurusd({}, { account: { login: 1, server: 'C', currency: 'USD', leverage: 100, marginMode, balance: 100_000 } });
@@ -47,7 +64,7 @@ describe('sim broker: retcodes', () => {
       const lim = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.SELL_LIMIT, volume: 0.2, price: 1.101 });
       const gone = b.orderSend({ action: TRADE_ACTION.PENDING, symbol: 'EURUSD', type: ORDER_TYPE.BUY_LIMIT, volume: 0.1, price: 1.09 });
       expect(b.orderSend({ action: TRADE_ACTION.REMOVE, order: gone.order }).retcode).toBe(RC.DONE);
-      b.quote('EURUSD', 1.1012, 1.1014, T + 60_000); // the sell limit fills, as a position of its own (the sim's rule in both modes)
+      b.quote('EURUSD', 1.1012, 1.1014, T + 60_000); // the sell limit fills (hedging: a position of its own; netting: reverses the buy)
       const byDeal = b.deals().filter((d) => d.type <= 1);
       expect(byDeal.find((d) => d.order === lim.order)!.ticket).not.toBe(lim.order + 1n); // opened by a deal made later (another order took the next ticket)
       for (const d of b.deals()) expect(b.deal(d.ticket)).toBe(d); // every deal found, the first and the last included
@@ -56,7 +73,7 @@ describe('sim broker: retcodes', () => {
       for (const p of b.positionList()) b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: p.type === 0 ? 1 : 0, volume: p.volume, position: p.ticket, typeFilling: ORDER_FILLING.FOK });
       expect(b.positionList()).toEqual([]);
       expect(b.isClosedPosition(m.order), `market-opened, mode ${marginMode}`).toBe(true);
-      expect(b.isClosedPosition(lim.order), `pending-opened, mode ${marginMode}`).toBe(true);
+      expect(b.isClosedPosition(lim.order), `pending-opened, mode ${marginMode}`).toBe(marginMode === 2); // netting: never a position of its own
       expect(b.isClosedPosition(gone.order)).toBe(false); // an order that never filled was never a position
       expect(b.isClosedPosition(byDeal[0]!.ticket)).toBe(false); // a deal ticket is not a position
       expect(b.isClosedPosition(12345n)).toBe(false);

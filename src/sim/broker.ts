@@ -251,8 +251,11 @@ export class SimBroker {
   private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number, volume = p.volume): number {
     const s = this.specs.get(p.symbol)!;
     const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
-    // price difference in whole points first (prices sit on the tick grid: never a .5 tie)
-    const points = Math.round((closePrice - p.priceOpen) / s.point);
+    // price difference in points, cleaned of binary noise when both prices sit on the grid (1.10012 − 1.10002 is
+    // 9.99999…e-5); a netting position's average price is off the grid, and its fraction of a point is money
+    const raw = (closePrice - p.priceOpen) / s.point;
+    const whole = Math.round(raw);
+    const points = Math.abs(raw - whole) < 1e-6 ? whole : raw;
     const profitCcy = dir * points * s.point * s.contractSize * volume;
     return toMinor(profitCcy * this.rate(s.currencyProfit, this.cfg.account.currency), this.digits);
   }
@@ -616,9 +619,11 @@ export class SimBroker {
       const market = buy ? q.ask : q.bid;
       const px = roundPrice(atLevel ? o.priceOpen : market, spec.tickSize, spec.digits);
       this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
+      // netting: the fill adds to, reduces, closes or reverses the symbol's one position, as a market deal does
+      const net = this.cfg.account.marginMode === ACCOUNT_MARGIN_MODE.RETAIL_NETTING ? this.netPosition(o.symbol) : undefined;
       this.fillDeal({
         symbol: o.symbol, side: buy ? 0 : 1, volume: o.volume, price: px, order: o.ticket,
-        magic: o.magic, comment: o.comment, sl: o.sl, tp: o.tp, reason: DEAL_REASON.EXPERT, position: undefined,
+        magic: o.magic, comment: o.comment, sl: o.sl, tp: o.tp, reason: DEAL_REASON.EXPERT, position: net,
       });
       return;
     }
