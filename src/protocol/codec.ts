@@ -6,6 +6,7 @@ import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import {
   MAX_FRAME_BYTES,
+  INTENT_ID_PATTERN,
   MAX_INTENT_ID_LENGTH,
   TIMEFRAMES,
   MsgType,
@@ -154,7 +155,6 @@ export function fastAccount(o: Record<string, unknown>): boolean {
   return keyCount(o) === 3 && isInt(o.type) && isInt(o.seq) && (o.seq as number) >= 1 && fastAccountFields(o.account);
 }
 
-const INTENT_ID = /^[A-Za-z0-9_.-]+$/;
 const isTicket = (v: unknown): v is bigint => typeof v === 'bigint' && v >= 0n && v <= 0xffff_ffff_ffff_ffffn;
 const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
 
@@ -166,7 +166,7 @@ const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
  */
 export function fastIntentBody(o: Record<string, unknown>): boolean {
   const id = o.intentId, magic = o.magic;
-  if (typeof id !== 'string' || id.length < 1 || id.length > MAX_INTENT_ID_LENGTH || !INTENT_ID.test(id) || !isInt(magic) || magic < 0) return false;
+  if (typeof id !== 'string' || id.length < 1 || id.length > MAX_INTENT_ID_LENGTH || !INTENT_ID_PATTERN.test(id) || !isInt(magic) || magic < 0) return false;
   switch (o.type) {
     case 'OPEN': {
       let n = 9;

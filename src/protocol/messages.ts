@@ -84,11 +84,13 @@ const symbol = () => z.string().min(1).max(64);
 const timeframe = () => z.enum(TIMEFRAMES);
 const requestId = () => int().nonnegative().describe('request id chosen by the sender; the reply carries it in `re`');
 const replyTo = () => int().nonnegative().describe('the `id` of the request this answers');
+/** The characters an intent id may have (it goes into the order comment). */
+export const INTENT_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export const intentIdSchema = z
   .string()
   .min(1)
   .max(MAX_INTENT_ID_LENGTH)
-  .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
+  .regex(INTENT_ID_PATTERN, 'letters, digits, _ . - only');
 
 export const tickTuple = z.tuple([
   int().describe('time_msc, broker server time, ms since 1970'),

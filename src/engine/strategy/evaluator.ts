@@ -46,6 +46,11 @@ function priceOf(b: BarIn, field: string): number {
   return field === 'volume' ? b.tickVolume : appliedPrice(b, field as AppliedPrice);
 }
 
+/** A price operand read straight from a series' own column, if it has one (applied prices are computed). */
+function seriesColumn(sr: BarSeries, field: string): Float64Array | undefined {
+  return field === 'close' ? sr.close : field === 'open' ? sr.open : field === 'high' ? sr.high : field === 'low' ? sr.low : field === 'volume' ? sr.tickVolume : undefined;
+}
+
 /** Closed bars and indicator outputs of one timeframe, the last `cap` of them. */
 interface IndEntry {
   ind: Indicator;
@@ -206,7 +211,7 @@ export class StrategyEvaluator {
     let src: Float64Array;
     if (ref.spec === 'price') {
       const f = ref.buffer;
-      const direct = f === 'close' ? sr.close : f === 'open' ? sr.open : f === 'high' ? sr.high : f === 'low' ? sr.low : f === 'volume' ? sr.tickVolume : undefined;
+      const direct = seriesColumn(sr, f);
       if (direct) src = direct;
       else {
         src = new Float64Array(len);
@@ -308,7 +313,7 @@ export class StrategyEvaluator {
       if (sr) {
         // column mode (never intrabar): the price of bar s read from the series
         const b: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
-        const col = f === 'close' ? sr.close : f === 'open' ? sr.open : f === 'high' ? sr.high : f === 'low' ? sr.low : f === 'volume' ? sr.tickVolume : undefined;
+        const col = seriesColumn(sr, f);
         return (T, back) => {
           const s = st.slot(T, back + ref.shift);
           return s < 0 ? NaN : col ? col[s]! : priceOf(barAt(sr, s, b), f);
@@ -436,7 +441,7 @@ export class StrategyEvaluator {
 
   private compiled: { long: Check | null; short: Check | null; exit: Check | null } | undefined;
 
-  /** `evaluate` without traces (backtests): the same results, no allocation per condition. */
+  /** The rules compiled to closures, once. */
   private compile(): { long: Check | null; short: Check | null; exit: Check | null } {
     const s = this.strategy;
     return (this.compiled ??= {
@@ -446,6 +451,7 @@ export class StrategyEvaluator {
     });
   }
 
+  /** `evaluate` without traces (backtests): the same results, no allocation per condition. */
   evaluateFast(T: number, forming?: BarIn): Evaluation {
     const c = this.compile();
     const L = c.long ? c.long(T, forming) : false;
