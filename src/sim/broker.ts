@@ -455,8 +455,11 @@ export class SimBroker {
   path(symbol: string, pts: Float64Array, n: number): boolean {
     const q = this.quotes.get(symbol);
     let quiet = q !== undefined && this.orders.size === 0;
+    let loB = 0, hiA = 0; // the path's lowest bid and highest ask (with positions open)
     if (quiet && this.positions.size > 0) {
-      let loB = q!.bid, hiB = q!.bid, loA = q!.ask, hiA = q!.ask;
+      let hiB = q!.bid, loA = q!.ask;
+      loB = q!.bid;
+      hiA = q!.ask;
       for (let k = 0; k < n; k++) {
         const b = pts[3 * k]!, a = pts[3 * k + 1]!;
         if (b < loB) loB = b;
@@ -474,7 +477,7 @@ export class SimBroker {
       }
     }
     let exposed = false;
-    const watchStopOut = quiet && this.positions.size > 0 && !this.cannotStopOut(symbol, q!, pts, n);
+    const watchStopOut = quiet && this.positions.size > 0 && !this.cannotStopOut(symbol, loB, hiA);
     for (let k = 0; k < n; k++) {
       const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, t = pts[3 * k + 2]!;
       if (!quiet) this.quote(symbol, bid, ask, t, true);
@@ -492,22 +495,17 @@ export class SimBroker {
   }
 
   /**
-   * Can no point of a quiet path bring a stop-out? Only decided when every position is on `symbol` with profit in
-   * the account currency (no conversion rate moves with the path): each position's floating profit only grows with
-   * its closing price, so the equity at any point is at least the sum of each position at its worst price of the
+   * Can no point of a quiet path (lowest bid `loB`, highest ask `hiA`) bring a stop-out? Only decided when every
+   * position is on `symbol` with profit in the account currency (no conversion rate moves with the path): each
+   * position's floating profit only grows with its closing price, so the equity at any point is at least the sum of each position at its worst price of the
    * path — if even that leaves the margin level above the stop-out level, `checkStopOut` would do nothing at any
    * point. Otherwise (false) the path checks at every point.
    */
-  private cannotStopOut(symbol: string, q: Quote, pts: Float64Array, n: number): boolean {
-    const ccy = this.cfg.account.currency;
-    let loB = q.bid, hiA = q.ask;
-    for (let k = 0; k < n; k++) {
-      if (pts[3 * k]! < loB) loB = pts[3 * k]!;
-      if (pts[3 * k + 1]! > hiA) hiA = pts[3 * k + 1]!;
-    }
+  private cannotStopOut(symbol: string, loB: number, hiA: number): boolean {
+    if (this.specs.get(symbol)!.currencyProfit !== this.cfg.account.currency) return false;
     let low = this.balanceMinor, margin = 0;
     for (const p of this.positions.values()) {
-      if (p.symbol !== symbol || this.specs.get(symbol)!.currencyProfit !== ccy) return false;
+      if (p.symbol !== symbol) return false;
       low += this.profitMinor(p, p.type === ORDER_TYPE.BUY ? loB : hiA) + p.swapMinor;
       margin += p.marginMinor;
     }
