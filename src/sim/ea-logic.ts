@@ -93,7 +93,7 @@ export class SimEaLogic {
     return res;
   }
 
-  /** `kind` is the message type; `m` has the fields of that intent (its own `type` is not read). */
+  /** `kind` is the message type; `i` has the fields of that intent (its own `type` is not read). */
   private execute(kind: number, i: IntentMsg): ResultCore {
     const comment = intentComment(i.intentId);
     switch (kind) {
