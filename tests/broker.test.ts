@@ -77,6 +77,8 @@ describe('sim broker: retcodes', () => {
       expect(b.isClosedPosition(gone.order)).toBe(false); // an order that never filled was never a position
       expect(b.isClosedPosition(byDeal[0]!.ticket)).toBe(false); // a deal ticket is not a position
       expect(b.isClosedPosition(12345n)).toBe(false);
+      expect(b.isClosedPosition(undefined as unknown as bigint)).toBe(false); // no ticket: no position, no throw
+      expect(sell(b, 0.1, { position: 5 }).retcode).toBe(RC.INVALID); // a number where a bigint belongs: not found
       expect(sell(b, 0.1, { position: m.order }).retcode).toBe(RC.POSITION_CLOSED);
       expect(sell(b, 0.1, { position: gone.order }).retcode).toBe(RC.INVALID);
     }

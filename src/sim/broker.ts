@@ -399,6 +399,7 @@ export class SimBroker {
 
   /** Was `ticket` ever a position (open now or not)? Its opening deal carries it as order and position id. */
   private openedPosition(ticket: bigint): boolean {
+    if (typeof ticket !== 'bigint') return false; // (a request without a valid ticket names no position)
     if (this.openedLater.has(ticket)) return true;
     const d = this.deal(ticket + 1n);
     return d !== undefined && d.order === ticket && d.positionId === ticket && d.entry === DEAL_ENTRY.IN;
