@@ -334,6 +334,14 @@ export class SimBroker {
     return [...this.positions.values()].map((p) => this.toPosition(p));
   }
 
+  /**
+   * What closing or modifying an open position needs — its symbol, side and volume — without building the Position
+   * (position() converts profit and swap); undefined if no position has this ticket.
+   */
+  positionBasics(ticket: bigint): { readonly symbol: string; readonly type: number; readonly volume: number } | undefined {
+    return this.positions.get(ticket);
+  }
+
   /** One open position by ticket (positionList().find() without building the others); undefined if none. */
   position(ticket: bigint): Position | undefined {
     const p = this.positions.get(ticket);

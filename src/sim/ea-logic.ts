@@ -122,7 +122,7 @@ export class SimEaLogic {
       }
       case MsgType.MODIFY: {
         const m = i as Msg<'MODIFY'>;
-        const pos = this.broker.position(m.ticket);
+        const pos = this.broker.positionBasics(m.ticket);
         return fromTrade(this.broker.orderSend({
           action: TRADE_ACTION.SLTP, position: m.ticket, symbol: pos?.symbol ?? '', sl: m.sl, tp: m.tp, magic: m.magic,
         }));
@@ -162,7 +162,7 @@ export class SimEaLogic {
   }
 
   private closePosition(ticket: bigint, volume: number, deviation: number, magic: number, comment: string): ResultCore {
-    const pos = this.broker.position(ticket);
+    const pos = this.broker.positionBasics(ticket);
     if (!pos) {
       const closed = this.broker.isClosedPosition(ticket);
       return {
