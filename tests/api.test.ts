@@ -249,5 +249,5 @@ describe('local HTTP API limits', () => {
     await expect(startHost({ env: { MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1', MT5X_LOG_LEVEL: 'silent' }, out: () => {} })).rejects.toThrow(/not a loopback address/);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ api: { corsOrigin: '*' } }));
     await expect(startHost({ env: { MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1', MT5X_LOG_LEVEL: 'silent' }, out: () => {} })).rejects.toThrow(/any web page/);
-  }, 20_000);
+  });
 });

@@ -116,7 +116,7 @@ describe('backtest', () => {
       }
     }
     expect(columnRuns).toBe(12); // all but macd-h4-confirmation (two timeframes) run on columns
-  }, 60_000); // 28 backtests of up to 12,000 bars: ~2 s here, 10 s under heavy CPU steal
+  });
 
   it('a signal on a bar close fills at the next bar open plus the spread', () => {
     const s = normalizeStrategy({ strategyId: 'fill', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '>', value: 0 }] }, riskManagement: { lotSize: 0.1 } } });

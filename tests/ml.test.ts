@@ -242,7 +242,7 @@ describe('ml train / ml evaluate', () => {
     const file = checkModel(JSON.parse(readFileSync(path.join(dir, 'm1.json'), 'utf8')));
     expect(file.trainedOn.samples).toBeGreaterThan(100);
     expect(out.join('')).toMatch(/pooled out-of-sample: accuracy .* AUC/);
-  }, 60_000); // two trainings: ~1.5 s here, 25 s once when the VM's hypervisor took a third of the CPU
+  });
 
   it('evaluate reports metrics on data after training and the gate\'s effect on a backtest', () => {
     const out: string[] = [];
