@@ -4,6 +4,9 @@ import { DEAL_ENTRY, DEAL_REASON, ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYM
 import { RC } from '../src/protocol/retcodes.js';
 import type { SimBroker } from '../src/sim/broker.js';
 import { barPath } from '../src/sim/path.js';
+import { SimEaLogic } from '../src/sim/ea-logic.js';
+import { decodeMessage, encodeMessage } from '../src/protocol/codec.js';
+import { MsgType } from '../src/protocol/messages.js';
 import { symbolSpec } from '../src/sim/symbols.js';
 import { BIG_TICKET, MONDAY_10H, makeBroker } from './helpers.js';
 
@@ -396,5 +399,35 @@ describe('sim broker: a path in one call', () => {
     expect(fired).toBeGreaterThan(100);
     expect(quietOpen).toBeGreaterThan(20);
     expect(stoppedOut).toBeGreaterThan(3);
+  });
+});
+
+describe('sim EA logic: intent results', () => {
+  // results are built in place (envelope first, then the trade result's fields): pin their keys, order included,
+  // since the simulated terminal sends them as they are, and check each is a valid INTENT_RESULT on the wire
+  it('OPEN, CLOSE, a refusal and CLOSE_ALL give the result fields in the EA order, and a repeat is the stored result', () => {
+    const b = eurusd();
+    const ea = new SimEaLogic(b);
+    const open = ea.handleIntent({ type: 'OPEN', intentId: 'shape-o1', magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 }, 1);
+    expect(Object.keys(open)).toEqual(['re', 'intentId', 'duplicate', 'retcode', 'class', 'comment', 'order', 'deal', 'volume', 'price', 'bid', 'ask', 'position']);
+    expect(open).toMatchObject({ re: 1, intentId: 'shape-o1', duplicate: false, retcode: RC.DONE, class: 'done', volume: 0.1, price: 1.10002 });
+    const close = ea.handleIntent({ type: 'CLOSE', intentId: 'shape-c1', magic: 7, ticket: open.position!, volume: 0, deviation: 10 }, 2);
+    expect(Object.keys(close)).toEqual(['re', 'intentId', 'duplicate', 'retcode', 'class', 'comment', 'order', 'deal', 'volume', 'price', 'bid', 'ask', 'position']);
+    expect(close.position).toBe(open.position);
+    const again = ea.handleIntent({ type: 'CLOSE', intentId: 'shape-c2', magic: 7, ticket: open.position!, volume: 0, deviation: 10 }, 3);
+    expect(again).toEqual({ re: 3, intentId: 'shape-c2', duplicate: false, retcode: RC.POSITION_CLOSED, class: 'final', comment: `position ${open.position} is already closed` });
+    expect(Object.keys(again)).toEqual(['re', 'intentId', 'duplicate', 'retcode', 'class', 'comment']);
+    const repeat = ea.handleIntent({ type: 'OPEN', intentId: 'shape-o1', magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 }, 4);
+    expect(repeat).toEqual({ ...open, re: 4, duplicate: true });
+    expect(ea.orderSends).toBe(2);
+    ea.handleIntent({ type: 'OPEN', intentId: 'shape-o2', magic: 7, symbol: 'EURUSD', side: 1, volume: 0.2, sl: 0, tp: 0, deviation: 10 }, 5);
+    const all = ea.handle({ type: MsgType.CLOSE_ALL, seq: 1, id: 6, intentId: 'shape-a1', magic: 0, symbol: '', onlyMagic: false, deviation: 10 });
+    expect(Object.keys(all)).toEqual(['re', 'intentId', 'duplicate', 'retcode', 'class', 'comment', 'results']);
+    expect(all).toMatchObject({ retcode: RC.DONE, class: 'done', comment: '1 closed' });
+    expect(Object.keys(all.results![0]!)).toEqual(['ticket', 'retcode', 'class', 'comment', 'order', 'deal', 'volume', 'price', 'bid', 'ask', 'position']);
+    for (const [k, r] of [open, close, again, repeat, all].entries()) {
+      const { type: _t, seq: _s, ...back } = decodeMessage(encodeMessage('INTENT_RESULT', k + 1, r)) as unknown as Record<string, unknown>;
+      expect(back).toEqual(r);
+    }
   });
 });

@@ -25,18 +25,38 @@ export function fillingCandidates(fillingMask: number): number[] {
   return out;
 }
 
+/** fillingCandidates of each SYMBOL_FILLING_MODE mask (0..7), made once: send() runs per intent. */
+const CANDIDATES: readonly (readonly number[])[] = Array.from({ length: 8 }, (_, mask) => Object.freeze(fillingCandidates(mask)));
+const RETURN_ONLY: readonly number[] = Object.freeze([ORDER_FILLING.RETURN]);
+
 type ResultCore = Omit<IntentResultBody, 're' | 'intentId' | 'duplicate'>;
 
-function fromTrade(r: TradeResult): ResultCore {
-  const out: ResultCore = { retcode: r.retcode, class: retcodeClass(r.retcode), comment: r.comment };
-  if (r.order) out.order = r.order;
-  if (r.deal) out.deal = r.deal;
-  if (r.volume) out.volume = r.volume;
-  if (r.price) out.price = r.price;
-  if (r.bid) out.bid = r.bid;
-  if (r.ask) out.ask = r.ask;
-  if (r.retcodeExternal) out.retcodeExternal = r.retcodeExternal;
-  return out;
+/**
+ * A trade result's fields written into `out` (which may already hold the envelope fields: no copy of the result is
+ * made): retcode, class and comment, then the fields the result has.
+ */
+function fillResult<T extends object>(out: T, r: TradeResult): T & ResultCore {
+  const o = out as T & ResultCore;
+  o.retcode = r.retcode;
+  o.class = retcodeClass(r.retcode);
+  o.comment = r.comment;
+  if (r.order) o.order = r.order;
+  if (r.deal) o.deal = r.deal;
+  if (r.volume) o.volume = r.volume;
+  if (r.price) o.price = r.price;
+  if (r.bid) o.bid = r.bid;
+  if (r.ask) o.ask = r.ask;
+  if (r.retcodeExternal) o.retcodeExternal = r.retcodeExternal;
+  return o;
+}
+
+/** A result without a trade (a refusal before any OrderSend) written into `out`. */
+function fillFinal<T extends object>(out: T, retcode: number, comment: string): T & ResultCore {
+  const o = out as T & ResultCore;
+  o.retcode = retcode;
+  o.class = 'final';
+  o.comment = comment;
+  return o;
 }
 
 export class SimEaLogic {
@@ -68,8 +88,8 @@ export class SimEaLogic {
   private run(kind: number, msg: IntentMsg, id: number): IntentResultBody {
     const seen = this.ring.get(msg.intentId);
     if (seen) return { ...seen, re: id, duplicate: true };
-    const core = this.execute(kind, msg);
-    const result: IntentResultBody = { re: id, intentId: msg.intentId, duplicate: false, ...core };
+    // the result is built in place, envelope first (no copy of a partial result per intent)
+    const result = this.execute(kind, msg, { re: id, intentId: msg.intentId, duplicate: false });
     const old = this.ringIds[this.ringNext];
     if (old !== undefined) this.ring.delete(old);
     this.ringIds[this.ringNext] = msg.intentId;
@@ -81,7 +101,7 @@ export class SimEaLogic {
   private send(req: TradeRequest): TradeResult {
     // SymbolInfoInteger(SYMBOL_FILLING_MODE) at send time, as the EA reads it
     const filling = req.action === TRADE_ACTION.DEAL && req.symbol ? this.broker.fillingMode(req.symbol) : undefined;
-    const modes = filling !== undefined ? fillingCandidates(filling) : [ORDER_FILLING.RETURN];
+    const modes = filling !== undefined ? (CANDIDATES[filling] ?? fillingCandidates(filling)) : RETURN_ONLY;
     let res!: TradeResult;
     // at most two attempts: the preferred mode, then the next one on 10030 (as the EA does)
     for (let i = 0; i < Math.min(2, modes.length); i++) {
@@ -93,8 +113,11 @@ export class SimEaLogic {
     return res;
   }
 
-  /** `kind` is the message type; `i` has the fields of that intent (its own `type` is not read). */
-  private execute(kind: number, i: IntentMsg): ResultCore {
+  /**
+   * `kind` is the message type; `i` has the fields of that intent (its own `type` is not read). The result's fields
+   * are written into `out`, which is returned.
+   */
+  private execute(kind: number, i: IntentMsg, out: Pick<IntentResultBody, 're' | 'intentId' | 'duplicate'>): IntentResultBody {
     const comment = intentComment(i.intentId);
     switch (kind) {
       case MsgType.OPEN: {
@@ -105,37 +128,37 @@ export class SimEaLogic {
         };
         if (m.price !== undefined) req.price = m.price;
         const r = this.send(req);
-        const out = fromTrade(r);
-        if (r.retcode === RC.DONE) out.position = this.positionOfDeal(r.deal);
-        return out;
+        const res = fillResult(out, r);
+        if (r.retcode === RC.DONE) res.position = this.positionOfDeal(r.deal);
+        return res;
       }
       case MsgType.PLACE_PENDING: {
         const m = i as Msg<'PLACE_PENDING'>;
-        return fromTrade(this.send({
+        return fillResult(out, this.send({
           action: TRADE_ACTION.PENDING, symbol: m.symbol, type: m.orderType, volume: m.volume, price: m.price,
           stoplimit: m.stopLimit, sl: m.sl, tp: m.tp, expiration: m.expiration, magic: m.magic, comment,
         }));
       }
       case MsgType.CLOSE: {
         const m = i as Msg<'CLOSE'>;
-        return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment);
+        return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment, out);
       }
       case MsgType.MODIFY: {
         const m = i as Msg<'MODIFY'>;
         const pos = this.broker.positionBasics(m.ticket);
-        return fromTrade(this.broker.orderSend({
+        return fillResult(out, this.broker.orderSend({
           action: TRADE_ACTION.SLTP, position: m.ticket, symbol: pos?.symbol ?? '', sl: m.sl, tp: m.tp, magic: m.magic,
         }));
       }
       case MsgType.MODIFY_ORDER: {
         const m = i as Msg<'MODIFY_ORDER'>;
-        return fromTrade(this.broker.orderSend({
+        return fillResult(out, this.broker.orderSend({
           action: TRADE_ACTION.MODIFY, order: m.ticket, price: m.price, sl: m.sl, tp: m.tp, expiration: m.expiration,
         }));
       }
       case MsgType.CANCEL: {
         const m = i as Msg<'CANCEL'>;
-        return fromTrade(this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: m.ticket }));
+        return fillResult(out, this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: m.ticket }));
       }
       case MsgType.CLOSE_ALL: {
         const m = i as Msg<'CLOSE_ALL'>;
@@ -143,42 +166,47 @@ export class SimEaLogic {
         for (const p of this.broker.positionList()) {
           if (m.symbol && p.symbol !== m.symbol) continue;
           if (m.onlyMagic && p.magic !== m.magic) continue;
-          results.push({ ticket: p.ticket, ...this.closePosition(p.ticket, 0, m.deviation, m.magic, comment) });
+          results.push(this.closePosition(p.ticket, 0, m.deviation, m.magic, comment, { ticket: p.ticket }));
         }
         for (const o of this.broker.orderList()) {
           if (m.symbol && o.symbol !== m.symbol) continue;
           if (m.onlyMagic && o.magic !== m.magic) continue;
-          results.push({ ticket: o.ticket, ...fromTrade(this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: o.ticket })) });
+          results.push(fillResult({ ticket: o.ticket }, this.broker.orderSend({ action: TRADE_ACTION.REMOVE, order: o.ticket })));
         }
         const failed = results.find((r) => r.retcode !== RC.DONE);
-        const core: ResultCore = failed
-          ? { retcode: failed.retcode, class: failed.class, comment: `${results.length - 1} others attempted; first failure: ${failed.comment ?? ''}` }
-          : { retcode: RC.DONE, class: 'done', comment: `${results.length} closed` };
-        return { ...core, results };
+        const res = out as IntentResultBody;
+        if (failed) {
+          res.retcode = failed.retcode;
+          res.class = failed.class;
+          res.comment = `${results.length - 1} others attempted; first failure: ${failed.comment ?? ''}`;
+        } else {
+          res.retcode = RC.DONE;
+          res.class = 'done';
+          res.comment = `${results.length} closed`;
+        }
+        res.results = results;
+        return res;
       }
       default:
-        return { retcode: RC.INVALID, class: 'final', comment: `not an intent: message type ${kind}` };
+        return fillFinal(out, RC.INVALID, `not an intent: message type ${kind}`);
     }
   }
 
-  private closePosition(ticket: bigint, volume: number, deviation: number, magic: number, comment: string): ResultCore {
+  /** Close position `ticket` (all of it when `volume` is 0); the result's fields are written into `out`. */
+  private closePosition<T extends object>(ticket: bigint, volume: number, deviation: number, magic: number, comment: string, out: T): T & ResultCore {
     const pos = this.broker.positionBasics(ticket);
     if (!pos) {
       const closed = this.broker.isClosedPosition(ticket);
-      return {
-        retcode: closed ? RC.POSITION_CLOSED : RC.INVALID,
-        class: 'final',
-        comment: closed ? `position ${ticket} is already closed` : `position ${ticket} not found`,
-      };
+      return fillFinal(out, closed ? RC.POSITION_CLOSED : RC.INVALID, closed ? `position ${ticket} is already closed` : `position ${ticket} not found`);
     }
     const r = this.send({
       action: TRADE_ACTION.DEAL, symbol: pos.symbol, position: ticket,
       type: pos.type === ORDER_TYPE.BUY ? ORDER_TYPE.SELL : ORDER_TYPE.BUY,
       volume: volume > 0 ? volume : pos.volume, deviation, magic, comment,
     });
-    const out = fromTrade(r);
-    if (r.retcode === RC.DONE) out.position = ticket;
-    return out;
+    const res = fillResult(out, r);
+    if (r.retcode === RC.DONE) res.position = ticket;
+    return res;
   }
 
   private positionOfDeal(deal: bigint): bigint | undefined {
