@@ -44,13 +44,22 @@ async function run(strategies: number) {
   const port = await server.start();
   const mgr = new StrategyManager(store, process.env.BENCH_DEBUG ? createLogger('debug', process.stderr) : silentLogger, { warmupBars: 500, limits: LIMITS });
   // host-side probe: from the bytes that carry a BAR reaching the host's socket (stamped before ws parses them)
-  // to the end of that bar's batch, when its intents are in the journal and their frames handed to the kernel
-  // (Terminal.batch ends with the ledger write and one uncorked socket write). One sample per intent. The rest of
+  // to the socket write that hands that bar's intent frames to the kernel, after their journal write
+  // (Terminal.batch: the ledger write, then one uncorked socket write). One sample per intent. The rest of
   // bar→intent at the terminal is the two processes waking up and the loopback in between.
   const hostLat: number[] = [];
   let chunkAt = 0;
+  // when the socket last handed bytes to the kernel (stamped as the write call starts): the woken terminal process
+  // may run first on the same core and delay the host's return from that call — time that is not the host's work
+  // (seen with both processes on one core: the write call "took" 1–2 ms; pinned to two cores, 0.1 ms)
+  let writeAt = 0;
   server.once('session', (session: { ws: unknown }) => {
-    (session.ws as { _socket: NodeJS.EventEmitter })._socket.prependListener('data', () => (chunkAt = performance.now()));
+    type Sock = NodeJS.EventEmitter & { _writev?: (...a: unknown[]) => unknown; _write: (...a: unknown[]) => unknown };
+    const sock = (session.ws as { _socket: Sock })._socket;
+    sock.prependListener('data', () => (chunkAt = performance.now()));
+    const wv = sock._writev, w = sock._write;
+    if (wv) sock._writev = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); return wv.apply(this, a); };
+    sock._write = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); return w.apply(this, a); };
   });
   server.once('terminal', (t: Terminal) => {
     let barChunkAt = 0;
@@ -63,10 +72,10 @@ async function run(strategies: number) {
     };
     const batch = t.batch.bind(t);
     t.batch = <T>(fn: () => T): T => {
-      const before = sent;
+      const before = sent, start = performance.now();
       const r = batch(fn);
       if (sent > before && barChunkAt) {
-        const ms = performance.now() - barChunkAt;
+        const ms = (writeAt >= start ? writeAt : performance.now()) - barChunkAt;
         for (let k = before; k < sent; k++) hostLat.push(ms);
       }
       return r;
