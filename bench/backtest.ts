@@ -44,14 +44,19 @@ const strategy = normalizeStrategy({
 // peak RSS sampled while the run goes (the run is synchronous, so sample from progress callbacks)
 let peak = process.memoryUsage().rss;
 const runs: number[] = [];
+// minor page faults per run: fresh memory costs the kernel (and, in a VM, the hypervisor) a fault per 4 KB page on
+// first touch — on the 2-core VMs of docs/PERFORMANCE.md ~11 µs each, a large share of a run
+const faults: number[] = [];
 // a balance the account cannot lose over 130 years of repeated data at 0.1 lot (at 10,000 it ran dry in the
 // tenth copy and from then on every entry was refused for margin: a benchmark of refusals)
 const balance = 1_000_000;
 let last = runBacktest({ strategy, balance, bars: { ...bars, length: Math.min(n, 100_000) } }); // warm-up
 for (let r = 0; r < 3; r++) {
+  const f0 = process.resourceUsage().minorPageFault;
   const t = performance.now();
   last = runBacktest({ strategy, balance, bars, onProgress: () => (peak = Math.max(peak, process.memoryUsage().rss)) });
   runs.push(n / ((performance.now() - t) / 1000));
+  faults.push(process.resourceUsage().minorPageFault - f0);
 }
 peak = Math.max(peak, process.memoryUsage().rss);
 const best = Math.max(...runs);
@@ -62,4 +67,5 @@ console.log(`engine driven        ${last.columns ? 'a column at a time (indicato
 console.log(`trades               ${last.metrics.trades.toLocaleString('en-US')} (intents ${last.intents.toLocaleString('en-US')}, rejected ${last.rejected.length}; exposure ${last.metrics.exposure.toFixed(1)} %)`);
 console.log(`speed                ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(best).toLocaleString('en-US')}; target ≥ 3,000,000)`);
 console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
-console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), peakRssMB: Math.round(peak / 1048576), node: process.version, date: new Date().toISOString().slice(0, 10) }));
+console.log(`minor page faults    ${faults.map((x) => x.toLocaleString('en-US')).join(' / ')} per run (the first touch of fresh memory)`);
+console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));
