@@ -11,7 +11,7 @@
  * (no disk write before each intent); BENCH_DEBUG=1 logs the manager's decisions to stderr.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +35,25 @@ const LIMITS = {
   maxDailyLossPercent: 100, maxDrawdownPercent: 100, maxLot: 100, maxPositionsAccount: 1e6, maxPositionsSymbol: 1e6, maxPositionsStrategy: 1e6,
   maxCorrelatedLots: 1e9, correlationThreshold: 1,
 };
+/**
+ * Linux: the time this thread (the host's main thread) has spent runnable but waiting for a core, ns, from
+ * /proc/thread-self/schedstat (its second field); NaN elsewhere. Read as a bar arrives and as its intents are
+ * written, it separates the host's own work from the time the OS gave the core to another thread (the terminal
+ * process, V8's helper threads) in the middle of it. A read costs about 4 µs.
+ */
+const schedFd = (() => {
+  try {
+    return openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return -1;
+  }
+})();
+const schedBuf = Buffer.alloc(128);
+const runQueueWaitNs = (): number => {
+  if (schedFd < 0) return NaN;
+  const n = readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
+  return Number(schedBuf.toString('latin1', 0, n).split(' ')[1]);
+};
 const pct = (a: number[], p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
 
 async function run(strategies: number) {
@@ -48,22 +67,35 @@ async function run(strategies: number) {
   // (Terminal.batch: the ledger write, then one uncorked socket write). One sample per intent. The rest of
   // bar→intent at the terminal is the two processes waking up and the loopback in between.
   const hostLat: number[] = [];
-  let chunkAt = 0;
+  // the same, less the time the host's thread waited for a core in between (Linux; empty elsewhere)
+  const hostOwn: number[] = [];
+  let chunkAt = 0, chunkWait = 0;
+  // per bar that caused intents: bytes → decisions start (ws frame, decode, bar event), the decisions (engine,
+  // pre-trade checks, ledger entries in memory), the journal write and the socket write; and how many of those
+  // bars saw the thread wait for a core
+  const phases = { toDecide: [] as number[], decide: [] as number[], journalAndWrite: [] as number[] };
+  let barsWaited = 0;
   // when the socket last handed bytes to the kernel (stamped as the write call starts): the woken terminal process
   // may run first on the same core and delay the host's return from that call — time that is not the host's work
   // (seen with both processes on one core: the write call "took" 1–2 ms; pinned to two cores, 0.1 ms)
-  let writeAt = 0;
+  let writeAt = 0, writeWait = 0;
   server.once('session', (session: { ws: unknown }) => {
     type Sock = NodeJS.EventEmitter & { _writev?: (...a: unknown[]) => unknown; _write: (...a: unknown[]) => unknown };
     const sock = (session.ws as { _socket: Sock })._socket;
-    sock.prependListener('data', () => (chunkAt = performance.now()));
+    sock.prependListener('data', () => {
+      chunkAt = performance.now();
+      chunkWait = runQueueWaitNs();
+    });
     const wv = sock._writev, w = sock._write;
-    if (wv) sock._writev = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); return wv.apply(this, a); };
-    sock._write = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); return w.apply(this, a); };
+    if (wv) sock._writev = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); writeWait = runQueueWaitNs(); return wv.apply(this, a); };
+    sock._write = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); writeWait = runQueueWaitNs(); return w.apply(this, a); };
   });
   server.once('terminal', (t: Terminal) => {
-    let barChunkAt = 0;
-    t.on('bar', () => (barChunkAt = chunkAt));
+    let barChunkAt = 0, barChunkWait = 0;
+    t.on('bar', () => {
+      barChunkAt = chunkAt;
+      barChunkWait = chunkWait;
+    });
     let sent = 0;
     const send = t.sendIntent.bind(t);
     t.sendIntent = (intent) => {
@@ -73,10 +105,25 @@ async function run(strategies: number) {
     const batch = t.batch.bind(t);
     t.batch = <T>(fn: () => T): T => {
       const before = sent, start = performance.now();
-      const r = batch(fn);
+      let decided = 0;
+      const r = batch(() => {
+        const x = fn();
+        decided = performance.now();
+        return x;
+      });
       if (sent > before && barChunkAt) {
-        const ms = (writeAt >= start ? writeAt : performance.now()) - barChunkAt;
-        for (let k = before; k < sent; k++) hostLat.push(ms);
+        const written = writeAt >= start;
+        const end = written ? writeAt : performance.now();
+        const ms = end - barChunkAt;
+        const waitedMs = ((written ? writeWait : runQueueWaitNs()) - barChunkWait) / 1e6;
+        phases.toDecide.push(start - barChunkAt);
+        phases.decide.push(decided - start);
+        phases.journalAndWrite.push(end - decided);
+        if (waitedMs > 0) barsWaited++;
+        for (let k = before; k < sent; k++) {
+          hostLat.push(ms);
+          if (waitedMs === waitedMs) hostOwn.push(ms - waitedMs);
+        }
       }
       return r;
     };
@@ -117,6 +164,7 @@ async function run(strategies: number) {
   await server.stop();
   const lat = r.latencies.sort((a, b) => a - b);
   const host = hostLat.sort((a, b) => a - b);
+  const own = hostOwn.sort((a, b) => a - b);
   const arr = r.arrivals.sort((a, b) => a - b);
   return {
     strategies,
@@ -133,6 +181,11 @@ async function run(strategies: number) {
     latencyMaxMs: +(lat[lat.length - 1] ?? NaN).toFixed(3),
     hostBarToSentP50Ms: +pct(host, 0.5).toFixed(3),
     hostBarToSentP99Ms: +pct(host, 0.99).toFixed(3),
+    hostOwnP50Ms: +pct(own, 0.5).toFixed(3),
+    hostOwnP99Ms: +pct(own, 0.99).toFixed(3),
+    barsWithIntents: phases.decide.length,
+    barsWaitedForCore: barsWaited,
+    hostPhasesP50Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v.sort((a, b) => a - b), 0.5).toFixed(3)])),
     rssPeakMB: Math.round(rssPeak / 1048576),
     cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
     eventLoopUtilization: +(elu.utilization * 100).toFixed(1),
@@ -170,14 +223,21 @@ const loopback = await floor();
 const results = process.env.BENCH_ONLY ? [await run(Number(process.env.BENCH_ONLY))] : [await run(100), await run(1000)];
 const rows = results.map((x) => [
   String(x.strategies), String(x.ticks), String(x.barsClosed), String(x.intents),
-  `${x.arrivalP50Ms} / ${x.arrivalP99Ms} / ${x.arrivalMaxMs}`, `${x.latencyP50Ms} / ${x.latencyP99Ms}`, `${x.hostBarToSentP50Ms} / ${x.hostBarToSentP99Ms}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
+  `${x.arrivalP50Ms} / ${x.arrivalP99Ms} / ${x.arrivalMaxMs}`, `${x.latencyP50Ms} / ${x.latencyP99Ms}`, `${x.hostBarToSentP50Ms} / ${x.hostBarToSentP99Ms}`, `${x.hostOwnP50Ms} / ${x.hostOwnP99Ms}`, `${x.rssPeakMB}`, `${x.cpuPercentOfOneCore} %`, `${x.eventLoopUtilization} %`, `${x.startupMs}`,
 ]);
-const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent at terminal ms p50/p99/max', 'executed p50/p99', 'in host p50/p99', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
+const head = ['strategies', 'ticks', 'bar closes', 'intents', 'bar→intent at terminal ms p50/p99/max', 'executed p50/p99', 'in host p50/p99', 'less waits for a core', 'peak RSS MB', 'CPU (1 core)', 'event loop', 'start ms'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(width[i]!)).join('  ');
 console.log(`bench:host — ${SYMBOLS} symbols, ${TICKS_PER_SECOND} ticks/s per symbol, one bar close per symbol per second, ${SECONDS} s; ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, Node ${process.versions.node}`);
 console.log(line(head));
 for (const r of rows) console.log(line(r));
+for (const x of results) {
+  const ph = x.hostPhasesP50Ms;
+  console.log(
+    `in host, ${x.strategies} strategies, p50 of ${x.barsWithIntents} bars with intents: bytes → deciding ${ph.toDecide} ms, deciding ${ph.decide} ms, ` +
+      `journal + socket write ${ph.journalAndWrite} ms; the host's thread waited for a core in ${x.barsWaitedForCore} of them`,
+  );
+}
 console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50 ${loopback.p50Ms} / p99 ${loopback.p99Ms} / max ${loopback.maxMs} ms over ${loopback.bars} bars`);
 console.log('targets (100 strategies): p99 < 1 ms, RSS < 200 MB, CPU < 25 % of one core');
 console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, loopbackFloor: loopback, results }));
