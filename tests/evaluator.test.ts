@@ -5,7 +5,7 @@ import { parseBars, sliceBars, type BarSeries } from '../src/engine/bars.js';
 import { brokerZoneFromOffset, correlationFilter, openSessions, pearson, serverToUtc, sessionFilter, spreadFilter, volatilityFilter } from '../src/engine/filters.js';
 import { barAt } from '../src/engine/indicator-spec.js';
 import type { BarIn } from '../src/engine/indicators.js';
-import { StrategyEvaluator, formatTrace, type ConditionTrace } from '../src/engine/strategy/evaluator.js';
+import { COLUMN_BLOCK, StrategyEvaluator, formatTrace, type ConditionTrace } from '../src/engine/strategy/evaluator.js';
 import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import * as naive from './naive-indicators.js';
 
@@ -64,14 +64,13 @@ describe('condition evaluation', () => {
     for (const s of [...strategies, extra]) {
       const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
       cols.useColumns('H1', series);
-      const bits = cols.columnBits();
       let signals = 0;
       data.forEach((b, i) => {
         byBar.pushBar('H1', b);
         cols.pushBar('H1', b); // moves the cursor (and checks the bar is the series' next)
         const T = b.time + 3600;
         const want = byBar.evaluateFast(T);
-        expect(cols.evaluationOf(T, bits[i]!), `${s.id} bar ${i}`).toEqual(want);
+        expect(cols.evaluationOf(T, cols.bitsAt(i)), `${s.id} bar ${i}`).toEqual(want);
         expect(cols.evaluateFast(T), `${s.id} bar ${i}`).toEqual(want); // the getters read columns too
         expect(cols.value('H1', s.indicators[0]!.spec), `${s.id} bar ${i}`).toBe(byBar.value('H1', s.indicators[0]!.spec));
         if (want.signal) signals++;
@@ -90,12 +89,11 @@ describe('condition evaluation', () => {
       const s = strat({ direction: 'BUY', conditions: [cond] });
       const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
       cols.useColumns('H1', made);
-      const bits = cols.columnBits();
       const want: boolean[] = [], got: boolean[] = [];
       for (let i = 0; i < closes.length; i++) {
         byBar.pushBar('H1', barAt(made, i, {} as BarIn));
         want.push(byBar.evaluateFast(i * 3600 + 3600).signal === 'BUY');
-        got.push((bits[i]! & 1) === 1);
+        got.push((cols.bitsAt(i) & 1) === 1);
       }
       expect(got, cond.condition).toEqual(want);
       expect(want.some(Boolean), cond.condition).toBe(true);
@@ -104,6 +102,46 @@ describe('condition evaluation', () => {
     const c = new StrategyEvaluator(extra);
     c.useColumns('H1', series);
     expect(() => c.pushBar('H1', data[5]!)).toThrow(/column mode: bar .* pushed where the series has/);
+  });
+
+  it('column mode across block edges: the same results at every bar, and bars read in order only', () => {
+    // more than two blocks, with a shifted operand (Ichimoku's senkou span, 26 bars ahead) and crosses reaching back over each edge
+    const series = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 2 * COLUMN_BLOCK + 700);
+    const strategies = [
+      strat({
+        direction: 'BUY', logic: 'OR',
+        conditions: [
+          { indicator: 'typical', condition: 'crosses_above', indicatorRef: 'sma_10' },
+          { indicator: 'ichimoku_senkou_a', condition: 'crosses_below', indicatorRef: 'close' },
+          { indicator: 'ichimoku_senkou_b', condition: 'crosses_above', indicatorRef: 'median' },
+          { logic: 'AND', conditions: [{ indicator: 'rsi', period: 14, condition: 'in_range', value: [30, 45] }, { indicator: 'volume', condition: 'greater_than', value: 2000 }] },
+        ],
+      }),
+      normalizeStrategy({ ...JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8')), timeframe: 'H1' }),
+    ];
+    let edgeSignals = 0;
+    // the real block size, and blocks of 7 bars (shorter than the 28 bars kept before each: many edges, every kind)
+    for (const [s, block] of strategies.flatMap((s) => [[s, COLUMN_BLOCK], [s, 7]] as const)) {
+      const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
+      cols.useColumns('H1', series, block);
+      for (let i = 0; i < series.length; i++) {
+        const b = barAt(series, i, {} as BarIn);
+        byBar.pushBar('H1', b);
+        cols.pushBar('H1', b);
+        const T = b.time + 3600;
+        const want = byBar.evaluateFast(T);
+        expect(cols.evaluationOf(T, cols.bitsAt(i)), `${s.id} bar ${i}`).toEqual(want);
+        expect(cols.evaluateFast(T), `${s.id} bar ${i}`).toEqual(want);
+        // the traces carry every operand's value, the bar before's for crosses, shifted ones: read from the windows
+        expect(cols.evaluate(T), `${s.id} bar ${i}`).toEqual(byBar.evaluate(T));
+        for (const ind of s.indicators) expect(cols.value('H1', ind.spec), `${s.id} ${ind.spec} bar ${i}`).toBe(byBar.value('H1', ind.spec));
+        if (want.signal && block === COLUMN_BLOCK && i >= COLUMN_BLOCK && i % COLUMN_BLOCK < 30) edgeSignals++;
+      }
+      // the first block is gone: reading it again is an error, not a silent recomputation
+      expect(() => cols.bitsAt(5)).toThrow(/in order: bar 5 is before the kept window/);
+      expect(() => cols.bitsAt(series.length - 1 - (series.length - 1) % block - 1)).toThrow(/in order: bar \d+ is before the current block/);
+    }
+    expect(edgeSignals, 'signals within 30 bars after a block edge').toBeGreaterThan(0);
   });
 
   it('every operator, nested AND/OR, and a trace with each operand value', () => {

@@ -80,9 +80,8 @@ export class StrategyRunner {
   private readonly features: FeatureState | undefined;
   private lastFeatures: Float64Array | null = null;
   readonly model: SignalModel | undefined;
-  /** Column mode (backtests): the series and the rules' bits at the close of each of its bars. */
+  /** Column mode (backtests): the series (the rules' bits come from the evaluator, a block at a time). */
   private series: BarSeries | undefined;
-  private bits: Uint8Array | undefined;
 
   /**
    * `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log.
@@ -119,19 +118,17 @@ export class StrategyRunner {
   }
 
   /**
-   * Column mode, for a backtest over a whole series: the indicators and the rules are computed for every bar
-   * now, a column at a time, by the same indicator objects and compiled rules (so the same values and signals
-   * as bar by bar); then `decideAt(i)` takes bar i's decision and `acts(i)` says whether it can do anything.
-   * Only for a strategy on one timeframe with closed-bar evaluation and no ML features (false otherwise, and
-   * nothing changes); before any bar is pushed.
+   * Column mode, for a backtest over a whole series: the indicators and the rules are computed a block of bars
+   * at a time, a column at a time, by the same indicator objects and the same comparisons (so the same values and
+   * signals as bar by bar); then `decideAt(i)` takes bar i's decision and `acts(i)` says whether it can do
+   * anything, bars in order. Only for a strategy on one timeframe with closed-bar evaluation and no ML features
+   * (false otherwise, and nothing changes); before any bar is pushed.
    */
   useColumns(series: BarSeries): boolean {
     const s = this.strategy;
     if (this.trace || this.features || this.aggs.length || s.timeframes.length !== 1 || s.options.evaluation === 'intrabar') return false;
     this.evaluator.useColumns(s.timeframe, series);
-    const bits = this.evaluator.columnBits();
     this.series = series;
-    this.bits = bits;
     return true;
   }
 
@@ -142,7 +139,7 @@ export class StrategyRunner {
    * return an empty decision, and skipping it changes nothing.
    */
   acts(i: number, open: number): boolean {
-    const b = this.bits![i]!;
+    const b = this.evaluator.bitsAt(i);
     return (b & 3) === 1 || (b & 3) === 2 || (open > 0 && (this.manages || (b & 4) !== 0));
   }
 
@@ -151,7 +148,7 @@ export class StrategyRunner {
     const tf = this.strategy.timeframe;
     this.evaluator.seek(tf, i + 1);
     const T = this.series!.time[i]! + TIMEFRAME_SECONDS[tf];
-    return this.decide(T, this.evaluator.evaluationOf(T, this.bits![i]!), market);
+    return this.decide(T, this.evaluator.evaluationOf(T, this.evaluator.bitsAt(i)), market);
   }
 
   private decide(T: number, evaluation: Evaluation, market: MarketView): Decision {

@@ -55,9 +55,12 @@ function seriesColumn(sr: BarSeries, field: string): Float64Array | undefined {
 interface IndEntry {
   ind: Indicator;
   hist: Float64Array[];
-  /** Column mode: one column per output buffer over the whole series. */
+  /** Column mode: one window per output buffer (see TfStore.ensure). */
   cols?: Float64Array[];
 }
+
+/** Column mode: bars computed per block (indicators and rules), into buffers reused from block to block. */
+export const COLUMN_BLOCK = 4096;
 
 class TfStore {
   readonly period: number;
@@ -68,11 +71,22 @@ class TfStore {
   private readonly list: IndEntry[] = [];
   n = 0;
   /**
-   * Column mode (backtests): every indicator was run over the whole series up front — the same indicator
-   * objects fed the same bars in the same order as `push` would, so the same values — and a pushed bar only
-   * moves the cursor `n`. Slots are then indexes into the series.
+   * Column mode (backtests): the indicators run over the series a block of `block` bars at a time — the
+   * same indicator objects fed the same bars in the same order as `push` would, so the same values — into
+   * windows of `keep + block` values: series index i is at `i - base + keep`, and the `keep` bars before
+   * the block are kept (NaN before the first bar) for shifts and crosses. A pushed bar only moves the cursor `n`;
+   * slots are series indexes. Memory stays a few windows however long the series (a whole-series column was
+   * 8 bytes a bar per buffer, and on the 2-core VMs the first touch of that much fresh memory cost a third of a run).
    */
   series: BarSeries | undefined;
+  /** Column mode: the series index of the current block's first bar, and the end of what is computed. */
+  base = 0;
+  end = 0;
+  keep = 0;
+  block = COLUMN_BLOCK;
+  /** Column mode: price operands (applied prices, volume) as windows like the indicators', by field. */
+  readonly prices = new Map<string, Float64Array>();
+  private readonly bar: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
   constructor(readonly tf: Timeframe, readonly cap: number, specs: string[]) {
     this.period = TIMEFRAME_SECONDS[tf];
     this.closes = new Float64Array(cap).fill(Infinity);
@@ -84,21 +98,63 @@ class TfStore {
       this.list.push(e);
     }
   }
-  /** Switch to column mode over `series` (before any bar is pushed). */
-  useColumns(series: BarSeries): void {
+  /** Switch to column mode over `series` (before any bar is pushed), keeping `keep` bars before each block. */
+  useColumns(series: BarSeries, keep: number, priceFields: string[], block: number): void {
     if (this.n > 0) throw new Error('column mode must start before the first bar');
-    const len = series.length, list = this.list;
-    for (const e of list) e.cols = e.ind.buffers.map(() => new Float64Array(len));
-    const bar: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
-    for (let i = 0; i < len; i++) {
-      barAt(series, i, bar);
+    if (!(Number.isInteger(block) && block > 0)) throw new Error(`column mode: block must be a positive integer, not ${block}`);
+    const size = keep + block;
+    for (const e of this.list) e.cols = e.ind.buffers.map(() => new Float64Array(size).fill(NaN));
+    for (const f of priceFields) this.prices.set(f, new Float64Array(size).fill(NaN));
+    this.keep = keep;
+    this.block = block;
+    this.series = series;
+  }
+
+  /** Column mode: the window position of series index i (which `ensure(i)` made available). */
+  pos(i: number): number {
+    return i - this.base + this.keep;
+  }
+
+  /**
+   * Column mode: make series index i readable, computing blocks up to the one that holds it. Bars are read in
+   * order (a backtest's): an index before the kept window is an error, not a recomputation.
+   */
+  ensure(i: number): void {
+    if (i < this.end) {
+      if (i < this.base - this.keep) throw new Error(`column mode reads bars in order: bar ${i} is before the kept window (from ${this.base - this.keep})`);
+      return;
+    }
+    const len = this.series!.length;
+    if (i >= len) throw new Error(`column mode: bar ${i} is past the series (${len} bars)`);
+    const B = this.block, keep = this.keep;
+    while (i >= this.end) {
+      if (this.end > 0) {
+        // the last `keep` bars of the block move to the front, before the next block
+        for (const e of this.list) for (const c of e.cols!) c.copyWithin(0, B, B + keep);
+        for (const c of this.prices.values()) c.copyWithin(0, B, B + keep);
+        this.base += B;
+      }
+      this.fill(this.base, Math.min(this.base + B, len));
+    }
+  }
+
+  private fill(from: number, to: number): void {
+    const sr = this.series!, list = this.list, bar = this.bar, off = this.keep - from;
+    for (let i = from; i < to; i++) {
+      barAt(sr, i, bar);
+      const p = i + off;
       for (let k = 0; k < list.length; k++) {
         const e = list[k]!, out = e.ind.out, cols = e.cols!;
         e.ind.push(bar);
-        for (let j = 0; j < cols.length; j++) cols[j]![i] = out[j]!;
+        for (let j = 0; j < cols.length; j++) cols[j]![p] = out[j]!;
       }
     }
-    this.series = series;
+    for (const [f, w] of this.prices) {
+      const direct = seriesColumn(sr, f);
+      if (direct) w.set(direct.subarray(from, to), from + off);
+      else for (let i = from; i < to; i++) w[i + off] = priceOf(barAt(sr, i, bar), f);
+    }
+    this.end = to;
   }
 
   /** Column mode: the bars before index `n` count as pushed. */
@@ -165,16 +221,20 @@ export class StrategyEvaluator {
   }
 
   /**
-   * Column mode for a backtest on one timeframe with closed-bar evaluation: the indicators of `tf` are run over
-   * the whole series now (same objects, same bars, same order: the same values as pushing bar by bar), then
-   * `pushBar` only moves the cursor and `seek(n)` jumps it (the bars before index n count as pushed).
+   * Column mode for a backtest on one timeframe with closed-bar evaluation: the indicators of `tf` run over the
+   * series a block at a time as the bars are read (same objects, same bars, same order: the same values as
+   * pushing bar by bar), `pushBar` only moves the cursor and `seek(n)` jumps it (the bars before index n count
+   * as pushed). Bars are read in order. `block`: bars per block (tests use small ones to cross many edges).
    */
-  useColumns(tf: Timeframe, series: BarSeries): void {
+  useColumns(tf: Timeframe, series: BarSeries, block = COLUMN_BLOCK): void {
     if (this.cache.size > 0) throw new Error('column mode must start before the first evaluation');
     if (this.strategy.options.evaluation === 'intrabar') throw new Error('column mode evaluates closed bars only');
     const st = this.stores.get(tf);
     if (!st || this.stores.size !== 1) throw new Error('column mode needs exactly one timeframe');
-    st.useColumns(series);
+    const refs = collectRefs(this.strategy);
+    // a cross reads the bar before, shifted: keep the largest shift + 1 bars before each block (one more to spare)
+    const keep = Math.max(0, ...refs.map((r) => r.shift)) + 2;
+    st.useColumns(series, keep, [...new Set(refs.filter((r) => r.spec === 'price').map((r) => r.buffer))], block);
   }
 
   /** Column mode: count the bars before index `n` as pushed. */
@@ -182,102 +242,113 @@ export class StrategyEvaluator {
     this.stores.get(tf)!.seek(n);
   }
 
+  /** Column mode: the rule bits of the current block, by bar of the block, and the block they are for. */
+  private blockBits: Uint8Array | undefined;
+  private bitsBase = -1;
+  /** Column mode: a result window per condition and group (reused from block to block), and constant operands. */
+  private readonly nodeBufs = new Map<object, Uint8Array>();
+  private readonly constBufs = new Map<object, Float64Array>();
+
   /**
-   * Column mode: the rules at the close of every bar of the series as bits (1 long, 2 short, 4 exit conditions),
-   * a condition at a time over whole columns. At bar i's close the newest closed bar is i itself, so a value
-   * `back` bars back is the column at i − back (− the reference's shift): exactly what the getters read there,
-   * and the same comparisons as the compiled conditions (NaN anywhere → false).
+   * Column mode: the rules at the close of bar i of the series as bits (1 long, 2 short, 4 exit conditions),
+   * computed a condition at a time over the block that holds bar i. At bar i's close the newest closed bar is
+   * i itself, so a value `back` bars back is the one at i − back (− the reference's shift): exactly what the
+   * getters read there, and the same comparisons as the compiled conditions (NaN anywhere → false). Bars in
+   * order: i may not go back before the current block.
    */
-  columnBits(): Uint8Array {
+  bitsAt(i: number): number {
+    const st = this.stores.get(this.strategy.timeframe)!;
+    if (!st.series) throw new Error('bitsAt needs column mode');
+    st.ensure(i);
+    if (i < st.base) throw new Error(`column mode reads bars in order: bar ${i} is before the current block (from ${st.base})`);
+    if (this.bitsBase !== st.base) this.computeBits(st);
+    return this.blockBits![i - st.base]!;
+  }
+
+  private computeBits(st: TfStore): void {
     const s = this.strategy;
-    const st = this.stores.get(s.timeframe)!;
-    const sr = st.series;
-    if (!sr) throw new Error('columnBits needs column mode');
-    const len = sr.length, bits = new Uint8Array(len);
+    const from = st.keep, to = st.keep + (st.end - st.base);
+    const bits = (this.blockBits ??= new Uint8Array(st.block));
+    bits.fill(0);
     const add = (g: Group | undefined, bit: number) => {
       if (!g) return;
-      const r = this.groupColumn(g, len);
-      for (let i = 0; i < len; i++) if (r[i]) bits[i]! |= bit;
+      const r = this.groupColumn(g, st, from, to);
+      for (let p = from; p < to; p++) if (r[p]) bits[p - from]! |= bit;
     };
     add(s.entry.long, 1);
     add(s.entry.short, 2);
     add(s.exit.conditions, 4);
-    return bits;
+    this.bitsBase = st.base;
   }
 
-  /** Column mode: a series reference's values by bar (shift applied, NaN before the first). */
-  private column(ref: SeriesRef): Float64Array {
-    const st = this.stores.get(ref.timeframe)!, sr = st.series!, len = sr.length;
-    let src: Float64Array;
-    if (ref.spec === 'price') {
-      const f = ref.buffer;
-      const direct = seriesColumn(sr, f);
-      if (direct) src = direct;
-      else {
-        src = new Float64Array(len);
-        const b: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
-        for (let i = 0; i < len; i++) src[i] = priceOf(barAt(sr, i, b), f);
-      }
-    } else {
-      const e = st.inds.get(ref.spec)!;
-      src = e.cols![e.ind.buffers.indexOf(ref.buffer)]!;
-    }
-    const k = ref.shift;
-    if (k === 0) return src;
-    const out = new Float64Array(len).fill(NaN);
-    if (k < len) out.set(src.subarray(0, len - k), k);
-    return out;
+  private nodeBuf(node: object, st: TfStore): Uint8Array {
+    let b = this.nodeBufs.get(node);
+    if (!b) this.nodeBufs.set(node, (b = new Uint8Array(st.keep + st.block)));
+    return b;
   }
 
-  private groupColumn(g: Group, len: number): Uint8Array {
-    const parts = g.children.filter((c) => c.kind === 'group' || c.required).map((c) => (c.kind === 'group' ? this.groupColumn(c, len) : this.condColumn(c, len)));
-    const out = new Uint8Array(len);
-    if (parts.length === 0) return out; // AND of nothing is false, as compileGroup
+  /** Column mode: a series reference's window (positions as TfStore.pos) and the shift to read it with. */
+  private operand(ref: SeriesRef, st: TfStore): Float64Array {
+    if (ref.spec === 'price') return st.prices.get(ref.buffer)!;
+    const e = st.inds.get(ref.spec)!;
+    return e.cols![e.ind.buffers.indexOf(ref.buffer)]!;
+  }
+
+  private groupColumn(g: Group, st: TfStore, from: number, to: number): Uint8Array {
+    const parts = g.children.filter((c) => c.kind === 'group' || c.required).map((c) => (c.kind === 'group' ? this.groupColumn(c, st, from, to) : this.condColumn(c, st, from, to)));
     if (parts.length === 1) return parts[0]!;
+    const out = this.nodeBuf(g, st);
+    if (parts.length === 0) return out.fill(0, from, to); // AND of nothing is false, as compileGroup
     const and = g.logic === 'AND';
-    for (let i = 0; i < len; i++) {
+    for (let p = from; p < to; p++) {
       let r = and;
-      for (let p = 0; p < parts.length; p++) {
-        if (and ? !parts[p]![i] : parts[p]![i]) {
+      for (let k = 0; k < parts.length; k++) {
+        if (and ? !parts[k]![p] : parts[k]![p]) {
           r = !and;
           break;
         }
       }
-      out[i] = r ? 1 : 0;
+      out[p] = r ? 1 : 0;
     }
     return out;
   }
 
-  /** One condition over every bar: the comparisons of compileCond, on columns. */
-  private condColumn(c: Condition, len: number): Uint8Array {
-    const A = this.column(c.left);
-    const B = c.right?.kind === 'series' ? this.column(c.right) : undefined;
-    const k = c.right && c.right.kind !== 'series' ? (c.right as { value: number }).value : NaN;
-    const out = new Uint8Array(len);
+  /** One condition over the block's bars (window positions from..to): the comparisons of compileCond. */
+  private condColumn(c: Condition, st: TfStore, from: number, to: number): Uint8Array {
+    const A = this.operand(c.left, st), ka = c.left.shift;
+    const rs = c.right?.kind === 'series' ? c.right : undefined;
+    let R: Float64Array, kb = 0;
+    if (rs) {
+      R = this.operand(rs, st);
+      kb = rs.shift;
+    } else {
+      // the number repeated (one loop per operator, no branch inside), made once
+      R = this.constBufs.get(c) ?? new Float64Array(st.keep + st.block).fill(c.right ? (c.right as { value: number }).value : NaN);
+      this.constBufs.set(c, R);
+    }
+    const out = this.nodeBuf(c, st);
     const lo = c.range?.[0] ?? NaN, hi = c.range?.[1] ?? NaN;
-    // the right operand as a column: the series, or the number repeated (one loop per operator, no branch inside)
-    const R = B ?? new Float64Array(len).fill(k);
+    // bar p reads A[p − ka] and R[p − kb]; a cross also the bar before (the window keeps it, NaN before the first)
     switch (c.op) {
-      case 'greater_than': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a === a && a > R[i]! ? 1 : 0; } break;
-      case 'less_than': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a === a && a < R[i]! ? 1 : 0; } break;
+      case 'greater_than': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a === a && a > R[p - kb]! ? 1 : 0; } break;
+      case 'less_than': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a === a && a < R[p - kb]! ? 1 : 0; } break;
       case 'equal': {
         const tol = c.tolerance;
-        for (let i = 0; i < len; i++) {
-          const a = A[i]!, b = R[i]!;
-          out[i] = a === a && Math.abs(a - b) <= (tol ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b))) ? 1 : 0;
+        for (let p = from; p < to; p++) {
+          const a = A[p - ka]!, b = R[p - kb]!;
+          out[p] = a === a && Math.abs(a - b) <= (tol ?? 1e-9 * Math.max(Math.abs(a), Math.abs(b))) ? 1 : 0;
         }
         break;
       }
-      case 'in_range': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a >= lo && a <= hi ? 1 : 0; } break;
-      case 'outside_range': for (let i = 0; i < len; i++) { const a = A[i]!; out[i] = a < lo || a > hi ? 1 : 0; } break;
-      // a cross compares bar i with bar i − 1; at bar 0 there is none (NaN: false)
-      case 'crosses_above': for (let i = 1; i < len; i++) { const a = A[i]!; out[i] = a === a && a > R[i]! && A[i - 1]! <= R[i - 1]! ? 1 : 0; } break;
-      case 'crosses_below': for (let i = 1; i < len; i++) { const a = A[i]!; out[i] = a === a && a < R[i]! && A[i - 1]! >= R[i - 1]! ? 1 : 0; } break;
+      case 'in_range': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a >= lo && a <= hi ? 1 : 0; } break;
+      case 'outside_range': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a < lo || a > hi ? 1 : 0; } break;
+      case 'crosses_above': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a === a && a > R[p - kb]! && A[p - 1 - ka]! <= R[p - 1 - kb]! ? 1 : 0; } break;
+      case 'crosses_below': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a === a && a < R[p - kb]! && A[p - 1 - ka]! >= R[p - 1 - kb]! ? 1 : 0; } break;
     }
     return out;
   }
 
-  /** The Evaluation `evaluateFast(T)` gives, from the bits `columnBits` gives for that bar. */
+  /** The Evaluation `evaluateFast(T)` gives, from the bits `bitsAt` gives for that bar. */
   evaluationOf(T: number, bits: number): Evaluation {
     const L = (bits & 1) !== 0, S = (bits & 2) !== 0;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
@@ -301,7 +372,10 @@ export class StrategyEvaluator {
     const e = st?.inds.get(spec);
     if (!st || !e) return NaN;
     const s = st.slot(T, 0);
-    return s < 0 ? NaN : e.cols ? e.cols[buffer]![s]! : e.hist[s]![buffer]!;
+    if (s < 0) return NaN;
+    if (!e.cols) return e.hist[s]![buffer]!;
+    st.ensure(s);
+    return e.cols[buffer]![st.pos(s)]!;
   }
 
   private getter(ref: SeriesRef): Getter {
@@ -334,7 +408,9 @@ export class StrategyEvaluator {
       const col = e.cols[bi]!;
       return (T, back) => {
         const s = st.slot(T, back + ref.shift);
-        return s < 0 ? NaN : col[s]!;
+        if (s < 0) return NaN;
+        st.ensure(s);
+        return col[st.pos(s)]!;
       };
     }
     return (T, back, forming) => {
