@@ -74,6 +74,14 @@ export function stepsToVolume(k: number, step: number): number {
 /** Round a volume DOWN to the step (never round risk up). */
 export function floorVolume(volume: number, step: number): number {
   const q = volume / step;
+  if (q > 0 && q < 1e11) {
+    const fl = Math.floor(q), e = 1 - (q - fl);
+    // clear of the next whole number (on a whole number, just above one, or between): rounding q to 12 digits
+    // cannot reach fl + 1, nor go below fl (fl has at most 11 digits), so the floor is fl
+    if (e > 1e-9 * Math.max(1, q)) return stepsToVolume(fl, step);
+    // just below the next whole number, closer than half the 12th digit (> 5e-13 × q): rounding gives fl + 1
+    if (e < 4e-13 * q) return stepsToVolume(fl + 1, step);
+  }
   const f = q - Math.floor(q);
   const noise = 1e-9 * Math.max(1, Math.abs(q));
   // toPrecision only matters within binary noise of a whole number (2.9999999999999996 steps are 3)
