@@ -63,7 +63,7 @@ const best = Math.max(...runs);
 console.log(`\nbench:backtest — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
 console.log(`bars                 ${n.toLocaleString('en-US')} (EURUSD H1 2015–2022 × ${copies})`);
 console.log(`strategy             EMA 9/21 cross both ways, SL 2 × ATR(14), TP 2R, 0.1 lot`);
-console.log(`engine driven        ${last.columns ? 'a column at a time (indicators and rules over the whole series, the runner called on bars where it can act)' : 'bar by bar'}`);
+console.log(`engine driven        ${last.columns ? 'a column at a time (indicators and rules a block of 4,096 bars at a time, the runner called on bars where it can act)' : 'bar by bar'}`);
 console.log(`trades               ${last.metrics.trades.toLocaleString('en-US')} (intents ${last.intents.toLocaleString('en-US')}, rejected ${last.rejected.length}; exposure ${last.metrics.exposure.toFixed(1)} %)`);
 console.log(`speed                ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(best).toLocaleString('en-US')}; target ≥ 3,000,000)`);
 console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
