@@ -8,6 +8,8 @@ import { SimEaLogic } from '../src/sim/ea-logic.js';
 import { decodeMessage, encodeMessage } from '../src/protocol/codec.js';
 import { MsgType } from '../src/protocol/messages.js';
 import { symbolSpec } from '../src/sim/symbols.js';
+import { DEAL_CHUNK_ROWS, DealStore } from '../src/sim/deal-store.js';
+import { dealSchema } from '../src/protocol/messages.js';
 import { BIG_TICKET, MONDAY_10H, makeBroker } from './helpers.js';
 
 const T = MONDAY_10H;
@@ -59,6 +61,54 @@ describe('sim broker: retcodes', () => {
     expect(last.profit).toBe(Math.round((1.1005 - avg) * 30_000 * 100) / 100);
   });
 
+  it('keeps deals as columns across chunks: every deal found by ticket, by time and in order, as the protocol writes it', () => {
+    const b = eurusd({}, { account: { login: 1, server: 'C', currency: 'USD', leverage: 100, marginMode: 2, balance: 1_000_000 } });
+    const pairs = DEAL_CHUNK_ROWS + 300; // two chunks and part of a third
+    const opened: bigint[] = [];
+    for (let k = 0; k < pairs; k++) {
+      const t = T + k * 1000;
+      b.quote('EURUSD', 1.1 + (k % 7) * 0.0001, 1.10002 + (k % 7) * 0.0001, t);
+      const o = k % 2 ? sell(b, 0.01 * (1 + (k % 3))) : buy(b, 0.01 * (1 + (k % 3)), { comment: `c${k}` });
+      expect(o.retcode).toBe(RC.DONE);
+      opened.push(o.order);
+      if (k === 1000) b.balanceOperation(250, 'deposit');
+      b.quote('EURUSD', 1.1003 - (k % 5) * 0.0001, 1.10032 - (k % 5) * 0.0001, t + 500);
+      const p = b.positionList()[0]!;
+      expect(b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: p.type === 0 ? 1 : 0, volume: p.volume, position: p.ticket, typeFilling: ORDER_FILLING.FOK }).retcode).toBe(RC.DONE);
+    }
+    const all = b.deals();
+    expect(all.length).toBe(2 * pairs + 1);
+    expect(b.dealCount).toBe(all.length);
+    const keys = Object.keys(dealSchema.shape);
+    for (let i = 0; i < all.length; i++) {
+      const d = all[i]!;
+      if (i > 0) expect(d.ticket > all[i - 1]!.ticket).toBe(true);
+      expect(Object.keys(d), `deal ${i}`).toEqual(keys);
+      expect(b.deal(d.ticket), `deal ${i}`).toEqual(d);
+      expect(b.dealPositionId(d.ticket)).toBe(d.positionId);
+    }
+    expect(dealSchema.parse(all[DEAL_CHUNK_ROWS + 7])).toEqual(all[DEAL_CHUNK_ROWS + 7]);
+    expect(all.find((d) => d.comment === 'deposit')).toMatchObject({ type: 2, profit: 250, volume: 0, positionId: 0n });
+    expect(all.find((d) => d.comment === 'c2048')).toMatchObject({ positionId: opened[2048], entry: DEAL_ENTRY.IN, volume: 0.01 * (1 + (2048 % 3)) });
+    expect(b.deal(all.at(-1)!.ticket + 1n)).toBeUndefined();
+    for (const t of opened) expect(b.isClosedPosition(t)).toBe(true);
+    const from = Math.floor((T + 3000 * 1000) / 1000);
+    expect(b.deals(from)).toEqual(all.filter((d) => d.time >= from));
+    // the view: one object refilled per deal, the same fields
+    const seen = new Set<object>(), copies: object[] = [];
+    for (const d of b.dealView()) {
+      seen.add(d);
+      copies.push({ ...d });
+    }
+    expect(seen.size).toBe(1);
+    expect(copies).toEqual(all);
+    const st = new DealStore();
+    st.add(5n, 'EURUSD', '');
+    expect(() => st.add(5n, 'EURUSD', '')).toThrow(/deal ticket 5 is not above the last one \(5\)/);
+    expect(st.indexOf(5n)).toBe(0);
+    expect(st.indexOf(4n)).toBe(-1);
+  });
+
   it('knows every closed position and every deal by ticket: market and pending openings, netting, SL, tickets above 2^53', () => {
     for (const marginMode of [2, 0] as const) {
       const b = eurusd({}, { account: { login: 1, server: 'C', currency: 'USD', leverage: 100, marginMode, balance: 100_000 } });
@@ -70,7 +120,7 @@ describe('sim broker: retcodes', () => {
       b.quote('EURUSD', 1.1012, 1.1014, T + 60_000); // the sell limit fills (hedging: a position of its own; netting: reverses the buy)
       const byDeal = b.deals().filter((d) => d.type <= 1);
       expect(byDeal.find((d) => d.order === lim.order)!.ticket).not.toBe(lim.order + 1n); // opened by a deal made later (another order took the next ticket)
-      for (const d of b.deals()) expect(b.deal(d.ticket)).toBe(d); // every deal found, the first and the last included
+      for (const d of b.deals()) expect(b.deal(d.ticket)).toEqual(d); // every deal found, the first and the last included
       expect(b.deal(byDeal.at(-1)!.ticket + 1n)).toBeUndefined();
       expect(b.deal(BIG_TICKET - 1n)).toBeUndefined();
       for (const p of b.positionList()) b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: p.type === 0 ? 1 : 0, volume: p.volume, position: p.ticket, typeFilling: ORDER_FILLING.FOK });

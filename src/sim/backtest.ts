@@ -53,6 +53,7 @@ export interface BacktestResult {
   metrics: Metrics;
   trades: Trade[];
   equity: EquityCurve;
+  /** The deals, oldest first (built from the broker's deal store when first read). */
   deals: Deal[];
   intents: number;
   rejected: { time: number; intent: string; retcode: number; comment: string }[];
@@ -201,13 +202,20 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     }
   }
   o.onProgress?.(bars.length - warm, bars.length - warm);
-  const deals = broker.deals();
-  const trades = tradesFromDeals(deals);
-  return { metrics: computeMetrics(trades, equity, balance), trades, equity, deals, intents, rejected, refused, blocked, bars: bars.length - warm, initialBalance: balance, columns };
+  // the trades straight from the broker's deal store; the deals as objects only if someone reads them
+  const trades = tradesFromDeals(broker.dealView());
+  let deals: Deal[] | undefined;
+  return {
+    metrics: computeMetrics(trades, equity, balance), trades, equity, get deals() { return (deals ??= broker.deals()); },
+    intents, rejected, refused, blocked, bars: bars.length - warm, initialBalance: balance, columns,
+  };
 }
 
-/** Closed trades from a deal list (hedging and netting; partial closes and reversals split correctly). */
-export function tradesFromDeals(deals: Deal[]): Trade[] {
+/**
+ * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly).
+ * Reads each deal once and keeps none of them (a view that refills one object per deal will do).
+ */
+export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
   const open = new Map<bigint, Trade & { filled: number; exitValue: number; exitVolume: number }>();
   const done: Trade[] = [];
   const reason = (d: Deal) => (d.reason === DEAL_REASON.SL ? 'sl' : d.reason === DEAL_REASON.TP ? 'tp' : d.reason === DEAL_REASON.SO ? 'so' : d.comment.startsWith('ix:end-') ? 'end' : 'signal');

@@ -33,6 +33,7 @@ import {
   type TradeResult,
 } from '../protocol/mt5.js';
 import { RC } from '../protocol/retcodes.js';
+import { DealStore } from './deal-store.js';
 import { sessionOpenAt } from '../engine/sessions.js';
 
 /** A symbol as the simulator needs it: the protocol's spec plus costs. `tickValue` is computed live. */
@@ -143,8 +144,8 @@ export class SimBroker {
    * in ticket order, so it is searched instead.
    */
   private readonly openedLater = new Set<bigint>();
-  /** Every deal, in ticket order (tickets only grow): `deal()` searches it. */
-  private readonly dealList: Deal[] = [];
+  /** Every deal, in ticket order (tickets only grow), as columns: `deal()` searches it. */
+  private readonly dealStore = new DealStore();
   private balanceMinor: number;
   private readonly digits: number;
   private nextTicket: bigint;
@@ -386,31 +387,43 @@ export class SimBroker {
     }));
   }
 
-  /** Deals from a server time (s) on, oldest first. */
+  /** Deals from a server time (s) on, oldest first (new objects). */
   deals(fromSec = 0): Deal[] {
-    return this.dealList.filter((d) => d.time >= fromSec);
+    const st = this.dealStore, out: Deal[] = [];
+    for (let i = 0; i < st.length; i++) if (st.time(i) >= fromSec) out.push(st.get(i));
+    return out;
   }
 
+  /** Every deal in turn, oldest first, as one object refilled per deal (no object per deal): read it, keep none. */
+  dealView(): Iterable<Deal> {
+    return this.dealStore.view();
+  }
+
+  /** Number of deals so far. */
+  get dealCount(): number {
+    return this.dealStore.length;
+  }
+
+  /** A deal by ticket (a new object), or undefined. */
   deal(ticket: bigint): Deal | undefined {
-    const list = this.dealList;
-    let lo = 0, hi = list.length - 1;
-    if (hi >= 0 && list[hi]!.ticket === ticket) return list[hi]; // the deal just made: the usual question
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const t = list[mid]!.ticket;
-      if (t === ticket) return list[mid];
-      if (t < ticket) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const i = this.dealStore.indexOf(ticket);
+    return i < 0 ? undefined : this.dealStore.get(i);
+  }
+
+  /** The position id of a deal, or undefined (`deal(ticket)?.positionId` without building the deal). */
+  dealPositionId(ticket: bigint): bigint | undefined {
+    const st = this.dealStore, i = st.indexOf(ticket);
+    return i < 0 ? undefined : st.chunk(i).positionId[st.slot(i)];
   }
 
   /** Was `ticket` ever a position (open now or not)? Its opening deal carries it as order and position id. */
   private openedPosition(ticket: bigint): boolean {
     if (typeof ticket !== 'bigint') return false; // (a request without a valid ticket names no position)
     if (this.openedLater.has(ticket)) return true;
-    const d = this.deal(ticket + 1n);
-    return d !== undefined && d.order === ticket && d.positionId === ticket && d.entry === DEAL_ENTRY.IN;
+    const st = this.dealStore, i = st.indexOf(ticket + 1n);
+    if (i < 0) return false;
+    const c = st.chunk(i), k = st.slot(i);
+    return c.order[k] === ticket && c.positionId[k] === ticket && c.entry[k] === DEAL_ENTRY.IN;
   }
 
   isClosedPosition(ticket: bigint): boolean {
@@ -869,13 +882,13 @@ export class SimBroker {
     }
 
     const orderTicket = this.newTicket();
-    const deal = this.fillDeal({
+    const dealTicket = this.fillDeal({
       symbol: spec.symbol, side, volume, price, order: orderTicket, magic: req.magic ?? 0, comment: req.comment ?? '',
       sl, tp, reason: DEAL_REASON.EXPERT, position: target,
     });
     res.retcode = RC.DONE;
     res.order = orderTicket;
-    res.deal = deal.ticket;
+    res.deal = dealTicket;
     res.volume = volume;
     res.price = price;
     res.comment = 'Request executed';
@@ -1019,6 +1032,7 @@ export class SimBroker {
 
   // ------------------------------------------------------------------------------------------ deals
 
+  /** A market deal: the position opened, added to, reduced, closed or reversed, the balance settled; its ticket. */
   private fillDeal(d: {
     symbol: string;
     side: 0 | 1;
@@ -1031,7 +1045,7 @@ export class SimBroker {
     tp: number;
     reason: number;
     position: PosState | undefined;
-  }): Deal {
+  }): bigint {
     const spec = this.specs.get(d.symbol)!;
     const commissionMinor = -toMinor((spec.commissionPerLot ?? 0) * d.volume, this.digits);
     const pos = d.position;
@@ -1089,49 +1103,47 @@ export class SimBroker {
       }
     }
     this.balanceMinor += profitMinor + swapMinor + commissionMinor;
-    const deal: Deal = {
-      ticket: this.newTicket(),
-      order: d.order,
-      positionId,
-      symbol: d.symbol,
-      type: d.side === ORDER_TYPE.BUY ? DEAL_TYPE.BUY : DEAL_TYPE.SELL,
-      entry,
-      volume: d.volume,
-      price: d.price,
-      commission: fromMinor(commissionMinor, this.digits),
-      swap: fromMinor(swapMinor, this.digits),
-      profit: fromMinor(profitMinor, this.digits),
-      time: Math.floor(this.nowMsc / 1000),
-      timeMsc: this.nowMsc,
-      magic: d.magic,
-      comment: d.comment,
-      reason: d.reason,
-    };
-    this.dealList.push(deal);
-    if (!pos && deal.ticket !== d.order + 1n) this.openedLater.add(d.order); // see openedLater
+    // a row of the deal store, no Deal object (see DealStore)
+    const ticket = this.newTicket();
+    const st = this.dealStore, i = st.add(ticket, d.symbol, d.comment), c = st.chunk(i), k = st.slot(i);
+    const dealType = d.side === ORDER_TYPE.BUY ? DEAL_TYPE.BUY : DEAL_TYPE.SELL;
+    const profit = fromMinor(profitMinor, this.digits);
+    c.order[k] = d.order;
+    c.positionId[k] = positionId;
+    c.type[k] = dealType;
+    c.entry[k] = entry;
+    c.volume[k] = d.volume;
+    c.price[k] = d.price;
+    c.commission[k] = fromMinor(commissionMinor, this.digits);
+    c.swap[k] = fromMinor(swapMinor, this.digits);
+    c.profit[k] = profit;
+    c.timeMsc[k] = this.nowMsc;
+    c.magic[k] = d.magic;
+    c.reason[k] = d.reason;
+    if (!pos && ticket !== d.order + 1n) this.openedLater.add(d.order); // see openedLater
     if (this.onTx) {
       // (a backtest listens to no transactions: it builds none)
       const p = this.positions.get(positionId);
       this.emit({
-        txType: TRADE_TRANSACTION.DEAL_ADD, deal: deal.ticket, order: deal.order, position: positionId, symbol: d.symbol,
-        orderType: d.side, orderState: 4, dealType: deal.type, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
-        volume: d.volume, dealEntry: entry, profit: deal.profit, comment: d.comment, timeMsc: this.nowMsc,
+        txType: TRADE_TRANSACTION.DEAL_ADD, deal: ticket, order: d.order, position: positionId, symbol: d.symbol,
+        orderType: d.side, orderState: 4, dealType, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
+        volume: d.volume, dealEntry: entry, profit, comment: d.comment, timeMsc: this.nowMsc,
       });
     }
-    return deal;
+    return ticket;
   }
 
   /** A deposit or withdrawal (DEAL_TYPE_BALANCE). */
   balanceOperation(amount: number, comment = 'balance'): Deal {
     const minor = toMinor(amount, this.digits);
     this.balanceMinor += minor;
-    const deal: Deal = {
-      ticket: this.newTicket(), order: 0n, positionId: 0n, symbol: '', type: DEAL_TYPE.BALANCE, entry: DEAL_ENTRY.IN,
-      volume: 0, price: 0, commission: 0, swap: 0, profit: fromMinor(minor, this.digits), time: Math.floor(this.nowMsc / 1000),
-      timeMsc: this.nowMsc, magic: 0, comment, reason: 0,
-    };
-    this.dealList.push(deal);
-    return deal;
+    const st = this.dealStore, i = st.add(this.newTicket(), '', comment), c = st.chunk(i), k = st.slot(i);
+    // a chunk's rows start zeroed (order, position id, volume, price, commission, swap, magic, reason: 0)
+    c.type[k] = DEAL_TYPE.BALANCE;
+    c.entry[k] = DEAL_ENTRY.IN;
+    c.profit[k] = fromMinor(minor, this.digits);
+    c.timeMsc[k] = this.nowMsc;
+    return st.get(i);
   }
 
   private emitOrder(txType: number, o: OrderState): void {

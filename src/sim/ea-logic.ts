@@ -210,6 +210,6 @@ export class SimEaLogic {
   }
 
   private positionOfDeal(deal: bigint): bigint | undefined {
-    return this.broker.deal(deal)?.positionId;
+    return this.broker.dealPositionId(deal);
   }
 }
