@@ -139,8 +139,8 @@ export class SimBroker {
   private readonly orders = new Map<bigint, OrderState>();
   /**
    * Positions whose opening deal is not the ticket right after theirs (opened by a triggered pending order): a
-   * market order's position T opens with deal T + 1, which `openedPosition` finds in the deal list. Growing
-   * bigint-keyed indexes of every deal and every closed position cost ~1 µs a deal; the deal list is already
+   * market order's position T opens with deal T + 1, which `openedPosition` finds in the deal store. Growing
+   * bigint-keyed indexes of every deal and every closed position cost ~1 µs a deal; the deal store is already
    * in ticket order, so it is searched instead.
    */
   private readonly openedLater = new Set<bigint>();
