@@ -211,10 +211,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   };
 }
 
-/**
- * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly).
- * Reads each deal once and keeps none of them (a view that refills one object per deal will do).
- */
+/** Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly). */
 export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
   const open = new Map<bigint, Trade & { filled: number; exitValue: number; exitVolume: number }>();
   const done: Trade[] = [];

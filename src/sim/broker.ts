@@ -394,14 +394,9 @@ export class SimBroker {
     return out;
   }
 
-  /** Every deal in turn, oldest first, as one object refilled per deal (no object per deal): read it, keep none. */
+  /** Every deal in turn, oldest first, built as it is reached (no list of them all). */
   dealView(): Iterable<Deal> {
     return this.dealStore.view();
-  }
-
-  /** Number of deals so far. */
-  get dealCount(): number {
-    return this.dealStore.length;
   }
 
   /** A deal by ticket (a new object), or undefined. */

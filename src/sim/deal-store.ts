@@ -95,30 +95,8 @@ export class DealStore {
     return Math.floor(this.chunks[i >> SHIFT]!.timeMsc[i & MASK]! / 1000);
   }
 
-  /** Every deal in turn as ONE object refilled per deal: read it during the iteration, keep none of it. */
+  /** Every deal in turn, oldest first (a new object each). */
   *view(): Generator<Deal> {
-    if (this.length === 0) return;
-    const d = this.get(0);
-    for (let i = 0; i < this.length; i++) {
-      const c = this.chunks[i >> SHIFT]!, k = i & MASK;
-      const timeMsc = c.timeMsc[k]!;
-      d.ticket = c.ticket[k]!;
-      d.order = c.order[k]!;
-      d.positionId = c.positionId[k]!;
-      d.symbol = this.symbols[i]!;
-      d.type = c.type[k]!;
-      d.entry = c.entry[k]!;
-      d.volume = c.volume[k]!;
-      d.price = c.price[k]!;
-      d.commission = c.commission[k]!;
-      d.swap = c.swap[k]!;
-      d.profit = c.profit[k]!;
-      d.time = Math.floor(timeMsc / 1000);
-      d.timeMsc = timeMsc;
-      d.magic = c.magic[k]!;
-      d.comment = this.comments[i]!;
-      d.reason = c.reason[k]!;
-      yield d;
-    }
+    for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 }

@@ -287,7 +287,7 @@ export class StrategyEvaluator {
     return b;
   }
 
-  /** Column mode: a series reference's window (positions as TfStore.pos) and the shift to read it with. */
+  /** Column mode: a series reference's window (positions as TfStore.pos; the caller applies its shift). */
   private operand(ref: SeriesRef, st: TfStore): Float64Array {
     if (ref.spec === 'price') return st.prices.get(ref.buffer)!;
     const e = st.inds.get(ref.spec)!;
