@@ -7,8 +7,11 @@
  * RSS, its CPU (% of one core) and event-loop utilisation. Runs 100 and 1,000 strategies; first, the loopback floor
  * (floor()): the same traffic answered by a bare echo, what the machine costs before the host does anything.
  * Usage: npm run bench:host [-- SECONDS]   (default 60)
+ * The host's logs go to a file as `mt5-executor start` writes them (pino, info); the order path is primed before
+ * the runs as `mt5-executor start` primes it (src/host/prime.ts).
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
- * (no disk write before each intent); BENCH_DEBUG=1 logs the manager's decisions to stderr.
+ * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
+ * to stderr.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
@@ -20,7 +23,9 @@ import { WebSocketServer } from 'ws';
 import { BridgeServer, type Terminal } from '../src/host/bridge.js';
 import { encodeMessage } from '../src/protocol/codec.js';
 import { MsgType } from '../src/protocol/messages.js';
-import { createLogger, silentLogger } from '../src/host/logger.js';
+import { pino } from 'pino';
+import { LogBus, createLogger } from '../src/host/logger.js';
+import { primeSignalPath } from '../src/host/prime.js';
 import { StrategyManager } from '../src/host/manager.js';
 import { PersistentLedger, Store } from '../src/host/store.js';
 import { generateToken } from '../src/host/token.js';
@@ -58,10 +63,14 @@ const pct = (a: number[], p: number) => (a.length ? a[Math.min(a.length - 1, Mat
 
 async function run(strategies: number) {
   const token = generateToken();
-  const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-bench-host-')));
-  const server = new BridgeServer({ token, port: 0, symbols: [], bars: [], ...(process.env.BENCH_MEMLEDGER ? {} : { ledger: new PersistentLedger(store) }), logger: silentLogger });
+  const dir = mkdtempSync(join(tmpdir(), 'mt5x-bench-host-'));
+  const store = await Store.open(dir);
+  // logs as the host writes them (pino, info, every line also to the log bus the local API streams from), into a
+  // file; BENCH_DEBUG=1 sends debug lines to stderr instead
+  const log = process.env.BENCH_DEBUG ? createLogger('debug', process.stderr) : createLogger('info', pino.destination({ dest: join(dir, 'host.log'), sync: true }) as unknown as NodeJS.WritableStream, new LogBus());
+  const server = new BridgeServer({ token, port: 0, symbols: [], bars: [], ...(process.env.BENCH_MEMLEDGER ? {} : { ledger: new PersistentLedger(store) }), logger: log });
   const port = await server.start();
-  const mgr = new StrategyManager(store, process.env.BENCH_DEBUG ? createLogger('debug', process.stderr) : silentLogger, { warmupBars: 500, limits: LIMITS });
+  const mgr = new StrategyManager(store, log, { warmupBars: 500, limits: LIMITS });
   // host-side probe: from the bytes that carry a BAR reaching the host's socket (stamped before ws parses them)
   // to the socket write that hands that bar's intent frames to the kernel, after their journal write
   // (Terminal.batch: the ledger write, then one uncorked socket write). One sample per intent. The rest of
@@ -220,6 +229,9 @@ async function floor() {
 }
 
 const loopback = await floor();
+// as `mt5-executor start` does before its bridge listens (config primeAtStart); BENCH_NOPRIME=1 leaves it out
+const primed = process.env.BENCH_NOPRIME ? null : await primeSignalPath();
+if (primed?.error) throw new Error(`priming failed: ${primed.error}`);
 const results = process.env.BENCH_ONLY ? [await run(Number(process.env.BENCH_ONLY))] : [await run(100), await run(1000)];
 const rows = results.map((x) => [
   String(x.strategies), String(x.ticks), String(x.barsClosed), String(x.intents),
@@ -239,5 +251,6 @@ for (const x of results) {
   );
 }
 console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50 ${loopback.p50Ms} / p99 ${loopback.p99Ms} / max ${loopback.maxMs} ms over ${loopback.bars} bars`);
+console.log(primed ? `order path primed at start (as mt5-executor start does): ${primed.bars} bars, ${primed.intents} intents, ${primed.ms} ms` : 'not primed (BENCH_NOPRIME)');
 console.log('targets (100 strategies): p99 < 1 ms, RSS < 200 MB, CPU < 25 % of one core');
-console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, loopbackFloor: loopback, results }));
+console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, primedMs: primed ? primed.ms : null, loopbackFloor: loopback, results }));

@@ -2,7 +2,7 @@
  * The local HTTP API against the real host (`startHost`: config, credential store, state, bridge, manager,
  * API) with the simulated MT5 terminal connected over the real bridge socket.
  */
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,14 @@ describe('local HTTP API', () => {
     const rebinding = await raw(port, { path: '/health', headers: { host: `evil.example:${port}`, authorization: `Bearer ${apiToken}` } });
     expect(rebinding.status).toBe(421);
     expect(host.api!.port()).toBe(port);
+  });
+
+  it('primed the order path before its bridge listened, in a folder of its own that is gone after', () => {
+    const msgs = logLines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const primed = logLines.find((l) => l.includes('"order path primed"'));
+    expect(JSON.parse(primed!)).toMatchObject({ msg: 'order path primed', bars: 150, intents: expect.any(Number) });
+    expect(msgs.indexOf('order path primed')).toBeLessThan(msgs.indexOf('bridge listening'));
+    expect(existsSync(join(dir, 'priming'))).toBe(false);
   });
 
   it('allows CORS for the dashboard origin only', async () => {

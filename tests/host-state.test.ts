@@ -30,6 +30,8 @@ describe('configuration', () => {
     expect(loadConfig({ env: { MT5X_DATA_DIR: dir } }).bridge.port).toBe(17000);
     expect(loadConfig({ env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: '18000' } }).bridge.port).toBe(18000);
     expect(loadConfig({ env: { MT5X_DATA_DIR: dir } }).platform?.baseUrl).toBe('https://platform.example.com');
+    expect(c.primeAtStart).toBe(true);
+    expect(loadConfig({ env: { MT5X_DATA_DIR: dir, MT5X_PRIME_AT_START: '0' } }).primeAtStart).toBe(false);
   });
 
   it('names the key, the problem and where the value came from — all problems at once', () => {

@@ -45,6 +45,7 @@ export const configSchema = z.strictObject({
       enforceFallback: z.enum(['require_confirmation', 'deny']).default('require_confirmation').describe('enforce mode without an answer'),
     })
     .prefault({}),
+  primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
 });
 
@@ -64,6 +65,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; type: 'string' 
   MT5X_CORS_ORIGIN: { path: ['api', 'corsOrigin'], type: 'string' },
   MT5X_API_ENABLED: { path: ['api', 'enabled'], type: 'boolean' },
   MT5X_SUPERVISOR_MODE: { path: ['supervisor', 'mode'], type: 'string' },
+  MT5X_PRIME_AT_START: { path: ['primeAtStart'], type: 'boolean' },
 };
 
 export class ConfigError extends Error {

@@ -12,6 +12,7 @@ import { openCredentialStore } from './credentials.js';
 import { LocalApi } from './api.js';
 import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
+import { primeSignalPath } from './prime.js';
 import { PlatformClient } from './platform.js';
 import { restoreFromPlatform } from './recovery.js';
 import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './supervisor.js';
@@ -51,6 +52,12 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   const store = await Store.open(join(config.dataDir, 'state'));
   if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
   if (store.replayedJournal) log.info({ changes: store.replayedJournal }, 'intent journal of the previous run applied');
+  if (config.primeAtStart) {
+    // before the bridge listens: nothing of the trader's waits behind it, and it touches nothing of theirs
+    const p = await primeSignalPath({ dir: join(config.dataDir, 'priming') });
+    if (p.error) log.warn({ err: p.error, ms: p.ms }, 'priming the order path failed (the host trades without it; its first signals are slower)');
+    else log.info({ ms: p.ms, bars: p.bars, intents: p.intents }, 'order path primed');
+  }
   const bridge = new BridgeServer({
     token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledger: new PersistentLedger(store),
   });
