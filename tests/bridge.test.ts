@@ -3,10 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { EncryptedFileStore } from '../src/host/credentials.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BridgeServer, type Terminal } from '../src/host/bridge.js';
 import { loadOrCreateToken, tokenMatches } from '../src/host/token.js';
+import { createLogger } from '../src/host/logger.js';
 import { decodeMessage, encodeMessage, encodeRaw } from '../src/protocol/codec.js';
 import { MsgType, type AnyMsg, type Msg } from '../src/protocol/messages.js';
 import { RC } from '../src/protocol/retcodes.js';
@@ -78,6 +80,25 @@ describe('bridge: intents of one bar in a batch', () => {
     expect(sim.ea.orderSends).toBe(3);
     expect(sim.broker.openCount).toBe(3);
     store.close();
+  });
+
+  it("logs 'intent sent' after the batch's socket write, with each intent's attempt", async () => {
+    const events: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _e, cb) { for (const l of chunk.toString().split('\n').filter(Boolean)) events.push(`log ${(JSON.parse(l) as { msg: string }).msg} ${l}`); cb(); } });
+    rig = await startRig({ logger: createLogger('info', sink) });
+    const { terminal } = await rig.connect();
+    const sock = (terminal as unknown as { session: { ws: { _socket: { _writev?: (...a: unknown[]) => unknown; _write: (...a: unknown[]) => unknown } } } }).session.ws._socket;
+    for (const k of ['_writev', '_write'] as const) {
+      const f = sock[k];
+      if (f) sock[k] = function (this: unknown, ...a: unknown[]) { events.push('socket write'); return f.apply(this, a); };
+    }
+    const results = terminal.batch(() => opens('lg').map((i) => terminal.sendIntent(i)));
+    const sent = events.filter((e) => e.startsWith('log intent sent'));
+    expect(sent).toHaveLength(3);
+    expect(events.indexOf('socket write')).toBeGreaterThanOrEqual(0);
+    expect(events.indexOf('socket write')).toBeLessThan(events.indexOf(sent[0]!));
+    expect(sent.map((e) => JSON.parse(e.slice(e.indexOf('{'))) as { intentId: string; type: string; attempt: number }).map((l) => `${l.intentId} ${l.type} ${l.attempt}`)).toEqual(['lg-0 OPEN 0', 'lg-1 OPEN 0', 'lg-2 OPEN 0']);
+    await Promise.all(results);
   });
 
   it('a failed ledger write rejects every intent of the batch and sends none', async () => {

@@ -15,6 +15,8 @@ import {
   encodeRaw,
   INTENT_TYPES,
   intentBodySchemas,
+  intentIdSchema,
+  isIntentId,
   retcodeClass,
   retcodeText,
   schemas,
@@ -273,6 +275,23 @@ describe('protocol codec', () => {
     );
     expect(accepted).toBeGreaterThan(1000);
     expect(rejected).toBeGreaterThan(1000);
+  });
+
+  it('isIntentId accepts exactly what intentIdSchema accepts', () => {
+    const chars = fc.constantFrom(...'aZ09_.-', ' ', '!', 'é', '\n', '/', ':');
+    const ids = fc.oneof(fc.string({ unit: chars, minLength: 0, maxLength: 30 }), fc.string({ unit: fc.constantFrom(...'aZ09_.-'), minLength: 20, maxLength: 28 }), fc.string({ maxLength: 30 }), fc.constantFrom<unknown>(undefined, null, 5, 5n, ['a'], { a: 1 }));
+    let yes = 0, no = 0;
+    fc.assert(
+      fc.property(ids, (v) => {
+        const z = intentIdSchema.safeParse(v).success;
+        expect(isIntentId(v), String(v)).toBe(z);
+        if (z) yes++;
+        else no++;
+      }),
+      { numRuns: 4000 },
+    );
+    expect(yes).toBeGreaterThan(200);
+    expect(no).toBeGreaterThan(200);
   });
 
   it('an intent body validates as its message would: same values out, the same bad fields refused', () => {

@@ -25,6 +25,7 @@ import {
   PROTOCOL_VERSION,
   TYPE_NAME,
   intentIdSchema,
+  isIntentId,
   type Account,
   type AnyMsg,
   type Body,
@@ -169,9 +170,11 @@ export class Terminal extends EventEmitter {
    * settled by a late result or by reconciliation.
    */
   sendIntent(intent: IntentBody): Promise<IntentResult> {
-    const idCheck = intentIdSchema.safeParse(intent.intentId);
-    if (!idCheck.success) {
-      return Promise.reject(new RequestError('BAD_INTENT', `intentId '${intent.intentId}': ${idCheck.error.issues[0]?.message ?? 'invalid'}`));
+    const id = intent.intentId;
+    if (!isIntentId(id)) {
+      // zod words the error
+      const idCheck = intentIdSchema.safeParse(id);
+      return Promise.reject(new RequestError('BAD_INTENT', `intentId '${id}': ${idCheck.success ? 'invalid' : (idCheck.error.issues[0]?.message ?? 'invalid')}`));
     }
     const ledger = this.server.ledger;
     const existing = ledger.get(intent.intentId);
@@ -235,10 +238,14 @@ export class Terminal extends EventEmitter {
     const s = this.session;
     ledger.hold?.(); // the 'sent' lines, in one write after the send
     s?.cork();
+    const sent: [LedgerEntry, number][] = [];
     try {
       for (const { entry } of held) {
         entry.state = 'pending';
-        if (this.session) this.transmit(entry);
+        if (this.session) {
+          sent.push([entry, entry.attempts]);
+          this.transmit(entry, false);
+        }
       }
     } finally {
       s?.uncork();
@@ -247,6 +254,9 @@ export class Terminal extends EventEmitter {
       } catch (e) {
         this.server.log.error({ terminal: this.key, err: (e as Error).message }, 'ledger write failed (intents marked sent)');
       }
+      // their log lines after the socket write: a log write (a syscall per line to a terminal window or a file)
+      // must not hold the bar's orders back
+      for (const [entry, attempt] of sent) this.logSent(entry, attempt);
     }
   }
 
@@ -283,15 +293,21 @@ export class Terminal extends EventEmitter {
     if (w) w.catch((e: Error) => this.server.log.error({ terminal: this.key, intentId, err: e.message }, 'ledger write failed'));
   }
 
-  private transmit(entry: LedgerEntry): void {
+  private transmit(entry: LedgerEntry, log = true): void {
     const s = this.session!;
+    const attempt = entry.attempts;
     const id = s.nextRequestId();
     const { type, ...body } = entry.intent;
     s.send(type, { ...body, id } as Body<typeof type>);
     // recorded after the send: a process that dies in between leaves it 'pending', which a restart treats
     // exactly like 'sent' (both become 'unknown' and are looked for on the terminal before any re-send)
     this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
-    this.server.log.info({ terminal: this.key, intentId: entry.intentId, type, attempt: entry.attempts }, 'intent sent');
+    if (log) this.logSent(entry, attempt);
+  }
+
+  /** `attempt` counts the sends before this one (0 for the first). */
+  private logSent(entry: LedgerEntry, attempt: number): void {
+    this.server.log.info({ terminal: this.key, intentId: entry.intentId, type: entry.intent.type, attempt }, 'intent sent');
   }
 
   /** @internal a result arrived from the terminal */

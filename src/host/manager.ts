@@ -356,7 +356,14 @@ export class StrategyManager extends EventEmitter {
       const now = t.serverTime || this.now();
       const period = TIMEFRAME_SECONDS[s.timeframe];
       const h = await t.history(s.symbol, s.timeframe, now - n * period * 2, n * 2);
-      for (const [time, open, high, low, close, tickVolume, , realVolume] of h.bars.slice(-n)) runner.warm({ time, open, high, low, close, tickVolume, realVolume });
+      const hist = h.bars.slice(-n);
+      for (let i = 0; i < hist.length; i++) {
+        const [time, open, high, low, close, tickVolume, , realVolume] = hist[i]!;
+        runner.warm({ time, open, high, low, close, tickVolume, realVolume });
+        // the rules judged on the last bars too (the result dropped; judging changes nothing): the first live
+        // bar then runs them compiled and warm instead of compiling them while its orders wait
+        if (i >= hist.length - 20) runner.evaluator.evaluateFast(time + period);
+      }
       r.runner = runner;
       this.changed();
       this.log.info({ strategyId: id, warmBars: Math.min(n, h.bars.length), magic: runner.magic }, 'strategy ready');
@@ -372,12 +379,11 @@ export class StrategyManager extends EventEmitter {
     if (!a) return [{ code: 'FREE_MARGIN' as const, message: 'no account information from the terminal yet' }];
     const spec = this.specs.get(intent.symbol);
     const price = (intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol)) ?? 0;
-    const magicOf = (this.magicIndex ??= new Map([...this.strategies.values()].flatMap((x) => (x.runner ? [[x.runner.magic, x.record.id] as const] : []))));
     return validatePreTrade(
       {
         now: this.now(), account: a, dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : a.balance,
         equityPeak: Math.max(this.equityPeak, a.equity),
-        positions: t.positions.map((p) => ({ symbol: p.symbol, strategyId: magicOf.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume })),
+        positions: this.positionsByStrategy(t.positions),
         // margin estimated from the spec where the currencies make it exact; otherwise the broker's 10019 decides
         order: { symbol: intent.symbol, strategyId, volume: intent.volume, marginRequired: spec ? (marginEstimate(spec, a, intent.volume, price) ?? 0) : 0 },
         marketOpen: spec ? sessionOpenAt(spec.sessions, t.serverTime) : true,
@@ -389,6 +395,16 @@ export class StrategyManager extends EventEmitter {
 
   /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
   private magicIndex: Map<number, string> | null = null;
+  /** The terminal's positions as the pre-trade checks read them, for one positions list (the terminal replaces it on every change). */
+  private checkedPositions: { of: readonly Position[]; list: { symbol: string; strategyId: string; volume: number }[] } | null = null;
+
+  private positionsByStrategy(positions: readonly Position[]): { symbol: string; strategyId: string; volume: number }[] {
+    if (this.checkedPositions?.of === positions && this.magicIndex) return this.checkedPositions.list;
+    const magicOf = (this.magicIndex ??= new Map([...this.strategies.values()].flatMap((x) => (x.runner ? [[x.runner.magic, x.record.id] as const] : []))));
+    const list = positions.map((p) => ({ symbol: p.symbol, strategyId: magicOf.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume }));
+    this.checkedPositions = { of: positions, list };
+    return list;
+  }
   /** Symbol → timeframe → the strategies on it, in start order (a bar visits only its own, not all of them). */
   private barIndex: Map<string, Map<string, [string, Running][]>> | null = null;
 

@@ -6,8 +6,7 @@ import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import {
   MAX_FRAME_BYTES,
-  INTENT_ID_PATTERN,
-  MAX_INTENT_ID_LENGTH,
+  isIntentId,
   TIMEFRAMES,
   MsgType,
   TYPE_NAME,
@@ -166,7 +165,7 @@ const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
  */
 export function fastIntentBody(o: Record<string, unknown>): boolean {
   const id = o.intentId, magic = o.magic;
-  if (typeof id !== 'string' || id.length < 1 || id.length > MAX_INTENT_ID_LENGTH || !INTENT_ID_PATTERN.test(id) || !isInt(magic) || magic < 0) return false;
+  if (!isIntentId(id) || !isInt(magic) || magic < 0) return false;
   switch (o.type) {
     case 'OPEN': {
       let n = 9;

@@ -91,6 +91,8 @@ export const intentIdSchema = z
   .min(1)
   .max(MAX_INTENT_ID_LENGTH)
   .regex(INTENT_ID_PATTERN, 'letters, digits, _ . - only');
+/** Exactly what `intentIdSchema` accepts, without zod (a property test holds the two equal). */
+export const isIntentId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_INTENT_ID_LENGTH && INTENT_ID_PATTERN.test(v);
 
 export const tickTuple = z.tuple([
   int().describe('time_msc, broker server time, ms since 1970'),
