@@ -162,6 +162,29 @@ describe('strategy manager', () => {
     }
   });
 
+  it('checks each entry against the positions the terminal reports at that moment', async () => {
+    const s = await setup({ maxPositionsSymbol: 5 });
+    const blocked: string[] = [];
+    s.mgr.on('blocked', (_id: string, f: { code: string }[]) => blocked.push(...f.map((x) => x.code)));
+    try {
+      await s.mgr.start(example('ema-cross-trend'));
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 1100, defaultSpread: 10 });
+      const before = s.opened.length;
+      expect(before).toBeGreaterThan(1);
+      expect(blocked).toEqual([]);
+      // a position opened by hand, and a limit of one position per symbol: every entry on EURUSD is one too many
+      await s.mgr.manualIntent({ type: 'OPEN', intentId: 'by-hand', magic: 0, symbol: 'EURUSD', side: 0, volume: 0.01, sl: 0, tp: 0, deviation: 10 });
+      await until(() => s.terminal.positions.some((p) => p.magic === 0), 5000, 'the position by hand reported');
+      s.mgr.setLimits({ maxPositionsSymbol: 1 });
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 1100, to: 1600, defaultSpread: 10 });
+      expect(s.opened.length).toBe(before);
+      expect(blocked.length).toBeGreaterThan(0);
+      expect(new Set(blocked)).toEqual(new Set(['MAX_POSITIONS_SYMBOL']));
+    } finally {
+      await s.rig.close();
+    }
+  });
+
   it('the kill switch stops everything, closes every position and pending order, locks trading, and tells the platform', async () => {
     const s = await setup();
     try {
