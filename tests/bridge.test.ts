@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { EncryptedFileStore } from '../src/host/credentials.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -65,6 +66,17 @@ describe('bridge: intents of one bar in a batch', () => {
     const broker = makeBroker();
     broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
     const { sim, terminal } = await rig.connect({ broker });
+    // the journal as the bar's frames go to the socket: the three intents recorded, none yet marked sent
+    const atWrite: string[] = [], states: string[] = [];
+    const sock = (terminal as unknown as { session: { ws: { _socket: Record<string, (...a: unknown[]) => unknown> } } }).session.ws._socket;
+    for (const k of ['_writev', '_write']) {
+      const f = sock[k];
+      if (f) sock[k] = function (this: unknown, ...a: unknown[]) {
+        atWrite.push(existsSync(store.journalFile) ? readFileSync(store.journalFile, 'utf8') : '');
+        states.push(['b-0', 'b-1', 'b-2'].map((id) => store.data.intents[id]?.state ?? 'none').join());
+        return f.apply(this, a);
+      };
+    }
     let during = '';
     const results = terminal.batch(() => {
       const p = opens('b').map((i) => terminal.sendIntent(i));
@@ -75,6 +87,9 @@ describe('bridge: intents of one bar in a batch', () => {
     const lines = readFileSync(store.journalFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { op: string; entry?: { intentId: string }; patch?: { state?: string } });
     expect(lines.slice(0, 3).map((l) => `${l.op} ${l.entry?.intentId}`)).toEqual(['add b-0', 'add b-1', 'add b-2']);
     expect(lines.slice(3).map((l) => l.patch?.state)).toEqual(['sent', 'sent', 'sent']);
+    expect(atWrite).toHaveLength(1); // one socket write for the bar
+    expect(states).toEqual(['pending,pending,pending']); // marked sent after the frames went out
+    expect(atWrite[0]!.trim().split('\n').map((l) => (JSON.parse(l) as { op: string }).op)).toEqual(['add', 'add', 'add']);
     const r = await Promise.all(results);
     expect(r.map((x) => x.class)).toEqual(['done', 'done', 'done']);
     expect(sim.ea.orderSends).toBe(3);
@@ -115,6 +130,36 @@ describe('bridge: intents of one bar in a batch', () => {
     await new Promise((res) => setTimeout(res, 100));
     expect(sim.ea.orderSends).toBe(0);
     for (const k of [0, 1, 2]) expect(ledger.get(`f-${k}`)).toBeUndefined(); // not recorded: the ids stay usable
+  });
+});
+
+describe('bridge: intent timeouts', () => {
+  it('rejects each unanswered intent with TIMEOUT its own intentTimeoutMs after it was sent; answered ones are not touched', async () => {
+    rig = await startRig({ intentTimeoutMs: 250 });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    const { sim, terminal } = await rig.connect({ broker });
+    const mute = new Set(['to-a', 'to-b']);
+    const send = (sim as unknown as { send: (name: string, body: { intentId?: string }) => void }).send.bind(sim);
+    (sim as unknown as { send: typeof send }).send = (name, body) => (name === 'INTENT_RESULT' && mute.has(body.intentId ?? '') ? undefined : send(name, body));
+    const t0 = performance.now();
+    const settled = (p: Promise<unknown>) => p.then((r) => ({ ok: r, at: performance.now() }), (e: Error) => ({ err: e, at: performance.now() }));
+    const a = settled(terminal.sendIntent(openIntent('to-a')));
+    await new Promise((r) => setTimeout(r, 120));
+    const tb = performance.now();
+    const b = settled(terminal.sendIntent(openIntent('to-b')));
+    const c = await terminal.sendIntent(openIntent('to-c'));
+    expect(c.class).toBe('done');
+    const ra = (await a) as { err?: Error; at: number };
+    const rb = (await b) as { err?: Error; at: number };
+    expect(ra.err).toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/no result for intent to-a within 250 ms/) });
+    expect(rb.err).toMatchObject({ code: 'TIMEOUT', message: expect.stringMatching(/no result for intent to-b within 250 ms/) });
+    expect(ra.at - t0).toBeGreaterThanOrEqual(245);
+    expect(rb.at - tb).toBeGreaterThanOrEqual(245);
+    expect(rb.at - ra.at).toBeGreaterThanOrEqual(60); // b kept its own deadline, not a's
+    expect(ra.at - t0).toBeLessThan(2000);
+    // the intents stay in the ledger for reconciliation
+    expect(rig.server.ledger.get('to-a')?.state).toBe('sent');
   });
 });
 

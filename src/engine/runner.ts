@@ -40,7 +40,7 @@ export interface MarketView {
   bid: number;
   ask: number;
   /** Open positions of this strategy (by magic). */
-  positions: { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[];
+  positions: readonly { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[];
   /** For % risk sizing; fixed-lot strategies may omit it. */
   equity?: number;
   /** The symbol's tick value in account currency now, if it moves with a conversion rate (USDJPY on USD…). */

@@ -77,7 +77,8 @@ export class RequestError extends Error {
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const CLOSE = { REPLACED: 4000, BAD_TOKEN: 4001, VERSION: 4002, BAD_HELLO: 4003, ABUSE: 1008, SHUTDOWN: 1001 } as const;
 
-type Waiter = { resolve: (r: IntentResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined; promise: Promise<IntentResult> };
+/** Someone waiting for an intent's result, until `deadline` (performance.now() ms). */
+type Waiter = { resolve: (r: IntentResult) => void; reject: (e: Error) => void; deadline: number; promise: Promise<IntentResult> };
 
 /**
  * A terminal (one MT5 account) as the rest of the host sees it. It outlives connections: consumers keep
@@ -236,34 +237,34 @@ export class Terminal extends EventEmitter {
     }
     if (!held.length) return;
     const s = this.session;
-    ledger.hold?.(); // the 'sent' lines, in one write after the send
     s?.cork();
-    const sent: [LedgerEntry, number][] = [];
+    const out: LedgerEntry[] = [];
     try {
       for (const { entry } of held) {
         entry.state = 'pending';
         if (this.session) {
-          sent.push([entry, entry.attempts]);
-          this.transmit(entry, false);
+          this.put(entry);
+          out.push(entry);
         }
       }
     } finally {
       s?.uncork();
+      // then their 'sent' records (one journal write) and their log lines: neither holds the bar's orders back
+      const attempts = out.map((e) => e.attempts);
+      ledger.hold?.();
+      for (const entry of out) this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
       try {
         ledger.flush?.();
       } catch (e) {
         this.server.log.error({ terminal: this.key, err: (e as Error).message }, 'ledger write failed (intents marked sent)');
       }
-      // their log lines after the socket write: a log write (a syscall per line to a terminal window or a file)
-      // must not hold the bar's orders back
-      for (const [entry, attempt] of sent) this.logSent(entry, attempt);
+      out.forEach((entry, k) => this.logSent(entry, attempts[k]!));
     }
   }
 
   /** The ledger could not record an intent: it is not sent, and its caller hears why. */
   private notRecorded(entry: LedgerEntry, w: Waiter, e: Error): void {
     this.server.log.error({ terminal: this.key, intentId: entry.intentId, err: e.message }, 'ledger write failed: intent not sent');
-    clearTimeout(w.timer);
     this.waiters.delete(entry.intentId);
     w.reject(new RequestError('LEDGER', `the ledger could not be written (${e.message}): the intent was not sent`));
   }
@@ -277,15 +278,34 @@ export class Terminal extends EventEmitter {
       resolve = res;
       reject = rej;
     });
-    const w: Waiter = { resolve, reject, promise, timer: undefined };
-    const ms = this.server.opts.intentTimeoutMs;
-    w.timer = setTimeout(() => {
-      this.waiters.delete(intentId);
-      reject(new RequestError('TIMEOUT', `no result for intent ${intentId} within ${ms} ms; it stays in the ledger and will be reconciled`));
-    }, ms);
+    const w: Waiter = { resolve, reject, promise, deadline: performance.now() + this.server.opts.intentTimeoutMs };
     this.waiters.set(intentId, w);
+    if (!this.expiry) this.armExpiry(w.deadline);
     return w;
   }
+
+  /**
+   * One timer for every waiter instead of one each (a timer per order cost as much as the ledger entry): every
+   * waiter gets the same timeout, so the Map's insertion order is deadline order and the first entry expires first.
+   */
+  private expiry: NodeJS.Timeout | undefined;
+
+  private armExpiry(deadline: number): void {
+    this.expiry = setTimeout(this.expire, Math.max(0, deadline - performance.now()));
+  }
+
+  private readonly expire = (): void => {
+    this.expiry = undefined;
+    const now = performance.now(), ms = this.server.opts.intentTimeoutMs;
+    for (const [intentId, w] of this.waiters) {
+      if (w.deadline > now) {
+        this.armExpiry(w.deadline);
+        return;
+      }
+      this.waiters.delete(intentId);
+      w.reject(new RequestError('TIMEOUT', `no result for intent ${intentId} within ${ms} ms; it stays in the ledger and will be reconciled`));
+    }
+  };
 
   /** Apply a ledger change; a persistent ledger's write failure is logged (the in-memory state is already changed). */
   private record(intentId: string, patch: Partial<LedgerEntry>): void {
@@ -293,16 +313,26 @@ export class Terminal extends EventEmitter {
     if (w) w.catch((e: Error) => this.server.log.error({ terminal: this.key, intentId, err: e.message }, 'ledger write failed'));
   }
 
-  private transmit(entry: LedgerEntry, log = true): void {
-    const s = this.session!;
+  private transmit(entry: LedgerEntry): void {
     const attempt = entry.attempts;
-    const id = s.nextRequestId();
+    this.put(entry);
+    this.sent(entry, attempt);
+  }
+
+  /** The intent's frame to the socket (nothing recorded). */
+  private put(entry: LedgerEntry): void {
+    const s = this.session!;
     const { type, ...body } = entry.intent;
-    s.send(type, { ...body, id } as Body<typeof type>);
-    // recorded after the send: a process that dies in between leaves it 'pending', which a restart treats
-    // exactly like 'sent' (both become 'unknown' and are looked for on the terminal before any re-send)
-    this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
-    if (log) this.logSent(entry, attempt);
+    s.send(type, { ...body, id: s.nextRequestId() } as Body<typeof type>);
+  }
+
+  /**
+   * Recorded after the send: a process that dies in between leaves it 'pending', which a restart treats exactly
+   * like 'sent' (both become 'unknown' and are looked for on the terminal before any re-send).
+   */
+  private sent(entry: LedgerEntry, attempt: number): void {
+    this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: attempt + 1 });
+    this.logSent(entry, attempt);
   }
 
   /** `attempt` counts the sends before this one (0 for the first). */
@@ -326,7 +356,6 @@ export class Terminal extends EventEmitter {
     );
     const w = this.waiters.get(result.intentId);
     if (w) {
-      clearTimeout(w.timer);
       this.waiters.delete(result.intentId);
       w.resolve(result);
     }
@@ -472,8 +501,9 @@ export class Terminal extends EventEmitter {
 
   /** @internal */
   failAll(reason: string): void {
+    clearTimeout(this.expiry);
+    this.expiry = undefined;
     for (const [id, w] of this.waiters) {
-      clearTimeout(w.timer);
       w.reject(new RequestError('SHUTDOWN', reason));
       this.waiters.delete(id);
     }

@@ -73,6 +73,8 @@ export interface PendingConfirmation {
  * Events: 'decision' (strategyId, Decision), 'intent' (strategyId, IntentBody, IntentResult | Error),
  * 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent).
  */
+const NO_POSITIONS: readonly Position[] = Object.freeze([]);
+
 export class StrategyManager extends EventEmitter {
   private readonly strategies = new Map<string, Running>();
   private terminal: Terminal | undefined;
@@ -398,6 +400,23 @@ export class StrategyManager extends EventEmitter {
   /** The terminal's positions as the pre-trade checks read them, for one positions list (the terminal replaces it on every change). */
   private checkedPositions: { of: readonly Position[]; list: { symbol: string; strategyId: string; volume: number }[] } | null = null;
 
+  /** The terminal's positions by magic number, for one positions list (read-only: shared by the strategies of a bar). */
+  private byMagic: { of: readonly Position[]; map: Map<number, Position[]> } | null = null;
+
+  private positionsWithMagic(positions: readonly Position[], magic: number): readonly Position[] {
+    let c = this.byMagic;
+    if (c?.of !== positions) {
+      const map = new Map<number, Position[]>();
+      for (const p of positions) {
+        const l = map.get(p.magic);
+        if (l) l.push(p);
+        else map.set(p.magic, [p]);
+      }
+      this.byMagic = c = { of: positions, map };
+    }
+    return c.map.get(magic) ?? NO_POSITIONS;
+  }
+
   private positionsByStrategy(positions: readonly Position[]): { symbol: string; strategyId: string; volume: number }[] {
     if (this.checkedPositions?.of === positions && this.magicIndex) return this.checkedPositions.list;
     const magicOf = (this.magicIndex ??= new Map([...this.strategies.values()].flatMap((x) => (x.runner ? [[x.runner.magic, x.record.id] as const] : []))));
@@ -458,7 +477,7 @@ export class StrategyManager extends EventEmitter {
       if (r.record.status !== 'running' || !r.runner) continue;
       const s = r.strategy;
       const runner = r.runner;
-      const positions = t.positions.filter((p) => p.magic === runner.magic);
+      const positions = this.positionsWithMagic(t.positions, runner.magic);
       const d: Decision = runner.onBar({ time, open, high, low, close, tickVolume, realVolume }, {
         bid: this.bid.get(s.symbol) ?? close, ask: this.ask.get(s.symbol) ?? close, positions,
         ...(t.account ? { equity: t.account.equity } : {}),
