@@ -44,6 +44,10 @@ describe('priming the order path at start', () => {
   it('reports a failure instead of throwing (the host trades without priming)', async () => {
     const r = await primeSignalPath({ bars: 50, timeoutMs: 1 });
     expect(r.error).toMatch(/not ready in time|not answered in time/);
+    const file = join(mkdtempSync(join(tmpdir(), 'mt5x-prime-file-')), 'a-file');
+    writeFileSync(file, '');
+    const unusable = await primeSignalPath({ dir: join(file, 'priming') }); // a folder under a file
+    expect(unusable.error).toMatch(/ENOTDIR|not a directory/i);
   }, 30_000);
 
   it('its bars are hourly, on the price grid, with highs and lows around open and close', () => {

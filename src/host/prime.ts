@@ -88,15 +88,16 @@ export async function primeSignalPath(
   const nBars = opts.bars ?? 150, nStrategies = opts.strategies ?? 4, warm = 60;
   const deadline = t0 + (opts.timeoutMs ?? 15_000);
   const series = primingBars(warm + nBars + 1);
-  let dir = opts.dir;
-  if (dir) {
-    rmSync(dir, { recursive: true, force: true }); // a priming killed half-way leaves its folder behind
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } else dir = mkdtempSync(join(tmpdir(), 'mt5x-prime-'));
+  let dir: string | undefined;
   let server: BridgeServer | undefined, term: SimTerminal | undefined, store: Store | undefined;
   let intents = 0, bars = 0, done = 0;
   const types: Record<string, number> = {};
   try {
+    if (opts.dir) {
+      rmSync(opts.dir, { recursive: true, force: true }); // a priming killed half-way leaves its folder behind
+      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+      dir = opts.dir;
+    } else dir = mkdtempSync(join(tmpdir(), 'mt5x-prime-'));
     store = await Store.open(dir);
     const broker = new SimBroker({
       account: { login: 1, server: 'Priming', currency: 'USD', leverage: 100, marginMode: 2, balance: 1e6 },
@@ -151,7 +152,11 @@ export async function primeSignalPath(
   } finally {
     await term?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
-    store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      store?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a folder left behind is wiped by the next priming that uses it
+    }
   }
 }
