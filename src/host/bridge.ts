@@ -88,6 +88,7 @@ type Waiter = { resolve: (r: IntentResult) => void; reject: (e: Error) => void; 
 export class Terminal extends EventEmitter {
   session: Session | undefined;
   account: Account | undefined;
+  /** The terminal's open positions: a new array at every change, never changed in place (readers cache by identity). */
   positions: Position[] = [];
   orders: Order[] = [];
   hello: Msg<'HELLO'> | undefined;

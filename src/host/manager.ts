@@ -69,12 +69,12 @@ export interface PendingConfirmation {
   decidedPrice?: number;
 }
 
+const NO_POSITIONS: readonly Position[] = Object.freeze([]);
+
 /**
  * Events: 'decision' (strategyId, Decision), 'intent' (strategyId, IntentBody, IntentResult | Error),
  * 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent).
  */
-const NO_POSITIONS: readonly Position[] = Object.freeze([]);
-
 export class StrategyManager extends EventEmitter {
   private readonly strategies = new Map<string, Running>();
   private terminal: Terminal | undefined;
