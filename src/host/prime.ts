@@ -5,8 +5,8 @@
  * the host against ~1 ms once the same code was warm. Low-latency trading systems warm their order path before
  * the market opens; this does it the same way, with the host's own classes end to end: a bridge server on its own
  * ephemeral loopback port and token, a simulated terminal in this process, a strategy manager with a throw-away
- * store (its intent journal included) in a temporary folder, and a strategy that opens, modifies and closes
- * positions on synthetic bars. Nothing of it touches the real terminal, ledger or store; the folder is removed.
+ * store (its intent journal included) in a temporary folder, and four strategies that open, modify and close
+ * positions on synthetic bars, with the stops, exits and filters strategies commonly use. Nothing of it touches the real terminal, ledger or store; the folder is removed.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,22 +63,50 @@ export function primingBars(n: number): BarSeries {
   return s;
 }
 
-/** Enters on a price/EMA(3) cross either way; ATR stop, 2R target, ATR trailing stop, exits on the opposite cross. */
-const PRIMING_STRATEGY = {
-  strategyName: 'signal-path priming', symbol: 'PRIME', timeframe: 'H1',
-  rules: {
-    entry: { direction: 'BOTH', logic: 'AND', conditions: [{ indicator: 'price', condition: 'crosses_above', indicatorRef: 'ema_3' }] },
-    exit: {
-      stopLoss: { type: 'atr', multiplier: 2, atrPeriod: 14 }, takeProfit: { type: 'rr_ratio', ratio: 2 },
-      trailing: { enabled: true, atrMult: 1, activationRR: 0.3 },
-    },
-    riskManagement: { lotSize: 0.1, maxPositions: 1 },
-  },
-};
+const CROSS = { direction: 'BOTH', logic: 'AND', conditions: [{ indicator: 'price', condition: 'crosses_above', indicatorRef: 'ema_3' }] };
+const ALL_SESSIONS = ['Sydney', 'Tokyo', 'London', 'NewYork'];
 
 /**
- * Run the priming: `strategies` copies of the priming strategy on one symbol (so bars carry several intents, as a
- * symbol with several strategies does), `bars` closed bars after a warm-up. Resolves when done; never throws for
+ * Four strategies that enter on a price/EMA(3) cross either way and between them take the engine's usual roads:
+ * ATR, pip, percentage and fixed stops and targets; ATR and pip trailing stops, break-even, exit conditions, a
+ * maximum holding time, the opposite-signal exit; the session, spread (reducing the size) and volatility filters;
+ * and the refusal of a stop on the wrong side (the fixed prices suit only one side).
+ */
+const PRIMING_STRATEGIES = [
+  {
+    entry: CROSS,
+    exit: { stopLoss: { type: 'atr', multiplier: 2, atrPeriod: 14 }, takeProfit: { type: 'rr_ratio', ratio: 2 }, trailing: { enabled: true, atrMult: 1, activationRR: 0.3 } },
+    riskManagement: { lotSize: 0.1, maxPositions: 1 },
+    filters: {
+      sessionFilter: { allowedSessions: ALL_SESSIONS, action: 'SKIP' },
+      spreadFilter: { enabled: true, maxSpread: 0.5, action: 'REDUCE_SIZE', sizeMultiplier: 0.5 },
+    },
+  },
+  {
+    entry: CROSS,
+    exit: {
+      stopLoss: { type: 'pips', value: 15 }, takeProfit: { type: 'pips', value: 25 }, breakEven: { atRR: 0.5, offsetPips: 1 },
+      conditions: { logic: 'OR', conditions: [{ indicator: 'price', condition: 'crosses_below', indicatorRef: 'ema_5' }] },
+    },
+    riskManagement: { lotSize: 0.05, maxPositions: 2 },
+    filters: { volatilityFilter: { atrPeriod: 14, minAtr: 0, maxAtr: 1000, optimalAtr: 15, action: 'SKIP' } },
+  },
+  {
+    entry: CROSS,
+    exit: { stopLoss: { type: 'pips', value: 12 }, takeProfit: { type: 'percentage', value: 0.2 }, maxHoldingHours: 3, exitOnOppositeSignal: false },
+    riskManagement: { lotSize: 0.1, maxPositions: 1 },
+    filters: { sessionFilter: { allowedSessions: ALL_SESSIONS, action: 'REDUCE_SIZE', sizeMultiplier: 0.5 } },
+  },
+  {
+    entry: CROSS,
+    exit: { stopLoss: { type: 'fixed', price: 1.05 }, takeProfit: { type: 'fixed', price: 1.15 }, exitOnOppositeSignal: true, trailing: { distance: 15, activation: 10 } },
+    riskManagement: { lotSize: 0.01, maxPositions: 1 },
+  },
+].map((rules, k) => ({ strategyName: `signal-path priming ${k + 1}`, symbol: 'PRIME', timeframe: 'H1', rules }));
+
+/**
+ * Run the priming: `strategies` priming strategies (the four in turn) on one symbol (so bars carry several intents,
+ * as a symbol with several strategies does), `bars` closed bars after a warm-up. Resolves when done; never throws for
  * a failure inside (the host trades without it, only slower on its first signals) — the error is in `error`.
  */
 export async function primeSignalPath(
@@ -128,7 +156,7 @@ export async function primeSignalPath(
     broker.quote('PRIME', series.open[warm]!, series.open[warm]! + 0.0001, series.time[warm]! * 1000);
     await term.connect();
     await attached;
-    for (let k = 0; k < nStrategies; k++) await mgr.start({ ...PRIMING_STRATEGY, strategyId: `prime-${k}` });
+    for (let k = 0; k < nStrategies; k++) await mgr.start({ ...PRIMING_STRATEGIES[k % PRIMING_STRATEGIES.length]!, strategyId: `prime-${k}` });
     const ready = () => mgr.list().every((r) => mgr.get(r.id)?.runner);
     while (!ready()) {
       if (performance.now() > deadline) throw new Error('the priming strategies were not ready in time');
