@@ -251,9 +251,8 @@ export class Terminal extends EventEmitter {
     } finally {
       s?.uncork();
       // then their 'sent' records (one journal write) and their log lines: neither holds the bar's orders back
-      const attempts = out.map((e) => e.attempts);
       ledger.hold?.();
-      for (const entry of out) this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: entry.attempts + 1 });
+      const attempts = out.map((entry) => this.markSent(entry));
       try {
         ledger.flush?.();
       } catch (e) {
@@ -315,9 +314,8 @@ export class Terminal extends EventEmitter {
   }
 
   private transmit(entry: LedgerEntry): void {
-    const attempt = entry.attempts;
     this.put(entry);
-    this.sent(entry, attempt);
+    this.logSent(entry, this.markSent(entry));
   }
 
   /** The intent's frame to the socket (nothing recorded). */
@@ -328,12 +326,14 @@ export class Terminal extends EventEmitter {
   }
 
   /**
-   * Recorded after the send: a process that dies in between leaves it 'pending', which a restart treats exactly
-   * like 'sent' (both become 'unknown' and are looked for on the terminal before any re-send).
+   * Record the send; returns how many sends came before it. Recorded after the send: a process that dies in between
+   * leaves it 'pending', which a restart treats exactly like 'sent' (both become 'unknown' and are looked for on the
+   * terminal before any re-send).
    */
-  private sent(entry: LedgerEntry, attempt: number): void {
+  private markSent(entry: LedgerEntry): number {
+    const attempt = entry.attempts;
     this.record(entry.intentId, { state: 'sent', sentAt: this.serverTime, attempts: attempt + 1 });
-    this.logSent(entry, attempt);
+    return attempt;
   }
 
   /** `attempt` counts the sends before this one (0 for the first). */
