@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BarAggregator } from '../src/engine/aggregate.js';
 import { parseBars, sliceBars, type BarSeries } from '../src/engine/bars.js';
-import { brokerZoneFromOffset, correlationFilter, openSessions, pearson, serverToUtc, sessionFilter, spreadFilter, volatilityFilter } from '../src/engine/filters.js';
+import { SESSIONS, brokerZoneFromOffset, correlationFilter, openSessions, pearson, serverToUtc, sessionFilter, spreadFilter, volatilityFilter, zoneOffsetSec } from '../src/engine/filters.js';
 import { barAt } from '../src/engine/indicator-spec.js';
 import type { BarIn } from '../src/engine/indicators.js';
 import { COLUMN_BLOCK, StrategyEvaluator, formatTrace, type ConditionTrace } from '../src/engine/strategy/evaluator.js';
@@ -238,6 +238,38 @@ describe('filters', () => {
     expect(brokerZoneFromOffset(2 * 3600, T('2024-03-20T10:00:00'))).toEqual({ kind: 'eu-dst', standardOffsetSec: 7200 }); // US switched, EU not
     expect(brokerZoneFromOffset(3 * 3600, T('2024-03-20T10:00:00'))).toEqual({ kind: 'us-dst', standardOffsetSec: 7200 });
     expect(brokerZoneFromOffset(0, T('2024-07-10T10:00:00'))).toEqual({ kind: 'fixed', offsetSec: 0 });
+  });
+
+  it("gives every zone's UTC offset as Intl does, hour by hour through each DST change", () => {
+    // the reference: Intl at the start of the hour, asked afresh every time (what zoneOffsetSec kept a cache of)
+    const fmt = new Map<string, Intl.DateTimeFormat>();
+    const intl = (zone: string, hour: number) => {
+      if (!fmt.has(zone)) fmt.set(zone, new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }));
+      const p = Object.fromEntries(fmt.get(zone)!.formatToParts(new Date(hour * 3_600_000)).map((x) => [x.type, x.value]));
+      return Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) / 1000 - hour * 3600;
+    };
+    // the sessions' zones and the brokers' (New York, Berlin), a half-hour zone and one whose DST moves 30 minutes
+    const zones = [...new Set([...Object.values(SESSIONS).map((s) => s.zone), 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe'])];
+    let changes = 0, checked = 0;
+    for (const zone of zones) {
+      for (let y = 2014; y <= 2027; y++) {
+        for (let m = 0; m < 12; m++) {
+          const from = Date.UTC(y, m, 1) / 3_600_000, to = Date.UTC(y, m + 1, 1) / 3_600_000;
+          const moves = intl(zone, from) !== intl(zone, to);
+          // every hour of a month with a change (and its neighbours), every 13th hour of the others
+          for (let h = from; h < to; h += moves ? 1 : 13) {
+            const want = intl(zone, h);
+            if (h > from && want !== intl(zone, h - 1)) changes++;
+            // anywhere inside the hour: the offset of the hour's start, as before
+            expect(zoneOffsetSec(zone, h * 3600 + (h % 3600))).toBe(want);
+            checked++;
+          }
+        }
+      }
+    }
+    // DST began and ended every year in Sydney, Lord Howe, London, Berlin and New York (not Tokyo, not Kolkata)
+    expect(changes).toBe(5 * 14 * 2);
+    expect(checked).toBeGreaterThan(100_000);
   });
 
   it('opens sessions in local time: London and New York move separately with their own DST', () => {
