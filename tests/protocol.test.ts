@@ -10,6 +10,7 @@ import {
   encodeMessage,
   fastTicks,
   fastBar,
+  fastHistory,
   fastIntentBody,
   fastAccount,
   encodeRaw,
@@ -234,6 +235,49 @@ describe('protocol codec', () => {
       expect(accepted, name).toBeGreaterThan(400);
       expect(rejected, name).toBeGreaterThan(400);
     }
+  });
+
+  it('the HISTORY fast path accepts exactly what the zod schema accepts, with the same value (property)', () => {
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    const int = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
+    const history = fc.record({
+      type: fc.constant(MsgType.HISTORY),
+      seq: fc.integer({ min: 1, max: 2 ** 40 }),
+      re: fc.integer({ min: 0, max: 2 ** 40 }),
+      symbol: fc.string({ minLength: 1, maxLength: 64 }),
+      timeframe: fc.constantFrom('M1', 'H1', 'MN1'),
+      bars: fc.array(fc.tuple(int, finite, finite, finite, finite, finite, int, finite), { maxLength: 6 }),
+    });
+    const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 60, -1, 0, '', 'W2', 'X'.repeat(65), null, undefined, true, [], {});
+    // none or one mutation: a top-level field set, deleted or added, or one bar's field set, a bar lengthened or shortened
+    const mutated = fc.tuple(history, fc.nat(6), bad, fc.nat(40), fc.nat(8)).map(([m, kind, v, at, col]) => {
+      const o = structuredClone(m) as Record<string, unknown> & { bars: unknown[][] };
+      const keys = Object.keys(o);
+      const row = o.bars.length ? o.bars[at % o.bars.length]! : undefined;
+      if (kind === 1) o[keys[at % keys.length]!] = v;
+      else if (kind === 2) delete o[keys[at % keys.length]!];
+      else if (kind === 3) o.extra = v;
+      else if (kind === 4 && row) row[col % 8] = v;
+      else if (kind === 5 && row) row.push(0);
+      else if (kind === 6 && row) row.pop();
+      return o;
+    });
+    let accepted = 0, rejected = 0;
+    fc.assert(
+      fc.property(mutated, (m) => {
+        const z = schemas.HISTORY.safeParse(m);
+        const f = fastHistory(m);
+        if (f) {
+          accepted++;
+          expect(z.success).toBe(true);
+          expect(m).toEqual(z.data);
+        } else rejected++;
+        if (z.success && !('extra' in m)) expect(f).toBe(true);
+      }),
+      { numRuns: 4000 },
+    );
+    expect(accepted).toBeGreaterThan(400);
+    expect(rejected).toBeGreaterThan(400);
   });
 
   it('the intent fast path (OPEN, CLOSE, MODIFY) accepts exactly what the body schemas accept, with the same value (property)', () => {

@@ -120,10 +120,26 @@ function keyCount(o: object): number {
  */
 export function fastBar(o: Record<string, unknown>): boolean {
   if (keyCount(o) !== 5 || !isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1) return false;
-  if (!isStr(o.symbol, 1, 64) || !TF.has(o.timeframe)) return false;
-  const b = o.bar;
+  return isStr(o.symbol, 1, 64) && TF.has(o.timeframe) && isBarTuple(o.bar);
+}
+
+/** What `barTuple` accepts. */
+function isBarTuple(b: unknown): boolean {
   if (!Array.isArray(b) || b.length !== 8) return false;
   return isInt(b[0]) && isNum(b[1]) && isNum(b[2]) && isNum(b[3]) && isNum(b[4]) && isNum(b[5]) && isInt(b[6]) && isNum(b[7]);
+}
+
+/**
+ * Fast path for HISTORY (as `fastBar`): a strategy's warm-up, hundreds of bars, answered for every strategy that
+ * starts — through zod it cost ~2 ms a message, a fifth of starting a strategy.
+ */
+export function fastHistory(o: Record<string, unknown>): boolean {
+  if (keyCount(o) !== 6 || !isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1 || !isInt(o.re) || o.re < 0) return false;
+  if (!isStr(o.symbol, 1, 64) || !TF.has(o.timeframe)) return false;
+  const bars = o.bars;
+  if (!Array.isArray(bars)) return false;
+  for (let i = 0; i < bars.length; i++) if (!isBarTuple(bars[i])) return false;
+  return true;
 }
 
 const ACCOUNT_NUMS = ['balance', 'credit', 'equity', 'profit', 'margin', 'freeMargin', 'marginLevel', 'stopOutLevel'] as const;
@@ -196,7 +212,8 @@ export function validateMessage(raw: unknown): AnyMsg {
   if (typeof type !== 'number') throw new ProtocolError('MALFORMED', 'field "type": expected an integer message type', undefined, reqId);
   const name = TYPE_NAME[type];
   if (!name) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${type}`, type, reqId);
-  if (type === MsgType.TICKS ? fastTicks(obj) : type === MsgType.BAR ? fastBar(obj) : type === MsgType.ACCOUNT && fastAccount(obj)) return obj as unknown as AnyMsg;
+  const fast = type === MsgType.TICKS ? fastTicks(obj) : type === MsgType.BAR ? fastBar(obj) : type === MsgType.ACCOUNT ? fastAccount(obj) : type === MsgType.HISTORY && fastHistory(obj);
+  if (fast) return obj as unknown as AnyMsg;
   const parsed = schemas[name].safeParse(obj);
   if (!parsed.success) {
     throw new ProtocolError('MALFORMED', `${name}: ${describeIssues(parsed.error)}`, type, reqId);
