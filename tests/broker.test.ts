@@ -473,4 +473,50 @@ describe('sim EA logic: intent results', () => {
       expect(back).toEqual(r);
     }
   });
+
+  it('answers a re-sent id from its ring of the last N results — the same fields in the same order — and executes an older one anew (property)', () => {
+    const SIZE = 8;
+    let repeats = 0, evicted = 0, closeAllRepeats = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(5), fc.nat(15), fc.nat(3)), { minLength: 20, maxLength: 60 }), (steps) => {
+        const b = eurusd();
+        const ea = new SimEaLogic(b, SIZE);
+        // the model: the last SIZE executed intents (id, the result as first answered), oldest first
+        const kept: { id: string; result: Record<string, unknown> }[] = [];
+        let re = 0, fresh = 0;
+        for (const [kind, idNo, pick] of steps) {
+          const intentId = `p-${idNo}`;
+          const tickets = b.positionList().map((p) => p.ticket);
+          const ticket = tickets.length ? tickets[pick % tickets.length]! : 999_999n; // none open: a refusal
+          const body =
+            kind === 0 || kind === 1 ? { type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: kind, volume: 0.1, sl: 0, tp: 0, deviation: 10 }
+            : kind === 2 ? { type: 'CLOSE' as const, intentId, magic: 7, ticket, volume: 0, deviation: 10 }
+            : kind === 3 ? { type: 'MODIFY' as const, intentId, magic: 7, ticket, sl: 1.05, tp: 0 }
+            : kind === 4 ? { type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: 0, volume: 1e-7, sl: 0, tp: 0, deviation: 10 } // refused: below the minimum volume
+            : undefined;
+          const sends = ea.orderSends;
+          const r = (body ? ea.handleIntent(body, ++re) : ea.handle({ type: MsgType.CLOSE_ALL, seq: 1, id: ++re, intentId, magic: 0, symbol: '', onlyMagic: false, deviation: 10 })) as unknown as Record<string, unknown>;
+          const stored = kept.find((k) => k.id === intentId);
+          if (!stored && r.duplicate === false && steps.slice(0, re - 1).some(([, n]) => n === idNo)) evicted++; // seen, but out of the ring
+          if (stored) {
+            repeats++;
+            if ('results' in stored.result) closeAllRepeats++;
+            expect(r).toEqual({ ...stored.result, re, duplicate: true });
+            expect(Object.keys(r)).toEqual(Object.keys(stored.result));
+            expect(ea.orderSends).toBe(sends); // nothing executed again
+          } else {
+            expect(r.duplicate).toBe(false);
+            fresh++;
+            kept.push({ id: intentId, result: structuredClone(r) });
+            if (kept.length > SIZE) kept.shift();
+          }
+        }
+        return fresh > 0;
+      }),
+      { numRuns: 300 },
+    );
+    expect(repeats).toBeGreaterThan(1000);
+    expect(evicted).toBeGreaterThan(500);
+    expect(closeAllRepeats).toBeGreaterThan(100);
+  });
 });
