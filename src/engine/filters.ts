@@ -63,8 +63,8 @@ function zoneMonth(zone: string, year: number, month: number): ZoneMonth {
 
 /**
  * Offset of an IANA zone from UTC at an instant, in seconds (from the runtime's time-zone data), as at the start of
- * the instant's UTC hour. Called on every bar by the session filter: the offsets are kept a zone and month at a
- * time, so a bar on a new hour (every H1 bar) costs a lookup, not an Intl call.
+ * the instant's UTC hour. The session filter asks for seven on every entry signal: the offsets are kept a zone and
+ * month at a time, so a signal on a new hour (any signal on H1 and above) costs lookups, not Intl calls.
  */
 export function zoneOffsetSec(zone: string, utcSec: number): number {
   const hour = Math.floor(utcSec / 3600);
@@ -121,9 +121,9 @@ export const SESSIONS: Readonly<Record<SessionName, { zone: string; from: number
   NewYork: { zone: 'America/New_York', from: 8, to: 17 },
 };
 
-/** Sessions open at a UTC instant (weekdays of the session's own zone only). */
 const SESSION_LIST = Object.entries(SESSIONS) as [SessionName, (typeof SESSIONS)[SessionName]][];
 
+/** Sessions open at a UTC instant (weekdays of the session's own zone only). */
 export function openSessions(utcSec: number): SessionName[] {
   const out: SessionName[] = [];
   for (const [name, s] of SESSION_LIST) {

@@ -131,7 +131,7 @@ function isBarTuple(b: unknown): boolean {
 
 /**
  * Fast path for HISTORY (as `fastBar`): a strategy's warm-up, hundreds of bars, answered for every strategy that
- * starts — through zod it cost ~2 ms a message, a fifth of starting a strategy.
+ * starts — zod took 0.1–0.2 ms over 500 bars, and ~10 ms the first time.
  */
 export function fastHistory(o: Record<string, unknown>): boolean {
   if (keyCount(o) !== 6 || !isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1 || !isInt(o.re) || o.re < 0) return false;
