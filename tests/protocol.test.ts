@@ -28,6 +28,11 @@ import { BIG_TICKET, sampleBodies } from './helpers.js';
 
 const NAMES = Object.keys(MsgType) as MsgTypeName[];
 
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+const int40 = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
+const seqArb = fc.integer({ min: 1, max: 2 ** 40 });
+const barArb = fc.tuple(int40, finite, finite, finite, finite, finite, int40, finite);
+
 /**
  * A message fast path against its zod schema, over `runs` messages (valid ones, most with one field broken):
  * whatever it accepts zod accepts, and equal to zod's output (the fast path hands the message on as it is); and
@@ -170,7 +175,6 @@ describe('protocol codec', () => {
   });
 
   it('the TICKS fast path accepts exactly what the zod schema accepts, with the same value (property)', () => {
-    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
     const valid = fc.record({
       type: fc.constant(MsgType.TICKS),
       seq: fc.integer({ min: 1, max: 2 ** 40 }),
@@ -196,14 +200,13 @@ describe('protocol codec', () => {
   });
 
   it('the BAR and ACCOUNT fast paths accept exactly what the zod schemas accept, with the same value (property)', () => {
-    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
-    const int = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
+    const int = int40;
     const bar = fc.record({
       type: fc.constant(MsgType.BAR),
-      seq: fc.integer({ min: 1, max: 2 ** 40 }),
+      seq: seqArb,
       symbol: fc.string({ minLength: 1, maxLength: 64 }),
       timeframe: fc.constantFrom('M1', 'H1', 'MN1'),
-      bar: fc.tuple(int, finite, finite, finite, finite, finite, int, finite),
+      bar: barArb,
     });
     const account = fc.record(
       {
@@ -237,15 +240,13 @@ describe('protocol codec', () => {
   });
 
   it('the HISTORY fast path accepts exactly what the zod schema accepts, with the same value (property)', () => {
-    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
-    const int = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
     const history = fc.record({
       type: fc.constant(MsgType.HISTORY),
-      seq: fc.integer({ min: 1, max: 2 ** 40 }),
+      seq: seqArb,
       re: fc.integer({ min: 0, max: 2 ** 40 }),
       symbol: fc.string({ minLength: 1, maxLength: 64 }),
       timeframe: fc.constantFrom('M1', 'H1', 'MN1'),
-      bars: fc.array(fc.tuple(int, finite, finite, finite, finite, finite, int, finite), { maxLength: 6 }),
+      bars: fc.array(barArb, { maxLength: 6 }),
     });
     const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 60, -1, 0, '', 'W2', 'X'.repeat(65), null, undefined, true, [], {});
     // none or one mutation: a top-level field set, deleted or added, or one bar's field set, a bar lengthened or shortened
