@@ -18,7 +18,7 @@ describe('exit manager', () => {
       fc.property(fc.integer({ min: 0, max: 1 }), fc.integer({ min: -500, max: 500 }), fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom(...still), (side, pips, time, x) => {
         const p = pos({ side: side as 0 | 1, sl: side === 0 ? 1.099 : 1.101, tp: side === 0 ? 1.103 : 1.097 });
         const d = manageExits(p, mk(1.1 + pips * 0.0001, time, 0.0005), x, S, 7, 'n');
-        expect(d).toEqual({ intents: [], notes: [] });
+        expect(d).toEqual({ intents: [], tags: [], notes: [] });
       }),
     );
     expect(managesPositions(ex({ maxHoldingHours: 1 }))).toBe(true);

@@ -7,6 +7,7 @@
  * the price is within it of the current stop or target — refused with the reason).
  */
 import type { IntentBody } from '../protocol/messages.js';
+import type { IntentTag } from './core/order-manager.js';
 import { intentIdFor } from './ids.js';
 import { floorVolume, roundPrice, stepsToVolume, volumeSteps } from './money.js';
 import type { NormalizedStrategy } from './strategy/normalize.js';
@@ -50,6 +51,8 @@ export interface ExitMarket {
 
 export interface ExitDecision {
   intents: IntentBody[];
+  /** Why each intent was proposed (parallel to `intents`): the order manager's lifecycle and retries read it. */
+  tags: IntentTag[];
   notes: string[];
 }
 
@@ -61,7 +64,7 @@ export function managesPositions(x: Exit): boolean {
 }
 
 export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitSymbol, magic: number, idBase: string): ExitDecision {
-  const out: ExitDecision = { intents: [], notes: [] };
+  const out: ExitDecision = { intents: [], tags: [], notes: [] };
   const dir = p.side === 0 ? 1 : -1;
   const price = p.side === 0 ? m.bid : m.ask; // the price the position would close at
   // thresholds compare whole points: 1.101 − 1.1 is 0.000999999999999889 in binary, and must count as 10 pips
@@ -74,6 +77,7 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
   // time exit first: nothing else matters for a position that has to go
   if (x.maxHoldingHours !== undefined && m.time - p.openTime >= x.maxHoldingHours * 3600) {
     out.intents.push({ type: 'CLOSE', intentId: id('time'), magic, ticket: p.ticket, volume: 0, deviation: 20 });
+    out.tags.push({ purpose: 'close', ticket: p.ticket });
     out.notes.push(`held ${((m.time - p.openTime) / 3600).toFixed(1)} h ≥ ${x.maxHoldingHours} h: close`);
     return out;
   }
@@ -93,6 +97,7 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
         continue;
       }
       out.intents.push({ type: 'CLOSE', intentId: id(`partial${k + 1}`), magic, ticket: p.ticket, volume: vol, deviation: 20 });
+      out.tags.push(vol === p.volume ? { purpose: 'close', ticket: p.ticket } : { purpose: 'partial', ticket: p.ticket, level: k + 1 });
       out.notes.push(`partial ${k + 1} at ${lv.atRR}R: close ${vol} of ${p.volume} (the rest keeps its SL/TP)`);
       p.partialsDone = k + 1;
       p.volume = stepsToVolume(volumeSteps(p.volume, s.volumeStep) - volumeSteps(vol, s.volumeStep), s.volumeStep);
@@ -102,11 +107,13 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
 
   // the stop: break-even and trailing propose levels; the best one that improves the stop wins
   let want = p.sl;
+  let beFired = false; // break-even set its flag in this call: a refused MODIFY must clear it again
   const better = (a: number, b: number) => (b === 0 ? true : dir > 0 ? a > b : a < b);
   if (x.breakEven && !p.breakEvenDone && R > 0 && profit >= x.breakEven.atRR * R) {
     const be = px(p.entry + dir * x.breakEven.offsetPips * s.pip);
     if (better(be, want)) want = be;
     p.breakEvenDone = true;
+    beFired = true;
     out.notes.push(`break-even at ${x.breakEven.atRR}R: stop to ${be}`);
   }
   if (x.trailing) {
@@ -125,6 +132,7 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
       const allowed = px(price - dir * minDist);
       if (!better(allowed, p.sl)) {
         out.notes.push(`stop ${want} is inside the stops level (${s.stopsLevel} points): no move`);
+        if (beFired) p.breakEvenDone = false; // not placed: break-even is tried again on a later bar
         return out;
       }
       out.notes.push(`stop ${want} is inside the stops level: moved back to ${allowed}`);
@@ -134,9 +142,11 @@ export function manageExits(p: ManagedPosition, m: ExitMarket, x: Exit, s: ExitS
     const fz = s.freezeLevel * s.point;
     if (fz > 0 && ((p.sl > 0 && Math.abs(price - p.sl) < fz) || (p.tp > 0 && Math.abs(price - p.tp) < fz))) {
       out.notes.push(`price within the freeze level (${s.freezeLevel} points) of the stop or target: not modified`);
+      if (beFired) p.breakEvenDone = false;
       return out;
     }
     out.intents.push({ type: 'MODIFY', intentId: id(`sl${Math.round(want / s.tickSize)}`), magic, ticket: p.ticket, sl: want, tp: p.tp });
+    out.tags.push({ purpose: 'stop', ticket: p.ticket, ...(beFired ? { breakEven: true } : {}) });
     out.notes.push(`stop ${p.sl} → ${want}`);
     p.sl = want;
   }

@@ -15,6 +15,7 @@ import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
 import type { SignalModel } from './ml/model.js';
 import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
+import type { IntentTag } from './core/order-manager.js';
 import { shortHash } from './ids.js';
 import { DEFAULT_BROKER_TZ, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
 import type { BarIn } from './indicators.js';
@@ -52,6 +53,8 @@ export interface Decision {
   evaluation: Evaluation;
   filters: FilterResult[];
   intents: IntentBody[];
+  /** Why each intent was proposed (parallel to `intents`). */
+  tags: IntentTag[];
   /** What the position management did (break-even, trailing, partials, time exit). */
   notes: string[];
   sizing?: SizeResult;
@@ -65,6 +68,8 @@ export interface Decision {
 export function strategyMagic(s: NormalizedStrategy): number {
   return s.options.magic ?? parseInt(shortHash(s.id).slice(0, 6), 36) % 2_000_000_000;
 }
+
+const ENTRY_TAG: IntentTag = Object.freeze({ purpose: 'entry' }) as IntentTag;
 
 export class StrategyRunner {
   readonly evaluator: StrategyEvaluator;
@@ -153,7 +158,7 @@ export class StrategyRunner {
 
   private decide(T: number, evaluation: Evaluation, market: MarketView): Decision {
     const s = this.strategy;
-    const d: Decision = { time: T, evaluation, filters: [], intents: [], notes: [] };
+    const d: Decision = { time: T, evaluation, filters: [], intents: [], tags: [], notes: [] };
     if (market.positions.length === 0 && !evaluation.signal) {
       if (this.managed.size) this.managed.clear(); // nothing open, nothing to do (clear() reallocates even when empty)
       return d;
@@ -178,8 +183,10 @@ export class StrategyRunner {
         m.sl = p.sl;
         m.tp = p.tp;
         const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
-        for (const i of e.intents) {
+        for (let k = 0; k < e.intents.length; k++) {
+          const i = e.intents[k]!;
           d.intents.push(i);
+          d.tags.push(e.tags[k]!);
           if (i.type === 'CLOSE' && i.volume === 0) closing.push(p.ticket);
         }
         for (const n of e.notes) d.notes.push(`#${p.ticket}: ${n}`);
@@ -197,6 +204,7 @@ export class StrategyRunner {
       const opposite = s.exit.exitOnOppositeSignal && ((p.type === 0 && evaluation.signal === 'SELL') || (p.type === 1 && evaluation.signal === 'BUY'));
       if (opposite || exitAll) {
         d.intents.push({ type: 'CLOSE', intentId: `${tag()}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 });
+        d.tags.push({ purpose: 'close', ticket: p.ticket });
         closing.push(p.ticket);
       }
     }
@@ -306,6 +314,28 @@ export class StrategyRunner {
       return d;
     }
     d.intents.push({ type: 'OPEN', intentId: `${tag()}-o`, magic: this.magic, symbol: s.symbol, side, volume: size.volume, sl, tp, deviation: 20 });
+    d.tags.push(ENTRY_TAG);
     return d;
+  }
+
+  /**
+   * The broker refused an intent of this runner (`retrying`: the order manager sends it again). A refused
+   * break-even move counts as not done: the runner proposes it again on a later bar.
+   */
+  onRejected(tag: IntentTag, _retrying: boolean): void {
+    if (tag.purpose === 'stop' && tag.breakEven && tag.ticket !== undefined) {
+      const m = this.managed.get(tag.ticket);
+      if (m) m.breakEvenDone = false;
+    }
+  }
+
+  /** The positions this runner manages, with what it has done to them (persisted by the core's state). */
+  managedPositions(): ManagedPosition[] {
+    return [...this.managed.values()].map((m) => ({ ...m }));
+  }
+
+  /** After a restart: the managed positions as they were (partials taken, break-even done…). */
+  restoreManaged(list: readonly ManagedPosition[]): void {
+    for (const m of list) this.managed.set(m.ticket, { ...m });
   }
 }

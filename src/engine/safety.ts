@@ -41,7 +41,9 @@ export type SafetyCode =
   | 'CORRELATION_EXPOSURE'
   | 'FREE_MARGIN'
   | 'MARKET_CLOSED'
-  | 'NEWS';
+  | 'NEWS'
+  | 'STRATEGY_DAILY_LOSS'
+  | 'STRATEGY_PAUSED';
 
 export interface SafetyFailure {
   code: SafetyCode;

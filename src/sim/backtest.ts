@@ -11,7 +11,9 @@ import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Tr
 import { roundTo } from '../engine/money.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { StrategyRunner, type Decision, type MarketView } from '../engine/runner.js';
-import { brokerDay, validatePreTrade, type RiskLimits, type SafetyCode } from '../engine/safety.js';
+import type { RiskLimits, SafetyCode } from '../engine/safety.js';
+import { NO_POLICY, type RiskPolicy } from '../engine/core/risk-gate.js';
+import { TradingCore, type CoreState, type CoreStep, type VenueFacts } from '../engine/core/trading-core.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { fastIntentBody } from '../protocol/codec.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
@@ -38,8 +40,10 @@ export interface BacktestOptions {
   fixedRates?: Record<string, number>;
   /** Bars used only to warm the indicators up before trading starts. */
   warmupBars?: number;
-  /** Pre-trade limits applied to every new order, as the host applies them live (default none). */
+  /** Account limits applied to every new order, as the host applies them live (default none): shorthand for `risk`. */
   limits?: RiskLimits;
+  /** The risk policy: account limits, what a breach does, auto-pause (default: none — the strategy's own limits only). */
+  risk?: RiskPolicy;
   /** Close what is still open at the last price when the data ends (default true). */
   closeAtEnd?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -56,10 +60,15 @@ export interface BacktestResult {
   /** The deals, oldest first (built from the broker's deal store when first read). */
   deals: Deal[];
   intents: number;
-  rejected: { time: number; intent: string; retcode: number; comment: string }[];
+  /** Intents the broker refused: when, which (its type, and the position for CLOSE / MODIFY), the retcode and comment. */
+  rejected: { time: number; intent: string; type: IntentBody['type']; ticket?: bigint; volume?: number; retcode: number; comment: string }[];
   refused: number;
-  /** Orders the pre-trade validator refused, by code. */
+  /** Orders the risk gate refused, by code (a refusal with two reasons counts under each). */
   blocked: Partial<Record<SafetyCode, number>>;
+  /** What the core raised for the trader (an exit it could not get filled after all its tries…). */
+  alerts: string[];
+  /** The trading core's state at the end (risk baselines, pauses, retries). */
+  core: CoreState;
   bars: number;
   initialBalance: number;
   /** Were the indicators and rules computed a column at a time (Runner.useColumns), or bar by bar? */
@@ -86,6 +95,10 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
   // no traces: nobody reads them here, and building them costs more than the decision itself
   const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false, ...(o.model ? { model: o.model } : {}) });
+  // the one trading core every venue runs: runner → risk gate → order manager; this loop is its venue
+  const core = new TradingCore(o.risk ?? (o.limits ? { ...NO_POLICY, limits: o.limits } : NO_POLICY));
+  const id = st.id;
+  core.add(id, runner);
   // the indicators and rules a column at a time when the strategy allows it (one timeframe, closed bars, no ML)
   // and nobody asked to see every decision: the runner is then called only on bars where it can act
   const columns = !o.onDecision && runner.useColumns(bars);
@@ -95,42 +108,66 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const rejected: BacktestResult['rejected'] = [];
   let intents = 0, refused = 0, reqId = 0;
   const blocked: Partial<Record<SafetyCode, number>> = {};
-  let day = -1, dayStart = balance, peak = balance;
-  const execute = (list: IntentBody[], time: number) => {
-    for (const intent of list) {
-      if (o.limits && intent.type === 'OPEN') {
-        const a = broker.account();
-        const q = broker.quoteOf(intent.symbol)!;
-        const failures = validatePreTrade({
-          now: time, account: a, dayStartBalance: dayStart, equityPeak: peak,
-          positions: broker.positionList().map((p) => ({ symbol: p.symbol, strategyId: String(p.magic), volume: p.volume })),
-          order: { symbol: intent.symbol, strategyId: String(intent.magic), volume: intent.volume, marginRequired: broker.marginFor(intent.symbol, intent.volume, intent.side === 0 ? q.ask : q.bid) },
-          marketOpen: broker.sessionOpen(intent.symbol),
-        }, o.limits);
-        if (failures.length) {
-          for (const f of failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
-          continue;
-        }
-      }
-      intents++;
-      // validated as its protocol message, as the simulated terminal validates every frame in paper mode: the backtest
-      // executes nothing paper mode would refuse. OPEN, CLOSE and MODIFY as the engine writes them pass a hand-written
-      // check equal to the schema (fastIntentBody) and go to the EA logic as they are; anything else through zod,
-      // whose copy gets the envelope (spreading the intent into a message first cost more than the check itself).
-      let r: IntentResultBody;
-      if (fastIntentBody(intent as unknown as Record<string, unknown>)) r = ea.handleIntent(intent, ++reqId);
-      else {
-        const msg = intentBodySchemas[intent.type].parse(intent) as Record<string, unknown>;
-        msg.type = MsgType[intent.type];
-        msg.seq = 1;
-        msg.id = ++reqId;
-        r = ea.handle(msg as unknown as IntentMsg);
-      }
-      if (r.class !== 'done') rejected.push({ time, intent: intent.intentId, retcode: r.retcode, comment: r.comment ?? '' });
+  const alerts: string[] = [];
+  const positionFacts = () => broker.positionList();
+  const venue: VenueFacts = {
+    now: 0,
+    account: () => broker.account(),
+    positions: positionFacts,
+    marginFor: (symbol, volume, side) => {
+      const q = broker.quoteOf(symbol)!;
+      return broker.marginFor(symbol, volume, side === 0 ? q.ask : q.bid);
+    },
+    marketOpen: (symbol) => broker.sessionOpen(symbol),
+  };
+  const send = (intent: IntentBody, time: number): IntentResultBody => {
+    intents++;
+    // validated as its protocol message, as the simulated terminal validates every frame in paper mode: the backtest
+    // executes nothing paper mode would refuse. OPEN, CLOSE and MODIFY as the engine writes them pass a hand-written
+    // check equal to the schema (fastIntentBody) and go to the EA logic as they are; anything else through zod,
+    // whose copy gets the envelope (spreading the intent into a message first cost more than the check itself).
+    let r: IntentResultBody;
+    if (fastIntentBody(intent as unknown as Record<string, unknown>)) r = ea.handleIntent(intent, ++reqId);
+    else {
+      const msg = intentBodySchemas[intent.type].parse(intent) as Record<string, unknown>;
+      msg.type = MsgType[intent.type];
+      msg.seq = 1;
+      msg.id = ++reqId;
+      r = ea.handle(msg as unknown as IntentMsg);
+    }
+    if (r.class !== 'done') {
+      rejected.push({
+        time, intent: intent.intentId, type: intent.type,
+        ...(intent.type === 'CLOSE' ? { ticket: BigInt(intent.ticket), volume: intent.volume } : intent.type === 'MODIFY' ? { ticket: BigInt(intent.ticket) } : {}),
+        retcode: r.retcode, comment: r.comment ?? '',
+      });
+    }
+    return r;
+  };
+  const carryOut = (step: CoreStep, time: number) => {
+    for (const x of step.refused) for (const f of x.failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
+    for (const a of step.alerts) alerts.push(a);
+    for (const item of step.send) {
+      const r = send(item.intent, time);
+      const after = core.onResult(item.intent.intentId, r.class, r.retcode, r.comment);
+      if (after) for (const a of after.alerts) alerts.push(a);
     }
   };
-  const riskSized = st.dynamicRisk?.riskPercentage !== undefined;
+  // closed trades reach the risk gate (the strategy's daily loss, auto-pause) as the deals are made
+  let dealsSeen = 0;
+  const moneyFacts = (magic: number, ticket: bigint, time: number, amount: number, closing: boolean, stillOpen: boolean) => {
+    const step = closing ? core.observeClosed(magic, ticket, time, amount, stillOpen, positionFacts) : (core.observeCost(magic, time, amount), null);
+    if (step) carryOut(step, time);
+  };
+  const feedDeals = () => {
+    const n = broker.dealCount;
+    if (n === dealsSeen) return;
+    const from = dealsSeen;
+    dealsSeen = n;
+    broker.forEachMoney(from, moneyFacts);
+  };
   const view: MarketView = { bid: 0, ask: 0, positions: [] }; // one object, refilled for every decision
+  const riskSized = st.dynamicRisk?.riskPercentage !== undefined;
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
     const mine = broker.openCount > 0 ? broker.positionsOfMagic(runner.magic) : [];
@@ -141,10 +178,13 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       view.equity = broker.equity;
       view.tickValue = broker.tickValue(spec.symbol)!; // moves with conversion rates; only risk sizing needs it
     }
-    const d = columns ? runner.decideAt(i, view) : runner.onBar(barAt(bars, i, b), view);
+    const time = q.timeMsc / 1000;
+    venue.now = time;
+    const { decision: d, step } = columns ? core.onColumn(id, i, view, venue) : core.onBar(id, barAt(bars, i, b), view, venue);
     if (d.refused) refused++;
     o.onDecision?.(d);
-    execute(d.intents, q.timeMsc / 1000);
+    carryOut(step, time);
+    feedDeals();
   };
 
   const fixedSpread = o.spread === undefined || o.spread === 'data' ? -1 : o.spread;
@@ -168,22 +208,19 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const t0 = t * 1000;
     const bull = c1 >= o1;
     broker.quote(sym, o1, roundTo(o1 + spread, digits), t0, false);
-    if (i > warm && (!columns || runner.acts(i - 1, broker.openCount))) decide(i - 1);
+    if (i > warm && (!columns || core.acts(id, i - 1, broker.openCount))) decide(i - 1);
     const p1 = bull ? l1 : h1, p2 = bull ? h1 : l1;
     pts[0] = p1; pts[1] = roundTo(p1 + spread, digits); pts[2] = t0 + dt1;
     pts[3] = p2; pts[4] = roundTo(p2 + spread, digits); pts[5] = t0 + dt2;
     pts[6] = c1; pts[7] = roundTo(c1 + spread, digits); pts[8] = t0 + dt3;
     const openAtOpen = broker.openCount > 0;
     const exposed = broker.path(sym, pts, 3) || openAtOpen;
+    if (broker.dealCount !== dealsSeen) feedDeals(); // SL, TP or stop-out on the path
     // a flat account's equity is its balance: no need to build the account
     const bal = broker.balance;
     const eqNow = broker.openCount > 0 ? broker.equity : bal;
-    if (eqNow > peak) peak = eqNow;
-    const closeDay = brokerDay(t + period);
-    if (closeDay !== day) {
-      day = closeDay;
-      dayStart = bal;
-    }
+    const breach = core.observeAccount(t + period, bal, eqNow, positionFacts);
+    if (breach) carryOut(breach, t + period);
     const e = equity.length++;
     equity.time[e] = t + period;
     equity.equity[e] = eqNow;
@@ -191,10 +228,11 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     equity.exposed[e] = exposed ? 1 : 0;
     if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
   }
-  if (bars.length > warm && (!columns || runner.acts(bars.length - 1, broker.openCount))) decide(bars.length - 1);
+  if (bars.length > warm && (!columns || core.acts(id, bars.length - 1, broker.openCount))) decide(bars.length - 1);
   if (o.closeAtEnd ?? true) {
+    // the end of the data is not a decision: the positions still open are closed to value the run
     const q = broker.quoteOf(spec.symbol)!;
-    execute(broker.positionList().map((p, k) => ({ type: 'CLOSE' as const, intentId: `end-${k}`, magic: p.magic, ticket: p.ticket, volume: 0, deviation: 1000 })), q.timeMsc / 1000);
+    broker.positionList().forEach((p, k) => send({ type: 'CLOSE' as const, intentId: `end-${k}`, magic: p.magic, ticket: p.ticket, volume: 0, deviation: 1000 }, q.timeMsc / 1000));
     const a = broker.account();
     if (equity.length) {
       equity.equity[equity.length - 1] = a.equity;
@@ -207,7 +245,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let deals: Deal[] | undefined;
   return {
     metrics: computeMetrics(trades, equity, balance), trades, equity, get deals() { return (deals ??= broker.deals()); },
-    intents, rejected, refused, blocked, bars: bars.length - warm, initialBalance: balance, columns,
+    intents, rejected, refused, blocked, alerts, core: core.state(), bars: bars.length - warm, initialBalance: balance, columns,
   };
 }
 

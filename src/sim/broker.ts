@@ -394,6 +394,28 @@ export class SimBroker {
     return out;
   }
 
+  /** Deals made so far (the index the next one will have). */
+  get dealCount(): number {
+    return this.dealStore.length;
+  }
+
+  /**
+   * The money of the deals from row `from` on, without building Deal objects: for each deal with money (an exit
+   * deal, DEAL_ENTRY_OUT / INOUT / OUT_BY, or an entry deal's commission) its magic, position id, server time (s),
+   * amount (profit + swap + commission), whether it closed something, and whether the position is still open.
+   */
+  forEachMoney(from: number, fn: (magic: number, positionId: bigint, time: number, amount: number, closing: boolean, stillOpen: boolean) => void): void {
+    const st = this.dealStore;
+    for (let i = from; i < st.length; i++) {
+      const c = st.chunk(i), k = st.slot(i);
+      const entry = c.entry[k]!;
+      const pid = c.positionId[k]!;
+      const closing = entry === DEAL_ENTRY.OUT || entry === DEAL_ENTRY.INOUT || entry === DEAL_ENTRY.OUT_BY;
+      if (!closing && (entry !== DEAL_ENTRY.IN || c.commission[k] === 0)) continue;
+      fn(c.magic[k]!, pid, Math.floor(c.timeMsc[k]! / 1000), closing ? c.profit[k]! + c.swap[k]! + c.commission[k]! : c.commission[k]!, closing, this.positions.has(pid));
+    }
+  }
+
   /** Every deal in turn, oldest first, built as it is reached (no list of them all). */
   dealView(): Iterable<Deal> {
     return this.dealStore.view();

@@ -1,0 +1,304 @@
+/**
+ * The trading core: strategy runner → risk gate → order manager → (the venue port). One core per account; every
+ * venue — the backtest's in-process broker, the paper run's simulated terminal over the bridge, the live EA —
+ * drives this class and nothing else decides, checks or tracks an order.
+ *
+ * A driver gives the core facts (a closed bar with the venue's view of the market, the account, closed trades,
+ * the broker's answers) and sends what the core returns (`CoreStep.send`). The core has no clock and does no I/O;
+ * its whole state (risk baselines, equity peak, streaks, pause reasons, the kill-switch lock, intents in flight,
+ * retry counters, the runners' managed positions) is `state()`, restored by `restore()`.
+ */
+import type { IntentBody } from '../../protocol/messages.js';
+import type { BarIn } from '../indicators.js';
+import { intentIdFor, shortHash } from '../ids.js';
+import { StrategyRunner, type Decision, type MarketView } from '../runner.js';
+import type { SafetyFailure } from '../safety.js';
+import type { NormalizedStrategy } from '../strategy/normalize.js';
+import { DEFAULT_RETRY, OrderManager, type IntentTag, type OrderManagerState, type Outcome, type RetryPolicy } from './order-manager.js';
+import { NO_POLICY, RiskGate, type BreachDecision, type RiskPolicy, type RiskState } from './risk-gate.js';
+import type { ManagedPosition } from '../exits.js';
+
+/** A position as the venue reports it (the account's, every strategy's and the trader's own). */
+export interface PositionFact {
+  ticket: bigint;
+  symbol: string;
+  magic: number;
+  type: number;
+  volume: number;
+  /** Floating profit in account currency (with swap). */
+  profit: number;
+}
+
+/** The venue's facts the risk gate reads, asked for only when an entry is judged. */
+export interface VenueFacts {
+  now: number;
+  account(): { balance: number; equity: number; freeMargin: number };
+  positions(): readonly PositionFact[];
+  marginFor(symbol: string, volume: number, side: 0 | 1): number;
+  marketOpen(symbol: string): boolean;
+  /** |correlation| of `symbol`'s closed-bar returns with other symbols, when the venue knows them. */
+  correlations?(symbol: string): Record<string, number> | undefined;
+}
+
+export interface SendItem {
+  strategyId: string;
+  intent: IntentBody;
+  tag: IntentTag;
+}
+
+/** What one step of the core asks the driver to do, and why. */
+export interface CoreStep {
+  send: SendItem[];
+  /** Entries the risk gate refused, with every reason. */
+  refused: { strategyId: string; intentId: string; failures: SafetyFailure[] }[];
+  /** Breaches acted on (pause, close, emergency stop): the driver mirrors pauses and stops in its records. */
+  breaches: BreachDecision[];
+  /** Things a trader must know now (an exit the core could not get filled after all its tries…). */
+  alerts: string[];
+}
+
+export interface CoreState {
+  v: 1;
+  risk: RiskState;
+  orders: OrderManagerState;
+  /** The runners' managed positions by strategy (partials taken, break-even done…). */
+  managed: Record<string, SerialManaged[]>;
+  /** Strategies the core has paused or stopped, with the reason. */
+  halted: Record<string, { status: 'paused' | 'stopped'; reason: string; at: number }>;
+}
+type SerialManaged = Omit<ManagedPosition, 'ticket'> & { ticket: string };
+
+interface Entry {
+  id: string;
+  runner: StrategyRunner;
+  strategy: NormalizedStrategy;
+  limits: { maxDailyLoss?: number; maxDailyLossPercent?: number } | undefined;
+}
+
+export class TradingCore {
+  readonly gate: RiskGate;
+  readonly orders: OrderManager;
+  private readonly entries = new Map<string, Entry>();
+  private readonly byMagic = new Map<number, string>();
+  private halted: CoreState['halted'] = {};
+
+  constructor(policy: RiskPolicy = NO_POLICY, retry: RetryPolicy = DEFAULT_RETRY, state?: CoreState) {
+    this.gate = new RiskGate(policy, state?.risk);
+    this.orders = new OrderManager(retry);
+    if (state) this.restore(state);
+  }
+
+  // ------------------------------------------------------------------ strategies
+
+  /** Run a strategy (its runner built by the driver with the venue's symbol facts). Managed positions restored. */
+  add(id: string, runner: StrategyRunner): void {
+    const s = runner.strategy;
+    const limits = s.risk.maxDailyLoss !== undefined || s.risk.maxDailyLossPercent !== undefined
+      ? { ...(s.risk.maxDailyLoss !== undefined ? { maxDailyLoss: s.risk.maxDailyLoss } : {}), ...(s.risk.maxDailyLossPercent !== undefined ? { maxDailyLossPercent: s.risk.maxDailyLossPercent } : {}) }
+      : undefined;
+    this.entries.set(id, { id, runner, strategy: s, limits });
+    this.byMagic.set(runner.magic, id);
+    const kept = this.pendingManaged[id];
+    if (kept) {
+      runner.restoreManaged(kept.map((m) => ({ ...m, ticket: BigInt(m.ticket) })));
+      delete this.pendingManaged[id];
+    }
+  }
+
+  remove(id: string): void {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.entries.delete(id);
+    if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
+  }
+
+  runner(id: string): StrategyRunner | undefined {
+    return this.entries.get(id)?.runner;
+  }
+
+  strategyOfMagic(magic: number): string | undefined {
+    return this.byMagic.get(magic);
+  }
+
+  /** Paused or stopped by the core (a breach) — the driver's own pause is its business. */
+  haltedReason(id: string): { status: 'paused' | 'stopped'; reason: string } | undefined {
+    return this.halted[id];
+  }
+
+  /** The trader resumes a strategy: the gate's pause ends, its rules count afresh. */
+  resume(id: string): void {
+    delete this.halted[id];
+    this.gate.resume(id);
+  }
+
+  // ------------------------------------------------------------------ facts in
+
+  /** A closed bar of strategy `id`: the runner decides, the gate judges entries, the order manager admits. */
+  onBar(id: string, bar: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
+    const e = this.entries.get(id)!;
+    const decision = e.runner.onBar(bar, market);
+    return { decision, step: this.judge(e, decision, venue) };
+  }
+
+  /** Column mode (backtests): the decision at the close of bar i of the runner's series. */
+  onColumn(id: string, i: number, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
+    const e = this.entries.get(id)!;
+    const decision = e.runner.decideAt(i, market);
+    return { decision, step: this.judge(e, decision, venue) };
+  }
+
+  /** Column mode: can strategy `id` do anything at the close of bar i (a signal, something to manage, a retry)? */
+  acts(id: string, i: number, open: number): boolean {
+    const e = this.entries.get(id)!;
+    return e.runner.acts(i, open) || this.orders.hasRetries(id);
+  }
+
+  /**
+   * The account now. Returns the breaches to act on (as configured: pause, close, emergency stop) with the
+   * intents that carry them out, or null.
+   */
+  observeAccount(now: number, balance: number, equity: number, positions?: () => readonly PositionFact[]): CoreStep | null {
+    const b = this.gate.observeAccount(now, balance, equity);
+    return b ? this.act(b, now, positions) : null;
+  }
+
+  /** A closed trade (or closed part) of the position `ticket` with `magic`: profit + swap + commission. */
+  observeClosed(magic: number, ticket: bigint, now: number, result: number, stillOpen: boolean, positions?: () => readonly PositionFact[]): CoreStep | null {
+    if (!stillOpen) this.orders.positionGone(ticket);
+    const id = this.byMagic.get(magic);
+    if (id === undefined) return null;
+    const e = this.entries.get(id)!;
+    const b = this.gate.observeClosedTrade(id, now, result, e.limits);
+    return b ? this.act([b], now, positions) : null;
+  }
+
+  /** Money a strategy paid that closed nothing (an entry's commission): counts in its day's result, not as a trade. */
+  observeCost(magic: number, now: number, amount: number): void {
+    const id = this.byMagic.get(magic);
+    if (id !== undefined) this.gate.observeCost(id, now, amount);
+  }
+
+  /** The broker's answer to an intent the core sent. */
+  onResult(intentId: string, cls: 'done' | 'retry' | 'final' | 'ambiguous', retcode: number, comment?: string): { outcome: Outcome; alerts: string[] } | undefined {
+    const o = this.orders.onResult(intentId, cls, retcode, comment);
+    if (!o) return undefined;
+    const alerts: string[] = [];
+    const f = o.flight;
+    const runner = this.entries.get(f.strategyId)?.runner;
+    if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') runner.onRejected(f.tag, o.kind === 'retry');
+    if (o.kind === 'gave_up' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial')) {
+      alerts.push(`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`);
+    }
+    return { outcome: o, alerts };
+  }
+
+  /**
+   * EMERGENCY_STOP: lock trading, halt every strategy, and the CLOSE_ALL that closes every position and deletes
+   * every pending order (the driver sends it first and records after).
+   */
+  emergencyStop(now: number, reason: string, lockSec = this.gate.policy.killSwitchLockSec): { lockedUntil: number; send: SendItem } {
+    const lockedUntil = this.gate.lock(now, reason, lockSec);
+    for (const id of this.entries.keys()) this.halted[id] = { status: 'stopped', reason: `emergency stop: ${reason}`, at: now };
+    const intentId = `kill-${now.toString(36)}`;
+    return { lockedUntil, send: { strategyId: '', intent: { type: 'CLOSE_ALL', intentId, magic: 0, symbol: '', onlyMagic: false, deviation: 100 }, tag: { purpose: 'manual' } } };
+  }
+
+  // ------------------------------------------------------------------ state
+
+  state(): CoreState {
+    const managed: CoreState['managed'] = { ...this.pendingManaged };
+    for (const [id, e] of this.entries) {
+      const list = e.runner.managedPositions();
+      if (list.length) managed[id] = list.map((m) => ({ ...m, ticket: m.ticket.toString() }));
+    }
+    return { v: 1, risk: structuredClone(this.gate.state), orders: this.orders.state(), managed, halted: { ...this.halted } };
+  }
+
+  private pendingManaged: CoreState['managed'] = {};
+
+  restore(s: CoreState): void {
+    this.gate.state = structuredClone(s.risk);
+    this.orders.restore(s.orders);
+    this.halted = { ...s.halted };
+    this.pendingManaged = { ...s.managed };
+    for (const [id, e] of this.entries) {
+      const kept = this.pendingManaged[id];
+      if (kept) {
+        e.runner.restoreManaged(kept.map((m) => ({ ...m, ticket: BigInt(m.ticket) })));
+        delete this.pendingManaged[id];
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private judge(e: Entry, d: Decision, venue: VenueFacts): CoreStep {
+    const step: CoreStep = { send: [], refused: [], breaches: [], alerts: [] };
+    const halted = this.halted[e.id];
+    // exits refused for a passing reason go again first, under fresh ids
+    if (this.orders.hasRetries(e.id)) {
+      const open = new Set(venue.positions().filter((p) => p.magic === e.runner.magic).map((p) => p.ticket));
+      for (const f of this.orders.retriesFor(e.id, (t) => open.has(t))) step.send.push({ strategyId: e.id, intent: f.intent, tag: f.tag });
+    }
+    for (let k = 0; k < d.intents.length; k++) {
+      const intent = d.intents[k]!;
+      const tag = d.tags[k]!;
+      if (intent.type === 'OPEN') {
+        if (halted) {
+          step.refused.push({ strategyId: e.id, intentId: intent.intentId, failures: [{ code: 'STRATEGY_PAUSED', message: `strategy ${e.id} is ${halted.status}: ${halted.reason}` }] });
+          continue;
+        }
+        const failures = this.check(e, intent, venue);
+        if (failures.length) {
+          step.refused.push({ strategyId: e.id, intentId: intent.intentId, failures });
+          continue;
+        }
+      }
+      const sent = this.orders.admit(e.id, intent, tag);
+      if (sent) step.send.push({ strategyId: e.id, intent: sent, tag });
+    }
+    return step;
+  }
+
+  private check(e: Entry, intent: Extract<IntentBody, { type: 'OPEN' }>, venue: VenueFacts): SafetyFailure[] {
+    const all = venue.positions();
+    let floating = 0;
+    const positions = all.map((p) => {
+      if (p.magic === e.runner.magic) floating += p.profit;
+      return { symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume };
+    });
+    const corr = venue.correlations?.(intent.symbol);
+    return this.gate.check({
+      now: venue.now, account: venue.account(), positions,
+      order: { symbol: intent.symbol, strategyId: e.id, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
+      marketOpen: venue.marketOpen(intent.symbol),
+      ...(corr ? { correlations: corr } : {}),
+      ...(e.limits ? { strategy: { ...e.limits, floating } } : {}),
+    });
+  }
+
+  /** Carry out breaches: pauses recorded, closes and the emergency stop as intents. */
+  private act(breaches: BreachDecision[], now: number, positions?: () => readonly PositionFact[]): CoreStep {
+    const step: CoreStep = { send: [], refused: [], breaches, alerts: [] };
+    for (const b of breaches) {
+      const ids = b.strategyId !== undefined ? [b.strategyId] : [...this.entries.keys()];
+      if (b.action === 'emergency_stop') {
+        const k = this.emergencyStop(now, b.reason);
+        step.send.push(k.send);
+        continue;
+      }
+      for (const id of ids) this.halted[id] = { status: 'paused', reason: b.reason, at: now };
+      if (b.action === 'close' && positions) {
+        const magics = new Set(ids.map((id) => this.entries.get(id)?.runner.magic));
+        for (const p of positions()) {
+          if (!magics.has(p.magic)) continue;
+          const id = this.byMagic.get(p.magic)!;
+          const intent: IntentBody = { type: 'CLOSE', intentId: intentIdFor(shortHash(id), `${p.ticket}|breach|${now}`), magic: p.magic, ticket: p.ticket, volume: 0, deviation: 50 };
+          const sent = this.orders.admit(id, intent, { purpose: 'close', ticket: p.ticket });
+          if (sent) step.send.push({ strategyId: id, intent: sent, tag: { purpose: 'close', ticket: p.ticket } });
+        }
+      }
+    }
+    return step;
+  }
+}
