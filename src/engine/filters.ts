@@ -212,7 +212,7 @@ export function returns(closes: ArrayLike<number>): number[] {
 export function correlationFilter(
   f: NonNullable<NormalizedStrategy['filters']['correlation']>,
   symbol: string,
-  openSymbols: string[],
+  openSymbols: readonly string[],
   closes: ReadonlyMap<string, { time: ArrayLike<number>; close: ArrayLike<number> }>,
 ): FilterResult {
   const mine = closes.get(symbol);

@@ -17,7 +17,7 @@ import type { SignalModel } from './ml/model.js';
 import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
 import { shortHash } from './ids.js';
-import { DEFAULT_BROKER_TZ, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
+import { DEFAULT_BROKER_TZ, correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
 import type { BarIn } from './indicators.js';
 import { roundPrice } from './money.js';
 import { atrSize, fixedLot, riskPercentSize, type SizeResult } from './sizing.js';
@@ -46,7 +46,14 @@ export interface MarketView {
   equity?: number;
   /** The symbol's tick value in account currency now, if it moves with a conversion rate (USDJPY on USD…). */
   tickValue?: number;
+  /**
+   * For the correlation filter: the symbols with open positions on the account, and the closed bars (time, close)
+   * of the strategy's timeframe the venue has for each symbol. A venue that trades one symbol gives none.
+   */
+  correlation?: { openSymbols: readonly string[]; closes: ReadonlyMap<string, { time: ArrayLike<number>; close: ArrayLike<number> }> };
 }
+
+const NO_CLOSES: ReadonlyMap<string, { time: ArrayLike<number>; close: ArrayLike<number> }> = new Map();
 
 export interface Decision {
   time: number;
@@ -222,6 +229,7 @@ export class StrategyRunner {
     if (f.session) d.filters.push(sessionFilter(f.session, T, this.tz));
     if (f.spread) d.filters.push(spreadFilter(f.spread, (market.ask - market.bid) / this.pip));
     if (f.volatility) d.filters.push(volatilityFilter(f.volatility, this.evaluator.value(s.timeframe, `atr:${f.volatility.atrPeriod}`) / this.pip));
+    if (f.correlation) d.filters.push(correlationFilter(f.correlation, s.symbol, market.correlation?.openSymbols ?? [], market.correlation?.closes ?? NO_CLOSES));
     for (const r of d.filters) mult *= r.sizeMultiplier;
     if (mult === 0) {
       d.refused = `filtered: ${d.filters.filter((r) => r.sizeMultiplier === 0).map((r) => `${r.filter} (${r.detail})`).join('; ')}`;

@@ -3,15 +3,23 @@
  * several managers). Strategies are persisted (start, stop, pause, resume, update, a real delete) and running
  * ones are restored when the host restarts. On a terminal connection: subscribe the symbols and timeframes the
  * running strategies need, warm their indicators up on history, then run each strategy's StrategyRunner on every
- * closed bar. Every new order passes the pre-trade validator (live or demo limits by account type) and the kill
- * switch; every decision is logged with its trace.
+ * closed bar. The decisions, the risk gate and the orders' lifecycle are the trading core's (src/engine/core), as
+ * in the backtest and the paper run: this class is its driver on a live terminal — it feeds the core the
+ * terminal's facts (bars, quotes, account, positions, deals, intent results), sends what the core returns,
+ * mirrors the core's pauses and stops in the strategy records, persists the core's state, and adds what only a
+ * live host has (anomaly guard, the platform's LLM supervisor, the trader's confirmations). Every decision is
+ * logged with its trace.
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_LIMITS, KillSwitch, brokerDay, validatePreTrade, type KillSwitchEvent, type RiskLimits } from '../engine/safety.js';
+import { DEFAULT_AUTO_PAUSE, DEFAULT_LIMITS, type KillSwitchEvent, type RiskLimits, type SafetyFailure } from '../engine/safety.js';
 import { StrategyRunner, strategyMagic, type Decision } from '../engine/runner.js';
+import { NO_POLICY, type RiskPolicy } from '../engine/core/risk-gate.js';
+import { TradingCore, type CoreState, type CoreStep, type VenueFacts } from '../engine/core/trading-core.js';
+import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
+import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { AnomalyGuard, type Anomaly } from '../engine/ml/regime.js';
-import { pipSize } from '../engine/filters.js';
+import { pearson, pipSize, returns } from '../engine/filters.js';
 import { roundPrice } from '../engine/money.js';
 import { supervisorTriggers, type SupervisorDecision } from './supervisor.js';
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
@@ -38,12 +46,15 @@ interface Running {
 export interface ManagerOptions {
   /** Limits override; default by account type (ACCOUNT_TRADE_MODE real → live limits, else demo). */
   limits?: RiskLimits;
+  /** What a breach does, auto-pause and the kill-switch lock (default: block, seed 004's auto-pause, 1 h). */
+  risk?: Partial<Omit<RiskPolicy, 'limits'>>;
   /** History bars used to warm the indicators up (default 1,000). */
   warmupBars?: number;
-  killSwitch?: KillSwitch;
   now?: () => number;
   /** Loads a strategy's signal-quality model by the name in options.ml.model (throws with the reason). */
   loadModel?: (name: string) => SignalModel;
+  /** The decision log, a JSON line at a time (engine/core/decision-log.ts): the lines a backtest writes for the same bars. */
+  decisionLog?: (line: string) => void;
   /** The platform's LLM supervisor, asked about entries that hit a trigger (docs/ML.md). */
   supervisor?: { evaluate(context: Record<string, unknown>): Promise<SupervisorDecision> };
 }
@@ -72,19 +83,25 @@ export interface PendingConfirmation {
 const NO_POSITIONS: readonly Position[] = Object.freeze([]);
 
 /**
- * Events: 'decision' (strategyId, Decision), 'intent' (strategyId, IntentBody, IntentResult | Error),
- * 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent).
+ * Events: 'decision' (strategyId, Decision), 'sent' (strategyId, IntentBody: an intent of a strategy leaves),
+ * 'intent' (strategyId, IntentBody, IntentResult | Error), 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent),
+ * 'breach' (BreachDecision), 'alert' (message).
  */
 export class StrategyManager extends EventEmitter {
   private readonly strategies = new Map<string, Running>();
   private terminal: Terminal | undefined;
-  readonly killSwitch: KillSwitch;
+  /** The trading core: the strategies' runners, the risk gate, the order manager — and their state. */
+  readonly core: TradingCore;
   private readonly now: () => number;
   private readonly specs = new Map<string, SymbolSpec>();
   private bid = new Map<string, number>();
   private ask = new Map<string, number>();
-  private dayStart = { day: -1, balance: 0 };
-  private equityPeak = 0;
+  /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
+  private known = new Map<bigint, { magic: number; volume: number }>();
+  /** The venue as the risk gate reads it (the terminal's account, positions, margin and hours). */
+  private readonly venue: VenueFacts;
+  /** Closed bars (time, close) by timeframe and symbol, the newest 300: the correlation filter and limit read them. */
+  private readonly closes = new Map<string, Map<string, { time: number[]; close: number[] }>>();
   private readonly spreadGuards = new Map<string, AnomalyGuard>();
   private readonly orderGuard = new AnomalyGuard();
   private readonly confirmations = new Map<string, { p: PendingConfirmation; intent: Extract<IntentBody, { type: 'OPEN' }> }>();
@@ -94,14 +111,34 @@ export class StrategyManager extends EventEmitter {
 
   constructor(private readonly store: Store, private readonly log: Logger, private opts: ManagerOptions = {}) {
     super();
-    this.killSwitch = opts.killSwitch ?? new KillSwitch();
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    const policy: RiskPolicy = { ...NO_POLICY, autoPause: DEFAULT_AUTO_PAUSE, ...opts.risk, limits: {} };
+    this.core = new TradingCore(policy, undefined, store.readCoreState() as CoreState | undefined);
     const safety = store.data.safety;
     if (safety) {
-      this.killSwitch.lockedUntil = Math.max(this.killSwitch.lockedUntil, safety.lockedUntil);
-      this.killSwitch.lastReason = safety.reason;
+      // the lock and limits of a host before the core kept them (and the limits set since, which live here)
+      if (safety.lockedUntil > this.core.gate.state.killSwitch.lockedUntil) this.core.gate.lock(0, safety.reason, safety.lockedUntil);
       if (safety.limits && !opts.limits) this.opts = { ...opts, limits: safety.limits as unknown as RiskLimits };
     }
+    this.venue = {
+      now: 0,
+      account: () => {
+        const a = this.terminal?.account;
+        return a ? { balance: a.balance, equity: a.equity, freeMargin: a.freeMargin } : { balance: 0, equity: 0, freeMargin: 0 };
+      },
+      positions: () => this.terminal?.positions ?? NO_POSITIONS,
+      marginFor: (symbol, volume, side) => {
+        const spec = this.specs.get(symbol), a = this.terminal?.account;
+        const price = (side === 0 ? this.ask.get(symbol) : this.bid.get(symbol)) ?? 0;
+        // estimated from the spec where the currencies make it exact; otherwise the broker's 10019 decides
+        return spec && a ? (marginEstimate(spec, a, volume, price) ?? 0) : 0;
+      },
+      marketOpen: (symbol) => {
+        const spec = this.specs.get(symbol);
+        return spec ? sessionOpenAt(spec.sessions, this.terminal?.serverTime ?? 0) : true;
+      },
+      correlations: (symbol) => this.correlationsOf(symbol),
+    };
     // restore: every persisted strategy comes back in the state it was left in
     for (const r of Object.values(store.data.strategies)) {
       try {
@@ -110,6 +147,129 @@ export class StrategyManager extends EventEmitter {
         this.log.error({ strategyId: r.id, err: (e as Error).message }, 'a stored strategy no longer validates: not restored');
       }
     }
+  }
+
+  /** The account limits in force: set by the trader (UPDATE_RISK_LIMITS, config), else by the account type. */
+  limits(): RiskLimits {
+    return this.opts.limits ?? DEFAULT_LIMITS[this.terminal?.account?.tradeMode === 2 ? 'live' : 'demo'];
+  }
+
+  /** The kill switch as the core holds it. */
+  get killSwitch(): { lockedUntil: number; lastReason: string; locked(now: number): boolean } {
+    const k = this.core.gate.state.killSwitch;
+    return { lockedUntil: k.lockedUntil, lastReason: k.reason, locked: (now) => this.core.gate.locked(now) };
+  }
+
+  /** The venue's facts at this moment (the clock of the terminal). */
+  private venueNow(): VenueFacts {
+    this.venue.now = this.terminal?.serverTime || this.now();
+    this.core.gate.policy.limits = this.limits(); // by the account type until the trader sets them
+    return this.venue;
+  }
+
+  /** A closed bar's close, kept for the correlation filter and limit (the newest 300 per symbol and timeframe). */
+  private noteClose(symbol: string, timeframe: string, time: number, close: number): void {
+    let byTf = this.closes.get(timeframe);
+    if (!byTf) this.closes.set(timeframe, (byTf = new Map()));
+    let c = byTf.get(symbol);
+    if (!c) byTf.set(symbol, (c = { time: [], close: [] }));
+    if (c.time.length && time <= c.time[c.time.length - 1]!) return;
+    c.time.push(time);
+    c.close.push(close);
+    if (c.time.length > 600) {
+      c.time.splice(0, 300);
+      c.close.splice(0, 300);
+    }
+  }
+
+  /** |r| of `symbol`'s closed-bar returns with each symbol that has an open position (H1 when kept, else any timeframe). */
+  private correlationsOf(symbol: string): Record<string, number> | undefined {
+    const byTf = this.closes.get('H1') ?? this.closes.values().next().value;
+    const mine = byTf?.get(symbol);
+    if (!byTf || !mine) return undefined;
+    const out: Record<string, number> = {};
+    for (const p of this.terminal?.positions ?? []) {
+      if (p.symbol === symbol || out[p.symbol] !== undefined) continue;
+      const theirs = byTf.get(p.symbol);
+      if (!theirs) continue;
+      const at = new Map<number, number>();
+      for (let i = 0; i < theirs.time.length; i++) at.set(theirs.time[i]!, theirs.close[i]!);
+      const a: number[] = [], b: number[] = [];
+      for (let i = 0; i < mine.time.length; i++) {
+        const c = at.get(mine.time[i]!);
+        if (c !== undefined) {
+          a.push(mine.close[i]!);
+          b.push(c);
+        }
+      }
+      const r = pearson(returns(a.slice(-51)), returns(b.slice(-51)));
+      if (Number.isFinite(r)) out[p.symbol] = Math.abs(r);
+    }
+    return out;
+  }
+
+  private persistScheduled = false;
+
+  /**
+   * Write the core's state when it changed (its own file, atomically), once per turn of the event loop: the changes
+   * of one bar, one account report or one burst of results make one write. A failure is logged; trading goes on.
+   */
+  private persistCore(): void {
+    if (this.persistScheduled) return;
+    this.persistScheduled = true;
+    setImmediate(() => {
+      this.persistScheduled = false;
+      this.persistCoreNow();
+    });
+  }
+
+  private persistCoreNow(): void {
+    const st = this.core.changedState();
+    if (!st) return;
+    try {
+      this.store.writeCoreState(st);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'the trading core\'s state could not be written: a restart now would lose today\'s risk baselines');
+    }
+  }
+
+  /** Do what a core step asks: log refusals and alerts, mirror pauses and stops, send intents. */
+  private carryOut(step: CoreStep, time?: number): void {
+    if (this.opts.decisionLog && time !== undefined) {
+      const line = stepLogLine(time, step);
+      if (line) this.opts.decisionLog(line);
+    }
+    for (const r of step.refused) {
+      this.log.warn({ strategyId: r.strategyId, intentId: r.intentId, failures: r.failures }, 'order blocked by the risk gate');
+      this.emit('blocked', r.strategyId, r.failures);
+    }
+    for (const a of step.alerts) this.alert(a);
+    for (const b of step.breaches) {
+      this.log.warn({ action: b.action, strategyId: b.strategyId, reason: b.reason }, `risk breach: ${b.action}`);
+      this.store.audit(this.now(), 'risk breach', b);
+      this.emit('breach', b);
+      const ids = b.strategyId !== undefined ? [b.strategyId] : [...this.strategies.keys()];
+      for (const id of ids) {
+        const r = this.strategies.get(id);
+        if (!r || r.record.status === 'stopped') continue;
+        r.record = { ...r.record, status: b.action === 'emergency_stop' ? 'stopped' : 'paused', updatedAt: this.now() };
+        if (b.action === 'emergency_stop') r.runner = undefined;
+        void this.store.putStrategy(r.record);
+      }
+      if (b.action === 'emergency_stop') {
+        const k = this.core.gate.state.killSwitch;
+        this.store.data.safety = { ...this.store.data.safety, lockedUntil: k.lockedUntil, reason: k.reason };
+        this.emit('kill', { reason: b.reason, at: this.now(), lockedUntil: k.lockedUntil, actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] } satisfies KillSwitchEvent);
+      }
+    }
+    for (const item of step.send) this.send(item.strategyId, item.intent);
+    if (step.breaches.length) this.changed();
+  }
+
+  private alert(message: string): void {
+    this.log.error({ alert: message }, 'ALERT');
+    this.store.audit(this.now(), 'alert', { message });
+    this.emit('alert', message);
   }
 
   /** Drive strategies on this terminal (call once; the Terminal object outlives reconnections). */
@@ -127,12 +287,33 @@ export class StrategyManager extends EventEmitter {
         this.noteAnomaly(m.symbol, g.spread(Math.round((last[2] - last[1]) / spec.point)));
       }
     });
-    t.on('account', (a: { equity: number; balance: number; serverTime: number }) => {
-      if (a.equity > this.equityPeak) this.equityPeak = a.equity;
-      const d = brokerDay(a.serverTime);
-      if (d !== this.dayStart.day) this.dayStart = { day: d, balance: a.balance };
+    t.on('account', (a: Account) => {
+      // the account's baselines (broker day, equity peak) and its breaches, in the core
+      this.core.gate.policy.limits = this.limits();
+      const step = this.core.observeAccount(a.serverTime, a.balance, a.equity, () => t.positions);
+      if (step) this.carryOut(step, a.serverTime);
+      this.persistCore();
     });
-    t.on('bar', (m: Msg<'BAR'>) => this.onBar(m));
+    t.on('positions', (list: readonly Position[]) => {
+      const now = new Map<bigint, { magic: number; volume: number }>();
+      for (const p of list) now.set(p.ticket, { magic: p.magic, volume: p.volume });
+      for (const k of this.known.keys()) if (!now.has(k)) this.core.positionGone(k);
+      this.known = now;
+    });
+    t.on('tx', (tx: Msg<'TRADE_TX'>) => {
+      // a closing deal: its money reaches the risk gate (the strategy's daily loss, auto-pause)
+      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD || (tx.dealEntry !== DEAL_ENTRY.OUT && tx.dealEntry !== DEAL_ENTRY.INOUT && tx.dealEntry !== DEAL_ENTRY.OUT_BY)) return;
+      const k = this.known.get(tx.position);
+      if (!k) return;
+      const stillOpen = k.volume - tx.volume > 1e-9;
+      const step = this.core.observeClosed(k.magic, tx.position, Math.floor(tx.timeMsc / 1000), tx.profit ?? 0, stillOpen, () => t.positions);
+      if (step) this.carryOut(step, Math.floor(tx.timeMsc / 1000));
+      this.persistCore();
+    });
+    t.on('bar', (m: Msg<'BAR'>) => {
+      this.noteClose(m.symbol, m.timeframe, m.bar[0], m.bar[4]);
+      this.onBar(m);
+    });
     if (t.connected) void this.onConnected();
   }
 
@@ -146,7 +327,7 @@ export class StrategyManager extends EventEmitter {
 
   /** START_STRATEGY. The same id again restarts it with the new parameters (never two copies). */
   async start(parameters: unknown): Promise<StrategyRecord> {
-    if (this.killSwitch.locked(this.now())) throw new ManagerError('LOCKED', `trading is locked by the kill switch until ${new Date(this.killSwitch.lockedUntil * 1000).toISOString()}`);
+    if (this.core.gate.locked(this.now())) throw new ManagerError('LOCKED', `trading is locked by the kill switch until ${new Date(this.core.gate.state.killSwitch.lockedUntil * 1000).toISOString()}`);
     const strategy = normalizeStrategy(parameters); // throws StrategyError with every problem
     const record: StrategyRecord = { id: strategy.id, parameters, status: 'running', updatedAt: this.now() };
     this.strategies.set(strategy.id, { record, strategy, runner: undefined });
@@ -162,6 +343,7 @@ export class StrategyManager extends EventEmitter {
     const r = this.must(id);
     r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
     r.runner = undefined;
+    this.core.remove(id);
     this.changed();
     await this.store.putStrategy(r.record);
     const closed = closePositions ? await this.closePositionsOf(r) : [];
@@ -180,8 +362,10 @@ export class StrategyManager extends EventEmitter {
   async resume(id: string): Promise<void> {
     const r = this.must(id);
     if (r.record.status !== 'paused') throw new ManagerError('STATE', `strategy ${id} is ${r.record.status}, not paused`);
-    if (this.killSwitch.locked(this.now())) throw new ManagerError('LOCKED', 'trading is locked by the kill switch');
+    if (this.core.gate.locked(this.now())) throw new ManagerError('LOCKED', 'trading is locked by the kill switch');
     r.record = { ...r.record, status: 'running', updatedAt: this.now() };
+    this.core.resume(id); // a pause by the risk gate (auto-pause, a breach) ends with the trader's resume
+    this.persistCore();
     await this.store.putStrategy(r.record);
     if (!r.runner) await this.prepare(id);
   }
@@ -213,22 +397,38 @@ export class StrategyManager extends EventEmitter {
    * trading for the lock period, and tell the platform (the 'kill' event).
    */
   async emergencyStop(reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
-    const event = this.killSwitch.trigger(this.now(), reason, lockSec);
+    const at = this.now();
+    const k = this.core.emergencyStop(at, reason, lockSec);
+    const event: KillSwitchEvent = { reason, at, lockedUntil: k.lockedUntil, actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] };
     this.log.warn({ reason, lockedUntil: event.lockedUntil }, 'KILL SWITCH: stopping every strategy, closing everything');
+    // act first: the strategies stop deciding and CLOSE_ALL leaves; the records and the state are written after
+    for (const r of this.strategies.values()) if (r.record.status !== 'stopped') r.runner = undefined;
+    let sent: Promise<IntentResult> | undefined;
+    if (this.terminal) sent = this.terminal.sendIntent({ ...k.send.intent, intentId: `kill-${at.toString(36)}` } as IntentBody);
+    const failures: string[] = [];
     for (const r of this.strategies.values()) {
       if (r.record.status === 'stopped') continue;
       r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
-      r.runner = undefined;
-      this.changed();
-      await this.store.putStrategy(r.record);
-    }
-    this.store.audit(this.now(), 'kill switch', { reason, lockedUntil: event.lockedUntil });
-    this.store.data.safety = { ...this.store.data.safety, lockedUntil: event.lockedUntil, reason };
-    await this.store.write();
-    let result: IntentResult | Error | undefined;
-    if (this.terminal) {
       try {
-        result = await this.terminal.sendIntent({ type: 'CLOSE_ALL', intentId: `kill-${event.at.toString(36)}`, magic: 0, symbol: '', onlyMagic: false, deviation: 100 });
+        await this.store.putStrategy(r.record);
+      } catch (e) {
+        failures.push(`strategy ${r.record.id}: ${(e as Error).message}`);
+      }
+    }
+    this.changed();
+    try {
+      this.store.audit(at, 'kill switch', { reason, lockedUntil: event.lockedUntil });
+      this.store.data.safety = { ...this.store.data.safety, lockedUntil: event.lockedUntil, reason };
+      this.persistCoreNow();
+      await this.store.write();
+    } catch (e) {
+      failures.push(`state: ${(e as Error).message}`);
+    }
+    if (failures.length) this.log.error({ failures }, 'the emergency stop acted, but recording it failed');
+    let result: IntentResult | Error | undefined;
+    if (sent) {
+      try {
+        result = await sent;
       } catch (e) {
         result = e as Error;
       }
@@ -243,7 +443,7 @@ export class StrategyManager extends EventEmitter {
     if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
     // an intent already in the ledger was checked when it was first sent (a command finished after a restart)
     if (intent.type === 'OPEN' && !t.intentEntry(intent.intentId)) {
-      const failures = this.preTrade('manual', intent);
+      const failures = this.core.checkEntry('manual', intent, this.venueNow());
       if (failures.length) throw new ManagerError('LOCKED', failures.map((f) => `${f.code}: ${f.message}`).join('; '));
     }
     return t.sendIntent(intent);
@@ -258,8 +458,7 @@ export class StrategyManager extends EventEmitter {
 
   /** UPDATE_RISK_LIMITS: merge over the current limits (by default the account type's); returns the limits now in force. */
   setLimits(patch: { [K in keyof RiskLimits]?: RiskLimits[K] | undefined }): RiskLimits {
-    const base = this.opts.limits ?? DEFAULT_LIMITS[this.terminal?.account?.tradeMode === 2 ? 'live' : 'demo'];
-    const next: RiskLimits = { ...base };
+    const next: RiskLimits = { ...this.limits() };
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     this.opts.limits = next;
     this.store.audit(this.now(), 'risk limits', next);
@@ -286,7 +485,8 @@ export class StrategyManager extends EventEmitter {
       account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
       strategies: this.list().map((r) => ({ id: r.id, status: r.status })),
       positions: t?.positions.length ?? 0,
-      killSwitch: { locked: this.killSwitch.locked(this.now()), lockedUntil: this.killSwitch.lockedUntil || null },
+      killSwitch: { locked: this.core.gate.locked(this.now()), lockedUntil: this.core.gate.state.killSwitch.lockedUntil || null },
+      ...(a ? { risk: { limits: this.limits(), ...this.core.gate.usage(t?.serverTime || this.now(), a.equity) } } : {}),
     };
   }
 
@@ -301,7 +501,7 @@ export class StrategyManager extends EventEmitter {
     });
     return {
       account: a ? { balance: a.balance, equity: a.equity, profit: a.profit, margin: a.margin, marginLevel: a.marginLevel } : null,
-      dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : null,
+      dayStartBalance: this.core.gate.state.day >= 0 ? this.core.gate.state.dayStartBalance : null,
       strategies: per,
     };
   }
@@ -362,37 +562,18 @@ export class StrategyManager extends EventEmitter {
       for (let i = 0; i < hist.length; i++) {
         const [time, open, high, low, close, tickVolume, , realVolume] = hist[i]!;
         runner.warm({ time, open, high, low, close, tickVolume, realVolume });
+        this.noteClose(s.symbol, s.timeframe, time, close);
         // the rules judged on the last bars too (the result dropped; judging changes nothing): the first live
         // bar then runs them compiled and warm instead of compiling them while its orders wait
         if (i >= hist.length - 20) runner.evaluator.evaluateFast(time + period);
       }
       r.runner = runner;
+      this.core.add(id, runner);
       this.changed();
       this.log.info({ strategyId: id, warmBars: Math.min(n, h.bars.length), magic: runner.magic }, 'strategy ready');
     } catch (e) {
       this.log.error({ strategyId: id, err: (e as Error).message }, 'strategy could not be prepared; it will retry on the next connection');
     }
-  }
-
-  private preTrade(strategyId: string, intent: Extract<IntentBody, { type: 'OPEN' }>) {
-    const t = this.terminal!;
-    const a = t.account;
-    const limits = this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo'];
-    if (!a) return [{ code: 'FREE_MARGIN' as const, message: 'no account information from the terminal yet' }];
-    const spec = this.specs.get(intent.symbol);
-    const price = (intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol)) ?? 0;
-    return validatePreTrade(
-      {
-        now: this.now(), account: a, dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : a.balance,
-        equityPeak: Math.max(this.equityPeak, a.equity),
-        positions: this.positionsByStrategy(t.positions),
-        // margin estimated from the spec where the currencies make it exact; otherwise the broker's 10019 decides
-        order: { symbol: intent.symbol, strategyId, volume: intent.volume, marginRequired: spec ? (marginEstimate(spec, a, intent.volume, price) ?? 0) : 0 },
-        marketOpen: spec ? sessionOpenAt(spec.sessions, t.serverTime) : true,
-        killSwitchLocked: this.killSwitch.locked(this.now()),
-      },
-      limits,
-    );
   }
 
   /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
@@ -473,28 +654,35 @@ export class StrategyManager extends EventEmitter {
   private decideBar(m: Msg<'BAR'>, decided: { id: string; runner: StrategyRunner; d: Decision }[]): void {
     const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
     const t = this.terminal!;
+    const venue = this.venueNow();
     for (const [id, r] of this.strategiesOn(m.symbol, m.timeframe)) {
       if (r.record.status !== 'running' || !r.runner) continue;
       const s = r.strategy;
       const runner = r.runner;
       const positions = this.positionsWithMagic(t.positions, runner.magic);
-      const d: Decision = runner.onBar({ time, open, high, low, close, tickVolume, realVolume }, {
+      const { decision: d, step } = this.core.onBar(id, { time, open, high, low, close, tickVolume, realVolume }, {
         bid: this.bid.get(s.symbol) ?? close, ask: this.ask.get(s.symbol) ?? close, positions,
         ...(t.account ? { equity: t.account.equity } : {}),
-      });
+        ...(s.filters.correlation ? { correlation: { openSymbols: [...new Set(t.positions.map((p) => p.symbol))], closes: this.closes.get(s.timeframe) ?? new Map() } } : {}),
+      }, venue);
       decided.push({ id, runner, d });
-      for (const intent of d.intents) {
+      if (this.opts.decisionLog) {
+        const line = decisionLogLine(id, d, step);
+        if (line) this.opts.decisionLog(line);
+      }
+      for (const x of step.refused) {
+        this.log.warn({ strategyId: id, intentId: x.intentId, failures: x.failures }, 'order blocked by the risk gate');
+        this.emit('blocked', id, x.failures);
+      }
+      for (const a of step.alerts) this.alert(a);
+      for (const { intent } of step.send) {
         if (intent.type === 'OPEN') {
-          const failures = this.preTrade(id, intent);
-          if (failures.length) {
-            this.log.warn({ strategyId: id, intentId: intent.intentId, failures }, 'order blocked by the pre-trade checks');
-            this.emit('blocked', id, failures);
-            continue;
-          }
+          // what only a live host has: the anomaly guard and the platform's supervisor, after the core's gate
           const active = this.activeAnomalies(intent.symbol);
           if (active.length && s.options.ml?.mode === 'enforce') {
             this.log.warn({ strategyId: id, intentId: intent.intentId, anomalies: active.map((a) => a.detail) }, 'entry skipped: anomaly');
             this.emit('blocked', id, active.map((a) => ({ code: 'ANOMALY', message: a.detail })));
+            this.core.onResult(intent.intentId, 'final', 0, 'skipped: anomaly');
             continue;
           }
           const triggers = this.supervisorTriggersFor(s, intent, d, active);
@@ -506,13 +694,21 @@ export class StrategyManager extends EventEmitter {
         this.send(id, intent);
       }
     }
+    this.persistCore();
   }
 
   private send(id: string, intent: IntentBody): void {
     const t = this.terminal!;
     const t0 = performance.now();
+    this.emit('sent', id, intent);
     t.sendIntent(intent).then(
       (res) => {
+        const after = this.core.onResult(intent.intentId, res.class, res.retcode, res.comment);
+        if (after) {
+          for (const a of after.alerts) this.alert(a);
+          if (after.outcome.kind === 'retry') this.log.warn({ strategyId: id, intentId: intent.intentId, retcode: res.retcode }, 'exit refused: it is sent again under a new id at the next decision');
+          this.persistCore();
+        }
         this.noteAnomaly('', this.orderGuard.latency(Math.round(performance.now() - t0)));
         this.noteAnomaly('', this.orderGuard.result(res.class !== 'done'));
         if (intent.type === 'OPEN' && intent.price === undefined && res.price !== undefined && res.class === 'done') {
@@ -546,14 +742,11 @@ export class StrategyManager extends EventEmitter {
 
   private dailyLossPct(): number {
     const a = this.terminal?.account;
-    if (!a) return 0;
-    const start = this.dayStart.day >= 0 ? this.dayStart.balance : a.balance;
-    return start > 0 ? Math.max(0, ((start - a.equity) / start) * 100) : 0;
+    return a ? Math.max(0, this.core.gate.usage(this.terminal?.serverTime || this.now(), a.equity).dailyLossPercent) : 0;
   }
 
   private supervisorTriggersFor(s: NormalizedStrategy, intent: Extract<IntentBody, { type: 'OPEN' }>, d: Decision, active: Anomaly[]): string[] {
-    const a = this.terminal?.account;
-    const limits = this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo'];
+    const limits = this.limits();
     const spec = this.specs.get(intent.symbol);
     const pip = spec ? pipSize(spec.digits, spec.point) : 0;
     const bid = this.bid.get(intent.symbol), ask = this.ask.get(intent.symbol);
@@ -566,8 +759,7 @@ export class StrategyManager extends EventEmitter {
   }
 
   private async supervise(id: string, s: NormalizedStrategy, intent: Extract<IntentBody, { type: 'OPEN' }>, d: Decision, triggers: string[], active: Anomaly[]): Promise<void> {
-    const a = this.terminal?.account;
-    const limits = this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo'];
+    const limits = this.limits();
     const spec = this.specs.get(intent.symbol);
     const pip = spec ? pipSize(spec.digits, spec.point) : 1;
     const entry = intent.side === 0 ? this.ask.get(intent.symbol) : this.bid.get(intent.symbol);
@@ -593,6 +785,8 @@ export class StrategyManager extends EventEmitter {
       this.send(id, intent);
       return;
     }
+    // not sent now: the core stops waiting for it (a confirmed entry is sent later as the trader's own order)
+    this.core.onResult(intent.intentId, 'final', 0, decision.needsConfirmation ? 'waits for confirmation' : 'denied by the supervisor');
     if (decision.needsConfirmation) {
       const now = this.now();
       const p: PendingConfirmation = {
@@ -636,7 +830,7 @@ export class StrategyManager extends EventEmitter {
       this.confirmations.set(intentId, waiting);
       throw new ManagerError('NO_TERMINAL', 'no terminal connected: the entry keeps waiting');
     }
-    const failures = this.preTrade(waiting.p.strategyId, waiting.intent);
+    const failures: SafetyFailure[] = this.core.checkEntry(waiting.p.strategyId, waiting.intent, this.venueNow());
     if (failures.length) {
       this.confirmed.set(intentId, 'rejected');
       throw new ManagerError('STATE', `the pre-trade checks refuse it now: ${failures.map((f) => f.message).join('; ')}`);

@@ -226,6 +226,31 @@ export class Store {
     return true;
   }
 
+  /**
+   * The trading core's state (risk baselines, equity peak, pauses, the kill-switch lock, retries): its own file,
+   * written whole and atomically (temp, rename) whenever it changes, so a restart on the same broker day is still
+   * blocked. Like the intent journal, a write is in the OS's hands when this returns (it survives the process being
+   * killed; not synced to the disk on every change). Undefined when none was written yet; a damaged file is an
+   * error that names it (never ignored).
+   */
+  readCoreState(): unknown {
+    const file = join(this.dir, 'core-state.json');
+    if (!existsSync(file)) return undefined;
+    const text = readFileSync(file, 'utf8');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      throw new StoreCorruptError(file, (e as Error).message);
+    }
+  }
+
+  writeCoreState(state: unknown): void {
+    const file = join(this.dir, 'core-state.json');
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
   audit(at: number, event: string, detail?: unknown): void {
     this.data.audit.push(detail === undefined ? { at, event } : { at, event, detail });
     if (this.data.audit.length > 10_000) this.data.audit.splice(0, this.data.audit.length - 10_000);

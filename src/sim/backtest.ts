@@ -14,6 +14,7 @@ import { StrategyRunner, type Decision, type MarketView } from '../engine/runner
 import type { RiskLimits, SafetyCode } from '../engine/safety.js';
 import { NO_POLICY, type RiskPolicy } from '../engine/core/risk-gate.js';
 import { TradingCore, type CoreState, type CoreStep, type VenueFacts } from '../engine/core/trading-core.js';
+import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { fastIntentBody } from '../protocol/codec.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
@@ -51,6 +52,8 @@ export interface BacktestOptions {
   model?: SignalModel;
   /** Every decision the runner takes (the ML gate's included). */
   onDecision?: (d: Decision) => void;
+  /** The decision log, a JSON line at a time (decision-log.ts): the same lines a paper or live run writes. */
+  onLog?: (line: string) => void;
 }
 
 export interface BacktestResult {
@@ -157,7 +160,12 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let dealsSeen = 0;
   const moneyFacts = (magic: number, ticket: bigint, time: number, amount: number, closing: boolean, stillOpen: boolean) => {
     const step = closing ? core.observeClosed(magic, ticket, time, amount, stillOpen, positionFacts) : (core.observeCost(magic, time, amount), null);
-    if (step) carryOut(step, time);
+    if (!step) return;
+    if (o.onLog) {
+      const line = stepLogLine(time, step);
+      if (line) o.onLog(line);
+    }
+    carryOut(step, time);
   };
   const feedDeals = () => {
     const n = broker.dealCount;
@@ -183,6 +191,10 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const { decision: d, step } = columns ? core.onColumn(id, i, view, venue) : core.onBar(id, barAt(bars, i, b), view, venue);
     if (d.refused) refused++;
     o.onDecision?.(d);
+    if (o.onLog) {
+      const line = decisionLogLine(id, d, step);
+      if (line) o.onLog(line);
+    }
     carryOut(step, time);
     feedDeals();
   };
@@ -220,7 +232,13 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const bal = broker.balance;
     const eqNow = broker.openCount > 0 ? broker.equity : bal;
     const breach = core.observeAccount(t + period, bal, eqNow, positionFacts);
-    if (breach) carryOut(breach, t + period);
+    if (breach) {
+      if (o.onLog) {
+        const line = stepLogLine(t + period, breach);
+        if (line) o.onLog(line);
+      }
+      carryOut(breach, t + period);
+    }
     const e = equity.length++;
     equity.time[e] = t + period;
     equity.equity[e] = eqNow;

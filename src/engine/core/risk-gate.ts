@@ -14,7 +14,7 @@
  * its starting balance, the equity peak), the streaks, pause reasons and the kill-switch lock live in `RiskState`,
  * which the host persists with its ledger so that a restart on the same broker day is still blocked.
  */
-import { autoPauseReasons, brokerDay, validatePreTrade, type AutoPauseRules, type CalendarHook, type RiskLimits, type SafetyFailure } from '../safety.js';
+import { brokerDay, validatePreTrade, type AutoPauseRules, type CalendarHook, type RiskLimits, type SafetyFailure } from '../safety.js';
 
 /** What happens when a limit is breached. `block` refuses new entries only; the others act at once. */
 export const BREACH_ACTIONS = ['block', 'pause', 'close', 'emergency_stop'] as const;
@@ -40,16 +40,18 @@ export interface RiskPolicy {
 /** No account limits, no auto-pause: only the strategies' own limits. */
 export const NO_POLICY: RiskPolicy = Object.freeze({ limits: {}, onDailyLoss: 'block', onDrawdown: 'block', onStrategyDailyLoss: 'block', autoPause: null, killSwitchLockSec: 3600 }) as RiskPolicy;
 
-/** Closed-trade results kept per strategy for the auto-pause rules (the newest). */
-const RESULTS_KEPT = 200;
-
 export interface StrategyRiskState {
   /** Broker day of `dayRealized`. */
   day: number;
   /** Closed-trade results of that broker day, account currency. */
   dayRealized: number;
-  /** Closed-trade results, newest last (at most 200). */
-  results: number[];
+  /** Closed trades since the start or the last resume: count, winners, gross profit and gross loss (≥ 0). */
+  trades: number;
+  wins: number;
+  grossProfit: number;
+  grossLoss: number;
+  /** Losing trades in a row, the newest last. */
+  lossStreak: number;
   /** Sum of all closed-trade results and its running peak (the strategy's own drawdown). */
   cumulative: number;
   cumulativePeak: number;
@@ -152,8 +154,15 @@ export class RiskGate {
   observeClosedTrade(strategyId: string, now: number, result: number, limits?: StrategyLimits): BreachDecision | null {
     const st = this.strategy(strategyId, now);
     st.dayRealized = r2(st.dayRealized + result);
-    st.results.push(r2(result));
-    if (st.results.length > RESULTS_KEPT) st.results.splice(0, st.results.length - RESULTS_KEPT);
+    st.trades++;
+    if (result > 0) {
+      st.wins++;
+      st.grossProfit = r2(st.grossProfit + result);
+      st.lossStreak = 0;
+    } else if (result < 0) {
+      st.grossLoss = r2(st.grossLoss - result);
+      st.lossStreak++;
+    }
     st.cumulative = r2(st.cumulative + result);
     if (st.cumulative > st.cumulativePeak) st.cumulativePeak = st.cumulative;
     if (st.paused) return null;
@@ -163,12 +172,7 @@ export class RiskGate {
       if (why) return this.pause(strategyId, now, why);
     }
     if (!p.autoPause) return null;
-    const base = this.state.dayStartBalance > 0 ? this.state.dayStartBalance : 0;
-    const reasons = autoPauseReasons({
-      dailyLossPercent: base > 0 ? Math.max(0, (-st.dayRealized / base) * 100) : 0,
-      results: st.results,
-      drawdownPercent: base > 0 ? ((st.cumulativePeak - st.cumulative) / base) * 100 : 0,
-    }, p.autoPause);
+    const reasons = autoPauseOf(st, this.state.dayStartBalance, p.autoPause);
     return reasons.length ? this.pause(strategyId, now, `auto-pause: ${reasons.join('; ')}`) : null;
   }
 
@@ -184,8 +188,9 @@ export class RiskGate {
   /** Every reason a new order may not go now (empty: it may). */
   check(c: OrderCheck): SafetyFailure[] {
     const s = this.state;
+    // the baseline of the broker day of `now`; a day not yet seen starts from the balance now
     const f = validatePreTrade({
-      now: c.now, account: c.account, dayStartBalance: s.day >= 0 ? s.dayStartBalance : c.account.balance,
+      now: c.now, account: c.account, dayStartBalance: s.day === brokerDay(c.now) ? s.dayStartBalance : c.account.balance,
       equityPeak: Math.max(s.equityPeak, c.account.equity), positions: c.positions, order: c.order, marketOpen: c.marketOpen,
       ...(c.correlations ? { correlations: c.correlations } : {}),
       ...(this.policy.calendar ? { calendar: this.policy.calendar } : {}),
@@ -242,7 +247,8 @@ export class RiskGate {
     if (!st) return;
     delete st.paused;
     // the rules count again from the resume: the streak, the sample for profit factor and win rate, the drawdown
-    st.results = [];
+    st.trades = st.wins = st.lossStreak = 0;
+    st.grossProfit = st.grossLoss = 0;
     st.cumulativePeak = st.cumulative;
   }
 
@@ -265,7 +271,7 @@ export class RiskGate {
 
   private strategy(id: string, now: number): StrategyRiskState {
     let st = this.state.strategies[id];
-    if (!st) this.state.strategies[id] = st = { day: brokerDay(now), dayRealized: 0, results: [], cumulative: 0, cumulativePeak: 0 };
+    if (!st) this.state.strategies[id] = st = { day: brokerDay(now), dayRealized: 0, trades: 0, wins: 0, grossProfit: 0, grossLoss: 0, lossStreak: 0, cumulative: 0, cumulativePeak: 0 };
     const d = brokerDay(now);
     if (st.day !== d) {
       st.day = d;
@@ -280,6 +286,28 @@ export class RiskGate {
     if (keys.length < 64) return;
     for (const k of keys) if (this.state.acted[k]! < now - 7 * 86400) delete this.state.acted[k];
   }
+}
+
+/**
+ * Seed 004's auto-pause rules on a strategy's running figures (the same rules as safety.ts' autoPauseReasons on a
+ * list of results, kept as sums so the state stays small): the day's loss and the drawdown of its closed-trade
+ * P&L in % of the day-start balance, losses in a row, and — after `minTrades` — profit factor and win rate.
+ */
+export function autoPauseOf(st: StrategyRiskState, dayStartBalance: number, r: AutoPauseRules): string[] {
+  const out: string[] = [];
+  const base = dayStartBalance > 0 ? dayStartBalance : 0;
+  const dayLoss = base > 0 ? Math.max(0, (-st.dayRealized / base) * 100) : 0;
+  if (dayLoss > r.dailyLossPercent) out.push(`daily loss ${dayLoss.toFixed(2)} % > ${r.dailyLossPercent} %`);
+  if (st.lossStreak >= r.consecutiveLosses) out.push(`${st.lossStreak} losses in a row (limit ${r.consecutiveLosses})`);
+  if (st.trades >= r.minTrades) {
+    const pf = st.grossLoss === 0 ? Infinity : st.grossProfit / st.grossLoss;
+    if (pf < r.minProfitFactor) out.push(`profit factor ${pf.toFixed(2)} < ${r.minProfitFactor}`);
+    const wr = (st.wins / st.trades) * 100;
+    if (wr < r.minWinRatePercent) out.push(`win rate ${wr.toFixed(1)} % < ${r.minWinRatePercent} %`);
+  }
+  const dd = base > 0 ? ((st.cumulativePeak - st.cumulative) / base) * 100 : 0;
+  if (dd > r.maxDrawdownPercent) out.push(`drawdown ${dd.toFixed(2)} % > ${r.maxDrawdownPercent} %`);
+  return out;
 }
 
 function describeDaily(l: RiskLimits): string {

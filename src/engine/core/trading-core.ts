@@ -81,6 +81,10 @@ export class TradingCore {
   private readonly entries = new Map<string, Entry>();
   private readonly byMagic = new Map<number, string>();
   private halted: CoreState['halted'] = {};
+  /** Something persisted changed since the last `changedState()`. */
+  private dirty = false;
+  /** The equity peak as last persisted: a rise of less than 0.05 % of it does not make a write by itself. */
+  private persistedPeak = 0;
 
   constructor(policy: RiskPolicy = NO_POLICY, retry: RetryPolicy = DEFAULT_RETRY, state?: CoreState) {
     this.gate = new RiskGate(policy, state?.risk);
@@ -127,6 +131,7 @@ export class TradingCore {
 
   /** The trader resumes a strategy: the gate's pause ends, its rules count afresh. */
   resume(id: string): void {
+    this.dirty = true;
     delete this.halted[id];
     this.gate.resume(id);
   }
@@ -158,7 +163,10 @@ export class TradingCore {
    * intents that carry them out, or null.
    */
   observeAccount(now: number, balance: number, equity: number, positions?: () => readonly PositionFact[]): CoreStep | null {
+    const s = this.gate.state;
+    const day = s.day;
     const b = this.gate.observeAccount(now, balance, equity);
+    if (b || s.day !== day || s.equityPeak > this.persistedPeak * 1.0005) this.dirty = true;
     return b ? this.act(b, now, positions) : null;
   }
 
@@ -167,6 +175,7 @@ export class TradingCore {
     if (!stillOpen) this.orders.positionGone(ticket);
     const id = this.byMagic.get(magic);
     if (id === undefined) return null;
+    this.dirty = true;
     const e = this.entries.get(id)!;
     const b = this.gate.observeClosedTrade(id, now, result, e.limits);
     return b ? this.act([b], now, positions) : null;
@@ -175,13 +184,16 @@ export class TradingCore {
   /** Money a strategy paid that closed nothing (an entry's commission): counts in its day's result, not as a trade. */
   observeCost(magic: number, now: number, amount: number): void {
     const id = this.byMagic.get(magic);
-    if (id !== undefined) this.gate.observeCost(id, now, amount);
+    if (id === undefined) return;
+    this.gate.observeCost(id, now, amount);
+    this.dirty = true;
   }
 
   /** The broker's answer to an intent the core sent. */
   onResult(intentId: string, cls: 'done' | 'retry' | 'final' | 'ambiguous', retcode: number, comment?: string): { outcome: Outcome; alerts: string[] } | undefined {
     const o = this.orders.onResult(intentId, cls, retcode, comment);
     if (!o) return undefined;
+    this.dirty = true;
     const alerts: string[] = [];
     const f = o.flight;
     const runner = this.entries.get(f.strategyId)?.runner;
@@ -198,12 +210,42 @@ export class TradingCore {
    */
   emergencyStop(now: number, reason: string, lockSec = this.gate.policy.killSwitchLockSec): { lockedUntil: number; send: SendItem } {
     const lockedUntil = this.gate.lock(now, reason, lockSec);
+    this.dirty = true;
     for (const id of this.entries.keys()) this.halted[id] = { status: 'stopped', reason: `emergency stop: ${reason}`, at: now };
     const intentId = `kill-${now.toString(36)}`;
     return { lockedUntil, send: { strategyId: '', intent: { type: 'CLOSE_ALL', intentId, magic: 0, symbol: '', onlyMagic: false, deviation: 100 }, tag: { purpose: 'manual' } } };
   }
 
+  /** A position has gone (closed, or no longer reported): nothing of it is retried any more. */
+  positionGone(ticket: bigint): void {
+    this.orders.positionGone(ticket);
+  }
+
+  /**
+   * Every reason an entry may not go now, for strategy `strategyId` or for a manual order (an id the core does not
+   * run): the same gate as the strategies' own entries.
+   */
+  checkEntry(strategyId: string, intent: Extract<IntentBody, { type: 'OPEN' }>, venue: VenueFacts): SafetyFailure[] {
+    const e = this.entries.get(strategyId);
+    if (e) return this.check(e, intent, venue);
+    const positions = venue.positions().map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume }));
+    const corr = venue.correlations?.(intent.symbol);
+    return this.gate.check({
+      now: venue.now, account: venue.account(), positions,
+      order: { symbol: intent.symbol, strategyId, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
+      marketOpen: venue.marketOpen(intent.symbol), ...(corr ? { correlations: corr } : {}),
+    });
+  }
+
   // ------------------------------------------------------------------ state
+
+  /** The state when something worth persisting changed since the last call (else undefined). */
+  changedState(): CoreState | undefined {
+    if (!this.dirty) return undefined;
+    this.dirty = false;
+    this.persistedPeak = this.gate.state.equityPeak;
+    return this.state();
+  }
 
   state(): CoreState {
     const managed: CoreState['managed'] = { ...this.pendingManaged };
@@ -218,6 +260,7 @@ export class TradingCore {
 
   restore(s: CoreState): void {
     this.gate.state = structuredClone(s.risk);
+    this.persistedPeak = this.gate.state.equityPeak;
     this.orders.restore(s.orders);
     this.halted = { ...s.halted };
     this.pendingManaged = { ...s.managed };
@@ -257,6 +300,7 @@ export class TradingCore {
       const sent = this.orders.admit(e.id, intent, tag);
       if (sent) step.send.push({ strategyId: e.id, intent: sent, tag });
     }
+    if (step.send.length) this.dirty = true;
     return step;
   }
 
@@ -280,6 +324,7 @@ export class TradingCore {
   /** Carry out breaches: pauses recorded, closes and the emergency stop as intents. */
   private act(breaches: BreachDecision[], now: number, positions?: () => readonly PositionFact[]): CoreStep {
     const step: CoreStep = { send: [], refused: [], breaches, alerts: [] };
+    this.dirty = true;
     for (const b of breaches) {
       const ids = b.strategyId !== undefined ? [b.strategyId] : [...this.entries.keys()];
       if (b.action === 'emergency_stop') {

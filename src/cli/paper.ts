@@ -1,0 +1,236 @@
+/**
+ * Paper trading on recorded bars: the host's own strategy manager — the live driver of the trading core, with its
+ * ledger, risk gate and order lifecycle — against the simulated MT5 terminal over the real bridge, the bars
+ * replayed bar by bar (lockstep: each bar's intents fill at the next bar's open, as in the backtest). Nothing here
+ * decides or checks an order: the core does, as in the backtest and live. The demo is this run on the bundled
+ * data with two examples.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { formatServerTime, type BarSeries } from '../engine/bars.js';
+import type { RiskPolicy } from '../engine/core/risk-gate.js';
+import type { Decision } from '../engine/runner.js';
+import type { RiskLimits, SafetyFailure } from '../engine/safety.js';
+import { formatTrace } from '../engine/strategy/evaluator.js';
+import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import type { IntentBody, IntentResult, Msg } from '../protocol/messages.js';
+import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
+import { retcodeText } from '../protocol/retcodes.js';
+import { SimBroker, type SimSymbolSpec } from '../sim/broker.js';
+import { replayBars } from '../sim/replay.js';
+import { symbolSpec } from '../sim/symbols.js';
+import { SimTerminal } from '../sim/terminal.js';
+import { BridgeServer, type Terminal } from '../host/bridge.js';
+import { silentLogger, type Logger } from '../host/logger.js';
+import { StrategyManager } from '../host/manager.js';
+import { PersistentLedger, Store } from '../host/store.js';
+import { generateToken } from '../host/token.js';
+
+export interface PaperOptions {
+  /** Strategies in the platform's format (raw JSON objects); all on the data's symbol and timeframe. */
+  strategies: unknown[];
+  bars: BarSeries;
+  /** The data file's name, for the log. */
+  dataName?: string;
+  /** First bar traded; the bars before it are the terminal's history (indicator warm-up). */
+  from: number;
+  /** Bars per second of wall time; omit for as fast as the lockstep allows. */
+  barsPerSecond?: number;
+  /** Wait for the host after each bar (deterministic fills). Default true. */
+  lockstep?: boolean;
+  /** History bars the manager warms each strategy on (default 1,000). */
+  warmupBars?: number;
+  balance?: number;
+  symbol?: SimSymbolSpec;
+  /** Account limits; default none (as the backtest), or the demo/live defaults. */
+  limits?: RiskLimits;
+  /** Breach actions and auto-pause; default none (as the backtest). */
+  risk?: Partial<Omit<RiskPolicy, 'limits'>>;
+  /** The readable log, a line at a time (omit for none). */
+  out?: (line: string) => void;
+  /** The decision log, a JSON line at a time (the backtest writes the same lines for the same bars). */
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export interface PaperSummary {
+  bars: number;
+  aborted: boolean;
+  intents: number;
+  intentsOk: number;
+  intentsFailed: number;
+  blocked: number;
+  closedTrades: number;
+  wins: number;
+  losses: number;
+  netProfit: number;
+  commission: number;
+  balance: number;
+  equity: number;
+  maxDrawdown: number;
+  roundTripP50Ms: number;
+  roundTripP99Ms: number;
+  wallSeconds: number;
+}
+
+const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker: SimBroker }> {
+  const out = o.out ?? (() => undefined);
+  const strategies: NormalizedStrategy[] = o.strategies.map((s) => normalizeStrategy(s));
+  if (!strategies.length) throw new Error('paper: give at least one strategy');
+  const symbol = strategies[0]!.symbol, timeframe = strategies[0]!.timeframe;
+  for (const s of strategies) {
+    if (s.symbol !== symbol || s.timeframe !== timeframe) throw new Error(`paper: the strategies trade ${symbol} ${timeframe} and ${s.symbol} ${s.timeframe}; one data file replays one symbol and timeframe: run them separately`);
+  }
+  const all = o.bars;
+  const from = o.from;
+  const t0 = performance.now();
+  const balance = o.balance ?? 10_000;
+  const broker = new SimBroker({
+    account: { login: 5_100_123, server: 'Sim-Paper', currency: 'USD', leverage: 100, marginMode: 2, balance },
+    symbols: [o.symbol ?? symbolSpec(symbol)],
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-'));
+  const store = await Store.open(dir);
+  const token = generateToken();
+  const server = new BridgeServer({ token, port: 0, logger: o.logger ?? silentLogger, symbols: [symbol], bars: [[symbol, timeframe]], ledger: new PersistentLedger(store) });
+  const port = await server.start();
+  const term = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker, reconnect: false });
+  const mgr = new StrategyManager(store, o.logger ?? silentLogger, {
+    warmupBars: o.warmupBars ?? 1000, limits: o.limits ?? {}, risk: { autoPause: null, ...o.risk },
+    now: () => Math.floor(broker.time / 1000) || all.time[from]!,
+    ...(o.onLog ? { decisionLog: o.onLog } : {}),
+  });
+  const nameOf = new Map<number, string>();
+
+  let intents = 0, ok = 0, failed = 0, blocked = 0, closedTrades = 0, wins = 0, losses = 0, peak = balance, maxDd = 0;
+  const rtts: number[] = [];
+  const sentAt = new Map<string, number>();
+  mgr.on('decision', (id: string, d: Decision) => {
+    if (!d.evaluation.signal && d.intents.length === 0 && !d.refused) return;
+    const head = d.evaluation.signal ? `${d.evaluation.signal} signal` : d.intents.length ? 'position management' : 'no signal';
+    out(`${formatServerTime(d.time - 1)}  ${id}: ${head}`);
+    const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
+    if (trace && d.evaluation.signal) for (const line of formatTrace(trace, '    ')) out(line);
+    for (const f of d.filters) out(`    ${f.pass ? '+' : '-'} filter ${f.filter}: ${f.detail}${f.sizeMultiplier !== 1 ? ` (size × ${f.sizeMultiplier.toFixed(2)})` : ''}`);
+    for (const n of d.notes) out(`    ${n}`);
+    if (d.refused) out(`    no order: ${d.refused}`);
+  });
+  mgr.on('blocked', (id: string, failures: SafetyFailure[]) => {
+    blocked++;
+    out(`    blocked by the risk gate (${id}): ${failures.map((f) => `${f.code}: ${f.message}`).join('; ')}`);
+  });
+  mgr.on('sent', (id: string, intent: IntentBody) => {
+    intents++;
+    sentAt.set(intent.intentId, performance.now());
+    out(`  -> ${describe(intent, nameOf.get(intent.magic) ?? id)}  [${intent.intentId}]`);
+  });
+  mgr.on('intent', (_id: string, intent: IntentBody, r: IntentResult | Error) => {
+    const ms = performance.now() - (sentAt.get(intent.intentId) ?? performance.now());
+    sentAt.delete(intent.intentId);
+    if (r instanceof Error) {
+      failed++;
+      out(`    FAILED ${r.message}`);
+      return;
+    }
+    rtts.push(ms);
+    if (r.class === 'done') {
+      ok++;
+      if (intent.type === 'OPEN') out(`    filled #${r.position ?? r.order} ${r.volume?.toFixed(2)} @ ${r.price?.toFixed(5)}  (${ms.toFixed(2)} ms round trip)`);
+      else if (intent.type === 'MODIFY') out(`    stop of #${intent.ticket} now ${intent.sl}${intent.tp ? `, target ${intent.tp}` : ''}`);
+    } else {
+      failed++;
+      out(`    REJECTED ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
+    }
+  });
+  mgr.on('alert', (m: string) => out(`  ALERT ${m}`));
+  mgr.on('breach', (b: { action: string; reason: string }) => out(`  RISK BREACH (${b.action}): ${b.reason}`));
+
+  const wire = (t: Terminal) => {
+    mgr.attach(t);
+    t.on('account', (a: { equity: number }) => {
+      if (a.equity > peak) peak = a.equity;
+      if (peak - a.equity > maxDd) maxDd = peak - a.equity;
+    });
+    t.on('tx', (tx: Msg<'TRADE_TX'>) => {
+      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD || tx.dealEntry !== DEAL_ENTRY.OUT) return;
+      closedTrades++;
+      const p = tx.profit ?? 0;
+      if (p > 0) wins++;
+      else losses++;
+      const why = tx.comment?.startsWith('[tp') ? 'take profit' : tx.comment?.startsWith('[sl') ? 'stop loss' : 'the strategy';
+      out(`    closed #${tx.position} at ${tx.price.toFixed(5)} by ${why}: ${p >= 0 ? '+' : ''}${money(p)} USD`);
+    });
+  };
+  server.on('terminal', wire);
+
+  let summary: PaperSummary | undefined;
+  try {
+    term.setHistory(symbol, timeframe, all, from);
+    broker.quote(symbol, all.open[from]!, all.open[from]! + (o.symbol ?? symbolSpec(symbol)).point * 10, all.time[from]! * 1000);
+    await term.connect();
+    for (const s of o.strategies) await mgr.start(s);
+    for (const s of strategies) nameOf.set(mgr.get(s.id)?.runner?.magic ?? -1, s.id);
+    const notReady = strategies.filter((s) => !mgr.get(s.id)?.runner).map((s) => s.id);
+    if (notReady.length) throw new Error(`paper: strategies not ready (history or symbol): ${notReady.join(', ')}`);
+    for (const s of strategies) nameOf.set(mgr.get(s.id)!.runner!.magic, s.id);
+    out(`paper run: ${strategies.length} strateg${strategies.length === 1 ? 'y' : 'ies'} on ${symbol} ${timeframe} through the host's bridge (127.0.0.1:${port}) and the simulated terminal (hedging, USD ${money(balance)}, 1:100)`);
+    out(`replaying ${all.length - from} bars from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}${o.dataName ? ` (${o.dataName})` : ''}; indicators warmed up on ${Math.min(from, o.warmupBars ?? 1000)} bars of the terminal's history`);
+    out('');
+    const r = await replayBars(term, {
+      symbol, timeframe, bars: all, from, defaultSpread: 10,
+      ...(o.barsPerSecond ? { barsPerSecond: o.barsPerSecond } : {}), lockstep: o.lockstep ?? true, ...(o.signal ? { signal: o.signal } : {}),
+    });
+    await term.sync().catch(() => undefined);
+    const acc = broker.account();
+    const deals = broker.deals();
+    const commission = deals.reduce((s, d) => s + d.commission, 0);
+    const net = deals.filter((d) => d.entry === DEAL_ENTRY.OUT).reduce((s, d) => s + d.profit + d.swap, 0) + commission;
+    rtts.sort((a, b) => a - b);
+    const q = (p: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))]! : 0);
+    summary = {
+      bars: r.bars, aborted: r.aborted, intents, intentsOk: ok, intentsFailed: failed, blocked, closedTrades, wins, losses,
+      netProfit: Math.round(net * 100) / 100, commission: Math.round(commission * 100) / 100,
+      balance: acc.balance, equity: acc.equity, maxDrawdown: Math.round(maxDd * 100) / 100,
+      roundTripP50Ms: q(0.5), roundTripP99Ms: q(0.99), wallSeconds: (performance.now() - t0) / 1000,
+    };
+    out('');
+    out(r.aborted ? `stopped early (Ctrl-C) after ${r.bars} bars` : `replay finished: ${r.bars} bars`);
+    out(`  intents sent      ${intents} (${ok} done, ${failed} rejected or failed; ${blocked} entries blocked by the risk gate)`);
+    out(`  closed trades     ${closedTrades} (${wins} won, ${losses} lost)`);
+    out(`  net profit        ${money(summary.netProfit)} USD (commission ${money(summary.commission)} included)`);
+    out(`  balance / equity  ${money(acc.balance)} / ${money(acc.equity)} USD, ${broker.positionList().length} position(s) open`);
+    out(`  max drawdown      ${money(summary.maxDrawdown)} USD (on equity at bar closes)`);
+    out(`  intent round trip p50 ${summary.roundTripP50Ms.toFixed(2)} ms, p99 ${summary.roundTripP99Ms.toFixed(2)} ms (host -> sim terminal -> host)`);
+    out(`  wall time         ${summary.wallSeconds.toFixed(1)} s`);
+  } finally {
+    await term.close();
+    await server.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { ...summary!, broker };
+}
+
+function describe(intent: IntentBody, who: string): string {
+  switch (intent.type) {
+    case 'OPEN':
+      return `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(5)} tp ${intent.tp.toFixed(5)} (${who})`;
+    case 'CLOSE':
+      return intent.volume > 0 ? `CLOSE ${intent.volume} of #${intent.ticket} (partial, ${who})` : `CLOSE #${intent.ticket} (${who})`;
+    case 'MODIFY':
+      return `MODIFY #${intent.ticket}: stop to ${intent.sl}${intent.tp ? `, target ${intent.tp}` : ''} (${who})`;
+    default:
+      return intent.type;
+  }
+}
+
+/** A strategy file as the platform sends it (the `parameters` of a START_STRATEGY, or the strategy itself). */
+export function readStrategyJson(file: string): unknown {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  return raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
+}
