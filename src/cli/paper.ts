@@ -90,9 +90,10 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   const from = o.from;
   const t0 = performance.now();
   const balance = o.balance ?? 10_000;
+  const spec = o.symbol ?? symbolSpec(symbol);
   const broker = new SimBroker({
     account: { login: 5_100_123, server: 'Sim-Paper', currency: 'USD', leverage: 100, marginMode: 2, balance },
-    symbols: [o.symbol ?? symbolSpec(symbol)],
+    symbols: [spec],
   });
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-'));
   const store = await Store.open(dir);
@@ -110,24 +111,39 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   let intents = 0, ok = 0, failed = 0, blocked = 0, closedTrades = 0, wins = 0, losses = 0, peak = balance, maxDd = 0;
   const rtts: number[] = [];
   const sentAt = new Map<string, number>();
+  let lastClose = NaN;
   mgr.on('decision', (id: string, d: Decision) => {
     if (!d.evaluation.signal && d.intents.length === 0 && !d.refused) return;
     const head = d.evaluation.signal ? `${d.evaluation.signal} signal` : d.intents.length ? 'position management' : 'no signal';
-    out(`${formatServerTime(d.time - 1)}  ${id}: ${head}`);
+    out(`${formatServerTime(d.time)}  ${id}: ${head} at the close ${lastClose.toFixed(spec.digits)}`);
     const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
     if (trace && d.evaluation.signal) for (const line of formatTrace(trace, '    ')) out(line);
     for (const f of d.filters) out(`    ${f.pass ? '+' : '-'} filter ${f.filter}: ${f.detail}${f.sizeMultiplier !== 1 ? ` (size × ${f.sizeMultiplier.toFixed(2)})` : ''}`);
     for (const n of d.notes) out(`    ${n}`);
     if (d.refused) out(`    no order: ${d.refused}`);
+    flushSent(id);
   });
   mgr.on('blocked', (id: string, failures: SafetyFailure[]) => {
     blocked++;
     out(`    blocked by the risk gate (${id}): ${failures.map((f) => `${f.code}: ${f.message}`).join('; ')}`);
   });
+  // a bar's intents leave before its decisions are logged (the manager sends first, traces after): their lines
+  // wait for their decision's, so the log reads decision → order → fill
+  const pendingSent = new Map<string, string[]>();
+  const flushSent = (id?: string) => {
+    for (const [k, lines] of pendingSent) {
+      if (id !== undefined && k !== id) continue;
+      for (const l of lines) out(l);
+      pendingSent.delete(k);
+    }
+  };
   mgr.on('sent', (id: string, intent: IntentBody) => {
     intents++;
     sentAt.set(intent.intentId, performance.now());
-    out(`  -> ${describe(intent, nameOf.get(intent.magic) ?? id)}  [${intent.intentId}]`);
+    const line = `  -> ${describe(intent, nameOf.get(intent.magic) ?? id)}  [${intent.intentId}]`;
+    const l = pendingSent.get(id);
+    if (l) l.push(line);
+    else pendingSent.set(id, [line]);
   });
   mgr.on('intent', (_id: string, intent: IntentBody, r: IntentResult | Error) => {
     const ms = performance.now() - (sentAt.get(intent.intentId) ?? performance.now());
@@ -151,6 +167,10 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   mgr.on('breach', (b: { action: string; reason: string }) => out(`  RISK BREACH (${b.action}): ${b.reason}`));
 
   const wire = (t: Terminal) => {
+    t.on('bar', (m: Msg<'BAR'>) => {
+      flushSent(); // what was sent outside a decision (a breach's closes) before this bar's lines
+      lastClose = m.bar[4]; // before the manager's listener: the close of the bar decided on
+    });
     mgr.attach(t);
     t.on('account', (a: { equity: number }) => {
       if (a.equity > peak) peak = a.equity;
@@ -171,7 +191,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   let summary: PaperSummary | undefined;
   try {
     term.setHistory(symbol, timeframe, all, from);
-    broker.quote(symbol, all.open[from]!, all.open[from]! + (o.symbol ?? symbolSpec(symbol)).point * 10, all.time[from]! * 1000);
+    broker.quote(symbol, all.open[from]!, all.open[from]! + spec.point * (spec.defaultSpread ?? 10), all.time[from]! * 1000);
     await term.connect();
     for (const s of o.strategies) await mgr.start(s);
     for (const s of strategies) nameOf.set(mgr.get(s.id)?.runner?.magic ?? -1, s.id);
@@ -182,10 +202,11 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     out(`replaying ${all.length - from} bars from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}${o.dataName ? ` (${o.dataName})` : ''}; indicators warmed up on ${Math.min(from, o.warmupBars ?? 1000)} bars of the terminal's history`);
     out('');
     const r = await replayBars(term, {
-      symbol, timeframe, bars: all, from, defaultSpread: 10,
+      symbol, timeframe, bars: all, from, defaultSpread: spec.defaultSpread ?? 10, // as the backtest's default
       ...(o.barsPerSecond ? { barsPerSecond: o.barsPerSecond } : {}), lockstep: o.lockstep ?? true, ...(o.signal ? { signal: o.signal } : {}),
     });
     await term.sync().catch(() => undefined);
+    flushSent();
     const acc = broker.account();
     const deals = broker.deals();
     const commission = deals.reduce((s, d) => s + d.commission, 0);
@@ -200,7 +221,8 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     };
     out('');
     out(r.aborted ? `stopped early (Ctrl-C) after ${r.bars} bars` : `replay finished: ${r.bars} bars`);
-    out(`  intents sent      ${intents} (${ok} done, ${failed} rejected or failed; ${blocked} entries blocked by the risk gate)`);
+    out(`  intents sent      ${intents} (${ok} done, ${failed} rejected or failed)`);
+    out(`  entries blocked   ${blocked} (by the risk gate)`);
     out(`  closed trades     ${closedTrades} (${wins} won, ${losses} lost)`);
     out(`  net profit        ${money(summary.netProfit)} USD (commission ${money(summary.commission)} included)`);
     out(`  balance / equity  ${money(acc.balance)} / ${money(acc.equity)} USD, ${broker.positionList().length} position(s) open`);
@@ -233,4 +255,69 @@ function describe(intent: IntentBody, who: string): string {
 export function readStrategyJson(file: string): unknown {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
   return raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
+}
+
+export const PAPER_USAGE = `usage: mt5-executor paper <strategy.json> [more.json …] --data <bars.csv> [--from N] [--warmup N]
+                         [--speed BARS_PER_SECOND] [--limits none|demo|live] [--balance X] [--log decisions.jsonl]
+  Paper-trade strategies on recorded bars: the host's own strategy manager (the trading core, its risk gate and
+  order lifecycle) over the real bridge against the simulated terminal, bar by bar (lockstep).
+  --from N     first bar traded (default: after the warm-up)   --warmup N  warm-up bars (default 1000)
+  --speed N    bars per second (default: as fast as the lockstep allows)
+  --limits     account limits as the host applies them (default none, as the backtest)
+  --log FILE   the decision log, a JSON line per decision (a backtest on the same bars writes the same lines)
+  example: mt5-executor paper examples/ema-cross-trend.json --data data/EURUSD_H1_2019.csv --log paper.jsonl`;
+
+/** `mt5-executor paper …`: returns the exit code. */
+export async function paperCommand(args: string[], out: (t: string) => void, err: (t: string) => void, signal?: AbortSignal): Promise<number> {
+  const { parseArgs } = await import('node:util');
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, from: { type: 'string' }, warmup: { type: 'string' }, speed: { type: 'string' }, limits: { type: 'string' }, balance: { type: 'string' }, log: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    err(`mt5-executor paper: ${(e as Error).message}\n${PAPER_USAGE}\n`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    out(PAPER_USAGE + '\n');
+    return 0;
+  }
+  if (!parsed.positionals.length || !v.data) {
+    err(`mt5-executor paper: give at least one strategy file and --data\n${PAPER_USAGE}\n`);
+    return 2;
+  }
+  const int = (name: string, x: string | undefined, min: number): number | undefined => {
+    if (x === undefined) return undefined;
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got '${x}'`);
+    return n;
+  };
+  if (v.limits !== undefined && !['none', 'demo', 'live'].includes(v.limits)) {
+    err(`mt5-executor paper: --limits must be none, demo or live, got '${v.limits}'\n`);
+    return 2;
+  }
+  try {
+    const { parseBars } = await import('../engine/bars.js');
+    const { DEFAULT_LIMITS } = await import('../engine/safety.js');
+    const { createWriteStream } = await import('node:fs');
+    const warm = int('warmup', v.warmup, 1) ?? 1000;
+    const balance = v.balance === undefined ? undefined : Number(v.balance);
+    if (balance !== undefined && !(balance > 0)) throw new Error(`--balance must be a positive amount, got '${v.balance}'`);
+    const bars = parseBars(readFileSync(v.data, 'utf8'), v.data);
+    const from = int('from', v.from, 1) ?? Math.min(warm, bars.length - 1);
+    if (from >= bars.length) throw new Error(`--from ${from}: ${v.data} has ${bars.length} bars`);
+    const log = v.log ? createWriteStream(v.log) : undefined;
+    const s = await runPaper({
+      strategies: parsed.positionals.map(readStrategyJson), bars, from, warmupBars: warm, dataName: v.data, out: (l) => out(l + '\n'),
+      ...(v.speed ? { barsPerSecond: int('speed', v.speed, 1)! } : {}),
+      ...(v.limits && v.limits !== 'none' ? { limits: DEFAULT_LIMITS[v.limits as 'demo' | 'live'] } : {}),
+      ...(balance !== undefined ? { balance } : {}), ...(log ? { onLog: (l: string) => log.write(l + '\n') } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    if (log) await new Promise((r) => log.end(r));
+    return s.aborted ? 130 : 0;
+  } catch (e) {
+    err(`mt5-executor paper: ${(e as Error).message}\n`);
+    return 1;
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * mt5-executor command line.
  *   mt5-executor demo [--bars N] [--speed BARS_PER_SECOND] [--data FILE]
- *   mt5-executor indicators <bars.csv> --indicator SPEC [--indicator SPEC …] [--format csv|json]
+ *   mt5-executor paper <strategy.json> [more.json …] --data <bars.csv> [--speed N] [--limits none|demo|live] [--log FILE]
+      Paper-trade your strategies on recorded bars through the host's own trading path (paper --help).
+  mt5-executor indicators <bars.csv> --indicator SPEC [--indicator SPEC …] [--format csv|json]
       Compute indicators exactly as MetaTrader 5 does, over the whole file from its first bar.
       SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day.
       Names: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar
@@ -24,6 +26,7 @@ import { backtestCommand } from './backtest-cmd.js';
 import { mlCommand } from './ml-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost } from './start.js';
+import { paperCommand } from '../cli/paper.js';
 
 
 const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
@@ -125,6 +128,13 @@ async function main(argv: string[]): Promise<void> {
         ...(values.data ? { dataFile: values.data } : {}),
         signal: ac.signal,
       });
+      return;
+    }
+    case 'paper': {
+      const ac = new AbortController();
+      process.on('SIGINT', () => (ac.signal.aborted ? process.exit(130) : ac.abort()));
+      const code = await paperCommand(rest, (t) => process.stdout.write(t), (t) => process.stderr.write(t), ac.signal);
+      if (code !== 0) process.exit(code);
       return;
     }
     case 'indicators': {

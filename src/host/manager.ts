@@ -301,13 +301,22 @@ export class StrategyManager extends EventEmitter {
       this.known = now;
     });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => {
-      // a closing deal: its money reaches the risk gate (the strategy's daily loss, auto-pause)
-      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD || (tx.dealEntry !== DEAL_ENTRY.OUT && tx.dealEntry !== DEAL_ENTRY.INOUT && tx.dealEntry !== DEAL_ENTRY.OUT_BY)) return;
+      // a deal's money reaches the risk gate (the strategy's daily loss, auto-pause): a closing deal's profit, swap
+      // and commission as a closed trade, an entry's commission as a cost
+      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
+      const closing = tx.dealEntry === DEAL_ENTRY.OUT || tx.dealEntry === DEAL_ENTRY.INOUT || tx.dealEntry === DEAL_ENTRY.OUT_BY;
       const k = this.known.get(tx.position);
-      if (!k) return;
-      const stillOpen = k.volume - tx.volume > 1e-9;
-      const step = this.core.observeClosed(k.magic, tx.position, Math.floor(tx.timeMsc / 1000), tx.profit ?? 0, stillOpen, () => t.positions);
-      if (step) this.carryOut(step, Math.floor(tx.timeMsc / 1000));
+      const magic = tx.magic ?? k?.magic;
+      if (magic === undefined) return;
+      const time = Math.floor(tx.timeMsc / 1000);
+      if (!closing) {
+        if (tx.dealEntry === DEAL_ENTRY.IN && tx.commission) this.core.observeCost(magic, time, tx.commission);
+        this.persistCore();
+        return;
+      }
+      const stillOpen = k !== undefined && k.volume - tx.volume > 1e-9;
+      const step = this.core.observeClosed(magic, tx.position, time, (tx.profit ?? 0) + (tx.swap ?? 0) + (tx.commission ?? 0), stillOpen, () => t.positions);
+      if (step) this.carryOut(step, time);
       this.persistCore();
     });
     t.on('bar', (m: Msg<'BAR'>) => {

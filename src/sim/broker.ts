@@ -85,6 +85,9 @@ export interface BrokerTx {
   volume: number;
   dealEntry?: number;
   profit?: number;
+  swap?: number;
+  commission?: number;
+  magic?: number;
   comment?: string;
   timeMsc: number;
 }
@@ -1144,7 +1147,7 @@ export class SimBroker {
       this.emit({
         txType: TRADE_TRANSACTION.DEAL_ADD, deal: ticket, order: d.order, position: positionId, symbol: d.symbol,
         orderType: d.side, orderState: 4, dealType, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
-        volume: d.volume, dealEntry: entry, profit, comment: d.comment, timeMsc: this.nowMsc,
+        volume: d.volume, dealEntry: entry, profit, swap: c.swap[k]!, commission: c.commission[k]!, magic: d.magic, comment: d.comment, timeMsc: this.nowMsc,
       });
     }
     return ticket;

@@ -1206,7 +1206,7 @@ public:
          return;
       bool isDeal = trans.type == TRADE_TRANSACTION_DEAL_ADD && trans.deal != 0 && HistoryDealSelect(trans.deal);
       w.Reset();
-      Header(EB_MSG_TRADE_TX, isDeal ? 18 : 15);
+      Header(EB_MSG_TRADE_TX, isDeal ? 21 : 15);
       w.KInt(EB_K_TX_TYPE, trans.type);
       w.KUInt(EB_K_DEAL, trans.deal);
       w.KUInt(EB_K_ORDER, trans.order);
@@ -1223,6 +1223,9 @@ public:
         {
          w.KInt(EB_K_DEAL_ENTRY, HistoryDealGetInteger(trans.deal, DEAL_ENTRY));
          w.KDouble(EB_K_PROFIT, HistoryDealGetDouble(trans.deal, DEAL_PROFIT));
+         w.KDouble(EB_K_SWAP, HistoryDealGetDouble(trans.deal, DEAL_SWAP));
+         w.KDouble(EB_K_COMMISSION, HistoryDealGetDouble(trans.deal, DEAL_COMMISSION));
+         w.KInt(EB_K_MAGIC, HistoryDealGetInteger(trans.deal, DEAL_MAGIC));
          w.KStr(EB_K_COMMENT, HistoryDealGetString(trans.deal, DEAL_COMMENT));
          w.KInt(EB_K_TIME_MSC, HistoryDealGetInteger(trans.deal, DEAL_TIME_MSC));
         }
