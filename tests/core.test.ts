@@ -239,3 +239,37 @@ describe('risk state survives a restart', () => {
     expect(again.gate.locked(k.lockedUntil)).toBe(false);
   });
 });
+
+describe('exit conditions have a side', () => {
+  const make = (exitConditions: object) => normalizeStrategy({
+    strategyId: 'sides', symbol: 'EURUSD', timeframe: 'H1',
+    rules: {
+      entry: { long: { conditions: [{ indicator: 'price', condition: 'less_than', value: 0 }] }, short: { conditions: [{ indicator: 'price', condition: 'less_than', value: 0 }] } }, // never
+      exit: { exitOnOppositeSignal: false, conditions: exitConditions },
+      riskManagement: { lotSize: 0.1, maxPositions: 5 },
+    },
+  });
+  const always = { conditions: [{ indicator: 'price', condition: 'greater_than', value: 0 }] };
+  const never = { conditions: [{ indicator: 'price', condition: 'less_than', value: 0 }] };
+  const sym = { digits: 5, point: 0.00001, tickSize: 0.00001, tickValue: 1, volumeMin: 0.01, volumeMax: 100, volumeStep: 0.01, stopsLevel: 0, freezeLevel: 0 };
+  const t0 = Date.UTC(2024, 0, 8, 10) / 1000;
+  const positions = [
+    { ticket: 1n, type: 0, volume: 0.1, priceOpen: 1.1, sl: 0, tp: 0, time: t0 - 3600 },
+    { ticket: 2n, type: 1, volume: 0.1, priceOpen: 1.1, sl: 0, tp: 0, time: t0 - 3600 },
+  ];
+  const closedBy = (s: ReturnType<typeof make>) => {
+    const r = new StrategyRunner(s, sym);
+    const d = r.onBar({ time: t0, open: 1.1, high: 1.1, low: 1.1, close: 1.1, tickVolume: 1, realVolume: 0 }, { bid: 1.1, ask: 1.1, positions });
+    return d.intents.filter((i) => i.type === 'CLOSE').map((i) => (i as { ticket: bigint }).ticket);
+  };
+
+  it('{ long, short } close each side on its own conditions; a side-less rule set closes both, with a warning that says so', () => {
+    const sided = make({ long: always, short: never });
+    expect(sided.warnings).toEqual([]);
+    expect(closedBy(sided)).toEqual([1n]);
+    expect(closedBy(make({ long: never, short: always }))).toEqual([2n]);
+    const sideless = make(always);
+    expect(sideless.warnings.join('\n')).toMatch(/rules\.exit\.conditions has no side: it closes long AND short positions/);
+    expect(closedBy(sideless)).toEqual([1n, 2n]);
+  });
+});

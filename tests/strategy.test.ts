@@ -10,7 +10,7 @@ const examples = readdirSync('examples').filter((f) => f.endsWith('.json')).map(
 function conditions(g: Group | undefined): Condition[] {
   return g ? g.children.flatMap((c) => (c.kind === 'group' ? conditions(c) : [c])) : [];
 }
-const all = (s: NormalizedStrategy) => [...conditions(s.entry.long), ...conditions(s.entry.short), ...conditions(s.exit.conditions)];
+const all = (s: NormalizedStrategy) => [...conditions(s.entry.long), ...conditions(s.entry.short), ...conditions(s.exit.conditionsLong), ...conditions(s.exit.conditionsShort)];
 
 const base = (entry: object, extra: object = {}) => ({
   strategyId: 't', symbol: 'EURUSD', timeframe: 'H1', rules: { entry, riskManagement: { lotSize: 0.1 }, ...extra },
@@ -43,7 +43,7 @@ describe('strategy format', () => {
     expect(examples.some(({ s }) => s.exit.trailing?.atrMult)).toBe(true);
     expect(examples.some(({ s }) => s.exit.breakEven)).toBe(true);
     expect(examples.some(({ s }) => s.exit.maxHoldingHours)).toBe(true);
-    expect(examples.some(({ s }) => s.exit.conditions)).toBe(true);
+    expect(examples.some(({ s }) => s.exit.conditionsLong)).toBe(true);
     for (const k of ['session', 'spread', 'volatility', 'correlation'] as const) expect(examples.some(({ s }) => s.filters[k]), k).toBe(true);
     expect(examples.some(({ s }) => s.timeframes.length > 1)).toBe(true); // multi-timeframe
   });

@@ -152,7 +152,7 @@ export class StrategyRunner {
    */
   acts(i: number, open: number): boolean {
     const b = this.evaluator.bitsAt(i);
-    return (b & 3) === 1 || (b & 3) === 2 || (open > 0 && (this.manages || (b & 4) !== 0));
+    return (b & 3) === 1 || (b & 3) === 2 || (open > 0 && (this.manages || (b & 12) !== 0));
   }
 
   /** Column mode: the decision at the close of bar i of the series (`onBar` of that bar, all before it pushed). */
@@ -205,11 +205,13 @@ export class StrategyRunner {
     }
 
     // 2. close on the opposite signal or the exit conditions
-    const exitAll = evaluation.exit?.result === true;
+    // exit conditions by the position's side (a side-less rule set is both sides' own)
+    const exitLong = evaluation.exit?.result === true;
+    const exitShort = s.exit.conditionsShort === s.exit.conditionsLong ? exitLong : evaluation.exitShort?.result === true;
     for (const p of market.positions) {
       if (closing.includes(p.ticket)) continue;
       const opposite = s.exit.exitOnOppositeSignal && ((p.type === 0 && evaluation.signal === 'SELL') || (p.type === 1 && evaluation.signal === 'BUY'));
-      if (opposite || exitAll) {
+      if (opposite || (p.type === 0 ? exitLong : exitShort)) {
         d.intents.push({ type: 'CLOSE', intentId: `${tag()}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 });
         d.tags.push({ purpose: 'close', ticket: p.ticket });
         closing.push(p.ticket);

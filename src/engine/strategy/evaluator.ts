@@ -36,7 +36,10 @@ export interface Evaluation {
   signal: 'BUY' | 'SELL' | null;
   long?: GroupTrace;
   short?: GroupTrace;
+  /** The exit conditions of long positions (and of both sides for a side-less rule set). */
   exit?: GroupTrace;
+  /** The exit conditions of short positions (absent when they are the long ones). */
+  exitShort?: GroupTrace;
   /** Both directions held at once: no signal. */
   conflict: boolean;
 }
@@ -250,7 +253,8 @@ export class StrategyEvaluator {
   private readonly constBufs = new Map<object, Float64Array>();
 
   /**
-   * Column mode: the rules at the close of bar i of the series as bits (1 long, 2 short, 4 exit conditions),
+   * Column mode: the rules at the close of bar i of the series as bits (1 long, 2 short, 4 exit long positions,
+   * 8 exit short positions),
    * computed a condition at a time over the block that holds bar i. At bar i's close the newest closed bar is
    * i itself, so a value `back` bars back is the one at i − back (− the reference's shift): exactly what the
    * getters read there, and the same comparisons as the compiled conditions (NaN anywhere → false). Bars in
@@ -277,7 +281,11 @@ export class StrategyEvaluator {
     };
     add(s.entry.long, 1);
     add(s.entry.short, 2);
-    add(s.exit.conditions, 4);
+    if (s.exit.conditionsLong && s.exit.conditionsLong === s.exit.conditionsShort) add(s.exit.conditionsLong, 12);
+    else {
+      add(s.exit.conditionsLong, 4);
+      add(s.exit.conditionsShort, 8);
+    }
     this.bitsBase = st.base;
   }
 
@@ -352,7 +360,9 @@ export class StrategyEvaluator {
   evaluationOf(T: number, bits: number): Evaluation {
     const L = (bits & 1) !== 0, S = (bits & 2) !== 0;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
-    if (this.compile().exit) out.exit = { path: '', logic: 'AND', result: (bits & 4) !== 0, children: [] };
+    const c = this.compile();
+    if (c.exit) out.exit = { path: '', logic: 'AND', result: (bits & 4) !== 0, children: [] };
+    if (c.exitShort && c.exitShort !== c.exit) out.exitShort = { path: '', logic: 'AND', result: (bits & 8) !== 0, children: [] };
     return out;
   }
 
@@ -515,15 +525,18 @@ export class StrategyEvaluator {
     return (T, f) => { for (let i = 0; i < n; i++) if (parts[i]!(T, f)) return true; return false; };
   }
 
-  private compiled: { long: Check | null; short: Check | null; exit: Check | null } | undefined;
+  private compiled: { long: Check | null; short: Check | null; exit: Check | null; exitShort: Check | null } | undefined;
 
-  /** The rules compiled to closures, once. */
-  private compile(): { long: Check | null; short: Check | null; exit: Check | null } {
+  /** The rules compiled to closures, once (a side-less exit rule set once, for both sides). */
+  private compile(): { long: Check | null; short: Check | null; exit: Check | null; exitShort: Check | null } {
     const s = this.strategy;
-    return (this.compiled ??= {
+    if (this.compiled) return this.compiled;
+    const exit = s.exit.conditionsLong ? this.compileGroup(s.exit.conditionsLong) : null;
+    const exitShort = s.exit.conditionsShort === s.exit.conditionsLong ? exit : s.exit.conditionsShort ? this.compileGroup(s.exit.conditionsShort) : null;
+    return (this.compiled = {
       long: s.entry.long ? this.compileGroup(s.entry.long) : null,
       short: s.entry.short ? this.compileGroup(s.entry.short) : null,
-      exit: s.exit.conditions ? this.compileGroup(s.exit.conditions) : null,
+      exit, exitShort,
     });
   }
 
@@ -534,6 +547,7 @@ export class StrategyEvaluator {
     const S = c.short ? c.short(T, forming) : false;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
     if (c.exit) out.exit = { path: '', logic: 'AND', result: c.exit(T, forming), children: [] };
+    if (c.exitShort && c.exitShort !== c.exit) out.exitShort = { path: '', logic: 'AND', result: c.exitShort(T, forming), children: [] };
     return out;
   }
 
@@ -546,7 +560,9 @@ export class StrategyEvaluator {
     const out: Evaluation = { time: T, signal: null, conflict: false };
     if (e.long) out.long = this.group(e.long, T, forming);
     if (e.short) out.short = this.group(e.short, T, forming);
-    if (this.strategy.exit.conditions) out.exit = this.group(this.strategy.exit.conditions, T, forming);
+    const x = this.strategy.exit;
+    if (x.conditionsLong) out.exit = this.group(x.conditionsLong, T, forming);
+    if (x.conditionsShort && x.conditionsShort !== x.conditionsLong) out.exitShort = this.group(x.conditionsShort, T, forming);
     const L = out.long?.result ?? false;
     const S = out.short?.result ?? false;
     out.conflict = L && S;
@@ -577,7 +593,8 @@ function collectRefs(s: NormalizedStrategy): SeriesRef[] {
     });
   walk(s.entry.long);
   walk(s.entry.short);
-  walk(s.exit.conditions);
+  walk(s.exit.conditionsLong);
+  if (s.exit.conditionsShort !== s.exit.conditionsLong) walk(s.exit.conditionsShort);
   return out;
 }
 

@@ -83,7 +83,9 @@ export interface NormalizedStrategy {
     breakEven?: { atRR: number; offsetPips: number };
     maxHoldingHours?: number;
     exitOnOppositeSignal: boolean;
-    conditions?: Group;
+    /** Exit conditions for long positions, and for short ones (the same group for the side-less form). */
+    conditionsLong?: Group;
+    conditionsShort?: Group;
   };
   risk: { lotSize?: number; maxPositions: number; maxDailyLoss?: number; maxDailyLossPercent?: number };
   dynamicRisk?: { riskPercentage?: number; useATRSizing: boolean; atrMultiplier: number; volatilityThreshold?: number; reduceInHighVolatility: boolean };
@@ -516,7 +518,20 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   const hold = [x.maxHoldingHours, x.smartExit?.maxHoldingHours].filter((h): h is number => h !== undefined);
   if (new Set(hold).size > 1) n.err('rules.exit.maxHoldingHours', `maxHoldingHours is given as ${hold.join(' and ')}: give it once`);
   if (hold.length) exit.maxHoldingHours = hold[0]!;
-  if (x.conditions) exit.conditions = n.ruleSet(x.conditions as Record<string, unknown>, 'rules.exit.conditions');
+  const sideWarnings: string[] = [];
+  if (x.conditions) {
+    const c = x.conditions as Record<string, unknown>;
+    if ('long' in c || 'short' in c) {
+      if (c.long) exit.conditionsLong = n.ruleSet(c.long as Record<string, unknown>, 'rules.exit.conditions.long');
+      if (c.short) exit.conditionsShort = n.ruleSet(c.short as Record<string, unknown>, 'rules.exit.conditions.short');
+      if (!c.long && !c.short) n.err('rules.exit.conditions', 'give a long or a short rule set');
+    } else {
+      const g = n.ruleSet(c, 'rules.exit.conditions');
+      exit.conditionsLong = g;
+      exit.conditionsShort = g;
+      sideWarnings.push('rules.exit.conditions has no side: it closes long AND short positions when it holds, as written (not mirrored for shorts); write it as { long: …, short: … } to give each side its own');
+    }
+  }
 
   // risk, filters, options
   const risk: NormalizedStrategy['risk'] = { maxPositions: riskIn?.maxPositions ?? 1 };
@@ -589,7 +604,7 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   if (exit.trailing?.atrMult !== undefined) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });
 
   const known = new Set(['strategyId', 'strategyName', 'symbol', 'timeframe', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
-  const warnings = Object.keys(s).filter((k) => !known.has(k)).map((k) => `unknown top-level field '${k}' kept as metadata`);
+  const warnings = [...Object.keys(s).filter((k) => !known.has(k)).map((k) => `unknown top-level field '${k}' kept as metadata`), ...sideWarnings];
 
   problems.push(...n.problems);
   if (problems.length) return undefined;

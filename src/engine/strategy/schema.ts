@@ -129,7 +129,17 @@ export const exitSchema = z.strictObject({
     .optional(),
   maxHoldingHours: pos().optional().describe('close a position held longer than this'),
   exitOnOppositeSignal: z.boolean().optional().describe('close on the opposite entry signal (default true)'),
-  conditions: z.union([groupSchema, ruleSetSchema]).optional().describe('close when these hold (same shapes as entry)'),
+  conditions: z
+    .union([
+      groupSchema,
+      ruleSetSchema,
+      z.strictObject({
+        long: ruleSetSchema.optional().describe('close long (BUY) positions when these hold'),
+        short: ruleSetSchema.optional().describe('close short (SELL) positions when these hold'),
+      }),
+    ])
+    .optional()
+    .describe('close when these hold: { long, short } per side (preferred); a single rule set without a side closes long AND short positions as written (a warning says so)'),
 });
 
 export const riskSchema = z.strictObject({
