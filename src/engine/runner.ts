@@ -20,7 +20,7 @@ import { shortHash } from './ids.js';
 import { DEFAULT_BROKER_TZ, correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
 import type { BarIn } from './indicators.js';
 import { roundPrice } from './money.js';
-import { atrSize, fixedLot, riskPercentSize, type SizeResult } from './sizing.js';
+import { atrSize, fixedLot, kellySize, riskPercentSize, volatilityScaledSize, type SizeResult } from './sizing.js';
 import { StrategyEvaluator, type Evaluation } from './strategy/evaluator.js';
 import type { NormalizedStrategy } from './strategy/normalize.js';
 
@@ -51,6 +51,8 @@ export interface MarketView {
    * of the strategy's timeframe the venue has for each symbol. A venue that trades one symbol gives none.
    */
   correlation?: { openSymbols: readonly string[]; closes: ReadonlyMap<string, { time: ArrayLike<number>; close: ArrayLike<number> }> };
+  /** The strategy's own closed trades so far (for Kelly sizing): count, winners, gross profit and gross loss (≥ 0). */
+  stats?: { trades: number; wins: number; grossProfit: number; grossLoss: number };
 }
 
 const NO_CLOSES: ReadonlyMap<string, { time: ArrayLike<number>; close: ArrayLike<number> }> = new Map();
@@ -308,15 +310,24 @@ export class StrategyRunner {
     const dyn = s.dynamicRisk;
     const sym = market.tickValue !== undefined ? { ...this.symbol, tickValue: market.tickValue } : this.symbol;
     let size: SizeResult;
-    if (dyn?.riskPercentage !== undefined) {
+    const kelly = dyn?.kelly, st = market.stats;
+    if (kelly && st && st.trades >= kelly.minTrades) {
+      // fractional Kelly from the strategy's own closed trades: win rate W, payoff R = average win / average loss
+      const losses = st.trades - st.wins;
+      const payoff = st.wins === 0 ? 0 : losses === 0 || st.grossLoss === 0 ? Infinity : st.grossProfit / st.wins / (st.grossLoss / losses);
+      size = kellySize(sym, market.equity ?? NaN, st.wins / st.trades, payoff, kelly.fraction, kelly.capPercent, Math.abs(entry - sl), mult);
+    } else if (dyn?.riskPercentage !== undefined) {
       const equity = market.equity ?? NaN;
       if (dyn.useATRSizing && !x.stopLoss) size = atrSize(sym, equity, dyn.riskPercentage, atr(14), dyn.atrMultiplier, mult);
       else size = riskPercentSize(sym, equity, dyn.riskPercentage, Math.abs(entry - sl), mult);
-      if (size.ok && dyn.reduceInHighVolatility && dyn.volatilityThreshold !== undefined && atr(14) / this.pip > dyn.volatilityThreshold) {
-        size = fixedLot(sym, size.volume, 0.5);
-      }
+    } else if (dyn?.volatilityScaling) {
+      const v = dyn.volatilityScaling;
+      size = volatilityScaledSize(sym, s.risk.lotSize ?? sym.volumeMin, v.targetAtrPips * this.pip, atr(v.atrPeriod), v.maxScale, mult);
     } else {
       size = fixedLot(sym, s.risk.lotSize ?? sym.volumeMin, mult);
+    }
+    if (size.ok && dyn?.reduceInHighVolatility && dyn.volatilityThreshold !== undefined && atr(14) / this.pip > dyn.volatilityThreshold) {
+      size = fixedLot(sym, size.volume, 0.5);
     }
     d.sizing = size;
     if (!size.ok) {

@@ -175,7 +175,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     broker.forEachMoney(from, moneyFacts);
   };
   const view: MarketView = { bid: 0, ask: 0, positions: [] }; // one object, refilled for every decision
-  const riskSized = st.dynamicRisk?.riskPercentage !== undefined;
+  const riskSized = st.dynamicRisk?.riskPercentage !== undefined || st.dynamicRisk?.kelly !== undefined;
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
     const mine = broker.openCount > 0 ? broker.positionsOfMagic(runner.magic) : [];

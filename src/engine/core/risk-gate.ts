@@ -55,6 +55,8 @@ export interface StrategyRiskState {
   /** Sum of all closed-trade results and its running peak (the strategy's own drawdown). */
   cumulative: number;
   cumulativePeak: number;
+  /** Every closed trade since the strategy first ran (Kelly sizing reads it; a resume does not clear it). */
+  life?: { trades: number; wins: number; grossProfit: number; grossLoss: number };
   /** Set when the gate paused the strategy; cleared by resume(). */
   paused?: { reason: string; at: number };
 }
@@ -154,6 +156,12 @@ export class RiskGate {
   observeClosedTrade(strategyId: string, now: number, result: number, limits?: StrategyLimits): BreachDecision | null {
     const st = this.strategy(strategyId, now);
     st.dayRealized = r2(st.dayRealized + result);
+    const life = (st.life ??= { trades: 0, wins: 0, grossProfit: 0, grossLoss: 0 });
+    life.trades++;
+    if (result > 0) {
+      life.wins++;
+      life.grossProfit = r2(life.grossProfit + result);
+    } else if (result < 0) life.grossLoss = r2(life.grossLoss - result);
     st.trades++;
     if (result > 0) {
       st.wins++;
@@ -250,6 +258,11 @@ export class RiskGate {
     st.trades = st.wins = st.lossStreak = 0;
     st.grossProfit = st.grossLoss = 0;
     st.cumulativePeak = st.cumulative;
+  }
+
+  /** A strategy's closed trades since it first ran (for Kelly sizing). */
+  lifeStats(strategyId: string): { trades: number; wins: number; grossProfit: number; grossLoss: number } | undefined {
+    return this.state.strategies[strategyId]?.life;
   }
 
   pausedReason(strategyId: string): string | undefined {

@@ -73,6 +73,8 @@ interface Entry {
   runner: StrategyRunner;
   strategy: NormalizedStrategy;
   limits: { maxDailyLoss?: number; maxDailyLossPercent?: number } | undefined;
+  /** Sizes by Kelly (the runner needs the strategy's closed-trade figures). */
+  kelly: boolean;
 }
 
 export class TradingCore {
@@ -100,7 +102,7 @@ export class TradingCore {
     const limits = s.risk.maxDailyLoss !== undefined || s.risk.maxDailyLossPercent !== undefined
       ? { ...(s.risk.maxDailyLoss !== undefined ? { maxDailyLoss: s.risk.maxDailyLoss } : {}), ...(s.risk.maxDailyLossPercent !== undefined ? { maxDailyLossPercent: s.risk.maxDailyLossPercent } : {}) }
       : undefined;
-    this.entries.set(id, { id, runner, strategy: s, limits });
+    this.entries.set(id, { id, runner, strategy: s, limits, kelly: s.dynamicRisk?.kelly !== undefined });
     this.byMagic.set(runner.magic, id);
     const kept = this.pendingManaged[id];
     if (kept) {
@@ -141,6 +143,7 @@ export class TradingCore {
   /** A closed bar of strategy `id`: the runner decides, the gate judges entries, the order manager admits. */
   onBar(id: string, bar: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
     const e = this.entries.get(id)!;
+    if (e.kelly) this.withStats(id, market);
     const decision = e.runner.onBar(bar, market);
     return { decision, step: this.judge(e, decision, venue) };
   }
@@ -148,6 +151,7 @@ export class TradingCore {
   /** Column mode (backtests): the decision at the close of bar i of the runner's series. */
   onColumn(id: string, i: number, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
     const e = this.entries.get(id)!;
+    if (e.kelly) this.withStats(id, market);
     const decision = e.runner.decideAt(i, market);
     return { decision, step: this.judge(e, decision, venue) };
   }
@@ -274,6 +278,13 @@ export class TradingCore {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** Kelly sizing reads the strategy's own closed trades, which the gate counts. */
+  private withStats(id: string, market: MarketView): void {
+    const life = this.gate.lifeStats(id);
+    if (life) market.stats = life;
+    else delete market.stats;
+  }
 
   private judge(e: Entry, d: Decision, venue: VenueFacts): CoreStep {
     const step: CoreStep = { send: [], refused: [], breaches: [], alerts: [] };

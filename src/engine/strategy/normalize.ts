@@ -88,7 +88,11 @@ export interface NormalizedStrategy {
     conditionsShort?: Group;
   };
   risk: { lotSize?: number; maxPositions: number; maxDailyLoss?: number; maxDailyLossPercent?: number };
-  dynamicRisk?: { riskPercentage?: number; useATRSizing: boolean; atrMultiplier: number; volatilityThreshold?: number; reduceInHighVolatility: boolean };
+  dynamicRisk?: {
+    riskPercentage?: number; useATRSizing: boolean; atrMultiplier: number; volatilityThreshold?: number; reduceInHighVolatility: boolean;
+    kelly?: { fraction: number; capPercent: number; minTrades: number };
+    volatilityScaling?: { targetAtrPips: number; maxScale: number; atrPeriod: number };
+  };
   filters: {
     session?: { sessions: SessionName[]; action: 'SKIP' | 'REDUCE_SIZE'; sizeMultiplier: number };
     spread?: { maxSpreadPips: number; action: 'SKIP' | 'REDUCE_SIZE'; sizeMultiplier: number };
@@ -371,7 +375,8 @@ const KNOWN_FIELDS = [
   'period', 'params', 'appliedPrice', 'required', 'tolerance', 'stopLoss', 'takeProfit', 'trailing', 'breakEven', 'smartExit', 'maxHoldingHours',
   'exitOnOppositeSignal', 'type', 'multiplier', 'atrPeriod', 'price', 'ratio', 'levels', 'atRR', 'percentage', 'enabled', 'distance', 'atrMult',
   'activation', 'activationRR', 'offsetPips', 'atrMultiplier', 'rrRatio', 'lotSize', 'maxPositions', 'maxDailyLoss', 'maxDailyLossPercent',
-  'riskPercentage', 'useATRSizing', 'volatilityThreshold', 'reduceInHighVolatility', 'sessionFilter', 'spreadFilter', 'volatilityFilter',
+  'riskPercentage', 'useATRSizing', 'volatilityThreshold', 'reduceInHighVolatility', 'kelly', 'fraction', 'capPercent', 'minTrades', 'volatilityScaling',
+  'targetAtrPips', 'maxScale', 'sessionFilter', 'spreadFilter', 'volatilityFilter',
   'correlationFilter', 'allowedSessions', 'action', 'sizeMultiplier', 'maxSpread', 'minAtr', 'maxAtr', 'optimalAtr', 'threshold', 'window',
   'evaluation', 'magic',
 ];
@@ -547,6 +552,22 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
     if (dynIn.riskPercentage !== undefined) dynamicRisk.riskPercentage = dynIn.riskPercentage;
     if (dynIn.volatilityThreshold !== undefined) dynamicRisk.volatilityThreshold = dynIn.volatilityThreshold;
     if (dynIn.riskPercentage !== undefined && !x.stopLoss && !dynIn.useATRSizing) n.err('rules.dynamicRisk.riskPercentage', 'risk-based sizing needs a stop distance: add rules.exit.stopLoss or useATRSizing');
+    if (dynIn.useATRSizing && x.stopLoss) n.err('rules.dynamicRisk.useATRSizing', 'useATRSizing risks riskPercentage over atrMultiplier × ATR when there is no stopLoss; with rules.exit.stopLoss the stop distance sizes the trade: remove one');
+    if (dynIn.useATRSizing && dynIn.riskPercentage === undefined) n.err('rules.dynamicRisk.useATRSizing', 'useATRSizing needs riskPercentage (the % of equity risked over the ATR distance)');
+    if (dynIn.atrMultiplier !== undefined && !dynIn.useATRSizing) n.err('rules.dynamicRisk.atrMultiplier', 'atrMultiplier is the ATR stop distance of useATRSizing: set useATRSizing, or remove it');
+    if ((dynIn.volatilityThreshold !== undefined) !== !!dynIn.reduceInHighVolatility) n.err('rules.dynamicRisk.reduceInHighVolatility', 'reduceInHighVolatility halves the size above volatilityThreshold (ATR pips): give both, or neither');
+    if (dynIn.kelly) {
+      dynamicRisk.kelly = { fraction: dynIn.kelly.fraction ?? 0.25, capPercent: dynIn.kelly.capPercent ?? 2, minTrades: dynIn.kelly.minTrades ?? 30 };
+      if (!x.stopLoss) n.err('rules.dynamicRisk.kelly', 'Kelly sizing risks a fraction of equity over the stop distance: add rules.exit.stopLoss');
+      if (dynIn.volatilityScaling) n.err('rules.dynamicRisk', 'kelly and volatilityScaling both size the trade: keep one');
+    }
+    if (dynIn.volatilityScaling) {
+      const v = dynIn.volatilityScaling;
+      dynamicRisk.volatilityScaling = { targetAtrPips: v.targetAtrPips, maxScale: v.maxScale ?? 2, atrPeriod: v.atrPeriod ?? 14 };
+      if (riskIn?.lotSize === undefined) n.err('rules.dynamicRisk.volatilityScaling', 'volatility scaling scales riskManagement.lotSize: give it');
+      if (dynIn.riskPercentage !== undefined) n.err('rules.dynamicRisk', 'riskPercentage and volatilityScaling both size the trade: keep one');
+      n.indicators.set(`${tf}|atr:${dynamicRisk.volatilityScaling.atrPeriod}`, { timeframe: tf, spec: `atr:${dynamicRisk.volatilityScaling.atrPeriod}` });
+    }
   }
   const act = (a: string | undefined, dflt: 'SKIP'): 'SKIP' | 'REDUCE_SIZE' => {
     const u = (a ?? dflt).toUpperCase();
@@ -602,6 +623,8 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   // ATR used by exits
   for (const p of [exit.stopLoss, exit.takeProfit]) if (p && p.type === 'atr') n.indicators.set(`${tf}|atr:${p.atrPeriod}`, { timeframe: tf, spec: `atr:${p.atrPeriod}` });
   if (exit.trailing?.atrMult !== undefined) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });
+  // ATR(14) used by sizing (ATR-based risk, the high-volatility reduction)
+  if (dynamicRisk && (dynamicRisk.useATRSizing || dynamicRisk.reduceInHighVolatility)) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });
 
   const known = new Set(['strategyId', 'strategyName', 'symbol', 'timeframe', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
   const warnings = [...Object.keys(s).filter((k) => !known.has(k)).map((k) => `unknown top-level field '${k}' kept as metadata`), ...sideWarnings];

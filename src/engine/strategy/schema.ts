@@ -155,6 +155,22 @@ export const dynamicRiskSchema = z.strictObject({
   atrMultiplier: pos().optional(),
   volatilityThreshold: pos().optional().describe('ATR (pips) above which volatility counts as high'),
   reduceInHighVolatility: z.boolean().optional(),
+  kelly: z
+    .strictObject({
+      fraction: z.number().positive().max(1).optional().describe('fraction of the full Kelly bet (default 0.25: quarter Kelly)'),
+      capPercent: z.number().positive().max(10).optional().describe('at most this % of equity at risk per trade (default 2)'),
+      minTrades: z.number().int().min(10).max(10_000).optional().describe("the strategy's own closed trades before Kelly sizes (default 30); until then riskPercentage or lotSize does"),
+    })
+    .optional()
+    .describe("fractional Kelly from the strategy's own closed trades (win rate and payoff), risked over the stop distance; needs a stopLoss"),
+  volatilityScaling: z
+    .strictObject({
+      targetAtrPips: pos().describe('ATR (pips) at which riskManagement.lotSize applies; a calmer market trades more, a wilder one less'),
+      maxScale: z.number().positive().max(10).optional().describe('at most this multiple of lotSize (default 2)'),
+      atrPeriod: z.number().int().min(1).max(500).optional().describe('ATR period (default 14)'),
+    })
+    .optional()
+    .describe('volatility-scaled size: lotSize × targetAtrPips / ATR now, at most maxScale × lotSize'),
 });
 
 export const SESSION_INPUTS = ['Sydney', 'Tokyo', 'Asia', 'London', 'NewYork', 'New York', 'NY', 'sydney', 'tokyo', 'asia', 'london', 'newyork', 'new_york', 'ny'] as const;
