@@ -2,7 +2,7 @@
 ;   makensis -DVERSION=x.y.z -DSRC=<program folder> -DOUT=<setup.exe> tools/release/installer.nsi
 ; Per user, no administrator rights: %LOCALAPPDATA%\Programs\mt5-executor. Start Menu shortcuts; optionally the
 ; host at logon (a minimised window from the Startup folder). The uninstaller keeps the data folder
-; (%APPDATA%\mt5-executor: state, logs, credentials) unless the trader says otherwise.
+; (%APPDATA%\mt5-executor: state, backups, credentials) unless the trader says otherwise.
 ; Silent: setup.exe /S [/AUTOSTART] [/D=C:\folder]   uninstall.exe /S [/PURGE]
 Target amd64-unicode
 ; the program is x64 only; a 64-bit installer also runs where only 64-bit Wine is installed
@@ -96,7 +96,7 @@ Section "Uninstall"
   ClearErrors
   ${GetOptions} $R0 "/PURGE" $R1
   IfErrors 0 purge
-  MessageBox MB_YESNO|MB_ICONQUESTION|MB_DEFBUTTON2 "Also delete your mt5-executor data in $APPDATA\${PRODUCT} (strategies' state, logs, backups, the encrypted credentials)?$\r$\n$\r$\nChoose No to keep it for a later install." /SD IDNO IDYES purge
+  MessageBox MB_YESNO|MB_ICONQUESTION|MB_DEFBUTTON2 "Also delete your mt5-executor data in $APPDATA\${PRODUCT} (strategies' state, backups, settings, the encrypted credentials)?$\r$\n$\r$\nChoose No to keep it for a later install." /SD IDNO IDYES purge
   Goto done
   purge:
     RMDir /r "$APPDATA\${PRODUCT}"
