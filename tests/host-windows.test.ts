@@ -93,15 +93,19 @@ describe('host on Windows terms', () => {
     const secret = 'sk_live_Tty7vXw7LmN4pR8tZy1aB6cQ';
     // script(1) gives the CLI a real pseudo-terminal; what the terminal shows comes back on script's standard output.
     // The secret is typed once the prompt is up (typed earlier, the terminal itself would echo it, as in any shell).
-    const child = spawn('script', ['-qec', `${process.execPath} ${BIN} login --key k-tty`, '/dev/null'], { env: baseEnv(dir) });
+    const child = spawn('script', ['-qec', `${process.execPath} ${BIN} login`, '/dev/null'], { env: baseEnv(dir) });
     let shown = '';
     child.stdout.on('data', (b) => (shown += b));
+    await until(() => shown.includes('Platform API key: '), 20_000, 'the key prompt');
+    child.stdin.write('k-tty-visible\r');
     await until(() => shown.includes('Platform API secret (not shown):'), 20_000, 'the prompt');
     child.stdin.write(`${secret}\r`);
     expect(await new Promise((res) => child.on('exit', res)), shown).toBe(0);
     expect(shown).toContain('credentials stored in the encrypted file');
-    expect(shown).not.toContain(secret);
-    expect(new EncryptedFileStore(dir, undefined).get('apiSecret')).toBe(secret);
+    expect(shown).toContain('k-tty-visible'); // the key is shown as typed (the same terminal, so echo works)…
+    expect(shown).not.toContain(secret); // …the secret is not
+    const store = new EncryptedFileStore(dir, undefined);
+    expect([store.get('apiKey'), store.get('apiSecret')]).toEqual(['k-tty-visible', secret]);
   }, 30_000);
 
   it('the data folder: %APPDATA%\\mt5-executor on Windows; empty or relative XDG_DATA_HOME never means the current folder', () => {

@@ -71,3 +71,10 @@ describe('standalone bundle (no node_modules)', () => {
     }, 40_000);
   }
 });
+
+describe('version', () => {
+  it('the program reports the version package.json gives the release files', async () => {
+    const { VERSION } = await import('../src/host/version.js');
+    expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+});

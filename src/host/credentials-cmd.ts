@@ -44,11 +44,11 @@ export async function tokenCommand(opts: { dataDir?: string; api?: boolean }, ou
   return 0;
 }
 
-/** Read one line from the terminal without showing it (backspace works; Ctrl-C cancels). */
-export function readHidden(prompt: string, input: NodeJS.ReadableStream = process.stdin, echo: NodeJS.WritableStream = process.stderr): Promise<string> {
+/** Read one line from the terminal, shown or not (backspace works; Ctrl-C cancels). */
+export function readLine(prompt: string, opts: { hidden: boolean }, input: NodeJS.ReadableStream = process.stdin, echo: NodeJS.WritableStream = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
     const muted = new Writable({ write: (_c, _e, cb) => cb() });
-    const rl = createInterface({ input, output: muted, terminal: true });
+    const rl = createInterface({ input, output: opts.hidden ? muted : echo, terminal: true });
     echo.write(prompt);
     rl.once('line', (line) => {
       echo.write('\n');
@@ -77,10 +77,10 @@ export async function loginCommand(
   };
   const tty = Boolean(stdin.isTTY) && !opts.secretStdin;
   let key = opts.key ?? env.MT5X_API_KEY;
-  if (!key && tty) key = (await readHidden('Platform API key: ', stdin)).trim();
+  if (!key && tty) key = (await readLine('Platform API key: ', { hidden: false }, stdin)).trim();
   if (!key) return fail('give the API key: --key KEY (or MT5X_API_KEY); the secret comes on standard input with --secret-stdin (or MT5X_API_SECRET), never as an argument');
   let secret = opts.secretStdin ? readFileSync(0, 'utf8').trim() : env.MT5X_API_SECRET;
-  if (!secret && tty) secret = (await readHidden('Platform API secret (not shown): ', stdin)).trim();
+  if (!secret && tty) secret = (await readLine('Platform API secret (not shown): ', { hidden: true }, stdin)).trim();
   if (!secret) return fail('give the API secret: type it when asked (in a terminal), or on standard input with --secret-stdin, or in MT5X_API_SECRET');
   const weak = weakSecretProblems(secret);
   if (weak.length && !opts.development) return fail(`the API secret looks weak: ${weak.join('; ')} (use the secret the platform issued; --development accepts it for a test platform)`);
