@@ -124,6 +124,20 @@ describe('Windows release under wine', () => {
     expect(ea.status, ea.out).toBe(0);
     expect(readFileSync(join(terminal, 'MQL5', 'Experts', 'ExecutorBridge.mq5'), 'utf8')).toBe(readFileSync('mql5/Experts/ExecutorBridge.mq5', 'utf8'));
     expect(existsSync(join(terminal, 'MQL5', 'Include', 'ExecutorBridge', 'Protocol.mqh'))).toBe(true);
+    // while the installed host runs, neither a reinstall nor the uninstaller touch its files (exit code 2: aborted)
+    const running = wineStart(prefix, join(local, 'mt5-executor.exe'), ['start'], out('installed-start.txt'), {
+      MT5X_DATA_DIR: winPath(mkdtempSync(join(tmpdir(), 'mt5x-win-data-'))), MT5X_BRIDGE_PORT: String(await freePort()), MT5X_API_PORT: String(await freePort()), MT5X_PRIME_AT_START: 'false',
+    });
+    try {
+      await until(() => existsSync(out('installed-start.txt')) && readFileSync(out('installed-start.txt'), 'utf8').includes('"host started"'), 90_000, 'the installed host started');
+      expect(wineRun(prefix, setup, ['/S'], out('setup-running.txt')).status).toBe(2);
+      // _?= runs the uninstaller in place, so its exit code is the uninstall's
+      expect(wineRun(prefix, join(local, 'uninstall.exe'), ['/S', `_?=${winPath(local).replace(/^Z:.*drive_c/, 'C:')}`], out('uninstall-running.txt')).status).toBe(2);
+      expect(existsSync(join(local, 'mt5-executor.exe'))).toBe(true);
+    } finally {
+      running.kill('SIGTERM');
+      await new Promise((res) => running.on('exit', res));
+    }
     // uninstall: the NSIS uninstaller copies itself away and returns at once; wait for the folder to go
     mkdirSync(join(roaming(), 'mt5-executor'), { recursive: true });
     writeFileSync(join(roaming(), 'mt5-executor', 'keep-me.txt'), 'the trader’s data');

@@ -39,8 +39,28 @@ VIAddVersionKey "LegalCopyright" "${PRODUCT}"
 !insertmacro MUI_UNPAGE_INSTFILES
 !insertmacro MUI_LANGUAGE "English"
 
+; A running mt5-executor.exe cannot be replaced or removed: ask the trader to close it (the host stops cleanly
+; when its window closes). A running program's file cannot be opened for writing; silent runs give up.
+!macro StopIfRunning UN
+Function ${UN}StopIfRunning
+  IfFileExists "$INSTDIR\mt5-executor.exe" 0 done
+  retry:
+    ClearErrors
+    FileOpen $0 "$INSTDIR\mt5-executor.exe" a
+    IfErrors 0 free
+    MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "mt5-executor is running. Close its window (the host stops cleanly), then press Retry." /SD IDCANCEL IDRETRY retry
+    Abort "mt5-executor is running: close it and run this again"
+  free:
+    FileClose $0
+  done:
+FunctionEnd
+!macroend
+!insertmacro StopIfRunning ""
+!insertmacro StopIfRunning "un."
+
 Section "mt5-executor" SecMain
   SectionIn RO
+  Call StopIfRunning
   SetOutPath "$INSTDIR"
   File /r "${SRC}\*.*"
   WriteUninstaller "$INSTDIR\uninstall.exe"
@@ -79,6 +99,7 @@ Function .onInit
 FunctionEnd
 
 Section "Uninstall"
+  Call un.StopIfRunning
   Delete "$SMSTARTUP\mt5-executor.lnk"
   RMDir /r "$SMPROGRAMS\${PRODUCT}"
   ; only what the installer put there: a folder chosen by the trader may hold other files
