@@ -36,17 +36,19 @@ export function terminalsRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.APPDATA || join(homedir(), 'AppData', 'Roaming'), 'MetaQuotes', 'Terminal');
 }
 
+/** A terminal's data folder, named by its origin.txt (UTF-16LE as MetaTrader writes it) when there is one. */
+export function terminalAt(dir: string, id: string): TerminalFolder {
+  const originFile = join(dir, 'origin.txt');
+  const origin = existsSync(originFile) ? decodeLog(readFileSync(originFile)).replace(/^\uFEFF/, '').trim() || undefined : undefined;
+  return { id, dir, origin };
+}
+
 /** The terminals' data folders under `root`: folders with an MQL5 folder (Common and Community have none). */
 export function findTerminals(root: string): TerminalFolder[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'MQL5')))
-    .map((d) => {
-      const dir = join(root, d.name);
-      const originFile = join(dir, 'origin.txt');
-      const origin = existsSync(originFile) ? decodeLog(readFileSync(originFile)).replace(/^\uFEFF/, '').trim() || undefined : undefined;
-      return { id: d.name, dir, origin };
-    })
+    .map((d) => terminalAt(join(root, d.name), d.name))
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
@@ -152,7 +154,7 @@ export async function installEaCommand(args: string[], out: Write, err: Write, e
   if (values.terminal) {
     const given = values.terminal;
     const asFolder = existsSync(join(given, 'MQL5')) && statSync(given).isDirectory();
-    terminals = asFolder ? [{ id: given, dir: given, origin: undefined }] : terminals.filter((t) => t.id.toLowerCase() === given.toLowerCase());
+    terminals = asFolder ? [terminalAt(given, given)] : terminals.filter((t) => t.id.toLowerCase() === given.toLowerCase());
     if (!terminals.length) {
       err(`mt5-executor install-ea: no terminal '${given}': give one of the ids below or a data folder holding MQL5 (in MetaTrader 5: File > Open Data Folder)\n${findTerminals(root).map((t) => `  ${t.id}  ${t.origin ?? ''}`).join('\n')}\n`);
       return 2;

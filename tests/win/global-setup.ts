@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wineEnv, wineserverKill } from './wine.js';
+import { wineEnv, wineserverKill, FAKE_METAEDITOR } from './wine.js';
+// @ts-expect-error a JavaScript build module without types
+import { makeSea } from '../../tools/release/sea.mjs';
 
 /**
  * Build the Linux bundle and the Windows release (npm run dist:win), then make a fresh wine prefix set to
@@ -20,6 +22,12 @@ export default function setup(): () => void {
   };
   step('node tools/build.mjs', process.execPath, ['tools/build.mjs']);
   if (process.env.MT5X_WIN_PREBUILT !== '1') step('npm run dist:win', process.execPath, ['tools/release/dist-win.mjs']);
+  // the fixture standing in for MetaEditor64.exe, as a Windows executable made the way the release's exe is
+  const t0 = performance.now();
+  mkdirSync('dist/win-fixtures', { recursive: true });
+  copyFileSync('tests/win/fake-metaeditor.cjs', 'dist/win-fixtures/fake-metaeditor.cjs');
+  (makeSea as (main: string, exe: string) => void)('dist/win-fixtures/fake-metaeditor.cjs', FAKE_METAEDITOR);
+  process.stdout.write(`[test:win] fixture MetaEditor64.exe: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   const prefix = mkdtempSync(join(tmpdir(), 'mt5x-wine-'));
   step('wine prefix (wineboot -i)', 'wineboot', ['-i'], wineEnv(prefix));
   step('wine prefix set to Windows 10', 'winecfg', ['-v', 'win10'], wineEnv(prefix));

@@ -4,7 +4,7 @@
  * installer installs silently with its shortcuts and uninstalls, keeping the data folder.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { freePort, makeBroker, until } from '../helpers.js';
-import { EXE, WIN_APP, wineRun, wineStart, winPath } from './wine.js';
+import { EXE, FAKE_METAEDITOR, WIN_APP, wineRun, wineStart, winPath } from './wine.js';
 
 const prefix = process.env.MT5X_WINE_PREFIX!;
 const work = mkdtempSync(join(tmpdir(), 'mt5x-win-out-'));
@@ -101,6 +101,30 @@ describe('Windows release under wine', () => {
       await sim?.close();
       host.kill('SIGTERM');
     }
+  });
+
+  it("install-ea compiles with the terminal's MetaEditor (a fixture) and shows its errors; paths with spaces arrive whole", () => {
+    const drive = join(prefix, 'drive_c');
+    mkdirSync(join(drive, 'Program Files', 'MetaTrader 5'), { recursive: true });
+    copyFileSync(FAKE_METAEDITOR, join(drive, 'Program Files', 'MetaTrader 5', 'MetaEditor64.exe'));
+    const terminal = join(drive, 'users', user(), 'My Terminals', 'T1');
+    mkdirSync(join(terminal, 'MQL5', 'Experts'), { recursive: true });
+    writeFileSync(join(terminal, 'origin.txt'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('C:\\Program Files\\MetaTrader 5', 'utf16le')]));
+    const win = `C:\\users\\${user()}\\My Terminals\\T1`;
+    const ok = wineRun(prefix, EXE, ['install-ea', '--terminal', win], out('install-ea-compile.txt'));
+    expect(ok.status, ok.out).toBe(0);
+    expect(ok.out).toContain('compiled with C:\\Program Files\\MetaTrader 5\\MetaEditor64.exe: 0 errors, 0 warning(s)');
+    expect(ok.out).toContain('Navigator, right-click Expert Advisors > Refresh');
+    // the arguments as the compiler received them: whole paths, no /portable (the terminal's own data folder)
+    const temp = join(drive, 'users', user(), 'Temp');
+    const logs = readdirSync(temp).filter((d) => d.startsWith('metaeditor-')).map((d) => join(temp, d, 'compile.log.args.json')).filter(existsSync);
+    const args = JSON.parse(readFileSync(logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!, 'utf8')) as string[];
+    expect(args.slice(0, 2)).toEqual([`/compile:${win}\\MQL5\\Experts\\ExecutorBridge.mq5`, `/inc:${win}\\MQL5`]);
+    expect(args[2]).toMatch(/^\/log:C:\\users\\.*\\compile\.log$/);
+    const bad = wineRun(prefix, EXE, ['install-ea', '--terminal', win], out('install-ea-errors.txt'), { FAKE_METAEDITOR_ERROR_LINE: '12' });
+    expect(bad.status, bad.out).toBe(1);
+    expect(bad.out).toContain(`${win}\\MQL5\\Experts\\ExecutorBridge.mq5:12:1: error 149: 'fixture' - unexpected token`);
+    expect(bad.out).toContain('compile FAILED: 1 error(s)');
   });
 
   it('the installer: silent per-user install with shortcuts and the logon option, silent uninstall keeps the data folder', async () => {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 export const WIN_APP = 'dist/win/mt5-executor';
 export const EXE = join(WIN_APP, 'mt5-executor.exe');
+/** The fixture standing in for MetaEditor64.exe (tests/win/fake-metaeditor.cjs as a Windows executable). */
+export const FAKE_METAEDITOR = 'dist/win-fixtures/MetaEditor64.exe';
 
 export function wineEnv(prefix: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   // winemenubuilder would write .desktop files into this machine's home; mono/gecko prompts would hang a prefix boot
