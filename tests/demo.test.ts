@@ -87,9 +87,9 @@ describe('the CLI bundle (built by tests/global-setup.ts)', () => {
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     try {
-      await until(() => err.includes('Token = the line above'), 10_000, 'token instructions');
+      await until(() => err.includes('mt5-executor token'), 10_000, 'where to get the token');
       const token = new EncryptedFileStore(dir, undefined).get('bridgeToken')!;
-      expect(err).toContain(token); // shown once for the EA input…
+      expect(err).not.toContain(token); // not printed (standard error ends up in logs): `mt5-executor token` shows it…
       expect(readdirSync(dir).map((f) => (f === 'state' ? '' : readFileSync(join(dir, f), 'latin1'))).join('')).not.toContain(token); // …never stored in clear
       const sim = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker: makeBroker({}, []), reconnect: false });
       await sim.connect();

@@ -111,7 +111,7 @@ describe('host behaviour', () => {
   });
 
   it('puts the data folder where each OS expects it', () => {
-    expect(defaultDataDir({ APPDATA: 'C:\\Users\\t\\AppData\\Roaming' }, 'win32')).toMatch(/FXExecutorV2$/);
+    expect(defaultDataDir({ APPDATA: 'C:\\Users\\t\\AppData\\Roaming' }, 'win32')).toMatch(/\\mt5-executor$/);
     expect(defaultDataDir({ XDG_DATA_HOME: '/x/share' }, 'linux')).toBe('/x/share/mt5-executor');
     expect(defaultDataDir({ MT5_EXECUTOR_HOME: '/custom' }, 'linux')).toBe('/custom');
   });

@@ -14,18 +14,15 @@
 import { VERSION } from './version.js';
 import { parseArgs } from 'node:util';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
-import { DEFAULT_BRIDGE_PORT } from './bridge.js';
 import { runDemo } from './demo.js';
-import { defaultDataDir } from './data-dir.js';
-import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
-import { openCredentialStore, weakSecretProblems } from './credentials.js';
-import { readFileSync } from 'node:fs';
+import { loginCommand, tokenCommand } from './credentials-cmd.js';
+import { installEaCommand } from './install-ea.js';
 import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
 import { backtestCommand } from './backtest-cmd.js';
 import { mlCommand } from './ml-cmd.js';
 import { ConfigError } from './config.js';
-import { startHost } from './start.js';
+import { startHost, untilStopSignal } from './start.js';
 import { paperCommand } from '../cli/paper.js';
 
 
@@ -58,8 +55,12 @@ Usage:
   mt5-executor token [--api] [--data-dir DIR]
       Show the bridge token to paste into the EA's "Token" input (created on first use, kept in the
       OS keychain or an encrypted file).
-  mt5-executor login --key KEY --secret-stdin [--data-dir DIR]
-      Store the platform API key and secret (read from standard input, never from the command line).
+  mt5-executor login [--key KEY] [--secret-stdin] [--data-dir DIR]
+      Store the platform API key and secret: typed at a hidden prompt in a terminal, or read from standard
+      input with --secret-stdin — never from the command line.
+  mt5-executor install-ea [--terminal ID] [--force] [--no-compile]
+      Copy the ExecutorBridge EA and its includes into each MetaTrader 5 terminal's data folder (or the one
+      given), compile it with that terminal's MetaEditor when present, and print the steps left.
   mt5-executor version
   mt5-executor help
 `;
@@ -97,11 +98,7 @@ async function main(argv: string[]): Promise<void> {
         }
         throw e;
       }
-      await new Promise<void>((resolve) => {
-        const bye = () => resolve();
-        process.once('SIGINT', bye);
-        process.once('SIGTERM', bye);
-      });
+      await untilStopSignal();
       await host.stop();
       return;
     }
@@ -199,14 +196,8 @@ async function main(argv: string[]): Promise<void> {
       } catch (e) {
         fail((e as Error).message);
       }
-      const dir = values['data-dir'] ?? process.env.MT5X_DATA_DIR ?? defaultDataDir();
-      const store = await openCredentialStore(dir);
-      if (values.api) {
-        process.stdout.write(`Local API token: send it as "Authorization: Bearer <token>"\n\n    ${loadOrCreateApiToken(store).token}\n`);
-        return;
-      }
-      const { token } = loadOrCreateToken(store, dir);
-      process.stdout.write(tokenInstructions(token, DEFAULT_BRIDGE_PORT, store.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${dir}`) + '\n');
+      const code = await tokenCommand({ ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), api: values.api ?? false }, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
       return;
     }
     case 'login': {
@@ -216,17 +207,16 @@ async function main(argv: string[]): Promise<void> {
       } catch (e) {
         fail((e as Error).message);
       }
-      const key = values.key ?? process.env.MT5X_API_KEY;
-      if (!key) fail('give the API key: --key KEY (or MT5X_API_KEY); the secret comes on standard input with --secret-stdin (or MT5X_API_SECRET), never as an argument');
-      const secret = values['secret-stdin'] ? readFileSync(0, 'utf8').trim() : process.env.MT5X_API_SECRET;
-      if (!secret) fail('give the API secret on standard input with --secret-stdin (or in MT5X_API_SECRET)');
-      const weak = weakSecretProblems(secret);
-      if (weak.length && !values.development) fail(`the API secret looks weak: ${weak.join('; ')} (use the secret the platform issued; --development accepts it for a test platform)`);
-      const dir = values['data-dir'] ?? defaultDataDir();
-      const store = await openCredentialStore(dir);
-      store.set('apiKey', key);
-      store.set('apiSecret', secret);
-      process.stdout.write(`credentials stored in the ${store.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${dir}`}\n`);
+      const code = await loginCommand(
+        { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), ...(values.key ? { key: values.key } : {}), secretStdin: values['secret-stdin'] ?? false, development: values.development ?? false },
+        (t) => process.stdout.write(t), (t) => process.stderr.write(t),
+      );
+      if (code !== 0) process.exit(code);
+      return;
+    }
+    case 'install-ea': {
+      const code = await installEaCommand(rest, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
       return;
     }
     case 'version':

@@ -8,9 +8,11 @@
  * bug report, a synced folder — is useless. Someone who can read the whole data folder as the trader's user can
  * read the secrets; that is what the OS keychain is for.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { defaultDataDir } from './data-dir.js';
+import { loadNativeBeside } from './paths.js';
 
 export const SERVICE = 'mt5-executor';
 
@@ -22,37 +24,70 @@ export interface CredentialStore {
 }
 
 /** The OS keychain via @napi-rs/keyring; throws if the platform has none usable. */
-type EntryClass = new (service: string, account: string) => { getPassword(): string | null; setPassword(v: string): void; deletePassword(): boolean };
+export type EntryClass = new (service: string, account: string) => { getPassword(): string | null; setPassword(v: string): void; deletePassword(): boolean };
+
+/** The names the host keeps in a credential store (moved from the un-namespaced service by the default data folder). */
+export const SECRET_NAMES = ['bridgeToken', 'apiToken', 'apiKey', 'apiSecret'] as const;
+
+/**
+ * The keychain service for a data folder: `mt5-executor/<12 hex of its path>`. Two data folders (two accounts,
+ * two executors) never share a token or API key; the folder is named by its absolute path, case-folded on
+ * Windows where paths are case-insensitive.
+ */
+export function keychainService(dataDir: string, platform: NodeJS.Platform = process.platform): string {
+  let p = resolve(dataDir).replace(/[\\/]+$/, '');
+  if (platform === 'win32') p = p.toLowerCase();
+  return `${SERVICE}/${createHash('sha256').update(p, 'utf8').digest('hex').slice(0, 12)}`;
+}
+
+/** The keychain binding: the addon shipped beside the program (release builds), else @napi-rs/keyring from node_modules. */
+async function loadKeyring(): Promise<{ Entry: EntryClass }> {
+  return loadNativeBeside<{ Entry: EntryClass }>('keyring') ?? ((await import('@napi-rs/keyring')) as unknown as { Entry: EntryClass });
+}
 
 export class KeychainStore implements CredentialStore {
   readonly kind = 'keychain' as const;
-  private constructor(private readonly Entry: EntryClass) {}
+  private constructor(private readonly Entry: EntryClass, readonly service: string) {}
 
-  static async open(): Promise<KeychainStore> {
-    const mod = (await import('@napi-rs/keyring')) as unknown as { Entry: EntryClass };
-    const store = new KeychainStore(mod.Entry);
+  /**
+   * `legacy`: also move entries kept under the un-namespaced service `mt5-executor` (versions before the
+   * per-folder namespace) into this folder's service — done for the default data folder only.
+   * `Entry` replaces the OS binding (tests use a fixture standing in for the OS keychain).
+   */
+  static async open(dataDir: string, opts: { legacy?: boolean; Entry?: EntryClass } = {}): Promise<KeychainStore> {
+    const Entry = opts.Entry ?? (await loadKeyring()).Entry;
+    const store = new KeychainStore(Entry, keychainService(dataDir));
     // a round trip proves the keychain is really there (a headless Linux has the library but no Secret Service)
     const probe = `probe-${randomBytes(4).toString('hex')}`;
     store.set(probe, 'ok');
     const back = store.get(probe);
     store.delete(probe);
     if (back !== 'ok') throw new Error('keychain round trip failed');
+    if (opts.legacy) {
+      const old = new KeychainStore(Entry, SERVICE);
+      for (const name of SECRET_NAMES) {
+        const v = old.get(name);
+        if (v === undefined) continue;
+        if (store.get(name) === undefined) store.set(name, v);
+        old.delete(name);
+      }
+    }
     return store;
   }
 
   get(name: string): string | undefined {
     try {
-      return new this.Entry(SERVICE, name).getPassword() ?? undefined;
+      return new this.Entry(this.service, name).getPassword() ?? undefined;
     } catch {
       return undefined;
     }
   }
   set(name: string, value: string): void {
-    new this.Entry(SERVICE, name).setPassword(value);
+    new this.Entry(this.service, name).setPassword(value);
   }
   delete(name: string): void {
     try {
-      new this.Entry(SERVICE, name).deletePassword();
+      new this.Entry(this.service, name).deletePassword();
     } catch {
       /* absent */
     }
@@ -73,6 +108,9 @@ export class EncryptedFileStore implements CredentialStore {
   private readonly file: string;
   private readonly keyFile: string;
   private cache: Record<string, string> | undefined;
+
+  /** Why the OS keychain is not used (when it was tried), for the trader to read in `mt5-executor token`. */
+  noKeychainReason: string | undefined;
 
   constructor(readonly dir: string, private readonly masterKey: string | undefined = process.env.MT5_EXECUTOR_MASTER_KEY) {
     this.file = join(dir, 'credentials.enc');
@@ -135,14 +173,17 @@ export class EncryptedFileStore implements CredentialStore {
   }
 }
 
-/** The OS keychain when it works, else the encrypted file. */
-export async function openCredentialStore(dataDir: string, opts: { preferKeychain?: boolean } = {}): Promise<CredentialStore> {
+/** The OS keychain when it works (entries namespaced by data folder), else the encrypted file in the data folder. */
+export async function openCredentialStore(dataDir: string, opts: { preferKeychain?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CredentialStore> {
+  const env = opts.env ?? process.env;
   // MT5X_NO_KEYCHAIN=1: the encrypted file even where a keychain exists (headless servers, tests)
-  if (opts.preferKeychain ?? process.env.MT5X_NO_KEYCHAIN !== '1') {
+  if (opts.preferKeychain ?? env.MT5X_NO_KEYCHAIN !== '1') {
     try {
-      return await KeychainStore.open();
-    } catch {
-      /* no usable keychain: fall back */
+      return await KeychainStore.open(dataDir, { legacy: resolve(dataDir) === resolve(defaultDataDir(env)) });
+    } catch (e) {
+      const file = new EncryptedFileStore(dataDir);
+      file.noKeychainReason = (e as Error).message.split('\n')[0];
+      return file;
     }
   }
   return new EncryptedFileStore(dataDir);

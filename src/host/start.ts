@@ -17,7 +17,10 @@ import { PlatformClient } from './platform.js';
 import { restoreFromPlatform } from './recovery.js';
 import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './supervisor.js';
 import { PersistentLedger, Store } from './store.js';
-import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from './token.js';
+import { loadOrCreateApiToken, loadOrCreateToken } from './token.js';
+import { storeDescription } from './credentials-cmd.js';
+import { migrateLegacyDataDir } from './data-dir.js';
+import { acquireHostLock } from './host-lock.js';
 import { VERSION } from './version.js';
 
 export interface RunningHost {
@@ -42,11 +45,52 @@ export interface StartOptions {
   now?: () => number;
 }
 
+/**
+ * Start the host on its data folder, which it locks (one host per data folder: a second start is refused with
+ * the first one's process id). The lock is released by stop() and when starting fails.
+ */
 export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
-  const config = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const env = opts.env ?? process.env;
+  const out = opts.out ?? ((l: string) => process.stderr.write(l + '\n'));
+  if (!env.MT5X_DATA_DIR) {
+    const moved = migrateLegacyDataDir(env);
+    if (moved) out(moved);
+  }
+  const config = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env });
+  const release = acquireHostLock(config.dataDir, VERSION);
+  try {
+    const host = await launch(config, opts, out);
+    const stop = host.stop;
+    host.stop = async () => {
+      try {
+        await stop();
+      } finally {
+        release();
+      }
+    };
+    return host;
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** A listen error in words: a busy port says which setting moves it. */
+function explainListenError(e: unknown, what: string, host: string, port: number, setting: string, dataDir: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new Error(
+      `${what} cannot listen on ${host}:${port}: another program already uses that port (another mt5-executor on another data folder, or something else). ` +
+        `Choose a free port with ${setting} in ${join(dataDir, 'config.json')}${what === 'the bridge' ? " and the same Port in the EA's inputs" : ''}.`,
+    );
+  }
+  if (code === 'EACCES') return new Error(`${what} may not listen on ${host}:${port} (permission denied): choose a port above 1024 with ${setting}.`);
+  return e as Error;
+}
+
+async function launch(config: Config, opts: StartOptions, out: (line: string) => void): Promise<RunningHost> {
   const bus = new LogBus();
   const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
-  const out = opts.out ?? ((l: string) => process.stderr.write(l + '\n'));
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
   const store = await Store.open(join(config.dataDir, 'state'));
@@ -61,8 +105,14 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   const bridge = new BridgeServer({
     token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledger: new PersistentLedger(store),
   });
-  const port = await bridge.start();
-  if (created) out(tokenInstructions(token, port, creds.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${config.dataDir}`));
+  let port: number;
+  try {
+    port = await bridge.start();
+  } catch (e) {
+    throw explainListenError(e, 'the bridge', config.bridge.host, config.bridge.port, 'bridge.port (or MT5X_BRIDGE_PORT)', config.dataDir);
+  }
+  // the token itself is never printed here (standard error ends up in logs and service captures)
+  if (created) out(`A bridge token was created (kept in the ${storeDescription(creds, config.dataDir)}). Show it for the EA's "Token" input with: mt5-executor token`);
   // models live in <data folder>/models; a strategy names one by file name (options.ml.model)
   const loadModel = (name: string) => {
     if (basename(name) !== name) throw new Error(`model "${name}": give a file name in ${join(config.dataDir, 'models')}, not a path`);
@@ -125,9 +175,9 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
       await api.start();
     } catch (e) {
       await bridge.stop();
-      throw e;
+      throw explainListenError(e, 'the local API', config.api.host, config.api.port, 'api.port (or MT5X_API_PORT)', config.dataDir);
     }
-    if (apiToken.created) out(`Local API token (mt5-executor token --api shows it again): ${apiToken.token}`);
+    if (apiToken.created) out('A local API token was created; show it with: mt5-executor token --api');
   }
   const backups = setInterval(() => {
     try {
@@ -153,3 +203,18 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
 }
 
 export { DEFAULT_BRIDGE_PORT };
+
+/**
+ * Resolves on the first signal that means "stop": Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal or, on Windows,
+ * the console window closing — Windows then allows about 10 s) and Ctrl-Break (SIGBREAK, Windows).
+ */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+  return new Promise((resolve) => {
+    const on = (s: NodeJS.Signals) => {
+      for (const x of signals) process.off(x, on);
+      resolve(s);
+    };
+    for (const s of signals) process.on(s, on);
+  });
+}

@@ -1,0 +1,75 @@
+// The one-file bundle of the CLI and host, and the files a release ships beside it.
+//   ESM (dist/mt5-executor.js, run by node) or CommonJS (the Windows single executable: Node's SEA runs one
+//   CommonJS script). Every runtime dependency is inlined, the chart library's files too; only the native
+//   addons stay outside (loaded from beside the program: src/host/paths.ts).
+import { build } from 'esbuild';
+import { chmodSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(join(ROOT, 'package.json'));
+
+/** src/host/report.ts reads uPlot's files from node_modules at run time; the bundle carries them instead. */
+const inlineReportAssets = {
+  name: 'inline-report-assets',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]host[\\/]report\.ts$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      const assets = Object.fromEntries(['uPlot.min.css', 'uPlot.iife.min.js'].map((f) => [f, readFileSync(require.resolve(`uplot/dist/${f}`), 'utf8')]));
+      const fn = /function asset\(rel: string\): string \{\n[^\n]*\n\}/;
+      if (!fn.test(src)) throw new Error('tools/release/bundle.mjs: report.ts no longer has the asset(rel) function it replaces; update the plugin');
+      const contents = src.replace(fn, `const __assets: Record<string, string> = ${JSON.stringify(assets)};\nfunction asset(rel: string): string {\n  const a = __assets[rel];\n  if (a === undefined) throw new Error('report asset ' + rel + ' is not in the bundle (tools/release/bundle.mjs)');\n  return a;\n}`);
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
+/** Bundle src/host/cli.ts to `outfile` as 'esm' or 'cjs'. */
+export async function bundle({ outfile, format = 'esm', target = 'node20', sourcemap = true }) {
+  const cjs = format === 'cjs';
+  await build({
+    entryPoints: [join(ROOT, 'src/host/cli.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format,
+    target,
+    sourcemap,
+    logLevel: 'warning',
+    plugins: [inlineReportAssets],
+    // native modules stay outside: msgpackr's optional accelerator (msgpackr works without it) and the OS keychain
+    // binding (the release ships its .node file beside the program; without it the encrypted file is used)
+    external: ['msgpackr-extract', '@napi-rs/keyring'],
+    // CommonJS has no import.meta: the program's own URL stands in (in a single executable __filename is the exe)
+    ...(cjs ? { define: { 'import.meta.url': '__mt5x_url' } } : {}),
+    banner: {
+      js: cjs
+        ? "var __mt5x_url = require('node:url').pathToFileURL(__filename).href;"
+        : "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  if (!cjs) chmodSync(outfile, 0o755);
+}
+
+/** What a release carries beside the program: the demo's bars, the example strategies, the EA and its includes. */
+export const SHIPPED = ['data', 'examples', 'mql5'];
+
+/** Copy the shipped folders and the given native addons (paths of .node files) into `dir`. */
+export function stageFiles(dir, natives = []) {
+  mkdirSync(dir, { recursive: true });
+  for (const d of SHIPPED) cpSync(join(ROOT, d), join(dir, d), { recursive: true });
+  for (const n of natives) cpSync(n, join(dir, n.split(/[\\/]/).pop()));
+}
+
+/** The keyring addon of this machine's platform from node_modules, when installed. */
+export function localKeyringAddon() {
+  const abi = process.platform === 'win32' ? '-msvc' : process.platform === 'linux' ? '-gnu' : '';
+  const name = `keyring.${process.platform}-${process.arch}${abi}.node`;
+  try {
+    return join(dirname(require.resolve(`@napi-rs/keyring-${process.platform}-${process.arch}${abi}/package.json`)), name);
+  } catch {
+    return undefined;
+  }
+}
