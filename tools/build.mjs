@@ -19,3 +19,4 @@ await build({
   },
 });
 chmodSync('dist/mt5-executor.js', 0o755);
+await import('./build-dashboard.mjs');

@@ -24,6 +24,7 @@ import { backtestCommand } from './backtest-cmd.js';
 import { mlCommand } from './ml-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost } from './start.js';
+import { dashboardCommand } from './dashboard/command.js';
 
 
 const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
@@ -32,6 +33,9 @@ Usage:
   mt5-executor start [--config FILE] [--data-dir DIR]
       Run the host: the bridge for the EA, the strategies, the platform connection (when configured and
       logged in). Configuration: <data folder>/config.json and MT5X_* variables (docs/host.md).
+  mt5-executor dashboard [--config FILE] [--data-dir DIR] [--print]
+      Open the trader's dashboard of the running host in the browser, signed in by a one-time link
+      (--print: only print the link). docs/dashboard.md.
   mt5-executor demo [--bars N] [--speed N] [--data FILE]
       Start the host and a simulated MT5 terminal replaying bundled real EURUSD H1 bars;
       a placeholder strategy trades through the real bridge protocol. Ctrl-C stops it.
@@ -125,6 +129,18 @@ async function main(argv: string[]): Promise<void> {
         ...(values.data ? { dataFile: values.data } : {}),
         signal: ac.signal,
       });
+      return;
+    }
+    case 'dashboard': {
+      let values;
+      try {
+        ({ values } = parseArgs({ args: rest, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, print: { type: 'boolean' } } }));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const env = values['data-dir'] ? { ...process.env, MT5X_DATA_DIR: values['data-dir'] } : process.env;
+      const code = await dashboardCommand({ env, ...(values.config ? { configFile: values.config } : {}), print: values.print ?? false, out: (l) => process.stdout.write(l + '\n') });
+      if (code !== 0) process.exit(code);
       return;
     }
     case 'indicators': {

@@ -669,4 +669,22 @@ export class StrategyManager extends EventEmitter {
     }
     return out;
   }
+
+  // ------------------------------------------------------------------------------------------ read-only views (the dashboard)
+
+  /** The terminal this manager drives, once one has connected. */
+  attachedTerminal(): Terminal | undefined {
+    return this.terminal;
+  }
+
+  /** The risk limits in force and the figures the pre-trade checks judge them on. */
+  riskView(): { limits: RiskLimits; dayStartBalance: number | null; equityPeak: number; dailyLossPct: number } {
+    const a = this.terminal?.account;
+    return {
+      limits: { ...(this.opts.limits ?? DEFAULT_LIMITS[a?.tradeMode === 2 ? 'live' : 'demo']) },
+      dayStartBalance: this.dayStart.day >= 0 ? this.dayStart.balance : null,
+      equityPeak: Math.max(this.equityPeak, a?.equity ?? 0),
+      dailyLossPct: this.dailyLossPct(),
+    };
+  }
 }

@@ -10,6 +10,7 @@ import { CommandProcessor } from './commands.js';
 import { loadConfig, type Config } from './config.js';
 import { openCredentialStore } from './credentials.js';
 import { LocalApi } from './api.js';
+import { Dashboard } from './dashboard/dashboard.js';
 import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
 import { primeSignalPath } from './prime.js';
@@ -27,6 +28,8 @@ export interface RunningHost {
   manager: StrategyManager;
   platform: PlatformClient | undefined;
   api: LocalApi | undefined;
+  /** The trader's dashboard, served by the local API (undefined when the API is disabled). */
+  dashboard: Dashboard | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,6 +44,9 @@ export interface StartOptions {
   /** The clock for the strategy manager, in seconds (default: the wall clock). Tests drive it from the simulated broker. */
   now?: () => number;
 }
+
+/** How long the sign-in link printed at start stays usable. */
+const DASHBOARD_LINK_TTL_MS = 15 * 60_000;
 
 export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   const config = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.env ? { env: opts.env } : {}) });
@@ -114,12 +120,15 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
     log.warn('the platform is configured but there are no credentials: run mt5-executor login');
   }
   let api: LocalApi | undefined;
+  let dashboard: Dashboard | undefined;
   if (config.api.enabled) {
+    dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null) });
     const apiToken = loadOrCreateApiToken(creds);
     const apiProcessor = new CommandProcessor(manager, store, (u) => log.debug({ commandId: u.commandId, status: u.status }, 'api command status'), log);
     api = new LocalApi({
       host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: apiProcessor, store, log, bus,
       version: VERSION, platformConnected: () => platform?.connected ?? false, rateLimitPerMinute: config.api.rateLimitPerMinute,
+      dashboard,
     });
     try {
       await api.start();
@@ -128,6 +137,7 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
       throw e;
     }
     if (apiToken.created) out(`Local API token (mt5-executor token --api shows it again): ${apiToken.token}`);
+    out(`Dashboard: ${dashboard.loginLink(DASHBOARD_LINK_TTL_MS).url}  (a one-time sign-in link for ${DASHBOARD_LINK_TTL_MS / 60_000} min; mt5-executor dashboard opens a new one)`);
   }
   const backups = setInterval(() => {
     try {
@@ -139,7 +149,7 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   backups.unref();
   log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
   return {
-    config, bridge, store, manager, platform, api,
+    config, bridge, store, manager, platform, api, dashboard,
     async stop() {
       clearInterval(backups);
       await api?.stop();
