@@ -70,12 +70,16 @@ export interface SeriesSpec {
   points: { time: number; value: number }[];
 }
 
-/** A lightweight-charts time chart (times are broker server seconds; points with equal times are merged). */
+/**
+ * A lightweight-charts time chart (times are broker server seconds; points with equal times are merged). Its
+ * logo brings an inline <style> the CSP refuses: the attribution its licence asks for is a link on the
+ * performance page instead.
+ */
 export function Chart({ series, height = 260, testId }: { series: SeriesSpec[]; height?: number; testId?: string }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<IChartApi | null>(null);
   useLayoutEffect(() => {
-    const c = createChart(el.current!, { height, autoSize: true, layout: { background: { color: '#10151c' }, textColor: '#c8d0da' }, grid: { vertLines: { color: '#1e2630' }, horzLines: { color: '#1e2630' } }, timeScale: { timeVisible: true } });
+    const c = createChart(el.current!, { height, autoSize: true, layout: { background: { color: '#10151c' }, textColor: '#c8d0da', attributionLogo: false }, grid: { vertLines: { color: '#1e2630' }, horzLines: { color: '#1e2630' } }, timeScale: { timeVisible: true } });
     chart.current = c;
     return () => { c.remove(); chart.current = null; };
   }, [height]);
@@ -96,7 +100,8 @@ export function Chart({ series, height = 260, testId }: { series: SeriesSpec[]; 
       return api;
     });
     c.timeScale().fitContent();
-    return () => { for (const a of added) c.removeSeries(a); };
+    // on unmount the chart itself is gone already (its layout effect cleans up first)
+    return () => { if (chart.current === c) for (const a of added) c.removeSeries(a); };
   }, [series]);
   return <div class="chart" ref={el} data-testid={testId} />;
 }

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, onEvent } from './api.js';
 
 /**
- * A GET resource, loaded now and again (at most every 250 ms) when one of `on` arrives on the event stream —
+ * A GET resource, loaded now and again (at most twice a second) when one of `on` arrives on the event stream —
  * so a fill shows within a second without polling.
  */
 export function useResource<T>(path: string | null, on: string[]): { data: T | undefined; error: string | undefined; reload: () => void } {
@@ -17,9 +17,12 @@ export function useResource<T>(path: string | null, on: string[]): { data: T | u
     return () => { live = false; };
   }, [path, tick]);
   const key = on.join(',');
+  const last = useRef(0);
   useEffect(() => onEvent((type) => {
     if (!on.includes(type) || timer.current) return;
-    timer.current = setTimeout(() => { timer.current = undefined; setTick((x) => x + 1); }, 250);
+    // the first event reloads at once; more within half a second make one reload at its end
+    const wait = Math.max(0, last.current + 500 - Date.now());
+    timer.current = setTimeout(() => { timer.current = undefined; last.current = Date.now(); setTick((x) => x + 1); }, wait);
   }), [key]);
   useEffect(() => () => clearTimeout(timer.current), []);
   return { data, error, reload: () => setTick((x) => x + 1) };

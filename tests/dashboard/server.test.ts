@@ -142,6 +142,8 @@ describe('dashboard API', () => {
     expect(rows.body.strategies[0]).toMatchObject({ id: 'ema-cross-trend', status: 'running', symbol: 'EURUSD', timeframe: 'H1' });
     expect(rows.body.strategies[0].closedNet).toBeCloseTo(netSum, 1);
     expect(rows.body.strategies[0].lastDecision).toMatchObject({ strategyId: 'ema-cross-trend', kind: 'decision' });
+    expect(rows.body.strategies[0].lastSignal).toMatchObject({ strategyId: 'ema-cross-trend', signal: expect.stringMatching(/BUY|SELL/) });
+    expect(rows.body.strategies[0].lastSignal.trace.length).toBeGreaterThan(0);
     const d = await call('GET', '/decisions?limit=50');
     expect(d.body.decisions.length).toBeGreaterThan(0);
     expect(d.body.decisions.find((x: { signal: string | null }) => x.signal)?.trace.length).toBeGreaterThan(0);

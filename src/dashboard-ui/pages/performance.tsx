@@ -53,6 +53,7 @@ export function PerformancePage() {
           </tbody>
         </table>
       </div>
+      <p class="muted small">Charts: TradingView Lightweight Charts™ — <a href="https://www.tradingview.com/" rel="noopener noreferrer" target="_blank">tradingview.com</a></p>
     </div>
   );
 }

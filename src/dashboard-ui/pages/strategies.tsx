@@ -110,10 +110,12 @@ export function StrategiesPage() {
             <button onClick={() => setEditing(sel)}>Edit JSON…</button>
           </div>
           <h4>Last decision</h4>
-          {sel.lastDecision ? (
+          <p>{sel.lastDecision ? `${clock(sel.lastDecision.at)} — ${sel.lastDecision.summary}` : 'none yet'}</p>
+          <h4>Last signal</h4>
+          {sel.lastSignal ? (
             <>
-              <p>{clock(sel.lastDecision.at)} — {sel.lastDecision.summary}</p>
-              {sel.lastDecision.trace.length > 0 && <pre class="trace">{sel.lastDecision.trace.join('\n')}</pre>}
+              <p>{clock(sel.lastSignal.at)} — {sel.lastSignal.summary}</p>
+              {sel.lastSignal.trace.length > 0 && <pre class="trace" data-testid="last-signal-trace">{sel.lastSignal.trace.join('\n')}</pre>}
             </>
           ) : <p class="muted">none yet</p>}
         </div>

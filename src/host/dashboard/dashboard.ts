@@ -15,7 +15,7 @@ import type { StrategyManager } from '../manager.js';
 import { findRepoFile } from '../paths.js';
 import type { Store } from '../store.js';
 import { Feed } from './feed.js';
-import { registerRoutes } from './routes.js';
+import { PAGE_READS, registerRoutes } from './routes.js';
 import { LOGIN_CODE_TTL_MS, SESSION_TTL_MS, Sessions, cookieValue, sameSecret } from './session.js';
 
 export const CSP = [
@@ -118,7 +118,7 @@ export class Dashboard {
     });
     app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
     app.get('/dashboard', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/dashboard/', 302));
-    app.get<{ Params: { '*': string } }>('/dashboard/*', { schema: { hide: true } }, async (req, reply) => this.asset(req.params['*'] || 'index.html', reply));
+    app.get<{ Params: { '*': string } }>('/dashboard/*', { config: PAGE_READS, schema: { hide: true } }, async (req, reply) => this.asset(req.params['*'] || 'index.html', reply));
     app.get<{ Querystring: { code?: string } }>('/dashboard/login', { schema: { hide: true } }, async (req, reply) => {
       const s = typeof req.query.code === 'string' ? this.sessions.redeem(req.query.code) : null;
       if (!s) {

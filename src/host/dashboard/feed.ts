@@ -56,6 +56,7 @@ function entryOf(r: Raw): DecisionEntry {
 export class Feed {
   private readonly raw: Raw[] = [];
   private readonly last = new Map<string, Raw & { kind: 'decision' }>();
+  private readonly lastWithSignal = new Map<string, Raw & { kind: 'decision' }>();
   readonly equity: { time: number; equity: number }[] = [];
   private readonly clients = new Set<ServerResponse>();
   private watched: Terminal | undefined;
@@ -72,6 +73,7 @@ export class Feed {
       const r = { at: Date.now(), kind: 'decision' as const, strategyId, d };
       this.last.set(strategyId, r);
       if (d.evaluation.signal || d.intents.length || d.ml || d.refused) {
+        if (d.evaluation.signal) this.lastWithSignal.set(strategyId, r);
         keep(r);
         this.send('decision', { strategyId });
       }
@@ -106,6 +108,12 @@ export class Feed {
 
   lastDecision(strategyId: string): DecisionEntry | null {
     const r = this.last.get(strategyId);
+    return r ? entryOf(r) : null;
+  }
+
+  /** The strategy's last decision with a signal (its trace says why). */
+  lastSignal(strategyId: string): DecisionEntry | null {
+    const r = this.lastWithSignal.get(strategyId);
     return r ? entryOf(r) : null;
   }
 

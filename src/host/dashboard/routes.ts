@@ -29,6 +29,9 @@ export interface RouteDeps {
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+/** The page's reads (it reloads what it shows on every event, at most twice a second each) get their own, larger budget. */
+export const PAGE_READS = { rateLimit: { max: 1200, timeWindow: 60_000 } };
+
 export function riskState(m: StrategyManager): Risk {
   const v = m.riskView();
   const a = m.account();
@@ -90,7 +93,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     };
     const trades = async () => tradesFromDeals(await feed.allDeals(), magicToStrategy());
 
-    app.get('/overview', { schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async () => {
+    app.get('/overview', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async () => {
       const a = m.account();
       const risk = riskState(m);
       return {
@@ -105,7 +108,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       };
     });
 
-    app.get('/risk', { schema: { tags: ['risk'], summary: 'Risk limits, how much of each is used, the kill switch', response: { 200: riskSchema } } }, async () => riskState(m));
+    app.get('/risk', { config: PAGE_READS, schema: { tags: ['risk'], summary: 'Risk limits, how much of each is used, the kill switch', response: { 200: riskSchema } } }, async () => riskState(m));
 
     app.post('/kill-switch/unlock', {
       schema: { tags: ['risk'], summary: 'End the kill switch\'s lock early (an operator\'s decision; strategies stay stopped)', body: unlockBodySchema, response: { 200: riskSchema, 409: errorSchema } },
@@ -122,6 +125,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     });
 
     app.get('/strategies-overview', {
+      config: PAGE_READS,
       schema: { tags: ['strategies'], summary: 'Every strategy with its state, P&L and last decision (with its trace)', response: { 200: strategyRowsSchema } },
     }, async () => {
       const closed = new Map<string, number>();
@@ -134,7 +138,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
         return {
           id: rec.id, name: s.name, status: rec.status, symbol: s.symbol, timeframe: s.timeframe, magic, openPositions: mine.length,
           floating: r2(mine.reduce((x, p) => x + p.profit + p.swap, 0)), closedNet: r2(closed.get(rec.id) ?? 0), updatedAt: rec.updatedAt,
-          lastDecision: feed.lastDecision(rec.id), parameters: rec.parameters,
+          lastDecision: feed.lastDecision(rec.id), lastSignal: feed.lastSignal(rec.id), parameters: rec.parameters,
         };
       });
       return { strategies: rows };
@@ -154,11 +158,12 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       }
     });
 
-    app.get('/orders', { schema: { tags: ['positions'], summary: 'The terminal\'s pending orders', response: { 200: ordersSchema } } }, async () => ({
+    app.get('/orders', { config: PAGE_READS, schema: { tags: ['positions'], summary: 'The terminal\'s pending orders', response: { 200: ordersSchema } } }, async () => ({
       orders: (m.attachedTerminal()?.orders ?? []).map((o) => ({ ...o, ticket: o.ticket.toString() })),
     }));
 
     app.get('/history/deals', {
+      config: PAGE_READS,
       schema: { tags: ['history'], summary: 'The terminal\'s deals', querystring: z.object({ from: z.coerce.number().int().min(0).default(0).describe('server time, s') }), response: { 200: dealsSchema, 503: errorSchema } },
     }, async (req, reply) => {
       if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the deal history comes from it' });
@@ -166,6 +171,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     });
 
     app.get('/history/trades', {
+      config: PAGE_READS,
       schema: { tags: ['history'], summary: 'Closed trades with exit reasons; filters; format=csv for a spreadsheet', querystring: tradesQuerySchema, response: { 200: tradesSchema, 503: errorSchema } },
     }, async (req, reply) => {
       if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the trade history comes from it' });
@@ -179,6 +185,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     });
 
     app.get('/performance', {
+      config: PAGE_READS,
       schema: { tags: ['history'], summary: 'Balance and drawdown curves, equity samples, per-strategy figures, monthly returns', response: { 200: performanceSchema } },
     }, async () => {
       const a = m.account();
@@ -187,10 +194,11 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     });
 
     app.get('/decisions', {
+      config: PAGE_READS,
       schema: { tags: ['decisions'], summary: 'Recent decisions: signals with traces, ML gate, supervisor, blocked entries, confirmations (newest first)', querystring: z.object({ strategy: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(2000).default(300) }), response: { 200: decisionsSchema } },
     }, async (req) => ({ decisions: feed.decisions(req.query.limit, req.query.strategy) }));
 
-    app.get('/events', { schema: { tags: ['dashboard'], summary: 'Server-sent events: account, positions, fill, decision, confirmation, kill, connection, changed' } }, (req, reply) => {
+    app.get('/events', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Server-sent events: account, positions, fill, decision, confirmation, kill, connection, changed' } }, (req, reply) => {
       reply.hijack();
       feed.stream(req.raw, reply.raw);
     });

@@ -127,7 +127,8 @@ export const strategyRowSchema = z.object({
   floating: money(),
   closedNet: money(),
   updatedAt: z.number(),
-  lastDecision: decisionEntrySchema.nullable(),
+  lastDecision: decisionEntrySchema.nullable().describe('on the last closed bar'),
+  lastSignal: decisionEntrySchema.nullable().describe('the last decision with a signal, with its trace'),
   parameters: z.unknown(),
 });
 export const strategyRowsSchema = z.object({ strategies: z.array(strategyRowSchema) });
