@@ -116,9 +116,20 @@ describe('the dashboard in Chromium', () => {
     expect(await table.locator('tbody tr td').first().textContent()).toBe('rules.entry.conditions[0].condition');
     expect(await table.textContent()).toContain("did you mean 'crosses_above'");
     expect(rig.host.manager.list()).toEqual([]);
-    await page.getByTestId('strategy-json').fill(good);
+    // the fixed file uploaded replaces the pasted text
+    await page.getByTestId('editor').locator('input[type=file]').setInputFiles({ name: 'ema.json', mimeType: 'application/json', buffer: Buffer.from(good) });
+    await expect.poll(() => page.getByTestId('strategy-json').inputValue()).toBe(good);
     await page.getByTestId('submit-strategy').click();
-    await page.locator('[data-testid="strategies-table"] [data-key="ema-cross-trend"]').filter({ hasText: 'running' }).waitFor();
+    const row = page.locator('[data-testid="strategies-table"] [data-key="ema-cross-trend"]');
+    await row.filter({ hasText: 'running' }).waitFor();
+    expect(rig.host.manager.list().map((r) => r.status)).toEqual(['running']);
+    // pause and resume from the strategy's panel
+    await row.click();
+    await page.getByTestId('strategy-detail').getByRole('button', { name: 'Pause' }).click();
+    await row.filter({ hasText: 'paused' }).waitFor();
+    expect(rig.host.manager.list().map((r) => r.status)).toEqual(['paused']);
+    await page.getByTestId('strategy-detail').getByRole('button', { name: 'Resume' }).click();
+    await row.filter({ hasText: 'running' }).waitFor();
     expect(rig.host.manager.list().map((r) => r.status)).toEqual(['running']);
 
     // the market moves until the strategy holds a position: it shows on the positions page
@@ -223,6 +234,11 @@ describe('the dashboard in Chromium', () => {
     expect(rig.broker.positionList()).toEqual([]);
     expect(rig.host.manager.list().map((r) => r.status)).toEqual(['stopped']);
     await shot('kill-switch');
+    // the lock ends early only by an explicit, confirmed unlock
+    await page.getByRole('button', { name: 'Unlock trading…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Unlock' }).click();
+    await page.getByTestId('kill-switch').filter({ hasText: 'Trading allowed' }).waitFor();
+    expect(rig.host.manager.killSwitch.lockedUntil).toBe(0);
   });
 
   it('loaded nothing from elsewhere and broke no CSP rule', () => {
