@@ -25,6 +25,7 @@ import { mlCommand } from './ml-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost } from './start.js';
 import { dashboardCommand } from './dashboard/command.js';
+import { keepDashboard } from './dashboard/demo-keep.js';
 
 
 const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
@@ -36,9 +37,10 @@ Usage:
   mt5-executor dashboard [--config FILE] [--data-dir DIR] [--print]
       Open the trader's dashboard of the running host in the browser, signed in by a one-time link
       (--print: only print the link). docs/dashboard.md.
-  mt5-executor demo [--bars N] [--speed N] [--data FILE]
+  mt5-executor demo [--bars N] [--speed N] [--data FILE] [--keep]
       Start the host and a simulated MT5 terminal replaying bundled real EURUSD H1 bars;
       a placeholder strategy trades through the real bridge protocol. Ctrl-C stops it.
+      --keep       after the replay, print a dashboard link and keep the terminal up until Ctrl-C
       --bars N     bars to replay (default 3000)   --speed N  bars per second (default 250)
   mt5-executor indicators <bars.csv> --indicator SPEC [--indicator SPEC …] [--format csv|json]
       Compute indicators exactly as MetaTrader 5 does, over the whole file from its first bar.
@@ -109,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       let values;
       try {
-        ({ values } = parseArgs({ args: rest, options: { bars: { type: 'string' }, speed: { type: 'string' }, data: { type: 'string' } } }));
+        ({ values } = parseArgs({ args: rest, options: { bars: { type: 'string' }, speed: { type: 'string' }, data: { type: 'string' }, keep: { type: 'boolean' } } }));
       } catch (e) {
         fail((e as Error).message);
       }
@@ -128,6 +130,7 @@ async function main(argv: string[]): Promise<void> {
         ...(speed ? { barsPerSecond: speed } : {}),
         ...(values.data ? { dataFile: values.data } : {}),
         signal: ac.signal,
+        ...(values.keep ? { afterReplay: (t) => keepDashboard(t, { out: (l) => process.stdout.write(l + '\n'), signal: ac.signal }) } : {}),
       });
       return;
     }

@@ -38,6 +38,8 @@ export interface DemoOptions {
   /** Where the backtest reports go (default ./reports); null = no backtest. */
   reportDir?: string | null;
   logger?: Logger;
+  /** Runs after the replay, before the simulated terminal and the bridge close (`demo --keep`: the dashboard). */
+  afterReplay?: (terminal: Terminal) => Promise<void>;
 }
 
 export interface DemoSummary {
@@ -211,6 +213,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
         out(`  ${strategy.id}: ${m.trades} trades, win rate ${m.winRate.toFixed(1)} %, profit factor ${m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2)}, net ${money(m.netProfit)}, max drawdown ${money(m.maxDrawdown)} (${m.maxDrawdownPct.toFixed(2)} %) — report ${file}`);
       }
     }
+    if (o.afterReplay && !r.aborted) await o.afterReplay(t);
   } finally {
     await term.close();
     await server.stop();

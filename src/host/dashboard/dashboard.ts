@@ -45,7 +45,8 @@ export class Dashboard {
   readonly sessions: Sessions;
   readonly feed: Feed;
   private readonly assets = new Map<string, { type: string; body: Buffer }>();
-  private port = 0;
+  /** The API's port, once it listens. */
+  private portOf: () => number = () => 0;
 
   constructor(private readonly o: DashboardOptions) {
     this.sessions = o.sessions ?? new Sessions();
@@ -54,17 +55,18 @@ export class Dashboard {
   }
 
   private cookieName(): string {
-    return `mt5x_session_${this.port}`;
+    return `mt5x_session_${this.portOf()}`;
   }
 
   private origin(): string[] {
-    return [`http://127.0.0.1:${this.port}`, `http://localhost:${this.port}`, `http://[::1]:${this.port}`];
+    const p = this.portOf();
+    return [`http://127.0.0.1:${p}`, `http://localhost:${p}`, `http://[::1]:${p}`];
   }
 
   /** A one-time sign-in link for this host (the code lives `ttlMs`). */
   loginLink(ttlMs = LOGIN_CODE_TTL_MS): { url: string; expiresAt: number } {
     const { code, expiresAt } = this.sessions.mintCode(ttlMs);
-    return { url: `http://127.0.0.1:${this.port}/dashboard/login?code=${code}`, expiresAt };
+    return { url: `http://127.0.0.1:${this.portOf()}/dashboard/login?code=${code}`, expiresAt };
   }
 
   /**
@@ -102,9 +104,7 @@ export class Dashboard {
       },
       transform: jsonSchemaTransform,
     });
-    app.addHook('onReady', async () => {
-      this.port = port();
-    });
+    this.portOf = port;
     app.addHook('onSend', async (req, reply, payload) => {
       reply.header('content-security-policy', CSP);
       reply.header('x-content-type-options', 'nosniff');
