@@ -4,6 +4,7 @@
  * validation at JSON paths) and the OpenAPI document made from their zod schemas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardCommand } from '../../src/host/dashboard/command.js';
 import { examplesStrategy } from './strategies.js';
 import { HISTORY_BARS, startDashboardRig, type DashboardRig } from './rig.js';
 
@@ -68,6 +69,19 @@ describe('dashboard sign-in', () => {
     const l = await call('POST', '/dashboard/login-links', { auth: 'bearer' });
     expect(l.status).toBe(200);
     expect(l.body.url).toMatch(new RegExp(`^${rig.base}/dashboard/login\\?code=`));
+  });
+
+  it('`mt5-executor dashboard --print` gets a working link from the running host with the API token', async () => {
+    const lines: string[] = [];
+    const env = { MT5X_DATA_DIR: rig.host.config.dataDir, MT5X_API_PORT: String(rig.host.api!.port()), MT5X_NO_KEYCHAIN: '1' };
+    expect(await dashboardCommand({ env, print: true, out: (l) => lines.push(l) })).toBe(0);
+    const link = /(http:\S+)/.exec(lines.join('\n'))![1]!;
+    const r = await call('GET', new URL(link).pathname + new URL(link).search, { auth: 'none' });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+    const down = await dashboardCommand({ env: { ...env, MT5X_API_PORT: '1' }, print: true, out: (l) => lines.push(l) });
+    expect(down).toBe(1);
+    expect(lines.at(-1)).toMatch(/no host answers on http:\/\/127\.0\.0\.1:1: start it first/);
   });
 
   it('refuses a change without the CSRF token, from another origin, or from another site — and changes nothing', async () => {
