@@ -3,3 +3,4 @@
 import { bundle } from './release/bundle.mjs';
 
 await bundle({ outfile: 'dist/mt5-executor.js' });
+await import('./build-dashboard.mjs');

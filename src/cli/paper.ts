@@ -54,6 +54,8 @@ export interface PaperOptions {
   onLog?: (line: string) => void;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Runs after a replay that was not aborted, before the terminal and the bridge close (the demo's reports, `--keep`). */
+  afterReplay?: (terminal: Terminal) => Promise<void>;
 }
 
 export interface PaperSummary {
@@ -166,7 +168,9 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   mgr.on('alert', (m: string) => out(`  ALERT ${m}`));
   mgr.on('breach', (b: { action: string; reason: string }) => out(`  RISK BREACH (${b.action}): ${b.reason}`));
 
+  let attached: Terminal | undefined;
   const wire = (t: Terminal) => {
+    attached = t;
     t.on('bar', (m: Msg<'BAR'>) => {
       flushSent(); // what was sent outside a decision (a breach's closes) before this bar's lines
       lastClose = m.bar[4]; // before the manager's listener: the close of the bar decided on
@@ -229,6 +233,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     out(`  max drawdown      ${money(summary.maxDrawdown)} USD (on equity at bar closes)`);
     out(`  intent round trip p50 ${summary.roundTripP50Ms.toFixed(2)} ms, p99 ${summary.roundTripP99Ms.toFixed(2)} ms (host -> sim terminal -> host)`);
     out(`  wall time         ${summary.wallSeconds.toFixed(1)} s`);
+    if (o.afterReplay && !r.aborted) await o.afterReplay(attached!);
   } finally {
     await term.close();
     await server.stop();

@@ -15,6 +15,7 @@ import type { LogBus, Logger } from './logger.js';
 import { ManagerError, type StrategyManager } from './manager.js';
 import type { Store } from './store.js';
 import { tokenMatches } from './token.js';
+import type { Dashboard } from './dashboard/dashboard.js';
 
 export interface ApiOptions {
   host: string;
@@ -32,6 +33,8 @@ export interface ApiOptions {
   rateLimitPerMinute?: number;
   /** Largest accepted body in bytes (default 64 KiB). */
   bodyLimit?: number;
+  /** The trader's dashboard (src/host/dashboard): its page, routes and session sign-in. */
+  dashboard?: Dashboard;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -60,10 +63,15 @@ export class LocalApi {
     const { app, o } = this;
     await app.register(rateLimit, { max: o.rateLimitPerMinute ?? 300, timeWindow: 60_000 });
     await app.register(cors, { origin: o.corsOrigin ? [o.corsOrigin] : false, allowedHeaders: ['authorization', 'content-type', 'idempotency-key'], methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+    if (o.dashboard) await o.dashboard.register(app, () => this.port());
     app.addHook('onRequest', async (req, reply) => {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
       if (!LOOPBACK.has(host)) return reply.code(421).send({ error: `Host '${req.headers.host}' is not this executor: use http://127.0.0.1:${this.port()}` });
       if (req.method === 'OPTIONS') return;
+      // the dashboard's page and its signed-in sessions (a cookie and, for changes, a CSRF token)
+      const viaDashboard = o.dashboard?.authenticate(req, reply);
+      if (viaDashboard === 'refused') return reply;
+      if (viaDashboard === 'public' || viaDashboard === 'session') return;
       const auth = req.headers.authorization ?? '';
       const presented = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
       if (!presented || !tokenMatches(presented, o.token)) {
@@ -88,6 +96,7 @@ export class LocalApi {
   }
 
   async stop(): Promise<void> {
+    this.o.dashboard?.close();
     await this.app.close();
   }
 

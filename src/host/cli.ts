@@ -24,6 +24,8 @@ import { mlCommand } from './ml-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost, untilStopSignal } from './start.js';
 import { paperCommand } from '../cli/paper.js';
+import { dashboardCommand } from './dashboard/command.js';
+import { keepDashboard } from './dashboard/demo-keep.js';
 
 
 const HELP = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5
@@ -32,9 +34,13 @@ Usage:
   mt5-executor start [--config FILE] [--data-dir DIR]
       Run the host: the bridge for the EA, the strategies, the platform connection (when configured and
       logged in). Configuration: <data folder>/config.json and MT5X_* variables (docs/host.md).
-  mt5-executor demo [--bars N] [--speed N] [--data FILE]
+  mt5-executor dashboard [--config FILE] [--data-dir DIR] [--print]
+      Open the trader's dashboard of the running host in the browser, signed in by a one-time link
+      (--print: only print the link). docs/dashboard.md.
+  mt5-executor demo [--bars N] [--speed N] [--data FILE] [--keep]
       Start the host and a simulated MT5 terminal replaying bundled real EURUSD H1 bars;
       a placeholder strategy trades through the real bridge protocol. Ctrl-C stops it.
+      --keep       after the replay, print a dashboard link and keep the terminal up until Ctrl-C
       --bars N     bars to replay (default 3000)   --speed N  bars per second (default 250)
   mt5-executor indicators <bars.csv> --indicator SPEC [--indicator SPEC …] [--format csv|json]
       Compute indicators exactly as MetaTrader 5 does, over the whole file from its first bar.
@@ -105,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       let values;
       try {
-        ({ values } = parseArgs({ args: rest, options: { bars: { type: 'string' }, speed: { type: 'string' }, data: { type: 'string' } } }));
+        ({ values } = parseArgs({ args: rest, options: { bars: { type: 'string' }, speed: { type: 'string' }, data: { type: 'string' }, keep: { type: 'boolean' } } }));
       } catch (e) {
         fail((e as Error).message);
       }
@@ -124,6 +130,7 @@ async function main(argv: string[]): Promise<void> {
         ...(speed ? { barsPerSecond: speed } : {}),
         ...(values.data ? { dataFile: values.data } : {}),
         signal: ac.signal,
+        ...(values.keep ? { afterReplay: (t) => keepDashboard(t, { out: (l) => process.stdout.write(l + '\n'), signal: ac.signal }) } : {}),
       });
       return;
     }
@@ -131,6 +138,18 @@ async function main(argv: string[]): Promise<void> {
       const ac = new AbortController();
       process.on('SIGINT', () => (ac.signal.aborted ? process.exit(130) : ac.abort()));
       const code = await paperCommand(rest, (t) => process.stdout.write(t), (t) => process.stderr.write(t), ac.signal);
+      if (code !== 0) process.exit(code);
+      return;
+    }
+    case 'dashboard': {
+      let values;
+      try {
+        ({ values } = parseArgs({ args: rest, options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, print: { type: 'boolean' } } }));
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const env = values['data-dir'] ? { ...process.env, MT5X_DATA_DIR: values['data-dir'] } : process.env;
+      const code = await dashboardCommand({ env, ...(values.config ? { configFile: values.config } : {}), print: values.print ?? false, out: (l) => process.stdout.write(l + '\n') });
       if (code !== 0) process.exit(code);
       return;
     }

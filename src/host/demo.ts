@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
 import { readStrategyJson, runPaper, type PaperSummary } from '../cli/paper.js';
 import { runBacktest } from '../sim/backtest.js';
+import type { Terminal } from './bridge.js';
 import type { Logger } from './logger.js';
 import { findDataFile, findRepoFile } from './paths.js';
 import { renderReport } from './report.js';
@@ -26,6 +27,8 @@ export interface DemoOptions {
   /** Where the backtest reports go (default ./reports); null = no backtest. */
   reportDir?: string | null;
   logger?: Logger;
+  /** Runs after the replay, before the simulated terminal and the bridge close (`demo --keep`: the dashboard). */
+  afterReplay?: (terminal: Terminal) => Promise<void>;
 }
 
 export type DemoSummary = PaperSummary;
@@ -42,8 +45,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const summary = await runPaper({
     strategies: files.map(readStrategyJson), bars: all, from, dataName: file.split(/[\\/]/).pop()!,
     barsPerSecond: o.barsPerSecond ?? 250, out, ...(o.signal ? { signal: o.signal } : {}), ...(o.logger ? { logger: o.logger } : {}),
+    afterReplay: async (t) => {
+      reports();
+      if (o.afterReplay) await o.afterReplay(t);
+    },
   });
-  if (o.reportDir !== null && !summary.aborted) {
+  function reports(): void {
+    if (o.reportDir === null) return;
     // the same strategies on the same bars, in-process: the backtest differs from the paper run only in its venue
     const dir = o.reportDir ?? 'reports';
     mkdirSync(dir, { recursive: true });

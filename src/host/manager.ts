@@ -872,4 +872,30 @@ export class StrategyManager extends EventEmitter {
     }
     return out;
   }
+
+  // ------------------------------------------------------------------------------------------ read-only views (the dashboard)
+
+  /** The terminal this manager drives, once one has connected. */
+  attachedTerminal(): Terminal | undefined {
+    return this.terminal;
+  }
+
+  /** The risk limits in force and the figures the pre-trade checks judge them on. */
+  riskView(): { limits: RiskLimits; dayStartBalance: number | null; equityPeak: number; dailyLossPct: number } {
+    const a = this.terminal?.account;
+    const g = this.core.gate.state;
+    return {
+      limits: { ...this.limits() },
+      dayStartBalance: g.day >= 0 ? g.dayStartBalance : null,
+      equityPeak: Math.max(g.equityPeak, a?.equity ?? 0),
+      dailyLossPct: this.dailyLossPct(),
+    };
+  }
+
+  /** End the kill switch's lock early (an operator's decision; stopped strategies stay stopped). */
+  releaseKillSwitch(): void {
+    this.core.gate.unlock();
+    this.store.data.safety = { ...this.store.data.safety, lockedUntil: 0, reason: this.store.data.safety?.reason ?? '' };
+    this.persistCoreNow();
+  }
 }

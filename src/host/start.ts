@@ -10,6 +10,7 @@ import { CommandProcessor } from './commands.js';
 import { loadConfig, type Config } from './config.js';
 import { openCredentialStore } from './credentials.js';
 import { LocalApi } from './api.js';
+import { Dashboard } from './dashboard/dashboard.js';
 import { LogBus, createLogger, type Logger } from './logger.js';
 import { StrategyManager } from './manager.js';
 import { primeSignalPath } from './prime.js';
@@ -30,6 +31,8 @@ export interface RunningHost {
   manager: StrategyManager;
   platform: PlatformClient | undefined;
   api: LocalApi | undefined;
+  /** The trader's dashboard, served by the local API (undefined when the API is disabled). */
+  dashboard: Dashboard | undefined;
   stop(): Promise<void>;
 }
 
@@ -49,6 +52,9 @@ export interface StartOptions {
  * Start the host on its data folder, which it locks (one host per data folder: a second start is refused with
  * the first one's process id). The lock is released by stop() and when starting fails.
  */
+/** How long the sign-in link printed at start stays usable. */
+const DASHBOARD_LINK_TTL_MS = 15 * 60_000;
+
 export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
   const env = opts.env ?? process.env;
   const out = opts.out ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -164,12 +170,15 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     log.warn('the platform is configured but there are no credentials: run mt5-executor login');
   }
   let api: LocalApi | undefined;
+  let dashboard: Dashboard | undefined;
   if (config.api.enabled) {
+    dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null) });
     const apiToken = loadOrCreateApiToken(creds);
     const apiProcessor = new CommandProcessor(manager, store, (u) => log.debug({ commandId: u.commandId, status: u.status }, 'api command status'), log);
     api = new LocalApi({
       host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: apiProcessor, store, log, bus,
       version: VERSION, platformConnected: () => platform?.connected ?? false, rateLimitPerMinute: config.api.rateLimitPerMinute,
+      dashboard,
     });
     try {
       await api.start();
@@ -178,6 +187,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       throw explainListenError(e, 'the local API', config.api.host, config.api.port, 'api.port (or MT5X_API_PORT)', config.dataDir);
     }
     if (apiToken.created) out('A local API token was created; show it with: mt5-executor token --api');
+    out(`Dashboard: ${dashboard.loginLink(DASHBOARD_LINK_TTL_MS).url}  (a one-time sign-in link for ${DASHBOARD_LINK_TTL_MS / 60_000} min; mt5-executor dashboard opens a new one)`);
   }
   const backups = setInterval(() => {
     try {
@@ -189,7 +199,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   backups.unref();
   log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
   return {
-    config, bridge, store, manager, platform, api,
+    config, bridge, store, manager, platform, api, dashboard,
     async stop() {
       clearInterval(backups);
       await api?.stop();

@@ -1,0 +1,62 @@
+/** The page's link to the host: JSON requests with the session's CSRF token, and the event stream. */
+import type { SessionInfo } from '../host/dashboard/schemas.js';
+
+let csrf = '';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly body: unknown) {
+    super(message);
+  }
+}
+
+export async function signIn(): Promise<SessionInfo | null> {
+  const r = await fetch('/dashboard/session', { credentials: 'same-origin' });
+  if (!r.ok) return null;
+  const s = (await r.json()) as SessionInfo;
+  csrf = s.csrfToken;
+  return s;
+}
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (method !== 'GET') headers['x-csrf-token'] = csrf;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON */
+  }
+  if (!r.ok && r.status !== 202) {
+    const msg = parsed && typeof parsed === 'object' && 'error' in parsed ? String((parsed as { error: unknown }).error) : `${r.status} ${r.statusText}`;
+    throw new ApiError(r.status, msg, parsed);
+  }
+  return parsed as T;
+}
+
+type Listener = (type: string, data: unknown) => void;
+const listeners = new Set<Listener>();
+let source: EventSource | undefined;
+export const TYPES = ['hello', 'account', 'positions', 'orders', 'fill', 'decision', 'confirmation', 'kill', 'connection', 'changed'];
+
+/** Subscribe to the host's events (one EventSource for the page; it reconnects by itself). */
+export function onEvent(l: Listener): () => void {
+  listeners.add(l);
+  if (!source) {
+    source = new EventSource('/events');
+    for (const t of TYPES) {
+      source.addEventListener(t, (e) => {
+        let data: unknown = null;
+        try {
+          data = JSON.parse((e as MessageEvent<string>).data);
+        } catch {
+          /* keep null */
+        }
+        for (const x of listeners) x(t, data);
+      });
+    }
+  }
+  return () => listeners.delete(l);
+}

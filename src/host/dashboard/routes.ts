@@ -1,0 +1,205 @@
+/**
+ * The API the dashboard adds (also usable with the bearer token): overview, risk state and the kill switch's
+ * unlock, strategy rows with their last decision, strategy validation with every problem at its JSON path,
+ * deal and trade history (JSON or CSV), performance, decisions, the event stream. Every route declares its zod
+ * schemas: they validate the input and make the OpenAPI document (GET /openapi.json).
+ */
+import type { FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { strategyMagic } from '../../engine/runner.js';
+import { StrategyError, normalizeStrategy } from '../../engine/strategy/normalize.js';
+import type { Store } from '../store.js';
+import type { StrategyManager } from '../manager.js';
+import type { Feed } from './feed.js';
+import { dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
+import {
+  dealsSchema, decisionsSchema, ordersSchema, errorSchema, overviewSchema, performanceSchema, riskSchema, strategyRowsSchema, tradesQuerySchema, tradesSchema,
+  unlockBodySchema, validateResultSchema, type Risk, type StrategyRow,
+} from './schemas.js';
+
+export interface RouteDeps {
+  manager: StrategyManager;
+  store: Store;
+  feed: Feed;
+  version: string;
+  platformConnected: () => boolean | null;
+  log: { warn(o: object, m: string): void };
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The page's reads (it reloads what it shows on every event, at most twice a second each) get their own, larger budget. */
+export const PAGE_READS = { rateLimit: { max: 1200, timeWindow: 60_000 } };
+
+export function riskState(m: StrategyManager): Risk {
+  const v = m.riskView();
+  const a = m.account();
+  const ps = m.positions();
+  const count = (key: (p: (typeof ps)[number]) => string | number) => {
+    const c = new Map<string | number, number>();
+    for (const p of ps) c.set(key(p), (c.get(key(p)) ?? 0) + 1);
+    return Math.max(0, ...c.values());
+  };
+  const lotsOn = new Map<string, number>();
+  for (const p of ps) lotsOn.set(p.symbol, (lotsOn.get(p.symbol) ?? 0) + p.volume);
+  const used: Record<string, number> = {
+    maxDailyLossPercent: v.dailyLossPct,
+    maxDailyLossMoney: a && v.dayStartBalance !== null ? Math.max(0, v.dayStartBalance - a.equity) : 0,
+    maxDrawdownPercent: a && v.equityPeak > 0 ? Math.max(0, ((v.equityPeak - a.equity) / v.equityPeak) * 100) : 0,
+    maxLot: Math.max(0, ...ps.map((p) => p.volume)),
+    maxPositionsAccount: ps.length,
+    maxPositionsSymbol: count((p) => p.symbol),
+    maxPositionsStrategy: count((p) => p.magic),
+    maxCorrelatedLots: Math.max(0, ...lotsOn.values()),
+  };
+  const limits: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v.limits)) if (typeof x === 'number') limits[k] = x;
+  const use = Object.entries(limits).filter(([k]) => k in used).map(([limit, value]) => ({
+    limit, value, used: r2(used[limit]!), pct: value > 0 ? Math.round((used[limit]! / value) * 1000) / 10 : 0,
+  }));
+  const ks = m.killSwitch;
+  return {
+    // locked by the manager's clock (the simulated broker's in tests)
+    limits, use, killSwitch: { locked: (m.status().killSwitch as { locked: boolean }).locked, lockedUntil: ks.lockedUntil || null, reason: ks.lastReason },
+    dayStartBalance: v.dayStartBalance, equityPeak: a ? r2(v.equityPeak) : null,
+  };
+}
+
+export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promise<void> {
+  await root.register(async (plain) => {
+    const app = plain.withTypeProvider<ZodTypeProvider>();
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
+    // "body.confirm: …": where the input is wrong and what would be right
+    app.setSchemaErrorFormatter((errors, where) => {
+      const e = new Error(errors.map((x) => `${where}${x.instancePath ? x.instancePath.replace(/\//g, '.') : ''}: ${x.message ?? 'invalid'}`).join('; '));
+      return Object.assign(e, { statusCode: 400 });
+    });
+    // the same answer as the API's other routes: { error } with what is wrong
+    plain.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+      const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if (code >= 500) d.log.warn({ err: err.message, url: req.url }, 'api error');
+      void reply.code(code).send({ error: code >= 500 ? 'internal error (see the host log)' : err.message });
+    });
+    const { manager: m, feed } = d;
+    const magicToStrategy = () => {
+      const map = new Map<number, string>();
+      for (const r of m.list()) {
+        const run = m.get(r.id);
+        if (run) map.set(strategyMagic(run.strategy), r.id);
+      }
+      return (magic: number) => map.get(magic) ?? null;
+    };
+    const trades = async () => tradesFromDeals(await feed.allDeals(), magicToStrategy());
+
+    app.get('/overview', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async () => {
+      const a = m.account();
+      const risk = riskState(m);
+      return {
+        version: d.version,
+        account: a ? {
+          login: a.login, server: a.server, name: a.name ?? '', currency: a.currency, tradeMode: a.tradeMode, leverage: a.leverage, balance: a.balance, equity: a.equity,
+          margin: a.margin, freeMargin: a.freeMargin, marginLevel: a.marginLevel, profit: a.profit,
+          todayPnl: risk.dayStartBalance !== null ? r2(a.equity - risk.dayStartBalance) : null,
+        } : null,
+        connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: d.store.data.outbox.length },
+        positions: m.positions().length, strategies: m.list().length, risk,
+      };
+    });
+
+    app.get('/risk', { config: PAGE_READS, schema: { tags: ['risk'], summary: 'Risk limits, how much of each is used, the kill switch', response: { 200: riskSchema } } }, async () => riskState(m));
+
+    app.post('/kill-switch/unlock', {
+      schema: { tags: ['risk'], summary: 'End the kill switch\'s lock early (an operator\'s decision; strategies stay stopped)', body: unlockBodySchema, response: { 200: riskSchema, 409: errorSchema } },
+    }, async (_req, reply) => {
+      const ks = m.killSwitch;
+      if (!ks.lockedUntil) return reply.code(409).send({ error: 'the kill switch is not locked' });
+      m.releaseKillSwitch();
+      d.store.audit(Math.floor(Date.now() / 1000), 'kill switch unlocked', { by: 'local API' });
+      await d.store.write();
+      d.log.warn({}, 'kill switch unlocked by the trader; stopped strategies stay stopped until started');
+      feed.send('kill', {});
+      return riskState(m);
+    });
+
+    app.get('/strategies-overview', {
+      config: PAGE_READS,
+      schema: { tags: ['strategies'], summary: 'Every strategy with its state, P&L and last decision (with its trace)', response: { 200: strategyRowsSchema } },
+    }, async () => {
+      const closed = new Map<string, number>();
+      for (const t of await trades().catch(() => [])) if (t.strategyId) closed.set(t.strategyId, (closed.get(t.strategyId) ?? 0) + t.net);
+      const positions = m.positions();
+      const rows: StrategyRow[] = m.list().map((rec) => {
+        const s = m.get(rec.id)!.strategy;
+        const magic = strategyMagic(s);
+        const mine = positions.filter((p) => p.magic === magic);
+        return {
+          id: rec.id, name: s.name, status: rec.status, symbol: s.symbol, timeframe: s.timeframe, magic, openPositions: mine.length,
+          floating: r2(mine.reduce((x, p) => x + p.profit + p.swap, 0)), closedNet: r2(closed.get(rec.id) ?? 0), updatedAt: rec.updatedAt,
+          lastDecision: feed.lastDecision(rec.id), lastSignal: feed.lastSignal(rec.id), parameters: rec.parameters,
+        };
+      });
+      return { strategies: rows };
+    });
+
+    app.post('/strategies/validate', {
+      schema: { tags: ['strategies'], summary: 'Check a strategy without starting it: every problem at its JSON path', body: z.unknown(), response: { 200: validateResultSchema } },
+    }, async (req) => {
+      const raw = req.body;
+      const input = raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
+      try {
+        const s = normalizeStrategy(input);
+        return { ok: true, problems: [], warnings: s.warnings, id: s.id };
+      } catch (e) {
+        if (!(e instanceof StrategyError)) throw e;
+        return { ok: false, problems: e.problems.map((p) => ({ path: p.path, message: p.message })), warnings: [], id: null };
+      }
+    });
+
+    app.get('/orders', { config: PAGE_READS, schema: { tags: ['positions'], summary: 'The terminal\'s pending orders', response: { 200: ordersSchema } } }, async () => ({
+      orders: (m.attachedTerminal()?.orders ?? []).map((o) => ({ ...o, ticket: o.ticket.toString() })),
+    }));
+
+    app.get('/history/deals', {
+      config: PAGE_READS,
+      schema: { tags: ['history'], summary: 'The terminal\'s deals', querystring: z.object({ from: z.coerce.number().int().min(0).default(0).describe('server time, s') }), response: { 200: dealsSchema, 503: errorSchema } },
+    }, async (req, reply) => {
+      if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the deal history comes from it' });
+      return { deals: (await feed.allDeals()).filter((x) => x.time >= req.query.from).map(dealRow) };
+    });
+
+    app.get('/history/trades', {
+      config: PAGE_READS,
+      schema: { tags: ['history'], summary: 'Closed trades with exit reasons; filters; format=csv for a spreadsheet', querystring: tradesQuerySchema, response: { 200: tradesSchema, 503: errorSchema } },
+    }, async (req, reply) => {
+      if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the trade history comes from it' });
+      const all = await trades();
+      const list = filterTrades(all, req.query);
+      if (req.query.format === 'csv') {
+        const name = `trades${req.query.strategy ? '-' + req.query.strategy.replace(/[^\w.-]/g, '_') : ''}.csv`;
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).serializer((x: unknown) => x as string).send(tradesCsv(list) as never);
+      }
+      return { trades: list, total: all.length };
+    });
+
+    app.get('/performance', {
+      config: PAGE_READS,
+      schema: { tags: ['history'], summary: 'Balance and drawdown curves, equity samples, per-strategy figures, monthly returns', response: { 200: performanceSchema } },
+    }, async () => {
+      const a = m.account();
+      const ts = m.attachedTerminal()?.connected ? await trades() : [];
+      return performanceOf(ts, a?.balance ?? null, feed.equity, a?.currency ?? null);
+    });
+
+    app.get('/decisions', {
+      config: PAGE_READS,
+      schema: { tags: ['decisions'], summary: 'Recent decisions: signals with traces, ML gate, supervisor, blocked entries, confirmations (newest first)', querystring: z.object({ strategy: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(2000).default(300) }), response: { 200: decisionsSchema } },
+    }, async (req) => ({ decisions: feed.decisions(req.query.limit, req.query.strategy) }));
+
+    app.get('/events', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Server-sent events: account, positions, fill, decision, confirmation, kill, connection, changed' } }, (req, reply) => {
+      reply.hijack();
+      feed.stream(req.raw, reply.raw);
+    });
+  });
+}
