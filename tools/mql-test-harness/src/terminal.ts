@@ -111,6 +111,8 @@ export class HarnessTerminal extends EventEmitter {
   private readonly failFillingModes = new Map<number, number>();
   /** symbols with a MarketBookAdd subscription (their quotes raise OnBookEvent) */
   readonly books = new Set<string>();
+  /** symbols the terminal has no current quote for (SymbolInfoTick fails: not synchronised yet, a lost link) */
+  readonly noQuote = new Set<string>();
   private pingCounter = 0;
   private readonly pings = new Map<number, (stats: HarnessStats) => void>();
   private readonly ownFilesDir: string | undefined;
@@ -243,7 +245,7 @@ export class HarnessTerminal extends EventEmitter {
         if (!spec) return { exists: false };
         const q = b.quoteOf(sym);
         const out: Record<string, unknown> = { ...spec, exists: true };
-        if (q) {
+        if (q && !this.noQuote.has(sym)) {
           out.bid = q.bid;
           out.ask = q.ask;
           out.timeMsc = q.timeMsc;
