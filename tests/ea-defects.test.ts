@@ -81,6 +81,30 @@ describe('issue 26: connection', () => {
     expect(socks.length).toBeGreaterThanOrEqual(1);
   }, 20_000);
 
+  it('H: a send to a host that stopped reading gives up within 100 ms (SocketTimeouts) and reconnects, instead of hanging the EA', async () => {
+    let paused = false;
+    const fx = await fixtureHost((ws, send, n) => {
+      send('WELCOME' as never, welcome({ symbols: ['EURUSD', 'GBPUSD'] }));
+      if (n === 1) {
+        (ws as unknown as { _socket: Socket })._socket.pause(); // the host stops reading
+        paused = true;
+      }
+    });
+    const broker = twoSymbolBroker();
+    const ea = await eaAt(fx.port, broker);
+    ea.tick('GBPUSD', 1.27, 1.27003, MONDAY_10H);
+    await until(() => paused, 5000, 'the host paused');
+    await sleep(50);
+    // 150,000 ticks of GBPUSD to stream: far more than the socket buffers hold
+    const ticks: Array<[number, number, number, number, number, number]> = [];
+    for (let i = 1; i <= 150_000; i++) ticks.push([MONDAY_10H + i, 1.27 + (i % 100) * 1e-5, 1.27003 + (i % 100) * 1e-5, 0, 0, 6]);
+    ea.addTicks('GBPUSD', ticks);
+    await ea.waitFor(() => ea.prints.some((p) => /connection to the host lost \(send failed/.test(p)), 15_000, 'the send given up');
+    const st = await ea.stats();
+    expect(st.maxSocketUs, `the longest: ${st.maxSocketCall}`).toBeLessThan(100_000);
+    await until(() => fx.connections >= 2, 5000, 'reconnected');
+  }, 30_000);
+
   it('smaller: a REJECT is one loss, not two (the backoff doubles once: reconnect after 0.5 s, not 1 s)', async () => {
     const hellos: number[] = [];
     const fx = await fixtureHost((_ws, send, n) => {

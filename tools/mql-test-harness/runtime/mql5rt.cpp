@@ -618,8 +618,19 @@ bool SocketClose(int h)
    g_socks[h] = -1;
    return true;
   }
+// the longest single SocketConnect/SocketSend: how long one call held the program's thread
+static ulong g_maxSocketUs = 0;
+static std::string g_maxSocketCall;
+struct socket_clock
+  {
+   const char *name;
+   ulong t0;
+   explicit socket_clock(const char *n) : name(n), t0(now_us()) {}
+   ~socket_clock() { ulong d = now_us() - t0; if(d > g_maxSocketUs) { g_maxSocketUs = d; g_maxSocketCall = name; } }
+  };
 bool SocketConnect(int h, const string &server, uint port, uint timeout_ms)
   {
+   socket_clock clock("SocketConnect");
    int fd = sock_fd(h);
    if(fd < 0) return false;
    std::string host = u8(server);
@@ -678,6 +689,7 @@ uint SocketIsReadable(int h)
 bool SocketIsWritable(int h) { return sock_fd(h) >= 0; }
 int SocketSend(int h, const mql_array<uchar> &buf, uint len)
   {
+   socket_clock clock("SocketSend");
    int fd = sock_fd(h);
    if(fd < 0) return -1;
    if((int)len > buf.size()) len = (uint)buf.size();
@@ -1654,7 +1666,8 @@ static std::string stats_json()
   {
    return ",\"rpcs\":" + std::to_string(g_rpcs) + ",\"maxHandlerUs\":" + std::to_string(g_maxHandlerUs) + ",\"maxHandler\":" + jstr(g_maxHandler) +
           ",\"books\":" + std::to_string(g_handled[0]) + ",\"txs\":" + std::to_string(g_handled[1]) + ",\"ticks\":" + std::to_string(g_handled[2]) +
-          ",\"timers\":" + std::to_string(g_handled[3]) + ",\"dropped\":" + std::to_string(g_dropped);
+          ",\"timers\":" + std::to_string(g_handled[3]) + ",\"dropped\":" + std::to_string(g_dropped) +
+          ",\"maxSocketUs\":" + std::to_string(g_maxSocketUs) + ",\"maxSocketCall\":" + jstr(g_maxSocketCall);
   }
 
 int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
@@ -1750,7 +1763,7 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
             chan_write("{\"n\":\"init\",\"rc\":" + std::to_string(rc2) + "}");
             if(rc2 != 0) { if(h.OnDeinit) h.OnDeinit(REASON_INITFAILED); g_remove = true; }
            }
-         else if(kind == "resetStats") { g_maxHandlerUs = 0; g_maxHandler.clear(); }
+         else if(kind == "resetStats") { g_maxHandlerUs = 0; g_maxHandler.clear(); g_maxSocketUs = 0; g_maxSocketCall.clear(); }
          else if(kind == "stop") { deinitReason = (int)e["reason"].lng(); _StopFlag = true; }
          else if(kind == "ping") chan_write("{\"n\":\"pong\",\"id\":" + jnum(e["id"].num()) + stats_json() + "}");
          if(g_timerUs > 0 && now_us() >= g_nextTimer) break; // let the timer run between events

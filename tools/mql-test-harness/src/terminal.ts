@@ -97,6 +97,9 @@ export interface HarnessStats {
   timers: number;
   /** terminal events dropped because the queue was full */
   dropped: number;
+  /** the longest single SocketConnect or SocketSend, µs, and which */
+  maxSocketUs: number;
+  maxSocketCall: string;
 }
 
 const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
@@ -406,6 +409,15 @@ export class HarnessTerminal extends EventEmitter {
     list.push([timeMsc, bid, ask, 0, 0, 6]);
     if (symbol === this.opts.chartSymbol) this.send({ e: 'tick' });
     if (this.books.has(symbol)) this.send({ e: 'book', symbol });
+  }
+
+  /** Many ticks of a symbol at once, oldest first (the broker quotes the last): no event is raised. */
+  addTicks(symbol: string, ticks: Tick[]): void {
+    let list = this.ticks.get(symbol);
+    if (!list) this.ticks.set(symbol, (list = []));
+    for (const t of ticks) list.push(t);
+    const last = ticks[ticks.length - 1];
+    if (last) this.broker.quote(symbol, last[1], last[2], last[0]);
   }
 
   /** Closed bars of a symbol/timeframe (appended; CopyRates serves them, the newest last). */
