@@ -133,6 +133,30 @@ describe('issue 26: connection', () => {
   }, 20_000);
 });
 
+describe('issue 26: reading', () => {
+  it('smaller: a burst of 20,000 small messages is read in linear time (a consumed frame no longer copies the rest of the buffer)', async () => {
+    let ws!: WebSocket;
+    let sendPing!: (ts: number) => void;
+    const fx = await fixtureHost((w, send) => {
+      send('WELCOME' as never, welcome());
+      ws = w;
+      sendPing = (ts) => send('PING' as never, { ts });
+    });
+    const ea = await eaAt(fx.port, twoSymbolBroker());
+    await until(() => ws !== undefined, 5000, 'connected');
+    await ea.waitFor(() => ea.prints.some((p) => p.includes('connected to the host')), 5000, 'WELCOME');
+    await ea.sync();
+    ea.resetStats();
+    // one TCP write: the EA's read buffer holds all of them at once
+    (ws as unknown as { _socket: Socket })._socket.cork();
+    for (let i = 0; i < 20_000; i++) sendPing(i);
+    (ws as unknown as { _socket: Socket })._socket.uncork();
+    await until(() => fx.got.filter((m) => m.type === MsgType.PONG).length === 20_000, 20_000, '20,000 PONGs');
+    const st = await ea.stats();
+    expect(st.maxHandlerUs, `the longest handler: ${st.maxHandler}`).toBeLessThan(200_000); // 1,000 messages a handler (the cap per read), however many are buffered
+  });
+});
+
 describe('issue 26: streaming', () => {
   it('E: history that arrives after the subscription is a baseline, not a burst of old BARs', async () => {
     const { ea, terminal } = await eaRig({ bars: false });
