@@ -162,7 +162,8 @@ public:
       sessionActive = false;
       backoffMs = 500;
       failedConnects = 0;
-      lostSince = 0;
+      // the host-lost grace period starts anew (the session before the re-init is gone); before any session: none
+      lostSince = everWelcomed ? GetTickCount() : 0;
       lostHandled = false;
       RingLoad();
       if(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) == 0 || MQLInfoInteger(MQL_TRADE_ALLOWED) == 0)
