@@ -4,20 +4,16 @@
  * which trades on the project's SimBroker.
  */
 import { decode } from '@msgpack/msgpack';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MsgType, type Msg } from '../src/protocol/messages.js';
 import { RC } from '../src/protocol/retcodes.js';
 import { barTupleAt } from '../src/sim/terminal.js';
 import { HarnessTerminal } from '../tools/mql-test-harness/src/terminal.js';
-import { BRIDGE_EA, build, eaRig as rig, fixtureHost, H1, h1Bars, open, runCleanups, startHost, twoSymbolBroker, cleanups } from './ea-helpers.js';
+import { bridgeEaSuite, fixtureHost, H1, h1Bars, open, runCleanups, startHost, twoSymbolBroker, cleanups } from './ea-helpers.js';
 import { BIG_TICKET, MONDAY_10H, until } from './helpers.js';
 
-let binary = '';
-afterEach(runCleanups);
-beforeAll(async () => {
-  binary = (await build(BRIDGE_EA)).binary;
-}, 120_000);
-const eaRig = (opts: Parameters<typeof rig>[1] = {}) => rig(binary, opts);
+const suite = bridgeEaSuite();
+const eaRig = suite.eaRig;
 
 describe('the EA against the real host', () => {
   it('handshakes, streams ticks of every subscribed symbol and closed bars, answers SPEC, HISTORY and SNAPSHOT', async () => {
@@ -207,7 +203,7 @@ describe('the EA against a protocol fixture', () => {
       send('OPEN' as never, { id: 2, ...body });
     });
     const broker = twoSymbolBroker();
-    const ea = new HarnessTerminal({ binary, broker, chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker, chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea.stop());
     ea.tick('EURUSD', 1.1, 1.10002, MONDAY_10H);
     await ea.start();
@@ -225,7 +221,7 @@ describe('the EA against a protocol fixture', () => {
 
   it('stops and names the fix when the protocol versions do not match', async () => {
     const fx = await fixtureHost((_ws, send) => send('REJECT' as never, { code: 'VERSION', message: 'host speaks 2..3' }));
-    const ea = new HarnessTerminal({ binary, broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea.stop());
     await ea.start();
     await ea.waitFor(() => ea.alerts.length > 0, 5000, 'alert');
@@ -233,14 +229,14 @@ describe('the EA against a protocol fixture', () => {
   });
 
   it('refuses to start without a token and says where to find it', async () => {
-    const ea = new HarnessTerminal({ binary, broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1 } });
     cleanups.push(() => ea.stop());
     expect(await ea.start()).toBe(2); // INIT_PARAMETERS_INCORRECT
     expect(ea.alerts[0]).toMatch(/paste the bridge token .*mt5-executor token/);
   });
 
   it('says what to check when nothing listens on the port', async () => {
-    const ea = new HarnessTerminal({ binary, broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea.stop());
     await ea.start();
     await ea.waitFor(() => ea.prints.length > 0, 5000, 'a message');

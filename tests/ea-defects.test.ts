@@ -8,7 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { MsgType, type Msg } from '../src/protocol/messages.js';
 import { ORDER_FILLING, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION } from '../src/protocol/mt5.js';
@@ -16,20 +16,16 @@ import { RC } from '../src/protocol/retcodes.js';
 import type { SimBroker } from '../src/sim/broker.js';
 import { symbolSpec } from '../src/sim/symbols.js';
 import { HarnessTerminal, type HarnessTerminalOptions } from '../tools/mql-test-harness/src/terminal.js';
-import { BRIDGE_EA, build, eaRig as rig, fixtureHost, h1Bars, open, runCleanups, cleanups, twoSymbolBroker, welcome } from './ea-helpers.js';
+import { bridgeEaSuite, fixtureHost, h1Bars, open, runCleanups, cleanups, twoSymbolBroker, welcome } from './ea-helpers.js';
 import { MONDAY_10H, makeBroker, until } from './helpers.js';
 
-let binary = '';
-afterEach(runCleanups);
-beforeAll(async () => {
-  binary = (await build(BRIDGE_EA)).binary;
-}, 120_000);
-const eaRig = (opts: Parameters<typeof rig>[1] = {}) => rig(binary, opts);
+const suite = bridgeEaSuite();
+const eaRig = suite.eaRig;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The EA on `broker` against a fixture host at `port`. */
 async function eaAt(port: number, broker: SimBroker, over: Partial<HarnessTerminalOptions> = {}, inputs: Record<string, string | number> = {}): Promise<HarnessTerminal> {
-  const ea = new HarnessTerminal({ binary, broker, chartSymbol: 'EURUSD', ...over, inputs: { InpPort: port, InpToken: 't'.repeat(32), InpTimerMs: 5, ...inputs } });
+  const ea = new HarnessTerminal({ binary: suite.binary(), broker, chartSymbol: 'EURUSD', ...over, inputs: { InpPort: port, InpToken: 't'.repeat(32), InpTimerMs: 5, ...inputs } });
   cleanups.push(() => ea.stop());
   ea.tick('EURUSD', 1.1, 1.10002, MONDAY_10H);
   expect(await ea.start()).toBe(0);
@@ -120,7 +116,7 @@ describe('issue 26: connection', () => {
   it('smaller: two EAs on one account: the newest wins and the replaced one says so once and stops (no replace loop)', async () => {
     const first = await eaRig();
     const broker = first.broker;
-    const second = new HarnessTerminal({ binary, broker, chartSymbol: 'GBPUSD', inputs: { InpPort: first.port, InpToken: first.token, InpTimerMs: 5 } });
+    const second = new HarnessTerminal({ binary: suite.binary(), broker, chartSymbol: 'GBPUSD', inputs: { InpPort: first.port, InpToken: first.token, InpTimerMs: 5 } });
     cleanups.push(() => second.stop());
     expect(await second.start()).toBe(0);
     await first.ea.waitFor(() => first.ea.alerts.length > 0, 5000, 'the replaced EA\'s alert');
@@ -199,7 +195,10 @@ describe('issue 26: streaming', () => {
     }
     const st = await ea.stats();
     expect(st.ticks).toBeGreaterThan(0);
-    expect(st.maxHandlerUs, `the longest handler: ${st.maxHandler}`).toBeLessThan(12_000); // 2 ms budget, not one 16 ms Sleep
+    // a 2 ms budget: no Sleep inside it (one lasts 16 ms here), and no handler near that long (a loose bound: the
+    // machine is shared, so wall times have noise; the Sleep time is exact)
+    expect(st.maxSleepUs).toBeLessThanOrEqual(2000);
+    expect(st.maxHandlerUs, `the longest handler: ${st.maxHandler}`).toBeLessThan(40_000);
   });
 
   it('G: the reply wait waits even when SocketIsReadable answers 1 speculatively: an intent 4 ms after the ticks runs inside it', async () => {
@@ -319,7 +318,9 @@ describe('issue 26: state', () => {
       broker.orderSend({ action: 1, symbol: 'EURUSD', type: 1, volume: 0.01, typeFilling: 0, magic: 0, comment: 'x', position: p.ticket });
     }
     expect(broker.deals(0).length).toBe(50_000);
-    const { terminal } = await eaRig({ broker });
+    // (each page makes the harness terminal serialise all 50,000 deals for HistorySelect: seconds on a busy machine,
+    // which a real terminal does not take; a longer heartbeat keeps the host from calling that a lost EA)
+    const { terminal } = await eaRig({ broker, host: { heartbeatMs: 15_000, requestTimeoutMs: 30_000 } });
     const snap = await terminal.snapshot(0);
     expect(snap.deals.length).toBe(50_000);
     expect(new Set(snap.deals.map((d) => d.ticket)).size).toBe(50_000);
@@ -358,7 +359,7 @@ describe('issue 26: state', () => {
       send('WELCOME' as never, welcome());
       send('OPEN' as never, { id: 1, ...body(open('o-2')) });
     });
-    const ea1 = new HarnessTerminal({ binary, broker, chartSymbol: 'EURUSD', filesDir: dir, inputs: { InpPort: fx1.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea1 = new HarnessTerminal({ binary: suite.binary(), broker, chartSymbol: 'EURUSD', filesDir: dir, inputs: { InpPort: fx1.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea1.stop());
     ea1.on('orderSend', () => ea1.kill()); // the broker executed it; the EA never learns the result
     ea1.tick('EURUSD', 1.1, 1.10002, MONDAY_10H);

@@ -1,7 +1,7 @@
 /** Building the project's MQL5 programs with the mql-test-harness (cached between runs and workers), and the rigs the EA tests share. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeAll, expect } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseBars } from '../src/engine/bars.js';
 import { BridgeServer, type Terminal } from '../src/host/bridge.js';
@@ -22,6 +22,19 @@ export const ECHO_EA = path.resolve('tests', 'mql', 'MsgPackEcho.mq5');
 
 export function build(entry: string, sanitize = false): Promise<BuildResult> {
   return buildEa({ entry, includeRoot: INCLUDE_ROOT, sanitize });
+}
+
+/**
+ * For a test file of the bridge EA: builds it once (beforeAll), stops what each test started (afterEach). `binary()`
+ * is the built EA, `eaRig` the rig on it.
+ */
+export function bridgeEaSuite(): { binary: () => string; eaRig: (opts?: EaRigOptions) => Promise<EaRig> } {
+  let binary = '';
+  afterEach(runCleanups);
+  beforeAll(async () => {
+    binary = (await build(BRIDGE_EA)).binary;
+  }, 120_000);
+  return { binary: () => binary, eaRig: (opts = {}) => eaRig(binary, opts) };
 }
 
 /** What a test started; `runCleanups` (in afterEach) stops it, newest first. */

@@ -497,6 +497,7 @@ ulong GetMicrosecondCount() { return now_us(); }
 // Windows' default timer makes Sleep(1) last ~15.6 ms: MQLRT_SLEEP_GRANULARITY_MS=16 rounds every Sleep up to
 // a multiple of it (0 or unset: as asked)
 static long g_sleepGranularityMs = -1;
+static ulong g_sleptUs = 0; // time in Sleep so far (the handler clock takes the part of each handler)
 void Sleep(int ms)
   {
    if(g_sleepGranularityMs < 0)
@@ -505,9 +506,11 @@ void Sleep(int ms)
       g_sleepGranularityMs = g ? std::atol(g) : 0;
      }
    if(ms <= 0) return;
+   ulong t0 = now_us();
    long d = ms;
    if(g_sleepGranularityMs > 0) d = ((d + g_sleepGranularityMs - 1) / g_sleepGranularityMs) * g_sleepGranularityMs;
    usleep((useconds_t)d * 1000);
+   g_sleptUs += now_us() - t0;
   }
 
 // ============================================================================================ SHA-1, base64
@@ -593,6 +596,7 @@ int CryptEncode(ENUM_CRYPT_METHOD method, const mql_array<uchar> &data, const mq
 
 // ============================================================================================ sockets
 static std::vector<int> g_socks; // handle -> fd (-1 free)
+static std::map<int, ulong> g_sendTimeoutUs; // handle -> SocketTimeouts' send timeout (a deadline for one SocketSend)
 static int sock_fd(int h)
   {
    if(h < 0 || h >= (int)g_socks.size() || g_socks[h] < 0) { _LastError = ERR_NETSOCKET_INVALIDHANDLE; return -1; }
@@ -616,6 +620,7 @@ bool SocketClose(int h)
    if(fd < 0) return false;
    ::close(fd);
    g_socks[h] = -1;
+   g_sendTimeoutUs.erase(h);
    return true;
   }
 // the longest single SocketConnect/SocketSend: how long one call held the program's thread
@@ -696,8 +701,12 @@ int SocketSend(int h, const mql_array<uchar> &buf, uint len)
    std::vector<uint8_t> tmp(len);
    for(uint i = 0; i < len; i++) tmp[i] = buf[(int)i];
    size_t sent = 0;
+   ulong t0 = now_us();
+   ulong limit = g_sendTimeoutUs.count(h) ? g_sendTimeoutUs[h] : 0;
    while(sent < len)
      {
+      // a partial send that used up the send timeout returns what went out (the next call may wait again)
+      if(sent > 0 && limit > 0 && now_us() - t0 >= limit) return (int)sent;
       ssize_t r = ::send(fd, tmp.data() + sent, len - sent, MSG_NOSIGNAL);
       if(r < 0 && errno == EINTR) continue;
       if(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -737,6 +746,7 @@ bool SocketTimeouts(int h, uint send_ms, uint recv_ms)
    timeval sv{(time_t)(send_ms / 1000), (suseconds_t)((send_ms % 1000) * 1000)};
    timeval rv{(time_t)(recv_ms / 1000), (suseconds_t)((recv_ms % 1000) * 1000)};
    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sv, sizeof sv);
+   g_sendTimeoutUs[h] = (ulong)send_ms * 1000;
    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rv, sizeof rv);
    return true;
   }
@@ -1650,16 +1660,18 @@ static void fill_tx(const J &e, MqlTradeTransaction &t)
 // reads the longest with its handler's name, to bound how long the program blocks the terminal's thread.
 static ulong g_maxHandlerUs = 0;
 static std::string g_maxHandler;
+static ulong g_maxSleepUs = 0; // the most time one handler spent in Sleep
 static unsigned long g_handled[4] = {0, 0, 0, 0}; // OnBookEvent, OnTradeTransaction, OnTick, OnTimer
 struct handler_clock
   {
    const char *name;
-   ulong t0, rpc0;
-   explicit handler_clock(const char *n) : name(n), t0(now_us()), rpc0(g_rpcUs) {}
+   ulong t0, rpc0, slept0;
+   explicit handler_clock(const char *n) : name(n), t0(now_us()), rpc0(g_rpcUs), slept0(g_sleptUs) {}
    ~handler_clock()
      {
       ulong own = (now_us() - t0) - (g_rpcUs - rpc0);
       if(own > g_maxHandlerUs) { g_maxHandlerUs = own; g_maxHandler = name; }
+      if(g_sleptUs - slept0 > g_maxSleepUs) g_maxSleepUs = g_sleptUs - slept0;
      }
   };
 static std::string stats_json()
@@ -1667,7 +1679,7 @@ static std::string stats_json()
    return ",\"rpcs\":" + std::to_string(g_rpcs) + ",\"maxHandlerUs\":" + std::to_string(g_maxHandlerUs) + ",\"maxHandler\":" + jstr(g_maxHandler) +
           ",\"books\":" + std::to_string(g_handled[0]) + ",\"txs\":" + std::to_string(g_handled[1]) + ",\"ticks\":" + std::to_string(g_handled[2]) +
           ",\"timers\":" + std::to_string(g_handled[3]) + ",\"dropped\":" + std::to_string(g_dropped) +
-          ",\"maxSocketUs\":" + std::to_string(g_maxSocketUs) + ",\"maxSocketCall\":" + jstr(g_maxSocketCall);
+          ",\"maxSleepUs\":" + std::to_string(g_maxSleepUs) + ",\"maxSocketUs\":" + std::to_string(g_maxSocketUs) + ",\"maxSocketCall\":" + jstr(g_maxSocketCall);
   }
 
 int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
@@ -1763,7 +1775,7 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
             chan_write("{\"n\":\"init\",\"rc\":" + std::to_string(rc2) + "}");
             if(rc2 != 0) { if(h.OnDeinit) h.OnDeinit(REASON_INITFAILED); g_remove = true; }
            }
-         else if(kind == "resetStats") { g_maxHandlerUs = 0; g_maxHandler.clear(); g_maxSocketUs = 0; g_maxSocketCall.clear(); }
+         else if(kind == "resetStats") { g_maxHandlerUs = 0; g_maxHandler.clear(); g_maxSocketUs = 0; g_maxSocketCall.clear(); g_maxSleepUs = 0; }
          else if(kind == "stop") { deinitReason = (int)e["reason"].lng(); _StopFlag = true; }
          else if(kind == "ping") chan_write("{\"n\":\"pong\",\"id\":" + jnum(e["id"].num()) + stats_json() + "}");
          if(g_timerUs > 0 && now_us() >= g_nextTimer) break; // let the timer run between events

@@ -97,6 +97,8 @@ export interface HarnessStats {
   timers: number;
   /** terminal events dropped because the queue was full */
   dropped: number;
+  /** the most time one handler spent in Sleep, µs */
+  maxSleepUs: number;
   /** the longest single SocketConnect or SocketSend, µs, and which */
   maxSocketUs: number;
   maxSocketCall: string;
