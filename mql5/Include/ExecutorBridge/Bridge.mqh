@@ -51,7 +51,8 @@ struct EbIntentSlot
    uchar             body[];
   };
 
-// the intent ring on disk (MQL5\Files\ExecutorBridge\): one record per line of the log, 4-byte length first
+// the intent ring on disk, MQL5\Files\ExecutorBridge\intents-<login>.bin: records of a 4-byte little-endian
+// length and a MessagePack [intent id, result field count (or EB_RING_STARTED), result body]
 #define EB_RING_DIR "ExecutorBridge"
 #define EB_RING_STARTED -1
 
@@ -165,6 +166,7 @@ public:
       // the host-lost grace period starts anew (the session before the re-init is gone); before any session: none
       lostSince = everWelcomed ? GetTickCount() : 0;
       lostHandled = false;
+      ringFile = "";
       RingLoad();
       if(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) == 0 || MQLInfoInteger(MQL_TRADE_ALLOWED) == 0)
          Print("ExecutorBridge: Algo Trading is off - intents will be refused with 10027 until you press the Algo Trading button and allow algorithmic trading in the EA's settings.");
@@ -328,6 +330,8 @@ public:
    // so no event handler waits for the host.
    void              TryConnect(const uint now)
      {
+      if(ringFile == "")
+         RingLoad();
       if(!ws.Connect(host, port, connectTimeoutMs))
         {
          failedConnects++;
@@ -969,10 +973,14 @@ public:
    // rewrite comments; this file does not depend on them.
    void              RingLoad(void)
      {
+      // at terminal start OnInit may run before the account is logged in: then this runs again before connecting
+      long login = AccountInfoInteger(ACCOUNT_LOGIN);
+      if(login == 0)
+         return;
       ringNext = 0;
       ringCount = 0;
       ringRecords = 0;
-      ringFile = EB_RING_DIR + "\\intents-" + IntegerToString(AccountInfoInteger(ACCOUNT_LOGIN)) + ".bin";
+      ringFile = EB_RING_DIR + "\\intents-" + IntegerToString(login) + ".bin";
       if(!FileIsExist(ringFile))
          return;
       int h = FileOpen(ringFile, FILE_READ | FILE_BIN | FILE_SHARE_READ);
