@@ -74,6 +74,7 @@ describe('issue 26: connection', () => {
     await sleep(1500);
     const st = await ea.stats();
     expect(st.maxHandlerUs, `the longest handler: ${st.maxHandler}`).toBeLessThan(100_000);
+    expect(st.maxSocketUs, `the longest: ${st.maxSocketCall}`).toBeLessThan(100_000);
     expect(socks.length).toBeGreaterThanOrEqual(1);
   }, 20_000);
 
