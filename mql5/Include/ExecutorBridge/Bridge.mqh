@@ -1000,9 +1000,10 @@ public:
       int pos = 0;
       while(pos + 4 <= size)
         {
-         int len = (int)data[pos] | ((int)data[pos + 1] << 8) | ((int)data[pos + 2] << 16) | ((int)data[pos + 3] << 24);
-         if(len <= 0 || len > size - pos - 4)
+         uint ulen = (uint)data[pos] | ((uint)data[pos + 1] << 8) | ((uint)data[pos + 2] << 16) | ((uint)data[pos + 3] << 24);
+         if(ulen == 0 || ulen > (uint)(size - pos - 4))
             break; // a record cut short by a crash: the ones before it stand
+         int len = (int)ulen;
          ArrayResize(rest, len);
          ArrayCopy(rest, data, 0, pos + 4, len);
          pos += 4 + len;
