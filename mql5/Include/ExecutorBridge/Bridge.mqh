@@ -10,9 +10,9 @@
 #include "MsgPack.mqh"
 #include "WebSocket.mqh"
 #include "Terminal.mqh"
+#include "IntentRing.mqh"
 
 #define EB_EA_NAME "ExecutorBridge 1.0"
-#define EB_RING_SIZE 4096
 #define EB_MAX_TICKS_PER_MSG 1000
 
 // the EA talks to 127.0.0.1 only: a connect is answered (or refused) at once
@@ -44,17 +44,6 @@ struct EbBarSub
    long              lastBar;
   };
 
-struct EbIntentSlot
-  {
-   string            id;
-   int               fields;      // -1: OrderSend was under way when the EA stopped; the outcome is unknown here
-   uchar             body[];
-  };
-
-// the intent ring on disk, MQL5\Files\ExecutorBridge\intents-<login>.bin: records of a 4-byte little-endian
-// length and a MessagePack [intent id, result field count (or EB_RING_STARTED), result body]
-#define EB_RING_DIR "ExecutorBridge"
-#define EB_RING_STARTED -1
 
 class EbBridge
   {
@@ -98,12 +87,8 @@ public:
    // subscriptions
    EbTickSub         ticks[];
    EbBarSub          bars[];
-   // idempotency ring
-   EbIntentSlot      ring[];
-   int               ringNext;
-   int               ringCount;
-   string            ringFile;
-   int               ringRecords;     // records in the file (compacted when it holds twice the ring)
+   // idempotency ring, in memory and on disk
+   EbIntentRing      ring;
    // counters
    bool              stateDirty;
    ulong             orderSends;
@@ -139,10 +124,6 @@ public:
       lastServiceUs = 0;
       bookPending = false;
       lastHandled = 0;
-      ringNext = 0;
-      ringCount = 0;
-      ringFile = "";
-      ringRecords = 0;
       stateDirty = false;
       orderSends = 0;
       intentsExecuted = 0;
@@ -155,7 +136,6 @@ public:
      {
       MathSrand((int)(GetTickCount() ^ (uint)GetMicrosecondCount()));
       ws.maxMessage = EB_MAX_FRAME_BYTES;
-      ArrayResize(ring, EB_RING_SIZE);
       // A change of inputs (a pasted token, another port) re-runs OnInit without unloading the EA: every global
       // keeps its value, so the state of the last session must not carry over (a BAD_TOKEN halt above all).
       halted = false;
@@ -166,8 +146,8 @@ public:
       // the host-lost grace period starts anew (the session before the re-init is gone); before any session: none
       lostSince = everWelcomed ? GetTickCount() : 0;
       lostHandled = false;
-      ringFile = "";
-      RingLoad();
+      ring.file = "";
+      ring.Load();
       if(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) == 0 || MQLInfoInteger(MQL_TRADE_ALLOWED) == 0)
          Print("ExecutorBridge: Algo Trading is off - intents will be refused with 10027 until you press the Algo Trading button and allow algorithmic trading in the EA's settings.");
       nextConnectAt = GetTickCount();
@@ -330,8 +310,8 @@ public:
    // so no event handler waits for the host.
    void              TryConnect(const uint now)
      {
-      if(ringFile == "")
-         RingLoad();
+      if(ring.file == "")
+         ring.Load();
       if(!ws.Connect(host, port, connectTimeoutMs))
         {
          failedConnects++;
@@ -941,147 +921,6 @@ public:
      }
 
    // ------------------------------------------------------------ intents
-   int               RingFind(const string intentId)
-     {
-      for(int i = 0; i < ringCount; i++)
-         if(ring[i].id == intentId)
-            return i;
-      return -1;
-     }
-
-   // the slot of `intentId` (its own, or the next one), filled with `fields` and body[0..len)
-   int               RingPut(const string intentId, const int fields, const uchar &body[], const int len)
-     {
-      int slot = RingFind(intentId);
-      if(slot < 0)
-        {
-         slot = ringNext;
-         ringNext = (ringNext + 1) % EB_RING_SIZE;
-         if(ringCount < EB_RING_SIZE)
-            ringCount++;
-        }
-      ring[slot].id = intentId;
-      ring[slot].fields = fields;
-      ArrayResize(ring[slot].body, len);
-      if(len > 0)
-         ArrayCopy(ring[slot].body, body, 0, 0, len);
-      return slot;
-     }
-
-   // The ring survives a restart of the EA or the terminal: a file per account, read here, appended to before
-   // and after every OrderSend. The host also finds executed intents by the `ix:` comment, but some brokers
-   // rewrite comments; this file does not depend on them.
-   void              RingLoad(void)
-     {
-      // at terminal start OnInit may run before the account is logged in: then this runs again before connecting
-      long login = AccountInfoInteger(ACCOUNT_LOGIN);
-      if(login == 0)
-         return;
-      ringNext = 0;
-      ringCount = 0;
-      ringRecords = 0;
-      ringFile = EB_RING_DIR + "\\intents-" + IntegerToString(login) + ".bin";
-      if(!FileIsExist(ringFile))
-         return;
-      int h = FileOpen(ringFile, FILE_READ | FILE_BIN | FILE_SHARE_READ);
-      if(h == INVALID_HANDLE)
-        {
-         Print("ExecutorBridge: cannot read ", ringFile, " (error ", GetLastError(), "): intents executed before this start are known by their comment only.");
-         return;
-        }
-      uchar data[];
-      int size = (int)FileSize(h);
-      if(size > 0)
-         FileReadArray(h, data, 0, size);
-      FileClose(h);
-      size = ArraySize(data);
-      MpDoc rec;
-      uchar rest[];
-      int pos = 0;
-      while(pos + 4 <= size)
-        {
-         uint ulen = (uint)data[pos] | ((uint)data[pos + 1] << 8) | ((uint)data[pos + 2] << 16) | ((uint)data[pos + 3] << 24);
-         if(ulen == 0 || ulen > (uint)(size - pos - 4))
-            break; // a record cut short by a crash: the ones before it stand
-         int len = (int)ulen;
-         ArrayResize(rest, len);
-         ArrayCopy(rest, data, 0, pos + 4, len);
-         pos += 4 + len;
-         if(!rec.Parse(rest, len) || rec.Kind(0) != MP_ARRAY || rec.Len(0) != 3)
-            continue;
-         int b = rec.Item(0, 2);
-         uchar body[];
-         int blen = 0;
-         if(rec.Kind(b) == MP_BIN)
-           {
-            blen = rec.nodes[b].len;
-            ArrayResize(body, blen);
-            if(blen > 0)
-               ArrayCopy(body, rec.data, 0, rec.nodes[b].start, blen);
-           }
-         RingPut(rec.Str(rec.Item(0, 0)), (int)rec.nodes[rec.Item(0, 1)].i, body, blen);
-         ringRecords++;
-        }
-      if(ringRecords > 0)
-         Print("ExecutorBridge: ", ringCount, " intent ids from before this start loaded from ", ringFile, "; a re-sent one is answered, never executed again.");
-      if(ringRecords > 2 * EB_RING_SIZE)
-         RingCompact();
-     }
-
-   void              RingRecord(MpWriter &out, const string intentId, const int fields, const uchar &body[], const int len)
-     {
-      MpWriter r;
-      r.ArrayHeader(3);
-      r.Str(intentId);
-      r.Int(fields);
-      r.Bin(body, 0, len);
-      for(int k = 0; k < 4; k++)
-         out.Byte((r.len >> (8 * k)) & 0xFF);
-      out.Raw(r.buf, 0, r.len);
-     }
-
-   // append one record and flush it to disk before going on
-   void              RingAppend(const string intentId, const int fields, const uchar &body[], const int len)
-     {
-      if(ringFile == "")
-         return;
-      MpWriter out;
-      RingRecord(out, intentId, fields, body, len);
-      int h = FileOpen(ringFile, FILE_READ | FILE_WRITE | FILE_BIN | FILE_SHARE_READ);
-      if(h == INVALID_HANDLE)
-        {
-         Print("ExecutorBridge: cannot write ", ringFile, " (error ", GetLastError(), ").");
-         return;
-        }
-      FileSeek(h, 0, SEEK_END);
-      FileWriteArray(h, out.buf, 0, out.len);
-      FileFlush(h);
-      FileClose(h);
-      ringRecords++;
-      if(ringRecords > 2 * EB_RING_SIZE)
-         RingCompact();
-     }
-
-   // rewrite the file with the ring only (a new file moved over the old one)
-   void              RingCompact(void)
-     {
-      MpWriter out;
-      for(int i = 0; i < ringCount; i++)
-        {
-         int k = (ringNext - ringCount + i + 2 * EB_RING_SIZE) % EB_RING_SIZE; // oldest first
-         RingRecord(out, ring[k].id, ring[k].fields, ring[k].body, ArraySize(ring[k].body));
-        }
-      string tmp = ringFile + ".new";
-      int h = FileOpen(tmp, FILE_WRITE | FILE_BIN);
-      if(h == INVALID_HANDLE)
-         return;
-      FileWriteArray(h, out.buf, 0, out.len);
-      FileFlush(h);
-      FileClose(h);
-      if(FileMove(tmp, 0, ringFile, FILE_REWRITE))
-         ringRecords = ringCount;
-     }
-
    void              OnIntent(const int type, const long id)
      {
       string intentId = doc.GetStr(0, EB_K_INTENT_ID);
@@ -1090,11 +929,11 @@ public:
          SendError(id, "MALFORMED", "intentId must be 1 to " + IntegerToString(EB_MAX_INTENT_ID_LENGTH) + " characters");
          return;
         }
-      int slot = RingFind(intentId);
+      int slot = ring.Find(intentId);
       if(slot >= 0)
         {
          duplicates++;
-         if(ring[slot].fields == EB_RING_STARTED)
+         if(ring.slots[slot].fields == EB_RING_STARTED)
            {
             // executed when the EA stopped mid-OrderSend: never again; the host reconciles from the terminal's state
             core.Reset();
@@ -1105,19 +944,19 @@ public:
             SendResult(id, intentId, true, core.buf, core.len, f);
             return;
            }
-         SendResult(id, intentId, true, ring[slot].body, ArraySize(ring[slot].body), ring[slot].fields);
+         SendResult(id, intentId, true, ring.slots[slot].body, ArraySize(ring.slots[slot].body), ring.slots[slot].fields);
          return;
         }
       // on disk before OrderSend: a restart in between must not execute it again
       uchar none[];
-      RingPut(intentId, EB_RING_STARTED, none, 0);
-      RingAppend(intentId, EB_RING_STARTED, none, 0);
+      ring.Put(intentId, EB_RING_STARTED, none, 0);
+      ring.Append(intentId, EB_RING_STARTED, none, 0);
       core.Reset();
       int fields = Execute(type);
       intentsExecuted++;
       // remember before answering: a result lost on the way is answered from here
-      RingPut(intentId, fields, core.buf, core.len);
-      RingAppend(intentId, fields, core.buf, core.len);
+      ring.Put(intentId, fields, core.buf, core.len);
+      ring.Append(intentId, fields, core.buf, core.len);
       SendState(); // positions, orders and account first - but they may not show the deal yet: the result
                    // carries the deal, order and position itself, and the state goes out again next time
       SendResult(id, intentId, false, core.buf, core.len, fields);
