@@ -190,6 +190,26 @@ describe('sim broker: retcodes', () => {
     expect(buy(b, 0.1, { typeFilling: ORDER_FILLING.IOC }).retcode).toBe(RC.DONE);
   });
 
+  it('filling modes per execution mode: FOK/IOC by their bits (Request and Instant always FOK), RETURN by the execution mode, bit 4 is BOC', () => {
+    const { REQUEST, INSTANT, MARKET, EXCHANGE } = SYMBOL_TRADE_EXECUTION;
+    const { FOK, IOC, RETURN, BOC } = ORDER_FILLING;
+    const rc = (executionMode: number, fillingMode: number, typeFilling: number): number =>
+      buy(eurusd({ executionMode, fillingMode }), 0.1, { typeFilling, price: 1.10002 }).retcode;
+    // [execution mode, SYMBOL_FILLING_MODE, the retcode for FOK, IOC, RETURN, BOC]
+    const table: Array<[number, number, number[]]> = [
+      [MARKET, SYMBOL_FILLING.FOK | SYMBOL_FILLING.IOC, [RC.DONE, RC.DONE, RC.INVALID_FILL, RC.INVALID_FILL]],
+      [MARKET, SYMBOL_FILLING.BOC, [RC.INVALID_FILL, RC.INVALID_FILL, RC.INVALID_FILL, RC.INVALID_FILL]], // bit 4 is not RETURN
+      [MARKET, SYMBOL_FILLING.IOC, [RC.INVALID_FILL, RC.DONE, RC.INVALID_FILL, RC.INVALID_FILL]],
+      [EXCHANGE, 0, [RC.INVALID_FILL, RC.INVALID_FILL, RC.DONE, RC.INVALID_FILL]], // RETURN needs no bit
+      [EXCHANGE, SYMBOL_FILLING.FOK | SYMBOL_FILLING.BOC, [RC.DONE, RC.INVALID_FILL, RC.DONE, RC.INVALID_FILL]],
+      [INSTANT, 0, [RC.DONE, RC.INVALID_FILL, RC.DONE, RC.INVALID_FILL]], // FOK always under Instant execution
+      [REQUEST, SYMBOL_FILLING.IOC, [RC.DONE, RC.DONE, RC.DONE, RC.INVALID_FILL]],
+    ];
+    for (const [exe, mask, want] of table) {
+      expect([FOK, IOC, RETURN, BOC].map((f) => rc(exe, mask, f)), `execution ${exe}, filling mask ${mask}`).toEqual(want);
+    }
+  });
+
   it('10025 no changes, 10029 frozen, 10038 close volume too large', () => {
     const b = eurusd({ freezeLevel: 30 });
     const r = buy(b, 0.1, { sl: 1.099, tp: 1.101 });

@@ -3,86 +3,17 @@
  * against the real host bridge over real TCP. Its terminal calls are answered by the harness terminal,
  * which trades on the project's SimBroker.
  */
-import { readFileSync } from 'node:fs';
 import { decode } from '@msgpack/msgpack';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { parseBars } from '../src/engine/bars.js';
-import { BridgeServer, type Terminal } from '../src/host/bridge.js';
-import { generateToken } from '../src/host/token.js';
-import { decodeMessage, encodeMessage } from '../src/protocol/codec.js';
-import { MsgType, type AnyMsg, type Msg } from '../src/protocol/messages.js';
+import { describe, expect, it } from 'vitest';
+import { MsgType, type Msg } from '../src/protocol/messages.js';
 import { RC } from '../src/protocol/retcodes.js';
-import type { SimBroker } from '../src/sim/broker.js';
-import { symbolSpec } from '../src/sim/symbols.js';
 import { barTupleAt } from '../src/sim/terminal.js';
-import { HarnessTerminal, type Bar } from '../tools/mql-test-harness/src/terminal.js';
-import { BRIDGE_EA, build } from './ea-helpers.js';
-import { BIG_TICKET, MONDAY_10H, makeBroker, until } from './helpers.js';
+import { HarnessTerminal } from '../tools/mql-test-harness/src/terminal.js';
+import { bridgeEaSuite, fixtureHost, H1, h1Bars, open, runCleanups, startHost, twoSymbolBroker, cleanups } from './ea-helpers.js';
+import { BIG_TICKET, MONDAY_10H, until } from './helpers.js';
 
-let binary = '';
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-beforeAll(async () => {
-  binary = (await build(BRIDGE_EA)).binary;
-}, 120_000);
-
-const H1 = parseBars(readFileSync('data/EURUSD_H1_2019.csv', 'utf8'));
-const h1Bars = (from: number, to: number): Bar[] => {
-  const out: Bar[] = [];
-  for (let i = from; i < to; i++) out.push(barTupleAt(H1, i) as Bar);
-  return out;
-};
-
-function twoSymbolBroker(over: Parameters<typeof makeBroker>[0] = {}): SimBroker {
-  return makeBroker(over, [symbolSpec('EURUSD', { commissionPerLot: 0 }), symbolSpec('GBPUSD', { commissionPerLot: 0 })]);
-}
-
-interface EaRig {
-  server: BridgeServer;
-  token: string;
-  port: number;
-  ea: HarnessTerminal;
-  broker: SimBroker;
-  terminal: Terminal;
-}
-
-async function startHost(token: string, port = 0): Promise<BridgeServer> {
-  const server = new BridgeServer({ token, port, symbols: ['EURUSD', 'GBPUSD'], bars: [['EURUSD', 'H1']], heartbeatMs: 2000 });
-  await server.start();
-  return server;
-}
-
-async function eaRig(opts: { inputs?: Record<string, string | number>; broker?: SimBroker; token?: string } = {}): Promise<EaRig> {
-  const token = generateToken();
-  const server = await startHost(token);
-  const broker = opts.broker ?? twoSymbolBroker();
-  const ea = new HarnessTerminal({
-    binary, broker, chartSymbol: 'EURUSD',
-    inputs: { InpPort: server.port, InpToken: opts.token ?? token, InpTimerMs: 5, ...opts.inputs },
-  });
-  const rig = { server, token, port: server.port, ea, broker, terminal: undefined as unknown as Terminal };
-  cleanups.push(async () => {
-    await ea.stop();
-    await rig.server.stop();
-  });
-  ea.tick('EURUSD', 1.1, 1.10002, MONDAY_10H);
-  ea.tick('GBPUSD', 1.27, 1.27003, MONDAY_10H);
-  ea.addBars('EURUSD', 'H1', h1Bars(0, 100));
-  expect(await ea.start()).toBe(0);
-  if (opts.token === undefined) {
-    rig.terminal = server.terminal('1001@Sim-Test');
-    await until(() => rig.terminal.connected, 5000, 'EA connected');
-    await ea.waitFor(() => ea.prints.some((p) => p.includes('connected to the host')), 5000, 'WELCOME handled');
-  }
-  return rig;
-}
-
-const open = (intentId: string, over: object = {}) => ({
-  type: 'OPEN' as const, intentId, magic: 7001, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10, ...over,
-});
+const suite = bridgeEaSuite();
+const eaRig = suite.eaRig;
 
 describe('the EA against the real host', () => {
   it('handshakes, streams ticks of every subscribed symbol and closed bars, answers SPEC, HISTORY and SNAPSHOT', async () => {
@@ -263,29 +194,6 @@ describe('the EA against the real host', () => {
   });
 });
 
-/** A protocol peer written in the test (a fixture in place of the host) to send what the real host never sends. */
-async function fixtureHost(onHello: (ws: WebSocket, send: (name: never, body: object) => void) => void) {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  const got: AnyMsg[] = [];
-  const raw: Buffer[] = [];
-  wss.on('connection', (ws) => {
-    let seq = 0;
-    const send = (name: never, body: object): void => ws.send(encodeMessage(name, ++seq, body as never));
-    ws.on('message', (d) => {
-      raw.push(d as Buffer);
-      const m = decodeMessage(d as Buffer);
-      got.push(m);
-      if (m.type === MsgType.HELLO) onHello(ws, send);
-    });
-  });
-  cleanups.push(async () => {
-    for (const c of wss.clients) c.terminate();
-    await new Promise((r) => wss.close(r));
-  });
-  return { port: (wss.address() as { port: number }).port, got, raw };
-}
-
 describe('the EA against a protocol fixture', () => {
   it('executes a re-sent intent id once and answers the copy from its ring, marked duplicate', async () => {
     const fx = await fixtureHost((_ws, send) => {
@@ -295,7 +203,7 @@ describe('the EA against a protocol fixture', () => {
       send('OPEN' as never, { id: 2, ...body });
     });
     const broker = twoSymbolBroker();
-    const ea = new HarnessTerminal({ binary, broker, chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker, chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea.stop());
     ea.tick('EURUSD', 1.1, 1.10002, MONDAY_10H);
     await ea.start();
@@ -313,7 +221,7 @@ describe('the EA against a protocol fixture', () => {
 
   it('stops and names the fix when the protocol versions do not match', async () => {
     const fx = await fixtureHost((_ws, send) => send('REJECT' as never, { code: 'VERSION', message: 'host speaks 2..3' }));
-    const ea = new HarnessTerminal({ binary, broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea.stop());
     await ea.start();
     await ea.waitFor(() => ea.alerts.length > 0, 5000, 'alert');
@@ -321,14 +229,14 @@ describe('the EA against a protocol fixture', () => {
   });
 
   it('refuses to start without a token and says where to find it', async () => {
-    const ea = new HarnessTerminal({ binary, broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1 } });
     cleanups.push(() => ea.stop());
     expect(await ea.start()).toBe(2); // INIT_PARAMETERS_INCORRECT
     expect(ea.alerts[0]).toMatch(/paste the bridge token .*mt5-executor token/);
   });
 
   it('says what to check when nothing listens on the port', async () => {
-    const ea = new HarnessTerminal({ binary, broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker: twoSymbolBroker(), chartSymbol: 'EURUSD', inputs: { InpPort: 1, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
     cleanups.push(() => ea.stop());
     await ea.start();
     await ea.waitFor(() => ea.prints.length > 0, 5000, 'a message');

@@ -101,6 +101,27 @@ describe('EA MessagePack (MsgPack.mqh) and WebSocket client (WebSocket.mqh), rea
     expect(texts[2]).toMatch(/does not fit/);
   });
 
+  it('refuses lengths and counts near 2^31 and 2^30 that would wrap an int, and keeps running', async () => {
+    const { ws, ea, replies, texts } = await echoRig();
+    const bad = [
+      [0xdf, 0x7f, 0xff, 0xff, 0xff], // map32 of 2^31-1 pairs: 2*n wraps negative
+      [0xdf, 0x40, 0x00, 0x00, 0x00], // map32 of 2^30 pairs: 2*n is INT_MIN
+      [0x92, 0xdb, 0x7f, 0xff, 0xff, 0xff, 0x01], // str32 of 2^31-1 bytes at offset 6: pos + bytes wraps
+      [0x92, 0xc6, 0x7f, 0xff, 0xff, 0xfc, 0x01], // bin32 likewise
+      [0x91, 0xc9, 0x7f, 0xff, 0xff, 0xff, 0x01], // ext32 of 2^31-1 bytes
+    ];
+    for (const b of bad) ws.send(Buffer.from(b), { binary: true });
+    ws.send(Buffer.from([0x81, 0xa1, 0x6b, 0x01]), { binary: true }); // {k: 1}: still answering after all of them
+    await until(() => texts.length === bad.length && replies.length === 1, 10_000, 'five refusals and one echo');
+    expect(texts[0]).toMatch(/container of 2147483647 elements does not fit at offset 5/);
+    expect(texts[1]).toMatch(/container of 1073741824 elements does not fit at offset 5/);
+    expect(texts[2]).toMatch(/truncated at offset 6/);
+    expect(texts[3]).toMatch(/truncated at offset 6/);
+    expect(texts[4]).toMatch(/truncated at offset 6/);
+    expect(ref(replies[0]!)).toEqual({ k: 1 });
+    expect(ea.running).toBe(true);
+  });
+
   it('reads 16- and 64-bit frame lengths and fragmented messages; sends masked 16- and 64-bit frames', async () => {
     const { ws, replies } = await echoRig();
     const { encode } = await import('@msgpack/msgpack');

@@ -19,7 +19,7 @@ enum ENUM_EB_HOST_LOST
 
 enum ENUM_EB_FILLING
   {
-   EB_FILLING_AUTO = -1,        // FOK, IOC, RETURN as the symbol allows
+   EB_FILLING_AUTO = -1,        // FOK, IOC, RETURN as the symbol and its execution mode allow
    EB_FILLING_FOK = 0,          // FOK first
    EB_FILLING_IOC = 1,          // IOC first
    EB_FILLING_RETURN = 2        // RETURN first
@@ -84,7 +84,7 @@ void OnTick()
 // the other subscribed symbols' quotes (MarketBookAdd): serve them now rather than at the next timer event
 void OnBookEvent(const string &symbol)
   {
-   g_bridge.Service();
+   g_bridge.OnBook();
   }
 
 void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest &request, const MqlTradeResult &result)

@@ -161,8 +161,15 @@ export class Terminal extends EventEmitter {
     return ((await this.request('SPEC_REQUEST', { symbol })) as Msg<'SPEC'>).spec;
   }
 
+  /** Account, positions, orders and the deals from `dealsFrom` (server time, s), paged by the EA to fit its frames. */
   async snapshot(dealsFrom = 0): Promise<Msg<'SNAPSHOT'>> {
-    return (await this.request('SNAPSHOT_REQUEST', { dealsFrom })) as Msg<'SNAPSHOT'>;
+    let page = (await this.request('SNAPSHOT_REQUEST', { dealsFrom })) as Msg<'SNAPSHOT'>;
+    const deals = [...page.deals];
+    while (page.dealsMore && page.deals.length > 0) {
+      page = (await this.request('SNAPSHOT_REQUEST', { dealsFrom, dealsOffset: deals.length })) as Msg<'SNAPSHOT'>;
+      for (const d of page.deals) deals.push(d);
+    }
+    return { ...page, deals, dealsMore: false };
   }
 
   /**
@@ -592,7 +599,8 @@ export class Session {
       this.server.log.warn({ terminal: this.terminal.key, seq: msg.seq, missing: gap }, 'sequence gap from terminal: resyncing');
       this.terminal.emit('gap', gap);
       // a fresh snapshot refreshes the account, positions and orders mirror (see dispatch SNAPSHOT)
-      this.terminal.snapshot().catch((e: Error) => this.server.log.warn({ terminal: this.terminal.key, err: e.message }, 'resync after gap failed'));
+      // (deals are not needed for that: from the terminal's current time, not its whole history)
+      this.terminal.snapshot(this.terminal.serverTime).catch((e: Error) => this.server.log.warn({ terminal: this.terminal.key, err: e.message }, 'resync after gap failed'));
     }
     if (msg.type === MsgType.TICKS) {
       const slot = this.tickSlot.get(msg.symbol);

@@ -12,9 +12,10 @@ export const ORDER_TYPE = {
   CLOSE_BY: 8,
 } as const;
 
-export const ORDER_FILLING = { FOK: 0, IOC: 1, RETURN: 2 } as const;
+export const ORDER_FILLING = { FOK: 0, IOC: 1, RETURN: 2, BOC: 3 } as const;
 /** SYMBOL_FILLING_MODE bits. RETURN has no bit in old builds; the simulator uses 4 for "RETURN allowed". */
-export const SYMBOL_FILLING = { FOK: 1, IOC: 2, RETURN: 4 } as const;
+/** SYMBOL_FILLING_MODE bits. RETURN has none: it depends on the execution mode (bit 4 is BOC, Book or Cancel). */
+export const SYMBOL_FILLING = { FOK: 1, IOC: 2, BOC: 4 } as const;
 
 export const TRADE_ACTION = { DEAL: 1, PENDING: 5, SLTP: 6, MODIFY: 7, REMOVE: 8, CLOSE_BY: 10 } as const;
 

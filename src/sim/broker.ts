@@ -134,6 +134,20 @@ type Trigger =
   | { kind: 'sl' | 'tp'; pos: PosState; level: number }
   | { kind: 'order'; order: OrderState; level: number };
 
+/**
+ * Whether a market order (TRADE_ACTION_DEAL) may use filling mode `filling` on a symbol with SYMBOL_FILLING_MODE
+ * `mask` and SYMBOL_TRADE_EXEMODE `executionMode`, else 10030. FOK and IOC need their bits (1, 2), except that
+ * Request and Instant execution always take FOK; RETURN has no bit and is refused under Market execution only;
+ * BOC (bit 4) is for pending limit orders, never a market order.
+ */
+export function marketFillingAllowed(mask: number, executionMode: number, filling: number): boolean {
+  const requestOrInstant = executionMode === SYMBOL_TRADE_EXECUTION.REQUEST || executionMode === SYMBOL_TRADE_EXECUTION.INSTANT;
+  if (filling === ORDER_FILLING.FOK) return (mask & SYMBOL_FILLING.FOK) !== 0 || requestOrInstant;
+  if (filling === ORDER_FILLING.IOC) return (mask & SYMBOL_FILLING.IOC) !== 0;
+  if (filling === ORDER_FILLING.RETURN) return executionMode !== SYMBOL_TRADE_EXECUTION.MARKET;
+  return false;
+}
+
 export class SimBroker {
   readonly cfg: BrokerConfig;
   private readonly specs = new Map<string, SimSymbolSpec>();
@@ -212,6 +226,11 @@ export class SimBroker {
   /** SYMBOL_FILLING_MODE of a symbol (spec() without building the spec), undefined if unknown. */
   fillingMode(symbol: string): number | undefined {
     return this.specs.get(symbol)?.fillingMode;
+  }
+
+  /** SYMBOL_TRADE_EXEMODE of a symbol, undefined if unknown. */
+  executionMode(symbol: string): number | undefined {
+    return this.specs.get(symbol)?.executionMode;
   }
 
   /** The symbol spec as MT5 reports it, with SYMBOL_TRADE_TICK_VALUE at the current quotes. */
@@ -807,12 +826,9 @@ export class SimBroker {
     return null;
   }
 
+  /** Whether a market deal may use `filling`: docs/protocol.md "Filling modes". */
   private checkFilling(spec: SimSymbolSpec, filling: number | undefined): boolean {
-    const f = filling ?? ORDER_FILLING.FOK;
-    if (f === ORDER_FILLING.FOK) return (spec.fillingMode & SYMBOL_FILLING.FOK) !== 0;
-    if (f === ORDER_FILLING.IOC) return (spec.fillingMode & SYMBOL_FILLING.IOC) !== 0;
-    if (f === ORDER_FILLING.RETURN) return (spec.fillingMode & SYMBOL_FILLING.RETURN) !== 0;
-    return false;
+    return marketFillingAllowed(spec.fillingMode, spec.executionMode, filling ?? ORDER_FILLING.FOK);
   }
 
   /** SL/TP distances for a position (or order) of `side` priced off `ref` (bid for buy, ask for sell). */

@@ -1,11 +1,11 @@
 /**
  * What the EA does with an order intent, in TypeScript for the simulated terminal: the same rules as
  * mql5/Experts/ExecutorBridge.mq5 — filling mode chosen per symbol at send time (FOK, then IOC, then RETURN
- * as SYMBOL_FILLING_MODE allows; on 10030 one retry with the next), close by ticket, the intent id in the
+ * as SYMBOL_FILLING_MODE and the execution mode allow; on 10030 one retry with the next), close by ticket, the intent id in the
  * order comment, and a ring of recent intent ids so a re-sent id returns the stored result.
  */
 import { MsgType, type IntentBody, type IntentMsg, type IntentResultBody, type Msg } from '../protocol/messages.js';
-import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
+import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
 import { RC, retcodeClass } from '../protocol/retcodes.js';
 import type { SimBroker } from './broker.js';
 
@@ -16,17 +16,31 @@ export function intentComment(intentId: string): string {
   return INTENT_COMMENT_PREFIX + intentId;
 }
 
-/** Filling modes to try for a symbol, in order (the EA's rule). */
-export function fillingCandidates(fillingMask: number): number[] {
+/**
+ * Filling modes to try for a market order, in order (the EA's rule, Bridge.mqh FillingModes): FOK when its bit is
+ * set or under Request/Instant execution, IOC when its bit is set, RETURN unless under Market execution.
+ */
+export function fillingCandidates(fillingMask: number, executionMode: number = SYMBOL_TRADE_EXECUTION.MARKET): number[] {
   const out: number[] = [];
-  if (fillingMask & SYMBOL_FILLING.FOK) out.push(ORDER_FILLING.FOK);
+  const requestOrInstant = executionMode === SYMBOL_TRADE_EXECUTION.REQUEST || executionMode === SYMBOL_TRADE_EXECUTION.INSTANT;
+  if (fillingMask & SYMBOL_FILLING.FOK || requestOrInstant) out.push(ORDER_FILLING.FOK);
   if (fillingMask & SYMBOL_FILLING.IOC) out.push(ORDER_FILLING.IOC);
-  out.push(ORDER_FILLING.RETURN);
+  if (executionMode !== SYMBOL_TRADE_EXECUTION.MARKET) out.push(ORDER_FILLING.RETURN);
+  if (out.length === 0) out.push(ORDER_FILLING.FOK); // nothing allowed: the broker's answer, verbatim
   return out;
 }
 
-/** fillingCandidates of each SYMBOL_FILLING_MODE mask (0..7), made once: send() runs per intent. */
-const CANDIDATES: readonly (readonly number[])[] = Array.from({ length: 8 }, (_, mask) => Object.freeze(fillingCandidates(mask)));
+/** fillingCandidates of each execution mode (0..3) and SYMBOL_FILLING_MODE mask (0..7), made once: send() runs per intent. */
+const CANDIDATES: readonly (readonly (readonly number[])[])[] = Array.from({ length: 4 }, (_, exe) =>
+  Array.from({ length: 8 }, (_, mask) => Object.freeze(fillingCandidates(mask, exe))),
+);
+/** Pending orders: RETURN (the order rests), then FOK and IOC as the bits allow. */
+function pendingCandidates(fillingMask: number): number[] {
+  const out: number[] = [ORDER_FILLING.RETURN];
+  if (fillingMask & SYMBOL_FILLING.FOK) out.push(ORDER_FILLING.FOK);
+  if (fillingMask & SYMBOL_FILLING.IOC) out.push(ORDER_FILLING.IOC);
+  return out;
+}
 const RETURN_ONLY: readonly number[] = Object.freeze([ORDER_FILLING.RETURN]);
 
 type ResultCore = Omit<IntentResultBody, 're' | 'intentId' | 'duplicate'>;
@@ -100,8 +114,12 @@ export class SimEaLogic {
 
   private send(req: TradeRequest): TradeResult {
     // SymbolInfoInteger(SYMBOL_FILLING_MODE) at send time, as the EA reads it
-    const filling = req.action === TRADE_ACTION.DEAL && req.symbol ? this.broker.fillingMode(req.symbol) : undefined;
-    const modes = filling !== undefined ? (CANDIDATES[filling] ?? fillingCandidates(filling)) : RETURN_ONLY;
+    const filling = req.symbol ? this.broker.fillingMode(req.symbol) : undefined;
+    let modes: readonly number[] = RETURN_ONLY;
+    if (filling !== undefined && req.action === TRADE_ACTION.DEAL) {
+      const exe = this.broker.executionMode(req.symbol!) ?? SYMBOL_TRADE_EXECUTION.MARKET;
+      modes = CANDIDATES[exe]?.[filling] ?? fillingCandidates(filling, exe);
+    } else if (filling !== undefined && req.action === TRADE_ACTION.PENDING) modes = pendingCandidates(filling);
     let res!: TradeResult;
     // at most two attempts: the preferred mode, then the next one on 10030 (as the EA does)
     for (let i = 0; i < Math.min(2, modes.length); i++) {

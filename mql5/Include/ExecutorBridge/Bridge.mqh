@@ -10,10 +10,21 @@
 #include "MsgPack.mqh"
 #include "WebSocket.mqh"
 #include "Terminal.mqh"
+#include "IntentRing.mqh"
 
 #define EB_EA_NAME "ExecutorBridge 1.0"
-#define EB_RING_SIZE 4096
 #define EB_MAX_TICKS_PER_MSG 1000
+
+// the EA talks to 127.0.0.1 only: a connect is answered (or refused) at once
+#define EB_CONNECT_TIMEOUT_MS 50
+// a send the host does not take within this long drops the connection instead of blocking the terminal
+#define EB_SEND_TIMEOUT_MS 30
+// the WebSocket handshake's 101 and then the host's WELCOME must come within these
+#define EB_HANDSHAKE_TIMEOUT_MS 3000
+#define EB_WELCOME_TIMEOUT_MS 5000
+// OnBookEvent runs the loop at most this often; the events between are served by the next one or the timer
+#define EB_BOOK_MIN_GAP_US 5000
+#define EB_MARGIN_HEDGING 2
 
 #define EB_LOST_NOTHING 0
 #define EB_LOST_BLOCK_NEW 1
@@ -33,12 +44,6 @@ struct EbBarSub
    long              lastBar;
   };
 
-struct EbIntentSlot
-  {
-   string            id;
-   int               fields;
-   uchar             body[];
-  };
 
 class EbBridge
   {
@@ -73,13 +78,17 @@ public:
    int               failedConnects;
    uint              lostSince;
    bool              lostHandled;
+   bool              sessionActive;   // a connection is up (or being set up): OnLost acts once per connection
+   uint              connectStarted;
+   uint              helloSentAt;
+   ulong             lastServiceUs;
+   bool              bookPending;
+   int               lastHandled;     // messages the last ReadIncoming dispatched
    // subscriptions
    EbTickSub         ticks[];
    EbBarSub          bars[];
-   // idempotency ring
-   EbIntentSlot      ring[];
-   int               ringNext;
-   int               ringCount;
+   // idempotency ring, in memory and on disk
+   EbIntentRing      ring;
    // counters
    bool              stateDirty;
    ulong             orderSends;
@@ -94,7 +103,7 @@ public:
       fillingOverride = -1;
       lostPolicy = EB_LOST_NOTHING;
       lostGraceSec = 60;
-      connectTimeoutMs = 1000;
+      connectTimeoutMs = EB_CONNECT_TIMEOUT_MS;
       replyWaitMs = 2;
       outSeq = 0;
       inSeq = 0;
@@ -109,8 +118,12 @@ public:
       failedConnects = 0;
       lostSince = 0;
       lostHandled = false;
-      ringNext = 0;
-      ringCount = 0;
+      sessionActive = false;
+      connectStarted = 0;
+      helloSentAt = 0;
+      lastServiceUs = 0;
+      bookPending = false;
+      lastHandled = 0;
       stateDirty = false;
       orderSends = 0;
       intentsExecuted = 0;
@@ -123,7 +136,18 @@ public:
      {
       MathSrand((int)(GetTickCount() ^ (uint)GetMicrosecondCount()));
       ws.maxMessage = EB_MAX_FRAME_BYTES;
-      ArrayResize(ring, EB_RING_SIZE);
+      // A change of inputs (a pasted token, another port) re-runs OnInit without unloading the EA: every global
+      // keeps its value, so the state of the last session must not carry over (a BAD_TOKEN halt above all).
+      halted = false;
+      welcomed = false;
+      sessionActive = false;
+      backoffMs = 500;
+      failedConnects = 0;
+      // the host-lost grace period starts anew (the session before the re-init is gone); before any session: none
+      lostSince = everWelcomed ? GetTickCount() : 0;
+      lostHandled = false;
+      ring.file = "";
+      ring.Load();
       if(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) == 0 || MQLInfoInteger(MQL_TRADE_ALLOWED) == 0)
          Print("ExecutorBridge: Algo Trading is off - intents will be refused with 10027 until you press the Algo Trading button and allow algorithmic trading in the EA's settings.");
       nextConnectAt = GetTickCount();
@@ -139,26 +163,64 @@ public:
          ws.Close(1001, why);
       ws.Drop();
       welcomed = false;
+      sessionActive = false;
      }
 
    // ------------------------------------------------------------ the loop
-   // Called from OnTimer and OnTick: never waits longer than a 1 ms socket read.
+   // Called from OnTimer, OnTick and OnBookEvent: never waits longer than a 1 ms socket read or the reply wait.
    void              Service(void)
      {
+      bookPending = false;
+      ServiceOnce();
+      lastServiceUs = GetMicrosecondCount();
+     }
+
+   // OnBookEvent: every change of every subscribed book is queued by the terminal; a burst of them must not
+   // run the whole loop each (the queue would overflow and drop trade transactions). At most one per 5 ms; the
+   // rest is left to the next event or the timer.
+   void              OnBook(void)
+     {
+      if(GetMicrosecondCount() - lastServiceUs < EB_BOOK_MIN_GAP_US)
+        {
+         bookPending = true;
+         return;
+        }
+      Service();
+     }
+
+   void              ServiceOnce(void)
+     {
       uint now = GetTickCount();
+      // the host-lost policy runs whenever there is no welcomed session, however the socket is (a host that
+      // accepts the connection and then hangs must not keep it from acting)
+      if(!welcomed)
+         CheckLostPolicy(now);
       if(ws.state == WS_CLOSED)
         {
          if(welcomed)
             OnLost();
-         CheckLostPolicy(now);
          if(!halted && now - nextConnectAt < 0x80000000)
             TryConnect(now);
+         return;
+        }
+      if(ws.state == WS_HANDSHAKE)
+        {
+         ContinueHandshake(now);
          return;
         }
       if(!ReadIncoming())
          return;
       if(!welcomed)
+        {
+         if(ws.IsOpen() && now - helloSentAt > EB_WELCOME_TIMEOUT_MS)
+           {
+            Print("ExecutorBridge: the host accepted the connection but sent no WELCOME within ", EB_WELCOME_TIMEOUT_MS / 1000, " s; reconnecting.");
+            ws.error = "no WELCOME";
+            ws.Drop();
+            OnLost();
+           }
          return;
+        }
       int sent = StreamTicks();
       StreamBars();
       if(stateDirty)
@@ -168,7 +230,7 @@ public:
       if(sent > 0 && replyWaitMs > 0)
          AwaitReply();
       now = GetTickCount();
-      if(now - lastPingSent >= heartbeatMs)
+      if(welcomed && now - lastPingSent >= heartbeatMs)
         {
          lastPingSent = now;
          w.Reset();
@@ -176,7 +238,7 @@ public:
          w.KInt(EB_K_TS, (long)now);
          Flush();
         }
-      if(now - lastHeard > 3 * heartbeatMs + 1000)
+      if(welcomed && now - lastHeard > 3 * heartbeatMs + 1000)
         {
          Print("ExecutorBridge: the host has not answered for ", (now - lastHeard) / 1000, " s; reconnecting.");
          ws.Drop();
@@ -195,6 +257,7 @@ public:
       int opcode = 0;
       int n = 0;
       int handled = 0;
+      lastHandled = 0;
       while(handled < 1000 && ws.Next(inbuf, n, opcode))
         {
          handled++;
@@ -205,6 +268,7 @@ public:
             continue;
            }
          Dispatch(n);
+         lastHandled = handled;
         }
       if(ws.state == WS_CLOSED)
         {
@@ -214,25 +278,40 @@ public:
       return true;
      }
 
-   // Poll the socket for up to replyWaitMs (1 ms steps) and handle the first messages that arrive; ticks that
-   // come in meanwhile are streamed at once, so the wait never holds them back.
+   // Wait up to replyWaitMs for the host's answer and handle it at once; ticks that come in meanwhile are streamed.
+   // Measured with GetMicrosecondCount, not Sleep: Sleep(1) lasts ~16 ms on Windows' default timer. And a
+   // non-zero SocketIsReadable is not taken as "a message is here" (the terminal may answer 1 speculatively):
+   // the wait ends when a message was actually handled, or the budget is spent.
    void              AwaitReply(void)
      {
-      ulong until = GetMicrosecondCount() + (ulong)replyWaitMs * 1000;
-      while(welcomed && ws.IsOpen() && GetMicrosecondCount() < until)
+      ulong start = GetMicrosecondCount();
+      ulong budget = (ulong)replyWaitMs * 1000;
+      ulong lastTicks = start;
+      while(welcomed && ws.IsOpen())
         {
+         ulong now = GetMicrosecondCount();
+         if(now - start >= budget)
+            return;
          if(SocketIsReadable(ws.sock) > 0)
            {
             ReadIncoming();
-            return;
+            if(lastHandled > 0)
+               return;
            }
-         Sleep(1);
-         StreamTicks();
+         if(now - lastTicks >= 1000)
+           {
+            lastTicks = now;
+            StreamTicks();
+           }
         }
      }
 
+   // TCP connect (127.0.0.1: at once) and the upgrade request; the 101 is read by later events (ContinueHandshake),
+   // so no event handler waits for the host.
    void              TryConnect(const uint now)
      {
+      if(ring.file == "")
+         ring.Load();
       if(!ws.Connect(host, port, connectTimeoutMs))
         {
          failedConnects++;
@@ -241,26 +320,29 @@ public:
          ScheduleReconnect(now);
          return;
         }
-      // the 101 reply is read on the next Service(); wait for it here for at most the connect timeout
-      uint started = GetTickCount();
-      while(ws.state == WS_HANDSHAKE && GetTickCount() - started < connectTimeoutMs)
-        {
-         if(!ws.Poll())
-            break;
-         if(ws.state == WS_HANDSHAKE)
-            Sleep(1);
-        }
-      if(ws.state != WS_OPEN)
+      SocketTimeouts(ws.sock, EB_SEND_TIMEOUT_MS, EB_SEND_TIMEOUT_MS);
+      sessionActive = true;
+      connectStarted = now;
+      ContinueHandshake(now);
+     }
+
+   void              ContinueHandshake(const uint now)
+     {
+      if(!ws.Poll() || (ws.state == WS_HANDSHAKE && now - connectStarted > EB_HANDSHAKE_TIMEOUT_MS))
         {
          failedConnects++;
          Print("ExecutorBridge: ", (ws.error != "" ? ws.error : "no WebSocket handshake reply"), "; retrying.");
          ws.Drop();
+         sessionActive = false;
          ScheduleReconnect(now);
          return;
         }
+      if(ws.state != WS_OPEN)
+         return;
       outSeq = 0;
       inSeq = 0;
       lastHeard = GetTickCount();
+      helloSentAt = lastHeard;
       SendHello();
      }
 
@@ -272,8 +354,15 @@ public:
          backoffMs = 10000;
      }
 
+   // Once per connection, however many paths notice the loss (a failed send inside a handler, then the read).
    void              OnLost(void)
      {
+      if(!sessionActive)
+        {
+         welcomed = false;
+         return;
+        }
+      sessionActive = false;
       if(welcomed)
         {
          Print("ExecutorBridge: connection to the host lost (", ws.error, "); reconnecting with backoff.");
@@ -514,6 +603,13 @@ public:
          int got = CopyRates(bars[b].symbol, EB_TimeframeEnum(bars[b].tf), 1, 10, rates);
          if(got <= 0)
             continue;
+         if(bars[b].lastBar < 0)
+           {
+            // history was not ready at subscription: the first bars it shows are the baseline, not new bars
+            // (sending them would have strategies act on bars that closed long ago)
+            bars[b].lastBar = (long)rates[got - 1].time;
+            continue;
+           }
          bool accountSent = false;
          for(int i = 0; i < got; i++)
            {
@@ -620,8 +716,7 @@ public:
             MqlRates r[];
             if(CopyRates(sym, EB_TimeframeEnum(tf), 1, 1, r) == 1)
                bars[k].lastBar = (long)r[0].time;
-            else
-               bars[k].lastBar = 0;
+            // else: no history yet; StreamBars takes the baseline when it arrives
            }
         }
      }
@@ -728,7 +823,17 @@ public:
                   ". Install the EA that comes with your mt5-executor (mql5/ folder) and compile it again. (", message, ")");
            }
          else
-            Print("ExecutorBridge: the host closed the session: ", code, ": ", message);
+            if(code == EB_REJECT_REPLACED)
+              {
+               // Two EAs on one account (two charts, or two terminals): the host keeps the newest connection.
+               // Reconnecting would replace that one, which would reconnect in turn - a loop. The newest wins;
+               // this one stops until it is re-initialised (change an input, or re-attach it).
+               halted = true;
+               Alert("ExecutorBridge: another ExecutorBridge connected for this account and replaced this one (", message,
+                     "). Only one may run per account: remove the other, or re-attach this one to take over. This one stops connecting.");
+              }
+            else
+               Print("ExecutorBridge: the host closed the session: ", code, ": ", message);
       ws.Close(1000, "rejected");
       ws.error = "rejected: " + code;
       OnLost(); // the host-lost grace period starts now (a shutdown, a replaced session, a refused token)
@@ -797,7 +902,7 @@ public:
    void              OnSnapshotRequest(const long id)
      {
       w.Reset();
-      Header(EB_MSG_SNAPSHOT, 7);
+      Header(EB_MSG_SNAPSHOT, 8);
       w.KInt(EB_K_RE, id);
       w.Str(EB_K_ACCOUNT);
       EB_WriteAccount(w);
@@ -805,20 +910,17 @@ public:
       EB_WritePositions(w);
       w.Str(EB_K_ORDERS);
       EB_WriteOrders(w);
+      // deals are paged: as many as fit one frame (a long history is tens of thousands), dealsMore says ask again
+      long offset = doc.GetLong(0, EB_K_DEALS_OFFSET, 0);
+      bool more = false;
       w.Str(EB_K_DEALS);
-      EB_WriteDeals(w, (datetime)doc.GetLong(0, EB_K_DEALS_FROM, 0));
+      EB_WriteDeals(w, (datetime)doc.GetLong(0, EB_K_DEALS_FROM, 0), offset < 0 ? 0 : (int)MathMin(offset, (long)INT_MAX),
+                    EB_MAX_FRAME_BYTES - 64 - 32 - w.len, more);
+      w.KBool(EB_K_DEALS_MORE, more);
       Flush();
      }
 
    // ------------------------------------------------------------ intents
-   int               RingFind(const string intentId)
-     {
-      for(int i = 0; i < ringCount; i++)
-         if(ring[i].id == intentId)
-            return i;
-      return -1;
-     }
-
    void              OnIntent(const int type, const long id)
      {
       string intentId = doc.GetStr(0, EB_K_INTENT_ID);
@@ -827,27 +929,38 @@ public:
          SendError(id, "MALFORMED", "intentId must be 1 to " + IntegerToString(EB_MAX_INTENT_ID_LENGTH) + " characters");
          return;
         }
-      int slot = RingFind(intentId);
+      int slot = ring.Find(intentId);
       if(slot >= 0)
         {
          duplicates++;
-         SendResult(id, intentId, true, ring[slot].body, ArraySize(ring[slot].body), ring[slot].fields);
+         if(ring.slots[slot].fields == EB_RING_STARTED)
+           {
+            // executed when the EA stopped mid-OrderSend: never again; the host reconciles from the terminal's state
+            core.Reset();
+            MqlTradeResult unknown;
+            ZeroMemory(unknown);
+            unknown.retcode = TRADE_RETCODE_ERROR;
+            int f = WriteResult(core, unknown, 0, "sent to the broker before the EA restarted; the outcome is unknown here - reconcile from positions, orders and deals");
+            SendResult(id, intentId, true, core.buf, core.len, f);
+            return;
+           }
+         SendResult(id, intentId, true, ring.slots[slot].body, ArraySize(ring.slots[slot].body), ring.slots[slot].fields);
          return;
         }
+      // on disk before OrderSend: a restart in between must not execute it again
+      uchar none[];
+      ring.Put(intentId, EB_RING_STARTED, none, 0);
+      ring.Append(intentId, EB_RING_STARTED, none, 0);
       core.Reset();
       int fields = Execute(type);
       intentsExecuted++;
       // remember before answering: a result lost on the way is answered from here
-      slot = ringNext;
-      ring[slot].id = intentId;
-      ring[slot].fields = fields;
-      ArrayResize(ring[slot].body, core.len);
-      ArrayCopy(ring[slot].body, core.buf, 0, 0, core.len);
-      ringNext = (ringNext + 1) % EB_RING_SIZE;
-      if(ringCount < EB_RING_SIZE)
-         ringCount++;
-      SendState(); // positions, orders and account first, so the host's mirror is current
+      ring.Put(intentId, fields, core.buf, core.len);
+      ring.Append(intentId, fields, core.buf, core.len);
+      SendState(); // positions, orders and account first - but they may not show the deal yet: the result
+                   // carries the deal, order and position itself, and the state goes out again next time
       SendResult(id, intentId, false, core.buf, core.len, fields);
+      stateDirty = true;
      }
 
    void              SendResult(const long id, const string intentId, const bool duplicate, const uchar &body[], const int bodyLen,
@@ -913,40 +1026,58 @@ public:
       return f;
      }
 
-   // OrderSend with the filling rule: FOK, IOC, RETURN as the symbol allows; on 10030 one retry with the next
-   bool              Send(MqlTradeRequest &req, MqlTradeResult &res)
+   // The filling modes to try, in order (at most two are sent: one retry on 10030).
+   // Market orders: SYMBOL_FILLING_MODE's bits say FOK (1) and IOC (2) - bit 4 is BOC, which market orders
+   // never take. RETURN has no bit: it depends on the execution mode (refused under Market execution). Under
+   // Request and Instant execution FOK is always accepted. Pending orders: RETURN (the order rests), then FOK
+   // and IOC as the bits allow, for servers that refuse RETURN on pending orders.
+   int               FillingModes(const MqlTradeRequest &req, int &modes[])
      {
-      int modes[];
       int n = 0;
       ArrayResize(modes, 4);
+      long mask = SymbolInfoInteger(req.symbol, SYMBOL_FILLING_MODE);
+      long exe = SymbolInfoInteger(req.symbol, SYMBOL_TRADE_EXEMODE);
+      bool fok = (mask & SYMBOL_FILLING_FOK) != 0;
+      bool ioc = (mask & SYMBOL_FILLING_IOC) != 0;
+      bool ret = true;
       if(req.action == TRADE_ACTION_DEAL)
         {
-         if(fillingOverride >= 0)
-           {
-            modes[n] = fillingOverride;
-            n++;
-           }
-         long mask = SymbolInfoInteger(req.symbol, SYMBOL_FILLING_MODE);
-         if((mask & SYMBOL_FILLING_FOK) != 0 && fillingOverride != ORDER_FILLING_FOK)
-           {
-            modes[n] = ORDER_FILLING_FOK;
-            n++;
-           }
-         if((mask & SYMBOL_FILLING_IOC) != 0 && fillingOverride != ORDER_FILLING_IOC)
-           {
-            modes[n] = ORDER_FILLING_IOC;
-            n++;
-           }
-         if(fillingOverride != ORDER_FILLING_RETURN)
-           {
-            modes[n] = ORDER_FILLING_RETURN;
-            n++;
-           }
+         if(exe == SYMBOL_TRADE_EXECUTION_REQUEST || exe == SYMBOL_TRADE_EXECUTION_INSTANT)
+            fok = true;
+         ret = exe != SYMBOL_TRADE_EXECUTION_MARKET;
+         if(fillingOverride >= ORDER_FILLING_FOK && fillingOverride <= ORDER_FILLING_RETURN)
+            n = EB_AddMode(modes, n, fillingOverride);
+         if(fok)
+            n = EB_AddMode(modes, n, ORDER_FILLING_FOK);
+         if(ioc)
+            n = EB_AddMode(modes, n, ORDER_FILLING_IOC);
+         if(ret)
+            n = EB_AddMode(modes, n, ORDER_FILLING_RETURN);
+         if(n == 0)
+            n = EB_AddMode(modes, n, ORDER_FILLING_FOK); // nothing allowed: the broker's answer, verbatim
         }
       else
         {
+         n = EB_AddMode(modes, n, ORDER_FILLING_RETURN);
+         if(fok)
+            n = EB_AddMode(modes, n, ORDER_FILLING_FOK);
+         if(ioc)
+            n = EB_AddMode(modes, n, ORDER_FILLING_IOC);
+        }
+      return n;
+     }
+
+   // OrderSend with the filling rule (FillingModes): on 10030 one retry with the next mode
+   bool              Send(MqlTradeRequest &req, MqlTradeResult &res)
+     {
+      int modes[];
+      int n = 1;
+      if(req.action == TRADE_ACTION_DEAL || req.action == TRADE_ACTION_PENDING)
+         n = FillingModes(req, modes);
+      else
+        {
+         ArrayResize(modes, 1);
          modes[0] = ORDER_FILLING_RETURN;
-         n = 1;
         }
       bool ok = false;
       for(int i = 0; i < n && i < 2; i++)
@@ -961,6 +1092,45 @@ public:
       if(res.retcode == TRADE_RETCODE_CLIENT_DISABLES_AT)
          Print("ExecutorBridge: Algo Trading is off (10027): press the Algo Trading button in the toolbar and tick 'Allow Algo Trading' in the EA's settings.");
       return ok;
+     }
+
+   // The current quote of a symbol, selected into Market Watch first (a symbol outside it has no quote). false
+   // with `res` set (10021, or 10013 for a symbol this terminal does not have) when there is none: MQL5 does
+   // not zero locals, and a request priced with garbage must never go out.
+   bool              Quote(const string sym, MqlTick &tick, MqlTradeResult &res)
+     {
+      ZeroMemory(tick);
+      if(!SymbolSelect(sym, true))
+        {
+         res.retcode = TRADE_RETCODE_INVALID;
+         res.comment = "symbol " + sym + " is not in this terminal";
+         return false;
+        }
+      if(!SymbolInfoTick(sym, tick) || tick.bid <= 0.0 || tick.ask <= 0.0)
+        {
+         res.retcode = TRADE_RETCODE_PRICE_OFF;
+         res.comment = "no current quote for " + sym + " (error " + IntegerToString(GetLastError()) + ")";
+         return false;
+        }
+      return true;
+     }
+
+   // The position a market deal opened or changed, without relying on the terminal's lists having caught up with
+   // the deal: from the deal when the history shows it; else on a hedging account the position is identified by
+   // the ticket of the order that opened it; on a netting account by the symbol's position.
+   ulong             PositionOf(const MqlTradeResult &res, const string sym)
+     {
+      if(res.deal != 0 && HistoryDealSelect(res.deal))
+        {
+         ulong id = (ulong)HistoryDealGetInteger(res.deal, DEAL_POSITION_ID);
+         if(id != 0)
+            return id;
+        }
+      if(AccountInfoInteger(ACCOUNT_MARGIN_MODE) == EB_MARGIN_HEDGING)
+         return res.order;
+      if(PositionSelect(sym))
+         return (ulong)PositionGetInteger(POSITION_IDENTIFIER);
+      return 0;
      }
 
    string            ResultComment(const MqlTradeResult &res)
@@ -978,14 +1148,16 @@ public:
          return false;
       string sym = PositionGetString(POSITION_SYMBOL);
       long ptype = PositionGetInteger(POSITION_TYPE);
+      double posVolume = PositionGetDouble(POSITION_VOLUME);
       MqlTick tick;
-      SymbolInfoTick(sym, tick);
+      if(!Quote(sym, tick, res))
+         return false;
       MqlTradeRequest req;
       ZeroMemory(req);
       req.action = TRADE_ACTION_DEAL;
       req.symbol = sym;
       req.position = ticket;
-      req.volume = volume > 0.0 ? volume : PositionGetDouble(POSITION_VOLUME);
+      req.volume = volume > 0.0 ? volume : posVolume;
       if(ptype == POSITION_TYPE_BUY)
         {
          req.type = ORDER_TYPE_SELL;
@@ -1010,7 +1182,7 @@ public:
       ZeroMemory(res);
       if(!PositionSelectByTicket(ticket))
         {
-         bool closed = HistorySelectByPosition(ticket) && HistoryDealsTotal() > 0;
+         bool closed = HistorySelectByPosition((long)ticket) && HistoryDealsTotal() > 0;
          res.retcode = closed ? TRADE_RETCODE_POSITION_CLOSED : TRADE_RETCODE_INVALID;
          retcode = res.retcode;
          return WriteResult(o, res, 0, closed ? "position " + IntegerToString((long)ticket) + " is already closed"
@@ -1038,12 +1210,11 @@ public:
          req.type = side == 0 ? ORDER_TYPE_BUY : ORDER_TYPE_SELL;
          req.volume = doc.GetDouble(0, EB_K_VOLUME, 0.0);
          double price = doc.GetDouble(0, EB_K_PRICE, 0.0);
+         MqlTick tick;
+         if(!Quote(sym, tick, res))
+            return WriteResult(core, res, 0, res.comment);
          if(price <= 0.0)
-           {
-            MqlTick tick;
-            if(SymbolInfoTick(sym, tick))
-               price = side == 0 ? tick.ask : tick.bid;
-           }
+            price = side == 0 ? tick.ask : tick.bid;
          req.price = price;
          req.sl = doc.GetDouble(0, EB_K_SL, 0.0);
          req.tp = doc.GetDouble(0, EB_K_TP, 0.0);
@@ -1052,14 +1223,19 @@ public:
          req.comment = comment;
          Send(req, res);
          ulong position = 0;
-         if(res.retcode == TRADE_RETCODE_DONE && res.deal != 0 && HistoryDealSelect(res.deal))
-            position = (ulong)HistoryDealGetInteger(res.deal, DEAL_POSITION_ID);
+         if(res.retcode == TRADE_RETCODE_DONE || res.retcode == TRADE_RETCODE_DONE_PARTIAL)
+            position = PositionOf(res, sym);
          return WriteResult(core, res, position, ResultComment(res));
         }
       if(type == EB_MSG_PLACE_PENDING)
         {
          req.action = TRADE_ACTION_PENDING;
          req.symbol = doc.GetStr(0, EB_K_SYMBOL);
+         if(!SymbolSelect(req.symbol, true))
+           {
+            res.retcode = TRADE_RETCODE_INVALID;
+            return WriteResult(core, res, 0, "symbol " + req.symbol + " is not in this terminal");
+           }
          req.type = (ENUM_ORDER_TYPE)doc.GetLong(0, EB_K_ORDER_TYPE, 2);
          req.volume = doc.GetDouble(0, EB_K_VOLUME, 0.0);
          req.price = doc.GetDouble(0, EB_K_PRICE, 0.0);
@@ -1103,6 +1279,19 @@ public:
          long exp = doc.GetLong(0, EB_K_EXPIRATION, 0);
          req.expiration = (datetime)exp;
          req.type_time = exp > 0 ? ORDER_TIME_SPECIFIED : ORDER_TIME_GTC;
+         // what the intent does not change is the order's own: its symbol, its stop-limit price (a stop-limit
+         // order sent 0 is refused or loses it) and its time type (a DAY order stays DAY)
+         if(OrderSelect(req.order))
+           {
+            req.symbol = OrderGetString(ORDER_SYMBOL);
+            req.stoplimit = OrderGetDouble(ORDER_PRICE_STOPLIMIT);
+            ENUM_ORDER_TYPE_TIME tt = (ENUM_ORDER_TYPE_TIME)OrderGetInteger(ORDER_TYPE_TIME);
+            if(exp > 0)
+               req.type_time = (tt == ORDER_TIME_SPECIFIED_DAY) ? ORDER_TIME_SPECIFIED_DAY : ORDER_TIME_SPECIFIED;
+            else
+               if(tt == ORDER_TIME_DAY)
+                  req.type_time = ORDER_TIME_DAY;
+           }
          Send(req, res);
          return WriteResult(core, res, 0, ResultComment(res));
         }

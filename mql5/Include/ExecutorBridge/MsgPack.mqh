@@ -91,7 +91,7 @@ public:
                BigEndian(v, 2);
               }
             else
-               if(v <= 0xFFFFFFFF)
+               if(v <= (ulong)UINT_MAX)
                  {
                   Byte(0xCE);
                   BigEndian(v, 4);
@@ -352,9 +352,10 @@ public:
       return v;
      }
 
+   // written as a subtraction: `pos + bytes` wraps for lengths near 2^31 and would pass
    bool              Need(const int bytes)
      {
-      if(bytes < 0 || pos + bytes > size)
+      if(bytes < 0 || bytes > size - pos)
         {
          error = "truncated at offset " + IntegerToString(pos);
          return false;
@@ -390,8 +391,11 @@ public:
 
    bool              ExtPayload(const int n)
      {
-      if(!Need(n + 1))
+      if(n < 0 || n > size - pos - 1)
+        {
+         error = "truncated at offset " + IntegerToString(pos);
          return false;
+        }
       int type = (int)data[pos];
       if(type > 127)
          type -= 256;
@@ -411,13 +415,15 @@ public:
          error = "nesting deeper than " + IntegerToString(MP_MAX_DEPTH);
          return false;
         }
-      // every element takes at least one byte: reject impossible counts before allocating
-      int items = (kind == MP_MAP) ? 2 * n : n;
-      if(n < 0 || items > size - pos)
+      // every element takes at least one byte: reject impossible counts before allocating (no `2 * n`: it
+      // wraps for counts near 2^30 and would pass)
+      int room = size - pos;
+      if(n < 0 || n > room || (kind == MP_MAP && n > room / 2))
         {
          error = "container of " + IntegerToString(n) + " elements does not fit at offset " + IntegerToString(pos);
          return false;
         }
+      int items = (kind == MP_MAP) ? 2 * n : n;
       int k = AddNode(kind);
       nodes[k].len = n;
       for(int j = 0; j < items; j++)

@@ -69,6 +69,8 @@
 #define EB_K_DEAL_TYPE "dealType"
 #define EB_K_DEALS "deals"
 #define EB_K_DEALS_FROM "dealsFrom"
+#define EB_K_DEALS_MORE "dealsMore"
+#define EB_K_DEALS_OFFSET "dealsOffset"
 #define EB_K_DESCRIPTION "description"
 #define EB_K_DEVIATION "deviation"
 #define EB_K_DIGITS "digits"

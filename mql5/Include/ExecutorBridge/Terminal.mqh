@@ -33,6 +33,16 @@ int EB_TimeframeIndex(const string name)
    return -1;
   }
 
+// append `mode` to modes[0..n) unless it is there; the new count
+int EB_AddMode(int &modes[], const int n, const int mode)
+  {
+   for(int i = 0; i < n; i++)
+      if(modes[i] == mode)
+         return n;
+   modes[n] = mode;
+   return n + 1;
+  }
+
 bool EB_TradeAllowed(void)
   {
    return TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) != 0 && MQLInfoInteger(MQL_TRADE_ALLOWED) != 0 &&
@@ -156,20 +166,29 @@ void EB_WriteDeal(MpWriter &w, const ulong t)
    w.KInt(EB_K_REASON, HistoryDealGetInteger(t, DEAL_REASON));
   }
 
-// deals from server time `from` on
-void EB_WriteDeals(MpWriter &w, const datetime from)
+// Deals from server time `from` on, the first `offset` skipped, as many as fit `maxBytes` (an array header
+// included); `more` tells whether some were left out.
+void EB_WriteDeals(MpWriter &w, const datetime from, const int offset, const int maxBytes, bool &more)
   {
    MpWriter items;
    int written = 0;
+   more = false;
    if(HistorySelect(from, TimeCurrent() + 86400))
      {
       int n = HistoryDealsTotal();
-      for(int i = 0; i < n; i++)
+      for(int i = (offset > 0 ? offset : 0); i < n; i++)
         {
          ulong t = HistoryDealGetTicket(i);
          if(t == 0)
             continue;
+         int before = items.len;
          EB_WriteDeal(items, t);
+         if(items.len + 5 > maxBytes)
+           {
+            items.len = before;
+            more = true;
+            break;
+           }
          written++;
         }
      }

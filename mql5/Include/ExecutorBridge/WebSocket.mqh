@@ -106,14 +106,15 @@ int WsBuildFrame(const int opcode, const bool fin, const uchar &payload[], const
    return p;
   }
 
-// Parse one server frame at buf[0..len). Returns the bytes it takes, 0 when incomplete, -1 when invalid
+// Parse one server frame at buf[at..at+len). Returns the bytes it takes, 0 when incomplete, -1 when invalid
 // (a masked server frame, a reserved bit, a control frame over 125 bytes or fragmented, a length over maxLen).
-int WsParseFrame(const uchar &buf[], const int len, const int maxLen, bool &fin, int &opcode, int &payloadStart, int &payloadLen)
+// payloadStart is an index into buf.
+int WsParseFrame(const uchar &buf[], const int at, const int len, const int maxLen, bool &fin, int &opcode, int &payloadStart, int &payloadLen)
   {
    if(len < 2)
       return 0;
-   int b0 = (int)buf[0];
-   int b1 = (int)buf[1];
+   int b0 = (int)buf[at];
+   int b1 = (int)buf[at + 1];
    fin = (b0 & 0x80) != 0;
    opcode = b0 & 0x0F;
    if((b0 & 0x70) != 0)
@@ -130,7 +131,7 @@ int WsParseFrame(const uchar &buf[], const int len, const int maxLen, bool &fin,
      {
       if(len < 4)
          return 0;
-      n = ((ulong)buf[2] << 8) | (ulong)buf[3];
+      n = ((ulong)buf[at + 2] << 8) | (ulong)buf[at + 3];
       p = 4;
      }
    else
@@ -140,7 +141,7 @@ int WsParseFrame(const uchar &buf[], const int len, const int maxLen, bool &fin,
             return 0;
          n = 0;
          for(int k = 0; k < 8; k++)
-            n = (n << 8) | (ulong)buf[2 + k];
+            n = (n << 8) | (ulong)buf[at + 2 + k];
          p = 10;
         }
    if(opcode >= 0x8 && (n > 125 || !fin))
@@ -149,7 +150,7 @@ int WsParseFrame(const uchar &buf[], const int len, const int maxLen, bool &fin,
       return -1;
    if((ulong)(len - p) < n)
       return 0;
-   payloadStart = p;
+   payloadStart = at + p;
    payloadLen = (int)n;
    return p + (int)n;
   }
@@ -190,6 +191,7 @@ public:
    string            error;
    int               closeCode;
    uchar             rx[];
+   int               rxPos;        // rx[rxPos..rxLen) is unread: consuming a frame moves rxPos, copies nothing
    int               rxLen;
    uchar             msg[];
    int               msgLen;
@@ -203,6 +205,7 @@ public:
       maxMessage = 16777216;
       sock = INVALID_HANDLE;
       state = WS_CLOSED;
+      rxPos = 0;
       rxLen = 0;
       msgLen = 0;
       msgOpcode = 0;
@@ -241,6 +244,7 @@ public:
       int n = StringToCharArray(req, out, 0, StringLen(req), CP_UTF8);
       if(!SendAll(out, n))
          return false;
+      rxPos = 0;
       rxLen = 0;
       msgLen = 0;
       inMessage = false;
@@ -321,6 +325,7 @@ public:
          SocketClose(sock);
       sock = INVALID_HANDLE;
       state = WS_CLOSED;
+      rxPos = 0;
       rxLen = 0;
       msgLen = 0;
       inMessage = false;
@@ -332,6 +337,18 @@ public:
       if(sock == INVALID_HANDLE)
          return false;
       uchar chunk[];
+      // what was consumed goes, once per poll (not once per frame)
+      if(rxPos > 0)
+        {
+         if(rxPos < rxLen)
+           {
+            uchar rest[];
+            ArrayCopy(rest, rx, 0, rxPos, rxLen - rxPos);
+            ArrayCopy(rx, rest, 0, 0, rxLen - rxPos);
+           }
+         rxLen -= rxPos;
+         rxPos = 0;
+        }
       for(int rounds = 0; rounds < 64; rounds++)
         {
          uint avail = SocketIsReadable(sock);
@@ -371,7 +388,7 @@ public:
    bool              ReadHandshake(void)
      {
       int end = -1;
-      for(int k = 3; k < rxLen; k++)
+      for(int k = rxPos + 3; k < rxLen; k++)
          if(rx[k] == 10 && rx[k - 1] == 13 && rx[k - 2] == 10 && rx[k - 3] == 13)
            {
             end = k + 1;
@@ -387,7 +404,7 @@ public:
            }
          return true;
         }
-      string reply = CharArrayToString(rx, 0, end, CP_UTF8);
+      string reply = CharArrayToString(rx, rxPos, end - rxPos, CP_UTF8);
       string why = WsCheckHandshake(reply, key);
       if(why != "")
         {
@@ -395,22 +412,19 @@ public:
          Drop();
          return false;
         }
-      Consume(end);
+      Consume(end - rxPos);
       state = WS_OPEN;
       return true;
      }
 
    void              Consume(const int n)
      {
-      if(n >= rxLen)
+      rxPos += n;
+      if(rxPos >= rxLen)
         {
+         rxPos = 0;
          rxLen = 0;
-         return;
         }
-      uchar rest[];
-      ArrayCopy(rest, rx, 0, n, rxLen - n);
-      ArrayCopy(rx, rest, 0, 0, rxLen - n);
-      rxLen -= n;
      }
 
    // The next complete data message (binary or text) into out[0..outLen). Control frames are handled here:
@@ -423,7 +437,7 @@ public:
          int opcode = 0;
          int ps = 0;
          int pl = 0;
-         int used = WsParseFrame(rx, rxLen, maxMessage, fin, opcode, ps, pl);
+         int used = WsParseFrame(rx, rxPos, rxLen - rxPos, maxMessage, fin, opcode, ps, pl);
          if(used == 0)
             return false;
          if(used < 0)

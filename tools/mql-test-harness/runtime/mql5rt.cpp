@@ -19,8 +19,14 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <unordered_map>
 #include <vector>
 
+// <cstdio> defines these as macros; MQL5 has them as ENUM_FILE_POSITION constants (same values)
+#undef SEEK_SET
+#undef SEEK_CUR
+#undef SEEK_END
 #include "mql5rt.h"
 
 // ============================================================================================ failures
@@ -488,7 +494,24 @@ static ulong now_us() { return (ulong)std::chrono::duration_cast<std::chrono::mi
 uint GetTickCount() { return (uint)(now_us() / 1000); }
 ulong GetTickCount64() { return now_us() / 1000; }
 ulong GetMicrosecondCount() { return now_us(); }
-void Sleep(int ms) { if(ms > 0) usleep((useconds_t)ms * 1000); }
+// Windows' default timer makes Sleep(1) last ~15.6 ms: MQLRT_SLEEP_GRANULARITY_MS=16 rounds every Sleep up to
+// a multiple of it (0 or unset: as asked)
+static long g_sleepGranularityMs = -1;
+static ulong g_sleptUs = 0; // time in Sleep so far (the handler clock takes the part of each handler)
+void Sleep(int ms)
+  {
+   if(g_sleepGranularityMs < 0)
+     {
+      const char *g = std::getenv("MQLRT_SLEEP_GRANULARITY_MS");
+      g_sleepGranularityMs = g ? std::atol(g) : 0;
+     }
+   if(ms <= 0) return;
+   ulong t0 = now_us();
+   long d = ms;
+   if(g_sleepGranularityMs > 0) d = ((d + g_sleepGranularityMs - 1) / g_sleepGranularityMs) * g_sleepGranularityMs;
+   usleep((useconds_t)d * 1000);
+   g_sleptUs += now_us() - t0;
+  }
 
 // ============================================================================================ SHA-1, base64
 static void sha1(const std::vector<uint8_t> &msg, uint8_t out[20])
@@ -573,6 +596,7 @@ int CryptEncode(ENUM_CRYPT_METHOD method, const mql_array<uchar> &data, const mq
 
 // ============================================================================================ sockets
 static std::vector<int> g_socks; // handle -> fd (-1 free)
+static std::map<int, ulong> g_sendTimeoutUs; // handle -> SocketTimeouts' send timeout (a deadline for one SocketSend)
 static int sock_fd(int h)
   {
    if(h < 0 || h >= (int)g_socks.size() || g_socks[h] < 0) { _LastError = ERR_NETSOCKET_INVALIDHANDLE; return -1; }
@@ -596,10 +620,22 @@ bool SocketClose(int h)
    if(fd < 0) return false;
    ::close(fd);
    g_socks[h] = -1;
+   g_sendTimeoutUs.erase(h);
    return true;
   }
+// the longest single SocketConnect/SocketSend: how long one call held the program's thread
+static ulong g_maxSocketUs = 0;
+static std::string g_maxSocketCall;
+struct socket_clock
+  {
+   const char *name;
+   ulong t0;
+   explicit socket_clock(const char *n) : name(n), t0(now_us()) {}
+   ~socket_clock() { ulong d = now_us() - t0; if(d > g_maxSocketUs) { g_maxSocketUs = d; g_maxSocketCall = name; } }
+  };
 bool SocketConnect(int h, const string &server, uint port, uint timeout_ms)
   {
+   socket_clock clock("SocketConnect");
    int fd = sock_fd(h);
    if(fd < 0) return false;
    std::string host = u8(server);
@@ -636,27 +672,51 @@ bool SocketIsConnected(int h)
    if(r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
    return true;
   }
+// MQLRT_SPECULATIVE_READABLE=1: as the terminal may, answer 1 when nothing is buffered on an open socket (a
+// program must not take a non-zero answer as "a message is here")
+static int g_speculative = -1;
 uint SocketIsReadable(int h)
   {
    int fd = sock_fd(h);
    if(fd < 0) return 0;
    int n = 0;
    if(ioctl(fd, FIONREAD, &n) < 0) return 0;
-   return n > 0 ? (uint)n : 0;
+   if(n > 0) return (uint)n;
+   if(g_speculative < 0) { const char *v = std::getenv("MQLRT_SPECULATIVE_READABLE"); g_speculative = v && *v == '1' ? 1 : 0; }
+   if(g_speculative == 1)
+     {
+      char c;
+      ssize_t r = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+     }
+   return 0;
   }
 bool SocketIsWritable(int h) { return sock_fd(h) >= 0; }
 int SocketSend(int h, const mql_array<uchar> &buf, uint len)
   {
+   socket_clock clock("SocketSend");
    int fd = sock_fd(h);
    if(fd < 0) return -1;
    if((int)len > buf.size()) len = (uint)buf.size();
    std::vector<uint8_t> tmp(len);
    for(uint i = 0; i < len; i++) tmp[i] = buf[(int)i];
    size_t sent = 0;
+   ulong t0 = now_us();
+   ulong limit = g_sendTimeoutUs.count(h) ? g_sendTimeoutUs[h] : 0;
    while(sent < len)
      {
+      // a partial send that used up the send timeout returns what went out (the next call may wait again)
+      if(sent > 0 && limit > 0 && now_us() - t0 >= limit) return (int)sent;
       ssize_t r = ::send(fd, tmp.data() + sent, len - sent, MSG_NOSIGNAL);
-      if(r < 0) { if(errno == EINTR) continue; _LastError = ERR_NETSOCKET_IO_ERROR; return -1; }
+      if(r < 0 && errno == EINTR) continue;
+      if(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+         // SocketTimeouts' send timeout ran out (a peer that stopped reading): what went out so far, or an error
+         if(sent > 0) return (int)sent;
+         _LastError = ERR_NETSOCKET_IO_ERROR;
+         return -1;
+        }
+      if(r < 0) { _LastError = ERR_NETSOCKET_IO_ERROR; return -1; }
       sent += (size_t)r;
      }
    return (int)sent;
@@ -678,7 +738,123 @@ int SocketRead(int h, mql_array<uchar> &buf, uint maxlen, uint timeout_ms)
    for(ssize_t i = 0; i < r && i < buf.size(); i++) buf[(int)i] = tmp[i];
    return (int)r;
   }
-bool SocketTimeouts(int h, uint, uint) { return sock_fd(h) >= 0; }
+// real timeouts: SocketSend gives up after send_ms when the peer stops reading (0 = wait forever)
+bool SocketTimeouts(int h, uint send_ms, uint recv_ms)
+  {
+   int fd = sock_fd(h);
+   if(fd < 0) return false;
+   timeval sv{(time_t)(send_ms / 1000), (suseconds_t)((send_ms % 1000) * 1000)};
+   timeval rv{(time_t)(recv_ms / 1000), (suseconds_t)((recv_ms % 1000) * 1000)};
+   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sv, sizeof sv);
+   g_sendTimeoutUs[h] = (ulong)send_ms * 1000;
+   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rv, sizeof rv);
+   return true;
+  }
+
+// ============================================================================================ files
+// The terminal's MQL5\\Files sandbox is the folder MQLRT_FILES_DIR (a test points two runs at the same one
+// to see what survives a restart); without it, a fresh folder per process.
+static std::string g_filesDir;
+static std::string files_dir()
+  {
+   if(g_filesDir.empty())
+     {
+      const char *d = std::getenv("MQLRT_FILES_DIR");
+      g_filesDir = d && *d ? d : "/tmp/mqlrt-files-" + std::to_string((long)getpid());
+      ::mkdir(g_filesDir.c_str(), 0700);
+     }
+   return g_filesDir;
+  }
+static std::string file_path(const string &name, bool makeDirs)
+  {
+   std::string n = u8(name);
+   for(char &c : n) if(c == '\\') c = '/';
+   if(n.find("..") != std::string::npos || (!n.empty() && n[0] == '/')) return "";
+   std::string full = files_dir() + "/" + n;
+   if(makeDirs)
+      for(size_t k = files_dir().size() + 1; k < full.size(); k++)
+         if(full[k] == '/') ::mkdir(full.substr(0, k).c_str(), 0700);
+   return full;
+  }
+static std::map<int, int> g_files; // handle -> fd
+static int g_nextFile = 1;
+static int file_fd(int h) { auto it = g_files.find(h); if(it == g_files.end()) { _LastError = 5008; return -1; } return it->second; }
+int FileOpen(const string &name, int flags, short, uint)
+  {
+   bool w = (flags & FILE_WRITE) != 0, r = (flags & FILE_READ) != 0;
+   if(!(flags & FILE_BIN)) mqlrt_fatal("FileOpen: the harness runtime implements FILE_BIN files only", "<runtime>", 0);
+   std::string path = file_path(name, w);
+   if(path.empty()) { _LastError = 5002; return INVALID_HANDLE; }
+   int of = w ? (r ? O_RDWR | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC) : O_RDONLY;
+   int fd = ::open(path.c_str(), of, 0600);
+   if(fd < 0) { _LastError = 5004; return INVALID_HANDLE; }
+   int h = g_nextFile++;
+   g_files[h] = fd;
+   return h;
+  }
+void FileClose(int h) { int fd = file_fd(h); if(fd >= 0) { ::close(fd); g_files.erase(h); } }
+void FileFlush(int h) { int fd = file_fd(h); if(fd >= 0) ::fsync(fd); }
+bool FileSeek(int h, long off, ENUM_FILE_POSITION origin)
+  {
+   int fd = file_fd(h);
+   return fd >= 0 && ::lseek(fd, off, origin == SEEK_SET ? 0 : origin == SEEK_CUR ? 1 : 2) >= 0;
+  }
+ulong FileSize(int h) { int fd = file_fd(h); struct stat st; return fd >= 0 && ::fstat(fd, &st) == 0 ? (ulong)st.st_size : 0; }
+ulong FileTell(int h) { int fd = file_fd(h); off_t p = fd >= 0 ? ::lseek(fd, 0, 1) : -1; return p < 0 ? 0 : (ulong)p; }
+bool FileIsEnding(int h) { return FileTell(h) >= FileSize(h); }
+bool FileIsExist(const string &name, int) { std::string p = file_path(name, false); struct stat st; return !p.empty() && ::stat(p.c_str(), &st) == 0; }
+bool FileDelete(const string &name, int) { std::string p = file_path(name, false); return !p.empty() && ::unlink(p.c_str()) == 0; }
+bool FileMove(const string &src, int, const string &dst, int)
+  {
+   std::string a = file_path(src, false), b = file_path(dst, true);
+   return !a.empty() && !b.empty() && ::rename(a.c_str(), b.c_str()) == 0;
+  }
+uint FileWriteArray(int h, const mql_array<uchar> &a, int start, int count)
+  {
+   int fd = file_fd(h);
+   if(fd < 0 || start < 0 || start > a.size()) return 0;
+   int n = a.size() - start;
+   if(count >= 0 && count < n) n = count;
+   std::vector<uint8_t> tmp((size_t)n);
+   for(int k = 0; k < n; k++) tmp[(size_t)k] = a[start + k];
+   size_t off = 0;
+   while(off < tmp.size()) { ssize_t r = ::write(fd, tmp.data() + off, tmp.size() - off); if(r <= 0) break; off += (size_t)r; }
+   return (uint)off;
+  }
+uint FileReadArray(int h, mql_array<uchar> &a, int start, int count)
+  {
+   int fd = file_fd(h);
+   if(fd < 0 || start < 0) return 0;
+   ulong left = FileSize(h) - FileTell(h);
+   ulong n = count >= 0 ? (ulong)count : left;
+   if(n > left) n = left;
+   std::vector<uint8_t> tmp((size_t)n);
+   ssize_t r = n > 0 ? ::read(fd, tmp.data(), (size_t)n) : 0;
+   if(r <= 0) return 0;
+   if(a.size() < start + (int)r) { if(a.fixed()) r = a.size() - start; else a.resize(start + (int)r, 0); }
+   for(ssize_t k = 0; k < r; k++) a[start + (int)k] = tmp[(size_t)k];
+   return (uint)r;
+  }
+uint FileWriteInteger(int h, int v, int size)
+  {
+   int fd = file_fd(h);
+   if(fd < 0 || (size != 1 && size != 2 && size != 4)) return 0;
+   uint8_t b[4];
+   for(int k = 0; k < size; k++) b[k] = (uint8_t)(((unsigned)v >> (8 * k)) & 0xFF); // little-endian, as on Windows
+   return ::write(fd, b, (size_t)size) == size ? (uint)size : 0;
+  }
+int FileReadInteger(int h, int size)
+  {
+   int fd = file_fd(h);
+   if(fd < 0 || (size != 1 && size != 2 && size != 4)) return 0;
+   uint8_t b[4] = {0, 0, 0, 0};
+   if(::read(fd, b, (size_t)size) != size) { _LastError = 5027; return 0; }
+   unsigned v = 0;
+   for(int k = 0; k < size; k++) v |= (unsigned)b[k] << (8 * k);
+   if(size == 4) return (int)v;
+   if(size == 2) return (int)(short)v;
+   return (int)(char)v;
+  }
 
 // ============================================================================================ JSON
 struct J
@@ -819,6 +995,18 @@ static std::string jtick(ulong v) { return "\"" + std::to_string(v) + "\""; }
 static std::string g_inbuf;
 static std::deque<J> g_events;
 static bool g_eof = false;
+// the terminal's event queue is finite: terminal events beyond MQLRT_EVENT_QUEUE (default 1024) are dropped
+static size_t g_queueLimit = 0;
+static unsigned long g_dropped = 0;
+static void queue_event(J &&v)
+  {
+   if(g_queueLimit == 0) { const char *q = std::getenv("MQLRT_EVENT_QUEUE"); g_queueLimit = q ? (size_t)std::atol(q) : 1024; }
+   // harness control lines (ping, stop, reinit, stats) are not terminal events and never dropped
+   std::string e = v["e"].str();
+   bool terminalEvent = e == "tick" || e == "book" || e == "tx";
+   if(terminalEvent && g_events.size() >= g_queueLimit) { g_dropped++; return; }
+   g_events.push_back(std::move(v));
+  }
 static void chan_write(const std::string &line)
   {
    std::string l = line + "\n";
@@ -854,14 +1042,23 @@ static void chan_events(int timeout_ms)
   {
    std::string line;
    bool any = false;
-   while(chan_line(line)) { JP p(line); g_events.push_back(p.parse()); any = true; }
+   while(chan_line(line)) { JP p(line); queue_event(p.parse()); any = true; }
    if(any || g_eof) return;
    chan_fill(timeout_ms);
-   while(chan_line(line)) { JP p(line); g_events.push_back(p.parse()); }
+   while(chan_line(line)) { JP p(line); queue_event(p.parse()); }
   }
 static unsigned long g_rpcs = 0;
 // A synchronous call to the simulated terminal. Events that arrive meanwhile are queued for later.
+static ulong g_rpcUs = 0; // time spent waiting for the simulated terminal: not the program's own time
+static J rpc_(const std::string &fn, const std::string &argsJson);
 static J rpc(const std::string &fn, const std::string &argsJson)
+  {
+   ulong t0 = now_us();
+   J v = rpc_(fn, argsJson);
+   g_rpcUs += now_us() - t0;
+   return v;
+  }
+static J rpc_(const std::string &fn, const std::string &argsJson)
   {
    g_rpcs++;
    chan_write("{\"c\":" + jstr(fn) + ",\"a\":" + argsJson + "}");
@@ -873,7 +1070,7 @@ static J rpc(const std::string &fn, const std::string &argsJson)
          JP p(line);
          J v = p.parse();
          if(v.has("r")) return v["r"];
-         g_events.push_back(std::move(v));
+         queue_event(std::move(v));
         }
       if(g_eof || !chan_fill(-1))
         {
@@ -887,6 +1084,9 @@ void mqlrt_alert(const string &s) { chan_write("{\"n\":\"alert\",\"s\":" + jstr(
 void mqlrt_comment(const string &s) { chan_write("{\"n\":\"comment\",\"s\":" + jstr(u8(s)) + "}"); }
 
 // ============================================================================================ inputs
+static mqlrt_input_base *g_inputs = nullptr;
+void mqlrt_input_register(mqlrt_input_base *b) { b->next = g_inputs; g_inputs = b; }
+static void reload_inputs() { for(mqlrt_input_base *b = g_inputs; b; b = b->next) b->reload(); }
 bool mqlrt_input_text(const char *name, string &out)
   {
    std::string key = std::string("MQL_INPUT_") + name;
@@ -1013,7 +1213,26 @@ bool TimeToStruct(datetime t, MqlDateTime &s)
    s.sec = v.tm_sec; s.day_of_week = v.tm_wday; s.day_of_year = v.tm_yday;
    return true;
   }
-bool SymbolSelect(const string &name, bool) { return symbol(name)["exists"].truthy(); }
+// Market Watch: the chart's symbol, what SymbolSelect added, and every symbol with a position or an order (the
+// terminal keeps those). A symbol outside it has no current quote for SymbolInfoTick, as in the terminal.
+static std::map<std::string, bool> g_marketWatch;
+static const J &positions();
+static const J &orders();
+bool SymbolSelect(const string &name, bool select)
+  {
+   if(!symbol(name)["exists"].truthy()) { _LastError = 4301; return false; }
+   g_marketWatch[u8(name)] = select;
+   return true;
+  }
+static bool in_market_watch(const std::string &n)
+  {
+   if(n == u8(_Symbol)) return true;
+   auto it = g_marketWatch.find(n);
+   if(it != g_marketWatch.end() && it->second) return true;
+   for(const J &p : positions().a) if(p["symbol"].str() == n) return true;
+   for(const J &o : orders().a) if(o["symbol"].str() == n) return true;
+   return false;
+  }
 long SymbolInfoInteger(const string &name, ENUM_SYMBOL_INFO_INTEGER p)
   {
    const J &s = symbol(name);
@@ -1071,6 +1290,7 @@ bool SymbolInfoTick(const string &name, MqlTick &t)
   {
    const J &s = symbol(name);
    if(!s["exists"].truthy() || !s.has("timeMsc")) return false;
+   if(!in_market_watch(u8(name))) { _LastError = 4302; return false; } // ERR_MARKET_NOT_SELECTED
    t = MqlTick();
    t.time_msc = s["timeMsc"].lng();
    t.time = (datetime)(t.time_msc / 1000);
@@ -1254,6 +1474,8 @@ long OrderGetInteger(ENUM_ORDER_PROPERTY_INTEGER p)
       case ORDER_TIME_EXPIRATION: return g_selOrder["expiration"].lng();
       case ORDER_MAGIC: return g_selOrder["magic"].lng();
       case ORDER_STATE: return ORDER_STATE_PLACED;
+      case ORDER_TYPE_TIME: return g_selOrder["typeTime"].lng();
+      case ORDER_TYPE_FILLING: return g_selOrder["typeFilling"].lng();
       default: return 0;
      }
   }
@@ -1279,19 +1501,29 @@ string OrderGetString(ENUM_ORDER_PROPERTY_STRING p)
    return string();
   }
 // History: as in MQL5, each History*Select replaces the list of deals the program can read.
+// ticket -> index in g_history (selections of tens of thousands of deals are read property by property)
+static std::unordered_map<ulong, size_t> g_historyIndex;
+static void index_history()
+  {
+   g_historyIndex.clear();
+   for(size_t i = 0; i < g_history.a.size(); i++) g_historyIndex[g_history.a[i]["ticket"].ul()] = i;
+  }
 bool HistorySelect(datetime from, datetime to)
   {
    g_history = rpc("history", "{\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) + "}");
+   index_history();
    return g_history.t == J::ARR;
   }
 bool HistorySelectByPosition(long id)
   {
    g_history = rpc("history", "{\"position\":" + jtick((ulong)id) + "}");
+   index_history();
    return g_history.t == J::ARR;
   }
 bool HistoryDealSelect(ulong ticket)
   {
    g_history = rpc("history", "{\"deal\":" + jtick(ticket) + "}");
+   index_history();
    return g_history.t == J::ARR && !g_history.a.empty();
   }
 int HistoryDealsTotal() { return (int)g_history.a.size(); }
@@ -1302,8 +1534,8 @@ ulong HistoryDealGetTicket(int i)
   }
 static const J *deal(ulong ticket)
   {
-   for(const J &d : g_history.a)
-      if(d["ticket"].ul() == ticket) return &d;
+   auto it = g_historyIndex.find(ticket);
+   if(it != g_historyIndex.end() && it->second < g_history.a.size()) return &g_history.a[it->second];
    _LastError = 4755;
    return nullptr;
   }
@@ -1424,6 +1656,32 @@ static void fill_tx(const J &e, MqlTradeTransaction &t)
    t.volume = e["volume"].num();
   }
 
+// The program's own time in one event handler (terminal calls to the simulated terminal excluded): a test
+// reads the longest with its handler's name, to bound how long the program blocks the terminal's thread.
+static ulong g_maxHandlerUs = 0;
+static std::string g_maxHandler;
+static ulong g_maxSleepUs = 0; // the most time one handler spent in Sleep
+static unsigned long g_handled[4] = {0, 0, 0, 0}; // OnBookEvent, OnTradeTransaction, OnTick, OnTimer
+struct handler_clock
+  {
+   const char *name;
+   ulong t0, rpc0, slept0;
+   explicit handler_clock(const char *n) : name(n), t0(now_us()), rpc0(g_rpcUs), slept0(g_sleptUs) {}
+   ~handler_clock()
+     {
+      ulong own = (now_us() - t0) - (g_rpcUs - rpc0);
+      if(own > g_maxHandlerUs) { g_maxHandlerUs = own; g_maxHandler = name; }
+      if(g_sleptUs - slept0 > g_maxSleepUs) g_maxSleepUs = g_sleptUs - slept0;
+     }
+  };
+static std::string stats_json()
+  {
+   return ",\"rpcs\":" + std::to_string(g_rpcs) + ",\"maxHandlerUs\":" + std::to_string(g_maxHandlerUs) + ",\"maxHandler\":" + jstr(g_maxHandler) +
+          ",\"books\":" + std::to_string(g_handled[0]) + ",\"txs\":" + std::to_string(g_handled[1]) + ",\"ticks\":" + std::to_string(g_handled[2]) +
+          ",\"timers\":" + std::to_string(g_handled[3]) + ",\"dropped\":" + std::to_string(g_dropped) +
+          ",\"maxSleepUs\":" + std::to_string(g_maxSleepUs) + ",\"maxSocketUs\":" + std::to_string(g_maxSocketUs) + ",\"maxSocketCall\":" + jstr(g_maxSocketCall);
+  }
+
 int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
   {
    const char *sym = std::getenv("MQLRT_SYMBOL");
@@ -1441,11 +1699,15 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
       chan_write("{\"n\":\"exit\",\"rpcs\":" + std::to_string(g_rpcs) + "}");
       return 0;
      }
-   int rc = h.OnInit ? h.OnInit() : 0;
+   int rc;
+     {
+      handler_clock c("OnInit");
+      rc = h.OnInit ? h.OnInit() : 0;
+     }
    chan_write("{\"n\":\"init\",\"rc\":" + std::to_string(rc) + "}");
    if(rc != 0)
      {
-      if(h.OnDeinit) h.OnDeinit(5); // REASON_INITFAILED... as the terminal calls it
+      if(h.OnDeinit) h.OnDeinit(REASON_INITFAILED);
       chan_write("{\"n\":\"exit\",\"rpcs\":" + std::to_string(g_rpcs) + "}");
       return 0;
      }
@@ -1474,6 +1736,8 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
             for(const J &x : g_events) if(x["e"].str() == "tick") { more = true; break; }
             if(more) continue; // a newer tick is queued: handle that one
             ticked = true;
+            g_handled[2]++;
+            handler_clock c("OnTick");
             if(h.OnTick) h.OnTick();
            }
          else if(kind == "tx")
@@ -1484,20 +1748,36 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
                fill_tx(e, t);
                MqlTradeRequest q = MqlTradeRequest();
                MqlTradeResult r = MqlTradeResult();
+               g_handled[1]++;
+               handler_clock c("OnTradeTransaction");
                h.OnTradeTransaction(t, q, r);
               }
             if(h.OnTrade) h.OnTrade();
            }
          else if(kind == "book")
            {
-            // as the terminal: events of a symbol are not queued twice
-            std::string sym = e["symbol"].str();
-            bool more = false;
-            for(const J &x : g_events) if(x["e"].str() == "book" && x["symbol"].str() == sym) { more = true; break; }
-            if(!more && h.OnBookEvent) h.OnBookEvent(S(sym));
+            // unlike NewTick, every change of a book is queued (the program must coalesce)
+            g_handled[0]++;
+            handler_clock c("OnBookEvent");
+            if(h.OnBookEvent) h.OnBookEvent(S(e["symbol"].str()));
            }
+         else if(kind == "reinit")
+           {
+            // the trader changed the inputs: OnDeinit(REASON_PARAMETERS), new inputs, OnInit; globals are kept
+            for(const auto &kv : e["inputs"].o) setenv(("MQL_INPUT_" + kv.first).c_str(), kv.second.t == J::STR ? kv.second.s.c_str() : jnum(kv.second.num()).c_str(), 1);
+            if(h.OnDeinit) h.OnDeinit(REASON_PARAMETERS);
+            reload_inputs();
+            int rc2;
+              {
+               handler_clock c("OnInit");
+               rc2 = h.OnInit ? h.OnInit() : 0;
+              }
+            chan_write("{\"n\":\"init\",\"rc\":" + std::to_string(rc2) + "}");
+            if(rc2 != 0) { if(h.OnDeinit) h.OnDeinit(REASON_INITFAILED); g_remove = true; }
+           }
+         else if(kind == "resetStats") { g_maxHandlerUs = 0; g_maxHandler.clear(); g_maxSocketUs = 0; g_maxSocketCall.clear(); g_maxSleepUs = 0; }
          else if(kind == "stop") { deinitReason = (int)e["reason"].lng(); _StopFlag = true; }
-         else if(kind == "ping") chan_write("{\"n\":\"pong\",\"id\":" + jnum(e["id"].num()) + ",\"rpcs\":" + std::to_string(g_rpcs) + "}");
+         else if(kind == "ping") chan_write("{\"n\":\"pong\",\"id\":" + jnum(e["id"].num()) + stats_json() + "}");
          if(g_timerUs > 0 && now_us() >= g_nextTimer) break; // let the timer run between events
         }
       if(g_timerUs > 0 && now_us() >= g_nextTimer && !g_remove && !_StopFlag)
@@ -1505,6 +1785,8 @@ int mqlrt_main(int argc, char **argv, const mqlrt_handlers &h)
          ulong now = now_us();
          g_nextTimer = now + (ulong)g_timerUs; // a late timer is not queued twice
          drop_caches();
+         g_handled[3]++;
+         handler_clock c("OnTimer");
          if(h.OnTimer) h.OnTimer();
         }
      }

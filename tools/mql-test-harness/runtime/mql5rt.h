@@ -236,6 +236,7 @@ enum ENUM_INIT_RETCODE : int { INIT_SUCCEEDED = 0, INIT_FAILED = 1, INIT_PARAMET
 #define TICK_FLAG_SELL 64
 #define SYMBOL_FILLING_FOK 1
 #define SYMBOL_FILLING_IOC 2
+#define SYMBOL_FILLING_BOC 4
 #define ERR_NETSOCKET_INVALIDHANDLE 5270
 #define ERR_NETSOCKET_TOO_MANY_OPENED 5271
 #define ERR_NETSOCKET_CANNOT_CONNECT 5272
@@ -249,6 +250,28 @@ enum ENUM_TIMEFRAMES : int
    PERIOD_H2 = 16386, PERIOD_H3 = 16387, PERIOD_H4 = 16388, PERIOD_H6 = 16390, PERIOD_H8 = 16392,
    PERIOD_H12 = 16396, PERIOD_D1 = 16408, PERIOD_W1 = 32769, PERIOD_MN1 = 49153
   };
+enum ENUM_SYMBOL_TRADE_EXECUTION : int
+  {
+   SYMBOL_TRADE_EXECUTION_REQUEST = 0, SYMBOL_TRADE_EXECUTION_INSTANT = 1, SYMBOL_TRADE_EXECUTION_MARKET = 2,
+   SYMBOL_TRADE_EXECUTION_EXCHANGE = 3
+  };
+enum ENUM_DEINIT_REASON_ : int
+  {
+   REASON_PROGRAM = 0, REASON_REMOVE = 1, REASON_RECOMPILE = 2, REASON_CHARTCHANGE = 3, REASON_CHARTCLOSE = 4,
+   REASON_PARAMETERS = 5, REASON_ACCOUNT = 6, REASON_TEMPLATE = 7, REASON_INITFAILED = 8, REASON_CLOSE = 9
+  };
+// files (binary subset), in the sandbox folder MQLRT_FILES_DIR (the terminal's MQL5\Files)
+#define FILE_READ 1
+#define FILE_WRITE 2
+#define FILE_BIN 4
+#define FILE_CSV 8
+#define FILE_TXT 16
+#define FILE_ANSI 32
+#define FILE_SHARE_READ 128
+#define FILE_SHARE_WRITE 256
+#define FILE_UNICODE 64
+#define FILE_COMMON 4096
+enum ENUM_FILE_POSITION : int { SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2 };
 enum ENUM_DAY_OF_WEEK : int { SUNDAY = 0, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY };
 enum ENUM_CRYPT_METHOD : int { CRYPT_BASE64 = 0, CRYPT_AES128 = 1, CRYPT_AES256 = 2, CRYPT_DES = 3, CRYPT_HASH_SHA1 = 4, CRYPT_HASH_SHA256 = 5, CRYPT_HASH_MD5 = 6, CRYPT_ARCH_ZIP = 7 };
 enum ENUM_ACCOUNT_INFO_INTEGER : int
@@ -599,6 +622,24 @@ int SocketSend(int socket, const mql_array<uchar> &buf, uint len);
 int SocketRead(int socket, mql_array<uchar> &buf, uint maxlen, uint timeout_ms);
 bool SocketTimeouts(int socket, uint send_ms, uint recv_ms);
 
+// ------------------------------------------------------------------------------------------ files
+int FileOpen(const string &name, int flags, short delimiter = 9, uint codepage = CP_ACP);
+void FileClose(int handle);
+void FileFlush(int handle);
+bool FileSeek(int handle, long offset, ENUM_FILE_POSITION origin);
+ulong FileSize(int handle);
+ulong FileTell(int handle);
+bool FileIsEnding(int handle);
+bool FileIsExist(const string &name, int common_flag = 0);
+bool FileDelete(const string &name, int common_flag = 0);
+bool FileMove(const string &src, int common_flag, const string &dst, int mode_flags);
+uint FileWriteArray(int handle, const mql_array<uchar> &a, int start = 0, int count = WHOLE_ARRAY);
+uint FileReadArray(int handle, mql_array<uchar> &a, int start = 0, int count = WHOLE_ARRAY);
+uint FileWriteInteger(int handle, int value, int size = 4);
+int FileReadInteger(int handle, int size = 4);
+#define INT_VALUE 4
+#define FILE_REWRITE 1
+
 // ------------------------------------------------------------------------------------------ terminal (simulated)
 long AccountInfoInteger(ENUM_ACCOUNT_INFO_INTEGER prop);
 double AccountInfoDouble(ENUM_ACCOUNT_INFO_DOUBLE prop);
@@ -671,6 +712,24 @@ template <> inline string mqlrt_input<string>(const char *name, string def)
    string s;
    return mqlrt_input_text(name, s) ? s : def;
   }
+// An input's storage: read-only to the program (it sees `const T &Name`), reloaded by the runtime when the
+// trader changes the inputs — the terminal then calls OnDeinit(REASON_PARAMETERS) and OnInit again without
+// unloading the program, so every other global keeps its value.
+struct mqlrt_input_base
+  {
+   mqlrt_input_base *next;
+   virtual void reload() = 0;
+  };
+void mqlrt_input_register(mqlrt_input_base *b);
+template <typename T> struct mqlrt_input_cell : mqlrt_input_base
+  {
+   const char *name;
+   T def;
+   T value;
+   mqlrt_input_cell(const char *n, T d) : name(n), def(d), value(mqlrt_input<T>(n, d)) { mqlrt_input_register(this); }
+   void reload() override { value = mqlrt_input<T>(name, def); }
+  };
+template <typename T> const T &mqlrt_input_ref(const char *name, T def) { return (new mqlrt_input_cell<T>(name, def))->value; }
 
 // ------------------------------------------------------------------------------------------ event loop
 struct mqlrt_handlers

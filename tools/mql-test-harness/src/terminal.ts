@@ -6,6 +6,9 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { TIMEFRAME_SECONDS, type BarTuple, type TickTuple, type Timeframe } from '../../../src/protocol/messages.js';
 import type { TradeRequest, TradeResult } from '../../../src/protocol/mt5.js';
@@ -47,6 +50,8 @@ export interface OrderSendRecord {
   result: TradeResultLike;
   /** rejected by the harness's fault injection, not by the broker */
   injected: boolean;
+  /** MqlTradeRequest.type_time (not part of the broker's request shape) */
+  typeTime: number;
 }
 
 export interface HarnessTerminalOptions {
@@ -61,7 +66,42 @@ export interface HarnessTerminalOptions {
   serverTimeOffset?: number;
   /** simulate the terminal's timer resolution (the real one fires every 10–16 ms at best) */
   timerResolutionMs?: number;
+  /** Sleep(n) lasts a multiple of this, as with Windows' default 15.6 ms timer (e.g. 16; default: as asked) */
+  sleepGranularityMs?: number;
+  /** SocketIsReadable answers 1 with nothing to read, as the terminal may */
+  speculativeReadable?: boolean;
+  /** terminal events (tick, book, trade transaction) beyond this many queued are dropped (default 1024) */
+  eventQueue?: number;
+  /** the terminal's MQL5\Files folder (default: a fresh temporary one per terminal); the same folder for two runs is an EA restart */
+  filesDir?: string;
+  /** a broker that rewrites order comments: what positions, orders and deals show instead of the comment sent */
+  rewriteComment?: (comment: string) => string;
+  /**
+   * After every OrderSend, the next `lag` reads of positions and of the deal history still show the state from
+   * before it (a DONE result does not mean the terminal's own lists have caught up).
+   */
+  stateLag?: number;
   env?: Record<string, string>;
+}
+
+/** What the runtime measured (HarnessTerminal.stats). */
+export interface HarnessStats {
+  rpcs: number;
+  /** the longest time the program spent in one event handler, terminal calls excluded, µs */
+  maxHandlerUs: number;
+  maxHandler: string;
+  /** handler calls so far */
+  books: number;
+  txs: number;
+  ticks: number;
+  timers: number;
+  /** terminal events dropped because the queue was full */
+  dropped: number;
+  /** the most time one handler spent in Sleep, µs */
+  maxSleepUs: number;
+  /** the longest single SocketConnect or SocketSend, µs, and which */
+  maxSocketUs: number;
+  maxSocketCall: string;
 }
 
 const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
@@ -76,8 +116,15 @@ export class HarnessTerminal extends EventEmitter {
   private readonly failFillingModes = new Map<number, number>();
   /** symbols with a MarketBookAdd subscription (their quotes raise OnBookEvent) */
   readonly books = new Set<string>();
+  /** symbols the terminal has no current quote for (SymbolInfoTick fails: not synchronised yet, a lost link) */
+  readonly noQuote = new Set<string>();
   private pingCounter = 0;
-  private readonly pings = new Map<number, () => void>();
+  private readonly pings = new Map<number, (stats: HarnessStats) => void>();
+  private readonly ownFilesDir: string | undefined;
+  readonly filesDir: string;
+  /** OrderSend moments the positions and history reads lag behind (opts.stateLag) */
+  private lagLeft = 0;
+  private lagged: { positions: object[]; deals: Set<bigint> } | undefined;
   readonly orderSends: OrderSendRecord[] = [];
   readonly prints: string[] = [];
   readonly alerts: string[] = [];
@@ -91,6 +138,8 @@ export class HarnessTerminal extends EventEmitter {
     this.opts = opts;
     this.broker = opts.broker;
     this.broker.onTx = (tx: object) => this.send({ e: 'tx', ...tx });
+    if (opts.filesDir) this.filesDir = opts.filesDir;
+    else this.filesDir = this.ownFilesDir = mkdtempSync(path.join(os.tmpdir(), 'mqlrt-files-'));
   }
 
   get running(): boolean {
@@ -102,6 +151,10 @@ export class HarnessTerminal extends EventEmitter {
     const env: Record<string, string> = { ...(process.env as Record<string, string>), ...(this.opts.env ?? {}), MQLRT_SYMBOL: this.opts.chartSymbol };
     for (const [k, v] of Object.entries(this.opts.inputs ?? {})) env[`MQL_INPUT_${k}`] = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
     if (this.opts.timerResolutionMs) env.MQLRT_TIMER_RESOLUTION_MS = String(this.opts.timerResolutionMs);
+    if (this.opts.sleepGranularityMs) env.MQLRT_SLEEP_GRANULARITY_MS = String(this.opts.sleepGranularityMs);
+    if (this.opts.speculativeReadable) env.MQLRT_SPECULATIVE_READABLE = '1';
+    if (this.opts.eventQueue) env.MQLRT_EVENT_QUEUE = String(this.opts.eventQueue);
+    env.MQLRT_FILES_DIR = this.filesDir;
     const child = spawn(this.opts.binary, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     child.stdin.on('error', () => undefined); // the EA may exit while a line is on its way
@@ -167,7 +220,7 @@ export class HarnessTerminal extends EventEmitter {
       case 'pong': {
         const r = this.pings.get(Number(m.id));
         this.pings.delete(Number(m.id));
-        r?.();
+        r?.(m as unknown as HarnessStats);
         return;
       }
       default:
@@ -197,7 +250,7 @@ export class HarnessTerminal extends EventEmitter {
         if (!spec) return { exists: false };
         const q = b.quoteOf(sym);
         const out: Record<string, unknown> = { ...spec, exists: true };
-        if (q) {
+        if (q && !this.noQuote.has(sym)) {
           out.bid = q.bid;
           out.ask = q.ask;
           out.timeMsc = q.timeMsc;
@@ -230,20 +283,22 @@ export class HarnessTerminal extends EventEmitter {
       case 'rates':
         return this.rates(String(a.symbol), Number(a.period), a);
       case 'positions':
-        return b.positionList();
+        return this.rewrite(this.lag()?.positions ?? b.positionList());
       case 'orders':
-        return b.orderList();
+        return this.rewrite(b.orderList());
       case 'history': {
+        const lag = this.lag();
+        const seen = (d: object): boolean => !lag || lag.deals.has((d as { ticket: bigint }).ticket);
         if (a.deal !== undefined) {
           const d = b.deal(big(a.deal));
-          return d ? [d] : [];
+          return d && seen(d) ? this.rewrite([d]) : [];
         }
         if (a.position !== undefined) {
           const id = big(a.position);
-          return b.deals(0).filter((d) => d.positionId === id);
+          return this.rewrite(b.deals(0).filter((d) => d.positionId === id && seen(d)));
         }
         const to = Number(a.to ?? 0);
-        return b.deals(Number(a.from ?? 0)).filter((d) => to <= 0 || d.time <= to);
+        return this.rewrite(b.deals(Number(a.from ?? 0)).filter((d) => (to <= 0 || d.time <= to) && seen(d)));
       }
       case 'bookAdd': {
         const sym = String(a.symbol);
@@ -259,6 +314,20 @@ export class HarnessTerminal extends EventEmitter {
       default:
         throw new Error(`the harness terminal does not implement ${fn}`);
     }
+  }
+
+  /** the broker's comment rewriting (opts.rewriteComment) on what the terminal shows */
+  private rewrite(list: object[]): object[] {
+    const f = this.opts.rewriteComment;
+    if (!f) return list;
+    return list.map((x) => ('comment' in x ? { ...x, comment: f(String((x as { comment: unknown }).comment)) } : x));
+  }
+
+  /** the state from before the last OrderSend while opts.stateLag reads are left */
+  private lag(): { positions: object[]; deals: Set<bigint> } | undefined {
+    if (this.lagLeft <= 0) return undefined;
+    this.lagLeft--;
+    return this.lagged;
   }
 
   private rates(symbol: string, period: number, a: Record<string, unknown>): Bar[] | null {
@@ -310,9 +379,13 @@ export class HarnessTerminal extends EventEmitter {
     let result: TradeResultLike;
     let injected = false;
     const fail = this.failFillingModes.get(req.typeFilling ?? -1) ?? 0;
+    if (this.opts.stateLag && !checkOnly) {
+      this.lagged = { positions: this.broker.positionList(), deals: new Set(this.broker.deals(0).map((d) => (d as unknown as { ticket: bigint }).ticket)) };
+      this.lagLeft = this.opts.stateLag;
+    }
     if (checkOnly) {
       result = { retcode: 0, deal: 0n, order: 0n, volume: 0, price: 0, bid: 0, ask: 0, comment: 'OrderCheck is not simulated', requestId: 0, retcodeExternal: 0 };
-    } else if (req.action === 1 && fail > 0) {
+    } else if ((req.action === 1 || req.action === 5) && fail > 0) {
       // the dealer refuses this filling mode although the symbol advertises it
       this.failFillingModes.set(req.typeFilling!, fail - 1);
       injected = true;
@@ -321,7 +394,7 @@ export class HarnessTerminal extends EventEmitter {
     } else {
       result = this.broker.orderSend(req);
     }
-    this.orderSends.push({ request: req, result, injected });
+    this.orderSends.push({ request: req, result, injected, typeTime: Number(a.type_time ?? 0) });
     this.emit('orderSend', req, result);
     return {
       retcode: result.retcode, deal: result.deal.toString(), order: result.order.toString(), volume: result.volume, price: result.price,
@@ -340,6 +413,15 @@ export class HarnessTerminal extends EventEmitter {
     if (this.books.has(symbol)) this.send({ e: 'book', symbol });
   }
 
+  /** Many ticks of a symbol at once, oldest first (the broker quotes the last): no event is raised. */
+  addTicks(symbol: string, ticks: Tick[]): void {
+    let list = this.ticks.get(symbol);
+    if (!list) this.ticks.set(symbol, (list = []));
+    for (const t of ticks) list.push(t);
+    const last = ticks[ticks.length - 1];
+    if (last) this.broker.quote(symbol, last[1], last[2], last[0]);
+  }
+
   /** Closed bars of a symbol/timeframe (appended; CopyRates serves them, the newest last). */
   addBars(symbol: string, timeframe: string, bars: Bar[]): void {
     const key = `${symbol}|${PERIOD[timeframe]}`;
@@ -348,22 +430,46 @@ export class HarnessTerminal extends EventEmitter {
     this.bars.set(key, list);
   }
 
-  /** The next `times` market orders sent with ORDER_FILLING `mode` get 10030 from the dealer. */
+  /** `count` book events of `symbol` in one burst (OnBookEvent, no new quote). */
+  bookBurst(symbol: string, count: number): void {
+    if (!this.running) return;
+    this.child!.stdin.write(`${JSON.stringify({ e: 'book', symbol })}\n`.repeat(count));
+  }
+
+  /** The trader changes the inputs: OnDeinit(REASON_PARAMETERS), then OnInit with them; resolves with its code. */
+  reinit(inputs: Record<string, string | number | boolean>): Promise<number> {
+    return new Promise((resolve) => {
+      this.once('init', resolve);
+      this.send({ e: 'reinit', inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v)])) });
+    });
+  }
+
+  /** What the runtime measured so far (after every event sent before is handled). */
+  stats(): Promise<HarnessStats> {
+    return this.sync();
+  }
+
+  /** Forget the longest handler time measured so far. */
+  resetStats(): void {
+    this.send({ e: 'resetStats' });
+  }
+
+  /** The next `times` market or pending orders sent with ORDER_FILLING `mode` get 10030 from the dealer. */
   failFilling(mode: number, times = 1): void {
     this.failFillingModes.set(mode, times);
   }
 
   /** Resolves once the EA has handled every event sent before. */
-  sync(timeoutMs = 10_000): Promise<void> {
+  sync(timeoutMs = 10_000): Promise<HarnessStats> {
     const id = ++this.pingCounter;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pings.delete(id);
         reject(new Error(`the EA did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pings.set(id, () => {
+      this.pings.set(id, (stats) => {
         clearTimeout(timer);
-        resolve();
+        resolve(stats);
       });
       this.send({ e: 'ping', id });
     });
@@ -386,6 +492,7 @@ export class HarnessTerminal extends EventEmitter {
     const killer = setTimeout(() => this.child?.kill('SIGKILL'), 5000);
     const r = await this.exited!;
     clearTimeout(killer);
+    if (this.ownFilesDir) rmSync(this.ownFilesDir, { recursive: true, force: true });
     return r;
   }
 

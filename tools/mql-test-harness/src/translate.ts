@@ -311,14 +311,16 @@ export function translate(prog: Program): Translation {
       while (k < toks.length && !(toks[k]!.kind === 'id' && (text(k + 1) === '=' || text(k + 1) === ';'))) k++;
       const typeText = toks.slice(typeStart, k).map((x) => x.text).join(' ');
       const name = text(k);
+      // a read-only reference to storage the runtime reloads on a change of inputs (OnDeinit/OnInit, globals kept)
       replace.set(i, 'const');
+      before.set(k, `${before.get(k) ?? ''}&`);
       if (text(k + 1) === '=') {
-        before.set(k + 2, `mqlrt_input<${typeText}>("${name}", `);
+        before.set(k + 2, `mqlrt_input_ref<${typeText}>("${name}", `);
         let e = k + 2;
         while (e < toks.length && text(e) !== ';') e++;
         before.set(e, `)${before.get(e) ?? ''}`);
       } else {
-        after.set(k, ` = mqlrt_input<${typeText}>("${name}", ${typeText}())`);
+        after.set(k, ` = mqlrt_input_ref<${typeText}>("${name}", ${typeText}())`);
       }
       continue;
     }
