@@ -162,6 +162,26 @@ describe('strategy manager', () => {
     }
   });
 
+  it('a drawdown breach takes the configured action live as in the backtest: close closes the positions and pauses the strategies', async () => {
+    const s = await setup({ maxDrawdownPercent: 0.3, maxLot: 1, maxPositionsAccount: 100, maxPositionsSymbol: 100, maxPositionsStrategy: 100 }, { risk: { onDrawdown: 'close', autoPause: null } });
+    const breaches: { action: string; reason: string }[] = [];
+    s.mgr.on('breach', (b: { action: string; reason: string }) => breaches.push(b));
+    try {
+      await s.mgr.start(example('ema-cross-trend'));
+      await s.mgr.start(example('rsi-bollinger-reversion'));
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 2600, defaultSpread: 10 });
+      expect(breaches.map((b) => b.action)).toContain('close');
+      expect(breaches[0]!.reason).toMatch(/drawdown .* reached the limit 0.3 %/);
+      expect(s.mgr.list().map((r) => r.status)).toEqual(['paused', 'paused']);
+      await until(() => s.broker.positionList().length === 0, 5000, 'positions closed by the breach');
+      // nothing opens after the breach
+      const at = s.mgr.core.state().halted['ema-cross-trend']!.at;
+      expect(s.broker.deals().filter((d) => d.entry === 0 && d.time > at + 3600)).toEqual([]);
+    } finally {
+      await s.rig.close();
+    }
+  });
+
   it('checks each entry against the positions the terminal reports at that moment', async () => {
     const s = await setup({ maxPositionsSymbol: 5 });
     const blocked: string[] = [];

@@ -45,6 +45,28 @@ export const configSchema = z.strictObject({
       enforceFallback: z.enum(['require_confirmation', 'deny']).default('require_confirmation').describe('enforce mode without an answer'),
     })
     .prefault({}),
+  risk: z
+    .strictObject({
+      onDailyLoss: z.enum(['block', 'pause', 'close', 'emergency_stop']).default('block').describe("the account's daily loss limit reached: block new entries, pause every strategy, also close their positions, or the emergency stop"),
+      onDrawdown: z.enum(['block', 'pause', 'close', 'emergency_stop']).default('block').describe("the account's drawdown limit reached: as onDailyLoss"),
+      onStrategyDailyLoss: z.enum(['block', 'pause']).default('block').describe("a strategy's own daily loss limit (riskManagement.maxDailyLoss…) reached: block its entries for the day, or pause it"),
+      autoPause: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            dailyLossPercent: z.number().positive().max(100).default(5),
+            consecutiveLosses: z.number().int().min(1).max(1000).default(5),
+            minProfitFactor: z.number().min(0).max(100).default(1),
+            minWinRatePercent: z.number().min(0).max(100).default(35),
+            maxDrawdownPercent: z.number().positive().max(100).default(15),
+            minTrades: z.number().int().min(1).max(100_000).default(20),
+          }),
+        ])
+        .prefault({})
+        .describe("seed 004's auto-pause rules on each strategy's closed trades (false: off)"),
+      killSwitchLockMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60).describe('how long the emergency stop locks trading'),
+    })
+    .prefault({}),
   primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
 });

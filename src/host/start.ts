@@ -144,7 +144,11 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       return d;
     },
   };
-  const manager = new StrategyManager(store, log, { ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}) });
+  const rk = config.risk;
+  const manager = new StrategyManager(store, log, {
+    ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
+    risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
+  });
   let attached: Terminal | undefined;
   bridge.on('terminal', (t: Terminal) => {
     if (attached) {
