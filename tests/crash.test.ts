@@ -4,13 +4,11 @@
  * (built by tests/global-setup.ts); the simulated MT5 terminal lives in this process, so it (like a real
  * terminal) survives the host's death and reconnects to the new one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommandProcessor } from '../src/host/commands.js';
-import { openCredentialStore } from '../src/host/credentials.js';
 import { silentLogger } from '../src/host/logger.js';
 import { StrategyManager } from '../src/host/manager.js';
 import type { CommandStatusUpdate } from '../src/host/platform-contract.js';
@@ -18,50 +16,27 @@ import { PersistentLedger, Store } from '../src/host/store.js';
 import { intentComment } from '../src/sim/ea-logic.js';
 import { symbolSpec } from '../src/sim/symbols.js';
 import { SimTerminal } from '../src/sim/terminal.js';
-import { freePort, makeBroker, startRig, until } from './helpers.js';
+import { makeBroker, startRig, until } from './helpers.js';
+import { hostProcess, type HostProcess } from './host-process.js';
 
 const ORDERS_PER_ROUND = 24;
 /** The moments of the kill: when the terminal receives this intent of the round (0: 3 ms into the burst). */
 const KILL_AFTER = [0, 7, 16];
 
 describe('crash during a burst of intents', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => void child?.kill('SIGKILL'));
+  let host: HostProcess | undefined;
+  afterAll(() => void host?.child()?.kill('SIGKILL'));
 
   it('SIGKILL at three moments of a burst, restart, client retries: every order exactly once, ledger == terminal', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mt5x-crash-'));
-    const [bridgePort, apiPort] = [await freePort(), await freePort()];
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ logLevel: 'warn', bridge: { port: bridgePort }, api: { port: apiPort, rateLimitPerMinute: 100_000 } }));
-    const env = { ...process.env, MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1' };
-    const base = `http://127.0.0.1:${apiPort}`;
-    let apiToken = '';
-    const spawnHost = async () => {
-      child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.resume();
-      const end = Date.now() + 15_000;
-      for (;;) {
-        try {
-          if (!apiToken) apiToken = (await openCredentialStore(dir, { preferKeychain: false })).get('apiToken') ?? '';
-          if (apiToken && (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${apiToken}` } })).ok) return;
-        } catch {
-          /* not up yet */
-        }
-        if (Date.now() > end) throw new Error('the host did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const call = (method: string, path: string, body: unknown, key?: string) =>
-      fetch(base + path, {
-        method,
-        headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
-        body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string; result?: { ticket?: string; class?: string }; error?: string } }));
+    const h = (host = await hostProcess());
+    const { dir } = h;
+    const spawnHost = () => h.start();
+    const call = (method: string, path: string, body: unknown, key?: string) => h.call(method, path, body, key);
     const terminalUp = async () => {
       await until(() => sim.connected, 15_000, 'terminal reconnect');
       const end = Date.now() + 15_000;
       while (Date.now() < end) {
-        const h = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${apiToken}` } })).json()) as { terminalConnected: boolean };
-        if (h.terminalConnected) return;
+        if ((await h.health()).terminalConnected) return;
         await new Promise((r) => setTimeout(r, 25));
       }
       throw new Error('the host never saw the terminal');
@@ -70,8 +45,8 @@ describe('crash during a burst of intents', () => {
     await spawnHost();
     const broker = makeBroker({}, [symbolSpec('EURUSD')]);
     broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
-    const bridgeToken = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
-    const sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token: bridgeToken, broker, reconnectMinMs: 20, reconnectMaxMs: 100 });
+    const bridgeToken = await h.bridgeToken();
+    const sim = new SimTerminal({ url: `ws://127.0.0.1:${h.bridgePort}`, token: bridgeToken, broker, reconnectMinMs: 20, reconnectMaxMs: 100 });
     await sim.connect();
     await terminalUp();
     const limits = await call('PUT', '/risk-limits', { maxPositionsAccount: 1000, maxPositionsSymbol: 1000, maxPositionsStrategy: 1000, maxCorrelatedLots: 1000, maxLot: 1 });
@@ -84,7 +59,7 @@ describe('crash during a burst of intents', () => {
         const roundKeys = Array.from({ length: ORDERS_PER_ROUND }, (_, i) => `crash-${round}-${i}`);
         keys.push(...roundKeys);
         let received = 0;
-        const victim = child!;
+        const victim = h.child()!;
         const exited = new Promise<void>((res) => victim.once('exit', () => res()));
         const kill = () => victim.kill('SIGKILL');
         const onIntent = () => {
@@ -122,8 +97,8 @@ describe('crash during a burst of intents', () => {
       expect(broker.deals().filter((d) => d.entry === 0 && d.symbol === 'EURUSD').length).toBe(keys.length);
 
       // ledger == terminal
-      child!.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
+      h.child()!.kill('SIGTERM');
+      await new Promise((r) => h.child()!.once('exit', r));
       const state = JSON.parse(readFileSync(join(dir, 'state', 'state.json'), 'utf8')) as {
         intents: Record<string, { state: string; intent: { type: string }; result?: { position?: { $bigint: string } } }>;
       };

@@ -2,58 +2,29 @@
  * The trading core's risk state across a kill -9: the real CLI bundle as the host (built by global-setup), the
  * simulated terminal in this process (it survives the host's death and reconnects, as MT5 does).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCredentialStore } from '../src/host/credentials.js';
 import { SimTerminal } from '../src/sim/terminal.js';
-import { freePort, makeBroker, until } from './helpers.js';
+import { makeBroker, until } from './helpers.js';
+import { hostProcess, type HostProcess } from './host-process.js';
 
 describe('risk state survives a restart', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => void child?.kill('SIGKILL'));
+  let host: HostProcess | undefined;
+  afterAll(() => void host?.child()?.kill('SIGKILL'));
 
   it('daily loss breached, kill -9, restart on the same broker day: still blocked; the next broker day: allowed; the kill-switch lock survives', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mt5x-risk-restart-'));
-    const [bridgePort, apiPort] = [await freePort(), await freePort()];
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ logLevel: 'warn', primeAtStart: false, bridge: { port: bridgePort }, api: { port: apiPort, rateLimitPerMinute: 100_000 } }));
-    const env = { ...process.env, MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1' };
-    const base = `http://127.0.0.1:${apiPort}`;
-    let apiToken = '';
-    const spawnHost = async () => {
-      child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.resume();
-      const end = Date.now() + 15_000;
-      for (;;) {
-        try {
-          if (!apiToken) apiToken = (await openCredentialStore(dir, { preferKeychain: false })).get('apiToken') ?? '';
-          if (apiToken && (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${apiToken}` } })).ok) return;
-        } catch {
-          /* not up yet */
-        }
-        if (Date.now() > end) throw new Error('the host did not start');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const call = (method: string, path: string, body?: unknown) =>
-      fetch(base + path, { method, headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
-        .then(async (r) => ({ status: r.status, body: (await r.json()) as { status: string; result?: { ticket?: string }; error?: string } }));
-    const health = async () => (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${apiToken}` } })).json()) as { terminalConnected: boolean };
-    const kill9 = async () => {
-      const c = child!;
-      const gone = new Promise((r) => c.once('exit', r));
-      c.kill('SIGKILL');
-      await gone;
-    };
-
+    const h = (host = await hostProcess({ primeAtStart: false }));
+    const { call, kill9 } = h;
+    const spawnHost = () => h.start();
+    const health = () => h.health();
+    const dir = h.dir;
     await spawnHost();
     const broker = makeBroker();
     const monday = Date.UTC(2024, 0, 8, 10);
     broker.quote('EURUSD', 1.1, 1.1001, monday);
-    const bridgeToken = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
-    const sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token: bridgeToken, broker, reconnectMinMs: 20, reconnectMaxMs: 100 });
+    const bridgeToken = await h.bridgeToken();
+    const sim = new SimTerminal({ url: `ws://127.0.0.1:${h.bridgePort}`, token: bridgeToken, broker, reconnectMinMs: 20, reconnectMaxMs: 100 });
     await sim.connect();
     const terminalUp = async () => {
       await until(() => sim.connected, 15_000, 'terminal connected');

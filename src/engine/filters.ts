@@ -204,6 +204,21 @@ export function returns(closes: ArrayLike<number>): number[] {
   return out;
 }
 
+/** Pearson r of two symbols' closed-bar returns over the newest `window` returns, the bars aligned by time (NaN if too few). */
+export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayLike<number> }, theirs: { time: ArrayLike<number>; close: ArrayLike<number> }, window: number): number {
+  const idx = new Map<number, number>();
+  for (let i = 0; i < theirs.time.length; i++) idx.set(theirs.time[i]!, theirs.close[i]!);
+  const a: number[] = [], b: number[] = [];
+  for (let i = 0; i < mine.time.length; i++) {
+    const c = idx.get(mine.time[i]!);
+    if (c !== undefined) {
+      a.push(mine.close[i]!);
+      b.push(c);
+    }
+  }
+  return pearson(returns(a.slice(-(window + 1))), returns(b.slice(-(window + 1))));
+}
+
 /**
  * Correlation of the strategy symbol's closed-bar returns with each symbol that has an open position, over
  * the last `window` returns aligned by bar time. Fails when any |r| exceeds the threshold.
@@ -222,18 +237,7 @@ export function correlationFilter(
     if (other === symbol) continue; // same symbol: the position limits handle it
     const theirs = closes.get(other);
     if (!mine || !theirs) continue;
-    // align on common bar times, newest window+1 closes
-    const idx = new Map<number, number>();
-    for (let i = 0; i < theirs.time.length; i++) idx.set(theirs.time[i]!, theirs.close[i]!);
-    const a: number[] = [], b: number[] = [];
-    for (let i = 0; i < mine.time.length; i++) {
-      const c = idx.get(mine.time[i]!);
-      if (c !== undefined) {
-        a.push(mine.close[i]!);
-        b.push(c);
-      }
-    }
-    const r = pearson(returns(a.slice(-(f.window + 1))), returns(b.slice(-(f.window + 1))));
+    const r = closesCorrelation(mine, theirs, f.window);
     if (Number.isFinite(r)) {
       found.push(`${other} r=${r.toFixed(2)}`);
       if (Math.abs(r) > Math.abs(worst)) worst = r;

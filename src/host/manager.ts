@@ -19,7 +19,7 @@ import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { AnomalyGuard, type Anomaly } from '../engine/ml/regime.js';
-import { pearson, pipSize, returns } from '../engine/filters.js';
+import { closesCorrelation, pipSize } from '../engine/filters.js';
 import { roundPrice } from '../engine/money.js';
 import { supervisorTriggers, type SupervisorDecision } from './supervisor.js';
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
@@ -192,17 +192,7 @@ export class StrategyManager extends EventEmitter {
       if (p.symbol === symbol || out[p.symbol] !== undefined) continue;
       const theirs = byTf.get(p.symbol);
       if (!theirs) continue;
-      const at = new Map<number, number>();
-      for (let i = 0; i < theirs.time.length; i++) at.set(theirs.time[i]!, theirs.close[i]!);
-      const a: number[] = [], b: number[] = [];
-      for (let i = 0; i < mine.time.length; i++) {
-        const c = at.get(mine.time[i]!);
-        if (c !== undefined) {
-          a.push(mine.close[i]!);
-          b.push(c);
-        }
-      }
-      const r = pearson(returns(a.slice(-51)), returns(b.slice(-51)));
+      const r = closesCorrelation(mine, theirs, 50);
       if (Number.isFinite(r)) out[p.symbol] = Math.abs(r);
     }
     return out;
