@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sessionOpenAt } from '../src/engine/sessions.js';
-import { DEFAULT_AUTO_PAUSE, KillSwitch, autoPauseReasons, brokerDay, defaultLimits, validatePreTrade, type PreTradeContext } from '../src/engine/safety.js';
+import { RiskGate } from '../src/engine/core/risk-gate.js';
+import { DEFAULT_AUTO_PAUSE, autoPauseReasons, brokerDay, defaultLimits, validatePreTrade, type PreTradeContext } from '../src/engine/safety.js';
 
 const ok: PreTradeContext = {
   now: 1_700_000_000,
@@ -48,20 +49,19 @@ describe('pre-trade validator', () => {
   });
 });
 
-describe('kill switch', () => {
-  it('from every state: idle → locked; locked → extended; expired → locked again; released by an operator', () => {
-    const k = new KillSwitch();
-    expect(k.locked(100)).toBe(false);
-    const e = k.trigger(100, 'EMERGENCY_STOP from the platform');
-    expect(e.actions).toEqual(['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform']);
-    expect(e.lockedUntil).toBe(3700); // one hour by default
-    expect(k.locked(3699)).toBe(true);
-    expect(k.trigger(200, 'again', 7200).lockedUntil).toBe(7400); // extended, never shortened
-    expect(k.trigger(300, 'short', 60).lockedUntil).toBe(7400);
-    expect(k.locked(7400)).toBe(false); // expired
-    expect(k.trigger(8000, 'third').lockedUntil).toBe(11600);
-    k.release();
-    expect(k.locked(8001)).toBe(false);
+describe('kill switch (the risk gate\'s lock)', () => {
+  it('idle → locked; locked → extended, never shortened; expired; unlocked by an operator', () => {
+    const g = new RiskGate();
+    expect(g.locked(100)).toBe(false);
+    expect(g.lock(100, 'EMERGENCY_STOP from the platform', 3600)).toBe(3700);
+    expect(g.locked(3699)).toBe(true);
+    expect(g.lock(200, 'again', 7200)).toBe(7400);
+    expect(g.lock(300, 'short', 60)).toBe(7400);
+    expect(g.locked(7400)).toBe(false); // expired
+    expect(g.lock(8000, 'third', 3600)).toBe(11600);
+    expect(g.state.killSwitch.reason).toBe('third');
+    g.unlock();
+    expect(g.locked(8001)).toBe(false);
   });
 });
 

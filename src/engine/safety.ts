@@ -118,28 +118,6 @@ export interface KillSwitchEvent {
   actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'];
 }
 
-/**
- * EMERGENCY_STOP: stop every strategy, close every position, delete pending orders, notify the platform, and
- * lock trading for `lockSec` (default 1 h). Triggering again while locked extends the lock; the lock ends by
- * itself or by an explicit `release` (an operator's decision).
- */
-export class KillSwitch {
-  lockedUntil = 0;
-  lastReason = '';
-  constructor(readonly defaultLockSec = 3600) {}
-  trigger(now: number, reason: string, lockSec = this.defaultLockSec): KillSwitchEvent {
-    this.lockedUntil = Math.max(this.lockedUntil, now + lockSec);
-    this.lastReason = reason;
-    return { reason, at: now, lockedUntil: this.lockedUntil, actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] };
-  }
-  locked(now: number): boolean {
-    return now < this.lockedUntil;
-  }
-  release(): void {
-    this.lockedUntil = 0;
-  }
-}
-
 export interface AutoPauseRules {
   dailyLossPercent: number;
   consecutiveLosses: number;
@@ -160,21 +138,54 @@ export interface StrategyStats {
   drawdownPercent: number;
 }
 
-/** Reasons to pause a strategy now (empty: keep running). */
-export function autoPauseReasons(s: StrategyStats, r: AutoPauseRules = DEFAULT_AUTO_PAUSE): string[] {
+/** A strategy's closed-trade figures as the auto-pause rules read them (kept as sums by the risk gate). */
+export interface RunningStats {
+  /** Closed-trade results of the broker day, account currency. */
+  dayRealized: number;
+  trades: number;
+  wins: number;
+  grossProfit: number;
+  /** ≥ 0 */
+  grossLoss: number;
+  lossStreak: number;
+  cumulative: number;
+  cumulativePeak: number;
+}
+
+/**
+ * Seed 004's rules on a strategy's running figures: the day's loss and the drawdown of its closed-trade P&L in % of
+ * the day-start balance, losses in a row, and — after `minTrades` — profit factor and win rate. Empty: keep running.
+ */
+export function autoPauseOf(st: RunningStats, dayStartBalance: number, r: AutoPauseRules = DEFAULT_AUTO_PAUSE): string[] {
   const out: string[] = [];
-  if (s.dailyLossPercent > r.dailyLossPercent) out.push(`daily loss ${s.dailyLossPercent.toFixed(2)} % > ${r.dailyLossPercent} %`);
-  let streak = 0;
-  for (let i = s.results.length - 1; i >= 0 && s.results[i]! < 0; i--) streak++;
-  if (streak >= r.consecutiveLosses) out.push(`${streak} losses in a row (limit ${r.consecutiveLosses})`);
-  if (s.results.length >= r.minTrades) {
-    const gain = s.results.filter((x) => x > 0).reduce((a, b) => a + b, 0);
-    const loss = -s.results.filter((x) => x < 0).reduce((a, b) => a + b, 0);
-    const pf = loss === 0 ? Infinity : gain / loss;
+  const base = dayStartBalance > 0 ? dayStartBalance : 0;
+  const dayLoss = base > 0 ? Math.max(0, (-st.dayRealized / base) * 100) : 0;
+  if (dayLoss > r.dailyLossPercent) out.push(`daily loss ${dayLoss.toFixed(2)} % > ${r.dailyLossPercent} %`);
+  if (st.lossStreak >= r.consecutiveLosses) out.push(`${st.lossStreak} losses in a row (limit ${r.consecutiveLosses})`);
+  if (st.trades >= r.minTrades) {
+    const pf = st.grossLoss === 0 ? Infinity : st.grossProfit / st.grossLoss;
     if (pf < r.minProfitFactor) out.push(`profit factor ${pf.toFixed(2)} < ${r.minProfitFactor}`);
-    const wr = (s.results.filter((x) => x > 0).length / s.results.length) * 100;
+    const wr = (st.wins / st.trades) * 100;
     if (wr < r.minWinRatePercent) out.push(`win rate ${wr.toFixed(1)} % < ${r.minWinRatePercent} %`);
   }
-  if (s.drawdownPercent > r.maxDrawdownPercent) out.push(`drawdown ${s.drawdownPercent.toFixed(2)} % > ${r.maxDrawdownPercent} %`);
+  const dd = base > 0 ? ((st.cumulativePeak - st.cumulative) / base) * 100 : 0;
+  if (dd > r.maxDrawdownPercent) out.push(`drawdown ${dd.toFixed(2)} % > ${r.maxDrawdownPercent} %`);
   return out;
+}
+
+/** The same rules on a list of results (and the day's loss and drawdown given in %), for callers that keep a list. */
+export function autoPauseReasons(s: StrategyStats, r: AutoPauseRules = DEFAULT_AUTO_PAUSE): string[] {
+  let wins = 0, grossProfit = 0, grossLoss = 0, streak = 0;
+  for (const x of s.results) {
+    if (x > 0) {
+      wins++;
+      grossProfit += x;
+      streak = 0;
+    } else if (x < 0) {
+      grossLoss -= x;
+      streak++;
+    }
+  }
+  // the day's loss and the drawdown are given in %: on a base of 100 they are their own money figures
+  return autoPauseOf({ dayRealized: -s.dailyLossPercent, trades: s.results.length, wins, grossProfit, grossLoss, lossStreak: streak, cumulative: -s.drawdownPercent, cumulativePeak: 0 }, 100, r);
 }

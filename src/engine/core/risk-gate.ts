@@ -14,7 +14,7 @@
  * its starting balance, the equity peak), the streaks, pause reasons and the kill-switch lock live in `RiskState`,
  * which the host persists with its ledger so that a restart on the same broker day is still blocked.
  */
-import { brokerDay, validatePreTrade, type AutoPauseRules, type CalendarHook, type RiskLimits, type SafetyFailure } from '../safety.js';
+import { autoPauseOf, brokerDay, validatePreTrade, type AutoPauseRules, type CalendarHook, type RiskLimits, type SafetyFailure } from '../safety.js';
 
 /** What happens when a limit is breached. `block` refuses new entries only; the others act at once. */
 export const BREACH_ACTIONS = ['block', 'pause', 'close', 'emergency_stop'] as const;
@@ -299,28 +299,6 @@ export class RiskGate {
     if (keys.length < 64) return;
     for (const k of keys) if (this.state.acted[k]! < now - 7 * 86400) delete this.state.acted[k];
   }
-}
-
-/**
- * Seed 004's auto-pause rules on a strategy's running figures (the same rules as safety.ts' autoPauseReasons on a
- * list of results, kept as sums so the state stays small): the day's loss and the drawdown of its closed-trade
- * P&L in % of the day-start balance, losses in a row, and — after `minTrades` — profit factor and win rate.
- */
-export function autoPauseOf(st: StrategyRiskState, dayStartBalance: number, r: AutoPauseRules): string[] {
-  const out: string[] = [];
-  const base = dayStartBalance > 0 ? dayStartBalance : 0;
-  const dayLoss = base > 0 ? Math.max(0, (-st.dayRealized / base) * 100) : 0;
-  if (dayLoss > r.dailyLossPercent) out.push(`daily loss ${dayLoss.toFixed(2)} % > ${r.dailyLossPercent} %`);
-  if (st.lossStreak >= r.consecutiveLosses) out.push(`${st.lossStreak} losses in a row (limit ${r.consecutiveLosses})`);
-  if (st.trades >= r.minTrades) {
-    const pf = st.grossLoss === 0 ? Infinity : st.grossProfit / st.grossLoss;
-    if (pf < r.minProfitFactor) out.push(`profit factor ${pf.toFixed(2)} < ${r.minProfitFactor}`);
-    const wr = (st.wins / st.trades) * 100;
-    if (wr < r.minWinRatePercent) out.push(`win rate ${wr.toFixed(1)} % < ${r.minWinRatePercent} %`);
-  }
-  const dd = base > 0 ? ((st.cumulativePeak - st.cumulative) / base) * 100 : 0;
-  if (dd > r.maxDrawdownPercent) out.push(`drawdown ${dd.toFixed(2)} % > ${r.maxDrawdownPercent} %`);
-  return out;
 }
 
 function describeDaily(l: RiskLimits): string {
