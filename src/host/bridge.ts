@@ -285,6 +285,9 @@ export class Terminal extends EventEmitter {
       resolve = res;
       reject = rej;
     });
+    // every waiter has a listener: if its caller is gone (a throw between recording and returning the promise), its
+    // timeout must not become an unhandled rejection that ends the process
+    promise.catch(() => {});
     const w: Waiter = { resolve, reject, promise, deadline: performance.now() + this.server.opts.intentTimeoutMs };
     this.waiters.set(intentId, w);
     if (!this.expiry) this.armExpiry(w.deadline);

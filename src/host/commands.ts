@@ -4,9 +4,10 @@
  * to the platform as received → executing → executed | failed, with the result (tickets, prices, volumes) or
  * the error — through the outbox, so no status is lost.
  */
+import { createHash } from 'node:crypto';
 import { intentIdFor } from '../engine/ids.js';
 import { StrategyError } from '../engine/strategy/normalize.js';
-import type { IntentResult } from '../protocol/messages.js';
+import { intentBodySchemas, type IntentResult } from '../protocol/messages.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import { logContext, type Logger } from './logger.js';
 import { RequestError } from './bridge.js';
@@ -21,6 +22,7 @@ import {
   riskLimitsParams,
   stopStrategyParams,
   strategyIdParams,
+  updateStrategyParams,
   type Command,
   type CommandStatusUpdate,
 } from './platform-contract.js';
@@ -57,6 +59,18 @@ function failureCode(e: unknown): string {
 
 class BrokerRefused extends Error {}
 
+/** The parameters' fingerprint: a retry with the same Idempotency-Key and different parameters is a correction. */
+function fingerprint(parameters: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parameters) ?? '').digest('base64url').slice(0, 22);
+}
+
+/** A zod issue as `parameters.<path>: message`; an unknown key is named. */
+function issueText(i: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }): string {
+  const at = ['parameters', ...i.path.map(String)].join('.');
+  if (i.code === 'unrecognized_keys' && i.keys?.length) return `${at}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (refused, not stored)`;
+  return `${at}: ${i.message}`;
+}
+
 export class CommandProcessor {
   constructor(
     private readonly mgr: StrategyManager,
@@ -69,8 +83,18 @@ export class CommandProcessor {
   /** Commands executing in this process (a repeated delivery of one waits for nothing and runs nothing). */
   private readonly inFlight = new Set<string>();
 
-  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string } = {}): void {
-    this.store.data.commands[id] = { status, at: this.now().getTime(), ...(extra.result !== undefined ? { result: extra.result } : {}) };
+  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string; code?: string; params?: string } = {}): void {
+    const prev = this.store.data.commands[id];
+    const params = extra.params ?? prev?.params;
+    this.store.data.commands[id] = {
+      status, at: this.now().getTime(),
+      ...(extra.result !== undefined ? { result: extra.result } : {}),
+      ...(extra.error !== undefined ? { error: extra.error } : {}),
+      ...(extra.code !== undefined ? { code: extra.code } : {}),
+      ...(params !== undefined ? { params } : {}),
+    };
+    delete extra.code;
+    delete extra.params;
     this.report({ commandId: id, status, at: this.now().toISOString(), ...extra });
   }
 
@@ -81,20 +105,31 @@ export class CommandProcessor {
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
       this.log.warn({ via, commandId: id, err: why }, 'invalid command');
-      if (id && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}` });
+      if (id && id.length <= 128 && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}`, code: 'INVALID' });
       return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
-    const seen = this.store.data.commands[cmd.id];
+    let seen = this.store.data.commands[cmd.id];
+    const params = fingerprint(cmd.parameters);
+    if (seen?.status === 'failed' && seen.code === 'INVALID' && seen.params !== params && !this.inFlight.has(cmd.id)) {
+      // refused before anything ran (bad parameters): a retry with corrected parameters is a new attempt
+      this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command retried with corrected parameters: executing');
+      seen = undefined;
+    }
     if (seen && (seen.status === 'executed' || seen.status === 'failed' || this.inFlight.has(cmd.id))) {
       this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');
-      return { status: seen.status, ...(seen.result !== undefined ? { result: seen.result } : {}), replayed: true };
+      return {
+        status: seen.status,
+        ...(seen.result !== undefined ? { result: seen.result } : {}),
+        ...(seen.status === 'failed' ? { error: seen.error ?? 'failed (no reason was recorded)', code: seen.code ?? 'ERROR' } : {}),
+        replayed: true,
+      };
     }
     this.inFlight.add(cmd.id); // synchronously: a second delivery in the same tick is caught above
-    return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via));
+    return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via, params));
   }
 
-  private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api'): Promise<CommandOutcome> {
+  private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api', params: string): Promise<CommandOutcome> {
     try {
       if (seen) {
         // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are
@@ -102,7 +137,7 @@ export class CommandProcessor {
         // intent id once.
         this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
       } else {
-        this.status(cmd.id, 'received');
+        this.status(cmd.id, 'received', { params });
         await this.store.write();
         this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
       }
@@ -125,11 +160,12 @@ export class CommandProcessor {
         e instanceof StrategyError
           ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ')
           : (e as { name?: string }).name === 'ZodError'
-            ? (e as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `parameters.${i.path.map(String).join('.')}: ${i.message}`).join('; ')
+            ? (e as { issues: { path: PropertyKey[]; message: string }[] }).issues.map(issueText).join('; ')
             : (e as Error).message;
-      this.status(cmd.id, 'failed', { error: msg });
+      const code = failureCode(e);
+      this.status(cmd.id, 'failed', { error: msg, code });
       this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
-      outcome = { status: 'failed', error: msg, code: failureCode(e) };
+      outcome = { status: 'failed', error: msg, code };
     }
     await this.store.write();
     return outcome;
@@ -137,6 +173,9 @@ export class CommandProcessor {
 
   private async intent(cmd: Command, build: (intentId: string) => Parameters<StrategyManager['manualIntent']>[0]): Promise<Record<string, unknown>> {
     const intent = build(intentIdFor('cmd', cmd.id));
+    // what the terminal could not decode fails now, naming the field, instead of waiting for an answer that never comes
+    const check = intentBodySchemas[intent.type].safeParse(intent);
+    if (!check.success) throw new ManagerError('INVALID', check.error.issues.map(issueText).join('; '));
     let r: IntentResult;
     try {
       r = await this.mgr.manualIntent(intent);
@@ -171,7 +210,7 @@ export class CommandProcessor {
         await this.mgr.resume(strategyIdParams.parse(p).strategyId);
         return { status: 'running' };
       case 'UPDATE_STRATEGY': {
-        const id = strategyIdParams.parse(p).strategyId;
+        const id = updateStrategyParams.parse(p).strategyId;
         await this.mgr.update(id, p);
         return { strategyId: id, status: this.mgr.get(id)?.record.status };
       }

@@ -18,11 +18,21 @@ export interface StrategyRecord {
   updatedAt: number;
 }
 
+/** A command's last status. `error` and `code` for a failure; `params`: the parameters' fingerprint. */
+export interface CommandRecord {
+  status: 'received' | 'executing' | 'executed' | 'failed';
+  at: number;
+  result?: unknown;
+  error?: string;
+  code?: string;
+  params?: string;
+}
+
 export interface StoreData {
   version: 1;
   strategies: Record<string, StrategyRecord>;
   intents: Record<string, LedgerEntry>;
-  commands: Record<string, { status: 'received' | 'executing' | 'executed' | 'failed'; at: number; result?: unknown }>;
+  commands: Record<string, CommandRecord>;
   daily: Record<string, { startBalance: number; realized: number; trades: number }>;
   audit: { at: number; event: string; detail?: unknown }[];
   /** The kill switch lock and the risk limits in force: a restart must not unlock trading or loosen a limit. */
