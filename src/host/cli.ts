@@ -22,6 +22,7 @@ import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
 import { backtestCommand } from './backtest-cmd.js';
 import { mlCommand } from './ml-cmd.js';
+import { stateCommand } from './state-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost } from './start.js';
 
@@ -57,6 +58,9 @@ Usage:
       OS keychain or an encrypted file).
   mt5-executor login --key KEY --secret-stdin [--data-dir DIR]
       Store the platform API key and secret (read from standard input, never from the command line).
+  mt5-executor state recover [--backup FILE|latest | --empty] [--data-dir DIR]
+      When the host refuses to start because its state is damaged or missing: start from a backup you
+      choose, or (--empty) from an empty state. Without an option, lists the backups.
   mt5-executor version
   mt5-executor help
 `;
@@ -217,6 +221,18 @@ async function main(argv: string[]): Promise<void> {
       store.set('apiKey', key);
       store.set('apiSecret', secret);
       process.stdout.write(`credentials stored in the ${store.kind === 'keychain' ? 'OS keychain' : `encrypted file in ${dir}`}\n`);
+      return;
+    }
+    case 'state': {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' }, backup: { type: 'string' }, empty: { type: 'boolean' } } });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const v = parsed.values;
+      const code = stateCommand(parsed.positionals[0], { dataDir: v['data-dir'] ?? process.env.MT5X_DATA_DIR ?? defaultDataDir(), backup: v.backup, empty: v.empty }, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
       return;
     }
     case 'version':

@@ -48,6 +48,8 @@ export interface CommandOutcome {
   code?: string;
   /** True when this command id had been seen before: nothing ran again; `status` and `result` are the first run's. */
   replayed?: boolean;
+  /** It ran, but these writes failed (a read-only or full disk): what is not on disk yet. */
+  notRecorded?: string[];
 }
 
 function failureCode(e: unknown): string {
@@ -131,20 +133,37 @@ export class CommandProcessor {
 
   private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api', params: string): Promise<CommandOutcome> {
     try {
-      if (seen) {
-        // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are
-        // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
-        // intent id once.
-        this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
-      } else {
-        this.status(cmd.id, 'received', { params });
-        await this.store.write();
-        this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
-      }
-      return await this.run(cmd);
+      if (cmd.type !== 'EMERGENCY_STOP') return await this.begin(cmd, seen, via, params);
+      // the kill switch acts first and records after: a read-only or full disk must not keep it from running
+      const { value, failures } = await this.store.lenientWrites(() => this.begin(cmd, seen, via, params));
+      if (!failures.length) return value;
+      this.log.error({ commandId: cmd.id, failures }, 'EMERGENCY_STOP ran, but the state could not be written: the lock holds in this process only until the disk takes writes again');
+      return { ...value, notRecorded: failures };
     } finally {
       this.inFlight.delete(cmd.id);
     }
+  }
+
+  private async begin(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api', params: string): Promise<CommandOutcome> {
+    if (seen) {
+      // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are
+      // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
+      // intent id once.
+      this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
+    } else {
+      this.status(cmd.id, 'received', { params });
+      try {
+        await this.store.write();
+      } catch (e) {
+        // not recorded, so not run: running it could run it twice after a restart
+        const error = `the state could not be written (${(e as Error).message}): the command was not executed`;
+        delete this.store.data.commands[cmd.id];
+        this.log.error({ via, commandId: cmd.id, type: cmd.type, err: (e as Error).message }, 'command not executed: state write failed');
+        return { status: 'failed', error, code: 'STORAGE' };
+      }
+      this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
+    }
+    return await this.run(cmd);
   }
 
   private async run(cmd: Command): Promise<CommandOutcome> {
@@ -167,7 +186,13 @@ export class CommandProcessor {
       this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
       outcome = { status: 'failed', error: msg, code };
     }
-    await this.store.write();
+    try {
+      await this.store.write();
+    } catch (e) {
+      // it ran: say so, and that its status is not on disk yet (the next successful write takes it)
+      this.log.error({ commandId: cmd.id, type: cmd.type, err: (e as Error).message }, 'command ran, but its status could not be written');
+      outcome.notRecorded = [`state: ${(e as Error).message}`];
+    }
     return outcome;
   }
 

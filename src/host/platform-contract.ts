@@ -116,4 +116,6 @@ export const riskLimitsParams = z.strictObject({
   maxPositionsAccount: z.number().int().positive().max(10_000).optional(),
   maxPositionsSymbol: z.number().int().positive().max(10_000).optional(),
   maxPositionsStrategy: z.number().int().positive().max(10_000).optional(),
+  maxCorrelatedLots: z.number().finite().positive().max(1e6).optional(),
+  correlationThreshold: z.number().positive().max(1).optional(),
 });

@@ -5,7 +5,7 @@
  * good backup is restored — with an error naming both — or, without one, the host refuses to start.
  * Tickets are bigint: stored as {"$bigint": "…"} so they survive exactly.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
@@ -47,6 +47,16 @@ const stringify = (d: StoreData) => JSON.stringify(d, (_k, v: unknown) => (typeo
 const parse = (s: string) =>
   JSON.parse(s, (_k, v: unknown) => (v && typeof v === 'object' && '$bigint' in (v as object) && Object.keys(v as object).length === 1 ? BigInt((v as { $bigint: string }).$bigint) : v)) as StoreData;
 
+/** Write a file whole or not at all: a temporary file, fsync, rename. */
+function writeDurably(file: string, text: string): void {
+  const tmp = `${file}.replay-tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  const fd = openSync(tmp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
+}
+
 export class JournalCorruptError extends Error {
   constructor(readonly file: string, readonly line: number, reason: string) {
     super(
@@ -57,14 +67,70 @@ export class JournalCorruptError extends Error {
   }
 }
 
+/** How the trader gets out of a refused start: an explicit choice, never an automatic empty state. */
+export const RECOVER_HINT =
+  "Run 'mt5-executor state recover --backup <file>' to start from a backup you choose, or 'mt5-executor state recover --empty' " +
+  'to start with an EMPTY state (no kill-switch lock, default risk limits, no command history: check the terminal first). ' +
+  "'mt5-executor state recover' lists the backups.";
+
 export class StoreCorruptError extends Error {
   constructor(readonly file: string, readonly reason: string, readonly restoredFrom?: string) {
     super(
       restoredFrom
         ? `${file} was corrupt (${reason}); it was moved aside and the state was restored from the backup ${restoredFrom}`
-        : `${file} is corrupt (${reason}) and there is no good backup: the host will not start with an empty state. Inspect or remove the file (a copy was kept next to it).`,
+        : `${file} is corrupt (${reason}) and there is no good backup: the host will not start with an empty state. ` +
+            `It refuses on every start until you choose. ${RECOVER_HINT}`,
     );
     this.name = 'StoreCorruptError';
+  }
+}
+
+/** state.json is gone but earlier runs left backups or a journal: starting empty would silently lose the state. */
+export class StoreMissingError extends Error {
+  constructor(readonly file: string, evidence: string) {
+    super(`${file} is missing but this folder held a state before (${evidence}): the host will not start with an empty state. ${RECOVER_HINT}`);
+    this.name = 'StoreMissingError';
+  }
+}
+
+const INTENT_STATES = new Set(['recording', 'pending', 'sent', 'unknown', 'settled']);
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What is wrong with the shape of a parsed state file (undefined: nothing). Names the field. */
+export function stateShapeProblem(d: unknown): string | undefined {
+  if (!isObj(d)) return `expected a JSON object, got ${Array.isArray(d) ? 'an array' : d === null ? 'null' : typeof d}`;
+  if (d.version !== 1) return `"version" is ${JSON.stringify(d.version) ?? 'missing'}, expected 1 (not a state file of this version)`;
+  for (const k of ['strategies', 'intents', 'commands', 'daily'] as const) if (!isObj(d[k])) return `"${k}" must be an object, got ${d[k] === null ? 'null' : Array.isArray(d[k]) ? 'an array' : typeof d[k]}`;
+  for (const k of ['audit', 'outbox'] as const) if (d[k] !== undefined && !Array.isArray(d[k])) return `"${k}" must be an array`;
+  for (const [id, e] of Object.entries(d.intents as object)) {
+    if (!isObj(e) || e.intentId !== id || typeof e.terminal !== 'string' || !INTENT_STATES.has(e.state as string) || !isObj(e.intent)) {
+      return `"intents.${id}" is not a ledger entry (needs intentId = "${id}", terminal, state ∈ ${[...INTENT_STATES].join('|')}, intent)`;
+    }
+  }
+  for (const [id, r] of Object.entries(d.strategies as object)) {
+    if (!isObj(r) || r.id !== id || !['running', 'paused', 'stopped'].includes(r.status as string)) return `"strategies.${id}" is not a strategy record (needs id = "${id}", status running|paused|stopped)`;
+  }
+  for (const [id, c] of Object.entries(d.commands as object)) {
+    if (!isObj(c) || typeof c.status !== 'string') return `"commands.${id}" is not a command status`;
+  }
+  if (d.safety !== undefined && (!isObj(d.safety) || typeof d.safety.lockedUntil !== 'number')) return '"safety" must be { lockedUntil: number, reason, limits? }';
+  return undefined;
+}
+
+/** What is wrong with a parsed journal line (undefined: nothing). */
+function journalOpProblem(op: unknown): string | undefined {
+  if (!isObj(op)) return `expected an object, got ${op === null ? 'null' : Array.isArray(op) ? 'an array' : typeof op}`;
+  switch (op.op) {
+    case 'add':
+      return isObj(op.entry) && typeof op.entry.intentId === 'string' && isObj(op.entry.intent) ? undefined : '"add" needs entry { intentId, intent, … }';
+    case 'update':
+      return typeof op.intentId === 'string' && isObj(op.patch) ? undefined : '"update" needs intentId and patch';
+    case 'strategy':
+      return isObj(op.record) && typeof op.record.id === 'string' ? undefined : '"strategy" needs record { id, … }';
+    case 'strategy-delete':
+      return typeof op.id === 'string' ? undefined : '"strategy-delete" needs id';
+    default:
+      return `unknown op ${JSON.stringify(op.op) ?? 'missing'}`;
   }
 }
 
@@ -96,8 +162,55 @@ export class Store {
       this.held.push(line);
       return;
     }
-    this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
-    writeSync(this.journalFd, line);
+    this.appendJournal(line);
+  }
+
+  /** Append to the journal (lines an emergency could not write go first). Throws unless writes are lenient. */
+  private appendJournal(text: string): void {
+    try {
+      this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
+      if (this.unwritten.length) {
+        writeSync(this.journalFd, this.unwritten.join(''));
+        this.unwritten = [];
+      }
+      writeSync(this.journalFd, text);
+    } catch (e) {
+      if (!this.lenient) throw e;
+      this.unwritten.push(text);
+      this.noteFailure(`journal ${this.journalFile}`, e as Error);
+    }
+  }
+
+  /** Nesting of lenientWrites calls in progress. */
+  private lenient = 0;
+  /** Journal text an emergency could not write (written before the next line, in order). */
+  private unwritten: string[] = [];
+  /** What could not be written while writes were lenient, newest last (at most 100). */
+  readonly writeFailures: string[] = [];
+
+  private failureCount = 0;
+
+  private noteFailure(what: string, e: Error): void {
+    this.failureCount++;
+    this.writeFailures.push(`${what}: ${e.message}`);
+    if (this.writeFailures.length > 100) this.writeFailures.shift();
+  }
+
+  /**
+   * Run `fn` (EMERGENCY_STOP) with writes that cannot fail it: a read-only or full disk must not keep the kill
+   * switch from acting. It acts first; what could not be recorded stays in memory (journal lines are written
+   * before the next line, the state with the next successful write) and is returned, for the caller to report.
+   */
+  async lenientWrites<T>(fn: () => Promise<T>): Promise<{ value: T; failures: string[] }> {
+    this.lenient++;
+    const before = this.failureCount;
+    try {
+      const value = await fn();
+      const n = Math.min(this.failureCount - before, this.writeFailures.length);
+      return { value, failures: n > 0 ? this.writeFailures.slice(-n) : [] };
+    } finally {
+      this.lenient--;
+    }
   }
 
   private held: string[] | undefined;
@@ -112,8 +225,7 @@ export class Store {
     const lines = this.held;
     this.held = undefined;
     if (!lines?.length) return;
-    this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
-    writeSync(this.journalFd, lines.join(''));
+    this.appendJournal(lines.join(''));
   }
 
   close(): void {
@@ -137,6 +249,8 @@ export class Store {
         if (i === lines.length - 1) break;
         throw new JournalCorruptError(this.journalFile, i + 1, (e as Error).message);
       }
+      const wrong = journalOpProblem(op);
+      if (wrong) throw new JournalCorruptError(this.journalFile, i + 1, wrong);
       if (op.op === 'add') this.data.intents[op.entry.intentId] = op.entry;
       else if (op.op === 'update') {
         if (this.data.intents[op.intentId]) Object.assign(this.data.intents[op.intentId]!, op.patch);
@@ -147,12 +261,7 @@ export class Store {
       }
       n++;
     }
-    const tmp = `${this.file}.replay-tmp`;
-    writeFileSync(tmp, stringify(this.data), { mode: 0o600 });
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.file);
+    writeDurably(this.file, stringify(this.data));
     writeFileSync(this.journalFile, '', { mode: 0o600 });
     return n;
   }
@@ -161,16 +270,22 @@ export class Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'state.json');
     let recovered: StoreCorruptError | undefined;
-    if (existsSync(file)) {
+    const firstStart = !existsSync(file);
+    if (firstStart) {
+      const evidence = Store.priorState(dir);
+      if (evidence) throw new StoreMissingError(file, evidence);
+    } else {
+      let reason: string | undefined;
       try {
-        const d = parse(readFileSync(file, 'utf8'));
-        if (d?.version !== 1 || typeof d.intents !== 'object') throw new Error('not a state file of this version');
+        reason = stateShapeProblem(parse(readFileSync(file, 'utf8')));
       } catch (e) {
-        const reason = (e as Error).message;
-        const aside = `${file}.corrupt-${Date.now()}`;
-        renameSync(file, aside);
+        reason = (e as Error).message;
+      }
+      if (reason !== undefined) {
         const good = Store.newestGoodBackup(join(dir, 'backups'));
+        // the damaged file stays where it is until the trader chooses (`state recover`): every start refuses
         if (!good) throw new StoreCorruptError(file, reason);
+        renameSync(file, `${file}.corrupt-${Date.now()}`);
         copyFileSync(good, file);
         recovered = new StoreCorruptError(file, reason, good);
       }
@@ -179,18 +294,93 @@ export class Store {
     await db.read();
     db.data ??= empty();
     db.data.outbox ??= [];
+    db.data.audit ??= [];
     const s = new Store(dir, db);
     s.recovered = recovered;
     s.replayedJournal = s.replayJournal();
+    // a first start writes its state and a first backup at once: from now on a missing state.json is a loss, not a first start
+    if (firstStart) s.checkpoint();
+    if (!Store.newestGoodBackup(s.backupDir)) s.backup(48);
     return s;
+  }
+
+  /**
+   * Why `dir` looks like it held a state before (backups, a state file set aside), or undefined. A journal alone
+   * is not such a sign: an older version wrote no state.json before its first change, and the journal is replayed.
+   */
+  private static priorState(dir: string): string | undefined {
+    const backups = join(dir, 'backups');
+    if (existsSync(backups) && readdirSync(backups).some((f) => f.startsWith('state-') && f.endsWith('.json'))) return `backups in ${backups}`;
+    const aside = readdirSync(dir).find((f) => f.startsWith('state.json.corrupt-') || f.startsWith('state.json.damaged-'));
+    return aside ? `a state file set aside, ${join(dir, aside)}` : undefined;
+  }
+
+  /** Write the whole state now (temp file, fsync, rename): synchronous, for the start and for recovery. */
+  private checkpoint(): void {
+    writeDurably(this.file, stringify(this.data));
+  }
+
+  /**
+   * `mt5-executor state recover`: the trader's explicit way out of a refused start. With `backup` (a path, or
+   * 'latest'), that backup becomes the state; with `empty`, an empty state. The damaged file (if any) and the
+   * journal are kept aside as state.json.damaged-<time> and ledger.jsonl.damaged-<time>. Returns what was done.
+   */
+  static recover(dir: string, choice: { backup?: string; empty?: boolean }, now = Date.now()): string {
+    const file = join(dir, 'state.json');
+    const backupDir = join(dir, 'backups');
+    let source: string | undefined;
+    if (choice.backup) {
+      source = choice.backup === 'latest' ? Store.newestGoodBackup(backupDir) : choice.backup;
+      if (!source) throw new Error(`no good backup in ${backupDir}`);
+      let problem: string | undefined;
+      try {
+        problem = stateShapeProblem(parse(readFileSync(source, 'utf8')));
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (problem) throw new Error(`${source} is not a usable state (${problem}): choose another backup`);
+    } else if (!choice.empty) {
+      throw new Error('choose --backup <file|latest> or --empty');
+    }
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+    const kept: string[] = [];
+    if (existsSync(file)) {
+      renameSync(file, `${file}.damaged-${stamp}`);
+      kept.push(`${file}.damaged-${stamp}`);
+    }
+    const journal = join(dir, 'ledger.jsonl');
+    if (existsSync(journal) && statSync(journal).size > 0) {
+      renameSync(journal, `${journal}.damaged-${stamp}`);
+      kept.push(`${journal}.damaged-${stamp}`);
+    }
+    writeDurably(file, source ? readFileSync(source, 'utf8') : stringify(empty()));
+    return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside: ${kept.join(', ')}` : ''}`;
+  }
+
+  /** The backups, newest first, each with whether it reads as a state. */
+  static listBackups(dir: string): { file: string; good: boolean }[] {
+    const backupDir = join(dir, 'backups');
+    if (!existsSync(backupDir)) return [];
+    return readdirSync(backupDir)
+      .filter((x) => x.startsWith('state-') && x.endsWith('.json'))
+      .sort()
+      .reverse()
+      .map((f) => {
+        const p = join(backupDir, f);
+        try {
+          return { file: p, good: stateShapeProblem(parse(readFileSync(p, 'utf8'))) === undefined };
+        } catch {
+          return { file: p, good: false };
+        }
+      });
   }
 
   private static newestGoodBackup(dir: string): string | undefined {
     if (!existsSync(dir)) return undefined;
     for (const f of readdirSync(dir).filter((x) => x.startsWith('state-') && x.endsWith('.json')).sort().reverse()) {
       try {
-        const d = parse(readFileSync(join(dir, f), 'utf8'));
-        if (d?.version === 1) return join(dir, f);
+        if (stateShapeProblem(parse(readFileSync(join(dir, f), 'utf8'))) === undefined) return join(dir, f);
       } catch {
         /* a bad backup: try the one before */
       }
@@ -204,7 +394,12 @@ export class Store {
 
   /** Atomic write of the whole state. */
   async write(): Promise<void> {
-    await this.db.write();
+    try {
+      await this.db.write();
+    } catch (e) {
+      if (!this.lenient) throw e;
+      this.noteFailure(`state ${this.file}`, e as Error);
+    }
   }
 
   /** Copy the state to backups/state-<time>.json and keep the newest `keep`. */
