@@ -98,3 +98,12 @@ describe('numbers of the strategy format have a range (and the JSON Schema carri
     expect(js).toMatch(/"maximum":1000000000/); // plain positive numbers
   });
 });
+
+describe('an empty entry', () => {
+  it('rules.entry: {} is a clear validation error, not "Cannot read properties of undefined"', () => {
+    for (const entry of [{}, { short: undefined }]) {
+      const p = problems(base(entry));
+      expect(p.join('\n')).toMatch(/^rules\.entry: no entry rules: give \{ direction, conditions/);
+    }
+  });
+});
