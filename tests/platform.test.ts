@@ -232,7 +232,8 @@ describe('platform connection', () => {
       await until(() => h.client.outboxLength >= 6, 5000, 'queued statuses');
       await new Promise((r) => setTimeout(r, 500)); // several failed attempts meanwhile
       expect(f.statuses).toEqual([]);
-      expect(JSON.parse(readFileSync(join(h.dir, 'state.json'), 'utf8')).outbox.length).toBeGreaterThanOrEqual(6); // persisted
+      // persisted: one journal line per queued status (no whole-state rewrite)
+      expect(readFileSync(join(h.dir, 'ledger.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"op":"outbox-push"')).length).toBeGreaterThanOrEqual(6);
       f.down = false;
       await until(() => h.client.outboxLength === 0, 10_000, 'outbox drained');
       // every status arrives, each command's in its own order (two commands may interleave)

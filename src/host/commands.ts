@@ -61,6 +61,11 @@ function failureCode(e: unknown): string {
 
 class BrokerRefused extends Error {}
 
+const QUERIES = new Set<string>(['STATUS_REQUEST', 'PERFORMANCE_REQUEST']);
+
+/** Commands whose every change is journaled (their status and their intents): no whole-state write. */
+const ORDER_COMMANDS = new Set<string>(['OPEN_POSITION', 'CLOSE_POSITION', 'MODIFY_POSITION', 'CLOSE_ALL', 'STATUS_REQUEST', 'PERFORMANCE_REQUEST']);
+
 /** The parameters' fingerprint: a retry with the same Idempotency-Key and different parameters is a correction. */
 function fingerprint(parameters: unknown): string {
   return createHash('sha256').update(JSON.stringify(parameters) ?? '').digest('base64url').slice(0, 22);
@@ -84,20 +89,36 @@ export class CommandProcessor {
 
   /** Commands executing in this process (a repeated delivery of one waits for nothing and runs nothing). */
   private readonly inFlight = new Set<string>();
+  /** The type of each command in flight (what its status record keeps depends on it). */
+  private readonly typeOf = new Map<string, string>();
 
-  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string; code?: string; params?: string } = {}): void {
+  /**
+   * Record a command's status (one journal line) and report it. `strict`: a failed write throws (nothing may run
+   * before 'received' is on disk); otherwise it is logged and the status kept in memory for the next write.
+   */
+  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string; code?: string; params?: string } = {}, strict = false): void {
     const prev = this.store.data.commands[id];
     const params = extra.params ?? prev?.params;
-    this.store.data.commands[id] = {
+    // a query's answer (STATUS_REQUEST, PERFORMANCE_REQUEST) goes to the platform, not into the history
+    const keep = extra.result !== undefined && !QUERIES.has(this.typeOf.get(id) ?? '');
+    const record = {
       status, at: this.now().getTime(),
-      ...(extra.result !== undefined ? { result: extra.result } : {}),
+      ...(keep ? { result: extra.result } : {}),
       ...(extra.error !== undefined ? { error: extra.error } : {}),
       ...(extra.code !== undefined ? { code: extra.code } : {}),
       ...(params !== undefined ? { params } : {}),
     };
-    delete extra.code;
-    delete extra.params;
-    this.report({ commandId: id, status, at: this.now().toISOString(), ...extra });
+    try {
+      this.store.putCommand(id, record);
+    } catch (e) {
+      if (strict) throw e;
+      this.store.data.commands[id] = record;
+      this.log.error({ commandId: id, status, err: (e as Error).message }, 'command status not written');
+    }
+    const report: CommandStatusUpdate = { commandId: id, status, at: this.now().toISOString() };
+    if (extra.result !== undefined) report.result = extra.result;
+    if (extra.error !== undefined) report.error = extra.error;
+    this.report(report);
   }
 
   /** Handle a command as delivered. Never throws: every failure becomes a `failed` status (or a log line). */
@@ -111,7 +132,7 @@ export class CommandProcessor {
       return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
-    let seen = this.store.data.commands[cmd.id];
+    let seen = this.store.data.commands[cmd.id] ?? this.archived(cmd.id);
     const params = fingerprint(cmd.parameters);
     if (seen?.status === 'failed' && seen.code === 'INVALID' && seen.params !== params && !this.inFlight.has(cmd.id)) {
       // refused before anything ran (bad parameters): a retry with corrected parameters is a new attempt
@@ -128,7 +149,15 @@ export class CommandProcessor {
       };
     }
     this.inFlight.add(cmd.id); // synchronously: a second delivery in the same tick is caught above
+    this.typeOf.set(cmd.id, cmd.type);
     return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via, params));
+  }
+
+  /** A command moved to the archive by the retention: seen, so never executed again. */
+  private archived(id: string): StoreData['commands'][string] | undefined {
+    if (!this.store.commandArchived(id)) return undefined;
+    const row = this.store.findArchived('commands', id) as StoreData['commands'][string] | undefined;
+    return row ?? { status: 'executed', at: 0 };
   }
 
   private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api', params: string): Promise<CommandOutcome> {
@@ -141,6 +170,7 @@ export class CommandProcessor {
       return { ...value, notRecorded: failures };
     } finally {
       this.inFlight.delete(cmd.id);
+      this.typeOf.delete(cmd.id);
     }
   }
 
@@ -151,9 +181,8 @@ export class CommandProcessor {
       // intent id once.
       this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
     } else {
-      this.status(cmd.id, 'received', { params });
       try {
-        await this.store.write();
+        this.status(cmd.id, 'received', { params }, true);
       } catch (e) {
         // not recorded, so not run: running it could run it twice after a restart
         const error = `the state could not be written (${(e as Error).message}): the command was not executed`;
@@ -186,7 +215,9 @@ export class CommandProcessor {
       this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
       outcome = { status: 'failed', error: msg, code };
     }
-    try {
+    // the status is journaled; commands that change state kept outside the journal (limits, the kill switch,
+    // strategies' records) write the whole state once
+    if (!ORDER_COMMANDS.has(cmd.type)) try {
       await this.store.write();
     } catch (e) {
       // it ran: say so, and that its status is not on disk yet (the next successful write takes it)

@@ -226,8 +226,12 @@ export class PlatformClient extends EventEmitter {
 
   /** Queue a status for the platform (persisted first) and try to send it. */
   report(u: CommandStatusUpdate): void {
-    this.o.store.data.outbox.push(u);
-    void this.o.store.write().catch((e: Error) => this.o.log.error({ err: e.message }, 'outbox write failed'));
+    try {
+      this.o.store.pushOutbox(u); // one journal line, not a whole-state rewrite
+    } catch (e) {
+      this.o.store.data.outbox.push(u);
+      this.o.log.error({ err: (e as Error).message }, 'outbox write failed: the status is queued in memory only');
+    }
     this.kickOutbox(0);
   }
 
@@ -247,9 +251,9 @@ export class PlatformClient extends EventEmitter {
   private async drain(): Promise<void> {
     if (this.draining || !this.config) return;
     this.draining = true;
-    const box = this.o.store.data.outbox;
     try {
-      while (box.length && !this.stopped) {
+      while (this.o.store.data.outbox.length && !this.stopped) {
+        const box = this.o.store.data.outbox;
         const u = box[0]!;
         let r: Response;
         try {
@@ -261,9 +265,13 @@ export class PlatformClient extends EventEmitter {
         if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) {
           // accepted, or refused for good (a status the platform will never take): either way, next
           if (!r.ok) this.o.log.error({ commandId: u.commandId, status: u.status, http: r.status }, 'the platform refused a command status; dropped');
-          box.shift();
+          try {
+            this.o.store.shiftOutbox();
+          } catch (e) {
+            box.shift();
+            this.o.log.error({ err: (e as Error).message }, 'outbox write failed');
+          }
           this.outboxDelay = this.o.outboxRetryMs ?? 1000;
-          await this.o.store.write();
         } else {
           this.o.log.warn({ http: r.status, queued: box.length }, 'platform not accepting statuses: retrying later');
           break;
@@ -272,7 +280,7 @@ export class PlatformClient extends EventEmitter {
     } finally {
       this.draining = false;
     }
-    if (box.length && !this.stopped) {
+    if (this.o.store.data.outbox.length && !this.stopped) {
       this.kickOutbox(jittered(this.outboxDelay));
       this.outboxDelay = Math.min(this.outboxDelay * 2, this.maxRetryMs);
     }

@@ -37,13 +37,35 @@ export interface StoreData {
   audit: { at: number; event: string; detail?: unknown }[];
   /** The kill switch lock and the risk limits in force: a restart must not unlock trading or loosen a limit. */
   safety?: { lockedUntil: number; reason: string; limits?: Record<string, unknown> };
-  /** Command statuses not yet accepted by the platform, oldest first. */
-  outbox: { commandId: string; status: string; at: string; result?: unknown; error?: string }[];
+  /** Command statuses not yet accepted by the platform, oldest first. `seq` orders them (journal replay). */
+  outbox: OutboxEntry[];
 }
+
+export interface OutboxEntry {
+  commandId: string;
+  status: string;
+  at: string;
+  result?: unknown;
+  error?: string;
+  seq?: number;
+}
+
+/** How much settled history stays in state.json; older entries go to archive/*.jsonl (still found by id). */
+export interface Retention {
+  /** Settled commands, intents and audit entries younger than this stay (default 7 days). */
+  keepMs: number;
+  /** …but at most this many of each (default 20,000). */
+  keepCount: number;
+  /** Journal lines between compactions (state.json rewritten, journal emptied; default 50,000). */
+  compactEvery: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { keepMs: 7 * 86_400_000, keepCount: 20_000, compactEvery: 50_000 };
 
 const empty = (): StoreData => ({ version: 1, strategies: {}, intents: {}, commands: {}, daily: {}, audit: [], outbox: [] });
 
-const stringify = (d: StoreData) => JSON.stringify(d, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v), 2);
+// compact: the pretty-printed state was twice the bytes to write on every change
+const stringify = (d: StoreData) => JSON.stringify(d, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v));
 const parse = (s: string) =>
   JSON.parse(s, (_k, v: unknown) => (v && typeof v === 'object' && '$bigint' in (v as object) && Object.keys(v as object).length === 1 ? BigInt((v as { $bigint: string }).$bigint) : v)) as StoreData;
 
@@ -129,6 +151,12 @@ function journalOpProblem(op: unknown): string | undefined {
       return isObj(op.record) && typeof op.record.id === 'string' ? undefined : '"strategy" needs record { id, … }';
     case 'strategy-delete':
       return typeof op.id === 'string' ? undefined : '"strategy-delete" needs id';
+    case 'command':
+      return typeof op.id === 'string' && isObj(op.record) && typeof op.record.status === 'string' ? undefined : '"command" needs id and record { status, … }';
+    case 'outbox-push':
+      return isObj(op.entry) && typeof op.entry.seq === 'number' ? undefined : '"outbox-push" needs entry { seq, … }';
+    case 'outbox-shift':
+      return typeof op.upTo === 'number' ? undefined : '"outbox-shift" needs upTo';
     default:
       return `unknown op ${JSON.stringify(op.op) ?? 'missing'}`;
   }
@@ -174,11 +202,151 @@ export class Store {
         this.unwritten = [];
       }
       writeSync(this.journalFd, text);
+      this.journalLines++;
+      if (this.journalLines >= this.retention.compactEvery && !this.compactQueued && !this.held) {
+        this.compactQueued = true;
+        setImmediate(() => this.compactSafely());
+      }
     } catch (e) {
       if (!this.lenient) throw e;
       this.unwritten.push(text);
       this.noteFailure(`journal ${this.journalFile}`, e as Error);
     }
+  }
+
+  /** Journal lines since the last compaction. */
+  private journalLines = 0;
+  private compactQueued = false;
+  retention: Retention = { ...DEFAULT_RETENTION };
+  /** Ids of commands and intents moved to the archive: an id seen once is never taken as new. */
+  private readonly archivedCommands = new Set<string>();
+  private readonly archivedIntents = new Set<string>();
+  /** Compactions done by this process (for the benchmark and the log). */
+  compactions = 0;
+
+  private compactSafely(): void {
+    this.compactQueued = false;
+    try {
+      this.compact();
+    } catch {
+      /* the journal still holds everything; the next line tries again */
+    }
+  }
+
+  /**
+   * Compaction: settled history beyond the retention goes to archive/*.jsonl (appended, synced), then the whole
+   * state is written (temp file, fsync, rename) and the journal emptied — all synchronously, so no journal line
+   * can fall between the snapshot and the truncation. A backup follows when the last one is over an hour old.
+   */
+  compact(now = Date.now()): void {
+    this.prune(now);
+    writeDurably(this.file, stringify(this.data));
+    if (this.journalFd !== undefined) closeSync(this.journalFd);
+    this.journalFd = undefined;
+    writeFileSync(this.journalFile, '', { mode: 0o600 });
+    this.journalLines = 0;
+    this.compactions++;
+    if (now - this.lastBackupAt > 3_600_000) this.backup(48, now);
+  }
+
+  private lastBackupAt = 0;
+
+  /** Move settled commands, intents and audit entries beyond the retention to the archive. */
+  prune(now = Date.now()): { commands: number; intents: number; audit: number } {
+    const { keepMs, keepCount } = this.retention;
+    const oldEnough = (at: number, rank: number, total: number) => total - rank > keepCount || now - at > keepMs;
+    const cmds = Object.entries(this.data.commands).filter(([, c]) => c.status === 'executed' || c.status === 'failed');
+    cmds.sort((a, b) => a[1].at - b[1].at);
+    const outCmds = cmds.filter(([, c], i) => oldEnough(c.at, i, cmds.length));
+    const ints = Object.values(this.data.intents).filter((e) => e.state === 'settled');
+    const at = (e: LedgerEntry) => (e.sentAt ?? e.createdAt) * (e.createdAt < 1e11 ? 1000 : 1);
+    ints.sort((a, b) => at(a) - at(b));
+    const outInts = ints.filter((e, i) => oldEnough(at(e), i, ints.length));
+    const audit = this.data.audit;
+    const auditOut = audit.filter((a, i) => oldEnough(a.at * (a.at < 1e11 ? 1000 : 1), i, audit.length));
+    const month = new Date(now).toISOString().slice(0, 7);
+    const archive = (kind: string, rows: unknown[]) => {
+      if (!rows.length) return;
+      mkdirSync(this.archiveDir, { recursive: true, mode: 0o700 });
+      const f = join(this.archiveDir, `${kind}-${month}.jsonl`);
+      const fd = openSync(f, 'a', 0o600);
+      try {
+        writeSync(fd, rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v))).join('\n') + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    // on disk in the archive before they leave the state: never silently dropped
+    archive('commands', outCmds.map(([id, c]) => ({ id, ...c })));
+    archive('intents', outInts);
+    archive('audit', auditOut);
+    for (const [id] of outCmds) {
+      delete this.data.commands[id];
+      this.archivedCommands.add(id);
+    }
+    for (const e of outInts) {
+      delete this.data.intents[e.intentId];
+      this.archivedIntents.add(e.intentId);
+    }
+    if (auditOut.length) {
+      const gone = new Set(auditOut);
+      this.data.audit = audit.filter((a) => !gone.has(a));
+    }
+    return { commands: outCmds.length, intents: outInts.length, audit: auditOut.length };
+  }
+
+  get archiveDir(): string {
+    return join(this.dir, 'archive');
+  }
+
+  /** Whether a command id was archived (seen before: never executed again). */
+  commandArchived(id: string): boolean {
+    return this.archivedCommands.has(id);
+  }
+
+  /** An archived command's record, read from the archive (slow: for queries, not for the hot path). */
+  findArchived(kind: 'commands' | 'intents', id: string): Record<string, unknown> | undefined {
+    if (!existsSync(this.archiveDir)) return undefined;
+    const key = kind === 'commands' ? 'id' : 'intentId';
+    for (const f of readdirSync(this.archiveDir).filter((x) => x.startsWith(`${kind}-`)).sort().reverse()) {
+      const lines = readFileSync(join(this.archiveDir, f), 'utf8').split('\n');
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (!lines[i] || !lines[i]!.includes(JSON.stringify(id))) continue;
+        const row = parse(lines[i]!) as unknown as Record<string, unknown>;
+        if (row[key] === id) return row;
+      }
+    }
+    return undefined;
+  }
+
+  /** An archived intent's ledger entry (the ledger's `get` falls back to it: an archived id never executes again). */
+  archivedIntent(intentId: string): LedgerEntry | undefined {
+    if (!this.archivedIntents.has(intentId)) return undefined;
+    return this.findArchived('intents', intentId) as unknown as LedgerEntry | undefined;
+  }
+
+  /** Record a command's status: one journal line (on disk when this returns), not a whole-state rewrite. */
+  putCommand(id: string, record: CommandRecord): void {
+    this.journal({ op: 'command', id, record });
+    this.data.commands[id] = record;
+  }
+
+  private outboxSeq = 0;
+
+  /** Queue a status for the platform: one journal line. */
+  pushOutbox(entry: OutboxEntry): void {
+    const e = { ...entry, seq: ++this.outboxSeq };
+    this.journal({ op: 'outbox-push', entry: e });
+    this.data.outbox.push(e);
+  }
+
+  /** The first queued status was delivered (or refused for good): one journal line. */
+  shiftOutbox(): void {
+    const first = this.data.outbox[0];
+    if (!first) return;
+    if (first.seq !== undefined) this.journal({ op: 'outbox-shift', upTo: first.seq });
+    this.data.outbox.shift();
   }
 
   /** Nesting of lenientWrites calls in progress. */
@@ -252,7 +420,13 @@ export class Store {
       const wrong = journalOpProblem(op);
       if (wrong) throw new JournalCorruptError(this.journalFile, i + 1, wrong);
       if (op.op === 'add') this.data.intents[op.entry.intentId] = op.entry;
-      else if (op.op === 'update') {
+      else if (op.op === 'command') this.data.commands[op.id] = op.record;
+      else if (op.op === 'outbox-push') {
+        // idempotent: the state may already hold it (a whole-state write after the line)
+        if (!this.data.outbox.some((x) => x.seq === op.entry.seq)) this.data.outbox.push(op.entry);
+      } else if (op.op === 'outbox-shift') {
+        this.data.outbox = this.data.outbox.filter((x) => x.seq === undefined || x.seq > op.upTo);
+      } else if (op.op === 'update') {
         if (this.data.intents[op.intentId]) Object.assign(this.data.intents[op.intentId]!, op.patch);
       } else {
         if (op.op === 'strategy') this.data.strategies[op.record.id] = op.record;
@@ -298,10 +472,26 @@ export class Store {
     const s = new Store(dir, db);
     s.recovered = recovered;
     s.replayedJournal = s.replayJournal();
+    s.outboxSeq = s.data.outbox.reduce((m, x) => Math.max(m, x.seq ?? 0), 0);
+    s.loadArchivedIds();
     // a first start writes its state and a first backup at once: from now on a missing state.json is a loss, not a first start
     if (firstStart) s.checkpoint();
     if (!Store.newestGoodBackup(s.backupDir)) s.backup(48);
     return s;
+  }
+
+  /** The ids in the archive (kept in memory: an archived command or intent id must never count as new). */
+  private loadArchivedIds(): void {
+    if (!existsSync(this.archiveDir)) return;
+    for (const f of readdirSync(this.archiveDir)) {
+      const kind = f.startsWith('commands-') ? 'commands' : f.startsWith('intents-') ? 'intents' : undefined;
+      if (!kind) continue;
+      const re = kind === 'commands' ? /^\{"id":("(?:[^"\\]|\\.)*")/ : /"intentId":("(?:[^"\\]|\\.)*")/;
+      for (const line of readFileSync(join(this.archiveDir, f), 'utf8').split('\n')) {
+        const m = re.exec(line);
+        if (m) (kind === 'commands' ? this.archivedCommands : this.archivedIntents).add(JSON.parse(m[1]!) as string);
+      }
+    }
   }
 
   /**
@@ -408,6 +598,7 @@ export class Store {
     const name = join(this.backupDir, `state-${new Date(now).toISOString().replace(/[:.]/g, '-')}.json`);
     // the state as this process holds it: state.json plus the journal's changes since the start
     writeFileSync(name, stringify(this.data), { mode: 0o600 });
+    this.lastBackupAt = now;
     const all = readdirSync(this.backupDir).filter((x) => x.startsWith('state-') && x.endsWith('.json')).sort();
     for (const old of all.slice(0, Math.max(0, all.length - keep))) unlinkSync(join(this.backupDir, old));
     return name;
@@ -433,12 +624,15 @@ export class Store {
 
   audit(at: number, event: string, detail?: unknown): void {
     this.data.audit.push(detail === undefined ? { at, event } : { at, event, detail });
-    if (this.data.audit.length > 10_000) this.data.audit.splice(0, this.data.audit.length - 10_000);
+    // beyond the retention, entries go to the archive at the next compaction (never silently dropped)
   }
 }
 
 /** The intent ledger on disk: `add` resolves once the intent is written, before it may be sent. */
 export type JournalOp =
+  | { op: 'command'; id: string; record: CommandRecord }
+  | { op: 'outbox-push'; entry: OutboxEntry }
+  | { op: 'outbox-shift'; upTo: number }
   | { op: 'add'; entry: LedgerEntry }
   | { op: 'update'; intentId: string; patch: Partial<LedgerEntry> }
   | { op: 'strategy'; record: StrategyRecord; audit?: StoreData['audit'][number] }
@@ -456,11 +650,11 @@ export class PersistentLedger implements IntentLedger {
     }
   }
   get(intentId: string): LedgerEntry | undefined {
-    return this.store.data.intents[intentId];
+    return this.store.data.intents[intentId] ?? this.store.archivedIntent(intentId);
   }
   /** On disk (the journal) when this returns; a failed write is a rejected promise and nothing is sent. */
   add(entry: LedgerEntry): Promise<void> | undefined {
-    if (this.store.data.intents[entry.intentId]) throw new Error(`intent ${entry.intentId} is already in the ledger`);
+    if (this.get(entry.intentId)) throw new Error(`intent ${entry.intentId} is already in the ledger`);
     try {
       this.store.journal({ op: 'add', entry });
     } catch (e) {
