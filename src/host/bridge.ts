@@ -830,6 +830,11 @@ export class BridgeServer extends EventEmitter {
     };
     this.conns.add(c);
     this.warnLimited(c, { conn: c.id, remote: c.remote }, 'terminal connecting', 'info');
+    // until HELLO, the socket itself takes no frame above PRE_HELLO_MAX_BYTES: ws closes it (1009) on the frame's
+    // header, before buffering the payload (ws 8 reads this per-receiver limit; the length check below stays as
+    // the guard should it ever not)
+    const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+    if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = PRE_HELLO_MAX_BYTES;
     const helloTimer = setTimeout(() => {
       if (!c.session) {
         this.warnLimited(c, { conn: c.id }, 'no HELLO in time: closing');
@@ -856,9 +861,13 @@ export class BridgeServer extends EventEmitter {
         msg = decodeMessage(buf, this.opts.maxFrame);
       } catch (e) {
         if (c.session) c.session.lastSeen = performance.now();
-        if (!c.session && e instanceof ProtocolError && e.msgType === MsgType.HELLO) {
-          // a HELLO we cannot read: tell the trader what is wrong with it
-          this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: e.message });
+        if (!c.session) {
+          // a first frame we cannot read (a HELLO with a bad field, or not a HELLO at all): say what is wrong and
+          // close — an unauthenticated peer gets no second try on this connection
+          clearTimeout(helloTimer);
+          const why = e instanceof Error ? e.message : String(e);
+          this.warnLimited(c, { conn: c.id, err: why }, 'unreadable first frame: closing');
+          this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: e instanceof ProtocolError && e.msgType === MsgType.HELLO ? why : `the first message must be a valid HELLO: ${why}` });
           ws.close(CLOSE.BAD_HELLO, 'bad HELLO');
           return;
         }
@@ -950,6 +959,8 @@ export class BridgeServer extends EventEmitter {
     }
     const session = new Session(c.ws, msg, terminal, this, c);
     c.session = session;
+    const rx = (c.ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+    if (rx && typeof rx._maxPayload === 'number') rx._maxPayload = this.opts.maxFrame;
     session.send('WELCOME', {
       protocol: PROTOCOL_VERSION, sessionId: c.id, heartbeatMs: this.opts.heartbeatMs, maxFrame: this.opts.maxFrame,
       symbols: terminal.symbols, bars: terminal.bars,

@@ -281,6 +281,19 @@ export class Store {
     archive('commands', outCmds.map(([id, c]) => ({ id, ...c })));
     archive('intents', outInts);
     archive('audit', auditOut);
+    // and their ids in a plain index, read at the start (not the whole archive)
+    const index = (name: string, ids: string[]) => {
+      if (!ids.length) return;
+      const fd = openSync(join(this.archiveDir, name), 'a', 0o600);
+      try {
+        writeSync(fd, ids.map((x) => JSON.stringify(x)).join('\n') + '\n');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    index('command-ids.jsonl', outCmds.map(([id]) => id));
+    index('intent-ids.jsonl', outInts.map((e) => e.intentId));
     for (const [id] of outCmds) {
       delete this.data.commands[id];
       this.archivedCommands.add(id);
@@ -444,6 +457,7 @@ export class Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'state.json');
     let recovered: StoreCorruptError | undefined;
+    let loaded: StoreData | undefined; // parsed once (a large state with tickets takes a while to revive)
     const firstStart = !existsSync(file);
     if (firstStart) {
       const evidence = Store.priorState(dir);
@@ -451,10 +465,12 @@ export class Store {
     } else {
       let reason: string | undefined;
       try {
-        reason = stateShapeProblem(parse(readFileSync(file, 'utf8')));
+        loaded = parse(readFileSync(file, 'utf8'));
+        reason = stateShapeProblem(loaded);
       } catch (e) {
         reason = (e as Error).message;
       }
+      if (reason !== undefined) loaded = undefined;
       if (reason !== undefined) {
         const good = Store.newestGoodBackup(join(dir, 'backups'));
         // the damaged file stays where it is until the trader chooses (`state recover`): every start refuses
@@ -465,7 +481,8 @@ export class Store {
       }
     }
     const db = new Low(new DataFile<StoreData>(file, { parse, stringify }), empty());
-    await db.read();
+    if (loaded) db.data = loaded;
+    else await db.read();
     db.data ??= empty();
     db.data.outbox ??= [];
     db.data.audit ??= [];
@@ -476,21 +493,16 @@ export class Store {
     s.loadArchivedIds();
     // a first start writes its state and a first backup at once: from now on a missing state.json is a loss, not a first start
     if (firstStart) s.checkpoint();
-    if (!Store.newestGoodBackup(s.backupDir)) s.backup(48);
+    if (!existsSync(s.backupDir) || !readdirSync(s.backupDir).some((f) => f.startsWith('state-') && f.endsWith('.json'))) s.backup(48);
     return s;
   }
 
   /** The ids in the archive (kept in memory: an archived command or intent id must never count as new). */
   private loadArchivedIds(): void {
-    if (!existsSync(this.archiveDir)) return;
-    for (const f of readdirSync(this.archiveDir)) {
-      const kind = f.startsWith('commands-') ? 'commands' : f.startsWith('intents-') ? 'intents' : undefined;
-      if (!kind) continue;
-      const re = kind === 'commands' ? /^\{"id":("(?:[^"\\]|\\.)*")/ : /"intentId":("(?:[^"\\]|\\.)*")/;
-      for (const line of readFileSync(join(this.archiveDir, f), 'utf8').split('\n')) {
-        const m = re.exec(line);
-        if (m) (kind === 'commands' ? this.archivedCommands : this.archivedIntents).add(JSON.parse(m[1]!) as string);
-      }
+    for (const [name, set] of [['command-ids.jsonl', this.archivedCommands], ['intent-ids.jsonl', this.archivedIntents]] as const) {
+      const f = join(this.archiveDir, name);
+      if (!existsSync(f)) continue;
+      for (const line of readFileSync(f, 'utf8').split('\n')) if (line) set.add(JSON.parse(line) as string);
     }
   }
 
