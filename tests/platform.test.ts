@@ -299,6 +299,7 @@ describe('platform connection', () => {
       const delay = performance.now() - back;
       expect(delay).toBeLessThan(400 + 600); // within the cap (plus the bootstrap and the sends)
       for (const id of ['n1', 'n2']) expect(f.statuses.filter((x) => x.commandId === id).map((x) => x.status)).toEqual(['received', 'executing', 'executed']);
+      expect(f.statuses.filter((x) => 'seq' in x)).toEqual([]); // the journal's ordering field stays local
     }, undefined, { authRetryMs: 5000, networkRetryMs: 50, maxRetryMs: 400 }), 30_000);
 
   it('a successful heartbeat drains a waiting outbox at once, and so does a Pusher reconnection', () =>

@@ -255,9 +255,10 @@ export class PlatformClient extends EventEmitter {
       while (this.o.store.data.outbox.length && !this.stopped) {
         const box = this.o.store.data.outbox;
         const u = box[0]!;
+        const { seq: _seq, ...update } = u; // seq orders the journal; the platform gets the documented fields
         let r: Response;
         try {
-          r = await this.call('PATCH', `api/executor/${encodeURIComponent(this.config.executorId)}/command`, u);
+          r = await this.call('PATCH', `api/executor/${encodeURIComponent(this.config.executorId)}/command`, update);
         } catch (e) {
           this.o.log.warn({ err: (e as Error).message, queued: box.length }, 'platform unreachable: statuses stay queued');
           break;
