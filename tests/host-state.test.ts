@@ -104,12 +104,12 @@ describe('store', () => {
     const dir = tmp();
     const s = await Store.open(dir);
     await s.putStrategy({ id: 'kept', parameters: {}, status: 'running', updatedAt: 1 });
-    s.backup(3, Date.UTC(2024, 0, 1));
+    s.backup(3, Date.UTC(2099, 0, 1));
     await s.putStrategy({ id: 'later', parameters: {}, status: 'running', updatedAt: 2 });
     writeFileSync(join(dir, 'state.json'), '{"version":1,"strategies":{'); // a torn write that atomic writes prevent, or disk damage
     const r = await Store.open(dir);
     expect(r.recovered).toBeInstanceOf(StoreCorruptError);
-    expect(r.recovered!.message).toMatch(/was corrupt .* restored from the backup .*state-2024-01-01/);
+    expect(r.recovered!.message).toMatch(/was corrupt .* restored from the backup .*state-2099-01-01/);
     // the backup, then the journal's newer changes over it: nothing written since the start is lost
     expect(Object.keys(r.data.strategies)).toEqual(['kept', 'later']);
     expect(readdirSync(dir).some((f) => f.startsWith('state.json.corrupt-'))).toBe(true);
@@ -121,8 +121,8 @@ describe('store', () => {
   it('keeps the newest backups only', async () => {
     const s = await Store.open(tmp());
     await s.write();
-    for (let i = 0; i < 5; i++) s.backup(3, Date.UTC(2024, 0, 1, i));
-    expect(readdirSync(s.backupDir).sort()).toEqual(['state-2024-01-01T02-00-00-000Z.json', 'state-2024-01-01T03-00-00-000Z.json', 'state-2024-01-01T04-00-00-000Z.json']);
+    for (let i = 0; i < 5; i++) s.backup(3, Date.UTC(2099, 0, 1, i));
+    expect(readdirSync(s.backupDir).sort()).toEqual(['state-2099-01-01T02-00-00-000Z.json', 'state-2099-01-01T03-00-00-000Z.json', 'state-2099-01-01T04-00-00-000Z.json']);
   });
 
   it('with the persistent ledger, an intent is on disk before it executes, and a restarted host never sends it twice', async () => {

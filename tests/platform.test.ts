@@ -70,13 +70,15 @@ class PlatformFixture {
   constructor() {
     this.pusher = new PusherServer({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(wsPort), useTLS: false });
   }
-  async start(): Promise<void> {
+  async start(port = 0): Promise<void> {
     this.server = createHttpServer((req, res) => void this.route(req, res));
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', () => r()));
     this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
   }
   stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeAllConnections(); // down means down: no kept-alive connection still answers
+    return closed;
   }
   private async body(req: IncomingMessage): Promise<string> {
     let b = '';
@@ -115,7 +117,7 @@ class PlatformFixture {
   }
 }
 
-async function host(fixture: PlatformFixture, secret = API.secret) {
+async function host(fixture: PlatformFixture, secret = API.secret, clientOptions: Partial<ConstructorParameters<typeof PlatformClient>[0]> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-plat-'));
   const store = await Store.open(dir);
   // every log line of the whole scenario, at debug level, for the secret scan
@@ -129,18 +131,18 @@ async function host(fixture: PlatformFixture, secret = API.secret) {
   broker.quote('EURUSD', data.open[600]!, data.open[600]! + 0.0001, data.time[600]! * 1000);
   const mgr = new StrategyManager(store, log, { warmupBars: 300, now: () => Math.floor(broker.time / 1000) });
   mgr.attach(terminal);
-  const client = new PlatformClient({ baseUrl: fixture.url, apiKey: API.key, apiSecret: secret, store, log, authRetryMs: 100, outboxRetryMs: 50, pusher: { enabledTransports: ['ws'] } });
+  const client = new PlatformClient({ baseUrl: fixture.url, apiKey: API.key, apiSecret: secret, store, log, authRetryMs: 100, outboxRetryMs: 50, pusher: { enabledTransports: ['ws'] }, ...clientOptions });
   const proc = new CommandProcessor(mgr, store, (u) => client.report(u), log);
   client.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
   return { dir, store, rig, broker, sim, terminal, mgr, client, data, lines };
 }
 
 /** A started platform fixture and a host on it; both are stopped after `run`, whatever happens. */
-async function withHost(run: (f: PlatformFixture, h: Awaited<ReturnType<typeof host>>) => Promise<void>, secret?: string): Promise<void> {
+async function withHost(run: (f: PlatformFixture, h: Awaited<ReturnType<typeof host>>) => Promise<void>, secret?: string, clientOptions: Partial<ConstructorParameters<typeof PlatformClient>[0]> = {}): Promise<void> {
   const f = new PlatformFixture();
   await f.start();
   try {
-    const h = await host(f, secret);
+    const h = await host(f, secret, clientOptions);
     try {
       await run(f, h);
     } finally {
@@ -148,7 +150,7 @@ async function withHost(run: (f: PlatformFixture, h: Awaited<ReturnType<typeof h
       await h.rig.close();
     }
   } finally {
-    await f.stop();
+    if (f.server.listening) await f.stop();
   }
 }
 
@@ -230,7 +232,8 @@ describe('platform connection', () => {
       await until(() => h.client.outboxLength >= 6, 5000, 'queued statuses');
       await new Promise((r) => setTimeout(r, 500)); // several failed attempts meanwhile
       expect(f.statuses).toEqual([]);
-      expect(JSON.parse(readFileSync(join(h.dir, 'state.json'), 'utf8')).outbox.length).toBeGreaterThanOrEqual(6); // persisted
+      // persisted: one journal line per queued status (no whole-state rewrite)
+      expect(readFileSync(join(h.dir, 'ledger.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"op":"outbox-push"')).length).toBeGreaterThanOrEqual(6);
       f.down = false;
       await until(() => h.client.outboxLength === 0, 10_000, 'outbox drained');
       // every status arrives, each command's in its own order (two commands may interleave)
@@ -265,4 +268,60 @@ describe('platform connection', () => {
       f.active = [strategy]; // the bare form is accepted too
       expect(await restoreFromPlatform(h.client, h.mgr, silent)).toMatchObject({ available: true, started: [], alreadyRunning: ['ema-cross-trend'] });
     }), 30_000);
+
+  it('network errors retry quickly, capped and jittered (not the 401 policy); across a host restart inside the outage every status arrives soon after the platform is back', () =>
+    // scaled down: first wait 50 ms, cap 400 ms (the defaults are 1 s and 30 s); the 401 policy here is 5 s
+    withHost(async (f, h) => {
+      const port = Number(new URL(f.url).port);
+      await h.client.start();
+      await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
+      await f.stop(); // the platform's REST side is gone: connection refused
+      await f.send({ id: 'n1', type: 'STATUS_REQUEST', parameters: {} });
+      await f.send({ id: 'n2', type: 'PERFORMANCE_REQUEST', parameters: {} });
+      await until(() => h.client.outboxLength >= 6, 5000, 'queued statuses');
+      // the host restarts inside the outage: a new client on the same state, bootstrapping against a dead platform
+      h.client.stop();
+      await h.store.write(); // as the host's stop does
+      h.store.close();
+      const store = await Store.open(h.dir);
+      expect(store.data.outbox.length).toBeGreaterThanOrEqual(6);
+      const again = new PlatformClient({ baseUrl: f.url, apiKey: API.key, apiSecret: API.secret, store, log: silent, authRetryMs: 5000, networkRetryMs: 50, maxRetryMs: 400, outboxRetryMs: 50, pusher: { enabledTransports: ['ws'] } });
+      h.client = again; // stopped by withHost
+      const started = again.start();
+      await new Promise((r) => setTimeout(r, 1500)); // long enough for the backoff to reach its cap
+      const attempts = again.requests;
+      expect(attempts).toBeGreaterThanOrEqual(4); // 50, 100, 200, 400, 400 … ms: quick, not 5 s
+      expect(attempts).toBeLessThanOrEqual(12); // …and capped, not a storm
+      await f.start(port);
+      const back = performance.now();
+      await started;
+      await until(() => again.outboxLength === 0, 5000, 'outbox drained');
+      const delay = performance.now() - back;
+      expect(delay).toBeLessThan(400 + 600); // within the cap (plus the bootstrap and the sends)
+      for (const id of ['n1', 'n2']) expect(f.statuses.filter((x) => x.commandId === id).map((x) => x.status)).toEqual(['received', 'executing', 'executed']);
+      expect(f.statuses.filter((x) => 'seq' in x)).toEqual([]); // the journal's ordering field stays local
+    }, undefined, { authRetryMs: 5000, networkRetryMs: 50, maxRetryMs: 400 }), 30_000);
+
+  it('a successful heartbeat drains a waiting outbox at once, and so does a Pusher reconnection', () =>
+    withHost(async (f, h) => {
+      await h.client.start();
+      await until(() => h.client.pusherSubscribed, 5000, 'Pusher subscription');
+      for (const [id, wake] of [['h1', () => h.client.heartbeat()], ['p1', async () => {
+        const p = (h.client as unknown as { pusher: { disconnect(): void; connect(): void; connection: { state: string } } }).pusher;
+        p.disconnect();
+        await until(() => p.connection.state === 'disconnected', 5000, 'Pusher down');
+        p.connect();
+      }]] as const) {
+        f.down = true;
+        await f.send({ id, type: 'STATUS_REQUEST', parameters: {} });
+        await until(() => h.client.outboxLength >= 3, 5000, 'queued');
+        await new Promise((r) => setTimeout(r, 300)); // the first attempts failed: the next one is 10 s away
+        f.down = false;
+        const t0 = performance.now();
+        await wake();
+        await until(() => h.client.outboxLength === 0, 5000, `drained after ${id}`);
+        expect(performance.now() - t0, id).toBeLessThan(2000);
+        expect(f.final(id)).toMatchObject({ status: 'executed' });
+      }
+    }, undefined, { outboxRetryMs: 10_000 }), 30_000);
 });

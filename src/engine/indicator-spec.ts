@@ -35,7 +35,12 @@ interface ParamDef {
   def: number | string;
   kind: 'int' | 'num' | 'enum';
   values?: string[];
+  /** Largest accepted value (int: MAX_INDICATOR_PERIOD). */
+  max?: number;
 }
+
+/** The longest indicator period (bars) accepted: the buffers are sized by it, so it must be bounded. */
+export const MAX_INDICATOR_PERIOD = 100_000;
 
 interface IndicatorDef {
   title: string;
@@ -46,7 +51,7 @@ interface IndicatorDef {
 }
 
 const int = (name: string, def: number): ParamDef => ({ name, def, kind: 'int' });
-const num = (name: string, def: number): ParamDef => ({ name, def, kind: 'num' });
+const num = (name: string, def: number, max = 1000): ParamDef => ({ name, def, kind: 'num', max });
 
 export const INDICATORS: Readonly<Record<string, IndicatorDef>> = {
   sma: { title: 'Simple moving average', params: [int('period', 10)], price: 'close', make: ([n], pr) => new MovingAverage('sma', n as number, pr) },
@@ -145,7 +150,9 @@ export function parseIndicatorSpec(spec: string): ParsedSpec {
     const v = Number(raw);
     if (!Number.isFinite(v)) throw new SpecError(`'${spec}': ${p.name} must be a number, got '${raw}'`);
     if (p.kind === 'int' && (!Number.isInteger(v) || v < 1)) throw new SpecError(`'${spec}': ${p.name} must be a whole number ≥ 1, got '${raw}'`);
+    if (p.kind === 'int' && v > MAX_INDICATOR_PERIOD) throw new SpecError(`'${spec}': ${p.name} must be at most ${MAX_INDICATOR_PERIOD} bars, got '${raw}'`);
     if (p.kind === 'num' && v < 0) throw new SpecError(`'${spec}': ${p.name} must be ≥ 0, got '${raw}'`);
+    if (p.kind === 'num' && v > p.max!) throw new SpecError(`'${spec}': ${p.name} must be at most ${p.max}, got '${raw}'`);
     return v;
   });
   let price: AppliedPrice | undefined = def.price;

@@ -52,6 +52,16 @@ export function appliedPrice(b: BarIn, p: AppliedPrice): number {
   }
 }
 
+/**
+ * The largest history any indicator buffer may hold. Periods are validated far below this (indicator-spec.ts);
+ * this is the last guard: an absurd capacity (2^31, NaN) is a RangeError at once, never a loop or a huge array.
+ */
+export const MAX_RING_CAPACITY = 1 << 22;
+
+function checkCapacity(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_RING_CAPACITY) throw new RangeError(`${what} of ${n} bars: must be a whole number from 0 to ${MAX_RING_CAPACITY}`);
+}
+
 /** Fixed-capacity history of committed values: at(0) is the newest. Power-of-two storage, masked index. */
 class Ring {
   private readonly a: Float64Array;
@@ -59,6 +69,7 @@ class Ring {
   private head = -1;
   n = 0;
   constructor(readonly cap: number) {
+    checkCapacity('indicator history', cap);
     let size = 1;
     while (size < Math.max(1, cap)) size <<= 1;
     this.a = new Float64Array(size);
@@ -86,6 +97,7 @@ class Extreme {
   private front = 0;
   private back = 0; // one past the last
   constructor(readonly window: number, readonly isMax: boolean) {
+    checkCapacity('extreme window', window);
     let size = 2;
     while (size < window + 2) size <<= 1;
     this.idx = new Float64Array(size);
@@ -124,6 +136,7 @@ class Window {
   /** Slot the next value goes to; the newest committed value is at pos−1+N. */
   pos = 0;
   constructor(readonly size: number) {
+    checkCapacity('indicator window', size);
     this.buf = new Float64Array(size * 2);
   }
   push(x: number): void {

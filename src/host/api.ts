@@ -44,7 +44,7 @@ function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 }
 
-const HTTP_FOR: Record<string, number> = { INVALID: 400, NOT_FOUND: 404, STATE: 409, LOCKED: 423, NO_TERMINAL: 503, BROKER: 422 };
+const HTTP_FOR: Record<string, number> = { INVALID: 400, NOT_FOUND: 404, STATE: 409, LOCKED: 423, NO_TERMINAL: 503, BROKER: 422, STORAGE: 507 };
 
 export class LocalApi {
   readonly app: FastifyInstance;

@@ -75,6 +75,13 @@ export class RequestError extends Error {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/**
+ * The largest frame read from a connection that has not completed HELLO. A HELLO is a few hundred bytes; an
+ * unauthenticated peer gets no more than this decoded (a 4 MiB frame of nils or empty maps would otherwise
+ * block the event loop for seconds or exhaust memory before the token is even looked at).
+ */
+export const PRE_HELLO_MAX_BYTES = 16 * 1024;
+
 const CLOSE = { REPLACED: 4000, BAD_TOKEN: 4001, VERSION: 4002, BAD_HELLO: 4003, ABUSE: 1008, SHUTDOWN: 1001 } as const;
 
 /** Someone waiting for an intent's result, until `deadline` (performance.now() ms). */
@@ -285,6 +292,9 @@ export class Terminal extends EventEmitter {
       resolve = res;
       reject = rej;
     });
+    // every waiter has a listener: if its caller is gone (a throw between recording and returning the promise), its
+    // timeout must not become an unhandled rejection that ends the process
+    promise.catch(() => {});
     const w: Waiter = { resolve, reject, promise, deadline: performance.now() + this.server.opts.intentTimeoutMs };
     this.waiters.set(intentId, w);
     if (!this.expiry) this.armExpiry(w.deadline);
@@ -725,6 +735,10 @@ export class BridgeServer extends EventEmitter {
   private heartbeat: NodeJS.Timeout | undefined;
   private connCounter = 0;
   port = 0;
+  /** Lines about misbehaving peers (malformed frames, refused or unauthenticated connections) in this window. */
+  private noise = { windowStart: -Infinity, lines: 0, suppressed: 0 };
+  /** At most this many such lines per 10 s; the rest are counted and reported in one line (no log flood). */
+  static readonly NOISE_LINES_PER_10S = 30;
 
   constructor(opts: BridgeOptions) {
     super();
@@ -823,10 +837,15 @@ export class BridgeServer extends EventEmitter {
       remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
     };
     this.conns.add(c);
-    this.log.info({ conn: c.id, remote: c.remote }, 'terminal connecting');
+    this.warnLimited(c, { conn: c.id, remote: c.remote }, 'terminal connecting', 'info');
+    // until HELLO, the socket itself takes no frame above PRE_HELLO_MAX_BYTES: ws closes it (1009) on the frame's
+    // header, before buffering the payload (ws 8 reads this per-receiver limit; the length check below stays as
+    // the guard should it ever not)
+    const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+    if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = PRE_HELLO_MAX_BYTES;
     const helloTimer = setTimeout(() => {
       if (!c.session) {
-        this.log.warn({ conn: c.id }, 'no HELLO in time: closing');
+        this.warnLimited(c, { conn: c.id }, 'no HELLO in time: closing');
         this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: `send HELLO within ${this.opts.helloTimeoutMs} ms of connecting` });
         ws.close(CLOSE.BAD_HELLO, 'no HELLO');
       }
@@ -837,14 +856,26 @@ export class BridgeServer extends EventEmitter {
         this.malformed(c, new ProtocolError('MALFORMED', 'text frame: the bridge speaks MessagePack in binary frames'));
         return;
       }
+      if (!c.session && buf.length > PRE_HELLO_MAX_BYTES) {
+        // not decoded at all: the peer has not shown the token yet
+        clearTimeout(helloTimer);
+        this.warnLimited(c, { conn: c.id, bytes: buf.length }, 'first frame too large for a HELLO: closing');
+        this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: `the first frame must be a HELLO of at most ${PRE_HELLO_MAX_BYTES} bytes, got ${buf.length} bytes` });
+        ws.close(CLOSE.BAD_HELLO, 'first frame too large');
+        return;
+      }
       let msg: AnyMsg;
       try {
         msg = decodeMessage(buf, this.opts.maxFrame);
       } catch (e) {
         if (c.session) c.session.lastSeen = performance.now();
-        if (!c.session && e instanceof ProtocolError && e.msgType === MsgType.HELLO) {
-          // a HELLO we cannot read: tell the trader what is wrong with it
-          this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: e.message });
+        if (!c.session) {
+          // a first frame we cannot read (a HELLO with a bad field, or not a HELLO at all): say what is wrong and
+          // close — an unauthenticated peer gets no second try on this connection
+          clearTimeout(helloTimer);
+          const why = e instanceof Error ? e.message : String(e);
+          this.warnLimited(c, { conn: c.id, err: why }, 'unreadable first frame: closing');
+          this.sendTo(c, 'REJECT', { code: 'BAD_HELLO', message: e instanceof ProtocolError && e.msgType === MsgType.HELLO ? why : `the first message must be a valid HELLO: ${why}` });
           ws.close(CLOSE.BAD_HELLO, 'bad HELLO');
           return;
         }
@@ -858,33 +889,57 @@ export class BridgeServer extends EventEmitter {
       clearTimeout(helloTimer);
       this.onHello(c, msg);
     });
-    ws.on('error', (e) => this.log.warn({ conn: c.id, err: e.message }, 'bridge socket error'));
+    ws.on('error', (e) => this.warnLimited(c, { conn: c.id, err: e.message }, 'bridge socket error'));
     ws.on('close', (code, reason) => {
       clearTimeout(helloTimer);
       this.conns.delete(c);
       const s = c.session;
-      this.log.info({ conn: c.id, terminal: s?.terminal.key, code, reason: reason.toString() }, code === 1009 ? 'frame over the size limit: connection closed' : 'terminal disconnected');
+      const line = { conn: c.id, terminal: s?.terminal.key, code, reason: reason.toString() };
+      const text = code === 1009 ? 'frame over the size limit: connection closed' : 'terminal disconnected';
+      if (s) this.log.info(line, text);
+      else this.warnLimited(c, line, text, 'info');
       s?.closedNow();
     });
+  }
+
+  /**
+   * A warning about a peer's misbehaviour, rate-limited across all connections: a flood of bad frames or
+   * connections writes at most NOISE_LINES_PER_10S lines per 10 s, then one line with the number suppressed.
+   */
+  private warnLimited(_c: Connection | undefined, obj: Record<string, unknown>, msg: string, level: 'warn' | 'info' = 'warn'): void {
+    const now = performance.now();
+    const n = this.noise;
+    if (now - n.windowStart >= 10_000) {
+      if (n.suppressed) this.log.warn({ suppressed: n.suppressed }, `${n.suppressed} warning(s) about misbehaving bridge connections suppressed in the last 10 s`);
+      n.windowStart = now;
+      n.lines = 0;
+      n.suppressed = 0;
+    }
+    if (n.lines >= BridgeServer.NOISE_LINES_PER_10S) {
+      n.suppressed++;
+      return;
+    }
+    n.lines++;
+    this.log[level](obj, msg);
   }
 
   private malformed(c: Connection, e: ProtocolError): void {
     const now = performance.now();
     c.errors = c.errors.filter((t) => now - t < 10_000);
     c.errors.push(now);
-    this.log.warn({ conn: c.id, terminal: c.session?.terminal.key, code: e.code, err: e.message }, 'malformed frame');
+    this.warnLimited(c, { conn: c.id, terminal: c.session?.terminal.key, code: e.code, err: e.message }, 'malformed frame');
     const reply: Body<'ERROR'> = { code: e.code, message: e.message };
     if (e.requestId !== undefined) reply.re = e.requestId;
     this.sendTo(c, 'ERROR', reply);
     if (c.errors.length > this.opts.maxErrors) {
-      this.log.warn({ conn: c.id }, `more than ${this.opts.maxErrors} malformed frames in 10 s: closing`);
+      this.warnLimited(c, { conn: c.id }, `more than ${this.opts.maxErrors} malformed frames in 10 s: closing`);
       c.ws.close(CLOSE.ABUSE, 'too many malformed frames');
     }
   }
 
   private onHello(c: Connection, msg: AnyMsg): void {
     const reject = (code: 'BAD_TOKEN' | 'VERSION' | 'BAD_HELLO', message: string, closeCode: number) => {
-      this.log.warn({ conn: c.id, code }, `terminal rejected: ${message}`);
+      this.warnLimited(c, { conn: c.id, code }, `terminal rejected: ${message}`);
       this.sendTo(c, 'REJECT', { code, message });
       c.ws.close(closeCode, code);
     };
@@ -912,6 +967,8 @@ export class BridgeServer extends EventEmitter {
     }
     const session = new Session(c.ws, msg, terminal, this, c);
     c.session = session;
+    const rx = (c.ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+    if (rx && typeof rx._maxPayload === 'number') rx._maxPayload = this.opts.maxFrame;
     session.send('WELCOME', {
       protocol: PROTOCOL_VERSION, sessionId: c.id, heartbeatMs: this.opts.heartbeatMs, maxFrame: this.opts.maxFrame,
       symbols: terminal.symbols, bars: terminal.bars,

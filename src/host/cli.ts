@@ -21,9 +21,11 @@ import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
 import { backtestCommand } from './backtest-cmd.js';
 import { mlCommand } from './ml-cmd.js';
+import { stateCommand } from './state-cmd.js';
 import { ConfigError } from './config.js';
 import { startHost, untilStopSignal } from './start.js';
 import { paperCommand } from '../cli/paper.js';
+import { resolveDataDir } from './data-dir.js';
 import { dashboardCommand } from './dashboard/command.js';
 import { keepDashboard } from './dashboard/demo-keep.js';
 
@@ -67,6 +69,9 @@ Usage:
   mt5-executor install-ea [--terminal ID] [--force] [--no-compile]
       Copy the ExecutorBridge EA and its includes into each MetaTrader 5 terminal's data folder (or the one
       given), compile it with that terminal's MetaEditor when present, and print the steps left.
+  mt5-executor state recover [--backup FILE|latest | --empty] [--data-dir DIR]
+      When the host refuses to start because its state is damaged or missing: start from a backup you
+      choose, or (--empty) from an empty state. Without an option, lists the backups.
   mt5-executor version
   mt5-executor help
 `;
@@ -235,6 +240,18 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'install-ea': {
       const code = await installEaCommand(rest, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exit(code);
+      return;
+    }
+    case 'state': {
+      let parsed;
+      try {
+        parsed = parseArgs({ args: rest, allowPositionals: true, options: { 'data-dir': { type: 'string' }, backup: { type: 'string' }, empty: { type: 'boolean' } } });
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      const v = parsed.values;
+      const code = stateCommand(parsed.positionals[0], { dataDir: resolveDataDir(v['data-dir']), backup: v.backup, empty: v.empty }, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
       if (code !== 0) process.exit(code);
       return;
     }

@@ -4,9 +4,10 @@
  * to the platform as received → executing → executed | failed, with the result (tickets, prices, volumes) or
  * the error — through the outbox, so no status is lost.
  */
+import { createHash } from 'node:crypto';
 import { intentIdFor } from '../engine/ids.js';
 import { StrategyError } from '../engine/strategy/normalize.js';
-import type { IntentResult } from '../protocol/messages.js';
+import { intentBodySchemas, type IntentResult } from '../protocol/messages.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import { logContext, type Logger } from './logger.js';
 import { RequestError } from './bridge.js';
@@ -21,6 +22,7 @@ import {
   riskLimitsParams,
   stopStrategyParams,
   strategyIdParams,
+  updateStrategyParams,
   type Command,
   type CommandStatusUpdate,
 } from './platform-contract.js';
@@ -46,6 +48,8 @@ export interface CommandOutcome {
   code?: string;
   /** True when this command id had been seen before: nothing ran again; `status` and `result` are the first run's. */
   replayed?: boolean;
+  /** It ran, but these writes failed (a read-only or full disk): what is not on disk yet. */
+  notRecorded?: string[];
 }
 
 function failureCode(e: unknown): string {
@@ -56,6 +60,23 @@ function failureCode(e: unknown): string {
 }
 
 class BrokerRefused extends Error {}
+
+const QUERIES = new Set<string>(['STATUS_REQUEST', 'PERFORMANCE_REQUEST']);
+
+/** Commands whose every change is journaled (their status and their intents): no whole-state write. */
+const ORDER_COMMANDS = new Set<string>(['OPEN_POSITION', 'CLOSE_POSITION', 'MODIFY_POSITION', 'CLOSE_ALL', 'STATUS_REQUEST', 'PERFORMANCE_REQUEST']);
+
+/** The parameters' fingerprint: a retry with the same Idempotency-Key and different parameters is a correction. */
+function fingerprint(parameters: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parameters) ?? '').digest('base64url').slice(0, 22);
+}
+
+/** A zod issue as `parameters.<path>: message`; an unknown key is named. */
+function issueText(i: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }): string {
+  const at = ['parameters', ...i.path.map(String)].join('.');
+  if (i.code === 'unrecognized_keys' && i.keys?.length) return `${at}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')} (refused, not stored)`;
+  return `${at}: ${i.message}`;
+}
 
 export class CommandProcessor {
   constructor(
@@ -68,10 +89,36 @@ export class CommandProcessor {
 
   /** Commands executing in this process (a repeated delivery of one waits for nothing and runs nothing). */
   private readonly inFlight = new Set<string>();
+  /** The type of each command in flight (what its status record keeps depends on it). */
+  private readonly typeOf = new Map<string, string>();
 
-  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string } = {}): void {
-    this.store.data.commands[id] = { status, at: this.now().getTime(), ...(extra.result !== undefined ? { result: extra.result } : {}) };
-    this.report({ commandId: id, status, at: this.now().toISOString(), ...extra });
+  /**
+   * Record a command's status (one journal line) and report it. `strict`: a failed write throws (nothing may run
+   * before 'received' is on disk); otherwise it is logged and the status kept in memory for the next write.
+   */
+  private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string; code?: string; params?: string } = {}, strict = false): void {
+    const prev = this.store.data.commands[id];
+    const params = extra.params ?? prev?.params;
+    // a query's answer (STATUS_REQUEST, PERFORMANCE_REQUEST) goes to the platform, not into the history
+    const keep = extra.result !== undefined && !QUERIES.has(this.typeOf.get(id) ?? '');
+    const record = {
+      status, at: this.now().getTime(),
+      ...(keep ? { result: extra.result } : {}),
+      ...(extra.error !== undefined ? { error: extra.error } : {}),
+      ...(extra.code !== undefined ? { code: extra.code } : {}),
+      ...(params !== undefined ? { params } : {}),
+    };
+    try {
+      this.store.putCommand(id, record);
+    } catch (e) {
+      if (strict) throw e;
+      this.store.data.commands[id] = record;
+      this.log.error({ commandId: id, status, err: (e as Error).message }, 'command status not written');
+    }
+    const report: CommandStatusUpdate = { commandId: id, status, at: this.now().toISOString() };
+    if (extra.result !== undefined) report.result = extra.result;
+    if (extra.error !== undefined) report.error = extra.error;
+    this.report(report);
   }
 
   /** Handle a command as delivered. Never throws: every failure becomes a `failed` status (or a log line). */
@@ -81,35 +128,71 @@ export class CommandProcessor {
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
       this.log.warn({ via, commandId: id, err: why }, 'invalid command');
-      if (id && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}` });
+      if (id && id.length <= 128 && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}`, code: 'INVALID' });
       return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
-    const seen = this.store.data.commands[cmd.id];
+    let seen = this.store.data.commands[cmd.id] ?? this.archived(cmd.id);
+    const params = fingerprint(cmd.parameters);
+    if (seen?.status === 'failed' && seen.code === 'INVALID' && seen.params !== params && !this.inFlight.has(cmd.id)) {
+      // refused before anything ran (bad parameters): a retry with corrected parameters is a new attempt
+      this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command retried with corrected parameters: executing');
+      seen = undefined;
+    }
     if (seen && (seen.status === 'executed' || seen.status === 'failed' || this.inFlight.has(cmd.id))) {
       this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');
-      return { status: seen.status, ...(seen.result !== undefined ? { result: seen.result } : {}), replayed: true };
+      return {
+        status: seen.status,
+        ...(seen.result !== undefined ? { result: seen.result } : {}),
+        ...(seen.status === 'failed' ? { error: seen.error ?? 'failed (no reason was recorded)', code: seen.code ?? 'ERROR' } : {}),
+        replayed: true,
+      };
     }
     this.inFlight.add(cmd.id); // synchronously: a second delivery in the same tick is caught above
-    return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via));
+    this.typeOf.set(cmd.id, cmd.type);
+    return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via, params));
   }
 
-  private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api'): Promise<CommandOutcome> {
+  /** A command moved to the archive by the retention: seen, so never executed again. */
+  private archived(id: string): StoreData['commands'][string] | undefined {
+    if (!this.store.commandArchived(id)) return undefined;
+    const row = this.store.findArchived('commands', id) as StoreData['commands'][string] | undefined;
+    return row ?? { status: 'executed', at: 0 };
+  }
+
+  private async handleNew(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api', params: string): Promise<CommandOutcome> {
     try {
-      if (seen) {
-        // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are
-        // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
-        // intent id once.
-        this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
-      } else {
-        this.status(cmd.id, 'received');
-        await this.store.write();
-        this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
-      }
-      return await this.run(cmd);
+      if (cmd.type !== 'EMERGENCY_STOP') return await this.begin(cmd, seen, via, params);
+      // the kill switch acts first and records after: a read-only or full disk must not keep it from running
+      const { value, failures } = await this.store.lenientWrites(() => this.begin(cmd, seen, via, params));
+      if (!failures.length) return value;
+      this.log.error({ commandId: cmd.id, failures }, 'EMERGENCY_STOP ran, but the state could not be written: the lock holds in this process only until the disk takes writes again');
+      return { ...value, notRecorded: failures };
     } finally {
       this.inFlight.delete(cmd.id);
+      this.typeOf.delete(cmd.id);
     }
+  }
+
+  private async begin(cmd: Command, seen: StoreData['commands'][string] | undefined, via: 'pusher' | 'heartbeat' | 'api', params: string): Promise<CommandOutcome> {
+    if (seen) {
+      // left unfinished by a previous run of the host (it stopped mid-command): run it again. Its orders are
+      // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
+      // intent id once.
+      this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
+    } else {
+      try {
+        this.status(cmd.id, 'received', { params }, true);
+      } catch (e) {
+        // not recorded, so not run: running it could run it twice after a restart
+        const error = `the state could not be written (${(e as Error).message}): the command was not executed`;
+        delete this.store.data.commands[cmd.id];
+        this.log.error({ via, commandId: cmd.id, type: cmd.type, err: (e as Error).message }, 'command not executed: state write failed');
+        return { status: 'failed', error, code: 'STORAGE' };
+      }
+      this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command received');
+    }
+    return await this.run(cmd);
   }
 
   private async run(cmd: Command): Promise<CommandOutcome> {
@@ -125,18 +208,30 @@ export class CommandProcessor {
         e instanceof StrategyError
           ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ')
           : (e as { name?: string }).name === 'ZodError'
-            ? (e as { issues: { path: PropertyKey[]; message: string }[] }).issues.map((i) => `parameters.${i.path.map(String).join('.')}: ${i.message}`).join('; ')
+            ? (e as { issues: { path: PropertyKey[]; message: string }[] }).issues.map(issueText).join('; ')
             : (e as Error).message;
-      this.status(cmd.id, 'failed', { error: msg });
+      const code = failureCode(e);
+      this.status(cmd.id, 'failed', { error: msg, code });
       this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
-      outcome = { status: 'failed', error: msg, code: failureCode(e) };
+      outcome = { status: 'failed', error: msg, code };
     }
-    await this.store.write();
+    // the status is journaled; commands that change state kept outside the journal (limits, the kill switch,
+    // strategies' records) write the whole state once
+    if (!ORDER_COMMANDS.has(cmd.type)) try {
+      await this.store.write();
+    } catch (e) {
+      // it ran: say so, and that its status is not on disk yet (the next successful write takes it)
+      this.log.error({ commandId: cmd.id, type: cmd.type, err: (e as Error).message }, 'command ran, but its status could not be written');
+      outcome.notRecorded = [`state: ${(e as Error).message}`];
+    }
     return outcome;
   }
 
   private async intent(cmd: Command, build: (intentId: string) => Parameters<StrategyManager['manualIntent']>[0]): Promise<Record<string, unknown>> {
     const intent = build(intentIdFor('cmd', cmd.id));
+    // what the terminal could not decode fails now, naming the field, instead of waiting for an answer that never comes
+    const check = intentBodySchemas[intent.type].safeParse(intent);
+    if (!check.success) throw new ManagerError('INVALID', check.error.issues.map(issueText).join('; '));
     let r: IntentResult;
     try {
       r = await this.mgr.manualIntent(intent);
@@ -171,7 +266,7 @@ export class CommandProcessor {
         await this.mgr.resume(strategyIdParams.parse(p).strategyId);
         return { status: 'running' };
       case 'UPDATE_STRATEGY': {
-        const id = strategyIdParams.parse(p).strategyId;
+        const id = updateStrategyParams.parse(p).strategyId;
         await this.mgr.update(id, p);
         return { strategyId: id, status: this.mgr.get(id)?.record.status };
       }

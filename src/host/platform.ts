@@ -1,12 +1,14 @@
 /**
  * The connection to the web platform (docs/platform.md):
  *  - bootstrap: GET /api/executor/config with X-API-Key / X-API-Secret; refused credentials give a clear error
- *    and a calm retry (backoff from 30 s up to 30 min — never a request storm);
+ *    and a calm retry (backoff from 30 s up to 30 min — never a request storm); a network error or a 5xx is
+ *    retried quickly (1 s doubling up to 30 s, with jitter) so the host is back within 30 s of the platform;
  *  - commands over Pusher: pusher-js subscribed to `private-executor-{executorId}`, authorised through
  *    POST /api/pusher/auth with the same headers, event `command-received`;
  *  - heartbeat: POST /api/executor/{id}/heartbeat every N s; its `pendingCommands` is the fallback delivery;
- *  - statuses: PATCH /api/executor/{id}/command through a persisted outbox, drained in order with backoff, so no
- *    status or result is lost across a platform outage or a host restart.
+ *  - statuses: PATCH /api/executor/{id}/command through a persisted outbox, drained in order with backoff (capped
+ *    at 30 s, with jitter), so no status or result is lost across a platform outage or a host restart; a Pusher
+ *    (re)connection or a successful heartbeat drains it at once.
  * The API secret is never logged and never part of an error message.
  */
 import { EventEmitter } from 'node:events';
@@ -20,6 +22,11 @@ import type { Store } from './store.js';
 type PusherClass = typeof import('pusher-js').default;
 type Pusher = InstanceType<PusherClass>;
 const PusherCtor = ((PusherModule as unknown as { default?: PusherClass }).default ?? PusherModule) as unknown as PusherClass;
+
+/** A wait of about `ms`: between 75 % and 100 % of it, so many executors do not retry in step. */
+export function jittered(ms: number, random: () => number = Math.random): number {
+  return Math.round(ms * (0.75 + 0.25 * random()));
+}
 
 export class PlatformAuthError extends Error {
   constructor(readonly status: number) {
@@ -38,8 +45,12 @@ export interface PlatformOptions {
   /** Backoff after refused credentials: first wait (default 30 s), doubling up to maxAuthRetryMs (30 min). */
   authRetryMs?: number;
   maxAuthRetryMs?: number;
-  /** Outbox backoff: first wait (default 1 s), doubling up to 60 s. */
+  /** Outbox backoff: first wait (default 1 s), doubling up to maxRetryMs. */
   outboxRetryMs?: number;
+  /** Bootstrap after a network error or a 5xx: first wait (default 1 s), doubling up to maxRetryMs. */
+  networkRetryMs?: number;
+  /** Longest wait after a network error, for the bootstrap and the outbox (default 30 s). */
+  maxRetryMs?: number;
   /** Pusher connection overrides (tests point pusher-js at a local Pusher-protocol server). */
   pusher?: { wsHost?: string; wsPort?: number; forceTLS?: boolean; enabledTransports?: ('ws' | 'wss')[] };
   /** Extra heartbeat fields (status of the host). */
@@ -64,6 +75,19 @@ export class PlatformClient extends EventEmitter {
     this.outboxDelay = o.outboxRetryMs ?? 1000;
   }
 
+  private get maxRetryMs(): number {
+    return this.o.maxRetryMs ?? 30_000;
+  }
+
+  /** The platform answered (a heartbeat, a Pusher connection): send what is queued now, not at the next backoff. */
+  private platformIsBack(): void {
+    if (!this.o.store.data.outbox.length || this.stopped || !this.config) return;
+    this.outboxDelay = this.o.outboxRetryMs ?? 1000;
+    clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.kickOutbox(0);
+  }
+
   private headers(): Record<string, string> {
     return { 'X-API-Key': this.o.apiKey, 'X-API-Secret': this.o.apiSecret, 'Content-Type': 'application/json' };
   }
@@ -84,7 +108,10 @@ export class PlatformClient extends EventEmitter {
   /** Bootstrap, then Pusher and the heartbeat. Refused credentials: retried calmly in the background. */
   async start(): Promise<void> {
     this.stopped = false;
-    let wait = this.o.authRetryMs ?? 30_000;
+    // two policies: refused credentials wait calmly (a person must act); an unreachable platform is retried
+    // quickly, capped, so the host is back soon after the platform is
+    let authWait = this.o.authRetryMs ?? 30_000;
+    let netWait = this.o.networkRetryMs ?? 1000;
     for (;;) {
       try {
         await this.bootstrap();
@@ -92,11 +119,18 @@ export class PlatformClient extends EventEmitter {
       } catch (e) {
         if (this.stopped) return;
         const err = e as Error;
-        if (err instanceof PlatformAuthError) this.emit('auth-error', err);
+        let wait: number;
+        if (err instanceof PlatformAuthError) {
+          this.emit('auth-error', err);
+          wait = authWait;
+          authWait = Math.min(authWait * 2, this.o.maxAuthRetryMs ?? 30 * 60_000);
+        } else {
+          wait = jittered(netWait);
+          netWait = Math.min(netWait * 2, this.maxRetryMs);
+        }
         this.o.log.error({ err: err.message, retryInMs: wait }, 'platform bootstrap failed');
         await new Promise<void>((res) => (this.retryTimer = setTimeout(res, wait)));
         if (this.stopped) return;
-        wait = Math.min(wait * 2, this.o.maxAuthRetryMs ?? 30 * 60_000);
       }
     }
     this.connectPusher();
@@ -144,7 +178,10 @@ export class PlatformClient extends EventEmitter {
     const channel = p.subscribe(`private-executor-${c.executorId}`);
     channel.bind('command-received', (data: unknown) => this.emit('command', data, 'pusher'));
     channel.bind('pusher:subscription_error', (e: unknown) => this.o.log.warn({ err: redact(JSON.stringify(e), [this.o.apiSecret]) }, 'Pusher subscription refused: commands come by heartbeat'));
-    p.connection.bind('state_change', (s: { current: string }) => this.o.log.info({ state: s.current }, 'Pusher'));
+    p.connection.bind('state_change', (s: { current: string }) => {
+      this.o.log.info({ state: s.current }, 'Pusher');
+      if (s.current === 'connected') this.platformIsBack();
+    });
     this.pusher = p;
   }
 
@@ -183,13 +220,18 @@ export class PlatformClient extends EventEmitter {
     if (!r.ok) throw new Error(`heartbeat: HTTP ${r.status}`);
     const parsed = heartbeatResponseSchema.safeParse(await r.json());
     if (!parsed.success) throw new Error('heartbeat: unexpected answer');
+    this.platformIsBack();
     for (const cmd of parsed.data.pendingCommands) this.emit('command', cmd, 'heartbeat');
   }
 
   /** Queue a status for the platform (persisted first) and try to send it. */
   report(u: CommandStatusUpdate): void {
-    this.o.store.data.outbox.push(u);
-    void this.o.store.write().catch((e: Error) => this.o.log.error({ err: e.message }, 'outbox write failed'));
+    try {
+      this.o.store.pushOutbox(u); // one journal line, not a whole-state rewrite
+    } catch (e) {
+      this.o.store.data.outbox.push(u);
+      this.o.log.error({ err: (e as Error).message }, 'outbox write failed: the status is queued in memory only');
+    }
     this.kickOutbox(0);
   }
 
@@ -209,13 +251,14 @@ export class PlatformClient extends EventEmitter {
   private async drain(): Promise<void> {
     if (this.draining || !this.config) return;
     this.draining = true;
-    const box = this.o.store.data.outbox;
     try {
-      while (box.length && !this.stopped) {
+      while (this.o.store.data.outbox.length && !this.stopped) {
+        const box = this.o.store.data.outbox;
         const u = box[0]!;
+        const { seq: _seq, ...update } = u; // seq orders the journal; the platform gets the documented fields
         let r: Response;
         try {
-          r = await this.call('PATCH', `api/executor/${encodeURIComponent(this.config.executorId)}/command`, u);
+          r = await this.call('PATCH', `api/executor/${encodeURIComponent(this.config.executorId)}/command`, update);
         } catch (e) {
           this.o.log.warn({ err: (e as Error).message, queued: box.length }, 'platform unreachable: statuses stay queued');
           break;
@@ -223,9 +266,13 @@ export class PlatformClient extends EventEmitter {
         if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) {
           // accepted, or refused for good (a status the platform will never take): either way, next
           if (!r.ok) this.o.log.error({ commandId: u.commandId, status: u.status, http: r.status }, 'the platform refused a command status; dropped');
-          box.shift();
+          try {
+            this.o.store.shiftOutbox();
+          } catch (e) {
+            box.shift();
+            this.o.log.error({ err: (e as Error).message }, 'outbox write failed');
+          }
           this.outboxDelay = this.o.outboxRetryMs ?? 1000;
-          await this.o.store.write();
         } else {
           this.o.log.warn({ http: r.status, queued: box.length }, 'platform not accepting statuses: retrying later');
           break;
@@ -234,9 +281,9 @@ export class PlatformClient extends EventEmitter {
     } finally {
       this.draining = false;
     }
-    if (box.length && !this.stopped) {
-      this.kickOutbox(this.outboxDelay);
-      this.outboxDelay = Math.min(this.outboxDelay * 2, 60_000);
+    if (this.o.store.data.outbox.length && !this.stopped) {
+      this.kickOutbox(jittered(this.outboxDelay));
+      this.outboxDelay = Math.min(this.outboxDelay * 2, this.maxRetryMs);
     }
   }
 }

@@ -80,7 +80,9 @@ export const ticket = () =>
       z.number().nonnegative().max(2 ** 53).refine(Number.isInteger, 'expected an integer ticket'),
     ])
     .transform((v) => (typeof v === 'bigint' ? v : BigInt(v)));
-const symbol = () => z.string().min(1).max(64);
+/** The longest symbol name the protocol carries (the EA's buffers are sized by it). */
+export const MAX_SYMBOL_LENGTH = 64;
+const symbol = () => z.string().min(1).max(MAX_SYMBOL_LENGTH);
 const timeframe = () => z.enum(TIMEFRAMES);
 const requestId = () => int().nonnegative().describe('request id chosen by the sender; the reply carries it in `re`');
 const replyTo = () => int().nonnegative().describe('the `id` of the request this answers');

@@ -441,7 +441,9 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   // entry and direction
   const entry: NormalizedStrategy['entry'] = {};
   const e = r.entry as Record<string, unknown>;
-  if ('long' in e || 'short' in e) {
+  if (!['long', 'short', 'conditions', 'primary'].some((k) => e[k] !== undefined)) {
+    n.err('rules.entry', 'no entry rules: give { direction, conditions: [...] }, { direction, primary: [...] } or { long: …, short: … }');
+  } else if ('long' in e || 'short' in e) {
     if (s.direction !== undefined) n.err('direction', 'rules.entry has explicit long/short rule sets: remove direction');
     if (e.long) entry.long = n.ruleSet(e.long as Record<string, unknown>, 'rules.entry.long');
     if (e.short) entry.short = n.ruleSet(e.short as Record<string, unknown>, 'rules.entry.short');

@@ -5,9 +5,21 @@
  */
 import { z } from 'zod';
 
-const num = () => z.number().finite();
-const pos = () => z.number().finite().positive();
-const nonneg = () => z.number().finite().nonnegative();
+/** Ranges of every number (an absurd value is refused with the field named, never run: a period of 2^31 hung the host). */
+export const MAX_ABS = 1e12;
+export const MAX_POSITIVE = 1e9;
+export const MAX_PERIOD = 100_000;
+export const MAX_MULTIPLIER = 100;
+export const MAX_COUNT = 10_000;
+const num = () => z.number().finite().min(-MAX_ABS).max(MAX_ABS);
+const pos = () => z.number().finite().positive().max(MAX_POSITIVE);
+const nonneg = () => z.number().finite().nonnegative().max(MAX_POSITIVE);
+/** An indicator period in bars. */
+const period = () => z.number().int().min(1).max(MAX_PERIOD);
+/** A multiple of ATR (or of a distance). */
+const mult = () => z.number().finite().positive().max(MAX_MULTIPLIER);
+/** How many (positions, bars in a window). */
+const count = () => z.number().int().positive().max(MAX_COUNT);
 const action = () => z.enum(['SKIP', 'REDUCE_SIZE', 'NORMAL', 'skip', 'reduce_size', 'normal']);
 
 export const TIMEFRAME_INPUTS = ['M1', 'M5', 'M15', 'M30', 'H1', 'H4', 'D1', '1m', '5m', '15m', '30m', '1h', '4h', '1d', 'D'] as const;
@@ -22,7 +34,7 @@ export const conditionSchema = z
     and: num().optional().describe('upper bound for in_range / outside_range (with `value` as the lower bound)'),
     min: num().optional().describe('lower bound for the range operators'),
     max: num().optional().describe('upper bound for the range operators'),
-    period: z.number().int().positive().optional().describe('period of the left indicator when not given by suffix (rsi + period 7 = rsi_7)'),
+    period: period().optional().describe('period of the left indicator when not given by suffix (rsi + period 7 = rsi_7)'),
     params: z.record(z.string(), z.union([num(), z.string()])).optional().describe('explicit indicator parameters, e.g. { fast: 12, slow: 26, signal: 9 } or { period: 20, deviation: 2 }'),
     appliedPrice: z.enum(['close', 'open', 'high', 'low', 'median', 'typical', 'weighted']).optional().describe('applied price of the left indicator'),
     timeframe: z.enum(TIMEFRAME_INPUTS).optional().describe("timeframe of this condition (multi-timeframe); default the strategy's"),
@@ -83,8 +95,8 @@ export const entrySchema = z
 export const stopLossSchema = z.strictObject({
   type: z.enum(['pips', 'percentage', 'atr', 'fixed', 'pip', 'percent', 'price']).describe('pips from entry, % of entry price, ATR multiple, or a fixed price'),
   value: pos().optional().describe('pips, percent or price, by type'),
-  multiplier: pos().optional().describe('ATR multiple (type atr)'),
-  atrPeriod: z.number().int().positive().optional().describe('ATR period (type atr; default 14)'),
+  multiplier: mult().optional().describe('ATR multiple (type atr)'),
+  atrPeriod: period().optional().describe('ATR period (type atr; default 14)'),
   price: pos().optional().describe('fixed price (type fixed)'),
 });
 
@@ -92,7 +104,7 @@ export const takeProfitSchema = z.strictObject({
   type: z.enum(['pips', 'percentage', 'rr_ratio', 'partial', 'fixed', 'atr', 'pip', 'percent', 'rr', 'risk_reward', 'price']),
   value: pos().optional().describe('pips, percent, R multiple or price, by type'),
   ratio: pos().optional().describe('R multiple (type rr_ratio)'),
-  multiplier: pos().optional().describe('ATR multiple (type atr)'),
+  multiplier: mult().optional().describe('ATR multiple (type atr)'),
   price: pos().optional(),
   levels: z
     .array(z.strictObject({ atRR: pos().describe('take this part at R multiple'), percentage: z.number().positive().max(100).describe('% of the original volume') }))
@@ -107,7 +119,7 @@ export const exitSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().optional(),
       distance: pos().optional().describe('trailing distance in pips'),
-      atrMult: pos().optional().describe('trailing distance as ATR multiple'),
+      atrMult: mult().optional().describe('trailing distance as ATR multiple'),
       activation: nonneg().optional().describe('start trailing once the profit reaches this many pips (default 0)'),
       activationRR: nonneg().optional().describe('…or this R multiple'),
     })
@@ -123,7 +135,7 @@ export const exitSchema = z.strictObject({
     .strictObject({
       type: z.enum(['fixed', 'atr', 'rr', 'partial']).optional(),
       maxHoldingHours: pos().optional(),
-      atrMultiplier: pos().optional(),
+      atrMultiplier: mult().optional(),
       rrRatio: pos().optional(),
     })
     .optional(),
@@ -144,7 +156,7 @@ export const exitSchema = z.strictObject({
 
 export const riskSchema = z.strictObject({
   lotSize: pos().optional().describe('fixed volume in lots'),
-  maxPositions: z.number().int().positive().optional().describe('open positions of this strategy at most'),
+  maxPositions: count().optional().describe('open positions of this strategy at most'),
   maxDailyLoss: pos().optional().describe('daily loss limit in account currency'),
   maxDailyLossPercent: z.number().positive().max(100).optional().describe('daily loss limit in % of the day-start balance'),
 });
@@ -152,7 +164,7 @@ export const riskSchema = z.strictObject({
 export const dynamicRiskSchema = z.strictObject({
   riskPercentage: z.number().positive().max(100).optional().describe('% of equity risked per trade over the stop distance'),
   useATRSizing: z.boolean().optional(),
-  atrMultiplier: pos().optional(),
+  atrMultiplier: mult().optional(),
   volatilityThreshold: pos().optional().describe('ATR (pips) above which volatility counts as high'),
   reduceInHighVolatility: z.boolean().optional(),
   kelly: z
@@ -195,7 +207,7 @@ export const filtersSchema = z.strictObject({
   volatilityFilter: z
     .strictObject({
       enabled: z.boolean().optional(),
-      atrPeriod: z.number().int().positive().optional(),
+      atrPeriod: period().optional(),
       minAtr: nonneg().optional().describe('pips'),
       maxAtr: pos().optional().describe('pips'),
       optimalAtr: pos().optional().describe('pips'),
@@ -207,7 +219,7 @@ export const filtersSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().optional(),
       threshold: z.number().positive().max(1).describe('|Pearson r| above which a position counts as correlated'),
-      window: z.number().int().min(5).optional().describe('closed-bar returns in the window (default 50)'),
+      window: z.number().int().min(5).max(MAX_COUNT).optional().describe('closed-bar returns in the window (default 50)'),
       action: action().optional(),
       sizeMultiplier: z.number().positive().max(1).optional(),
     })

@@ -1,0 +1,95 @@
+/**
+ * State store under a long history: N commands through the real CommandProcessor (STATUS_REQUEST, executed by the
+ * real StrategyManager; each status journaled and queued for the platform, then taken off as delivered) and N
+ * intents through the PersistentLedger (add, sent, settled) on a real Store in a temporary folder, with the
+ * default retention (settled history beyond 20,000 of each goes to the archive at each compaction).
+ * Not through HTTP: the local API's rate limit (300/min) would make 1,000,000 requests take days.
+ *
+ *   npm run bench:state [-- --n 500000]     (default 500,000 commands + 500,000 intents = 1,000,000)
+ *
+ * Prints a table and a final JSON line.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CommandProcessor } from '../src/host/commands.js';
+import { silentLogger } from '../src/host/logger.js';
+import { StrategyManager } from '../src/host/manager.js';
+import { PersistentLedger, Store } from '../src/host/store.js';
+
+const { values } = parseArgs({ options: { n: { type: 'string' } } });
+const N = Number(values.n ?? 500_000);
+const WINDOW = 10_000;
+
+const p99 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
+};
+const mb = () => Math.round(process.memoryUsage().rss / 1048576);
+
+const dir = mkdtempSync(join(tmpdir(), 'mt5x-bench-state-'));
+const store = await Store.open(dir);
+const ledger = new PersistentLedger(store);
+const mgr = new StrategyManager(store, silentLogger, {});
+const proc = new CommandProcessor(mgr, store, (u) => {
+  store.pushOutbox(u);
+  store.shiftOutbox(); // the platform took it
+}, silentLogger);
+
+const cmdMs: number[] = [];
+const intentMs: number[] = [];
+const rss: number[] = [];
+let maxLoopGap = 0;
+const t0 = performance.now();
+let last = performance.now();
+for (let i = 0; i < N; i++) {
+  let t = performance.now();
+  await proc.handle({ id: `c${i}`, type: 'STATUS_REQUEST', parameters: {} }, 'api');
+  cmdMs.push(performance.now() - t);
+  const id = `i${i.toString(36)}`;
+  t = performance.now();
+  void ledger.add({ intentId: id, terminal: 'bench@server', intent: { type: 'CLOSE', intentId: id, magic: 1, ticket: BigInt(i + 1), volume: 0, deviation: 10 }, state: 'pending', createdAt: Math.floor(Date.now() / 1000), attempts: 0 });
+  void ledger.update(id, { state: 'sent', sentAt: Math.floor(Date.now() / 1000), attempts: 1 });
+  void ledger.update(id, { state: 'settled', settledBy: 'result', result: { type: 50, seq: i + 1, re: 0, intentId: id, retcode: 10009, class: 'done', order: BigInt(i + 1), deal: BigInt(i + 1), position: BigInt(i + 1), price: 1.1, volume: 0.1, comment: '' } as never });
+  intentMs.push(performance.now() - t);
+  if (i % 1000 === 999) {
+    await new Promise((r) => setImmediate(r)); // let compaction run, as the event loop would
+    const now = performance.now();
+    maxLoopGap = Math.max(maxLoopGap, now - last);
+    last = now;
+  }
+  if (i % 50_000 === 49_999) rss.push(mb());
+}
+const elapsed = (performance.now() - t0) / 1000;
+await new Promise((r) => setImmediate(r));
+await store.write();
+store.close();
+const du = (p: string) => !existsSync(p) ? 0 : Number(execSync(`du -sk ${JSON.stringify(p)}`).toString().split('\t')[0]) / 1024;
+const s0 = performance.now();
+const reopened = await Store.open(dir);
+const startupMs = performance.now() - s0;
+const rows = {
+  operations: 2 * N,
+  seconds: Math.round(elapsed),
+  commandP99StartMs: +p99(cmdMs.slice(0, WINDOW)).toFixed(3),
+  commandP99EndMs: +p99(cmdMs.slice(-WINDOW)).toFixed(3),
+  intentP99StartMs: +p99(intentMs.slice(0, WINDOW)).toFixed(3),
+  intentP99EndMs: +p99(intentMs.slice(-WINDOW)).toFixed(3),
+  maxStallPer1000OpsMs: Math.round(maxLoopGap),
+  compactions: store.compactions,
+  rssMbMin: Math.min(...rss),
+  rssMbMax: Math.max(...rss),
+  commandsInState: Object.keys(reopened.data.commands).length,
+  intentsInState: Object.keys(reopened.data.intents).length,
+  startupMs: Math.round(startupMs),
+  stateMb: +du(join(dir, 'state.json')).toFixed(1),
+  archiveMb: +du(join(dir, 'archive')).toFixed(1),
+  totalMb: +du(dir).toFixed(1),
+};
+console.log('| measure | value |\n|---|---|');
+for (const [k, v] of Object.entries(rows)) console.log(`| ${k} | ${v} |`);
+console.log(JSON.stringify({ bench: 'state', n: N, ...rows }));
+reopened.close();
+rmSync(dir, { recursive: true, force: true });
