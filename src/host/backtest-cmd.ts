@@ -56,7 +56,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')}\n`);
       return 1;
     }
-    const bars = parseBars(readFileSync(a.data, 'utf8'), a.data);
+    const bars = parseBars(readFileSync(a.data), a.data);
     const showProgress = a.progress ?? (process.stderr.isTTY && bars.length >= 100_000);
     result = runBacktest({
       strategy, bars,
