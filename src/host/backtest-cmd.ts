@@ -50,7 +50,7 @@ export function parseDateArg(name: string, v: string): { sec: number; day: boole
   const m = /^(\d{4})[-.](\d{2})[-.](\d{2})(?:[ T](\d{2}):(\d{2}))?$/.exec(v.trim());
   if (!m) return `--${name} must be a date YYYY-MM-DD (or YYYY-MM-DD HH:MM, server time), got '${v}'`;
   const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0));
-  if (Number.isNaN(ms) || new Date(ms).getUTCDate() !== +m[3]! || +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59) return `--${name}: '${v}' is not a valid date`;
+  if (Number.isNaN(ms) || +m[2]! < 1 || +m[2]! > 12 || new Date(ms).getUTCDate() !== +m[3]! || +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59) return `--${name}: '${v}' is not a valid date`;
   return { sec: ms / 1000, day: m[4] === undefined };
 }
 
