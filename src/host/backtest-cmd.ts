@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
+import { JsonFileError, readJsonFile } from './cli-kit.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
 
@@ -71,7 +72,7 @@ const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 =
 
 /** Read the strategy JSON and apply --symbol/--timeframe before normalising (its indicators follow the timeframe). */
 function loadStrategy(file: string, symbol: string | undefined, timeframe: string | undefined): NormalizedStrategy {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const raw = readJsonFile(file) as Record<string, unknown>;
   const input = (raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? raw.parameters : raw) as Record<string, unknown>;
   const over = { ...input, ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}) };
   return normalizeStrategy(over);
@@ -194,7 +195,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       timeZone: 'broker server time (as in the file; no zone shift)',
     };
     const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
-    run = { strategy, strategyJson: JSON.parse(readFileSync(a.strategy, 'utf8')), bars, result, stats, settings, refusals, levels };
+    run = { strategy, strategyJson: readJsonFile(a.strategy), bars, result, stats, settings, refusals, levels };
     if (a.trades) writeFileSync(a.trades, tradesCsv(result));
     if (a.report) writeFileSync(a.report, renderReport(run));
   } catch (e) {
@@ -205,6 +206,10 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') {
       err(`mt5-executor backtest: ${a.strategy} is a directory; give a strategy file (JSON) in it\n`);
+      return 1;
+    }
+    if (e instanceof JsonFileError) {
+      err(`mt5-executor backtest: ${e.message}\n`);
       return 1;
     }
     if (e instanceof DataError || code === 'ENOENT' || code === 'EACCES' || e instanceof SyntaxError) {
