@@ -55,9 +55,9 @@ name(Role.RealVolume, 'realvol', 'realvolume');
 name(Role.Spread, 'spread');
 const VOLUME = new Set(['vol', 'volume', 'v', 'qty']);
 
-/** A header line: does its first field start with a letter (or `<`)? */
+/** A header line: its first field does not start with a digit (a bar's date or epoch time does). */
 export function looksLikeHeader(first: string): boolean {
-  return /^\s*["'<]?[A-Za-z]/.test(first);
+  return !/^\s*["']?\d/.test(first);
 }
 
 /** Plan the columns from header names; a string explains what is missing. */
