@@ -39,6 +39,11 @@ export const VERBS: Verb[] = [
     options: { config: { type: 'string', arg: 'FILE', help: 'configuration file (default <data folder>/config.json)' }, ...DATA_DIR },
     examples: ['mt5-executor start', 'mt5-executor start --config ./config.json --data-dir ./state'],
     async run({ values, err }) {
+      // listen before starting: a Ctrl-C while the host starts (the token is shown then) stops it once started
+      const signal = new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      });
       let host;
       try {
         const dir = str(values['data-dir']);
@@ -52,12 +57,9 @@ export const VERBS: Verb[] = [
         }
         throw e;
       }
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGINT', () => resolve('SIGINT'));
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-      });
+      const got = await signal;
       await host.stop();
-      return signal === 'SIGINT' ? 130 : 0;
+      return got === 'SIGINT' ? 130 : 0;
     },
   },
   {
