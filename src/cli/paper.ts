@@ -262,33 +262,15 @@ export function readStrategyJson(file: string): unknown {
   return raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
 }
 
-export const PAPER_USAGE = `usage: mt5-executor paper <strategy.json> [more.json …] --data <bars.csv> [--from N] [--warmup N]
-                         [--speed BARS_PER_SECOND] [--limits none|demo|live] [--balance X] [--log decisions.jsonl]
-  Paper-trade strategies on recorded bars: the host's own strategy manager (the trading core, its risk gate and
-  order lifecycle) over the real bridge against the simulated terminal, bar by bar (lockstep).
-  --from N     first bar traded (default: after the warm-up)   --warmup N  warm-up bars (default 1000)
-  --speed N    bars per second (default: as fast as the lockstep allows)
-  --limits     account limits as the host applies them (default none, as the backtest)
-  --log FILE   the decision log, a JSON line per decision (a backtest on the same bars writes the same lines)
-  example: mt5-executor paper examples/ema-cross-trend.json --data data/EURUSD_H1_2019.csv --log paper.jsonl`;
-
-/** `mt5-executor paper …`: returns the exit code. */
-export async function paperCommand(args: string[], out: (t: string) => void, err: (t: string) => void, signal?: AbortSignal): Promise<number> {
-  const { parseArgs } = await import('node:util');
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { data: { type: 'string' }, from: { type: 'string' }, warmup: { type: 'string' }, speed: { type: 'string' }, limits: { type: 'string' }, balance: { type: 'string' }, log: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    err(`mt5-executor paper: ${(e as Error).message}\n${PAPER_USAGE}\n`);
-    return 2;
-  }
-  const v = parsed.values;
-  if (v.help) {
-    out(PAPER_USAGE + '\n');
-    return 0;
-  }
-  if (!parsed.positionals.length || !v.data) {
-    err(`mt5-executor paper: give at least one strategy file and --data\n${PAPER_USAGE}\n`);
+/**
+ * `mt5-executor paper …` with its options parsed (the CLI's verb table declares them): returns the exit code.
+ * `values`: data, from, warmup, speed, limits, balance, log.
+ */
+export async function paperCommand(positionals: string[], v: Record<string, string | boolean | string[] | undefined>, out: (t: string) => void, err: (t: string) => void, signal?: AbortSignal): Promise<number> {
+  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const data = s('data'), limits = s('limits');
+  if (!positionals.length || !data) {
+    err('mt5-executor paper: give at least one strategy file and --data <bars.csv> (mt5-executor paper --help)\n');
     return 2;
   }
   const int = (name: string, x: string | undefined, min: number): number | undefined => {
@@ -297,30 +279,32 @@ export async function paperCommand(args: string[], out: (t: string) => void, err
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got '${x}'`);
     return n;
   };
-  if (v.limits !== undefined && !['none', 'demo', 'live'].includes(v.limits)) {
-    err(`mt5-executor paper: --limits must be none, demo or live, got '${v.limits}'\n`);
+  if (limits !== undefined && !['none', 'demo', 'live'].includes(limits)) {
+    err(`mt5-executor paper: --limits must be none, demo or live, got '${limits}'\n`);
     return 2;
   }
   try {
     const { parseBars } = await import('../engine/bars.js');
     const { DEFAULT_LIMITS } = await import('../engine/safety.js');
     const { createWriteStream } = await import('node:fs');
-    const warm = int('warmup', v.warmup, 1) ?? 1000;
-    const balance = v.balance === undefined ? undefined : Number(v.balance);
-    if (balance !== undefined && !(balance > 0)) throw new Error(`--balance must be a positive amount, got '${v.balance}'`);
-    const bars = parseBars(readFileSync(v.data, 'utf8'), v.data);
-    const from = int('from', v.from, 1) ?? Math.min(warm, bars.length - 1);
-    if (from >= bars.length) throw new Error(`--from ${from}: ${v.data} has ${bars.length} bars`);
-    const log = v.log ? createWriteStream(v.log) : undefined;
-    const s = await runPaper({
-      strategies: parsed.positionals.map(readStrategyJson), bars, from, warmupBars: warm, dataName: v.data, out: (l) => out(l + '\n'),
-      ...(v.speed ? { barsPerSecond: int('speed', v.speed, 1)! } : {}),
-      ...(v.limits && v.limits !== 'none' ? { limits: DEFAULT_LIMITS[v.limits as 'demo' | 'live'] } : {}),
+    const warm = int('warmup', s('warmup'), 1) ?? 1000;
+    const balance = s('balance') === undefined ? undefined : Number(s('balance'));
+    if (balance !== undefined && !(balance > 0)) throw new Error(`--balance must be a positive amount, got '${s('balance')}'`);
+    const bars = parseBars(readFileSync(data, 'utf8'), data);
+    const from = int('from', s('from'), 1) ?? Math.min(warm, bars.length - 1);
+    if (from >= bars.length) throw new Error(`--from ${from}: ${data} has ${bars.length} bars`);
+    const logFile = s('log');
+    const log = logFile ? createWriteStream(logFile) : undefined;
+    const speed = int('speed', s('speed'), 1);
+    const r = await runPaper({
+      strategies: positionals.map(readStrategyJson), bars, from, warmupBars: warm, dataName: data, out: (l) => out(l + '\n'),
+      ...(speed ? { barsPerSecond: speed } : {}),
+      ...(limits && limits !== 'none' ? { limits: DEFAULT_LIMITS[limits as 'demo' | 'live'] } : {}),
       ...(balance !== undefined ? { balance } : {}), ...(log ? { onLog: (l: string) => log.write(l + '\n') } : {}),
       ...(signal ? { signal } : {}),
     });
-    if (log) await new Promise((r) => log.end(r));
-    return s.aborted ? 130 : 0;
+    if (log) await new Promise((res) => log.end(res));
+    return r.aborted ? 130 : 0;
   } catch (e) {
     err(`mt5-executor paper: ${(e as Error).message}\n`);
     return 1;

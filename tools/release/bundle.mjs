@@ -11,16 +11,17 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(ROOT, 'package.json'));
 
-/** src/host/report.ts reads uPlot's files from node_modules at run time; the bundle carries them instead. */
+/** src/host/report.ts reads the chart libraries' files from node_modules at run time; the bundle carries them instead. */
+const REPORT_ASSETS = [['uplot', 'dist/uPlot.min.css'], ['uplot', 'dist/uPlot.iife.min.js'], ['lightweight-charts', 'dist/lightweight-charts.standalone.production.js']];
 const inlineReportAssets = {
   name: 'inline-report-assets',
   setup(b) {
     b.onLoad({ filter: /[\\/]src[\\/]host[\\/]report\.ts$/ }, (args) => {
       const src = readFileSync(args.path, 'utf8');
-      const assets = Object.fromEntries(['uPlot.min.css', 'uPlot.iife.min.js'].map((f) => [f, readFileSync(require.resolve(`uplot/dist/${f}`), 'utf8')]));
-      const fn = /function asset\(rel: string\): string \{\n[^\n]*\n\}/;
-      if (!fn.test(src)) throw new Error('tools/release/bundle.mjs: report.ts no longer has the asset(rel) function it replaces; update the plugin');
-      const contents = src.replace(fn, `const __assets: Record<string, string> = ${JSON.stringify(assets)};\nfunction asset(rel: string): string {\n  const a = __assets[rel];\n  if (a === undefined) throw new Error('report asset ' + rel + ' is not in the bundle (tools/release/bundle.mjs)');\n  return a;\n}`);
+      const assets = Object.fromEntries(REPORT_ASSETS.map(([pkg, rel]) => [`${pkg}/${rel}`, readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), rel), 'utf8')]));
+      const fn = /const asset = \(pkg: string, rel: string\) => [^\n]*\n/;
+      if (!fn.test(src)) throw new Error('tools/release/bundle.mjs: report.ts no longer has the asset(pkg, rel) function it replaces; update the plugin');
+      const contents = src.replace(fn, `const __assets: Record<string, string> = ${JSON.stringify(assets)};\nconst asset = (pkg: string, rel: string): string => {\n  const a = __assets[pkg + '/' + rel];\n  if (a === undefined) throw new Error('report asset ' + pkg + '/' + rel + ' is not in the bundle (tools/release/bundle.mjs)');\n  return a;\n};\n`);
       return { contents, loader: 'ts' };
     });
   },

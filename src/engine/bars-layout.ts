@@ -1,0 +1,139 @@
+/**
+ * Which column of a bar file holds what: from the header's names (any case, with or without `<>`, in any
+ * order), or, for a file without a header (MT4 History Center, HistData), from the first line's shape. Pure.
+ */
+
+/** What a column holds. */
+export enum Role {
+  Skip = 0,
+  Date = 1,
+  Time = 2,
+  /** Date and time in one field ("2019.02.15 14:00", "2019-02-15T14:00:00", "20190215 140000"), or a date alone. */
+  DateTime = 3,
+  /** Epoch seconds (or milliseconds), or a date-time text: decided by each value. */
+  Stamp = 4,
+  Open = 5,
+  High = 6,
+  Low = 7,
+  Close = 8,
+  TickVolume = 9,
+  RealVolume = 10,
+  Spread = 11,
+}
+
+export type BarLayout = 'mt5-export' | 'mt5-copy-rates' | 'mt4' | 'mt4-headerless' | 'datetime' | 'columns';
+
+export interface ColumnPlan {
+  layout: BarLayout;
+  roles: Role[];
+  /** Column names as the file writes them (canonical names for a file without a header), for messages. */
+  names: string[];
+  header: boolean;
+  /** Header columns not used (e.g. an ask price beside the bid). */
+  ignored: string[];
+}
+
+export const LAYOUT_HELP =
+  'expected one of: MT5 "Export bars" (<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>, tabs or commas), ' +
+  'MT5 copy_rates (time,open,high,low,close,tick_volume,spread,real_volume), MT4 (Date,Time,Open,High,Low,Close,Volume, with or without the header), ' +
+  'or any header naming a time (Date and Time, or DateTime/Timestamp/Time) and Open, High, Low, Close, optionally Volume/TickVolume and Spread; ' +
+  'separated by commas, tabs or semicolons (with decimal commas)';
+
+const norm = (s: string) => s.trim().replace(/^["']|["']$/g, '').replace(/^<|>$/g, '').toLowerCase().replace(/[\s_\-.]/g, '');
+
+const NAMES: Record<string, Role> = {};
+const name = (role: Role, ...ns: string[]) => ns.forEach((n) => (NAMES[n] = role));
+name(Role.Date, 'date', 'day', 'tradedate');
+name(Role.Time, 'time', 'hour');
+name(Role.DateTime, 'datetime', 'timestamp', 'gmttime', 'localtime', 'opentime', 'dt', 'datetimeutc', 'timeutc', 'bartime', 'ts');
+name(Role.Open, 'open', 'o', 'openprice', 'openbid', 'bidopen', 'first');
+name(Role.High, 'high', 'h', 'highprice', 'highbid', 'bidhigh', 'max');
+name(Role.Low, 'low', 'l', 'lowprice', 'lowbid', 'bidlow', 'min');
+name(Role.Close, 'close', 'c', 'adjclose', 'closeprice', 'closebid', 'bidclose', 'last');
+name(Role.TickVolume, 'tickvol', 'tickvolume', 'ticks', 'tickcount', 'tickqty');
+name(Role.RealVolume, 'realvol', 'realvolume');
+name(Role.Spread, 'spread');
+const VOLUME = new Set(['vol', 'volume', 'v', 'qty']);
+
+/** A header line: its first field does not start with a digit (a bar's date or epoch time does). */
+export function looksLikeHeader(first: string): boolean {
+  return !/^\s*["']?\d/.test(first);
+}
+
+/** Plan the columns from header names; a string explains what is missing. */
+export function planFromHeader(fields: string[]): ColumnPlan | string {
+  const n = fields.map(norm);
+  const roles: Role[] = n.map(() => Role.Skip);
+  const taken = new Set<Role>();
+  const hasTickVol = n.some((x) => NAMES[x] === Role.TickVolume);
+  const hasDate = n.includes('date') || n.includes('day') || n.includes('tradedate');
+  const hasTime = n.includes('time') || n.includes('hour');
+  n.forEach((x, k) => {
+    let r: Role | undefined = NAMES[x];
+    if (r === undefined && VOLUME.has(x)) r = hasTickVol ? Role.RealVolume : Role.TickVolume;
+    if (r === Role.Time && !hasDate) r = Role.Stamp; // copy_rates' "time": epoch seconds or a full date-time
+    if (r === Role.Date && !hasTime) r = Role.DateTime; // a pandas "Date" column: "2019-02-15 14:00:00"
+    if (r === undefined || taken.has(r)) return;
+    taken.add(r);
+    roles[k] = r;
+  });
+  // MT5's export labels its close column in some tools "Adj Close" or the like: a lone unnamed price column
+  // between <LOW> and <TICKVOL> is the close, by position
+  if (!taken.has(Role.Close)) {
+    const lo = roles.indexOf(Role.Low);
+    if (lo >= 0 && lo + 1 < roles.length && roles[lo + 1] === Role.Skip && n[lo + 1] !== '') {
+      roles[lo + 1] = Role.Close;
+      taken.add(Role.Close);
+    }
+  }
+  const missing: string[] = [];
+  const timeOk = (taken.has(Role.Date) && taken.has(Role.Time)) || taken.has(Role.DateTime) || taken.has(Role.Stamp);
+  if (!timeOk) missing.push('a time (Date and Time, or one DateTime/Timestamp/Time column)');
+  for (const [r, label] of [[Role.Open, 'Open'], [Role.High, 'High'], [Role.Low, 'Low'], [Role.Close, 'Close']] as const) if (!taken.has(r)) missing.push(label);
+  if (missing.length) return `no column for ${missing.join(', ')}`;
+  const raw = n;
+  let layout: BarLayout = 'columns';
+  if (fields[0]!.trim().startsWith('<') && raw[0] === 'date' && raw[1] === 'time') layout = 'mt5-export';
+  else if (raw[0] === 'time' && roles[0] === Role.Stamp && raw.includes('tickvolume')) layout = 'mt5-copy-rates';
+  else if (raw[0] === 'date' && raw[1] === 'time' && roles[0] === Role.Date) layout = 'mt4';
+  else if (taken.has(Role.DateTime)) layout = 'datetime';
+  return { layout, roles, names: fields.map((f) => f.trim()), header: true, ignored: fields.filter((_, k) => roles[k] === Role.Skip).map((f) => f.trim()) };
+}
+
+const DATE_ONLY = /^\s*"?(\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{8})"?\s*$/;
+const TIME_ONLY = /^\s*"?\d{1,2}:?\d{2}(:?\d{2}(\.\d+)?)?"?\s*$/;
+const DATE_TIME = /^\s*"?(\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{8})[ T]\d{1,2}:?\d{2}/;
+const EPOCH = /^\s*\d{9,13}\s*$/;
+
+/** Plan the columns of a file without a header from the shape of its first line. */
+export function planFromData(fields: string[]): ColumnPlan | string {
+  const nf = fields.length;
+  const P = [Role.Open, Role.High, Role.Low, Role.Close];
+  let roles: Role[] | undefined;
+  let names: string[] | undefined;
+  let layout: BarLayout = 'mt4-headerless';
+  if (DATE_ONLY.test(fields[0]!) && nf > 1 && TIME_ONLY.test(fields[1]!)) {
+    const rest = nf - 2;
+    if (rest === 5) [roles, names] = [[Role.Date, Role.Time, ...P, Role.TickVolume], ['Date', 'Time', 'Open', 'High', 'Low', 'Close', 'Volume']];
+    else if (rest === 4) [roles, names] = [[Role.Date, Role.Time, ...P], ['Date', 'Time', 'Open', 'High', 'Low', 'Close']];
+    else if (rest === 7) {
+      [roles, names] = [[Role.Date, Role.Time, ...P, Role.TickVolume, Role.RealVolume, Role.Spread], ['<DATE>', '<TIME>', '<OPEN>', '<HIGH>', '<LOW>', '<CLOSE>', '<TICKVOL>', '<VOL>', '<SPREAD>']];
+      layout = 'mt5-export';
+    }
+  } else if (DATE_TIME.test(fields[0]!)) {
+    layout = 'datetime';
+    const rest = nf - 1;
+    if (rest === 5) [roles, names] = [[Role.DateTime, ...P, Role.TickVolume], ['DateTime', 'Open', 'High', 'Low', 'Close', 'Volume']];
+    else if (rest === 4) [roles, names] = [[Role.DateTime, ...P], ['DateTime', 'Open', 'High', 'Low', 'Close']];
+    else if (rest === 6) [roles, names] = [[Role.DateTime, ...P, Role.TickVolume, Role.Spread], ['DateTime', 'Open', 'High', 'Low', 'Close', 'TickVolume', 'Spread']];
+  } else if (EPOCH.test(fields[0]!)) {
+    layout = 'mt5-copy-rates';
+    if (nf === 8) [roles, names] = [[Role.Stamp, ...P, Role.TickVolume, Role.Spread, Role.RealVolume], ['time', 'open', 'high', 'low', 'close', 'tick_volume', 'spread', 'real_volume']];
+    else if (nf === 6) [roles, names] = [[Role.Stamp, ...P, Role.TickVolume], ['time', 'open', 'high', 'low', 'close', 'volume']];
+    else if (nf === 5) [roles, names] = [[Role.Stamp, ...P], ['time', 'open', 'high', 'low', 'close']];
+  } else {
+    return `the first line has no header and does not start with a date, a date and time, or an epoch time`;
+  }
+  if (!roles || !names) return `the first line has no header and ${nf} fields, a count no headerless layout has (MT4 History Center: Date,Time,Open,High,Low,Close,Volume — 7)`;
+  return { layout, roles, names, header: false, ignored: [] };
+}

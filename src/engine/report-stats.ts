@@ -1,0 +1,166 @@
+/**
+ * The statistics of MT5's Strategy Tester report, from a backtest's trades, equity curve and refusals. Pure;
+ * money rounded to cents, ratios to 4 decimals (the same inputs give the same JSON). Definitions in
+ * docs/backtest.md.
+ */
+import { retcodeText } from '../protocol/retcodes.js';
+import type { EquityCurve, Metrics, Trade } from './metrics.js';
+
+export interface SideStats {
+  trades: number;
+  wins: number;
+  /** % of the side's trades. */
+  winRate: number;
+  netProfit: number;
+}
+
+export interface PeriodReturn {
+  /** "2019-03" or "2019". */
+  period: string;
+  /** Equity change over the period, % of the equity at its start. */
+  returnPct: number;
+  profit: number;
+}
+
+export interface ReasonCount {
+  reason: string;
+  count: number;
+}
+
+export interface ReportStats {
+  grossProfit: number;
+  grossLoss: number;
+  largestWin: number;
+  largestLoss: number;
+  averageWin: number;
+  averageLoss: number;
+  long: SideStats;
+  short: SideStats;
+  maxConsecutiveWins: number;
+  maxConsecutiveWinsProfit: number;
+  maxConsecutiveLosses: number;
+  maxConsecutiveLossesLoss: number;
+  /** Net profit / maximum drawdown (money); null without a drawdown. */
+  recoveryFactor: number | null;
+  /** Compound annual growth of the equity, %. */
+  cagr: number;
+  /** CAGR / maximum drawdown %; null without a drawdown. */
+  calmar: number | null;
+  /** % of bars with a position open. */
+  exposure: number;
+  years: number;
+  exitReasons: Record<string, number>;
+  monthly: PeriodReturn[];
+  yearly: PeriodReturn[];
+  /** Orders the broker rejected, by retcode and its meaning. */
+  rejectedByReason: ReasonCount[];
+  /** Signals the strategy refused to turn into orders, by reason (numbers in the reason replaced by #). */
+  refusedByReason: ReasonCount[];
+  /** Orders the pre-trade limits blocked, by code. */
+  blockedByReason: ReasonCount[];
+}
+
+export interface ReportStatsInput {
+  trades: Trade[];
+  equity: EquityCurve;
+  initialBalance: number;
+  metrics: Metrics;
+  rejected: { time: number; retcode: number; comment: string }[];
+  refusals: { time: number; reason: string }[];
+  blocked: Partial<Record<string, number>>;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** A refusal's reason without its numbers, so that refusals of one kind count together. */
+export function refusalKind(reason: string): string {
+  return reason.replace(/-?\d+(\.\d+)?/g, '#');
+}
+
+/** "10019 no money" style: the retcode and its meaning. */
+export function rejectionKind(retcode: number): string {
+  return retcodeText(retcode);
+}
+
+function counted(keys: Iterable<string>): ReasonCount[] {
+  const m = new Map<string, number>();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return [...m].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
+}
+
+function side(trades: Trade[]): SideStats {
+  const wins = trades.filter((t) => t.profit > 0).length;
+  return { trades: trades.length, wins, winRate: trades.length ? r4((wins / trades.length) * 100) : 0, netProfit: r2(trades.reduce((s, t) => s + t.profit, 0)) };
+}
+
+/** Returns per calendar month and year (server time) of the equity at bar closes. */
+function periodReturns(c: EquityCurve, initial: number, key: (iso: string) => string): PeriodReturn[] {
+  const out: PeriodReturn[] = [];
+  let cur = '', start = initial, last = initial;
+  for (let i = 0; i < c.length; i++) {
+    // a bar closing at midnight belongs to the period it ends
+    const k = key(new Date((c.time[i]! - 1) * 1000).toISOString());
+    if (k !== cur) {
+      if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
+      cur = k;
+      start = last;
+    }
+    last = c.equity[i]!;
+  }
+  if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
+  return out;
+}
+
+export function reportStats(i: ReportStatsInput): ReportStats {
+  const { trades, metrics: m } = i;
+  const wins = trades.filter((t) => t.profit > 0), losses = trades.filter((t) => t.profit <= 0);
+  let runW = 0, runWP = 0, runL = 0, runLP = 0, maxW = 0, maxWP = 0, maxL = 0, maxLP = 0;
+  for (const t of trades) {
+    if (t.profit > 0) {
+      runW++;
+      runWP += t.profit;
+      runL = 0;
+      runLP = 0;
+      if (runW > maxW || (runW === maxW && runWP > maxWP)) [maxW, maxWP] = [runW, runWP];
+    } else {
+      runL++;
+      runLP += t.profit;
+      runW = 0;
+      runWP = 0;
+      if (runL > maxL || (runL === maxL && runLP < maxLP)) [maxL, maxLP] = [runL, runLP];
+    }
+  }
+  const c = i.equity;
+  const span = c.length ? c.time[c.length - 1]! - (c.time[0]! - (c.length > 1 ? c.time[1]! - c.time[0]! : 0)) : 0;
+  const years = span / (365.25 * 86400);
+  const final = c.length ? c.equity[c.length - 1]! : i.initialBalance;
+  const cagr = years > 0 && i.initialBalance > 0 && final > 0 ? ((final / i.initialBalance) ** (1 / years) - 1) * 100 : 0;
+  const exitReasons: Record<string, number> = {};
+  for (const t of trades) exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
+  return {
+    grossProfit: m.grossProfit,
+    grossLoss: m.grossLoss,
+    largestWin: r2(wins.reduce((x, t) => Math.max(x, t.profit), 0)),
+    largestLoss: r2(losses.reduce((x, t) => Math.min(x, t.profit), 0)),
+    averageWin: wins.length ? r2(wins.reduce((s, t) => s + t.profit, 0) / wins.length) : 0,
+    averageLoss: losses.length ? r2(losses.reduce((s, t) => s + t.profit, 0) / losses.length) : 0,
+    long: side(trades.filter((t) => t.side === 'BUY')),
+    short: side(trades.filter((t) => t.side === 'SELL')),
+    maxConsecutiveWins: maxW,
+    maxConsecutiveWinsProfit: r2(maxWP),
+    maxConsecutiveLosses: maxL,
+    maxConsecutiveLossesLoss: r2(maxLP),
+    recoveryFactor: m.maxDrawdown > 0 ? r4(m.netProfit / m.maxDrawdown) : null,
+    cagr: r4(cagr),
+    calmar: m.maxDrawdownPct > 0 ? r4(cagr / m.maxDrawdownPct) : null,
+    exposure: m.exposure,
+    years: r4(years),
+    exitReasons,
+    monthly: periodReturns(c, i.initialBalance, (s) => s.slice(0, 7)),
+    yearly: periodReturns(c, i.initialBalance, (s) => s.slice(0, 4)),
+    rejectedByReason: counted(i.rejected.map((r) => rejectionKind(r.retcode))),
+    refusedByReason: counted(i.refusals.map((r) => refusalKind(r.reason))),
+    blockedByReason: Object.entries(i.blocked).map(([reason, count]) => ({ reason, count: count ?? 0 })).sort((a, b) => b.count - a.count),
+  };
+}

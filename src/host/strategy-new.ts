@@ -1,0 +1,71 @@
+/**
+ * `mt5-executor strategy new <file>`: a starter strategy that validates and backtests as it is, with a "//" note
+ * beside each part (the format keeps unknown top-level fields as metadata, so the notes survive validation).
+ */
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { normalizeStrategy } from '../engine/strategy/normalize.js';
+import { TIMEFRAMES } from '../protocol/messages.js';
+import { SYMBOLS } from '../sim/symbols.js';
+
+export function starterStrategy(symbol = 'EURUSD', timeframe = 'H1'): Record<string, unknown> {
+  return {
+    '//': [
+      'A starter strategy: edit it, then `mt5-executor validate <file>` and `mt5-executor backtest <file> --data <bars.csv> --report r.html`.',
+      'strategyId: a short stable id (the magic number of its orders derives from it). symbol/timeframe: what it trades.',
+      'rules.entry: BUY when every condition holds (logic AND), SELL on the mirror image (direction BOTH). Indicators: ema_9, sma_200, rsi_14, atr_14, macd …',
+      'rules.exit: stop loss 2 × ATR(14) from the entry, take profit at twice the risk (2R); trailing and break-even are optional.',
+      'rules.riskManagement: a fixed 0.01 lot (rounded down to the volume step), one position at a time, stop for the day after a 2 % loss.',
+      'rules.filters: trade only in the London and New York sessions. Every field: `mt5-executor schema` and docs/strategy-format.md.',
+    ],
+    strategyId: 'my-ema-cross',
+    strategyName: `EMA 9/21 cross with ATR stops — ${symbol} ${timeframe}`,
+    symbol,
+    timeframe,
+    rules: {
+      entry: {
+        direction: 'BOTH',
+        logic: 'AND',
+        conditions: [
+          { indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' },
+          { indicator: 'price', condition: 'greater_than', value: 'sma_200' },
+        ],
+      },
+      exit: {
+        stopLoss: { type: 'atr', multiplier: 2, atrPeriod: 14 },
+        takeProfit: { type: 'rr_ratio', ratio: 2 },
+      },
+      riskManagement: { lotSize: 0.01, maxPositions: 1, maxDailyLossPercent: 2 },
+      filters: { sessionFilter: { allowedSessions: ['London', 'NewYork'], action: 'SKIP' } },
+    },
+  };
+}
+
+export function newStrategyCommand(file: string | undefined, o: { symbol: string | undefined; timeframe: string | undefined; force: boolean }, out: (t: string) => void, err: (t: string) => void): number {
+  if (!file) {
+    err('mt5-executor strategy new: give the file to write: mt5-executor strategy new my-strategy.json\n');
+    return 2;
+  }
+  if (o.symbol !== undefined && !SYMBOLS[o.symbol]) {
+    err(`mt5-executor strategy new: --symbol ${o.symbol}: known symbols ${Object.keys(SYMBOLS).join(', ')}\n`);
+    return 2;
+  }
+  if (o.timeframe !== undefined && !(TIMEFRAMES as readonly string[]).includes(o.timeframe)) {
+    err(`mt5-executor strategy new: --timeframe must be one of ${TIMEFRAMES.join(', ')}, got '${o.timeframe}'\n`);
+    return 2;
+  }
+  if (existsSync(file)) {
+    if (statSync(file).isDirectory()) {
+      err(`mt5-executor strategy new: ${file} is a directory; give a file name in it, e.g. ${file.replace(/\/$/, '')}/my-strategy.json\n`);
+      return 1;
+    }
+    if (!o.force) {
+      err(`mt5-executor strategy new: ${file} exists; --force overwrites it\n`);
+      return 1;
+    }
+  }
+  const s = starterStrategy(o.symbol, o.timeframe);
+  normalizeStrategy(s); // the starter must validate: a broken template would be a bug here, not the trader's
+  writeFileSync(file, JSON.stringify(s, null, 2) + '\n');
+  out(`wrote ${file}: ${s.strategyName as string}\nnext: mt5-executor validate ${file}\n      mt5-executor backtest ${file} --data <bars.csv> --report report.html\n`);
+  return 0;
+}
