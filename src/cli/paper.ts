@@ -23,7 +23,9 @@ import { replayBars } from '../sim/replay.js';
 import { symbolSpec } from '../sim/symbols.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { BridgeServer, type Terminal } from '../host/bridge.js';
-import { silentLogger, type Logger } from '../host/logger.js';
+import { LogBus, createLogger, silentLogger, type Logger } from '../host/logger.js';
+import { serveDashboard, type ServedDashboard } from '../host/dashboard/demo-keep.js';
+import { Writable } from 'node:stream';
 import { StrategyManager } from '../host/manager.js';
 import { PersistentLedger, Store } from '../host/store.js';
 import { generateToken } from '../host/token.js';
@@ -54,8 +56,13 @@ export interface PaperOptions {
   onLog?: (line: string) => void;
   signal?: AbortSignal;
   logger?: Logger;
-  /** Runs after a replay that was not aborted, before the terminal and the bridge close (the demo's reports, `--keep`). */
+  /** Runs after a replay that was not aborted, before the terminal and the bridge close (the demo's reports). */
   afterReplay?: (terminal: Terminal) => Promise<void>;
+  /**
+   * Serve the trader's dashboard over this run (its link printed before the replay); with `keepUntil`, keep it and
+   * the simulated terminal up after the replay until that signal aborts (`demo --keep`).
+   */
+  dashboard?: { keepUntil?: AbortSignal };
 }
 
 export interface PaperSummary {
@@ -103,7 +110,10 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   const server = new BridgeServer({ token, port: 0, logger: o.logger ?? silentLogger, symbols: [symbol], bars: [[symbol, timeframe]], ledger: new PersistentLedger(store) });
   const port = await server.start();
   const term = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker, reconnect: false });
-  const mgr = new StrategyManager(store, o.logger ?? silentLogger, {
+  // with a dashboard, the run's log lines go to its live log (and nowhere else: the readable output stays as it is)
+  const bus = o.dashboard ? new LogBus() : undefined;
+  const log = bus ? createLogger('info', new Writable({ write: (_c, _e, cb) => cb() }), bus) : (o.logger ?? silentLogger);
+  const mgr = new StrategyManager(store, log, {
     warmupBars: o.warmupBars ?? 1000, limits: o.limits ?? {}, risk: { autoPause: null, ...o.risk },
     now: () => Math.floor(broker.time / 1000) || all.time[from]!,
     ...(o.onLog ? { decisionLog: o.onLog } : {}),
@@ -193,6 +203,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   server.on('terminal', wire);
 
   let summary: PaperSummary | undefined;
+  let served: ServedDashboard | undefined;
   try {
     term.setHistory(symbol, timeframe, all, from);
     broker.quote(symbol, all.open[from]!, all.open[from]! + spec.point * (spec.defaultSpread ?? 10), all.time[from]! * 1000);
@@ -202,6 +213,10 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     const notReady = strategies.filter((s) => !mgr.get(s.id)?.runner).map((s) => s.id);
     if (notReady.length) throw new Error(`paper: strategies not ready (history or symbol): ${notReady.join(', ')}`);
     for (const s of strategies) nameOf.set(mgr.get(s.id)!.runner!.magic, s.id);
+    if (o.dashboard && bus) {
+      served = await serveDashboard({ manager: mgr, store, log, bus, linkTtlMs: 60 * 60_000 });
+      out(`Dashboard of this run (a one-time sign-in link): ${served.link}`);
+    }
     out(`paper run: ${strategies.length} strateg${strategies.length === 1 ? 'y' : 'ies'} on ${symbol} ${timeframe} through the host's bridge (127.0.0.1:${port}) and the simulated terminal (hedging, USD ${money(balance)}, 1:100)`);
     out(`replaying ${all.length - from} bars from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}${o.dataName ? ` (${o.dataName})` : ''}; indicators warmed up on ${Math.min(from, o.warmupBars ?? 1000)} bars of the terminal's history`);
     out('');
@@ -234,7 +249,14 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     out(`  intent round trip p50 ${summary.roundTripP50Ms.toFixed(2)} ms, p99 ${summary.roundTripP99Ms.toFixed(2)} ms (host -> sim terminal -> host)`);
     out(`  wall time         ${summary.wallSeconds.toFixed(1)} s`);
     if (o.afterReplay && !r.aborted) await o.afterReplay(attached!);
+    const keep = o.dashboard?.keepUntil;
+    if (served && keep && !keep.aborted && !r.aborted) {
+      out('');
+      out(`The dashboard stays up with the run's account and trades until Ctrl-C: ${served.link}`);
+      await new Promise<void>((res) => keep.addEventListener('abort', () => res(), { once: true }));
+    }
   } finally {
+    await served?.stop().catch(() => undefined);
     await term.close();
     await server.stop();
     store.close();

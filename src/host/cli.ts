@@ -11,7 +11,6 @@ import { installEaCommand } from './install-ea.js';
 import { stateCommand } from './state-cmd.js';
 import { resolveDataDir } from './data-dir.js';
 import { dashboardCommand } from './dashboard/command.js';
-import { keepDashboard } from './dashboard/demo-keep.js';
 import { paperCommand } from '../cli/paper.js';
 import { runIndicatorsCommand } from './indicators-cmd.js';
 import { printSchema, validateCommand } from './strategy-cmd.js';
@@ -81,7 +80,7 @@ export const VERBS: Verb[] = [
       bars: { type: 'string', arg: 'N', help: 'bars to replay (default 3000)' },
       speed: { type: 'string', arg: 'N', help: 'bars per second (default 250)' },
       data: { type: 'string', arg: 'FILE', help: 'bar file to replay instead of the bundled one' },
-      keep: { type: 'boolean', help: 'after the replay, keep a dashboard of the demo\'s account up until Ctrl-C' },
+      keep: { type: 'boolean', help: 'after the replay, keep the dashboard (its link is printed at the start) up until Ctrl-C' },
     },
     examples: ['mt5-executor demo --bars 500 --speed 1000'],
     async run({ values }) {
@@ -98,7 +97,7 @@ export const VERBS: Verb[] = [
       const data = str(values.data);
       await runDemo({
         ...(bars ? { bars } : {}), ...(speed ? { barsPerSecond: speed } : {}), ...(data ? { dataFile: data } : {}), signal: ac.signal,
-        ...(values.keep ? { afterReplay: (t) => keepDashboard(t, { out: (l) => process.stdout.write(l + '\n'), signal: ac.signal }) } : {}),
+        dashboard: true, ...(values.keep ? { keep: true } : {}),
       });
       return 0;
     },

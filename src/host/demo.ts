@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
 import { readStrategyJson, runPaper, type PaperSummary } from '../cli/paper.js';
 import { runBacktest } from '../sim/backtest.js';
-import type { Terminal } from './bridge.js';
 import type { Logger } from './logger.js';
 import { findDataFile, findRepoFile } from './paths.js';
 import { renderReport } from './report.js';
@@ -27,8 +26,9 @@ export interface DemoOptions {
   /** Where the backtest reports go (default ./reports); null = no backtest. */
   reportDir?: string | null;
   logger?: Logger;
-  /** Runs after the replay, before the simulated terminal and the bridge close (`demo --keep`: the dashboard). */
-  afterReplay?: (terminal: Terminal) => Promise<void>;
+  /** Serve the dashboard of the run (its link printed at the start); `keep`: keep it up after the replay until `signal` aborts. */
+  dashboard?: boolean;
+  keep?: boolean;
 }
 
 export type DemoSummary = PaperSummary;
@@ -45,10 +45,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const summary = await runPaper({
     strategies: files.map(readStrategyJson), bars: all, from, dataName: file.split(/[\\/]/).pop()!,
     barsPerSecond: o.barsPerSecond ?? 250, out, ...(o.signal ? { signal: o.signal } : {}), ...(o.logger ? { logger: o.logger } : {}),
-    afterReplay: async (t) => {
-      reports();
-      if (o.afterReplay) await o.afterReplay(t);
-    },
+    afterReplay: async () => reports(),
+    ...(o.dashboard || o.keep ? { dashboard: o.keep && o.signal ? { keepUntil: o.signal } : {} } : {}),
   });
   function reports(): void {
     if (o.reportDir === null) return;
