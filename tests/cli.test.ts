@@ -90,8 +90,9 @@ describe('command line', () => {
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const t0 = Date.now();
-    while (!err.includes('Token = the line above') && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
-    expect(err).toContain('Token = the line above');
+    // the first start says a bridge token was created (and where to see it) once the host is up
+    while (!err.includes('A bridge token was created') && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    expect(err).toContain('A bridge token was created');
     child.kill('SIGINT');
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     expect(code).toBe(130);

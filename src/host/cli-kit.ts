@@ -46,8 +46,12 @@ export const EXIT_CODES: [number, string][] = [
   [130, 'interrupted with Ctrl-C (SIGINT)'],
 ];
 
-/** Colours on a terminal only (picocolors checks NO_COLOR, FORCE_COLOR and whether stdout is a TTY). */
-export const c = pc;
+/**
+ * Colours on a terminal only: NO_COLOR turns them off, FORCE_COLOR on; otherwise only when stdout is a TTY (not
+ * picocolors' own guess, which also colours any output when a CI variable is set — a log file then gets escapes).
+ */
+const env = process.env;
+export const c = pc.createColors(!env.NO_COLOR && (!!env.FORCE_COLOR || (process.stdout.isTTY === true && env.TERM !== 'dumb')));
 
 export class UsageError extends Error {}
 
