@@ -273,3 +273,44 @@ describe('exit conditions have a side', () => {
     expect(closedBy(sideless)).toEqual([1n, 2n]);
   });
 });
+
+describe('the core after review', () => {
+  const open = (id: string, volume = 0.1) => ({ type: 'OPEN' as const, intentId: id, magic: 1, symbol: 'EURUSD', side: 0, volume, sl: 0, tp: 0, deviation: 20 });
+  const venue = { now: 1_700_000_000, account: () => ({ balance: 1e4, equity: 1e4, freeMargin: 1e4 }), positions: () => [], marginFor: () => 0, marketOpen: () => true };
+
+  it('an entry sent and not yet answered counts against the position limits of the next one', () => {
+    const core = new TradingCore({ ...NO_POLICY, limits: { maxPositionsSymbol: 1 } });
+    expect(core.checkEntry('a', open('aaaaaaa-00000000000001'), venue)).toEqual([]);
+    core.orders.admit('a', open('aaaaaaa-00000000000001'), { purpose: 'entry' });
+    expect(core.checkEntry('b', open('bbbbbbb-00000000000002'), venue).map((f) => f.code)).toEqual(['MAX_POSITIONS_SYMBOL']);
+    core.onResult('aaaaaaa-00000000000001', 'final', 10019);
+    expect(core.checkEntry('b', open('bbbbbbb-00000000000002'), venue)).toEqual([]);
+  });
+
+  it('a full close without an answer is tried again under a fresh id; a partial waits for the reconciliation', () => {
+    const m = new OrderManager();
+    const close = { type: 'CLOSE' as const, intentId: 'abcdefg-dddddddddddddd', magic: 1, ticket: 7n, volume: 0, deviation: 20 };
+    m.admit('s', close, { purpose: 'close', ticket: 7n });
+    expect(m.onResult(close.intentId, 'ambiguous', 10031)?.kind).toBe('retry');
+    expect(m.retriesFor('s', () => true).map((f) => f.intent.intentId)).toEqual([retryId(close.intentId, 1)]);
+    const part = { ...close, intentId: 'abcdefg-eeeeeeeeeeeeee', ticket: 8n, volume: 0.05 };
+    m.admit('s', part, { purpose: 'partial', ticket: 8n, level: 1 });
+    expect(m.onResult(part.intentId, 'ambiguous', 10031)?.kind).toBe('ambiguous');
+    expect(m.tracks(part.intentId)).toBe(true);
+    expect(m.onResult(part.intentId, 'done', 10009)?.kind).toBe('done');
+  });
+
+  it('a paused strategy\'s entries are refused on every path; an unlock is persisted; a finally refused close raises an alert', () => {
+    const core = new TradingCore({ ...NO_POLICY, autoPause: { ...DEFAULT_AUTO_PAUSE, consecutiveLosses: 1 } });
+    core.add('p', { magic: 3, strategy: strategy(), restoreManaged: () => undefined, managedPositions: () => [], onRejected: () => undefined } as never);
+    core.observeClosed(3, 1n, venue.now, -5, false);
+    expect(core.checkEntry('p', open('ppppppp-00000000000003'), venue).map((f) => f.code)).toEqual(['STRATEGY_PAUSED']);
+    core.emergencyStop(venue.now, 'test', 3600);
+    core.changedState();
+    core.unlockKillSwitch();
+    expect(core.changedState()?.risk.killSwitch.lockedUntil).toBe(0);
+    const close = { type: 'CLOSE' as const, intentId: 'ppppppp-ffffffffffffff', magic: 3, ticket: 9n, volume: 0, deviation: 20 };
+    core.orders.admit('p', close, { purpose: 'close', ticket: 9n });
+    expect(core.onResult(close.intentId, 'final', 10014, 'invalid volume')?.alerts.join('')).toMatch(/refused to close position #9 \(10014 invalid volume\)/);
+  });
+});

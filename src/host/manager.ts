@@ -157,7 +157,20 @@ export class StrategyManager extends EventEmitter {
   /** The kill switch as the core holds it. */
   get killSwitch(): { lockedUntil: number; lastReason: string; locked(now: number): boolean } {
     const k = this.core.gate.state.killSwitch;
-    return { lockedUntil: k.lockedUntil, lastReason: k.reason, locked: (now) => this.core.gate.locked(now) };
+    return { lockedUntil: this.toUnix(k.lockedUntil), lastReason: k.reason, locked: () => this.core.gate.locked(this.serverNow()) };
+  }
+
+  /**
+   * The risk gate's clock: the broker's server time (its day is the broker day), from the terminal; this.now()
+   * when none is connected. The kill-switch lock is kept in it; what the host reports is converted to Unix time.
+   */
+  private serverNow(): number {
+    return this.terminal?.serverTime || this.now();
+  }
+
+  /** A server time as Unix time (0 stays 0). */
+  private toUnix(serverSec: number): number {
+    return serverSec ? serverSec - (this.serverNow() - this.now()) : 0;
   }
 
   /** The venue's facts at this moment (the clock of the terminal). */
@@ -234,9 +247,10 @@ export class StrategyManager extends EventEmitter {
       this.emit('blocked', r.strategyId, r.failures);
     }
     for (const a of step.alerts) this.alert(a);
+    // act first: the intents (a breach's closes, CLOSE_ALL) leave, then the records are written
+    for (const item of step.send) this.send(item.strategyId, item.intent);
     for (const b of step.breaches) {
       this.log.warn({ action: b.action, strategyId: b.strategyId, reason: b.reason }, `risk breach: ${b.action}`);
-      this.store.audit(this.now(), 'risk breach', b);
       this.emit('breach', b);
       const ids = b.strategyId !== undefined ? [b.strategyId] : [...this.strategies.keys()];
       for (const id of ids) {
@@ -244,15 +258,22 @@ export class StrategyManager extends EventEmitter {
         if (!r || r.record.status === 'stopped') continue;
         r.record = { ...r.record, status: b.action === 'emergency_stop' ? 'stopped' : 'paused', updatedAt: this.now() };
         if (b.action === 'emergency_stop') r.runner = undefined;
-        void this.store.putStrategy(r.record);
+        this.store.putStrategy(r.record).catch((e: Error) => this.log.error({ strategyId: id, err: e.message }, 'a strategy stopped by a risk breach could not be recorded'));
+      }
+      try {
+        this.store.audit(this.now(), 'risk breach', b);
+        if (b.action === 'emergency_stop') {
+          const k = this.core.gate.state.killSwitch;
+          this.store.data.safety = { ...this.store.data.safety, lockedUntil: k.lockedUntil, reason: k.reason };
+        }
+      } catch (e) {
+        this.log.error({ err: (e as Error).message }, 'a risk breach could not be recorded');
       }
       if (b.action === 'emergency_stop') {
         const k = this.core.gate.state.killSwitch;
-        this.store.data.safety = { ...this.store.data.safety, lockedUntil: k.lockedUntil, reason: k.reason };
-        this.emit('kill', { reason: b.reason, at: this.now(), lockedUntil: k.lockedUntil, actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] } satisfies KillSwitchEvent);
+        this.emit('kill', { reason: b.reason, at: this.now(), lockedUntil: this.toUnix(k.lockedUntil), actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] } satisfies KillSwitchEvent);
       }
     }
-    for (const item of step.send) this.send(item.strategyId, item.intent);
     if (step.breaches.length) this.changed();
   }
 
@@ -284,6 +305,14 @@ export class StrategyManager extends EventEmitter {
       if (step) this.carryOut(step, a.serverTime);
       this.persistCore();
     });
+    // every settled result — answers, late answers, and the reconciliation's after a reconnection — reaches the
+    // core (an intent answered twice is settled once: the second finds nothing in flight)
+    t.on('result', (r: IntentResult) => {
+      if (!this.core.orders.tracks(r.intentId)) return;
+      const after = this.core.onResult(r.intentId, r.class, r.retcode, r.comment);
+      if (after) for (const a of after.alerts) this.alert(a);
+      this.persistCore();
+    });
     t.on('positions', (list: readonly Position[]) => {
       const now = new Map<bigint, { magic: number; volume: number }>();
       for (const p of list) now.set(p.ticket, { magic: p.magic, volume: p.volume });
@@ -296,7 +325,7 @@ export class StrategyManager extends EventEmitter {
       if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
       const closing = tx.dealEntry === DEAL_ENTRY.OUT || tx.dealEntry === DEAL_ENTRY.INOUT || tx.dealEntry === DEAL_ENTRY.OUT_BY;
       const k = this.known.get(tx.position);
-      const magic = tx.magic ?? k?.magic;
+      const magic = k?.magic ?? tx.magic; // a manual close's deal carries magic 0: the position's magic says whose it was
       if (magic === undefined) return;
       const time = Math.floor(tx.timeMsc / 1000);
       if (!closing) {
@@ -326,9 +355,10 @@ export class StrategyManager extends EventEmitter {
 
   /** START_STRATEGY. The same id again restarts it with the new parameters (never two copies). */
   async start(parameters: unknown): Promise<StrategyRecord> {
-    if (this.core.gate.locked(this.now())) throw new ManagerError('LOCKED', `trading is locked by the kill switch until ${new Date(this.core.gate.state.killSwitch.lockedUntil * 1000).toISOString()}`);
+    if (this.core.gate.locked(this.serverNow())) throw new ManagerError('LOCKED', `trading is locked by the kill switch until ${new Date(this.toUnix(this.core.gate.state.killSwitch.lockedUntil) * 1000).toISOString()}`);
     const strategy = normalizeStrategy(parameters); // throws StrategyError with every problem
     const record: StrategyRecord = { id: strategy.id, parameters, status: 'running', updatedAt: this.now() };
+    this.core.resume(strategy.id); // a start is the trader's decision: a pause or stop by the risk gate ends here
     this.strategies.set(strategy.id, { record, strategy, runner: undefined });
     this.changed();
     await this.store.putStrategy(record);
@@ -361,7 +391,7 @@ export class StrategyManager extends EventEmitter {
   async resume(id: string): Promise<void> {
     const r = this.must(id);
     if (r.record.status !== 'paused') throw new ManagerError('STATE', `strategy ${id} is ${r.record.status}, not paused`);
-    if (this.core.gate.locked(this.now())) throw new ManagerError('LOCKED', 'trading is locked by the kill switch');
+    if (this.core.gate.locked(this.serverNow())) throw new ManagerError('LOCKED', 'trading is locked by the kill switch');
     r.record = { ...r.record, status: 'running', updatedAt: this.now() };
     this.core.resume(id); // a pause by the risk gate (auto-pause, a breach) ends with the trader's resume
     this.persistCore();
@@ -397,8 +427,8 @@ export class StrategyManager extends EventEmitter {
    */
   async emergencyStop(reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
     const at = this.now();
-    const k = this.core.emergencyStop(at, reason, lockSec);
-    const event: KillSwitchEvent = { reason, at, lockedUntil: k.lockedUntil, actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] };
+    const k = this.core.emergencyStop(this.serverNow(), reason, lockSec);
+    const event: KillSwitchEvent = { reason, at, lockedUntil: this.toUnix(k.lockedUntil), actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] };
     this.log.warn({ reason, lockedUntil: event.lockedUntil }, 'KILL SWITCH: stopping every strategy, closing everything');
     // act first: the strategies stop deciding and CLOSE_ALL leaves; the records and the state are written after
     for (const r of this.strategies.values()) if (r.record.status !== 'stopped') r.runner = undefined;
@@ -484,7 +514,7 @@ export class StrategyManager extends EventEmitter {
       account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
       strategies: this.list().map((r) => ({ id: r.id, status: r.status })),
       positions: t?.positions.length ?? 0,
-      killSwitch: { locked: this.core.gate.locked(this.now()), lockedUntil: this.core.gate.state.killSwitch.lockedUntil || null },
+      killSwitch: { locked: this.core.gate.locked(this.serverNow()), lockedUntil: this.toUnix(this.core.gate.state.killSwitch.lockedUntil) || null },
       ...(a ? { risk: { limits: this.limits(), ...this.core.gate.usage(t?.serverTime || this.now(), a.equity) } } : {}),
     };
   }
@@ -655,7 +685,8 @@ export class StrategyManager extends EventEmitter {
     const t = this.terminal!;
     const venue = this.venueNow();
     for (const [id, r] of this.strategiesOn(m.symbol, m.timeframe)) {
-      if (r.record.status !== 'running' || !r.runner) continue;
+      // a strategy the risk gate paused keeps managing its positions (the gate refuses its entries), as in the backtest
+      if (!r.runner || (r.record.status !== 'running' && !(r.record.status === 'paused' && this.core.haltedReason(id)))) continue;
       const s = r.strategy;
       const runner = r.runner;
       const positions = this.positionsWithMagic(t.positions, runner.magic);
@@ -719,6 +750,9 @@ export class StrategyManager extends EventEmitter {
         this.emit('intent', id, intent, res);
       },
       (e: Error) => {
+        // no answer in time: the ledger's reconciliation settles it later ('result'); a full close is tried again
+        // at the next decision (a closed position answers 10036), anything else waits for that reconciliation
+        if (intent.type === 'CLOSE' && intent.volume === 0) this.core.onResult(intent.intentId, 'ambiguous', 0, e.message);
         this.log.error({ strategyId: id, intentId: intent.intentId, err: e.message }, 'intent failed');
         this.emit('intent', id, intent, e);
       },
@@ -781,6 +815,17 @@ export class StrategyManager extends EventEmitter {
     this.log.info({ strategyId: id, intentId: intent.intentId, triggers, action: decision.action, proceed: decision.proceed, mode: decision.mode, source: decision.source, policyVersion: decision.policyVersion, reason: decision.reason }, 'supervisor decision');
     this.emit('supervisor', id, intent, decision);
     if (decision.proceed) {
+      // the world may have changed during the question (a stop, a pause, the kill switch, other entries): judge it again
+      const r = this.strategies.get(id);
+      const failures: SafetyFailure[] = r?.record.status !== 'running' || !r.runner
+        ? [{ code: 'STRATEGY_PAUSED', message: `strategy ${id} is ${r?.record.status ?? 'gone'}` }]
+        : this.core.checkEntry(id, intent, this.venueNow());
+      if (failures.length) {
+        this.core.onResult(intent.intentId, 'final', 0, 'refused after the supervisor\'s answer');
+        this.log.warn({ strategyId: id, intentId: intent.intentId, failures }, 'entry allowed by the supervisor, refused by the risk gate now');
+        this.emit('blocked', id, failures);
+        return;
+      }
       this.send(id, intent);
       return;
     }
@@ -829,7 +874,10 @@ export class StrategyManager extends EventEmitter {
       this.confirmations.set(intentId, waiting);
       throw new ManagerError('NO_TERMINAL', 'no terminal connected: the entry keeps waiting');
     }
-    const failures: SafetyFailure[] = this.core.checkEntry(waiting.p.strategyId, waiting.intent, this.venueNow());
+    const rec = this.strategies.get(waiting.p.strategyId)?.record;
+    const failures: SafetyFailure[] = rec && rec.status !== 'running'
+      ? [{ code: 'STRATEGY_PAUSED', message: `strategy ${rec.id} is ${rec.status}` }]
+      : this.core.checkEntry(waiting.p.strategyId, waiting.intent, this.venueNow());
     if (failures.length) {
       this.confirmed.set(intentId, 'rejected');
       throw new ManagerError('STATE', `the pre-trade checks refuse it now: ${failures.map((f) => f.message).join('; ')}`);
@@ -884,7 +932,7 @@ export class StrategyManager extends EventEmitter {
 
   /** End the kill switch's lock early (an operator's decision; stopped strategies stay stopped). */
   releaseKillSwitch(): void {
-    this.core.gate.unlock();
+    this.core.unlockKillSwitch();
     this.store.data.safety = { ...this.store.data.safety, lockedUntil: 0, reason: this.store.data.safety?.reason ?? '' };
     this.persistCoreNow();
   }

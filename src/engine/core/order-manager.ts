@@ -60,7 +60,8 @@ export type Outcome =
 export interface OrderManagerState {
   inflight: SerialFlight[];
   retry: SerialFlight[];
-  attempts: [string, number][];
+  /** [logical id, tries, ticket] */
+  attempts: [string, number, string?][];
 }
 type SerialFlight = Omit<Flight, 'intent' | 'tag'> & { intent: unknown; tag: Omit<IntentTag, 'ticket'> & { ticket?: string } };
 
@@ -69,8 +70,8 @@ export class OrderManager {
   private readonly inflight = new Map<string, Flight>();
   /** Exits refused for a passing reason, to send again at the strategy's next decision, by logical id. */
   private readonly retry = new Map<string, Flight>();
-  /** Tries so far of logical ids that failed at least once. */
-  private readonly attempts = new Map<string, number>();
+  /** Tries so far of logical ids that failed at least once, with their position (forgotten when it goes). */
+  private readonly attempts = new Map<string, { n: number; ticket: bigint | undefined }>();
   /** Full closes in flight or waiting for a retry, by ticket (a second full close of one position is dropped). */
   private readonly closing = new Map<bigint, string>();
 
@@ -84,7 +85,7 @@ export class OrderManager {
     const logical = intent.intentId;
     if (this.retry.has(logical)) return null;
     if (tag.purpose === 'close' && tag.ticket !== undefined && this.closing.has(tag.ticket)) return null;
-    const tries = this.attempts.get(logical) ?? 0;
+    const tries = this.attempts.get(logical)?.n ?? 0;
     if (tries > 0) {
       if (tries >= this.policy.maxAttempts) return null;
       for (const f of this.inflight.values()) if (f.logical === logical) return null;
@@ -108,7 +109,7 @@ export class OrderManager {
         this.forget(f);
         continue;
       }
-      const attempt = this.attempts.get(logical) ?? 1;
+      const attempt = this.attempts.get(logical)?.n ?? 1;
       const id = retryId(logical, attempt);
       const next: Flight = { ...f, id, attempt, intent: { ...f.intent, intentId: id } };
       this.inflight.set(id, next);
@@ -123,6 +124,13 @@ export class OrderManager {
     return false;
   }
 
+  /** Entries sent and not yet answered (the risk gate counts them with the open positions). */
+  pendingEntries(): { symbol: string; strategyId: string; volume: number }[] {
+    const out: { symbol: string; strategyId: string; volume: number }[] = [];
+    for (const f of this.inflight.values()) if (f.intent.type === 'OPEN') out.push({ symbol: f.intent.symbol, strategyId: f.strategyId, volume: f.intent.volume });
+    return out;
+  }
+
   /** Is this id one the manager sent and still waits on? */
   tracks(intentId: string): boolean {
     return this.inflight.has(intentId);
@@ -132,7 +140,11 @@ export class OrderManager {
   onResult(intentId: string, cls: 'done' | 'retry' | 'final' | 'ambiguous', retcode: number, comment = ''): Outcome | undefined {
     const f = this.inflight.get(intentId);
     if (!f) return undefined;
-    if (cls === 'ambiguous') return { kind: 'ambiguous', flight: f }; // the ledger's reconciliation settles it
+    if (cls === 'ambiguous') {
+      // a full close may be tried again safely (a closed position answers 10036); anything else waits for the
+      // ledger's reconciliation, whose result comes here too (a partial or an entry sent twice would be two)
+      if (f.tag.purpose !== 'close') return { kind: 'ambiguous', flight: f };
+    }
     this.inflight.delete(intentId);
     if (cls === 'done') {
       this.forget(f);
@@ -140,12 +152,13 @@ export class OrderManager {
     }
     const reason = `${retcode}${comment ? ` ${comment}` : ''}`;
     const tries = f.attempt + 1;
+    const note = (n: number) => this.attempts.set(f.logical, { n, ticket: f.tag.ticket });
     const p = f.tag.purpose;
     if (p === 'entry' || p === 'manual') return { kind: 'rejected', flight: f, reason };
     if (p === 'stop') {
       // proposed again by the runner from the broker's stop; a fresh id for that proposal
       if (retcode === RC.INVALID_STOPS || this.policy.retryOn.includes(retcode) || cls === 'retry') {
-        this.attempts.set(f.logical, tries);
+        note(tries);
         return tries >= this.policy.maxAttempts ? { kind: 'gave_up', flight: f, reason } : { kind: 'retry', flight: f, reason };
       }
       return { kind: 'rejected', flight: f, reason };
@@ -155,8 +168,8 @@ export class OrderManager {
       this.forget(f);
       return { kind: 'rejected', flight: f, reason };
     }
-    if (this.policy.retryOn.includes(retcode) || cls === 'retry') {
-      this.attempts.set(f.logical, tries);
+    if (this.policy.retryOn.includes(retcode) || cls === 'retry' || cls === 'ambiguous') {
+      note(tries);
       if (tries >= this.policy.maxAttempts) {
         this.forgetTicket(f);
         return { kind: 'gave_up', flight: f, reason };
@@ -164,7 +177,7 @@ export class OrderManager {
       this.retry.set(f.logical, f);
       return { kind: 'retry', flight: f, reason };
     }
-    this.attempts.set(f.logical, this.policy.maxAttempts); // final: not tried again
+    note(this.policy.maxAttempts); // final: not tried again
     this.forgetTicket(f);
     return { kind: 'rejected', flight: f, reason };
   }
@@ -173,11 +186,12 @@ export class OrderManager {
   positionGone(ticket: bigint): void {
     this.closing.delete(ticket);
     for (const [k, f] of this.retry) if (f.tag.ticket === ticket) this.retry.delete(k);
+    for (const [k, a] of this.attempts) if (a.ticket === ticket) this.attempts.delete(k);
   }
 
-  /** Logical ids with failed tries, kept while their position may come back to them (bounded by the caller's pruning). */
-  pruneAttempts(keep: (logical: string) => boolean): void {
-    for (const k of this.attempts.keys()) if (!keep(k)) this.attempts.delete(k);
+  /** A strategy is gone: nothing of it is retried any more. */
+  strategyGone(strategyId: string): void {
+    for (const [k, f] of this.retry) if (f.strategyId === strategyId) this.retry.delete(k);
   }
 
   get pending(): number {
@@ -189,7 +203,10 @@ export class OrderManager {
       const { ticket, ...tag } = f.tag;
       return { ...f, intent: serialIntent(f.intent), tag: { ...tag, ...(ticket !== undefined ? { ticket: ticket.toString() } : {}) } };
     };
-    return { inflight: [...this.inflight.values()].map(ser), retry: [...this.retry.values()].map(ser), attempts: [...this.attempts] };
+    return {
+      inflight: [...this.inflight.values()].map(ser), retry: [...this.retry.values()].map(ser),
+      attempts: [...this.attempts].map(([k, a]): [string, number, string?] => (a.ticket !== undefined ? [k, a.n, a.ticket.toString()] : [k, a.n])),
+    };
   }
 
   restore(s: OrderManagerState): void {
@@ -209,7 +226,7 @@ export class OrderManager {
       this.retry.set(f.logical, f);
       if (f.tag.purpose === 'close' && f.tag.ticket !== undefined) this.closing.set(f.tag.ticket, f.logical);
     }
-    for (const [k, v] of s.attempts) this.attempts.set(k, v);
+    for (const [k, n, t] of s.attempts) this.attempts.set(k, { n, ticket: t !== undefined ? BigInt(t) : undefined });
   }
 
   private forget(f: Flight): void {

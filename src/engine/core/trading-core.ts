@@ -115,6 +115,7 @@ export class TradingCore {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
+    this.orders.strategyGone(id);
     if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
   }
 
@@ -204,6 +205,8 @@ export class TradingCore {
     if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') runner.onRejected(f.tag, o.kind === 'retry');
     if (o.kind === 'gave_up' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial')) {
       alerts.push(`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`);
+    } else if (o.kind === 'rejected' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial') && retcode !== 10036) {
+      alerts.push(`strategy ${f.strategyId}: the broker refused to ${f.tag.purpose === 'close' ? 'close' : 'partly close'} position #${f.tag.ticket} (${o.reason}) and the core does not try again for that reason; it stays open with its server-side SL/TP — act on it by hand`);
     }
     return { outcome: o, alerts };
   }
@@ -220,6 +223,12 @@ export class TradingCore {
     return { lockedUntil, send: { strategyId: '', intent: { type: 'CLOSE_ALL', intentId, magic: 0, symbol: '', onlyMagic: false, deviation: 100 }, tag: { purpose: 'manual' } } };
   }
 
+  /** End the kill switch's lock early (an operator's decision). */
+  unlockKillSwitch(): void {
+    this.gate.unlock();
+    this.dirty = true;
+  }
+
   /** A position has gone (closed, or no longer reported): nothing of it is retried any more. */
   positionGone(ticket: bigint): void {
     this.orders.positionGone(ticket);
@@ -230,9 +239,11 @@ export class TradingCore {
    * run): the same gate as the strategies' own entries.
    */
   checkEntry(strategyId: string, intent: Extract<IntentBody, { type: 'OPEN' }>, venue: VenueFacts): SafetyFailure[] {
+    const halted = this.halted[strategyId];
+    if (halted) return [{ code: 'STRATEGY_PAUSED', message: `strategy ${strategyId} is ${halted.status}: ${halted.reason}` }];
     const e = this.entries.get(strategyId);
     if (e) return this.check(e, intent, venue);
-    const positions = venue.positions().map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume }));
+    const positions = [...venue.positions().map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume })), ...this.orders.pendingEntries()];
     const corr = venue.correlations?.(intent.symbol);
     return this.gate.check({
       now: venue.now, account: venue.account(), positions,
@@ -322,6 +333,8 @@ export class TradingCore {
       if (p.magic === e.runner.magic) floating += p.profit;
       return { symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume };
     });
+    // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
+    if (this.orders.pending) for (const x of this.orders.pendingEntries()) positions.push(x);
     const corr = venue.correlations?.(intent.symbol);
     return this.gate.check({
       now: venue.now, account: venue.account(), positions,
