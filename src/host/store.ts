@@ -73,7 +73,9 @@ const parse = (s: string) =>
 function writeDurably(file: string, text: string): void {
   const tmp = `${file}.replay-tmp`;
   writeFileSync(tmp, text, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
+  // opened for writing: Windows flushes a file (FlushFileBuffers) only through a handle with write access — a
+  // read-only one fails with EPERM, and the host would not start
+  const fd = openSync(tmp, 'r+');
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, file);
