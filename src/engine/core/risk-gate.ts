@@ -14,7 +14,7 @@
  * its starting balance, the equity peak), the streaks, pause reasons and the kill-switch lock live in `RiskState`,
  * which the host persists with its ledger so that a restart on the same broker day is still blocked.
  */
-import { autoPauseOf, brokerDay, validatePreTrade, type AutoPauseRules, type CalendarHook, type RiskLimits, type SafetyFailure } from '../safety.js';
+import { autoPauseOf, brokerDay, validatePreTrade, type RunningStats, type AutoPauseRules, type CalendarHook, type RiskLimits, type SafetyFailure } from '../safety.js';
 
 /** What happens when a limit is breached. `block` refuses new entries only; the others act at once. */
 export const BREACH_ACTIONS = ['block', 'pause', 'close', 'emergency_stop'] as const;
@@ -40,21 +40,11 @@ export interface RiskPolicy {
 /** No account limits, no auto-pause: only the strategies' own limits. */
 export const NO_POLICY: RiskPolicy = Object.freeze({ limits: {}, onDailyLoss: 'block', onDrawdown: 'block', onStrategyDailyLoss: 'block', autoPause: null, killSwitchLockSec: 3600 }) as RiskPolicy;
 
-export interface StrategyRiskState {
+/** A strategy's figures: the running sums the auto-pause rules read (safety.RunningStats, since the start or the last
+ * resume; its day's result), and what the gate adds. */
+export interface StrategyRiskState extends RunningStats {
   /** Broker day of `dayRealized`. */
   day: number;
-  /** Closed-trade results of that broker day, account currency. */
-  dayRealized: number;
-  /** Closed trades since the start or the last resume: count, winners, gross profit and gross loss (≥ 0). */
-  trades: number;
-  wins: number;
-  grossProfit: number;
-  grossLoss: number;
-  /** Losing trades in a row, the newest last. */
-  lossStreak: number;
-  /** Sum of all closed-trade results and its running peak (the strategy's own drawdown). */
-  cumulative: number;
-  cumulativePeak: number;
   /** Every closed trade since the strategy first ran (Kelly sizing reads it; a resume does not clear it). */
   life?: { trades: number; wins: number; grossProfit: number; grossLoss: number };
   /** Set when the gate paused the strategy; cleared by resume(). */
