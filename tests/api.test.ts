@@ -14,7 +14,7 @@ import { createLogger } from '../src/host/logger.js';
 import { startHost, type RunningHost } from '../src/host/start.js';
 import { SimTerminal } from '../src/sim/terminal.js';
 import { symbolSpec } from '../src/sim/symbols.js';
-import { freePort, makeBroker, until } from './helpers.js';
+import { freePort, makeBroker, until, apiCaller } from './helpers.js';
 
 const DASHBOARD = 'http://127.0.0.1:5173';
 const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
@@ -50,15 +50,8 @@ describe('local HTTP API', () => {
   const broker = makeBroker({}, [symbolSpec('EURUSD')]);
   const PLATFORM_SECRET = 'sk_live_Qm7wZ2rT9vB4nX8kL1pD5sF3';
 
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${apiToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await r.text();
-    return { status: r.status, headers: r.headers, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
-  };
+  const api = apiCaller(() => base, () => apiToken);
+
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mt5x-api-'));

@@ -1,3 +1,4 @@
+import { StrategyError, normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { createServer as createNetServer } from 'node:net';
 import { BridgeServer, type BridgeOptions, type Terminal } from '../src/host/bridge.js';
 import { generateToken } from '../src/host/token.js';
@@ -126,4 +127,33 @@ export function freePort(): Promise<number> {
       s.close(() => res(p));
     });
   });
+}
+
+/** A minimal strategy in the platform's format: `entry` rules, a fixed lot, and `extra` rules sections. */
+export const baseStrategy = (entry: object, extra: object = {}) => ({
+  strategyId: 't', symbol: 'EURUSD', timeframe: 'H1', rules: { entry, riskManagement: { lotSize: 0.1 }, ...extra },
+});
+
+/** Every problem `normalizeStrategy` finds, as "path: message" (empty: valid). */
+export function strategyProblems(input: unknown): string[] {
+  try {
+    normalizeStrategy(input);
+  } catch (e) {
+    if (e instanceof StrategyError) return e.problems.map((p) => `${p.path}: ${p.message}`);
+    throw e;
+  }
+  return [];
+}
+
+/** A caller of the local HTTP API at `base()` with the bearer token `token()`; JSON bodies parsed. */
+export function apiCaller(base: () => string, token: () => string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const r = await fetch(base() + path, {
+      method,
+      headers: { authorization: `Bearer ${token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await r.text();
+    return { status: r.status, headers: r.headers, body: text.startsWith('{') || text.startsWith('[') ? (JSON.parse(text) as unknown) : text } as { status: number; headers: Headers; body: any };
+  };
 }

@@ -12,7 +12,7 @@ import { openCredentialStore } from '../src/host/credentials.js';
 import { startHost, type RunningHost } from '../src/host/start.js';
 import { SimTerminal } from '../src/sim/terminal.js';
 import { symbolSpec } from '../src/sim/symbols.js';
-import { freePort, makeBroker, until } from './helpers.js';
+import { freePort, makeBroker, until, apiCaller } from './helpers.js';
 
 const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
 
@@ -31,15 +31,8 @@ describe('local API under hostile input', () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown) => unhandled.push(e);
 
-  const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: { authorization: `Bearer ${apiToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await r.text();
-    return { status: r.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
-  };
+  const api = apiCaller(() => base, () => apiToken);
+
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);

@@ -3,25 +3,14 @@
  * with a clear error naming the field, quickly — never a hang (an indicator period ≥ 2^31 used to spin the
  * ring buffer's sizing loop forever) and never a raw ZodError.
  */
+import { baseStrategy, strategyProblems } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { MAX_INDICATOR_PERIOD, SpecError, parseIndicatorSpec } from '../src/engine/indicator-spec.js';
 import { MovingAverage, Stochastic, MAX_RING_CAPACITY } from '../src/engine/indicators.js';
-import { StrategyError, normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { strategyJsonSchema } from '../src/engine/strategy/schema.js';
 
-const base = (entry: object, extra: object = {}) => ({
-  strategyId: 't', symbol: 'EURUSD', timeframe: 'H1', rules: { entry, riskManagement: { lotSize: 0.1 }, ...extra },
-});
-
-function problems(input: unknown): string[] {
-  try {
-    normalizeStrategy(input);
-  } catch (e) {
-    if (e instanceof StrategyError) return e.problems.map((p) => `${p.path}: ${p.message}`);
-    throw e;
-  }
-  return [];
-}
+const base = baseStrategy;
+const problems = strategyProblems;
 
 /** Runs `f` and returns how long it took (the bug was a hang, so a bound on time is the point). */
 function timed(f: () => void): number {

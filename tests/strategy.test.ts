@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { baseStrategy, strategyProblems } from './helpers.js';
 import { describe, expect, it } from 'vitest';
 import { INDICATOR_NAMES } from '../src/engine/indicator-spec.js';
-import { OPERATORS, StrategyError, normalizeStrategy, type Condition, type Group, type NormalizedStrategy } from '../src/engine/strategy/normalize.js';
+import { OPERATORS, normalizeStrategy, type Condition, type Group, type NormalizedStrategy } from '../src/engine/strategy/normalize.js';
 import { strategyJsonSchema } from '../src/engine/strategy/schema.js';
 import { validateCommand } from '../src/host/strategy-cmd.js';
 
@@ -12,19 +13,8 @@ function conditions(g: Group | undefined): Condition[] {
 }
 const all = (s: NormalizedStrategy) => [...conditions(s.entry.long), ...conditions(s.entry.short), ...conditions(s.exit.conditionsLong), ...conditions(s.exit.conditionsShort)];
 
-const base = (entry: object, extra: object = {}) => ({
-  strategyId: 't', symbol: 'EURUSD', timeframe: 'H1', rules: { entry, riskManagement: { lotSize: 0.1 }, ...extra },
-});
-
-function problems(input: unknown): string[] {
-  try {
-    normalizeStrategy(input);
-  } catch (e) {
-    if (e instanceof StrategyError) return e.problems.map((p) => `${p.path}: ${p.message}`);
-    throw e;
-  }
-  return [];
-}
+const base = baseStrategy;
+const problems = strategyProblems;
 
 describe('strategy format', () => {
   it('the six examples validate and together use every operator, indicator, exit type and filter', () => {

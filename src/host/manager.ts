@@ -19,7 +19,8 @@ import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { AnomalyGuard, type Anomaly } from '../engine/ml/regime.js';
-import { closesCorrelation, pipSize } from '../engine/filters.js';
+import { pipSize } from '../engine/filters.js';
+import { MarketCloses } from './market-closes.js';
 import { roundPrice } from '../engine/money.js';
 import { supervisorTriggers, type SupervisorDecision } from './supervisor.js';
 import { marginEstimate, sessionOpenAt } from '../engine/sessions.js';
@@ -100,8 +101,8 @@ export class StrategyManager extends EventEmitter {
   private known = new Map<bigint, { magic: number; volume: number }>();
   /** The venue as the risk gate reads it (the terminal's account, positions, margin and hours). */
   private readonly venue: VenueFacts;
-  /** Closed bars (time, close) by timeframe and symbol, the newest 300: the correlation filter and limit read them. */
-  private readonly closes = new Map<string, Map<string, { time: number[]; close: number[] }>>();
+  /** The closes of the bars the host receives: the correlation filter and limit read them. */
+  private readonly closes = new MarketCloses();
   private readonly spreadGuards = new Map<string, AnomalyGuard>();
   private readonly orderGuard = new AnomalyGuard();
   private readonly confirmations = new Map<string, { p: PendingConfirmation; intent: Extract<IntentBody, { type: 'OPEN' }> }>();
@@ -137,7 +138,7 @@ export class StrategyManager extends EventEmitter {
         const spec = this.specs.get(symbol);
         return spec ? sessionOpenAt(spec.sessions, this.terminal?.serverTime ?? 0) : true;
       },
-      correlations: (symbol) => this.correlationsOf(symbol),
+      correlations: (symbol) => this.closes.correlations(symbol, (this.terminal?.positions ?? []).map((p) => p.symbol)),
     };
     // restore: every persisted strategy comes back in the state it was left in
     for (const r of Object.values(store.data.strategies)) {
@@ -178,37 +179,6 @@ export class StrategyManager extends EventEmitter {
     this.venue.now = this.terminal?.serverTime || this.now();
     this.core.gate.policy.limits = this.limits(); // by the account type until the trader sets them
     return this.venue;
-  }
-
-  /** A closed bar's close, kept for the correlation filter and limit (the newest 300 per symbol and timeframe). */
-  private noteClose(symbol: string, timeframe: string, time: number, close: number): void {
-    let byTf = this.closes.get(timeframe);
-    if (!byTf) this.closes.set(timeframe, (byTf = new Map()));
-    let c = byTf.get(symbol);
-    if (!c) byTf.set(symbol, (c = { time: [], close: [] }));
-    if (c.time.length && time <= c.time[c.time.length - 1]!) return;
-    c.time.push(time);
-    c.close.push(close);
-    if (c.time.length > 600) {
-      c.time.splice(0, 300);
-      c.close.splice(0, 300);
-    }
-  }
-
-  /** |r| of `symbol`'s closed-bar returns with each symbol that has an open position (H1 when kept, else any timeframe). */
-  private correlationsOf(symbol: string): Record<string, number> | undefined {
-    const byTf = this.closes.get('H1') ?? this.closes.values().next().value;
-    const mine = byTf?.get(symbol);
-    if (!byTf || !mine) return undefined;
-    const out: Record<string, number> = {};
-    for (const p of this.terminal?.positions ?? []) {
-      if (p.symbol === symbol || out[p.symbol] !== undefined) continue;
-      const theirs = byTf.get(p.symbol);
-      if (!theirs) continue;
-      const r = closesCorrelation(mine, theirs, 50);
-      if (Number.isFinite(r)) out[p.symbol] = Math.abs(r);
-    }
-    return out;
   }
 
   private persistScheduled = false;
@@ -339,7 +309,7 @@ export class StrategyManager extends EventEmitter {
       this.persistCore();
     });
     t.on('bar', (m: Msg<'BAR'>) => {
-      this.noteClose(m.symbol, m.timeframe, m.bar[0], m.bar[4]);
+      this.closes.note(m.symbol, m.timeframe, m.bar[0], m.bar[4]);
       this.onBar(m);
     });
     if (t.connected) void this.onConnected();
@@ -591,7 +561,7 @@ export class StrategyManager extends EventEmitter {
       for (let i = 0; i < hist.length; i++) {
         const [time, open, high, low, close, tickVolume, , realVolume] = hist[i]!;
         runner.warm({ time, open, high, low, close, tickVolume, realVolume });
-        this.noteClose(s.symbol, s.timeframe, time, close);
+        this.closes.note(s.symbol, s.timeframe, time, close);
         // the rules judged on the last bars too (the result dropped; judging changes nothing): the first live
         // bar then runs them compiled and warm instead of compiling them while its orders wait
         if (i >= hist.length - 20) runner.evaluator.evaluateFast(time + period);
@@ -693,7 +663,7 @@ export class StrategyManager extends EventEmitter {
       const { decision: d, step } = this.core.onBar(id, { time, open, high, low, close, tickVolume, realVolume }, {
         bid: this.bid.get(s.symbol) ?? close, ask: this.ask.get(s.symbol) ?? close, positions,
         ...(t.account ? { equity: t.account.equity } : {}),
-        ...(s.filters.correlation ? { correlation: { openSymbols: [...new Set(t.positions.map((p) => p.symbol))], closes: this.closes.get(s.timeframe) ?? new Map() } } : {}),
+        ...(s.filters.correlation ? { correlation: { openSymbols: [...new Set(t.positions.map((p) => p.symbol))], closes: this.closes.of(s.timeframe) } } : {}),
       }, venue);
       decided.push({ id, runner, d });
       if (this.opts.decisionLog) {
