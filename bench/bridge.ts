@@ -10,8 +10,8 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
-import { BridgeServer, type Terminal } from '../src/host/bridge.js';
-import { generateToken } from '../src/host/token.js';
+import { BridgeServer, type Terminal } from '../src/host/bridge/server.js';
+import { generateToken } from '../src/host/state/token.js';
 import { decodeMessage, encodeMessage } from '../src/protocol/codec.js';
 import type { Msg } from '../src/protocol/messages.js';
 

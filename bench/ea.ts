@@ -11,8 +11,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
-import { BridgeServer, type Terminal } from '../src/host/bridge.js';
-import { generateToken } from '../src/host/token.js';
+import { BridgeServer, type Terminal } from '../src/host/bridge/server.js';
+import { generateToken } from '../src/host/state/token.js';
 import type { Msg } from '../src/protocol/messages.js';
 import { SimBroker } from '../src/sim/broker.js';
 import { symbolSpec } from '../src/sim/symbols.js';

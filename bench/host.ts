@@ -8,7 +8,7 @@
  * (floor()): the same traffic answered by a bare echo, what the machine costs before the host does anything.
  * Usage: npm run bench:host [-- SECONDS]   (default 60)
  * The host's logs go to a file as `mt5-executor start` writes them (pino, info); the order path is primed before
- * the runs as `mt5-executor start` primes it (src/host/prime.ts).
+ * the runs as `mt5-executor start` primes it (src/host/trading/prime.ts).
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
  * to stderr.
@@ -20,15 +20,15 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { BridgeServer, type Terminal } from '../src/host/bridge.js';
+import { BridgeServer, type Terminal } from '../src/host/bridge/server.js';
 import { encodeMessage } from '../src/protocol/codec.js';
 import { MsgType } from '../src/protocol/messages.js';
 import { pino } from 'pino';
 import { LogBus, createLogger } from '../src/host/logger.js';
-import { primeSignalPath } from '../src/host/prime.js';
-import { StrategyManager } from '../src/host/manager.js';
-import { PersistentLedger, Store } from '../src/host/store.js';
-import { generateToken } from '../src/host/token.js';
+import { primeSignalPath } from '../src/host/trading/prime.js';
+import { StrategyManager } from '../src/host/trading/manager.js';
+import { PersistentLedger, Store } from '../src/host/state/store.js';
+import { generateToken } from '../src/host/state/token.js';
 
 const SECONDS = Number(process.argv[2] ?? 60);
 const SYMBOLS = 20;

@@ -14,10 +14,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CommandProcessor } from '../src/host/commands.js';
+import { CommandProcessor } from '../src/host/platform/commands.js';
 import { silentLogger } from '../src/host/logger.js';
-import { StrategyManager } from '../src/host/manager.js';
-import { PersistentLedger, Store } from '../src/host/store.js';
+import { StrategyManager } from '../src/host/trading/manager.js';
+import { PersistentLedger, Store } from '../src/host/state/store.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string' } } });
 const N = Number(values.n ?? 500_000);

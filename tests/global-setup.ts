@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { buildEa } from '../tools/mql-test-harness/src/build.js';
-import { BRIDGE_EA, ECHO_EA, INCLUDE_ROOT } from './ea-helpers.js';
+import { BRIDGE_EA, ECHO_EA, INCLUDE_ROOT } from './ea/helpers.js';
 
 /**
  * Before any test runs: build the CLI bundle (tests spawn dist/mt5-executor.js), and build the EA and the

@@ -1,7 +1,7 @@
 import { StrategyError, normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { createServer as createNetServer } from 'node:net';
-import { BridgeServer, type BridgeOptions, type Terminal } from '../src/host/bridge.js';
-import { generateToken } from '../src/host/token.js';
+import { BridgeServer, type BridgeOptions, type Terminal } from '../src/host/bridge/server.js';
+import { generateToken } from '../src/host/state/token.js';
 import type { Body, MsgTypeName } from '../src/protocol/messages.js';
 import { SimBroker, type BrokerConfig, type SimSymbolSpec } from '../src/sim/broker.js';
 import { symbolSpec } from '../src/sim/symbols.js';

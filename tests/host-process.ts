@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openCredentialStore } from '../src/host/credentials.js';
+import { openCredentialStore } from '../src/host/state/credentials.js';
 import { freePort } from './helpers.js';
 
 export interface HostProcess {

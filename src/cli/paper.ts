@@ -22,13 +22,13 @@ import { SimBroker, type SimSymbolSpec } from '../sim/broker.js';
 import { replayBars } from '../sim/replay.js';
 import { symbolSpec } from '../sim/symbols.js';
 import { SimTerminal } from '../sim/terminal.js';
-import { BridgeServer, type Terminal } from '../host/bridge.js';
+import { BridgeServer, type Terminal } from '../host/bridge/server.js';
 import { LogBus, createLogger, silentLogger, type Logger } from '../host/logger.js';
 import { serveDashboard, type ServedDashboard } from '../host/dashboard/demo-keep.js';
 import { Writable } from 'node:stream';
-import { StrategyManager } from '../host/manager.js';
-import { PersistentLedger, Store } from '../host/store.js';
-import { generateToken } from '../host/token.js';
+import { StrategyManager } from '../host/trading/manager.js';
+import { PersistentLedger, Store } from '../host/state/store.js';
+import { generateToken } from '../host/state/token.js';
 
 export interface PaperOptions {
   /** Strategies in the platform's format (raw JSON objects); all on the data's symbol and timeframe. */

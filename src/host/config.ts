@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_BRIDGE_PORT } from './bridge.js';
-import { defaultDataDir } from './data-dir.js';
+import { DEFAULT_BRIDGE_PORT } from './bridge/server.js';
+import { defaultDataDir } from './state/data-dir.js';
 
 const port = () => z.number().int().min(1).max(65535);
 

@@ -5,23 +5,22 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { checkModel } from '../engine/ml/model.js';
-import { DEFAULT_BRIDGE_PORT, BridgeServer, type Terminal } from './bridge.js';
-import { CommandProcessor } from './commands.js';
+import { DEFAULT_BRIDGE_PORT, BridgeServer, type Terminal } from './bridge/server.js';
+import { CommandProcessor } from './platform/commands.js';
 import { loadConfig, type Config } from './config.js';
-import { openCredentialStore } from './credentials.js';
-import { LocalApi } from './api.js';
+import { openCredentialStore, storeDescription } from './state/credentials.js';
+import { LocalApi } from './api/local-api.js';
 import { Dashboard } from './dashboard/dashboard.js';
 import { LogBus, createLogger, type Logger } from './logger.js';
-import { StrategyManager } from './manager.js';
-import { primeSignalPath } from './prime.js';
-import { PlatformClient } from './platform.js';
-import { restoreFromPlatform } from './recovery.js';
-import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './supervisor.js';
-import { PersistentLedger, Store } from './store.js';
-import { loadOrCreateApiToken, loadOrCreateToken } from './token.js';
-import { storeDescription } from './credentials-cmd.js';
-import { migrateLegacyDataDir } from './data-dir.js';
-import { acquireHostLock } from './host-lock.js';
+import { StrategyManager } from './trading/manager.js';
+import { primeSignalPath } from './trading/prime.js';
+import { PlatformClient } from './platform/client.js';
+import { restoreFromPlatform } from './platform/recovery.js';
+import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './trading/supervisor.js';
+import { PersistentLedger, Store } from './state/store.js';
+import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
+import { migrateLegacyDataDir } from './state/data-dir.js';
+import { acquireHostLock } from './state/host-lock.js';
 import { VERSION } from './version.js';
 
 export interface RunningHost {

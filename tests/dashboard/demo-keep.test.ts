@@ -1,6 +1,6 @@
 /** `mt5-executor demo --keep`: after the replay the dashboard shows the demo's trades until Ctrl-C (the abort). */
 import { expect, it } from 'vitest';
-import { runDemo } from '../../src/host/demo.js';
+import { runDemo } from '../../src/cli/demo.js';
 
 it('keeps the simulated terminal up after the replay with a dashboard of its trades; the abort ends it', async () => {
   const ac = new AbortController();

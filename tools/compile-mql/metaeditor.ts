@@ -1,2 +1,2 @@
-// MetaEditor's command line and log parser live in src/host/metaeditor.ts (`mt5-executor install-ea` uses them at run time).
-export * from '../../src/host/metaeditor.js';
+// MetaEditor's command line and log parser live in src/cli/metaeditor.ts (`mt5-executor install-ea` uses them at run time).
+export * from '../../src/cli/metaeditor.js';

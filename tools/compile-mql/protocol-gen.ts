@@ -3,7 +3,7 @@
  *  - mql5/Include/ExecutorBridge/Protocol.mqh: version, limits, message type ids, field keys, tuple
  *    positions, timeframe names, result classes and the retcode → class table for the EA;
  *  - the message reference section of docs/protocol.md (between the GENERATED markers).
- * tests/protocol-generated.test.ts fails when either committed file differs from what this renders.
+ * tests/protocol/generated.test.ts fails when either committed file differs from what this renders.
  */
 import type { z } from 'zod';
 import {

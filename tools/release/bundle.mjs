@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(ROOT, 'package.json'));
 
-/** src/host/report.ts reads the chart libraries' files from node_modules at run time; the bundle carries them instead. */
+/** src/cli/report.ts reads the chart libraries' files from node_modules at run time; the bundle carries them instead. */
 const REPORT_ASSETS = [['uplot', 'dist/uPlot.min.css'], ['uplot', 'dist/uPlot.iife.min.js'], ['lightweight-charts', 'dist/lightweight-charts.standalone.production.js']];
 const inlineReportAssets = {
   name: 'inline-report-assets',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]host[\\/]report\.ts$/ }, (args) => {
+    b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]report\.ts$/ }, (args) => {
       const src = readFileSync(args.path, 'utf8');
       const assets = Object.fromEntries(REPORT_ASSETS.map(([pkg, rel]) => [`${pkg}/${rel}`, readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), rel), 'utf8')]));
       const fn = /const asset = \(pkg: string, rel: string\) => [^\n]*\n/;
@@ -27,11 +27,11 @@ const inlineReportAssets = {
   },
 };
 
-/** Bundle src/host/cli.ts to `outfile` as 'esm' or 'cjs'. */
+/** Bundle src/cli/main.ts to `outfile` as 'esm' or 'cjs'. */
 export async function bundle({ outfile, format = 'esm', target = 'node20', sourcemap = true }) {
   const cjs = format === 'cjs';
   await build({
-    entryPoints: [join(ROOT, 'src/host/cli.ts')],
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
     outfile,
     bundle: true,
     platform: 'node',

@@ -4,8 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../config.js';
-import { openCredentialStore } from '../credentials.js';
-import { loadOrCreateApiToken } from '../token.js';
+import { openCredentialStore } from '../state/credentials.js';
+import { loadOrCreateApiToken } from '../state/token.js';
 
 export interface DashboardCommandOptions {
   configFile?: string;

@@ -3,12 +3,12 @@
  * replay): the local API with the dashboard on a free 127.0.0.1 port with a random token, over the run's own strategy
  * manager and state — the strategies, positions, trades and decisions of the run as they happen.
  */
-import { LocalApi } from '../api.js';
-import { CommandProcessor } from '../commands.js';
+import { LocalApi } from '../api/local-api.js';
+import { CommandProcessor } from '../platform/commands.js';
 import type { LogBus, Logger } from '../logger.js';
-import type { StrategyManager } from '../manager.js';
-import type { Store } from '../store.js';
-import { generateToken } from '../token.js';
+import type { StrategyManager } from '../trading/manager.js';
+import type { Store } from '../state/store.js';
+import { generateToken } from '../state/token.js';
 import { VERSION } from '../version.js';
 import { Dashboard } from './dashboard.js';
 

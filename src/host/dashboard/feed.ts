@@ -8,10 +8,10 @@ import type { Decision } from '../../engine/runner.js';
 import { formatTrace } from '../../engine/strategy/evaluator.js';
 import { TRADE_TRANSACTION } from '../../protocol/mt5.js';
 import type { Deal, IntentBody, Msg, Position } from '../../protocol/messages.js';
-import type { Terminal } from '../bridge.js';
+import type { Terminal } from '../bridge/server.js';
 import type { Logger } from '../logger.js';
-import type { PendingConfirmation, StrategyManager } from '../manager.js';
-import type { SupervisorDecision } from '../supervisor.js';
+import type { PendingConfirmation, StrategyManager } from '../trading/manager.js';
+import type { SupervisorDecision } from '../trading/supervisor.js';
 import type { DecisionEntry } from './schemas.js';
 
 type Raw =

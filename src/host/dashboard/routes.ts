@@ -9,8 +9,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { z } from 'zod';
 import { strategyMagic } from '../../engine/runner.js';
 import { StrategyError, normalizeStrategy } from '../../engine/strategy/normalize.js';
-import type { Store } from '../store.js';
-import type { StrategyManager } from '../manager.js';
+import type { Store } from '../state/store.js';
+import type { StrategyManager } from '../trading/manager.js';
 import type { Feed } from './feed.js';
 import { dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
 import {

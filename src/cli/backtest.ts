@@ -1,0 +1,258 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { DataError, formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
+import { reportStats, type ReportStats } from '../engine/report-stats.js';
+import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { runBacktest } from '../sim/backtest.js';
+import type { Decision } from '../engine/runner.js';
+import { DEFAULT_LIMITS } from '../engine/safety.js';
+import { SYMBOLS } from '../sim/symbols.js';
+import type { SimSymbolSpec } from '../sim/broker.js';
+import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
+import { JsonFileError, readJsonFile } from './kit.js';
+import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
+import { intentComment } from '../sim/ea-logic.js';
+
+export interface BacktestArgs {
+  strategy?: string;
+  data?: string;
+  balance?: string;
+  spread?: string;
+  slippage?: string;
+  commission?: string;
+  report?: string;
+  trades?: string;
+  json?: boolean;
+  progress?: boolean;
+  limits?: string;
+  /** First bar's day (or time), server time: YYYY-MM-DD[ HH:MM]. */
+  from?: string;
+  /** Last bar's day (inclusive, or a time: bars before it). */
+  to?: string;
+  /** false: no swaps (--no-swap). */
+  swap?: boolean;
+  symbol?: string;
+  timeframe?: string;
+}
+
+type Out = (t: string) => void;
+
+export const BACKTEST_USAGE =
+  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]';
+
+function num(name: string, v: string | undefined, min: number): number | undefined | string {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= min ? n : `--${name} must be a number ≥ ${min}, got '${v}'`;
+}
+
+/** A --from/--to date as server-time seconds, with whether it named a whole day. */
+export function parseDateArg(name: string, v: string): { sec: number; day: boolean } | string {
+  const m = /^(\d{4})[-.](\d{2})[-.](\d{2})(?:[ T](\d{2}):(\d{2}))?$/.exec(v.trim());
+  if (!m) return `--${name} must be a date YYYY-MM-DD (or YYYY-MM-DD HH:MM, server time), got '${v}'`;
+  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0));
+  if (Number.isNaN(ms) || +m[2]! < 1 || +m[2]! > 12 || new Date(ms).getUTCDate() !== +m[3]! || +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59) return `--${name}: '${v}' is not a valid date`;
+  return { sec: ms / 1000, day: m[4] === undefined };
+}
+
+/** The symbol a file's name declares (EURUSD_H1.csv, xauusd-m15.csv, EURUSDm.csv), if any. */
+export function symbolFromFileName(file: string): string | undefined {
+  const name = basename(file).toUpperCase();
+  const known = Object.keys(SYMBOLS).sort((a, b) => b.length - a.length);
+  for (const s of known) if (new RegExp(`(^|[^A-Z])${s}([^A-Z]|M?[^A-Z]|$)`).test(name)) return s;
+  return undefined;
+}
+
+/** The timeframe whose length is `sec`, if any. */
+export function timeframeOf(sec: number): Timeframe | undefined {
+  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec);
+}
+
+const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+
+/** Read the strategy JSON and apply --symbol/--timeframe before normalising (its indicators follow the timeframe). */
+function loadStrategy(file: string, symbol: string | undefined, timeframe: string | undefined): NormalizedStrategy {
+  const raw = readJsonFile(file) as Record<string, unknown>;
+  const input = (raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? raw.parameters : raw) as Record<string, unknown>;
+  const over = { ...input, ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}) };
+  return normalizeStrategy(over);
+}
+
+export type BacktestRun = ReportInput;
+
+/** `mt5-executor backtest`: returns the exit code. */
+export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
+  if (!a.strategy || !a.data) {
+    err(`mt5-executor backtest: usage: ${BACKTEST_USAGE}\n`);
+    return 2;
+  }
+  const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
+  const spread = a.spread === undefined || a.spread === 'data' ? a.spread : num('spread', a.spread, 0);
+  const from = a.from === undefined ? undefined : parseDateArg('from', a.from);
+  const to = a.to === undefined ? undefined : parseDateArg('to', a.to);
+  for (const v of [balance, slippage, commission, spread, from, to]) {
+    if (typeof v === 'string' && v.startsWith('--')) {
+      err(`mt5-executor backtest: ${v}\n`);
+      return 2;
+    }
+  }
+  if (a.limits !== undefined && !['none', 'demo', 'live'].includes(a.limits)) {
+    err(`mt5-executor backtest: --limits must be none, demo or live, got '${a.limits}'\n`);
+    return 2;
+  }
+  if (a.symbol !== undefined && !SYMBOLS[a.symbol]) {
+    err(`mt5-executor backtest: --symbol ${a.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')}\n`);
+    return 2;
+  }
+  if (a.timeframe !== undefined && !(TIMEFRAMES as readonly string[]).includes(a.timeframe)) {
+    err(`mt5-executor backtest: --timeframe must be one of ${TIMEFRAMES.join(', ')}, got '${a.timeframe}'\n`);
+    return 2;
+  }
+  let run: BacktestRun;
+  try {
+    if (statSync(a.data).isDirectory()) {
+      err(`mt5-executor backtest: --data ${a.data} is a directory; give a bar file in it (CSV exported from MT5/MT4, docs/data-formats.md)\n`);
+      return 1;
+    }
+    const strategy = loadStrategy(a.strategy, a.symbol, a.timeframe);
+    if (!SYMBOLS[strategy.symbol]) {
+      err(`mt5-executor backtest: no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')} (--symbol runs the strategy on one of them)\n`);
+      return 1;
+    }
+    let bars = parseBars(readFileSync(a.data), a.data);
+    // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file name
+    const fileTf = timeframeOf(bars.periodSec);
+    if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {
+      err(
+        `mt5-executor backtest: ${a.data} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
+          `but the strategy ${a.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
+          (fileTf ? `, or run the strategy on these bars with --timeframe ${fileTf}` : '') + '\n',
+      );
+      return 1;
+    }
+    const fileSym = symbolFromFileName(a.data);
+    if (fileSym && fileSym !== strategy.symbol) {
+      err(`mt5-executor backtest: ${a.data} is named for ${fileSym} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${fileSym}\n`);
+      return 1;
+    }
+    if (from || to) {
+      const t = bars.time;
+      let i = 0, j = bars.length;
+      if (typeof from === 'object') while (i < j && t[i]! < from.sec) i++;
+      if (typeof to === 'object') {
+        const end = to.day ? to.sec + 86400 : to.sec;
+        while (j > i && t[j - 1]! >= end) j--;
+      }
+      if (j <= i) {
+        err(`mt5-executor backtest: no bars between --from ${a.from ?? '(start)'} and --to ${a.to ?? '(end)'}: ${a.data} runs from ${formatServerTime(t[0]!)} to ${formatServerTime(t[bars.length - 1]!)}\n`);
+        return 1;
+      }
+      if (i > 0 || j < bars.length) bars = { ...sliceBars(bars, i, j), ...(bars.gaps ? { gaps: bars.gaps } : {}) };
+    }
+    const spec: SimSymbolSpec = { ...SYMBOLS[strategy.symbol]! };
+    if (a.swap === false) [spec.swapLong, spec.swapShort] = [0, 0];
+    const showProgress = a.progress ?? (process.stderr.isTTY && bars.length >= 100_000);
+    const refusals: BacktestRun['refusals'] = [];
+    const levels = new Map<string, { sl: number; tp: number }>();
+    // the refusal reasons are read from the decisions, which the report and --json show; reading them has the
+    // runner decide bar by bar (the same deals, a slower run), so a plain run does not ask for them
+    const wantReasons = Boolean(a.report || a.json);
+    const result = runBacktest({
+      strategy, bars, symbol: spec,
+      ...(typeof balance === 'number' ? { balance } : {}),
+      ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
+      ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
+      ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
+      ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
+      ...(wantReasons
+        ? {
+            onDecision: (d: Decision) => {
+              if (d.refused) refusals.push({ time: d.time, reason: d.refused });
+              for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
+            },
+          }
+        : {}),
+      ...(showProgress
+        ? {
+            onProgress: (done: number, total: number) => {
+              const w = 30, f = Math.round((done / total) * w);
+              err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${Math.round((done / total) * 100)} % ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} bars`);
+              if (done === total) err('\n');
+            },
+          }
+        : {}),
+    });
+    const settings: ReportSettings = {
+      dataFile: a.data, symbol: strategy.symbol, timeframe: strategy.timeframe, digits: spec.digits,
+      from: formatServerTime(bars.time[0]!), to: formatServerTime(bars.time[bars.length - 1]!),
+      balance: result.initialBalance, currency: 'USD', leverage: 100, accountMode: 'hedging',
+      spread: typeof spread === 'number' ? `${spread} points` : `from the file (${spec.defaultSpread ?? 10} points where it records none)`,
+      slippage: `${typeof slippage === 'number' ? slippage : 0} points`,
+      commission: `${typeof commission === 'number' ? commission : spec.commissionPerLot ?? 0} per lot per side`,
+      swap: a.swap === false ? 'off (--no-swap)' : `long ${spec.swapLong}, short ${spec.swapShort} points, triple on day ${spec.swapRollover3Days}`,
+      limits: a.limits ?? 'none',
+      overrides: [...(a.symbol ? [`--symbol ${a.symbol}`] : []), ...(a.timeframe ? [`--timeframe ${a.timeframe}`] : [])].join(' ') || 'none',
+      timeZone: 'broker server time (as in the file; no zone shift)',
+    };
+    const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
+    run = { strategy, strategyJson: readJsonFile(a.strategy), bars, result, stats, settings, refusals, levels };
+    if (a.trades) writeFileSync(a.trades, tradesCsv(result));
+    if (a.report) writeFileSync(a.report, renderReport(run));
+  } catch (e) {
+    if (e instanceof StrategyError) {
+      err(`${a.strategy}: ${e.problems.length} problem(s):\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`);
+      return 1;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      err(`mt5-executor backtest: ${a.strategy} is a directory; give a strategy file (JSON) in it\n`);
+      return 1;
+    }
+    if (e instanceof JsonFileError) {
+      err(`mt5-executor backtest: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof DataError || code === 'ENOENT' || code === 'EACCES' || e instanceof SyntaxError) {
+      err(`mt5-executor backtest: ${(e as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { result, stats, bars } = run;
+  const m = result.metrics;
+  if (a.json) {
+    out(JSON.stringify(backtestJson(run)) + '\n');
+    return 0;
+  }
+  const pf = m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2);
+  const g = bars.gaps;
+  out(
+    [
+      `backtest ${run.strategy.id}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
+      `  data: ${run.settings.dataFile}, ${run.settings.symbol} ${run.settings.timeframe}, ${run.settings.from} to ${run.settings.to} (${bars.layout})` +
+        (g && g.count ? `; ${g.count} gaps inside the week, ${g.missingBars} bars missing (largest ${formatServerTime(g.largest[0]!.from)} → ${formatServerTime(g.largest[0]!.to)})` : ''),
+      ...(Object.keys(result.blocked).length ? [`  blocked by the pre-trade limits: ${Object.entries(result.blocked).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
+      `  trades ${m.trades} (${m.wins} won, ${m.losses} lost), win rate ${m.winRate.toFixed(2)} %, profit factor ${pf}, expectancy ${m.expectancy.toFixed(2)}`,
+      `  net profit ${m.netProfit.toFixed(2)}, final balance ${m.finalBalance.toFixed(2)}, max drawdown ${m.maxDrawdown.toFixed(2)} (${m.maxDrawdownPct.toFixed(2)} %)`,
+      `  Sharpe ${m.sharpe ?? '—'}, Sortino ${m.sortino ?? '—'}, exposure ${m.exposure.toFixed(1)} %, average holding ${m.avgHoldingHours.toFixed(1)} h, longest losing streak ${m.longestLosingStreak}`,
+      `  CAGR ${stats.cagr.toFixed(2)} %, recovery factor ${stats.recoveryFactor ?? '—'}, Calmar ${stats.calmar ?? '—'}`,
+      ...(a.report ? [`  report: ${a.report}`] : []),
+      ...(a.trades ? [`  trades: ${a.trades}`] : []),
+    ].join('\n') + '\n',
+  );
+  return 0;
+}
+
+/** The `--json` object: the metrics as before, then the report's statistics, the data and the settings. */
+export function backtestJson(run: BacktestRun): Record<string, unknown> {
+  const { result, stats, bars } = run;
+  return {
+    strategyId: run.strategy.id, bars: result.bars, ...result.metrics,
+    stats,
+    refusals: { total: result.refused, byReason: stats.refusedByReason },
+    rejections: { total: result.rejected.length, byReason: stats.rejectedByReason },
+    blocked: { total: stats.blockedByReason.reduce((s, x) => s + x.count, 0), byReason: stats.blockedByReason },
+    data: { file: run.settings.dataFile, layout: bars.layout, periodSec: bars.periodSec, from: run.settings.from, to: run.settings.to, gaps: bars.gaps ?? null, format: bars.format ?? null },
+    settings: run.settings,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The main job for a newcomer (`npm start`): a paper run (src/cli/paper.ts) of two example strategies on bundled
+ * real EURUSD H1 bars — the host's own strategy manager on the trading core, over the real bridge, against the
+ * simulated MT5 terminal — with a readable live log and a summary, then a backtest of the same strategies on the
+ * same bars (the same core, in-process) with HTML reports. Ends by itself; Ctrl-C ends it early and cleanly.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
+import { readStrategyJson, runPaper, type PaperSummary } from './paper.js';
+import { runBacktest } from '../sim/backtest.js';
+import type { Logger } from '../host/logger.js';
+import { findDataFile, findRepoFile } from '../host/paths.js';
+import { renderReport } from './report.js';
+import { readStrategyFile } from './strategy.js';
+
+export interface DemoOptions {
+  /** Bars to replay (the most recent ones of the file). */
+  bars?: number;
+  /** Strategy files (the platform's JSON format); default two of examples/. */
+  strategies?: string[];
+  barsPerSecond?: number;
+  dataFile?: string;
+  out?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Where the backtest reports go (default ./reports); null = no backtest. */
+  reportDir?: string | null;
+  logger?: Logger;
+  /** Serve the dashboard of the run (its link printed at the start); `keep`: keep it up after the replay until `signal` aborts. */
+  dashboard?: boolean;
+  keep?: boolean;
+}
+
+export type DemoSummary = PaperSummary;
+
+const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
+  const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
+  const file = o.dataFile ?? findDataFile('EURUSD_H1_2015-2022.csv');
+  const all: BarSeries = parseBars(readFileSync(file, 'utf8'), file);
+  const want = Math.min(o.bars ?? 3000, all.length - 50);
+  const from = all.length - want;
+  const files = o.strategies ?? ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json'].map(findRepoFile);
+  const summary = await runPaper({
+    strategies: files.map(readStrategyJson), bars: all, from, dataName: file.split(/[\\/]/).pop()!,
+    barsPerSecond: o.barsPerSecond ?? 250, out, ...(o.signal ? { signal: o.signal } : {}), ...(o.logger ? { logger: o.logger } : {}),
+    afterReplay: async () => reports(),
+    ...(o.dashboard || o.keep ? { dashboard: o.keep && o.signal ? { keepUntil: o.signal } : {} } : {}),
+  });
+  function reports(): void {
+    if (o.reportDir === null) return;
+    // the same strategies on the same bars, in-process: the backtest differs from the paper run only in its venue
+    const dir = o.reportDir ?? 'reports';
+    mkdirSync(dir, { recursive: true });
+    out('');
+    out(`backtest of the same strategies on the same ${want} bars (the same trading core and broker model, no sockets):`);
+    const bars = sliceBars(all, Math.max(0, from - 1000));
+    for (const f of files) {
+      const strategy = readStrategyFile(f);
+      const bt = runBacktest({ strategy, bars, warmupBars: Math.min(1000, from), closeAtEnd: false });
+      const m = bt.metrics;
+      const report = join(dir, `demo-${strategy.id}.html`);
+      writeFileSync(report, renderReport(`${strategy.name} — backtest, ${strategy.symbol} ${strategy.timeframe}, ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}`, bt));
+      out(`  ${strategy.id}: ${m.trades} trades, win rate ${m.winRate.toFixed(1)} %, profit factor ${m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2)}, net ${money(m.netProfit)}, max drawdown ${money(m.maxDrawdown)} (${m.maxDrawdownPct.toFixed(2)} %) — report ${report}`);
+    }
+  }
+  const { broker: _broker, ...s } = summary;
+  return s;
+}

@@ -1,0 +1,323 @@
+/**
+ * mt5-executor command line. Every verb is one entry of VERBS below: its options (once, with their help), an
+ * example, and what it runs; `mt5-executor <verb> --help` and `mt5-executor help` are generated from the table
+ * (cli-kit.ts). To add a verb, add an entry.
+ */
+import { VERSION } from '../host/version.js';
+import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { runDemo } from './demo.js';
+import { loginCommand, tokenCommand } from './credentials.js';
+import { installEaCommand } from './install-ea.js';
+import { stateCommand } from './state.js';
+import { resolveDataDir } from '../host/state/data-dir.js';
+import { dashboardCommand } from '../host/dashboard/command.js';
+import { paperCommand } from './paper.js';
+import { runIndicatorsCommand } from './indicators.js';
+import { printSchema, validateCommand } from './strategy.js';
+import { backtestCommand, type BacktestArgs } from './backtest.js';
+import { mlCommand } from './ml.js';
+import { ConfigError } from '../host/config.js';
+import { startHost, untilStopSignal } from '../host/start.js';
+import { newStrategyCommand } from './strategy-new.js';
+import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
+
+const str = (v: VerbContext['values'][string]) => (typeof v === 'string' ? v : undefined);
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number, got '${v}'`);
+  return n;
+}
+
+/** Parsed values back into arguments, for commands that parse their own (install-ea, paper). */
+function toArgs(values: VerbContext['values'], positionals: string[] = []): string[] {
+  const out = [...positionals];
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || v === false) continue;
+    if (v === true) out.push(`--${k}`);
+    else for (const x of Array.isArray(v) ? v : [v]) out.push(`--${k}`, String(x));
+  }
+  return out;
+}
+
+const DATA_DIR = { 'data-dir': { type: 'string', arg: 'DIR', help: 'the data folder (default: MT5X_DATA_DIR or the per-user folder)' } } as const;
+
+export const VERBS: Verb[] = [
+  {
+    name: 'start',
+    summary: 'Run the host: the bridge for the EA, the strategies, the platform connection (when configured and logged in).',
+    details: 'Configuration: <data folder>/config.json and MT5X_* variables (docs/host.md). Ctrl-C stops it (exit 130); SIGTERM, SIGHUP and Ctrl-Break too (exit 0).',
+    options: { config: { type: 'string', arg: 'FILE', help: 'configuration file (default <data folder>/config.json)' }, ...DATA_DIR },
+    examples: ['mt5-executor start', 'mt5-executor start --config ./config.json --data-dir ./state'],
+    async run({ values, err }) {
+      // listen before starting: a Ctrl-C while the host starts stops it once started; SIGHUP (a closed console)
+      // and SIGBREAK (Ctrl-Break on Windows) stop it cleanly too
+      const signal = untilStopSignal();
+      let host;
+      try {
+        const dir = str(values['data-dir']);
+        const env = dir ? { ...process.env, MT5X_DATA_DIR: dir } : process.env;
+        const config = str(values.config);
+        host = await startHost({ env, ...(config ? { configFile: config } : {}) });
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          err(`mt5-executor: configuration problems:\n${e.problems.map((p) => `  ${p}`).join('\n')}\n`);
+          return 1;
+        }
+        throw e;
+      }
+      const got = await signal;
+      await host.stop();
+      return got === 'SIGINT' ? 130 : 0;
+    },
+  },
+  {
+    name: 'demo',
+    summary: 'A paper run of two example strategies on bundled real EURUSD H1 bars: the host\'s own trading path over the real bridge against a simulated MT5 terminal, then a backtest of the same.',
+    details: 'Ctrl-C stops the replay cleanly and prints the summary (exit 0); a second Ctrl-C forces (exit 130).',
+    options: {
+      bars: { type: 'string', arg: 'N', help: 'bars to replay (default 3000)' },
+      speed: { type: 'string', arg: 'N', help: 'bars per second (default 250)' },
+      data: { type: 'string', arg: 'FILE', help: 'bar file to replay instead of the bundled one' },
+      keep: { type: 'boolean', help: 'after the replay, keep the dashboard (its link is printed at the start) up until Ctrl-C' },
+    },
+    examples: ['mt5-executor demo --bars 500 --speed 1000'],
+    async run({ values }) {
+      const bars = positiveInt('bars', str(values.bars));
+      const speed = positiveInt('speed', str(values.speed));
+      const ac = new AbortController();
+      const onSig = () => {
+        if (ac.signal.aborted) process.exit(130);
+        process.stdout.write('\nCtrl-C: stopping the replay and shutting down cleanly (press again to force)\n');
+        ac.abort();
+      };
+      process.on('SIGINT', onSig);
+      process.on('SIGTERM', onSig);
+      const data = str(values.data);
+      await runDemo({
+        ...(bars ? { bars } : {}), ...(speed ? { barsPerSecond: speed } : {}), ...(data ? { dataFile: data } : {}), signal: ac.signal,
+        dashboard: true, ...(values.keep ? { keep: true } : {}),
+      });
+      return 0;
+    },
+  },
+  {
+    name: 'paper',
+    args: '<strategy.json> [more.json …] --data <bars.csv>',
+    summary: 'Paper-trade your strategies on recorded bars through the host\'s own trading path (the trading core, its risk gate and order lifecycle) against the simulated terminal, bar by bar.',
+    details: 'A backtest on the same bars writes the same decision log (tests/e2e/parity.test.ts). Ctrl-C stops it (exit 130).',
+    options: {
+      data: { type: 'string', arg: 'FILE', help: 'bar file' },
+      from: { type: 'string', arg: 'N', help: 'first bar traded (default: after the warm-up)' },
+      warmup: { type: 'string', arg: 'N', help: 'warm-up bars (default 1000)' },
+      speed: { type: 'string', arg: 'N', help: 'bars per second (default: as fast as the lockstep allows)' },
+      limits: { type: 'string', arg: 'none|demo|live', help: 'account limits as the host applies them (default none, as the backtest)' },
+      balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
+      log: { type: 'string', arg: 'FILE', help: 'write the decision log, a JSON line per decision' },
+    },
+    examples: ['mt5-executor paper examples/ema-cross-trend.json --data data/EURUSD_H1_2019.csv --log paper.jsonl'],
+    async run({ values, positionals, out, err }) {
+      const ac = new AbortController();
+      process.on('SIGINT', () => (ac.signal.aborted ? process.exit(130) : ac.abort()));
+      return paperCommand(positionals, values, out, err, ac.signal);
+    },
+  },
+  {
+    name: 'dashboard',
+    summary: 'Open the running host\'s dashboard in the browser with a one-time sign-in link.',
+    options: { config: { type: 'string', arg: 'FILE', help: 'configuration file (default <data folder>/config.json)' }, print: { type: 'boolean', help: 'print the link instead of opening the browser' }, ...DATA_DIR },
+    examples: ['mt5-executor dashboard', 'mt5-executor dashboard --print'],
+    run({ values }) {
+      const dir = str(values['data-dir']);
+      const env = dir ? { ...process.env, MT5X_DATA_DIR: dir } : process.env;
+      const config = str(values.config);
+      return dashboardCommand({ env, ...(config ? { configFile: config } : {}), print: values.print === true, out: (l) => process.stdout.write(l + '\n') });
+    },
+  },
+  {
+    name: 'indicators',
+    args: '<bars.csv>',
+    summary: 'Compute indicators exactly as MetaTrader 5 does, over the whole file from its first bar.',
+    details: 'SPEC is name:p1,p2,…[@price], e.g. ema:21 macd:12,26,9 bb:20,2@typical stoch:5,3,3 vwap:day. Names: sma ema smma lwma rsi macd bb\nstoch atr adx adxw cci wpr ichimoku obv momentum roc sar demarker vwap volume_ma. Omitted parameters take MT5\'s defaults.',
+    options: {
+      indicator: { type: 'string', short: 'i', multiple: true, arg: 'SPEC', help: 'an indicator to compute' },
+      format: { type: 'string', arg: 'csv|json', help: 'output format (default csv)' },
+    },
+    examples: ['mt5-executor indicators data/EURUSD_H1_2019.csv -i ema:21 -i rsi:14 --format json'],
+    run: ({ values, positionals, out, err }) => runIndicatorsCommand(positionals, (values.indicator as string[] | undefined) ?? [], str(values.format) ?? 'csv', out, err),
+  },
+  {
+    name: 'backtest',
+    args: '<strategy.json> --data <bars.csv>',
+    summary: 'Backtest a strategy on bar data with the same engine and broker model as paper and live trading.',
+    details: 'The data\'s timeframe (from its bars) and symbol (from its file name) must match the strategy, or be overridden with --timeframe/--symbol.\nBar files: docs/data-formats.md; fills, figures and the report: docs/backtest.md.',
+    options: {
+      data: { type: 'string', arg: 'FILE', help: 'bar file (MT5/MT4 exports, copy_rates, DateTime columns …)' },
+      from: { type: 'string', arg: 'DATE', help: 'first day, server time: YYYY-MM-DD[ HH:MM]' },
+      to: { type: 'string', arg: 'DATE', help: 'last day (inclusive), or a time to stop before' },
+      symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategy on another symbol (e.g. XAUUSD)' },
+      timeframe: { type: 'string', arg: 'TF', help: 'run the strategy on another timeframe (M1 … MN1)' },
+      balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
+      spread: { type: 'string', arg: 'N|data', help: 'spread in points, or the file\'s column (default data)' },
+      slippage: { type: 'string', arg: 'N', help: 'slippage in points against the trader (default 0)' },
+      commission: { type: 'string', arg: 'X', help: 'commission per lot per side (default the symbol\'s)' },
+      'no-swap': { type: 'boolean', help: 'no swaps' },
+      limits: { type: 'string', arg: 'none|demo|live', help: 'apply the pre-trade limits of that account type (default none)' },
+      report: { type: 'string', arg: 'FILE', help: 'write the HTML report (self-contained)' },
+      trades: { type: 'string', arg: 'FILE', help: 'write the trades as CSV' },
+      json: { type: 'boolean', help: 'print the figures as one JSON object' },
+    },
+    examples: [
+      'mt5-executor backtest examples/ema-cross-trend.json --data data/EURUSD_H1_2015-2022.csv --report report.html',
+      'mt5-executor backtest my.json --data XAUUSD_M15.csv --symbol XAUUSD --timeframe M15 --from 2024-01-01 --no-swap --json',
+    ],
+    run({ values, positionals, out, err }) {
+      const a: BacktestArgs = {};
+      if (positionals[0]) a.strategy = positionals[0];
+      for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades'] as const) {
+        const v = str(values[k]);
+        if (v !== undefined) a[k] = v;
+      }
+      if (values.json) a.json = true;
+      if (values['no-swap']) a.swap = false;
+      return backtestCommand(a, out, err);
+    },
+  },
+  ...(['train', 'evaluate'] as const).map((sub): Verb => ({
+    name: `ml ${sub}`,
+    args: '--data <bars.csv> --strategy <s.json>',
+    summary: sub === 'train' ? 'Train the strategy\'s signal-quality model (walk-forward) (docs/ML.md).' : 'Measure a model out of sample, with the gate\'s effect on a backtest (docs/ML.md).',
+    options: {
+      data: { type: 'string', arg: 'FILE', help: 'bar file' },
+      strategy: { type: 'string', arg: 'FILE', help: 'strategy file' },
+      ...(sub === 'train'
+        ? { out: { type: 'string', arg: 'FILE', help: 'model file to write (default model.json)' }, folds: { type: 'string', arg: 'N', help: 'walk-forward folds (default 5)' }, holdout: { type: 'string', arg: 'F', help: 'share held out (default 0.25)' } }
+        : { model: { type: 'string', arg: 'FILE', help: 'model file' }, threshold: { type: 'string', arg: 'P', help: 'gate threshold (default 0.6)' } }),
+      json: { type: 'boolean', help: 'print JSON' },
+    } as Record<string, import('./kit.js').OptionSpec>,
+    examples: [sub === 'train' ? 'mt5-executor ml train --data data/EURUSD_H1_2015-2022.csv --strategy examples/ema-cross-trend.json --out model.json' : 'mt5-executor ml evaluate --data data/EURUSD_H1_2015-2022.csv --strategy s.json --model model.json'],
+    run: ({ values, out, err }) => mlCommand(sub, Object.fromEntries(Object.entries(values).filter(([, x]) => x !== undefined)), out, err),
+  })),
+  {
+    name: 'validate',
+    args: '<strategy.json>',
+    summary: 'Check a strategy in the platform\'s format; print its normalised form, or every problem (exit 1).',
+    options: {},
+    examples: ['mt5-executor validate examples/ema-cross-trend.json'],
+    run: ({ positionals, out, err }) => validateCommand(positionals[0], out, err),
+  },
+  {
+    name: 'strategy new',
+    args: '<file.json>',
+    summary: 'Write a starter strategy (EMA cross with ATR stops) whose "//" notes explain each part.',
+    options: {
+      symbol: { type: 'string', arg: 'SYMBOL', help: 'symbol (default EURUSD)' },
+      timeframe: { type: 'string', arg: 'TF', help: 'timeframe (default H1)' },
+      force: { type: 'boolean', help: 'overwrite an existing file' },
+    },
+    examples: ['mt5-executor strategy new my-strategy.json --symbol XAUUSD --timeframe M15'],
+    run: ({ values, positionals, out, err }) => newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err),
+  },
+  {
+    name: 'schema',
+    summary: 'Print the JSON Schema of the strategy format.',
+    options: {},
+    examples: ['mt5-executor schema > strategy.schema.json'],
+    run: ({ out }) => printSchema(out),
+  },
+  {
+    name: 'token',
+    summary: 'Show the bridge token to paste into the EA\'s "Token" input (created on first use, kept in the OS keychain or an encrypted file), with the port the host is configured to use.',
+    options: { api: { type: 'boolean', help: 'show the local API token instead' }, ...DATA_DIR },
+    examples: ['mt5-executor token', 'mt5-executor token --api'],
+    run: ({ values, out, err }) => tokenCommand({ ...(str(values['data-dir']) ? { dataDir: str(values['data-dir'])! } : {}), api: values.api === true }, out, err),
+  },
+  {
+    name: 'login',
+    summary: 'Store the platform API key and secret: typed at a hidden prompt in a terminal, or read from standard input with --secret-stdin — never from the command line.',
+    options: {
+      key: { type: 'string', arg: 'KEY', help: 'the API key (or MT5X_API_KEY; asked for in a terminal)' },
+      'secret-stdin': { type: 'boolean', help: 'read the secret from standard input (or MT5X_API_SECRET)' },
+      development: { type: 'boolean', help: 'accept a weak secret (a test platform)' },
+      ...DATA_DIR,
+    },
+    examples: ['mt5-executor login', 'mt5-executor login --key KEY --secret-stdin < secret.txt'],
+    run: ({ values, out, err }) => loginCommand(
+      { ...(str(values['data-dir']) ? { dataDir: str(values['data-dir'])! } : {}), ...(str(values.key) ? { key: str(values.key)! } : {}), secretStdin: values['secret-stdin'] === true, development: values.development === true },
+      out, err,
+    ),
+  },
+  {
+    name: 'install-ea',
+    summary: 'Copy the ExecutorBridge EA and its includes into each MetaTrader 5 terminal\'s data folder (or the one given), compile it with that terminal\'s MetaEditor when present, and print the steps left.',
+    options: {
+      terminal: { type: 'string', arg: 'ID|FOLDER', help: 'one terminal: its id, or its data folder' },
+      force: { type: 'boolean', help: 'overwrite an EA changed since it was installed (a backup is kept)' },
+      'no-compile': { type: 'boolean', help: 'copy only' },
+      'terminals-dir': { type: 'string', arg: 'DIR', help: 'where the terminals\' data folders are (default %APPDATA%\\MetaQuotes\\Terminal)' },
+    },
+    examples: ['mt5-executor install-ea', 'mt5-executor install-ea --terminal D0E8209F77C8CF37AD8BF550E51FF075 --force'],
+    run: ({ values, out, err }) => installEaCommand(toArgs(values), out, err),
+  },
+  {
+    name: 'state recover',
+    summary: 'When the host refuses to start because its state is damaged or missing: start from a backup you choose, or (--empty) from an empty state. Without an option, lists the backups.',
+    options: { backup: { type: 'string', arg: 'FILE|latest', help: 'the backup to start from' }, empty: { type: 'boolean', help: 'start from an empty state (everything in the old one is set aside, not deleted)' }, ...DATA_DIR },
+    examples: ['mt5-executor state recover', 'mt5-executor state recover --backup latest'],
+    run: ({ values, out, err }) => stateCommand('recover', { dataDir: resolveDataDir(str(values['data-dir'])), backup: str(values.backup), empty: values.empty === true }, out, err),
+  },
+  {
+    name: 'version',
+    summary: 'Print the version and the bridge protocol version.',
+    options: {},
+    examples: ['mt5-executor version'],
+    run: ({ out }) => (out(`mt5-executor ${VERSION} (bridge protocol ${PROTOCOL_VERSION})\n`), 0),
+  },
+];
+
+const HEADER = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5`;
+
+function fail(msg: string): never {
+  process.stderr.write(`${c.red('mt5-executor:')} ${msg}\nRun 'mt5-executor help' for usage.\n`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const out = (t: string) => void process.stdout.write(t);
+  const err = (t: string) => void process.stderr.write(t);
+  const [first = 'help'] = argv;
+  if (first === 'help' || first === '--help' || first === '-h') {
+    const named = argv[1] ? findVerb(VERBS, argv.slice(1)) : undefined;
+    out(named && 'verb' in named ? verbHelp(named.verb) : mainHelp(VERBS, HEADER));
+    return 0;
+  }
+  if (first === '--version' || first === '-v') argv = ['version'];
+  const found = findVerb(VERBS, argv);
+  if (!('verb' in found)) fail(`unknown command '${found.unknown}'${found.suggestion ? ` — did you mean '${found.suggestion}'?` : ''}`);
+  try {
+    const parsed = parseVerbArgs(found.verb, found.rest);
+    if (parsed === 'help') {
+      out(verbHelp(found.verb));
+      return 0;
+    }
+    return await found.verb.run({ ...parsed, out, err });
+  } catch (e) {
+    if (e instanceof UsageError) fail(e.message);
+    throw e;
+  }
+}
+
+// `mt5-executor … | head`: a closed pipe ends the program quietly
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`${c.red('mt5-executor:')} ${e.message}\n`);
+    process.exit(1);
+  },
+);

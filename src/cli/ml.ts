@@ -1,0 +1,165 @@
+/**
+ * `mt5-executor ml train` and `mt5-executor ml evaluate`: the signal-quality model of one strategy on one
+ * symbol's bars. Training uses the first part of the data (walk-forward inside it) and leaves the rest for
+ * `evaluate`, which is therefore out of sample by construction.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
+import { FEATURE_WARMUP } from '../engine/ml/features.js';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkModel, classMetrics, featureNames, fit, predict, walkForward, type SignalModel } from '../engine/ml/model.js';
+import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { runBacktest } from '../sim/backtest.js';
+import { signalSamples, withGate } from '../research/ml-dataset.js';
+import { SYMBOLS } from '../sim/symbols.js';
+import { readStrategyFile } from './strategy.js';
+
+type Out = (t: string) => void;
+
+export interface MlArgs {
+  data?: string;
+  strategy?: string;
+  model?: string;
+  out?: string;
+  folds?: string;
+  holdout?: string;
+  threshold?: string;
+  json?: boolean;
+}
+
+/** Bars before the evaluated period that only warm indicators and features up. */
+const WARMUP = 300;
+
+function load(a: MlArgs): { strategy: NormalizedStrategy; bars: BarSeries } {
+  if (!a.strategy || !a.data) throw new UsageError('--strategy <file.json> and --data <bars.csv> are required');
+  const strategy = readStrategyFile(a.strategy);
+  if (!SYMBOLS[strategy.symbol]) throw new Error(`no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')}`);
+  return { strategy, bars: parseBars(readFileSync(a.data, 'utf8'), a.data) };
+}
+
+class UsageError extends Error {}
+
+function numArg(name: string, v: string | undefined, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
+  return n;
+}
+
+export function modelVersion(m: Pick<SignalModel, 'mean' | 'std' | 'weights' | 'bias' | 'features'>): string {
+  return createHash('sha256').update(JSON.stringify([m.features, m.mean, m.std, m.weights, m.bias])).digest('hex').slice(0, 12);
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+export function mlTrain(a: MlArgs, out: Out): SignalModel {
+  const { strategy, bars } = load(a);
+  const folds = numArg('folds', a.folds, 5, 2, 20);
+  const holdout = numArg('holdout', a.holdout, 0.25, 0.05, 0.8);
+  const cut = Math.floor(bars.length * (1 - holdout));
+  const train = sliceBars(bars, 0, cut);
+  const set = signalSamples({ strategy, bars: train, warmupBars: WARMUP });
+  const { samples } = set;
+  const wf = walkForward(samples, folds);
+  const f = fit(samples.map((s) => s.x), samples.map((s) => s.y));
+  const base = { features: featureNames(), mean: f.mean, std: f.std, weights: f.weights, bias: f.bias };
+  const model: SignalModel = {
+    format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: modelVersion(base), kind: 'logistic-regression',
+    ...base, l2: f.l2,
+    trainedOn: {
+      strategy: strategy.id, symbol: strategy.symbol, timeframe: strategy.timeframe, from: train.time[0]!, to: train.time[train.length - 1]!,
+      samples: samples.length, positives: samples.filter((s) => s.y === 1).length,
+    },
+    walkForward: wf.folds, metrics: wf.pooled, createdAt: new Date().toISOString(),
+  };
+  const file = a.out ?? `model-${strategy.id}-${model.version}.json`;
+  writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
+  if (a.json) {
+    out(`${JSON.stringify({ file, version: model.version, samples: samples.length, walkForward: wf.folds, pooled: wf.pooled })}\n`);
+    return model;
+  }
+  out(`${strategy.name} on ${strategy.symbol} ${strategy.timeframe}: ${samples.length} labelled signals (${model.trainedOn.positives} winners) from ${formatServerTime(train.time[0]!)} to ${formatServerTime(train.time[train.length - 1]!)}; ${set.skipped} trades unlabelled (warm-up or open at the end)\n`);
+  out(`walk-forward, ${folds} folds (train on everything before, test on the next block), threshold 0.5:\n`);
+  out('fold  train  test  accuracy  precision  recall  F1      AUC     base rate\n');
+  for (const x of wf.folds) {
+    out(`${String(x.fold).padEnd(6)}${String(x.trainSamples).padEnd(7)}${String(x.samples).padEnd(6)}${pct(x.accuracy).padEnd(10)}${pct(x.precision).padEnd(11)}${pct(x.recall).padEnd(8)}${x.f1.toFixed(3).padEnd(8)}${x.auc.toFixed(3).padEnd(8)}${pct(x.baseRate)}\n`);
+  }
+  const p = wf.pooled;
+  out(`pooled out-of-sample: accuracy ${pct(p.accuracy)} (always "loser": ${pct(1 - p.baseRate)}), precision ${pct(p.precision)}, recall ${pct(p.recall)}, F1 ${p.f1.toFixed(3)}, AUC ${p.auc.toFixed(3)}\n`);
+  out(`model ${model.version} written to ${file}; the last ${Math.round(holdout * 100)} % of the data (from ${formatServerTime(bars.time[cut]!)}) is left for \`ml evaluate\`\n`);
+  return model;
+}
+
+export interface EvaluateResult {
+  model: string;
+  from: number;
+  to: number;
+  threshold: number;
+  classification: ReturnType<typeof classMetrics>;
+  without: { trades: number; profitFactor: number | null; maxDrawdownPct: number; netProfit: number; winRate: number };
+  with: { trades: number; profitFactor: number | null; maxDrawdownPct: number; netProfit: number; winRate: number; skipped: number };
+}
+
+export function mlEvaluate(a: MlArgs, out: Out): EvaluateResult {
+  if (!a.model) throw new UsageError('--model <model.json> is required');
+  const model = checkModel(JSON.parse(readFileSync(a.model, 'utf8')), a.model);
+  const { strategy, bars } = load(a);
+  const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
+  let first = 0;
+  while (first < bars.length && bars.time[first]! <= model.trainedOn.to) first++;
+  if (bars.length - first < 100) throw new Error(`${a.data} has ${bars.length - first} bars after the model's training period (which ends ${formatServerTime(model.trainedOn.to)}): give it later data`);
+  const from = Math.max(0, first - Math.max(WARMUP, FEATURE_WARMUP));
+  const test = sliceBars(bars, from);
+  const warmupBars = first - from;
+  const set = signalSamples({ strategy, bars: test, warmupBars });
+  const scores = set.samples.map((s) => predict(model, s.x));
+  const classification = classMetrics(scores, set.samples.map((s) => s.y), threshold);
+  const plain = set.backtest.metrics;
+  let skipped = 0;
+  const gated = runBacktest({
+    strategy: withGate(strategy, { mode: 'enforce', threshold }), bars: test, warmupBars, model,
+    onDecision: (d) => {
+      if (d.ml && !d.ml.allow) skipped++;
+    },
+  });
+  const g = gated.metrics;
+  const pick = (m: typeof plain) => ({ trades: m.trades, profitFactor: m.profitFactor, maxDrawdownPct: m.maxDrawdownPct, netProfit: m.netProfit, winRate: m.winRate });
+  const r: EvaluateResult = {
+    model: model.version, from: bars.time[first]!, to: bars.time[bars.length - 1]!, threshold, classification,
+    without: pick(plain), with: { ...pick(g), skipped },
+  };
+  if (a.json) {
+    out(`${JSON.stringify(r)}\n`);
+    return r;
+  }
+  const c = classification;
+  out(`model ${model.version} (${model.trainedOn.samples} training signals to ${formatServerTime(model.trainedOn.to)}) on ${strategy.symbol} ${strategy.timeframe} from ${formatServerTime(r.from)} to ${formatServerTime(r.to)} — out of sample\n`);
+  out(`signals: ${c.samples}; at threshold ${threshold}: accuracy ${pct(c.accuracy)} (always "loser": ${pct(1 - c.baseRate)}), precision ${pct(c.precision)}, recall ${pct(c.recall)}, F1 ${c.f1.toFixed(3)}, AUC ${c.auc.toFixed(3)}\n`);
+  out('backtest         trades  win rate  profit factor  max drawdown  net profit\n');
+  for (const [name, m] of [['without the gate', r.without], ['with the gate', r.with]] as const) {
+    out(`${name.padEnd(17)}${String(m.trades).padEnd(8)}${`${m.winRate.toFixed(1)} %`.padEnd(10)}${(m.profitFactor === null ? 'no losses' : m.profitFactor.toFixed(2)).padEnd(15)}${`${m.maxDrawdownPct.toFixed(2)} %`.padEnd(14)}${m.netProfit.toFixed(2)}\n`);
+  }
+  out(`the gate skipped ${skipped} entries\n`);
+  return r;
+}
+
+/** `mt5-executor ml <train|evaluate> …`: returns the exit code. */
+export function mlCommand(sub: string | undefined, a: MlArgs, out: Out, err: Out): number {
+  const usage = 'usage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\n       mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6] [--json]\n';
+  try {
+    if (sub === 'train') mlTrain(a, out);
+    else if (sub === 'evaluate') mlEvaluate(a, out);
+    else {
+      err(usage);
+      return 2;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`mt5-executor ml ${sub}: ${e.message}\n${usage}`);
+      return 2;
+    }
+    err(`mt5-executor ml ${sub}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

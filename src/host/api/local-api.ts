@@ -1,0 +1,226 @@
+/**
+ * The local HTTP API, for the dashboard to come and for scripts. Loopback only (the Host header is checked
+ * too, against DNS rebinding), a bearer token on every route, CORS only for the dashboard's own origin, rate
+ * and body-size limits. Every change is a command run by the same CommandProcessor the platform's commands use
+ * — validated the same way and executed once per `Idempotency-Key` — so the API cannot do anything the
+ * platform contract does not describe, nor do it twice.
+ */
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CommandOutcome, CommandProcessor } from '../platform/commands.js';
+import type { LogBus, Logger } from '../logger.js';
+import { ManagerError, type StrategyManager } from '../trading/manager.js';
+import type { Store } from '../state/store.js';
+import { tokenMatches } from '../state/token.js';
+import type { Dashboard } from '../dashboard/dashboard.js';
+
+export interface ApiOptions {
+  host: string;
+  port: number;
+  token: string;
+  corsOrigin?: string | undefined;
+  manager: StrategyManager;
+  processor: CommandProcessor;
+  store: Store;
+  log: Logger;
+  bus?: LogBus;
+  version: string;
+  platformConnected?: () => boolean;
+  /** Requests per minute per client (default 300). */
+  rateLimitPerMinute?: number;
+  /** Largest accepted body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** The trader's dashboard (src/host/dashboard): its page, routes and session sign-in. */
+  dashboard?: Dashboard;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** JSON with 64-bit tickets as strings (MT5 tickets are uint64; JSON numbers would round them). */
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+}
+
+const HTTP_FOR: Record<string, number> = { INVALID: 400, NOT_FOUND: 404, STATE: 409, LOCKED: 423, NO_TERMINAL: 503, BROKER: 422, STORAGE: 507 };
+
+export class LocalApi {
+  readonly app: FastifyInstance;
+  private readonly registry = new Registry();
+  private readonly started = Date.now();
+
+  constructor(private readonly o: ApiOptions) {
+    if (!LOOPBACK.has(o.host)) throw new Error(`api.host: ${o.host} is not a loopback address; the local API listens on 127.0.0.1 only`);
+    if (o.corsOrigin === '*') throw new Error("api.corsOrigin: '*' would let any web page drive the executor; give the dashboard's origin");
+    this.app = Fastify({ logger: false, bodyLimit: o.bodyLimit ?? 64 * 1024 });
+    this.app.setReplySerializer((payload) => toJson(payload));
+    this.metrics();
+  }
+
+  async start(): Promise<number> {
+    const { app, o } = this;
+    await app.register(rateLimit, { max: o.rateLimitPerMinute ?? 300, timeWindow: 60_000 });
+    await app.register(cors, { origin: o.corsOrigin ? [o.corsOrigin] : false, allowedHeaders: ['authorization', 'content-type', 'idempotency-key'], methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] });
+    if (o.dashboard) await o.dashboard.register(app, () => this.port());
+    app.addHook('onRequest', async (req, reply) => {
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+      if (!LOOPBACK.has(host)) return reply.code(421).send({ error: `Host '${req.headers.host}' is not this executor: use http://127.0.0.1:${this.port()}` });
+      if (req.method === 'OPTIONS') return;
+      // the dashboard's page and its signed-in sessions (a cookie and, for changes, a CSRF token)
+      const viaDashboard = o.dashboard?.authenticate(req, reply);
+      if (viaDashboard === 'refused') return reply;
+      if (viaDashboard === 'public' || viaDashboard === 'session') return;
+      const auth = req.headers.authorization ?? '';
+      const presented = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+      if (!presented || !tokenMatches(presented, o.token)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong token: send Authorization: Bearer <token> (mt5-executor token --api shows it)' });
+      }
+    });
+    app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+      const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if (code >= 500) o.log.error({ err: err.message, url: req.url }, 'api error');
+      void reply.code(code).send({ error: code >= 500 ? 'internal error (see the host log)' : err.message });
+    });
+    app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+    this.routes();
+    await app.listen({ host: o.host === 'localhost' ? '127.0.0.1' : o.host, port: o.port });
+    o.log.info({ port: this.port() }, 'local API listening');
+    return this.port();
+  }
+
+  port(): number {
+    const a = this.app.server.address();
+    return a && typeof a === 'object' ? a.port : this.o.port;
+  }
+
+  async stop(): Promise<void> {
+    this.o.dashboard?.close();
+    await this.app.close();
+  }
+
+  // ------------------------------------------------------------------------------------------ routes
+
+  private routes(): void {
+    const { app, o } = this;
+    const m = o.manager;
+    app.get('/health', async () => ({
+      ok: true,
+      version: o.version,
+      uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
+      terminalConnected: m.status().terminalConnected,
+      platformConnected: o.platformConnected?.() ?? null,
+      strategies: m.list().length,
+    }));
+    app.get('/account', async (_req, reply) => {
+      const a = m.account();
+      if (!a) return reply.code(503).send({ error: 'no terminal connected yet' });
+      return a;
+    });
+    app.get('/positions', async () => m.positions());
+    app.get('/strategies', async () => m.list());
+    app.get<{ Params: { id: string } }>('/strategies/:id', async (req, reply) => {
+      const r = m.get(req.params.id);
+      return r ? r.record : reply.code(404).send({ error: `no strategy ${req.params.id}` });
+    });
+    app.get('/metrics', async (_req, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
+    app.get('/logs/stream', (req, reply) => this.logStream(req, reply));
+
+    const body = (req: FastifyRequest): Record<string, unknown> => {
+      const b = req.body;
+      if (b === undefined || b === null) return {};
+      if (typeof b !== 'object' || Array.isArray(b)) throw Object.assign(new Error('the body must be a JSON object'), { statusCode: 400 });
+      return b as Record<string, unknown>;
+    };
+    type P = { Params: { id: string; ticket: string } };
+    app.post('/strategies', (req, reply) => this.command(req, reply, 'START_STRATEGY', body(req)));
+    app.post<P>('/strategies/:id/stop', (req, reply) => this.command(req, reply, 'STOP_STRATEGY', { ...body(req), strategyId: req.params.id }));
+    app.post<P>('/strategies/:id/pause', (req, reply) => this.command(req, reply, 'PAUSE_STRATEGY', { strategyId: req.params.id }));
+    app.post<P>('/strategies/:id/resume', (req, reply) => this.command(req, reply, 'RESUME_STRATEGY', { strategyId: req.params.id }));
+    app.put<P>('/strategies/:id', (req, reply) => this.command(req, reply, 'UPDATE_STRATEGY', { ...body(req), strategyId: req.params.id }));
+    app.delete<P & { Querystring: { closePositions?: string } }>('/strategies/:id', async (req, reply) => {
+      try {
+        await m.delete(req.params.id, req.query.closePositions === 'true');
+        return { deleted: req.params.id };
+      } catch (e) {
+        const code = e instanceof ManagerError ? (HTTP_FOR[e.code] ?? 500) : 500;
+        return reply.code(code).send({ error: (e as Error).message });
+      }
+    });
+    app.post('/orders', (req, reply) => this.command(req, reply, 'OPEN_POSITION', body(req)));
+    app.post<P>('/positions/:ticket/close', (req, reply) => this.command(req, reply, 'CLOSE_POSITION', { ...body(req), ticket: req.params.ticket }));
+    app.patch<P>('/positions/:ticket', (req, reply) => this.command(req, reply, 'MODIFY_POSITION', { ...body(req), ticket: req.params.ticket }));
+    app.post('/close-all', (req, reply) => this.command(req, reply, 'CLOSE_ALL', body(req)));
+    app.post('/emergency-stop', (req, reply) => this.command(req, reply, 'EMERGENCY_STOP', { reason: 'emergency stop from the local API', ...body(req) }));
+    app.put('/risk-limits', (req, reply) => this.command(req, reply, 'UPDATE_RISK_LIMITS', body(req)));
+    // entries the LLM supervisor wants the trader to confirm (docs/ML.md)
+    app.get('/confirmations', async () => m.pendingConfirmations());
+    const answer = async (req: FastifyRequest<{ Params: { intentId: string } }>, reply: FastifyReply, confirm: boolean) => {
+      try {
+        return await m.answerConfirmation(req.params.intentId, confirm);
+      } catch (e) {
+        const code = e instanceof ManagerError ? (HTTP_FOR[e.code] ?? 500) : 500;
+        return reply.code(code).send({ error: (e as Error).message });
+      }
+    };
+    app.post<{ Params: { intentId: string } }>('/confirmations/:intentId', (req, reply) => answer(req, reply, true));
+    app.delete<{ Params: { intentId: string } }>('/confirmations/:intentId', (req, reply) => answer(req, reply, false));
+  }
+
+  /** Run one command through the processor; the Idempotency-Key header makes a retry return the first result. */
+  private async command(req: FastifyRequest, reply: FastifyReply, type: string, parameters: Record<string, unknown>): Promise<FastifyReply> {
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(key))) {
+      return reply.code(400).send({ error: 'Idempotency-Key: 1 to 100 characters of letters, digits and . _ : -' });
+    }
+    const id = `api-${key ?? randomUUID()}`;
+    const out: CommandOutcome = await this.o.processor.handle({ id, type, parameters }, 'api');
+    // 202: a retry of a command still executing (its result comes with a later retry of the same key)
+    const code = out.status === 'failed' ? (HTTP_FOR[out.code ?? ''] ?? 500) : out.status === 'executed' ? 200 : 202;
+    return reply.code(code).send({ commandId: id, ...out });
+  }
+
+  private logStream(req: FastifyRequest, reply: FastifyReply): void {
+    const bus = this.o.bus;
+    if (!bus) {
+      void reply.code(503).send({ error: 'log streaming is not available in this process' });
+      return;
+    }
+    reply.hijack();
+    const res = reply.raw;
+    const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+    const origin = req.headers.origin;
+    if (origin && this.o.corsOrigin && origin === this.o.corsOrigin) headers['access-control-allow-origin'] = origin;
+    res.writeHead(200, headers);
+    res.write(': mt5-executor log stream\n\n');
+    const onLine = (line: string) => res.write(`data: ${line}\n\n`);
+    bus.on('line', onLine);
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    req.raw.on('close', () => {
+      clearInterval(keepAlive);
+      bus.off('line', onLine);
+    });
+  }
+
+  private metrics(): void {
+    const { registry: registers, o } = this;
+    const m = o.manager;
+    collectDefaultMetrics({ register: registers, prefix: 'mt5x_process_' });
+    const gauge = (name: string, help: string, collect: (g: Gauge) => void, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers: [registers], collect(this: Gauge) { collect(this); } });
+    gauge('mt5x_terminal_connected', '1 while the EA is connected', (g) => g.set(m.status().terminalConnected ? 1 : 0));
+    gauge('mt5x_account_balance', 'account balance, account currency', (g) => { const a = m.account(); if (a) g.set(a.balance); });
+    gauge('mt5x_account_equity', 'account equity, account currency', (g) => { const a = m.account(); if (a) g.set(a.equity); });
+    gauge('mt5x_positions_open', 'open positions on the account', (g) => g.set(m.positions().length));
+    gauge('mt5x_kill_switch_locked', '1 while the kill switch blocks new trades', (g) => g.set((m.status().killSwitch as { locked: boolean }).locked ? 1 : 0));
+    gauge('mt5x_strategies', 'strategies by status', (g) => {
+      g.reset();
+      for (const r of m.list()) g.inc({ status: r.status });
+    }, ['status']);
+    gauge('mt5x_commands', 'commands seen, by last status', (g) => {
+      g.reset();
+      for (const c of Object.values(o.store.data.commands)) g.inc({ status: c.status });
+    }, ['status']);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The command line as a trader meets it: the built CLI (dist/mt5-executor.js, built by global-setup) spawned
+ * with real arguments — help for every verb from its one option table, "did you mean", colour only where
+ * asked, JSON errors with file, line and column, a directory given as a file, exit codes (Ctrl-C → 130) and
+ * `strategy new`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jsonErrorOffset } from '../../src/cli/kit.js';
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 60_000 });
+const dir = mkdtempSync(join(tmpdir(), 'mt5x-cli-'));
+const VERBS = ['start', 'demo', 'indicators', 'backtest', 'ml train', 'ml evaluate', 'validate', 'strategy new', 'schema', 'token', 'login', 'version'];
+
+describe('command line', () => {
+  it('every verb answers --help with its options and an example', () => {
+    for (const v of VERBS) {
+      const r = cli([...v.split(' '), '--help']);
+      expect(r.status, v).toBe(0);
+      expect(r.stdout, v).toContain(`Usage: mt5-executor ${v}`);
+      expect(r.stdout, v).toMatch(/Options:\n/);
+      expect(r.stdout, v).toMatch(/Examples?:\n {2}mt5-executor /);
+    }
+    const b = cli(['backtest', '--help']).stdout;
+    for (const o of ['--data FILE', '--from DATE', '--to DATE', '--symbol SYMBOL', '--timeframe TF', '--no-swap', '--report FILE', '--json']) expect(b).toContain(o);
+    expect(cli(['help', 'backtest']).stdout).toBe(b);
+    const all = cli(['help']).stdout;
+    for (const v of VERBS) expect(all).toContain(`  ${v}`);
+    expect(all).toMatch(/130 {2}interrupted with Ctrl-C/);
+  }, 120_000);
+
+  it('suggests the verb or option meant', () => {
+    const r = cli(['backtst']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("unknown command 'backtst' — did you mean 'backtest'?");
+    expect(cli(['strategy', 'nwe']).stderr).toContain("did you mean 'strategy new'?");
+    const o = cli(['backtest', 'examples/ema-cross-trend.json', '--dta', 'x.csv']);
+    expect(o.status).toBe(2);
+    expect(o.stderr).toContain('unknown option --dta — did you mean --data?');
+  });
+
+  it('colours only when asked (FORCE_COLOR) and never with NO_COLOR', () => {
+    expect(cli(['help'], { FORCE_COLOR: '1' }).stdout).toContain('\x1b[');
+    expect(cli(['help'], { FORCE_COLOR: '1', NO_COLOR: '1' }).stdout).not.toContain('\x1b[');
+    expect(cli(['help']).stdout).not.toContain('\x1b['); // not a terminal
+  });
+
+  it('names file, line and column of a JSON error, and explains a directory', () => {
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, '{\n  "strategyId": "x",\n  "symbol": "EURUSD",,\n}\n');
+    const r = cli(['backtest', f, '--data', 'data/EURUSD_H1_2019.csv']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${f}:3:22: not valid JSON`);
+    const d = cli(['backtest', dir, '--data', 'data/EURUSD_H1_2019.csv']);
+    expect(d.status).toBe(1);
+    expect(d.stderr).toContain(`${dir}: is a directory; give a JSON file in it`);
+    expect(cli(['backtest', 'examples/ema-cross-trend.json', '--data', 'data']).stderr).toContain('--data data is a directory; give a bar file in it');
+    expect([jsonErrorOffset('[1, 2,]'), jsonErrorOffset('{"a": "x'), jsonErrorOffset('{"a": tru}'), jsonErrorOffset('{} x')]).toEqual([6, 8, 6, 3]);
+  });
+
+  it('strategy new writes a commented starter that validates and backtests', () => {
+    const f = join(dir, 'starter.json');
+    const r = cli(['strategy', 'new', f, '--symbol', 'XAUUSD', '--timeframe', 'M15']);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(readFileSync(f, 'utf8'));
+    expect(s['//'].length).toBeGreaterThan(3);
+    expect([s.symbol, s.timeframe]).toEqual(['XAUUSD', 'M15']);
+    expect(cli(['validate', f]).status).toBe(0);
+    const bt = cli(['backtest', f, '--data', 'data/XAUUSD_M15_2024Q1.csv', '--json']);
+    expect(bt.status).toBe(0);
+    expect(JSON.parse(bt.stdout).trades).toBeGreaterThan(0);
+    expect(cli(['strategy', 'new', f]).stderr).toContain('exists; --force overwrites it');
+    expect(cli(['strategy', 'new', dir]).stderr).toContain('is a directory; give a file name in it');
+  });
+
+  it('Ctrl-C on start exits 130, after a clean stop', async () => {
+    const port = await new Promise<number>((res) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    const data = mkdtempSync(join(tmpdir(), 'mt5x-cli-start-'));
+    const child = spawn(process.execPath, ['dist/mt5-executor.js', 'start'], { env: { ...process.env, MT5X_DATA_DIR: data, MT5X_BRIDGE_PORT: String(port), MT5X_API_ENABLED: '0', MT5X_NO_KEYCHAIN: '1', MT5X_LOG_LEVEL: 'warn' } });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const t0 = Date.now();
+    // the first start says a bridge token was created (and where to see it) once the host is up
+    while (!err.includes('A bridge token was created') && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    expect(err).toContain('A bridge token was created');
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code).toBe(130);
+  }, 30_000);
+});
