@@ -3,6 +3,7 @@
  * Pure functions over explicit inputs; each returns whether to trade, a size multiplier and a reason.
  */
 import type { NormalizedStrategy, SessionName } from './strategy/normalize.js';
+import { DEFAULT_BROKER_TZ, serverToUtc, zoneOffsetSec, type BrokerTimeZone } from './time/broker-time.js';
 
 export interface FilterResult {
   filter: 'session' | 'spread' | 'volatility' | 'correlation';
@@ -10,107 +11,6 @@ export interface FilterResult {
   /** 1 = full size; REDUCE_SIZE gives the configured multiplier; a SKIP failure gives 0. */
   sizeMultiplier: number;
   detail: string;
-}
-
-// ------------------------------------------------------------------------------------------ time
-
-/** How a broker's server clock relates to UTC. Most MT5 brokers: GMT+2, GMT+3 while New York is on DST. */
-export type BrokerTimeZone =
-  | { kind: 'fixed'; offsetSec: number }
-  | { kind: 'us-dst'; standardOffsetSec: number }
-  | { kind: 'eu-dst'; standardOffsetSec: number };
-
-export const DEFAULT_BROKER_TZ: BrokerTimeZone = { kind: 'us-dst', standardOffsetSec: 7200 };
-
-const fmtCache = new Map<string, Intl.DateTimeFormat>();
-
-/** Offset of an IANA zone from UTC at the start of UTC hour `hour` (hours since 1970), s, from Intl: ~5 µs. */
-function intlOffsetAtHour(zone: string, hour: number): number {
-  let f = fmtCache.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    fmtCache.set(zone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(new Date(hour * 3_600_000)).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) / 1000;
-  return asUtc - hour * 3600;
-}
-
-/**
- * A zone's offsets over one UTC calendar month: `before` from its first hour, `after` from the first hour of the
- * next month, and the first hour with `after` (a zone changes its offset at most once a month — DST — and the
- * hour of the change is found by bisection: ~12 Intl lookups a zone and month instead of one every hour).
- */
-interface ZoneMonth {
-  before: number;
-  after: number;
-  switchHour: number;
-}
-const zoneMonths = new Map<string, Map<number, ZoneMonth>>();
-
-function zoneMonth(zone: string, year: number, month: number): ZoneMonth {
-  const from = Date.UTC(year, month, 1) / 3_600_000, to = Date.UTC(year, month + 1, 1) / 3_600_000;
-  const before = intlOffsetAtHour(zone, from), after = intlOffsetAtHour(zone, to);
-  if (before === after) return { before, after, switchHour: to };
-  let lo = from, hi = to; // offset(lo) is before, offset(hi) is not
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (intlOffsetAtHour(zone, mid) === before) lo = mid;
-    else hi = mid;
-  }
-  return { before, after, switchHour: hi };
-}
-
-/**
- * Offset of an IANA zone from UTC at an instant, in seconds (from the runtime's time-zone data), as at the start of
- * the instant's UTC hour. The session filter asks for seven on every entry signal: the offsets are kept a zone and
- * month at a time, so a signal on a new hour (any signal on H1 and above) costs lookups, not Intl calls.
- */
-export function zoneOffsetSec(zone: string, utcSec: number): number {
-  const hour = Math.floor(utcSec / 3600);
-  const d = new Date(hour * 3_600_000);
-  const year = d.getUTCFullYear(), month = d.getUTCMonth();
-  let months = zoneMonths.get(zone);
-  if (!months) zoneMonths.set(zone, (months = new Map()));
-  const key = year * 12 + month;
-  let m = months.get(key);
-  if (!m) {
-    if (months.size > 1200) months.clear();
-    months.set(key, (m = zoneMonth(zone, year, month)));
-  }
-  return hour < m.switchHour ? m.before : m.after;
-}
-
-function isDst(zone: string, utcSec: number): boolean {
-  const y = new Date(utcSec * 1000).getUTCFullYear();
-  const jan = zoneOffsetSec(zone, Date.UTC(y, 0, 15) / 1000);
-  const jul = zoneOffsetSec(zone, Date.UTC(y, 6, 15) / 1000);
-  return zoneOffsetSec(zone, utcSec) !== Math.min(jan, jul);
-}
-
-/** Broker server time (s, stored as if UTC) → real UTC (s). */
-export function serverToUtc(serverSec: number, tz: BrokerTimeZone = DEFAULT_BROKER_TZ): number {
-  if (tz.kind === 'fixed') return serverSec - tz.offsetSec;
-  const zone = tz.kind === 'us-dst' ? 'America/New_York' : 'Europe/Berlin';
-  // the DST state at the standard-offset guess; off by at most the hour of the switch itself
-  const guess = serverSec - tz.standardOffsetSec;
-  return serverSec - tz.standardOffsetSec - (isDst(zone, guess) ? 3600 : 0);
-}
-
-/**
- * The broker's time zone from the offset the terminal reports (HELLO serverTimeOffset) at server time `now`.
- * The usual MT5 conventions are tried in order — GMT+2 switching to GMT+3 with New York's DST, then with
- * Europe's — and the first that predicts the reported offset exactly is taken; otherwise the reported offset
- * is fixed. A GMT+2 broker without DST looks like the first convention in winter, and reveals itself in
- * summer: call this again on every HELLO.
- */
-export function brokerZoneFromOffset(reportedOffsetSec: number, serverNowSec: number): BrokerTimeZone {
-  const candidates: BrokerTimeZone[] = [
-    { kind: 'us-dst', standardOffsetSec: 7200 },
-    { kind: 'eu-dst', standardOffsetSec: 7200 },
-  ];
-  for (const tz of candidates) if (serverNowSec - serverToUtc(serverNowSec, tz) === reportedOffsetSec) return tz;
-  return { kind: 'fixed', offsetSec: reportedOffsetSec };
 }
 
 /** Session hours in each market's local time (so DST moves them in UTC as it does in reality). */

@@ -17,7 +17,8 @@ import type { SignalModel } from './ml/model.js';
 import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
 import { shortHash } from './ids.js';
-import { DEFAULT_BROKER_TZ, correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type BrokerTimeZone, type FilterResult } from './filters.js';
+import { correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type FilterResult } from './filters.js';
+import { DEFAULT_BROKER_TZ, type BrokerTimeZone } from './time/broker-time.js';
 import type { BarIn } from './indicators.js';
 import { roundPrice } from './money.js';
 import { atrSize, fixedLot, kellySize, riskPercentSize, volatilityScaledSize, type SizeResult } from './sizing.js';
@@ -101,7 +102,7 @@ export class StrategyRunner {
    * `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log.
    * `model`: the signal-quality model for a strategy with options.ml (without one, enforce refuses entries).
    */
-  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, readonly tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean; model?: SignalModel } = {}) {
+  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, public tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean; model?: SignalModel } = {}) {
     this.evaluator = new StrategyEvaluator(strategy);
     this.trace = opts.trace ?? true;
     this.model = opts.model;
@@ -129,6 +130,16 @@ export class StrategyRunner {
     this.warm(bar);
     const T = bar.time + TIMEFRAME_SECONDS[this.strategy.timeframe];
     return this.decide(T, this.trace ? this.evaluator.evaluate(T) : this.evaluator.evaluateFast(T), market);
+  }
+
+  /**
+   * Intrabar evaluation (options.evaluation "intrabar"): the forming bar of the strategy's timeframe, peeked and
+   * never committed, decides now. Its decision time is the bar's close, as onBar's for the same bar: the intents
+   * carry the same ids, so what a forming bar sent is not sent again when the bar closes.
+   */
+  onForming(forming: BarIn, market: MarketView): Decision {
+    const T = forming.time + TIMEFRAME_SECONDS[this.strategy.timeframe];
+    return this.decide(T, this.trace ? this.evaluator.evaluate(T, forming) : this.evaluator.evaluateFast(T, forming), market);
   }
 
   /**

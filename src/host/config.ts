@@ -67,6 +67,25 @@ export const configSchema = z.strictObject({
       killSwitchLockMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60).describe('how long the emergency stop locks trading'),
     })
     .prefault({}),
+  broker: z
+    .strictObject({
+      timeZone: z.enum(['auto', 'us-dst', 'eu-dst', 'fixed']).default('auto').describe("the broker server's clock: auto = inferred from the offsets the terminal reports over time; us-dst / eu-dst = utcOffsetHours in winter, one more with New York's / Europe's daylight saving; fixed = utcOffsetHours all year"),
+      utcOffsetHours: z.number().min(-12).max(14).multipleOf(0.25).default(2).describe('the standard (winter) offset from UTC for us-dst / eu-dst, the offset for fixed'),
+    })
+    .prefault({}),
+  trading: z
+    .strictObject({
+      intrabarMs: z.number().int().min(100).max(60_000).default(1000).describe('an intrabar strategy is judged on its forming bar at most this often, ms'),
+    })
+    .prefault({}),
+  anomaly: z
+    .strictObject({
+      spread: z.enum(['log', 'block', 'reduce', 'close']).default('block').describe("a spread spike on a symbol: log only, skip entries on it for 5 min, also halve the strategies' positions on it, or close them"),
+      slippage: z.enum(['log', 'block', 'reduce', 'close']).default('block').describe('an entry filled with abnormal slippage: as spread'),
+      rejects: z.enum(['log', 'block', 'reduce', 'close']).default('block').describe("the broker refusing orders at an abnormal rate: as spread, for every symbol"),
+      latency: z.enum(['log', 'block', 'reduce', 'close']).default('log').describe("orders answered abnormally slowly (a slow PC as much as a slow broker): as spread, for every symbol"),
+    })
+    .prefault({}),
   primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
 });

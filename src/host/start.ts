@@ -146,6 +146,8 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   const rk = config.risk;
   const manager = new StrategyManager(store, log, {
     ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
+    ...(config.broker.timeZone !== 'auto' ? { brokerZone: config.broker.timeZone === 'fixed' ? { kind: 'fixed', offsetSec: config.broker.utcOffsetHours * 3600 } : { kind: config.broker.timeZone, standardOffsetSec: config.broker.utcOffsetHours * 3600 } } : {}),
+    intrabarMs: config.trading.intrabarMs, anomaly: config.anomaly,
     risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
   });
   let attached: Terminal | undefined;

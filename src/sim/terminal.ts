@@ -3,6 +3,7 @@
  * same intent handling through SimEaLogic) and trades against a SimBroker. The host cannot tell it apart
  * from the real EA. Market data is pushed in by a replayer (see replay.ts) or by a test.
  */
+import { serverToUtc } from '../engine/time/broker-time.js';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -108,7 +109,8 @@ export class SimTerminal extends EventEmitter {
           ea: 'SimTerminal 1.0',
           terminal: { build: this.opts.build ?? 4755, name: 'MetaTrader 5 (simulated)', company: 'mt5-executor sim', instance: this.opts.instance ?? 'sim-1' },
           account: a,
-          serverTimeOffset: this.opts.serverTimeOffset ?? 7200,
+          // the broker's offset at its own clock: its bars are in GMT+2/+3 with New York's DST (the default zone)
+          serverTimeOffset: this.opts.serverTimeOffset ?? (a.serverTime ? a.serverTime - serverToUtc(a.serverTime) : 7200),
         });
       });
       ws.on('message', (data) => {

@@ -149,6 +149,14 @@ export class TradingCore {
     return { decision, step: this.judge(e, decision, venue) };
   }
 
+  /** The forming bar of an intrabar strategy `id` (its runner's onForming), judged like a closed bar's decision. */
+  onForming(id: string, forming: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
+    const e = this.entries.get(id)!;
+    if (e.kelly) this.withStats(id, market);
+    const decision = e.runner.onForming(forming, market);
+    return { decision, step: this.judge(e, decision, venue) };
+  }
+
   /** Column mode (backtests): the decision at the close of bar i of the runner's series. */
   onColumn(id: string, i: number, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
     const e = this.entries.get(id)!;

@@ -112,6 +112,7 @@ export class LocalApi {
       terminalConnected: m.status().terminalConnected,
       platformConnected: o.platformConnected?.() ?? null,
       strategies: m.list().length,
+      brokerTime: m.brokerZone(),
     }));
     app.get('/account', async (_req, reply) => {
       const a = m.account();

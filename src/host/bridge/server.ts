@@ -540,6 +540,9 @@ function findIntent(snap: Msg<'SNAPSHOT'>, intentId: string): Partial<IntentResu
 }
 
 /** One WebSocket connection that completed HELLO. */
+/** The most ticks of one symbol a turn of the event loop hands on (the newest: older ones only moved a forming bar's high and low). */
+const MAX_COALESCED_TICKS = 4096;
+
 export class Session {
   readonly id: string;
   readonly out: SeqCounter;
@@ -616,7 +619,11 @@ export class Session {
       const slot = this.tickSlot.get(msg.symbol);
       if (slot !== undefined) {
         this.coalesced++;
-        this.queue[slot] = msg; // latest ticks of the symbol win; nothing else is ever replaced
+        // one message per symbol and turn: the ticks join it (the quote is the last one; the forming bar of an
+        // intrabar strategy and the spread guard see them all), bounded so a flood cannot grow it without end
+        const prev = this.queue[slot] as Msg<'TICKS'>;
+        const ticks = prev.ticks.length + msg.ticks.length > MAX_COALESCED_TICKS ? [...prev.ticks, ...msg.ticks].slice(-MAX_COALESCED_TICKS) : [...prev.ticks, ...msg.ticks];
+        this.queue[slot] = { ...msg, ticks } as AnyMsg;
       } else {
         this.tickSlot.set(msg.symbol, this.queue.length);
         this.queue.push(msg);

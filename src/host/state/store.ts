@@ -661,6 +661,30 @@ export class Store {
     renameSync(tmp, file);
   }
 
+  /**
+   * The broker's clock as read so far (offset from UTC at a server time; a few readings a year): the broker's time
+   * zone is inferred from them (src/engine/time/broker-time.ts). Derived data, read again from the terminal at every
+   * connection: a missing or damaged file gives none.
+   */
+  readBrokerClock(): { serverSec: number; offsetSec: number }[] {
+    const file = join(this.dir, 'broker-clock.json');
+    if (!existsSync(file)) return [];
+    try {
+      const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      if (!Array.isArray(v)) return [];
+      return v.filter((r): r is { serverSec: number; offsetSec: number } => !!r && Number.isSafeInteger((r as { serverSec?: unknown }).serverSec) && Number.isSafeInteger((r as { offsetSec?: unknown }).offsetSec) && Math.abs((r as { offsetSec: number }).offsetSec) <= 14 * 3600).slice(-64);
+    } catch {
+      return [];
+    }
+  }
+
+  writeBrokerClock(readings: readonly { serverSec: number; offsetSec: number }[]): void {
+    const file = join(this.dir, 'broker-clock.json');
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(readings), { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
   audit(at: number, event: string, detail?: unknown): void {
     this.data.audit.push(detail === undefined ? { at, event } : { at, event, detail });
     // beyond the retention, entries go to the archive at the next compaction (never silently dropped)

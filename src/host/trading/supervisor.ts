@@ -19,8 +19,14 @@ export interface SupervisorContext {
   symbol: string;
   timeframe: string;
   proposedAction: { side: 'BUY' | 'SELL'; volume: number; slPips?: number; tpPips?: number };
-  risk: { dailyLossPct: number; dailyLossLimitPct: number };
-  filters: { spreadPips?: number; maxSpreadPips?: number; atrPips?: number; session?: string };
+  /** the limits' use: today's loss and its limit, positions against their limits, correlated lots against theirs */
+  risk: {
+    dailyLossPct: number; dailyLossLimitPct: number;
+    drawdownPct?: number; drawdownLimitPct?: number;
+    positions?: number; maxPositions?: number;
+    correlatedLots?: number; maxCorrelatedLots?: number;
+  };
+  filters: { spreadPips?: number; maxSpreadPips?: number; atrPips?: number; minAtrPips?: number; maxAtrPips?: number; session?: string };
   ml: { score?: number; regime?: string; anomalies: string[] };
   positions: { count: number; exposureBySymbol: Record<string, number> };
   triggers: string[];
@@ -74,9 +80,13 @@ export function minimalContext(raw: Record<string, unknown>): SupervisorContext 
     const v = num(g(pa, k));
     if (v !== undefined) ctx.proposedAction[k] = v;
   }
-  for (const k of ['spreadPips', 'maxSpreadPips', 'atrPips'] as const) {
+  for (const k of ['spreadPips', 'maxSpreadPips', 'atrPips', 'minAtrPips', 'maxAtrPips'] as const) {
     const v = num(g(raw.filters, k));
     if (v !== undefined) ctx.filters[k] = v;
+  }
+  for (const k of ['drawdownPct', 'drawdownLimitPct', 'positions', 'maxPositions', 'correlatedLots', 'maxCorrelatedLots'] as const) {
+    const v = num(g(raw.risk, k));
+    if (v !== undefined) ctx.risk[k] = v;
   }
   const session = str(g(raw.filters, 'session'));
   if (session) ctx.filters.session = session;
