@@ -86,7 +86,8 @@ const NO_POSITIONS: readonly Position[] = Object.freeze([]);
 /**
  * Events: 'decision' (strategyId, Decision), 'sent' (strategyId, IntentBody: an intent of a strategy leaves),
  * 'intent' (strategyId, IntentBody, IntentResult | Error), 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent),
- * 'breach' (BreachDecision), 'alert' (message).
+ * 'breach' (BreachDecision), 'alert' (message), 'prepared' ({id}: history loaded, subscribed, ready for bars),
+ * 'prepareFailed' ({id, reason}: spec or history refused, or no answer in time).
  */
 export class StrategyManager extends EventEmitter {
   private readonly strategies = new Map<string, Running>();
@@ -570,8 +571,12 @@ export class StrategyManager extends EventEmitter {
       this.core.add(id, runner);
       this.changed();
       this.log.info({ strategyId: id, warmBars: Math.min(n, h.bars.length), magic: runner.magic }, 'strategy ready');
+      // [reporting hook] START_STRATEGY's status waits for one of these (src/host/platform/commands.ts)
+      this.emit('prepared', { id });
     } catch (e) {
       this.log.error({ strategyId: id, err: (e as Error).message }, 'strategy could not be prepared; it will retry on the next connection');
+      // [reporting hook]
+      this.emit('prepareFailed', { id, reason: (e as Error).message });
     }
   }
 
