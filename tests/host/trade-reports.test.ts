@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBars, sliceBars, type Bars } from '../../src/engine/bars.js';
+import { parseBars, sliceBars, type BarSeries } from '../../src/engine/bars.js';
 import { strategyMagic } from '../../src/engine/runner.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
 import { tradeReportJsonSchema, tradeReportSchema, type TradeReport } from '../../src/host/platform/contract.js';
@@ -97,7 +97,7 @@ interface Rig {
   dir: string;
   broker: SimBroker;
   sim: SimTerminal;
-  data: Bars;
+  data: BarSeries;
   host: RunningHost | undefined;
   boot(): Promise<RunningHost>;
   /** Send a command by the next heartbeat and wait for its final status. */

@@ -208,6 +208,7 @@ export class LocalApi {
   private audit(req: FastifyRequest, what: Record<string, unknown>, outcome: { status: string; result?: unknown; error?: string }): void {
     try {
       this.o.store.audit(Date.now(), 'command', { who: this.who(req), type: what.action, parameters: what, ...outcome });
+      this.o.store.write().catch((e: Error) => this.o.log.error({ err: e.message }, 'the audit trail could not be written'));
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'an API action could not be recorded in the audit trail');
     }

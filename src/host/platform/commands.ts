@@ -166,7 +166,10 @@ export class CommandProcessor {
     if (seen && (seen.status === 'executed' || seen.status === 'failed' || this.inFlight.has(cmd.id))) {
       this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');
       // a person's retry is an action of theirs; the platform's repeated deliveries are not (the log has them)
-      if (who !== 'platform') this.audit(who, cmd.id, cmd.type, cmd.parameters, { status: seen.status, replayed: true });
+      if (who !== 'platform') {
+        this.audit(who, cmd.id, cmd.type, cmd.parameters, { status: seen.status, replayed: true });
+        this.store.write().catch((e: Error) => this.log.error({ commandId: cmd.id, err: e.message }, 'the audit trail could not be written'));
+      }
       return {
         status: seen.status,
         ...(seen.result !== undefined ? { result: seen.result } : {}),
