@@ -183,6 +183,7 @@ export class TradeReporter {
     const t = this.terminal;
     if (!t?.connected) return;
     const from = this.state.checkedTo > 0 ? this.state.checkedTo - this.overlap : t.serverTime - (this.o.firstLookBackSec ?? 7 * 86_400);
+    const followedBefore = Object.keys(this.state.positions); // (a position opened while the snapshot comes is not in it)
     let snap: Msg<'SNAPSHOT'>;
     try {
       snap = await t.snapshot(Math.max(0, from));
@@ -200,7 +201,7 @@ export class TradeReporter {
       // a deal left its position open if a later deal of it followed, or the position is still open
       if (this.onDeal(d, 'history', lastOf.get(pos) !== d.ticket || open.has(pos))) found++;
     }
-    for (const pos of Object.keys(this.state.positions)) if (!open.has(pos)) delete this.state.positions[pos];
+    for (const pos of followedBefore) if (!open.has(pos)) delete this.state.positions[pos]; // closed before the history's window
     this.state.checkedTo = Math.max(this.state.checkedTo, snap.account.serverTime);
     this.save();
     this.foundInHistory += found;
@@ -317,13 +318,27 @@ export class TradeReporter {
   }
 }
 
-/** The strategy of a magic number among the manager's strategies (stopped ones included). */
-export function strategyByMagic(mgr: Pick<StrategyManager, 'list' | 'get'>): (magic: number) => string | undefined {
-  return (magic) => {
-    for (const r of mgr.list()) {
+/**
+ * The strategy of a magic number among the manager's strategies (stopped ones included). Indexed: rebuilt when the
+ * number of strategies changes, and for a magic it does not know at most once a second (a history check asks about
+ * thousands of deals, most of them the trader's own; a host may run 1,000 strategies).
+ */
+export function strategyByMagic(mgr: Pick<StrategyManager, 'list' | 'get'>, now: () => number = Date.now): (magic: number) => string | undefined {
+  let index = new Map<number, string>();
+  let builtAt = -Infinity;
+  let size = -1;
+  const build = (list: ReturnType<StrategyManager['list']>) => {
+    index = new Map();
+    for (const r of list) {
       const s = mgr.get(r.id)?.strategy;
-      if (s && strategyMagic(s) === magic) return r.id;
+      if (s) index.set(strategyMagic(s), r.id);
     }
-    return undefined;
+    builtAt = now();
+    size = list.length;
+  };
+  return (magic) => {
+    const list = mgr.list();
+    if (list.length !== size || (!index.has(magic) && now() - builtAt > 1000)) build(list);
+    return index.get(magic);
   };
 }
