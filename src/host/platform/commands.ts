@@ -320,37 +320,48 @@ export class CommandProcessor {
    * and trade later on the strength of a 'failed' status — and the reason is the command's error.
    */
   private async startAndPrepare(parameters: unknown): Promise<{ id: string; status: string }> {
-    const events: { id: string; reason?: string }[] = [];
-    let wake: () => void = () => {};
-    const prepared = (e: { id: string }) => { events.push({ id: e.id }); wake(); };
-    const failed = (e: { id: string; reason: string }) => { events.push(e); wake(); };
-    this.mgr.on('prepared', prepared);
-    this.mgr.on('prepareFailed', failed);
-    try {
-      const record = await this.mgr.start(parameters);
-      for (let waiting = false; ; ) {
-        const ev = events.find((e) => e.id === record.id);
-        if (ev && ev.reason === undefined) return { id: record.id, status: this.mgr.get(record.id)?.record.status ?? record.status };
-        if (ev) {
-          await this.mgr.stop(record.id, false);
-          throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It is stopped (its open positions stay as they are); send START_STRATEGY again when the terminal can give ${record.id}'s symbol and history`);
-        }
-        const now = this.mgr.get(record.id);
-        if (!now || now.record.status === 'stopped' || now.record.parameters !== record.parameters) {
-          throw new NotPrepared(`strategy ${record.id} was stopped or replaced before it was prepared`);
-        }
-        if (!waiting) this.log.info({ strategyId: record.id }, 'START_STRATEGY waits for the terminal to prepare the strategy (history, subscription)');
-        waiting = true;
-        // the next event, or a second (a STOP_STRATEGY or a later start in the meantime ends the wait above)
-        await new Promise<void>((res) => {
-          const t = setTimeout(res, 1000);
-          wake = () => { clearTimeout(t); res(); };
-        });
+    this.listenToPreparation();
+    const since = this.prepared.seq;
+    const record = await this.mgr.start(parameters);
+    for (let waiting = false; ; ) {
+      const ev = this.prepared.last.get(record.id);
+      if (ev && ev.seq > since && ev.reason === undefined) return { id: record.id, status: this.mgr.get(record.id)?.record.status ?? record.status };
+      if (ev && ev.seq > since) {
+        await this.mgr.stop(record.id, false);
+        throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It is stopped (its open positions stay as they are); send START_STRATEGY again when the terminal can give ${record.id}'s symbol and history`);
       }
-    } finally {
-      this.mgr.off('prepared', prepared);
-      this.mgr.off('prepareFailed', failed);
+      const now = this.mgr.get(record.id);
+      if (!now || now.record.status === 'stopped' || now.record.parameters !== record.parameters) {
+        throw new NotPrepared(`strategy ${record.id} was stopped or replaced before it was prepared`);
+      }
+      if (!waiting) this.log.info({ strategyId: record.id }, 'START_STRATEGY waits for the terminal to prepare the strategy (history, subscription)');
+      waiting = true;
+      // the next preparation, or a second (a STOP_STRATEGY or a later start in the meantime ends the wait above)
+      await new Promise<void>((res) => {
+        const wake = () => {
+          clearTimeout(t);
+          this.prepared.wake.delete(wake);
+          res();
+        };
+        const t = setTimeout(wake, 1000);
+        this.prepared.wake.add(wake);
+      });
     }
+  }
+
+  /** The manager's preparations as they end (one listener per processor, however many starts wait). */
+  private readonly prepared = { seq: 0, listening: false, last: new Map<string, { seq: number; reason?: string }>(), wake: new Set<() => void>() };
+
+  private listenToPreparation(): void {
+    const p = this.prepared;
+    if (p.listening) return;
+    p.listening = true;
+    const note = (id: string, reason?: string) => {
+      p.last.set(id, reason === undefined ? { seq: ++p.seq } : { seq: ++p.seq, reason });
+      for (const w of [...p.wake]) w();
+    };
+    this.mgr.on('prepared', (e: { id: string }) => note(e.id));
+    this.mgr.on('prepareFailed', (e: { id: string; reason: string }) => note(e.id, e.reason));
   }
 
   private async execute(cmd: Command): Promise<unknown> {
