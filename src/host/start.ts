@@ -16,6 +16,7 @@ import { StrategyManager } from './trading/manager.js';
 import { primeSignalPath } from './trading/prime.js';
 import { PlatformClient } from './platform/client.js';
 import { restoreFromPlatform } from './platform/recovery.js';
+import { TradeReporter, strategyByMagic } from './platform/trade-reports.js';
 import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './trading/supervisor.js';
 import { PersistentLedger, Store } from './state/store.js';
 import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
@@ -151,6 +152,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
   });
   let attached: Terminal | undefined;
+  let trades: TradeReporter | undefined;
   bridge.on('terminal', (t: Terminal) => {
     if (attached) {
       log.warn({ terminal: t.key, driving: attached.key }, 'a second account connected: this executor drives one account; run another executor for it');
@@ -158,6 +160,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     }
     attached = t;
     manager.attach(t);
+    trades?.attach(t);
   });
 
   const apiKey = creds.get('apiKey');
@@ -167,7 +170,10 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       baseUrl: config.platform.baseUrl, apiKey, apiSecret, store, log, heartbeatSeconds: config.platform.heartbeatSeconds,
       heartbeatBody: () => ({ status: manager.status() }),
     });
-    const proc = new CommandProcessor(manager, store, (u) => platform!.report(u), log);
+    // every deal of the strategies' trades, to the platform once (docs/platform.md "Trade reports")
+    trades = new TradeReporter({ file: join(config.dataDir, 'state', 'trade-reports.json'), log, strategyOf: strategyByMagic(manager), send: (r) => platform!.reportTrade(r) });
+    if (attached) trades.attach(attached);
+    const proc = new CommandProcessor(manager, store, (u) => platform!.report(u), log, undefined, { trades });
     platform.on('connected', () => void restoreFromPlatform(platform!, manager, log));
     platform.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
     void platform.start();
@@ -179,6 +185,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   if (config.api.enabled) {
     dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null) });
     const apiToken = loadOrCreateApiToken(creds);
+    // (its statuses do not go to the platform: its commands' deals go as trade records)
     const apiProcessor = new CommandProcessor(manager, store, (u) => log.debug({ commandId: u.commandId, status: u.status }, 'api command status'), log);
     api = new LocalApi({
       host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: apiProcessor, store, log, bus,
@@ -208,6 +215,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     async stop() {
       clearInterval(backups);
       await api?.stop();
+      trades?.stop();
       platform?.stop();
       await bridge.stop();
       await store.write();

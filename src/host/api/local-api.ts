@@ -44,12 +44,17 @@ function toJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 }
 
-const HTTP_FOR: Record<string, number> = { INVALID: 400, NOT_FOUND: 404, STATE: 409, LOCKED: 423, NO_TERMINAL: 503, BROKER: 422, STORAGE: 507 };
+const HTTP_FOR: Record<string, number> = { INVALID: 400, NOT_FOUND: 404, STATE: 409, LOCKED: 423, NO_TERMINAL: 503, BROKER: 422, STORAGE: 507, NOT_PREPARED: 502 };
+
+/** How long a request waits for its command before answering 202 `executing` (a retry with its key gives the end). */
+const ANSWER_WITHIN_MS = 15_000;
 
 export class LocalApi {
   readonly app: FastifyInstance;
   private readonly registry = new Registry();
   private readonly started = Date.now();
+  /** Requests signed in through the dashboard's session (the rest carry the API token): who, in the audit trail. */
+  private readonly fromDashboard = new WeakSet<FastifyRequest>();
 
   constructor(private readonly o: ApiOptions) {
     if (!LOOPBACK.has(o.host)) throw new Error(`api.host: ${o.host} is not a loopback address; the local API listens on 127.0.0.1 only`);
@@ -71,6 +76,7 @@ export class LocalApi {
       // the dashboard's page and its signed-in sessions (a cookie and, for changes, a CSRF token)
       const viaDashboard = o.dashboard?.authenticate(req, reply);
       if (viaDashboard === 'refused') return reply;
+      if (viaDashboard === 'session') this.fromDashboard.add(req);
       if (viaDashboard === 'public' || viaDashboard === 'session') return;
       const auth = req.headers.authorization ?? '';
       const presented = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
@@ -141,11 +147,14 @@ export class LocalApi {
     app.post<P>('/strategies/:id/resume', (req, reply) => this.command(req, reply, 'RESUME_STRATEGY', { strategyId: req.params.id }));
     app.put<P>('/strategies/:id', (req, reply) => this.command(req, reply, 'UPDATE_STRATEGY', { ...body(req), strategyId: req.params.id }));
     app.delete<P & { Querystring: { closePositions?: string } }>('/strategies/:id', async (req, reply) => {
+      const what = { action: 'DELETE_STRATEGY', strategyId: req.params.id, closePositions: req.query.closePositions === 'true' };
       try {
         await m.delete(req.params.id, req.query.closePositions === 'true');
+        this.audit(req, what, { status: 'executed' });
         return { deleted: req.params.id };
       } catch (e) {
         const code = e instanceof ManagerError ? (HTTP_FOR[e.code] ?? 500) : 500;
+        this.audit(req, what, { status: 'failed', error: (e as Error).message });
         return reply.code(code).send({ error: (e as Error).message });
       }
     });
@@ -158,10 +167,14 @@ export class LocalApi {
     // entries the LLM supervisor wants the trader to confirm (docs/ML.md)
     app.get('/confirmations', async () => m.pendingConfirmations());
     const answer = async (req: FastifyRequest<{ Params: { intentId: string } }>, reply: FastifyReply, confirm: boolean) => {
+      const what = { action: confirm ? 'CONFIRM_ENTRY' : 'REJECT_ENTRY', intentId: req.params.intentId.slice(0, 64) };
       try {
-        return await m.answerConfirmation(req.params.intentId, confirm);
+        const result = await m.answerConfirmation(req.params.intentId, confirm);
+        this.audit(req, what, { status: 'executed', result });
+        return result;
       } catch (e) {
         const code = e instanceof ManagerError ? (HTTP_FOR[e.code] ?? 500) : 500;
+        this.audit(req, what, { status: 'failed', error: (e as Error).message });
         return reply.code(code).send({ error: (e as Error).message });
       }
     };
@@ -176,10 +189,30 @@ export class LocalApi {
       return reply.code(400).send({ error: 'Idempotency-Key: 1 to 100 characters of letters, digits and . _ : -' });
     }
     const id = `api-${key ?? randomUUID()}`;
-    const out: CommandOutcome = await this.o.processor.handle({ id, type, parameters }, 'api');
+    // the command goes to the audit trail from the processor, with who sent it
+    const running = this.o.processor.handle({ id, type, parameters }, 'api', this.who(req));
+    let timer: NodeJS.Timeout | undefined;
+    const out: CommandOutcome = await Promise.race([
+      running,
+      new Promise<CommandOutcome>((res) => (timer = setTimeout(() => res({ status: 'executing' }), ANSWER_WITHIN_MS))),
+    ]).finally(() => clearTimeout(timer));
     // 202: a retry of a command still executing (its result comes with a later retry of the same key)
     const code = out.status === 'failed' ? (HTTP_FOR[out.code ?? ''] ?? 500) : out.status === 'executed' ? 200 : 202;
     return reply.code(code).send({ commandId: id, ...out });
+  }
+
+  private who(req: FastifyRequest): 'dashboard' | 'local-api' {
+    return this.fromDashboard.has(req) ? 'dashboard' : 'local-api';
+  }
+
+  /** An action that is not a command (a delete, a confirmation) into the audit trail the commands go to. */
+  private audit(req: FastifyRequest, what: Record<string, unknown>, outcome: { status: string; result?: unknown; error?: string }): void {
+    try {
+      this.o.store.audit(Date.now(), 'command', { who: this.who(req), type: what.action, parameters: what, ...outcome });
+      this.o.store.write().catch((e: Error) => this.o.log.error({ err: e.message }, 'the audit trail could not be written'));
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message }, 'an API action could not be recorded in the audit trail');
+    }
   }
 
   private logStream(req: FastifyRequest, reply: FastifyReply): void {

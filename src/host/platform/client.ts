@@ -8,15 +8,20 @@
  *  - heartbeat: POST /api/executor/{id}/heartbeat every N s; its `pendingCommands` is the fallback delivery;
  *  - statuses: PATCH /api/executor/{id}/command through a persisted outbox, drained in order with backoff (capped
  *    at 30 s, with jitter), so no status or result is lost across a platform outage or a host restart; a Pusher
- *    (re)connection or a successful heartbeat drains it at once.
+ *    (re)connection or a successful heartbeat drains it at once;
+ *  - trade records (deals no command's status carries, ./trade-reports.ts): POST /api/executor/{id}/trades through
+ *    the same outbox, in the same order.
  * The API secret is never logged and never part of an error message.
  */
 import { EventEmitter } from 'node:events';
 import PusherModule from 'pusher-js';
 import { redact } from '../state/credentials.js';
 import type { Logger } from '../logger.js';
-import { executorConfigSchema, heartbeatResponseSchema, type CommandStatusUpdate, type ExecutorConfig } from './contract.js';
-import type { Store } from '../state/store.js';
+import { executorConfigSchema, heartbeatResponseSchema, type CommandStatusUpdate, type ExecutorConfig, type TradeReport } from './contract.js';
+import type { OutboxEntry, Store } from '../state/store.js';
+
+/** The outbox status of a trade record (not a command's status: it goes to POST …/trades). */
+const TRADE_RECORD = 'trade';
 
 // pusher-js's typings declare a default export; its CommonJS build exports the class itself
 type PusherClass = typeof import('pusher-js').default;
@@ -226,6 +231,18 @@ export class PlatformClient extends EventEmitter {
 
   /** Queue a status for the platform (persisted first) and try to send it. */
   report(u: CommandStatusUpdate): void {
+    this.queue(u);
+  }
+
+  /**
+   * Queue a trade record (persisted first) and try to send it. In the outbox it is an entry of status `trade`
+   * whose `result` is the report; it goes to POST /api/executor/{id}/trades as the report itself.
+   */
+  reportTrade(r: TradeReport): void {
+    this.queue({ commandId: `deal-${r.deal}`, status: TRADE_RECORD, result: r, at: new Date().toISOString() });
+  }
+
+  private queue(u: OutboxEntry): void {
     try {
       this.o.store.pushOutbox(u); // one journal line, not a whole-state rewrite
     } catch (e) {
@@ -256,16 +273,18 @@ export class PlatformClient extends EventEmitter {
         const box = this.o.store.data.outbox;
         const u = box[0]!;
         const { seq: _seq, ...update } = u; // seq orders the journal; the platform gets the documented fields
+        const executor = encodeURIComponent(this.config.executorId);
         let r: Response;
         try {
-          r = await this.call('PATCH', `api/executor/${encodeURIComponent(this.config.executorId)}/command`, update);
+          r = u.status === TRADE_RECORD ? await this.call('POST', `api/executor/${executor}/trades`, u.result) : await this.call('PATCH', `api/executor/${executor}/command`, update);
         } catch (e) {
           this.o.log.warn({ err: (e as Error).message, queued: box.length }, 'platform unreachable: statuses stay queued');
           break;
         }
         if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429)) {
           // accepted, or refused for good (a status the platform will never take): either way, next
-          if (!r.ok) this.o.log.error({ commandId: u.commandId, status: u.status, http: r.status }, 'the platform refused a command status; dropped');
+          if (!r.ok && u.status === TRADE_RECORD) this.o.log.error({ http: r.status, trade: u.result }, 'the platform refused a trade record; dropped (the deal stays in the terminal\'s history)');
+          else if (!r.ok) this.o.log.error({ commandId: u.commandId, status: u.status, http: r.status }, 'the platform refused a command status; dropped');
           try {
             this.o.store.shiftOutbox();
           } catch (e) {

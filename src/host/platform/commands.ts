@@ -2,7 +2,10 @@
  * Platform commands → actions. A command executes once, whatever path delivered it (Pusher, a heartbeat's
  * pendingCommands, or both, or twice): its id is recorded in the store before anything runs. Its status goes
  * to the platform as received → executing → executed | failed, with the result (tickets, prices, volumes) or
- * the error — through the outbox, so no status is lost.
+ * the error — through the outbox, so no status is lost. An order command's `executed` result carries the trade
+ * reports of its deals (`trades`, ./trade-reports.ts); START_STRATEGY is `executed` once the strategy is prepared
+ * (history loaded, subscribed), `failed` with the reason if it cannot be. Every command's outcome goes to the
+ * audit trail with who sent it (the platform, the local API, the dashboard).
  */
 import { createHash } from 'node:crypto';
 import { intentIdFor } from '../../engine/ids.js';
@@ -25,8 +28,20 @@ import {
   updateStrategyParams,
   type Command,
   type CommandStatusUpdate,
+  type TradeReport,
 } from './contract.js';
 import type { Store, StoreData } from '../state/store.js';
+import type { TradeReporter } from './trade-reports.js';
+
+/** Who sent a command, for the audit trail. */
+export type CommandSender = 'platform' | 'local-api' | 'dashboard';
+
+export interface CommandProcessorOptions {
+  /** The trade reporter whose deals an order command's result carries. */
+  trades?: Pick<TradeReporter, 'claim'>;
+  /** How long an order's result waits for its deal's transaction (default 3 s). */
+  claimWaitMs?: number;
+}
 
 function resultOf(r: IntentResult): Record<string, unknown> {
   const out: Record<string, unknown> = { retcode: r.retcode, retcodeText: retcodeText(r.retcode), class: r.class };
@@ -52,8 +67,12 @@ export interface CommandOutcome {
   notRecorded?: string[];
 }
 
+/** START_STRATEGY could not prepare the strategy (the reason: the terminal's refusal or the time out). */
+class NotPrepared extends Error {}
+
 function failureCode(e: unknown): string {
   if (e instanceof ManagerError) return e.code;
+  if (e instanceof NotPrepared) return 'NOT_PREPARED';
   if (e instanceof StrategyError || (e as { name?: string }).name === 'ZodError') return 'INVALID';
   if (e instanceof BrokerRefused) return 'BROKER';
   return 'ERROR';
@@ -85,12 +104,15 @@ export class CommandProcessor {
     private readonly report: (u: CommandStatusUpdate) => void,
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
+    private readonly opts: CommandProcessorOptions = {},
   ) {}
 
   /** Commands executing in this process (a repeated delivery of one waits for nothing and runs nothing). */
   private readonly inFlight = new Set<string>();
   /** The type of each command in flight (what its status record keeps depends on it). */
   private readonly typeOf = new Map<string, string>();
+  /** Who sent each command in flight (the audit trail). */
+  private readonly senderOf = new Map<string, CommandSender>();
 
   /**
    * Record a command's status (one journal line) and report it. `strict`: a failed write throws (nothing may run
@@ -122,13 +144,15 @@ export class CommandProcessor {
   }
 
   /** Handle a command as delivered. Never throws: every failure becomes a `failed` status (or a log line). */
-  async handle(raw: unknown, via: 'pusher' | 'heartbeat' | 'api'): Promise<CommandOutcome> {
+  async handle(raw: unknown, via: 'pusher' | 'heartbeat' | 'api', who: CommandSender = via === 'api' ? 'local-api' : 'platform'): Promise<CommandOutcome> {
     const parsed = commandSchema.safeParse(raw);
     const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
       this.log.warn({ via, commandId: id, err: why }, 'invalid command');
       if (id && id.length <= 128 && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}`, code: 'INVALID' });
+      const type = raw && typeof raw === 'object' ? (raw as { type?: unknown }).type : undefined;
+      this.audit(who, id?.slice(0, 128), typeof type === 'string' ? type.slice(0, 40) : undefined, undefined, { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' });
       return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
@@ -141,6 +165,11 @@ export class CommandProcessor {
     }
     if (seen && (seen.status === 'executed' || seen.status === 'failed' || this.inFlight.has(cmd.id))) {
       this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');
+      // a person's retry is an action of theirs; the platform's repeated deliveries are not (the log has them)
+      if (who !== 'platform') {
+        this.audit(who, cmd.id, cmd.type, cmd.parameters, { status: seen.status, replayed: true });
+        this.store.write().catch((e: Error) => this.log.error({ commandId: cmd.id, err: e.message }, 'the audit trail could not be written'));
+      }
       return {
         status: seen.status,
         ...(seen.result !== undefined ? { result: seen.result } : {}),
@@ -150,7 +179,32 @@ export class CommandProcessor {
     }
     this.inFlight.add(cmd.id); // synchronously: a second delivery in the same tick is caught above
     this.typeOf.set(cmd.id, cmd.type);
+    this.senderOf.set(cmd.id, who);
     return logContext.run({ commandId: cmd.id, commandType: cmd.type }, () => this.handleNew(cmd, seen, via, params));
+  }
+
+  /**
+   * The audit trail (store audit, event 'command'): who sent which command, when, and what became of it. The
+   * parameters and the result only in short (a strategy by its id; a query's answer is not kept); no secret is
+   * ever part of a command.
+   */
+  private audit(who: CommandSender, commandId: string | undefined, type: string | undefined, parameters: Record<string, unknown> | undefined, o: CommandOutcome): void {
+    const short = (v: unknown): unknown => {
+      const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+      return text === undefined || text.length <= 2000 ? v : `(${text.length} characters, not kept)`;
+    };
+    const what = type === 'START_STRATEGY' || type === 'UPDATE_STRATEGY' ? { strategyId: parameters?.strategyId } : parameters;
+    const detail: Record<string, unknown> = { who, commandId, type, status: o.status };
+    if (what !== undefined) detail.parameters = short(what);
+    if (o.result !== undefined && !QUERIES.has(type ?? '')) detail.result = short(o.result);
+    if (o.error !== undefined) detail.error = o.error;
+    if (o.code !== undefined) detail.code = o.code;
+    if (o.replayed) detail.replayed = true;
+    try {
+      this.store.audit(this.now().getTime(), 'command', detail);
+    } catch (e) {
+      this.log.error({ commandId, err: (e as Error).message }, 'the audit entry of a command could not be recorded');
+    }
   }
 
   /** A command moved to the archive by the retention: seen, so never executed again. */
@@ -171,6 +225,7 @@ export class CommandProcessor {
     } finally {
       this.inFlight.delete(cmd.id);
       this.typeOf.delete(cmd.id);
+      this.senderOf.delete(cmd.id);
     }
   }
 
@@ -215,9 +270,11 @@ export class CommandProcessor {
       this.log.warn({ commandId: cmd.id, type: cmd.type, err: msg }, 'command failed');
       outcome = { status: 'failed', error: msg, code };
     }
+    const who = this.senderOf.get(cmd.id) ?? 'platform';
+    this.audit(who, cmd.id, cmd.type, cmd.parameters, outcome);
     // the status is journaled; commands that change state kept outside the journal (limits, the kill switch,
-    // strategies' records) write the whole state once
-    if (!ORDER_COMMANDS.has(cmd.type)) try {
+    // strategies' records) write the whole state once, and so does a person's command (the audit entry with it)
+    if (!ORDER_COMMANDS.has(cmd.type) || who !== 'platform') try {
       await this.store.write();
     } catch (e) {
       // it ran: say so, and that its status is not on disk yet (the next successful write takes it)
@@ -244,14 +301,74 @@ export class CommandProcessor {
       r = await this.mgr.settledResult(intent.intentId);
     }
     if (r.class !== 'done') throw new BrokerRefused(`the broker refused: ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
-    return resultOf(r);
+    const out = resultOf(r);
+    // the trade reports of its deals ride on the command's result (seed 002, option B); a deal whose transaction
+    // is late goes as a trade record instead — never both, never neither
+    const reporter = this.opts.trades;
+    if (reporter) {
+      const deals = [...new Set([r.deal, ...(r.results ?? []).map((x) => x.deal)].filter((d): d is bigint => d !== undefined && d > 0n))];
+      const trades = (await Promise.all(deals.map((d) => reporter.claim(d, this.opts.claimWaitMs ?? 3000)))).filter((x): x is TradeReport => x !== undefined);
+      if (trades.length) out.trades = trades;
+    }
+    return out;
+  }
+
+  /**
+   * START_STRATEGY: start, then wait until the manager has prepared it (its history loaded, its symbol
+   * subscribed). While no terminal is connected it waits for one. If it cannot be prepared (the terminal refused the
+   * symbol or its history, or did not answer in time), the strategy is stopped — so it does not come up unprepared
+   * and trade later on the strength of a 'failed' status — and the reason is the command's error.
+   */
+  private async startAndPrepare(parameters: unknown): Promise<{ id: string; status: string }> {
+    this.listenToPreparation();
+    const since = this.prepared.seq;
+    const record = await this.mgr.start(parameters);
+    for (let waiting = false; ; ) {
+      const ev = this.prepared.last.get(record.id);
+      if (ev && ev.seq > since && ev.reason === undefined) return { id: record.id, status: this.mgr.get(record.id)?.record.status ?? record.status };
+      if (ev && ev.seq > since) {
+        await this.mgr.stop(record.id, false);
+        throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It is stopped (its open positions stay as they are); send START_STRATEGY again when the terminal can give ${record.id}'s symbol and history`);
+      }
+      const now = this.mgr.get(record.id);
+      if (!now || now.record.status === 'stopped' || now.record.parameters !== record.parameters) {
+        throw new NotPrepared(`strategy ${record.id} was stopped or replaced before it was prepared`);
+      }
+      if (!waiting) this.log.info({ strategyId: record.id }, 'START_STRATEGY waits for the terminal to prepare the strategy (history, subscription)');
+      waiting = true;
+      // the next preparation, or a second (a STOP_STRATEGY or a later start in the meantime ends the wait above)
+      await new Promise<void>((res) => {
+        const wake = () => {
+          clearTimeout(t);
+          this.prepared.wake.delete(wake);
+          res();
+        };
+        const t = setTimeout(wake, 1000);
+        this.prepared.wake.add(wake);
+      });
+    }
+  }
+
+  /** The manager's preparations as they end (one listener per processor, however many starts wait). */
+  private readonly prepared = { seq: 0, listening: false, last: new Map<string, { seq: number; reason?: string }>(), wake: new Set<() => void>() };
+
+  private listenToPreparation(): void {
+    const p = this.prepared;
+    if (p.listening) return;
+    p.listening = true;
+    const note = (id: string, reason?: string) => {
+      p.last.set(id, reason === undefined ? { seq: ++p.seq } : { seq: ++p.seq, reason });
+      for (const w of [...p.wake]) w();
+    };
+    this.mgr.on('prepared', (e: { id: string }) => note(e.id));
+    this.mgr.on('prepareFailed', (e: { id: string; reason: string }) => note(e.id, e.reason));
   }
 
   private async execute(cmd: Command): Promise<unknown> {
     const p = cmd.parameters;
     switch (cmd.type) {
       case 'START_STRATEGY': {
-        const r = await this.mgr.start(p);
+        const r = await this.startAndPrepare(p);
         return { strategyId: r.id, status: r.status };
       }
       case 'STOP_STRATEGY': {

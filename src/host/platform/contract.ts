@@ -119,3 +119,45 @@ export const riskLimitsParams = z.strictObject({
   maxCorrelatedLots: z.number().finite().positive().max(1e6).optional(),
   correlationThreshold: z.number().positive().max(1).optional(),
 });
+
+/**
+ * A trade report: one deal of a strategy's trade (or of a position a command opened) — a fill, an addition, a
+ * partial close, a close, a reversal. Sent once per deal (`deal` is the idempotency key): inside the `executed`
+ * status of the command whose order made it (`result.trades`), else as a trade record (POST
+ * /api/executor/{id}/trades). docs/platform.md; the JSON Schema in docs/schemas/trade-report.schema.json is
+ * generated from this.
+ */
+const ticketText = (what: string) => z.string().regex(/^\d{1,20}$/).describe(`${what}, a decimal string (uint64: exact, never a JSON number)`);
+const money = (what: string) => z.number().finite().describe(`${what}, in the account currency (the broker's figure)`);
+export const tradeReportSchema = z
+  .object({
+    deal: ticketText('DEAL_TICKET: the idempotency key — one report per deal, whatever path and however often it arrives'),
+    order: ticketText('DEAL_ORDER: the order that made the deal'),
+    position: ticketText('DEAL_POSITION_ID: the position the deal opened, changed or closed (the position ticket)'),
+    strategyId: z.string().nullable().describe("the strategy whose trade this is (by its magic number); null for a position a command opened"),
+    magic: z.number().int().describe('DEAL_MAGIC, or the position\'s magic when the closing order carried none'),
+    symbol: z.string(),
+    side: z.enum(['BUY', 'SELL']).describe('the deal\'s direction (a close of a BUY position is a SELL deal)'),
+    event: z.enum(['open', 'add', 'partial_close', 'close', 'reversal']).describe('what the deal did to its position'),
+    entry: z.enum(['in', 'out', 'inout', 'out_by']).describe('DEAL_ENTRY'),
+    volume: z.number().positive().describe('lots of this deal'),
+    price: z.number().nonnegative(),
+    profit: money('DEAL_PROFIT'),
+    swap: money('DEAL_SWAP'),
+    commission: money('DEAL_COMMISSION'),
+    currency: z.string().describe('the account currency'),
+    time: z.string().describe('when the deal happened, UTC, ISO 8601 with ms'),
+    timeUnixMs: z.number().int().describe('the same instant, Unix ms'),
+    brokerTime: z.string().describe("the broker's server time of the deal, 'YYYY-MM-DD HH:MM:SS.mmm' (what MT5 shows)"),
+    account: z.object({ login: z.number().int(), server: z.string() }).describe('the MT5 account'),
+    mode: z.enum(['paper', 'live']).describe("live: a real account (ACCOUNT_TRADE_MODE real); paper: a demo or contest account"),
+    source: z.enum(['transaction', 'history']).describe('seen as it happened, or found in the terminal\'s deal history after the host was away'),
+    reason: z.number().int().optional().describe('DEAL_REASON (0 client, 3 expert, 4 SL, 5 TP, 6 stop out, …), when known (history)'),
+  })
+  .describe('one deal of a trade, reported to the platform once');
+export type TradeReport = z.output<typeof tradeReportSchema>;
+
+/** The trade report's JSON Schema (docs/schemas/trade-report.schema.json is this, written by its test). */
+export function tradeReportJsonSchema(): object {
+  return z.toJSONSchema(tradeReportSchema, { io: 'output' });
+}

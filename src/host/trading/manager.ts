@@ -47,7 +47,8 @@ export interface LiveOptions {
  * Events: 'decision' (strategyId, Decision), 'sent' (strategyId, IntentBody: an intent of a strategy leaves),
  * 'intent' (strategyId, IntentBody, IntentResult | Error), 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent),
  * 'breach' (BreachDecision), 'alert' (message), 'anomaly' (symbol, Anomaly), 'supervisor', 'confirmation',
- * 'zone' (ZoneView: the broker's zone as inferred now).
+ * 'zone' (ZoneView: the broker's zone as inferred now), 'prepared' ({id}: a strategy's runner is warm and deciding),
+ * 'prepareFailed' ({id, reason}: it could not be prepared).
  */
 export class StrategyManager extends EventEmitter implements TradingContext {
   readonly strategies = new Map<string, Running>();
@@ -442,8 +443,10 @@ export class StrategyManager extends EventEmitter implements TradingContext {
       this.core.add(id, runner);
       this.changed();
       this.log.info({ strategyId: id, warmBars: warm, magic: runner.magic }, 'strategy ready');
+      this.emit('prepared', { id });
     } catch (e) {
       this.log.error({ strategyId: id, err: (e as Error).message }, 'strategy could not be prepared; it will retry on the next connection');
+      this.emit('prepareFailed', { id, reason: (e as Error).message });
     }
   }
 
