@@ -84,11 +84,12 @@ describe("the broker's time zone", () => {
 describe('intrabar strategies', () => {
   it('are judged on the forming bar of the ticks: entries leave before their bar closes, each once', async () => {
     const ex = example('ema-cross-trend');
-    const strategy = { ...ex, strategyId: 'intrabar', options: { evaluation: 'intrabar' }, rules: { ...ex.rules, filters: {} } };
+    const strategy = { ...ex, strategyId: 'intrabar', rules: { ...ex.rules, filters: {}, options: { evaluation: 'intrabar' } } };
     const s = await setup({ mgr: { intrabarMs: 0 } });
     try {
       let closedUpTo = 0; // the close time of the last closed bar the host got
-      s.terminal.on('bar', (m: { bar: number[] }) => (closedUpTo = m.bar[0]! + 3600));
+      // before the manager's own listener: a decision sent while a bar is being handled is that bar's, not an early one
+      s.terminal.prependListener('bar', (m: { bar: number[] }) => (closedUpTo = m.bar[0]! + 3600));
       const early: string[] = [];
       s.mgr.on('sent', (_id: string, i: IntentBody) => {
         if (i.type !== 'OPEN') return;
