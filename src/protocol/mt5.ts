@@ -20,7 +20,12 @@ export const SYMBOL_FILLING = { FOK: 1, IOC: 2, BOC: 4 } as const;
 export const TRADE_ACTION = { DEAL: 1, PENDING: 5, SLTP: 6, MODIFY: 7, REMOVE: 8, CLOSE_BY: 10 } as const;
 
 export const POSITION_TYPE = { BUY: 0, SELL: 1 } as const;
-export const DEAL_TYPE = { BUY: 0, SELL: 1, BALANCE: 2 } as const;
+export const DEAL_TYPE = { BUY: 0, SELL: 1, BALANCE: 2, CREDIT: 3, CHARGE: 4, CORRECTION: 5, BONUS: 6 } as const;
+
+/** Deal types that move money without a trade: deposits and withdrawals, credit, charges, corrections, bonuses. */
+export function isBalanceOperation(dealType: number): boolean {
+  return dealType >= DEAL_TYPE.BALANCE && dealType <= DEAL_TYPE.BONUS;
+}
 export const DEAL_ENTRY = { IN: 0, OUT: 1, INOUT: 2, OUT_BY: 3 } as const;
 export const DEAL_REASON = { CLIENT: 0, MOBILE: 1, WEB: 2, EXPERT: 3, SL: 4, TP: 5, SO: 6 } as const;
 export const ORDER_STATE = { STARTED: 0, PLACED: 1, CANCELED: 2, PARTIAL: 3, FILLED: 4, REJECTED: 5, EXPIRED: 6 } as const;

@@ -316,3 +316,39 @@ describe('the core after review', () => {
     expect(core.onResult(close.intentId, 'final', 10014, 'invalid volume')?.alerts.join('')).toMatch(/refused to close position #9 \(10014 invalid volume\)/);
   });
 });
+
+describe('balance operations are not trading results', () => {
+  const policy: RiskPolicy = { ...NO_POLICY, limits: { maxDailyLossPercent: 5, maxDrawdownPercent: 10 }, onDailyLoss: 'pause', onDrawdown: 'pause' };
+  const t0 = Date.UTC(2024, 0, 8, 10) / 1000;
+
+  it('a withdrawal moves the day\'s starting balance and the equity peak with it: no breach; the same drop by trading is one', () => {
+    const withdrawn = new RiskGate(policy);
+    withdrawn.observeAccount(t0, 10_000, 10_000);
+    withdrawn.observeBalanceOperation(t0 + 60, -3_000); // the EA sends the deal before the account it changes
+    expect(withdrawn.observeAccount(t0 + 61, 7_000, 7_000)).toBeNull();
+    expect(withdrawn.usage(t0 + 61, 7_000)).toMatchObject({ dailyLoss: 0, drawdownPercent: 0, dayStartBalance: 7_000 });
+    // a later trading loss is measured from the new baselines: 6 % of 7,000 breaches the 5 % daily limit
+    expect(withdrawn.observeAccount(t0 + 120, 6_580, 6_580)?.map((b) => b.reason).join()).toMatch(/daily loss 420/);
+
+    const lost = new RiskGate(policy);
+    lost.observeAccount(t0, 10_000, 10_000);
+    expect(lost.observeAccount(t0 + 61, 7_000, 7_000)?.length).toBe(2); // daily loss and drawdown
+  });
+
+  it('a deposit does not hide a loss: the baselines rise with it', () => {
+    const g = new RiskGate(policy);
+    g.observeAccount(t0, 10_000, 10_000);
+    g.observeAccount(t0 + 30, 9_600, 9_600); // −4 %: under the limit
+    g.observeBalanceOperation(t0 + 60, 5_000);
+    expect(g.usage(t0 + 61, 14_600)).toMatchObject({ dayStartBalance: 15_000, dailyLoss: 400 });
+    expect(g.observeAccount(t0 + 120, 14_200, 14_200)?.map((b) => b.reason).join()).toMatch(/daily loss 800/); // 5.3 % of 15,000
+  });
+
+  it('the core marks its state changed, so the new baselines persist', () => {
+    const core = new TradingCore(policy);
+    core.observeAccount(t0, 10_000, 10_000);
+    core.changedState();
+    core.observeBalanceOperation(t0 + 60, -1_000);
+    expect(core.changedState()?.risk.dayStartBalance).toBe(9_000);
+  });
+});

@@ -100,6 +100,17 @@ export class RiskGate {
   // ------------------------------------------------------------------ facts in
 
   /**
+   * Money in or out that no trade made (a deposit, a withdrawal, a credit, a charge, a correction, a bonus: the
+   * broker's balance deals): the day's starting balance and the equity peak move with it, so a withdrawal is not a
+   * loss and a deposit does not hide one.
+   */
+  observeBalanceOperation(now: number, amount: number): void {
+    const s = this.state;
+    if (s.day === brokerDay(now)) s.dayStartBalance = r2(s.dayStartBalance + amount);
+    if (s.equityPeak > 0) s.equityPeak = Math.max(0, r2(s.equityPeak + amount));
+  }
+
+  /**
    * The account now (every bar in a backtest, every ACCOUNT message live). Rolls the broker day (its starting
    * balance is the balance at the first sight of the day), raises the equity peak, and returns the breaches to
    * act on (each once: a daily-loss breach once a day, a drawdown breach once per peak).

@@ -183,6 +183,13 @@ export class TradingCore {
     return b ? this.act(b, now, positions) : null;
   }
 
+  /** A balance operation (deposit, withdrawal, credit, charge, correction, bonus): the gate's baselines move with it. */
+  observeBalanceOperation(now: number, amount: number): void {
+    if (!amount) return;
+    this.gate.observeBalanceOperation(now, amount);
+    this.dirty = true;
+  }
+
   /** A closed trade (or closed part) of the position `ticket` with `magic`: profit + swap + commission. */
   observeClosed(magic: number, ticket: bigint, now: number, result: number, stillOpen: boolean, positions?: () => readonly PositionFact[]): CoreStep | null {
     if (!stillOpen) this.orders.positionGone(ticket);

@@ -10,7 +10,7 @@ import type { BarIn } from '../../engine/indicators.js';
 import type { CoreStep } from '../../engine/core/trading-core.js';
 import { decisionLogLine, stepLogLine } from '../../engine/core/decision-log.js';
 import { formatTrace } from '../../engine/strategy/evaluator.js';
-import { DEAL_ENTRY, TRADE_TRANSACTION } from '../../protocol/mt5.js';
+import { DEAL_ENTRY, TRADE_TRANSACTION, isBalanceOperation } from '../../protocol/mt5.js';
 import type { Account, IntentBody, IntentResult, Msg, Position } from '../../protocol/messages.js';
 import type { Terminal } from '../bridge/server.js';
 import type { Running, TradingContext } from './context.js';
@@ -103,6 +103,13 @@ export class CoreDriver {
   /** A deal's money reaches the risk gate: a closing deal's profit, swap and commission as a closed trade, an entry's commission as a cost. */
   private onDeal(t: Terminal, tx: Msg<'TRADE_TX'>): void {
     if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
+    if (isBalanceOperation(tx.dealType)) {
+      // a deposit or withdrawal: not a result of trading (the EA sends this before the account it changes)
+      this.ctx.core.observeBalanceOperation(Math.floor(tx.timeMsc / 1000), tx.profit ?? 0);
+      this.ctx.log.info({ dealType: tx.dealType, amount: tx.profit }, 'balance operation: the risk baselines move with it');
+      this.persistCore();
+      return;
+    }
     const closing = tx.dealEntry === DEAL_ENTRY.OUT || tx.dealEntry === DEAL_ENTRY.INOUT || tx.dealEntry === DEAL_ENTRY.OUT_BY;
     const k = this.known.get(tx.position);
     const magic = k?.magic ?? tx.magic; // a manual close's deal carries magic 0: the position's magic says whose it was
