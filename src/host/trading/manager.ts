@@ -115,7 +115,7 @@ export class StrategyManager extends EventEmitter {
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     const policy: RiskPolicy = { ...NO_POLICY, autoPause: DEFAULT_AUTO_PAUSE, ...opts.risk, limits: {} };
     this.core = new TradingCore(policy, undefined, store.readCoreState() as CoreState | undefined);
-    const safety = store.data.safety;
+    const safety = store.safety;
     if (safety) {
       // the lock and limits of a host before the core kept them (and the limits set since, which live here)
       if (safety.lockedUntil > this.core.gate.state.killSwitch.lockedUntil) this.core.gate.lock(0, safety.reason, safety.lockedUntil);
@@ -141,7 +141,7 @@ export class StrategyManager extends EventEmitter {
       correlations: (symbol) => this.closes.correlations(symbol, (this.terminal?.positions ?? []).map((p) => p.symbol)),
     };
     // restore: every persisted strategy comes back in the state it was left in
-    for (const r of Object.values(store.data.strategies)) {
+    for (const r of store.strategies()) {
       try {
         this.strategies.set(r.id, { record: r, strategy: normalizeStrategy(r.parameters), runner: undefined });
       } catch (e) {
@@ -234,7 +234,7 @@ export class StrategyManager extends EventEmitter {
         this.store.audit(this.now(), 'risk breach', b);
         if (b.action === 'emergency_stop') {
           const k = this.core.gate.state.killSwitch;
-          this.store.data.safety = { ...this.store.data.safety, lockedUntil: k.lockedUntil, reason: k.reason };
+          this.store.setSafety({ lockedUntil: k.lockedUntil, reason: k.reason });
         }
       } catch (e) {
         this.log.error({ err: (e as Error).message }, 'a risk breach could not be recorded');
@@ -417,7 +417,7 @@ export class StrategyManager extends EventEmitter {
     this.changed();
     try {
       this.store.audit(at, 'kill switch', { reason, lockedUntil: event.lockedUntil });
-      this.store.data.safety = { ...this.store.data.safety, lockedUntil: event.lockedUntil, reason };
+      this.store.setSafety({ lockedUntil: event.lockedUntil, reason });
       this.persistCoreNow();
       await this.store.write();
     } catch (e) {
@@ -461,7 +461,7 @@ export class StrategyManager extends EventEmitter {
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     this.opts.limits = next;
     this.store.audit(this.now(), 'risk limits', next);
-    this.store.data.safety = { lockedUntil: this.store.data.safety?.lockedUntil ?? 0, reason: this.store.data.safety?.reason ?? '', limits: { ...next } };
+    this.store.setSafety({ limits: { ...next } });
     return next;
   }
 
@@ -903,7 +903,7 @@ export class StrategyManager extends EventEmitter {
   /** End the kill switch's lock early (an operator's decision; stopped strategies stay stopped). */
   releaseKillSwitch(): void {
     this.core.unlockKillSwitch();
-    this.store.data.safety = { ...this.store.data.safety, lockedUntil: 0, reason: this.store.data.safety?.reason ?? '' };
+    this.store.setSafety({ lockedUntil: 0 });
     this.persistCoreNow();
   }
 }
