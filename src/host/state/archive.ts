@@ -167,41 +167,42 @@ export class Archive {
   }
 
   /**
-   * Take the settled history beyond the retention out of `d` (oldest first, in the order recorded), synchronously
-   * and in one pass (no sort). The rows stay findable here until `write` has them on disk.
+   * Take the settled history beyond the retention out of `d` (oldest first, in the order recorded; no sort), in
+   * slices that leave the event loop free. Each row stays findable here until `write` has it on disk.
    */
-  select(d: StoreData, r: Retention, now: number): ArchiveBatch {
+  async select(d: StoreData, r: Retention, now: number): Promise<ArchiveBatch> {
+    const turn = slicer();
     const old = (t: number) => now - msOf(t) > r.keepMs;
     const batch: ArchiveBatch = { commands: [], intents: [], audit: [] };
-    const cmdIds: string[] = [];
-    for (const id in d.commands) {
-      const s = d.commands[id]!.status;
-      if (s === 'executed' || s === 'failed') cmdIds.push(id);
-    }
+    const settled = (c: CommandRecord | undefined) => c !== undefined && (c.status === 'executed' || c.status === 'failed');
+    const cmdIds = Object.keys(d.commands).filter((id) => settled(d.commands[id]));
     let excess = cmdIds.length - r.keepCount;
-    for (const id of cmdIds) {
-      const c = d.commands[id]!;
-      if (excess-- > 0 || old(c.at)) batch.commands.push([id, c]);
+    for (const [i, id] of cmdIds.entries()) {
+      const c = d.commands[id];
+      if (!settled(c)) continue; // changed meanwhile
+      if (excess-- > 0 || old(c!.at)) {
+        batch.commands.push([id, c!]);
+        delete d.commands[id];
+        this.pending.commands.set(id, { id, ...c });
+      }
+      if (i % 256 === 0) await turn();
     }
-    const intentIds: string[] = [];
-    for (const id in d.intents) if (d.intents[id]!.state === 'settled') intentIds.push(id);
+    const intentIds = Object.keys(d.intents).filter((id) => d.intents[id]!.state === 'settled');
     excess = intentIds.length - r.keepCount;
-    for (const id of intentIds) {
-      const e = d.intents[id]!;
-      if (excess-- > 0 || old(e.sentAt ?? e.createdAt)) batch.intents.push(e);
+    for (const [i, id] of intentIds.entries()) {
+      const e = d.intents[id];
+      if (e?.state !== 'settled') continue;
+      if (excess-- > 0 || old(e.sentAt ?? e.createdAt)) {
+        batch.intents.push(e);
+        delete d.intents[id];
+        this.pending.intents.set(id, e as unknown as Record<string, unknown>);
+      }
+      if (i % 256 === 0) await turn();
     }
     excess = d.audit.length - r.keepCount;
     let n = 0;
     while (n < d.audit.length && (excess-- > 0 || old(d.audit[n]!.at))) n++;
     batch.audit = d.audit.slice(0, n);
-    for (const [id, c] of batch.commands) {
-      delete d.commands[id];
-      this.pending.commands.set(id, { id, ...c });
-    }
-    for (const e of batch.intents) {
-      delete d.intents[e.intentId];
-      this.pending.intents.set(e.intentId, e as unknown as Record<string, unknown>);
-    }
     if (n) d.audit = d.audit.slice(n);
     return batch;
   }

@@ -331,7 +331,7 @@ export class Store {
     if (existsSync(this.journalFile)) renameSync(this.journalFile, sealed);
     this.segment++;
     this.journalLines = 0;
-    const batch = this.archive.select(this.d, this.retention, now);
+    const batch = await this.archive.select(this.d, this.retention, now);
     try {
       await this.archive.write(batch, now);
     } catch (e) {
