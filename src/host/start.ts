@@ -209,6 +209,8 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       platform?.stop();
       await bridge.stop();
       await store.write();
+      // a clean stop leaves a complete state.json (the journal emptied into it) and a backup
+      await store.compact(Date.now(), { retain: false }).catch((e: Error) => log.error({ err: e.message }, 'state not compacted at stop: the journal keeps every change'));
       store.close();
       log.info('host stopped');
     },

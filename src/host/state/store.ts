@@ -310,10 +310,13 @@ export class Store {
 
   // ── compaction ─────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Compact now (one at a time; a call during a running compaction waits for it). */
-  async compact(now = Date.now()): Promise<void> {
+  /**
+   * Compact now (one at a time; a call during a running compaction waits for it). `retain: false` folds the journal
+   * into state.json without moving history to the archive (a clean stop).
+   */
+  async compact(now = Date.now(), opts: { retain?: boolean } = {}): Promise<void> {
     if (this.compacting) return this.compacting;
-    this.compacting = this.compactNow(now).finally(() => (this.compacting = undefined));
+    this.compacting = this.compactNow(now, opts.retain ?? true).finally(() => (this.compacting = undefined));
     return this.compacting;
   }
 
@@ -323,7 +326,7 @@ export class Store {
    * 3. state.json written in slices (fuzzy: the open journal is replayed over it at a start), synced, renamed;
    * 4. the sealed segment deleted; a backup linked. A failure leaves the sealed segment for the next start.
    */
-  private async compactNow(now: number): Promise<void> {
+  private async compactNow(now: number, retain = true): Promise<void> {
     while (this.held) await new Promise((r) => setImmediate(r));
     if (this.journalFd !== undefined) closeSync(this.journalFd);
     this.journalFd = undefined;
@@ -331,7 +334,7 @@ export class Store {
     if (existsSync(this.journalFile)) renameSync(this.journalFile, sealed);
     this.segment++;
     this.journalLines = 0;
-    const batch = await this.archive.select(this.d, this.retention, now);
+    const batch = retain ? await this.archive.select(this.d, this.retention, now) : { commands: [], intents: [], audit: [] };
     try {
       await this.archive.write(batch, now);
     } catch (e) {
