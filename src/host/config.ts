@@ -88,6 +88,17 @@ export const configSchema = z.strictObject({
     .prefault({}),
   primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
+  state: z
+    .strictObject({
+      retention: z
+        .strictObject({
+          keepDays: z.number().positive().max(3650).default(7).describe('settled commands, intents and audit entries younger than this stay in state.json; older ones move to state/archive/ (still found by id, never dropped)'),
+          keepCount: z.number().int().min(100).max(1_000_000).default(20_000).describe('…but at most this many of each stay in state.json'),
+        })
+        .prefault({}),
+      compactEvery: z.number().int().min(1000).max(10_000_000).default(50_000).describe('journal lines between compactions (state.json rewritten in the background, a backup after each)'),
+    })
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema> & { dataDir: string };

@@ -99,7 +99,10 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
-  const store = await Store.open(join(config.dataDir, 'state'));
+  const store = await Store.open(join(config.dataDir, 'state'), {
+    retention: { keepMs: config.state.retention.keepDays * 86_400_000, keepCount: config.state.retention.keepCount, compactEvery: config.state.compactEvery },
+    keepBackups: config.backups.keep,
+  });
   if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
   if (store.replayedJournal) log.info({ changes: store.replayedJournal }, 'intent journal of the previous run applied');
   if (config.primeAtStart) {
@@ -201,12 +204,9 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     if (apiToken.created) out('A local API token was created; show it with: mt5-executor token --api');
     out(`Dashboard: ${dashboard.loginLink(DASHBOARD_LINK_TTL_MS).url}  (a one-time sign-in link for ${DASHBOARD_LINK_TTL_MS / 60_000} min; mt5-executor dashboard opens a new one)`);
   }
+  // a compaction writes state.json in slices (the event loop stays free) and links a backup after it
   const backups = setInterval(() => {
-    try {
-      store.backup(config.backups.keep);
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'backup failed');
-    }
+    store.compact().catch((e: Error) => log.error({ err: e.message }, 'backup failed'));
   }, config.backups.everyMinutes * 60_000);
   backups.unref();
   log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
@@ -219,6 +219,8 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       platform?.stop();
       await bridge.stop();
       await store.write();
+      // a clean stop leaves a complete state.json (the journal emptied into it) and a backup
+      await store.compact(Date.now(), { retain: false }).catch((e: Error) => log.error({ err: e.message }, 'state not compacted at stop: the journal keeps every change'));
       store.close();
       log.info('host stopped');
     },

@@ -42,7 +42,7 @@ describe('a damaged state never becomes an empty start', () => {
     const dir = join(data, 'state');
     const s = await Store.open(dir);
     await s.putStrategy({ id: 'kept', parameters: {}, status: 'running', updatedAt: 1 });
-    s.data.safety = { lockedUntil: 2_000_000_000, reason: 'kill switch' };
+    s.setSafety({ lockedUntil: 2_000_000_000, reason: 'kill switch' });
     await s.write();
     const chosen = s.backup(5, Date.UTC(2024, 0, 1));
     s.close();

@@ -42,6 +42,18 @@ describe('configuration', () => {
     expect(p.some((x) => /^bridge\.port: .*65535.* \(in .*config\.json\)$/.test(x))).toBe(true);
   });
 
+  it('state retention and compaction: defaults, set in config.json, out-of-range values named', () => {
+    const dir = tmp();
+    expect(loadConfig({ env: { MT5X_DATA_DIR: dir } }).state).toEqual({ retention: { keepDays: 7, keepCount: 20_000 }, compactEvery: 50_000 });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ state: { retention: { keepDays: 30, keepCount: 5000 }, compactEvery: 10_000 } }));
+    expect(loadConfig({ env: { MT5X_DATA_DIR: dir } }).state).toEqual({ retention: { keepDays: 30, keepCount: 5000 }, compactEvery: 10_000 });
+    const p = configProblems({ state: { retention: { keepDays: 0, keepCount: 10, keepForever: true }, compactEvery: 5 } }, {});
+    expect(p.some((x) => /^state\.retention\.keepDays: .*(>0|positive|greater)/i.test(x))).toBe(true);
+    expect(p.some((x) => /^state\.retention\.keepCount: .*100/.test(x))).toBe(true);
+    expect(p.some((x) => /^state\.compactEvery: .*1000/.test(x))).toBe(true);
+    expect(p.some((x) => /keepForever/.test(x))).toBe(true);
+  });
+
   it('refuses plain http in production and CORS *', () => {
     expect(configProblems({ platform: { baseUrl: 'http://platform.example.com' } }, {})[0]).toMatch(/plain http; production needs https/);
     expect(configProblems({ mode: 'development', platform: { baseUrl: 'http://platform.example.com' } }, {})).toEqual([]);
@@ -183,5 +195,24 @@ describe('store', () => {
     mkdirSync(dir3, { recursive: true });
     writeFileSync(join(dir3, 'ledger.jsonl'), `${entry('a')}\n{broken\n`);
     await expect(Store.open(dir3)).rejects.toThrow(/line 2: not a complete journal entry/);
+  });
+});
+
+describe('the store is reached through its methods', () => {
+  it('no module outside src/host/state/ reads or writes store.data', () => {
+    const offenders: string[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, f.name);
+        if (f.isDirectory()) walk(p);
+        else if (p.endsWith('.ts') && !p.split(/[\\/]/).join('/').includes('src/host/state/')) {
+          readFileSync(p, 'utf8').split('\n').forEach((line, i) => {
+            if (/\bstore\.data\b/.test(line)) offenders.push(`${p}:${i + 1}: ${line.trim()}`);
+          });
+        }
+      }
+    };
+    walk('src');
+    expect(offenders).toEqual([]);
   });
 });

@@ -254,7 +254,7 @@ export class LocalApi {
     }, ['status']);
     gauge('mt5x_commands', 'commands seen, by last status', (g) => {
       g.reset();
-      for (const c of Object.values(o.store.data.commands)) g.inc({ status: c.status });
+      for (const c of o.store.commands()) g.inc({ status: c.status });
     }, ['status']);
   }
 }

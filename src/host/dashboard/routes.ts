@@ -103,7 +103,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
           margin: a.margin, freeMargin: a.freeMargin, marginLevel: a.marginLevel, profit: a.profit,
           todayPnl: risk.dayStartBalance !== null ? r2(a.equity - risk.dayStartBalance) : null,
         } : null,
-        connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: d.store.data.outbox.length },
+        connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: d.store.outbox.length },
         positions: m.positions().length, strategies: m.list().length, risk,
       };
     });

@@ -86,7 +86,7 @@ export class PlatformClient extends EventEmitter {
 
   /** The platform answered (a heartbeat, a Pusher connection): send what is queued now, not at the next backoff. */
   private platformIsBack(): void {
-    if (!this.o.store.data.outbox.length || this.stopped || !this.config) return;
+    if (!this.o.store.outbox.length || this.stopped || !this.config) return;
     this.outboxDelay = this.o.outboxRetryMs ?? 1000;
     clearTimeout(this.drainTimer);
     this.drainTimer = undefined;
@@ -246,14 +246,14 @@ export class PlatformClient extends EventEmitter {
     try {
       this.o.store.pushOutbox(u); // one journal line, not a whole-state rewrite
     } catch (e) {
-      this.o.store.data.outbox.push(u);
+      this.o.store.pushOutbox(u, 'soft');
       this.o.log.error({ err: (e as Error).message }, 'outbox write failed: the status is queued in memory only');
     }
     this.kickOutbox(0);
   }
 
   get outboxLength(): number {
-    return this.o.store.data.outbox.length;
+    return this.o.store.outbox.length;
   }
 
   private kickOutbox(delay: number): void {
@@ -269,8 +269,8 @@ export class PlatformClient extends EventEmitter {
     if (this.draining || !this.config) return;
     this.draining = true;
     try {
-      while (this.o.store.data.outbox.length && !this.stopped) {
-        const box = this.o.store.data.outbox;
+      while (this.o.store.outbox.length && !this.stopped) {
+        const box = this.o.store.outbox;
         const u = box[0]!;
         const { seq: _seq, ...update } = u; // seq orders the journal; the platform gets the documented fields
         const executor = encodeURIComponent(this.config.executorId);
@@ -288,7 +288,7 @@ export class PlatformClient extends EventEmitter {
           try {
             this.o.store.shiftOutbox();
           } catch (e) {
-            box.shift();
+            this.o.store.shiftOutbox('soft');
             this.o.log.error({ err: (e as Error).message }, 'outbox write failed');
           }
           this.outboxDelay = this.o.outboxRetryMs ?? 1000;
@@ -300,7 +300,7 @@ export class PlatformClient extends EventEmitter {
     } finally {
       this.draining = false;
     }
-    if (this.o.store.data.outbox.length && !this.stopped) {
+    if (this.o.store.outbox.length && !this.stopped) {
       this.kickOutbox(jittered(this.outboxDelay));
       this.outboxDelay = Math.min(this.outboxDelay * 2, this.maxRetryMs);
     }

@@ -119,7 +119,7 @@ export class CommandProcessor {
    * before 'received' is on disk); otherwise it is logged and the status kept in memory for the next write.
    */
   private status(id: string, status: CommandStatusUpdate['status'], extra: { result?: unknown; error?: string; code?: string; params?: string } = {}, strict = false): void {
-    const prev = this.store.data.commands[id];
+    const prev = this.store.command(id);
     const params = extra.params ?? prev?.params;
     // a query's answer (STATUS_REQUEST, PERFORMANCE_REQUEST) goes to the platform, not into the history
     const keep = extra.result !== undefined && !QUERIES.has(this.typeOf.get(id) ?? '');
@@ -134,7 +134,7 @@ export class CommandProcessor {
       this.store.putCommand(id, record);
     } catch (e) {
       if (strict) throw e;
-      this.store.data.commands[id] = record;
+      this.store.putCommand(id, record, 'soft'); // in memory now, on disk with the next write that succeeds
       this.log.error({ commandId: id, status, err: (e as Error).message }, 'command status not written');
     }
     const report: CommandStatusUpdate = { commandId: id, status, at: this.now().toISOString() };
@@ -150,13 +150,13 @@ export class CommandProcessor {
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'command'}: ${i.message}`).join('; ');
       this.log.warn({ via, commandId: id, err: why }, 'invalid command');
-      if (id && id.length <= 128 && !this.store.data.commands[id]) this.status(id, 'failed', { error: `invalid command: ${why}`, code: 'INVALID' });
+      if (id && id.length <= 128 && !this.store.command(id)) this.status(id, 'failed', { error: `invalid command: ${why}`, code: 'INVALID' });
       const type = raw && typeof raw === 'object' ? (raw as { type?: unknown }).type : undefined;
       this.audit(who, id?.slice(0, 128), typeof type === 'string' ? type.slice(0, 40) : undefined, undefined, { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' });
       return { status: 'failed', error: `invalid command: ${why}`, code: 'INVALID' };
     }
     const cmd = parsed.data;
-    let seen = this.store.data.commands[cmd.id] ?? this.archived(cmd.id);
+    let seen = this.store.command(cmd.id) ?? this.archived(cmd.id);
     const params = fingerprint(cmd.parameters);
     if (seen?.status === 'failed' && seen.code === 'INVALID' && seen.params !== params && !this.inFlight.has(cmd.id)) {
       // refused before anything ran (bad parameters): a retry with corrected parameters is a new attempt
@@ -241,7 +241,7 @@ export class CommandProcessor {
       } catch (e) {
         // not recorded, so not run: running it could run it twice after a restart
         const error = `the state could not be written (${(e as Error).message}): the command was not executed`;
-        delete this.store.data.commands[cmd.id];
+        this.store.forgetCommand(cmd.id);
         this.log.error({ via, commandId: cmd.id, type: cmd.type, err: (e as Error).message }, 'command not executed: state write failed');
         return { status: 'failed', error, code: 'STORAGE' };
       }

@@ -1,7 +1,7 @@
 /**
  * The intent ledger: every order intent is recorded here *before* it is sent to a terminal, and settled when
  * its result arrives (or when reconciliation finds it in the terminal's orders, positions or deals).
- * This in-memory ledger is the interface; a persistent one (lowdb) implements the same.
+ * This in-memory ledger is the interface; a persistent one (persistent-ledger.ts, journaled) implements the same.
  */
 import type { IntentBody, IntentResult } from '../../protocol/messages.js';
 

@@ -256,7 +256,7 @@ export class CoreDriver {
         this.ctx.store.audit(this.ctx.now(), 'risk breach', b);
         if (b.action === 'emergency_stop') {
           const k = this.ctx.core.gate.state.killSwitch;
-          this.ctx.store.data.safety = { ...this.ctx.store.data.safety, lockedUntil: k.lockedUntil, reason: k.reason };
+          this.ctx.store.setSafety({ lockedUntil: k.lockedUntil, reason: k.reason });
         }
       } catch (e) {
         this.ctx.log.error({ err: (e as Error).message }, 'a risk breach could not be recorded');

@@ -69,7 +69,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     this.clock = opts.now ?? (() => Math.floor(Date.now() / 1000));
     const policy: RiskPolicy = { ...NO_POLICY, autoPause: DEFAULT_AUTO_PAUSE, ...opts.risk, limits: {} };
     this.core = new TradingCore(policy, undefined, store.readCoreState() as CoreState | undefined);
-    const safety = store.data.safety;
+    const safety = store.safety;
     if (safety) {
       // the lock and limits of a host before the core kept them (and the limits set since, which live here)
       if (safety.lockedUntil > this.core.gate.state.killSwitch.lockedUntil) this.core.gate.lock(0, safety.reason, safety.lockedUntil);
@@ -98,7 +98,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
       correlations: (symbol) => this.market.closes.correlations(symbol, (this.term?.positions ?? []).map((p) => p.symbol)),
     };
     // restore: every persisted strategy comes back in the state it was left in
-    for (const r of Object.values(store.data.strategies)) {
+    for (const r of store.strategies()) {
       try {
         this.strategies.set(r.id, { record: r, strategy: normalizeStrategy(r.parameters), runner: undefined });
       } catch (e) {
@@ -309,7 +309,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     this.changed();
     try {
       this.store.audit(at, 'kill switch', { reason, lockedUntil: event.lockedUntil });
-      this.store.data.safety = { ...this.store.data.safety, lockedUntil: event.lockedUntil, reason };
+      this.store.setSafety({ lockedUntil: event.lockedUntil, reason });
       this.driver.persistCoreNow();
       await this.store.write();
     } catch (e) {
@@ -353,7 +353,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     for (const [k, v] of Object.entries(patch)) if (v !== undefined) (next as Record<string, unknown>)[k] = v;
     this.opts.limits = next;
     this.store.audit(this.now(), 'risk limits', next);
-    this.store.data.safety = { lockedUntil: this.store.data.safety?.lockedUntil ?? 0, reason: this.store.data.safety?.reason ?? '', limits: { ...next } };
+    this.store.setSafety({ limits: { ...next } });
     return next;
   }
 
@@ -499,7 +499,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
   /** End the kill switch's lock early (an operator's decision; stopped strategies stay stopped). */
   releaseKillSwitch(): void {
     this.core.unlockKillSwitch();
-    this.store.data.safety = { ...this.store.data.safety, lockedUntil: 0, reason: this.store.data.safety?.reason ?? '' };
+    this.store.setSafety({ lockedUntil: 0 });
     this.driver.persistCoreNow();
   }
 }
