@@ -3,7 +3,7 @@
  * and which MetaTrader 5 period each protocol timeframe is. Generated into the EA's Protocol.mqh
  * (tools/compile-mql/protocol-gen.ts) and imported by the host, the simulator and the mql-test-harness.
  */
-import { TIMEFRAMES, isIntentId, type Timeframe } from './messages.js';
+import { isIntentId, type Timeframe } from './messages.js';
 
 /** Prefix of the order comment that carries the intent id (reconciliation finds intents by it). */
 export const INTENT_COMMENT_PREFIX = 'ix:';
@@ -27,8 +27,3 @@ export function parseIntentComment(comment: string): string | undefined {
 export const TIMEFRAME_PERIOD: Readonly<Record<Timeframe, number>> = {
   M1: 1, M5: 5, M15: 15, M30: 30, H1: 16385, H4: 16388, D1: 16408, W1: 32769, MN1: 49153,
 };
-
-/** The protocol timeframe of an MQL5 period value, if it is one. */
-export function timeframeOfPeriod(period: number): Timeframe | undefined {
-  return TIMEFRAMES.find((t) => TIMEFRAME_PERIOD[t] === period);
-}
