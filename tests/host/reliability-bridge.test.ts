@@ -199,6 +199,39 @@ describe('bridge: a lost intent or result on a live session is re-asked, not lef
     expect(r.all.filter((x) => x.duplicate).map((x) => x.intentId).sort()).toEqual([...lost].sort());
   });
 
+  it('the re-ask\'s own snapshot lost twice: asked again later, never sent blind; settles once the snapshot comes', async () => {
+    rig = await startRig({ reaskMs: 100, intentTimeoutMs: 10_000 });
+    let snapshotsLost = 0;
+    let armed = false; // from the intent on (the connection's own orphan check gets its snapshot)
+    let before = 0;
+    const link = await lossyLink(rig.url, {
+      drop: (m, dir) => {
+        if (dir !== 'up') return false;
+        if (!armed) return m.type === MsgType.SNAPSHOT && ++before < 0; // counted, passed
+        if (m.type === MsgType.INTENT_RESULT) return true;
+        return m.type === MsgType.SNAPSHOT && snapshotsLost < 2 && ++snapshotsLost > 0;
+      },
+    });
+    try {
+      const broker = makeBroker();
+      broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+      const { sim, terminal } = await rig.connect({ broker, url: link.url });
+      await until(() => before === 1, 5000, "the connection's orphan check"); // its snapshot passed
+      armed = true;
+      const r = await terminal.sendIntent({ type: 'OPEN', intentId: 'ss-1', magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 });
+      expect(r).toMatchObject({ class: 'done', order: broker.deals()[0]!.order });
+      expect(snapshotsLost).toBe(2);
+      expect(terminal.router.reask.stats).toMatchObject({ found: 1, resent: 0 });
+      expect(terminal.router.reask.stats.asks).toBeGreaterThanOrEqual(2); // at least one round whose snapshot was lost
+      expect(sim.ea.orderSends).toBe(1);
+      expect(sim.connects).toBe(1);
+      expect(rig.server.ledger.get('ss-1')?.settledBy).toBe('reconcile');
+      expect(await terminal.whenSettled('ss-1')).toBe(r);
+    } finally {
+      await link.close();
+    }
+  });
+
   it('without re-ask (reaskMs 0) a lost RESULT is not recovered on a live session (the test can fail)', async () => {
     rig = await startRig({ reaskMs: 0, intentTimeoutMs: 600 });
     const link = await lossyLink(rig.url, { drop: (m, dir) => dir === 'up' && m.type === MsgType.INTENT_RESULT });
