@@ -16,6 +16,7 @@ import {
   type Msg,
   type MsgTypeName,
 } from './messages.js';
+import type { ErrorCode } from './errors.js';
 
 // msgpackr's typings lack 'auto', which it supports (number while exact, bigint above).
 const packr = new Packr({
@@ -31,7 +32,7 @@ const packr = new Packr({
 /** A frame that is not a valid message. `code` goes into the ERROR reply. */
 export class ProtocolError extends Error {
   constructor(
-    readonly code: 'MALFORMED' | 'UNKNOWN_TYPE' | 'TOO_LARGE' | 'SEQ_GAP',
+    readonly code: Extract<ErrorCode, 'MALFORMED' | 'UNKNOWN_TYPE' | 'TOO_LARGE' | 'SEQ_GAP'>,
     message: string,
     readonly msgType?: number,
     readonly requestId?: number,

@@ -7,6 +7,7 @@
  * mql5/Include/ExecutorBridge/Protocol.mqh are generated from this file (npm run gen:protocol).
  */
 import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
 import { RESULT_CLASSES } from './retcodes.js';
 
 /**
@@ -413,7 +414,7 @@ export const schemas = {
   ERROR: z.object({
     ...envelope,
     re: int().nonnegative().optional().describe('the `id` of the request that failed, if any'),
-    code: z.string().describe('MALFORMED, UNKNOWN_TYPE, SEQ_GAP, NOT_FOUND, BUSY, …'),
+    code: z.string().max(64).describe(`one of ${Object.keys(ERROR_CODES).join(', ')} (a newer peer may send others: read the message)`),
     message: z.string(),
   }),
 } as const satisfies Record<MsgTypeName, z.ZodObject>;

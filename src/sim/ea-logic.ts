@@ -4,17 +4,14 @@
  * as SYMBOL_FILLING_MODE and the execution mode allow; on 10030 one retry with the next), close by ticket, the intent id in the
  * order comment, and a ring of recent intent ids so a re-sent id returns the stored result.
  */
+import { intentComment } from '../protocol/contract.js';
 import { MsgType, type IntentBody, type IntentMsg, type IntentResultBody, type Msg } from '../protocol/messages.js';
 import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
 import { RC, retcodeClass } from '../protocol/retcodes.js';
 import type { SimBroker } from './broker.js';
 
-/** Prefix of the order comment that carries the intent id (reconciliation finds intents by it). */
-export const INTENT_COMMENT_PREFIX = 'ix:';
-
-export function intentComment(intentId: string): string {
-  return INTENT_COMMENT_PREFIX + intentId;
-}
+// the comment contract is the protocol's (re-exported for the callers that read comments of simulated trades)
+export { INTENT_COMMENT_PREFIX, intentComment } from '../protocol/contract.js';
 
 /**
  * Filling modes to try for a market order, in order (the EA's rule, Bridge.mqh FillingModes): FOK when its bit is

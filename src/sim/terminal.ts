@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { BarSeries } from '../engine/bars.js';
+import { ERROR_CODES } from '../protocol/errors.js';
 import { SeqChecker, SeqCounter, decodeMessage, encodeMessage } from '../protocol/codec.js';
 import {
   INTENT_TYPES,
@@ -300,13 +301,13 @@ export class SimTerminal extends EventEmitter {
       case MsgType.SPEC_REQUEST: {
         const spec = this.broker.spec(msg.symbol);
         if (spec) this.send('SPEC', { re: msg.id, spec });
-        else this.send('ERROR', { re: msg.id, code: 'NOT_FOUND', message: `symbol ${msg.symbol} is not in Market Watch` });
+        else this.send('ERROR', { re: msg.id, code: ERROR_CODES.NOT_FOUND, message: `symbol ${msg.symbol} is not in Market Watch` });
         return;
       }
       case MsgType.HISTORY_REQUEST: {
         const h = this.histories.get(`${msg.symbol}|${msg.timeframe}`);
         if (!h) {
-          this.send('ERROR', { re: msg.id, code: 'NOT_FOUND', message: `no history for ${msg.symbol} ${msg.timeframe}` });
+          this.send('ERROR', { re: msg.id, code: ERROR_CODES.NOT_FOUND, message: `no history for ${msg.symbol} ${msg.timeframe}` });
           return;
         }
         const bars: BarTuple[] = [];
@@ -325,7 +326,7 @@ export class SimTerminal extends EventEmitter {
         this.emit('host-error', msg);
         return;
       default:
-        this.send('ERROR', { code: 'UNEXPECTED', message: `the terminal does not handle ${TYPE_NAME[msg.type]}` });
+        this.send('ERROR', { code: ERROR_CODES.UNEXPECTED, message: `the terminal does not handle ${TYPE_NAME[msg.type]}` });
     }
   }
 

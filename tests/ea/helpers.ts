@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, expect } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { parseBars } from '../../src/engine/bars.js';
 import { BridgeServer, type Terminal } from '../../src/host/bridge/server.js';
 import { generateToken } from '../../src/host/state/token.js';
 import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js';
-import { MsgType, type AnyMsg } from '../../src/protocol/messages.js';
+import { MsgType, TYPE_NAME, type AnyMsg } from '../../src/protocol/messages.js';
 import type { SimBroker } from '../../src/sim/broker.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { barTupleAt } from '../../src/sim/terminal.js';
@@ -148,3 +148,55 @@ export async function fixtureHost(onHello: (ws: WebSocket, send: (name: never, b
 
 /** The WELCOME a fixture host sends. */
 export const welcome = (over: object = {}) => ({ protocol: 1, sessionId: 'fx', heartbeatMs: 5000, maxFrame: 4194304, symbols: [], bars: [], ...over });
+
+/**
+ * A lossy link between the simulated terminal and the host — a fixture standing in for the network, on real
+ * sockets: every frame is passed on unchanged unless `drop` says to lose it (or `rewrite` changes it). Both sides
+ * keep one connection the whole time.
+ */
+export async function lossyLink(target: string, rule: { drop?: (m: AnyMsg, dir: 'up' | 'down') => boolean; rewrite?: (m: AnyMsg, dir: 'up' | 'down') => AnyMsg | undefined }) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const stats = { dropped: 0, rewritten: 0, connections: 0 };
+  const pass = (data: Buffer, dir: 'up' | 'down', to: WebSocket) => {
+    const m = decodeMessage(data);
+    if (rule.drop?.(m, dir)) {
+      stats.dropped++;
+      return;
+    }
+    const changed = rule.rewrite?.(m, dir);
+    if (changed) stats.rewritten++;
+    const { type, seq, ...body } = changed ?? m;
+    to.send(changed ? encodeMessage(TYPE_NAME[type]!, seq, body as never) : data);
+  };
+  wss.on('connection', (down) => {
+    stats.connections++;
+    const up = new WebSocket(target, { perMessageDeflate: false });
+    const early: Buffer[] = [];
+    up.on('open', () => early.splice(0).forEach((d) => pass(d, 'up', up)));
+    down.on('message', (d) => (up.readyState === WebSocket.OPEN ? pass(d as Buffer, 'up', up) : early.push(d as Buffer)));
+    up.on('message', (d) => pass(d as Buffer, 'down', down));
+    down.on('close', () => up.close());
+    up.on('close', () => down.close());
+  });
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`,
+    stats,
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      return new Promise((r) => wss.close(r));
+    },
+  };
+}
+
+/** A seeded pseudo-random sequence in [0, 1) (mulberry32): the same drops on every run. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -135,7 +135,7 @@ describe('bridge: intents of one bar in a batch', () => {
 
 describe('bridge: intent timeouts', () => {
   it('rejects each unanswered intent with TIMEOUT its own intentTimeoutMs after it was sent; answered ones are not touched', async () => {
-    rig = await startRig({ intentTimeoutMs: 250 });
+    rig = await startRig({ intentTimeoutMs: 250, reaskMs: 0 }); // no re-ask: this is about the timeout
     const broker = makeBroker();
     broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
     const { sim, terminal } = await rig.connect({ broker });

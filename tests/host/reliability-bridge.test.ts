@@ -1,13 +1,15 @@
 /**
- * Reliability of the bridge before HELLO: a connection that has not shown the token gets nothing decoded
- * beyond a small bound, so a hostile local process cannot exhaust memory or stall the event loop.
+ * Reliability of the bridge. Before HELLO: a connection that has not shown the token gets nothing decoded beyond a
+ * small bound, so a hostile local process cannot exhaust memory or stall the event loop. On a live session: an
+ * intent or a result lost on the way is re-asked (execution/reask.ts), not left until a reconnection.
  */
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PRE_HELLO_MAX_BYTES } from '../../src/host/bridge/server.js';
-import { MAX_FRAME_BYTES, MsgType } from '../../src/protocol/messages.js';
-import { startRig, until, type Rig } from '../helpers.js';
+import { INTENT_TYPES, MAX_FRAME_BYTES, MsgType, type IntentResult } from '../../src/protocol/messages.js';
+import { lossyLink, seeded } from '../ea/helpers.js';
+import { MONDAY_10H, makeBroker, startRig, until, type Rig } from '../helpers.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -99,4 +101,149 @@ describe('bridge log under a flood', () => {
     // without a limit: 3 lines per connection (connecting, rejected, disconnected) = 900
     expect(flood).toBeLessThanOrEqual(40);
   }, 30_000);
+});
+
+const INTENT_TYPE_IDS = new Set<number>(INTENT_TYPES.map((n) => MsgType[n]));
+
+describe('bridge: a lost intent or result on a live session is re-asked, not left until a reconnection', () => {
+  /**
+   * 40 opens, 20 partial closes and 20 modifies over a link that loses frames; returns what the host and the broker
+   * saw. Every intent must settle with 'done' well before its timeout, each executed exactly once, on one connection.
+   */
+  async function run(rule: Parameters<typeof lossyLink>[1], reaskMs = 100) {
+    rig = await startRig({ reaskMs, intentTimeoutMs: 20_000, requestTimeoutMs: 2000 });
+    const link = await lossyLink(rig.url, rule);
+    try {
+      const broker = makeBroker();
+      broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+      let executions = 0;
+      const orderSend = broker.orderSend.bind(broker);
+      broker.orderSend = (req) => (executions++, orderSend(req));
+      const { sim, terminal } = await rig.connect({ broker, url: link.url });
+      let disconnects = 0;
+      terminal.on('disconnected', () => disconnects++);
+      const slowest = { ms: 0 };
+      const timed = (p: Promise<IntentResult>) => {
+        const t0 = performance.now();
+        return p.then((r) => ((slowest.ms = Math.max(slowest.ms, performance.now() - t0)), r));
+      };
+      const opens = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => timed(terminal.sendIntent({ type: 'OPEN', intentId: `o-${i}`, magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 }))),
+      );
+      const closes = await Promise.all(
+        opens.slice(0, 20).map((r, i) => timed(terminal.sendIntent({ type: 'CLOSE', intentId: `c-${i}`, magic: 7, ticket: r.position!, volume: 0.05, deviation: 10 }))),
+      );
+      const modifies = await Promise.all(
+        opens.slice(20).map((r, i) => timed(terminal.sendIntent({ type: 'MODIFY', intentId: `m-${i}`, magic: 7, ticket: r.position!, sl: 1.09, tp: 1.12 }))),
+      );
+      const all = [...opens, ...closes, ...modifies];
+      expect(all.every((r) => r.class === 'done')).toBe(true);
+      // exactly once: one OrderSend per intent, one deal per open and per partial close
+      expect(executions).toBe(80);
+      expect(broker.deals().filter((d) => d.type === 0 || d.type === 1)).toHaveLength(60);
+      expect(broker.positionList()).toHaveLength(40);
+      expect(broker.positionList().filter((p) => p.volume === 0.05)).toHaveLength(20);
+      expect(broker.positionList().filter((p) => p.sl === 1.09 && p.tp === 1.12)).toHaveLength(20);
+      // no reconnection was needed
+      expect(sim.connects).toBe(1);
+      expect(link.stats.connections).toBe(1);
+      expect(disconnects).toBe(0);
+      expect(terminal.resyncs).toBe(0);
+      expect(rig.server.ledger.open(terminal.key)).toHaveLength(0);
+      expect(slowest.ms).toBeLessThan(20_000 / 4);
+      return { link, terminal, sim, slowest: slowest.ms, all };
+    } finally {
+      await link.close();
+    }
+  }
+
+  it('RESULT frames lost (30 %): each found in the terminal snapshot and settled from it, executed once', async () => {
+    const rnd = seeded(24);
+    const r = await run({ drop: (m, dir) => dir === 'up' && m.type === MsgType.INTENT_RESULT && rnd() < 0.3 });
+    expect(r.link.stats.dropped).toBeGreaterThan(10);
+    const stats = r.terminal.router.reask.stats;
+    expect(stats.asks).toBeGreaterThan(0);
+    // opens and closes leave a deal with the intent's comment; a modify leaves none and is answered from the ring
+    expect(stats.found).toBeGreaterThan(0);
+    expect(r.sim.ea.orderSends + 20).toBe(80); // opens and closes go through the EA's OrderSend helper, modifies not
+    process.stdout.write(`re-ask, RESULT lost: dropped ${r.link.stats.dropped}, asks ${stats.asks}, found ${stats.found}, resent ${stats.resent}, slowest intent ${r.slowest.toFixed(0)} ms\n`);
+  });
+
+  it('INTENT frames lost (30 %): each sent again under its id and executed once', async () => {
+    const rnd = seeded(21);
+    const r = await run({ drop: (m, dir) => dir === 'down' && INTENT_TYPE_IDS.has(m.type) && rnd() < 0.3 });
+    expect(r.link.stats.dropped).toBeGreaterThan(10);
+    const stats = r.terminal.router.reask.stats;
+    expect(stats.resent).toBeGreaterThanOrEqual(r.link.stats.dropped);
+    process.stdout.write(`re-ask, INTENT lost: dropped ${r.link.stats.dropped}, asks ${stats.asks}, found ${stats.found}, resent ${stats.resent}, slowest intent ${r.slowest.toFixed(0)} ms\n`);
+  });
+
+  it('RESULT frames lost and the broker rewrites comments (the snapshot shows no intent ids): re-sent, answered from the terminal\'s ring, never executed twice', async () => {
+    const rnd = seeded(7);
+    const lost = new Set<string>();
+    const r = await run({
+      drop: (m, dir) => dir === 'up' && m.type === MsgType.INTENT_RESULT && rnd() < 0.3 && !!lost.add(m.intentId),
+      rewrite: (m) => {
+        if (m.type !== MsgType.SNAPSHOT) return undefined;
+        const blank = <T extends { comment: string }>(x: T): T => ({ ...x, comment: '' });
+        return { ...m, positions: m.positions.map(blank), orders: m.orders.map(blank), deals: m.deals.map(blank) };
+      },
+    });
+    expect(r.link.stats.dropped).toBeGreaterThan(10);
+    const stats = r.terminal.router.reask.stats;
+    expect(stats.found).toBe(0);
+    expect(stats.resent).toBeGreaterThanOrEqual(r.link.stats.dropped);
+    expect(r.sim.ea.orderSends + 20).toBe(80);
+    // every intent whose result was lost was answered by the terminal as a duplicate of what it had executed
+    expect(lost.size).toBeGreaterThan(10);
+    expect(r.all.filter((x) => x.duplicate).map((x) => x.intentId).sort()).toEqual([...lost].sort());
+  });
+
+  it('the re-ask\'s own snapshot lost twice: asked again later, never sent blind; settles once the snapshot comes', async () => {
+    rig = await startRig({ reaskMs: 100, intentTimeoutMs: 10_000 });
+    let snapshotsLost = 0;
+    let armed = false; // from the intent on (the connection's own orphan check gets its snapshot)
+    let before = 0;
+    const link = await lossyLink(rig.url, {
+      drop: (m, dir) => {
+        if (dir !== 'up') return false;
+        if (!armed) return m.type === MsgType.SNAPSHOT && ++before < 0; // counted, passed
+        if (m.type === MsgType.INTENT_RESULT) return true;
+        return m.type === MsgType.SNAPSHOT && snapshotsLost < 2 && ++snapshotsLost > 0;
+      },
+    });
+    try {
+      const broker = makeBroker();
+      broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+      const { sim, terminal } = await rig.connect({ broker, url: link.url });
+      await until(() => before === 1, 5000, "the connection's orphan check"); // its snapshot passed
+      armed = true;
+      const r = await terminal.sendIntent({ type: 'OPEN', intentId: 'ss-1', magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 });
+      expect(r).toMatchObject({ class: 'done', order: broker.deals()[0]!.order });
+      expect(snapshotsLost).toBe(2);
+      expect(terminal.router.reask.stats).toMatchObject({ found: 1, resent: 0 });
+      expect(terminal.router.reask.stats.asks).toBeGreaterThanOrEqual(2); // at least one round whose snapshot was lost
+      expect(sim.ea.orderSends).toBe(1);
+      expect(sim.connects).toBe(1);
+      expect(rig.server.ledger.get('ss-1')?.settledBy).toBe('reconcile');
+      expect(await terminal.whenSettled('ss-1')).toBe(r);
+    } finally {
+      await link.close();
+    }
+  });
+
+  it('without re-ask (reaskMs 0) a lost RESULT is not recovered on a live session (the test can fail)', async () => {
+    rig = await startRig({ reaskMs: 0, intentTimeoutMs: 600 });
+    const link = await lossyLink(rig.url, { drop: (m, dir) => dir === 'up' && m.type === MsgType.INTENT_RESULT });
+    try {
+      const broker = makeBroker();
+      broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+      const { terminal } = await rig.connect({ broker, url: link.url });
+      const err = await terminal.sendIntent({ type: 'OPEN', intentId: 'n-1', magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 }).catch((e: Error) => e);
+      expect(err).toMatchObject({ code: 'TIMEOUT' });
+      expect(rig.server.ledger.get('n-1')?.state).toBe('sent');
+    } finally {
+      await link.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Renders, from src/protocol (the single source of truth):
  *  - mql5/Include/ExecutorBridge/Protocol.mqh: version, limits, message type ids, field keys, tuple
- *    positions, timeframe names, result classes and the retcode → class table for the EA;
+ *    positions, the intent-comment prefix, ERROR codes, timeframe names and their MQL5 periods, result classes
+ *    and the retcode → class table for the EA;
  *  - the message reference section of docs/protocol.md (between the GENERATED markers).
  * tests/protocol/generated.test.ts fails when either committed file differs from what this renders.
  */
@@ -28,7 +29,8 @@ import {
   type MsgTypeName,
 } from '../../src/protocol/messages.js';
 import { RESULT_CLASSES, RETCODES } from '../../src/protocol/retcodes.js';
-import { INTENT_COMMENT_PREFIX } from '../../src/sim/ea-logic.js';
+import { INTENT_COMMENT_PREFIX } from '../../src/protocol/contract.js';
+import { ERROR_CODES } from '../../src/protocol/errors.js';
 
 export const MQH_PATH = 'mql5/Include/ExecutorBridge/Protocol.mqh';
 export const DOC_PATH = 'docs/protocol.md';
@@ -144,6 +146,9 @@ export function renderMqh(): string {
   L.push('// REJECT codes');
   for (const c of Object.values(def(schemas.REJECT.shape.code).entries as Record<string, string>)) L.push(`#define EB_REJECT_${c} "${c}"`);
   L.push('');
+  L.push('// ERROR codes (field "code" of ERROR)');
+  for (const c of Object.values(ERROR_CODES)) L.push(`#define EB_ERR_${c} "${c}"`);
+  L.push('');
   L.push(`#define EB_TIMEFRAME_COUNT ${TIMEFRAMES.length}`);
   L.push('// timeframe names on the wire, index 0..EB_TIMEFRAME_COUNT-1');
   L.push('string EB_TimeframeName(const int index)');
@@ -153,6 +158,25 @@ export function renderMqh(): string {
   TIMEFRAMES.forEach((t, i) => L.push(`      case ${i}: return "${t}";`));
   L.push('     }');
   L.push('   return "";');
+  L.push('  }');
+  L.push('');
+  L.push('// the MQL5 period of timeframe `index`; PERIOD_CURRENT for none');
+  L.push('ENUM_TIMEFRAMES EB_TimeframeEnum(const int index)');
+  L.push('  {');
+  L.push('   switch(index)');
+  L.push('     {');
+  TIMEFRAMES.forEach((t, i) => L.push(`      case ${i}: return PERIOD_${t};`));
+  L.push('     }');
+  L.push('   return PERIOD_CURRENT;');
+  L.push('  }');
+  L.push('');
+  L.push('// the index of a timeframe name on the wire; -1 for none');
+  L.push('int EB_TimeframeIndex(const string name)');
+  L.push('  {');
+  L.push('   for(int i = 0; i < EB_TIMEFRAME_COUNT; i++)');
+  L.push('      if(EB_TimeframeName(i) == name)');
+  L.push('         return i;');
+  L.push('   return -1;');
   L.push('  }');
   L.push('');
   L.push('// how the host treats a trade server return code; unknown codes are ambiguous');

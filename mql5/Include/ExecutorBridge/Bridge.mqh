@@ -264,7 +264,7 @@ public:
          lastHeard = GetTickCount();
          if(opcode != WS_OP_BINARY)
            {
-            SendError(-1, "MALFORMED", "text frames are not part of the protocol; send MessagePack in binary frames");
+            SendError(-1, EB_ERR_MALFORMED, "text frames are not part of the protocol; send MessagePack in binary frames");
             continue;
            }
          Dispatch(n);
@@ -726,12 +726,12 @@ public:
      {
       if(!doc.Parse(inbuf, n))
         {
-         SendError(-1, "MALFORMED", "not valid MessagePack: " + doc.error);
+         SendError(-1, EB_ERR_MALFORMED, "not valid MessagePack: " + doc.error);
          return;
         }
       if(doc.Kind(0) != MP_MAP)
         {
-         SendError(-1, "MALFORMED", "expected a map with \"type\" and \"seq\"");
+         SendError(-1, EB_ERR_MALFORMED, "expected a map with \"type\" and \"seq\"");
          return;
         }
       long type = doc.GetLong(0, EB_K_TYPE, -1);
@@ -786,7 +786,7 @@ public:
             OnIntent((int)type, id);
             return;
         }
-      SendError(id, "UNKNOWN_TYPE", "unknown message type " + IntegerToString(type));
+      SendError(id, EB_ERR_UNKNOWN_TYPE, "unknown message type " + IntegerToString(type));
      }
 
    void              OnWelcome(void)
@@ -844,7 +844,7 @@ public:
       string sym = doc.GetStr(0, EB_K_SYMBOL);
       if(sym == "" || !SymbolSelect(sym, true))
         {
-         SendError(id, "NOT_FOUND", "symbol " + sym + " is not in Market Watch");
+         SendError(id, EB_ERR_NOT_FOUND, "symbol " + sym + " is not in Market Watch");
          return;
         }
       w.Reset();
@@ -866,7 +866,7 @@ public:
          count = EB_MAX_HISTORY_BARS;
       if(sym == "" || tf < 0 || !SymbolSelect(sym, true))
         {
-         SendError(id, "NOT_FOUND", "no history for " + sym + " " + tfName);
+         SendError(id, EB_ERR_NOT_FOUND, "no history for " + sym + " " + tfName);
          return;
         }
       ENUM_TIMEFRAMES period = EB_TimeframeEnum(tf);
@@ -881,7 +881,7 @@ public:
         }
       if(got < 0)
         {
-         SendError(id, "NOT_FOUND", "no history for " + sym + " " + tfName + " (error " + IntegerToString(GetLastError()) + ")");
+         SendError(id, EB_ERR_NOT_FOUND, "no history for " + sym + " " + tfName + " (error " + IntegerToString(GetLastError()) + ")");
          return;
         }
       int n = got;
@@ -926,7 +926,7 @@ public:
       string intentId = doc.GetStr(0, EB_K_INTENT_ID);
       if(intentId == "" || StringLen(intentId) > EB_MAX_INTENT_ID_LENGTH)
         {
-         SendError(id, "MALFORMED", "intentId must be 1 to " + IntegerToString(EB_MAX_INTENT_ID_LENGTH) + " characters");
+         SendError(id, EB_ERR_MALFORMED, "intentId must be 1 to " + IntegerToString(EB_MAX_INTENT_ID_LENGTH) + " characters");
          return;
         }
       int slot = ring.Find(intentId);

@@ -187,6 +187,16 @@
 #define EB_REJECT_REPLACED "REPLACED"
 #define EB_REJECT_SHUTDOWN "SHUTDOWN"
 
+// ERROR codes (field "code" of ERROR)
+#define EB_ERR_MALFORMED "MALFORMED"
+#define EB_ERR_UNKNOWN_TYPE "UNKNOWN_TYPE"
+#define EB_ERR_TOO_LARGE "TOO_LARGE"
+#define EB_ERR_SEQ_GAP "SEQ_GAP"
+#define EB_ERR_NOT_FOUND "NOT_FOUND"
+#define EB_ERR_UNEXPECTED "UNEXPECTED"
+#define EB_ERR_ALREADY_HELLO "ALREADY_HELLO"
+#define EB_ERR_WRONG_DIRECTION "WRONG_DIRECTION"
+
 #define EB_TIMEFRAME_COUNT 9
 // timeframe names on the wire, index 0..EB_TIMEFRAME_COUNT-1
 string EB_TimeframeName(const int index)
@@ -204,6 +214,33 @@ string EB_TimeframeName(const int index)
       case 8: return "MN1";
      }
    return "";
+  }
+
+// the MQL5 period of timeframe `index`; PERIOD_CURRENT for none
+ENUM_TIMEFRAMES EB_TimeframeEnum(const int index)
+  {
+   switch(index)
+     {
+      case 0: return PERIOD_M1;
+      case 1: return PERIOD_M5;
+      case 2: return PERIOD_M15;
+      case 3: return PERIOD_M30;
+      case 4: return PERIOD_H1;
+      case 5: return PERIOD_H4;
+      case 6: return PERIOD_D1;
+      case 7: return PERIOD_W1;
+      case 8: return PERIOD_MN1;
+     }
+   return PERIOD_CURRENT;
+  }
+
+// the index of a timeframe name on the wire; -1 for none
+int EB_TimeframeIndex(const string name)
+  {
+   for(int i = 0; i < EB_TIMEFRAME_COUNT; i++)
+      if(EB_TimeframeName(i) == name)
+         return i;
+   return -1;
   }
 
 // how the host treats a trade server return code; unknown codes are ambiguous

@@ -8,31 +8,6 @@
 #include "Protocol.mqh"
 #include "MsgPack.mqh"
 
-ENUM_TIMEFRAMES EB_TimeframeEnum(const int index)
-  {
-   switch(index)
-     {
-      case 0: return PERIOD_M1;
-      case 1: return PERIOD_M5;
-      case 2: return PERIOD_M15;
-      case 3: return PERIOD_M30;
-      case 4: return PERIOD_H1;
-      case 5: return PERIOD_H4;
-      case 6: return PERIOD_D1;
-      case 7: return PERIOD_W1;
-      case 8: return PERIOD_MN1;
-     }
-   return PERIOD_CURRENT;
-  }
-
-int EB_TimeframeIndex(const string name)
-  {
-   for(int i = 0; i < EB_TIMEFRAME_COUNT; i++)
-      if(EB_TimeframeName(i) == name)
-         return i;
-   return -1;
-  }
-
 // append `mode` to modes[0..n) unless it is there; the new count
 int EB_AddMode(int &modes[], const int n, const int mode)
   {

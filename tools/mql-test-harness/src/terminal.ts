@@ -10,8 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { TIMEFRAME_PERIOD } from '../../../src/protocol/contract.js';
 import { TIMEFRAME_SECONDS, type BarTuple, type TickTuple, type Timeframe } from '../../../src/protocol/messages.js';
-import type { TradeRequest, TradeResult } from '../../../src/protocol/mt5.js';
+import { TRADE_ACTION, type TradeRequest, type TradeResult } from '../../../src/protocol/mt5.js';
+import { RC } from '../../../src/protocol/retcodes.js';
 
 /** What the harness needs of a broker: the shape of SimBroker. */
 export interface BrokerLike {
@@ -34,12 +36,10 @@ export interface BrokerLike {
 export type TradeRequestLike = TradeRequest;
 export type TradeResultLike = TradeResult;
 
-/** MQL5 ENUM_TIMEFRAMES values of the protocol's timeframes. */
-export const PERIOD: Readonly<Record<string, number>> = {
-  M1: 1, M5: 5, M15: 15, M30: 30, H1: 16385, H4: 16388, D1: 16408, W1: 32769, MN1: 49153,
-};
+/** MQL5 ENUM_TIMEFRAMES values of the protocol's timeframes (the protocol's table, not a copy). */
+export const PERIOD: Readonly<Record<string, number>> = TIMEFRAME_PERIOD;
 const PERIOD_SECONDS: Readonly<Record<number, number>> = Object.fromEntries(
-  Object.entries(PERIOD).map(([tf, p]) => [p, TIMEFRAME_SECONDS[tf as Timeframe]]),
+  Object.entries(TIMEFRAME_PERIOD).map(([tf, p]) => [p, TIMEFRAME_SECONDS[tf as Timeframe]]),
 );
 
 export type Bar = BarTuple;
@@ -385,12 +385,12 @@ export class HarnessTerminal extends EventEmitter {
     }
     if (checkOnly) {
       result = { retcode: 0, deal: 0n, order: 0n, volume: 0, price: 0, bid: 0, ask: 0, comment: 'OrderCheck is not simulated', requestId: 0, retcodeExternal: 0 };
-    } else if ((req.action === 1 || req.action === 5) && fail > 0) {
+    } else if ((req.action === TRADE_ACTION.DEAL || req.action === TRADE_ACTION.PENDING) && fail > 0) {
       // the dealer refuses this filling mode although the symbol advertises it
       this.failFillingModes.set(req.typeFilling!, fail - 1);
       injected = true;
       const q = req.symbol ? this.broker.quoteOf(req.symbol) : undefined;
-      result = { retcode: 10030, deal: 0n, order: 0n, volume: 0, price: 0, bid: q?.bid ?? 0, ask: q?.ask ?? 0, comment: 'Unsupported filling mode', requestId: 0, retcodeExternal: 0 };
+      result = { retcode: RC.INVALID_FILL, deal: 0n, order: 0n, volume: 0, price: 0, bid: q?.bid ?? 0, ask: q?.ask ?? 0, comment: 'Unsupported filling mode', requestId: 0, retcodeExternal: 0 };
     } else {
       result = this.broker.orderSend(req);
     }
@@ -454,7 +454,7 @@ export class HarnessTerminal extends EventEmitter {
     this.send({ e: 'resetStats' });
   }
 
-  /** The next `times` market or pending orders sent with ORDER_FILLING `mode` get 10030 from the dealer. */
+  /** The next `times` market or pending orders sent with ORDER_FILLING `mode` get RC.INVALID_FILL from the dealer. */
   failFilling(mode: number, times = 1): void {
     this.failFillingModes.set(mode, times);
   }
