@@ -3,7 +3,7 @@
  * (local-api with the API token, dashboard with its session), what, when, and how it ended — against the real host
  * with the simulated terminal on the real bridge socket, and never a token, cookie or CSRF value.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,13 @@ describe('audit trail of the local API and the dashboard', () => {
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
   /** The audit entries of commands and API actions, as written to state.json. */
-  const onDisk = () => (JSON.parse(readFileSync(join(dir, 'state', 'state.json'), 'utf8')) as { audit: { at: number; event: string; detail: Record<string, unknown> }[] }).audit.filter((a) => a.event === 'command');
+  type Entry = { at: number; event: string; detail: Record<string, unknown> };
+  /** The audit trail as it is on disk: the last snapshot (state.json) and the journal's audit lines since. */
+  const onDisk = (): Entry[] => {
+    const snap = existsSync(join(dir, 'state', 'state.json')) ? (JSON.parse(readFileSync(join(dir, 'state', 'state.json'), 'utf8')) as { audit: Entry[] }).audit : [];
+    const journal = readFileSync(join(dir, 'state', 'ledger.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; entry?: Entry }).filter((o) => o.op === 'audit').map((o) => o.entry!);
+    return [...snap, ...journal].filter((a) => a.event === 'command');
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mt5x-audit-'));
