@@ -22,6 +22,7 @@ import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
 import { migrateLegacyDataDir } from './state/data-dir.js';
 import { acquireHostLock } from './state/host-lock.js';
 import { VERSION } from './version.js';
+import { PaperVenue } from './paper/venue.js';
 
 export interface RunningHost {
   config: Config;
@@ -32,6 +33,8 @@ export interface RunningHost {
   api: LocalApi | undefined;
   /** The trader's dashboard, served by the local API (undefined when the API is disabled). */
   dashboard: Dashboard | undefined;
+  /** The paper account on the attached terminal's prices (`start --paper`, or strategies in `mode: paper`), once a terminal connected. */
+  paperVenue(): PaperVenue | undefined;
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export interface StartOptions {
   out?: (line: string) => void;
   /** The clock for the strategy manager, in seconds (default: the wall clock). Tests drive it from the simulated broker. */
   now?: () => number;
+  /** Paper trading on live prices (`start --paper`): overrides the configuration's `paper`. */
+  paper?: boolean;
 }
 
 /**
@@ -143,8 +148,16 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       return d;
     },
   };
+  // paper trading on live prices: a paper venue on the attached terminal (src/host/paper) — the whole host's
+  // venue with --paper, else the venue of the strategies in mode paper
+  const paperHost = opts.paper ?? config.paper;
+  let paperVenue: PaperVenue | undefined;
+  const paperOf = (live: Terminal): PaperVenue =>
+    (paperVenue = new PaperVenue({ live, server: bridge, dir: join(config.dataDir, 'paper'), log, ...(config.paperBalance ? { balance: config.paperBalance } : {}) }));
+  if (paperHost) out('PAPER TRADING: the EA streams prices; every order goes to the simulated broker in ' + join(config.dataDir, 'paper') + ', none to the terminal.');
   const rk = config.risk;
   const manager = new StrategyManager(store, log, {
+    ...(paperHost ? {} : { paperVenue: paperOf }),
     ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
     risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
   });
@@ -155,7 +168,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       return;
     }
     attached = t;
-    manager.attach(t);
+    manager.attach(paperHost ? paperOf(t) : t);
   });
 
   const apiKey = creds.get('apiKey');
@@ -200,14 +213,16 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     }
   }, config.backups.everyMinutes * 60_000);
   backups.unref();
-  log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
+  log.info({ bridgePort: port, apiPort: api?.port() ?? null, paper: paperHost, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
   return {
     config, bridge, store, manager, platform, api, dashboard,
+    paperVenue: () => paperVenue,
     async stop() {
       clearInterval(backups);
       await api?.stop();
       platform?.stop();
       await bridge.stop();
+      paperVenue?.close();
       await store.write();
       store.close();
       log.info('host stopped');

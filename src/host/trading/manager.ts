@@ -58,6 +58,8 @@ export interface ManagerOptions {
   decisionLog?: (line: string) => void;
   /** The platform's LLM supervisor, asked about entries that hit a trigger (docs/ML.md). */
   supervisor?: { evaluate(context: Record<string, unknown>): Promise<SupervisorDecision> };
+  /** Paper trading (src/host/paper): the venue, on the attached terminal's prices, where strategies in `mode: paper` trade. */
+  paperVenue?: (live: Terminal) => Terminal;
 }
 
 /** How long an anomaly keeps counting for triggers and for enforce-mode entries, s. */
@@ -97,8 +99,8 @@ export class StrategyManager extends EventEmitter {
   private readonly specs = new Map<string, SymbolSpec>();
   private bid = new Map<string, number>();
   private ask = new Map<string, number>();
-  /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
-  private known = new Map<bigint, { magic: number; volume: number }>();
+  /** The paper venue of `mode: paper` strategies (ManagerOptions.paperVenue), once a terminal is attached. */
+  private paper: Terminal | undefined;
   /** The venue as the risk gate reads it (the terminal's account, positions, margin and hours). */
   private readonly venue: VenueFacts;
   /** The closes of the bars the host receives: the correlation filter and limit read them. */
@@ -275,6 +277,27 @@ export class StrategyManager extends EventEmitter {
       if (step) this.carryOut(step, a.serverTime);
       this.persistCore();
     });
+    t.on('bar', (m: Msg<'BAR'>) => {
+      this.closes.note(m.symbol, m.timeframe, m.bar[0], m.bar[4]);
+      this.onBar(m);
+    });
+    this.follow(t);
+    // ---- paper trading: strategies in mode paper trade on a venue of their own; its trades reach the core too
+    const paper = this.opts.paperVenue?.(t);
+    if (paper) this.follow((this.paper = paper));
+    // ---- end paper trading
+    if (t.connected) void this.onConnected();
+  }
+
+  /** Where a strategy's orders go and its positions are: the paper venue for `mode: paper`, else the terminal. */
+  private venueOf(s: NormalizedStrategy): Terminal | undefined {
+    return s.mode === 'paper' && this.paper ? this.paper : this.terminal;
+  }
+
+  /** A venue's trades reach the core: its results, its positions (gone ones) and its deals' money. */
+  private follow(t: Terminal): void {
+    /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
+    let known = new Map<bigint, { magic: number; volume: number }>();
     // every settled result — answers, late answers, and the reconciliation's after a reconnection — reaches the
     // core (an intent answered twice is settled once: the second finds nothing in flight)
     t.on('result', (r: IntentResult) => {
@@ -286,15 +309,15 @@ export class StrategyManager extends EventEmitter {
     t.on('positions', (list: readonly Position[]) => {
       const now = new Map<bigint, { magic: number; volume: number }>();
       for (const p of list) now.set(p.ticket, { magic: p.magic, volume: p.volume });
-      for (const k of this.known.keys()) if (!now.has(k)) this.core.positionGone(k);
-      this.known = now;
+      for (const k of known.keys()) if (!now.has(k)) this.core.positionGone(k);
+      known = now;
     });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => {
       // a deal's money reaches the risk gate (the strategy's daily loss, auto-pause): a closing deal's profit, swap
       // and commission as a closed trade, an entry's commission as a cost
       if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
       const closing = tx.dealEntry === DEAL_ENTRY.OUT || tx.dealEntry === DEAL_ENTRY.INOUT || tx.dealEntry === DEAL_ENTRY.OUT_BY;
-      const k = this.known.get(tx.position);
+      const k = known.get(tx.position);
       const magic = k?.magic ?? tx.magic; // a manual close's deal carries magic 0: the position's magic says whose it was
       if (magic === undefined) return;
       const time = Math.floor(tx.timeMsc / 1000);
@@ -308,11 +331,6 @@ export class StrategyManager extends EventEmitter {
       if (step) this.carryOut(step, time);
       this.persistCore();
     });
-    t.on('bar', (m: Msg<'BAR'>) => {
-      this.closes.note(m.symbol, m.timeframe, m.bar[0], m.bar[4]);
-      this.onBar(m);
-    });
-    if (t.connected) void this.onConnected();
   }
 
   list(): StrategyRecord[] {
@@ -404,6 +422,8 @@ export class StrategyManager extends EventEmitter {
     for (const r of this.strategies.values()) if (r.record.status !== 'stopped') r.runner = undefined;
     let sent: Promise<IntentResult> | undefined;
     if (this.terminal) sent = this.terminal.sendIntent({ ...k.send.intent, intentId: `kill-${at.toString(36)}` } as IntentBody);
+    // paper trading: the paper strategies' positions close too
+    if (this.paper?.connected) this.paper.sendIntent({ ...k.send.intent, intentId: `kill-paper-${at.toString(36)}` } as IntentBody).catch((e: Error) => this.log.error({ err: e.message }, 'paper account: CLOSE_ALL failed'));
     const failures: string[] = [];
     for (const r of this.strategies.values()) {
       if (r.record.status === 'stopped') continue;
@@ -470,9 +490,15 @@ export class StrategyManager extends EventEmitter {
     return this.terminal?.account;
   }
 
-  /** The attached terminal's open positions, as last reported by the EA. */
+  /** The attached terminal's open positions, as last reported by the EA (and the paper strategies', marked `paper: true`). */
   positions(): readonly Position[] {
-    return this.terminal?.positions ?? [];
+    const live = this.terminal?.positions ?? [];
+    return this.paper?.positions.length ? [...live, ...this.paper.positions] : live;
+  }
+
+  /** Paper trading: the whole host trades on paper (`start --paper`), or this strategy does (`mode: paper`). */
+  isPaper(s?: NormalizedStrategy): boolean {
+    return (this.terminal as { paper?: boolean } | undefined)?.paper === true || (s?.mode === 'paper' && this.paper !== undefined);
   }
 
   /** STATUS_REQUEST. */
@@ -481,9 +507,10 @@ export class StrategyManager extends EventEmitter {
     const a = t?.account;
     return {
       terminalConnected: t?.connected ?? false,
+      paper: this.isPaper(),
       account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
-      strategies: this.list().map((r) => ({ id: r.id, status: r.status })),
-      positions: t?.positions.length ?? 0,
+      strategies: [...this.strategies.values()].map((r) => ({ id: r.record.id, status: r.record.status, mode: this.isPaper(r.strategy) ? 'paper' : 'live' })),
+      positions: this.positions().length,
       killSwitch: { locked: this.core.gate.locked(this.serverNow()), lockedUntil: this.toUnix(this.core.gate.state.killSwitch.lockedUntil) || null },
       ...(a ? { risk: { limits: this.limits(), ...this.core.gate.usage(t?.serverTime || this.now(), a.equity) } } : {}),
     };
@@ -495,8 +522,8 @@ export class StrategyManager extends EventEmitter {
     const a = t?.account;
     const per = [...this.strategies.values()].map((r) => {
       const magic = strategyMagic(r.strategy);
-      const mine = t?.positions.filter((p) => p.magic === magic) ?? [];
-      return { id: r.record.id, status: r.record.status, openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100 };
+      const mine = this.venueOf(r.strategy)?.positions.filter((p) => p.magic === magic) ?? [];
+      return { id: r.record.id, status: r.record.status, ...(this.isPaper(r.strategy) ? { mode: 'paper' } : {}), openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100 };
     });
     return {
       account: a ? { balance: a.balance, equity: a.equity, profit: a.profit, margin: a.margin, marginLevel: a.marginLevel } : null,
@@ -538,7 +565,7 @@ export class StrategyManager extends EventEmitter {
     this.resubscribe();
     const s = r.strategy;
     try {
-      const spec = await t.spec(s.symbol);
+      const spec = await this.venueOf(s)!.spec(s.symbol); // (a paper venue learns the symbol from it)
       this.specs.set(s.symbol, spec);
       let model: SignalModel | undefined;
       const ml = s.options.ml;
@@ -652,12 +679,12 @@ export class StrategyManager extends EventEmitter {
 
   private decideBar(m: Msg<'BAR'>, decided: { id: string; runner: StrategyRunner; d: Decision }[]): void {
     const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
-    const t = this.terminal!;
     const venue = this.venueNow();
     for (const [id, r] of this.strategiesOn(m.symbol, m.timeframe)) {
       // a strategy the risk gate paused keeps managing its positions (the gate refuses its entries), as in the backtest
       if (!r.runner || (r.record.status !== 'running' && !(r.record.status === 'paused' && this.core.haltedReason(id)))) continue;
       const s = r.strategy;
+      const t = this.venueOf(s)!; // paper trading: a paper strategy's positions and equity are the paper account's
       const runner = r.runner;
       const positions = this.positionsWithMagic(t.positions, runner.magic);
       const { decision: d, step } = this.core.onBar(id, { time, open, high, low, close, tickVolume, realVolume }, {
@@ -698,7 +725,8 @@ export class StrategyManager extends EventEmitter {
   }
 
   private send(id: string, intent: IntentBody): void {
-    const t = this.terminal!;
+    const r = this.strategies.get(id);
+    const t = (r ? this.venueOf(r.strategy) : this.terminal)!; // paper trading: a paper strategy's intents go to its venue
     const t0 = performance.now();
     this.emit('sent', id, intent);
     t.sendIntent(intent).then(
@@ -870,7 +898,7 @@ export class StrategyManager extends EventEmitter {
   }
 
   private async closePositionsOf(r: Running): Promise<IntentResult[]> {
-    const t = this.terminal;
+    const t = this.venueOf(r.strategy);
     if (!t?.connected) return [];
     const magic = strategyMagic(r.strategy);
     const mine = t.positions.filter((p) => p.magic === magic);

@@ -1,0 +1,333 @@
+/**
+ * Paper trading on live prices: a venue that looks like a terminal to the strategy manager (it is a `Terminal`)
+ * but trades on the host's simulated broker. The real terminal (the EA) is its market: its ticks move the
+ * simulated broker's prices (an SL or TP fills as the live price reaches it), its bars, symbol specs, history and
+ * clock pass through, and its account seeds the paper account (currency, leverage, margin mode, account type and
+ * — unless configured — the starting balance). Intents never reach the EA: SimEaLogic executes them on the
+ * SimBroker with the EA's own rules, and the venue answers with the events the EA would send (TRADE_TX, then
+ * positions, orders and account, then the result). Everything it reports says paper: positions, deals and the
+ * account carry `paper: true`, the account's server is named "(paper)". The account is kept in
+ * `<data folder>/paper/journal.jsonl` (journal.ts) and rebuilt from it at the next start.
+ */
+import type { IntentBody, IntentResult, Msg, Position, SymbolSpec, Timeframe, AnyMsg, Body, Deal } from '../../protocol/messages.js';
+import { MsgType, intentBodySchemas, intentIdSchema, isIntentId } from '../../protocol/messages.js';
+import { SimBroker, type BrokerConfig, type BrokerTx, type SimSymbolSpec } from '../../sim/broker.js';
+import { SimEaLogic } from '../../sim/ea-logic.js';
+import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
+import type { LedgerEntry } from '../state/ledger.js';
+import type { Logger } from '../logger.js';
+import { PaperJournal, type JournalLine, type JournalQuote } from './journal.js';
+
+/** Paper tickets start at 2^62: never the number of a real ticket on the same account, never rounded (> 2^53). */
+export const PAPER_TICKET_START = 1n << 62n;
+
+export interface PaperVenueOptions {
+  /** The real terminal: the market. */
+  live: Terminal;
+  /** The bridge the real terminal belongs to (the Terminal base class keeps it; the venue sends nothing through it). */
+  server: BridgeServer;
+  /** The paper account's folder (`<data folder>/paper`). */
+  dir: string;
+  log: Logger;
+  /** Starting balance of a new paper account (default: the real account's balance when it is first seeded). */
+  balance?: number;
+}
+
+/** Marked paper: what the venue reports. */
+export type PaperMarked<T> = T & { paper: true };
+
+export class PaperVenue extends Terminal {
+  /** This terminal is a paper account (the manager and the API report it). */
+  readonly paper = true;
+  readonly live: Terminal;
+  private readonly journal: PaperJournal;
+  private readonly log: Logger;
+  private seed: BrokerConfig['account'] | undefined;
+  private readonly simSpecs = new Map<string, SimSymbolSpec>();
+  private lines: JournalLine[];
+  private broker: SimBroker | undefined;
+  private ea: SimEaLogic | undefined;
+  private replaying = false;
+  private readonly entries = new Map<string, LedgerEntry>();
+  private requestId = 0;
+  /** The broker day (server time) of the last tick, for the daily swap rollover. */
+  private day = -1;
+  private txSeen = 0;
+
+  constructor(private readonly o: PaperVenueOptions) {
+    super(`paper:${o.live.key}`, o.server, o.live.symbols, o.live.bars);
+    this.live = o.live;
+    this.log = o.log;
+    this.journal = new PaperJournal(o.dir);
+    this.lines = this.journal.read();
+    const seed = this.lines[0];
+    if (seed?.k === 'seed') {
+      this.seed = seed.account;
+      this.rebuild();
+      this.log.info({ dir: o.dir, balance: this.account?.balance, positions: this.positions.length, lines: this.lines.length }, 'paper account restored');
+    }
+    const live = o.live;
+    live.on('connected', (session: unknown) => {
+      this.serverTime = live.serverTime;
+      if (!this.seed) this.seedFrom(live);
+      this.refresh(true);
+      this.emit('connected', session);
+    });
+    live.on('disconnected', () => this.emit('disconnected'));
+    live.on('ticks', (m: Msg<'TICKS'>) => {
+      for (const t of m.ticks) this.quote(m.symbol, t[1], t[2], t[0]);
+      this.serverTime = live.serverTime;
+      this.emit('ticks', m);
+    });
+    live.on('bar', (m: Msg<'BAR'>) => {
+      this.serverTime = live.serverTime;
+      this.refresh(true); // first, so whoever handles BAR sees current equity (as the EA and SimTerminal do)
+      this.emit('bar', m);
+    });
+    live.on('account', () => {
+      this.serverTime = live.serverTime;
+      this.refresh(true);
+    });
+    live.on('gap', (g: unknown) => this.emit('gap', g));
+  }
+
+  override get connected(): boolean {
+    return this.live.connected && this.broker !== undefined;
+  }
+
+  /** The account the paper broker was seeded with (undefined until a terminal has connected once). */
+  seeded(): BrokerConfig['account'] | undefined {
+    return this.seed;
+  }
+
+  // ------------------------------------------------------------------------------------------ the market (from the live terminal)
+
+  override subscribe(symbols: string[], bars: [string, Timeframe][]): void {
+    this.symbols = [...symbols];
+    this.bars = bars.map(([s, t]) => [s, t]);
+    this.live.subscribe(symbols, bars);
+  }
+
+  override request<N extends 'HISTORY_REQUEST' | 'SPEC_REQUEST' | 'SNAPSHOT_REQUEST'>(name: N, body: Omit<Body<N>, 'id'>): Promise<AnyMsg> {
+    return this.live.request(name, body);
+  }
+
+  override history(symbol: string, timeframe: Timeframe, from: number, count: number): Promise<Msg<'HISTORY'>> {
+    return this.live.history(symbol, timeframe, from, count);
+  }
+
+  /** The terminal's spec; the paper broker learns the symbol from it (kept in the journal). */
+  override async spec(symbol: string): Promise<SymbolSpec> {
+    const spec = await this.live.spec(symbol);
+    if (!this.simSpecs.has(symbol) && this.seed) {
+      const { tickValue: _tv, ...sim } = spec;
+      const line: JournalLine = { k: 'spec', spec: sim };
+      this.journal.append(line, true);
+      this.lines.push(line);
+      this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
+      this.log.info({ symbol }, 'paper broker: symbol added from the terminal\'s spec');
+    }
+    return spec;
+  }
+
+  /** Account, positions, orders and deals of the paper account. */
+  override async snapshot(dealsFrom = 0): Promise<Msg<'SNAPSHOT'>> {
+    const b = this.mustBroker();
+    const deals = b.deals(dealsFrom).map((d): PaperMarked<Deal> => ({ ...d, paper: true }));
+    return { type: MsgType.SNAPSHOT, seq: 0, re: 0, account: this.account!, positions: this.positions, orders: this.orders, deals, dealsMore: false } as Msg<'SNAPSHOT'>;
+  }
+
+  // ------------------------------------------------------------------------------------------ orders (to the paper broker)
+
+  override whenSettled(intentId: string): Promise<IntentResult> {
+    const e = this.entries.get(intentId);
+    if (!e) return Promise.reject(new RequestError('BAD_INTENT', `intent ${intentId} is not in the paper account's record`));
+    if (e.result) return Promise.resolve(e.result);
+    return new Promise((res) => {
+      const on = (r: IntentResult) => {
+        if (r.intentId !== intentId) return;
+        this.off('result', on);
+        res(r);
+      };
+      this.on('result', on);
+    });
+  }
+
+  override intentEntry(intentId: string): LedgerEntry | undefined {
+    return this.entries.get(intentId);
+  }
+
+  override batch<T>(fn: () => T): T {
+    return fn();
+  }
+
+  /**
+   * Execute an intent on the paper broker, as the EA would on the real one (its rules: filling modes, the id in the
+   * comment, a repeated id answered from memory) — on the next turn of the event loop, so the caller's decision
+   * finishes first, as it does when the EA is on the other end of a socket. Nothing is sent to the EA.
+   */
+  override sendIntent(intent: IntentBody): Promise<IntentResult> {
+    const id = intent.intentId;
+    if (!isIntentId(id)) {
+      const idCheck = intentIdSchema.safeParse(id);
+      return Promise.reject(new RequestError('BAD_INTENT', `intentId '${id}': ${idCheck.success ? 'invalid' : (idCheck.error.issues[0]?.message ?? 'invalid')}`));
+    }
+    const existing = this.entries.get(id);
+    if (existing) return existing.result ? Promise.resolve({ ...existing.result, duplicate: true }) : this.whenSettled(id);
+    if (!this.broker) return Promise.reject(new RequestError('DISCONNECTED', 'the paper account is not seeded yet: no terminal has connected'));
+    const { type, ...fields } = intent;
+    const check = intentBodySchemas[type]?.safeParse(fields);
+    if (!check?.success) return Promise.reject(new RequestError('BAD_INTENT', `${type}: ${check?.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') ?? 'unknown intent type'}`));
+    const entry: LedgerEntry = { intentId: id, terminal: this.key, intent, state: 'pending', createdAt: this.serverTime, attempts: 1 };
+    this.entries.set(id, entry);
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        const result = this.execute(intent, true);
+        entry.state = 'settled';
+        entry.result = result;
+        entry.settledBy = 'result';
+        entry.sentAt = this.serverTime;
+        this.log.info({ terminal: this.key, intentId: id, retcode: result.retcode, class: result.class, paper: true }, 'paper intent result');
+        this.emit('result', result);
+        resolve(result);
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  private mustBroker(): SimBroker {
+    if (!this.broker) throw new RequestError('DISCONNECTED', 'the paper account is not seeded yet: no terminal has connected');
+    return this.broker;
+  }
+
+  private seedFrom(live: Terminal): void {
+    const a = live.account;
+    if (!a) return;
+    this.seed = {
+      login: a.login, server: `${a.server} (paper)`, currency: a.currency, currencyDigits: a.currencyDigits, leverage: a.leverage || 100,
+      marginMode: a.marginMode === 0 ? 0 : 2, tradeMode: (a.tradeMode === 1 || a.tradeMode === 2 ? a.tradeMode : 0), balance: this.o.balance ?? a.balance,
+      stopOutLevel: a.stopOutLevel,
+    };
+    const line: JournalLine = { k: 'seed', v: 1, account: this.seed, at: live.serverTime };
+    this.journal.append(line, true);
+    this.lines = [line];
+    this.rebuild();
+    this.log.info({ currency: this.seed.currency, balance: this.seed.balance, leverage: this.seed.leverage, dir: this.o.dir }, 'paper account seeded from the terminal\'s account');
+  }
+
+  /** A new SimBroker with every symbol learned so far, and the journal replayed into it. */
+  private rebuild(): void {
+    for (const l of this.lines) if (l.k === 'spec' && !this.simSpecs.has(l.spec.symbol)) this.simSpecs.set(l.spec.symbol, l.spec);
+    const broker = new SimBroker({ account: this.seed!, symbols: [...this.simSpecs.values()], ticketStart: PAPER_TICKET_START });
+    const ea = new SimEaLogic(broker);
+    broker.onTx = (tx) => this.onTx(tx);
+    const previous = this.broker;
+    this.broker = broker;
+    this.ea = ea;
+    this.replaying = true;
+    try {
+      for (const l of this.lines) {
+        if (l.k === 'quote') this.applyQuotes(l.quotes);
+        else if (l.k === 'rollover') broker.rollover(l.weekday), (this.day = l.day);
+        else if (l.k === 'intent') {
+          const r = this.execute(l.intent, false, l.quotes);
+          this.entries.set(l.intent.intentId, { intentId: l.intent.intentId, terminal: this.key, intent: l.intent, state: 'settled', createdAt: 0, attempts: 1, result: r, settledBy: 'result' });
+        }
+      }
+    } finally {
+      this.replaying = false;
+    }
+    // the prices the old broker had seen since its last line (they filled nothing: nothing to write)
+    if (previous) for (const s of this.simSpecs.keys()) {
+      const q = previous.quoteOf(s);
+      if (q) this.quote(s, q.bid, q.ask, q.timeMsc);
+    }
+    this.refresh(false);
+  }
+
+  /** The quotes of every symbol the broker knows (they convert profits and margins): written with each change. */
+  private quotes(): JournalQuote[] {
+    const out: JournalQuote[] = [];
+    for (const s of this.simSpecs.keys()) {
+      const q = this.broker?.quoteOf(s);
+      if (q) out.push([s, q.bid, q.ask, q.timeMsc]);
+    }
+    return out;
+  }
+
+  /** Replay: move each symbol whose price differs to the written one. */
+  private applyQuotes(quotes: readonly JournalQuote[]): void {
+    const b = this.broker!;
+    for (const [s, bid, ask, t] of quotes) {
+      const q = b.quoteOf(s);
+      if (!q || q.bid !== bid || q.ask !== ask || q.timeMsc !== t) b.quote(s, bid, ask, t);
+    }
+  }
+
+  /** A live tick: the paper broker trades on it (an SL or TP it reaches fills, at this price: a real tick is no path). */
+  private quote(symbol: string, bid: number, ask: number, timeMsc: number): void {
+    const b = this.broker;
+    if (!b || !this.simSpecs.has(symbol)) return;
+    const day = Math.floor(timeMsc / 86_400_000);
+    if (this.day >= 0 && day > this.day) {
+      // the server day changed: swap for the night, as MT5 charges it at the rollover
+      const weekday = new Date(this.day * 86_400_000).getUTCDay();
+      b.rollover(weekday);
+      this.journal.append({ k: 'rollover', weekday, day }, true);
+      this.lines.push({ k: 'rollover', weekday, day });
+    }
+    if (day > this.day) this.day = day;
+    const before = this.txSeen;
+    try {
+      b.quote(symbol, bid, ask, timeMsc);
+    } catch (e) {
+      this.log.warn({ symbol, bid, ask, err: (e as Error).message }, 'paper broker: tick not used');
+      return;
+    }
+    if (this.txSeen !== before) {
+      const line: JournalLine = { k: 'quote', quotes: this.quotes() };
+      // the changed symbol last: replayed, the others are in place before it fills
+      line.quotes.sort((x, y) => Number(x[0] === symbol) - Number(y[0] === symbol));
+      this.journal.append(line, true);
+      this.lines.push(line);
+      this.refresh(true);
+    }
+  }
+
+  /** Execute on the broker (live: written first; replay: at the written quotes). */
+  private execute(intent: IntentBody, live: boolean, quotes?: readonly JournalQuote[]): IntentResult {
+    if (live) {
+      const line: JournalLine = { k: 'intent', quotes: this.quotes(), intent };
+      this.journal.append(line, true); // before it executes: a crash after this line still has it
+      this.lines.push(line);
+    } else if (quotes) this.applyQuotes(quotes);
+    const body = this.ea!.handleIntent(intent, ++this.requestId);
+    if (live) this.refresh(true);
+    return { ...body, type: MsgType.INTENT_RESULT, seq: 0 } as unknown as IntentResult;
+  }
+
+  private onTx(tx: BrokerTx): void {
+    this.txSeen++;
+    if (this.replaying) return;
+    this.emit('tx', { ...tx, type: MsgType.TRADE_TX, seq: 0, paper: true } as unknown as Msg<'TRADE_TX'>);
+  }
+
+  /** The account, positions and orders as the paper broker has them now; with `emit`, told as the EA tells them. */
+  private refresh(emit: boolean): void {
+    const b = this.broker;
+    if (!b) return;
+    const a = b.account();
+    this.account = { ...a, serverTime: Math.max(a.serverTime, this.live.serverTime), paper: true } as PaperMarked<typeof a>;
+    this.positions = b.positionList().map((p): PaperMarked<Position> => ({ ...p, paper: true }));
+    this.orders = b.orderList().map((o) => ({ ...o, paper: true }));
+    if (!emit || this.replaying) return;
+    this.emit('positions', this.positions);
+    this.emit('orders', this.orders);
+    this.emit('account', this.account);
+  }
+
+  close(): void {
+    this.journal.close();
+  }
+}
