@@ -23,6 +23,7 @@ import { migrateLegacyDataDir } from './state/data-dir.js';
 import { acquireHostLock } from './state/host-lock.js';
 import { VERSION } from './version.js';
 import { PaperVenue } from './paper/venue.js';
+import { PaperJournal } from './paper/journal.js';
 
 export interface RunningHost {
   config: Config;
@@ -99,6 +100,9 @@ function explainListenError(e: unknown, what: string, host: string, port: number
 }
 
 async function launch(config: Config, opts: StartOptions, out: (line: string) => void): Promise<RunningHost> {
+  const paperHost = opts.paper ?? config.paper;
+  const paperDir = join(config.dataDir, 'paper');
+  if (paperHost) new PaperJournal(paperDir).read(); // a damaged paper account stops the start here, naming its line
   const bus = new LogBus();
   const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
@@ -150,14 +154,22 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   };
   // paper trading on live prices: a paper venue on the attached terminal (src/host/paper) — the whole host's
   // venue with --paper, else the venue of the strategies in mode paper
-  const paperHost = opts.paper ?? config.paper;
   let paperVenue: PaperVenue | undefined;
   const paperOf = (live: Terminal): PaperVenue =>
-    (paperVenue = new PaperVenue({ live, server: bridge, dir: join(config.dataDir, 'paper'), log, ...(config.paperBalance ? { balance: config.paperBalance } : {}) }));
-  if (paperHost) out('PAPER TRADING: the EA streams prices; every order goes to the simulated broker in ' + join(config.dataDir, 'paper') + ', none to the terminal.');
+    (paperVenue = new PaperVenue({ live, server: bridge, dir: paperDir, log, lazy: !paperHost, ...(config.paperBalance ? { balance: config.paperBalance } : {}) }));
+  if (paperHost) out(`PAPER TRADING: the EA streams prices; every order goes to the simulated broker (its account in ${paperDir}), none to the terminal.`);
   const rk = config.risk;
   const manager = new StrategyManager(store, log, {
-    ...(paperHost ? {} : { paperVenue: paperOf }),
+    ...(paperHost ? {} : {
+      paperVenue: (live: Terminal) => {
+        try {
+          return paperOf(live);
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 'the paper account could not be opened: strategies in mode paper do not trade (the live ones do)');
+          return undefined;
+        }
+      },
+    }),
     ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
     risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
   });

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
 import { DEAL_ENTRY, DEAL_REASON } from '../../src/protocol/mt5.js';
+import type { SimBroker } from '../../src/sim/broker.js';
 import { HarnessTerminal } from '../../tools/mql-test-harness/src/terminal.js';
 import { freePort, until } from '../helpers.js';
 import { H1, bridgeEaSuite, cleanups, h1Bars, twoSymbolBroker } from './helpers.js';
@@ -28,7 +29,7 @@ const always = (id: string, mode?: 'live' | 'paper') => ({
   },
 });
 
-interface PaperRig { host: RunningHost; ea: HarnessTerminal; dir: string; intentLines: () => number }
+interface PaperRig { host: RunningHost; ea: HarnessTerminal; broker: SimBroker; dir: string; intentLines: () => number }
 
 async function rig(paper: boolean, dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-ea-'))): Promise<PaperRig> {
   const broker = twoSymbolBroker();
@@ -55,7 +56,7 @@ async function rig(paper: boolean, dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-
   await until(() => host.manager.status().terminalConnected === true, 10_000, 'terminal connected');
   // the INTENT frames the host sent the EA: every one is in the bridge's intent ledger first (written before it goes)
   const intentLines = () => lines.filter((l) => l.includes('"intent sent"') || l.includes('"msg":"intent result"')).length;
-  return { host, ea, dir, intentLines };
+  return { host, ea, broker, dir, intentLines };
 }
 
 /** Bars 100..100+n close one by one, with ticks inside each (the live prices the paper broker trades on). */
@@ -92,13 +93,14 @@ describe('paper trading on live prices (the real EA)', () => {
     expect(outs.some((d) => d.reason === DEAL_REASON.TP || d.reason === DEAL_REASON.EXPERT)).toBe(true);
     // nothing reached the broker: not one OrderSend in the EA, the real account untouched, no INTENT frame sent
     expect(r.ea.orderSends).toEqual([]);
-    expect(r.ea.broker.deals()).toEqual([]);
+    expect(r.broker.deals()).toEqual([]);
+    expect(r.broker.positionList()).toEqual([]);
     expect(r.intentLines()).toBe(0);
     // and it says so
     const st = r.host.manager.status();
     expect(st.paper).toBe(true);
     expect(st.strategies).toEqual([{ id: 'paper-host', status: 'running', mode: 'paper' }]);
-    expect((st.account as { currency: string }).currency).toBe(r.ea.broker.account().currency);
+    expect((st.account as { currency: string }).currency).toBe(r.broker.account().currency);
     expect(r.host.manager.account()?.server).toMatch(/\(paper\)$/);
     for (const p of r.host.manager.positions()) expect((p as { paper?: boolean }).paper).toBe(true);
   }, 90_000);

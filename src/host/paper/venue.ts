@@ -9,10 +9,11 @@
  * account carry `paper: true`, the account's server is named "(paper)". The account is kept in
  * `<data folder>/paper/journal.jsonl` (journal.ts) and rebuilt from it at the next start.
  */
-import type { IntentBody, IntentResult, Msg, Position, SymbolSpec, Timeframe, AnyMsg, Body, Deal } from '../../protocol/messages.js';
+import type { IntentBody, IntentResult, IntentResultBody, Msg, Position, SymbolSpec, Timeframe, AnyMsg, Body, Deal } from '../../protocol/messages.js';
 import { MsgType, intentBodySchemas, intentIdSchema, isIntentId } from '../../protocol/messages.js';
 import { SimBroker, type BrokerConfig, type BrokerTx, type SimSymbolSpec } from '../../sim/broker.js';
 import { SimEaLogic } from '../../sim/ea-logic.js';
+import { RC } from '../../protocol/retcodes.js';
 import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
 import type { LedgerEntry } from '../state/ledger.js';
 import type { Logger } from '../logger.js';
@@ -31,6 +32,11 @@ export interface PaperVenueOptions {
   log: Logger;
   /** Starting balance of a new paper account (default: the real account's balance when it is first seeded). */
   balance?: number;
+  /**
+   * Seed a new paper account only when a strategy first needs a symbol of it (a live host whose strategies may
+   * come in mode paper: no paper account until one does); default: at the terminal's first connection.
+   */
+  lazy?: boolean;
 }
 
 /** Marked paper: what the venue reports. */
@@ -69,7 +75,7 @@ export class PaperVenue extends Terminal {
     const live = o.live;
     live.on('connected', (session: unknown) => {
       this.serverTime = live.serverTime;
-      if (!this.seed) this.seedFrom(live);
+      if (!this.seed && !o.lazy) this.seedFrom(live);
       this.refresh(true);
       this.emit('connected', session);
     });
@@ -119,6 +125,7 @@ export class PaperVenue extends Terminal {
   /** The terminal's spec; the paper broker learns the symbol from it (kept in the journal). */
   override async spec(symbol: string): Promise<SymbolSpec> {
     const spec = await this.live.spec(symbol);
+    if (!this.seed) this.seedFrom(this.live);
     if (!this.simSpecs.has(symbol) && this.seed) {
       const { tickValue: _tv, ...sim } = spec;
       const line: JournalLine = { k: 'spec', spec: sim };
@@ -261,7 +268,12 @@ export class PaperVenue extends Terminal {
     const b = this.broker!;
     for (const [s, bid, ask, t] of quotes) {
       const q = b.quoteOf(s);
-      if (!q || q.bid !== bid || q.ask !== ask || q.timeMsc !== t) b.quote(s, bid, ask, t);
+      if (q && q.bid === bid && q.ask === ask && q.timeMsc === t) continue;
+      try {
+        b.quote(s, bid, ask, t);
+      } catch {
+        // as when it was live (quote() logged it then)
+      }
     }
   }
 
@@ -302,7 +314,13 @@ export class PaperVenue extends Terminal {
       this.journal.append(line, true); // before it executes: a crash after this line still has it
       this.lines.push(line);
     } else if (quotes) this.applyQuotes(quotes);
-    const body = this.ea!.handleIntent(intent, ++this.requestId);
+    let body: IntentResultBody;
+    try {
+      body = this.ea!.handleIntent(intent, ++this.requestId);
+    } catch (e) {
+      // the simulated broker cannot value it (a currency no symbol it knows converts): refused, and said why
+      body = { re: this.requestId, intentId: intent.intentId, duplicate: false, retcode: RC.INVALID, class: 'final', comment: `paper broker: ${(e as Error).message}` };
+    }
     if (live) this.refresh(true);
     return { ...body, type: MsgType.INTENT_RESULT, seq: 0 } as unknown as IntentResult;
   }
@@ -317,10 +335,16 @@ export class PaperVenue extends Terminal {
   private refresh(emit: boolean): void {
     const b = this.broker;
     if (!b) return;
-    const a = b.account();
-    this.account = { ...a, serverTime: Math.max(a.serverTime, this.live.serverTime), paper: true } as PaperMarked<typeof a>;
-    this.positions = b.positionList().map((p): PaperMarked<Position> => ({ ...p, paper: true }));
-    this.orders = b.orderList().map((o) => ({ ...o, paper: true }));
+    try {
+      const a = b.account();
+      this.account = { ...a, serverTime: Math.max(a.serverTime, this.live.serverTime), paper: true } as PaperMarked<typeof a>;
+      this.positions = b.positionList().map((p): PaperMarked<Position> => ({ ...p, paper: true }));
+      this.orders = b.orderList().map((o) => ({ ...o, paper: true }));
+    } catch (e) {
+      // a position in a currency no known symbol converts: the figures stay as they were (never a crash)
+      this.log.warn({ err: (e as Error).message }, 'paper account: figures not updated');
+      return;
+    }
     if (!emit || this.replaying) return;
     this.emit('positions', this.positions);
     this.emit('orders', this.orders);

@@ -59,7 +59,7 @@ export interface ManagerOptions {
   /** The platform's LLM supervisor, asked about entries that hit a trigger (docs/ML.md). */
   supervisor?: { evaluate(context: Record<string, unknown>): Promise<SupervisorDecision> };
   /** Paper trading (src/host/paper): the venue, on the attached terminal's prices, where strategies in `mode: paper` trade. */
-  paperVenue?: (live: Terminal) => Terminal;
+  paperVenue?: (live: Terminal) => Terminal | undefined;
 }
 
 /** How long an anomaly keeps counting for triggers and for enforce-mode entries, s. */
@@ -289,9 +289,12 @@ export class StrategyManager extends EventEmitter {
     if (t.connected) void this.onConnected();
   }
 
-  /** Where a strategy's orders go and its positions are: the paper venue for `mode: paper`, else the terminal. */
+  /**
+   * Where a strategy's orders go and its positions are: the terminal, or for `mode: paper` the paper venue — none
+   * when this host has no paper venue (the strategy is then not prepared: a paper strategy never trades live).
+   */
   private venueOf(s: NormalizedStrategy): Terminal | undefined {
-    return s.mode === 'paper' && this.paper ? this.paper : this.terminal;
+    return s.mode !== 'paper' || this.isPaper() ? this.terminal : this.paper;
   }
 
   /** A venue's trades reach the core: its results, its positions (gone ones) and its deals' money. */
@@ -565,7 +568,9 @@ export class StrategyManager extends EventEmitter {
     this.resubscribe();
     const s = r.strategy;
     try {
-      const spec = await this.venueOf(s)!.spec(s.symbol); // (a paper venue learns the symbol from it)
+      const venue = this.venueOf(s);
+      if (!venue) throw new Error('mode paper: this host has no paper account (see the error about it at the terminal\'s connection)');
+      const spec = await venue.spec(s.symbol); // (a paper venue learns the symbol from it)
       this.specs.set(s.symbol, spec);
       let model: SignalModel | undefined;
       const ml = s.options.ml;
@@ -684,7 +689,8 @@ export class StrategyManager extends EventEmitter {
       // a strategy the risk gate paused keeps managing its positions (the gate refuses its entries), as in the backtest
       if (!r.runner || (r.record.status !== 'running' && !(r.record.status === 'paused' && this.core.haltedReason(id)))) continue;
       const s = r.strategy;
-      const t = this.venueOf(s)!; // paper trading: a paper strategy's positions and equity are the paper account's
+      const t = this.venueOf(s); // paper trading: a paper strategy's positions and equity are the paper account's
+      if (!t) continue;
       const runner = r.runner;
       const positions = this.positionsWithMagic(t.positions, runner.magic);
       const { decision: d, step } = this.core.onBar(id, { time, open, high, low, close, tickVolume, realVolume }, {
@@ -726,7 +732,11 @@ export class StrategyManager extends EventEmitter {
 
   private send(id: string, intent: IntentBody): void {
     const r = this.strategies.get(id);
-    const t = (r ? this.venueOf(r.strategy) : this.terminal)!; // paper trading: a paper strategy's intents go to its venue
+    const t = r ? this.venueOf(r.strategy) : this.terminal; // paper trading: a paper strategy's intents go to its venue
+    if (!t) {
+      this.core.onResult(intent.intentId, 'final', 0, 'no paper account');
+      return;
+    }
     const t0 = performance.now();
     this.emit('sent', id, intent);
     t.sendIntent(intent).then(
