@@ -120,6 +120,14 @@ describe('paper trading on live prices (the real EA)', () => {
     expect(r.ea.orderSends.length).toBeGreaterThanOrEqual(2);
     expect(r.ea.orderSends.every((o) => o.request.volume === 0.2)).toBe(true);
     expect(r.intentLines()).toBeGreaterThan(0); // the count of INTENT frames sees the live strategy's
+    // the trader closes the paper position by hand: it closes on paper, and still nothing of it reaches the EA
+    const sends = r.ea.orderSends.length;
+    const open = venue.positions.find((p) => p.magic !== 0)!;
+    expect(open).toBeDefined();
+    const res = await r.host.manager.manualIntent({ type: 'CLOSE', intentId: 'manual-paper-close', magic: 0, ticket: open.ticket, volume: 0, deviation: 10 });
+    expect(res).toMatchObject({ class: 'done', position: open.ticket });
+    expect(venue.positions.some((p) => p.ticket === open.ticket)).toBe(false);
+    expect(r.ea.orderSends.length).toBe(sends);
     const st = r.host.manager.status();
     expect(st.paper).toBe(false);
     expect(st.strategies).toEqual([{ id: 'on-paper', status: 'running', mode: 'paper' }, { id: 'on-live', status: 'running', mode: 'live' }]);

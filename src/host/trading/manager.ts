@@ -461,7 +461,10 @@ export class StrategyManager extends EventEmitter {
 
   /** Manual orders (OPEN_POSITION …) pass the same validator and lock as the strategies' own. */
   async manualIntent(intent: IntentBody): Promise<IntentResult> {
-    const t = this.terminal;
+    // paper trading: the trader's close or change of a paper position or order goes to the paper account
+    const p = this.paper, ticket = 'ticket' in intent ? intent.ticket : undefined;
+    const onPaper = p && ticket !== undefined && (p.positions.some((x) => x.ticket === ticket) || p.orders.some((x) => x.ticket === ticket));
+    const t = onPaper ? p : this.terminal;
     if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
     // an intent already in the ledger was checked when it was first sent (a command finished after a restart)
     if (intent.type === 'OPEN' && !t.intentEntry(intent.intentId)) {
@@ -473,7 +476,7 @@ export class StrategyManager extends EventEmitter {
 
   /** The result of a manual intent that outlived its wait (see Terminal.whenSettled). */
   settledResult(intentId: string): Promise<IntentResult> {
-    const t = this.terminal;
+    const t = this.paper?.intentEntry(intentId) ? this.paper : this.terminal; // (paper trading: a paper intent's)
     if (!t) return Promise.reject(new ManagerError('NO_TERMINAL', 'no terminal is connected'));
     return t.whenSettled(intentId);
   }
