@@ -17,6 +17,7 @@ import { DEAL_ENTRY } from '../../src/protocol/mt5.js';
 import { replayBars } from '../../src/sim/replay.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
+import type { SimBroker } from '../../src/sim/broker.js';
 import { apiCaller, freePort, makeBroker, until } from '../helpers.js';
 
 const DATA = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1400);
@@ -39,10 +40,10 @@ afterEach(async () => {
 
 interface Rig { host: RunningHost; sim: SimTerminal; intents: () => number; api: ReturnType<typeof apiCaller> }
 
-async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal): Promise<Rig> {
+async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker): Promise<Rig> {
   // a strategy that buys on every bar loses five in a row now and then: seed 004's auto-pause would stop it
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false } }));
-  const broker = sim?.broker ?? makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
+  const broker = sim?.broker ?? broker0 ?? makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
   const host = await startHost({
     env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(ports.bridge), MT5X_API_PORT: String(ports.api), MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'warn' },
     logDestination: new Writable({ write(_c, _e, cb) { cb(); } }),
@@ -54,8 +55,8 @@ async function paperHost(dir: string, ports: { bridge: number; api: number }, si
   let received = 0;
   if (!sim) {
     sim = new SimTerminal({ url: `ws://127.0.0.1:${ports.bridge}`, token: creds.get('bridgeToken')!, broker, reconnectMinMs: 50, reconnectMaxMs: 200 });
-    sim.setHistory('EURUSD', 'H1', DATA, HISTORY);
-    broker.quote('EURUSD', DATA.open[HISTORY]!, DATA.open[HISTORY]! + 0.0001, DATA.time[HISTORY]! * 1000);
+    sim.setHistory(symbol, 'H1', DATA, HISTORY);
+    broker.quote(symbol, DATA.open[HISTORY]!, DATA.open[HISTORY]! + 0.0001, DATA.time[HISTORY]! * 1000);
     await sim.connect();
   }
   const s = sim;
@@ -148,5 +149,33 @@ describe('start --paper on the simulated terminal', () => {
       out: () => {}, paper: true,
     })).rejects.toThrow(`${file}, line 3:`);
     expect(readFileSync(file, 'utf8').split('\n')[2]).toBe('{"k":"intent", damaged'); // nothing rewritten
+  }, 60_000);
+
+  it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-cross-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const t0 = DATA.time[HISTORY]! * 1000;
+    const broker = makeBroker({}, ['EURGBP', 'EURUSD', 'GBPUSD'].map((s) => symbolSpec(s, { commissionPerLot: 0 })));
+    broker.quote('EURUSD', 1.1, 1.10002, t0);
+    broker.quote('GBPUSD', 1.27, 1.27003, t0);
+    const r = await paperHost(dir, ports, undefined, 'EURGBP', broker);
+    stops.push(() => r.sim.close());
+    stops.push(() => r.host.stop());
+    await r.host.manager.start({ ...always, strategyId: 'cross', symbol: 'EURGBP' });
+    await until(() => r.host.manager.get('cross')?.runner !== undefined, 10_000, 'strategy ready');
+    // the terminal was asked to stream the converters too; their prices reach the paper broker
+    await until(() => (r.sim as unknown as { symbols: Set<string> }).symbols.has('GBPUSD'), 5000, 'GBPUSD subscribed');
+    r.sim.quote('EURUSD', 1.1001, 1.10012, t0 + 1);
+    r.sim.quote('GBPUSD', 1.2701, 1.27013, t0 + 1);
+    await replayBars(r.sim, { symbol: 'EURGBP', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 12, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const snap = await r.host.paperVenue()!.snapshot();
+    const outs = snap.deals.filter((d) => d.symbol === 'EURGBP' && d.entry === DEAL_ENTRY.OUT);
+    expect(outs.length).toBeGreaterThanOrEqual(2);
+    // profit in GBP, booked in USD at GBPUSD's bid: as the real account's broker books it
+    for (const d of outs) expect(d.profit).not.toBe(0);
+    expect(snap.account.margin + snap.account.freeMargin).toBeCloseTo(snap.account.equity, 2);
+    expect(r.intents()).toBe(0);
+    expect(r.sim.broker.deals()).toEqual([]);
   }, 60_000);
 });

@@ -17,7 +17,7 @@ export type JournalQuote = [string, number, number, number];
 
 export type JournalLine =
   | { k: 'seed'; v: 1; account: BrokerConfig['account']; at: number }
-  | { k: 'spec'; spec: SimSymbolSpec }
+  | { k: 'spec'; spec: SimSymbolSpec; convert?: boolean }
   | { k: 'intent'; quotes: JournalQuote[]; intent: IntentBody }
   | { k: 'quote'; quotes: JournalQuote[] }
   | { k: 'rollover'; weekday: number; day: number };

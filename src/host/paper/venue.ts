@@ -59,6 +59,8 @@ export class PaperVenue extends Terminal {
   /** The broker day (server time) of the last tick, for the daily swap rollover. */
   private day = -1;
   private txSeen = 0;
+  /** Symbols learned only to convert profits and margins into the account currency (streamed with the strategies'). */
+  private readonly converters = new Set<string>();
 
   constructor(private readonly o: PaperVenueOptions) {
     super(`paper:${o.live.key}`, o.server, o.live.symbols, o.live.bars);
@@ -111,7 +113,11 @@ export class PaperVenue extends Terminal {
   override subscribe(symbols: string[], bars: [string, Timeframe][]): void {
     this.symbols = [...symbols];
     this.bars = bars.map(([s, t]) => [s, t]);
-    this.live.subscribe(symbols, bars);
+    this.live.subscribe(this.withConverters(symbols), bars);
+  }
+
+  private withConverters(symbols: string[]): string[] {
+    return this.converters.size ? [...new Set([...symbols, ...this.converters])] : symbols;
   }
 
   override request<N extends 'HISTORY_REQUEST' | 'SPEC_REQUEST' | 'SNAPSHOT_REQUEST'>(name: N, body: Omit<Body<N>, 'id'>): Promise<AnyMsg> {
@@ -122,19 +128,48 @@ export class PaperVenue extends Terminal {
     return this.live.history(symbol, timeframe, from, count);
   }
 
-  /** The terminal's spec; the paper broker learns the symbol from it (kept in the journal). */
+  /**
+   * The terminal's spec; the paper broker learns the symbol from it (kept in the journal), and the symbols that
+   * convert its profit and margin currencies into the account's when they differ (EURGBP on a USD account:
+   * GBPUSD and EURUSD, as the terminal names them without suffix), whose prices then stream with the rest.
+   */
   override async spec(symbol: string): Promise<SymbolSpec> {
     const spec = await this.live.spec(symbol);
     if (!this.seed) this.seedFrom(this.live);
     if (!this.simSpecs.has(symbol) && this.seed) {
-      const { tickValue: _tv, ...sim } = spec;
-      const line: JournalLine = { k: 'spec', spec: sim };
-      this.journal.append(line, true);
-      this.lines.push(line);
-      this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
-      this.log.info({ symbol }, 'paper broker: symbol added from the terminal\'s spec');
+      this.learn(spec, false);
+      const acct = this.seed.currency;
+      let added = false;
+      for (const c of new Set([spec.currencyProfit, spec.currencyMargin])) {
+        const pair = [c + acct, acct + c];
+        if (!c || c === acct || pair.some((p) => this.simSpecs.has(p))) continue;
+        const found = await this.firstSpec(pair);
+        if (found) (this.learn(found, true), (added = true));
+        else this.log.warn({ symbol, currency: c, tried: pair }, `paper broker: no symbol converts ${c} into ${acct}: orders on ${symbol} are refused`);
+      }
+      if (added && !this.o.lazy) this.live.subscribe(this.withConverters(this.symbols), this.bars);
     }
     return spec;
+  }
+
+  private async firstSpec(names: string[]): Promise<SymbolSpec | undefined> {
+    for (const n of names) {
+      try {
+        return await this.live.spec(n);
+      } catch {
+        // not in the terminal's Market Watch: the next name
+      }
+    }
+    return undefined;
+  }
+
+  private learn(spec: SymbolSpec, convert: boolean): void {
+    const { tickValue: _tv, ...sim } = spec;
+    const line: JournalLine = { k: 'spec', spec: sim, ...(convert ? { convert } : {}) };
+    this.journal.append(line, true);
+    this.lines.push(line);
+    this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
+    this.log.info({ symbol: spec.symbol, convert }, 'paper broker: symbol added from the terminal\'s spec');
   }
 
   /** Account, positions, orders and deals of the paper account. */
@@ -225,7 +260,11 @@ export class PaperVenue extends Terminal {
 
   /** A new SimBroker with every symbol learned so far, and the journal replayed into it. */
   private rebuild(): void {
-    for (const l of this.lines) if (l.k === 'spec' && !this.simSpecs.has(l.spec.symbol)) this.simSpecs.set(l.spec.symbol, l.spec);
+    for (const l of this.lines) {
+      if (l.k !== 'spec') continue;
+      if (!this.simSpecs.has(l.spec.symbol)) this.simSpecs.set(l.spec.symbol, l.spec);
+      if (l.convert) this.converters.add(l.spec.symbol);
+    }
     const broker = new SimBroker({ account: this.seed!, symbols: [...this.simSpecs.values()], ticketStart: PAPER_TICKET_START });
     const ea = new SimEaLogic(broker);
     broker.onTx = (tx) => this.onTx(tx);
