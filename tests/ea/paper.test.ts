@@ -130,6 +130,7 @@ describe('paper trading on live prices (the real EA)', () => {
     expect(r.ea.orderSends.length).toBe(sends);
     const st = r.host.manager.status();
     expect(st.paper).toBe(false);
+    expect(st).toMatchObject({ positions: r.broker.positionList().length, paperPositions: venue.positions.length });
     expect(st.strategies).toEqual([{ id: 'on-paper', status: 'running', mode: 'paper' }, { id: 'on-live', status: 'running', mode: 'live' }]);
   }, 90_000);
 });

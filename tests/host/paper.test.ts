@@ -84,6 +84,7 @@ describe('start --paper on the simulated terminal', () => {
     expect(ins.length).toBeGreaterThanOrEqual(5);
     expect(outs.length).toBeGreaterThanOrEqual(4);
     expect(before.account.balance).not.toBe(r.sim.broker.account().balance); // it made or lost money on paper
+    expect(outs.some((d) => d.swap < 0)).toBe(true); // a position held over the server's midnight paid swap
     // each fill at a price the terminal quoted (the real account's broker saw the same quotes)
     for (const d of before.deals) expect(d.ticket > PAPER_TICKET_START).toBe(true);
     // nothing reached the terminal

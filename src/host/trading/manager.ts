@@ -516,7 +516,8 @@ export class StrategyManager extends EventEmitter {
       paper: this.isPaper(),
       account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
       strategies: [...this.strategies.values()].map((r) => ({ id: r.record.id, status: r.record.status, mode: this.isPaper(r.strategy) ? 'paper' : 'live' })),
-      positions: this.positions().length,
+      positions: t?.positions.length ?? 0,
+      ...(this.paper ? { paperPositions: this.paper.positions.length } : {}), // paper trading: mode-paper strategies' positions
       killSwitch: { locked: this.core.gate.locked(this.serverNow()), lockedUntil: this.toUnix(this.core.gate.state.killSwitch.lockedUntil) || null },
       ...(a ? { risk: { limits: this.limits(), ...this.core.gate.usage(t?.serverTime || this.now(), a.equity) } } : {}),
     };
