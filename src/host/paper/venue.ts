@@ -165,9 +165,7 @@ export class PaperVenue extends Terminal {
 
   private learn(spec: SymbolSpec, convert: boolean): void {
     const { tickValue: _tv, ...sim } = spec;
-    const line: JournalLine = { k: 'spec', spec: sim, ...(convert ? { convert } : {}) };
-    this.journal.append(line, true);
-    this.lines.push(line);
+    if (!this.keepLine({ k: 'spec', spec: sim, ...(convert ? { convert } : {}) })) throw new Error(`the paper account could not learn ${spec.symbol}: its journal could not be written`);
     this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
     this.log.info({ symbol: spec.symbol, convert }, 'paper broker: symbol added from the terminal\'s spec');
   }
@@ -251,9 +249,10 @@ export class PaperVenue extends Terminal {
       marginMode: a.marginMode === 0 ? 0 : 2, tradeMode: (a.tradeMode === 1 || a.tradeMode === 2 ? a.tradeMode : 0), balance: this.o.balance ?? a.balance,
       stopOutLevel: a.stopOutLevel,
     };
-    const line: JournalLine = { k: 'seed', v: 1, account: this.seed, at: live.serverTime };
-    this.journal.append(line, true);
-    this.lines = [line];
+    if (!this.keepLine({ k: 'seed', v: 1, account: this.seed, at: live.serverTime })) {
+      this.seed = undefined; // tried again at the next connection or symbol
+      return;
+    }
     this.rebuild();
     this.log.info({ currency: this.seed.currency, balance: this.seed.balance, leverage: this.seed.leverage, dir: this.o.dir }, 'paper account seeded from the terminal\'s account');
   }
@@ -275,7 +274,7 @@ export class PaperVenue extends Terminal {
     try {
       for (const l of this.lines) {
         if (l.k === 'quote') this.applyQuotes(l.quotes);
-        else if (l.k === 'rollover') broker.rollover(l.weekday), (this.day = l.day);
+        else if (l.k === 'rollover') (this.rollover(l.weekday), (this.day = l.day));
         else if (l.k === 'intent') {
           const r = this.execute(l.intent, false, l.quotes);
           this.entries.set(l.intent.intentId, { intentId: l.intent.intentId, terminal: this.key, intent: l.intent, state: 'settled', createdAt: 0, attempts: 1, result: r, settledBy: 'result' });
@@ -324,9 +323,8 @@ export class PaperVenue extends Terminal {
     if (this.day >= 0 && day > this.day) {
       // the server day changed: swap for the night, as MT5 charges it at the rollover
       const weekday = new Date(this.day * 86_400_000).getUTCDay();
-      b.rollover(weekday);
-      this.journal.append({ k: 'rollover', weekday, day }, true);
-      this.lines.push({ k: 'rollover', weekday, day });
+      this.rollover(weekday);
+      this.keepLine({ k: 'rollover', weekday, day });
     }
     if (day > this.day) this.day = day;
     const before = this.txSeen;
@@ -340,20 +338,44 @@ export class PaperVenue extends Terminal {
       const line: JournalLine = { k: 'quote', quotes: this.quotes() };
       // the changed symbol last: replayed, the others are in place before it fills
       line.quotes.sort((x, y) => Number(x[0] === symbol) - Number(y[0] === symbol));
-      this.journal.append(line, true);
-      this.lines.push(line);
+      this.keepLine(line);
       this.refresh(true);
+    }
+  }
+
+  /** A line to the journal (synced) and to the lines replayed at a rebuild; false, and logged, when it cannot be written. */
+  private keepLine(line: JournalLine): boolean {
+    try {
+      this.journal.append(line, true);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, file: this.journal.file, kind: line.k }, line.k === 'quote' || line.k === 'rollover'
+        ? 'paper account: a fill or swap could not be written to its journal (a restart would not have it)'
+        : 'paper account: its journal could not be written');
+      return false;
+    }
+    if (line.k === 'seed') this.lines = [line];
+    else this.lines.push(line);
+    return true;
+  }
+
+  /** The night's swap on the paper positions (a currency no known symbol converts: none, and said). */
+  private rollover(weekday: number): void {
+    try {
+      this.broker!.rollover(weekday);
+    } catch (e) {
+      if (!this.replaying) this.log.warn({ err: (e as Error).message }, 'paper broker: no swap charged');
     }
   }
 
   /** Execute on the broker (live: written first; replay: at the written quotes). */
   private execute(intent: IntentBody, live: boolean, quotes?: readonly JournalQuote[]): IntentResult {
-    if (live) {
-      const line: JournalLine = { k: 'intent', quotes: this.quotes(), intent };
-      this.journal.append(line, true); // before it executes: a crash after this line still has it
-      this.lines.push(line);
-    } else if (quotes) this.applyQuotes(quotes);
     let body: IntentResultBody;
+    // live: written (and synced) before it executes — a crash after the line still has it; unwritten, not executed
+    if (live && !this.keepLine({ k: 'intent', quotes: this.quotes(), intent })) {
+      body = { re: 0, intentId: intent.intentId, duplicate: false, retcode: RC.INVALID, class: 'final', comment: 'paper account: its journal could not be written; not executed' };
+      return { ...body, type: MsgType.INTENT_RESULT, seq: 0 } as unknown as IntentResult;
+    }
+    if (!live && quotes) this.applyQuotes(quotes);
     try {
       body = this.ea!.handleIntent(intent, ++this.requestId);
     } catch (e) {
