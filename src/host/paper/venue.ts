@@ -103,11 +103,6 @@ export class PaperVenue extends Terminal {
     return this.live.connected && this.broker !== undefined;
   }
 
-  /** The account the paper broker was seeded with (undefined until a terminal has connected once). */
-  seeded(): BrokerConfig['account'] | undefined {
-    return this.seed;
-  }
-
   // ------------------------------------------------------------------------------------------ the market (from the live terminal)
 
   override subscribe(symbols: string[], bars: [string, Timeframe][]): void {
