@@ -48,8 +48,12 @@ export const VERBS: Verb[] = [
     name: 'start',
     summary: 'Run the host: the bridge for the EA, the strategies, the platform connection (when configured and logged in).',
     details: 'Configuration: <data folder>/config.json and MT5X_* variables (docs/host.md). Ctrl-C stops it (exit 130); SIGTERM, SIGHUP and Ctrl-Break too (exit 0).',
-    options: { config: { type: 'string', arg: 'FILE', help: 'configuration file (default <data folder>/config.json)' }, ...DATA_DIR },
-    examples: ['mt5-executor start', 'mt5-executor start --config ./config.json --data-dir ./state'],
+    options: {
+      config: { type: 'string', arg: 'FILE', help: 'configuration file (default <data folder>/config.json)' },
+      paper: { type: 'boolean', help: "paper trading on live prices: the EA streams prices, every order goes to the host's simulated broker, none to the terminal" },
+      ...DATA_DIR,
+    },
+    examples: ['mt5-executor start', 'mt5-executor start --paper', 'mt5-executor start --config ./config.json --data-dir ./state'],
     async run({ values, err }) {
       // listen before starting: a Ctrl-C while the host starts stops it once started; SIGHUP (a closed console)
       // and SIGBREAK (Ctrl-Break on Windows) stop it cleanly too
@@ -59,7 +63,7 @@ export const VERBS: Verb[] = [
         const dir = str(values['data-dir']);
         const env = dir ? { ...process.env, MT5X_DATA_DIR: dir } : process.env;
         const config = str(values.config);
-        host = await startHost({ env, ...(config ? { configFile: config } : {}) });
+        host = await startHost({ env, ...(config ? { configFile: config } : {}), ...(values.paper === true ? { paper: true } : {}) });
       } catch (e) {
         if (e instanceof ConfigError) {
           err(`mt5-executor: configuration problems:\n${e.problems.map((p) => `  ${p}`).join('\n')}\n`);

@@ -86,6 +86,8 @@ export const configSchema = z.strictObject({
       latency: z.enum(['log', 'block', 'reduce', 'close']).default('log').describe("orders answered abnormally slowly (a slow PC as much as a slow broker): as spread, for every symbol"),
     })
     .prefault({}),
+  paper: z.boolean().default(false).describe("paper trading on live prices: every order goes to the host's simulated broker (seeded from the terminal's account), none to the terminal (also `start --paper`)"),
+  paperBalance: z.number().positive().max(1e12).optional().describe("starting balance of a new paper account (default: the terminal account's balance when it is first seeded)"),
   primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
   state: z
@@ -118,6 +120,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; type: 'string' 
   MT5X_API_ENABLED: { path: ['api', 'enabled'], type: 'boolean' },
   MT5X_SUPERVISOR_MODE: { path: ['supervisor', 'mode'], type: 'string' },
   MT5X_PRIME_AT_START: { path: ['primeAtStart'], type: 'boolean' },
+  MT5X_PAPER: { path: ['paper'], type: 'boolean' },
 };
 
 export class ConfigError extends Error {

@@ -23,6 +23,8 @@ import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
 import { migrateLegacyDataDir } from './state/data-dir.js';
 import { acquireHostLock } from './state/host-lock.js';
 import { VERSION } from './version.js';
+import { PaperVenue } from './paper/venue.js';
+import { PaperJournal } from './paper/journal.js';
 
 export interface RunningHost {
   config: Config;
@@ -33,6 +35,8 @@ export interface RunningHost {
   api: LocalApi | undefined;
   /** The trader's dashboard, served by the local API (undefined when the API is disabled). */
   dashboard: Dashboard | undefined;
+  /** The paper account on the attached terminal's prices (`start --paper`, or strategies in `mode: paper`), once a terminal connected. */
+  paperVenue(): PaperVenue | undefined;
   stop(): Promise<void>;
 }
 
@@ -46,6 +50,8 @@ export interface StartOptions {
   out?: (line: string) => void;
   /** The clock for the strategy manager, in seconds (default: the wall clock). Tests drive it from the simulated broker. */
   now?: () => number;
+  /** Paper trading on live prices (`start --paper`): overrides the configuration's `paper`. */
+  paper?: boolean;
 }
 
 /**
@@ -95,6 +101,9 @@ function explainListenError(e: unknown, what: string, host: string, port: number
 }
 
 async function launch(config: Config, opts: StartOptions, out: (line: string) => void): Promise<RunningHost> {
+  const paperHost = opts.paper ?? config.paper;
+  const paperDir = join(config.dataDir, 'paper');
+  if (paperHost) new PaperJournal(paperDir).read(); // a damaged paper account stops the start here, naming its line
   const bus = new LogBus();
   const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
@@ -147,8 +156,24 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       return d;
     },
   };
+  // paper trading on live prices: a paper venue on the attached terminal (src/host/paper) — the whole host's
+  // venue with --paper, else the venue of the strategies in mode paper
+  let paperVenue: PaperVenue | undefined;
+  const paperOf = (live: Terminal): PaperVenue =>
+    (paperVenue = new PaperVenue({ live, server: bridge, dir: paperDir, log, lazy: !paperHost, ...(config.paperBalance ? { balance: config.paperBalance } : {}) }));
+  if (paperHost) out(`PAPER TRADING: the EA streams prices; every order goes to the simulated broker (its account in ${paperDir}), none to the terminal.`);
   const rk = config.risk;
   const manager = new StrategyManager(store, log, {
+    ...(paperHost ? {} : {
+      paperVenue: (live: Terminal) => {
+        try {
+          return paperOf(live);
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 'the paper account could not be opened: strategies in mode paper do not trade (the live ones do)');
+          return undefined;
+        }
+      },
+    }),
     ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
     ...(config.broker.timeZone !== 'auto' ? { brokerZone: config.broker.timeZone === 'fixed' ? { kind: 'fixed', offsetSec: config.broker.utcOffsetHours * 3600 } : { kind: config.broker.timeZone, standardOffsetSec: config.broker.utcOffsetHours * 3600 } } : {}),
     intrabarMs: config.trading.intrabarMs, anomaly: config.anomaly,
@@ -162,8 +187,9 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       return;
     }
     attached = t;
-    manager.attach(t);
-    trades?.attach(t);
+    const venue = paperHost ? paperOf(t) : t; // start --paper: the strategies and the reports see the paper account
+    manager.attach(venue);
+    trades?.attach(venue);
   });
 
   const apiKey = creds.get('apiKey');
@@ -209,15 +235,17 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     store.compact().catch((e: Error) => log.error({ err: e.message }, 'backup failed'));
   }, config.backups.everyMinutes * 60_000);
   backups.unref();
-  log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
+  log.info({ bridgePort: port, apiPort: api?.port() ?? null, paper: paperHost, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
   return {
     config, bridge, store, manager, platform, api, dashboard,
+    paperVenue: () => paperVenue,
     async stop() {
       clearInterval(backups);
       await api?.stop();
       trades?.stop();
       platform?.stop();
       await bridge.stop();
+      paperVenue?.close();
       await store.write();
       // a clean stop leaves a complete state.json (the journal emptied into it) and a backup
       await store.compact(Date.now(), { retain: false }).catch((e: Error) => log.error({ err: e.message }, 'state not compacted at stop: the journal keeps every change'));

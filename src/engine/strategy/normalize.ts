@@ -69,6 +69,8 @@ export interface NormalizedStrategy {
   name: string;
   symbol: string;
   timeframe: Timeframe;
+  /** Where its orders go: the terminal's broker, or the host's simulated broker on live prices (docs/host.md). */
+  mode: 'live' | 'paper';
   entry: { long?: Group; short?: Group };
   exit: {
     stopLoss?: { type: 'pips'; pips: number } | { type: 'percentage'; percent: number } | { type: 'atr'; multiplier: number; atrPeriod: number } | { type: 'fixed'; price: number };
@@ -370,7 +372,7 @@ function fmtPath(path: readonly PropertyKey[]): string {
 }
 
 const KNOWN_FIELDS = [
-  'strategyId', 'strategyName', 'symbol', 'timeframe', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters', 'entry', 'exit', 'options',
+  'strategyId', 'strategyName', 'symbol', 'timeframe', 'mode', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters', 'entry', 'exit', 'options',
   'side', 'logic', 'conditions', 'primary', 'confirmation', 'long', 'short', 'indicator', 'condition', 'value', 'indicatorRef', 'number', 'and', 'min', 'max',
   'period', 'params', 'appliedPrice', 'required', 'tolerance', 'stopLoss', 'takeProfit', 'trailing', 'breakEven', 'smartExit', 'maxHoldingHours',
   'exitOnOppositeSignal', 'type', 'multiplier', 'atrPeriod', 'price', 'ratio', 'levels', 'atRR', 'percentage', 'enabled', 'distance', 'atrMult',
@@ -628,13 +630,13 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   // ATR(14) used by sizing (ATR-based risk, the high-volatility reduction)
   if (dynamicRisk && (dynamicRisk.useATRSizing || dynamicRisk.reduceInHighVolatility)) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });
 
-  const known = new Set(['strategyId', 'strategyName', 'symbol', 'timeframe', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
+  const known = new Set(['strategyId', 'strategyName', 'symbol', 'timeframe', 'mode', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
   const warnings = [...Object.keys(s).filter((k) => !known.has(k)).map((k) => `unknown top-level field '${k}' kept as metadata`), ...sideWarnings];
 
   problems.push(...n.problems);
   if (problems.length) return undefined;
   const out: NormalizedStrategy = {
-    id: s.strategyId, name: s.strategyName ?? s.strategyId, symbol: s.symbol, timeframe: tf, entry, exit, risk, filters, options,
+    id: s.strategyId, name: s.strategyName ?? s.strategyId, symbol: s.symbol, timeframe: tf, mode: s.mode ?? 'live', entry, exit, risk, filters, options,
     timeframes: [...n.timeframes], indicators: [...n.indicators.values()], warnings,
   };
   if (dynamicRisk) out.dynamicRisk = dynamicRisk;

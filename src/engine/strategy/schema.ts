@@ -268,6 +268,7 @@ export const strategySchema = z
     strategyName: z.string().min(1).max(200).optional(),
     symbol: z.string().min(1).max(64),
     timeframe: z.enum(TIMEFRAME_INPUTS),
+    mode: z.enum(['live', 'paper']).optional().describe("where its orders go: 'live' (default) to the terminal's broker, 'paper' to the host's simulated broker on the terminal's live prices (nothing reaches the broker)"),
     direction: directionSchema.optional().describe('entry direction when not given in rules.entry'),
     rules: rulesSchema,
     riskManagement: riskSchema.optional().describe('alias of rules.riskManagement'),

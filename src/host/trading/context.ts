@@ -44,6 +44,8 @@ export interface ManagerOptions {
   decisionLog?: (line: string) => void;
   /** The platform's LLM supervisor, asked about entries that hit a trigger (docs/ML.md). */
   supervisor?: { evaluate(context: Record<string, unknown>): Promise<SupervisorDecision> };
+  /** Paper trading (src/host/paper): the venue, on the attached terminal's prices, where strategies in `mode: paper` trade. */
+  paperVenue?: (live: Terminal) => Terminal | undefined;
 }
 
 /** The manager as its parts see it. */
@@ -55,6 +57,11 @@ export interface TradingContext {
   readonly strategies: ReadonlyMap<string, Running>;
   /** The terminal the strategies run on, once one has connected. */
   terminal(): Terminal | undefined;
+  /**
+   * Where a strategy's orders go and its positions are: the terminal, or for `mode: paper` the paper venue — none
+   * when this host has no paper venue (the strategy is then not prepared: a paper strategy never trades live).
+   */
+  venueOf(s: NormalizedStrategy): Terminal | undefined;
   /** Unix time, s. */
   now(): number;
   /** The broker's server time (the gate's clock), s; Unix time when no terminal is connected. */

@@ -25,8 +25,6 @@ export const DEFAULT_INTRABAR_MS = 1000;
 type Decided = { id: string; runner: StrategyRunner; d: Decision };
 
 export class CoreDriver {
-  /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
-  private known = new Map<bigint, { magic: number; volume: number }>();
   private persistScheduled = false;
   /** when each intrabar strategy was last judged on a forming bar, ms */
   private readonly lastIntrabar = new Map<string, number>();
@@ -52,6 +50,17 @@ export class CoreDriver {
       if (step) this.carryOut(step, a.serverTime);
       this.persistCore();
     });
+    t.on('bar', (m: Msg<'BAR'>) => {
+      this.market.onBar(m);
+      this.onBar(t, m);
+    });
+    this.follow(t);
+  }
+
+  /** A venue's trades reach the core — the terminal's, and the paper venue's of `mode: paper` strategies: results, positions gone, deals' money. */
+  follow(t: Terminal): void {
+    /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
+    const known = new Map<bigint, { magic: number; volume: number }>();
     // every settled result — answers, late answers, and the reconciliation's after a reconnection — reaches the
     // core (an intent answered twice is settled once: the second finds nothing in flight)
     t.on('result', (r: IntentResult) => {
@@ -63,14 +72,11 @@ export class CoreDriver {
     t.on('positions', (list: readonly Position[]) => {
       const now = new Map<bigint, { magic: number; volume: number }>();
       for (const p of list) now.set(p.ticket, { magic: p.magic, volume: p.volume });
-      for (const k of this.known.keys()) if (!now.has(k)) this.ctx.core.positionGone(k);
-      this.known = now;
+      for (const k of known.keys()) if (!now.has(k)) this.ctx.core.positionGone(k);
+      known.clear();
+      for (const [k, v] of now) known.set(k, v);
     });
-    t.on('tx', (tx: Msg<'TRADE_TX'>) => this.onDeal(t, tx));
-    t.on('bar', (m: Msg<'BAR'>) => {
-      this.market.onBar(m);
-      this.onBar(t, m);
-    });
+    t.on('tx', (tx: Msg<'TRADE_TX'>) => this.onDeal(t, tx, known));
   }
 
   // ------------------------------------------------------------------ persistence
@@ -101,7 +107,7 @@ export class CoreDriver {
   // ------------------------------------------------------------------ facts in
 
   /** A deal's money reaches the risk gate: a closing deal's profit, swap and commission as a closed trade, an entry's commission as a cost. */
-  private onDeal(t: Terminal, tx: Msg<'TRADE_TX'>): void {
+  private onDeal(t: Terminal, tx: Msg<'TRADE_TX'>, known: ReadonlyMap<bigint, { magic: number; volume: number }>): void {
     if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
     if (isBalanceOperation(tx.dealType)) {
       // a deposit or withdrawal: not a result of trading (the EA sends this before the account it changes)
@@ -111,7 +117,7 @@ export class CoreDriver {
       return;
     }
     const closing = tx.dealEntry === DEAL_ENTRY.OUT || tx.dealEntry === DEAL_ENTRY.INOUT || tx.dealEntry === DEAL_ENTRY.OUT_BY;
-    const k = this.known.get(tx.position);
+    const k = known.get(tx.position);
     const magic = k?.magic ?? tx.magic; // a manual close's deal carries magic 0: the position's magic says whose it was
     if (magic === undefined) return;
     const time = Math.floor(tx.timeMsc / 1000);
@@ -181,20 +187,21 @@ export class CoreDriver {
 
   /** Does strategy `id` decide now? Running, or paused by the risk gate (it keeps managing its positions; the gate refuses its entries), as in the backtest. */
   private decides(id: string, r: Running): boolean {
-    return !!r.runner && (r.record.status === 'running' || (r.record.status === 'paused' && !!this.ctx.core.haltedReason(id)));
+    return !!r.runner && this.ctx.venueOf(r.strategy) !== undefined && (r.record.status === 'running' || (r.record.status === 'paused' && !!this.ctx.core.haltedReason(id)));
   }
 
   private decideOne(t: Terminal, id: string, r: Running, decide: (market: Parameters<TradingContext['core']['onBar']>[2]) => { decision: Decision; step: CoreStep }, close: number, decided: Decided[]): void {
     const s = r.strategy;
     const runner = r.runner!;
     const spec = this.market.specs.get(s.symbol);
+    const venue = this.ctx.venueOf(s) ?? t; // paper trading: a paper strategy's positions and equity are the paper account's
     const { decision: d, step } = decide({
       bid: this.market.bid.get(s.symbol) ?? close, ask: this.market.ask.get(s.symbol) ?? close,
-      positions: this.positionsWithMagic(t.positions, runner.magic),
-      ...(t.account ? { equity: t.account.equity } : {}),
+      positions: this.positionsWithMagic(venue.positions, runner.magic),
+      ...(venue.account ? { equity: venue.account.equity } : {}),
       // the tick value the terminal reports now (refreshed while ticks come): JPY and cross pairs move with the rates
       ...(spec ? { tickValue: spec.tickValue } : {}),
-      ...(s.filters.correlation ? { correlation: { openSymbols: [...new Set(t.positions.map((p) => p.symbol))], closes: this.market.closes.of(s.timeframe) } } : {}),
+      ...(s.filters.correlation ? { correlation: { openSymbols: [...new Set(venue.positions.map((p) => p.symbol))], closes: this.market.closes.of(s.timeframe) } } : {}),
     });
     decided.push({ id, runner, d });
     if (this.ctx.opts.decisionLog) {
@@ -271,7 +278,12 @@ export class CoreDriver {
 
   /** Send a strategy's intent; its answer goes back to the core and to the anomaly guard. */
   send(id: string, intent: IntentBody): void {
-    const t = this.ctx.terminal()!;
+    const r = this.ctx.strategies.get(id);
+    const t = r ? this.ctx.venueOf(r.strategy) : this.ctx.terminal(); // paper trading: a paper strategy's intents go to its venue
+    if (!t) {
+      this.ctx.core.onResult(intent.intentId, 'final', 0, 'no paper account');
+      return;
+    }
     const t0 = performance.now();
     this.ctx.emit('sent', id, intent);
     t.sendIntent(intent).then(

@@ -18,7 +18,7 @@ import type { SignalModel } from '../../engine/ml/model.js';
 import type { Anomaly } from '../../engine/ml/regime.js';
 import type { BrokerTimeZone, OffsetObservation } from '../../engine/time/broker-time.js';
 import { marginEstimate, sessionOpenAt } from '../../engine/sessions.js';
-import { normalizeStrategy } from '../../engine/strategy/normalize.js';
+import { normalizeStrategy, type NormalizedStrategy } from '../../engine/strategy/normalize.js';
 import type { Account, IntentBody, IntentResult, Position } from '../../protocol/messages.js';
 import type { Terminal } from '../bridge/server.js';
 import type { Logger } from '../logger.js';
@@ -53,6 +53,8 @@ export interface LiveOptions {
 export class StrategyManager extends EventEmitter implements TradingContext {
   readonly strategies = new Map<string, Running>();
   private term: Terminal | undefined;
+  /** The paper venue of `mode: paper` strategies (ManagerOptions.paperVenue), once a terminal is attached. */
+  private paper: Terminal | undefined;
   /** The trading core: the strategies' runners, the risk gate, the order manager — and their state. */
   readonly core: TradingCore;
   readonly opts: ManagerOptions & LiveOptions;
@@ -111,6 +113,15 @@ export class StrategyManager extends EventEmitter implements TradingContext {
 
   terminal(): Terminal | undefined {
     return this.term;
+  }
+
+  venueOf(s: NormalizedStrategy): Terminal | undefined {
+    return s.mode !== 'paper' || this.isPaper() ? this.term : this.paper;
+  }
+
+  /** Paper trading: the whole host trades on paper (`start --paper`), or this strategy does (`mode: paper`). */
+  isPaper(s?: NormalizedStrategy): boolean {
+    return (this.term as { paper?: boolean } | undefined)?.paper === true || (s?.mode === 'paper' && this.paper !== undefined);
   }
 
   now(): number {
@@ -176,6 +187,10 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     this.term = t;
     t.on('connected', () => void this.onConnected());
     this.driver.listen(t);
+    // ---- paper trading: strategies in mode paper trade on a venue of their own; its trades reach the core too
+    const paper = this.opts.paperVenue?.(t);
+    if (paper) this.driver.follow((this.paper = paper));
+    // ---- end paper trading
     if (t.connected) void this.onConnected();
   }
 
@@ -296,6 +311,8 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     for (const r of this.strategies.values()) if (r.record.status !== 'stopped') r.runner = undefined;
     let sent: Promise<IntentResult> | undefined;
     if (this.term) sent = this.term.sendIntent({ ...k.send.intent, intentId: `kill-${at.toString(36)}` } as IntentBody);
+    // paper trading: the paper strategies' positions close too
+    if (this.paper?.connected) this.paper.sendIntent({ ...k.send.intent, intentId: `kill-paper-${at.toString(36)}` } as IntentBody).catch((e: Error) => this.log.error({ err: e.message }, 'paper account: CLOSE_ALL failed'));
     const failures: string[] = [];
     for (const r of this.strategies.values()) {
       if (r.record.status === 'stopped') continue;
@@ -330,7 +347,10 @@ export class StrategyManager extends EventEmitter implements TradingContext {
 
   /** Manual orders (OPEN_POSITION …) pass the same validator and lock as the strategies' own. */
   async manualIntent(intent: IntentBody): Promise<IntentResult> {
-    const t = this.term;
+    // paper trading: the trader's close or change of a paper position or order goes to the paper account
+    const p = this.paper, ticket = 'ticket' in intent ? intent.ticket : undefined;
+    const onPaper = p && ticket !== undefined && (p.positions.some((x) => x.ticket === ticket) || p.orders.some((x) => x.ticket === ticket));
+    const t = onPaper ? p : this.term;
     if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
     // an intent already in the ledger was checked when it was first sent (a command finished after a restart)
     if (intent.type === 'OPEN' && !t.intentEntry(intent.intentId)) {
@@ -342,7 +362,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
 
   /** The result of a manual intent that outlived its wait (see Terminal.whenSettled). */
   settledResult(intentId: string): Promise<IntentResult> {
-    const t = this.term;
+    const t = this.paper?.intentEntry(intentId) ? this.paper : this.term; // (paper trading: a paper intent's)
     if (!t) return Promise.reject(new ManagerError('NO_TERMINAL', 'no terminal is connected'));
     return t.whenSettled(intentId);
   }
@@ -364,7 +384,8 @@ export class StrategyManager extends EventEmitter implements TradingContext {
 
   /** The attached terminal's open positions, as last reported by the EA. */
   positions(): readonly Position[] {
-    return this.term?.positions ?? [];
+    const live = this.term?.positions ?? [];
+    return this.paper?.positions.length ? [...live, ...this.paper.positions] : live;
   }
 
   /** STATUS_REQUEST. */
@@ -373,9 +394,11 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     const a = t?.account;
     return {
       terminalConnected: t?.connected ?? false,
+      paper: this.isPaper(),
       account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
-      strategies: this.list().map((r) => ({ id: r.id, status: r.status })),
+      strategies: [...this.strategies.values()].map((r) => ({ id: r.record.id, status: r.record.status, mode: this.isPaper(r.strategy) ? 'paper' : 'live' })),
       positions: t?.positions.length ?? 0,
+      ...(this.paper ? { paperPositions: this.paper.positions.length } : {}), // paper trading: mode-paper strategies' positions
       killSwitch: { locked: this.core.gate.locked(this.serverNow()), lockedUntil: this.toUnix(this.core.gate.state.killSwitch.lockedUntil) || null },
       brokerTime: (({ description, source }) => ({ zone: description, source }))(this.market.zoneView()),
       ...(a ? { risk: { limits: this.limits(), ...this.core.gate.usage(t?.serverTime || this.now(), a.equity) } } : {}),
@@ -388,8 +411,8 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     const a = t?.account;
     const per = [...this.strategies.values()].map((r) => {
       const magic = strategyMagic(r.strategy);
-      const mine = t?.positions.filter((p) => p.magic === magic) ?? [];
-      return { id: r.record.id, status: r.record.status, openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100 };
+      const mine = this.venueOf(r.strategy)?.positions.filter((p) => p.magic === magic) ?? [];
+      return { id: r.record.id, status: r.record.status, ...(this.isPaper(r.strategy) ? { mode: 'paper' } : {}), openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100 };
     });
     return {
       account: a ? { balance: a.balance, equity: a.equity, profit: a.profit, margin: a.margin, marginLevel: a.marginLevel } : null,
@@ -423,7 +446,9 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     this.resubscribe();
     const s = r.strategy;
     try {
-      const spec = await this.market.refreshSpec(t, s.symbol, this.now());
+      const venue = this.venueOf(s);
+      if (!venue) throw new Error('mode paper: this host has no paper account (see the error about it at the terminal\'s connection)');
+      const spec = await this.market.refreshSpec(venue, s.symbol, this.now()); // (a paper venue learns the symbol from it)
       let model: SignalModel | undefined;
       const ml = s.options.ml;
       if (ml && ml.mode !== 'off' && ml.model) {
@@ -466,7 +491,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
   }
 
   private async closePositionsOf(r: Running): Promise<IntentResult[]> {
-    const t = this.term;
+    const t = this.venueOf(r.strategy);
     if (!t?.connected) return [];
     const magic = strategyMagic(r.strategy);
     const mine = t.positions.filter((p) => p.magic === magic);

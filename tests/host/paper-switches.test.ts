@@ -1,0 +1,55 @@
+/**
+ * The switches of paper trading on live prices: a strategy's `mode` (default live), the configuration's `paper`
+ * (MT5X_PAPER), and `mt5-executor start --paper` from the built CLI (dist/mt5-executor.js, built by global-setup).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/host/config.js';
+import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
+import { baseStrategy, freePort, strategyProblems } from '../helpers.js';
+
+const entry = { long: { conditions: [{ indicator: 'close', condition: 'greater_than', value: 0 }] } };
+
+describe('paper switches', () => {
+  it("a strategy's mode: live by default, paper when asked, anything else refused with the field named", () => {
+    expect(normalizeStrategy(baseStrategy(entry)).mode).toBe('live');
+    expect(normalizeStrategy({ ...baseStrategy(entry), mode: 'paper' }).mode).toBe('paper');
+    expect(normalizeStrategy({ ...baseStrategy(entry), mode: 'paper' }).warnings).toEqual([]); // a field of the format, not metadata
+    const problems = strategyProblems({ ...baseStrategy(entry), mode: 'demo' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^mode: .*"live"\|"paper"/);
+  });
+
+  it('the configuration: paper off by default; on from the file or MT5X_PAPER; a bad value named', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-config-'));
+    expect(loadConfig({ env: { MT5X_DATA_DIR: dir } }).paper).toBe(false);
+    expect(loadConfig({ env: { MT5X_DATA_DIR: dir, MT5X_PAPER: '1' } }).paper).toBe(true);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ paper: true, paperBalance: 2500 }));
+    expect(loadConfig({ env: { MT5X_DATA_DIR: dir } })).toMatchObject({ paper: true, paperBalance: 2500 });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ paper: 'yes' }));
+    expect(() => loadConfig({ env: { MT5X_DATA_DIR: dir } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { MT5X_DATA_DIR: dir } })).toThrow(/^paper: .*\(in .*config\.json\)/);
+  });
+
+  it('mt5-executor start --paper: in its help, and the host says it trades on paper', async () => {
+    const help = spawnSync(process.execPath, ['dist/mt5-executor.js', 'start', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--paper');
+    const data = mkdtempSync(join(tmpdir(), 'mt5x-paper-cli-'));
+    const child = spawn(process.execPath, ['dist/mt5-executor.js', 'start', '--paper'], {
+      env: { ...process.env, MT5X_DATA_DIR: data, MT5X_BRIDGE_PORT: String(await freePort()), MT5X_API_ENABLED: '0', MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'info' },
+    });
+    let out = '', err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const t0 = Date.now();
+    while (!out.includes('"host started"') && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    expect(await new Promise((res) => child.on('exit', res))).toBe(0);
+    expect(err).toContain('PAPER TRADING: the EA streams prices; every order goes to the simulated broker');
+    expect(JSON.parse(out.split('\n').find((l) => l.includes('"host started"'))!)).toMatchObject({ paper: true });
+  }, 40_000);
+});

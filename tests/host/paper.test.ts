@@ -1,0 +1,182 @@
+/**
+ * Paper trading on live prices (`start --paper`) with the real host (`startHost`) and the simulated MT5 terminal
+ * over the real bridge socket as the market: the paper account trades on its prices, the terminal receives no
+ * intent, the local API says paper, and the paper account is the same after a restart (journal.jsonl) — also
+ * after a crash that tore its last line; a damaged line stops the start with the file and line named.
+ */
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseBars, sliceBars } from '../../src/engine/bars.js';
+import { openCredentialStore } from '../../src/host/state/credentials.js';
+import { startHost, type RunningHost } from '../../src/host/start.js';
+import { PAPER_TICKET_START } from '../../src/host/paper/venue.js';
+import { DEAL_ENTRY } from '../../src/protocol/mt5.js';
+import { replayBars } from '../../src/sim/replay.js';
+import { symbolSpec } from '../../src/sim/symbols.js';
+import { SimTerminal } from '../../src/sim/terminal.js';
+import type { SimBroker } from '../../src/sim/broker.js';
+import { apiCaller, freePort, makeBroker, until } from '../helpers.js';
+
+const DATA = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1400);
+const HISTORY = 1200;
+
+/** Buys on every bar, holds at most two hours, 15-pip take profit: opens and closes every few bars. */
+const always = {
+  strategyId: 'paper-a', symbol: 'EURUSD', timeframe: 'H1',
+  rules: {
+    entry: { long: { conditions: [{ indicator: 'close', condition: 'greater_than', value: 0 }] } },
+    exit: { maxHoldingHours: 2, takeProfit: { type: 'pips', value: 15 } },
+    riskManagement: { lotSize: 0.1, maxPositions: 1 },
+  },
+};
+
+const stops: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+});
+
+interface Rig { host: RunningHost; sim: SimTerminal; intents: () => number; api: ReturnType<typeof apiCaller> }
+
+async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker): Promise<Rig> {
+  // a strategy that buys on every bar loses five in a row now and then: seed 004's auto-pause would stop it
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false } }));
+  const broker = sim?.broker ?? broker0 ?? makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
+  const host = await startHost({
+    env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(ports.bridge), MT5X_API_PORT: String(ports.api), MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'warn' },
+    logDestination: new Writable({ write(_c, _e, cb) { cb(); } }),
+    out: () => {},
+    now: () => Math.floor(broker.time / 1000),
+    paper: true,
+  });
+  const creds = await openCredentialStore(dir, { preferKeychain: false });
+  let received = 0;
+  if (!sim) {
+    sim = new SimTerminal({ url: `ws://127.0.0.1:${ports.bridge}`, token: creds.get('bridgeToken')!, broker, reconnectMinMs: 50, reconnectMaxMs: 200 });
+    sim.setHistory(symbol, 'H1', DATA, HISTORY);
+    broker.quote(symbol, DATA.open[HISTORY]!, DATA.open[HISTORY]! + 0.0001, DATA.time[HISTORY]! * 1000);
+    await sim.connect();
+  }
+  const s = sim;
+  s.on('intent', () => received++);
+  await until(() => host.manager.status().terminalConnected === true, 10_000, 'terminal connected');
+  const api = apiCaller(() => `http://127.0.0.1:${ports.api}`, () => creds.get('apiToken')!);
+  return { host, sim: s, intents: () => received, api };
+}
+
+describe('start --paper on the simulated terminal', () => {
+  it('trades on the terminal\'s prices, sends it no intent, says paper, and is the same paper account after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-host-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const r = await paperHost(dir, ports);
+    stops.push(() => r.sim.close());
+    let stopped = false;
+    stops.push(() => (stopped ? Promise.resolve() : r.host.stop()));
+    await r.host.manager.start(always);
+    await until(() => r.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready');
+    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 40, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const venue = r.host.paperVenue()!;
+    const before = await venue.snapshot();
+    const ins = before.deals.filter((d) => d.entry === DEAL_ENTRY.IN), outs = before.deals.filter((d) => d.entry === DEAL_ENTRY.OUT);
+    expect(ins.length).toBeGreaterThanOrEqual(5);
+    expect(outs.length).toBeGreaterThanOrEqual(4);
+    expect(before.account.balance).not.toBe(r.sim.broker.account().balance); // it made or lost money on paper
+    expect(outs.some((d) => d.swap < 0)).toBe(true); // a position held over the server's midnight paid swap
+    // each fill at a price the terminal quoted (the real account's broker saw the same quotes)
+    for (const d of before.deals) expect(d.ticket > PAPER_TICKET_START).toBe(true);
+    // nothing reached the terminal
+    expect(r.intents()).toBe(0);
+    expect(r.sim.ea.orderSends).toBe(0);
+    expect(r.sim.broker.deals()).toEqual([]);
+    // the local API says paper
+    const acc = await r.api('GET', '/account');
+    expect(acc.body).toMatchObject({ paper: true, currency: 'USD' });
+    expect(acc.body.server).toMatch(/\(paper\)$/);
+    const pos = await r.api('GET', '/positions');
+    expect(pos.body.length).toBe(venue.positions.length);
+    for (const p of pos.body) expect(p.paper).toBe(true);
+    expect(r.host.manager.status()).toMatchObject({ paper: true, strategies: [{ id: 'paper-a', status: 'running', mode: 'paper' }] });
+    // restart: the same paper account — balance, positions, deals, tickets
+    await r.host.stop();
+    stopped = true;
+    const r2 = await paperHost(dir, ports, r.sim);
+    stops.push(() => r2.host.stop());
+    const v2 = r2.host.paperVenue()!;
+    const after = await v2.snapshot();
+    expect(after.account.balance).toBe(before.account.balance);
+    expect(after.positions.map((p) => [p.ticket, p.volume, p.priceOpen, p.sl, p.tp])).toEqual(before.positions.map((p) => [p.ticket, p.volume, p.priceOpen, p.sl, p.tp]));
+    expect(after.deals).toEqual(before.deals);
+    // and it trades on: new tickets follow the old ones
+    await until(() => r2.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready again');
+    await replayBars(r2.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY + 40, to: HISTORY + 60, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const later = (await v2.snapshot()).deals;
+    expect(later.length).toBeGreaterThan(before.deals.length);
+    expect(later[before.deals.length]!.ticket > before.deals[before.deals.length - 1]!.ticket).toBe(true);
+    expect(r2.intents()).toBe(0);
+    expect(r2.sim.broker.deals()).toEqual([]);
+  }, 60_000);
+
+  it('a torn last line of the paper journal is dropped; a damaged line stops the start, naming the file and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-journal-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const r = await paperHost(dir, ports);
+    stops.push(() => r.sim.close());
+    await r.host.manager.start(always);
+    await until(() => r.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready');
+    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 10, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const before = await r.host.paperVenue()!.snapshot();
+    expect(before.deals.length).toBeGreaterThan(0);
+    await r.host.stop();
+    const file = join(dir, 'paper', 'journal.jsonl');
+    // a crash while an intent line was written: the intent never executed
+    appendFileSync(file, '{"k":"intent","quotes":[["EURUSD",1.1');
+    const r2 = await paperHost(dir, ports, r.sim);
+    const after = await r2.host.paperVenue()!.snapshot();
+    expect(after.deals).toEqual(before.deals);
+    expect(after.account.balance).toBe(before.account.balance);
+    await r2.host.stop();
+    expect(readFileSync(file, 'utf8').endsWith('\n')).toBe(true); // the torn piece is gone: the next line starts clean
+    // a damaged line in the middle
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = '{"k":"intent", damaged';
+    writeFileSync(file, lines.join('\n'));
+    await expect(startHost({
+      env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(ports.bridge), MT5X_API_PORT: String(ports.api), MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'silent' },
+      out: () => {}, paper: true,
+    })).rejects.toThrow(`${file}, line 3:`);
+    expect(readFileSync(file, 'utf8').split('\n')[2]).toBe('{"k":"intent", damaged'); // nothing rewritten
+  }, 60_000);
+
+  it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-cross-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const t0 = DATA.time[HISTORY]! * 1000;
+    const broker = makeBroker({}, ['EURGBP', 'EURUSD', 'GBPUSD'].map((s) => symbolSpec(s, { commissionPerLot: 0 })));
+    broker.quote('EURUSD', 1.1, 1.10002, t0);
+    broker.quote('GBPUSD', 1.27, 1.27003, t0);
+    const r = await paperHost(dir, ports, undefined, 'EURGBP', broker);
+    stops.push(() => r.sim.close());
+    stops.push(() => r.host.stop());
+    await r.host.manager.start({ ...always, strategyId: 'cross', symbol: 'EURGBP' });
+    await until(() => r.host.manager.get('cross')?.runner !== undefined, 10_000, 'strategy ready');
+    // the terminal was asked to stream the converters too; their prices reach the paper broker
+    await until(() => (r.sim as unknown as { symbols: Set<string> }).symbols.has('GBPUSD'), 5000, 'GBPUSD subscribed');
+    r.sim.quote('EURUSD', 1.1001, 1.10012, t0 + 1);
+    r.sim.quote('GBPUSD', 1.2701, 1.27013, t0 + 1);
+    await replayBars(r.sim, { symbol: 'EURGBP', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 12, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const snap = await r.host.paperVenue()!.snapshot();
+    const outs = snap.deals.filter((d) => d.symbol === 'EURGBP' && d.entry === DEAL_ENTRY.OUT);
+    expect(outs.length).toBeGreaterThanOrEqual(2);
+    // profit in GBP, booked in USD at GBPUSD's bid: as the real account's broker books it
+    for (const d of outs) expect(d.profit).not.toBe(0);
+    expect(snap.account.margin + snap.account.freeMargin).toBeCloseTo(snap.account.equity, 2);
+    expect(r.intents()).toBe(0);
+    expect(r.sim.broker.deals()).toEqual([]);
+  }, 60_000);
+});
