@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_AUTO_PAUSE, DEFAULT_LIMITS, type KillSwitchEvent, type RiskLimits, type SafetyFailure } from '../../engine/safety.js';
 import { StrategyRunner, strategyMagic, type Decision } from '../../engine/runner.js';
+import { IndicatorHub } from '../../engine/indicator-hub.js'; // shared-indicators
 import { NO_POLICY, type RiskPolicy } from '../../engine/core/risk-gate.js';
 import { TradingCore, type CoreState, type CoreStep, type VenueFacts } from '../../engine/core/trading-core.js';
 import { decisionLogLine, stepLogLine } from '../../engine/core/decision-log.js';
@@ -552,7 +553,7 @@ export class StrategyManager extends EventEmitter {
         }
       }
       // no traces while deciding: onBar builds them after the bar's intents are out (see onBar)
-      const runner = new StrategyRunner(s, spec, undefined, { trace: false, ...(model ? { model } : {}) });
+      const runner = new StrategyRunner(s, spec, undefined, { trace: false, hub: this.indicators, ...(model ? { model } : {}) }); // shared-indicators: hub
       const n = this.opts.warmupBars ?? 1000;
       const now = t.serverTime || this.now();
       const period = TIMEFRAME_SECONDS[s.timeframe];
@@ -575,6 +576,8 @@ export class StrategyManager extends EventEmitter {
     }
   }
 
+  /** shared-indicators: one hub for the host — strategies computing the same indicators on the same bars share them (engine/indicator-hub.ts). */
+  private readonly indicators = new IndicatorHub();
   /** Magic number → strategy id of the prepared strategies (rebuilt after a runner comes or goes). */
   private magicIndex: Map<number, string> | null = null;
   /** The terminal's positions as the pre-trade checks read them, for one positions list (the terminal replaces it on every change). */
