@@ -34,27 +34,32 @@ const SECONDS = Number(process.argv[2] ?? 90);
 const SYMBOLS = 20;
 const TICKS_PER_SECOND = 50;
 /**
- * Strategies that signal often: both ways, on the close crossing the open, a fast average, or one average crossing
- * another, each position closed after an hour (the next bar) or on the opposite signal; with the five strategies a
- * symbol has at 100, about nine bars in ten cause intents (entries, exits or both) and a strategy holds a position a
- * third of the time. (Always in the market, 1,000 strategies hold ~1,000 positions, and the simulated terminal, which
- * sends the whole position list before every result as the EA does from OnTrade, fell behind by minutes.) Ten rule
- * sets over a few indicators: a symbol's strategies share some of their indicators (the same average in two rule
- * sets, and from 200 strategies up the same rule set on the same symbol again, under another id and stops), as
- * strategies do on a host that runs many.
+ * The strategies: the first 100 signal often — both ways, on the close crossing the open or a fast average, or one
+ * fast average crossing another, each position closed after an hour (the next bar) or on the opposite signal; with
+ * the five a symbol has, about nine bars in ten cause intents (entries, exits or both), so the 100-strategy run has
+ * well over 1,000 such bars. From the 101st on they trade as strategies usually do, on crosses of slower averages
+ * (a signal every few days of H1), each position closed after four hours: they decide on every bar and add intents
+ * now and then. Rule sets over a few indicators: a symbol's strategies share some of their indicators, and from 200
+ * strategies up the same rule set comes again on the same symbol under another id and stops — as on a host that
+ * runs many. (With all 1,000 signalling often — ~300 intents/s, a third of them holding a position — neither the
+ * host nor the simulated terminal kept up on this 2-core machine: the terminal sends the whole position list before
+ * every result, as the EA does from OnTrade, and fell minutes behind.)
  */
-const OFTEN: [string, string][] = [
-  ['price', 'open'], ['price', 'ema_3'], ['ema_3', 'ema_8'], ['price', 'lwma_5'], ['price', 'sma_4'],
-  ['sma_4', 'ema_8'], ['price', 'smma_3'], ['lwma_5', 'sma_10'], ['price', 'ema_8'], ['ema_3', 'lwma_5'],
+const OFTEN: [string, string][] = [['price', 'open'], ['price', 'ema_3'], ['ema_3', 'ema_8'], ['price', 'lwma_5'], ['price', 'sma_4']];
+const USUAL: [string, string][] = [
+  ['ema_9', 'ema_21'], ['ema_21', 'ema_50'], ['sma_20', 'sma_50'], ['price', 'sma_50'], ['ema_9', 'sma_50'],
+  ['lwma_10', 'ema_21'], ['price', 'ema_50'], ['sma_20', 'ema_50'], ['ema_21', 'sma_50'],
 ];
-function often(k: number): Record<string, unknown> {
-  const [left, right] = OFTEN[Math.floor(k / SYMBOLS) % OFTEN.length]!;
-  const copy = Math.floor(k / (SYMBOLS * OFTEN.length));
+function strategy(k: number): Record<string, unknown> {
+  const often = k < 100;
+  const sets = often ? OFTEN : USUAL;
+  const [left, right] = sets[Math.floor((often ? k : k - 100) / SYMBOLS) % sets.length]!;
+  const copy = Math.floor(k / (SYMBOLS * (OFTEN.length + USUAL.length)));
   return {
-    strategyId: `b${k}`, strategyName: `bench ${k}: ${left} against ${right}`, symbol: `S${String(k % SYMBOLS).padStart(2, '0')}`, timeframe: 'H1',
+    strategyId: `b${k}`, strategyName: `bench ${k}: ${left} crossing ${right}`, symbol: `S${String(k % SYMBOLS).padStart(2, '0')}`, timeframe: 'H1',
     rules: {
       entry: { direction: 'BOTH', logic: 'AND', conditions: [{ indicator: left, condition: 'crosses_above', indicatorRef: right }] },
-      exit: { stopLoss: { type: 'pips', value: 40 + 5 * copy }, takeProfit: { type: 'pips', value: 80 + 10 * copy }, maxHoldingHours: 1 },
+      exit: { stopLoss: { type: 'pips', value: 40 + 5 * copy }, takeProfit: { type: 'pips', value: 80 + 10 * copy }, maxHoldingHours: often ? 1 : 4 },
       riskManagement: { lotSize: 0.1, maxPositions: 1 },
     },
   };
@@ -168,7 +173,7 @@ async function run(strategies: number) {
   const exited = new Promise((res) => peer.once('exit', res));
   await new Promise<void>((res) => peer.once('message', () => res()));
   const t0 = performance.now();
-  for (let k = 0; k < strategies; k++) await mgr.start(often(k));
+  for (let k = 0; k < strategies; k++) await mgr.start(strategy(k));
   // every strategy warmed up on the terminal's history
   while (mgr.list().some((r) => r.status === 'running' && !mgr.get(r.id)?.runner)) await new Promise((r) => setTimeout(r, 20));
   const startupMs = performance.now() - t0;
