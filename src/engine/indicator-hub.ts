@@ -19,6 +19,19 @@
 import type { BarIn, Indicator } from './indicators.js';
 
 /**
+ * In a ring of `cap` close times holding the last of `n` bars (bar j at slot j % cap): the slot of the newest bar
+ * closed by T, `back` bars further back; -1 if none (or no longer kept).
+ */
+export function ringSlot(closes: Float64Array, n: number, cap: number, T: number, back: number): number {
+  const m = n < cap ? n : cap;
+  let k = 0;
+  while (k < m && closes[(n - 1 - k) % cap]! > T) k++;
+  if (k === m) return -1;
+  k += back;
+  return k < m ? (n - 1 - k) % cap : -1;
+}
+
+/**
  * One indicator over one bar stream: the outputs of its last `cap` bars, each with the time its bar closed.
  * `push` of a bar the series already has (by open time) does nothing.
  */
@@ -53,13 +66,7 @@ export class IndicatorSeries {
 
   /** Slot of the newest bar closed by T, `back` bars further back; -1 if none (or no longer kept). */
   slot(T: number, back: number): number {
-    const n = this.n, cap = this.cap;
-    const m = n < cap ? n : cap;
-    let k = 0;
-    while (k < m && this.closes[(n - 1 - k) % cap]! > T) k++;
-    if (k === m) return -1;
-    k += back;
-    return k < m ? (n - 1 - k) % cap : -1;
+    return ringSlot(this.closes, this.n, this.cap, T, back);
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { TIMEFRAME_SECONDS, type Timeframe } from '../../protocol/messages.js';
 import type { BarSeries } from '../bars.js';
-import { IndicatorSeries, type IndicatorHub, type StreamKey } from '../indicator-hub.js';
+import { IndicatorSeries, ringSlot, type IndicatorHub, type StreamKey } from '../indicator-hub.js';
 import { barAt, parseIndicatorSpec } from '../indicator-spec.js';
 import { appliedPrice, type AppliedPrice, type BarIn, type Indicator } from '../indicators.js';
 import type { Condition, Group, NormalizedStrategy, SeriesRef } from './normalize.js';
@@ -216,13 +216,7 @@ class TfStore {
       j -= back;
       return j;
     }
-    const n = this.n, cap = this.cap;
-    const m = n < cap ? n : cap;
-    let k = 0;
-    while (k < m && this.closes[(n - 1 - k) % cap]! > T) k++;
-    if (k === m) return -1;
-    k += back;
-    return k < m ? (n - 1 - k) % cap : -1;
+    return ringSlot(this.closes, this.n, this.cap, T, back);
   }
 }
 
