@@ -14,6 +14,7 @@ import type { BarSeries } from './bars.js';
 import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
 import type { SignalModel } from './ml/model.js';
+import type { IndicatorHub } from './indicator-hub.js';
 import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
 import { shortHash } from './ids.js';
@@ -97,13 +98,18 @@ export class StrategyRunner {
   readonly model: SignalModel | undefined;
   /** Column mode (backtests): the series (the rules' bits come from the evaluator, a block at a time). */
   private series: BarSeries | undefined;
+  /** Indicators shared through a hub (bar by bar only: column mode is a backtest's own). */
+  private readonly shared: boolean;
 
   /**
    * `trace: false` skips building evaluation traces (backtests); live and paper keep them for the log.
    * `model`: the signal-quality model for a strategy with options.ml (without one, enforce refuses entries).
+   * `hub`: the host's shared indicators (indicator-hub.ts): the same indicators on the same bars computed once
+   * for all the strategies that use them, with the same values as each computing its own.
    */
-  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, public tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean; model?: SignalModel } = {}) {
-    this.evaluator = new StrategyEvaluator(strategy);
+  constructor(readonly strategy: NormalizedStrategy, readonly symbol: SymbolInfo, public tz: BrokerTimeZone = DEFAULT_BROKER_TZ, opts: { trace?: boolean; model?: SignalModel; hub?: IndicatorHub } = {}) {
+    this.evaluator = new StrategyEvaluator(strategy, opts.hub ? { hub: opts.hub } : {});
+    this.shared = opts.hub !== undefined;
     this.trace = opts.trace ?? true;
     this.model = opts.model;
     if (strategy.options.ml && strategy.options.ml.mode !== 'off') this.features = new FeatureState();
@@ -151,7 +157,7 @@ export class StrategyRunner {
    */
   useColumns(series: BarSeries): boolean {
     const s = this.strategy;
-    if (this.trace || this.features || this.aggs.length || s.timeframes.length !== 1 || s.options.evaluation === 'intrabar') return false;
+    if (this.trace || this.shared || this.features || this.aggs.length || s.timeframes.length !== 1 || s.options.evaluation === 'intrabar') return false;
     this.evaluator.useColumns(s.timeframe, series);
     this.series = series;
     return true;

@@ -7,6 +7,7 @@
  */
 import { TIMEFRAME_SECONDS, type Timeframe } from '../../protocol/messages.js';
 import type { BarSeries } from '../bars.js';
+import { IndicatorSeries, ringSlot, type IndicatorHub, type StreamKey } from '../indicator-hub.js';
 import { barAt, parseIndicatorSpec } from '../indicator-spec.js';
 import { appliedPrice, type AppliedPrice, type BarIn, type Indicator } from '../indicators.js';
 import type { Condition, Group, NormalizedStrategy, SeriesRef } from './normalize.js';
@@ -54,10 +55,12 @@ function seriesColumn(sr: BarSeries, field: string): Float64Array | undefined {
   return field === 'close' ? sr.close : field === 'open' ? sr.open : field === 'high' ? sr.high : field === 'low' ? sr.low : field === 'volume' ? sr.tickVolume : undefined;
 }
 
-/** Closed bars and indicator outputs of one timeframe, the last `cap` of them. */
+/** One indicator of a timeframe: its outputs by bar, the strategy's own or shared through a hub. */
 interface IndEntry {
+  spec: string;
   ind: Indicator;
-  hist: Float64Array[];
+  /** Bar by bar: the outputs of the last bars (replaced by the hub's series when the store binds to a hub). */
+  series: IndicatorSeries;
   /** Column mode: one window per output buffer (see TfStore.ensure). */
   cols?: Float64Array[];
 }
@@ -96,9 +99,27 @@ class TfStore {
     this.bars = Array.from({ length: cap }, () => ({ time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 }));
     for (const spec of specs) {
       const ind = parseIndicatorSpec(spec).make();
-      const e = { ind, hist: Array.from({ length: cap }, () => new Float64Array(ind.buffers.length).fill(NaN)) };
+      const e: IndEntry = { spec, ind, series: new IndicatorSeries(ind, cap) };
       this.inds.set(spec, e);
       this.list.push(e);
+    }
+  }
+
+  /** Where the shared series come from (set by the evaluator before the first bar), and whether they are taken. */
+  hub: { hub: IndicatorHub; key: (first: BarIn) => StreamKey | undefined } | undefined;
+
+  /**
+   * At the first bar: each indicator's series becomes the hub's for this stream (from this bar on), if the
+   * stream has a key; the strategy's own objects are dropped unused.
+   */
+  private bind(first: BarIn): void {
+    const h = this.hub!;
+    this.hub = undefined;
+    const key = h.key(first);
+    if (!key) return;
+    for (const e of this.list) {
+      e.series = h.hub.get(key, e.spec, this.cap, () => parseIndicatorSpec(e.spec).make());
+      e.ind = e.series.ind;
     }
   }
   /** Switch to column mode over `series` (before any bar is pushed), keeping `keep` bars before each block. */
@@ -172,19 +193,16 @@ class TfStore {
       this.n++;
       return;
     }
+    if (this.hub) this.bind(bar);
     const slot = this.n % this.cap;
-    this.closes[slot] = bar.time + this.period;
+    const close = bar.time + this.period;
+    this.closes[slot] = close;
     const dst = this.bars[slot]!;
     dst.time = bar.time; dst.open = bar.open; dst.high = bar.high; dst.low = bar.low; dst.close = bar.close;
     dst.tickVolume = bar.tickVolume; dst.realVolume = bar.realVolume;
+    // each indicator computes the bar once: a shared series another strategy already pushed it to skips it
     const list = this.list;
-    for (let i = 0; i < list.length; i++) {
-      const { ind, hist } = list[i]!;
-      ind.push(bar);
-      const out = ind.out, h = hist[slot]!;
-      if (out.length === 1) h[0] = out[0]!;
-      else h.set(out);
-    }
+    for (let i = 0; i < list.length; i++) list[i]!.series.push(bar, close);
     this.n++;
   }
   /** Slot of the newest bar closed by T, `back` bars further back; -1 if none. */
@@ -198,13 +216,7 @@ class TfStore {
       j -= back;
       return j;
     }
-    const n = this.n, cap = this.cap;
-    const m = n < cap ? n : cap;
-    let k = 0;
-    while (k < m && this.closes[(n - 1 - k) % cap]! > T) k++;
-    if (k === m) return -1;
-    k += back;
-    return k < m ? (n - 1 - k) % cap : -1;
+    return ringSlot(this.closes, this.n, this.cap, T, back);
   }
 }
 
@@ -215,12 +227,33 @@ export class StrategyEvaluator {
   private readonly stores = new Map<Timeframe, TfStore>();
   private readonly peekBuf = new Map<string, Float64Array>();
 
-  constructor(readonly strategy: NormalizedStrategy) {
+  /**
+   * `hub`: share the indicators with the other strategies of the host that compute the same ones on the same bars
+   * (indicator-hub.ts; the values are the same as without). With a hub, the bars of the strategy's other
+   * timeframes must be built from its own timeframe's, as StrategyRunner builds them.
+   */
+  constructor(readonly strategy: NormalizedStrategy, opts: { hub?: IndicatorHub } = {}) {
     const maxShift = Math.max(0, ...collectRefs(strategy).map((r) => r.shift));
+    const base = strategy.timeframe;
+    let origin: number | undefined;
     for (const tf of strategy.timeframes) {
       const specs = strategy.indicators.filter((i) => i.timeframe === tf).map((i) => i.spec);
-      this.stores.set(tf, new TfStore(tf, maxShift + 3, specs));
+      const st = new TfStore(tf, maxShift + 3, specs);
+      const hub = opts.hub;
+      if (hub && specs.length) {
+        // a stream is known by its first bar: the strategy's own timeframe's, for the bars built from it
+        st.hub = {
+          hub,
+          key: tf === base
+            ? (first) => ({ symbol: strategy.symbol, timeframe: tf, source: 'terminal', origin: (origin ??= first.time) })
+            : () => (origin === undefined ? undefined : { symbol: strategy.symbol, timeframe: tf, source: `from:${base}`, origin }),
+        };
+      }
+      this.stores.set(tf, st);
     }
+    // the base timeframe binds first even when it has no indicators of its own (its first bar is the origin)
+    const baseStore = this.stores.get(base);
+    if (opts.hub && baseStore && !baseStore.hub) baseStore.hub = { hub: opts.hub, key: (first) => ((origin ??= first.time), undefined) };
   }
 
   /**
@@ -381,9 +414,12 @@ export class StrategyEvaluator {
     const st = this.stores.get(tf);
     const e = st?.inds.get(spec);
     if (!st || !e) return NaN;
+    if (!e.cols) {
+      const k = e.series.slot(T, 0);
+      return k < 0 ? NaN : e.series.hist[k]![buffer]!;
+    }
     const s = st.slot(T, 0);
     if (s < 0) return NaN;
-    if (!e.cols) return e.hist[s]![buffer]!;
     st.ensure(s);
     return e.cols[buffer]![st.pos(s)]!;
   }
@@ -433,8 +469,10 @@ export class StrategyEvaluator {
         }
         back--;
       }
-      const s = st.slot(T, back + ref.shift);
-      return s < 0 ? NaN : e.hist[s]![bi]!;
+      // the indicator's own series (shared or not) finds the bar by its close time
+      const sr = e.series;
+      const s = sr.slot(T, back + ref.shift);
+      return s < 0 ? NaN : sr.hist[s]![bi]!;
     };
   }
 

@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { DEFAULT_AUTO_PAUSE, DEFAULT_LIMITS, type KillSwitchEvent, type RiskLimits } from '../../engine/safety.js';
 import { StrategyRunner, strategyMagic } from '../../engine/runner.js';
+import { IndicatorHub } from '../../engine/indicator-hub.js';
 import { NO_POLICY, type RiskPolicy } from '../../engine/core/risk-gate.js';
 import { TradingCore, type CoreState, type VenueFacts } from '../../engine/core/trading-core.js';
 import type { SignalModel } from '../../engine/ml/model.js';
@@ -62,6 +63,8 @@ export class StrategyManager extends EventEmitter implements TradingContext {
   private readonly supervision: Supervision;
   private readonly driver: CoreDriver;
   private readonly clock: () => number;
+  /** Indicators shared by the strategies that ask for the same one on the same bars (engine/indicator-hub.ts). */
+  private readonly indicators = new IndicatorHub();
   /** The venue as the risk gate reads it (the terminal's account, positions, margin and hours). */
   private readonly venue: VenueFacts;
 
@@ -461,7 +464,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
         }
       }
       // no traces while deciding: the driver builds them after the bar's intents are out
-      const runner = new StrategyRunner(s, spec, this.market.zone(), { trace: false, ...(model ? { model } : {}) });
+      const runner = new StrategyRunner(s, spec, this.market.zone(), { trace: false, hub: this.indicators, ...(model ? { model } : {}) });
       const warm = await this.market.warmUp(t, runner, s, this.opts.warmupBars ?? 1000, t.serverTime || this.now());
       if (this.strategies.get(id) !== r) return; // deleted while its history came
       r.runner = runner;
