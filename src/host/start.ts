@@ -18,7 +18,8 @@ import { PlatformClient } from './platform/client.js';
 import { restoreFromPlatform } from './platform/recovery.js';
 import { TradeReporter, strategyByMagic } from './platform/trade-reports.js';
 import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './trading/supervisor.js';
-import { PersistentLedger, Store } from './state/store.js';
+import type { Store } from './state/store.js';
+import { AccountRegistry, type TradingAccount } from './trading/accounts.js';
 import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
 import { migrateLegacyDataDir } from './state/data-dir.js';
 import { acquireHostLock } from './state/host-lock.js';
@@ -27,8 +28,11 @@ import { VERSION } from './version.js';
 export interface RunningHost {
   config: Config;
   bridge: BridgeServer;
+  /** The primary account's state and manager (docs/host.md "Several accounts"). */
   store: Store;
   manager: StrategyManager;
+  /** Every account: its own state, ledger and manager. */
+  accounts: AccountRegistry;
   platform: PlatformClient | undefined;
   api: LocalApi | undefined;
   /** The trader's dashboard, served by the local API (undefined when the API is disabled). */
@@ -99,26 +103,12 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
-  const store = await Store.open(join(config.dataDir, 'state'));
-  if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
-  if (store.replayedJournal) log.info({ changes: store.replayedJournal }, 'intent journal of the previous run applied');
   if (config.primeAtStart) {
     // before the bridge listens: nothing of the trader's waits behind it, and it touches nothing of theirs
     const p = await primeSignalPath({ dir: join(config.dataDir, 'priming') });
     if (p.error) log.warn({ err: p.error, ms: p.ms }, 'priming the order path failed (the host trades without it; its first signals are slower)');
     else log.info({ ms: p.ms, bars: p.bars, intents: p.intents }, 'order path primed');
   }
-  const bridge = new BridgeServer({
-    token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledger: new PersistentLedger(store),
-  });
-  let port: number;
-  try {
-    port = await bridge.start();
-  } catch (e) {
-    throw explainListenError(e, 'the bridge', config.bridge.host, config.bridge.port, 'bridge.port (or MT5X_BRIDGE_PORT)', config.dataDir);
-  }
-  // the token itself is never printed here (standard error ends up in logs and service captures)
-  if (created) out(`A bridge token was created (kept in the ${storeDescription(creds, config.dataDir)}). Show it for the EA's "Token" input with: mt5-executor token`);
   // models live in <data folder>/models; a strategy names one by file name (options.ml.model)
   const loadModel = (name: string) => {
     if (basename(name) !== name) throw new Error(`model "${name}": give a file name in ${join(config.dataDir, 'models')}, not a path`);
@@ -126,55 +116,79 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     return checkModel(JSON.parse(readFileSync(file, 'utf8')), file);
   };
   let platform: PlatformClient | undefined;
-  let supervisorClient: SupervisorClient | undefined;
   const sv = config.supervisor;
-  const supervisor = sv.mode === 'off' ? undefined : {
-    evaluate: async (context: Record<string, unknown>): Promise<SupervisorDecision> => {
-      const executorId = platform?.config?.executorId;
-      const key = creds.get('apiKey'), secret = creds.get('apiSecret');
-      if (!supervisorClient && platform && executorId && key && secret && config.platform) {
-        supervisorClient = new SupervisorClient({
-          baseUrl: config.platform.baseUrl, executorId, apiKey: key, apiSecret: secret, mode: sv.mode as 'observe' | 'enforce', budgetMs: sv.budgetMs,
-          enforceFallback: sv.enforceFallback, audit: (a) => store.audit(a.at, 'supervisor', a),
-        });
-      }
-      if (supervisorClient) return supervisorClient.evaluate(context);
-      const d = fallbackDecision(sv.mode as 'observe' | 'enforce', sv.enforceFallback, 'no platform connection');
-      store.audit(Date.now(), 'supervisor', { action: d.action, proceed: d.proceed, source: d.source, reason: d.reason });
-      return d;
-    },
+  // one supervisor client per account: its answers go to that account's audit trail
+  const supervisorFor = (store: Store) => {
+    let supervisorClient: SupervisorClient | undefined;
+    return sv.mode === 'off' ? undefined : {
+      evaluate: async (context: Record<string, unknown>): Promise<SupervisorDecision> => {
+        const executorId = platform?.config?.executorId;
+        const key = creds.get('apiKey'), secret = creds.get('apiSecret');
+        if (!supervisorClient && platform && executorId && key && secret && config.platform) {
+          supervisorClient = new SupervisorClient({
+            baseUrl: config.platform.baseUrl, executorId, apiKey: key, apiSecret: secret, mode: sv.mode as 'observe' | 'enforce', budgetMs: sv.budgetMs,
+            enforceFallback: sv.enforceFallback, audit: (a) => store.audit(a.at, 'supervisor', a),
+          });
+        }
+        if (supervisorClient) return supervisorClient.evaluate(context);
+        const d = fallbackDecision(sv.mode as 'observe' | 'enforce', sv.enforceFallback, 'no platform connection');
+        store.audit(Date.now(), 'supervisor', { action: d.action, proceed: d.proceed, source: d.source, reason: d.reason });
+        return d;
+      },
+    };
   };
   const rk = config.risk;
-  const manager = new StrategyManager(store, log, {
-    ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
-    ...(config.broker.timeZone !== 'auto' ? { brokerZone: config.broker.timeZone === 'fixed' ? { kind: 'fixed', offsetSec: config.broker.utcOffsetHours * 3600 } : { kind: config.broker.timeZone, standardOffsetSec: config.broker.utcOffsetHours * 3600 } } : {}),
-    intrabarMs: config.trading.intrabarMs, anomaly: config.anomaly,
-    risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
+  const makeManager = (store: Store, key: string | undefined) => {
+    const supervisor = supervisorFor(store);
+    return new StrategyManager(store, key ? log.child({ account: key }) : log, {
+      ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
+      ...(config.broker.timeZone !== 'auto' ? { brokerZone: config.broker.timeZone === 'fixed' ? { kind: 'fixed', offsetSec: config.broker.utcOffsetHours * 3600 } : { kind: config.broker.timeZone, standardOffsetSec: config.broker.utcOffsetHours * 3600 } } : {}),
+      intrabarMs: config.trading.intrabarMs, anomaly: config.anomaly,
+      risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
+    });
+  };
+  // every account its own state, ledger and manager (src/host/trading/accounts.ts); the primary keeps <data>/state
+  const accounts = AccountRegistry.open({ dataDir: config.dataDir, configured: config.accounts, log, manager: makeManager });
+  for (const a of accounts.list()) {
+    if (a.store.replayedJournal) log.info({ account: a.key, changes: a.store.replayedJournal }, 'intent journal of the previous run applied');
+  }
+  if (accounts.primary.store.recovered) log.error({ err: accounts.primary.store.recovered.message }, 'state restored from a backup');
+  const store = accounts.primary.store;
+  const manager = accounts.primary.manager;
+  // the platform's executor drives one account: config accounts.platform, else the primary
+  const driven: TradingAccount = accounts.platform();
+  const bridge = new BridgeServer({
+    token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledgerFor: (key) => accounts.ledgerFor(key),
   });
-  let attached: Terminal | undefined;
   let trades: TradeReporter | undefined;
   bridge.on('terminal', (t: Terminal) => {
-    if (attached) {
-      log.warn({ terminal: t.key, driving: attached.key }, 'a second account connected: this executor drives one account; run another executor for it');
-      return;
-    }
-    attached = t;
-    manager.attach(t);
-    trades?.attach(t);
+    const a = accounts.attach(t);
+    if (!a) return; // its state could not be opened (logged); its intents are refused
+    if (a !== accounts.primary) log.info({ account: t.key, primary: accounts.primary.key ?? null }, 'another account connected: trading it with its own strategies and limits');
+    if (a === driven) trades?.attach(t);
   });
+  let port: number;
+  try {
+    port = await bridge.start();
+  } catch (e) {
+    await accounts.close();
+    throw explainListenError(e, 'the bridge', config.bridge.host, config.bridge.port, 'bridge.port (or MT5X_BRIDGE_PORT)', config.dataDir);
+  }
+  // the token itself is never printed here (standard error ends up in logs and service captures)
+  if (created) out(`A bridge token was created (kept in the ${storeDescription(creds, config.dataDir)}). Show it for the EA's "Token" input with: mt5-executor token`);
 
   const apiKey = creds.get('apiKey');
   const apiSecret = creds.get('apiSecret');
   if (config.platform && apiKey && apiSecret) {
     platform = new PlatformClient({
-      baseUrl: config.platform.baseUrl, apiKey, apiSecret, store, log, heartbeatSeconds: config.platform.heartbeatSeconds,
-      heartbeatBody: () => ({ status: manager.status() }),
+      baseUrl: config.platform.baseUrl, apiKey, apiSecret, store: driven.store, log, heartbeatSeconds: config.platform.heartbeatSeconds,
+      heartbeatBody: () => ({ status: { ...driven.manager.status(), accountKey: driven.key ?? null, accounts: accounts.summary() } }),
     });
     // every deal of the strategies' trades, to the platform once (docs/platform.md "Trade reports")
-    trades = new TradeReporter({ file: join(config.dataDir, 'state', 'trade-reports.json'), log, strategyOf: strategyByMagic(manager), send: (r) => platform!.reportTrade(r) });
-    if (attached) trades.attach(attached);
-    const proc = new CommandProcessor(manager, store, (u) => platform!.report(u), log, undefined, { trades });
-    platform.on('connected', () => void restoreFromPlatform(platform!, manager, log));
+    trades = new TradeReporter({ file: join(driven.dir, 'trade-reports.json'), log, strategyOf: strategyByMagic(driven.manager), send: (r) => platform!.reportTrade(r) });
+    if (driven.terminal) trades.attach(driven.terminal);
+    const proc = new CommandProcessor(driven.manager, driven.store, (u) => platform!.report(u), log, undefined, { trades });
+    platform.on('connected', () => void restoreFromPlatform(platform!, driven.manager, log));
     platform.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
     void platform.start();
   } else if (config.platform) {
@@ -186,9 +200,22 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null) });
     const apiToken = loadOrCreateApiToken(creds);
     // (its statuses do not go to the platform: its commands' deals go as trade records)
-    const apiProcessor = new CommandProcessor(manager, store, (u) => log.debug({ commandId: u.commandId, status: u.status }, 'api command status'), log);
+    // one command processor per account (its commands recorded in its own state)
+    const processors = new Map<TradingAccount, CommandProcessor>();
+    const processorOf = (a: TradingAccount) => {
+      let p = processors.get(a);
+      if (!p) processors.set(a, (p = new CommandProcessor(a.manager, a.store, (u) => log.debug({ account: a.key, commandId: u.commandId, status: u.status }, 'api command status'), log)));
+      return p;
+    };
     api = new LocalApi({
-      host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: apiProcessor, store, log, bus,
+      host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: processorOf(accounts.primary), store, log, bus,
+      accounts: {
+        get: (key) => {
+          const a = key === undefined ? accounts.primary : accounts.get(key);
+          return a && { key: a.key, manager: a.manager, store: a.store, processor: processorOf(a) };
+        },
+        summary: () => accounts.summary(),
+      },
       version: VERSION, platformConnected: () => platform?.connected ?? false, rateLimitPerMinute: config.api.rateLimitPerMinute,
       dashboard,
     });
@@ -196,30 +223,26 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       await api.start();
     } catch (e) {
       await bridge.stop();
+      await accounts.close();
       throw explainListenError(e, 'the local API', config.api.host, config.api.port, 'api.port (or MT5X_API_PORT)', config.dataDir);
     }
     if (apiToken.created) out('A local API token was created; show it with: mt5-executor token --api');
     out(`Dashboard: ${dashboard.loginLink(DASHBOARD_LINK_TTL_MS).url}  (a one-time sign-in link for ${DASHBOARD_LINK_TTL_MS / 60_000} min; mt5-executor dashboard opens a new one)`);
   }
   const backups = setInterval(() => {
-    try {
-      store.backup(config.backups.keep);
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'backup failed');
-    }
+    for (const failed of accounts.backup(config.backups.keep)) log.error({ err: failed }, 'backup failed');
   }, config.backups.everyMinutes * 60_000);
   backups.unref();
-  log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
+  log.info({ bridgePort: port, apiPort: api?.port() ?? null, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length, accounts: accounts.list().map((a) => a.key ?? '(the first to connect)'), platformAccount: driven.key ?? null }, 'host started');
   return {
-    config, bridge, store, manager, platform, api, dashboard,
+    config, bridge, store, manager, accounts, platform, api, dashboard,
     async stop() {
       clearInterval(backups);
       await api?.stop();
       trades?.stop();
       platform?.stop();
       await bridge.stop();
-      await store.write();
-      store.close();
+      await accounts.close();
       log.info('host stopped');
     },
   };

@@ -60,6 +60,10 @@ export interface BridgeOptions {
   intentTimeoutMs?: number;
   maxFrame?: number;
   ledger?: IntentLedger;
+  // ---- accounts hook (src/host/trading/accounts.ts): one ledger per account --------------------------------
+  /** The ledger of the terminal of account `key` (login@server); default: `ledger` for every terminal. */
+  ledgerFor?: (key: string) => IntentLedger;
+  // ---- end of the accounts hook ------------------------------------------------------------------------------
   /** Malformed frames tolerated per 10 s before the session is closed. */
   maxErrors?: number;
   /** Ticks and bars to ask every terminal for (can be changed per terminal with `subscribe`). */
@@ -105,6 +109,8 @@ export class Terminal extends EventEmitter {
   /** Latest broker server time seen (s), from ticks or account updates. */
   serverTime = 0;
   resyncs = 0;
+  /** This account's intent ledger (accounts hook: BridgeOptions.ledgerFor). */
+  private readonly ledger: IntentLedger;
 
   /**
    * The result of an intent already in the ledger, whenever it comes: at once if settled, else when a result or
@@ -126,7 +132,7 @@ export class Terminal extends EventEmitter {
 
   /** The ledger entry of an intent id on this terminal, if one was ever recorded. */
   intentEntry(intentId: string): LedgerEntry | undefined {
-    const e = this.server.ledger.get(intentId);
+    const e = this.ledger.get(intentId);
     return e && e.terminal === this.key ? e : undefined;
   }
 
@@ -139,6 +145,7 @@ export class Terminal extends EventEmitter {
     super();
     this.symbols = [...symbols];
     this.bars = bars.map(([s, t]) => [s, t]);
+    this.ledger = server.ledgerFor(key); // accounts hook
   }
 
   get connected(): boolean {
@@ -192,7 +199,7 @@ export class Terminal extends EventEmitter {
       const idCheck = intentIdSchema.safeParse(id);
       return Promise.reject(new RequestError('BAD_INTENT', `intentId '${id}': ${idCheck.success ? 'invalid' : (idCheck.error.issues[0]?.message ?? 'invalid')}`));
     }
-    const ledger = this.server.ledger;
+    const ledger = this.ledger;
     const existing = ledger.get(intent.intentId);
     if (existing) {
       if (existing.terminal !== this.key) {
@@ -232,7 +239,7 @@ export class Terminal extends EventEmitter {
    * sends none.
    */
   batch<T>(fn: () => T): T {
-    if (this.batching++ === 0) this.server.ledger.hold?.();
+    if (this.batching++ === 0) this.ledger.hold?.();
     try {
       return fn();
     } finally {
@@ -243,7 +250,7 @@ export class Terminal extends EventEmitter {
   private endBatch(): void {
     const held = this.held;
     this.held = [];
-    const ledger = this.server.ledger;
+    const ledger = this.ledger;
     try {
       ledger.flush?.();
     } catch (e) {
@@ -326,7 +333,7 @@ export class Terminal extends EventEmitter {
 
   /** Apply a ledger change; a persistent ledger's write failure is logged (the in-memory state is already changed). */
   private record(intentId: string, patch: Partial<LedgerEntry>): void {
-    const w = this.server.ledger.update(intentId, patch);
+    const w = this.ledger.update(intentId, patch);
     if (w) w.catch((e: Error) => this.server.log.error({ terminal: this.key, intentId, err: e.message }, 'ledger write failed'));
   }
 
@@ -360,7 +367,7 @@ export class Terminal extends EventEmitter {
 
   /** @internal a result arrived from the terminal */
   settle(result: IntentResult, by: 'result' | 'reconcile'): void {
-    const ledger = this.server.ledger;
+    const ledger = this.ledger;
     const entry = ledger.get(result.intentId);
     if (!entry) {
       this.server.log.warn({ terminal: this.key, intentId: result.intentId, retcode: result.retcode }, 'result for an intent not in the ledger');
@@ -387,7 +394,7 @@ export class Terminal extends EventEmitter {
     this.account = session.hello.account;
     this.serverTime = Math.max(this.serverTime, session.hello.account.serverTime);
     // before anything new is sent on this session; entries still being written are sent by their writer
-    const open = this.server.ledger.open(this.key).filter((e) => e.state !== 'recording');
+    const open = this.ledger.open(this.key).filter((e) => e.state !== 'recording');
     this.emit('connected', session);
     if (open.length > 0) await this.resync(session, open);
     if (this.session === session) await this.adoptOrphans(session);
@@ -411,7 +418,7 @@ export class Terminal extends EventEmitter {
       return;
     }
     if (this.session !== session) return;
-    const ledger = this.server.ledger;
+    const ledger = this.ledger;
     const adopted: string[] = [];
     let foreign = 0;
     const adopt = (comment: string, intent: IntentBody, found: Partial<IntentResult>): boolean => {
@@ -474,7 +481,7 @@ export class Terminal extends EventEmitter {
   detach(session: Session): void {
     if (this.session !== session) return;
     this.session = undefined;
-    for (const e of this.server.ledger.open(this.key)) {
+    for (const e of this.ledger.open(this.key)) {
       if (e.state === 'sent') this.record(e.intentId, { state: 'unknown' });
     }
     this.emit('disconnected');
@@ -733,7 +740,7 @@ interface Connection {
 }
 
 export class BridgeServer extends EventEmitter {
-  readonly opts: Required<Omit<BridgeOptions, 'ledger' | 'logger' | 'allowRemote' | 'symbols' | 'bars'>> & { symbols: string[]; bars: [string, Timeframe][] };
+  readonly opts: Required<Omit<BridgeOptions, 'ledger' | 'ledgerFor' | 'logger' | 'allowRemote' | 'symbols' | 'bars'>> & { symbols: string[]; bars: [string, Timeframe][] };
   readonly ledger: IntentLedger;
   readonly log: Logger;
   readonly terminals = new Map<string, Terminal>();
@@ -770,8 +777,12 @@ export class BridgeServer extends EventEmitter {
       bars: opts.bars ?? [],
     };
     this.ledger = opts.ledger ?? new MemoryLedger();
+    this.ledgerFor = opts.ledgerFor ?? (() => this.ledger); // accounts hook
     this.log = opts.logger ?? silentLogger;
   }
+
+  /** The ledger a terminal of account `key` records its intents in (accounts hook). */
+  readonly ledgerFor: (key: string) => IntentLedger;
 
   async start(): Promise<number> {
     const wss = new WebSocketServer({

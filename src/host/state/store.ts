@@ -456,6 +456,11 @@ export class Store {
   }
 
   static async open(dir: string): Promise<Store> {
+    return Store.openSync(dir);
+  }
+
+  /** open(), synchronously (reads with readFileSync): a new account's state is opened while its terminal says HELLO. */
+  static openSync(dir: string): Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'state.json');
     let recovered: StoreCorruptError | undefined;
@@ -484,7 +489,7 @@ export class Store {
     }
     const db = new Low(new DataFile<StoreData>(file, { parse, stringify }), empty());
     if (loaded) db.data = loaded;
-    else await db.read();
+    else if (!firstStart) db.data = parse(readFileSync(file, 'utf8')); // the backup just restored
     db.data ??= empty();
     db.data.outbox ??= [];
     db.data.audit ??= [];
