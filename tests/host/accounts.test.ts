@@ -3,6 +3,7 @@
  * over the real bridge socket, driven through the real local API.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,4 +196,83 @@ describe('accounts configuration', () => {
       await host.stop();
     }
   });
+});
+
+describe('the platform drives one account', () => {
+  it('accounts.platform: its commands act on that account only, and the heartbeat shows every account', async () => {
+    // FIXTURE standing in for the web platform's REST contract (docs/platform.md); commands go by heartbeat
+    const API = { key: 'exec-key-acc', secret: 'sk_live_Acc0unts9xQ2wE5tY8uI1oP4' };
+    const pending: unknown[] = [];
+    const beats: { status: { accountKey: string | null; accounts: { key: string; connected: boolean }[]; strategies: unknown[] } }[] = [];
+    const statuses: { commandId: string; status: string; error?: string }[] = [];
+    const deadPort = await freePort();
+    const fixture = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const json = (code: number, v: unknown) => res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+        if (req.headers['x-api-key'] !== API.key || req.headers['x-api-secret'] !== API.secret) return json(401, {});
+        if (req.url === '/api/executor/config') return json(200, { executorId: 'ex1', pusher: { key: 'k', cluster: 'mt1', wsHost: '127.0.0.1', wsPort: deadPort, forceTLS: false }, heartbeatSeconds: 600 });
+        if (req.url === '/api/executor/ex1/heartbeat') {
+          beats.push(JSON.parse(body));
+          return json(200, { pendingCommands: pending.splice(0) });
+        }
+        if (req.url === '/api/executor/ex1/command') {
+          statuses.push(JSON.parse(body));
+          return json(200, {});
+        }
+        if (req.url === '/api/executor/ex1/active-strategies') return json(200, []);
+        json(404, {});
+      });
+    });
+    await new Promise<void>((r) => fixture.listen(0, '127.0.0.1', () => r()));
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-accounts-platform-'));
+    const creds = await openCredentialStore(dir, { preferKeychain: false });
+    creds.set('apiKey', API.key);
+    creds.set('apiSecret', API.secret);
+    const bridgePort = await freePort();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ accounts: { primary: A, platform: B } }));
+    const env = {
+      MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(bridgePort), MT5X_API_ENABLED: 'false', MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false',
+      MT5X_LOG_LEVEL: 'silent', MT5X_PLATFORM_URL: `http://127.0.0.1:${(fixture.address() as { port: number }).port}`,
+    };
+    const brokerA = brokerOf(1001, 'Sim-Test'), brokerB = brokerOf(2002, 'Sim Other/2');
+    const host = await startHost({ env, out: () => {}, now: () => Math.floor(brokerA.time / 1000) });
+    const token = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
+    const sims: SimTerminal[] = [];
+    try {
+      for (const b of [brokerA, brokerB]) {
+        const sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token, broker: b });
+        sim.setHistory('EURUSD', 'H1', data, 600);
+        b.quote('EURUSD', data.open[600]!, data.open[600]! + 0.0001, data.time[600]! * 1000);
+        sims.push(sim);
+        await sim.connect();
+      }
+      await until(() => host.accounts.list().every((a) => a.terminal?.connected), 5000, 'both accounts');
+      await until(() => host.platform!.config !== undefined, 5000, 'platform config');
+      const run = async (id: string, type: string, parameters: object) => {
+        pending.push({ id, type, parameters });
+        await host.platform!.heartbeat();
+        await until(() => statuses.some((s) => s.commandId === id && (s.status === 'executed' || s.status === 'failed')), 10_000, id);
+        return statuses.filter((s) => s.commandId === id).at(-1)!;
+      };
+      expect(await run('c1', 'START_STRATEGY', strategy)).toMatchObject({ status: 'executed' });
+      expect(host.accounts.get(B)!.manager.list()).toMatchObject([{ id: 'ema-cross-trend', status: 'running' }]);
+      expect(host.accounts.get(A)!.manager.list()).toEqual([]);
+      expect(await run('c2', 'EMERGENCY_STOP', { reason: 'platform test' })).toMatchObject({ status: 'executed' });
+      expect(host.accounts.get(B)!.manager.killSwitch.locked(0)).toBe(true);
+      expect(host.accounts.get(A)!.manager.killSwitch.locked(0)).toBe(false);
+      // its records are in the platform account's state, not the primary's
+      expect(host.accounts.get(B)!.store.data.commands.c1).toMatchObject({ status: 'executed' });
+      expect(host.accounts.get(A)!.store.data.commands.c1).toBeUndefined();
+      const beat = beats.at(-1)!;
+      expect(beat.status.accountKey).toBe(B);
+      expect(beat.status.accounts.map((a) => [a.key, a.connected])).toEqual([[A, true], [B, true]]);
+    } finally {
+      for (const s of sims) await s.close();
+      await host.stop();
+      fixture.closeAllConnections();
+      await new Promise((r) => fixture.close(r));
+    }
+  }, 60_000);
 });
