@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
-import { accountFolder } from '../../src/host/trading/accounts.js';
+import { silentLogger } from '../../src/host/logger.js';
+import { Store } from '../../src/host/state/store.js';
+import { AccountRegistry, accountFolder } from '../../src/host/trading/accounts.js';
+import { StrategyManager } from '../../src/host/trading/manager.js';
 import type { IntentBody, IntentResult } from '../../src/protocol/messages.js';
 import { replayBars } from '../../src/sim/replay.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
@@ -194,6 +197,32 @@ describe('accounts configuration', () => {
       expect(existsSync(join(dir, 'accounts', '7@Other', 'state', 'state.json'))).toBe(true);
     } finally {
       await host.stop();
+    }
+  });
+});
+
+describe('a state from before several accounts', () => {
+  it('keeps <data>/state for the account its intents were sent to, even when another terminal connects first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-accounts-old-'));
+    const old = await Store.open(join(dir, 'state'));
+    const entry = (intentId: string, terminal: string, createdAt: number, adopted = false) => ({
+      intentId, terminal, state: 'settled' as const, createdAt, attempts: 1, ...(adopted ? { adopted } : {}),
+      intent: { type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 },
+    });
+    old.data.intents.i1 = entry('i1', A, 100);
+    old.data.intents.i2 = entry('i2', B, 200, true); // adopted by an older host from a terminal it did not drive
+    await old.write();
+    old.close();
+    const reg = AccountRegistry.open({ dataDir: dir, configured: {}, log: silentLogger, manager: (st) => new StrategyManager(st, silentLogger) });
+    try {
+      expect(reg.primary.key).toBe(A);
+      const b = reg.account(B); // connects first
+      expect(b.primary).toBe(false);
+      expect(b.dir).toBe(join(dir, 'accounts', accountFolder(B), 'state'));
+      expect(reg.account(A)).toBe(reg.primary);
+      expect(JSON.parse(readFileSync(join(dir, 'accounts.json'), 'utf8'))).toEqual({ primary: A });
+    } finally {
+      await reg.close();
     }
   });
 });

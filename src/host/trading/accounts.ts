@@ -70,10 +70,13 @@ export function accountFolder(key: string): string {
   return clean === key ? clean : `${clean}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
-/** The account an older state's intents were sent to (the newest intent's terminal), if it has any. */
+/**
+ * The account an older state's intents were sent to (the newest sent intent's terminal), if it has any. Adopted
+ * entries do not count: an older host recorded those for every terminal that connected, driven or not.
+ */
 function ledgerAccount(store: Store): string | undefined {
   let newest: LedgerEntry | undefined;
-  for (const e of Object.values(store.data.intents)) if (!newest || e.createdAt >= newest.createdAt) newest = e;
+  for (const e of Object.values(store.data.intents)) if (!e.adopted && (!newest || e.createdAt >= newest.createdAt)) newest = e;
   return newest?.terminal;
 }
 
