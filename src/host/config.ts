@@ -10,6 +10,8 @@ import { DEFAULT_BRIDGE_PORT } from './bridge/server.js';
 import { defaultDataDir } from './state/data-dir.js';
 
 const port = () => z.number().int().min(1).max(65535);
+/** An account as the bridge names it: the terminal's login@server. */
+const accountKey = () => z.string().regex(/^\d{1,20}@\S.{0,127}$/, 'expected login@server, e.g. 51001234@Broker-Live3 (the login digits, @, the server name as MT5 shows it)');
 
 export const configSchema = z.strictObject({
   mode: z.enum(['production', 'development']).default('production').describe('production refuses weak secrets and plain-http platform URLs'),
@@ -88,6 +90,12 @@ export const configSchema = z.strictObject({
     .prefault({}),
   paper: z.boolean().default(false).describe("paper trading on live prices: every order goes to the host's simulated broker (seeded from the terminal's account), none to the terminal (also `start --paper`)"),
   paperBalance: z.number().positive().max(1e12).optional().describe("starting balance of a new paper account (default: the terminal account's balance when it is first seeded)"),
+  accounts: z
+    .strictObject({
+      primary: accountKey().optional().describe("the account whose state is <data folder>/state (default: the first account that ever connected, remembered in accounts.json)"),
+      platform: accountKey().optional().describe("the account the platform's executor drives (default: the primary)"),
+    })
+    .prefault({}),
   primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
   state: z

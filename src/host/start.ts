@@ -18,24 +18,28 @@ import { PlatformClient } from './platform/client.js';
 import { restoreFromPlatform } from './platform/recovery.js';
 import { TradeReporter, strategyByMagic } from './platform/trade-reports.js';
 import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './trading/supervisor.js';
-import { PersistentLedger, Store } from './state/store.js';
+import type { Store } from './state/store.js';
+import { AccountRegistry, type TradingAccount } from './trading/accounts.js';
+import { PaperVenue } from './paper/venue.js';
+import { PaperJournal } from './paper/journal.js';
 import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
 import { migrateLegacyDataDir } from './state/data-dir.js';
 import { acquireHostLock } from './state/host-lock.js';
 import { VERSION } from './version.js';
-import { PaperVenue } from './paper/venue.js';
-import { PaperJournal } from './paper/journal.js';
 
 export interface RunningHost {
   config: Config;
   bridge: BridgeServer;
+  /** The primary account's state and manager (docs/host.md "Several accounts"). */
   store: Store;
   manager: StrategyManager;
+  /** Every account: its own state, ledger and manager. */
+  accounts: AccountRegistry;
   platform: PlatformClient | undefined;
   api: LocalApi | undefined;
   /** The trader's dashboard, served by the local API (undefined when the API is disabled). */
   dashboard: Dashboard | undefined;
-  /** The paper account on the attached terminal's prices (`start --paper`, or strategies in `mode: paper`), once a terminal connected. */
+  /** The primary account's paper account on its terminal's prices (`start --paper`, or strategies in `mode: paper`), once a terminal connected. */
   paperVenue(): PaperVenue | undefined;
   stop(): Promise<void>;
 }
@@ -101,36 +105,19 @@ function explainListenError(e: unknown, what: string, host: string, port: number
 }
 
 async function launch(config: Config, opts: StartOptions, out: (line: string) => void): Promise<RunningHost> {
-  const paperHost = opts.paper ?? config.paper;
-  const paperDir = join(config.dataDir, 'paper');
-  if (paperHost) new PaperJournal(paperDir).read(); // a damaged paper account stops the start here, naming its line
   const bus = new LogBus();
   const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
-  const store = await Store.open(join(config.dataDir, 'state'), {
-    retention: { keepMs: config.state.retention.keepDays * 86_400_000, keepCount: config.state.retention.keepCount, compactEvery: config.state.compactEvery },
-    keepBackups: config.backups.keep,
-  });
-  if (store.recovered) log.error({ err: store.recovered.message }, 'state restored from a backup');
-  if (store.replayedJournal) log.info({ changes: store.replayedJournal }, 'intent journal of the previous run applied');
+  const paperHost = opts.paper ?? config.paper;
+  const paperDir = join(config.dataDir, 'paper');
+  if (paperHost) new PaperJournal(paperDir).read(); // a damaged paper account stops the start here, naming its line
   if (config.primeAtStart) {
     // before the bridge listens: nothing of the trader's waits behind it, and it touches nothing of theirs
     const p = await primeSignalPath({ dir: join(config.dataDir, 'priming') });
     if (p.error) log.warn({ err: p.error, ms: p.ms }, 'priming the order path failed (the host trades without it; its first signals are slower)');
     else log.info({ ms: p.ms, bars: p.bars, intents: p.intents }, 'order path primed');
   }
-  const bridge = new BridgeServer({
-    token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledger: new PersistentLedger(store),
-  });
-  let port: number;
-  try {
-    port = await bridge.start();
-  } catch (e) {
-    throw explainListenError(e, 'the bridge', config.bridge.host, config.bridge.port, 'bridge.port (or MT5X_BRIDGE_PORT)', config.dataDir);
-  }
-  // the token itself is never printed here (standard error ends up in logs and service captures)
-  if (created) out(`A bridge token was created (kept in the ${storeDescription(creds, config.dataDir)}). Show it for the EA's "Token" input with: mt5-executor token`);
   // models live in <data folder>/models; a strategy names one by file name (options.ml.model)
   const loadModel = (name: string) => {
     if (basename(name) !== name) throw new Error(`model "${name}": give a file name in ${join(config.dataDir, 'models')}, not a path`);
@@ -138,72 +125,104 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     return checkModel(JSON.parse(readFileSync(file, 'utf8')), file);
   };
   let platform: PlatformClient | undefined;
-  let supervisorClient: SupervisorClient | undefined;
   const sv = config.supervisor;
-  const supervisor = sv.mode === 'off' ? undefined : {
-    evaluate: async (context: Record<string, unknown>): Promise<SupervisorDecision> => {
-      const executorId = platform?.config?.executorId;
-      const key = creds.get('apiKey'), secret = creds.get('apiSecret');
-      if (!supervisorClient && platform && executorId && key && secret && config.platform) {
-        supervisorClient = new SupervisorClient({
-          baseUrl: config.platform.baseUrl, executorId, apiKey: key, apiSecret: secret, mode: sv.mode as 'observe' | 'enforce', budgetMs: sv.budgetMs,
-          enforceFallback: sv.enforceFallback, audit: (a) => store.audit(a.at, 'supervisor', a),
-        });
-      }
-      if (supervisorClient) return supervisorClient.evaluate(context);
-      const d = fallbackDecision(sv.mode as 'observe' | 'enforce', sv.enforceFallback, 'no platform connection');
-      store.audit(Date.now(), 'supervisor', { action: d.action, proceed: d.proceed, source: d.source, reason: d.reason });
-      return d;
-    },
-  };
-  // paper trading on live prices: a paper venue on the attached terminal (src/host/paper) — the whole host's
-  // venue with --paper, else the venue of the strategies in mode paper
-  let paperVenue: PaperVenue | undefined;
-  const paperOf = (live: Terminal): PaperVenue =>
-    (paperVenue = new PaperVenue({ live, server: bridge, dir: paperDir, log, lazy: !paperHost, ...(config.paperBalance ? { balance: config.paperBalance } : {}) }));
-  if (paperHost) out(`PAPER TRADING: the EA streams prices; every order goes to the simulated broker (its account in ${paperDir}), none to the terminal.`);
-  const rk = config.risk;
-  const manager = new StrategyManager(store, log, {
-    ...(paperHost ? {} : {
-      paperVenue: (live: Terminal) => {
-        try {
-          return paperOf(live);
-        } catch (e) {
-          log.error({ err: (e as Error).message }, 'the paper account could not be opened: strategies in mode paper do not trade (the live ones do)');
-          return undefined;
+  // one supervisor client per account: its answers go to that account's audit trail
+  const supervisorFor = (store: Store) => {
+    let supervisorClient: SupervisorClient | undefined;
+    return sv.mode === 'off' ? undefined : {
+      evaluate: async (context: Record<string, unknown>): Promise<SupervisorDecision> => {
+        const executorId = platform?.config?.executorId;
+        const key = creds.get('apiKey'), secret = creds.get('apiSecret');
+        if (!supervisorClient && platform && executorId && key && secret && config.platform) {
+          supervisorClient = new SupervisorClient({
+            baseUrl: config.platform.baseUrl, executorId, apiKey: key, apiSecret: secret, mode: sv.mode as 'observe' | 'enforce', budgetMs: sv.budgetMs,
+            enforceFallback: sv.enforceFallback, audit: (a) => store.audit(a.at, 'supervisor', a),
+          });
         }
+        if (supervisorClient) return supervisorClient.evaluate(context);
+        const d = fallbackDecision(sv.mode as 'observe' | 'enforce', sv.enforceFallback, 'no platform connection');
+        store.audit(Date.now(), 'supervisor', { action: d.action, proceed: d.proceed, source: d.source, reason: d.reason });
+        return d;
       },
-    }),
-    ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
-    ...(config.broker.timeZone !== 'auto' ? { brokerZone: config.broker.timeZone === 'fixed' ? { kind: 'fixed', offsetSec: config.broker.utcOffsetHours * 3600 } : { kind: config.broker.timeZone, standardOffsetSec: config.broker.utcOffsetHours * 3600 } } : {}),
-    intrabarMs: config.trading.intrabarMs, anomaly: config.anomaly,
-    risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
+    };
+  };
+  const rk = config.risk;
+  // paper trading on live prices: a paper venue on an account's terminal (src/host/paper) — the account's whole
+  // venue with --paper, else the venue of its strategies in mode paper; one per account, in its own folder
+  const paperVenues = new Map<string, PaperVenue>();
+  const paperOf = (live: Terminal): PaperVenue => {
+    let v = paperVenues.get(live.key);
+    if (!v) paperVenues.set(live.key, (v = new PaperVenue({ live, server: bridge, dir: accounts.paperDir(live.key), log, lazy: !paperHost, ...(config.paperBalance ? { balance: config.paperBalance } : {}) })));
+    return v;
+  };
+  if (paperHost) out(`PAPER TRADING: the EA streams prices; every order goes to the simulated broker (its account in ${paperDir}), none to the terminal.`);
+  const makeManager = (store: Store, key: string | undefined) => {
+    const supervisor = supervisorFor(store);
+    return new StrategyManager(store, key ? log.child({ account: key }) : log, {
+      ...(paperHost ? {} : {
+        paperVenue: (live: Terminal) => {
+          try {
+            return paperOf(live);
+          } catch (e) {
+            log.error({ err: (e as Error).message }, 'the paper account could not be opened: strategies in mode paper do not trade (the live ones do)');
+            return undefined;
+          }
+        },
+      }),
+      ...(opts.now ? { now: opts.now } : {}), loadModel, ...(supervisor ? { supervisor } : {}),
+      ...(config.broker.timeZone !== 'auto' ? { brokerZone: config.broker.timeZone === 'fixed' ? { kind: 'fixed', offsetSec: config.broker.utcOffsetHours * 3600 } : { kind: config.broker.timeZone, standardOffsetSec: config.broker.utcOffsetHours * 3600 } } : {}),
+      intrabarMs: config.trading.intrabarMs, anomaly: config.anomaly,
+      risk: { onDailyLoss: rk.onDailyLoss, onDrawdown: rk.onDrawdown, onStrategyDailyLoss: rk.onStrategyDailyLoss, autoPause: rk.autoPause === false ? null : rk.autoPause, killSwitchLockSec: rk.killSwitchLockMinutes * 60 },
+    });
+  };
+  // every account its own state, ledger and manager (src/host/trading/accounts.ts); the primary keeps <data>/state
+  const accounts = AccountRegistry.open({
+    dataDir: config.dataDir, configured: config.accounts, log, manager: makeManager,
+    storeOptions: {
+      retention: { keepMs: config.state.retention.keepDays * 86_400_000, keepCount: config.state.retention.keepCount, compactEvery: config.state.compactEvery },
+      keepBackups: config.backups.keep,
+    },
   });
-  let attached: Terminal | undefined;
+  for (const a of accounts.list()) {
+    if (a.store.replayedJournal) log.info({ account: a.key, changes: a.store.replayedJournal }, 'intent journal of the previous run applied');
+  }
+  if (accounts.primary.store.recovered) log.error({ err: accounts.primary.store.recovered.message }, 'state restored from a backup');
+  const store = accounts.primary.store;
+  const manager = accounts.primary.manager;
+  // the platform's executor drives one account: config accounts.platform, else the primary
+  const driven: TradingAccount = accounts.platform();
+  const bridge = new BridgeServer({
+    token, host: config.bridge.host, port: config.bridge.port, allowRemote: config.bridge.allowRemote, logger: log, ledgerFor: (key) => accounts.ledgerFor(key),
+  });
   let trades: TradeReporter | undefined;
   bridge.on('terminal', (t: Terminal) => {
-    if (attached) {
-      log.warn({ terminal: t.key, driving: attached.key }, 'a second account connected: this executor drives one account; run another executor for it');
-      return;
-    }
-    attached = t;
-    const venue = paperHost ? paperOf(t) : t; // start --paper: the strategies and the reports see the paper account
-    manager.attach(venue);
-    trades?.attach(venue);
+    const a = accounts.attach(t, (live) => (paperHost ? paperOf(live) : live)); // start --paper: the strategies see the paper account
+    if (!a) return; // its state could not be opened (logged); its intents are refused
+    if (a !== accounts.primary) log.info({ account: t.key, primary: accounts.primary.key ?? null }, 'another account connected: trading it with its own strategies and limits');
+    if (a === driven) trades?.attach(paperHost ? paperOf(t) : t);
   });
+  let port: number;
+  try {
+    port = await bridge.start();
+  } catch (e) {
+    await accounts.close();
+    throw explainListenError(e, 'the bridge', config.bridge.host, config.bridge.port, 'bridge.port (or MT5X_BRIDGE_PORT)', config.dataDir);
+  }
+  // the token itself is never printed here (standard error ends up in logs and service captures)
+  if (created) out(`A bridge token was created (kept in the ${storeDescription(creds, config.dataDir)}). Show it for the EA's "Token" input with: mt5-executor token`);
 
   const apiKey = creds.get('apiKey');
   const apiSecret = creds.get('apiSecret');
   if (config.platform && apiKey && apiSecret) {
     platform = new PlatformClient({
-      baseUrl: config.platform.baseUrl, apiKey, apiSecret, store, log, heartbeatSeconds: config.platform.heartbeatSeconds,
-      heartbeatBody: () => ({ status: manager.status() }),
+      baseUrl: config.platform.baseUrl, apiKey, apiSecret, store: driven.store, log, heartbeatSeconds: config.platform.heartbeatSeconds,
+      heartbeatBody: () => ({ status: { ...driven.manager.status(), accountKey: driven.key ?? null, accounts: accounts.summary() } }),
     });
     // every deal of the strategies' trades, to the platform once (docs/platform.md "Trade reports")
-    trades = new TradeReporter({ file: join(config.dataDir, 'state', 'trade-reports.json'), log, strategyOf: strategyByMagic(manager), send: (r) => platform!.reportTrade(r) });
-    if (attached) trades.attach(attached);
-    const proc = new CommandProcessor(manager, store, (u) => platform!.report(u), log, undefined, { trades });
-    platform.on('connected', () => void restoreFromPlatform(platform!, manager, log));
+    trades = new TradeReporter({ file: join(driven.dir, 'trade-reports.json'), log, strategyOf: strategyByMagic(driven.manager), send: (r) => platform!.reportTrade(r) });
+    if (driven.terminal) trades.attach(driven.terminal);
+    const proc = new CommandProcessor(driven.manager, driven.store, (u) => platform!.report(u), log, undefined, { trades });
+    platform.on('connected', () => void restoreFromPlatform(platform!, driven.manager, log));
     platform.on('command', (c: unknown, via: 'pusher' | 'heartbeat') => void proc.handle(c, via));
     void platform.start();
   } else if (config.platform) {
@@ -215,9 +234,22 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
     dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null) });
     const apiToken = loadOrCreateApiToken(creds);
     // (its statuses do not go to the platform: its commands' deals go as trade records)
-    const apiProcessor = new CommandProcessor(manager, store, (u) => log.debug({ commandId: u.commandId, status: u.status }, 'api command status'), log);
+    // one command processor per account (its commands recorded in its own state)
+    const processors = new Map<TradingAccount, CommandProcessor>();
+    const processorOf = (a: TradingAccount) => {
+      let p = processors.get(a);
+      if (!p) processors.set(a, (p = new CommandProcessor(a.manager, a.store, (u) => log.debug({ account: a.key, commandId: u.commandId, status: u.status }, 'api command status'), log)));
+      return p;
+    };
     api = new LocalApi({
-      host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: apiProcessor, store, log, bus,
+      host: config.api.host, port: config.api.port, token: apiToken.token, corsOrigin: config.api.corsOrigin, manager, processor: processorOf(accounts.primary), store, log, bus,
+      accounts: {
+        get: (key) => {
+          const a = key === undefined ? accounts.primary : accounts.get(key);
+          return a && { key: a.key, manager: a.manager, store: a.store, processor: processorOf(a) };
+        },
+        summary: () => accounts.summary(),
+      },
       version: VERSION, platformConnected: () => platform?.connected ?? false, rateLimitPerMinute: config.api.rateLimitPerMinute,
       dashboard,
     });
@@ -225,31 +257,27 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       await api.start();
     } catch (e) {
       await bridge.stop();
+      await accounts.close();
       throw explainListenError(e, 'the local API', config.api.host, config.api.port, 'api.port (or MT5X_API_PORT)', config.dataDir);
     }
     if (apiToken.created) out('A local API token was created; show it with: mt5-executor token --api');
     out(`Dashboard: ${dashboard.loginLink(DASHBOARD_LINK_TTL_MS).url}  (a one-time sign-in link for ${DASHBOARD_LINK_TTL_MS / 60_000} min; mt5-executor dashboard opens a new one)`);
   }
   // a compaction writes state.json in slices (the event loop stays free) and links a backup after it
-  const backups = setInterval(() => {
-    store.compact().catch((e: Error) => log.error({ err: e.message }, 'backup failed'));
-  }, config.backups.everyMinutes * 60_000);
+  const backups = setInterval(() => accounts.backup((failed) => log.error({ err: failed }, 'backup failed')), config.backups.everyMinutes * 60_000);
   backups.unref();
-  log.info({ bridgePort: port, apiPort: api?.port() ?? null, paper: paperHost, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length }, 'host started');
+  log.info({ bridgePort: port, apiPort: api?.port() ?? null, paper: paperHost, dataDir: config.dataDir, platform: platform ? config.platform?.baseUrl : null, strategies: manager.list().length, accounts: accounts.list().map((a) => a.key ?? '(the first to connect)'), platformAccount: driven.key ?? null }, 'host started');
   return {
-    config, bridge, store, manager, platform, api, dashboard,
-    paperVenue: () => paperVenue,
+    config, bridge, store, manager, accounts, platform, api, dashboard,
+    paperVenue: () => (accounts.primary.key ? paperVenues.get(accounts.primary.key) : [...paperVenues.values()][0]),
     async stop() {
       clearInterval(backups);
       await api?.stop();
       trades?.stop();
       platform?.stop();
       await bridge.stop();
-      paperVenue?.close();
-      await store.write();
-      // a clean stop leaves a complete state.json (the journal emptied into it) and a backup
-      await store.compact(Date.now(), { retain: false }).catch((e: Error) => log.error({ err: e.message }, 'state not compacted at stop: the journal keeps every change'));
-      store.close();
+      for (const v of paperVenues.values()) v.close();
+      await accounts.close();
       log.info('host stopped');
     },
   };

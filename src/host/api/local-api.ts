@@ -35,6 +35,20 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** The trader's dashboard (src/host/dashboard): its page, routes and session sign-in. */
   dashboard?: Dashboard;
+  /** Several accounts (docs/host.md "Several accounts"): `?account=login@server` picks one; default the primary. */
+  accounts?: {
+    /** The account of `key` (undefined: the primary), if the host knows it. */
+    get(key: string | undefined): ApiAccount | undefined;
+    summary(): unknown[];
+  };
+}
+
+/** What an account-specific route acts on. */
+export interface ApiAccount {
+  key: string | undefined;
+  manager: StrategyManager;
+  store: Store;
+  processor: CommandProcessor;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -55,6 +69,8 @@ export class LocalApi {
   private readonly started = Date.now();
   /** Requests signed in through the dashboard's session (the rest carry the API token): who, in the audit trail. */
   private readonly fromDashboard = new WeakSet<FastifyRequest>();
+  /** The account each request acts on (its `?account=`, else the primary). */
+  private readonly accountOf = new WeakMap<FastifyRequest, ApiAccount>();
 
   constructor(private readonly o: ApiOptions) {
     if (!LOOPBACK.has(o.host)) throw new Error(`api.host: ${o.host} is not a loopback address; the local API listens on 127.0.0.1 only`);
@@ -84,6 +100,13 @@ export class LocalApi {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong token: send Authorization: Bearer <token> (mt5-executor token --api shows it)' });
       }
     });
+    app.addHook('preHandler', async (req, reply) => {
+      const key = (req.query as { account?: unknown } | undefined)?.account;
+      if (key !== undefined && typeof key !== 'string') return reply.code(400).send({ error: 'account: give one login@server' });
+      const a = o.accounts ? o.accounts.get(key) : key === undefined ? { key: undefined, manager: o.manager, store: o.store, processor: o.processor } : undefined;
+      if (!a) return reply.code(404).send({ error: `no account ${String(key)} on this host: GET /accounts lists them (login@server)` });
+      this.accountOf.set(req, a);
+    });
     app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
       const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
       if (code >= 500) o.log.error({ err: err.message, url: req.url }, 'api error');
@@ -110,25 +133,31 @@ export class LocalApi {
 
   private routes(): void {
     const { app, o } = this;
-    const m = o.manager;
-    app.get('/health', async () => ({
-      ok: true,
-      version: o.version,
-      uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
-      terminalConnected: m.status().terminalConnected,
-      platformConnected: o.platformConnected?.() ?? null,
-      strategies: m.list().length,
-      brokerTime: m.brokerZone(),
-    }));
-    app.get('/account', async (_req, reply) => {
-      const a = m.account();
+    /** The manager of the request's account. */
+    const mOf = (req: FastifyRequest) => this.acct(req).manager;
+    app.get('/health', async (req) => {
+      const m = mOf(req);
+      return {
+        ok: true,
+        version: o.version,
+        uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
+        terminalConnected: m.status().terminalConnected,
+        platformConnected: o.platformConnected?.() ?? null,
+        strategies: m.list().length,
+        brokerTime: m.brokerZone(),
+        ...(o.accounts ? { accounts: o.accounts.summary() } : {}),
+      };
+    });
+    app.get('/accounts', async () => o.accounts?.summary() ?? []);
+    app.get('/account', async (req, reply) => {
+      const a = mOf(req).account();
       if (!a) return reply.code(503).send({ error: 'no terminal connected yet' });
       return a;
     });
-    app.get('/positions', async () => m.positions());
-    app.get('/strategies', async () => m.list());
+    app.get('/positions', async (req) => mOf(req).positions());
+    app.get('/strategies', async (req) => mOf(req).list());
     app.get<{ Params: { id: string } }>('/strategies/:id', async (req, reply) => {
-      const r = m.get(req.params.id);
+      const r = mOf(req).get(req.params.id);
       return r ? r.record : reply.code(404).send({ error: `no strategy ${req.params.id}` });
     });
     app.get('/metrics', async (_req, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
@@ -149,7 +178,7 @@ export class LocalApi {
     app.delete<P & { Querystring: { closePositions?: string } }>('/strategies/:id', async (req, reply) => {
       const what = { action: 'DELETE_STRATEGY', strategyId: req.params.id, closePositions: req.query.closePositions === 'true' };
       try {
-        await m.delete(req.params.id, req.query.closePositions === 'true');
+        await mOf(req).delete(req.params.id, req.query.closePositions === 'true');
         this.audit(req, what, { status: 'executed' });
         return { deleted: req.params.id };
       } catch (e) {
@@ -165,11 +194,11 @@ export class LocalApi {
     app.post('/emergency-stop', (req, reply) => this.command(req, reply, 'EMERGENCY_STOP', { reason: 'emergency stop from the local API', ...body(req) }));
     app.put('/risk-limits', (req, reply) => this.command(req, reply, 'UPDATE_RISK_LIMITS', body(req)));
     // entries the LLM supervisor wants the trader to confirm (docs/ML.md)
-    app.get('/confirmations', async () => m.pendingConfirmations());
+    app.get('/confirmations', async (req) => mOf(req).pendingConfirmations());
     const answer = async (req: FastifyRequest<{ Params: { intentId: string } }>, reply: FastifyReply, confirm: boolean) => {
       const what = { action: confirm ? 'CONFIRM_ENTRY' : 'REJECT_ENTRY', intentId: req.params.intentId.slice(0, 64) };
       try {
-        const result = await m.answerConfirmation(req.params.intentId, confirm);
+        const result = await mOf(req).answerConfirmation(req.params.intentId, confirm);
         this.audit(req, what, { status: 'executed', result });
         return result;
       } catch (e) {
@@ -190,7 +219,7 @@ export class LocalApi {
     }
     const id = `api-${key ?? randomUUID()}`;
     // the command goes to the audit trail from the processor, with who sent it
-    const running = this.o.processor.handle({ id, type, parameters }, 'api', this.who(req));
+    const running = this.acct(req).processor.handle({ id, type, parameters }, 'api', this.who(req));
     let timer: NodeJS.Timeout | undefined;
     const out: CommandOutcome = await Promise.race([
       running,
@@ -201,6 +230,11 @@ export class LocalApi {
     return reply.code(code).send({ commandId: id, ...out });
   }
 
+  /** The account a request acts on (set by the preHandler; the primary for routes of the dashboard's own). */
+  private acct(req: FastifyRequest): ApiAccount {
+    return this.accountOf.get(req) ?? { key: undefined, manager: this.o.manager, store: this.o.store, processor: this.o.processor };
+  }
+
   private who(req: FastifyRequest): 'dashboard' | 'local-api' {
     return this.fromDashboard.has(req) ? 'dashboard' : 'local-api';
   }
@@ -208,8 +242,9 @@ export class LocalApi {
   /** An action that is not a command (a delete, a confirmation) into the audit trail the commands go to. */
   private audit(req: FastifyRequest, what: Record<string, unknown>, outcome: { status: string; result?: unknown; error?: string }): void {
     try {
-      this.o.store.audit(Date.now(), 'command', { who: this.who(req), type: what.action, parameters: what, ...outcome });
-      this.o.store.write().catch((e: Error) => this.o.log.error({ err: e.message }, 'the audit trail could not be written'));
+      const store = this.acct(req).store;
+      store.audit(Date.now(), 'command', { who: this.who(req), type: what.action, parameters: what, ...outcome });
+      store.write().catch((e: Error) => this.o.log.error({ err: e.message }, 'the audit trail could not be written'));
     } catch (e) {
       this.o.log.error({ err: (e as Error).message }, 'an API action could not be recorded in the audit trail');
     }

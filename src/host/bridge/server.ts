@@ -49,6 +49,8 @@ export interface BridgeOptions {
   reaskMs?: number;
   maxFrame?: number;
   ledger?: IntentLedger;
+  /** The ledger of the terminal of account `key` (login@server): one per account (src/host/trading/accounts.ts); default `ledger` for every terminal. */
+  ledgerFor?: (key: string) => IntentLedger;
   /** Malformed frames tolerated per 10 s before the session is closed. */
   maxErrors?: number;
   /** Ticks and bars to ask every terminal for (can be changed per terminal with `subscribe`). */
@@ -78,8 +80,10 @@ interface Connection {
 }
 
 export class BridgeServer extends EventEmitter {
-  readonly opts: Required<Omit<BridgeOptions, 'ledger' | 'logger' | 'allowRemote' | 'symbols' | 'bars'>> & { symbols: string[]; bars: [string, Timeframe][] };
+  readonly opts: Required<Omit<BridgeOptions, 'ledger' | 'ledgerFor' | 'logger' | 'allowRemote' | 'symbols' | 'bars'>> & { symbols: string[]; bars: [string, Timeframe][] };
   readonly ledger: IntentLedger;
+  /** The ledger a terminal of account `key` records its intents in. */
+  readonly ledgerFor: (key: string) => IntentLedger;
   readonly log: Logger;
   readonly terminals = new Map<string, Terminal>();
   private wss: WebSocketServer | undefined;
@@ -117,6 +121,7 @@ export class BridgeServer extends EventEmitter {
       bars: opts.bars ?? [],
     };
     this.ledger = opts.ledger ?? new MemoryLedger();
+    this.ledgerFor = opts.ledgerFor ?? (() => this.ledger);
     this.log = opts.logger ?? silentLogger;
   }
 
@@ -172,7 +177,7 @@ export class BridgeServer extends EventEmitter {
     let t = this.terminals.get(key);
     if (!t) {
       const { intentTimeoutMs, reaskMs } = this.opts;
-      t = new Terminal(key, { ledger: this.ledger, log: this.log, intentTimeoutMs, reaskMs }, this.opts.symbols, this.opts.bars);
+      t = new Terminal(key, { ledger: this.ledgerFor(key), log: this.log, intentTimeoutMs, reaskMs }, this.opts.symbols, this.opts.bars);
       this.terminals.set(key, t);
     }
     return t;

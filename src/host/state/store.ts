@@ -358,6 +358,11 @@ export class Store {
   // ── opening ────────────────────────────────────────────────────────────────────────────────────────────
 
   static async open(dir: string, opts: StoreOptions = {}): Promise<Store> {
+    return Store.openSync(dir, opts);
+  }
+
+  /** open(), synchronously: a new account's state is opened while its terminal says HELLO (src/host/trading/accounts.ts). */
+  static openSync(dir: string, opts: StoreOptions = {}): Store {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'state.json');
     let recovered: StoreCorruptError | undefined;
