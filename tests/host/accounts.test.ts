@@ -11,7 +11,7 @@ import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
 import { silentLogger } from '../../src/host/logger.js';
-import { Store } from '../../src/host/state/store.js';
+import { PersistentLedger, Store } from '../../src/host/state/store.js';
 import { AccountRegistry, accountFolder } from '../../src/host/trading/accounts.js';
 import { StrategyManager } from '../../src/host/trading/manager.js';
 import type { IntentBody, IntentResult } from '../../src/protocol/messages.js';
@@ -209,8 +209,9 @@ describe('a state from before several accounts', () => {
       intentId, terminal, state: 'settled' as const, createdAt, attempts: 1, ...(adopted ? { adopted } : {}),
       intent: { type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 },
     });
-    old.data.intents.i1 = entry('i1', A, 100);
-    old.data.intents.i2 = entry('i2', B, 200, true); // adopted by an older host from a terminal it did not drive
+    const ledger = new PersistentLedger(old); // through the journal, as a host writes them
+    await ledger.add(entry('i1', A, 100));
+    await ledger.add(entry('i2', B, 200, true)); // adopted by an older host from a terminal it did not drive
     await old.write();
     old.close();
     const reg = AccountRegistry.open({ dataDir: dir, configured: {}, log: silentLogger, manager: (st) => new StrategyManager(st, silentLogger) });
