@@ -78,7 +78,7 @@ export function accountFolder(key: string): string {
  */
 function ledgerAccount(store: Store): string | undefined {
   let newest: LedgerEntry | undefined;
-  for (const e of Object.values(store.data.intents)) if (!e.adopted && (!newest || e.createdAt >= newest.createdAt)) newest = e;
+  for (const e of store.intents()) if (!e.adopted && (!newest || e.createdAt >= newest.createdAt)) newest = e;
   return newest?.terminal;
 }
 
