@@ -216,8 +216,9 @@ export class CommandProcessor {
       outcome = { status: 'failed', error: msg, code };
     }
     // the status is journaled; commands that change state kept outside the journal (limits, the kill switch,
-    // strategies' records) write the whole state once
-    if (!ORDER_COMMANDS.has(cmd.type)) try {
+    // strategies' records) write the whole state once — not a command refused as invalid, which changed nothing
+    // (else every malformed request would cost a whole-state write: a cheap way to stall the host)
+    if (!ORDER_COMMANDS.has(cmd.type) && outcome.code !== 'INVALID') try {
       await this.store.write();
     } catch (e) {
       // it ran: say so, and that its status is not on disk yet (the next successful write takes it)
