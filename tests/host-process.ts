@@ -3,7 +3,7 @@
  * for tests that kill it: start, kill -9, call its local API with its token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,7 +63,10 @@ export async function hostProcess(config: Record<string, unknown> = {}, opts: Ho
     child: () => child,
     async start() {
       const preload = opts.monitor ? ['--import', pathToFileURL('tests/fuzz/loop-monitor.mjs').href] : [];
-      child = spawn(process.execPath, [...preload, ...(opts.nodeArgs ?? []), 'dist/mt5-executor.js', 'start'], { env, stdio: ['ignore', 'ignore', 'pipe', ...(opts.monitor ? (['ipc'] as const) : [])] });
+      child = spawn(process.execPath, [...preload, ...(opts.nodeArgs ?? []), 'dist/mt5-executor.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe', ...(opts.monitor ? (['ipc'] as const) : [])] });
+      // MT5X_HOST_LOG=<file>: the host's log lines are appended there (for debugging a fault run)
+      if (process.env.MT5X_HOST_LOG) child.stdout!.pipe(createWriteStream(process.env.MT5X_HOST_LOG, { flags: 'a' }));
+      else child.stdout!.resume();
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       const end = Date.now() + 30_000;

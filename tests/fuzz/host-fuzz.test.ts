@@ -191,7 +191,7 @@ async function phaseFigures(name: string, cases: number, ms: number): Promise<Lo
 }
 
 describe('fuzz the real host: local API, every route', () => {
-  const N = runs(1500, 100_000);
+  const N = runs(1000, 100_000);
   it(`${N} random and mutated requests: each a 2xx, or a 4xx with a message; the host up, its loop measured (no stall > ${HANG_MS} ms), memory bounded`, async () => {
     const problems: string[] = [];
     const byStatus = new Map<number, number>();
@@ -282,11 +282,11 @@ describe('fuzz the real host: bridge frames before and after HELLO', () => {
       return encodeRaw(msg);
     });
 
-  it(`${runs(300, 15_000)} random first frames (no token) and ${runs(600, 40_000)} random frames on authenticated sessions: ERROR or REJECT frames with a message, the host up, its loop measured (no stall > ${HANG_MS} ms)`, async () => {
+  it(`${runs(200, 15_000)} random first frames (no token) and ${runs(400, 40_000)} random frames on authenticated sessions: ERROR or REJECT frames with a message, the host up, its loop measured (no stall > ${HANG_MS} ms)`, async () => {
     const token = await host.bridgeToken();
     const t0 = performance.now();
     // before HELLO: every connection refused and closed
-    const PRE = runs(300, 15_000);
+    const PRE = runs(200, 15_000);
     const first = fc.sample(frame(() => 1), { numRuns: PRE, seed: SEED });
     let refusedWithReason = 0;
     await pool(first, 4, async (f) => {
@@ -311,7 +311,7 @@ describe('fuzz the real host: bridge frames before and after HELLO', () => {
     // after HELLO: each frame our own codec refuses must get an ERROR frame with a message. Each frame is followed by
     // a PING; its PONG fences the replies to that frame. A session takes 15 frames (more than 20 bad ones in 10 s
     // close it, by design), then a new session is opened.
-    const POST = runs(600, 40_000);
+    const POST = runs(400, 40_000);
     let seq = 2;
     const after = fc.sample(frame(() => seq), { numRuns: POST, seed: SEED + 1 });
     let client = await helloClient(7_000_001, token);

@@ -119,6 +119,7 @@ describe('kill -9 at random moments across API orders, strategy intents and plat
           expect(r.body.status).toBe('executed');
           if (first[i]?.status === 200) expect(r.body.result?.ticket).toBe(first[i]!.body.result?.ticket);
         }
+        if (round % 10 === 9) figure('kill-9-progress', { kills: round + 1, positions: broker.positionList().length, duplicates: broker.positionList().length - new Set(broker.positionList().map((p) => p.comment)).size });
       }
       // every platform command answered (handed out again until it is)
       await until(() => platformIds.every((id) => platform.final(id)), 60_000, 'a final status for every platform command');
