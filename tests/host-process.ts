@@ -3,9 +3,9 @@
  * for tests that kill it: start, kill -9, call its local API with its token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openCredentialStore } from '../src/host/state/credentials.js';
 import { freePort } from './helpers.js';
@@ -54,6 +54,12 @@ export async function hostProcess(config: Record<string, unknown> = {}, opts: Ho
   const { api, ...rest } = config as { api?: object };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ logLevel: 'warn', bridge: { port: bridgePort }, ...rest, api: { port: apiPort, rateLimitPerMinute: 100_000, ...api } }));
   const env = { ...process.env, MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1', ...opts.env };
+  // a private copy of the bundle (its dashboard beside it): another test run rebuilding dist/ meanwhile cannot
+  // hand a restart a half-written file
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  copyFileSync('dist/mt5-executor.js', join(bin, 'mt5-executor.js'));
+  symlinkSync(resolve('dist/dashboard'), join(bin, 'dashboard'));
   const base = `http://127.0.0.1:${apiPort}`;
   let apiToken = '';
   let child: ChildProcess | undefined;
@@ -63,7 +69,7 @@ export async function hostProcess(config: Record<string, unknown> = {}, opts: Ho
     child: () => child,
     async start() {
       const preload = opts.monitor ? ['--import', pathToFileURL('tests/fuzz/loop-monitor.mjs').href] : [];
-      child = spawn(process.execPath, [...preload, ...(opts.nodeArgs ?? []), 'dist/mt5-executor.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe', ...(opts.monitor ? (['ipc'] as const) : [])] });
+      child = spawn(process.execPath, [...preload, ...(opts.nodeArgs ?? []), join(bin, 'mt5-executor.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe', ...(opts.monitor ? (['ipc'] as const) : [])] });
       // MT5X_HOST_LOG=<file>: the host's log lines are appended there (for debugging a fault run)
       if (process.env.MT5X_HOST_LOG) child.stdout!.pipe(createWriteStream(process.env.MT5X_HOST_LOG, { flags: 'a' }));
       else child.stdout!.resume();

@@ -17,7 +17,7 @@ import { COMMAND_TYPES } from '../../src/host/platform/contract.js';
 import { Store } from '../../src/host/state/store.js';
 import { encodeRaw } from '../../src/protocol/codec.js';
 import { startRig, until, type Rig } from '../helpers.js';
-import { FULL, SEED, runs } from '../fuzz/scale.js';
+import { FULL, SEED, figure, runs } from '../fuzz/scale.js';
 
 /** Codes a command may fail with: each is a 4xx (or 503 for no terminal) with a message. */
 const CLEAR_CODES = new Set(['INVALID', 'NOT_FOUND', 'STATE', 'LOCKED', 'NO_TERMINAL', 'BROKER']);
@@ -44,6 +44,7 @@ describe('fuzz: command parameters (platform payloads and API bodies take this p
       }),
       { numRuns: runs(1500, 20_000), seed: SEED },
     );
+    figure('command-fuzz', { commands: n });
   }, FULL ? 3_600_000 : 120_000);
 });
 

@@ -178,6 +178,12 @@ afterAll(async () => {
   await host?.stop();
 });
 
+/** A run cut short still leaves figures: the loop and memory so far in this phase (no reset). */
+async function progress(name: string, cases: number, t0: number, extra: Record<string, unknown>): Promise<void> {
+  const [s, idle] = [await host.loopStats(), await control.stats()];
+  figure(name, { cases, seconds: Math.round((performance.now() - t0) / 1000), loopMaxMs: Math.round(s.maxMs), loopP99Ms: Math.round(s.p99Ms), rssMB: Math.round(s.rssMB), maxRssMB: Math.round(s.maxRssMB), idleControlLoopMaxMs: Math.round(idle.maxMs), ...extra });
+}
+
 /** The host's loop and memory over a phase, checked and printed. */
 async function phaseFigures(name: string, cases: number, ms: number): Promise<LoopStats> {
   const [s, idle] = [await host.loopStats(true), await control.stats(true)];
@@ -229,6 +235,7 @@ describe('fuzz the real host: local API, every route', () => {
       });
       done += cases.length;
       expect(host.child()!.exitCode, 'the host is up').toBe(null);
+      if (done % 10_000 === 0) await progress('api-fuzz-progress', done, t0, { unclear: problems.length });
     }
     const s = await phaseFigures('api-fuzz', N, performance.now() - t0);
     figure('api-fuzz-statuses', Object.fromEntries([...byStatus].sort((a, b) => a[0] - b[0])));
@@ -317,6 +324,7 @@ describe('fuzz the real host: bridge frames before and after HELLO', () => {
     let client = await helloClient(7_000_001, token);
     let errors = 0, sessions = 1, unnamed = 0, refusedLocally = 0, unanswered = 0, closedEarly = 0;
     for (const [i, f] of after.entries()) {
+      if (i % 5000 === 4999) await progress('bridge-fuzz-progress', PRE + i + 1, t0, { unanswered });
       if (i % 15 === 0 && i > 0) {
         client.ws.close();
         client = await helloClient(7_000_001 + (i % 3), token);
