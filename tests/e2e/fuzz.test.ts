@@ -17,6 +17,7 @@ import { COMMAND_TYPES } from '../../src/host/platform/contract.js';
 import { Store } from '../../src/host/state/store.js';
 import { encodeRaw } from '../../src/protocol/codec.js';
 import { startRig, until, type Rig } from '../helpers.js';
+import { mutate } from '../fuzz/mutate.js';
 import { FULL, SEED, figure, runs } from '../fuzz/scale.js';
 
 /** Codes a command may fail with: each is a 4xx (or 503 for no terminal) with a message. */
@@ -36,7 +37,7 @@ describe('fuzz: command parameters (platform payloads and API bodies take this p
       fc.asyncProperty(fc.constantFrom(...COMMAND_TYPES, 'NOPE'), fc.oneof(fc.object({ maxDepth: 4 }), fc.anything({ maxDepth: 3 })), async (type, parameters) => {
         const t0 = performance.now();
         const out = await proc.handle({ id: `f${n++}`, type, parameters }, 'api');
-        expect(performance.now() - t0).toBeLessThan(1000); // a hang guard; speed is in the benchmarks
+        expect(performance.now() - t0).toBeLessThan(3000); // a hang guard (1 s failed once at load 20 under npm run fuzz); speed is in the benchmarks
         if (out.status === 'failed') {
           expect(CLEAR_CODES.has(out.code ?? ''), `${type} ${JSON.stringify(parameters)} → ${out.code}: ${out.error}`).toBe(true);
           expect(out.error).toBeTruthy();
@@ -50,16 +51,6 @@ describe('fuzz: command parameters (platform payloads and API bodies take this p
 
 describe('fuzz: mutated strategies', () => {
   const examples = ['ema-cross-trend', 'rsi-bollinger-reversion'].map((f) => JSON.parse(readFileSync(`examples/${f}.json`, 'utf8')) as Record<string, unknown>);
-  /** Replace the value at a random path of `v` with `x`. */
-  const mutate = (v: unknown, pick: number[], x: unknown): unknown => {
-    if (!pick.length || v === null || typeof v !== 'object') return x;
-    const keys = Object.keys(v as object);
-    if (!keys.length) return x;
-    const k = keys[pick[0]! % keys.length]!;
-    const copy: Record<string, unknown> = Array.isArray(v) ? ([...v] as unknown as Record<string, unknown>) : { ...(v as object) };
-    copy[k] = mutate((v as Record<string, unknown>)[k], pick.slice(1), x);
-    return copy;
-  };
   const weird = fc.oneof(fc.anything({ maxDepth: 2 }), fc.constantFrom(2 ** 31, 2 ** 64, 1e300, -1, 0, Number.NaN, '', 'sma_2147483648', {}, [], null), fc.double());
 
   it(`${runs(3000, 12_000)} mutations of the examples: a StrategyError or a valid strategy, quickly`, () => {
@@ -72,7 +63,7 @@ describe('fuzz: mutated strategies', () => {
         } catch (err) {
           expect(err, String((err as Error).stack)).toBeInstanceOf(StrategyError);
         }
-        expect(performance.now() - t0).toBeLessThan(1000); // a hang guard; speed is in the benchmarks
+        expect(performance.now() - t0).toBeLessThan(3000); // a hang guard (1 s failed once at load 20 under npm run fuzz); speed is in the benchmarks
       }),
       { numRuns: runs(3000, 12_000), seed: SEED },
     );
