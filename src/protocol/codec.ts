@@ -209,7 +209,8 @@ export function validateMessage(raw: unknown): AnyMsg {
   }
   const obj = raw as Record<string, unknown>;
   const type = obj.type;
-  const reqId = typeof obj.id === 'number' ? obj.id : undefined;
+  // echoed as the ERROR's `re`, which must itself decode: only an id the schema would accept (not 1.5, -1, 2^60)
+  const reqId = Number.isSafeInteger(obj.id) && (obj.id as number) >= 0 ? (obj.id as number) : undefined;
   if (typeof type !== 'number') throw new ProtocolError('MALFORMED', 'field "type": expected an integer message type', undefined, reqId);
   const name = TYPE_NAME[type];
   if (!name) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${type}`, type, reqId);

@@ -273,8 +273,9 @@ export class CommandProcessor {
     const who = this.senderOf.get(cmd.id) ?? 'platform';
     this.audit(who, cmd.id, cmd.type, cmd.parameters, outcome);
     // the status is journaled; commands that change state kept outside the journal (limits, the kill switch,
-    // strategies' records) write the whole state once, and so does a person's command (the audit entry with it)
-    if (!ORDER_COMMANDS.has(cmd.type) || who !== 'platform') try {
+    // strategies' records) write the whole state once, and so does a person's command (the audit entry with it) —
+    // not a command refused as invalid, which changed nothing (else every malformed request would cost a write)
+    if ((!ORDER_COMMANDS.has(cmd.type) || who !== 'platform') && outcome.code !== 'INVALID') try {
       await this.store.write();
     } catch (e) {
       // it ran: say so, and that its status is not on disk yet (the next successful write takes it)
