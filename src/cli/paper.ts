@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatServerTime, type BarSeries } from '../engine/bars.js';
+import { loadBarFile } from './bar-file.js';
 import type { RiskPolicy } from '../engine/core/risk-gate.js';
 import type { Decision } from '../engine/runner.js';
 import type { RiskLimits, SafetyFailure } from '../engine/safety.js';
@@ -306,13 +307,12 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
     return 2;
   }
   try {
-    const { parseBars } = await import('../engine/bars.js');
     const { DEFAULT_LIMITS } = await import('../engine/safety.js');
     const { createWriteStream } = await import('node:fs');
     const warm = int('warmup', s('warmup'), 1) ?? 1000;
     const balance = s('balance') === undefined ? undefined : Number(s('balance'));
     if (balance !== undefined && !(balance > 0)) throw new Error(`--balance must be a positive amount, got '${s('balance')}'`);
-    const bars = parseBars(readFileSync(data, 'utf8'), data);
+    const bars = loadBarFile(data);
     const from = int('from', s('from'), 1) ?? Math.min(warm, bars.length - 1);
     if (from >= bars.length) throw new Error(`--from ${from}: ${data} has ${bars.length} bars`);
     const logFile = s('log');
