@@ -131,9 +131,11 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       );
       return 1;
     }
-    const fileSym = symbolFromFileName(a.data);
+    // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
+    const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(a.data);
     if (fileSym && fileSym !== strategy.symbol) {
-      err(`mt5-executor backtest: ${a.data} is named for ${fileSym} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${fileSym}\n`);
+      const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
+      err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
       return 1;
     }
     if (from || to) {

@@ -43,7 +43,13 @@ export interface LoadOptions {
 
 /** Read a bar file: from its cache when valid, else parsed (and cached). Throws DataError for a bad file. */
 export function loadBarFile(file: string, o: LoadOptions = {}): BarSeries {
-  const st = statSync(file, { bigint: true });
+  let st: BigIntStats;
+  try {
+    st = statSync(file, { bigint: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(file, [{ line: 0, message: code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable (permission denied)' : (e as Error).message }]);
+  }
   if (st.isDirectory()) throw new DataError(file, [{ line: 0, message: 'is a directory; give a bar file in it (a CSV exported from MT5 or MT4: docs/data-formats.md)' }]);
   const useCache = (o.cache ?? process.env.MT5X_BAR_CACHE !== '0') && st.size >= BigInt(CACHE_MIN_BYTES);
   if (useCache) {

@@ -8,12 +8,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { readStrategyJson, runPaper, type PaperSummary } from './paper.js';
+import { runPaper, type PaperSummary } from './paper.js';
 import { runBacktest } from '../sim/backtest.js';
 import type { Logger } from '../host/logger.js';
 import { findDataFile, findRepoFile } from '../host/paths.js';
 import { renderReport } from './report.js';
-import { readStrategyFile } from './strategy.js';
+import { readStrategyFile, readStrategyJson } from './strategy.js';
 
 export interface DemoOptions {
   /** Bars to replay (the most recent ones of the file). */

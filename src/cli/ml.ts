@@ -4,9 +4,10 @@
  * `evaluate`, which is therefore out of sample by construction.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
+import { readJsonFile } from './kit.js';
 import { FEATURE_WARMUP } from '../engine/ml/features.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkModel, classMetrics, featureNames, fit, predict, walkForward, type SignalModel } from '../engine/ml/model.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -103,7 +104,7 @@ export interface EvaluateResult {
 
 export function mlEvaluate(a: MlArgs, out: Out): EvaluateResult {
   if (!a.model) throw new UsageError('--model <model.json> is required');
-  const model = checkModel(JSON.parse(readFileSync(a.model, 'utf8')), a.model);
+  const model = checkModel(readJsonFile(a.model), a.model);
   const { strategy, bars } = load(a);
   const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   let first = 0;

@@ -5,7 +5,7 @@
  * decides or checks an order: the core does, as in the backtest and live. The demo is this run on the bundled
  * data with two examples.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,10 @@ import type { RiskPolicy } from '../engine/core/risk-gate.js';
 import type { Decision } from '../engine/runner.js';
 import type { RiskLimits, SafetyFailure } from '../engine/safety.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
-import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { readStrategyJson } from './strategy.js';
+
+export { readStrategyJson };
 import type { IntentBody, IntentResult, Msg } from '../protocol/messages.js';
 import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import { retcodeText } from '../protocol/retcodes.js';
@@ -279,12 +282,6 @@ function describe(intent: IntentBody, who: string): string {
   }
 }
 
-/** A strategy file as the platform sends it (the `parameters` of a START_STRATEGY, or the strategy itself). */
-export function readStrategyJson(file: string): unknown {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  return raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
-}
-
 /**
  * `mt5-executor paper …` with its options parsed (the CLI's verb table declares them): returns the exit code.
  * `values`: data, from, warmup, speed, limits, balance, log.
@@ -318,8 +315,18 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
     const logFile = s('log');
     const log = logFile ? createWriteStream(logFile) : undefined;
     const speed = int('speed', s('speed'), 1);
+    const strategies = positionals.map((f) => {
+      const raw = readStrategyJson(f);
+      try {
+        normalizeStrategy(raw);
+      } catch (e) {
+        if (e instanceof StrategyError) throw new Error(`${f}: ${e.problems.length} problem(s):\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+        throw e;
+      }
+      return raw;
+    });
     const r = await runPaper({
-      strategies: positionals.map(readStrategyJson), bars, from, warmupBars: warm, dataName: data, out: (l) => out(l + '\n'),
+      strategies, bars, from, warmupBars: warm, dataName: data, out: (l) => out(l + '\n'),
       ...(speed ? { barsPerSecond: speed } : {}),
       ...(limits && limits !== 'none' ? { limits: DEFAULT_LIMITS[limits as 'demo' | 'live'] } : {}),
       ...(balance !== undefined ? { balance } : {}), ...(log ? { onLog: (l: string) => log.write(l + '\n') } : {}),
