@@ -26,6 +26,11 @@ describe('the main job (demo)', () => {
     expect(lines[sig + 1]).toMatch(/^ {4}\+ \S+ \S+ \S+.* \[H1\]: [-\d.]+/);
     expect(lines.some((l) => /filled #\d+ 0\.10 @ \d\.\d{5}/.test(l))).toBe(true);
     expect(lines.some((l) => /^replay finished: 600 bars$/.test(l))).toBe(true);
+    // break-even and trailing moves are named as such, with the ticket and the new stop (not "MODIFY" after a false exit)
+    expect(lines.some((l) => /^\d{4}\.\d\d\.\d\d \d\d:\d\d {2}\S+: (break-even|trailing stop)( and trailing stop)? at the close \d\.\d{5}$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {2}-> (BREAK-EVEN|TRAILING STOP) #\d+: stop to \d\.\d{5}(, target \d\.\d{5})? \(\S+\) {2}\[/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {4}(break-even|trailing stop) done: stop of #\d+ now \d\.\d{5}/.test(l))).toBe(true);
+    expect(lines.filter((l) => / -> MODIFY /.test(l))).toEqual([]);
     // and the backtest of the same strategies, with its report
     expect(lines.some((l) => /^ {2}ema-cross-trend: \d+ trades, win rate [\d.]+ %, profit factor .*report \/tmp\/mt5x-demo-\d+\/demo-ema-cross-trend.html$/.test(l))).toBe(true);
   });
