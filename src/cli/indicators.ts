@@ -29,8 +29,9 @@ export function runIndicatorsCommand(
     try {
       series = loadBarFile(file);
     } catch (e) {
-      if (e instanceof DataError) throw e;
-      err(`mt5-executor indicators: cannot read ${file}: ${(e as Error).message}\n`);
+      // a bad line is reported below with its line; a file that cannot be read at all (missing, a directory) here
+      if (e instanceof DataError && e.problems[0]?.line !== 0) throw e;
+      err(`mt5-executor indicators: cannot read ${file}: ${e instanceof DataError ? e.problems[0]!.message : (e as Error).message}\n`);
       return 1;
     }
     const { keys, columns } = computeIndicators(series, parsed);
