@@ -92,10 +92,13 @@ describe('the CLI bundle (built by tests/global-setup.ts)', () => {
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     try {
-      await until(() => err.includes('mt5-executor token'), 10_000, 'where to get the token');
+      await until(() => err.includes('mt5-executor token'), 20_000, 'where to get the token'); // priming takes seconds on a loaded machine
       const token = new EncryptedFileStore(dir, undefined).get('bridgeToken')!;
       expect(err).not.toContain(token); // not printed (standard error ends up in logs): `mt5-executor token` shows it…
-      expect(readdirSync(dir).map((f) => (f === 'state' ? '' : readFileSync(join(dir, f), 'latin1'))).join('')).not.toContain(token); // …never stored in clear
+      // …never stored in clear, nor in the log file
+      const stored = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !join(f.parentPath, f.name).includes(`${join(dir, 'state')}`));
+      expect(stored.some((f) => f.name.endsWith('.log'))).toBe(true);
+      expect(stored.map((f) => readFileSync(join(f.parentPath, f.name), 'latin1')).join('')).not.toContain(token);
       const sim = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker: makeBroker({}, []), reconnect: false });
       await sim.connect();
       // the restored strategy asks the terminal for its symbol and timeframe
