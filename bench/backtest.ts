@@ -1,14 +1,16 @@
 /**
  * npm run bench:backtest — bars per second of a full backtest (engine + broker + EA rules, in-process) for an
  * EMA-cross strategy with ATR stops on the bundled EURUSD H1 bars repeated to ≥ 1,000,000 bars, one core;
- * the CSV parse of those bars written as an MT5 "Export bars" file; the whole run (file read, parse,
- * backtest); and the process's peak memory. Prints a table and a final JSON line.
+ * the CSV parse of those bars written as an MT5 "Export bars" file (read a chunk at a time, as the commands do), its
+ * read from the binary cache; the whole run (file read, parse, backtest), without and with the cache; and the
+ * process's peak memory. Prints a table and a final JSON line.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatServerTime, parseBars, type BarSeries } from '../src/engine/bars.js';
+import { loadBarFile } from '../src/cli/bar-file.js';
 import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { findRepoFile } from '../src/host/paths.js';
 import { runBacktest } from '../src/sim/backtest.js';
@@ -69,19 +71,29 @@ const csvFile = join(dir, 'EURUSD_H1.csv');
   writeFileSync(csvFile, rows.join('\n') + '\n');
 }
 const parses: number[] = [], parsesCpu: number[] = [], whole: number[] = [];
-for (let r = 0; r < 3; r++) {
+const cached: number[] = [], cachedCpu: number[] = [], wholeCached: number[] = [];
+/** Bars per second of wall and of CPU time (user + system: the page faults of fresh memory are system time). */
+const timed = <T>(f: () => T): [T, number, number] => {
   const c0 = process.cpuUsage();
   const t = performance.now();
-  const parsed = parseBars(readFileSync(csvFile), csvFile);
-  const dt = (performance.now() - t) / 1000;
+  const v = f();
   const c = process.cpuUsage(c0);
+  return [v, n / ((performance.now() - t) / 1000), n / ((c.user + c.system) / 1e6)];
+};
+loadBarFile(csvFile); // writes the cache
+for (let r = 0; r < 3; r++) {
+  // as the commands read a file without a cache: a chunk at a time, the one-pass reader
+  const [parsed, wall, cpu] = timed(() => loadBarFile(csvFile, { cache: false }));
   if (parsed.length !== n) throw new Error(`parsed ${parsed.length} bars, wrote ${n}`);
-  parses.push(n / dt);
-  parsesCpu.push(n / ((c.user + c.system) / 1e6));
-  // the whole run as the CLI does it: read, parse, backtest
-  const t1 = performance.now();
-  runBacktest({ strategy, balance, bars: parseBars(readFileSync(csvFile), csvFile) });
-  whole.push(n / ((performance.now() - t1) / 1000));
+  parses.push(wall);
+  parsesCpu.push(cpu);
+  const [fromCache, cw, cc] = timed(() => loadBarFile(csvFile));
+  if (fromCache.length !== n || fromCache.close[n - 1] !== parsed.close[n - 1]) throw new Error('the cache does not give the parsed bars');
+  cached.push(cw);
+  cachedCpu.push(cc);
+  // the whole run as the CLI does it: read, parse, backtest; and with the cache
+  whole.push(timed(() => runBacktest({ strategy, balance, bars: loadBarFile(csvFile, { cache: false }) }))[1]);
+  wholeCached.push(timed(() => runBacktest({ strategy, balance, bars: loadBarFile(csvFile) }))[1]);
 }
 rmSync(dir, { recursive: true, force: true });
 peak = Math.max(peak, process.memoryUsage().rss);
@@ -94,7 +106,9 @@ console.log(`engine driven        ${last.columns ? 'a column at a time (indicato
 console.log(`trades               ${last.metrics.trades.toLocaleString('en-US')} (intents ${last.intents.toLocaleString('en-US')}, rejected ${last.rejected.length}; exposure ${last.metrics.exposure.toFixed(1)} %)`);
 console.log(`speed                ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(best).toLocaleString('en-US')}; target ≥ 3,000,000)`);
 console.log(`CSV parse            ${parses.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s wall (best ${Math.round(bestParse).toLocaleString('en-US')}; target ≥ 3,000,000), ${parsesCpu.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s of CPU time`);
+console.log(`cached read          ${cached.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s wall, ${cachedCpu.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s of CPU time (<file>.mt5x-cache)`);
 console.log(`whole run            ${whole.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (read + parse + backtest; best ${Math.round(bestWhole).toLocaleString('en-US')}; target ≥ 1,000,000)`);
+console.log(`whole run, cached    ${wholeCached.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(Math.max(...wholeCached)).toLocaleString('en-US')})`);
 console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
 console.log(`minor page faults    ${faults.map((x) => x.toLocaleString('en-US')).join(' / ')} per run (the first touch of fresh memory)`);
-console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));
+console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));

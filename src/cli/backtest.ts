@@ -1,6 +1,7 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DataError, formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
+import { DataError, formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
+import { loadBarFile } from './bar-file.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -119,7 +120,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')} (--symbol runs the strategy on one of them)\n`);
       return 1;
     }
-    let bars = parseBars(readFileSync(a.data), a.data);
+    let bars = loadBarFile(a.data);
     // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file name
     const fileTf = timeframeOf(bars.periodSec);
     if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {
@@ -130,9 +131,11 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       );
       return 1;
     }
-    const fileSym = symbolFromFileName(a.data);
+    // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
+    const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(a.data);
     if (fileSym && fileSym !== strategy.symbol) {
-      err(`mt5-executor backtest: ${a.data} is named for ${fileSym} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${fileSym}\n`);
+      const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
+      err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
       return 1;
     }
     if (from || to) {

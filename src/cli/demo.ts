@@ -4,15 +4,16 @@
  * simulated MT5 terminal — with a readable live log and a summary, then a backtest of the same strategies on the
  * same bars (the same core, in-process) with HTML reports. Ends by itself; Ctrl-C ends it early and cleanly.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
-import { readStrategyJson, runPaper, type PaperSummary } from './paper.js';
+import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
+import { loadBarFile } from './bar-file.js';
+import { runPaper, type PaperSummary } from './paper.js';
 import { runBacktest } from '../sim/backtest.js';
 import type { Logger } from '../host/logger.js';
 import { findDataFile, findRepoFile } from '../host/paths.js';
 import { renderReport } from './report.js';
-import { readStrategyFile } from './strategy.js';
+import { readStrategyFile, readStrategyJson } from './strategy.js';
 
 export interface DemoOptions {
   /** Bars to replay (the most recent ones of the file). */
@@ -38,7 +39,7 @@ const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 
 export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const file = o.dataFile ?? findDataFile('EURUSD_H1_2015-2022.csv');
-  const all: BarSeries = parseBars(readFileSync(file, 'utf8'), file);
+  const all: BarSeries = loadBarFile(file);
   const want = Math.min(o.bars ?? 3000, all.length - 50);
   const from = all.length - want;
   const files = o.strategies ?? ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json'].map(findRepoFile);

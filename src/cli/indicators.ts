@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { DataError, isoServerTime, parseBars } from '../engine/bars.js';
+import { DataError, isoServerTime } from '../engine/bars.js';
+import { loadBarFile } from './bar-file.js';
 import { SpecError, computeIndicators, parseIndicatorSpec } from '../engine/indicator-spec.js';
 
 /** `mt5-executor indicators <bars.csv> --indicator SPEC … [--format csv|json]`. Returns the exit code. */
@@ -23,16 +23,17 @@ export function runIndicatorsCommand(
     return 2;
   }
   const file = positionals[0]!;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    err(`mt5-executor indicators: cannot read ${file}: ${(e as Error).message}\n`);
-    return 1;
-  }
   try {
     const parsed = specs.map(parseIndicatorSpec);
-    const series = parseBars(text, file);
+    let series;
+    try {
+      series = loadBarFile(file);
+    } catch (e) {
+      // a bad line is reported below with its line; a file that cannot be read at all (missing, a directory) here
+      if (e instanceof DataError && e.problems[0]?.line !== 0) throw e;
+      err(`mt5-executor indicators: cannot read ${file}: ${e instanceof DataError ? e.problems[0]!.message : (e as Error).message}\n`);
+      return 1;
+    }
     const { keys, columns } = computeIndicators(series, parsed);
     const cell = (v: number) => (Number.isNaN(v) ? null : v);
     if (format === 'json') {

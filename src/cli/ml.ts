@@ -4,8 +4,10 @@
  * `evaluate`, which is therefore out of sample by construction.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { formatServerTime, parseBars, sliceBars, type BarSeries } from '../engine/bars.js';
+import { writeFileSync } from 'node:fs';
+import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
+import { loadBarFile } from './bar-file.js';
+import { readJsonFile } from './kit.js';
 import { FEATURE_WARMUP } from '../engine/ml/features.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkModel, classMetrics, featureNames, fit, predict, walkForward, type SignalModel } from '../engine/ml/model.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -34,7 +36,7 @@ function load(a: MlArgs): { strategy: NormalizedStrategy; bars: BarSeries } {
   if (!a.strategy || !a.data) throw new UsageError('--strategy <file.json> and --data <bars.csv> are required');
   const strategy = readStrategyFile(a.strategy);
   if (!SYMBOLS[strategy.symbol]) throw new Error(`no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')}`);
-  return { strategy, bars: parseBars(readFileSync(a.data, 'utf8'), a.data) };
+  return { strategy, bars: loadBarFile(a.data) };
 }
 
 class UsageError extends Error {}
@@ -102,7 +104,7 @@ export interface EvaluateResult {
 
 export function mlEvaluate(a: MlArgs, out: Out): EvaluateResult {
   if (!a.model) throw new UsageError('--model <model.json> is required');
-  const model = checkModel(JSON.parse(readFileSync(a.model, 'utf8')), a.model);
+  const model = checkModel(readJsonFile(a.model), a.model);
   const { strategy, bars } = load(a);
   const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   let first = 0;

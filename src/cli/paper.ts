@@ -5,16 +5,20 @@
  * decides or checks an order: the core does, as in the backtest and live. The demo is this run on the bundled
  * data with two examples.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatServerTime, type BarSeries } from '../engine/bars.js';
+import { loadBarFile } from './bar-file.js';
 import type { RiskPolicy } from '../engine/core/risk-gate.js';
 import type { Decision } from '../engine/runner.js';
 import type { RiskLimits, SafetyFailure } from '../engine/safety.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
-import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { readStrategyJson } from './strategy.js';
+
+export { readStrategyJson };
 import type { IntentBody, IntentResult, Msg } from '../protocol/messages.js';
 import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import { retcodeText } from '../protocol/retcodes.js';
@@ -124,9 +128,17 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   const rtts: number[] = [];
   const sentAt = new Map<string, number>();
   let lastClose = NaN;
+  // a stop move says which rule made it: break-even, or the trailing stop (the runner's tags, parallel to its intents)
+  const stopMoves = new Map<string, string>();
   mgr.on('decision', (id: string, d: Decision) => {
     if (!d.evaluation.signal && d.intents.length === 0 && !d.refused) return;
-    const head = d.evaluation.signal ? `${d.evaluation.signal} signal` : d.intents.length ? 'position management' : 'no signal';
+    d.intents.forEach((x, k) => {
+      const tag = d.tags[k];
+      if (x.type === 'MODIFY' && tag?.purpose === 'stop') stopMoves.set(x.intentId, tag.breakEven ? 'break-even' : 'trailing stop');
+    });
+    const moves = [...new Set(d.intents.map((x) => stopMoves.get(x.intentId)).filter((x) => x !== undefined))];
+    const onlyMoves = d.intents.length > 0 && d.intents.every((x) => stopMoves.has(x.intentId));
+    const head = d.evaluation.signal ? `${d.evaluation.signal} signal` : onlyMoves ? moves.join(' and ') : d.intents.length ? 'position management' : 'no signal';
     out(`${formatServerTime(d.time)}  ${id}: ${head} at the close ${lastClose.toFixed(spec.digits)}`);
     const trace = d.evaluation.signal === 'BUY' ? d.evaluation.long : d.evaluation.signal === 'SELL' ? d.evaluation.short : d.evaluation.exit;
     if (trace && d.evaluation.signal) for (const line of formatTrace(trace, '    ')) out(line);
@@ -141,25 +153,26 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   });
   // a bar's intents leave before its decisions are logged (the manager sends first, traces after): their lines
   // wait for their decision's, so the log reads decision → order → fill
-  const pendingSent = new Map<string, string[]>();
+  const pendingSent = new Map<string, IntentBody[]>();
   const flushSent = (id?: string) => {
-    for (const [k, lines] of pendingSent) {
+    for (const [k, sent] of pendingSent) {
       if (id !== undefined && k !== id) continue;
-      for (const l of lines) out(l);
+      for (const x of sent) out(`  -> ${describe(x, nameOf.get(x.magic) ?? k, spec.digits, stopMoves.get(x.intentId))}  [${x.intentId}]`);
       pendingSent.delete(k);
     }
   };
   mgr.on('sent', (id: string, intent: IntentBody) => {
     intents++;
     sentAt.set(intent.intentId, performance.now());
-    const line = `  -> ${describe(intent, nameOf.get(intent.magic) ?? id)}  [${intent.intentId}]`;
     const l = pendingSent.get(id);
-    if (l) l.push(line);
-    else pendingSent.set(id, [line]);
+    if (l) l.push(intent);
+    else pendingSent.set(id, [intent]);
   });
   mgr.on('intent', (_id: string, intent: IntentBody, r: IntentResult | Error) => {
     const ms = performance.now() - (sentAt.get(intent.intentId) ?? performance.now());
     sentAt.delete(intent.intentId);
+    const move = stopMoves.get(intent.intentId);
+    stopMoves.delete(intent.intentId);
     if (r instanceof Error) {
       failed++;
       out(`    FAILED ${r.message}`);
@@ -169,7 +182,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     if (r.class === 'done') {
       ok++;
       if (intent.type === 'OPEN') out(`    filled #${r.position ?? r.order} ${r.volume?.toFixed(2)} @ ${r.price?.toFixed(5)}  (${ms.toFixed(2)} ms round trip)`);
-      else if (intent.type === 'MODIFY') out(`    stop of #${intent.ticket} now ${intent.sl}${intent.tp ? `, target ${intent.tp}` : ''}`);
+      else if (intent.type === 'MODIFY') out(`    ${move ? `${move} done: ` : ''}stop of #${intent.ticket} now ${intent.sl.toFixed(spec.digits)}${intent.tp ? `, target ${intent.tp.toFixed(spec.digits)}` : ''}`);
     } else {
       failed++;
       out(`    REJECTED ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
@@ -265,23 +278,18 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   return { ...summary!, broker };
 }
 
-function describe(intent: IntentBody, who: string): string {
+/** An intent as the log shows it; a stop move named by the rule that made it (break-even, trailing stop). */
+function describe(intent: IntentBody, who: string, digits: number, stopMove?: string): string {
   switch (intent.type) {
     case 'OPEN':
       return `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(5)} tp ${intent.tp.toFixed(5)} (${who})`;
     case 'CLOSE':
       return intent.volume > 0 ? `CLOSE ${intent.volume} of #${intent.ticket} (partial, ${who})` : `CLOSE #${intent.ticket} (${who})`;
     case 'MODIFY':
-      return `MODIFY #${intent.ticket}: stop to ${intent.sl}${intent.tp ? `, target ${intent.tp}` : ''} (${who})`;
+      return `${stopMove ? `${stopMove.toUpperCase()} ` : 'MODIFY '}#${intent.ticket}: stop to ${intent.sl.toFixed(digits)}${intent.tp ? `, target ${intent.tp.toFixed(digits)}` : ''} (${who})`;
     default:
       return intent.type;
   }
-}
-
-/** A strategy file as the platform sends it (the `parameters` of a START_STRATEGY, or the strategy itself). */
-export function readStrategyJson(file: string): unknown {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  return raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
 }
 
 /**
@@ -306,20 +314,29 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
     return 2;
   }
   try {
-    const { parseBars } = await import('../engine/bars.js');
     const { DEFAULT_LIMITS } = await import('../engine/safety.js');
     const { createWriteStream } = await import('node:fs');
     const warm = int('warmup', s('warmup'), 1) ?? 1000;
     const balance = s('balance') === undefined ? undefined : Number(s('balance'));
     if (balance !== undefined && !(balance > 0)) throw new Error(`--balance must be a positive amount, got '${s('balance')}'`);
-    const bars = parseBars(readFileSync(data, 'utf8'), data);
+    const bars = loadBarFile(data);
     const from = int('from', s('from'), 1) ?? Math.min(warm, bars.length - 1);
     if (from >= bars.length) throw new Error(`--from ${from}: ${data} has ${bars.length} bars`);
     const logFile = s('log');
     const log = logFile ? createWriteStream(logFile) : undefined;
     const speed = int('speed', s('speed'), 1);
+    const strategies = positionals.map((f) => {
+      const raw = readStrategyJson(f);
+      try {
+        normalizeStrategy(raw);
+      } catch (e) {
+        if (e instanceof StrategyError) throw new Error(`${f}: ${e.problems.length} problem(s):\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+        throw e;
+      }
+      return raw;
+    });
     const r = await runPaper({
-      strategies: positionals.map(readStrategyJson), bars, from, warmupBars: warm, dataName: data, out: (l) => out(l + '\n'),
+      strategies, bars, from, warmupBars: warm, dataName: data, out: (l) => out(l + '\n'),
       ...(speed ? { barsPerSecond: speed } : {}),
       ...(limits && limits !== 'none' ? { limits: DEFAULT_LIMITS[limits as 'demo' | 'live'] } : {}),
       ...(balance !== undefined ? { balance } : {}), ...(log ? { onLog: (l: string) => log.write(l + '\n') } : {}),

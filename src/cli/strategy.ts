@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { StrategyError, normalizeStrategy } from '../engine/strategy/normalize.js';
 import { strategyJsonSchema } from '../engine/strategy/schema.js';
+import { JsonFileError, readJsonFile } from './kit.js';
 
 /** `mt5-executor schema`: the JSON Schema of the strategy format. */
 export function printSchema(out: (t: string) => void): number {
@@ -14,15 +14,14 @@ export function validateCommand(file: string | undefined, out: (t: string) => vo
     err('mt5-executor validate: give a strategy file (JSON): mt5-executor validate my-strategy.json\n');
     return 2;
   }
-  let raw: unknown;
+  let input: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    input = readStrategyJson(file);
   } catch (e) {
-    err(`mt5-executor validate: ${file}: ${(e as Error).message}\n`);
+    if (!(e instanceof JsonFileError)) throw e;
+    err(`mt5-executor validate: ${e.message}\n`);
     return 1;
   }
-  // a platform command may wrap the strategy in { parameters: … }
-  const input = raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
   try {
     const s = normalizeStrategy(input);
     for (const w of s.warnings) err(`warning: ${w}\n`);
@@ -36,8 +35,16 @@ export function validateCommand(file: string | undefined, out: (t: string) => vo
   }
 }
 
+/**
+ * A strategy file as the platform sends it (the `parameters` of a START_STRATEGY, or the strategy itself). A file
+ * that is missing, a directory or not JSON throws JsonFileError naming the file (and the line and column).
+ */
+export function readStrategyJson(file: string): unknown {
+  const raw = readJsonFile(file);
+  return raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
+}
+
+/** A strategy file, normalised (StrategyError lists its problems). */
 export function readStrategyFile(file: string): ReturnType<typeof normalizeStrategy> {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-  const input = raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? (raw as { parameters: unknown }).parameters : raw;
-  return normalizeStrategy(input);
+  return normalizeStrategy(readStrategyJson(file));
 }

@@ -31,6 +31,8 @@ export interface ColumnPlan {
   header: boolean;
   /** Header columns not used (e.g. an ask price beside the bid). */
   ignored: string[];
+  /** The column naming the symbol (`<TICKER>`, `Symbol`), if any: read from the first bar. */
+  symbolColumn?: number;
 }
 
 export const LAYOUT_HELP =
@@ -54,6 +56,7 @@ name(Role.TickVolume, 'tickvol', 'tickvolume', 'ticks', 'tickcount', 'tickqty');
 name(Role.RealVolume, 'realvol', 'realvolume');
 name(Role.Spread, 'spread');
 const VOLUME = new Set(['vol', 'volume', 'v', 'qty']);
+const SYMBOL = new Set(['ticker', 'symbol', 'instrument', 'pair']);
 
 /** A header line: its first field does not start with a digit (a bar's date or epoch time does). */
 export function looksLikeHeader(first: string): boolean {
@@ -97,7 +100,12 @@ export function planFromHeader(fields: string[]): ColumnPlan | string {
   else if (raw[0] === 'time' && roles[0] === Role.Stamp && raw.includes('tickvolume')) layout = 'mt5-copy-rates';
   else if (raw[0] === 'date' && raw[1] === 'time' && roles[0] === Role.Date) layout = 'mt4';
   else if (taken.has(Role.DateTime)) layout = 'datetime';
-  return { layout, roles, names: fields.map((f) => f.trim()), header: true, ignored: fields.filter((_, k) => roles[k] === Role.Skip).map((f) => f.trim()) };
+  const symbolColumn = n.findIndex((x) => SYMBOL.has(x));
+  return {
+    layout, roles, names: fields.map((f) => f.trim()), header: true,
+    ignored: fields.filter((_, k) => roles[k] === Role.Skip && k !== symbolColumn).map((f) => f.trim()),
+    ...(symbolColumn >= 0 ? { symbolColumn } : {}),
+  };
 }
 
 const DATE_ONLY = /^\s*"?(\d{4}[.\-/]\d{1,2}[.\-/]\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{8})"?\s*$/;

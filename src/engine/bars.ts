@@ -9,60 +9,20 @@
  * Times are broker server time, kept as seconds since 1970 as if that time were UTC (MT5's own convention).
  * The parser reads bytes (no string per line or field) — docs/data-formats.md.
  */
-import { LAYOUT_HELP, Role, looksLikeHeader, planFromData, planFromHeader, type BarLayout } from './bars-layout.js';
+import { LAYOUT_HELP, Role, looksLikeHeader, planFromData, planFromHeader, type ColumnPlan } from './bars-layout.js';
+import { findGaps, lazyTimeText, modalPeriod, type BarFormat, type BarSeries } from './bars-series.js';
 
 export type { BarLayout } from './bars-layout.js';
 
-export interface BarSeries {
-  /** Bar open time, broker server time, seconds since 1970. */
-  time: Float64Array;
-  open: Float64Array;
-  high: Float64Array;
-  low: Float64Array;
-  close: Float64Array;
-  tickVolume: Float64Array;
-  /** Spread in points; 0 means "not recorded" in MT5 exports. */
-  spread: Float64Array;
-  realVolume: Float64Array;
-  /** Bar times as the file's layout writes them (built when first read). */
-  timeText: string[];
-  length: number;
-  /** The most common distance between bars, in seconds. */
-  periodSec: number;
-  layout: BarLayout;
-  /** How the file was read (parsed files only). */
-  format?: BarFormat;
-  /** Missing bars inside the data (parsed files only). */
-  gaps?: GapReport;
-}
-
-export interface BarFormat {
-  encoding: 'utf-8' | 'utf-8 with BOM' | 'utf-16le' | 'utf-16be';
-  separator: 'tab' | ',' | ';';
-  decimalComma: boolean;
-  header: boolean;
-  /** Column names (canonical ones for a file without a header). */
-  columns: string[];
-  /** Header columns not used. */
-  ignored: string[];
-}
-
-/** Distances between bars longer than the bar period, weekends (a distance that spans a Saturday) apart. */
-export interface GapReport {
-  count: number;
-  missingBars: number;
-  /** The largest gaps, largest first (at most 5). */
-  largest: { from: number; to: number; missing: number }[];
-  /** Weekend closes seen (not gaps). */
-  weekends: number;
-}
+export type { BarFormat, BarSeries, GapReport, TimeTextStyle } from './bars-series.js';
+export { findGaps, formatServerTime, isoServerTime, sliceBars } from './bars-series.js';
 
 export class DataError extends Error {
   constructor(
     readonly file: string,
     readonly problems: { line: number; field?: string; message: string }[],
   ) {
-    const shown = problems.slice(0, 10).map((p) => `${file}:${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message}`);
+    const shown = problems.slice(0, 10).map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`);
     if (problems.length > 10) shown.push(`… and ${problems.length - 10} more problems`);
     super(shown.join('\n'));
     this.name = 'DataError';
@@ -242,14 +202,84 @@ function readDateTime(b: Uint8Array, p: number, q: number, stamp: boolean): numb
  * Parse bar text or bytes. All problems are collected (up to 1,000) and reported together with file, line and
  * field; nothing is returned unless the whole file is valid.
  */
-export function parseBars(input: string | Uint8Array, file = '<input>'): BarSeries {
+export interface ParseOptions {
+  /** Read every line with the line reader (the reference the one-pass reader is tested against). */
+  reference?: boolean;
+}
+
+/**
+ * Parse bar text or bytes. All problems are collected (up to 1,000) and reported together with file, line and
+ * field; nothing is returned unless the whole file is valid.
+ */
+export function parseBars(input: string | Uint8Array, file = '<input>', o: ParseOptions = {}): BarSeries {
   const { b, encoding } = toBytes(input);
+  const f = planBytes(b, file);
+  const decimalComma = f.dec && hasDecimalComma(b);
+  // the one-pass reader for a file in which every line is a good bar; at anything else, the line reader, which
+  // reports every problem with its line and field (and gives the same columns: tests/engine/bars-fast.test.ts)
+  if (!o.reference) {
+    const fast = new OnePassReader(f.plan.roles, f.sep, f.dec, estimateRows(b, f.rowsAt, b.length));
+    if (fast.feed(b, f.rowsAt, b.length)) return seriesOf(fast.rows(), f, encoding, decimalComma, file);
+  }
+  return parseLines(b, f, encoding, decimalComma, file);
+}
+
+/** The one-pass reader alone: the series, or undefined where `parseBars` would go on to the line reader. */
+export function parseBarsOnePass(input: string | Uint8Array, file = '<input>'): BarSeries | undefined {
+  const { b, encoding } = toBytes(input);
+  const f = planBytes(b, file);
+  const fast = new OnePassReader(f.plan.roles, f.sep, f.dec, estimateRows(b, f.rowsAt, b.length));
+  return fast.feed(b, f.rowsAt, b.length) ? seriesOf(fast.rows(), f, encoding, f.dec && hasDecimalComma(b), file) : undefined;
+}
+
+/** The line reader: every line on its own, every problem collected with its line and field. */
+function parseLines(b: Uint8Array, f: FilePlan, encoding: BarFormat['encoding'], decimalComma: boolean, file: string): BarSeries {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+  const len = b.length;
+  // one row per line at most: count the lines (memchr)
+  let cap = 1;
+  for (let i = buf.indexOf(10, f.rowsAt); i >= 0; i = buf.indexOf(10, i + 1)) cap++;
+  const r = new RowReader(b, f.sepChar, f.plan.roles, f.plan.names, cap);
+  let pos = f.rowsAt, lineNo = f.lineNo;
+  while (pos < len) {
+    let end = buf.indexOf(10, pos);
+    if (end < 0) end = len;
+    let e = end;
+    if (e > pos && b[e - 1] === 13) e--;
+    lineNo++;
+    if (e > pos) r.row(pos, e, lineNo);
+    pos = end + 1;
+  }
+  if (r.problems.length) throw new DataError(file, r.problems);
+  return seriesOf({ cols: r.cols, count: r.count, secondsSeen: r.secondsSeen, lastTimeDigits: r.count > 0 && /^\d+$/.test(text(b, r.prevA, r.prevB)) }, f, encoding, decimalComma, file);
+}
+
+/** How a file is laid out, from its first non-empty line, and where its bars start. */
+interface FilePlan {
+  plan: ColumnPlan;
+  sepChar: string;
+  sep: number;
+  dec: boolean;
+  header: boolean;
+  /** The line of the header (or of the first bar). */
+  headerLine: number;
+  /** Where the rows start, and the line before them. */
+  rowsAt: number;
+  lineNo: number;
+  /** Whether the first non-empty line ended with a newline (else it runs to the end of the bytes). */
+  complete: boolean;
+  /** The symbol the first bar names, for a file with a symbol column. */
+  symbol?: string;
+}
+
+function planBytes(b: Uint8Array, file: string): FilePlan {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
   const len = b.length;
   // the first non-empty line: the header, or the first bar of a file without one
-  let pos = 0, lineNo = 0, headerText = '';
+  let pos = 0, lineNo = 0, headerText = '', complete = false;
   while (pos < len) {
     let end = buf.indexOf(10, pos);
+    complete = end >= 0;
     if (end < 0) end = len;
     lineNo++;
     headerText = text(b, pos, end);
@@ -278,35 +308,266 @@ export function parseBars(input: string | Uint8Array, file = '<input>'): BarSeri
       pos++;
     }
   }
-  // one row per line at most: count the lines (memchr) rather than guess, as fresh memory costs a page fault a 4 KB
-  let cap = 1;
-  for (let i = buf.indexOf(10, pos); i >= 0; i = buf.indexOf(10, i + 1)) cap++;
-  const r = new RowReader(b, sepChar, plan.roles, plan.names, cap);
-  while (pos < len) {
+  let symbol: string | undefined;
+  if (plan.symbolColumn !== undefined) {
     let end = buf.indexOf(10, pos);
     if (end < 0) end = len;
-    let e = end;
-    if (e > pos && b[e - 1] === 13) e--;
-    lineNo++;
-    if (e > pos) r.row(pos, e, lineNo);
-    pos = end + 1;
+    symbol = text(b, pos, end).split(sepChar)[plan.symbolColumn]?.trim().replace(/^["']|["']$/g, '') || undefined;
   }
-  const { problems, count, cols, names } = r;
+  return { plan, sepChar, sep: sepChar.charCodeAt(0), dec, header, headerLine, rowsAt: Math.min(pos, len), lineNo, complete, ...(symbol ? { symbol } : {}) };
+}
+
+/**
+ * Rows to make room for: the bytes left over the average line length of the first 64 KB, with a margin. Memory
+ * made room for but not written costs nothing (a page is mapped when first written); the reader grows if short.
+ */
+function estimateRows(b: Uint8Array, from: number, total: number): number {
+  const end = Math.min(b.length, from + 65536);
+  let lines = 0;
+  for (let i = from; i < end; i++) if (b[i] === 10) lines++;
+  const avg = lines > 0 ? (end - from) / lines : 16;
+  return Math.ceil(((total - from) / Math.max(avg, 8)) * 1.25) + 16;
+}
+
+/** The series of the rows read; throws when there are none. */
+function seriesOf(rows: Rows, f: FilePlan, encoding: BarFormat['encoding'], decimalComma: boolean, file: string): BarSeries {
+  const { count, cols } = rows;
+  const { plan } = f;
+  if (count === 0) throw new DataError(file, [{ line: f.headerLine, message: 'the file has a header but no bars' }]);
   const timeCol = plan.roles.findIndex((x) => x === Role.Date || x === Role.DateTime || x === Role.Stamp);
-  if (problems.length) throw new DataError(file, problems);
-  if (count === 0) throw new DataError(file, [{ line: headerLine, message: 'the file has a header but no bars' }]);
-  // views, not copies: the columns were sized to the line count
+  // views, not copies
   const cut = (a: Float64Array) => a.subarray(0, count);
   const series = {
     time: cut(cols.time), open: cut(cols.open), high: cut(cols.high), low: cut(cols.low), close: cut(cols.close),
     tickVolume: cut(cols.tickVolume), spread: cut(cols.spread), realVolume: cut(cols.realVolume),
     length: count, periodSec: 0, layout: plan.layout,
-    format: { encoding, separator: sepChar === '\t' ? 'tab' : sepChar, decimalComma: dec && hasDecimalComma(b), header, columns: names, ignored: plan.ignored },
+    format: { encoding, separator: f.sepChar === '\t' ? 'tab' : f.sepChar, decimalComma, header: f.header, columns: plan.names, ignored: plan.ignored, timeText: 'minutes' },
   } as BarSeries;
+  if (f.symbol) series.symbol = f.symbol;
   series.periodSec = modalPeriod(series.time);
   series.gaps = findGaps(series.time, count, series.periodSec);
-  lazyTimeText(series, plan.layout === 'mt5-copy-rates' && plan.roles[timeCol] === Role.Stamp && /^\d+$/.test(text(b, r.prevA, r.prevB)) ? 'epoch' : r.secondsSeen ? 'seconds' : 'minutes');
+  series.format!.timeText = plan.layout === 'mt5-copy-rates' && plan.roles[timeCol] === Role.Stamp && rows.lastTimeDigits ? 'epoch' : rows.secondsSeen ? 'seconds' : 'minutes';
+  lazyTimeText(series, series.format!.timeText);
   return series;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Parse a bar file read a chunk at a time into one buffer reused (`read` fills the array it is given and returns
+ * the bytes read, 0 at the end; `size` is the file's size): the one-pass reader only, so the file's bytes never
+ * sit in memory whole. Undefined when the file needs more: not UTF-8, a line longer than a chunk, a line that is
+ * not a good bar — then parse the whole bytes with `parseBars`, which reports every problem.
+ */
+export function parseBarChunks(read: (into: Uint8Array) => number, size: number, file: string, chunkBytes = CHUNK): BarSeries | undefined {
+  const buf = Buffer.allocUnsafeSlow(chunkBytes);
+  let have = 0, eof = false;
+  const fill = () => {
+    while (have < buf.length) {
+      const n = read(buf.subarray(have));
+      if (n <= 0) {
+        eof = true;
+        return;
+      }
+      have += n;
+    }
+  };
+  fill();
+  // UTF-16 (a BOM, or a NUL beside each ASCII character): the whole-file path converts it
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff) || (have >= 4 && buf[1] === 0 && buf[3] === 0 && buf[0] !== 0)) return undefined;
+  const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  // a decimal comma: a comma in the first 4,096 bytes after the BOM (as hasDecimalComma), over chunks
+  let comma = false, checked = 0;
+  const checkComma = (from: number) => {
+    for (let i = from; i < have && checked < 4096; i++, checked++) if (buf[i] === 44) comma = true;
+  };
+  checkComma(bom);
+  const head = buf.subarray(bom, have);
+  let f: FilePlan;
+  try {
+    f = planBytes(head, file);
+  } catch (e) {
+    if (eof) throw e;
+    return undefined;
+  }
+  if (!eof && (!f.complete || f.rowsAt >= head.length)) return undefined;
+  if (!eof && f.plan.symbolColumn !== undefined && head.indexOf(10, f.rowsAt) < 0) return undefined; // the first bar (its symbol) cut
+  const r = new OnePassReader(f.plan.roles, f.sep, f.dec, estimateRows(head, f.rowsAt, size - bom));
+  let pos = bom + f.rowsAt;
+  for (;;) {
+    const end = eof ? have : buf.lastIndexOf(10, have - 1) + 1;
+    if (end <= pos && !eof) return undefined; // a line longer than a chunk
+    if (!r.feed(buf, pos, end)) return undefined;
+    if (eof) break;
+    buf.copyWithin(0, end, have);
+    have -= end;
+    pos = 0;
+    const kept = have;
+    fill();
+    checkComma(kept);
+  }
+  return seriesOf(r.rows(), f, bom ? 'utf-8 with BOM' : 'utf-8', f.dec && comma, file);
+}
+
+type Columns = Record<'time' | 'open' | 'high' | 'low' | 'close' | 'tickVolume' | 'spread' | 'realVolume', Float64Array>;
+
+/** The rows read: the columns (sized to the line count) and what the series needs of the time texts. */
+interface Rows {
+  cols: Columns;
+  count: number;
+  secondsSeen: boolean;
+  /** The last bar's time text is all digits (copy_rates' epoch seconds, kept so in `timeText`). */
+  lastTimeDigits: boolean;
+}
+
+/** Eight columns of `cap` rows in one block of memory. */
+function newColumns(cap: number): Columns {
+  const block = new ArrayBuffer(cap * 8 * 8);
+  let k = 0;
+  const col = () => new Float64Array(block, cap * 8 * k++, cap);
+  return { time: col(), open: col(), high: col(), low: col(), close: col(), tickVolume: col(), spread: col(), realVolume: col() };
+}
+
+/**
+ * The one-pass reader: the rows of a planned file in a single loop over the bytes, for a file in which every line
+ * is a good bar. Numbers of plain digits and one point are read inline; anything else in a number goes to `num`,
+ * and every time field to the same readers as the line reader's, over the same bytes — so each value is the one
+ * the line reader gives. `feed` returns false at the first line that is not a good bar (a bad field, too few
+ * fields, a stray CR, a price check or the time order failing): the line reader then reads the file and reports.
+ * Zero volumes and spreads are not written: fresh memory is zero, and a page never written is never mapped.
+ */
+class OnePassReader {
+  readonly roles: Int32Array;
+  readonly stamp: boolean;
+  cols: Columns;
+  cap: number;
+  n = 0;
+  prev = -Infinity;
+  secondsSeen = false;
+  lastTimeDigits = false;
+
+  constructor(roles: Role[], readonly sep: number, readonly dec: boolean, cap: number) {
+    this.roles = Int32Array.from(roles);
+    this.stamp = roles.includes(Role.Stamp);
+    this.cap = Math.max(1, cap);
+    this.cols = newColumns(this.cap);
+  }
+
+  rows(): Rows {
+    return { cols: this.cols, count: this.n, secondsSeen: this.secondsSeen, lastTimeDigits: this.lastTimeDigits };
+  }
+
+  private grow(): void {
+    const old = this.cols;
+    this.cap *= 2;
+    this.cols = newColumns(this.cap);
+    for (const k of Object.keys(old) as (keyof Columns)[]) this.cols[k].set(old[k].subarray(0, this.n));
+  }
+
+  /** Read the lines of b[i..len) (whole lines: `len` is after a newline or the end of the file). */
+  feed(b: Uint8Array, i: number, len: number): boolean {
+    const roles = this.roles, nf = roles.length, sep = this.sep, dec = this.dec;
+    let { n, prev, secondsSeen } = this;
+    let cols = this.cols;
+    let T = cols.time, O = cols.open, H = cols.high, L = cols.low, C = cols.close, TV = cols.tickVolume, SP = cols.spread, RV = cols.realVolume;
+    let lastA = -1, lastB = -1;
+    while (i < len) {
+      const c0 = b[i]!;
+      if (c0 === 10) { i++; continue; } // an empty line
+      if (c0 === 13 && (i + 1 === len || b[i + 1] === 10)) { i += 2; continue; }
+      let day = NaN, tod = 0, t = NaN, o = NaN, h = NaN, l = NaN, c = NaN, tv = 0, rv = 0, sp = 0, ta = 0, tb = 0;
+      let k = 0;
+      for (;;) {
+        const r = k < nf ? roles[k]! : Role.Skip;
+        const p = i;
+        if (r >= Role.Open) {
+          let m = 0, digits = 0, frac = -1;
+          for (; i < len; i++) {
+            const ch = b[i]!;
+            const d = ch - 48;
+            if (d >= 0 && d <= 9) {
+              m = m * 10 + d;
+              digits++;
+              if (frac >= 0) frac++;
+            } else if ((ch === 46 || (dec && ch === 44)) && frac < 0) frac = 0;
+            else break;
+          }
+          let v: number;
+          const e = i < len ? b[i]! : 10;
+          if ((e === sep || e === 10 || e === 13) && digits > 0 && digits <= 15) v = frac > 0 ? m / POW10[frac]! : m;
+          else {
+            while (i < len && b[i] !== sep && b[i] !== 10 && b[i] !== 13) i++;
+            v = num(b, p, i, dec);
+            if (v !== v) return false;
+          }
+          if (r === Role.Open) o = v;
+          else if (r === Role.High) h = v;
+          else if (r === Role.Low) l = v;
+          else if (r === Role.Close) c = v;
+          else if (r === Role.TickVolume) tv = v;
+          else if (r === Role.RealVolume) rv = v;
+          else sp = v;
+        } else {
+          while (i < len && b[i] !== sep && b[i] !== 10 && b[i] !== 13) i++;
+          if (r === Role.Date || r === Role.Time) {
+            let pp = p, qq = i;
+            while (pp < qq && isSpace(b[pp])) pp++;
+            while (qq > pp && isSpace(b[qq - 1])) qq--;
+            if (r === Role.Date) {
+              day = readDate(b, pp, qq);
+              if (day === BAD_FORMAT || day === BAD_RANGE || at !== qq) return false;
+            } else {
+              tod = readTime(b, pp, qq);
+              if (tod === BAD_FORMAT || tod === BAD_RANGE || at !== qq) return false;
+              if (hadSeconds) secondsSeen = true;
+            }
+          } else if (r !== Role.Skip) {
+            hadSeconds = false;
+            const v = readDateTime(b, p, i, r === Role.Stamp);
+            if (typeof v === 'string') return false;
+            t = v;
+            ta = p;
+            tb = i;
+            if (hadSeconds) secondsSeen = true;
+          }
+        }
+        k++;
+        if (i >= len) break;
+        const e = b[i]!;
+        if (e === sep) {
+          i++;
+          continue;
+        }
+        if (e === 10) i++;
+        else if (i + 1 === len || b[i + 1] === 10) i += 2; // CR LF, or a CR ending the file
+        else return false; // a CR inside a line
+        break;
+      }
+      if (k < nf) return false;
+      if (t !== t) t = day * 86400 + tod;
+      if (!(o > 0 && h > 0 && l > 0 && c > 0) || h < o || h < c || h < l || l > o || l > c || !(t > prev)) return false;
+      if (n === this.cap) {
+        this.n = n;
+        this.grow();
+        cols = this.cols;
+        [T, O, H, L, C, TV, SP, RV] = [cols.time, cols.open, cols.high, cols.low, cols.close, cols.tickVolume, cols.spread, cols.realVolume];
+      }
+      T[n] = t; O[n] = o; H[n] = h; L[n] = l; C[n] = c;
+      // -0 is written (1 / -0 < 0): the column then holds what the file says
+      if (tv !== 0 || 1 / tv < 0) TV[n] = tv;
+      if (sp !== 0 || 1 / sp < 0) SP[n] = sp;
+      if (rv !== 0 || 1 / rv < 0) RV[n] = rv;
+      n++;
+      prev = t;
+      lastA = ta;
+      lastB = tb;
+    }
+    if (this.stamp && lastA >= 0) this.lastTimeDigits = /^\d+$/.test(text(b, lastA, lastB));
+    this.n = n;
+    this.prev = prev;
+    this.secondsSeen = secondsSeen;
+    return true;
+  }
 }
 
 /** Reads the rows of a planned file into growing columns; the per-line work in one small method the JIT optimises early. */
@@ -317,7 +578,7 @@ class RowReader {
   readonly sep: number;
   readonly dec: boolean;
   readonly timeField: string;
-  cols: Record<'time' | 'open' | 'high' | 'low' | 'close' | 'tickVolume' | 'spread' | 'realVolume', Float64Array>;
+  cols: Columns;
   cap: number;
   count = 0;
   problems: Problem[] = [];
@@ -333,11 +594,7 @@ class RowReader {
     this.dec = sepChar !== ',';
     this.timeField = names[roles.findIndex((x) => x === Role.Date || x === Role.DateTime || x === Role.Stamp)]!;
     this.cap = cap;
-    // one block for the eight columns
-    const block = new ArrayBuffer(cap * 8 * 8);
-    let k = 0;
-    const col = () => new Float64Array(block, cap * 8 * k++, cap);
-    this.cols = { time: col(), open: col(), high: col(), low: col(), close: col(), tickVolume: col(), spread: col(), realVolume: col() };
+    this.cols = newColumns(cap);
   }
 
   problem(line: number, message: string, field?: string): void {
@@ -444,76 +701,4 @@ class RowReader {
 
 function hasDecimalComma(b: Uint8Array): boolean {
   return Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 4096)).includes(44);
-}
-
-/** `timeText`, built from `time` when first read (a million strings cost more than parsing the file). */
-function lazyTimeText(s: BarSeries, style: 'epoch' | 'seconds' | 'minutes'): void {
-  let cache: string[] | undefined;
-  Object.defineProperty(s, 'timeText', {
-    enumerable: false, configurable: true,
-    get: () => (cache ??= Array.from(s.time.subarray(0, s.length), (t) => (style === 'epoch' ? String(t) : formatServerTime(t, style === 'seconds')))),
-    set: (v: string[]) => (cache = v),
-  });
-}
-
-function modalPeriod(time: Float64Array): number {
-  const counts = new Map<number, number>();
-  for (let i = 1; i < Math.min(time.length, 2000); i++) {
-    const d = time[i]! - time[i - 1]!;
-    counts.set(d, (counts.get(d) ?? 0) + 1);
-  }
-  let best = 0, bestN = 0;
-  for (const [d, c] of counts) if (c > bestN) { best = d; bestN = c; }
-  return best;
-}
-
-/** Gaps: a distance between bars longer than the period that does not span a Saturday. */
-export function findGaps(time: Float64Array, n: number, period: number): GapReport {
-  const g: GapReport = { count: 0, missingBars: 0, largest: [], weekends: 0 };
-  if (period <= 0) return g;
-  for (let i = 1; i < n; i++) {
-    const d = time[i]! - time[i - 1]!;
-    if (d <= period) continue;
-    // a Saturday lies between the two bars: days since 1970 (a Thursday) ≡ 2 mod 7
-    const d0 = Math.floor(time[i - 1]! / 86400), d1 = Math.floor(time[i]! / 86400);
-    let weekend = false;
-    for (let day = d0; day <= d1 && !weekend; day++) weekend = (day + 4) % 7 === 6;
-    if (weekend) { g.weekends++; continue; }
-    const missing = Math.round(d / period) - 1;
-    if (missing < 1) continue;
-    g.count++;
-    g.missingBars += missing;
-    if (g.largest.length < 5 || missing > g.largest[g.largest.length - 1]!.missing) {
-      g.largest.push({ from: time[i - 1]!, to: time[i]!, missing });
-      g.largest.sort((a, b) => b.missing - a.missing);
-      if (g.largest.length > 5) g.largest.pop();
-    }
-  }
-  return g;
-}
-
-/** A slice of a series (shares no memory with the original). */
-export function sliceBars(s: BarSeries, from: number, to = s.length): BarSeries {
-  const cut = (a: Float64Array) => a.slice(from, to);
-  const out: BarSeries = {
-    time: cut(s.time), open: cut(s.open), high: cut(s.high), low: cut(s.low), close: cut(s.close),
-    tickVolume: cut(s.tickVolume), spread: cut(s.spread), realVolume: cut(s.realVolume),
-    timeText: [], length: Math.max(0, Math.min(to, s.length) - from), periodSec: s.periodSec, layout: s.layout,
-    ...(s.format ? { format: s.format } : {}),
-  };
-  let cache: string[] | undefined;
-  Object.defineProperty(out, 'timeText', { enumerable: false, configurable: true, get: () => (cache ??= s.timeText.slice(from, to)), set: (v: string[]) => (cache = v) });
-  return out;
-}
-
-/** A server-time epoch second as `YYYY-MM-DD HH:MM:SS`, the broker time of the file with no zone shift. */
-export function isoServerTime(sec: number): string {
-  return new Date(sec * 1000).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** Format a server-time epoch second as MT5 does: 2019.02.15 14:00. */
-export function formatServerTime(sec: number, withSeconds = false): string {
-  const iso = new Date(sec * 1000).toISOString();
-  const s = `${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)} ${iso.slice(11, 16)}`;
-  return withSeconds ? `${s}:${iso.slice(17, 19)}` : s;
 }

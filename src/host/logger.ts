@@ -1,6 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+// @ts-expect-error pino-roll ships no type declarations: a function that resolves to its rotating stream
+import rollImport from 'pino-roll';
 
 export type { Logger };
 
@@ -22,14 +26,68 @@ export class LogBus extends EventEmitter {
   }
 }
 
+const baseOptions = (level: string) => ({ level, base: { app: 'mt5-executor' }, redact, mixin: () => logContext.getStore() ?? {} });
+
 /**
  * Structured JSON logs (pino). Level from LOG_LEVEL, default 'info'; tests pass 'silent'. With a `bus`, every
  * line also goes to it (besides the destination or standard output).
  */
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream, bus?: LogBus): Logger {
-  const options = { level, base: { app: 'mt5-executor' }, redact, mixin: () => logContext.getStore() ?? {} };
+  const options = baseOptions(level);
   if (bus && level !== 'silent') return pino(options, pino.multistream([{ level: level as pino.Level, stream: destination ?? process.stdout }, { level: level as pino.Level, stream: bus }]));
   return destination ? pino(options, destination) : pino(options);
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/** The host's log file: `<data folder>/logs/mt5-executor.N.log`, a new N past LOG_FILE_BYTES, LOG_FILES_KEPT older ones kept. */
+export const LOG_FILE_BYTES = 10 * 1024 * 1024;
+export const LOG_FILES_KEPT = 5;
+export const logFileBase = (dataDir: string) => join(dataDir, 'logs', 'mt5-executor');
+
+export interface HostLogOptions {
+  level: string;
+  /** Where the console lines go (default standard output). */
+  destination?: NodeJS.WritableStream;
+  bus?: LogBus;
+  /** The data folder: every line also as JSON to its log file, rotated by size (pino-roll). */
+  dataDir?: string;
+  /**
+   * Readable lines (pino-pretty) on the console instead of JSON: by default when standard output is a terminal;
+   * MT5X_LOG_FORMAT=json or =pretty decides otherwise. Colours follow NO_COLOR.
+   */
+  pretty?: boolean;
+  /** Rotation size in bytes (tests use a small one). */
+  rotateBytes?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The running host's logger: the console (pretty on a terminal, JSON lines otherwise), the rotating JSON log file
+ * in the data folder, and the bus of the local API's live log. The same redaction on all three: a secret is
+ * censored before a line is written anywhere.
+ */
+export async function createHostLogger(o: HostLogOptions): Promise<Logger> {
+  const env = o.env ?? process.env;
+  if (o.level === 'silent') return silentLogger;
+  const console = o.destination ?? process.stdout;
+  const fmt = env.MT5X_LOG_FORMAT;
+  const wantPretty = o.pretty ?? (fmt === 'pretty' ? true : fmt === 'json' ? false : (console as NodeJS.WriteStream).isTTY === true);
+  const level = o.level as pino.Level;
+  const streams: pino.StreamEntry[] = [{
+    level,
+    stream: wantPretty
+      ? pretty({ destination: console, colorize: !env.NO_COLOR && (console as NodeJS.WriteStream).isTTY === true, ignore: 'pid,hostname,app', translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', sync: true })
+      : console,
+  }];
+  if (o.dataDir) {
+    const roll = rollImport as unknown as (opts: Record<string, unknown>) => Promise<NodeJS.WritableStream>;
+    const file = await roll({
+      file: logFileBase(o.dataDir), extension: '.log', size: `${Math.max(1, Math.round((o.rotateBytes ?? LOG_FILE_BYTES) / 1024))}k`,
+      limit: { count: LOG_FILES_KEPT, removeOtherLogFiles: true }, mkdir: true, sync: true, // a line is on disk when logged (a crash loses none)
+    });
+    streams.push({ level, stream: file });
+  }
+  if (o.bus) streams.push({ level, stream: o.bus });
+  return pino(baseOptions(o.level), pino.multistream(streams));
+}

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from './config.js';
 import { openCredentialStore, storeDescription } from './state/credentials.js';
 import { LocalApi } from './api/local-api.js';
 import { Dashboard } from './dashboard/dashboard.js';
-import { LogBus, createLogger, type Logger } from './logger.js';
+import { LogBus, createHostLogger, type Logger } from './logger.js';
 import { StrategyManager } from './trading/manager.js';
 import { primeSignalPath } from './trading/prime.js';
 import { PlatformClient } from './platform/client.js';
@@ -106,7 +106,7 @@ function explainListenError(e: unknown, what: string, host: string, port: number
 
 async function launch(config: Config, opts: StartOptions, out: (line: string) => void): Promise<RunningHost> {
   const bus = new LogBus();
-  const log = opts.log ?? createLogger(config.debug ? 'debug' : config.logLevel, opts.logDestination, bus);
+  const log = opts.log ?? (await createHostLogger({ level: config.debug ? 'debug' : config.logLevel, ...(opts.logDestination ? { destination: opts.logDestination } : {}), bus, dataDir: config.dataDir }));
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
   const paperHost = opts.paper ?? config.paper;

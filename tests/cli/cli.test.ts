@@ -56,6 +56,15 @@ describe('command line', () => {
     const r = cli(['backtest', f, '--data', 'data/EURUSD_H1_2019.csv']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${f}:3:22: not valid JSON`);
+    // the same words from every command that reads a strategy or a model
+    for (const args of [['validate', f], ['paper', f, '--data', 'data/EURUSD_H1_2019.csv'], ['ml', 'train', '--strategy', f, '--data', 'data/EURUSD_H1_2019.csv'], ['ml', 'evaluate', '--strategy', 'examples/ema-cross-trend.json', '--model', f, '--data', 'data/EURUSD_H1_2019.csv']]) {
+      const x = cli(args);
+      expect(x.status, args.join(' ')).toBe(1);
+      expect(x.stderr, args.join(' ')).toContain(`${f}:3:22: not valid JSON`);
+    }
+    expect(cli(['validate', dir]).stderr).toContain(`${dir}: is a directory; give a JSON file in it`);
+    expect(cli(['paper', 'examples/ema-cross-trend.json', '--data', dir]).stderr).toContain(`${dir}: is a directory; give a bar file in it`);
+    expect(cli(['ml', 'train', '--strategy', 'examples/ema-cross-trend.json', '--data', dir]).stderr).toContain(`${dir}: is a directory; give a bar file in it`);
     const d = cli(['backtest', dir, '--data', 'data/EURUSD_H1_2019.csv']);
     expect(d.status).toBe(1);
     expect(d.stderr).toContain(`${dir}: is a directory; give a JSON file in it`);

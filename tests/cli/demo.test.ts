@@ -26,6 +26,11 @@ describe('the main job (demo)', () => {
     expect(lines[sig + 1]).toMatch(/^ {4}\+ \S+ \S+ \S+.* \[H1\]: [-\d.]+/);
     expect(lines.some((l) => /filled #\d+ 0\.10 @ \d\.\d{5}/.test(l))).toBe(true);
     expect(lines.some((l) => /^replay finished: 600 bars$/.test(l))).toBe(true);
+    // break-even and trailing moves are named as such, with the ticket and the new stop (not "MODIFY" after a false exit)
+    expect(lines.some((l) => /^\d{4}\.\d\d\.\d\d \d\d:\d\d {2}\S+: (break-even|trailing stop)( and trailing stop)? at the close \d\.\d{5}$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {2}-> (BREAK-EVEN|TRAILING STOP) #\d+: stop to \d\.\d{5}(, target \d\.\d{5})? \(\S+\) {2}\[/.test(l))).toBe(true);
+    expect(lines.some((l) => /^ {4}(break-even|trailing stop) done: stop of #\d+ now \d\.\d{5}/.test(l))).toBe(true);
+    expect(lines.filter((l) => / -> MODIFY /.test(l))).toEqual([]);
     // and the backtest of the same strategies, with its report
     expect(lines.some((l) => /^ {2}ema-cross-trend: \d+ trades, win rate [\d.]+ %, profit factor .*report \/tmp\/mt5x-demo-\d+\/demo-ema-cross-trend.html$/.test(l))).toBe(true);
   });
@@ -87,10 +92,13 @@ describe('the CLI bundle (built by tests/global-setup.ts)', () => {
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     try {
-      await until(() => err.includes('mt5-executor token'), 10_000, 'where to get the token');
+      await until(() => err.includes('mt5-executor token'), 20_000, 'where to get the token'); // priming takes seconds on a loaded machine
       const token = new EncryptedFileStore(dir, undefined).get('bridgeToken')!;
       expect(err).not.toContain(token); // not printed (standard error ends up in logs): `mt5-executor token` shows it…
-      expect(readdirSync(dir).map((f) => (f === 'state' ? '' : readFileSync(join(dir, f), 'latin1'))).join('')).not.toContain(token); // …never stored in clear
+      // …never stored in clear, nor in the log file
+      const stored = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !join(f.parentPath, f.name).includes(`${join(dir, 'state')}`));
+      expect(stored.some((f) => f.name.endsWith('.log'))).toBe(true);
+      expect(stored.map((f) => readFileSync(join(f.parentPath, f.name), 'latin1')).join('')).not.toContain(token);
       const sim = new SimTerminal({ url: `ws://127.0.0.1:${port}`, token, broker: makeBroker({}, []), reconnect: false });
       await sim.connect();
       // the restored strategy asks the terminal for its symbol and timeframe

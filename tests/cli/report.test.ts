@@ -2,7 +2,7 @@
  * The backtest report and options: the HTML parsed section by section against `--json`, the tester statistics
  * on trades made by hand, and --from/--to, --no-swap, --symbol/--timeframe and the contradiction checks.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -150,6 +150,23 @@ describe('backtest options', () => {
     expect(run({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', timeframe: 'H2' }).err).toMatch(/--timeframe must be one of M1, M5/);
     expect(run({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', symbol: 'BTCUSD' }).err).toMatch(/--symbol BTCUSD: no symbol specification/);
     expect([symbolFromFileName('x/eurusd-m15.csv'), symbolFromFileName('EURUSDm_H1.csv'), symbolFromFileName('bars.csv')]).toEqual(['EURUSD', 'EURUSD', undefined]);
+  });
+
+  it('the symbol a file names in its own column (<TICKER>) is checked against the strategy, whatever the file is called', () => {
+    // EURUSD H1 bars of the bundled file, relabelled as an export with a ticker column, in a file named neutrally
+    const rows = readFileSync('data/EURUSD_H1_2019.csv', 'utf8').trim().split(/\r?\n/).slice(1);
+    const asTicker = (sym: string) => ['<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>', ...rows.map((r) => `${sym},60,${r}`)].join('\n');
+    const gold = join(dir, 'export.csv');
+    writeFileSync(gold, asTicker('XAUUSD'));
+    const bad = run({ strategy: 'examples/ema-cross-trend.json', data: gold });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${gold} holds XAUUSD bars (its <TICKER> column says XAUUSD) but the strategy trades EURUSD: give EURUSD bars, or run the strategy on these bars with --symbol XAUUSD`);
+    const eur = join(dir, 'XAUUSD-named.csv');
+    writeFileSync(eur, asTicker('EURUSD.m'));
+    // the column wins over the file's name
+    const ok = run({ strategy: 'examples/ema-cross-trend.json', data: eur, json: true });
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out).settings.symbol).toBe('EURUSD');
   });
 
   it('a directory given as the data file is explained', () => {
