@@ -2,7 +2,19 @@
  * The intent ledger on disk: every change is a journal line, written before the intent may be sent.
  */
 import type { IntentLedger, LedgerEntry } from './ledger.js';
-import type { Store } from './store.js';
+import type { JournalOp } from './format.js';
+
+/** What the ledger needs of the store (store.ts): its intents, and the journal their changes go to. */
+export interface LedgerStore {
+  intent(id: string): LedgerEntry | undefined;
+  intents(): LedgerEntry[];
+  archivedIntent(intentId: string): LedgerEntry | undefined;
+  journal(op: JournalOp): void;
+  recordIntent(entry: LedgerEntry): void;
+  forgetIntent(id: string): void;
+  holdJournal(): void;
+  flushJournal(): void;
+}
 
 export class PersistentLedger implements IntentLedger {
   /**
@@ -10,7 +22,7 @@ export class PersistentLedger implements IntentLedger {
    * (the process can die between sending and recording 'sent'): they become 'unknown', so the resync looks for
    * them in the terminal's state before sending anything again.
    */
-  constructor(private readonly store: Store) {
+  constructor(private readonly store: LedgerStore) {
     for (const e of store.intents()) {
       if (e.state === 'pending' || e.state === 'recording' || e.state === 'sent') e.state = 'unknown';
     }
