@@ -162,6 +162,11 @@ export class CommandProcessor {
       // refused before anything ran (bad parameters): a retry with corrected parameters is a new attempt
       this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command retried with corrected parameters: executing');
       seen = undefined;
+    } else if (seen?.status === 'failed' && seen.code === 'NO_TERMINAL' && who !== 'platform' && !this.inFlight.has(cmd.id)) {
+      // refused before anything ran (no terminal was connected): a person's retry under the same key is a new
+      // attempt. Not a platform's repeated delivery: an order the trader saw fail must not execute minutes later.
+      this.log.info({ via, commandId: cmd.id, type: cmd.type }, 'command retried after no terminal was connected: executing');
+      seen = undefined;
     }
     if (seen && (seen.status === 'executed' || seen.status === 'failed' || this.inFlight.has(cmd.id))) {
       this.log.info({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command already seen: not executed again');

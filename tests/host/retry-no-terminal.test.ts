@@ -1,0 +1,42 @@
+/**
+ * A command refused because no terminal was connected ran nothing: the trader's retry under the same
+ * Idempotency-Key (the local API) executes once a terminal is there; the platform's repeated delivery of it does
+ * not (an order the trader saw fail must not execute later by itself).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CommandProcessor } from '../../src/host/platform/commands.js';
+import { silentLogger } from '../../src/host/logger.js';
+import { StrategyManager } from '../../src/host/trading/manager.js';
+import { PersistentLedger, Store } from '../../src/host/state/store.js';
+import { makeBroker, startRig, until } from '../helpers.js';
+
+describe('a command that failed for want of a terminal', () => {
+  it("is executed by the trader's retry under the same key once the terminal is connected, never by the platform's re-delivery", async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-retry-')));
+    const rig = await startRig({ ledger: new PersistentLedger(store) });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const proc = new CommandProcessor(mgr, store, () => {}, silentLogger);
+    const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1, sl: 0, tp: 0 } });
+    try {
+      expect(await proc.handle(open('key-1'), 'api')).toMatchObject({ status: 'failed', code: 'NO_TERMINAL' });
+      expect(await proc.handle(open('key-2'), 'heartbeat')).toMatchObject({ status: 'failed', code: 'NO_TERMINAL' });
+      const { terminal } = await rig.connect({ broker });
+      mgr.attach(terminal);
+      await until(() => terminal.connected, 5000, 'connected');
+      // the platform's re-delivery: the failure again, nothing sent
+      expect(await proc.handle(open('key-2'), 'heartbeat')).toMatchObject({ status: 'failed', code: 'NO_TERMINAL', replayed: true });
+      expect(broker.positionList().length).toBe(0);
+      // the trader's retry: executed, once
+      expect(await proc.handle(open('key-1'), 'api')).toMatchObject({ status: 'executed' });
+      expect(await proc.handle(open('key-1'), 'api')).toMatchObject({ status: 'executed', replayed: true });
+      expect(broker.positionList().length).toBe(1);
+    } finally {
+      await rig.close();
+    }
+  });
+});
