@@ -139,9 +139,14 @@ export class Supervision {
       this.ctx.core.onResult(intent.intentId, 'final', 0, 'skipped: anomaly');
       return false;
     }
+    if (!this.ctx.opts.supervisor) {
+      // no supervisor to ask: its triggers and context (correlations among them) are not computed at all
+      this.ctx.send(id, intent);
+      return true;
+    }
     const facts = this.facts(id, s, intent);
     const triggers = supervisorTriggers({ ...facts.trigger, anomalies: active.map((x) => x.kind), ...(d.ml?.score !== null && d.ml?.score !== undefined ? { mlScore: d.ml.score } : {}) });
-    if (triggers.length && this.ctx.opts.supervisor) {
+    if (triggers.length) {
       void this.supervise(id, s, intent, d, triggers, active, facts.context);
       return false;
     }
