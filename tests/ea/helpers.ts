@@ -189,14 +189,4 @@ export async function lossyLink(target: string, rule: { drop?: (m: AnyMsg, dir: 
   };
 }
 
-/** A seeded pseudo-random sequence in [0, 1) (mulberry32): the same drops on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from '../helpers.js';

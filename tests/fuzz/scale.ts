@@ -1,3 +1,4 @@
+import { seeded } from '../helpers.js';
 /**
  * How big the fuzz and fault runs are: small in `npm test` (a few thousand cases per surface), the issue's full
  * counts under `npm run fuzz` (MT5X_FUZZ=full). One seed for every run, so a failure can be replayed.
@@ -7,16 +8,7 @@ export const SEED = Number(process.env.MT5X_FUZZ_SEED ?? 20261206);
 /** `small` cases in npm test, `full` under npm run fuzz. */
 export const runs = (small: number, full: number): number => (FULL ? full : small);
 /** A deterministic pseudo-random source (mulberry32) for choices outside fast-check (kill moments, faults). */
-export function rng(seed = SEED): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = (seed = SEED): (() => number) => seeded(seed);
 /** Print a figure for the report (one JSON line per measurement, prefixed so it can be grepped from the log). */
 export function figure(name: string, values: Record<string, unknown>): void {
   process.stdout.write(`FIGURE ${JSON.stringify({ name, full: FULL, seed: SEED, ...values })}\n`);
