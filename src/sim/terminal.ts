@@ -26,6 +26,7 @@ import {
 } from '../protocol/messages.js';
 import type { SimBroker, BrokerTx } from './broker.js';
 import { SimEaLogic } from './ea-logic.js';
+import { RC, retcodeClass } from '../protocol/retcodes.js';
 
 export interface SimTerminalOptions {
   url: string;
@@ -77,6 +78,12 @@ export class SimTerminal extends EventEmitter {
   badFrames = 0;
   /** Fault injection: execute the next N intents, then drop the connection instead of sending the result. */
   loseResults = 0;
+  /**
+   * Fault injection: answer the next `n` intents 10012 TIMEOUT (ambiguous), as a broker whose trade server did not
+   * answer in time does; `executes` says whether the broker executed them all the same (their positions and deals
+   * are there) or not (nothing happened).
+   */
+  ambiguous = { n: 0, executes: false };
 
   constructor(opts: SimTerminalOptions) {
     super();
@@ -271,6 +278,13 @@ export class SimTerminal extends EventEmitter {
   private onMessage(msg: AnyMsg): void {
     this.inSeq.check(msg.seq);
     if (INTENT_IDS.has(msg.type)) {
+      if (this.ambiguous.n > 0) {
+        this.ambiguous.n--;
+        if (this.ambiguous.executes) this.ea.handle(msg as IntentMsg);
+        this.flushState();
+        this.send('INTENT_RESULT', { re: (msg as IntentMsg).id, intentId: (msg as IntentMsg).intentId, duplicate: false, retcode: RC.TIMEOUT, class: retcodeClass(RC.TIMEOUT), comment: 'Request canceled by timeout' });
+        return;
+      }
       const result = this.ea.handle(msg as IntentMsg);
       if (this.loseResults > 0) {
         this.loseResults--;

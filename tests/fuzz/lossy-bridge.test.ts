@@ -4,11 +4,11 @@
  * directions, seeded. The handshake (the first frame each way: HELLO, WELCOME) passes untouched; everything after
  * it — intents, results, ticks, account and position reports, pings — is subject to the faults.
  *
- * What holds today, and is asserted: no order executes twice, ledger = terminal, and every order is answered —
- * at the latest after a reconnection (the proxy cuts the link; the terminal reconnects through it, faults still
- * on). An intent or result lost on a session that stays up is recovered only by a reconnection today (re-asking
- * on the live session is another engineer's change); the figure printed says how many orders were answered
- * before any forced reconnection.
+ * Asserted: no order executes twice, ledger = terminal, and every order is answered. An intent or result lost on
+ * a session that stays up is re-asked on it (execution/reask.ts: a snapshot ~3 s after sending, again while the
+ * snapshot itself is lost); only if no answer has come for 10 s does the test cut the link as a last resort (the
+ * terminal reconnects through the proxy, faults still on). The figure says how many orders were answered on the
+ * live session and how many forced reconnections were needed (0 in every quiet-machine run so far).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -154,7 +154,7 @@ describe('a lossy bridge: 10 % drop, duplicate and delay in both directions', ()
       let last = -1;
       while (answers.size !== last && answers.size < ORDERS) {
         last = answers.size;
-        await new Promise((r) => setTimeout(r, 4000));
+        await new Promise((r) => setTimeout(r, 10_000));
       }
       const beforeReconnect = answers.size;
       const ownReconnects = (sim as unknown as { connects: number }).connects - 1;

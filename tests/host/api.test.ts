@@ -154,6 +154,26 @@ describe('local HTTP API', () => {
     expect(host.store.data.strategies['ema-cross-trend']).toBeUndefined();
   });
 
+  it('an order the broker answers 10012 (timeout: ambiguous) is neither "failed" nor sent again: executed if the terminal shows it, failed "not executed" if it does not', async () => {
+    const before = broker.positionList().length;
+    const sends = sim.ea.orderSends;
+    sim.ambiguous = { n: 1, executes: true };
+    const done = await api('POST', '/orders', { symbol: 'EURUSD', side: 'BUY', volume: 0.01 }, { 'idempotency-key': 'amb-1' });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'executed', result: { class: 'done' } });
+    expect(broker.positionList().length).toBe(before + 1);
+    expect(broker.positionList().some((p) => p.ticket.toString() === done.body.result.ticket)).toBe(true);
+    sim.ambiguous = { n: 1, executes: false };
+    const not = await api('POST', '/orders', { symbol: 'EURUSD', side: 'BUY', volume: 0.01 }, { 'idempotency-key': 'amb-2' });
+    expect(not.status).toBe(422);
+    expect(not.body).toMatchObject({ status: 'failed', error: expect.stringMatching(/not executed: answered 10012/) });
+    expect(broker.positionList().length).toBe(before + 1);
+    expect(sim.ea.orderSends).toBe(sends + 1); // each sent once; neither sent again
+    expect(sim.connects).toBe(1);
+    const close = await api('POST', `/positions/${done.body.result.ticket}/close`, {});
+    expect(close.body).toMatchObject({ status: 'executed' });
+  }, 30_000);
+
   it('opens, modifies and closes a position; a retry with the same Idempotency-Key does not open a second one', async () => {
     const before = broker.positionList().length;
     const order = { symbol: 'EURUSD', side: 'BUY', volume: 0.02 };

@@ -247,3 +247,64 @@ describe('bridge: a lost intent or result on a live session is re-asked, not lef
     }
   });
 });
+
+describe('bridge: an ambiguous answer (10012) on a live session is asked about, never sent again', () => {
+  const open = (intentId: string) => ({ type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 });
+
+  it('executed all the same: found in the terminal\'s state and settled done, once, with no reconnection', async () => {
+    rig = await startRig({ reaskMs: 100, intentTimeoutMs: 10_000 });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    const { sim, terminal } = await rig.connect({ broker });
+    sim.ambiguous = { n: 1, executes: true };
+    const first = await terminal.sendIntent(open('amb-x'));
+    expect(first).toMatchObject({ class: 'ambiguous', retcode: 10012 });
+    expect(rig.server.ledger.get('amb-x')?.state).toBe('unknown');
+    const r = await terminal.whenSettled('amb-x');
+    expect(r).toMatchObject({ class: 'done', order: broker.deals()[0]!.order });
+    expect(rig.server.ledger.get('amb-x')).toMatchObject({ state: 'settled', settledBy: 'reconcile' });
+    expect(terminal.router.reask.stats).toMatchObject({ found: 1, resent: 0, notExecuted: 0 });
+    expect(sim.ea.orderSends).toBe(1);
+    expect(sim.connects).toBe(1);
+  });
+
+  it('not executed: absent from two snapshots → settled final "not executed", never re-sent, with no reconnection', async () => {
+    rig = await startRig({ reaskMs: 100, intentTimeoutMs: 10_000 });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    const { sim, terminal } = await rig.connect({ broker });
+    sim.ambiguous = { n: 1, executes: false };
+    const results: IntentResult[] = [];
+    terminal.on('result', (x: IntentResult) => results.push(x));
+    const first = await terminal.sendIntent(open('amb-n'));
+    expect(first.class).toBe('ambiguous');
+    const r = await terminal.whenSettled('amb-n');
+    expect(r).toMatchObject({ class: 'final', retcode: 10012 });
+    expect(r.comment).toMatch(/not executed/);
+    expect(terminal.router.reask.stats).toMatchObject({ found: 0, resent: 0, notExecuted: 1 });
+    expect(terminal.router.reask.stats.asks).toBeGreaterThanOrEqual(2);
+    // the trading core hears it too (the 'result' event feeds it)
+    expect(results.map((x) => x.class)).toEqual(['ambiguous', 'final']);
+    expect(sim.ea.orderSends).toBe(0);
+    expect(broker.positionList()).toHaveLength(0);
+    expect(sim.connects).toBe(1);
+  });
+
+  it('without re-ask, the reconciliation after a reconnection settles it and wakes whoever waits for it', async () => {
+    rig = await startRig({ reaskMs: 0, intentTimeoutMs: 10_000 });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    const { sim, terminal } = await rig.connect({ broker });
+    sim.ambiguous = { n: 1, executes: false };
+    expect((await terminal.sendIntent(open('amb-r'))).class).toBe('ambiguous');
+    let woke: IntentResult | undefined;
+    void terminal.whenSettled('amb-r').then((x) => (woke = x));
+    await new Promise((res) => setTimeout(res, 300));
+    expect(woke).toBeUndefined(); // nothing on a live session without the re-ask
+    sim.drop();
+    await until(() => woke !== undefined, 10_000, 'the waiter woken by the reconciliation');
+    expect(woke).toMatchObject({ class: 'final', retcode: 10012 });
+    expect(rig.server.ledger.get('amb-r')).toMatchObject({ state: 'settled', settledBy: 'reconcile' });
+    expect(sim.ea.orderSends).toBe(0);
+  });
+});

@@ -6,6 +6,11 @@
  * kept on disk; SimEaLogic's ring), so a result lost after execution is answered from that ring, never executed
  * twice. Then the same again after another `afterMs`, until a result or a reconnection (whose reconciliation takes
  * over) settles it.
+ *
+ * An AMBIGUOUS answer (10011 error, 10012 timeout, 10031 no connection, an unknown code: the broker may or may not
+ * have executed it) is asked about the same way, never sent again: found in the terminal's state → settled from
+ * there; absent from two snapshots `afterMs` apart → it did not execute (the same conclusion the reconciliation
+ * after a reconnection draws from one).
  */
 import { performance } from 'node:perf_hooks';
 import type { IntentResult } from '../../protocol/messages.js';
@@ -22,6 +27,18 @@ export interface ReAskHost {
   found(entry: LedgerEntry, found: Partial<IntentResult>): void;
   /** the terminal shows nothing of it: send it again under the same id */
   resend(entry: LedgerEntry): void;
+  /** an ambiguous answer, and two snapshots show nothing of it: it did not execute */
+  notExecuted(entry: LedgerEntry): void;
+}
+
+/** An intent the broker answered ambiguously, not yet settled: asked about, never re-sent. */
+export function isAmbiguous(e: LedgerEntry | undefined): boolean {
+  return e?.state === 'unknown' && e.result?.class === 'ambiguous';
+}
+
+/** Still waiting for the re-ask: sent without a result, or answered ambiguously. */
+function open(e: LedgerEntry | undefined): boolean {
+  return e?.state === 'sent' || isAmbiguous(e);
 }
 
 export class ReAsker {
@@ -30,7 +47,9 @@ export class ReAsker {
   private timer: NodeJS.Timeout | undefined;
   private asking = false;
   /** Rounds that asked the terminal; intents settled from its state; intents sent again. */
-  readonly stats = { asks: 0, found: 0, resent: 0 };
+  readonly stats = { asks: 0, found: 0, resent: 0, notExecuted: 0 };
+  /** Ambiguous intents absent from one snapshot already (a second absence settles them as not executed). */
+  private readonly missedOnce = new Set<string>();
 
   constructor(
     private readonly host: ReAskHost,
@@ -48,11 +67,13 @@ export class ReAsker {
   /** Its result came: nothing to ask. */
   settled(intentId: string): void {
     this.due.delete(intentId);
+    this.missedOnce.delete(intentId);
   }
 
   /** The session ended: the reconciliation of the next one takes every open intent. */
   clear(): void {
     this.due.clear();
+    this.missedOnce.clear();
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -74,7 +95,7 @@ export class ReAsker {
       if (d.at > now) break;
       this.due.delete(id);
       const e = ledger.get(id);
-      if (e && e.state === 'sent' && d.epoch === venue.epoch && venue.connected) ripe.push(e);
+      if (e && open(e) && d.epoch === venue.epoch && venue.connected) ripe.push(e);
     }
     if (ripe.length === 0) {
       this.arm();
@@ -94,11 +115,21 @@ export class ReAsker {
       const snap = await venue.snapshot(Math.max(0, from), Math.max(this.afterMs, 250));
       if (venue.epoch !== epoch) return; // reconnected meanwhile: its reconciliation settles them
       for (const e of ripe) {
-        if (ledger.get(e.intentId)?.state !== 'sent') continue; // the result came meanwhile
+        const now = ledger.get(e.intentId);
+        if (!open(now)) continue; // the result came meanwhile
         const found = findIntent(snap, e.intentId);
         if (found) {
           this.stats.found++;
+          this.missedOnce.delete(e.intentId);
           this.host.found(e, found);
+        } else if (isAmbiguous(now)) {
+          if (this.missedOnce.delete(e.intentId)) {
+            this.stats.notExecuted++;
+            this.host.notExecuted(now!);
+          } else {
+            this.missedOnce.add(e.intentId);
+            this.sent(e.intentId); // once more, `afterMs` later: a timed-out request may still be executing
+          }
         } else {
           this.stats.resent++;
           this.host.resend(e);
@@ -107,7 +138,7 @@ export class ReAsker {
     } catch (err) {
       // the snapshot itself got no answer (lost too, or the terminal is busy): ask again later, send nothing blind
       log.warn({ terminal: venue.key, err: (err as Error).message }, 're-ask snapshot failed: asking again later');
-      if (venue.epoch === epoch) for (const e of ripe) if (ledger.get(e.intentId)?.state === 'sent') this.sent(e.intentId);
+      if (venue.epoch === epoch) for (const e of ripe) if (open(ledger.get(e.intentId))) this.sent(e.intentId);
     } finally {
       this.asking = false;
       this.arm();

@@ -52,8 +52,8 @@ export async function resync(router: IntentRouter, open: LedgerEntry[], current:
     const found = snap && findIntent(snap, e.intentId);
     if (found) router.settle(reconciled(e.intentId, found), 'reconcile');
     else if (e.result?.class === 'ambiguous') {
-      // the broker answered ambiguously and nothing of it exists: it did not execute
-      router.record(e.intentId, { state: 'settled', settledBy: 'reconcile' });
+      // the broker answered ambiguously and nothing of it exists: it did not execute (waiters and the core told)
+      router.notExecuted(e);
     } else router.transmit(e);
   }
   for (const e of unsent) router.transmit(e);

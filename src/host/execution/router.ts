@@ -46,6 +46,7 @@ export class IntentRouter {
         venue, ledger, log,
         found: (e, found) => this.settle(reconciled(e.intentId, found), 'reconcile'),
         resend: (e) => this.transmit(e),
+        notExecuted: (e) => this.notExecuted(e),
       },
       opts.reaskMs,
     );
@@ -250,6 +251,8 @@ export class IntentRouter {
     this.reask.settled(result.intentId);
     this.record(result.intentId, { state: result.class === 'ambiguous' ? 'unknown' : 'settled', result, settledBy: by });
     this.log.info({ terminal: this.key, intentId: result.intentId, retcode: result.retcode, class: result.class, by, duplicate: result.duplicate }, 'intent result');
+    // an ambiguous answer on a live session: asked about (never re-sent) until found or shown not to have executed
+    if (result.class === 'ambiguous' && this.venue.connected) this.reask.sent(result.intentId);
     const w = this.waiters.get(result.intentId);
     if (w) {
       this.waiters.delete(result.intentId);
@@ -263,6 +266,19 @@ export class IntentRouter {
       }
     }
     this.opts.onResult?.(result);
+  }
+
+  /**
+   * An intent the broker answered ambiguously and the terminal's state shows nothing of: it did not execute. Settled
+   * with a final result (the ambiguous retcode, the reason in the comment): waiters and the trading core learn it.
+   */
+  notExecuted(e: LedgerEntry): void {
+    const retcode = e.result?.retcode ?? 0;
+    this.log.warn({ terminal: this.key, intentId: e.intentId, retcode }, 'ambiguous answer and nothing of it on the terminal: not executed');
+    this.settle(
+      { type: MsgType.INTENT_RESULT, seq: 0, re: 0, intentId: e.intentId, retcode, class: 'final', duplicate: false, comment: `not executed: answered ${retcode}${e.result?.comment ? ` (${e.result.comment})` : ''} and not found on the terminal` },
+      'reconcile',
+    );
   }
 
   /** The session ended: what was sent has an unknown outcome until the next session reconciles it. */

@@ -306,6 +306,12 @@ export class CommandProcessor {
       this.log.warn({ commandId: cmd.id, intentId: intent.intentId }, 'no result in time: the command waits for the reconciliation');
       r = await this.mgr.settledResult(intent.intentId);
     }
+    if (r.class === 'ambiguous') {
+      // 10011/10012/10031: the broker may have executed it. Not 'failed' (a trader would send it again): the command
+      // waits until the terminal's state shows it (done) or shows twice that it did not execute (reask.ts)
+      this.log.warn({ commandId: cmd.id, intentId: intent.intentId, retcode: r.retcode }, 'ambiguous answer: the command waits until the terminal shows what happened');
+      r = await this.mgr.settledResult(intent.intentId);
+    }
     if (r.class !== 'done') throw new BrokerRefused(`the broker refused: ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
     const out = resultOf(r);
     // the trade reports of its deals ride on the command's result (seed 002, option B); a deal whose transaction
