@@ -19,6 +19,7 @@ import { mlCommand } from './ml.js';
 import { ConfigError } from '../host/config.js';
 import { startHost, untilStopSignal } from '../host/start.js';
 import { newStrategyCommand } from './strategy-new.js';
+import { rerunWithHugePages } from './huge-pages.js';
 import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
 
 const str = (v: VerbContext['values'][string]) => (typeof v === 'string' ? v : undefined);
@@ -287,6 +288,9 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
+/** The verbs that read whole bar files into memory and run long enough for huge pages to matter. */
+const HUGE_PAGE_VERBS = new Set(['backtest', 'ml train', 'ml evaluate']);
+
 async function main(argv: string[]): Promise<number> {
   const out = (t: string) => void process.stdout.write(t);
   const err = (t: string) => void process.stderr.write(t);
@@ -305,6 +309,11 @@ async function main(argv: string[]): Promise<number> {
       out(verbHelp(found.verb));
       return 0;
     }
+    // bar-heavy runs on Linux: again in a child with huge pages (huge-pages.ts: page faults were half a CSV parse)
+    if (HUGE_PAGE_VERBS.has(found.verb.name)) {
+      const code = rerunWithHugePages();
+      if (code) return await code;
+    }
     return await found.verb.run({ ...parsed, out, err });
   } catch (e) {
     if (e instanceof UsageError) fail(e.message);
@@ -318,10 +327,19 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+/**
+ * Exit once stdout and stderr have been written out: a pipe is written asynchronously, and exiting at once cut
+ * `backtest --json | jq` at 64 KB. A write's callback runs after every write before it.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (e: Error) => {
     process.stderr.write(`${c.red('mt5-executor:')} ${e.message}\n`);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

@@ -10,10 +10,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hugePagesEnv, wantsHugePages } from '../../src/cli/huge-pages.js';
 import { jsonErrorOffset } from '../../src/cli/kit.js';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 60_000 });
+  spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 60_000, maxBuffer: 64 << 20 });
 const dir = mkdtempSync(join(tmpdir(), 'mt5x-cli-'));
 const VERBS = ['start', 'demo', 'indicators', 'backtest', 'ml train', 'ml evaluate', 'validate', 'strategy new', 'schema', 'token', 'login', 'version'];
 
@@ -70,6 +71,30 @@ describe('command line', () => {
     expect(d.stderr).toContain(`${dir}: is a directory; give a JSON file in it`);
     expect(cli(['backtest', 'examples/ema-cross-trend.json', '--data', 'data']).stderr).toContain('--data data is a directory; give a bar file in it');
     expect([jsonErrorOffset('[1, 2,]'), jsonErrorOffset('{"a": "x'), jsonErrorOffset('{"a": tru}'), jsonErrorOffset('{} x')]).toEqual([6, 8, 6, 3]);
+  });
+
+  it('a long output through a pipe arrives whole (exiting at once cut it at 64 KB)', () => {
+    const r = cli(['indicators', 'data/EURUSD_H1_2015-2022.csv', '-i', 'ema:21']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    const bars = readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8').trimEnd().split('\n').length - 1;
+    expect(lines.length).toBe(bars + 1); // the header and every bar
+    expect(lines.at(-1)!.split(',').length).toBe(lines[0]!.split(',').length);
+  });
+
+  it('a bar-heavy run on Linux runs again with huge pages (huge-pages.ts): same output, same exit codes', () => {
+    expect(wantsHugePages({}, 'win32')).toBe(false);
+    expect(wantsHugePages({ MT5X_HUGE_PAGES: '0' }, 'linux')).toBe(false);
+    expect(wantsHugePages({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, 'linux')).toBe(false); // the user's choice stands
+    expect(hugePagesEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+    expect(hugePagesEnv({}).GLIBC_TUNABLES).toBe('glibc.malloc.hugetlb=1');
+    const args = ['backtest', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2015-2022.csv', '--json'];
+    const on = cli(args), off = cli(args, { MT5X_HUGE_PAGES: '0' });
+    expect(on.status).toBe(0);
+    expect(on.stdout).toBe(off.stdout);
+    expect(JSON.parse(on.stdout).bars).toBeGreaterThan(40_000);
+    expect(cli(['backtest', 'examples/ema-cross-trend.json', '--data', 'nope.csv']).status).toBe(1);
   });
 
   it('strategy new writes a commented starter that validates and backtests', () => {
