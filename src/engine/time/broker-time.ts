@@ -65,7 +65,7 @@ export function zoneOffsetSec(zone: string, utcSec: number): number {
   const key = year * 12 + month;
   let m = months.get(key);
   if (!m) {
-    if (months.size > 1200) months.clear();
+    if (months.size > 6000) months.clear(); // 500 years of months: a bound, not a limit any real data reaches
     months.set(key, (m = zoneMonth(zone, year, month)));
   }
   return hour < m.switchHour ? m.before : m.after;
