@@ -4,16 +4,26 @@
  * the CSV parse of those bars written as an MT5 "Export bars" file (read a chunk at a time, as the commands do), its
  * read from the binary cache; the whole run (file read, parse, backtest), without and with the cache; and the
  * process's peak memory. Prints a table and a final JSON line.
+ *
+ * On Linux it runs with huge pages as the CLI's `backtest` does (src/cli/huge-pages.ts); `MT5X_HUGE_PAGES=0` runs
+ * it without, for an A/B.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { formatServerTime, parseBars, type BarSeries } from '../src/engine/bars.js';
 import { loadBarFile } from '../src/cli/bar-file.js';
 import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { findRepoFile } from '../src/host/paths.js';
 import { runBacktest } from '../src/sim/backtest.js';
+import { rerunWithHugePages } from '../src/cli/huge-pages.js';
+
+const again = rerunWithHugePages(); // as the CLI: the same command again in a child with the tunable set
+if (again) process.exit(await again);
+const hugePages = /glibc\.malloc\.hugetlb=1/.test(process.env.GLIBC_TUNABLES ?? '');
 
 const TARGET = Number(process.env.BENCH_BARS ?? 1_000_000);
 const src = parseBars(readFileSync(findRepoFile('data/EURUSD_H1_2015-2022.csv'), 'utf8'));
@@ -37,14 +47,15 @@ for (let c = 0; c < copies; c++) {
     bars.spread[k] = src.spread[i]!;
   }
 }
-const strategy = normalizeStrategy({
+const strategyJson = {
   strategyId: 'bench-ema-atr', symbol: 'EURUSD', timeframe: 'H1',
   rules: {
     entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] },
     exit: { stopLoss: { type: 'atr', multiplier: 2 }, takeProfit: { type: 'rr_ratio', ratio: 2 } },
     riskManagement: { lotSize: 0.1 },
   },
-});
+};
+const strategy = normalizeStrategy(strategyJson);
 // peak RSS sampled while the run goes (the run is synchronous, so sample from progress callbacks)
 let peak = process.memoryUsage().rss;
 const runs: number[] = [];
@@ -62,16 +73,33 @@ for (let r = 0; r < 3; r++) {
   runs.push(n / ((performance.now() - t) / 1000));
   faults.push(process.resourceUsage().minorPageFault - f0);
 }
-// the same bars as an MT5 "Export bars" CSV file, parsed from its bytes as the CLI reads it
+// the same bars as an MT5 "Export bars" CSV file (written a block of rows at a time: no 1 M strings at once)
 const dir = mkdtempSync(join(tmpdir(), 'bench-bars-'));
 const csvFile = join(dir, 'EURUSD_H1.csv');
 {
-  const rows = ['<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<TICKVOL>,<VOL>,<SPREAD>'];
-  for (let i = 0; i < n; i++) rows.push(`${formatServerTime(bars.time[i]!, true).replace(' ', ',')},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]},${bars.tickVolume[i]},0,${bars.spread[i]}`);
-  writeFileSync(csvFile, rows.join('\n') + '\n');
+  const fd = openSync(csvFile, 'w');
+  let rows = ['<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<TICKVOL>,<VOL>,<SPREAD>'];
+  for (let i = 0; i < n; i++) {
+    rows.push(`${formatServerTime(bars.time[i]!, true).replace(' ', ',')},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]},${bars.tickVolume[i]},0,${bars.spread[i]}`);
+    if (rows.length === 65_536 || i === n - 1) {
+      writeSync(fd, rows.join('\n') + '\n');
+      rows = [];
+    }
+  }
+  closeSync(fd);
 }
-const parses: number[] = [], parsesCpu: number[] = [], whole: number[] = [];
-const cached: number[] = [], cachedCpu: number[] = [], wholeCached: number[] = [];
+const here = dirname(fileURLToPath(import.meta.url));
+/** A child process of the bench's own environment (huge pages as the parent; none of its 1 GB heap). */
+const child = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+};
+// the parse in a fresh process, five times (as the commands read a file without a cache: a chunk at a time)
+const parseRuns = JSON.parse(child([join(here, 'parse-peer.mjs'), csvFile, '5'])) as { bars: number; wallMs: number; cpuMs: number; faults: number }[];
+if (parseRuns.some((x) => x.bars !== n)) throw new Error(`parsed ${parseRuns[0]?.bars} bars, wrote ${n}`);
+const parses = parseRuns.map((x) => n / (x.wallMs / 1000)), parsesCpu = parseRuns.map((x) => n / (x.cpuMs / 1000));
+const cached: number[] = [], cachedCpu: number[] = [];
 /** Bars per second of wall and of CPU time (user + system: the page faults of fresh memory are system time). */
 const timed = <T>(f: () => T): [T, number, number] => {
   const c0 = process.cpuUsage();
@@ -80,20 +108,30 @@ const timed = <T>(f: () => T): [T, number, number] => {
   const c = process.cpuUsage(c0);
   return [v, n / ((performance.now() - t) / 1000), n / ((c.user + c.system) / 1e6)];
 };
-loadBarFile(csvFile); // writes the cache
+const parsed = loadBarFile(csvFile); // writes the cache
 for (let r = 0; r < 3; r++) {
-  // as the commands read a file without a cache: a chunk at a time, the one-pass reader
-  const [parsed, wall, cpu] = timed(() => loadBarFile(csvFile, { cache: false }));
-  if (parsed.length !== n) throw new Error(`parsed ${parsed.length} bars, wrote ${n}`);
-  parses.push(wall);
-  parsesCpu.push(cpu);
   const [fromCache, cw, cc] = timed(() => loadBarFile(csvFile));
   if (fromCache.length !== n || fromCache.close[n - 1] !== parsed.close[n - 1]) throw new Error('the cache does not give the parsed bars');
   cached.push(cw);
   cachedCpu.push(cc);
-  // the whole run as the CLI does it: read, parse, backtest; and with the cache
-  whole.push(timed(() => runBacktest({ strategy, balance, bars: loadBarFile(csvFile, { cache: false }) }))[1]);
-  wholeCached.push(timed(() => runBacktest({ strategy, balance, bars: loadBarFile(csvFile) }))[1]);
+}
+// the whole run as a trader starts it: a CLI process (node start, huge pages as the CLI decides, read, parse,
+// backtest, report figures, JSON out), without and with the cache; wall time of the process
+const strategyFile = join(dir, 'bench-ema-atr.json');
+writeFileSync(strategyFile, JSON.stringify(strategyJson));
+const cliEnv = { ...process.env, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES?.replace(/:?glibc\.malloc\.hugetlb=1/, '') || undefined };
+const cliRun = (cache: boolean) => {
+  const t = performance.now();
+  const out = child([join(here, 'mt5-executor.js'), 'backtest', strategyFile, '--data', csvFile, '--balance', String(balance), '--json'], { ...cliEnv, MT5X_BAR_CACHE: cache ? '1' : '0' });
+  const ms = performance.now() - t;
+  const j = JSON.parse(out) as { bars: number; trades: number };
+  if (j.bars !== n || j.trades !== last.metrics.trades) throw new Error(`the CLI gave ${j.bars} bars, ${j.trades} trades; the bench ${n}, ${last.metrics.trades}`);
+  return n / (ms / 1000);
+};
+const whole: number[] = [], wholeCached: number[] = [];
+for (let r = 0; r < 3; r++) {
+  whole.push(cliRun(false));
+  wholeCached.push(cliRun(true));
 }
 rmSync(dir, { recursive: true, force: true });
 peak = Math.max(peak, process.memoryUsage().rss);
@@ -105,10 +143,11 @@ console.log(`strategy             EMA 9/21 cross both ways, SL 2 × ATR(14), TP 
 console.log(`engine driven        ${last.columns ? 'a column at a time (indicators and rules a block of 4,096 bars at a time, the runner called on bars where it can act)' : 'bar by bar'}`);
 console.log(`trades               ${last.metrics.trades.toLocaleString('en-US')} (intents ${last.intents.toLocaleString('en-US')}, rejected ${last.rejected.length}; exposure ${last.metrics.exposure.toFixed(1)} %)`);
 console.log(`speed                ${runs.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(best).toLocaleString('en-US')}; target ≥ 3,000,000)`);
-console.log(`CSV parse            ${parses.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s wall (best ${Math.round(bestParse).toLocaleString('en-US')}; target ≥ 3,000,000), ${parsesCpu.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s of CPU time`);
+console.log(`CSV parse            ${parses.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s wall (best ${Math.round(bestParse).toLocaleString('en-US')}; target ≥ 3,000,000), ${parsesCpu.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s of CPU time; a fresh process, ${parseRuns.map((x) => x.faults.toLocaleString('en-US')).join(' / ')} page faults`);
 console.log(`cached read          ${cached.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s wall, ${cachedCpu.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s of CPU time (<file>.mt5x-cache)`);
-console.log(`whole run            ${whole.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (read + parse + backtest; best ${Math.round(bestWhole).toLocaleString('en-US')}; target ≥ 1,000,000)`);
+console.log(`whole run            ${whole.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (a CLI process: start, read, parse, backtest, figures; best ${Math.round(bestWhole).toLocaleString('en-US')}; target ≥ 1,000,000)`);
 console.log(`whole run, cached    ${wholeCached.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(Math.max(...wholeCached)).toLocaleString('en-US')})`);
 console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
+console.log(`huge pages           ${hugePages ? 'on (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as the CLI runs a backtest)' : 'off'}`);
 console.log(`minor page faults    ${faults.map((x) => x.toLocaleString('en-US')).join(' / ')} per run (the first touch of fresh memory)`);
-console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));
+console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, hugePages, node: process.version, date: new Date().toISOString().slice(0, 10) }));
