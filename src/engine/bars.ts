@@ -481,17 +481,16 @@ class OnePassReader {
         const r = k < nf ? roles[k]! : Role.Skip;
         const p = i;
         if (r >= Role.Open) {
-          let m = 0, digits = 0, frac = -1;
+          // digits and at most one point; the counts from positions after the loop (no counters per byte)
+          let m = 0, dot = -1;
           for (; i < len; i++) {
             const ch = b[i]!;
             const d = ch - 48;
-            if (d >= 0 && d <= 9) {
-              m = m * 10 + d;
-              digits++;
-              if (frac >= 0) frac++;
-            } else if ((ch === 46 || (dec && ch === 44)) && frac < 0) frac = 0;
+            if (d >= 0 && d <= 9) m = m * 10 + d;
+            else if ((ch === 46 || (dec && ch === 44)) && dot < 0) dot = i;
             else break;
           }
+          const digits = i - p - (dot >= 0 ? 1 : 0), frac = dot >= 0 ? i - dot - 1 : -1;
           let v: number;
           const e = i < len ? b[i]! : 10;
           if ((e === sep || e === 10 || e === 13) && digits > 0 && digits <= 15) v = frac > 0 ? m / POW10[frac]! : m;
