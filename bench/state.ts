@@ -11,7 +11,7 @@
  * Prints a table and a final JSON line.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -33,6 +33,27 @@ const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const mb = () => Math.round(process.memoryUsage().rss / 1048576);
 
 const dir = mkdtempSync(join(tmpdir(), 'mt5x-bench-state-'));
+
+/**
+ * The disk's floor: a bare append of one journal-sized line and an fsync, 2,000 times, in the same folder. A command
+ * from a person is answered after its status is synced (commands.ts: `store.write()`), so no command's wall time
+ * can be below this; measured at the start and at the end of the run.
+ */
+async function fsyncFloor(): Promise<{ p50: number; p99: number }> {
+  const file = join(dir, 'floor.jsonl');
+  const fd = openSync(file, 'a');
+  const xs: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t = performance.now();
+    writeSync(fd, `{"op":"command","id":"floor-${i}","record":{"status":"executed","at":${i}}}\n`);
+    await new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res())));
+    xs.push(performance.now() - t);
+  }
+  closeSync(fd);
+  unlinkSync(file);
+  return { p50: +p50(xs).toFixed(3), p99: +p99(xs).toFixed(3) };
+}
+const floorStart = await fsyncFloor();
 const store = await Store.open(dir);
 if (values['compact-every']) store.retention.compactEvery = Number(values['compact-every']);
 const ledger = new PersistentLedger(store);
@@ -66,6 +87,8 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
 const cmdMs: number[] = [];
 const intentMs: number[] = [];
 const rss: number[] = [];
+/** The JS heap in use and the memory of Buffers/ArrayBuffers beside it, at the same samples as `rss`. */
+const heap: number[] = [], external: number[] = [];
 /** The longest a turn of other work (a compaction slice, its file callbacks) kept the loop from the next operation. */
 let maxStall = 0;
 // garbage-collection pauses, to tell them from the store's own work in the tail
@@ -97,9 +120,15 @@ for (let i = 0; i < N; i++) {
   t = performance.now();
   await new Promise((r) => setImmediate(r));
   maxStall = Math.max(maxStall, performance.now() - t);
-  if (i % Math.max(1, Math.floor(N / 10)) === 0) rss.push(mb());
+  if (i % Math.max(1, Math.floor(N / 10)) === 0) {
+    rss.push(mb());
+    const m = process.memoryUsage();
+    heap.push(Math.round(m.heapUsed / 1048576));
+    external.push(Math.round(m.external / 1048576));
+  }
 }
 const elapsed = (performance.now() - t0) / 1000;
+const floorEnd = await fsyncFloor();
 await new Promise((r) => setImmediate(r));
 await store.write();
 store.close();
@@ -110,6 +139,10 @@ const startupMs = performance.now() - s0;
 const rows = {
   operations: 2 * N,
   seconds: Math.round(elapsed),
+  fsyncFloorP50StartMs: floorStart.p50,
+  fsyncFloorP99StartMs: floorStart.p99,
+  fsyncFloorP50EndMs: floorEnd.p50,
+  fsyncFloorP99EndMs: floorEnd.p99,
   commandP99StartMs: +p99(cmdMs.slice(0, WINDOW)).toFixed(3),
   commandP99EndMs: +p99(cmdMs.slice(-WINDOW)).toFixed(3),
   commandStoreP99StartMs: +p99(cmdStoreMs.slice(0, WINDOW)).toFixed(3),
@@ -127,6 +160,8 @@ const rows = {
   compactions: store.compactions,
   rssMbSeries: rss.join(' '),
   rssMbMax: Math.max(...rss),
+  heapUsedMbSeries: heap.join(' '),
+  externalMbSeries: external.join(' '),
   filterKb: Math.round(store.archive.filterBytes / 1024),
   commandsInState: Object.keys(reopened.data.commands).length,
   intentsInState: Object.keys(reopened.data.intents).length,
