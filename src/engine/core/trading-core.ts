@@ -65,6 +65,8 @@ export interface CoreState {
   managed: Record<string, SerialManaged[]>;
   /** Strategies the core has paused or stopped, with the reason. */
   halted: Record<string, { status: 'paused' | 'stopped'; reason: string; at: number }>;
+  /** The deals counted (ticket → server time) and the server time up to which the deal history was read. */
+  deals?: { seen: Record<string, number>; readTo: number };
 }
 type SerialManaged = Omit<ManagedPosition, 'ticket'> & { ticket: string };
 
@@ -87,6 +89,12 @@ export class TradingCore {
   private dirty = false;
   /** The equity peak as last persisted: a rise of less than 0.05 % of it does not make a write by itself. */
   private persistedPeak = 0;
+  /**
+   * Deals counted by ticket (a deal can come live and again from the terminal's history after a restart: it counts
+   * once), and the server time up to which the history is known read — live while a terminal is connected.
+   */
+  private dealsSeen: Record<string, number> = {};
+  private dealsReadTo = 0;
 
   constructor(policy: RiskPolicy = NO_POLICY, retry: RetryPolicy = DEFAULT_RETRY, state?: CoreState) {
     this.gate = new RiskGate(policy, state?.risk);
@@ -201,6 +209,32 @@ export class TradingCore {
     return b ? this.act([b], now, positions) : null;
   }
 
+  /** First sight of deal `key` (its venue and ticket) at server time `time`: true (count it), false when it was counted already. */
+  noteDeal(k: string, time: number): boolean {
+    if (this.dealsSeen[k] !== undefined) return false;
+    this.dealsSeen[k] = time;
+    this.dirty = true;
+    return true;
+  }
+
+  /** Whether a running strategy has this magic number. */
+  knowsMagic(magic: number): boolean {
+    return this.byMagic.has(magic);
+  }
+
+  /** The server time up to which the deal history is known counted (0: never read; the host was not running). */
+  get dealsKnownTo(): number {
+    return this.dealsReadTo;
+  }
+
+  /** Deals up to server time `to` are counted (live, or read from the history). Tickets older than two days are forgotten. */
+  dealsRead(to: number): void {
+    if (!(to > this.dealsReadTo)) return;
+    this.dealsReadTo = to;
+    const keepFrom = to - 2 * 86_400;
+    for (const k in this.dealsSeen) if (this.dealsSeen[k]! < keepFrom) delete this.dealsSeen[k];
+  }
+
   /** Money a strategy paid that closed nothing (an entry's commission): counts in its day's result, not as a trade. */
   observeCost(magic: number, now: number, amount: number): void {
     const id = this.byMagic.get(magic);
@@ -283,7 +317,7 @@ export class TradingCore {
       const list = e.runner.managedPositions();
       if (list.length) managed[id] = list.map((m) => ({ ...m, ticket: m.ticket.toString() }));
     }
-    return { v: 1, risk: structuredClone(this.gate.state), orders: this.orders.state(), managed, halted: { ...this.halted } };
+    return { v: 1, risk: structuredClone(this.gate.state), orders: this.orders.state(), managed, halted: { ...this.halted }, deals: { seen: { ...this.dealsSeen }, readTo: this.dealsReadTo } };
   }
 
   private pendingManaged: CoreState['managed'] = {};
@@ -293,6 +327,8 @@ export class TradingCore {
     this.persistedPeak = this.gate.state.equityPeak;
     this.orders.restore(s.orders);
     this.halted = { ...s.halted };
+    this.dealsSeen = { ...(s.deals?.seen ?? {}) };
+    this.dealsReadTo = s.deals?.readTo ?? 0;
     this.pendingManaged = { ...s.managed };
     for (const [id, e] of this.entries) {
       const kept = this.pendingManaged[id];

@@ -16,6 +16,7 @@ import type { Terminal } from '../bridge/server.js';
 import type { Running, TradingContext } from './context.js';
 import type { MarketFeed } from './market-feed.js';
 import type { Supervision } from './supervision.js';
+import { MissedDeals, type DealFacts } from './missed-deals.js';
 
 const NO_POSITIONS: readonly Position[] = Object.freeze([]);
 
@@ -26,6 +27,8 @@ type Decided = { id: string; runner: StrategyRunner; d: Decision };
 
 export class CoreDriver {
   private persistScheduled = false;
+  /** Deals made while the host was away, counted at a connection (missed-deals.ts). */
+  readonly missed: MissedDeals;
   /** when each intrabar strategy was last judged on a forming bar, ms */
   private readonly lastIntrabar = new Map<string, number>();
 
@@ -36,7 +39,9 @@ export class CoreDriver {
     private readonly intrabarMs = DEFAULT_INTRABAR_MS,
     /** the strategies changed their runners: rebuild them (the broker's zone changed) */
     private readonly onZoneChanged: () => void = () => {},
-  ) {}
+  ) {
+    this.missed = new MissedDeals(ctx, (t, d, magic, stillOpen) => this.countDeal(t, d, magic, stillOpen, 'history'), () => this.persistCore());
+  }
 
   /** Listen to a terminal's facts (once: the Terminal object outlives reconnections). */
   listen(t: Terminal): void {
@@ -46,6 +51,8 @@ export class CoreDriver {
       if (!this.ctx.opts.now && this.market.noteServerTime(a.serverTime, this.ctx.now())) this.onZoneChanged();
       // the account's baselines (broker day, equity peak) and its breaches, in the core
       this.ctx.core.gate.policy.limits = this.ctx.limits();
+      // connected and caught up: the live deals are all counted up to now
+      if (this.missed.live) this.ctx.core.dealsRead(a.serverTime);
       const step = this.ctx.core.observeAccount(a.serverTime, a.balance, a.equity, () => t.positions);
       if (step) this.carryOut(step, a.serverTime);
       this.persistCore();
@@ -55,6 +62,10 @@ export class CoreDriver {
       this.onBar(t, m);
     });
     this.follow(t);
+    // the broker's deals made while the host was away (the paper venue has none: it lives in this process)
+    t.on('connected', () => void this.missed.connected(t));
+    t.on('disconnected', () => this.missed.disconnected());
+    if (t.connected) void this.missed.connected(t);
   }
 
   /** A venue's trades reach the core — the terminal's, and the paper venue's of `mode: paper` strategies: results, positions gone, deals' money. */
@@ -106,30 +117,42 @@ export class CoreDriver {
 
   // ------------------------------------------------------------------ facts in
 
-  /** A deal's money reaches the risk gate: a closing deal's profit, swap and commission as a closed trade, an entry's commission as a cost. */
+  /** A deal's money reaches the risk gate (live). */
   private onDeal(t: Terminal, tx: Msg<'TRADE_TX'>, known: ReadonlyMap<bigint, { magic: number; volume: number }>): void {
     if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
-    if (isBalanceOperation(tx.dealType)) {
-      // a deposit or withdrawal: not a result of trading (the EA sends this before the account it changes)
-      this.ctx.core.observeBalanceOperation(Math.floor(tx.timeMsc / 1000), tx.profit ?? 0);
-      this.ctx.log.info({ dealType: tx.dealType, amount: tx.profit }, 'balance operation: the risk baselines move with it');
-      this.persistCore();
-      return;
-    }
-    const closing = tx.dealEntry === DEAL_ENTRY.OUT || tx.dealEntry === DEAL_ENTRY.INOUT || tx.dealEntry === DEAL_ENTRY.OUT_BY;
     const k = known.get(tx.position);
-    const magic = k?.magic ?? tx.magic; // a manual close's deal carries magic 0: the position's magic says whose it was
-    if (magic === undefined) return;
-    const time = Math.floor(tx.timeMsc / 1000);
-    if (!closing) {
-      if (tx.dealEntry === DEAL_ENTRY.IN && tx.commission) this.ctx.core.observeCost(magic, time, tx.commission);
+    const deal: DealFacts = {
+      ticket: tx.deal, type: tx.dealType, entry: tx.dealEntry ?? DEAL_ENTRY.IN, positionId: tx.position, volume: tx.volume,
+      profit: tx.profit ?? 0, swap: tx.swap ?? 0, commission: tx.commission ?? 0, time: Math.floor(tx.timeMsc / 1000),
+    };
+    // a manual close's deal carries magic 0: the position's magic says whose it was
+    this.countDeal(t, deal, k?.magic ?? tx.magic, k !== undefined && k.volume - tx.volume > 1e-9, 'transaction');
+  }
+
+  /**
+   * A deal's money reaches the risk gate, once per ticket: a balance operation moves the baselines; a closing
+   * deal's profit, swap and commission count as a closed trade; an entry's commission as a cost. True if counted.
+   */
+  private countDeal(t: Terminal, d: DealFacts, magic: number | undefined, stillOpen: boolean, source: 'transaction' | 'history'): boolean {
+    if (!this.ctx.core.noteDeal(`${t.key}#${d.ticket}`, d.time)) return false; // (a paper ticket may equal a broker's)
+    if (isBalanceOperation(d.type)) {
+      // a deposit or withdrawal: not a result of trading (the EA sends this before the account it changes)
+      this.ctx.core.observeBalanceOperation(d.time, d.profit);
+      this.ctx.log.info({ dealType: d.type, amount: d.profit, source }, 'balance operation: the risk baselines move with it');
       this.persistCore();
-      return;
+      return true;
     }
-    const stillOpen = k !== undefined && k.volume - tx.volume > 1e-9;
-    const step = this.ctx.core.observeClosed(magic, tx.position, time, (tx.profit ?? 0) + (tx.swap ?? 0) + (tx.commission ?? 0), stillOpen, () => t.positions);
-    if (step) this.carryOut(step, time);
+    if (magic === undefined) return false;
+    const closing = d.entry === DEAL_ENTRY.OUT || d.entry === DEAL_ENTRY.INOUT || d.entry === DEAL_ENTRY.OUT_BY;
+    if (!closing) {
+      if (d.entry === DEAL_ENTRY.IN && d.commission) this.ctx.core.observeCost(magic, d.time, d.commission);
+      this.persistCore();
+      return true;
+    }
+    const step = this.ctx.core.observeClosed(magic, d.positionId, d.time, d.profit + d.swap + d.commission, stillOpen, () => t.positions);
+    if (step) this.carryOut(step, d.time);
     this.persistCore();
+    return true;
   }
 
   /** Ticks: the quote, the anomaly guard, the contract facts when due, and intrabar strategies on their forming bar. */
