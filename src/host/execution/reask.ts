@@ -111,7 +111,9 @@ export class ReAsker {
     this.stats.asks++;
     log.warn({ terminal: venue.key, intents: ripe.map((e) => e.intentId), afterMs: this.afterMs }, 'no result on a live session: asking the terminal');
     try {
-      const from = Math.min(...ripe.map((e) => e.createdAt)) - 3600;
+      // deals from a little before the oldest was sent (the server clock as the host knows it, with slack): a
+      // snapshot of only recent deals fits one frame, where an hour of a busy account took pages, each a frame to lose
+      const from = Math.min(...ripe.map((e) => e.createdAt)) - 120;
       const snap = await venue.snapshot(Math.max(0, from), Math.max(this.afterMs, 250));
       if (venue.epoch !== epoch) return; // reconnected meanwhile: its reconciliation settles them
       for (const e of ripe) {
