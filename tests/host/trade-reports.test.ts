@@ -260,7 +260,7 @@ describe('trade reports', () => {
     ]);
   }, 90_000);
 
-  it('START_STRATEGY stays executing until the strategy is prepared, and fails with the reason (stopped) when it cannot be', async () => {
+  it('START_STRATEGY (and UPDATE_STRATEGY) stays executing until the strategy is prepared, and fails with the reason (stopped) when it cannot be', async () => {
     const r = await rig();
     // a symbol the terminal does not have: the spec request is refused
     const bad = await r.run('s-bad', 'START_STRATEGY', { ...STRATEGY, strategyId: 'nosuch', symbol: 'XYZABC' });
@@ -279,6 +279,10 @@ describe('trade reports', () => {
     await r.sim.connect();
     await until(() => r.f.final('s-wait') !== undefined, 10_000, 'prepared after the terminal came');
     expect(r.f.final('s-wait')).toMatchObject({ status: 'executed', result: { strategyId: 'reported', status: 'running' } });
+    // an UPDATE_STRATEGY that cannot be prepared fails the same way (it answered 'executed' with the strategy unprepared)
+    expect(await r.run('u-nohist', 'UPDATE_STRATEGY', { ...STRATEGY, timeframe: 'M15' })).toMatchObject({ status: 'failed', error: expect.stringMatching(/reported could not be prepared: .*no history for EURUSD M15.*send UPDATE_STRATEGY again/) });
+    expect(r.host!.manager.get('reported')!.record.status).toBe('stopped');
+    expect(await r.run('u-ok', 'UPDATE_STRATEGY', { ...STRATEGY, strategyName: 'renamed' })).toMatchObject({ status: 'executed', result: { strategyId: 'reported', status: 'stopped' } });
     // the audit trail has each command, who sent it and how it ended
     const audit = r.host!.store.data.audit.filter((a) => a.event === 'command').map((a) => a.detail as Record<string, unknown>);
     expect(audit.find((a) => a.commandId === 's-bad')).toMatchObject({ who: 'platform', type: 'START_STRATEGY', status: 'failed', code: 'NOT_PREPARED', parameters: { strategyId: 'nosuch' } });

@@ -30,7 +30,7 @@ import {
   type CommandStatusUpdate,
   type TradeReport,
 } from './contract.js';
-import type { Store, StoreData } from '../state/store.js';
+import type { Store, StoreData, StrategyRecord } from '../state/store.js';
 import type { TradeReporter } from './trade-reports.js';
 
 /** Who sent a command, for the audit trail. */
@@ -335,18 +335,32 @@ export class CommandProcessor {
     this.listenToPreparation();
     const since = this.prepared.seq;
     const record = await this.mgr.start(parameters);
+    return this.untilPrepared(record, since, 'START_STRATEGY');
+  }
+
+  /** UPDATE_STRATEGY: the new parameters, and (unless the strategy is stopped) the same wait as a start. */
+  private async updateAndPrepare(id: string, parameters: unknown): Promise<{ id: string; status: string }> {
+    this.listenToPreparation();
+    const since = this.prepared.seq;
+    await this.mgr.update(id, parameters);
+    const record = this.mgr.get(id)?.record;
+    if (!record || record.status === 'stopped') return { id, status: record?.status ?? 'stopped' };
+    return this.untilPrepared(record, since, 'UPDATE_STRATEGY');
+  }
+
+  private async untilPrepared(record: StrategyRecord, since: number, verb: 'START_STRATEGY' | 'UPDATE_STRATEGY'): Promise<{ id: string; status: string }> {
     for (let waiting = false; ; ) {
       const ev = this.prepared.last.get(record.id);
       if (ev && ev.seq > since && ev.reason === undefined) return { id: record.id, status: this.mgr.get(record.id)?.record.status ?? record.status };
       if (ev && ev.seq > since) {
         await this.mgr.stop(record.id, false);
-        throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It is stopped (its open positions stay as they are); send START_STRATEGY again when the terminal can give ${record.id}'s symbol and history`);
+        throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It is stopped (its open positions stay as they are); send ${verb} again when the terminal can give ${record.id}'s symbol and history`);
       }
       const now = this.mgr.get(record.id);
       if (!now || now.record.status === 'stopped' || now.record.parameters !== record.parameters) {
         throw new NotPrepared(`strategy ${record.id} was stopped or replaced before it was prepared`);
       }
-      if (!waiting) this.log.info({ strategyId: record.id }, 'START_STRATEGY waits for the terminal to prepare the strategy (history, subscription)');
+      if (!waiting) this.log.info({ strategyId: record.id }, `${verb} waits for the terminal to prepare the strategy (history, subscription)`);
       waiting = true;
       // the next preparation, or a second (a STOP_STRATEGY or a later start in the meantime ends the wait above)
       await new Promise<void>((res) => {
@@ -395,9 +409,8 @@ export class CommandProcessor {
         await this.mgr.resume(strategyIdParams.parse(p).strategyId);
         return { status: 'running' };
       case 'UPDATE_STRATEGY': {
-        const id = updateStrategyParams.parse(p).strategyId;
-        await this.mgr.update(id, p);
-        return { strategyId: id, status: this.mgr.get(id)?.record.status };
+        const r = await this.updateAndPrepare(updateStrategyParams.parse(p).strategyId, p);
+        return { strategyId: r.id, status: r.status };
       }
       case 'OPEN_POSITION': {
         const a = openPositionParams.parse(p);
