@@ -120,6 +120,7 @@ describe('local HTTP API', () => {
     expect(m.headers.get('content-type')).toMatch(/text\/plain/);
     expect(m.body).toContain('mt5x_terminal_connected 1');
     expect(m.body).toContain(`mt5x_account_balance ${broker.account().balance}`);
+
   });
 
   it('lists entries waiting for the trader\'s confirmation; answering an unknown one is a 404 with the reason', async () => {
@@ -192,6 +193,11 @@ describe('local HTTP API', () => {
     expect(broker.positionList().find((p) => p.ticket.toString() === ticket)!.sl).toBe(sl);
     expect((await api('POST', `/positions/${ticket}/close`, {})).body).toMatchObject({ status: 'executed', result: { volume: 0.02 } });
     expect(broker.positionList().length).toBe(before);
+    // /metrics: commands by their last status, counted from the state
+    const counts = host.store.commandStatusCounts();
+    expect(counts.executed).toBeGreaterThanOrEqual(4);
+    const metrics = (await api('GET', '/metrics')).body as string;
+    for (const [status, n] of Object.entries(counts)) expect(metrics).toContain(`mt5x_commands{status="${status}"} ${n}`);
     const noSide = await api('POST', '/orders', { symbol: 'EURUSD', volume: 0.01 });
     expect(noSide.status).toBe(400);
     expect(noSide.body.error).toMatch(/side/);

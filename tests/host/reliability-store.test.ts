@@ -177,3 +177,38 @@ describe('archived ids: exact, from disk', () => {
     expect(existsSync(join(dir, 'archive', 'command-ids.jsonl'))).toBe(false);
   });
 });
+
+describe('group commit', () => {
+  it('concurrent writes share fsyncs; each resolves with its line on disk, and sequential writes still sync each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-group-'));
+    const store = await Store.open(dir);
+    try {
+      const before = store.syncStats.syncs;
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          store.putCommand(`g${i}`, { status: 'executed', at: i });
+          return store.write();
+        }),
+      );
+      const concurrent = store.syncStats.syncs - before;
+      expect(concurrent).toBeGreaterThanOrEqual(1);
+      expect(concurrent).toBeLessThanOrEqual(3); // one under way, one queued behind it for the rest
+      expect(store.syncStats.shared).toBeGreaterThanOrEqual(40);
+      const journal = readFileSync(join(dir, 'ledger.jsonl'), 'utf8');
+      for (let i = 0; i < 50; i++) expect(journal).toContain(`"id":"g${i}"`);
+      // one at a time: one fsync each (nothing to share)
+      const s0 = store.syncStats.syncs;
+      for (let i = 0; i < 5; i++) {
+        store.putCommand(`s${i}`, { status: 'executed', at: i });
+        await store.write();
+      }
+      expect(store.syncStats.syncs - s0).toBe(5);
+      store.close();
+      const again = await Store.open(dir);
+      expect(Object.keys(again.data.commands)).toHaveLength(55);
+      again.close();
+    } finally {
+      store.close();
+    }
+  });
+});

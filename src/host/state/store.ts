@@ -103,6 +103,17 @@ export class Store {
     return Object.values(this.d.commands);
   }
 
+  /** How many commands in the state have each last status (one pass, no copy: /metrics asks on every scrape). */
+  commandStatusCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const all = this.d.commands;
+    for (const id in all) {
+      const st = all[id]!.status;
+      out[st] = (out[st] ?? 0) + 1;
+    }
+    return out;
+  }
+
   /** Statuses waiting for the platform, oldest first. */
   get outbox(): readonly OutboxEntry[] {
     return this.d.outbox;
@@ -300,12 +311,46 @@ export class Store {
         this.journalLines += this.unwritten.length;
         this.unwritten = [];
       }
-      const fd = this.journalFd;
-      if (fd !== undefined) await new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res())));
+      const segment = this.segment;
+      if (this.journalFd !== undefined) await this.syncJournal();
+      // a compaction sealed the journal meanwhile: those lines are in its state.json once it is synced
+      if (this.segment !== segment) await this.compacting;
     } catch (e) {
       if (!this.lenient) throw e;
       this.noteFailure(`state ${this.journalFile}`, e as Error);
     }
+  }
+
+  /** The fsync under way, and the one queued behind it for the callers that came meanwhile. */
+  private syncing: Promise<void> | undefined;
+  private nextSync: Promise<void> | undefined;
+  /** fsyncs of the journal made; write() calls that shared one already under way or queued (group commit). */
+  readonly syncStats = { syncs: 0, shared: 0 };
+
+  /**
+   * Group commit: one fsync of the journal at a time. A caller that comes while one runs waits for the next, which
+   * starts when that one ends — so it covers every line written before the caller asked — and every caller that
+   * comes meanwhile shares it. Under concurrent commands that is one fsync per turn instead of one per command.
+   */
+  private syncJournal(): Promise<void> {
+    if (!this.syncing) return this.startSync();
+    if (this.nextSync) this.syncStats.shared++;
+    this.nextSync ??= this.syncing.catch(() => undefined).then(() => {
+      this.nextSync = undefined;
+      return this.startSync();
+    });
+    return this.nextSync;
+  }
+
+  private startSync(): Promise<void> {
+    const fd = this.journalFd;
+    if (fd === undefined) return Promise.resolve(); // sealed by a compaction meanwhile: write() waits for it
+    this.syncStats.syncs++;
+    const p = new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res()))).finally(() => {
+      if (this.syncing === p) this.syncing = undefined;
+    });
+    this.syncing = p;
+    return p;
   }
 
   // ── compaction ─────────────────────────────────────────────────────────────────────────────────────────
