@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
-import { PAPER_TICKET_START } from '../../src/host/paper/venue.js';
+import { PAPER_TICKET_START, paperCommission } from '../../src/host/paper/venue.js';
 import { DEAL_ENTRY } from '../../src/protocol/mt5.js';
 import { replayBars } from '../../src/sim/replay.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
@@ -40,9 +40,9 @@ afterEach(async () => {
 
 interface Rig { host: RunningHost; sim: SimTerminal; intents: () => number; api: ReturnType<typeof apiCaller> }
 
-async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker): Promise<Rig> {
+async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker, config: Record<string, unknown> = {}): Promise<Rig> {
   // a strategy that buys on every bar loses five in a row now and then: seed 004's auto-pause would stop it
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false } }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false }, ...config }));
   const broker = sim?.broker ?? broker0 ?? makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
   const host = await startHost({
     env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(ports.bridge), MT5X_API_PORT: String(ports.api), MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'warn' },
@@ -150,6 +150,47 @@ describe('start --paper on the simulated terminal', () => {
       out: () => {}, paper: true,
     })).rejects.toThrow(`${file}, line 3:`);
     expect(readFileSync(file, 'utf8').split('\n')[2]).toBe('{"k":"intent", damaged'); // nothing rewritten
+  }, 60_000);
+
+  it('charges commission per lot per side: the backtest\'s preset by default, `paperCommission` when set; the balance agrees to the cent, and a restart replays it', async () => {
+    // the default is the backtest's (the preset's), a per-symbol figure wins, a symbol without a preset pays none
+    expect(paperCommission('EURUSD', undefined)).toBe(symbolSpec('EURUSD').commissionPerLot);
+    expect(paperCommission('EURUSD', undefined)).toBe(3.5);
+    expect(paperCommission('EURUSD.m', undefined)).toBe(3.5);
+    expect(paperCommission('US30', undefined)).toBe(0);
+    expect(paperCommission('EURUSD', 2)).toBe(2);
+    expect(paperCommission('EURUSD', { XAUUSD: 9 })).toBe(3.5);
+    expect(paperCommission('EURUSD', { EURUSD: 6 })).toBe(6);
+    for (const [config, perSide] of [[{}, 0.35], [{ paperCommission: { EURUSD: 6 } }, 0.6]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-commission-'));
+      const ports = { bridge: await freePort(), api: await freePort() };
+      const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, config);
+      stops.push(() => r.sim.close());
+      const start = r.sim.broker.account().balance; // the paper account is seeded with the terminal's balance
+      await r.host.manager.start(always); // 0.1 lot a trade
+      await until(() => r.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready');
+      await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 12, defaultSpread: 10 });
+      await new Promise((res) => setTimeout(res, 100));
+      const snap = await r.host.paperVenue()!.snapshot();
+      const trades = snap.deals.filter((d) => d.entry === DEAL_ENTRY.IN || d.entry === DEAL_ENTRY.OUT);
+      expect(trades.filter((d) => d.entry === DEAL_ENTRY.OUT).length).toBeGreaterThanOrEqual(2); // round trips
+      for (const d of trades) expect([d.volume, d.commission]).toEqual([0.1, -perSide]); // 0.1 lot × 3.5 (or 6) per lot per side
+      // the balance is the seed plus every deal's money, to the cent (in cents: no float drift)
+      const cents = (x: number) => Math.round(x * 100);
+      const sum = snap.deals.reduce((t, d) => t + cents(d.profit) + cents(d.swap) + cents(d.commission), 0);
+      expect(cents(snap.account.balance)).toBe(cents(start) + sum);
+      expect(trades.reduce((t, d) => t + cents(d.commission), 0)).toBe(-trades.length * cents(perSide));
+      const open = snap.positions.length;
+      await r.host.stop();
+      // restart with another commission: the deals made replay at the commission they were charged
+      const r2 = await paperHost(dir, ports, r.sim, 'EURUSD', undefined, { paperCommission: 1 });
+      const again = await r2.host.paperVenue()!.snapshot();
+      expect(again.deals).toEqual(snap.deals);
+      expect(again.account.balance).toBe(snap.account.balance);
+      expect(again.positions.length).toBe(open);
+      await r2.host.stop();
+      expect(r.intents() + r2.intents()).toBe(0);
+    }
   }, 60_000);
 
   it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {

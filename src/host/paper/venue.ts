@@ -13,6 +13,7 @@ import type { IntentBody, IntentResult, IntentResultBody, Msg, Position, SymbolS
 import { MsgType, intentBodySchemas, intentIdSchema, isIntentId } from '../../protocol/messages.js';
 import { SimBroker, type BrokerConfig, type BrokerTx, type SimSymbolSpec } from '../../sim/broker.js';
 import { SimEaLogic } from '../../sim/ea-logic.js';
+import { SYMBOLS } from '../../sim/symbols.js';
 import { RC } from '../../protocol/retcodes.js';
 import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
 import { MemoryLedger, type LedgerEntry } from '../state/ledger.js';
@@ -33,10 +34,30 @@ export interface PaperVenueOptions {
   /** Starting balance of a new paper account (default: the real account's balance when it is first seeded). */
   balance?: number;
   /**
+   * Commission per lot per deal side, account currency (config `paperCommission`): one figure, or per symbol (a
+   * symbol not named: the default). Default: the backtest's — the simulator's preset for the symbol (src/sim/symbols.ts),
+   * 0 for a symbol without one. Written with the symbol's spec when the paper account learns it, so a restart replays
+   * every deal at the commission it was charged.
+   */
+  commission?: number | Record<string, number>;
+  /**
    * Seed a new paper account only when a strategy first needs a symbol of it (a live host whose strategies may
    * come in mode paper: no paper account until one does); default: at the terminal's first connection.
    */
   lazy?: boolean;
+}
+
+/**
+ * The commission the paper broker charges on `symbol`, per lot per deal side: the configured figure (per symbol,
+ * else for all), else the backtest's default — the simulator's preset for the symbol (its name, or its name without
+ * a broker suffix such as ".m"), else 0.
+ */
+export function paperCommission(symbol: string, configured: number | Record<string, number> | undefined): number {
+  if (typeof configured === 'number') return configured;
+  const named = configured?.[symbol];
+  if (named !== undefined) return named;
+  const preset = SYMBOLS[symbol] ?? SYMBOLS[symbol.toUpperCase().replace(/[^A-Z].*$/, '')];
+  return preset?.commissionPerLot ?? 0;
 }
 
 /** Marked paper: what the venue reports. */
@@ -160,10 +181,11 @@ export class PaperVenue extends Terminal {
   }
 
   private learn(spec: SymbolSpec, convert: boolean): void {
-    const { tickValue: _tv, ...sim } = spec;
+    const { tickValue: _tv, ...rest } = spec;
+    const sim: SimSymbolSpec = { ...rest, commissionPerLot: paperCommission(spec.symbol, this.o.commission) };
     if (!this.keepLine({ k: 'spec', spec: sim, ...(convert ? { convert } : {}) })) throw new Error(`the paper account could not learn ${spec.symbol}: its journal could not be written`);
     this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
-    this.vlog.info({ symbol: spec.symbol, convert }, 'paper broker: symbol added from the terminal\'s spec');
+    this.vlog.info({ symbol: spec.symbol, convert, commissionPerLot: sim.commissionPerLot }, 'paper broker: symbol added from the terminal\'s spec');
   }
 
   /** Account, positions, orders and deals of the paper account. */
