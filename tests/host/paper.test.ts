@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
-import { PAPER_TICKET_START, paperCommission } from '../../src/host/paper/venue.js';
+import { PAPER_TICKET_START, paperCommission, type PaperVenue } from '../../src/host/paper/venue.js';
 import { DEAL_ENTRY } from '../../src/protocol/mt5.js';
 import { replayBars } from '../../src/sim/replay.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
@@ -191,6 +191,55 @@ describe('start --paper on the simulated terminal', () => {
       await r2.host.stop();
       expect(r.intents() + r2.intents()).toBe(0);
     }
+  }, 60_000);
+
+  it('the journal is compacted every paperCompactEvery lines into a snapshot line, stays bounded, and a restart after it is the same paper account', async () => {
+    // the same bars on two paper accounts: one compacted every 10 lines, one never (the default is 10 000)
+    const run = async (config: Record<string, unknown>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-compact-'));
+      const ports = { bridge: await freePort(), api: await freePort() };
+      const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, config);
+      stops.push(() => r.sim.close());
+      await r.host.manager.start(always);
+      await until(() => r.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready');
+      let most = 0;
+      const file = join(dir, 'paper', 'journal.jsonl');
+      for (let at = HISTORY; at < HISTORY + 60; at += 5) {
+        await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: at, to: at + 5, defaultSpread: 10 });
+        await new Promise((res) => setTimeout(res, 20));
+        most = Math.max(most, readFileSync(file, 'utf8').split('\n').filter(Boolean).length);
+      }
+      await new Promise((res) => setTimeout(res, 100));
+      return { r, dir, ports, most, file, snap: await r.host.paperVenue()!.snapshot(), compactions: r.host.paperVenue()!.compactions };
+    };
+    const plain = await run({});
+    const small = await run({ paperCompactEvery: 10 });
+    const same = (a: Awaited<ReturnType<PaperVenue['snapshot']>>, b: Awaited<ReturnType<PaperVenue['snapshot']>>) => {
+      expect(a.deals).toEqual(b.deals);
+      expect(a.account.balance).toBe(b.account.balance);
+      expect(a.positions.map((p) => [p.ticket, p.volume, p.priceOpen, p.sl, p.tp, p.swap])).toEqual(b.positions.map((p) => [p.ticket, p.volume, p.priceOpen, p.sl, p.tp, p.swap]));
+    };
+    expect(plain.compactions).toBe(0);
+    expect(plain.most).toBeGreaterThan(40); // the uncompacted journal grows with every fill and intent
+    expect(small.compactions).toBeGreaterThanOrEqual(3);
+    expect(small.most).toBeLessThanOrEqual(10 + 5); // bounded: a snapshot line and at most a few lines over the threshold
+    expect(small.snap.deals.filter((d) => d.entry === DEAL_ENTRY.OUT).length).toBeGreaterThanOrEqual(5);
+    same(small.snap, plain.snap); // compaction changes nothing the account did
+    // restart the compacted one: balance, positions, deals as they were, from a journal that starts with a snapshot
+    await small.r.host.stop();
+    expect(JSON.parse(readFileSync(small.file, 'utf8').split('\n')[0]!).k).toBe('snapshot');
+    const again = await paperHost(small.dir, small.ports, small.r.sim, 'EURUSD', undefined, { paperCompactEvery: 10 });
+    stops.push(() => again.host.stop());
+    same((await again.host.paperVenue()!.snapshot()), small.snap);
+    // and it trades on exactly as the never-compacted account does on the same bars: tickets follow on
+    await until(() => again.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready again');
+    stops.push(() => plain.r.host.stop());
+    for (const r of [again, plain.r]) await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY + 60, to: HISTORY + 75, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const [a, b] = [await again.host.paperVenue()!.snapshot(), await plain.r.host.paperVenue()!.snapshot()];
+    expect(a.deals.length).toBeGreaterThan(small.snap.deals.length);
+    same(a, b);
+    expect(again.intents() + small.r.intents() + plain.r.intents()).toBe(0);
   }, 60_000);
 
   it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {

@@ -18,7 +18,12 @@ import { RC } from '../../protocol/retcodes.js';
 import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
 import { MemoryLedger, type LedgerEntry } from '../state/ledger.js';
 import type { Logger } from '../logger.js';
-import { PaperJournal, type JournalLine, type JournalQuote } from './journal.js';
+import { PaperJournal, type JournalLine, type JournalQuote, type SnapshotLine } from './journal.js';
+
+/** Journal lines between compactions by default (config `paperCompactEvery`). */
+export const PAPER_COMPACT_EVERY = 10_000;
+/** Intents whose results a compaction keeps (a repeated id is answered from them), as many as the EA's memory holds. */
+const KEPT_INTENTS = 4096;
 
 /** Paper tickets start at 2^62: never the number of a real ticket on the same account, never rounded (> 2^53). */
 export const PAPER_TICKET_START = 1n << 62n;
@@ -40,6 +45,8 @@ export interface PaperVenueOptions {
    * every deal at the commission it was charged.
    */
   commission?: number | Record<string, number>;
+  /** Journal lines between compactions (default PAPER_COMPACT_EVERY): the journal is rewritten as one snapshot line. */
+  compactEvery?: number;
   /**
    * Seed a new paper account only when a strategy first needs a symbol of it (a live host whose strategies may
    * come in mode paper: no paper account until one does); default: at the terminal's first connection.
@@ -80,6 +87,12 @@ export class PaperVenue extends Terminal {
   /** The broker day (server time) of the last tick, for the daily swap rollover. */
   private day = -1;
   private txSeen = 0;
+  /** Lines written since the journal's first (its seed or snapshot), and whether a compaction is on its way. */
+  private linesSince = 0;
+  private compactQueued = false;
+  private closed = false;
+  /** Compactions done (tests and the log read it). */
+  compactions = 0;
   /** Symbols learned only to convert profits and margins into the account currency (streamed with the strategies'). */
   private readonly converters = new Set<string>();
 
@@ -91,7 +104,8 @@ export class PaperVenue extends Terminal {
     this.journal = new PaperJournal(o.dir);
     this.lines = this.journal.read();
     const seed = this.lines[0];
-    if (seed?.k === 'seed') {
+    this.linesSince = Math.max(0, this.lines.length - 1);
+    if (seed?.k === 'seed' || seed?.k === 'snapshot') {
       this.seed = seed.account;
       this.rebuild();
       this.vlog.info({ dir: o.dir, balance: this.account?.balance, positions: this.positions.length, lines: this.lines.length }, 'paper account restored');
@@ -278,9 +292,10 @@ export class PaperVenue extends Terminal {
   /** A new SimBroker with every symbol learned so far, and the journal replayed into it. */
   private rebuild(): void {
     for (const l of this.lines) {
-      if (l.k !== 'spec') continue;
-      if (!this.simSpecs.has(l.spec.symbol)) this.simSpecs.set(l.spec.symbol, l.spec);
-      if (l.convert) this.converters.add(l.spec.symbol);
+      for (const { spec, convert } of l.k === 'spec' ? [l] : l.k === 'snapshot' ? l.specs : []) {
+        if (!this.simSpecs.has(spec.symbol)) this.simSpecs.set(spec.symbol, spec);
+        if (convert) this.converters.add(spec.symbol);
+      }
     }
     const broker = new SimBroker({ account: this.seed!, symbols: [...this.simSpecs.values()], ticketStart: PAPER_TICKET_START });
     const ea = new SimEaLogic(broker);
@@ -291,7 +306,8 @@ export class PaperVenue extends Terminal {
     this.replaying = true;
     try {
       for (const l of this.lines) {
-        if (l.k === 'quote') this.applyQuotes(l.quotes);
+        if (l.k === 'snapshot') this.restoreSnapshot(broker, l);
+        else if (l.k === 'quote') this.applyQuotes(l.quotes);
         else if (l.k === 'rollover') (this.rollover(l.weekday), (this.day = l.day));
         else if (l.k === 'intent') {
           const r = this.execute(l.intent, false, l.quotes);
@@ -307,6 +323,45 @@ export class PaperVenue extends Terminal {
       if (q) this.quote(s, q.bid, q.ask, q.timeMsc);
     }
     this.refresh(false);
+  }
+
+  /** The account as a compaction left it: the broker's state, the rollover day, the latest intents' results. */
+  private restoreSnapshot(broker: SimBroker, l: SnapshotLine): void {
+    broker.restore(l.broker);
+    this.day = l.day;
+    this.requestId = l.requestId;
+    for (const { intent, result } of l.intents) {
+      this.entries.set(intent.intentId, { intentId: intent.intentId, terminal: this.key, intent, state: 'settled', createdAt: 0, attempts: 1, result, settledBy: 'result' });
+    }
+  }
+
+  /**
+   * Rewrite the journal as one snapshot line of the account now (journal.ts: temp file, sync, rename). Run on its own
+   * turn of the event loop, so every line written before it has been applied to the broker. A failure is logged and
+   * the journal stays as it was (tried again after as many lines more).
+   */
+  private compact(): void {
+    this.compactQueued = false;
+    const b = this.broker;
+    if (!b || !this.seed || this.replaying || this.closed) return;
+    const intents: SnapshotLine['intents'] = [];
+    for (const e of this.entries.values()) if (e.state === 'settled' && e.result) intents.push({ intent: e.intent, result: e.result });
+    const line: SnapshotLine = {
+      k: 'snapshot', v: 1, account: this.seed, specs: [...this.simSpecs.values()].map((spec) => ({ spec, ...(this.converters.has(spec.symbol) ? { convert: true } : {}) })),
+      broker: b.state(), day: this.day, requestId: this.requestId, intents: intents.slice(-KEPT_INTENTS),
+    };
+    const lines = this.linesSince;
+    try {
+      this.journal.compact(line);
+    } catch (e) {
+      this.linesSince = 0;
+      this.vlog.error({ err: (e as Error).message, file: this.journal.file }, 'paper account: its journal could not be compacted (it stays as it was, and grows)');
+      return;
+    }
+    this.lines = [line];
+    this.linesSince = 0;
+    this.compactions++;
+    this.vlog.info({ file: this.journal.file, lines, deals: line.broker.deals.length, positions: line.broker.positions.length }, 'paper account: journal compacted');
   }
 
   /** The quotes of every symbol the broker knows (they convert profits and margins): written with each change. */
@@ -371,8 +426,17 @@ export class PaperVenue extends Terminal {
         : 'paper account: its journal could not be written');
       return false;
     }
-    if (line.k === 'seed') this.lines = [line];
-    else this.lines.push(line);
+    if (line.k === 'seed') {
+      this.lines = [line];
+      this.linesSince = 0;
+    } else {
+      this.lines.push(line);
+      this.linesSince++;
+    }
+    if (this.linesSince >= (this.o.compactEvery ?? PAPER_COMPACT_EVERY) && !this.compactQueued && !this.closed) {
+      this.compactQueued = true;
+      setImmediate(() => this.compact());
+    }
     return true;
   }
 
@@ -431,6 +495,7 @@ export class PaperVenue extends Terminal {
   }
 
   close(): void {
+    this.closed = true;
     this.journal.close();
   }
 }
