@@ -99,6 +99,14 @@ describe('start --paper on the simulated terminal', () => {
     expect(pos.body.length).toBe(venue.positions.length);
     for (const p of pos.body) expect(p.paper).toBe(true);
     expect(r.host.manager.status()).toMatchObject({ paper: true, strategies: [{ id: 'paper-a', status: 'running', mode: 'paper' }] });
+    // the history says paper too: every closed trade and every deal, in JSON and CSV
+    const hist = await r.api('GET', '/history/trades');
+    expect(hist.status).toBe(200);
+    expect(hist.body.trades.length).toBe(outs.length);
+    for (const t of hist.body.trades) expect(t.paper).toBe(true);
+    const hd = await r.api('GET', '/history/deals');
+    expect(hd.body.deals.length).toBe(before.deals.length);
+    for (const d of hd.body.deals) expect(d.paper).toBe(true);
     // restart: the same paper account — balance, positions, deals, tickets
     await r.host.stop();
     stopped = true;

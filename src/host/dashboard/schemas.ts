@@ -39,6 +39,7 @@ export const tradeSchema = z.object({
   profit: money(),
   net: money().describe('profit + commission + swap'),
   exitReason: z.enum(EXIT_REASONS).describe('from the closing deal\'s DEAL_REASON (SL 4, TP 5, stop out 6, expert 3 = the strategy or the host)'),
+  paper: z.literal(true).optional().describe('a paper trade: made on the host\'s simulated broker (`start --paper`, `mode: paper`), never at the broker'),
 });
 
 export const tradesQuerySchema = z.object({
@@ -55,6 +56,7 @@ export const dealSchema = z.object({
   ticket: ticket(), order: ticket(), positionId: ticket(), symbol: z.string(), type: z.number().int(), entry: z.number().int(),
   volume: z.number(), price: z.number(), commission: money(), swap: money(), profit: money(), time: time(), magic: z.number().int(),
   comment: z.string(), reason: z.number().int(),
+  paper: z.literal(true).optional().describe('a paper deal: made on the host\'s simulated broker, never at the broker'),
 });
 export const dealsSchema = z.object({ deals: z.array(dealSchema) });
 
