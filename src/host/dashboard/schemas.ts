@@ -64,6 +64,7 @@ export const ordersSchema = z.object({
   orders: z.array(z.object({
     ticket: ticket(), symbol: z.string(), type: z.number().int().describe('ORDER_TYPE'), volume: z.number(), priceOpen: z.number(), stopLimit: z.number(),
     sl: z.number(), tp: z.number(), timeSetup: time(), expiration: time(), magic: z.number().int(), comment: z.string(),
+    paper: z.literal(true).optional().describe('a pending order on the paper account'),
   })),
 });
 
@@ -125,6 +126,7 @@ export const strategyRowSchema = z.object({
   symbol: z.string(),
   timeframe: z.string(),
   magic: z.number().int(),
+  mode: z.enum(['live', 'paper']).describe('paper: its orders go to the host\'s simulated broker (`mode: paper`, or the whole host under `start --paper`)'),
   openPositions: z.number().int(),
   floating: money(),
   closedNet: money(),
@@ -148,7 +150,9 @@ export const overviewSchema = z.object({
     login: z.number(), server: z.string(), name: z.string(), currency: z.string(), tradeMode: z.number(), leverage: z.number(),
     balance: money(), equity: money(), margin: money(), freeMargin: money(), marginLevel: z.number(), profit: money(),
     todayPnl: money().nullable().describe('equity − the broker day\'s starting balance'),
+    paper: z.boolean().describe('the paper account (`start --paper`): the host\'s simulated broker on the terminal\'s prices'),
   }).nullable(),
+  paper: z.boolean().describe('the host trades on paper (`start --paper`): nothing reaches the broker'),
   connection: z.object({
     ea: z.boolean(),
     platform: z.boolean().nullable().describe('null: no platform configured'),
