@@ -239,6 +239,13 @@ describe('start --paper on the simulated terminal', () => {
     const again = await paperHost(small.dir, small.ports, small.r.sim, 'EURUSD', undefined, { paperCompactEvery: 10 });
     stops.push(() => again.host.stop());
     same((await again.host.paperVenue()!.snapshot()), small.snap);
+    // an intent the snapshot remembers is answered from it, not executed again
+    const kept = JSON.parse(readFileSync(small.file, 'utf8').split('\n')[0]!, (_k, x) => (x && typeof x === 'object' && typeof x.$n === 'string' ? BigInt(x.$n) : x));
+    expect(kept.intents.length).toBeGreaterThan(0);
+    const last = kept.intents.at(-1);
+    const dup = await again.host.paperVenue()!.sendIntent(last.intent);
+    expect(dup).toMatchObject({ duplicate: true, retcode: last.result.retcode });
+    expect((await again.host.paperVenue()!.snapshot()).deals).toEqual(small.snap.deals);
     // and it trades on exactly as the never-compacted account does on the same bars: tickets follow on
     await until(() => again.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready again');
     stops.push(() => plain.r.host.stop());
