@@ -361,6 +361,9 @@ export class PaperVenue extends Terminal {
     this.lines = [line];
     this.linesSince = 0;
     this.compactions++;
+    // memory keeps what a restart would have: the intents the snapshot kept, and those not settled yet
+    const kept = new Set(line.intents.map((x) => x.intent.intentId));
+    for (const [id, e] of this.entries) if (e.state === 'settled' && !kept.has(id)) this.entries.delete(id);
     this.vlog.info({ file: this.journal.file, lines, deals: line.broker.deals.length, positions: line.broker.positions.length }, 'paper account: journal compacted');
   }
 
