@@ -12,6 +12,11 @@ export interface Column<T> {
 
 const ROW = 28;
 
+/** The mark of the paper account: a trade, position, strategy or account on the host's simulated broker, never at the broker. */
+export function PaperBadge({ testId }: { testId?: string }) {
+  return <span class="badge paper" data-testid={testId} title="paper: the host's simulated broker on live prices; nothing reaches the broker">PAPER</span>;
+}
+
 /** Only the rows in view are in the page: 10,000 trades scroll as smoothly as 10. */
 export function VirtualTable<T>({ rows, columns, rowKey, height = 480, onSelect, selected, testId }: {
   rows: readonly T[]; columns: Column<T>[]; rowKey: (r: T) => string; height?: number; onSelect?: (r: T) => void; selected?: string | null; testId?: string;

@@ -90,6 +90,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   paper: z.boolean().default(false).describe("paper trading on live prices: every order goes to the host's simulated broker (seeded from the terminal's account), none to the terminal (also `start --paper`)"),
   paperBalance: z.number().positive().max(1e12).optional().describe("starting balance of a new paper account (default: the terminal account's balance when it is first seeded)"),
+  paperCommission: z
+    .union([z.number().min(0).max(1e6), z.record(z.string().min(1), z.number().min(0).max(1e6))])
+    .optional()
+    .describe("commission the paper broker charges per lot per deal side, in the account currency: one number for every symbol, or { \"EURUSD\": 3.5, … } per symbol (a symbol not named: the default). Default: the backtest's (the simulator's preset for the symbol, 3.5 on its FX and gold presets; 0 for a symbol without a preset). Fixed for a symbol when the paper account learns it"),
+  paperCompactEvery: z.number().int().min(10).max(10_000_000).default(10_000).describe('paper account: journal lines between compactions (the journal rewritten as one snapshot line of the account)'),
   accounts: z
     .strictObject({
       primary: accountKey().optional().describe("the account whose state is <data folder>/state (default: the first account that ever connected, remembered in accounts.json)"),

@@ -152,7 +152,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   const paperVenues = new Map<string, PaperVenue>();
   const paperOf = (live: Terminal): PaperVenue => {
     let v = paperVenues.get(live.key);
-    if (!v) paperVenues.set(live.key, (v = new PaperVenue({ live, server: bridge, dir: accounts.paperDir(live.key), log, lazy: !paperHost, ...(config.paperBalance ? { balance: config.paperBalance } : {}) })));
+    if (!v) paperVenues.set(live.key, (v = new PaperVenue({ live, server: bridge, dir: accounts.paperDir(live.key), log, lazy: !paperHost, ...(config.paperBalance ? { balance: config.paperBalance } : {}), compactEvery: config.paperCompactEvery, ...(config.paperCommission !== undefined ? { commission: config.paperCommission } : {}) })));
     return v;
   };
   if (paperHost) out(`PAPER TRADING: the EA streams prices; every order goes to the simulated broker (its account in ${paperDir}), none to the terminal.`);

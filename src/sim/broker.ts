@@ -130,6 +130,23 @@ interface OrderState {
   comment: string;
 }
 
+/**
+ * Everything a SimBroker holds beyond its configuration (`SimBroker.state()`), to start another one in the same place
+ * (`restore`): the paper account's journal is compacted into it (src/host/paper/journal.ts). Plain data (bigints
+ * for tickets): the caller serialises it.
+ */
+export interface BrokerState {
+  balanceMinor: number;
+  nextTicket: bigint;
+  nowMsc: number;
+  requestCounter: number;
+  quotes: [string, number, number, number][];
+  positions: PosState[];
+  orders: OrderState[];
+  openedLater: bigint[];
+  deals: Deal[];
+}
+
 type Trigger =
   | { kind: 'sl' | 'tp'; pos: PosState; level: number }
   | { kind: 'order'; order: OrderState; level: number };
@@ -1167,6 +1184,51 @@ export class SimBroker {
       });
     }
     return ticket;
+  }
+
+  /** The broker's state now (see BrokerState): copies, nothing shared with the broker. */
+  state(): BrokerState {
+    return {
+      balanceMinor: this.balanceMinor, nextTicket: this.nextTicket, nowMsc: this.nowMsc, requestCounter: this.requestCounter,
+      quotes: [...this.quotes].map(([s, q]) => [s, q.bid, q.ask, q.timeMsc]),
+      positions: [...this.positions.values()].map((p) => ({ ...p })),
+      orders: [...this.orders.values()].map((o) => ({ ...o })),
+      openedLater: [...this.openedLater],
+      deals: this.deals(),
+    };
+  }
+
+  /**
+   * Put a new broker (no deal, position, order or quote yet) where `state()` of another one with the same account
+   * and symbols was. A quote of a symbol this broker does not know is an error, as is a broker already used.
+   */
+  restore(st: BrokerState): void {
+    if (this.dealStore.length || this.positions.size || this.orders.size || this.quotes.size) throw new Error('restore: the broker is already in use');
+    for (const [s] of st.quotes) if (!this.specs.has(s)) throw new Error(`restore: no symbol ${s}`);
+    this.balanceMinor = st.balanceMinor;
+    this.nextTicket = st.nextTicket;
+    this.nowMsc = st.nowMsc;
+    this.requestCounter = st.requestCounter;
+    for (const [s, bid, ask, timeMsc] of st.quotes) this.quotes.set(s, { bid, ask, timeMsc });
+    for (const p of st.positions) this.positions.set(p.ticket, { ...p });
+    for (const o of st.orders) this.orders.set(o.ticket, { ...o });
+    for (const t of st.openedLater) this.openedLater.add(t);
+    const ds = this.dealStore;
+    for (const d of st.deals) {
+      const i = ds.add(d.ticket, d.symbol, d.comment), c = ds.chunk(i), k = ds.slot(i);
+      c.order[k] = d.order;
+      c.positionId[k] = d.positionId;
+      c.type[k] = d.type;
+      c.entry[k] = d.entry;
+      c.volume[k] = d.volume;
+      c.price[k] = d.price;
+      c.commission[k] = d.commission;
+      c.swap[k] = d.swap;
+      c.profit[k] = d.profit;
+      c.timeMsc[k] = d.timeMsc;
+      c.magic[k] = d.magic;
+      c.reason[k] = d.reason;
+    }
   }
 
   /** A deposit or withdrawal (DEAL_TYPE_BALANCE). */

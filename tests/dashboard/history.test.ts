@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../../src/protocol/mt5.js';
 import type { Deal } from '../../src/protocol/messages.js';
-import { filterTrades, performanceOf, tradesCsv, tradesFromDeals } from '../../src/host/dashboard/history.js';
+import { dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from '../../src/host/dashboard/history.js';
 import { Sessions, cookieValue } from '../../src/host/dashboard/session.js';
 import { BIG_TICKET } from '../helpers.js';
 
@@ -36,6 +36,18 @@ describe('trades from deals', () => {
       [(BIG_TICKET + 1n).toString(), 'SELL', 0.2, 'manual', null, 200],
     ]);
     expect(trades[0]).toMatchObject({ openTime: T0, openPrice: 1.1, closeTime: T0 + 3600, closePrice: 1.105, commission: -1.4 });
+  });
+
+  it('keeps the paper mark: a paper account\'s trades and deals say paper, in JSON and in CSV; live ones do not', () => {
+    const paper = deals.map((d) => ({ ...d, paper: true }) as Deal);
+    const pt = tradesFromDeals(paper, (m) => (m === 7 ? 'ema' : null));
+    expect(pt.map((t) => t.paper)).toEqual([true, true, true]);
+    expect(trades.map((t) => t.paper)).toEqual([undefined, undefined, undefined]);
+    expect(dealRow(paper[0]!)).toMatchObject({ paper: true, ticket: paper[0]!.ticket.toString() });
+    expect('paper' in dealRow(deals[0]!)).toBe(false);
+    const csv = tradesCsv([pt[0]!, trades[0]!]).split('\r\n');
+    expect(csv[0]!.endsWith(',exitReason,paper')).toBe(true);
+    expect([csv[1]!.split(',').at(-1), csv[2]!.split(',').at(-1)]).toEqual(['true', 'false']);
   });
 
   it('filters by strategy, symbol and server dates', () => {

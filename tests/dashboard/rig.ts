@@ -30,7 +30,8 @@ export interface DashboardRig {
   close(): Promise<void>;
 }
 
-export async function startDashboardRig(): Promise<DashboardRig> {
+/** `paper`: the host runs as `start --paper` (every order to its paper account, none to the simulated terminal). */
+export async function startDashboardRig(opts: { paper?: boolean } = {}): Promise<DashboardRig> {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-dash-'));
   const [bridgePort, apiPort] = [await freePort(), await freePort()];
   const logLines: string[] = [];
@@ -42,6 +43,7 @@ export async function startDashboardRig(): Promise<DashboardRig> {
     logDestination: sink,
     out: (l) => printed.push(l),
     now: () => Math.floor(broker.time / 1000),
+    ...(opts.paper ? { paper: true } : {}),
   });
   const creds = await openCredentialStore(dir, { preferKeychain: false });
   const data = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 3000);

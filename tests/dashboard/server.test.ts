@@ -129,6 +129,7 @@ describe('dashboard API', () => {
     for (const x of t.body.trades) {
       expect(x.strategyId).toBe('ema-cross-trend');
       expect(['stop loss', 'take profit', 'strategy']).toContain(x.exitReason);
+      expect(x.paper).toBeUndefined(); // a live host's trades are not paper
     }
     const netSum = t.body.trades.reduce((s: number, x: { net: number }) => s + x.net, 0);
     // every closed position's deals, counted by the broker (an open position's entry commission is not a trade's yet)
@@ -142,7 +143,8 @@ describe('dashboard API', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="trades.csv"/);
     const lines = (csv.body as string).trim().split('\r\n');
-    expect(lines[0]).toBe('positionId,strategyId,magic,symbol,side,volume,openTime,openPrice,closeTime,closePrice,commission,swap,profit,net,exitReason');
+    expect(lines[0]).toBe('positionId,strategyId,magic,symbol,side,volume,openTime,openPrice,closeTime,closePrice,commission,swap,profit,net,exitReason,paper');
+    for (const l of lines.slice(1)) expect(l.endsWith(',false')).toBe(true); // live trades: not paper
     expect(lines.length).toBe(t.body.trades.length + 1);
     const p = await call('GET', '/performance');
     expect(p.status).toBe(200);

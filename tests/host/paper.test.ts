@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
-import { PAPER_TICKET_START } from '../../src/host/paper/venue.js';
+import { PAPER_TICKET_START, paperCommission, type PaperVenue } from '../../src/host/paper/venue.js';
 import { DEAL_ENTRY } from '../../src/protocol/mt5.js';
 import { replayBars } from '../../src/sim/replay.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
@@ -40,9 +40,9 @@ afterEach(async () => {
 
 interface Rig { host: RunningHost; sim: SimTerminal; intents: () => number; api: ReturnType<typeof apiCaller> }
 
-async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker): Promise<Rig> {
+async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker, config: Record<string, unknown> = {}): Promise<Rig> {
   // a strategy that buys on every bar loses five in a row now and then: seed 004's auto-pause would stop it
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false } }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false }, ...config }));
   const broker = sim?.broker ?? broker0 ?? makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
   const host = await startHost({
     env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(ports.bridge), MT5X_API_PORT: String(ports.api), MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'warn' },
@@ -99,6 +99,14 @@ describe('start --paper on the simulated terminal', () => {
     expect(pos.body.length).toBe(venue.positions.length);
     for (const p of pos.body) expect(p.paper).toBe(true);
     expect(r.host.manager.status()).toMatchObject({ paper: true, strategies: [{ id: 'paper-a', status: 'running', mode: 'paper' }] });
+    // the history says paper too: every closed trade and every deal, in JSON and CSV
+    const hist = await r.api('GET', '/history/trades');
+    expect(hist.status).toBe(200);
+    expect(hist.body.trades.length).toBe(outs.length);
+    for (const t of hist.body.trades) expect(t.paper).toBe(true);
+    const hd = await r.api('GET', '/history/deals');
+    expect(hd.body.deals.length).toBe(before.deals.length);
+    for (const d of hd.body.deals) expect(d.paper).toBe(true);
     // restart: the same paper account — balance, positions, deals, tickets
     await r.host.stop();
     stopped = true;
@@ -150,6 +158,103 @@ describe('start --paper on the simulated terminal', () => {
       out: () => {}, paper: true,
     })).rejects.toThrow(`${file}, line 3:`);
     expect(readFileSync(file, 'utf8').split('\n')[2]).toBe('{"k":"intent", damaged'); // nothing rewritten
+  }, 60_000);
+
+  it('charges commission per lot per side: the backtest\'s preset by default, `paperCommission` when set; the balance agrees to the cent, and a restart replays it', async () => {
+    // the default is the backtest's (the preset's), a per-symbol figure wins, a symbol without a preset pays none
+    expect(paperCommission('EURUSD', undefined)).toBe(symbolSpec('EURUSD').commissionPerLot);
+    expect(paperCommission('EURUSD', undefined)).toBe(3.5);
+    expect(paperCommission('EURUSD.m', undefined)).toBe(3.5);
+    expect(paperCommission('US30', undefined)).toBe(0);
+    expect(paperCommission('EURUSD', 2)).toBe(2);
+    expect(paperCommission('EURUSD', { XAUUSD: 9 })).toBe(3.5);
+    expect(paperCommission('EURUSD', { EURUSD: 6 })).toBe(6);
+    for (const [config, perSide] of [[{}, 0.35], [{ paperCommission: { EURUSD: 6 } }, 0.6]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-commission-'));
+      const ports = { bridge: await freePort(), api: await freePort() };
+      const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, config);
+      stops.push(() => r.sim.close());
+      const start = r.sim.broker.account().balance; // the paper account is seeded with the terminal's balance
+      await r.host.manager.start(always); // 0.1 lot a trade
+      await until(() => r.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready');
+      await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 12, defaultSpread: 10 });
+      await new Promise((res) => setTimeout(res, 100));
+      const snap = await r.host.paperVenue()!.snapshot();
+      const trades = snap.deals.filter((d) => d.entry === DEAL_ENTRY.IN || d.entry === DEAL_ENTRY.OUT);
+      expect(trades.filter((d) => d.entry === DEAL_ENTRY.OUT).length).toBeGreaterThanOrEqual(2); // round trips
+      for (const d of trades) expect([d.volume, d.commission]).toEqual([0.1, -perSide]); // 0.1 lot × 3.5 (or 6) per lot per side
+      // the balance is the seed plus every deal's money, to the cent (in cents: no float drift)
+      const cents = (x: number) => Math.round(x * 100);
+      const sum = snap.deals.reduce((t, d) => t + cents(d.profit) + cents(d.swap) + cents(d.commission), 0);
+      expect(cents(snap.account.balance)).toBe(cents(start) + sum);
+      expect(trades.reduce((t, d) => t + cents(d.commission), 0)).toBe(-trades.length * cents(perSide));
+      const open = snap.positions.length;
+      await r.host.stop();
+      // restart with another commission: the deals made replay at the commission they were charged
+      const r2 = await paperHost(dir, ports, r.sim, 'EURUSD', undefined, { paperCommission: 1 });
+      const again = await r2.host.paperVenue()!.snapshot();
+      expect(again.deals).toEqual(snap.deals);
+      expect(again.account.balance).toBe(snap.account.balance);
+      expect(again.positions.length).toBe(open);
+      await r2.host.stop();
+      expect(r.intents() + r2.intents()).toBe(0);
+    }
+  }, 60_000);
+
+  it('the journal is compacted every paperCompactEvery lines into a snapshot line, stays bounded, and a restart after it is the same paper account', async () => {
+    // the same bars on two paper accounts: one compacted every 10 lines, one never (the default is 10 000)
+    const run = async (config: Record<string, unknown>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-compact-'));
+      const ports = { bridge: await freePort(), api: await freePort() };
+      const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, config);
+      stops.push(() => r.sim.close());
+      await r.host.manager.start(always);
+      await until(() => r.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready');
+      let most = 0;
+      const file = join(dir, 'paper', 'journal.jsonl');
+      for (let at = HISTORY; at < HISTORY + 60; at += 5) {
+        await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: at, to: at + 5, defaultSpread: 10 });
+        await new Promise((res) => setTimeout(res, 20));
+        most = Math.max(most, readFileSync(file, 'utf8').split('\n').filter(Boolean).length);
+      }
+      await new Promise((res) => setTimeout(res, 100));
+      return { r, dir, ports, most, file, snap: await r.host.paperVenue()!.snapshot(), compactions: r.host.paperVenue()!.compactions };
+    };
+    const plain = await run({});
+    const small = await run({ paperCompactEvery: 10 });
+    const same = (a: Awaited<ReturnType<PaperVenue['snapshot']>>, b: Awaited<ReturnType<PaperVenue['snapshot']>>) => {
+      expect(a.deals).toEqual(b.deals);
+      expect(a.account.balance).toBe(b.account.balance);
+      expect(a.positions.map((p) => [p.ticket, p.volume, p.priceOpen, p.sl, p.tp, p.swap])).toEqual(b.positions.map((p) => [p.ticket, p.volume, p.priceOpen, p.sl, p.tp, p.swap]));
+    };
+    expect(plain.compactions).toBe(0);
+    expect(plain.most).toBeGreaterThan(40); // the uncompacted journal grows with every fill and intent
+    expect(small.compactions).toBeGreaterThanOrEqual(3);
+    expect(small.most).toBeLessThanOrEqual(10 + 5); // bounded: a snapshot line and at most a few lines over the threshold
+    expect(small.snap.deals.filter((d) => d.entry === DEAL_ENTRY.OUT).length).toBeGreaterThanOrEqual(5);
+    same(small.snap, plain.snap); // compaction changes nothing the account did
+    // restart the compacted one: balance, positions, deals as they were, from a journal that starts with a snapshot
+    await small.r.host.stop();
+    expect(JSON.parse(readFileSync(small.file, 'utf8').split('\n')[0]!).k).toBe('snapshot');
+    const again = await paperHost(small.dir, small.ports, small.r.sim, 'EURUSD', undefined, { paperCompactEvery: 10 });
+    stops.push(() => again.host.stop());
+    same((await again.host.paperVenue()!.snapshot()), small.snap);
+    // an intent the snapshot remembers is answered from it, not executed again
+    const kept = JSON.parse(readFileSync(small.file, 'utf8').split('\n')[0]!, (_k, x) => (x && typeof x === 'object' && typeof x.$n === 'string' ? BigInt(x.$n) : x));
+    expect(kept.intents.length).toBeGreaterThan(0);
+    const last = kept.intents.at(-1);
+    const dup = await again.host.paperVenue()!.sendIntent(last.intent);
+    expect(dup).toMatchObject({ duplicate: true, retcode: last.result.retcode });
+    expect((await again.host.paperVenue()!.snapshot()).deals).toEqual(small.snap.deals);
+    // and it trades on exactly as the never-compacted account does on the same bars: tickets follow on
+    await until(() => again.host.manager.get('paper-a')?.runner !== undefined, 10_000, 'strategy ready again');
+    stops.push(() => plain.r.host.stop());
+    for (const r of [again, plain.r]) await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY + 60, to: HISTORY + 75, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 100));
+    const [a, b] = [await again.host.paperVenue()!.snapshot(), await plain.r.host.paperVenue()!.snapshot()];
+    expect(a.deals.length).toBeGreaterThan(small.snap.deals.length);
+    same(a, b);
+    expect(again.intents() + small.r.intents() + plain.r.intents()).toBe(0);
   }, 60_000);
 
   it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { VirtualTable } from '../components.js';
+import { PaperBadge, VirtualTable } from '../components.js';
 import { money, serverTime, pnlClass } from '../format.js';
 import { useResource } from '../hooks.js';
 import type { StrategyRow, Trade } from '../../host/dashboard/schemas.js';
@@ -31,7 +31,7 @@ export function HistoryPage() {
       <VirtualTable testId="history-table" rows={trades} rowKey={(t) => `${t.positionId}-${t.closeTime}-${t.volume}`} height={560}
         columns={[
           { title: 'Closed', width: '140px', cell: (t) => serverTime(t.closeTime) },
-          { title: 'Strategy', width: '1.5fr', cell: (t) => t.strategyId ?? <span class="muted">manual</span> },
+          { title: 'Strategy', width: '1.5fr', cell: (t) => <>{t.strategyId ?? <span class="muted">manual</span>}{t.paper && <PaperBadge testId="paper-trade" />}</> },
           { title: 'Symbol', width: '80px', cell: (t) => t.symbol },
           { title: 'Side', width: '50px', cell: (t) => t.side },
           { title: 'Lots', width: '55px', cell: (t) => t.volume },

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Confirm, Outcome } from '../components.js';
+import { Confirm, Outcome, PaperBadge } from '../components.js';
 import { money, num, pnlClass } from '../format.js';
 import { useResource } from '../hooks.js';
 import type { Overview } from '../../host/dashboard/schemas.js';
@@ -34,7 +34,7 @@ export function OverviewPage() {
     <div class="page overview">
       <section class="cards">
         <div class="card" data-testid="account">
-          <h3>Account {a ? `${a.login} · ${a.server}` : ''}</h3>
+          <h3>Account {a ? `${a.login} · ${a.server}` : ''}{(o.paper || a?.paper) && <PaperBadge testId="paper-account" />}</h3>
           {a ? (
             <dl>
               <dt>Balance</dt><dd data-testid="balance">{money(a.balance, a.currency)}</dd>
@@ -43,7 +43,7 @@ export function OverviewPage() {
               <dt>Free margin</dt><dd>{money(a.freeMargin)}</dd>
               <dt>Margin level</dt><dd>{a.margin > 0 ? `${num(a.marginLevel, 1)} %` : '–'}</dd>
               <dt>Today's P&amp;L</dt><dd class={pnlClass(a.todayPnl ?? 0)}>{money(a.todayPnl)}</dd>
-              <dt>Type</dt><dd>{a.tradeMode === 2 ? 'REAL' : a.tradeMode === 1 ? 'contest' : 'demo'} · 1:{a.leverage}</dd>
+              <dt>Type</dt><dd>{a.paper ? 'paper (simulated) · ' : ''}{a.tradeMode === 2 ? 'REAL' : a.tradeMode === 1 ? 'contest' : 'demo'} · 1:{a.leverage}</dd>
             </dl>
           ) : <p>No terminal connected yet.</p>}
         </div>

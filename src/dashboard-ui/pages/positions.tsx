@@ -1,12 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
-import { Confirm, Outcome, VirtualTable } from '../components.js';
+import { Confirm, Outcome, PaperBadge, VirtualTable } from '../components.js';
 import { money, serverTime, pnlClass } from '../format.js';
 import { describeOutcome } from '../outcome.js';
 import { useResource } from '../hooks.js';
 
-interface Pos { ticket: string; symbol: string; type: number; volume: number; priceOpen: number; priceCurrent: number; sl: number; tp: number; time: number; magic: number; profit: number; swap: number; comment: string }
-interface Ord { ticket: string; symbol: string; type: number; volume: number; priceOpen: number; sl: number; tp: number; timeSetup: number; magic: number; comment: string }
+interface Pos { ticket: string; symbol: string; type: number; volume: number; priceOpen: number; priceCurrent: number; sl: number; tp: number; time: number; magic: number; profit: number; swap: number; comment: string; paper?: boolean }
+interface Ord { ticket: string; symbol: string; type: number; volume: number; priceOpen: number; sl: number; tp: number; timeSetup: number; magic: number; comment: string; paper?: boolean }
 const ORDER_TYPES = ['BUY', 'SELL', 'BUY LIMIT', 'SELL LIMIT', 'BUY STOP', 'SELL STOP', 'BUY STOP LIMIT', 'SELL STOP LIMIT'];
 
 export function PositionsPage() {
@@ -40,7 +40,7 @@ export function PositionsPage() {
       <h3>Open positions <span class="muted">{list.length}</span></h3>
       <VirtualTable testId="positions-table" rows={list} rowKey={(p) => p.ticket} height={320}
         columns={[
-          { title: 'Ticket', width: '1.3fr', cell: (p) => p.ticket },
+          { title: 'Ticket', width: '1.3fr', cell: (p) => <>{p.ticket}{p.paper && <PaperBadge testId={`paper-position-${p.ticket}`} />}</> },
           { title: 'Symbol', width: '90px', cell: (p) => p.symbol },
           { title: 'Side', width: '60px', cell: (p) => (p.type === 0 ? 'BUY' : 'SELL') },
           { title: 'Lots', width: '60px', cell: (p) => p.volume },
@@ -71,7 +71,7 @@ export function PositionsPage() {
       <h3>Pending orders <span class="muted">{orders?.orders.length ?? 0}</span></h3>
       <VirtualTable testId="orders-table" rows={orders?.orders ?? []} rowKey={(o) => o.ticket} height={200}
         columns={[
-          { title: 'Ticket', width: '1.3fr', cell: (o) => o.ticket },
+          { title: 'Ticket', width: '1.3fr', cell: (o) => <>{o.ticket}{o.paper && <PaperBadge />}</> },
           { title: 'Symbol', width: '90px', cell: (o) => o.symbol },
           { title: 'Type', width: '120px', cell: (o) => ORDER_TYPES[o.type] ?? o.type },
           { title: 'Lots', width: '60px', cell: (o) => o.volume },

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Confirm, Outcome, VirtualTable } from '../components.js';
+import { Confirm, Outcome, PaperBadge, VirtualTable } from '../components.js';
 import { clock, money, pnlClass } from '../format.js';
 import { useResource } from '../hooks.js';
 import type { StrategyRow, ValidateResult } from '../../host/dashboard/schemas.js';
@@ -94,7 +94,7 @@ export function StrategiesPage() {
       {editing && <Editor existing={editing === 'new' ? null : editing} onDone={() => { setEditing(null); reload(); }} />}
       <VirtualTable testId="strategies-table" rows={rows} rowKey={(s) => s.id} selected={selected} onSelect={(s) => setSelected(s.id)} height={360}
         columns={[
-          { title: 'Strategy', width: '2fr', cell: (s) => <><b>{s.id}</b> <span class="muted">{s.name}</span></> },
+          { title: 'Strategy', width: '2fr', cell: (s) => <><b>{s.id}</b>{s.mode === 'paper' && <PaperBadge testId={`paper-strategy-${s.id}`} />} <span class="muted">{s.name}</span></> },
           { title: 'State', width: '90px', cell: (s) => <span class={`state ${s.status}`}>{s.status}</span> },
           { title: 'Market', width: '110px', cell: (s) => `${s.symbol} ${s.timeframe}` },
           { title: 'Open', width: '60px', cell: (s) => s.openPositions },
@@ -104,7 +104,7 @@ export function StrategiesPage() {
         ]} />
       {sel && (
         <div class="card detail" data-testid="strategy-detail">
-          <h3>{sel.id} <span class={`state ${sel.status}`}>{sel.status}</span> <span class="muted">magic {sel.magic}</span></h3>
+          <h3>{sel.id}{sel.mode === 'paper' && <PaperBadge />} <span class={`state ${sel.status}`}>{sel.status}</span> <span class="muted">magic {sel.magic}</span></h3>
           <div class="buttons">
             {actions(sel).map((a) => <button class={a.danger ? 'danger' : ''} onClick={() => (a.danger ? setAsk(a) : run(a))}>{a.label}</button>)}
             <button onClick={() => setEditing(sel)}>Edit JSON…</button>

@@ -9,8 +9,12 @@ import type { DealRow, Performance, Trade, TradesQuery } from './schemas.js';
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+/** A deal of the paper account (src/host/paper/venue.ts marks them). */
+const isPaper = (d: Deal): boolean => (d as Deal & { paper?: boolean }).paper === true;
+
 export function dealRow(d: Deal): DealRow {
-  return { ...d, ticket: d.ticket.toString(), order: d.order.toString(), positionId: d.positionId.toString() };
+  const { paper: _p, ...rest } = d as Deal & { paper?: boolean };
+  return { ...rest, ticket: d.ticket.toString(), order: d.order.toString(), positionId: d.positionId.toString(), ...(isPaper(d) ? { paper: true as const } : {}) };
 }
 
 function exitReason(reason: number): Trade['exitReason'] {
@@ -44,6 +48,7 @@ export function tradesFromDeals(deals: readonly Deal[], strategyOfMagic: (magic:
       positionId: d.positionId.toString(), strategyId: strategyOfMagic(d.magic || open?.magic || 0), magic: d.magic || open?.magic || 0,
       symbol: d.symbol, side, volume: d.volume, openTime: open?.time ?? d.time, openPrice: open?.price ?? d.price, closeTime: d.time, closePrice: d.price,
       commission, swap: r2(d.swap), profit: r2(d.profit), net: r2(d.profit + d.swap + commission), exitReason: exitReason(d.reason),
+      ...(isPaper(d) || (open && isPaper(open)) ? { paper: true as const } : {}),
     });
   }
   return out;
@@ -57,11 +62,12 @@ export function filterTrades(trades: readonly Trade[], q: TradesQuery): Trade[] 
   return trades.filter((t) => (!q.strategy || t.strategyId === q.strategy) && (!q.symbol || t.symbol === q.symbol) && t.closeTime >= from && t.closeTime < to);
 }
 
-const CSV_COLUMNS = ['positionId', 'strategyId', 'magic', 'symbol', 'side', 'volume', 'openTime', 'openPrice', 'closeTime', 'closePrice', 'commission', 'swap', 'profit', 'net', 'exitReason'] as const;
+const CSV_COLUMNS = ['positionId', 'strategyId', 'magic', 'symbol', 'side', 'volume', 'openTime', 'openPrice', 'closeTime', 'closePrice', 'commission', 'swap', 'profit', 'net', 'exitReason', 'paper'] as const;
 
 /** RFC 4180 CSV; times as ISO dates (server time); a leading =, +, - or @ in text is quoted against spreadsheet formulas. */
 export function tradesCsv(trades: readonly Trade[]): string {
   const cell = (v: unknown, k: string): string => {
+    if (k === 'paper') return v === true ? 'true' : 'false';
     if (v === null || v === undefined) return '';
     if (k === 'openTime' || k === 'closeTime') return new Date((v as number) * 1000).toISOString().replace('.000Z', 'Z');
     const s = String(v);

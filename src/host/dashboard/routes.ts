@@ -102,7 +102,9 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
           login: a.login, server: a.server, name: a.name ?? '', currency: a.currency, tradeMode: a.tradeMode, leverage: a.leverage, balance: a.balance, equity: a.equity,
           margin: a.margin, freeMargin: a.freeMargin, marginLevel: a.marginLevel, profit: a.profit,
           todayPnl: risk.dayStartBalance !== null ? r2(a.equity - risk.dayStartBalance) : null,
+          paper: (a as { paper?: boolean }).paper === true,
         } : null,
+        paper: m.status().paper === true,
         connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: d.store.outbox.length },
         positions: m.positions().length, strategies: m.list().length, risk,
       };
@@ -130,12 +132,13 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       const closed = new Map<string, number>();
       for (const t of await trades().catch(() => [])) if (t.strategyId) closed.set(t.strategyId, (closed.get(t.strategyId) ?? 0) + t.net);
       const positions = m.positions();
+      const modes = new Map((m.status().strategies as { id: string; mode: 'live' | 'paper' }[]).map((x) => [x.id, x.mode]));
       const rows: StrategyRow[] = m.list().map((rec) => {
         const s = m.get(rec.id)!.strategy;
         const magic = strategyMagic(s);
         const mine = positions.filter((p) => p.magic === magic);
         return {
-          id: rec.id, name: s.name, status: rec.status, symbol: s.symbol, timeframe: s.timeframe, magic, openPositions: mine.length,
+          id: rec.id, name: s.name, status: rec.status, symbol: s.symbol, timeframe: s.timeframe, magic, mode: modes.get(rec.id) ?? 'live', openPositions: mine.length,
           floating: r2(mine.reduce((x, p) => x + p.profit + p.swap, 0)), closedNet: r2(closed.get(rec.id) ?? 0), updatedAt: rec.updatedAt,
           lastDecision: feed.lastDecision(rec.id), lastSignal: feed.lastSignal(rec.id), parameters: rec.parameters,
         };

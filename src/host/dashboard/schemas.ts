@@ -39,6 +39,7 @@ export const tradeSchema = z.object({
   profit: money(),
   net: money().describe('profit + commission + swap'),
   exitReason: z.enum(EXIT_REASONS).describe('from the closing deal\'s DEAL_REASON (SL 4, TP 5, stop out 6, expert 3 = the strategy or the host)'),
+  paper: z.literal(true).optional().describe('a paper trade: made on the host\'s simulated broker (`start --paper`, `mode: paper`), never at the broker'),
 });
 
 export const tradesQuerySchema = z.object({
@@ -55,6 +56,7 @@ export const dealSchema = z.object({
   ticket: ticket(), order: ticket(), positionId: ticket(), symbol: z.string(), type: z.number().int(), entry: z.number().int(),
   volume: z.number(), price: z.number(), commission: money(), swap: money(), profit: money(), time: time(), magic: z.number().int(),
   comment: z.string(), reason: z.number().int(),
+  paper: z.literal(true).optional().describe('a paper deal: made on the host\'s simulated broker, never at the broker'),
 });
 export const dealsSchema = z.object({ deals: z.array(dealSchema) });
 
@@ -62,6 +64,7 @@ export const ordersSchema = z.object({
   orders: z.array(z.object({
     ticket: ticket(), symbol: z.string(), type: z.number().int().describe('ORDER_TYPE'), volume: z.number(), priceOpen: z.number(), stopLimit: z.number(),
     sl: z.number(), tp: z.number(), timeSetup: time(), expiration: time(), magic: z.number().int(), comment: z.string(),
+    paper: z.literal(true).optional().describe('a pending order on the paper account'),
   })),
 });
 
@@ -123,6 +126,7 @@ export const strategyRowSchema = z.object({
   symbol: z.string(),
   timeframe: z.string(),
   magic: z.number().int(),
+  mode: z.enum(['live', 'paper']).describe('paper: its orders go to the host\'s simulated broker (`mode: paper`, or the whole host under `start --paper`)'),
   openPositions: z.number().int(),
   floating: money(),
   closedNet: money(),
@@ -146,7 +150,9 @@ export const overviewSchema = z.object({
     login: z.number(), server: z.string(), name: z.string(), currency: z.string(), tradeMode: z.number(), leverage: z.number(),
     balance: money(), equity: money(), margin: money(), freeMargin: money(), marginLevel: z.number(), profit: money(),
     todayPnl: money().nullable().describe('equity − the broker day\'s starting balance'),
+    paper: z.boolean().describe('the paper account (`start --paper`): the host\'s simulated broker on the terminal\'s prices'),
   }).nullable(),
+  paper: z.boolean().describe('the host trades on paper (`start --paper`): nothing reaches the broker'),
   connection: z.object({
     ea: z.boolean(),
     platform: z.boolean().nullable().describe('null: no platform configured'),

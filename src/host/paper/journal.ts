@@ -6,11 +6,17 @@
  * into a new one rebuilds the same balance, positions, orders, deals and tickets after a restart. Quotes that
  * filled nothing change nothing and are not written. An intent's line is written (and synced) before it executes;
  * a torn last line (the process died writing it) is ignored, damage anywhere else stops the start with its line.
+ *
+ * Compaction (every `paperCompactEvery` lines, venue.ts): the whole account at that moment — the seed, the specs
+ * learned, the broker's state (balance, positions, orders, every deal, the next ticket, the last quotes) and the
+ * latest intents' results — becomes one `snapshot` line, written to `journal.jsonl.tmp`, synced, and renamed over
+ * the journal (then the folder synced): a crash leaves either the old journal or the new one, never both halves.
+ * New lines follow it; a start restores the snapshot and replays them.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IntentBody } from '../../protocol/messages.js';
-import type { BrokerConfig, SimSymbolSpec } from '../../sim/broker.js';
+import type { IntentBody, IntentResult } from '../../protocol/messages.js';
+import type { BrokerConfig, BrokerState, SimSymbolSpec } from '../../sim/broker.js';
 
 /** A quote as the journal keeps it: symbol, bid, ask, time (ms). */
 export type JournalQuote = [string, number, number, number];
@@ -20,7 +26,22 @@ export type JournalLine =
   | { k: 'spec'; spec: SimSymbolSpec; convert?: boolean }
   | { k: 'intent'; quotes: JournalQuote[]; intent: IntentBody }
   | { k: 'quote'; quotes: JournalQuote[] }
-  | { k: 'rollover'; weekday: number; day: number };
+  | { k: 'rollover'; weekday: number; day: number }
+  | SnapshotLine;
+
+/** The paper account at a compaction: the first line of the journal after it. */
+export interface SnapshotLine {
+  k: 'snapshot';
+  v: 1;
+  account: BrokerConfig['account'];
+  specs: { spec: SimSymbolSpec; convert?: boolean }[];
+  broker: BrokerState;
+  /** The broker day (server time) of the last tick, for the daily swap rollover. */
+  day: number;
+  requestId: number;
+  /** The latest intents with their results (a repeated id is answered from them). */
+  intents: { intent: IntentBody; result: IntentResult }[];
+}
 
 export class PaperJournalError extends Error {
   constructor(message: string) {
@@ -29,15 +50,16 @@ export class PaperJournalError extends Error {
   }
 }
 
-/** Tickets are bigint: written as strings, read back by their key. */
+/** Tickets are bigint: written as `{ "$n": "…" }` (lines of older journals: a string under the key `ticket`). */
 function replacer(_k: string, v: unknown): unknown {
-  return typeof v === 'bigint' ? v.toString() : v;
+  return typeof v === 'bigint' ? { $n: v.toString() } : v;
 }
 function reviver(k: string, v: unknown): unknown {
+  if (v && typeof v === 'object' && typeof (v as { $n?: unknown }).$n === 'string' && Object.keys(v).length === 1 && /^\d+$/.test((v as { $n: string }).$n)) return BigInt((v as { $n: string }).$n);
   return k === 'ticket' && typeof v === 'string' && /^\d+$/.test(v) ? BigInt(v) : v;
 }
 
-const KINDS = new Set(['seed', 'spec', 'intent', 'quote', 'rollover']);
+const KINDS = new Set(['seed', 'spec', 'intent', 'quote', 'rollover', 'snapshot']);
 
 export class PaperJournal {
   readonly file: string;
@@ -49,6 +71,7 @@ export class PaperJournal {
 
   /** Every line written so far (an empty list for a new paper account). */
   read(): JournalLine[] {
+    rmSync(`${this.file}.tmp`, { force: true }); // a compaction that died before its rename: the journal is whole
     if (!existsSync(this.file)) return [];
     const text = readFileSync(this.file, 'utf8');
     const rows = text.split('\n');
@@ -60,7 +83,8 @@ export class PaperJournal {
       try {
         line = JSON.parse(row, reviver) as JournalLine;
         if (!line || typeof line !== 'object' || !KINDS.has((line as { k?: string }).k ?? '')) throw new Error(`not a journal line (k: ${JSON.stringify((line as { k?: unknown })?.k)})`);
-        if (out.length === 0 && line.k !== 'seed') throw new Error("the first line must be the account's seed");
+        if (out.length === 0 && line.k !== 'seed' && line.k !== 'snapshot') throw new Error("the first line must be the account's seed or snapshot");
+        if (out.length > 0 && line.k === 'snapshot') throw new Error('a snapshot is only ever the first line');
       } catch (e) {
         // the last line may be torn by a crash while it was written: that change never happened
         if (i === rows.length - 1 && !text.endsWith('\n')) {
@@ -82,6 +106,34 @@ export class PaperJournal {
     }
     writeSync(this.fd, JSON.stringify(line, replacer) + '\n');
     if (sync) fsyncSync(this.fd);
+  }
+
+  /**
+   * Replace the journal by one snapshot line, crash-safe: written to a temporary file, synced, renamed over the
+   * journal, the folder synced. Throws (the journal unchanged) when it cannot.
+   */
+  compact(snapshot: SnapshotLine): void {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, JSON.stringify(snapshot, replacer) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.close(); // the next line goes to the new file
+    renameSync(tmp, this.file);
+    try {
+      const dfd = openSync(this.dir, 'r');
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {
+      // a folder cannot be opened or synced on Windows: the rename is durable there as NTFS journals it
+    }
   }
 
   close(): void {

@@ -13,11 +13,17 @@ import type { IntentBody, IntentResult, IntentResultBody, Msg, Position, SymbolS
 import { MsgType, intentBodySchemas, intentIdSchema, isIntentId } from '../../protocol/messages.js';
 import { SimBroker, type BrokerConfig, type BrokerTx, type SimSymbolSpec } from '../../sim/broker.js';
 import { SimEaLogic } from '../../sim/ea-logic.js';
+import { SYMBOLS } from '../../sim/symbols.js';
 import { RC } from '../../protocol/retcodes.js';
 import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
 import { MemoryLedger, type LedgerEntry } from '../state/ledger.js';
 import type { Logger } from '../logger.js';
-import { PaperJournal, type JournalLine, type JournalQuote } from './journal.js';
+import { PaperJournal, type JournalLine, type JournalQuote, type SnapshotLine } from './journal.js';
+
+/** Journal lines between compactions by default (config `paperCompactEvery`). */
+export const PAPER_COMPACT_EVERY = 10_000;
+/** Intents whose results a compaction keeps (a repeated id is answered from them), as many as the EA's memory holds. */
+const KEPT_INTENTS = 4096;
 
 /** Paper tickets start at 2^62: never the number of a real ticket on the same account, never rounded (> 2^53). */
 export const PAPER_TICKET_START = 1n << 62n;
@@ -33,10 +39,32 @@ export interface PaperVenueOptions {
   /** Starting balance of a new paper account (default: the real account's balance when it is first seeded). */
   balance?: number;
   /**
+   * Commission per lot per deal side, account currency (config `paperCommission`): one figure, or per symbol (a
+   * symbol not named: the default). Default: the backtest's — the simulator's preset for the symbol (src/sim/symbols.ts),
+   * 0 for a symbol without one. Written with the symbol's spec when the paper account learns it, so a restart replays
+   * every deal at the commission it was charged.
+   */
+  commission?: number | Record<string, number>;
+  /** Journal lines between compactions (default PAPER_COMPACT_EVERY): the journal is rewritten as one snapshot line. */
+  compactEvery?: number;
+  /**
    * Seed a new paper account only when a strategy first needs a symbol of it (a live host whose strategies may
    * come in mode paper: no paper account until one does); default: at the terminal's first connection.
    */
   lazy?: boolean;
+}
+
+/**
+ * The commission the paper broker charges on `symbol`, per lot per deal side: the configured figure (per symbol,
+ * else for all), else the backtest's default — the simulator's preset for the symbol (its name, or its name without
+ * a broker suffix such as ".m"), else 0.
+ */
+export function paperCommission(symbol: string, configured: number | Record<string, number> | undefined): number {
+  if (typeof configured === 'number') return configured;
+  const named = configured?.[symbol];
+  if (named !== undefined) return named;
+  const preset = SYMBOLS[symbol] ?? SYMBOLS[symbol.toUpperCase().replace(/[^A-Z].*$/, '')];
+  return preset?.commissionPerLot ?? 0;
 }
 
 /** Marked paper: what the venue reports. */
@@ -59,6 +87,12 @@ export class PaperVenue extends Terminal {
   /** The broker day (server time) of the last tick, for the daily swap rollover. */
   private day = -1;
   private txSeen = 0;
+  /** Lines written since the journal's first (its seed or snapshot), and whether a compaction is on its way. */
+  private linesSince = 0;
+  private compactQueued = false;
+  private closed = false;
+  /** Compactions done (tests and the log read it). */
+  compactions = 0;
   /** Symbols learned only to convert profits and margins into the account currency (streamed with the strategies'). */
   private readonly converters = new Set<string>();
 
@@ -70,7 +104,8 @@ export class PaperVenue extends Terminal {
     this.journal = new PaperJournal(o.dir);
     this.lines = this.journal.read();
     const seed = this.lines[0];
-    if (seed?.k === 'seed') {
+    this.linesSince = Math.max(0, this.lines.length - 1);
+    if (seed?.k === 'seed' || seed?.k === 'snapshot') {
       this.seed = seed.account;
       this.rebuild();
       this.vlog.info({ dir: o.dir, balance: this.account?.balance, positions: this.positions.length, lines: this.lines.length }, 'paper account restored');
@@ -160,10 +195,11 @@ export class PaperVenue extends Terminal {
   }
 
   private learn(spec: SymbolSpec, convert: boolean): void {
-    const { tickValue: _tv, ...sim } = spec;
+    const { tickValue: _tv, ...rest } = spec;
+    const sim: SimSymbolSpec = { ...rest, commissionPerLot: paperCommission(spec.symbol, this.o.commission) };
     if (!this.keepLine({ k: 'spec', spec: sim, ...(convert ? { convert } : {}) })) throw new Error(`the paper account could not learn ${spec.symbol}: its journal could not be written`);
     this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
-    this.vlog.info({ symbol: spec.symbol, convert }, 'paper broker: symbol added from the terminal\'s spec');
+    this.vlog.info({ symbol: spec.symbol, convert, commissionPerLot: sim.commissionPerLot }, 'paper broker: symbol added from the terminal\'s spec');
   }
 
   /** Account, positions, orders and deals of the paper account. */
@@ -256,9 +292,10 @@ export class PaperVenue extends Terminal {
   /** A new SimBroker with every symbol learned so far, and the journal replayed into it. */
   private rebuild(): void {
     for (const l of this.lines) {
-      if (l.k !== 'spec') continue;
-      if (!this.simSpecs.has(l.spec.symbol)) this.simSpecs.set(l.spec.symbol, l.spec);
-      if (l.convert) this.converters.add(l.spec.symbol);
+      for (const { spec, convert } of l.k === 'spec' ? [l] : l.k === 'snapshot' ? l.specs : []) {
+        if (!this.simSpecs.has(spec.symbol)) this.simSpecs.set(spec.symbol, spec);
+        if (convert) this.converters.add(spec.symbol);
+      }
     }
     const broker = new SimBroker({ account: this.seed!, symbols: [...this.simSpecs.values()], ticketStart: PAPER_TICKET_START });
     const ea = new SimEaLogic(broker);
@@ -269,7 +306,8 @@ export class PaperVenue extends Terminal {
     this.replaying = true;
     try {
       for (const l of this.lines) {
-        if (l.k === 'quote') this.applyQuotes(l.quotes);
+        if (l.k === 'snapshot') this.restoreSnapshot(broker, l);
+        else if (l.k === 'quote') this.applyQuotes(l.quotes);
         else if (l.k === 'rollover') (this.rollover(l.weekday), (this.day = l.day));
         else if (l.k === 'intent') {
           const r = this.execute(l.intent, false, l.quotes);
@@ -285,6 +323,48 @@ export class PaperVenue extends Terminal {
       if (q) this.quote(s, q.bid, q.ask, q.timeMsc);
     }
     this.refresh(false);
+  }
+
+  /** The account as a compaction left it: the broker's state, the rollover day, the latest intents' results. */
+  private restoreSnapshot(broker: SimBroker, l: SnapshotLine): void {
+    broker.restore(l.broker);
+    this.day = l.day;
+    this.requestId = l.requestId;
+    for (const { intent, result } of l.intents) {
+      this.entries.set(intent.intentId, { intentId: intent.intentId, terminal: this.key, intent, state: 'settled', createdAt: 0, attempts: 1, result, settledBy: 'result' });
+    }
+  }
+
+  /**
+   * Rewrite the journal as one snapshot line of the account now (journal.ts: temp file, sync, rename). Run on its own
+   * turn of the event loop, so every line written before it has been applied to the broker. A failure is logged and
+   * the journal stays as it was (tried again after as many lines more).
+   */
+  private compact(): void {
+    this.compactQueued = false;
+    const b = this.broker;
+    if (!b || !this.seed || this.replaying || this.closed) return;
+    const intents: SnapshotLine['intents'] = [];
+    for (const e of this.entries.values()) if (e.state === 'settled' && e.result) intents.push({ intent: e.intent, result: e.result });
+    const line: SnapshotLine = {
+      k: 'snapshot', v: 1, account: this.seed, specs: [...this.simSpecs.values()].map((spec) => ({ spec, ...(this.converters.has(spec.symbol) ? { convert: true } : {}) })),
+      broker: b.state(), day: this.day, requestId: this.requestId, intents: intents.slice(-KEPT_INTENTS),
+    };
+    const lines = this.linesSince;
+    try {
+      this.journal.compact(line);
+    } catch (e) {
+      this.linesSince = 0;
+      this.vlog.error({ err: (e as Error).message, file: this.journal.file }, 'paper account: its journal could not be compacted (it stays as it was, and grows)');
+      return;
+    }
+    this.lines = [line];
+    this.linesSince = 0;
+    this.compactions++;
+    // memory keeps what a restart would have: the intents the snapshot kept, and those not settled yet
+    const kept = new Set(line.intents.map((x) => x.intent.intentId));
+    for (const [id, e] of this.entries) if (e.state === 'settled' && !kept.has(id)) this.entries.delete(id);
+    this.vlog.info({ file: this.journal.file, lines, deals: line.broker.deals.length, positions: line.broker.positions.length }, 'paper account: journal compacted');
   }
 
   /** The quotes of every symbol the broker knows (they convert profits and margins): written with each change. */
@@ -349,8 +429,17 @@ export class PaperVenue extends Terminal {
         : 'paper account: its journal could not be written');
       return false;
     }
-    if (line.k === 'seed') this.lines = [line];
-    else this.lines.push(line);
+    if (line.k === 'seed') {
+      this.lines = [line];
+      this.linesSince = 0;
+    } else {
+      this.lines.push(line);
+      this.linesSince++;
+    }
+    if (this.linesSince >= (this.o.compactEvery ?? PAPER_COMPACT_EVERY) && !this.compactQueued && !this.closed) {
+      this.compactQueued = true;
+      setImmediate(() => this.compact());
+    }
     return true;
   }
 
@@ -409,6 +498,7 @@ export class PaperVenue extends Terminal {
   }
 
   close(): void {
+    this.closed = true;
     this.journal.close();
   }
 }
