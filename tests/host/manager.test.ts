@@ -299,6 +299,42 @@ describe('strategy manager', () => {
     }
   });
 
+  it('the supervisor is asked at correlated exposure near its limit, with the numbers in the context: spread, ATR and the limits\' use — no tickets', async () => {
+    type Ctx = { context: { triggers: string[]; risk: Record<string, number>; filters: Record<string, number>; positions: { count: number } } };
+    const fx = await supervisorFixture(() => ({ action: 'allow', reason: 'ok', policyVersion: 'fx-2' }));
+    // correlated lots: the trader's own 0.1 EURUSD position + the strategy's 0.1 = 0.2, within the limit 0.22 (the
+    // gate lets it through) but above 80 % of it (the trigger)
+    const s = await setup({ maxLot: 1, maxPositionsAccount: 10, maxPositionsSymbol: 10, maxPositionsStrategy: 10, maxCorrelatedLots: 0.22, correlationThreshold: 0.8 }, { supervisor: fx.supervisor });
+    try {
+      const own = await s.terminal.sendIntent({ type: 'OPEN', intentId: 'own-1', magic: 0, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 });
+      expect(own.class).toBe('done');
+      const ex = example('ema-cross-trend');
+      await s.mgr.start({ ...ex, rules: { ...ex.rules, filters: { ...ex.rules.filters, volatilityFilter: { atrPeriod: 14, minAtr: 0.1, maxAtr: 500, action: 'SKIP' } } } });
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 2000, defaultSpread: 10 });
+      await new Promise((r) => setTimeout(r, 200));
+      const asked = fx.asked as unknown as Ctx[];
+      expect(asked.length).toBeGreaterThan(0);
+      const corr = asked.filter((a) => a.context.triggers.includes('correlation_exposure'));
+      expect(corr.length).toBeGreaterThan(0);
+      for (const a of corr) {
+        expect(a.context.risk.correlatedLots).toBeGreaterThan(0.8 * 0.22);
+        expect(a.context.risk.correlatedLots).toBeLessThanOrEqual(0.22);
+        expect(a.context.risk.maxCorrelatedLots).toBe(0.22);
+        expect(a.context.filters.spreadPips).toBeCloseTo(1, 5); // 10 points of a 5-digit symbol
+        expect(a.context.filters.atrPips).toBeGreaterThan(0);
+        expect(a.context.filters.maxAtrPips).toBe(500);
+        expect(a.context.positions.count).toBeGreaterThanOrEqual(1);
+      }
+      // nothing that names the account or a position travels
+      const text = JSON.stringify(asked);
+      for (const p of s.broker.positionList()) expect(text).not.toContain(p.ticket.toString());
+      expect(text).not.toContain(String(s.broker.account().login));
+    } finally {
+      await s.rig.close();
+      await fx.close();
+    }
+  });
+
   it('require_confirmation: the entry waits; the trader confirms (sent after the checks again) or rejects; it expires', async () => {
     const fx = await supervisorFixture(() => ({ action: 'require_confirmation', reason: 'unusual spread', risks: ['spread'], policyVersion: 'fx-2' }));
     const { supervisor } = fx;
