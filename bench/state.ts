@@ -6,7 +6,7 @@
  * loop turns once between operations (as in the host), so compactions run in their slices meanwhile.
  * Not through HTTP: the local API's rate limit (300/min) would make 1,000,000 requests take days.
  *
- *   npm run bench:state [-- --n 500000]     (default 500,000 commands + 500,000 intents = 1,000,000)
+ *   npm run bench:state [-- --n 500000] [--warmup 5000]   (default 500,000 commands + 500,000 intents = 1,000,000)
  *
  * Prints a table and a final JSON line.
  */
@@ -21,7 +21,7 @@ import { silentLogger } from '../src/host/logger.js';
 import { StrategyManager } from '../src/host/trading/manager.js';
 import { PersistentLedger, Store } from '../src/host/state/store.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string' }, 'compact-every': { type: 'string' } } });
+const { values } = parseArgs({ options: { n: { type: 'string' }, 'compact-every': { type: 'string' }, warmup: { type: 'string' } } });
 const N = Number(values.n ?? 500_000);
 const WINDOW = 10_000;
 
@@ -54,6 +54,28 @@ async function fsyncFloor(): Promise<{ p50: number; p99: number }> {
   return { p50: +p50(xs).toFixed(3), p99: +p99(xs).toFixed(3) };
 }
 const floorStart = await fsyncFloor();
+
+/**
+ * Warm-up: the same code paths on a scratch store in another folder (thrown away), as the host primes its order
+ * path before it listens (src/host/trading/prime.ts) — so "at the start" measures an empty history, not the JIT
+ * compiling the command path. `--warmup 0` leaves it out.
+ */
+const WARMUP = Number(values.warmup ?? 5000);
+{
+  const scratch = mkdtempSync(join(tmpdir(), 'mt5x-bench-state-warm-'));
+  const st = await Store.open(scratch);
+  const lg = new PersistentLedger(st);
+  const pr = new CommandProcessor(new StrategyManager(st, silentLogger, {}), st, (u) => (st.pushOutbox(u), st.shiftOutbox()), silentLogger);
+  for (let i = 0; i < WARMUP; i++) {
+    await pr.handle({ id: `w${i}`, type: 'STATUS_REQUEST', parameters: {} }, 'api');
+    const id = `w${i.toString(36)}`;
+    void lg.add({ intentId: id, terminal: 'bench@server', intent: { type: 'CLOSE', intentId: id, magic: 1, ticket: BigInt(i + 1), volume: 0, deviation: 10 }, state: 'pending', createdAt: 1, attempts: 0 });
+    void lg.update(id, { state: 'settled', settledBy: 'result' });
+  }
+  await st.write();
+  st.close();
+  rmSync(scratch, { recursive: true, force: true });
+}
 const store = await Store.open(dir);
 if (values['compact-every']) store.retention.compactEvery = Number(values['compact-every']);
 const ledger = new PersistentLedger(store);
@@ -173,6 +195,6 @@ const rows = {
 };
 console.log('| measure | value |\n|---|---|');
 for (const [k, v] of Object.entries(rows)) console.log(`| ${k} | ${v} |`);
-console.log(JSON.stringify({ bench: 'state', n: N, ...rows }));
+console.log(JSON.stringify({ bench: 'state', n: N, warmup: WARMUP, ...rows }));
 reopened.close();
 rmSync(dir, { recursive: true, force: true });

@@ -30,17 +30,18 @@ export async function writeSnapshotSliced(file: string, d: StoreData, segment: n
   const tmp = `${file}.compact-tmp`;
   const fh = await open(tmp, 'w', 0o600);
   const turn = slicer();
-  let parts: string[] = [];
-  let size = 0;
+  // the text is encoded into one reused megabyte and written from it: no megabyte-long string per chunk (those go
+  // to V8's large-object space and stay until a full collection: RSS grew with every compaction)
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let used = 0;
+  const flush = async () => {
+    if (used) await fh.write(buf, 0, used);
+    used = 0;
+  };
   const put = async (s: string) => {
-    parts.push(s);
-    size += s.length;
-    if (size > 1 << 20) {
-      const text = parts.join('');
-      parts = [];
-      size = 0;
-      await fh.write(text);
-    }
+    if (used + s.length * 3 > buf.length) await flush(); // (3 bytes at most per UTF-16 unit)
+    if (s.length * 3 > buf.length) await fh.write(s); // one entry longer than the buffer
+    else used += buf.write(s, used);
     await turn();
     while (paused()) await new Promise((r) => setImmediate(r));
   };
@@ -65,7 +66,7 @@ export async function writeSnapshotSliced(file: string, d: StoreData, segment: n
     await put(']');
     if (d.safety) await put(`,"safety":${toJson(d.safety)}`);
     await put(`,"outbox":${toJson(d.outbox)}}`);
-    if (parts.length) await fh.write(parts.join(''));
+    await flush();
     await fh.sync();
   } finally {
     await fh.close();
