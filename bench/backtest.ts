@@ -4,9 +4,6 @@
  * the CSV parse of those bars written as an MT5 "Export bars" file (read a chunk at a time, as the commands do), its
  * read from the binary cache; the whole run (file read, parse, backtest), without and with the cache; and the
  * process's peak memory. Prints a table and a final JSON line.
- *
- * On Linux it runs with huge pages as the CLI's `backtest` does (src/cli/huge-pages.ts); `MT5X_HUGE_PAGES=0` runs
- * it without, for an A/B.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -19,11 +16,6 @@ import { loadBarFile } from '../src/cli/bar-file.js';
 import { normalizeStrategy } from '../src/engine/strategy/normalize.js';
 import { findRepoFile } from '../src/host/paths.js';
 import { runBacktest } from '../src/sim/backtest.js';
-import { rerunWithHugePages } from '../src/cli/huge-pages.js';
-
-const again = rerunWithHugePages(); // as the CLI: the same command again in a child with the tunable set
-if (again) process.exit(await again);
-const hugePages = /glibc\.malloc\.hugetlb=1/.test(process.env.GLIBC_TUNABLES ?? '');
 
 const TARGET = Number(process.env.BENCH_BARS ?? 1_000_000);
 const src = parseBars(readFileSync(findRepoFile('data/EURUSD_H1_2015-2022.csv'), 'utf8'));
@@ -89,7 +81,7 @@ const csvFile = join(dir, 'EURUSD_H1.csv');
   closeSync(fd);
 }
 const here = dirname(fileURLToPath(import.meta.url));
-/** A child process of the bench's own environment (huge pages as the parent; none of its 1 GB heap). */
+/** A child process (none of the bench's 1 GB heap). */
 const child = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
@@ -115,14 +107,13 @@ for (let r = 0; r < 3; r++) {
   cached.push(cw);
   cachedCpu.push(cc);
 }
-// the whole run as a trader starts it: a CLI process (node start, huge pages as the CLI decides, read, parse,
-// backtest, report figures, JSON out), without and with the cache; wall time of the process
+// the whole run as a trader starts it: a CLI process (node start, read, parse, backtest, report figures, JSON out),
+// without and with the cache; wall time of the process
 const strategyFile = join(dir, 'bench-ema-atr.json');
 writeFileSync(strategyFile, JSON.stringify(strategyJson));
-const cliEnv = { ...process.env, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES?.replace(/:?glibc\.malloc\.hugetlb=1/, '') || undefined };
 const cliRun = (cache: boolean) => {
   const t = performance.now();
-  const out = child([join(here, 'mt5-executor.js'), 'backtest', strategyFile, '--data', csvFile, '--balance', String(balance), '--json'], { ...cliEnv, MT5X_BAR_CACHE: cache ? '1' : '0' });
+  const out = child([join(here, 'mt5-executor.js'), 'backtest', strategyFile, '--data', csvFile, '--balance', String(balance), '--json'], { ...process.env, MT5X_BAR_CACHE: cache ? '1' : '0' });
   const ms = performance.now() - t;
   const j = JSON.parse(out) as { bars: number; trades: number };
   if (j.bars !== n || j.trades !== last.metrics.trades) throw new Error(`the CLI gave ${j.bars} bars, ${j.trades} trades; the bench ${n}, ${last.metrics.trades}`);
@@ -148,6 +139,5 @@ console.log(`cached read          ${cached.map((x) => Math.round(x).toLocaleStri
 console.log(`whole run            ${whole.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (a CLI process: start, read, parse, backtest, figures; best ${Math.round(bestWhole).toLocaleString('en-US')}; target ≥ 1,000,000)`);
 console.log(`whole run, cached    ${wholeCached.map((x) => Math.round(x).toLocaleString('en-US')).join(' / ')} bars/s (best ${Math.round(Math.max(...wholeCached)).toLocaleString('en-US')})`);
 console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
-console.log(`huge pages           ${hugePages ? 'on (GLIBC_TUNABLES=glibc.malloc.hugetlb=1, as the CLI runs a backtest)' : 'off'}`);
 console.log(`minor page faults    ${faults.map((x) => x.toLocaleString('en-US')).join(' / ')} per run (the first touch of fresh memory)`);
-console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, hugePages, node: process.version, date: new Date().toISOString().slice(0, 10) }));
+console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));

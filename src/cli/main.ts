@@ -19,7 +19,6 @@ import { mlCommand } from './ml.js';
 import { ConfigError } from '../host/config.js';
 import { startHost, untilStopSignal } from '../host/start.js';
 import { newStrategyCommand } from './strategy-new.js';
-import { rerunWithHugePages } from './huge-pages.js';
 import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
 
 const str = (v: VerbContext['values'][string]) => (typeof v === 'string' ? v : undefined);
@@ -288,9 +287,6 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-/** The verbs that read whole bar files into memory and run long enough for huge pages to matter. */
-const HUGE_PAGE_VERBS = new Set(['backtest', 'ml train', 'ml evaluate']);
-
 async function main(argv: string[]): Promise<number> {
   const out = (t: string) => void process.stdout.write(t);
   const err = (t: string) => void process.stderr.write(t);
@@ -308,11 +304,6 @@ async function main(argv: string[]): Promise<number> {
     if (parsed === 'help') {
       out(verbHelp(found.verb));
       return 0;
-    }
-    // bar-heavy runs on Linux: again in a child with huge pages (huge-pages.ts: page faults were half a CSV parse)
-    if (HUGE_PAGE_VERBS.has(found.verb.name)) {
-      const code = rerunWithHugePages();
-      if (code) return await code;
     }
     return await found.verb.run({ ...parsed, out, err });
   } catch (e) {

@@ -10,7 +10,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hugePagesEnv, wantsHugePages } from '../../src/cli/huge-pages.js';
 import { jsonErrorOffset } from '../../src/cli/kit.js';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
@@ -81,20 +80,6 @@ describe('command line', () => {
     const bars = readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8').trimEnd().split('\n').length - 1;
     expect(lines.length).toBe(bars + 1); // the header and every bar
     expect(lines.at(-1)!.split(',').length).toBe(lines[0]!.split(',').length);
-  });
-
-  it('a bar-heavy run on Linux runs again with huge pages (huge-pages.ts): same output, same exit codes', () => {
-    expect(wantsHugePages({}, 'win32')).toBe(false);
-    expect(wantsHugePages({ MT5X_HUGE_PAGES: '0' }, 'linux')).toBe(false);
-    expect(wantsHugePages({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }, 'linux')).toBe(false); // the user's choice stands
-    expect(hugePagesEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
-    expect(hugePagesEnv({}).GLIBC_TUNABLES).toBe('glibc.malloc.hugetlb=1');
-    const args = ['backtest', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2015-2022.csv', '--json'];
-    const on = cli(args), off = cli(args, { MT5X_HUGE_PAGES: '0' });
-    expect(on.status).toBe(0);
-    expect(on.stdout).toBe(off.stdout);
-    expect(JSON.parse(on.stdout).bars).toBeGreaterThan(40_000);
-    expect(cli(['backtest', 'examples/ema-cross-trend.json', '--data', 'nope.csv']).status).toBe(1);
   });
 
   it('strategy new writes a commented starter that validates and backtests', () => {
