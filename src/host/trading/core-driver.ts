@@ -82,26 +82,24 @@ export class CoreDriver {
   // ------------------------------------------------------------------ persistence
 
   /**
-   * Write the core's state when it changed (its own file, atomically), once per turn of the event loop: the changes
-   * of one bar, one account report or one burst of results make one write. A failure is logged; trading goes on.
+   * Write the core's state when it changed (its own file, atomically, off the event loop's thread), once per turn
+   * of the event loop at most: the changes of one bar, one account report or one burst of results make one write,
+   * and those made while a write is under way one more. A failure is logged; trading goes on.
    */
   persistCore(): void {
     if (this.persistScheduled) return;
     this.persistScheduled = true;
     setImmediate(() => {
       this.persistScheduled = false;
-      this.persistCoreNow();
+      void this.persistCoreNow();
     });
   }
 
-  persistCoreNow(): void {
-    const st = this.ctx.core.changedState();
-    if (!st) return;
-    try {
-      this.ctx.store.writeCoreState(st);
-    } catch (e) {
-      this.ctx.log.error({ err: (e as Error).message }, 'the trading core\'s state could not be written: a restart now would lose today\'s risk baselines');
-    }
+  /** Write the core's state now if it changed (resolves when it, or a newer one, is written; never rejects). */
+  persistCoreNow(): Promise<void> {
+    return this.ctx.store.writeCoreState(() => this.ctx.core.changedStateJson()).catch((e: Error) => {
+      this.ctx.log.error({ err: e.message }, 'the trading core\'s state could not be written: a restart now would lose today\'s risk baselines');
+    });
   }
 
   // ------------------------------------------------------------------ facts in
