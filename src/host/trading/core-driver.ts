@@ -60,7 +60,7 @@ export class CoreDriver {
   /** A venue's trades reach the core — the terminal's, and the paper venue's of `mode: paper` strategies: results, positions gone, deals' money. */
   follow(t: Terminal): void {
     /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
-    const known = new Map<bigint, { magic: number; volume: number }>();
+    let known: ReadonlyMap<bigint, { magic: number; volume: number }> = new Map();
     // every settled result — answers, late answers, and the reconciliation's after a reconnection — reaches the
     // core (an intent answered twice is settled once: the second finds nothing in flight)
     t.on('result', (r: IntentResult) => {
@@ -70,11 +70,11 @@ export class CoreDriver {
       this.persistCore();
     });
     t.on('positions', (list: readonly Position[]) => {
-      const now = new Map<bigint, { magic: number; volume: number }>();
-      for (const p of list) now.set(p.ticket, { magic: p.magic, volume: p.volume });
+      // the terminal sends the whole list before every result: one map built, none copied, no object per position
+      const now = new Map<bigint, Position>();
+      for (const p of list) now.set(p.ticket, p);
       for (const k of known.keys()) if (!now.has(k)) this.ctx.core.positionGone(k);
-      known.clear();
-      for (const [k, v] of now) known.set(k, v);
+      known = now;
     });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => this.onDeal(t, tx, known));
   }
