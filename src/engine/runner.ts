@@ -367,6 +367,11 @@ export class StrategyRunner {
     }
   }
 
+  /** Is any position managed (partials taken, break-even, trailing…)? */
+  get managing(): boolean {
+    return this.managed.size > 0;
+  }
+
   /** The positions this runner manages, with what it has done to them (persisted by the core's state). */
   managedPositions(): ManagedPosition[] {
     return [...this.managed.values()].map((m) => ({ ...m }));

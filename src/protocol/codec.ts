@@ -171,6 +171,39 @@ export function fastAccount(o: Record<string, unknown>): boolean {
   return keyCount(o) === 3 && isInt(o.type) && isInt(o.seq) && (o.seq as number) >= 1 && fastAccountFields(o.account);
 }
 
+/** What `ticket()` accepts: a bigint in range, or an exact nonnegative integer number (≤ 2^53, made a bigint). */
+const isWireTicket = (v: unknown): boolean => (typeof v === 'bigint' ? v >= 0n && v <= 0xffff_ffff_ffff_ffffn : typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 53);
+const POSITION_NUMS = ['volume', 'priceOpen', 'priceCurrent', 'sl', 'tp', 'swap', 'profit'] as const;
+
+/** A position as `positionSchema` checks it. */
+function fastPosition(p: unknown): boolean {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) return false;
+  const o = p as Record<string, unknown>;
+  if (keyCount(o) !== 15 || !isWireTicket(o.ticket) || !isWireTicket(o.identifier) || !isStr(o.symbol, 1, 64)) return false;
+  const type = o.type;
+  if (!isInt(type) || type < 0 || type > 1 || !isInt(o.time) || !isInt(o.timeMsc) || !isInt(o.magic) || typeof o.comment !== 'string') return false;
+  for (let i = 0; i < POSITION_NUMS.length; i++) if (!isNum(o[POSITION_NUMS[i]!])) return false;
+  return true;
+}
+
+/**
+ * Fast path for POSITIONS (as `fastBar`): the terminal sends every open position before every result, so with
+ * hundreds of positions zod's check was most of the host's decoding. Accepted, the tickets sent as numbers are
+ * made bigints in place, as `ticket()` makes them (the value is then zod's output).
+ */
+export function fastPositions(o: Record<string, unknown>): boolean {
+  if (keyCount(o) !== 3 || !isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1) return false;
+  const list = o.positions;
+  if (!Array.isArray(list)) return false;
+  for (let i = 0; i < list.length; i++) if (!fastPosition(list[i])) return false;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i] as Record<string, unknown>;
+    if (typeof p.ticket === 'number') p.ticket = BigInt(p.ticket);
+    if (typeof p.identifier === 'number') p.identifier = BigInt(p.identifier);
+  }
+  return true;
+}
+
 const isTicket = (v: unknown): v is bigint => typeof v === 'bigint' && v >= 0n && v <= 0xffff_ffff_ffff_ffffn;
 const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
 
@@ -214,7 +247,7 @@ export function validateMessage(raw: unknown): AnyMsg {
   if (typeof type !== 'number') throw new ProtocolError('MALFORMED', 'field "type": expected an integer message type', undefined, reqId);
   const name = TYPE_NAME[type];
   if (!name) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${type}`, type, reqId);
-  const fast = type === MsgType.TICKS ? fastTicks(obj) : type === MsgType.BAR ? fastBar(obj) : type === MsgType.ACCOUNT ? fastAccount(obj) : type === MsgType.HISTORY && fastHistory(obj);
+  const fast = type === MsgType.TICKS ? fastTicks(obj) : type === MsgType.BAR ? fastBar(obj) : type === MsgType.ACCOUNT ? fastAccount(obj) : type === MsgType.POSITIONS ? fastPositions(obj) : type === MsgType.HISTORY && fastHistory(obj);
   if (fast) return obj as unknown as AnyMsg;
   const parsed = schemas[name].safeParse(obj);
   if (!parsed.success) {

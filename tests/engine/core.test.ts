@@ -302,6 +302,24 @@ describe('the core after review', () => {
     expect(m.onResult(part.intentId, 'done', 10009)?.kind).toBe('done');
   });
 
+  it('gives its changed state as the JSON text of its state (no copy made first), once per change; only managing runners are asked for their positions', () => {
+    const core = new TradingCore({ ...NO_POLICY, autoPause: { ...DEFAULT_AUTO_PAUSE, consecutiveLosses: 2 } });
+    const kept = [{ ticket: 2n ** 63n + 1n, side: 1 as const, entry: 1.1, initialVolume: 0.2, volume: 0.1, sl: 1.11, tp: 1.08, risk: 0.01, openTime: 1_700_000_000, partialsDone: 1, breakEvenDone: true }];
+    core.add('m', { magic: 5, strategy: strategy(), restoreManaged: () => undefined, managing: true, managedPositions: () => kept, onRejected: () => undefined } as never);
+    core.add('idle', { magic: 6, strategy: strategy(), restoreManaged: () => undefined, managing: false, managedPositions: () => { throw new Error('asked'); } } as never);
+    core.observeAccount(1_700_000_000, 10_000, 10_100);
+    core.observeClosed(5, 1n, 1_700_000_100, -5, false);
+    core.orders.admit('m', { type: 'CLOSE', intentId: 'mmmmmmm-00000000000001', magic: 5, ticket: 2n ** 63n + 1n, volume: 0, deviation: 20 }, { purpose: 'close', ticket: 2n ** 63n + 1n });
+    const want = JSON.stringify(core.state());
+    expect(JSON.parse(want).managed).toEqual({ m: [{ ...kept[0], ticket: (2n ** 63n + 1n).toString() }] });
+    expect(core.changedStateJson()).toBe(want);
+    expect(core.changedStateJson()).toBeUndefined(); // nothing changed since
+    core.observeClosed(5, 2n, 1_700_000_200, -5, false); // the second loss in a row: paused
+    const paused = core.changedStateJson()!;
+    expect(paused).toBe(JSON.stringify(core.state()));
+    expect(JSON.parse(paused).risk.strategies.m.paused.reason).toMatch(/2 losses in a row/);
+  });
+
   it('a paused strategy\'s entries are refused on every path; an unlock is persisted; a finally refused close raises an alert', () => {
     const core = new TradingCore({ ...NO_POLICY, autoPause: { ...DEFAULT_AUTO_PAUSE, consecutiveLosses: 1 } });
     core.add('p', { magic: 3, strategy: strategy(), restoreManaged: () => undefined, managedPositions: () => [], onRejected: () => undefined } as never);

@@ -1,6 +1,8 @@
 /** The host's memory of closes for the correlation filter and the correlated-exposure limit. */
 import { expect, it } from 'vitest';
-import { MarketCloses } from '../../src/host/trading/market-closes.js';
+import { closesCorrelation } from '../../src/engine/filters.js';
+import { NO_POLICY, RiskGate } from '../../src/engine/core/risk-gate.js';
+import { MarketCloses, newestCorrelation } from '../../src/host/trading/market-closes.js';
 
 it('keeps at least the newest 300 closes per symbol and timeframe, ignores a bar not newer than the last, and correlates by time', () => {
   const m = new MarketCloses();
@@ -23,4 +25,64 @@ it('keeps at least the newest 300 closes per symbol and timeframe, ignores a bar
   expect(Object.keys(r).sort()).toEqual(['GBPUSD', 'USDJPY']); // itself and unknown symbols left out
   expect(m.of('M5').size).toBe(0);
   expect(m.correlations('XAUUSD', ['EURUSD'])).toBeUndefined();
+});
+
+/** A fresh memory of the same closes: nothing kept from earlier questions. */
+function fresh(m: MarketCloses, tf = 'H1'): MarketCloses {
+  const f = new MarketCloses();
+  for (const [sym, c] of m.of(tf)) for (let i = 0; i < c.time.length; i++) f.note(sym, tf, c.time[i]!, c.close[i]!);
+  return f;
+}
+
+it('works a pair out again after a bar on either symbol: the correlated-exposure limit sees the new bar', () => {
+  const m = new MarketCloses();
+  const t0 = 1_700_000_000;
+  for (let i = 0; i < 80; i++) {
+    // two walks of their own: |r| low
+    m.note('EURUSD', 'H1', t0 + i * 3600, 1.1 + (((i * 7919) % 13) - 6) * 0.0001);
+    m.note('GBPUSD', 'H1', t0 + i * 3600, 1.3 + (((i * 104729) % 11) - 5) * 0.0001);
+  }
+  const before = m.correlations('EURUSD', ['GBPUSD'])!.GBPUSD!;
+  expect(before).toBeLessThan(0.5);
+  expect(m.correlations('EURUSD', ['GBPUSD'])!.GBPUSD).toBe(before); // asked again, nothing new: the same
+  // one bar in which both jump 3 %: their newest 50 returns are now dominated by it
+  m.note('EURUSD', 'H1', t0 + 80 * 3600, 1.1 * 1.03);
+  const half = m.correlations('EURUSD', ['GBPUSD'])!.GBPUSD!; // GBPUSD has no bar at that time yet: unchanged pairs
+  expect(half).toBe(fresh(m).correlations('EURUSD', ['GBPUSD'])!.GBPUSD);
+  m.note('GBPUSD', 'H1', t0 + 80 * 3600, 1.3 * 1.03);
+  const after = m.correlations('EURUSD', ['GBPUSD'])!.GBPUSD!;
+  expect(after).toBeGreaterThan(0.9);
+  expect(after).toBe(fresh(m).correlations('EURUSD', ['GBPUSD'])!.GBPUSD);
+  expect(m.correlations('GBPUSD', ['EURUSD'])!.EURUSD).toBe(after);
+
+  // the risk gate with a threshold between the two: an entry passes before the bar and is refused after it
+  const gate = new RiskGate({ ...NO_POLICY, limits: { maxCorrelatedLots: 0.15, correlationThreshold: (before + after) / 2 } });
+  const check = (correlations: Record<string, number>) => gate.check({
+    now: t0 + 81 * 3600, account: { balance: 10_000, equity: 10_000, freeMargin: 10_000 }, positions: [{ symbol: 'GBPUSD', strategyId: 'g', volume: 0.1 }],
+    order: { symbol: 'EURUSD', strategyId: 'e', volume: 0.1, marginRequired: 10 }, marketOpen: true, correlations,
+  }).map((f) => f.code);
+  expect(check({ GBPUSD: before })).toEqual([]);
+  expect(check(m.correlations('EURUSD', ['GBPUSD'])!)).toEqual(['CORRELATION_EXPOSURE']);
+});
+
+it('works out the same r as closesCorrelation from the newest common bars, with gaps on either side', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  for (let round = 0; round < 50; round++) {
+    const a = { time: [] as number[], close: [] as number[] }, b = { time: [] as number[], close: [] as number[] };
+    let pa = 1.1, pb = 1.3;
+    const n = 20 + Math.floor(rnd() * 600);
+    for (let i = 0; i < n; i++) {
+      pa *= 1 + (rnd() - 0.5) * 0.01;
+      pb = pb * (1 + (rnd() - 0.5) * 0.01) + (pa - 1.1) * 0.001 * round;
+      if (rnd() > 0.1) { a.time.push(i * 60); a.close.push(pa); }
+      if (rnd() > 0.15 + (round % 3) * 0.2) { b.time.push(i * 60); b.close.push(pb); }
+    }
+    for (const w of [5, 20, 50]) {
+      const want = closesCorrelation(a, b, w);
+      const got = newestCorrelation(a, b, w);
+      if (Number.isNaN(want)) expect(got).toBeNaN();
+      else expect(got).toBe(want);
+    }
+  }
 });

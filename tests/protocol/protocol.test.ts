@@ -13,6 +13,7 @@ import {
   fastHistory,
   fastIntentBody,
   fastAccount,
+  fastPositions,
   encodeRaw,
   INTENT_TYPES,
   intentBodySchemas,
@@ -237,6 +238,50 @@ describe('protocol codec', () => {
     for (const [name, valid, fast] of [['BAR', bar, fastBar], ['ACCOUNT', accountMsg, fastAccount]] as const) {
       expectFastPathEqualsZod(name, fast, mutate(valid as fc.Arbitrary<Record<string, unknown>>), 4000, (m) => 'extra' in m || 'extra' in ((m.bar ?? m.account) as object));
     }
+  });
+
+  it('the POSITIONS fast path accepts exactly what the zod schema accepts, with the same value, tickets made bigints (property)', () => {
+    const ticketArb = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 2 ** 31 }), fc.constant(2 ** 53));
+    const position = fc.record({
+      ticket: ticketArb, identifier: ticketArb, symbol: fc.string({ minLength: 1, maxLength: 64 }), type: fc.integer({ min: 0, max: 1 }),
+      volume: finite, priceOpen: finite, priceCurrent: finite, sl: finite, tp: finite, time: int40, timeMsc: int40, magic: int40,
+      comment: fc.string(), swap: finite, profit: finite,
+    });
+    const positions = fc.record({ type: fc.constant(MsgType.POSITIONS), seq: seqArb, positions: fc.array(position, { maxLength: 5 }) });
+    const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 53 + 2, 2 ** 60, -1, -1n, 2n ** 64n, 2, '', 'X'.repeat(65), null, undefined, true, [], {});
+    // none or one mutation: a top-level field set, deleted or added, or one position's field set, deleted or added
+    const mutated = fc.tuple(positions, fc.nat(6), bad, fc.nat(40), fc.nat(20)).map(([m, kind, v, at, col]) => {
+      const o = structuredClone(m) as Record<string, unknown> & { positions: Record<string, unknown>[] };
+      const keys = Object.keys(o);
+      const p = o.positions.length ? o.positions[at % o.positions.length]! : undefined;
+      const pk = p ? Object.keys(p)[col % 15]! : '';
+      if (kind === 1) o[keys[at % keys.length]!] = v;
+      else if (kind === 2) delete o[keys[at % keys.length]!];
+      else if (kind === 3) o.extra = v;
+      else if (kind === 4 && p) p[pk] = v;
+      else if (kind === 5 && p) delete p[pk];
+      else if (kind === 6 && p) p.extra = v;
+      return o;
+    });
+    let accepted = 0, rejected = 0, converted = 0;
+    fc.assert(
+      fc.property(mutated, (m) => {
+        const z = schemas.POSITIONS.safeParse(structuredClone(m));
+        const f = fastPositions(m);
+        if (f) {
+          accepted++;
+          expect(z.success).toBe(true);
+          expect(m).toEqual(z.data); // the numbers sent as tickets are bigints now, as zod makes them
+          if ((z.data as { positions: { ticket: bigint }[] }).positions.length) converted++;
+        } else rejected++;
+        const extra = 'extra' in m || (Array.isArray(m.positions) && m.positions.some((p) => p && typeof p === 'object' && 'extra' in p));
+        if (z.success && !extra) expect(f).toBe(true);
+      }),
+      { numRuns: 4000 },
+    );
+    expect(accepted).toBeGreaterThan(400);
+    expect(rejected).toBeGreaterThan(400);
+    expect(converted).toBeGreaterThan(100);
   });
 
   it('the HISTORY fast path accepts exactly what the zod schema accepts, with the same value (property)', () => {

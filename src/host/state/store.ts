@@ -22,6 +22,7 @@ import {
 } from './format.js';
 import type { LedgerEntry } from './ledger.js';
 import { writeDurably, writeSnapshotSliced } from './snapshot.js';
+import { CoreStateFile } from './core-state-file.js';
 
 export * from './format.js';
 export { DEFAULT_RETENTION, type Retention } from './archive.js';
@@ -65,12 +66,14 @@ export class Store {
   private unwritten: string[] = [];
   private lenient = 0;
   private failureCount = 0;
+  private readonly coreState: CoreStateFile;
 
   private constructor(readonly dir: string, private readonly d: StoreData, opts: StoreOptions) {
     this.file = join(dir, 'state.json');
     this.backupDir = join(dir, 'backups');
     this.journalFile = join(dir, 'ledger.jsonl');
     this.archive = new Archive(join(dir, 'archive'));
+    this.coreState = new CoreStateFile(dir);
     this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.keepBackups = opts.keepBackups ?? 48;
     this.segment = d.segment ?? 0;
@@ -519,28 +522,17 @@ export class Store {
     return name;
   }
 
-  /**
-   * The trading core's state (risk baselines, equity peak, pauses, the kill-switch lock, retries): its own file,
-   * written whole and atomically (temp, rename) whenever it changes, so a restart on the same broker day is still
-   * blocked. Like the journal, a write is in the OS's hands when this returns. Undefined when none was written
-   * yet; a damaged file is an error that names it (never ignored).
-   */
+  /** The trading core's state (core-state-file.ts): undefined when none was written yet; a damaged file is an error that names it. */
   readCoreState(): unknown {
-    const file = join(this.dir, 'core-state.json');
-    if (!existsSync(file)) return undefined;
-    const text = readFileSync(file, 'utf8');
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e) {
-      throw new StoreCorruptError(file, (e as Error).message);
-    }
+    return this.coreState.read();
   }
 
-  writeCoreState(state: unknown): void {
-    const file = join(this.dir, 'core-state.json');
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-    renameSync(tmp, file);
+  /**
+   * Write the trading core's state off the event loop's thread (core-state-file.ts): `state()`, JSON text, is read
+   * when the write starts (undefined: nothing to write). Resolves when it, or a newer state, is renamed into place.
+   */
+  writeCoreState(state: () => string | undefined): Promise<void> {
+    return this.coreState.write(state);
   }
 
   /**
@@ -567,7 +559,13 @@ export class Store {
     renameSync(tmp, file);
   }
 
+  /** Resolves when no write of the core's state is under way. */
+  coreStateWritten(): Promise<void> {
+    return this.coreState.settled();
+  }
+
   close(): void {
+    this.coreState.close();
     if (this.journalFd !== undefined) closeSync(this.journalFd);
     this.journalFd = undefined;
   }

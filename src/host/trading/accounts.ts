@@ -236,6 +236,7 @@ export class AccountRegistry {
       // a clean stop leaves a complete state.json (the journal emptied into it) and a backup
       await a.store.compact(Date.now(), { retain: false }).catch((e: Error) => this.o.log.error({ account: a.key, err: e.message }, 'state not compacted at stop: the journal keeps every change'));
       await a.store.write();
+      await a.store.coreStateWritten();
       a.store.close();
     }
   }

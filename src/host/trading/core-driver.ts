@@ -71,7 +71,7 @@ export class CoreDriver {
   /** A venue's trades reach the core — the terminal's, and the paper venue's of `mode: paper` strategies: results, positions gone, deals' money. */
   follow(t: Terminal): void {
     /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
-    const known = new Map<bigint, { magic: number; volume: number }>();
+    let known: ReadonlyMap<bigint, { magic: number; volume: number }> = new Map();
     // every settled result — answers, late answers, and the reconciliation's after a reconnection — reaches the
     // core (an intent answered twice is settled once: the second finds nothing in flight)
     t.on('result', (r: IntentResult) => {
@@ -81,11 +81,11 @@ export class CoreDriver {
       this.persistCore();
     });
     t.on('positions', (list: readonly Position[]) => {
-      const now = new Map<bigint, { magic: number; volume: number }>();
-      for (const p of list) now.set(p.ticket, { magic: p.magic, volume: p.volume });
+      // the terminal sends the whole list before every result: one map built, none copied, no object per position
+      const now = new Map<bigint, Position>();
+      for (const p of list) now.set(p.ticket, p);
       for (const k of known.keys()) if (!now.has(k)) this.ctx.core.positionGone(k);
-      known.clear();
-      for (const [k, v] of now) known.set(k, v);
+      known = now;
     });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => this.onDeal(t, tx, known));
   }
@@ -93,26 +93,24 @@ export class CoreDriver {
   // ------------------------------------------------------------------ persistence
 
   /**
-   * Write the core's state when it changed (its own file, atomically), once per turn of the event loop: the changes
-   * of one bar, one account report or one burst of results make one write. A failure is logged; trading goes on.
+   * Write the core's state when it changed (its own file, atomically, off the event loop's thread), once per turn
+   * of the event loop at most: the changes of one bar, one account report or one burst of results make one write,
+   * and those made while a write is under way one more. A failure is logged; trading goes on.
    */
   persistCore(): void {
     if (this.persistScheduled) return;
     this.persistScheduled = true;
     setImmediate(() => {
       this.persistScheduled = false;
-      this.persistCoreNow();
+      void this.persistCoreNow();
     });
   }
 
-  persistCoreNow(): void {
-    const st = this.ctx.core.changedState();
-    if (!st) return;
-    try {
-      this.ctx.store.writeCoreState(st);
-    } catch (e) {
-      this.ctx.log.error({ err: (e as Error).message }, 'the trading core\'s state could not be written: a restart now would lose today\'s risk baselines');
-    }
+  /** Write the core's state now if it changed (resolves when it, or a newer one, is written; never rejects). */
+  persistCoreNow(): Promise<void> {
+    return this.ctx.store.writeCoreState(() => this.ctx.core.changedStateJson()).catch((e: Error) => {
+      this.ctx.log.error({ err: e.message }, 'the trading core\'s state could not be written: a restart now would lose today\'s risk baselines');
+    });
   }
 
   // ------------------------------------------------------------------ facts in

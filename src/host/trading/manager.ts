@@ -330,7 +330,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     try {
       this.store.audit(at, 'kill switch', { reason, lockedUntil: event.lockedUntil });
       this.store.setSafety({ lockedUntil: event.lockedUntil, reason });
-      this.driver.persistCoreNow();
+      await this.driver.persistCoreNow();
       await this.store.write();
     } catch (e) {
       failures.push(`state: ${(e as Error).message}`);
@@ -532,6 +532,6 @@ export class StrategyManager extends EventEmitter implements TradingContext {
   releaseKillSwitch(): void {
     this.core.unlockKillSwitch();
     this.store.setSafety({ lockedUntil: 0 });
-    this.driver.persistCoreNow();
+    void this.driver.persistCoreNow();
   }
 }

@@ -2,13 +2,24 @@
  * The closes of the bars the host receives (history and live), by timeframe and symbol — the memory the correlation
  * filter (strategy format) and the correlated-exposure limit (risk gate) read. At least the newest 300 of each are
  * kept (at most 600: the oldest 300 are dropped in one go).
+ *
+ * The risk gate asks for the correlations of an entry's symbol with every symbol that has a position, for every
+ * entry. A pair's |r| changes only when one of its two series gets a bar: it is kept per pair and worked out again
+ * after such a bar (by then, from the newest matching bars only, not from a map of all 600).
  */
-import { closesCorrelation } from '../../engine/filters.js';
+import { pearson, returns } from '../../engine/filters.js';
 
 export type CloseSeries = { time: number[]; close: number[] };
 
+/** The newest closed-bar returns the correlated-exposure limit compares. */
+const WINDOW = 50;
+
 export class MarketCloses {
   private readonly byTf = new Map<string, Map<string, CloseSeries>>();
+  /** How many bars each series has been given: a pair's kept |r| holds while both counts are unchanged. */
+  private readonly version = new WeakMap<CloseSeries, number>();
+  /** |r| (NaN: too few bars in common) per pair of series, with the versions it was worked out from. */
+  private readonly pairs = new WeakMap<CloseSeries, WeakMap<CloseSeries, { mine: number; theirs: number; r: number }>>();
 
   /** A closed bar's close (a bar not newer than the last one kept is ignored). */
   note(symbol: string, timeframe: string, time: number, close: number): void {
@@ -19,6 +30,7 @@ export class MarketCloses {
     if (c.time.length && time <= c.time[c.time.length - 1]!) return;
     c.time.push(time);
     c.close.push(close);
+    this.version.set(c, (this.version.get(c) ?? 0) + 1);
     if (c.time.length > 600) {
       c.time.splice(0, 300);
       c.close.splice(0, 300);
@@ -35,16 +47,42 @@ export class MarketCloses {
     const bySym = this.byTf.get('H1') ?? this.byTf.values().next().value;
     const mine = bySym?.get(symbol);
     if (!bySym || !mine) return undefined;
+    let kept = this.pairs.get(mine);
+    if (!kept) this.pairs.set(mine, (kept = new WeakMap()));
+    const vm = this.version.get(mine) ?? 0;
     const out: Record<string, number> = {};
     for (const other of others) {
       if (other === symbol || out[other] !== undefined) continue;
       const theirs = bySym.get(other);
       if (!theirs) continue;
-      const r = closesCorrelation(mine, theirs, 50);
-      if (Number.isFinite(r)) out[other] = Math.abs(r);
+      const vt = this.version.get(theirs) ?? 0;
+      let k = kept.get(theirs);
+      if (!k || k.mine !== vm || k.theirs !== vt) kept.set(theirs, (k = { mine: vm, theirs: vt, r: newestCorrelation(mine, theirs, WINDOW) }));
+      if (Number.isFinite(k.r)) out[other] = Math.abs(k.r);
     }
     return out;
   }
+}
+
+/**
+ * Pearson r of two series' closed-bar returns over the newest `window` returns, the bars aligned by time (NaN if
+ * too few) — `closesCorrelation` (engine/filters.ts) for series whose times strictly increase, as kept here: the
+ * newest `window + 1` bars the two have in common, found from the ends, give the same numbers in the same order.
+ */
+export function newestCorrelation(mine: CloseSeries, theirs: CloseSeries, window: number): number {
+  const a: number[] = [], b: number[] = [];
+  let i = mine.time.length - 1, j = theirs.time.length - 1;
+  while (i >= 0 && j >= 0 && a.length <= window) {
+    const ti = mine.time[i]!, tj = theirs.time[j]!;
+    if (ti === tj) {
+      a.push(mine.close[i--]!);
+      b.push(theirs.close[j--]!);
+    } else if (ti > tj) i--;
+    else j--;
+  }
+  a.reverse();
+  b.reverse();
+  return pearson(returns(a), returns(b));
 }
 
 const EMPTY: ReadonlyMap<string, CloseSeries> = new Map();

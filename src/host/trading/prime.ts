@@ -179,6 +179,7 @@ export async function primeSignalPath(
     await term?.close().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     try {
+      await store?.coreStateWritten();
       store?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     } catch {
