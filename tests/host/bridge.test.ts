@@ -207,7 +207,7 @@ describe('bridge: handshake and security', () => {
     const snap = await terminal.snapshot();
     expect(snap.account.balance).toBe(10_000);
     const ticks: number[] = [];
-    terminal.on('ticks', (m: Msg<'TICKS'>) => ticks.push(m.ticks[0]![1]));
+    terminal.on('ticks', (m: Msg<'TICKS'>) => { for (const tk of m.ticks) ticks.push(tk[1]); });
     sim.quote('EURUSD', 1.1001, 1.10012, MONDAY_10H + 1000);
     await until(() => ticks.includes(1.1001));
   });
