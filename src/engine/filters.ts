@@ -104,19 +104,25 @@ export function returns(closes: ArrayLike<number>): number[] {
   return out;
 }
 
-/** Pearson r of two symbols' closed-bar returns over the newest `window` returns, the bars aligned by time (NaN if too few). */
+/**
+ * Pearson r of two symbols' closed-bar returns over the newest `window` returns, the bars aligned by time (NaN if
+ * too few). Bar times strictly increase (bar files and the host's closes are checked so): the newest `window + 1`
+ * bars the two have in common are found from the ends, without a map of either series.
+ */
 export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayLike<number> }, theirs: { time: ArrayLike<number>; close: ArrayLike<number> }, window: number): number {
-  const idx = new Map<number, number>();
-  for (let i = 0; i < theirs.time.length; i++) idx.set(theirs.time[i]!, theirs.close[i]!);
   const a: number[] = [], b: number[] = [];
-  for (let i = 0; i < mine.time.length; i++) {
-    const c = idx.get(mine.time[i]!);
-    if (c !== undefined) {
-      a.push(mine.close[i]!);
-      b.push(c);
-    }
+  let i = mine.time.length - 1, j = theirs.time.length - 1;
+  while (i >= 0 && j >= 0 && a.length <= window) {
+    const ti = mine.time[i]!, tj = theirs.time[j]!;
+    if (ti === tj) {
+      a.push(mine.close[i--]!);
+      b.push(theirs.close[j--]!);
+    } else if (ti > tj) i--;
+    else j--;
   }
-  return pearson(returns(a.slice(-(window + 1))), returns(b.slice(-(window + 1))));
+  a.reverse();
+  b.reverse();
+  return pearson(returns(a), returns(b));
 }
 
 /**

@@ -1,8 +1,9 @@
 /** The host's memory of closes for the correlation filter and the correlated-exposure limit. */
 import { expect, it } from 'vitest';
-import { closesCorrelation } from '../../src/engine/filters.js';
+import { closesCorrelation, pearson, returns } from '../../src/engine/filters.js';
 import { NO_POLICY, RiskGate } from '../../src/engine/core/risk-gate.js';
-import { MarketCloses, newestCorrelation } from '../../src/host/trading/market-closes.js';
+import { MarketCloses } from '../../src/host/trading/market-closes.js';
+import { seeded } from '../helpers.js';
 
 it('keeps at least the newest 300 closes per symbol and timeframe, ignores a bar not newer than the last, and correlates by time', () => {
   const m = new MarketCloses();
@@ -65,9 +66,23 @@ it('works a pair out again after a bar on either symbol: the correlated-exposure
   expect(check(m.correlations('EURUSD', ['GBPUSD'])!)).toEqual(['CORRELATION_EXPOSURE']);
 });
 
-it('works out the same r as closesCorrelation from the newest common bars, with gaps on either side', () => {
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+/** The earlier closesCorrelation (a map of one series' times): the oracle of the two-pointer walk from the ends. */
+function byMap(mine: { time: number[]; close: number[] }, theirs: { time: number[]; close: number[] }, window: number): number {
+  const idx = new Map<number, number>();
+  for (let i = 0; i < theirs.time.length; i++) idx.set(theirs.time[i]!, theirs.close[i]!);
+  const a: number[] = [], b: number[] = [];
+  for (let i = 0; i < mine.time.length; i++) {
+    const c = idx.get(mine.time[i]!);
+    if (c !== undefined) {
+      a.push(mine.close[i]!);
+      b.push(c);
+    }
+  }
+  return pearson(returns(a.slice(-(window + 1))), returns(b.slice(-(window + 1))));
+}
+
+it('closesCorrelation: the same r from the newest common bars as from a map of all of them, with gaps on either side', () => {
+  const rnd = seeded(7);
   for (let round = 0; round < 50; round++) {
     const a = { time: [] as number[], close: [] as number[] }, b = { time: [] as number[], close: [] as number[] };
     let pa = 1.1, pb = 1.3;
@@ -79,8 +94,8 @@ it('works out the same r as closesCorrelation from the newest common bars, with 
       if (rnd() > 0.15 + (round % 3) * 0.2) { b.time.push(i * 60); b.close.push(pb); }
     }
     for (const w of [5, 20, 50]) {
-      const want = closesCorrelation(a, b, w);
-      const got = newestCorrelation(a, b, w);
+      const want = byMap(a, b, w);
+      const got = closesCorrelation(a, b, w);
       if (Number.isNaN(want)) expect(got).toBeNaN();
       else expect(got).toBe(want);
     }

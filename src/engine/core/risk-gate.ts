@@ -214,12 +214,16 @@ export class RiskGate {
     return f;
   }
 
+  /** A strategy's closed result on the broker day of `now` (profit, swap and commission; 0 before its first deal of the day). */
+  dayRealized(strategyId: string, now: number): number {
+    const st = this.state.strategies[strategyId];
+    return st && st.day === brokerDay(now) ? st.dayRealized : 0;
+  }
+
   /** Why a strategy's own daily loss limit holds now (closed today + `floating`), or ''. */
   strategyDailyLossReason(strategyId: string, now: number, l: StrategyLimits, floating: number): string {
     if (l.maxDailyLoss === undefined && l.maxDailyLossPercent === undefined) return '';
-    const st = this.state.strategies[strategyId];
-    const realized = st && st.day === brokerDay(now) ? st.dayRealized : 0;
-    const loss = -(realized + floating);
+    const loss = -(this.dayRealized(strategyId, now) + floating);
     if (l.maxDailyLoss !== undefined && loss >= l.maxDailyLoss) return `strategy ${strategyId}: today's loss ${r2(loss)} has reached its limit ${l.maxDailyLoss} (riskManagement.maxDailyLoss)`;
     const base = this.state.dayStartBalance;
     if (l.maxDailyLossPercent !== undefined && base > 0 && (loss / base) * 100 >= l.maxDailyLossPercent) {

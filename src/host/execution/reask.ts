@@ -32,7 +32,7 @@ export interface ReAskHost {
 }
 
 /** An intent the broker answered ambiguously, not yet settled: asked about, never re-sent. */
-export function isAmbiguous(e: LedgerEntry | undefined): boolean {
+function isAmbiguous(e: LedgerEntry | undefined): boolean {
   return e?.state === 'unknown' && e.result?.class === 'ambiguous';
 }
 

@@ -101,11 +101,6 @@ export class Store {
     return this.d.commands[id];
   }
 
-  /** The statuses of the commands in the state. */
-  commands(): CommandRecord[] {
-    return Object.values(this.d.commands);
-  }
-
   /** How many commands in the state have each last status (one pass, no copy: /metrics asks on every scrape). */
   commandStatusCounts(): Record<string, number> {
     const out: Record<string, number> = {};

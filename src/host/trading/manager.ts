@@ -10,7 +10,7 @@
  * This file is the strategies' registry and lifecycle, the kill switch, manual orders and the read-only views.
  */
 import { EventEmitter } from 'node:events';
-import { DEFAULT_AUTO_PAUSE, DEFAULT_LIMITS, brokerDay, type KillSwitchEvent, type RiskLimits } from '../../engine/safety.js';
+import { DEFAULT_AUTO_PAUSE, DEFAULT_LIMITS, type KillSwitchEvent, type RiskLimits } from '../../engine/safety.js';
 import { StrategyRunner, strategyMagic } from '../../engine/runner.js';
 import { IndicatorHub } from '../../engine/indicator-hub.js';
 import { NO_POLICY, type RiskPolicy } from '../../engine/core/risk-gate.js';
@@ -416,8 +416,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
       const magic = strategyMagic(r.strategy);
       const mine = this.venueOf(r.strategy)?.positions.filter((p) => p.magic === magic) ?? [];
       // today's closed result as the risk gate counts it (the strategy's own daily-loss limit reads this)
-      const st = this.core.gate.state.strategies[r.record.id];
-      const todayRealized = st && st.day === brokerDay(this.serverNow()) ? st.dayRealized : 0;
+      const todayRealized = this.core.gate.dayRealized(r.record.id, this.serverNow());
       return { id: r.record.id, status: r.record.status, ...(this.isPaper(r.strategy) ? { mode: 'paper' } : {}), openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100, todayRealized };
     });
     return {

@@ -7,7 +7,7 @@
  * entry. A pair's |r| changes only when one of its two series gets a bar: it is kept per pair and worked out again
  * after such a bar (by then, from the newest matching bars only, not from a map of all 600).
  */
-import { pearson, returns } from '../../engine/filters.js';
+import { closesCorrelation } from '../../engine/filters.js';
 
 export type CloseSeries = { time: number[]; close: number[] };
 
@@ -57,32 +57,11 @@ export class MarketCloses {
       if (!theirs) continue;
       const vt = this.version.get(theirs) ?? 0;
       let k = kept.get(theirs);
-      if (!k || k.mine !== vm || k.theirs !== vt) kept.set(theirs, (k = { mine: vm, theirs: vt, r: newestCorrelation(mine, theirs, WINDOW) }));
+      if (!k || k.mine !== vm || k.theirs !== vt) kept.set(theirs, (k = { mine: vm, theirs: vt, r: closesCorrelation(mine, theirs, WINDOW) }));
       if (Number.isFinite(k.r)) out[other] = Math.abs(k.r);
     }
     return out;
   }
-}
-
-/**
- * Pearson r of two series' closed-bar returns over the newest `window` returns, the bars aligned by time (NaN if
- * too few) — `closesCorrelation` (engine/filters.ts) for series whose times strictly increase, as kept here: the
- * newest `window + 1` bars the two have in common, found from the ends, give the same numbers in the same order.
- */
-export function newestCorrelation(mine: CloseSeries, theirs: CloseSeries, window: number): number {
-  const a: number[] = [], b: number[] = [];
-  let i = mine.time.length - 1, j = theirs.time.length - 1;
-  while (i >= 0 && j >= 0 && a.length <= window) {
-    const ti = mine.time[i]!, tj = theirs.time[j]!;
-    if (ti === tj) {
-      a.push(mine.close[i--]!);
-      b.push(theirs.close[j--]!);
-    } else if (ti > tj) i--;
-    else j--;
-  }
-  a.reverse();
-  b.reverse();
-  return pearson(returns(a), returns(b));
 }
 
 const EMPTY: ReadonlyMap<string, CloseSeries> = new Map();
