@@ -11,7 +11,7 @@
  *
  * Outside src/host/state/ nobody reads or writes the state's data: the typed methods below are the way in.
  */
-import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Archive, DEFAULT_RETENTION, type Retention } from './archive.js';
 import { backupName, journalFiles, linkBackup, listBackups, newestGoodBackup, priorState, pruneBackups, recoverState } from './backups.js';
@@ -23,6 +23,7 @@ import {
 import type { LedgerEntry } from './ledger.js';
 import { writeDurably, writeSnapshotSliced } from './snapshot.js';
 import { CoreStateFile } from './core-state-file.js';
+import { GroupSync } from './group-sync.js';
 
 export * from './format.js';
 export { DEFAULT_RETENTION, type Retention } from './archive.js';
@@ -310,7 +311,7 @@ export class Store {
         this.unwritten = [];
       }
       const segment = this.segment;
-      if (this.journalFd !== undefined) await this.syncJournal();
+      if (this.journalFd !== undefined) await this.journalSync.sync();
       // a compaction sealed the journal meanwhile: those lines are in its state.json once it is synced
       if (this.segment !== segment) await this.compacting;
     } catch (e) {
@@ -319,36 +320,10 @@ export class Store {
     }
   }
 
-  /** The fsync under way, and the one queued behind it for the callers that came meanwhile. */
-  private syncing: Promise<void> | undefined;
-  private nextSync: Promise<void> | undefined;
-  /** fsyncs of the journal made; write() calls that shared one already under way or queued (group commit). */
-  readonly syncStats = { syncs: 0, shared: 0 };
-
-  /**
-   * Group commit: one fsync of the journal at a time. A caller that comes while one runs waits for the next, which
-   * starts when that one ends — so it covers every line written before the caller asked — and every caller that
-   * comes meanwhile shares it. Under concurrent commands that is one fsync per turn instead of one per command.
-   */
-  private syncJournal(): Promise<void> {
-    if (!this.syncing) return this.startSync();
-    if (this.nextSync) this.syncStats.shared++;
-    this.nextSync ??= this.syncing.catch(() => undefined).then(() => {
-      this.nextSync = undefined;
-      return this.startSync();
-    });
-    return this.nextSync;
-  }
-
-  private startSync(): Promise<void> {
-    const fd = this.journalFd;
-    if (fd === undefined) return Promise.resolve(); // sealed by a compaction meanwhile: write() waits for it
-    this.syncStats.syncs++;
-    const p = new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res()))).finally(() => {
-      if (this.syncing === p) this.syncing = undefined;
-    });
-    this.syncing = p;
-    return p;
+  /** The journal's fsyncs, shared by the writers that ask while one runs (group-sync.ts). */
+  private readonly journalSync = new GroupSync(() => this.journalFd);
+  get syncStats(): GroupSync['stats'] {
+    return this.journalSync.stats;
   }
 
   // ── compaction ─────────────────────────────────────────────────────────────────────────────────────────
