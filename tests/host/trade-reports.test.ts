@@ -289,6 +289,31 @@ describe('trade reports', () => {
     expect(audit.find((a) => a.commandId === 's-wait')).toMatchObject({ who: 'platform', status: 'executed' });
   }, 60_000);
 
+  it('RESUME_STRATEGY of a strategy that was never prepared waits for its preparation, and fails (paused again) when it cannot be', async () => {
+    const r = await rig();
+    expect(await r.run('r-start', 'START_STRATEGY', STRATEGY)).toMatchObject({ status: 'executed' });
+    expect(await r.run('r-pause', 'PAUSE_STRATEGY', { strategyId: 'reported' })).toMatchObject({ status: 'executed' });
+    // the host restarts with the strategy paused; the terminal that comes back has no EURUSD H1 history
+    await r.sim.close();
+    await r.host!.stop();
+    await r.boot();
+    const token = (await openCredentialStore(r.dir, { preferKeychain: false })).get('bridgeToken')!;
+    const url = r.sim.opts.url;
+    r.sim = new SimTerminal({ url, token, broker: r.broker, reconnectMinMs: 30, reconnectMaxMs: 200, serverTimeOffset: OFFSET });
+    await r.sim.connect();
+    await until(() => r.host!.manager.status().terminalConnected === true, 5000, 'terminal back');
+    await until(() => r.host!.platform!.config !== undefined, 5000, 'platform bootstrap');
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.host!.manager.get('reported')).toMatchObject({ record: { status: 'paused' }, runner: undefined });
+    // resumed: its preparation fails → the command fails with the reason and the strategy is paused again
+    expect(await r.run('r-resume1', 'RESUME_STRATEGY', { strategyId: 'reported' })).toMatchObject({ status: 'failed', error: expect.stringMatching(/reported could not be prepared: no history for EURUSD H1.*stays paused/) });
+    expect(r.host!.manager.get('reported')!.record.status).toBe('paused');
+    // the history is there now: the resume answers executed only once the strategy is prepared
+    r.sim.setHistory('EURUSD', 'H1', r.data, 600);
+    expect(await r.run('r-resume2', 'RESUME_STRATEGY', { strategyId: 'reported' })).toMatchObject({ status: 'executed', result: { status: 'running' } });
+    expect(r.host!.manager.get('reported')!.runner).toBeDefined();
+  }, 60_000);
+
   it('the trade report\'s JSON Schema in docs is the one generated from the zod schema', () => {
     const file = 'docs/schemas/trade-report.schema.json';
     const text = JSON.stringify(tradeReportJsonSchema(), null, 2) + '\n';

@@ -348,17 +348,38 @@ export class CommandProcessor {
     return this.untilPrepared(record, since, 'UPDATE_STRATEGY');
   }
 
-  private async untilPrepared(record: StrategyRecord, since: number, verb: 'START_STRATEGY' | 'UPDATE_STRATEGY'): Promise<{ id: string; status: string }> {
+  /**
+   * RESUME_STRATEGY: a strategy paused before it was ever prepared (restored paused, its history refused at the
+   * connection) is prepared by its resume — the same wait as a start; if that fails it is paused again (not stopped:
+   * the trader paused it, and a pause is what it was) and the reason is the command's error. A prepared one resumes
+   * at once.
+   */
+  private async resumeAndPrepare(id: string): Promise<{ id: string; status: string }> {
+    this.listenToPreparation();
+    const since = this.prepared.seq;
+    const wasPrepared = this.mgr.get(id)?.runner !== undefined;
+    await this.mgr.resume(id);
+    const record = this.mgr.get(id)?.record;
+    if (wasPrepared || !record) return { id, status: record?.status ?? 'running' };
+    return this.untilPrepared(record, since, 'RESUME_STRATEGY');
+  }
+
+  private async untilPrepared(record: StrategyRecord, since: number, verb: 'START_STRATEGY' | 'UPDATE_STRATEGY' | 'RESUME_STRATEGY'): Promise<{ id: string; status: string }> {
+    const resuming = verb === 'RESUME_STRATEGY';
     for (let waiting = false; ; ) {
       const ev = this.prepared.last.get(record.id);
       if (ev && ev.seq > since && ev.reason === undefined) return { id: record.id, status: this.mgr.get(record.id)?.record.status ?? record.status };
       if (ev && ev.seq > since) {
+        if (resuming) {
+          if (this.mgr.get(record.id)?.record.status === 'running') await this.mgr.pause(record.id);
+          throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It stays paused; send RESUME_STRATEGY again when the terminal can give ${record.id}'s symbol and history`);
+        }
         await this.mgr.stop(record.id, false);
         throw new NotPrepared(`strategy ${record.id} could not be prepared: ${ev.reason}. It is stopped (its open positions stay as they are); send ${verb} again when the terminal can give ${record.id}'s symbol and history`);
       }
       const now = this.mgr.get(record.id);
-      if (!now || now.record.status === 'stopped' || now.record.parameters !== record.parameters) {
-        throw new NotPrepared(`strategy ${record.id} was stopped or replaced before it was prepared`);
+      if (!now || now.record.status === 'stopped' || now.record.parameters !== record.parameters || (resuming && now.record.status !== 'running')) {
+        throw new NotPrepared(`strategy ${record.id} was stopped, paused or replaced before it was prepared`);
       }
       if (!waiting) this.log.info({ strategyId: record.id }, `${verb} waits for the terminal to prepare the strategy (history, subscription)`);
       waiting = true;
@@ -405,9 +426,10 @@ export class CommandProcessor {
       case 'PAUSE_STRATEGY':
         await this.mgr.pause(strategyIdParams.parse(p).strategyId);
         return { status: 'paused' };
-      case 'RESUME_STRATEGY':
-        await this.mgr.resume(strategyIdParams.parse(p).strategyId);
-        return { status: 'running' };
+      case 'RESUME_STRATEGY': {
+        const r = await this.resumeAndPrepare(strategyIdParams.parse(p).strategyId);
+        return { status: r.status };
+      }
       case 'UPDATE_STRATEGY': {
         const r = await this.updateAndPrepare(updateStrategyParams.parse(p).strategyId, p);
         return { strategyId: r.id, status: r.status };
