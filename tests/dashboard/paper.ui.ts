@@ -77,6 +77,9 @@ describe('paper trading in the dashboard (Chromium)', () => {
     await go(page, 'history');
     await expect.poll(() => page.getByTestId('history-table').getAttribute('data-rows')).toBe(String(closed));
     expect(await page.locator('[data-testid="history-table"] [data-testid="paper-trade"]').count()).toBe(Math.min(closed, await page.locator('[data-testid="history-table"] .vrow').count()));
+    // the strategy's figures on the performance page, marked
+    await go(page, 'performance');
+    await page.getByTestId('paper-figures').waitFor({ timeout: 5000 });
     // nothing reached the terminal
     expect(rig.sim.broker.deals()).toEqual([]);
     expect(problems).toEqual([]);

@@ -40,7 +40,7 @@ afterEach(async () => {
 
 interface Rig { host: RunningHost; sim: SimTerminal; intents: () => number; api: ReturnType<typeof apiCaller> }
 
-async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker, config: Record<string, unknown> = {}): Promise<Rig> {
+async function paperHost(dir: string, ports: { bridge: number; api: number }, sim?: SimTerminal, symbol = 'EURUSD', broker0?: SimBroker, config: Record<string, unknown> = {}, wholeHostOnPaper = true): Promise<Rig> {
   // a strategy that buys on every bar loses five in a row now and then: seed 004's auto-pause would stop it
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ risk: { autoPause: false }, ...config }));
   const broker = sim?.broker ?? broker0 ?? makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
@@ -49,7 +49,7 @@ async function paperHost(dir: string, ports: { bridge: number; api: number }, si
     logDestination: new Writable({ write(_c, _e, cb) { cb(); } }),
     out: () => {},
     now: () => Math.floor(broker.time / 1000),
-    paper: true,
+    paper: wholeHostOnPaper,
   });
   const creds = await openCredentialStore(dir, { preferKeychain: false });
   let received = 0;
@@ -126,6 +126,46 @@ describe('start --paper on the simulated terminal', () => {
     expect(later[before.deals.length]!.ticket > before.deals[before.deals.length - 1]!.ticket).toBe(true);
     expect(r2.intents()).toBe(0);
     expect(r2.sim.broker.deals()).toEqual([]);
+  }, 60_000);
+
+  it('a live host: a mode-paper strategy\'s closed trades are in the history (marked) and its figures in the performance, apart from the account\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-mode-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, {}, false);
+    stops.push(() => r.sim.close());
+    stops.push(() => r.host.stop());
+    await r.host.manager.start({ ...always, mode: 'paper' });
+    await r.host.manager.start({ ...always, strategyId: 'live-a' });
+    await until(() => r.host.manager.get('paper-a')?.runner !== undefined && r.host.manager.get('live-a')?.runner !== undefined, 10_000, 'strategies ready');
+    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 40, defaultSpread: 10 });
+    await new Promise((res) => setTimeout(res, 200));
+    const paperDeals = (await r.host.paperVenue()!.snapshot()).deals, liveDeals = r.sim.broker.deals();
+    const paperOuts = paperDeals.filter((d) => d.entry === DEAL_ENTRY.OUT).length, liveOuts = liveDeals.filter((d) => d.entry === DEAL_ENTRY.OUT).length;
+    expect(paperOuts).toBeGreaterThanOrEqual(4);
+    expect(liveOuts).toBeGreaterThanOrEqual(4);
+    // the history: both venues' closed trades, the paper ones marked, each with its strategy
+    const hist = await r.api('GET', '/history/trades');
+    expect(hist.status).toBe(200);
+    const trades = hist.body.trades as { strategyId: string; paper?: true; closeTime: number }[];
+    expect(trades.filter((t) => t.paper).length).toBe(paperOuts);
+    expect(trades.filter((t) => t.paper).every((t) => t.strategyId === 'paper-a')).toBe(true);
+    expect(trades.filter((t) => !t.paper).length).toBe(liveOuts);
+    expect(trades.filter((t) => !t.paper).every((t) => t.strategyId === 'live-a')).toBe(true);
+    expect(trades.map((t) => t.closeTime)).toEqual([...trades.map((t) => t.closeTime)].sort((a, b) => a - b));
+    const csv = await r.api('GET', '/history/trades?format=csv&strategy=paper-a');
+    expect(String(csv.body).trim().split('\r\n').slice(1).map((l) => l.split(',').at(-1))).toEqual(Array(paperOuts).fill('true'));
+    const hd = await r.api('GET', '/history/deals');
+    expect(hd.body.deals.length).toBe(paperDeals.length + liveDeals.length);
+    expect(hd.body.deals.filter((d: { paper?: true }) => d.paper).length).toBe(paperDeals.length);
+    // the performance: the account's curve and totals from its own trades; the paper strategy's figures apart, marked
+    const perf = await r.api('GET', '/performance');
+    expect(perf.body.totals.trades).toBe(liveOuts);
+    expect(perf.body.balance.at(-1).balance).toBe(r.sim.broker.account().balance);
+    expect(perf.body.strategies).toEqual(expect.arrayContaining([
+      expect.objectContaining({ strategyId: 'paper-a', paper: true, trades: paperOuts }),
+      expect.objectContaining({ strategyId: 'live-a', trades: liveOuts }),
+    ]));
+    expect(perf.body.strategies.find((x: { strategyId: string }) => x.strategyId === 'live-a').paper).toBeUndefined();
   }, 60_000);
 
   it('a torn last line of the paper journal is dropped; a damaged line stops the start, naming the file and line', async () => {

@@ -1,5 +1,5 @@
 import { useMemo } from 'preact/hooks';
-import { Chart, VirtualTable, type SeriesSpec } from '../components.js';
+import { Chart, PaperBadge, VirtualTable, type SeriesSpec } from '../components.js';
 import { money, num, pnlClass } from '../format.js';
 import { useResource } from '../hooks.js';
 import type { Performance } from '../../host/dashboard/schemas.js';
@@ -28,9 +28,9 @@ export function PerformancePage() {
       <div class="card"><h3>Drawdown from the balance peak, %</h3><Chart series={dd} height={160} testId="drawdown-chart" /></div>
       <div class="card">
         <h3>Per strategy</h3>
-        <VirtualTable testId="per-strategy" rows={p.strategies} rowKey={(s) => s.strategyId} height={240}
+        <VirtualTable testId="per-strategy" rows={p.strategies} rowKey={(s) => `${s.strategyId}${s.paper ? ' paper' : ''}`} height={240}
           columns={[
-            { title: 'Strategy', width: '2fr', cell: (s) => s.strategyId },
+            { title: 'Strategy', width: '2fr', cell: (s) => <>{s.strategyId}{s.paper && <PaperBadge testId="paper-figures" />}</> },
             { title: 'Trades', width: '70px', cell: (s) => s.trades },
             { title: 'Win %', width: '70px', cell: (s) => num(s.winRatePct, 1) },
             { title: 'Net', width: '100px', cell: (s) => money(s.net), className: (s) => pnlClass(s.net) },

@@ -60,7 +60,9 @@ export class Feed {
   readonly equity: { time: number; equity: number }[] = [];
   private readonly clients = new Set<ServerResponse>();
   private watched: Terminal | undefined;
-  private deals: Promise<Deal[]> | null = null;
+  private watchedPaper: Terminal | undefined;
+  /** Each venue's deal history, asked once, then again after its next deal: the terminal's, and the paper account's. */
+  private readonly deals = new WeakMap<Terminal, Promise<Deal[]>>();
   private accountTimer: NodeJS.Timeout | undefined;
   private readonly poll: NodeJS.Timeout;
 
@@ -119,16 +121,29 @@ export class Feed {
 
   /** The terminal's deal history (asked once, then again after each new deal). */
   allDeals(): Promise<Deal[]> {
-    const t = this.manager.attachedTerminal();
+    return this.dealsOf(this.manager.attachedTerminal());
+  }
+
+  /**
+   * The deal history of the paper account of `mode: paper` strategies in a live host (src/host/paper/venue.ts marks
+   * each deal `paper: true`); none without one. (Under `start --paper` the attached terminal is itself the paper account.)
+   */
+  paperDeals(): Promise<Deal[]> {
+    const p = this.manager.paperAccount();
+    return p && p !== this.manager.attachedTerminal() ? this.dealsOf(p) : Promise.resolve([]);
+  }
+
+  private dealsOf(t: Terminal | undefined): Promise<Deal[]> {
     if (!t?.connected) return Promise.resolve([]);
-    if (!this.deals) {
+    let d = this.deals.get(t);
+    if (!d) {
       const p = t.snapshot(0).then((s) => s.deals, (e: Error) => {
-        if (this.deals === p) this.deals = null;
+        if (this.deals.get(t) === p) this.deals.delete(t);
         throw e;
       });
-      this.deals = p;
+      this.deals.set(t, (d = p));
     }
-    return this.deals;
+    return d;
   }
 
   /** Tell every open page something changed. */
@@ -159,6 +174,7 @@ export class Feed {
   }
 
   private watch(): void {
+    this.watchPaper();
     const t = this.manager.attachedTerminal();
     if (!t || t === this.watched) return;
     this.watched = t;
@@ -178,12 +194,24 @@ export class Feed {
     t.on('orders', () => this.send('orders', {}));
     t.on('tx', (tx: Msg<'TRADE_TX'>) => {
       if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
-      this.deals = null;
+      this.deals.delete(t);
       this.send('fill', { deal: tx.deal, position: tx.position, symbol: tx.symbol, price: tx.price, volume: tx.volume, profit: tx.profit ?? null });
     });
-    t.on('connected', () => { this.deals = null; this.send('connection', { ea: true }); });
+    t.on('connected', () => { this.deals.delete(t); this.send('connection', { ea: true }); });
     t.on('disconnected', () => this.send('connection', { ea: false }));
     this.log.debug('dashboard watching the terminal');
     this.send('connection', { ea: t.connected });
+  }
+
+  /** The paper account of `mode: paper` strategies: its fills reach the pages and refresh its deal history. */
+  private watchPaper(): void {
+    const p = this.manager.paperAccount();
+    if (!p || p === this.watchedPaper || p === this.manager.attachedTerminal()) return;
+    this.watchedPaper = p;
+    p.on('tx', (tx: Msg<'TRADE_TX'>) => {
+      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
+      this.deals.delete(p);
+      this.send('fill', { deal: tx.deal, position: tx.position, symbol: tx.symbol, price: tx.price, volume: tx.volume, profit: tx.profit ?? null, paper: true });
+    });
   }
 }

@@ -54,6 +54,12 @@ export function tradesFromDeals(deals: readonly Deal[], strategyOfMagic: (magic:
   return out;
 }
 
+/** Two venues' closed trades as one list, oldest close first (each list is already in that order). */
+export function byCloseTime(a: readonly Trade[], b: readonly Trade[]): Trade[] {
+  if (!b.length) return [...a];
+  return [...a, ...b].sort((x, y) => x.closeTime - y.closeTime); // stable: a venue's own order holds within a second
+}
+
 const dayStart = (ymd: string) => Date.parse(`${ymd}T00:00:00Z`) / 1000;
 
 export function filterTrades(trades: readonly Trade[], q: TradesQuery): Trade[] {
@@ -81,7 +87,7 @@ export function tradesCsv(trades: readonly Trade[]): string {
  * Performance from the closed trades: the balance after each one with its drawdown from the running peak,
  * figures per strategy, and net results by month (return on the balance the month began with).
  */
-export function performanceOf(trades: readonly Trade[], currentBalance: number | null, equity: { time: number; equity: number }[], currency: string | null): Performance {
+export function performanceOf(trades: readonly Trade[], currentBalance: number | null, equity: { time: number; equity: number }[], currency: string | null, paperTrades: readonly Trade[] = []): Performance {
   const totalNet = trades.reduce((s, t) => s + t.net, 0);
   const startBalance = r2((currentBalance ?? 0) - totalNet);
   let bal = startBalance, peak = startBalance, maxDdPct = 0;
@@ -98,14 +104,16 @@ export function performanceOf(trades: readonly Trade[], currentBalance: number |
     if (dd > maxDdPct) maxDdPct = dd;
     balance.push({ time: t.closeTime, balance: r2(bal), drawdownPct: Math.round(dd * 1000) / 1000 });
   }
+  // per strategy: the account's trades, and apart from them the paper account's (a strategy that changed its mode has both)
   const by = new Map<string, Trade[]>();
-  for (const t of trades) {
-    const k = t.strategyId ?? 'manual';
+  for (const t of [...trades, ...paperTrades]) {
+    const k = `${t.strategyId ?? 'manual'}${t.paper ? '\u0000paper' : ''}`;
     const l = by.get(k);
     if (l) l.push(t);
     else by.set(k, [t]);
   }
-  const strategies = [...by].map(([strategyId, ts]) => {
+  const strategies = [...by.values()].map((ts) => {
+    const strategyId = ts[0]!.strategyId ?? 'manual';
     let cum = 0, top = 0, dd = 0, gain = 0, loss = 0, wins = 0;
     for (const t of ts) {
       cum += t.net;
@@ -114,7 +122,7 @@ export function performanceOf(trades: readonly Trade[], currentBalance: number |
       if (t.net > 0) { gain += t.net; wins++; } else loss -= t.net;
     }
     return {
-      strategyId, trades: ts.length, wins, winRatePct: Math.round((wins / ts.length) * 1000) / 10, net: r2(cum),
+      strategyId, ...(ts[0]!.paper ? { paper: true as const } : {}), trades: ts.length, wins, winRatePct: Math.round((wins / ts.length) * 1000) / 10, net: r2(cum),
       profitFactor: loss > 0 ? Math.round((gain / loss) * 100) / 100 : null, maxDrawdown: r2(dd), averageTrade: r2(cum / ts.length),
     };
   });

@@ -12,7 +12,7 @@ import { StrategyError, normalizeStrategy } from '../../engine/strategy/normaliz
 import type { Store } from '../state/store.js';
 import type { StrategyManager } from '../trading/manager.js';
 import type { Feed } from './feed.js';
-import { dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
+import { byCloseTime, dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
 import {
   dealsSchema, decisionsSchema, ordersSchema, errorSchema, overviewSchema, performanceSchema, riskSchema, strategyRowsSchema, tradesQuerySchema, tradesSchema,
   unlockBodySchema, validateResultSchema, type Risk, type StrategyRow,
@@ -91,7 +91,10 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       }
       return (magic: number) => map.get(magic) ?? null;
     };
-    const trades = async () => tradesFromDeals(await feed.allDeals(), magicToStrategy());
+    // the account's closed trades, and the paper account's (`mode: paper` strategies; each venue's positions apart)
+    const liveTrades = async () => tradesFromDeals(await feed.allDeals(), magicToStrategy());
+    const paperTrades = async () => tradesFromDeals(await feed.paperDeals(), magicToStrategy());
+    const trades = async () => byCloseTime(await liveTrades(), await paperTrades());
 
     app.get('/overview', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async () => {
       const a = m.account();
@@ -169,7 +172,8 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       schema: { tags: ['history'], summary: 'The terminal\'s deals', querystring: z.object({ from: z.coerce.number().int().min(0).default(0).describe('server time, s') }), response: { 200: dealsSchema, 503: errorSchema } },
     }, async (req, reply) => {
       if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the deal history comes from it' });
-      return { deals: (await feed.allDeals()).filter((x) => x.time >= req.query.from).map(dealRow) };
+      const deals = [...(await feed.allDeals()), ...(await feed.paperDeals())].sort((x, y) => x.time - y.time);
+      return { deals: deals.filter((x) => x.time >= req.query.from).map(dealRow) };
     });
 
     app.get('/history/trades', {
@@ -191,8 +195,9 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       schema: { tags: ['history'], summary: 'Balance and drawdown curves, equity samples, per-strategy figures, monthly returns', response: { 200: performanceSchema } },
     }, async () => {
       const a = m.account();
-      const ts = m.attachedTerminal()?.connected ? await trades() : [];
-      return performanceOf(ts, a?.balance ?? null, feed.equity, a?.currency ?? null);
+      const on = m.attachedTerminal()?.connected === true;
+      // the account's curve from its own trades; the paper account's trades only in the figures per strategy
+      return performanceOf(on ? await liveTrades() : [], a?.balance ?? null, feed.equity, a?.currency ?? null, on ? await paperTrades() : []);
     });
 
     app.get('/decisions', {

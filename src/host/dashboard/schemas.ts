@@ -70,6 +70,7 @@ export const ordersSchema = z.object({
 
 export const strategyFiguresSchema = z.object({
   strategyId: z.string(),
+  paper: z.literal(true).optional().describe('figures of the strategy\'s trades on the paper account (mode: paper)'),
   trades: z.number().int(),
   wins: z.number().int(),
   winRatePct: z.number(),

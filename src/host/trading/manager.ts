@@ -515,6 +515,11 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     return this.term;
   }
 
+  /** The paper account of `mode: paper` strategies in a live host (undefined without one). */
+  paperAccount(): Terminal | undefined {
+    return this.paper;
+  }
+
   /** The risk limits in force and the figures the pre-trade checks judge them on. */
   riskView(): { limits: RiskLimits; dayStartBalance: number | null; equityPeak: number; dailyLossPct: number } {
     const a = this.term?.account;
