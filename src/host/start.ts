@@ -276,7 +276,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
       trades?.stop();
       platform?.stop();
       await bridge.stop();
-      for (const v of paperVenues.values()) v.close();
+      await Promise.all([...paperVenues.values()].map((v) => v.close()));
       await accounts.close();
       log.info('host stopped');
     },

@@ -14,6 +14,7 @@
  * New lines follow it; a start restores the snapshot and replays them.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IntentBody, IntentResult } from '../../protocol/messages.js';
 import type { BrokerConfig, BrokerState, SimSymbolSpec } from '../../sim/broker.js';
@@ -64,6 +65,9 @@ const KINDS = new Set(['seed', 'spec', 'intent', 'quote', 'rollover', 'snapshot'
 export class PaperJournal {
   readonly file: string;
   private fd: number | undefined;
+  /** A compaction under way (compactInBackground): the lines appended meanwhile, to follow its snapshot. */
+  private compacting: { pending: string[] } | undefined;
+  private compactionDone: Promise<void> = Promise.resolve();
 
   constructor(readonly dir: string) {
     this.file = join(dir, 'journal.jsonl');
@@ -104,40 +108,75 @@ export class PaperJournal {
       mkdirSync(this.dir, { recursive: true });
       this.fd = openSync(this.file, 'a');
     }
-    writeSync(this.fd, JSON.stringify(line, replacer) + '\n');
+    const text = JSON.stringify(line, replacer) + '\n';
+    writeSync(this.fd, text);
     if (sync) fsyncSync(this.fd);
+    this.compacting?.pending.push(text);
   }
 
   /**
-   * Replace the journal by one snapshot line, crash-safe: written to a temporary file, synced, renamed over the
-   * journal, the folder synced. Throws (the journal unchanged) when it cannot.
+   * Replace the journal by one snapshot line, crash-safe, without holding the event loop for the file's write and
+   * syncs: the snapshot is encoded now (it is the account at this moment), written to the temporary file and synced on libuv's threads; lines appended meanwhile go
+   * to the journal as always (durable there) and are copied after the snapshot; when the temporary file holds
+   * everything and is synced, it is renamed over the journal in the same turn (no line can come between). A crash
+   * before the rename leaves the old journal, whole; after it, the new one, whole. Rejects (the journal unchanged,
+   * the temporary file removed) when it cannot; one at a time.
    */
-  compact(snapshot: SnapshotLine): void {
-    mkdirSync(this.dir, { recursive: true });
+  compactInBackground(snapshot: SnapshotLine): Promise<void> {
+    if (this.compacting) return Promise.reject(new Error('a compaction of the paper journal is already under way'));
+    const text = JSON.stringify(snapshot, replacer) + '\n';
+    const c = { pending: [] as string[] };
+    this.compacting = c;
     const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(snapshot, replacer) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    this.close(); // the next line goes to the new file
-    renameSync(tmp, this.file);
-    try {
-      const dfd = openSync(this.dir, 'r');
+    const run = async (): Promise<void> => {
+      const fh = await mkdir(this.dir, { recursive: true }).then(() => open(tmp, 'w'));
       try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
+        await fh.writeFile(text);
+        for (;;) {
+          await fh.sync();
+          if (!c.pending.length) break;
+          await fh.writeFile(c.pending.splice(0).join(''));
+        }
+        // synchronous from here to the rename: every line appended so far is in the synced temporary file
+        this.close(); // the next line goes to the new file
+        renameSync(tmp, this.file);
+        this.compacting = undefined;
+        // (then the folder synced, so the rename survives a power cut)
+      } catch (e) {
+        this.compacting = undefined;
+        await fh.close().catch(() => {});
+        await Promise.resolve().then(() => rm(tmp, { force: true })).catch(() => {}); // (what is there may not be a file)
+        throw e;
       }
-    } catch {
-      // a folder cannot be opened or synced on Windows: the rename is durable there as NTFS journals it
-    }
+      await fh.close();
+      await syncDir(this.dir);
+    };
+    const p = run();
+    this.compactionDone = p.catch(() => {});
+    return p;
+  }
+
+  /** Resolves when no compaction is under way (the host's stop waits for it before the folder is used again). */
+  idle(): Promise<void> {
+    return this.compactionDone;
   }
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** Sync a folder after a rename in it (a folder cannot be opened or synced on Windows: NTFS journals the rename there). */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // Windows
   }
 }

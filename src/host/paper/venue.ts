@@ -341,30 +341,38 @@ export class PaperVenue extends Terminal {
    * the journal stays as it was (tried again after as many lines more).
    */
   private compact(): void {
-    this.compactQueued = false;
     const b = this.broker;
-    if (!b || !this.seed || this.replaying || this.closed) return;
+    if (!b || !this.seed || this.replaying || this.closed) {
+      this.compactQueued = false;
+      return;
+    }
     const intents: SnapshotLine['intents'] = [];
     for (const e of this.entries.values()) if (e.state === 'settled' && e.result) intents.push({ intent: e.intent, result: e.result });
     const line: SnapshotLine = {
       k: 'snapshot', v: 1, account: this.seed, specs: [...this.simSpecs.values()].map((spec) => ({ spec, ...(this.converters.has(spec.symbol) ? { convert: true } : {}) })),
       broker: b.state(), day: this.day, requestId: this.requestId, intents: intents.slice(-KEPT_INTENTS),
     };
-    const lines = this.linesSince;
-    try {
-      this.journal.compact(line);
-    } catch (e) {
+    const lines = this.linesSince, at = this.lines.length, before = new Set(this.entries.keys());
+    // written off the event loop (journal.ts); the lines of the meantime follow the snapshot; compactQueued stays
+    // set until it ends (one at a time)
+    this.journal.compactInBackground(line).then(() => {
+      this.lines = [line, ...this.lines.slice(at)];
+      this.linesSince = this.lines.length - 1;
+      this.compactions++;
+      // memory keeps what a restart would have: the intents the snapshot kept, those of the lines after it, and
+      // those not settled yet
+      const kept = new Set(line.intents.map((x) => x.intent.intentId));
+      for (const id of before) {
+        const e = this.entries.get(id);
+        if (e?.state === 'settled' && !kept.has(id)) this.entries.delete(id);
+      }
+      this.vlog.info({ file: this.journal.file, lines, deals: line.broker.deals.length, positions: line.broker.positions.length }, 'paper account: journal compacted');
+    }, (e: Error) => {
       this.linesSince = 0;
-      this.vlog.error({ err: (e as Error).message, file: this.journal.file }, 'paper account: its journal could not be compacted (it stays as it was, and grows)');
-      return;
-    }
-    this.lines = [line];
-    this.linesSince = 0;
-    this.compactions++;
-    // memory keeps what a restart would have: the intents the snapshot kept, and those not settled yet
-    const kept = new Set(line.intents.map((x) => x.intent.intentId));
-    for (const [id, e] of this.entries) if (e.state === 'settled' && !kept.has(id)) this.entries.delete(id);
-    this.vlog.info({ file: this.journal.file, lines, deals: line.broker.deals.length, positions: line.broker.positions.length }, 'paper account: journal compacted');
+      this.vlog.error({ err: e.message, file: this.journal.file }, 'paper account: its journal could not be compacted (it stays as it was, and grows)');
+    }).finally(() => {
+      this.compactQueued = false;
+    });
   }
 
   /** The quotes of every symbol the broker knows (they convert profits and margins): written with each change. */
@@ -497,8 +505,9 @@ export class PaperVenue extends Terminal {
     this.emit('account', this.account);
   }
 
-  close(): void {
+  /** Stop writing; resolves when a compaction under way has ended (the folder may then be opened again). */
+  close(): Promise<void> {
     this.closed = true;
-    this.journal.close();
+    return this.journal.idle().then(() => this.journal.close());
   }
 }

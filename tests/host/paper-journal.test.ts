@@ -1,0 +1,54 @@
+/**
+ * The paper journal's compaction off the event loop (src/host/paper/journal.ts): the lines appended while it is
+ * under way follow its snapshot in the new file; a compaction that cannot be written leaves the journal as it was.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PaperJournal, type JournalLine, type SnapshotLine } from '../../src/host/paper/journal.js';
+import { makeBroker } from '../helpers.js';
+
+const account = { login: 1001, server: 'Sim-Test (paper)', currency: 'USD', leverage: 100, marginMode: 2 as const, balance: 10_000 };
+const snapshot = (): SnapshotLine => ({ k: 'snapshot', v: 1, account, specs: [], broker: makeBroker().state(), day: 1, requestId: 7, intents: [] });
+const onDisk = (dir: string): JournalLine[] => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JournalLine);
+const quote = (i: number): JournalLine => ({ k: 'quote', quotes: [['EURUSD', 1.1 + i / 1e5, 1.1001 + i / 1e5, 1_600_300_000_000 + i]] });
+
+describe('paper journal compaction in the background', () => {
+  it('lines appended while it is under way follow the snapshot; the journal is whole before and after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-pj-'));
+    const j = new PaperJournal(dir);
+    j.append({ k: 'seed', v: 1, account, at: 1 }, true);
+    for (let i = 0; i < 5; i++) j.append(quote(i));
+    const done = j.compactInBackground(snapshot());
+    // the event loop is free: lines keep coming, each in the old journal at once
+    for (let i = 5; i < 9; i++) {
+      j.append(quote(i), true);
+      await new Promise((r) => setImmediate(r));
+      expect(onDisk(dir).at(-1)).toEqual(quote(i)); // (read as a start would, but leaving the temporary file alone)
+    }
+    await expect(j.compactInBackground(snapshot())).rejects.toThrow(/already under way/);
+    await done;
+    j.append(quote(9), true);
+    const lines = onDisk(dir);
+    expect(lines[0]!.k).toBe('snapshot');
+    expect(lines.slice(1)).toEqual([5, 6, 7, 8, 9].map(quote));
+    expect(readdirSync(dir)).toEqual(['journal.jsonl']);
+    j.close();
+  });
+
+  it('a compaction that cannot be written rejects and leaves the journal as it was, still written to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-pj-'));
+    const j = new PaperJournal(dir);
+    j.append({ k: 'seed', v: 1, account, at: 1 }, true);
+    j.append(quote(0));
+    mkdirSync(join(dir, 'journal.jsonl.tmp')); // the temporary file cannot be opened
+    const before = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
+    await expect(j.compactInBackground(snapshot())).rejects.toThrow(/EISDIR|illegal operation on a directory/);
+    expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe(before);
+    j.append(quote(1), true);
+    expect(onDisk(dir).map((l) => l.k)).toEqual(['seed', 'quote', 'quote']);
+    await j.idle();
+    j.close();
+  });
+});
