@@ -7,7 +7,8 @@
  *  - market-feed.ts: quotes, contract facts, closes, forming bars, the broker's clock;
  *  - core-driver.ts: the core's driver — the terminal's facts in, the core's intents out, its state persisted;
  *  - supervision.ts: the anomaly guard, the platform's LLM supervisor and the trader's confirmations.
- * This file is the strategies' registry and lifecycle, the kill switch, manual orders and the read-only views.
+ *  - emergency-stop.ts: the kill switch's EMERGENCY_STOP; views.ts: STATUS_REQUEST, PERFORMANCE_REQUEST, the risk view.
+ * This file is the strategies' registry and lifecycle, manual orders, and the context its parts share.
  */
 import { EventEmitter } from 'node:events';
 import { DEFAULT_AUTO_PAUSE, DEFAULT_LIMITS, type KillSwitchEvent, type RiskLimits } from '../../engine/safety.js';
@@ -15,10 +16,8 @@ import { StrategyRunner, strategyMagic } from '../../engine/runner.js';
 import { IndicatorHub } from '../../engine/indicator-hub.js';
 import { NO_POLICY, type RiskPolicy } from '../../engine/core/risk-gate.js';
 import { TradingCore, type CoreState, type VenueFacts } from '../../engine/core/trading-core.js';
-import type { SignalModel } from '../../engine/ml/model.js';
 import type { Anomaly } from '../../engine/ml/regime.js';
 import type { BrokerTimeZone, OffsetObservation } from '../../engine/time/broker-time.js';
-import { marginEstimate, sessionOpenAt } from '../../engine/sessions.js';
 import { normalizeStrategy, type NormalizedStrategy } from '../../engine/strategy/normalize.js';
 import type { Account, IntentBody, IntentResult, Position } from '../../protocol/messages.js';
 import type { Terminal } from '../bridge/server.js';
@@ -28,11 +27,13 @@ import { ManagerError, type ManagerOptions, type Running, type TradingContext } 
 import { CoreDriver } from './core-driver.js';
 import { MarketFeed, type ZoneView } from './market-feed.js';
 import { Supervision, type AnomalyPolicy, type PendingConfirmation } from './supervision.js';
+import { loadStrategyModel } from './strategy-model.js';
+import { liveVenueFacts } from './venue-facts.js';
+import { emergencyStop } from './emergency-stop.js';
+import { performanceView, riskView, statusView } from './views.js';
 
 export { ManagerError, type ManagerOptions } from './context.js';
 export { CONFIRMATION_TTL_SEC, type PendingConfirmation } from './supervision.js';
-
-const NO_POSITIONS: readonly Position[] = Object.freeze([]);
 
 /** What the live host adds to the manager's options: the broker's zone, intrabar pacing, the anomaly guard's actions. */
 export interface LiveOptions {
@@ -83,25 +84,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     this.market = new MarketFeed((view, readings) => this.onZone(view, readings), store.readBrokerClock() as OffsetObservation[], opts.brokerZone);
     this.supervision = new Supervision(this, this.market, opts.anomaly);
     this.driver = new CoreDriver(this, this.market, this.supervision, opts.intrabarMs, () => this.zoneChanged());
-    this.venue = {
-      now: 0,
-      account: () => {
-        const a = this.term?.account;
-        return a ? { balance: a.balance, equity: a.equity, freeMargin: a.freeMargin } : { balance: 0, equity: 0, freeMargin: 0 };
-      },
-      positions: () => this.term?.positions ?? NO_POSITIONS,
-      marginFor: (symbol, volume, side) => {
-        const spec = this.market.specs.get(symbol), a = this.term?.account;
-        const price = (side === 0 ? this.market.ask.get(symbol) : this.market.bid.get(symbol)) ?? 0;
-        // estimated from the spec where the currencies make it exact; otherwise the broker's 10019 decides
-        return spec && a ? (marginEstimate(spec, a, volume, price) ?? 0) : 0;
-      },
-      marketOpen: (symbol) => {
-        const spec = this.market.specs.get(symbol);
-        return spec ? sessionOpenAt(spec.sessions, this.term?.serverTime ?? 0) : true;
-      },
-      correlations: (symbol) => this.market.closes.correlations(symbol, (this.term?.positions ?? []).map((p) => p.symbol)),
-    };
+    this.venue = liveVenueFacts(() => this.term, this.market);
     // restore: every persisted strategy comes back in the state it was left in
     for (const r of store.strategies()) {
       try {
@@ -301,51 +284,9 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     await this.store.deleteStrategy(id, this.now());
   }
 
-  /**
-   * EMERGENCY_STOP: stop every strategy, close every position and delete pending orders (CLOSE_ALL), lock
-   * trading for the lock period, and tell the platform (the 'kill' event).
-   */
-  async emergencyStop(reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
-    const at = this.now();
-    const k = this.core.emergencyStop(this.serverNow(), reason, lockSec);
-    const event: KillSwitchEvent = { reason, at, lockedUntil: this.toUnix(k.lockedUntil), actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] };
-    this.log.warn({ reason, lockedUntil: event.lockedUntil }, 'KILL SWITCH: stopping every strategy, closing everything');
-    // act first: the strategies stop deciding and CLOSE_ALL leaves; the records and the state are written after
-    for (const r of this.strategies.values()) if (r.record.status !== 'stopped') r.runner = undefined;
-    let sent: Promise<IntentResult> | undefined;
-    if (this.term) sent = this.term.sendIntent({ ...k.send.intent, intentId: `kill-${at.toString(36)}` } as IntentBody);
-    // paper trading: the paper strategies' positions close too
-    if (this.paper?.connected) this.paper.sendIntent({ ...k.send.intent, intentId: `kill-paper-${at.toString(36)}` } as IntentBody).catch((e: Error) => this.log.error({ err: e.message }, 'paper account: CLOSE_ALL failed'));
-    const failures: string[] = [];
-    for (const r of this.strategies.values()) {
-      if (r.record.status === 'stopped') continue;
-      r.record = { ...r.record, status: 'stopped', updatedAt: this.now() };
-      try {
-        await this.store.putStrategy(r.record);
-      } catch (e) {
-        failures.push(`strategy ${r.record.id}: ${(e as Error).message}`);
-      }
-    }
-    this.changed();
-    try {
-      this.store.audit(at, 'kill switch', { reason, lockedUntil: event.lockedUntil });
-      this.store.setSafety({ lockedUntil: event.lockedUntil, reason });
-      await this.driver.persistCoreNow();
-      await this.store.write();
-    } catch (e) {
-      failures.push(`state: ${(e as Error).message}`);
-    }
-    if (failures.length) this.log.error({ failures }, 'the emergency stop acted, but recording it failed');
-    let result: IntentResult | Error | undefined;
-    if (sent) {
-      try {
-        result = await sent;
-      } catch (e) {
-        result = e as Error;
-      }
-    }
-    this.emit('kill', event);
-    return { event, result };
+  /** EMERGENCY_STOP (emergency-stop.ts). */
+  emergencyStop(reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
+    return emergencyStop(this, () => this.driver.persistCoreNow(), reason, lockSec);
   }
 
   /** Manual orders (OPEN_POSITION …) pass the same validator and lock as the strategies' own. */
@@ -391,39 +332,14 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     return this.paper?.positions.length ? [...live, ...this.paper.positions] : live;
   }
 
-  /** STATUS_REQUEST. */
+  /** STATUS_REQUEST (views.ts). */
   status(): Record<string, unknown> {
-    const t = this.term;
-    const a = t?.account;
-    return {
-      terminalConnected: t?.connected ?? false,
-      paper: this.isPaper(),
-      account: a ? { login: a.login, currency: a.currency, balance: a.balance, equity: a.equity, freeMargin: a.freeMargin, tradeMode: a.tradeMode } : null,
-      strategies: [...this.strategies.values()].map((r) => ({ id: r.record.id, status: r.record.status, mode: this.isPaper(r.strategy) ? 'paper' : 'live' })),
-      positions: t?.positions.length ?? 0,
-      ...(this.paper ? { paperPositions: this.paper.positions.length } : {}), // paper trading: mode-paper strategies' positions
-      killSwitch: { locked: this.core.gate.locked(this.serverNow()), lockedUntil: this.toUnix(this.core.gate.state.killSwitch.lockedUntil) || null },
-      brokerTime: (({ description, source }) => ({ zone: description, source }))(this.market.zoneView()),
-      ...(a ? { risk: { limits: this.limits(), ...this.core.gate.usage(t?.serverTime || this.now(), a.equity) } } : {}),
-    };
+    return statusView(this);
   }
 
-  /** PERFORMANCE_REQUEST: account figures and each strategy's open positions and floating profit. */
+  /** PERFORMANCE_REQUEST (views.ts). */
   performance(): Record<string, unknown> {
-    const t = this.term;
-    const a = t?.account;
-    const per = [...this.strategies.values()].map((r) => {
-      const magic = strategyMagic(r.strategy);
-      const mine = this.venueOf(r.strategy)?.positions.filter((p) => p.magic === magic) ?? [];
-      // today's closed result as the risk gate counts it (the strategy's own daily-loss limit reads this)
-      const todayRealized = this.core.gate.dayRealized(r.record.id, this.serverNow());
-      return { id: r.record.id, status: r.record.status, ...(this.isPaper(r.strategy) ? { mode: 'paper' } : {}), openPositions: mine.length, floatingProfit: Math.round(mine.reduce((x, p) => x + p.profit + p.swap, 0) * 100) / 100, todayRealized };
-    });
-    return {
-      account: a ? { balance: a.balance, equity: a.equity, profit: a.profit, margin: a.margin, marginLevel: a.marginLevel } : null,
-      dayStartBalance: this.core.gate.state.day >= 0 ? this.core.gate.state.dayStartBalance : null,
-      strategies: per,
-    };
+    return performanceView(this);
   }
 
   // ------------------------------------------------------------------ internals
@@ -454,17 +370,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
       const venue = this.venueOf(s);
       if (!venue) throw new Error('mode paper: this host has no paper account (see the error about it at the terminal\'s connection)');
       const spec = await this.market.refreshSpec(venue, s.symbol, this.now()); // (a paper venue learns the symbol from it)
-      let model: SignalModel | undefined;
-      const ml = s.options.ml;
-      if (ml && ml.mode !== 'off' && ml.model) {
-        try {
-          if (!this.opts.loadModel) throw new Error('this host has no model folder configured');
-          model = this.opts.loadModel(ml.model);
-          this.log.info({ strategyId: id, model: ml.model, modelVersion: model.version, mode: ml.mode }, 'ML model loaded');
-        } catch (e) {
-          this.log.error({ strategyId: id, model: ml.model, mode: ml.mode, err: (e as Error).message }, ml.mode === 'enforce' ? 'ML model not loaded: enforce mode refuses this strategy\'s entries until it is' : 'ML model not loaded: observe mode logs no scores');
-        }
-      }
+      const model = loadStrategyModel(s, this.opts.loadModel, this.log);
       // no traces while deciding: the driver builds them after the bar's intents are out
       const runner = new StrategyRunner(s, spec, this.market.zone(), { trace: false, hub: this.indicators, ...(model ? { model } : {}) });
       const warm = await this.market.warmUp(t, runner, s, this.opts.warmupBars ?? 1000, t.serverTime || this.now());
@@ -520,16 +426,9 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     return this.paper;
   }
 
-  /** The risk limits in force and the figures the pre-trade checks judge them on. */
-  riskView(): { limits: RiskLimits; dayStartBalance: number | null; equityPeak: number; dailyLossPct: number } {
-    const a = this.term?.account;
-    const g = this.core.gate.state;
-    return {
-      limits: { ...this.limits() },
-      dayStartBalance: g.day >= 0 ? g.dayStartBalance : null,
-      equityPeak: Math.max(g.equityPeak, a?.equity ?? 0),
-      dailyLossPct: a ? Math.max(0, this.core.gate.usage(this.serverNow(), a.equity).dailyLossPercent) : 0,
-    };
+  /** The risk limits in force and the figures the pre-trade checks judge them on (views.ts). */
+  riskView(): ReturnType<typeof riskView> {
+    return riskView(this);
   }
 
   /** End the kill switch's lock early (an operator's decision; stopped strategies stay stopped). */
