@@ -249,6 +249,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
           return a && { key: a.key, manager: a.manager, store: a.store, processor: processorOf(a) };
         },
         summary: () => accounts.summary(),
+        list: () => accounts.list().map((a) => ({ key: a.key, manager: a.manager, store: a.store })),
       },
       version: VERSION, platformConnected: () => platform?.connected ?? false, rateLimitPerMinute: config.api.rateLimitPerMinute,
       dashboard,

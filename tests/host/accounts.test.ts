@@ -147,6 +147,14 @@ describe('several accounts on one host', () => {
     const list = (await api('GET', '/accounts')).body as { key: string; killSwitch: { locked: boolean }; running: number }[];
     expect(list.map((a) => [a.key, a.killSwitch.locked, a.running])).toEqual([[A, true, 0], [B, false, 1]]);
     expect((await api('POST', '/strategies', strategy)).status).toBe(423);
+    // the metrics carry each account, labelled
+    const metrics = (await api('GET', '/metrics')).body as string;
+    expect(metrics).toContain(`mt5x_kill_switch_locked{account="${A}"} 1`);
+    expect(metrics).toContain(`mt5x_kill_switch_locked{account="${B}"} 0`);
+    expect(metrics).toContain(`mt5x_positions_open{account="${B}"} ${bOpen}`);
+    expect(metrics).toContain(`mt5x_account_balance{account="${B}"} ${brokerB.account().balance}`);
+    expect(metrics).toContain(`mt5x_strategies{account="${A}",status="stopped"} 1`);
+    expect(metrics).toContain(`mt5x_strategies{account="${B}",status="running"} 1`);
     // B goes on deciding and trading (A's replay stays within its 7-day lock, in A's server time)
     const [a0, b0] = [opened[A]!.length, opened[B]!.length];
     await Promise.all([replay(sims[0]!, 1400, 1500), replay(sims[1]!, 1400, 2100)]);

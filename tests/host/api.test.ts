@@ -118,8 +118,8 @@ describe('local HTTP API', () => {
     expect(a.body).toMatchObject({ balance: broker.account().balance, currency: broker.account().currency });
     const m = await api('GET', '/metrics');
     expect(m.headers.get('content-type')).toMatch(/text\/plain/);
-    expect(m.body).toContain('mt5x_terminal_connected 1');
-    expect(m.body).toContain(`mt5x_account_balance ${broker.account().balance}`);
+    expect(m.body).toContain('mt5x_terminal_connected{account="1001@Sim-Test"} 1');
+    expect(m.body).toContain(`mt5x_account_balance{account="1001@Sim-Test"} ${broker.account().balance}`);
 
   });
 
@@ -148,7 +148,7 @@ describe('local HTTP API', () => {
     expect((await api('GET', '/strategies/ema-cross-trend')).body).toMatchObject({ status: 'paused' });
     expect((await api('POST', '/strategies/ema-cross-trend/resume')).body).toMatchObject({ status: 'executed' });
     expect((await api('PUT', '/strategies/ema-cross-trend', { ...strategy, strategyName: 'renamed' })).body).toMatchObject({ status: 'executed' });
-    expect((await api('GET', '/metrics')).body).toContain('mt5x_strategies{status="running"} 1');
+    expect((await api('GET', '/metrics')).body).toContain('mt5x_strategies{account="1001@Sim-Test",status="running"} 1');
     expect((await api('POST', '/strategies/nope/pause')).status).toBe(404);
     expect((await api('DELETE', '/strategies/ema-cross-trend')).body).toEqual({ deleted: 'ema-cross-trend' });
     expect((await api('GET', '/strategies/ema-cross-trend')).status).toBe(404);
@@ -197,7 +197,7 @@ describe('local HTTP API', () => {
     const counts = host.store.commandStatusCounts();
     expect(counts.executed).toBeGreaterThanOrEqual(4);
     const metrics = (await api('GET', '/metrics')).body as string;
-    for (const [status, n] of Object.entries(counts)) expect(metrics).toContain(`mt5x_commands{status="${status}"} ${n}`);
+    for (const [status, n] of Object.entries(counts)) expect(metrics).toContain(`mt5x_commands{account="1001@Sim-Test",status="${status}"} ${n}`);
     const noSide = await api('POST', '/orders', { symbol: 'EURUSD', volume: 0.01 });
     expect(noSide.status).toBe(400);
     expect(noSide.body.error).toMatch(/side/);
@@ -230,7 +230,7 @@ describe('local HTTP API', () => {
     const refused = await api('POST', '/strategies', strategy);
     expect(refused.status).toBe(423);
     expect(refused.body.error).toMatch(/kill switch/);
-    expect((await api('GET', '/metrics')).body).toContain('mt5x_kill_switch_locked 1');
+    expect((await api('GET', '/metrics')).body).toContain('mt5x_kill_switch_locked{account="1001@Sim-Test"} 1');
   });
 
   it('never writes a secret in plain text: not in any log line, not in any file of the data folder', async () => {

@@ -40,6 +40,8 @@ export interface ApiOptions {
     /** The account of `key` (undefined: the primary), if the host knows it. */
     get(key: string | undefined): ApiAccount | undefined;
     summary(): unknown[];
+    /** Every account, the primary first (the metrics carry each, labelled). */
+    list(): { key: string | undefined; manager: StrategyManager; store: Store }[];
   };
 }
 
@@ -272,26 +274,36 @@ export class LocalApi {
     });
   }
 
+  /**
+   * GET /metrics: the process, and per account (label `account`: login@server; '' before its terminal first
+   * connected) its connection, balance, equity, open positions, kill switch, strategies and commands by status.
+   */
   private metrics(): void {
     const { registry: registers, o } = this;
-    const m = o.manager;
+    const accounts = () => o.accounts?.list() ?? [{ key: undefined, manager: o.manager, store: o.store }];
     collectDefaultMetrics({ register: registers, prefix: 'mt5x_process_' });
-    const gauge = (name: string, help: string, collect: (g: Gauge) => void, labelNames: string[] = []) =>
-      new Gauge({ name, help, labelNames, registers: [registers], collect(this: Gauge) { collect(this); } });
-    gauge('mt5x_terminal_connected', '1 while the EA is connected', (g) => g.set(m.status().terminalConnected ? 1 : 0));
-    gauge('mt5x_account_balance', 'account balance, account currency', (g) => { const a = m.account(); if (a) g.set(a.balance); });
-    gauge('mt5x_account_equity', 'account equity, account currency', (g) => { const a = m.account(); if (a) g.set(a.equity); });
-    gauge('mt5x_positions_open', 'open positions on the account', (g) => g.set(m.positions().length));
-    gauge('mt5x_kill_switch_locked', '1 while the kill switch blocks new trades', (g) => g.set((m.status().killSwitch as { locked: boolean }).locked ? 1 : 0));
-    gauge('mt5x_strategies', 'strategies by status', (g) => {
-      g.reset();
-      for (const r of m.list()) g.inc({ status: r.status });
+    const perAccount = (name: string, help: string, collect: (g: Gauge, a: { manager: StrategyManager; store: Store }, account: string) => void, labelNames: string[] = []) =>
+      new Gauge({
+        name, help, labelNames: ['account', ...labelNames], registers: [registers],
+        collect(this: Gauge) {
+          this.reset(); // an account's strategies or commands of a status gone since the last scrape
+          for (const a of accounts()) collect(this, a, a.key ?? '');
+        },
+      });
+    perAccount('mt5x_terminal_connected', '1 while the EA is connected', (g, { manager: m }, account) => g.set({ account }, m.status().terminalConnected ? 1 : 0));
+    perAccount('mt5x_account_balance', 'account balance, account currency', (g, { manager: m }, account) => { const a = m.account(); if (a) g.set({ account }, a.balance); });
+    perAccount('mt5x_account_equity', 'account equity, account currency', (g, { manager: m }, account) => { const a = m.account(); if (a) g.set({ account }, a.equity); });
+    perAccount('mt5x_positions_open', 'open positions on the account', (g, { manager: m }, account) => g.set({ account }, m.positions().length));
+    perAccount('mt5x_kill_switch_locked', '1 while the kill switch blocks new trades', (g, { manager: m }, account) => g.set({ account }, m.killSwitch.locked(0) ? 1 : 0));
+    perAccount('mt5x_strategies', 'strategies by status', (g, { manager: m }, account) => {
+      const n = new Map<string, number>();
+      for (const r of m.list()) n.set(r.status, (n.get(r.status) ?? 0) + 1);
+      for (const [status, k] of n) g.set({ account, status }, k);
     }, ['status']);
-    gauge('mt5x_commands', 'commands seen, by last status', (g) => {
+    perAccount('mt5x_commands', 'commands seen, by last status', (g, { store }, account) => {
       // counted first, then one set per status: an inc per command (prom-client hashes its labels each time) made
       // every scrape cost ~1 ms per thousand commands — 44 s of the host's 290 s under the API fuzz
-      g.reset();
-      for (const [status, n] of Object.entries(o.store.commandStatusCounts())) g.set({ status }, n);
+      for (const [status, n] of Object.entries(store.commandStatusCounts())) g.set({ account, status }, n);
     }, ['status']);
   }
 }
