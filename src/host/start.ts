@@ -231,7 +231,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   let api: LocalApi | undefined;
   let dashboard: Dashboard | undefined;
   if (config.api.enabled) {
-    dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null) });
+    dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null), accounts: () => accounts.summary() });
     const apiToken = loadOrCreateApiToken(creds);
     // (its statuses do not go to the platform: its commands' deals go as trade records)
     // one command processor per account (its commands recorded in its own state)

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../helpers.js';
+import { makeBroker, until } from '../helpers.js';
+import { SimTerminal } from '../../src/sim/terminal.js';
+import { symbolSpec } from '../../src/sim/symbols.js';
 import { openBrowser } from './browser.js';
 import { HISTORY_BARS, startDashboardRig, type DashboardRig } from './rig.js';
 import { examplesStrategy } from './strategies.js';
@@ -239,6 +241,23 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Unlock' }).click();
     await page.getByTestId('kill-switch').filter({ hasText: 'Trading allowed' }).waitFor();
     expect(rig.host.manager.killSwitch.lockedUntil).toBe(0);
+  });
+
+  it('a second terminal connects: the overview lists both accounts, each with its balance and kill switch', async () => {
+    const other = new SimTerminal({ url: rig.sim.opts.url, token: rig.sim.opts.token, broker: makeBroker({ account: { login: 2002, server: 'Sim-Other', currency: 'EUR', leverage: 100, marginMode: 2, balance: 5_000 } }, [symbolSpec('EURUSD')]) });
+    await other.connect();
+    try {
+      await until(() => rig.host.accounts.get('2002@Sim-Other')?.terminal?.connected === true, 5000, 'second account attached');
+      await go('decisions');
+      await go('overview');
+      const rows = page.locator('[data-testid="accounts"] tbody tr');
+      await expect.poll(() => rows.count()).toBe(2);
+      expect(await page.locator('[data-testid="accounts"] [data-key="1001@Sim-Test"]').textContent()).toMatch(new RegExp(`^1001@Sim-Test · primary.*connected.*${rig.host.manager.killSwitch.locked(0) ? 'LOCKED' : 'off'}$`));
+      expect(await page.locator('[data-testid="accounts"] [data-key="2002@Sim-Other"]').textContent()).toMatch(/2002@Sim-Other.*connected.*5,000\.00 EUR.*off$/);
+      await shot('accounts');
+    } finally {
+      await other.close();
+    }
   });
 
   it('loaded nothing from elsewhere and broke no CSP rule', () => {

@@ -147,6 +147,9 @@ describe('several accounts on one host', () => {
     const list = (await api('GET', '/accounts')).body as { key: string; killSwitch: { locked: boolean }; running: number }[];
     expect(list.map((a) => [a.key, a.killSwitch.locked, a.running])).toEqual([[A, true, 0], [B, false, 1]]);
     expect((await api('POST', '/strategies', strategy)).status).toBe(423);
+    // the dashboard's overview lists both
+    const overview = (await api('GET', '/overview')).body as { accounts: { key: string; primary: boolean; killSwitch: { locked: boolean }; positions: number }[] };
+    expect(overview.accounts.map((a) => [a.key, a.primary, a.killSwitch.locked, a.positions])).toEqual([[A, true, true, 0], [B, false, false, bOpen]]);
     // the metrics carry each account, labelled
     const metrics = (await api('GET', '/metrics')).body as string;
     expect(metrics).toContain(`mt5x_kill_switch_locked{account="${A}"} 1`);

@@ -84,6 +84,28 @@ export function OverviewPage() {
           </tbody>
         </table>
       </section>
+      {o.accounts.length > 1 && (
+        <section class="card">
+          <h3>Accounts on this host</h3>
+          <p class="muted">These pages show the primary account; the API acts on another with <code>?account=login@server</code>.</p>
+          <table data-testid="accounts">
+            <thead><tr><th>Account</th><th>EA</th><th>Balance</th><th>Equity</th><th>Strategies</th><th>Positions</th><th>Kill switch</th></tr></thead>
+            <tbody>
+              {o.accounts.map((x) => (
+                <tr data-key={x.key ?? ''}>
+                  <td>{x.key ?? '(not connected yet)'}{x.primary ? ' · primary' : ''}{x.platform ? ' · platform' : ''}</td>
+                  <td>{x.connected ? 'connected' : 'away'}</td>
+                  <td>{x.balance === null ? '–' : money(x.balance, x.currency ?? '')}</td>
+                  <td>{x.equity === null ? '–' : money(x.equity, x.currency ?? '')}</td>
+                  <td>{x.running} running of {x.strategies}</td>
+                  <td>{x.positions}</td>
+                  <td class={x.killSwitch.locked ? 'neg' : ''}>{x.killSwitch.locked ? 'LOCKED' : 'off'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
       <Outcome value={outcome} />
       {ask === 'stop' && (
         <Confirm title="EMERGENCY STOP" yes="Stop everything" danger onYes={() => act('stop')} onNo={() => setAsk(null)}>

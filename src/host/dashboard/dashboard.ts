@@ -15,6 +15,7 @@ import type { StrategyManager } from '../trading/manager.js';
 import { findRepoFile } from '../paths.js';
 import type { Store } from '../state/store.js';
 import { Feed } from './feed.js';
+import type { AccountRow } from './schemas.js';
 import { PAGE_READS, registerRoutes } from './routes.js';
 import { LOGIN_CODE_TTL_MS, SESSION_TTL_MS, Sessions, cookieValue, sameSecret } from './session.js';
 
@@ -34,6 +35,8 @@ export interface DashboardOptions {
   log: Logger;
   version: string;
   platformConnected?: () => boolean | null;
+  /** Every account of the host (src/host/trading/accounts.ts summary): shown on the overview when there are several. */
+  accounts?: () => AccountRow[];
   /** The built page (default: dist/dashboard of the repository, or next to the program). */
   assetsDir?: string;
   sessions?: Sessions;
@@ -146,7 +149,7 @@ export class Dashboard {
     });
     await registerRoutes(app, {
       manager: this.o.manager, store: this.o.store, feed: this.feed, version: this.o.version,
-      platformConnected: this.o.platformConnected ?? (() => null), log: this.o.log,
+      platformConnected: this.o.platformConnected ?? (() => null), log: this.o.log, accounts: this.o.accounts ?? (() => []),
     });
   }
 

@@ -15,7 +15,7 @@ import type { Feed } from './feed.js';
 import { byCloseTime, dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
 import {
   dealsSchema, decisionsSchema, ordersSchema, errorSchema, overviewSchema, performanceSchema, riskSchema, strategyRowsSchema, tradesQuerySchema, tradesSchema,
-  unlockBodySchema, validateResultSchema, type Risk, type StrategyRow,
+  unlockBodySchema, validateResultSchema, type AccountRow, type Risk, type StrategyRow,
 } from './schemas.js';
 
 export interface RouteDeps {
@@ -25,6 +25,8 @@ export interface RouteDeps {
   version: string;
   platformConnected: () => boolean | null;
   log: { warn(o: object, m: string): void };
+  /** Every account of the host; the overview lists them when there are several. */
+  accounts: () => AccountRow[];
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -110,6 +112,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
         paper: m.status().paper === true,
         connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: d.store.outbox.length },
         positions: m.positions().length, strategies: m.list().length, risk,
+        accounts: d.accounts(),
       };
     });
 

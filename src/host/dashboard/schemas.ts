@@ -145,6 +145,20 @@ export const validateResultSchema = z.object({
   id: z.string().nullable(),
 });
 
+export const accountRowSchema = z.object({
+  key: z.string().nullable().describe('login@server (null before its terminal first connected)'),
+  primary: z.boolean().describe('the account whose state is <data>/state; the dashboard\'s pages show it'),
+  platform: z.boolean().describe('the account the platform\'s executor drives'),
+  connected: z.boolean(),
+  currency: z.string().nullable(),
+  balance: money().nullable(),
+  equity: money().nullable(),
+  strategies: z.number().int(),
+  running: z.number().int(),
+  positions: z.number().int(),
+  killSwitch: z.object({ locked: z.boolean(), lockedUntil: z.number().int().nullable().describe('Unix s') }),
+});
+
 export const overviewSchema = z.object({
   version: z.string(),
   account: z.object({
@@ -162,9 +176,11 @@ export const overviewSchema = z.object({
   positions: z.number().int(),
   strategies: z.number().int(),
   risk: riskSchema,
+  accounts: z.array(accountRowSchema).describe('every account of the host (several terminals: docs/host.md "Several accounts")'),
 });
 
 export type Trade = z.infer<typeof tradeSchema>;
+export type AccountRow = z.infer<typeof accountRowSchema>;
 export type TradesQuery = z.infer<typeof tradesQuerySchema>;
 export type Performance = z.infer<typeof performanceSchema>;
 export type Risk = z.infer<typeof riskSchema>;
