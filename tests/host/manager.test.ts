@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { StrategyManager, type ManagerOptions } from '../../src/host/trading/manager.js';
+import { Atr } from '../../src/engine/indicators.js';
 import { createServer } from 'node:http';
 import { checkModel, classMetrics, featureNames, fit } from '../../src/engine/ml/model.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
@@ -329,6 +330,48 @@ describe('strategy manager', () => {
       const text = JSON.stringify(asked);
       for (const p of s.broker.positionList()) expect(text).not.toContain(p.ticket.toString());
       expect(text).not.toContain(String(s.broker.account().login));
+    } finally {
+      await s.rig.close();
+      await fx.close();
+    }
+  });
+
+  it('the supervisor is asked when the ATR is at the edge of the volatility filter (within 10 % inside either bound), and only then', async () => {
+    type Ctx = { context: { triggers: string[]; filters: Record<string, number> } };
+    const fx = await supervisorFixture(() => ({ action: 'allow', reason: 'ok', policyVersion: 'fx-3' }));
+    const s = await setup({ maxDailyLossPercent: 100, maxDrawdownPercent: 100, maxLot: 10, maxPositionsAccount: 100, maxPositionsSymbol: 100, maxPositionsStrategy: 100 }, { supervisor: fx.supervisor });
+    try {
+      // the filter's bounds at the 25th and 75th percentiles of the ATR(14) over the replayed bars, in pips
+      const atr = new Atr(14), pips: number[] = [];
+      for (let i = 0; i < 2000; i++) {
+        atr.push({ time: s.data.time[i]!, open: s.data.open[i]!, high: s.data.high[i]!, low: s.data.low[i]!, close: s.data.close[i]!, tickVolume: 0, realVolume: 0 });
+        if (i >= 600) pips.push(atr.out[0]! / 0.0001);
+      }
+      pips.sort((a, b) => a - b);
+      const minAtr = Math.round(pips[Math.floor(pips.length * 0.25)]! * 10) / 10, maxAtr = Math.round(pips[Math.floor(pips.length * 0.75)]! * 10) / 10;
+      // an entry on most bars (the close crossing a 3-bar average, both ways), out after an hour
+      await s.mgr.start({
+        strategyId: 'atr-edge', symbol: 'EURUSD', timeframe: 'H1',
+        rules: {
+          entry: { direction: 'BOTH', logic: 'AND', conditions: [{ indicator: 'price', condition: 'crosses_above', indicatorRef: 'ema_3' }] },
+          exit: { maxHoldingHours: 1, stopLoss: { type: 'pips', value: 50 } },
+          riskManagement: { lotSize: 0.1, maxPositions: 1 },
+          filters: { volatilityFilter: { atrPeriod: 14, minAtr, maxAtr, action: 'SKIP' } },
+        },
+      });
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 2000, defaultSpread: 10 });
+      await new Promise((r) => setTimeout(r, 200));
+      const asked = fx.asked as unknown as Ctx[];
+      const edge = asked.filter((a) => a.context.triggers.includes('borderline_filter'));
+      expect(edge.length).toBeGreaterThan(5);
+      const near = (v: number) => (v >= maxAtr * 0.9 - 1e-3 && v <= maxAtr + 1e-3) || (v >= minAtr - 1e-3 && v <= minAtr * 1.1 + 1e-3);
+      for (const a of asked) {
+        expect(a.context.filters).toMatchObject({ minAtrPips: minAtr, maxAtrPips: maxAtr });
+        // asked for the edge exactly when the ATR was at one (the spread, 1 pip, has no limit here)
+        expect(near(a.context.filters.atrPips!)).toBe(a.context.triggers.includes('borderline_filter'));
+      }
+      expect(edge.some((a) => a.context.filters.atrPips! >= maxAtr * 0.9)).toBe(true);
+      expect(edge.some((a) => a.context.filters.atrPips! <= minAtr * 1.1)).toBe(true);
     } finally {
       await s.rig.close();
       await fx.close();
