@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PaperJournal, type JournalLine, type SnapshotLine } from '../../src/host/paper/journal.js';
+import { EncodedDeals, PaperJournal, type JournalLine, type SnapshotLine } from '../../src/host/paper/journal.js';
+import { ORDER_TYPE, TRADE_ACTION } from '../../src/protocol/mt5.js';
+import { symbolSpec } from '../../src/sim/symbols.js';
 import { makeBroker } from '../helpers.js';
 
 const account = { login: 1001, server: 'Sim-Test (paper)', currency: 'USD', leverage: 100, marginMode: 2 as const, balance: 10_000 };
@@ -49,6 +51,34 @@ describe('paper journal compaction in the background', () => {
     j.append(quote(1), true);
     expect(onDisk(dir).map((l) => l.k)).toEqual(['seed', 'quote', 'quote']);
     await j.idle();
+    j.close();
+  });
+
+  it('a snapshot with the deals encoded between compactions is the snapshot encoded whole (read back equal)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-pj-'));
+    const j = new PaperJournal(dir);
+    j.append({ k: 'seed', v: 1, account, at: 1 }, true);
+    const b = makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 7 })]);
+    b.quote('EURUSD', 1.1, 1.1001, 1_600_300_000_000);
+    const trade = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const o = b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', volume: 0.1, type: ORDER_TYPE.BUY, price: 1.1001, deviation: 50, magic: 7, comment: `open "${i}" \\ é` });
+        b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', volume: 0.1, type: ORDER_TYPE.SELL, position: b.deal(o.deal)!.positionId, price: 1.1, deviation: 50, magic: 7, comment: '' });
+      }
+    };
+    const enc = new EncodedDeals();
+    const line = (): SnapshotLine => ({ ...snapshot(), broker: b.state() });
+    for (const n of [3, 0, 5]) {
+      trade(n);
+      const l = line();
+      enc.add(l.broker.deals.slice(enc.count));
+      await j.compactInBackground(l, enc);
+      const back = new PaperJournal(dir).read();
+      expect(back).toHaveLength(1);
+      expect(back[0]).toEqual(l);
+      expect((back[0] as SnapshotLine).broker.deals).toHaveLength(b.dealCount);
+    }
+    expect(enc.count).toBe(16);
     j.close();
   });
 });

@@ -122,9 +122,9 @@ export class PaperJournal {
    * before the rename leaves the old journal, whole; after it, the new one, whole. Rejects (the journal unchanged,
    * the temporary file removed) when it cannot; one at a time.
    */
-  compactInBackground(snapshot: SnapshotLine): Promise<void> {
+  compactInBackground(snapshot: SnapshotLine, deals?: EncodedDeals): Promise<void> {
     if (this.compacting) return Promise.reject(new Error('a compaction of the paper journal is already under way'));
-    const text = JSON.stringify(snapshot, replacer) + '\n';
+    const text = encodeSnapshot(snapshot, deals) + '\n';
     const c = { pending: [] as string[] };
     this.compacting = c;
     const tmp = `${this.file}.tmp`;
@@ -165,6 +165,35 @@ export class PaperJournal {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/**
+ * The deals of a paper account as JSON, kept between compactions: a deal never changes once made, so each
+ * compaction encodes only the deals made since the last (on the host's thread: ~0.1 s for 20,000 of them at once).
+ */
+export class EncodedDeals {
+  /** Deals encoded so far (the broker's rows 0 … count-1). */
+  count = 0;
+  private readonly parts: string[] = [];
+
+  /** Add the deals of rows `count` … on (BrokerState.deals of `state(count)`). */
+  add(deals: readonly unknown[]): void {
+    if (deals.length) this.parts.push(deals.map((d) => JSON.stringify(d, replacer)).join(','));
+    this.count += deals.length;
+  }
+
+  json(): string {
+    return `[${this.parts.join(',')}]`;
+  }
+}
+
+/** A snapshot line's JSON; with `deals`, its broker's deals are those (the line's own `broker.deals` left out). */
+function encodeSnapshot(snapshot: SnapshotLine, deals: EncodedDeals | undefined): string {
+  if (!deals) return JSON.stringify(snapshot, replacer);
+  const mark = '\u0000deals\u0000', encoded = JSON.stringify(mark); // (no string of an account holds a NUL)
+  const text = JSON.stringify({ ...snapshot, broker: { ...snapshot.broker, deals: mark } }, replacer);
+  const at = text.indexOf(encoded);
+  return text.slice(0, at) + deals.json() + text.slice(at + encoded.length);
 }
 
 /** Sync a folder after a rename in it (a folder cannot be opened or synced on Windows: NTFS journals the rename there). */

@@ -18,7 +18,7 @@ import { RC } from '../../protocol/retcodes.js';
 import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
 import { MemoryLedger, type LedgerEntry } from '../state/ledger.js';
 import type { Logger } from '../logger.js';
-import { PaperJournal, type JournalLine, type JournalQuote, type SnapshotLine } from './journal.js';
+import { EncodedDeals, PaperJournal, type JournalLine, type JournalQuote, type SnapshotLine } from './journal.js';
 
 /** Journal lines between compactions by default (config `paperCompactEvery`). */
 export const PAPER_COMPACT_EVERY = 10_000;
@@ -90,6 +90,8 @@ export class PaperVenue extends Terminal {
   /** Lines written since the journal's first (its seed or snapshot), and whether a compaction is on its way. */
   private linesSince = 0;
   private compactQueued = false;
+  /** The broker's deals as the journal's snapshot encodes them, kept between compactions (they never change). */
+  private encodedDeals = new EncodedDeals();
   private closed = false;
   /** Compactions done (tests and the log read it). */
   compactions = 0;
@@ -298,6 +300,7 @@ export class PaperVenue extends Terminal {
       }
     }
     const broker = new SimBroker({ account: this.seed!, symbols: [...this.simSpecs.values()], ticketStart: PAPER_TICKET_START });
+    this.encodedDeals = new EncodedDeals(); // (a new broker: its deals are encoded anew at the next compaction)
     const ea = new SimEaLogic(broker);
     broker.onTx = (tx) => this.onTx(tx);
     const previous = this.broker;
@@ -352,10 +355,13 @@ export class PaperVenue extends Terminal {
       k: 'snapshot', v: 1, account: this.seed, specs: [...this.simSpecs.values()].map((spec) => ({ spec, ...(this.converters.has(spec.symbol) ? { convert: true } : {}) })),
       broker: b.state(), day: this.day, requestId: this.requestId, intents: intents.slice(-KEPT_INTENTS),
     };
+    // only the deals made since the last compaction are encoded now
+    const enc = line.broker.deals.length >= this.encodedDeals.count ? this.encodedDeals : (this.encodedDeals = new EncodedDeals());
+    enc.add(line.broker.deals.slice(enc.count));
     const lines = this.linesSince, at = this.lines.length, before = new Set(this.entries.keys());
     // written off the event loop (journal.ts); the lines of the meantime follow the snapshot; compactQueued stays
     // set until it ends (one at a time)
-    this.journal.compactInBackground(line).then(() => {
+    this.journal.compactInBackground(line, enc).then(() => {
       this.lines = [line, ...this.lines.slice(at)];
       this.linesSince = this.lines.length - 1;
       this.compactions++;
