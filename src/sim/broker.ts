@@ -1186,13 +1186,10 @@ export class SimBroker {
     return ticket;
   }
 
-  /**
-   * The broker's state now (see BrokerState): copies, nothing shared with the broker. `dealsFrom`: only the deals
-   * from that row on (a caller that kept the earlier ones, which never change, encodes only the new).
-   */
-  state(dealsFrom = 0): BrokerState {
+  /** The broker's state now (see BrokerState): copies, nothing shared with the broker. */
+  state(): BrokerState {
     const deals: Deal[] = [];
-    for (let i = dealsFrom; i < this.dealStore.length; i++) deals.push(this.dealStore.get(i));
+    for (let i = 0; i < this.dealStore.length; i++) deals.push(this.dealStore.get(i));
     return {
       balanceMinor: this.balanceMinor, nextTicket: this.nextTicket, nowMsc: this.nowMsc, requestCounter: this.requestCounter,
       quotes: [...this.quotes].map(([s, q]) => [s, q.bid, q.ask, q.timeMsc]),
