@@ -8,7 +8,6 @@
 import {
   fromMinor,
   isOnTick,
-  isVolumeStepMultiple,
   roundPrice,
   roundTo,
   stepsToVolume,
@@ -24,7 +23,6 @@ import {
   ORDER_FILLING,
   ORDER_TYPE,
   SYMBOL_CALC_MODE,
-  SYMBOL_FILLING,
   SYMBOL_TRADE_EXECUTION,
   SYMBOL_TRADE_MODE,
   TRADE_ACTION,
@@ -34,136 +32,14 @@ import {
 } from '../protocol/mt5.js';
 import { RC } from '../protocol/retcodes.js';
 import { DealStore } from './deal-store.js';
+import type { BrokerConfig, BrokerState, BrokerTx, OrderState, PosState, Quote, SimSymbolSpec, Trigger } from './broker-types.js';
+import { inFreeze, levelTime, marketFillingAllowed, orderTriggered, stopsValid, volumeProblem } from './trade-rules.js';
+
+export type { BrokerConfig, BrokerState, BrokerTx, SimSymbolSpec } from './broker-types.js';
+export { marketFillingAllowed } from './trade-rules.js';
 import { sessionOpenAt } from '../engine/sessions.js';
 
-/** A symbol as the simulator needs it: the protocol's spec plus costs. `tickValue` is computed live. */
-export interface SimSymbolSpec extends Omit<SymbolSpec, 'tickValue'> {
-  /** Commission per lot per deal side, in account currency (charged as a negative amount). */
-  commissionPerLot?: number;
-  /** Spread in points used when a quote gives none. */
-  defaultSpread?: number;
-  /** Liquidity limit: market orders above this volume are rejected by the dealer (10006). */
-  rejectVolumeAbove?: number;
-}
 
-export interface BrokerConfig {
-  account: {
-    login: number;
-    server: string;
-    currency: string;
-    currencyDigits?: number;
-    leverage: number;
-    marginMode: 0 | 2;
-    tradeMode?: 0 | 1 | 2;
-    balance: number;
-    stopOutLevel?: number;
-  };
-  symbols: SimSymbolSpec[];
-  /** Adverse slippage in points applied to market orders sent by request (not to SL/TP). */
-  slippagePoints?: number;
-  /** First ticket number; tests start above 2^53 to prove tickets are never rounded. */
-  ticketStart?: bigint;
-  /** Terminal "Algo Trading" button; off → 10027 for every request. */
-  algoTrading?: boolean;
-  /** Conversion rates for currencies no simulated symbol quotes, e.g. { EURUSD: 1.1 }. */
-  fixedRates?: Record<string, number>;
-}
-
-/** A transaction as MT5's OnTradeTransaction reports it (the fields the protocol forwards). */
-export interface BrokerTx {
-  txType: number;
-  deal: bigint;
-  order: bigint;
-  position: bigint;
-  symbol: string;
-  orderType: number;
-  orderState: number;
-  dealType: number;
-  price: number;
-  sl: number;
-  tp: number;
-  volume: number;
-  dealEntry?: number;
-  profit?: number;
-  swap?: number;
-  commission?: number;
-  magic?: number;
-  comment?: string;
-  timeMsc: number;
-}
-
-interface Quote {
-  bid: number;
-  ask: number;
-  timeMsc: number;
-}
-
-interface PosState {
-  ticket: bigint;
-  identifier: bigint;
-  symbol: string;
-  type: 0 | 1;
-  volume: number;
-  priceOpen: number;
-  sl: number;
-  tp: number;
-  timeMsc: number;
-  magic: number;
-  comment: string;
-  swapMinor: number;
-  /** Margin in account currency minor units, fixed at open (see docs/sim.md). */
-  marginMinor: number;
-}
-
-interface OrderState {
-  ticket: bigint;
-  symbol: string;
-  type: number;
-  volume: number;
-  priceOpen: number;
-  stopLimit: number;
-  sl: number;
-  tp: number;
-  timeSetupMsc: number;
-  expiration: number;
-  magic: number;
-  comment: string;
-}
-
-/**
- * Everything a SimBroker holds beyond its configuration (`SimBroker.state()`), to start another one in the same place
- * (`restore`): the paper account's journal is compacted into it (src/host/paper/journal.ts). Plain data (bigints
- * for tickets): the caller serialises it.
- */
-export interface BrokerState {
-  balanceMinor: number;
-  nextTicket: bigint;
-  nowMsc: number;
-  requestCounter: number;
-  quotes: [string, number, number, number][];
-  positions: PosState[];
-  orders: OrderState[];
-  openedLater: bigint[];
-  deals: Deal[];
-}
-
-type Trigger =
-  | { kind: 'sl' | 'tp'; pos: PosState; level: number }
-  | { kind: 'order'; order: OrderState; level: number };
-
-/**
- * Whether a market order (TRADE_ACTION_DEAL) may use filling mode `filling` on a symbol with SYMBOL_FILLING_MODE
- * `mask` and SYMBOL_TRADE_EXEMODE `executionMode`, else 10030. FOK and IOC need their bits (1, 2), except that
- * Request and Instant execution always take FOK; RETURN has no bit and is refused under Market execution only;
- * BOC (bit 4) is for pending limit orders, never a market order.
- */
-export function marketFillingAllowed(mask: number, executionMode: number, filling: number): boolean {
-  const requestOrInstant = executionMode === SYMBOL_TRADE_EXECUTION.REQUEST || executionMode === SYMBOL_TRADE_EXECUTION.INSTANT;
-  if (filling === ORDER_FILLING.FOK) return (mask & SYMBOL_FILLING.FOK) !== 0 || requestOrInstant;
-  if (filling === ORDER_FILLING.IOC) return (mask & SYMBOL_FILLING.IOC) !== 0;
-  if (filling === ORDER_FILLING.RETURN) return executionMode !== SYMBOL_TRADE_EXECUTION.MARKET;
-  return false;
-}
 
 export class SimBroker {
   readonly cfg: BrokerConfig;
@@ -807,7 +683,7 @@ export class SimBroker {
         if (!o) return fail(RC.INVALID, `order ${req.order ?? 0} not found`);
         const q = this.quotes.get(o.symbol);
         const s = this.specs.get(o.symbol)!;
-        if (q && this.inFreeze(s, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
+        if (q && inFreeze(s, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
         this.orders.delete(o.ticket);
         this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
         res.retcode = RC.DONE;
@@ -835,32 +711,14 @@ export class SimBroker {
     return { spec, q };
   }
 
-  private checkVolume(spec: SimSymbolSpec, volume: number | undefined): string | null {
-    if (volume === undefined || !(volume > 0)) return 'volume must be positive';
-    if (volume < spec.volumeMin - 1e-12) return `volume ${volume} below the minimum ${spec.volumeMin}`;
-    if (volume > spec.volumeMax + 1e-12) return `volume ${volume} above the maximum ${spec.volumeMax}`;
-    if (!isVolumeStepMultiple(volume, spec.volumeStep)) return `volume ${volume} is not a multiple of the step ${spec.volumeStep}`;
-    return null;
-  }
+
 
   /** Whether a market deal may use `filling`: docs/protocol.md "Filling modes". */
   private checkFilling(spec: SimSymbolSpec, filling: number | undefined): boolean {
     return marketFillingAllowed(spec.fillingMode, spec.executionMode, filling ?? ORDER_FILLING.FOK);
   }
 
-  /** SL/TP distances for a position (or order) of `side` priced off `ref` (bid for buy, ask for sell). */
-  private stopsValid(spec: SimSymbolSpec, side: number, ref: number, sl: number, tp: number): boolean {
-    const min = spec.stopsLevel * spec.point;
-    const eps = spec.point * 1e-6;
-    if (side === ORDER_TYPE.BUY) {
-      if (sl > 0 && !(sl < ref && ref - sl >= min - eps)) return false;
-      if (tp > 0 && !(tp > ref && tp - ref >= min - eps)) return false;
-    } else {
-      if (sl > 0 && !(sl > ref && sl - ref >= min - eps)) return false;
-      if (tp > 0 && !(tp < ref && ref - tp >= min - eps)) return false;
-    }
-    return true;
-  }
+
 
   private actionDeal(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
     const c = this.commonChecks(req.symbol, res, fail);
@@ -868,7 +726,7 @@ export class SimBroker {
     const { spec, q } = c;
     if (req.type !== ORDER_TYPE.BUY && req.type !== ORDER_TYPE.SELL) return fail(RC.INVALID_ORDER, `order type ${req.type} is not a market order`);
     const side = req.type;
-    const volErr = this.checkVolume(spec, req.volume);
+    const volErr = volumeProblem(spec, req.volume);
     if (volErr) return fail(RC.INVALID_VOLUME, volErr);
     const volume = stepsToVolume(volumeSteps(req.volume!, spec.volumeStep), spec.volumeStep);
     if (!this.checkFilling(spec, req.typeFilling)) return fail(RC.INVALID_FILL, 'Unsupported filling mode');
@@ -889,7 +747,7 @@ export class SimBroker {
       if (rest > 0 && stepsToVolume(rest, spec.volumeStep) < spec.volumeMin - 1e-12) {
         return fail(RC.INVALID_VOLUME, `remaining volume ${stepsToVolume(rest, spec.volumeStep)} would be below the minimum ${spec.volumeMin}`);
       }
-      if (this.inFreeze(spec, target.type, target.sl, q) || this.inFreeze(spec, target.type, target.tp, q)) {
+      if (inFreeze(spec, target.type, target.sl, q) || inFreeze(spec, target.type, target.tp, q)) {
         return fail(RC.FROZEN, 'position SL/TP within the freeze level');
       }
     } else if (this.cfg.account.marginMode === ACCOUNT_MARGIN_MODE.RETAIL_NETTING) {
@@ -922,7 +780,7 @@ export class SimBroker {
       if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
         return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
       }
-      if (!this.stopsValid(spec, side, side === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) {
+      if (!stopsValid(spec, side, side === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) {
         return fail(RC.INVALID_STOPS, 'Invalid stops');
       }
       const addVolume = reduces ? volume - target!.volume : volume;
@@ -959,7 +817,7 @@ export class SimBroker {
     const { spec, q } = c;
     const type = req.type ?? -1;
     if (type < ORDER_TYPE.BUY_LIMIT || type > ORDER_TYPE.SELL_STOP_LIMIT) return fail(RC.INVALID_ORDER, `order type ${type} is not a pending order`);
-    const volErr = this.checkVolume(spec, req.volume);
+    const volErr = volumeProblem(spec, req.volume);
     if (volErr) return fail(RC.INVALID_VOLUME, volErr);
     const price = req.price ?? 0;
     const stopLimit = req.stoplimit ?? 0;
@@ -1006,19 +864,12 @@ export class SimBroker {
       if (!(stopLimit > 0) || !isOnTick(stopLimit, spec.tickSize, spec.digits)) return [RC.INVALID_PRICE, 'stop-limit price missing or off the tick size'];
     }
     const entry = stopLimit > 0 ? stopLimit : price;
-    if (!this.stopsValid(spec, buy ? ORDER_TYPE.BUY : ORDER_TYPE.SELL, entry, sl, tp)) return [RC.INVALID_STOPS, 'Invalid stops'];
+    if (!stopsValid(spec, buy ? ORDER_TYPE.BUY : ORDER_TYPE.SELL, entry, sl, tp)) return [RC.INVALID_STOPS, 'Invalid stops'];
     if (expiration > 0 && expiration <= Math.floor(this.nowMsc / 1000)) return [RC.INVALID_EXPIRATION, 'expiration is in the past'];
     return null;
   }
 
-  private inFreeze(spec: SimSymbolSpec, type: number, level: number, q: Quote): boolean {
-    if (!(level > 0) || spec.freezeLevel <= 0) return false;
-    const dist = spec.freezeLevel * spec.point;
-    // positions and sell orders are judged on the price they close/trigger at
-    const buySide = type === ORDER_TYPE.BUY || type === ORDER_TYPE.SELL_LIMIT || type === ORDER_TYPE.SELL_STOP;
-    const ref = buySide ? q.bid : q.ask;
-    return Math.abs(ref - level) < dist - spec.point * 1e-6;
-  }
+
 
   private actionSltp(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
     const p = req.position !== undefined ? this.positions.get(req.position) : undefined;
@@ -1036,8 +887,8 @@ export class SimBroker {
     if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
       return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
     }
-    if (this.inFreeze(spec, p.type, p.sl, q) || this.inFreeze(spec, p.type, p.tp, q)) return fail(RC.FROZEN, 'position SL/TP within the freeze level');
-    if (!this.stopsValid(spec, p.type, p.type === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) return fail(RC.INVALID_STOPS, 'Invalid stops');
+    if (inFreeze(spec, p.type, p.sl, q) || inFreeze(spec, p.type, p.tp, q)) return fail(RC.FROZEN, 'position SL/TP within the freeze level');
+    if (!stopsValid(spec, p.type, p.type === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) return fail(RC.INVALID_STOPS, 'Invalid stops');
     p.sl = sl;
     p.tp = tp;
     this.emit({
@@ -1060,7 +911,7 @@ export class SimBroker {
     const tp = req.tp ?? 0;
     const expiration = req.expiration ?? o.expiration;
     if (price === o.priceOpen && sl === o.sl && tp === o.tp && expiration === o.expiration) return fail(RC.NO_CHANGES, 'No changes');
-    if (this.inFreeze(spec, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
+    if (inFreeze(spec, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
     const bad = this.validatePending(spec, q, o.type, price, o.stopLimit, sl, tp, expiration);
     if (bad) return fail(bad[0], bad[1]);
     o.priceOpen = price;
@@ -1259,30 +1110,3 @@ export class SimBroker {
   }
 }
 
-/**
- * When (0..1 along the segment p0 → p1) the price reaches `level` moving in direction `dir` (+1 up, −1 down);
- * 0 if it is already there or beyond at the start; Infinity if it is not reached.
- */
-function levelTime(p0: number, p1: number, level: number, dir: 1 | -1): number {
-  if ((p0 - level) * dir >= 0) return 0;
-  if ((p1 - p0) * dir <= 0) return Infinity;
-  const t = (level - p0) / (p1 - p0);
-  return t <= 1 ? t : Infinity;
-}
-
-function orderTriggered(o: OrderState, bid: number, ask: number): boolean {
-  switch (o.type) {
-    case ORDER_TYPE.BUY_LIMIT:
-      return ask <= o.priceOpen;
-    case ORDER_TYPE.SELL_LIMIT:
-      return bid >= o.priceOpen;
-    case ORDER_TYPE.BUY_STOP:
-    case ORDER_TYPE.BUY_STOP_LIMIT:
-      return ask >= o.priceOpen;
-    case ORDER_TYPE.SELL_STOP:
-    case ORDER_TYPE.SELL_STOP_LIMIT:
-      return bid <= o.priceOpen;
-    default:
-      return false;
-  }
-}
