@@ -7,7 +7,7 @@
  * time (nanoseconds) are the ones it was made from; its length is what its header says; and the checksum of its
  * columns matches. Anything else — a changed file, a torn or damaged cache, an older format — and the file is
  * parsed again and the cache replaced. Files under CACHE_MIN_BYTES are not cached (their parse is quick), nor
- * with `cache: false` or MT5X_BAR_CACHE=0; a folder that cannot be written to just gets no cache.
+ * with `cache: false` (`backtest --no-cache`) or MT5X_BAR_CACHE=0; a folder that cannot be written to just gets no cache.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { DataError, parseBarChunks, parseBars } from '../engine/bars.js';
@@ -37,8 +37,10 @@ interface CacheHeader {
 export const cacheFileOf = (file: string) => `${file}.mt5x-cache`;
 
 export interface LoadOptions {
-  /** Use and write the cache (default: yes, unless MT5X_BAR_CACHE=0). */
+  /** Use and write the cache (default: yes, unless MT5X_BAR_CACHE=0; `backtest --no-cache` gives false). */
   cache?: boolean;
+  /** Cache files of at least this size (default CACHE_MIN_BYTES). */
+  minBytes?: number;
 }
 
 /** Read a bar file: from its cache when valid, else parsed (and cached). Throws DataError for a bad file. */
@@ -51,7 +53,7 @@ export function loadBarFile(file: string, o: LoadOptions = {}): BarSeries {
     throw new DataError(file, [{ line: 0, message: code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable (permission denied)' : (e as Error).message }]);
   }
   if (st.isDirectory()) throw new DataError(file, [{ line: 0, message: 'is a directory; give a bar file in it (a CSV exported from MT5 or MT4: docs/data-formats.md)' }]);
-  const useCache = (o.cache ?? process.env.MT5X_BAR_CACHE !== '0') && st.size >= BigInt(CACHE_MIN_BYTES);
+  const useCache = (o.cache ?? process.env.MT5X_BAR_CACHE !== '0') && st.size >= BigInt(o.minBytes ?? CACHE_MIN_BYTES);
   if (useCache) {
     const cached = readCache(file, st);
     if (cached) return cached;
