@@ -1,6 +1,6 @@
 /** The bar file as the commands read it: the binary cache next to it, used only when it is that file's. */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -207,10 +207,13 @@ describe('the bar cache is the parse, or is not used', () => {
     writeBars(file, 40_000);
     const strategy = join(ro, 's.json');
     writeFileSync(strategy, JSON.stringify({ strategyId: 'cache-test', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] }, exit: { stopLoss: { type: 'atr', multiplier: 2 }, takeProfit: { type: 'rr_ratio', ratio: 2 } }, riskManagement: { lotSize: 0.1 } } }));
+    // the program beside the data, so an unprivileged user can read it wherever the repository is
+    const program = join(ro, 'mt5-executor.js');
+    copyFileSync('dist/mt5-executor.js', program);
     chmodSync(ro, 0o555);
     // root writes anywhere: then the run is a process of an unprivileged user (nobody), for whom the folder is read-only
     const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const run = (...extra: string[]) => spawnSync(process.execPath, ['dist/mt5-executor.js', 'backtest', strategy, '--data', file, '--json', ...extra], { encoding: 'utf8', timeout: 60_000, cwd: process.cwd(), ...asUser });
+    const run = (...extra: string[]) => spawnSync(process.execPath, [program, 'backtest', strategy, '--data', file, '--json', ...extra], { encoding: 'utf8', timeout: 60_000, cwd: ro, ...asUser });
     const r = run();
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
