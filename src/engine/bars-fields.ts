@@ -81,6 +81,12 @@ export function daysFromCivil(y: number, m: number, d: number): number {
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
+/** Two ASCII digits at b[p] as a number, or -1. */
+function two(b: Uint8Array, p: number): number {
+  const x = b[p]! - 48, y = b[p + 1]! - 48;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
+}
+
 /** What a date or time reader returns for a field of the wrong shape, and for one out of range (a 31st of February). */
 export const BAD_FORMAT = -1e12, BAD_RANGE = -2e12;
 
@@ -144,6 +150,42 @@ export class FieldScan {
     this.lastM = mo;
     this.lastMonthDay = daysFromCivil(y, mo, 1) - 1;
     return this.lastMonthDay + d;
+  }
+
+  /**
+   * The fixed shape most files write, `YYYY.MM.DD` (or with `-` or `/`), at b[p] and ending at `sep`, a line's end
+   * or `len`: days since 1970 (the value `date` gives), or BAD_RANGE; NaN when the field is not of that shape (then
+   * read it with `date`). `at` = where it ended.
+   */
+  fixedDate(b: Uint8Array, p: number, len: number, sep: number): number {
+    const q = p + 10;
+    if (q > len) return NaN;
+    const s = b[p + 4]!;
+    if ((s !== 46 && s !== 45 && s !== 47) || b[p + 7] !== s) return NaN;
+    const e = q === len ? 10 : b[q]!;
+    if (e !== sep && e !== 10 && e !== 13) return NaN;
+    const y0 = two(b, p), y1 = two(b, p + 2), mo = two(b, p + 5), d = two(b, p + 8);
+    if ((y0 | y1 | mo | d) < 0) return NaN;
+    this.at = q;
+    return this.day(y0 * 100 + y1, mo, d);
+  }
+
+  /**
+   * The fixed shapes `HH:MM:SS` and `HH:MM` at b[p], ending at `sep`, a line's end or `len`: seconds of the day (the
+   * value `time` gives), or BAD_RANGE; NaN when the field is not of those shapes (then read it with `time`). Sets
+   * `at` and `hadSeconds`.
+   */
+  fixedTime(b: Uint8Array, p: number, len: number, sep: number): number {
+    if (p + 5 > len || b[p + 2] !== 58) return NaN;
+    const secs = p + 8 <= len && b[p + 5] === 58;
+    const q = secs ? p + 8 : p + 5;
+    const e = q === len ? 10 : b[q]!;
+    if (e !== sep && e !== 10 && e !== 13) return NaN;
+    const h = two(b, p), mi = two(b, p + 3), s = secs ? two(b, p + 6) : 0;
+    if ((h | mi | s) < 0) return NaN;
+    this.at = q;
+    this.hadSeconds = secs;
+    return h > 23 || mi > 59 || s > 59 ? BAD_RANGE : h * 3600 + mi * 60 + s;
   }
 
   /** A time of day at b[p..q): seconds, or BAD_FORMAT / BAD_RANGE. Sets `hadSeconds`. */

@@ -61,18 +61,24 @@ export class OnePassReader {
         const r = k < nf ? roles[k]! : Role.Skip;
         const p = i;
         if (r >= Role.Open) {
-          // digits and at most one point; the counts from positions after the loop (no counters per byte)
-          let m = 0, dot = -1;
-          for (; i < len; i++) {
-            const ch = b[i]!;
-            const d = ch - 48;
-            if (d >= 0 && d <= 9) m = m * 10 + d;
-            else if ((ch === 46 || (dec && ch === 44)) && dot < 0) dot = i;
-            else break;
+          // digits, then a point and digits: two tight loops; the counts from positions (no counters per byte)
+          let m = 0, d = 0, frac = -1;
+          while (i < len && (d = b[i]! - 48) >= 0 && d <= 9) {
+            m = m * 10 + d;
+            i++;
           }
-          const digits = i - p - (dot >= 0 ? 1 : 0), frac = dot >= 0 ? i - dot - 1 : -1;
+          let e = i < len ? b[i]! : 10;
+          if (e === 46 || (dec && e === 44)) {
+            const f0 = ++i;
+            while (i < len && (d = b[i]! - 48) >= 0 && d <= 9) {
+              m = m * 10 + d;
+              i++;
+            }
+            frac = i - f0;
+            e = i < len ? b[i]! : 10;
+          }
+          const digits = i - p - (frac >= 0 ? 1 : 0);
           let v: number;
-          const e = i < len ? b[i]! : 10;
           if ((e === sep || e === 10 || e === 13) && digits > 0 && digits <= 15) v = frac > 0 ? m / POW10[frac]! : m;
           else {
             while (i < len && b[i] !== sep && b[i] !== 10 && b[i] !== 13) i++;
@@ -87,27 +93,44 @@ export class OnePassReader {
           else if (r === Role.RealVolume) rv = v;
           else sp = v;
         } else {
-          while (i < len && b[i] !== sep && b[i] !== 10 && b[i] !== 13) i++;
-          if (r === Role.Date || r === Role.Time) {
-            let pp = p, qq = i;
-            while (pp < qq && isSpace(b[pp])) pp++;
-            while (qq > pp && isSpace(b[qq - 1])) qq--;
-            if (r === Role.Date) {
-              day = sc.date(b, pp, qq);
-              if (day === BAD_FORMAT || day === BAD_RANGE || sc.at !== qq) return false;
-            } else {
-              tod = sc.time(b, pp, qq);
-              if (tod === BAD_FORMAT || tod === BAD_RANGE || sc.at !== qq) return false;
+          // the fixed shapes of most files (YYYY.MM.DD, HH:MM:SS) read by position; any other through the general readers
+          let fixed = NaN;
+          if (r === Role.Date) {
+            fixed = sc.fixedDate(b, p, len, sep);
+            if (fixed === fixed) day = fixed;
+          } else if (r === Role.Time) {
+            fixed = sc.fixedTime(b, p, len, sep);
+            if (fixed === fixed) {
+              tod = fixed;
               if (sc.hadSeconds) secondsSeen = true;
             }
-          } else if (r !== Role.Skip) {
-            sc.hadSeconds = false;
-            const v = sc.dateTime(b, p, i, r === Role.Stamp);
-            if (typeof v === 'string') return false;
-            t = v;
-            ta = p;
-            tb = i;
-            if (sc.hadSeconds) secondsSeen = true;
+          }
+          if (fixed === fixed) {
+            if (fixed === BAD_RANGE) return false;
+            i = sc.at;
+          } else {
+            while (i < len && b[i] !== sep && b[i] !== 10 && b[i] !== 13) i++;
+            if (r === Role.Date || r === Role.Time) {
+              let pp = p, qq = i;
+              while (pp < qq && isSpace(b[pp])) pp++;
+              while (qq > pp && isSpace(b[qq - 1])) qq--;
+              if (r === Role.Date) {
+                day = sc.date(b, pp, qq);
+                if (day === BAD_FORMAT || day === BAD_RANGE || sc.at !== qq) return false;
+              } else {
+                tod = sc.time(b, pp, qq);
+                if (tod === BAD_FORMAT || tod === BAD_RANGE || sc.at !== qq) return false;
+                if (sc.hadSeconds) secondsSeen = true;
+              }
+            } else if (r !== Role.Skip) {
+              sc.hadSeconds = false;
+              const v = sc.dateTime(b, p, i, r === Role.Stamp);
+              if (typeof v === 'string') return false;
+              t = v;
+              ta = p;
+              tb = i;
+              if (sc.hadSeconds) secondsSeen = true;
+            }
           }
         }
         k++;
