@@ -79,7 +79,6 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
 }
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 /** Two ASCII digits at b[p] as a number, or -1. */
 function two(b: Uint8Array, p: number): number {
@@ -102,7 +101,13 @@ export class FieldScan {
   hadSeconds = false;
   private lastY = 0;
   private lastM = 0;
-  private lastMonthDay = 0;
+  /**
+   * Days to the last month's start. Begun at 0.5 (never read: it is set with the month) so the engine keeps it as a
+   * double: a bar time, days × 86,400, passes 2^31 in 2038, and integer code compiled for earlier times would be
+   * thrown away there.
+   */
+  private lastMonthDay = 0.5;
+  private monthDays = 0;
 
   /** The common number in one pass: plain digits with a point, ending at the separator or the line's end; NaN otherwise. */
   fastNum(b: Uint8Array, p: number, e: number, sep: number): number {
@@ -144,11 +149,17 @@ export class FieldScan {
 
   /** Days since 1970 of a civil date, or BAD_RANGE. */
   day(y: number, mo: number, d: number): number {
-    if (mo < 1 || mo > 12 || d < 1 || d > MONTH_DAYS[mo - 1]! + (mo === 2 && leap(y) ? 1 : 0)) return BAD_RANGE;
-    if (y === this.lastY && mo === this.lastM) return this.lastMonthDay + d;
-    this.lastY = y;
-    this.lastM = mo;
-    this.lastMonthDay = daysFromCivil(y, mo, 1) - 1;
+    if (y !== this.lastY || mo !== this.lastM) {
+      if (mo < 1 || mo > 12) return BAD_RANGE;
+      // the leap day by arithmetic every month takes: a branch first taken in a file's first February would reach
+      // code the JIT compiled without seeing it run, and it would throw the compiled reader away
+      const leapDay = +(y % 4 === 0) - +(y % 100 === 0) + +(y % 400 === 0);
+      this.lastY = y;
+      this.lastM = mo;
+      this.lastMonthDay = daysFromCivil(y, mo, 1) - 1;
+      this.monthDays = MONTH_DAYS[mo - 1]! + (mo === 2 ? leapDay : 0);
+    }
+    if (d < 1 || d > this.monthDays) return BAD_RANGE;
     return this.lastMonthDay + d;
   }
 
