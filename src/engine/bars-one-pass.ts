@@ -8,9 +8,9 @@ import { newColumns, type Columns, type Rows } from './bars-series.js';
 
 /**
  * The one-pass reader: the rows of a planned file in a single loop over the bytes, for a file in which every line
- * is a good bar. Numbers of plain digits and one point are read inline; anything else in a number goes to `num`,
- * and every time field to the same readers as the line reader's, over the same bytes — so each value is the one
- * the line reader gives. `feed` returns false at the first line that is not a good bar (a bad field, too few
+ * is a good bar. Numbers of plain digits and one point are read inline; anything else in a number goes to `num`;
+ * dates and times of the fixed shapes most files write are read by position, any other time field with the line
+ * reader's own readers — so each value is the one the line reader gives (tests/engine/bars-fast.test.ts). `feed` returns false at the first line that is not a good bar (a bad field, too few
  * fields, a stray CR, a price check or the time order failing): the line reader then reads the file and reports.
  * Zero volumes and spreads are not written: fresh memory is zero, and a page never written is never mapped.
  */
