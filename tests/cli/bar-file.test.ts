@@ -4,7 +4,7 @@ import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtemp
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CACHE_MIN_BYTES, cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { DataError, formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
 
@@ -27,6 +27,7 @@ const cols = (s: BarSeries) => ({
 
 describe('the bar cache (<file>.mt5x-cache)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-barcache-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'EURUSD_H1.csv');
   writeBars(file, 40_000);
 
@@ -103,6 +104,7 @@ const pinTime = (file: string) => utimesSync(file, 1_700_000_000, 1_700_000_000)
 
 describe('the bar cache is the parse, or is not used', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-barcache2-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('cached and parsed series are byte-identical (generated files of several layouts, cached at any size)', () => {
     const LAYOUTS = [
