@@ -34,12 +34,14 @@ export interface BacktestArgs {
   swap?: boolean;
   symbol?: string;
   timeframe?: string;
+  /** false: read the bar file without its cache and write none (--no-cache). */
+  cache?: boolean;
 }
 
 type Out = (t: string) => void;
 
 export const BACKTEST_USAGE =
-  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]';
+  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]';
 
 function num(name: string, v: string | undefined, min: number): number | undefined | string {
   if (v === undefined) return undefined;
@@ -120,7 +122,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')} (--symbol runs the strategy on one of them)\n`);
       return 1;
     }
-    let bars = loadBarFile(a.data);
+    let bars = loadBarFile(a.data, a.cache === false ? { cache: false } : {});
     // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file name
     const fileTf = timeframeOf(bars.periodSec);
     if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {

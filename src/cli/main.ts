@@ -167,6 +167,7 @@ export const VERBS: Verb[] = [
       slippage: { type: 'string', arg: 'N', help: 'slippage in points against the trader (default 0)' },
       commission: { type: 'string', arg: 'X', help: 'commission per lot per side (default the symbol\'s)' },
       'no-swap': { type: 'boolean', help: 'no swaps' },
+      'no-cache': { type: 'boolean', help: 'parse the bar file, not its cache (<file>.mt5x-cache), and write none' },
       limits: { type: 'string', arg: 'none|demo|live', help: 'apply the pre-trade limits of that account type (default none)' },
       report: { type: 'string', arg: 'FILE', help: 'write the HTML report (self-contained)' },
       trades: { type: 'string', arg: 'FILE', help: 'write the trades as CSV' },
@@ -185,6 +186,7 @@ export const VERBS: Verb[] = [
       }
       if (values.json) a.json = true;
       if (values['no-swap']) a.swap = false;
+      if (values['no-cache']) a.cache = false;
       return backtestCommand(a, out, err);
     },
   },

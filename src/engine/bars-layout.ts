@@ -1,7 +1,9 @@
 /**
  * Which column of a bar file holds what: from the header's names (any case, with or without `<>`, in any
- * order), or, for a file without a header (MT4 History Center, HistData), from the first line's shape. Pure.
+ * order), or, for a file without a header (MT4 History Center, HistData), from the first line's shape; and the
+ * plan of a file's bytes (separator, decimal commas, where its bars start, how many rows to make room for). Pure.
  */
+import { text } from './bars-fields.js';
 
 /** What a column holds. */
 export enum Role {
@@ -144,4 +146,100 @@ export function planFromData(fields: string[]): ColumnPlan | string {
   }
   if (!roles || !names) return `the first line has no header and ${nf} fields, a count no headerless layout has (MT4 History Center: Date,Time,Open,High,Low,Close,Volume — 7)`;
   return { layout, roles, names, header: false, ignored: [] };
+}
+
+/** A bar file that cannot be read: every problem found, with its line and field (the first ten in the message). */
+export class DataError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: { line: number; field?: string; message: string }[],
+  ) {
+    const shown = problems.slice(0, 10).map((p) => `${file}${p.line ? `:${p.line}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`);
+    if (problems.length > 10) shown.push(`… and ${problems.length - 10} more problems`);
+    super(shown.join('\n'));
+    this.name = 'DataError';
+  }
+}
+
+export type Problem = { line: number; field?: string; message: string };
+
+/** How a file is laid out, from its first non-empty line, and where its bars start. */
+export interface FilePlan {
+  plan: ColumnPlan;
+  sepChar: string;
+  sep: number;
+  dec: boolean;
+  header: boolean;
+  /** The line of the header (or of the first bar). */
+  headerLine: number;
+  /** Where the rows start, and the line before them. */
+  rowsAt: number;
+  lineNo: number;
+  /** Whether the first non-empty line ended with a newline (else it runs to the end of the bytes). */
+  complete: boolean;
+  /** The symbol the first bar names, for a file with a symbol column. */
+  symbol?: string;
+}
+
+export function planBytes(b: Uint8Array, file: string): FilePlan {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.length);
+  const len = b.length;
+  // the first non-empty line: the header, or the first bar of a file without one
+  let pos = 0, lineNo = 0, headerText = '', complete = false;
+  while (pos < len) {
+    let end = buf.indexOf(10, pos);
+    complete = end >= 0;
+    if (end < 0) end = len;
+    lineNo++;
+    headerText = text(b, pos, end);
+    pos = end + 1;
+    if (headerText !== '') break;
+  }
+  if (headerText === '') throw new DataError(file, [{ line: 1, message: `the file is empty: ${LAYOUT_HELP}` }]);
+  const headerLine = lineNo;
+  const sepChar = headerText.includes('\t') ? '\t' : headerText.includes(';') ? ';' : ',';
+  const dec = sepChar !== ',';
+  const fields = headerText.split(sepChar);
+  const header = looksLikeHeader(fields[0]!);
+  const plan = header ? planFromHeader(fields) : planFromData(fields);
+  if (typeof plan === 'string') {
+    const sepName = sepChar === '\t' ? 'tabs' : `'${sepChar}'`;
+    throw new DataError(file, [{
+      line: headerLine,
+      message: `unrecognised ${header ? 'header' : 'first line'} '${headerText.slice(0, 120)}': ${LAYOUT_HELP}. Saw ${fields.length} column(s) separated by ${sepName}${header ? ` named ${fields.map((f) => f.trim()).join(', ')}` : ''}: ${plan}`,
+    }]);
+  }
+  if (!header) {
+    pos = 0; // the first line is a bar
+    lineNo = 0;
+    while (pos < len && (b[pos] === 10 || b[pos] === 13 || b[pos] === 32)) {
+      if (b[pos] === 10) lineNo++;
+      pos++;
+    }
+  }
+  let symbol: string | undefined;
+  if (plan.symbolColumn !== undefined) {
+    let end = buf.indexOf(10, pos);
+    if (end < 0) end = len;
+    symbol = text(b, pos, end).split(sepChar)[plan.symbolColumn]?.trim().replace(/^["']|["']$/g, '') || undefined;
+  }
+  return { plan, sepChar, sep: sepChar.charCodeAt(0), dec, header, headerLine, rowsAt: Math.min(pos, len), lineNo, complete, ...(symbol ? { symbol } : {}) };
+}
+
+/**
+ * Rows to make room for: the bytes left over the average line length of the first 64 KB, with a margin. Memory
+ * made room for but not written costs nothing (a page is mapped when first written); the reader grows if short.
+ */
+export function estimateRows(b: Uint8Array, from: number, total: number): number {
+  const end = Math.min(b.length, from + 65536);
+  let lines = 0;
+  for (let i = from; i < end; i++) if (b[i] === 10) lines++;
+  const avg = lines > 0 ? (end - from) / lines : 16;
+  return Math.ceil(((total - from) / Math.max(avg, 8)) * 1.25) + 16;
+}
+
+
+/** A comma in the first 4,096 bytes of a file separated by tabs or semicolons: its decimals are written with commas. */
+export function hasDecimalComma(b: Uint8Array): boolean {
+  return Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 4096)).includes(44);
 }

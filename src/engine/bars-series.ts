@@ -1,8 +1,10 @@
 /**
  * A bar series — columns of bar open times and prices as a file or the terminal gives them — and what works on one
- * whole: its period, its gaps, slices, and the formatting of its server times. Pure.
+ * whole: its period, its gaps, slices, and the formatting of its server times; and the series made of the rows a
+ * reader read (bars-one-pass.ts, bars-line-reader.ts). Pure.
  */
-import type { BarLayout } from './bars-layout.js';
+import type { TextEncoding } from './bars-fields.js';
+import { DataError, Role, type BarLayout, type FilePlan } from './bars-layout.js';
 
 export interface BarSeries {
   /** Bar open time, broker server time, seconds since 1970. */
@@ -30,7 +32,7 @@ export interface BarSeries {
 }
 
 export interface BarFormat {
-  encoding: 'utf-8' | 'utf-8 with BOM' | 'utf-16le' | 'utf-16be';
+  encoding: TextEncoding;
   separator: 'tab' | ',' | ';';
   decimalComma: boolean;
   header: boolean;
@@ -124,4 +126,46 @@ export function formatServerTime(sec: number, withSeconds = false): string {
   const iso = new Date(sec * 1000).toISOString();
   const s = `${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)} ${iso.slice(11, 16)}`;
   return withSeconds ? `${s}:${iso.slice(17, 19)}` : s;
+}
+
+/** The eight columns a reader fills. */
+export type Columns = Record<'time' | 'open' | 'high' | 'low' | 'close' | 'tickVolume' | 'spread' | 'realVolume', Float64Array>;
+
+/** The rows read: the columns (sized to the line count) and what the series needs of the time texts. */
+export interface Rows {
+  cols: Columns;
+  count: number;
+  secondsSeen: boolean;
+  /** The last bar's time text is all digits (copy_rates' epoch seconds, kept so in `timeText`). */
+  lastTimeDigits: boolean;
+}
+
+/** Eight columns of `cap` rows in one block of memory. */
+export function newColumns(cap: number): Columns {
+  const block = new ArrayBuffer(cap * 8 * 8);
+  let k = 0;
+  const col = () => new Float64Array(block, cap * 8 * k++, cap);
+  return { time: col(), open: col(), high: col(), low: col(), close: col(), tickVolume: col(), spread: col(), realVolume: col() };
+}
+
+/** The series of the rows read; throws when there are none. */
+export function seriesOf(rows: Rows, f: FilePlan, encoding: TextEncoding, decimalComma: boolean, file: string): BarSeries {
+  const { count, cols } = rows;
+  const { plan } = f;
+  if (count === 0) throw new DataError(file, [{ line: f.headerLine, message: 'the file has a header but no bars' }]);
+  const timeCol = plan.roles.findIndex((x) => x === Role.Date || x === Role.DateTime || x === Role.Stamp);
+  // views, not copies
+  const cut = (a: Float64Array) => a.subarray(0, count);
+  const series = {
+    time: cut(cols.time), open: cut(cols.open), high: cut(cols.high), low: cut(cols.low), close: cut(cols.close),
+    tickVolume: cut(cols.tickVolume), spread: cut(cols.spread), realVolume: cut(cols.realVolume),
+    length: count, periodSec: 0, layout: plan.layout,
+    format: { encoding, separator: f.sepChar === '\t' ? 'tab' : f.sepChar, decimalComma, header: f.header, columns: plan.names, ignored: plan.ignored, timeText: 'minutes' },
+  } as BarSeries;
+  if (f.symbol) series.symbol = f.symbol;
+  series.periodSec = modalPeriod(series.time);
+  series.gaps = findGaps(series.time, count, series.periodSec);
+  series.format!.timeText = plan.layout === 'mt5-copy-rates' && plan.roles[timeCol] === Role.Stamp && rows.lastTimeDigits ? 'epoch' : rows.secondsSeen ? 'seconds' : 'minutes';
+  lazyTimeText(series, series.format!.timeText);
+  return series;
 }

@@ -137,8 +137,10 @@ describe('the one-pass reader gives the line reader\'s series', () => {
   it('on files with faults, it equals the line reader or gives up, and parseBars reports as the line reader', () => {
     let gaveUp = 0, read = 0;
     fc.assert(
-      fc.property(fileArb, (f) => {
-        const text = render(f, false);
+      // one file in four without its faults: with faults alone ~1 % of files are read whole, and 300 runs with
+      // none happened (~2 % of runs) — the check below that both branches ran then failed
+      fc.property(fileArb, fc.nat(3), (f, clean) => {
+        const text = render(f, clean === 0);
         const ref = reference(text);
         let fast: BarSeries | undefined;
         try {
