@@ -171,7 +171,8 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
       ...(wantReasons
         ? {
-            onDecision: (d: Decision) => {
+            // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
+            onAction: (d: Decision) => {
               if (d.refused) refusals.push({ time: d.time, reason: d.refused });
               for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
             },

@@ -50,8 +50,13 @@ export interface BacktestOptions {
   onProgress?: (done: number, total: number) => void;
   /** The signal-quality model for a strategy with options.ml. */
   model?: SignalModel;
-  /** Every decision the runner takes (the ML gate's included). */
+  /** Every decision the runner takes (the ML gate's included). Asking for every one runs the strategy bar by bar. */
   onDecision?: (d: Decision) => void;
+  /**
+   * Every decision that did something — an intent, or an entry the runner refused (and why). Unlike onDecision it
+   * keeps the column mode: the bars it skips are those where a decision can do nothing.
+   */
+  onAction?: (d: Decision) => void;
   /** The decision log, a JSON line at a time (decision-log.ts): the same lines a paper or live run writes. */
   onLog?: (line: string) => void;
 }
@@ -191,6 +196,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const { decision: d, step } = columns ? core.onColumn(id, i, view, venue) : core.onBar(id, barAt(bars, i, b), view, venue);
     if (d.refused) refused++;
     o.onDecision?.(d);
+    if (o.onAction && (d.refused !== undefined || d.intents.length > 0)) o.onAction(d);
     if (o.onLog) {
       const line = decisionLogLine(id, d, step);
       if (line) o.onLog(line);

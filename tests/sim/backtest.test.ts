@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
-import { StrategyRunner } from '../../src/engine/runner.js';
+import { StrategyRunner, type Decision } from '../../src/engine/runner.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
 import { backtestCommand } from '../../src/cli/backtest.js';
 import { readStrategyFile } from '../../src/cli/strategy.js';
@@ -103,9 +103,20 @@ describe('backtest', () => {
       const name = typeof f === 'string' ? f : f.id;
       const bars = strategy.symbol === 'XAUUSD' ? gold : sliceBars(long, 0, 12_000);
       for (const extra of [{}, { spread: 15, slippagePoints: 3, commissionPerLot: 3.5, balance: 2500 }]) {
-        const cols = runBacktest({ strategy, bars, warmupBars: 200, ...extra });
+        // the decisions that did something (the CLI's report reads them) keep the column mode, and are the same
+        const acted: string[] = [], actedByBar: string[] = [];
+        const key = (d: Decision) => `${d.time}|${d.refused ?? ''}|${d.intents.map((i) => `${i.type} ${i.intentId} ${'sl' in i ? i.sl : ''} ${'tp' in i ? i.tp : ''}`).join(',')}`;
+        const cols = runBacktest({ strategy, bars, warmupBars: 200, ...extra, onAction: (d) => acted.push(key(d)) });
         const seen: number[] = [];
-        const byBar = runBacktest({ strategy, bars, warmupBars: 200, ...extra, onDecision: (d) => seen.push(d.time) }); // asks for every decision: bar by bar
+        const byBar = runBacktest({
+          strategy, bars, warmupBars: 200, ...extra,
+          onDecision: (d) => { // asks for every decision: bar by bar
+            seen.push(d.time);
+            if (d.refused !== undefined || d.intents.length) actedByBar.push(key(d));
+          },
+        });
+        expect(acted, name).toEqual(actedByBar);
+        expect(acted.length, name).toBeGreaterThan(5);
         expect(byBar.columns, name).toBe(false);
         expect(seen.length, name).toBe(byBar.bars);
         if (cols.columns) columnRuns++;
