@@ -178,8 +178,11 @@ describe('the bar cache is the parse, or is not used', () => {
     loadBarFile(file);
     const cache = cacheFileOf(file);
     const good = readFileSync(cache);
-    // a bit flipped in every part: the checksum, the header's JSON, a column in the middle, the last column
-    for (const at of [17, 20, good.length - 40_000 * 8 * 3, good.length - 1]) {
+    // a bit flipped in every part: the checksum, the header (its JSON broken at its first byte; a digit of its
+    // period changed, still valid JSON), a column in the middle, the last column
+    const period = good.indexOf('"periodSec":') + '"periodSec":'.length;
+    expect(String.fromCharCode(good[period]!)).toMatch(/[0-9]/);
+    for (const at of [17, 20, period, good.length - 40_000 * 8 * 3, good.length - 1]) {
       const bad = Buffer.from(good);
       bad[at]! ^= 0x01;
       writeFileSync(cache, bad);

@@ -2,7 +2,7 @@
  * The paper journal's compaction off the event loop (src/host/paper/journal.ts): the lines appended while it is
  * under way follow its snapshot in the new file; a compaction that cannot be written leaves the journal as it was.
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,14 @@ describe('paper journal compaction in the background', () => {
     j.append(quote(1), true);
     expect(onDisk(dir).map((l) => l.k)).toEqual(['seed', 'quote', 'quote']);
     await j.idle();
+    // the failure left nothing behind: once the temporary path is free, the next compaction runs
+    rmSync(join(dir, 'journal.jsonl.tmp'), { recursive: true });
+    const next = j.compactInBackground(snapshot());
+    j.append(quote(2), true);
+    await next;
+    j.append(quote(3), true);
+    expect(onDisk(dir).map((l) => l.k)).toEqual(['snapshot', 'quote', 'quote']);
+    expect(onDisk(dir).slice(1)).toEqual([quote(2), quote(3)]);
     j.close();
   });
 

@@ -273,6 +273,11 @@ describe('start --paper on the simulated terminal', () => {
     expect(small.most).toBeLessThanOrEqual(10 + 5); // bounded: a snapshot line and at most a few lines over the threshold
     expect(small.snap.deals.filter((d) => d.entry === DEAL_ENTRY.OUT).length).toBeGreaterThanOrEqual(5);
     same(small.snap, plain.snap); // compaction changes nothing the account did
+    // memory keeps what a restart would have: every intent of the journal (in its snapshot or on a line after it)
+    const journal = readFileSync(small.file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { k: string; intents?: { intent: { intentId: string } }[]; intent?: { intentId: string } });
+    const onDisk = journal.flatMap((l) => (l.k === 'snapshot' ? l.intents!.map((x) => x.intent.intentId) : l.k === 'intent' ? [l.intent!.intentId] : []));
+    expect(onDisk.length).toBeGreaterThan(0);
+    for (const id of onDisk) expect(small.r.host.paperVenue()!.intentEntry(id), id).toBeDefined();
     // restart the compacted one: balance, positions, deals as they were, from a journal that starts with a snapshot
     await small.r.host.stop();
     expect(JSON.parse(readFileSync(small.file, 'utf8').split('\n')[0]!).k).toBe('snapshot');

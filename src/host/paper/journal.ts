@@ -14,7 +14,7 @@
  * New lines follow it; a start restores the snapshot and replays them.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IntentBody, IntentResult } from '../../protocol/messages.js';
 import type { BrokerConfig, BrokerState, SimSymbolSpec } from '../../sim/broker.js';
@@ -124,13 +124,20 @@ export class PaperJournal {
    */
   compactInBackground(snapshot: SnapshotLine, deals?: EncodedDeals): Promise<void> {
     if (this.compacting) return Promise.reject(new Error('a compaction of the paper journal is already under way'));
-    const text = encodeSnapshot(snapshot, deals) + '\n';
+    let text: string;
+    try {
+      text = encodeSnapshot(snapshot, deals) + '\n';
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     const c = { pending: [] as string[] };
     this.compacting = c;
     const tmp = `${this.file}.tmp`;
     const run = async (): Promise<void> => {
-      const fh = await mkdir(this.dir, { recursive: true }).then(() => open(tmp, 'w'));
+      let fh: FileHandle | undefined;
       try {
+        await mkdir(this.dir, { recursive: true });
+        fh = await open(tmp, 'w');
         await fh.writeFile(text);
         for (;;) {
           await fh.sync();
@@ -141,15 +148,14 @@ export class PaperJournal {
         this.close(); // the next line goes to the new file
         renameSync(tmp, this.file);
         this.compacting = undefined;
-        // (then the folder synced, so the rename survives a power cut)
+        syncDirNow(this.dir); // the rename durable before any line is written to the new file
       } catch (e) {
-        this.compacting = undefined;
-        await fh.close().catch(() => {});
+        if (this.compacting === c) this.compacting = undefined; // (a failure of any step: the next compaction may run)
+        await fh?.close().catch(() => {});
         await Promise.resolve().then(() => rm(tmp, { force: true })).catch(() => {}); // (what is there may not be a file)
         throw e;
       }
       await fh.close();
-      await syncDir(this.dir);
     };
     const p = run();
     this.compactionDone = p.catch(() => {});
@@ -176,7 +182,7 @@ export class EncodedDeals {
   count = 0;
   private readonly parts: string[] = [];
 
-  /** Add the deals of rows `count` … on (BrokerState.deals of `state(count)`). */
+  /** Add the deals of rows `count` … on (`BrokerState.deals.slice(count)`). */
   add(deals: readonly unknown[]): void {
     if (deals.length) this.parts.push(deals.map((d) => JSON.stringify(d, replacer)).join(','));
     this.count += deals.length;
@@ -197,13 +203,13 @@ function encodeSnapshot(snapshot: SnapshotLine, deals: EncodedDeals | undefined)
 }
 
 /** Sync a folder after a rename in it (a folder cannot be opened or synced on Windows: NTFS journals the rename there). */
-async function syncDir(dir: string): Promise<void> {
+function syncDirNow(dir: string): void {
   try {
-    const d = await open(dir, 'r');
+    const d = openSync(dir, 'r');
     try {
-      await d.sync();
+      fsyncSync(d);
     } finally {
-      await d.close();
+      closeSync(d);
     }
   } catch {
     // Windows

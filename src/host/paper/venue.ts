@@ -350,15 +350,29 @@ export class PaperVenue extends Terminal {
       return;
     }
     const intents: SnapshotLine['intents'] = [];
-    for (const e of this.entries.values()) if (e.state === 'settled' && e.result) intents.push({ intent: e.intent, result: e.result });
-    const line: SnapshotLine = {
-      k: 'snapshot', v: 1, account: this.seed, specs: [...this.simSpecs.values()].map((spec) => ({ spec, ...(this.converters.has(spec.symbol) ? { convert: true } : {}) })),
-      broker: b.state(), day: this.day, requestId: this.requestId, intents: intents.slice(-KEPT_INTENTS),
-    };
-    // only the deals made since the last compaction are encoded now
-    const enc = line.broker.deals.length >= this.encodedDeals.count ? this.encodedDeals : (this.encodedDeals = new EncodedDeals());
-    enc.add(line.broker.deals.slice(enc.count));
-    const lines = this.linesSince, at = this.lines.length, before = new Set(this.entries.keys());
+    // the intents settled now (their lines are before the snapshot); one settled later has its line after it
+    const settled = new Set<string>();
+    for (const e of this.entries.values()) {
+      if (e.state !== 'settled') continue;
+      settled.add(e.intentId);
+      if (e.result) intents.push({ intent: e.intent, result: e.result });
+    }
+    let line: SnapshotLine, enc: EncodedDeals;
+    try {
+      line = {
+        k: 'snapshot', v: 1, account: this.seed, specs: [...this.simSpecs.values()].map((spec) => ({ spec, ...(this.converters.has(spec.symbol) ? { convert: true } : {}) })),
+        broker: b.state(), day: this.day, requestId: this.requestId, intents: intents.slice(-KEPT_INTENTS),
+      };
+      // only the deals made since the last compaction are encoded now
+      enc = line.broker.deals.length >= this.encodedDeals.count ? this.encodedDeals : (this.encodedDeals = new EncodedDeals());
+      enc.add(line.broker.deals.slice(enc.count));
+    } catch (e) {
+      this.compactQueued = false;
+      this.linesSince = 0;
+      this.vlog.error({ err: (e as Error).message, file: this.journal.file }, 'paper account: its journal could not be compacted (it stays as it was, and grows)');
+      return;
+    }
+    const lines = this.linesSince, at = this.lines.length;
     // written off the event loop (journal.ts); the lines of the meantime follow the snapshot; compactQueued stays
     // set until it ends (one at a time)
     this.journal.compactInBackground(line, enc).then(() => {
@@ -368,10 +382,7 @@ export class PaperVenue extends Terminal {
       // memory keeps what a restart would have: the intents the snapshot kept, those of the lines after it, and
       // those not settled yet
       const kept = new Set(line.intents.map((x) => x.intent.intentId));
-      for (const id of before) {
-        const e = this.entries.get(id);
-        if (e?.state === 'settled' && !kept.has(id)) this.entries.delete(id);
-      }
+      for (const id of settled) if (!kept.has(id)) this.entries.delete(id);
       this.vlog.info({ file: this.journal.file, lines, deals: line.broker.deals.length, positions: line.broker.positions.length }, 'paper account: journal compacted');
     }, (e: Error) => {
       this.linesSince = 0;
