@@ -1,7 +1,8 @@
 /**
  * A child process for tests/host/core-state-file.test.ts: a real trading core changing without pause (deals,
  * closed trades, costs, accounts, decisions that change managed positions), its state written by change through
- * CoreStateFile into the folder argv[2]; before each write it sends the parent the state it asks to be written.
+ * CoreStateFile into the folder argv[2]; before each write it sends the parent the state it asks to be written
+ * (delivered into the channel first).
  */
 import { CoreStateFile } from '../../src/host/state/core-state-file.js';
 import { NO_POLICY } from '../../src/engine/core/risk-gate.js';
@@ -19,6 +20,8 @@ for (let n = 0; ; n++) {
   if (n % 5 === 0) core.observeCost(7, now, -0.5);
   core.observeAccount(now, 10_000 + n, 10_000 + 2 * n);
   if (n % 40 === 0) core.dealsRead(now);
-  process.send!({ state: JSON.parse(JSON.stringify(core.state())) });
+  // in the channel before the write is asked for (the parent reads it even after the kill)
+  await new Promise((res) => process.send!({ state: JSON.parse(JSON.stringify(core.state())) }, res));
   await f.write((delta) => core.changedStateText(delta));
+  await new Promise((res) => setImmediate(res)); // as the host does: one write per turn of the event loop at most
 }
