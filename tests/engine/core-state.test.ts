@@ -88,6 +88,9 @@ describe('the core\'s state by change', () => {
       for (const id of ids.slice(0, 8)) add(id);
       let now = T0;
       let written: unknown;
+      // the deals counted, as the core must keep them: first sight counts, tickets older than two days before the newest read forgotten
+      let seen = new Map<string, number>();
+      let readTo = 0;
       let texts = 0, deltas = 0, intents = 0;
       for (let step = 0; step < 3000; step++) {
         now += Math.floor(r() * 900);
@@ -96,8 +99,19 @@ describe('the core\'s state by change', () => {
         if (x < 0.08) core.observeAccount(now, 10_000 + r() * 500, 10_000 + r() * 800);
         else if (x < 0.18 && live.length) core.observeClosed(runners.get(pick(live))!.magic, BigInt(step), now, (r() - 0.6) * 40, r() < 0.2);
         else if (x < 0.22 && live.length) core.observeCost(runners.get(pick(live))!.magic, now, -r() * 3);
-        else if (x < 0.32) core.noteDeal(`t#${Math.floor(r() * 400)}`, now - Math.floor(r() * 4 * 86_400));
-        else if (x < 0.36) core.dealsRead(now);
+        else if (x < 0.32) {
+          const k = `t#${Math.floor(r() * 400)}`, t = now - Math.floor(r() * 4 * 86_400);
+          expect(core.noteDeal(k, t)).toBe(!seen.has(k));
+          if (!seen.has(k)) seen.set(k, t);
+        } else if (x < 0.36) {
+          const to = now - Math.floor(r() * 3_600);
+          core.dealsRead(to);
+          if (to > readTo) {
+            readTo = to;
+            seen = new Map([...seen].filter(([, t]) => t >= to - 2 * 86_400));
+          }
+          expect(core.state().deals).toEqual({ seen: Object.fromEntries(seen), readTo });
+        }
         else if (x < 0.52 && live.length) core.onBar(pick(live), { time: now, open: 1, high: 1, low: 1, close: 1, tickVolume: 1, realVolume: 0 }, { bid: 1, ask: 1, positions: [] } as never, venue);
         else if (x < 0.6 && live.length) {
           const id = pick(live);
@@ -121,6 +135,8 @@ describe('the core\'s state by change', () => {
         } else if (x < 0.78 && written) {
           // a restart: a new core from the state on disk, the runners built again (their managed positions restored by the core)
           core = new TradingCore(policy, undefined, structuredClone(written) as CoreState);
+          seen = new Map(Object.entries((written as CoreState).deals!.seen));
+          readTo = (written as CoreState).deals!.readTo;
           const again = [...runners.keys()];
           runners.clear();
           for (const id of again) add(id);

@@ -96,6 +96,8 @@ export class TradingCore {
    */
   private dealsSeen: Record<string, number> = {};
   private dealsReadTo = 0;
+  /** No deal seen is older than this (server time): `dealsRead` walks the tickets only when one may be forgotten. */
+  private dealsOldest = Infinity;
   /** What changed since the last text of the state (core-state.ts): a delta carries only that. */
   private readonly changes = new ChangeLog();
 
@@ -226,6 +228,7 @@ export class TradingCore {
   noteDeal(k: string, time: number): boolean {
     if (this.dealsSeen[k] !== undefined) return false;
     this.dealsSeen[k] = time;
+    if (time < this.dealsOldest) this.dealsOldest = time;
     this.changes.deal(k, time);
     this.dirty = true;
     return true;
@@ -246,13 +249,18 @@ export class TradingCore {
     if (!(to > this.dealsReadTo)) return;
     this.dealsReadTo = to;
     const keepFrom = to - 2 * 86_400;
+    // called with every account report: the tickets are walked only when the oldest is to be forgotten
+    if (!(this.dealsOldest < keepFrom)) return;
     let forgot = false;
+    let oldest = Infinity;
     for (const k in this.dealsSeen) {
-      if (this.dealsSeen[k]! < keepFrom) {
+      const t = this.dealsSeen[k]!;
+      if (t < keepFrom) {
         delete this.dealsSeen[k];
         forgot = true;
-      }
+      } else if (t < oldest) oldest = t;
     }
+    this.dealsOldest = oldest;
     if (forgot) this.changes.forgotDeals(keepFrom);
   }
 
@@ -400,6 +408,8 @@ export class TradingCore {
     this.orders.restore(s.orders);
     this.halted = { ...s.halted };
     this.dealsSeen = { ...(s.deals?.seen ?? {}) };
+    this.dealsOldest = Infinity;
+    for (const k in this.dealsSeen) if (this.dealsSeen[k]! < this.dealsOldest) this.dealsOldest = this.dealsSeen[k]!;
     this.dealsReadTo = s.deals?.readTo ?? 0;
     this.pendingManaged = { ...s.managed };
     for (const [id, e] of this.entries) {
