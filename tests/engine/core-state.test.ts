@@ -11,19 +11,9 @@ import { TradingCore, type CoreState } from '../../src/engine/core/trading-core.
 import type { ManagedPosition } from '../../src/engine/exits.js';
 import { DEFAULT_AUTO_PAUSE } from '../../src/engine/safety.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
+import { seeded } from '../helpers.js';
 
 const T0 = Date.UTC(2024, 0, 8, 10) / 1000;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A runner as the core sees it: its managed positions change only when it decides (or an intent of it is refused,
@@ -75,7 +65,7 @@ const plain = (s: CoreState): unknown => JSON.parse(JSON.stringify(s));
 describe('the core\'s state by change', () => {
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
     it(`seed ${seed}: the last whole state and the deltas after it rebuild the core's state at every text`, () => {
-      const r = rng(seed);
+      const r = seeded(seed);
       const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
       let core = new TradingCore(policy);
       const runners = new Map<string, ReturnType<typeof fakeRunner>>();
@@ -156,7 +146,7 @@ describe('the core\'s state by change', () => {
 
   it('the first text, and the first after a restore, is the whole state; a delta carries only what was touched', () => {
     const core = new TradingCore(policy);
-    const r = rng(9);
+    const r = seeded(9);
     const runners = ['a', 'b', 'c'].map((id, k) => fakeRunner(id, 10 + k, r));
     runners.forEach((x, k) => core.add(['a', 'b', 'c'][k]!, x as never));
     core.observeAccount(T0, 10_000, 10_000);

@@ -2,8 +2,8 @@
  * The trading core's persisted state written by change: a whole state now and then, and between two of them
  * deltas — what changed since the text before — that restore the same state when applied in order.
  *
- * A delta carries the small parts whole (the risk baselines, the kill-switch lock, the intents in flight, the pauses)
- * and the large ones by key: the risk figures and managed positions of the strategies touched since, and the deals
+ * A delta carries the small parts whole (the risk baselines, the kill-switch lock, the intents in flight) and the
+ * large ones by key: the risk figures, pauses and managed positions of the strategies touched since, and the deals
  * counted or forgotten since, in order. `ChangeLog` collects those keys as the core changes; `applyCoreStateDelta`
  * applies a delta to a state (the store, on restore). tests/engine/core-state.test.ts holds the two equal — the
  * state rebuilt from a whole one and its deltas is the core's `state()` — over random runs.
@@ -21,7 +21,8 @@ export interface CoreStateDelta {
   /** The risk figures of the strategies touched since (null: none any more). */
   rs: Record<string, StrategyRiskState | null>;
   orders: OrderManagerState;
-  halted: CoreState['halted'];
+  /** The core's pauses and stops of the strategies touched since (null: none any more). */
+  halted: Record<string, CoreState['halted'][string] | null>;
   /** The managed positions of the strategies touched since (null: none). */
   managed: Record<string, SerialManaged | null>;
   /** Deals counted since ([key, server time]) and forgotten ([keep-from]: tickets older are forgotten), in order. */
@@ -36,6 +37,7 @@ const MAX_DEAL_OPS = 20_000;
 export class ChangeLog {
   readonly risk = new Set<string>();
   readonly managed = new Set<string>();
+  readonly halted = new Set<string>();
   deals: ([string, number] | [number])[] = [];
   /** A delta cannot say it (a restore replaced the state; too many deal changes): the next text is a whole state. */
   wholeNeeded = true;
@@ -58,6 +60,7 @@ export class ChangeLog {
   reset(): void {
     this.risk.clear();
     this.managed.clear();
+    this.halted.clear();
     this.deals = [];
     this.wholeNeeded = false;
   }
@@ -75,10 +78,15 @@ export function applyCoreStateDelta(state: CoreState, d: CoreStateDelta): CoreSt
     if (list) managed[id] = list;
     else delete managed[id];
   }
+  const halted = { ...state.halted };
+  for (const [id, h] of Object.entries(d.halted)) {
+    if (h) halted[id] = h;
+    else delete halted[id];
+  }
   const seen = { ...(state.deals?.seen ?? {}) };
   for (const op of d.deals) {
     if (op.length === 2) seen[op[0]] = op[1];
     else for (const k in seen) if (seen[k]! < op[0]) delete seen[k];
   }
-  return { v: 1, risk: { ...d.risk, strategies }, orders: d.orders, managed, halted: d.halted, deals: { seen, readTo: d.readTo } };
+  return { v: 1, risk: { ...d.risk, strategies }, orders: d.orders, managed, halted, deals: { seen, readTo: d.readTo } };
 }

@@ -151,6 +151,7 @@ export class TradingCore {
   resume(id: string): void {
     this.dirty = true;
     delete this.halted[id];
+    this.changes.halted.add(id);
     this.gate.resume(id);
     this.changes.risk.add(id);
   }
@@ -300,7 +301,10 @@ export class TradingCore {
   emergencyStop(now: number, reason: string, lockSec = this.gate.policy.killSwitchLockSec): { lockedUntil: number; send: SendItem } {
     const lockedUntil = this.gate.lock(now, reason, lockSec);
     this.dirty = true;
-    for (const id of this.entries.keys()) this.halted[id] = { status: 'stopped', reason: `emergency stop: ${reason}`, at: now };
+    for (const id of this.entries.keys()) {
+      this.halted[id] = { status: 'stopped', reason: `emergency stop: ${reason}`, at: now };
+      this.changes.halted.add(id);
+    }
     const intentId = `kill-${now.toString(36)}`;
     return { lockedUntil, send: { strategyId: '', intent: { type: 'CLOSE_ALL', intentId, magic: 0, symbol: '', onlyMagic: false, deviation: 100 }, tag: { purpose: 'manual' } } };
   }
@@ -392,13 +396,15 @@ export class TradingCore {
     const { strategies, ...risk } = this.gate.state;
     const rs: CoreStateDelta['rs'] = {};
     for (const id of this.changes.risk) rs[id] = strategies[id] ?? null;
+    const halted: CoreStateDelta['halted'] = {};
+    for (const id of this.changes.halted) halted[id] = this.halted[id] ?? null;
     const managed: CoreStateDelta['managed'] = {};
     for (const id of this.changes.managed) {
       const e = this.entries.get(id);
       const list = e?.runner.managing ? e.runner.managedPositions() : [];
       managed[id] = list.length ? list.map((m) => ({ ...m, ticket: m.ticket.toString() })) : (this.pendingManaged[id] ?? null);
     }
-    return { risk, rs, orders: this.orders.state(), halted: this.halted, managed, deals: this.changes.deals, readTo: this.dealsReadTo };
+    return { risk, rs, orders: this.orders.state(), halted, managed, deals: this.changes.deals, readTo: this.dealsReadTo };
   }
 
   restore(s: CoreState): void {
@@ -489,7 +495,10 @@ export class TradingCore {
         step.send.push(k.send);
         continue;
       }
-      for (const id of ids) this.halted[id] = { status: 'paused', reason: b.reason, at: now };
+      for (const id of ids) {
+        this.halted[id] = { status: 'paused', reason: b.reason, at: now };
+        this.changes.halted.add(id);
+      }
       if (b.action === 'close' && positions) {
         const magics = new Set(ids.map((id) => this.entries.get(id)?.runner.magic));
         for (const p of positions()) {
