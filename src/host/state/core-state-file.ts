@@ -162,6 +162,9 @@ export class CoreStateFile {
     if (this.closed) return;
     this.closed = true;
     if (this.inFlight && this.busy) Atomics.wait(this.busy, 0, 1, 10_000);
+    // the worker's answer for that whole state never comes now: whether it failed is unknown, so what is still asked
+    // for is written whole (a delta after a failed whole state would belong to no whole state)
+    if (this.inFlight) this.wholeNeeded = true;
     this.inFlight = false;
     void this.worker?.terminate();
     this.worker = undefined;
