@@ -10,16 +10,17 @@
  * the state without a generation — is read as it is.) Why: with 1,000 strategies the whole state is ~250 KB,
  * and making it after every change cost the event loop's thread 0.5–3 ms each time.
  *
- * A delta is appended on the calling thread (one write call on a file kept open, ~15 µs; handing it to a thread
- * cost ~50 µs). A whole state is written on a worker thread, not on the event loop's thread: on ext4 a rename over
- * the previous file starts the new file's writeback and costs the calling thread ~1 ms (3.1 of 10.6 s of the host's
- * busy time in bench:host at 100 strategies), time in which a bar's decisions would wait. One write at a time: the states asked for while
+ * The writes run on a worker thread, not on the event loop's thread: on ext4 a rename over the previous file starts
+ * the new file's writeback and costs the calling thread ~1 ms (3.1 of 10.6 s of the host's busy time in bench:host
+ * at 100 strategies), time in which a bar's decisions would wait. Deltas go there too: appended on the event loop's
+ * thread (a write call on a file kept open, ~15 µs against ~50 µs to hand it over) the 1,000-strategy bench:host had
+ * four times the garbage collections over 5 ms and an in-host p99 of 26–45 ms against 5–10 ms (docs/PERFORMANCE.md). One write at a time: the states asked for while
  * one is being written make one more write, of the state read when it starts (the newest). Until the writer has
  * started (tens of ms after the first write), writes are made on the calling thread. `close()` waits for the write
  * under way and writes what is still asked for on the calling thread: after it, nothing touches the folder.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { applyCoreStateDelta, type CoreStateDelta } from '../../engine/core/core-state.js';
@@ -29,24 +30,32 @@ import { StoreCorruptError } from './format.js';
 /** One write: a whole state (temp file, rename, then the lines emptied) or a line appended. */
 type Job = { file: string; lines: string; text: string; whole: boolean };
 
-/** A whole state written on the calling thread (the writer starting; close()); the worker's copy is below. */
-function writeWhole({ file, lines, text }: Job): void {
-  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
-  writeFileSync(lines, '', { mode: 0o600 });
+/** A write on the calling thread (the writer starting; close()); the worker's copy is below. */
+function writeJob({ file, lines, text, whole }: Job): void {
+  if (whole) {
+    writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    writeFileSync(lines, '', { mode: 0o600 });
+  } else {
+    appendFileSync(lines, text, { mode: 0o600 });
+  }
 }
 
-/** The writer (CommonJS, evaluated): writes a whole state as writeWhole does, clears the busy flag, then answers (null or the error). */
+/** The writer (CommonJS, evaluated): writes as writeJob does, clears the busy flag, then answers (null or the error). */
 const WRITER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { writeFileSync, renameSync } = require('node:fs');
+const { writeFileSync, renameSync, appendFileSync } = require('node:fs');
 const busy = new Int32Array(workerData.busy);
-parentPort.on('message', ({ file, lines, text }) => {
+parentPort.on('message', ({ file, lines, text, whole }) => {
   let err = null;
   try {
-    writeFileSync(file + '.tmp', text, { mode: 0o600 });
-    renameSync(file + '.tmp', file);
-    writeFileSync(lines, '', { mode: 0o600 });
+    if (whole) {
+      writeFileSync(file + '.tmp', text, { mode: 0o600 });
+      renameSync(file + '.tmp', file);
+      writeFileSync(lines, '', { mode: 0o600 });
+    } else {
+      appendFileSync(lines, text, { mode: 0o600 });
+    }
   } catch (e) {
     err = e.message;
   }
@@ -88,8 +97,6 @@ export class CoreStateFile {
   private closed = false;
   /** The writer thread has started: until then writes are made on the calling thread. */
   private online = false;
-  /** The deltas' file, open for appending (opened again after each whole state). */
-  private fd: number | undefined;
 
   constructor(dir: string) {
     this.file = join(dir, 'core-state.json');
@@ -168,7 +175,6 @@ export class CoreStateFile {
     this.inFlight = false;
     void this.worker?.terminate();
     this.worker = undefined;
-    this.closeLines();
     const settle = (ws: Waiter[], e?: Error) => {
       for (const w of ws) if (e) w.reject(e);
       else w.resolve();
@@ -208,8 +214,8 @@ export class CoreStateFile {
         continue;
       }
       const { worker, busy } = this.writer();
-      if (!this.online || !job.whole) {
-        // a delta; or the writer is starting (tens of ms, more under load): this one is written here, as before there was one
+      if (!this.online) {
+        // the writer is starting (tens of ms, more under load): this one is written here, as before there was one
         try {
           this.writeHere(job);
           for (const w of callers) w.resolve();
@@ -219,7 +225,6 @@ export class CoreStateFile {
         continue;
       }
       this.current = callers;
-      this.closeLines(); // the worker empties the file: opened again for the next delta
       Atomics.store(busy, 0, 1);
       this.inFlight = true;
       worker.ref(); // a write under way holds the process; an idle writer does not
@@ -255,30 +260,11 @@ export class CoreStateFile {
   /** A write on the calling thread (the writer starting; close()): a failure makes the next write a whole one. */
   private writeHere(job: Job): void {
     try {
-      if (job.whole) {
-        this.closeLines();
-        writeWhole(job);
-        return;
-      }
-      this.fd ??= openSync(job.lines, 'a', 0o600);
-      const b = Buffer.from(job.text);
-      const n = writeSync(this.fd, b);
-      if (n !== b.length) throw new Error(`${job.lines}: ${n} of ${b.length} bytes written`);
+      writeJob(job);
     } catch (e) {
       this.wholeNeeded = true;
-      this.closeLines();
       throw e;
     }
-  }
-
-  private closeLines(): void {
-    if (this.fd === undefined) return;
-    try {
-      closeSync(this.fd);
-    } catch {
-      // closed already: nothing to do
-    }
-    this.fd = undefined;
   }
 
   private writer(): { worker: Worker; busy: Int32Array } {
