@@ -13,8 +13,8 @@
  * The writes run on a worker thread, not on the event loop's thread: on ext4 a rename over the previous file starts
  * the new file's writeback and costs the calling thread ~1 ms (3.1 of 10.6 s of the host's busy time in bench:host
  * at 100 strategies), time in which a bar's decisions would wait. Deltas go there too: appended on the event loop's
- * thread (a write call on a file kept open, ~15 µs against ~50 µs to hand it over) the 1,000-strategy bench:host had
- * four times the garbage collections over 5 ms and an in-host p99 of 26–45 ms against 5–10 ms (docs/PERFORMANCE.md). One write at a time: the states asked for while
+ * thread instead (a write call on a file kept open, ~15 µs against ~50 µs to hand it over), the 1,000-strategy
+ * bench:host had a higher in-host p99 in 4 of 5 A/B pairs, not explained (docs/PERFORMANCE.md). One write at a time: the states asked for while
  * one is being written make one more write, of the state read when it starts (the newest). Until the writer has
  * started (tens of ms after the first write), writes are made on the calling thread. `close()` waits for the write
  * under way and writes what is still asked for on the calling thread: after it, nothing touches the folder.
