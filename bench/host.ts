@@ -222,6 +222,8 @@ async function run(strategies: number) {
     barsWithIntents: phases.decide.length,
     barsWaitedForCore: barsWaited,
     hostPhasesP50Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v.sort((a, b) => a - b), 0.5).toFixed(3)])),
+    // the same at p99 (sorted above): which phase the tail is in
+    hostPhasesP99Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v, 0.99).toFixed(3)])),
     rssPeakMB: Math.round(rssPeak / 1048576),
     cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
     eventLoopUtilization: +(elu.utilization * 100).toFixed(1),
@@ -275,8 +277,8 @@ for (const r of rows) console.log(line(r));
 for (const x of results) {
   const ph = x.hostPhasesP50Ms;
   console.log(
-    `in host, ${x.strategies} strategies, p50 of ${x.barsWithIntents} bars with intents: bytes → deciding ${ph.toDecide} ms, deciding ${ph.decide} ms, ` +
-      `journal + socket write ${ph.journalAndWrite} ms; the host's thread waited for a core in ${x.barsWaitedForCore} of them`,
+    `in host, ${x.strategies} strategies, p50 (p99) of ${x.barsWithIntents} bars with intents: bytes → deciding ${ph.toDecide} (${x.hostPhasesP99Ms.toDecide}) ms, deciding ${ph.decide} (${x.hostPhasesP99Ms.decide}) ms, ` +
+      `journal + socket write ${ph.journalAndWrite} (${x.hostPhasesP99Ms.journalAndWrite}) ms; the host's thread waited for a core in ${x.barsWaitedForCore} of them`,
   );
 }
 console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50 ${loopback.p50Ms} / p99 ${loopback.p99Ms} / max ${loopback.maxMs} ms over ${loopback.bars} bars`);

@@ -2,7 +2,7 @@
  * The trading core's risk state across a kill -9: the real CLI bundle as the host (built by global-setup), the
  * simulated terminal in this process (it survives the host's death and reconnects, as MT5 does).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SimTerminal } from '../../src/sim/terminal.js';
@@ -51,6 +51,9 @@ describe('risk state survives a restart', () => {
       expect(refused.status).toBe(423);
       expect(refused.body.error).toMatch(/DAILY_LOSS_PERCENT: today's loss 3\.\d+ % has reached the limit 1 %/);
       expect(existsSync(join(dir, 'state', 'core-state.json'))).toBe(true);
+      // written by change: the loss's changes are deltas after the whole state (core-state-file.ts)
+      const lines = join(dir, 'state', 'core-state.jsonl');
+      await until(() => existsSync(lines) && readFileSync(lines, 'utf8').includes('"dayStartBalance"'), 5_000, 'deltas written');
 
       // kill -9 and restart on the same broker day: the baseline comes back, the order is still refused
       await kill9();

@@ -1,7 +1,9 @@
-/** The trading core's state file: written off the event loop's thread, one write at a time, the newest state last. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** The trading core's state files: written off the event loop's thread, one write at a time, the newest state last; a whole state, then deltas. */
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { CoreStateFile } from '../../src/host/state/core-state-file.js';
 import { StoreCorruptError } from '../../src/host/state/format.js';
@@ -51,7 +53,7 @@ it('writes nothing when there is nothing new; a failed write rejects and the nex
   await f.settled();
   const again = new CoreStateFile(dir());
   await again.write(() => '{"n":2}');
-  expect(JSON.parse(readFileSync(again.file, 'utf8'))).toEqual({ n: 2 });
+  expect(again.read()).toEqual({ n: 2 });
 });
 
 it('close() waits for the write under way and writes the newest state asked for: after it the folder can be removed', async () => {
@@ -76,3 +78,94 @@ it('a damaged file is an error that names it', () => {
   expect(() => f.read()).toThrow(StoreCorruptError);
   expect(() => f.read()).toThrow(f.file);
 });
+
+/** A state as the core gives it: whole, or (when allowed) a delta that sets `n` and adds deal `k` (core-state.ts's format). */
+const delta = (n: number) => ({ risk: { v: 1, day: 1, dayStartBalance: n, equityPeak: 0, killSwitch: { lockedUntil: 0, reason: '' }, acted: {} }, rs: { [`s${n % 3}`]: { n } }, orders: { inflight: [], retry: [], attempts: [] }, halted: {}, managed: {}, deals: [[`t#${n}`, n]], readTo: n });
+const whole = (n: number) => ({ v: 1, risk: { ...delta(n).risk, strategies: {} }, orders: delta(n).orders, managed: {}, halted: {}, deals: { seen: {}, readTo: n } });
+const text = (n: number) => (ok: boolean) => (ok ? { text: JSON.stringify(delta(n)), delta: true } : { text: JSON.stringify(whole(n)), delta: false });
+
+it('a whole state first, then deltas appended; read (as after a restart) applies them; the next process starts with a whole state', async () => {
+  const d = dir();
+  const f = new CoreStateFile(d);
+  await f.write(text(1));
+  await f.ready();
+  for (let n = 2; n <= 5; n++) await f.write(text(n));
+  expect(readFileSync(f.lines, 'utf8').trim().split('\n')).toHaveLength(4);
+  const want = { ...whole(5), risk: { ...whole(5).risk, strategies: { s2: { n: 5 }, s0: { n: 3 }, s1: { n: 4 } } }, deals: { seen: { 't#2': 2, 't#3': 3, 't#4': 4, 't#5': 5 }, readTo: 5 } };
+  expect(f.read()).toEqual(want);
+  f.close();
+  const again = new CoreStateFile(d);
+  expect(again.read()).toEqual(want);
+  await again.write(text(6)); // this process's first write: the whole state, the lines emptied
+  expect(readFileSync(again.lines, 'utf8')).toBe('');
+  expect(again.read()).toEqual(whole(6));
+  again.close();
+});
+
+it('a line cut by a crash is ignored; lines of an earlier whole state are not applied; other damage names the file and line', async () => {
+  const d = dir();
+  const f = new CoreStateFile(d);
+  await f.write(text(1));
+  await f.write(text(2));
+  f.close();
+  const lines = join(d, 'core-state.jsonl');
+  const good = readFileSync(lines, 'utf8');
+  appendFileSync(lines, '{"g":"x","d":{"ri'); // the last write, cut
+  expect(new CoreStateFile(d).read()).toMatchObject({ risk: { dayStartBalance: 2 } });
+  // a new whole state whose emptying of the lines did not happen: the old lines are not its own
+  const gen = (JSON.parse(readFileSync(f.file, 'utf8')) as { gen: string }).gen;
+  writeFileSync(f.file, JSON.stringify({ gen: 'other', state: whole(7) }));
+  writeFileSync(lines, good);
+  expect(new CoreStateFile(d).read()).toEqual(whole(7));
+  writeFileSync(f.file, JSON.stringify({ gen, state: whole(1) }));
+  writeFileSync(lines, `${good}{"g":"${gen}",\n${good}`);
+  expect(() => new CoreStateFile(d).read()).toThrow(StoreCorruptError);
+  expect(() => new CoreStateFile(d).read()).toThrow(/core-state\.jsonl is corrupt \(line 2:/);
+  // a state written before there were deltas is read as it is
+  writeFileSync(f.file, JSON.stringify(whole(3)));
+  expect(new CoreStateFile(d).read()).toEqual(whole(3));
+});
+
+it('the deltas make a whole state again when they outgrow twice it (at least 256 KB), and after a failed write', async () => {
+  const d = dir();
+  const f = new CoreStateFile(d);
+  await f.ready();
+  const asked: boolean[] = [];
+  const big = (n: number) => (ok: boolean) => (asked.push(ok), ok ? { text: JSON.stringify({ ...delta(n), halted: { pad: 'x'.repeat(20_000) } }), delta: true } : { text: JSON.stringify(whole(n)), delta: false });
+  for (let n = 1; n <= 16; n++) await f.write(big(n));
+  expect(asked.filter((x) => !x).length).toBe(2); // the first, and the one after 256 KB of deltas (13 of 20 KB: the 15th)
+  expect(asked.indexOf(false, 1)).toBe(14);
+  expect(f.read()).toMatchObject({ risk: { dayStartBalance: 16 } });
+  // the lines' file a folder now: the append fails; the next write is a whole state
+  rmSync(f.lines);
+  mkdirSync(f.lines);
+  await expect(f.write(big(17))).rejects.toThrow(/EISDIR/);
+  rmSync(f.lines, { recursive: true });
+  asked.length = 0;
+  await f.write(big(18));
+  expect(asked).toEqual([false]);
+  expect(f.read()).toEqual(whole(18));
+  f.close();
+});
+
+it('kill -9 at a random moment while a process writes its core\'s state: the state read after is the last written or the one being written', async () => {
+  for (let round = 0; round < 4; round++) {
+    const d = dir();
+    const child = fork(fileURLToPath(new URL('./core-state-writer.ts', import.meta.url)), [d], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const states: unknown[] = [];
+    const killAt = 20 + Math.floor(Math.random() * 200);
+    await new Promise<void>((res) => {
+      child.on('message', (m: { state: unknown }) => {
+        states.push(m.state);
+        if (states.length === killAt) child.kill('SIGKILL');
+      });
+      child.on('disconnect', () => res()); // after the last message in the channel
+    });
+    expect(states.length).toBeGreaterThanOrEqual(killAt);
+    const got = new CoreStateFile(d).read();
+    // the child says a state before asking for its write: what is on disk is the one before it, or it
+    const last = states.length - 1;
+    expect([states[last], states[last - 1]].map((s) => JSON.stringify(s))).toContain(JSON.stringify(got));
+    expect(readFileSync(join(d, 'core-state.jsonl'), 'utf8').length).toBeGreaterThan(0); // deltas were written and read
+  }
+}, 60_000);

@@ -14,9 +14,9 @@ import { intentIdFor, shortHash } from '../ids.js';
 import { StrategyRunner, type Decision, type MarketView } from '../runner.js';
 import type { SafetyFailure } from '../safety.js';
 import type { NormalizedStrategy } from '../strategy/normalize.js';
-import { DEFAULT_RETRY, OrderManager, type IntentTag, type OrderManagerState, type Outcome, type RetryPolicy } from './order-manager.js';
+import { DEFAULT_RETRY, OrderManager, type IntentTag, type Outcome, type RetryPolicy } from './order-manager.js';
 import { NO_POLICY, RiskGate, type BreachDecision, type RiskPolicy, type RiskState } from './risk-gate.js';
-import type { ManagedPosition } from '../exits.js';
+import { ChangeLog, type CoreState, type CoreStateDelta } from './core-state.js';
 
 /** A position as the venue reports it (the account's, every strategy's and the trader's own). */
 export interface PositionFact {
@@ -57,18 +57,7 @@ export interface CoreStep {
   alerts: string[];
 }
 
-export interface CoreState {
-  v: 1;
-  risk: RiskState;
-  orders: OrderManagerState;
-  /** The runners' managed positions by strategy (partials taken, break-even done…). */
-  managed: Record<string, SerialManaged[]>;
-  /** Strategies the core has paused or stopped, with the reason. */
-  halted: Record<string, { status: 'paused' | 'stopped'; reason: string; at: number }>;
-  /** The deals counted (ticket → server time) and the server time up to which the deal history was read. */
-  deals?: { seen: Record<string, number>; readTo: number };
-}
-type SerialManaged = Omit<ManagedPosition, 'ticket'> & { ticket: string };
+export type { CoreState } from './core-state.js';
 
 interface Entry {
   id: string;
@@ -95,6 +84,10 @@ export class TradingCore {
    */
   private dealsSeen: Record<string, number> = {};
   private dealsReadTo = 0;
+  /** No deal seen is older than this (server time): `dealsRead` walks the tickets only when one may be forgotten. */
+  private dealsOldest = Infinity;
+  /** What changed since the last text of the state (core-state.ts): a delta carries only that. */
+  private readonly changes = new ChangeLog();
 
   constructor(policy: RiskPolicy = NO_POLICY, retry: RetryPolicy = DEFAULT_RETRY, state?: CoreState) {
     this.gate = new RiskGate(policy, state?.risk);
@@ -112,6 +105,7 @@ export class TradingCore {
       : undefined;
     this.entries.set(id, { id, runner, strategy: s, limits, kelly: s.dynamicRisk?.kelly !== undefined });
     this.byMagic.set(runner.magic, id);
+    this.changes.managed.add(id);
     const kept = this.pendingManaged[id];
     if (kept) {
       runner.restoreManaged(kept.map((m) => ({ ...m, ticket: BigInt(m.ticket) })));
@@ -123,6 +117,7 @@ export class TradingCore {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
+    this.changes.managed.add(id);
     this.orders.strategyGone(id);
     if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
   }
@@ -144,7 +139,9 @@ export class TradingCore {
   resume(id: string): void {
     this.dirty = true;
     delete this.halted[id];
+    this.changes.halted.add(id);
     this.gate.resume(id);
+    this.changes.risk.add(id);
   }
 
   // ------------------------------------------------------------------ facts in
@@ -153,7 +150,9 @@ export class TradingCore {
   onBar(id: string, bar: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
     const e = this.entries.get(id)!;
     if (e.kelly) this.withStats(id, market);
+    const had = e.runner.managing;
     const decision = e.runner.onBar(bar, market);
+    if (had || e.runner.managing) this.changes.managed.add(id);
     return { decision, step: this.judge(e, decision, venue) };
   }
 
@@ -161,7 +160,9 @@ export class TradingCore {
   onForming(id: string, forming: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
     const e = this.entries.get(id)!;
     if (e.kelly) this.withStats(id, market);
+    const had = e.runner.managing;
     const decision = e.runner.onForming(forming, market);
+    if (had || e.runner.managing) this.changes.managed.add(id);
     return { decision, step: this.judge(e, decision, venue) };
   }
 
@@ -169,7 +170,9 @@ export class TradingCore {
   onColumn(id: string, i: number, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
     const e = this.entries.get(id)!;
     if (e.kelly) this.withStats(id, market);
+    const had = e.runner.managing;
     const decision = e.runner.decideAt(i, market);
+    if (had || e.runner.managing) this.changes.managed.add(id);
     return { decision, step: this.judge(e, decision, venue) };
   }
 
@@ -204,6 +207,7 @@ export class TradingCore {
     const id = this.byMagic.get(magic);
     if (id === undefined) return null;
     this.dirty = true;
+    this.changes.risk.add(id);
     const e = this.entries.get(id)!;
     const b = this.gate.observeClosedTrade(id, now, result, e.limits);
     return b ? this.act([b], now, positions) : null;
@@ -213,6 +217,8 @@ export class TradingCore {
   noteDeal(k: string, time: number): boolean {
     if (this.dealsSeen[k] !== undefined) return false;
     this.dealsSeen[k] = time;
+    if (time < this.dealsOldest) this.dealsOldest = time;
+    this.changes.deal(k, time);
     this.dirty = true;
     return true;
   }
@@ -232,7 +238,19 @@ export class TradingCore {
     if (!(to > this.dealsReadTo)) return;
     this.dealsReadTo = to;
     const keepFrom = to - 2 * 86_400;
-    for (const k in this.dealsSeen) if (this.dealsSeen[k]! < keepFrom) delete this.dealsSeen[k];
+    // called with every account report: the tickets are walked only when the oldest is to be forgotten
+    if (!(this.dealsOldest < keepFrom)) return;
+    let forgot = false;
+    let oldest = Infinity;
+    for (const k in this.dealsSeen) {
+      const t = this.dealsSeen[k]!;
+      if (t < keepFrom) {
+        delete this.dealsSeen[k];
+        forgot = true;
+      } else if (t < oldest) oldest = t;
+    }
+    this.dealsOldest = oldest;
+    if (forgot) this.changes.forgotDeals(keepFrom);
   }
 
   /** Money a strategy paid that closed nothing (an entry's commission): counts in its day's result, not as a trade. */
@@ -240,6 +258,7 @@ export class TradingCore {
     const id = this.byMagic.get(magic);
     if (id === undefined) return;
     this.gate.observeCost(id, now, amount);
+    this.changes.risk.add(id);
     this.dirty = true;
   }
 
@@ -251,7 +270,10 @@ export class TradingCore {
     const alerts: string[] = [];
     const f = o.flight;
     const runner = this.entries.get(f.strategyId)?.runner;
-    if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') runner.onRejected(f.tag, o.kind === 'retry');
+    if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') {
+      runner.onRejected(f.tag, o.kind === 'retry');
+      this.changes.managed.add(f.strategyId);
+    }
     if (o.kind === 'gave_up' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial')) {
       alerts.push(`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`);
     } else if (o.kind === 'rejected' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial') && retcode !== 10036) {
@@ -267,7 +289,10 @@ export class TradingCore {
   emergencyStop(now: number, reason: string, lockSec = this.gate.policy.killSwitchLockSec): { lockedUntil: number; send: SendItem } {
     const lockedUntil = this.gate.lock(now, reason, lockSec);
     this.dirty = true;
-    for (const id of this.entries.keys()) this.halted[id] = { status: 'stopped', reason: `emergency stop: ${reason}`, at: now };
+    for (const id of this.entries.keys()) {
+      this.halted[id] = { status: 'stopped', reason: `emergency stop: ${reason}`, at: now };
+      this.changes.halted.add(id);
+    }
     const intentId = `kill-${now.toString(36)}`;
     return { lockedUntil, send: { strategyId: '', intent: { type: 'CLOSE_ALL', intentId, magic: 0, symbol: '', onlyMagic: false, deviation: 100 }, tag: { purpose: 'manual' } } };
   }
@@ -308,6 +333,7 @@ export class TradingCore {
     if (!this.dirty) return undefined;
     this.dirty = false;
     this.persistedPeak = this.gate.state.equityPeak;
+    this.changes.reset();
     return this.state();
   }
 
@@ -316,10 +342,25 @@ export class TradingCore {
    * 1,000 strategies the copy was most of the cost of a write). The same text as `JSON.stringify(changedState())`.
    */
   changedStateJson(): string | undefined {
+    return this.changedStateText(false)?.text;
+  }
+
+  /**
+   * The state's text when something worth persisting changed since the last text (else undefined): with `delta`,
+   * what changed since the last text (core-state.ts; `applyCoreStateDelta` on the state before gives this one) —
+   * unless a delta cannot say it (the first text, after a restore) — else the whole state.
+   */
+  changedStateText(delta: boolean): { text: string; delta: boolean } | undefined {
     if (!this.dirty) return undefined;
     this.dirty = false;
     this.persistedPeak = this.gate.state.equityPeak;
-    return JSON.stringify(this.snapshot(this.gate.state));
+    if (delta && !this.changes.wholeNeeded) {
+      const text = JSON.stringify(this.delta());
+      this.changes.reset();
+      return { text, delta: true };
+    }
+    this.changes.reset();
+    return { text: JSON.stringify(this.snapshot(this.gate.state)), delta: false };
   }
 
   state(): CoreState {
@@ -338,12 +379,31 @@ export class TradingCore {
 
   private pendingManaged: CoreState['managed'] = {};
 
+  /** What changed since the last text (the parts that are small whole, the rest by the keys touched). */
+  private delta(): CoreStateDelta {
+    const { strategies, ...risk } = this.gate.state;
+    const rs: CoreStateDelta['rs'] = {};
+    for (const id of this.changes.risk) rs[id] = strategies[id] ?? null;
+    const halted: CoreStateDelta['halted'] = {};
+    for (const id of this.changes.halted) halted[id] = this.halted[id] ?? null;
+    const managed: CoreStateDelta['managed'] = {};
+    for (const id of this.changes.managed) {
+      const e = this.entries.get(id);
+      const list = e?.runner.managing ? e.runner.managedPositions() : [];
+      managed[id] = list.length ? list.map((m) => ({ ...m, ticket: m.ticket.toString() })) : (this.pendingManaged[id] ?? null);
+    }
+    return { risk, rs, orders: this.orders.state(), halted, managed, deals: this.changes.deals, readTo: this.dealsReadTo };
+  }
+
   restore(s: CoreState): void {
+    this.changes.wholeNeeded = true;
     this.gate.state = structuredClone(s.risk);
     this.persistedPeak = this.gate.state.equityPeak;
     this.orders.restore(s.orders);
     this.halted = { ...s.halted };
     this.dealsSeen = { ...(s.deals?.seen ?? {}) };
+    this.dealsOldest = Infinity;
+    for (const k in this.dealsSeen) if (this.dealsSeen[k]! < this.dealsOldest) this.dealsOldest = this.dealsSeen[k]!;
     this.dealsReadTo = s.deals?.readTo ?? 0;
     this.pendingManaged = { ...s.managed };
     for (const [id, e] of this.entries) {
@@ -423,7 +483,10 @@ export class TradingCore {
         step.send.push(k.send);
         continue;
       }
-      for (const id of ids) this.halted[id] = { status: 'paused', reason: b.reason, at: now };
+      for (const id of ids) {
+        this.halted[id] = { status: 'paused', reason: b.reason, at: now };
+        this.changes.halted.add(id);
+      }
       if (b.action === 'close' && positions) {
         const magics = new Set(ids.map((id) => this.entries.get(id)?.runner.magic));
         for (const p of positions()) {

@@ -22,7 +22,7 @@ import {
 } from './format.js';
 import type { LedgerEntry } from './ledger.js';
 import { writeDurably, writeSnapshotSliced } from './snapshot.js';
-import { CoreStateFile } from './core-state-file.js';
+import { CoreStateFile, type CoreStateText } from './core-state-file.js';
 import { GroupSync } from './group-sync.js';
 
 export * from './format.js';
@@ -498,10 +498,11 @@ export class Store {
   }
 
   /**
-   * Write the trading core's state off the event loop's thread (core-state-file.ts): `state()`, JSON text, is read
-   * when the write starts (undefined: nothing to write). Resolves when it, or a newer state, is renamed into place.
+   * Write the trading core's state off the event loop's thread (core-state-file.ts): `state(delta)`, JSON text — a
+   * delta when allowed, else the whole state —, is read when the write starts (undefined: nothing to write).
+   * Resolves when it, or a newer state, is renamed into place or appended.
    */
-  writeCoreState(state: () => string | undefined): Promise<void> {
+  writeCoreState(state: CoreStateText): Promise<void> {
     return this.coreState.write(state);
   }
 

@@ -93,7 +93,7 @@ export class CoreDriver {
   // ------------------------------------------------------------------ persistence
 
   /**
-   * Write the core's state when it changed (its own file, atomically, off the event loop's thread), once per turn
+   * Write the core's state when it changed (its own files, what changed since the last write — core-state.ts —, off the event loop's thread), once per turn
    * of the event loop at most: the changes of one bar, one account report or one burst of results make one write,
    * and those made while a write is under way one more. A failure is logged; trading goes on.
    */
@@ -108,7 +108,7 @@ export class CoreDriver {
 
   /** Write the core's state now if it changed (resolves when it, or a newer one, is written; never rejects). */
   persistCoreNow(): Promise<void> {
-    return this.ctx.store.writeCoreState(() => this.ctx.core.changedStateJson()).catch((e: Error) => {
+    return this.ctx.store.writeCoreState((delta) => this.ctx.core.changedStateText(delta)).catch((e: Error) => {
       this.ctx.log.error({ err: e.message }, 'the trading core\'s state could not be written: a restart now would lose today\'s risk baselines');
     });
   }
