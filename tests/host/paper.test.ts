@@ -302,6 +302,31 @@ describe('start --paper on the simulated terminal', () => {
     expect(again.intents() + small.r.intents() + plain.r.intents()).toBe(0);
   }, 60_000);
 
+  it('intents sent while a compaction is under way are remembered after it (a resend is answered, not executed again)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-window-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, { paperCompactEvery: 10 });
+    stops.push(() => r.sim.close());
+    stops.push(() => r.host.stop());
+    const venue = r.host.paperVenue()!;
+    await until(() => venue.connected, 10_000, 'paper account seeded');
+    // a strategy that never enters keeps EURUSD's prices streaming to the paper account
+    await r.host.manager.start({ ...always, strategyId: 'quiet', rules: { ...always.rules, entry: { long: { conditions: [{ indicator: 'close', condition: 'less_than', value: 0 }] } } } });
+    await until(() => r.host.manager.get('quiet')?.runner !== undefined, 10_000, 'strategy ready');
+    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 1, defaultSpread: 10 }); // prices
+    const open = (intentId: string) => ({ type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: 0 as const, volume: 0.01, sl: 0, tp: 0, deviation: 50 });
+    // each intent is sent as the one before it is answered: the line of the one that reaches the threshold queues a
+    // compaction, and the next is still pending when that compaction takes its snapshot and settles while it is written
+    const ids = Array.from({ length: 60 }, (_, k) => `ix-window-${k}`);
+    for (const id of ids) expect(await venue.sendIntent(open(id)), id).toMatchObject({ class: 'done' });
+    await until(() => venue.compactions >= 3, 5000, 'three compactions');
+    await new Promise((res) => setTimeout(res, 200));
+    for (const id of ids) expect(venue.intentEntry(id), id).toBeDefined();
+    const deals = (await venue.snapshot()).deals.length;
+    for (const id of ids) expect(await venue.sendIntent(open(id)), id).toMatchObject({ duplicate: true });
+    expect((await venue.snapshot()).deals.length).toBe(deals);
+  }, 30_000);
+
   it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-cross-'));
     const ports = { bridge: await freePort(), api: await freePort() };

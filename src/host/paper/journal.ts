@@ -139,10 +139,16 @@ export class PaperJournal {
         await mkdir(this.dir, { recursive: true });
         fh = await open(tmp, 'w');
         await fh.writeFile(text);
-        for (;;) {
-          await fh.sync();
-          if (!c.pending.length) break;
+        await fh.sync();
+        // the lines of the meantime: copied off the thread while they come in a trickle; a busy account's stream would
+        // keep the copy chasing it, so after two rounds the rest is copied and synced here, in the turn of the rename
+        for (let round = 0; c.pending.length && round < 2; round++) {
           await fh.writeFile(c.pending.splice(0).join(''));
+          await fh.sync();
+        }
+        if (c.pending.length) {
+          writeAll(fh.fd, c.pending.splice(0).join(''));
+          fsyncSync(fh.fd);
         }
         // synchronous from here to the rename: every line appended so far is in the synced temporary file
         this.close(); // the next line goes to the new file
@@ -200,6 +206,11 @@ function encodeSnapshot(snapshot: SnapshotLine, deals: EncodedDeals | undefined)
   const text = JSON.stringify({ ...snapshot, broker: { ...snapshot.broker, deals: mark } }, replacer);
   const at = text.indexOf(encoded);
   return text.slice(0, at) + deals.json() + text.slice(at + encoded.length);
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
 }
 
 /** Sync a folder after a rename in it (a folder cannot be opened or synced on Windows: NTFS journals the rename there). */
