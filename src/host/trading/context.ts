@@ -62,6 +62,8 @@ export interface TradingContext {
    * when this host has no paper venue (the strategy is then not prepared: a paper strategy never trades live).
    */
   venueOf(s: NormalizedStrategy): Terminal | undefined;
+  /** The paper account of `mode: paper` strategies in a live host (undefined without one). */
+  paperAccount(): Terminal | undefined;
   /** Unix time, s. */
   now(): number;
   /** The broker's server time (the gate's clock), s; Unix time when no terminal is connected. */

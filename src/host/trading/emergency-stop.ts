@@ -5,14 +5,9 @@
  */
 import type { KillSwitchEvent } from '../../engine/safety.js';
 import type { IntentBody, IntentResult } from '../../protocol/messages.js';
-import type { Terminal } from '../bridge/server.js';
 import type { TradingContext } from './context.js';
 
-export interface EmergencyContext extends TradingContext {
-  paperAccount(): Terminal | undefined;
-}
-
-export async function emergencyStop(m: EmergencyContext, persistCoreNow: () => Promise<void>, reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
+export async function emergencyStop(m: TradingContext, persistCoreNow: () => Promise<void>, reason: string, lockSec?: number): Promise<{ event: KillSwitchEvent; result: IntentResult | Error | undefined }> {
   const at = m.now();
   const k = m.core.emergencyStop(m.serverNow(), reason, lockSec);
   const event: KillSwitchEvent = { reason, at, lockedUntil: m.toUnix(k.lockedUntil), actions: ['stop_all_strategies', 'close_all_positions_and_delete_orders', 'notify_platform'] };

@@ -5,15 +5,12 @@
 import { strategyMagic } from '../../engine/runner.js';
 import type { RiskLimits } from '../../engine/safety.js';
 import type { NormalizedStrategy } from '../../engine/strategy/normalize.js';
-import type { Terminal } from '../bridge/server.js';
 import type { TradingContext } from './context.js';
 import type { MarketFeed } from './market-feed.js';
 
 /** The manager as its views read it. */
 export interface ViewSource extends TradingContext {
   readonly market: MarketFeed;
-  /** The paper account of `mode: paper` strategies in a live host (undefined without one). */
-  paperAccount(): Terminal | undefined;
   isPaper(s?: NormalizedStrategy): boolean;
 }
 
