@@ -20,11 +20,14 @@ describe('a command that failed for want of a terminal', () => {
     const broker = makeBroker();
     broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
     const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
-    const proc = new CommandProcessor(mgr, store, () => {}, silentLogger);
+    const proc = new CommandProcessor(mgr, store, () => {}, silentLogger, undefined, { terminalWaitMs: 300 });
     const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1, sl: 0, tp: 0 } });
     try {
       expect(await proc.handle(open('key-1'), 'api')).toMatchObject({ status: 'failed', code: 'NO_TERMINAL' });
+      // the platform's order waits for a terminal (terminalWaitMs), then fails
+      const t0 = Date.now();
       expect(await proc.handle(open('key-2'), 'heartbeat')).toMatchObject({ status: 'failed', code: 'NO_TERMINAL' });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
       const { terminal } = await rig.connect({ broker });
       mgr.attach(terminal);
       await until(() => terminal.connected, 5000, 'connected');
@@ -35,6 +38,37 @@ describe('a command that failed for want of a terminal', () => {
       expect(await proc.handle(open('key-1'), 'api')).toMatchObject({ status: 'executed' });
       expect(await proc.handle(open('key-1'), 'api')).toMatchObject({ status: 'executed', replayed: true });
       expect(broker.positionList().length).toBe(1);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it("a platform's order delivered before the terminal is back (a host restart) waits for it and executes once; so does one a previous run left unfinished", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-wait-'));
+    const store = await Store.open(dir);
+    const rig = await startRig({ ledger: new PersistentLedger(store) });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const statuses: string[] = [];
+    const proc = new CommandProcessor(mgr, store, (u) => statuses.push(`${u.commandId}:${u.status}`), silentLogger, undefined, { terminalWaitMs: 10_000 });
+    const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1, sl: 0, tp: 0 } });
+    try {
+      // one a previous run left 'executing' (it died before the order went out)
+      store.putCommand('left-1', { status: 'executing', at: Date.now() });
+      const delivered = proc.handle(open('plat-1'), 'heartbeat');
+      const finished = proc.handle(open('left-1'), 'api');
+      // a second delivery meanwhile runs nothing
+      expect(await proc.handle(open('plat-1'), 'heartbeat')).toMatchObject({ replayed: true });
+      await new Promise((r) => setTimeout(r, 400));
+      expect(statuses).not.toContain('plat-1:failed');
+      expect(broker.positionList().length).toBe(0);
+      const { terminal } = await rig.connect({ broker });
+      mgr.attach(terminal);
+      expect(await delivered).toMatchObject({ status: 'executed' });
+      expect(await finished).toMatchObject({ status: 'executed' });
+      expect(broker.positionList().length).toBe(2);
+      expect(statuses.filter((s) => s.startsWith('plat-1:'))).toEqual(['plat-1:received', 'plat-1:executing', 'plat-1:executed']);
     } finally {
       await rig.close();
     }

@@ -40,6 +40,8 @@ export type CommandSender = 'platform' | 'local-api' | 'dashboard';
 export interface CommandProcessorOptions {
   /** The trade reporter whose deals an order command's result carries. */
   trades?: Pick<TradeReporter, 'claim'>;
+  /** How long an order from the platform, or one finished after a restart, waits for a terminal to connect before it fails NO_TERMINAL (default 30 s). */
+  terminalWaitMs?: number;
   /** How long an order's result waits for its deal's transaction (default 3 s). */
   claimWaitMs?: number;
 }
@@ -114,6 +116,8 @@ export class CommandProcessor {
   private readonly typeOf = new Map<string, string>();
   /** Who sent each command in flight (the audit trail). */
   private readonly senderOf = new Map<string, CommandSender>();
+  /** Commands left unfinished by a previous run of the host, being finished now. */
+  private readonly finishing = new Set<string>();
   /** START/UPDATE/RESUME_STRATEGY answer once the strategy is prepared (preparation-waits.ts). */
   private readonly preparation: PreparationWaits;
 
@@ -234,6 +238,7 @@ export class CommandProcessor {
       this.inFlight.delete(cmd.id);
       this.typeOf.delete(cmd.id);
       this.senderOf.delete(cmd.id);
+      this.finishing.delete(cmd.id);
     }
   }
 
@@ -243,6 +248,7 @@ export class CommandProcessor {
       // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
       // intent id once.
       this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
+      this.finishing.add(cmd.id);
     } else {
       try {
         this.status(cmd.id, 'received', { params }, true);
@@ -298,6 +304,13 @@ export class CommandProcessor {
     // what the terminal could not decode fails now, naming the field, instead of waiting for an answer that never comes
     const check = intentBodySchemas[intent.type].safeParse(intent);
     if (!check.success) throw new ManagerError('INVALID', check.error.issues.map(issueText).join('; '));
+    // the platform's order, or one a previous run left unfinished, may arrive just after a host restart, before the
+    // EA has reconnected: it waits for the terminal a while (a person at the local API is answered at once)
+    if ((this.senderOf.get(cmd.id) === 'platform' || this.finishing.has(cmd.id)) && !this.mgr.attachedTerminal()?.connected) {
+      const wait = this.opts.terminalWaitMs ?? 30_000;
+      this.log.info({ commandId: cmd.id, waitMs: wait }, 'no terminal is connected: the order waits for one');
+      await this.mgr.untilConnected(wait);
+    }
     let r: IntentResult;
     try {
       r = await this.mgr.manualIntent(intent);

@@ -180,8 +180,31 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     if (t.connected) void this.onConnected();
   }
 
+  /**
+   * Resolves true once this manager's terminal is connected (at once if it is), false after `ms` without one. A
+   * platform's order waits on it after a host restart, while the EA reconnects (its backoff reaches 10 s).
+   */
+  untilConnected(ms: number): Promise<boolean> {
+    if (this.term?.connected) return Promise.resolve(true);
+    return new Promise((res) => {
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        this.connectWaiters.delete(up);
+        res(v);
+      };
+      const up = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      timer.unref(); // a stopping host does not wait for it
+      this.connectWaiters.add(up);
+    });
+  }
+
+  /** Who waits in untilConnected (a set, not listeners: any number of orders may wait). */
+  private readonly connectWaiters = new Set<() => void>();
+
   private async onConnected(): Promise<void> {
     const t = this.term!;
+    for (const wake of [...this.connectWaiters]) wake();
     if (t.hello && this.market.noteOffset(t.serverTime, t.hello.serverTimeOffset)) this.zoneChanged();
     this.resubscribe();
     for (const [id, r] of this.strategies) if (r.record.status !== 'stopped') await this.prepare(id, true);
