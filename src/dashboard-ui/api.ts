@@ -17,7 +17,31 @@ export async function signIn(): Promise<SessionInfo | null> {
   return s;
 }
 
+/** The account the pages read and act on (login@server); undefined: the primary. */
+let account: string | undefined;
+
+export function currentAccount(): string | undefined {
+  return account;
+}
+
+/** `path` for the chosen account (its `?account=`); the primary's without one. */
+export function forAccount(path: string): string {
+  return account === undefined ? path : `${path}${path.includes('?') ? '&' : '?'}account=${encodeURIComponent(account)}`;
+}
+
+/** Show and act on another account: every request from now on carries it, and the event stream is its own. */
+export function chooseAccount(key: string | undefined): void {
+  if (key === account) return;
+  account = key;
+  if (source) {
+    source.close();
+    source = undefined;
+    if (listeners.size) connect();
+  }
+}
+
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  path = forAccount(path);
   const headers: Record<string, string> = {};
   if (method !== 'GET') headers['x-csrf-token'] = csrf;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -44,19 +68,21 @@ export const TYPES = ['hello', 'account', 'positions', 'orders', 'fill', 'decisi
 /** Subscribe to the host's events (one EventSource for the page; it reconnects by itself). */
 export function onEvent(l: Listener): () => void {
   listeners.add(l);
-  if (!source) {
-    source = new EventSource('/events');
-    for (const t of TYPES) {
-      source.addEventListener(t, (e) => {
-        let data: unknown = null;
-        try {
-          data = JSON.parse((e as MessageEvent<string>).data);
-        } catch {
-          /* keep null */
-        }
-        for (const x of listeners) x(t, data);
-      });
-    }
-  }
+  if (!source) connect();
   return () => listeners.delete(l);
+}
+
+function connect(): void {
+  const s = (source = new EventSource(forAccount('/events')));
+  for (const t of TYPES) {
+    s.addEventListener(t, (e) => {
+      let data: unknown = null;
+      try {
+        data = JSON.parse((e as MessageEvent<string>).data);
+      } catch {
+        /* keep null */
+      }
+      for (const x of listeners) x(t, data);
+    });
+  }
 }

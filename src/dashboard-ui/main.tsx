@@ -1,7 +1,9 @@
 /** The dashboard's shell: sign-in check, navigation (#/page), the live connection indicator. */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { onEvent, signIn } from './api.js';
+import { chooseAccount, onEvent, signIn } from './api.js';
+import { useResource } from './hooks.js';
+import type { AccountRow } from '../host/dashboard/schemas.js';
 import { DecisionsPage } from './pages/decisions.js';
 import { HistoryPage } from './pages/history.js';
 import { LogsPage } from './pages/logs.js';
@@ -21,19 +23,48 @@ const PAGES = {
 } as const;
 type PageName = keyof typeof PAGES;
 
+// #/page or #/page?account=login@server (several accounts: the pages read and act on that one)
 const pageOf = (): PageName => {
-  const h = location.hash.replace(/^#\/?/, '');
+  const h = location.hash.replace(/^#\/?/, '').split('?')[0]!;
   return h in PAGES ? (h as PageName) : 'overview';
 };
+const accountOf = (): string | undefined => new URLSearchParams(location.hash.split('?')[1] ?? '').get('account') ?? undefined;
+const hashFor = (page: PageName, account: string | undefined) => `#/${page}${account ? `?account=${encodeURIComponent(account)}` : ''}`;
+
+/** The account picker: shown when the host trades several accounts. */
+function AccountPicker({ page, account }: { page: PageName; account: string | undefined }) {
+  const { data } = useResource<AccountRow[]>('/accounts', ['connection', 'changed']);
+  const keyed = (data ?? []).filter((a): a is AccountRow & { key: string } => a.key !== null);
+  if (keyed.length < 2) return null;
+  const primary = keyed.find((a) => a.primary)?.key;
+  return (
+    <label class="account-picker">account{' '}
+      <select data-testid="account-select" value={account ?? primary ?? ''} onChange={(e) => {
+        const key = (e.currentTarget as HTMLSelectElement).value;
+        location.hash = hashFor(page, key === primary ? undefined : key);
+      }}>
+        {keyed.map((a) => <option value={a.key}>{a.key}{a.primary ? ' (primary)' : ''}{a.connected ? '' : ' — away'}</option>)}
+      </select>
+    </label>
+  );
+}
 
 function App() {
   const [signedIn, setSignedIn] = useState<boolean | null>(null);
   const [page, setPage] = useState<PageName>(pageOf());
+  const [account, setAccount] = useState<string | undefined>(() => {
+    chooseAccount(accountOf());
+    return accountOf();
+  });
   const [live, setLive] = useState(false);
   const [lastFill, setLastFill] = useState<string | null>(null);
   useEffect(() => { void signIn().then((s) => setSignedIn(s !== null)); }, []);
   useEffect(() => {
-    const f = () => setPage(pageOf());
+    const f = () => {
+      setPage(pageOf());
+      chooseAccount(accountOf());
+      setAccount(accountOf());
+    };
     addEventListener('hashchange', f);
     return () => removeEventListener('hashchange', f);
   }, []);
@@ -61,13 +92,14 @@ function App() {
     <div class="app">
       <nav>
         <h1>mt5-executor</h1>
-        {(Object.keys(PAGES) as PageName[]).map((p) => <a href={`#/${p}`} class={p === page ? 'active' : ''} data-testid={`nav-${p}`}>{PAGES[p].title}</a>)}
+        <AccountPicker page={page} account={account} />
+        {(Object.keys(PAGES) as PageName[]).map((p) => <a href={hashFor(p, account)} class={p === page ? 'active' : ''} data-testid={`nav-${p}`}>{PAGES[p].title}</a>)}
         <div class="status">
           <span class={live ? 'pos' : 'neg'} data-testid="live">{live ? '● live' : '○ offline'}</span>
           {lastFill && <div class="muted small" data-testid="last-fill">{lastFill}</div>}
         </div>
       </nav>
-      <main data-page={page}><h2>{PAGES[page].title}</h2><View /></main>
+      <main data-page={page} data-account={account ?? ''}><h2>{PAGES[page].title}{account ? <span class="muted"> · {account}</span> : null}</h2><View key={account ?? ''} /></main>
     </div>
   );
 }

@@ -231,7 +231,16 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   let api: LocalApi | undefined;
   let dashboard: Dashboard | undefined;
   if (config.api.enabled) {
-    dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null), accounts: () => accounts.summary() });
+    dashboard = new Dashboard({ manager, store, log, version: VERSION, platformConnected: () => (platform ? platform.connected : null), accounts: () => accounts.summary(),
+      account: (key) => {
+        const a = key === undefined ? accounts.primary : accounts.get(key);
+        return a && { manager: a.manager, store: a.store };
+      },
+    });
+    // every account's decisions and fills are watched from its first connection (not from a page's first look)
+    const follow = () => dashboard?.follow(accounts.list().map((a) => a.manager));
+    follow();
+    bridge.on('terminal', follow); // (after the listener above that attaches the account)
     const apiToken = loadOrCreateApiToken(creds);
     // (its statuses do not go to the platform: its commands' deals go as trade records)
     // one command processor per account (its commands recorded in its own state)

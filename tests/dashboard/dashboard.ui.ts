@@ -243,8 +243,10 @@ describe('the dashboard in Chromium', () => {
     expect(rig.host.manager.killSwitch.lockedUntil).toBe(0);
   });
 
-  it('a second terminal connects: the overview lists both accounts, each with its balance and kill switch', async () => {
-    const other = new SimTerminal({ url: rig.sim.opts.url, token: rig.sim.opts.token, broker: makeBroker({ account: { login: 2002, server: 'Sim-Other', currency: 'EUR', leverage: 100, marginMode: 2, balance: 5_000 } }, [symbolSpec('EURUSD')]) });
+  it('a second terminal connects: the overview lists both accounts; the picker shows and acts on the other account on every page', async () => {
+    const otherBroker = makeBroker({ account: { login: 2002, server: 'Sim-Other', currency: 'EUR', leverage: 100, marginMode: 2, balance: 5_000 } }, [symbolSpec('EURUSD')]);
+    otherBroker.quote('EURUSD', 1.1, 1.1002, rig.broker.time);
+    const other = new SimTerminal({ url: rig.sim.opts.url, token: rig.sim.opts.token, broker: otherBroker });
     await other.connect();
     try {
       await until(() => rig.host.accounts.get('2002@Sim-Other')?.terminal?.connected === true, 5000, 'second account attached');
@@ -255,6 +257,43 @@ describe('the dashboard in Chromium', () => {
       expect(await page.locator('[data-testid="accounts"] [data-key="1001@Sim-Test"]').textContent()).toMatch(new RegExp(`^1001@Sim-Test · primary.*connected.*${rig.host.manager.killSwitch.locked(0) ? 'LOCKED' : 'off'}$`));
       expect(await page.locator('[data-testid="accounts"] [data-key="2002@Sim-Other"]').textContent()).toMatch(/2002@Sim-Other.*connected.*5,000\.00 EUR.*off$/);
       await shot('accounts');
+      // one position on each account; the other account also has a closed trade
+      const acct = `?account=${encodeURIComponent('2002@Sim-Other')}`;
+      const mine = await bearer('POST', '/orders', { symbol: 'EURUSD', side: 'BUY', volume: 0.03 });
+      expect(mine).toMatchObject({ status: 'executed' });
+      const closedThere = await bearer('POST', `/orders${acct}`, { symbol: 'EURUSD', side: 'SELL', volume: 0.04 });
+      expect(closedThere).toMatchObject({ status: 'executed' });
+      expect(await bearer('POST', `/positions/${closedThere.result.ticket}/close${acct}`, {})).toMatchObject({ status: 'executed' });
+      const there = await bearer('POST', `/orders${acct}`, { symbol: 'EURUSD', side: 'BUY', volume: 0.07 });
+      expect(there).toMatchObject({ status: 'executed' });
+      expect(otherBroker.positionList().map((p) => p.ticket.toString())).toEqual([there.result.ticket]);
+      // the picker: the overview, positions and history of 2002@Sim-Other
+      await page.getByTestId('account-select').selectOption('2002@Sim-Other');
+      await page.waitForSelector('main[data-page="overview"][data-account="2002@Sim-Other"]');
+      await expect.poll(() => page.getByTestId('balance').textContent()).toMatch(/EUR/);
+      await go('positions');
+      expect(await page.locator('main').getAttribute('data-account')).toBe('2002@Sim-Other');
+      const rowThere = page.locator(`[data-testid="positions-table"] [data-key="${there.result.ticket}"]`);
+      await rowThere.waitFor({ timeout: 2000 });
+      expect(await page.locator(`[data-testid="positions-table"] [data-key="${mine.result.ticket}"]`).count()).toBe(0);
+      await shot('accounts-positions');
+      await go('history');
+      await expect.poll(() => page.locator('.page.history').textContent()).toMatch(/1 trade\(s\) of 1/);
+      // an action from the page goes to the account shown: close the other account's position
+      await go('positions');
+      await rowThere.getByTestId(`close-${there.result.ticket}`).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Close at market' }).click();
+      await expect.poll(() => page.getByTestId('outcome').textContent()).toMatch(/^executed — broker: 10009 .* 0\.07 lots/);
+      expect(otherBroker.positionList()).toEqual([]);
+      expect(rig.broker.positionList().some((p) => p.ticket.toString() === mine.result.ticket)).toBe(true);
+      // back to the primary: its own position
+      await page.getByTestId('account-select').selectOption('1001@Sim-Test');
+      await page.waitForSelector('main[data-page="positions"][data-account=""]');
+      await page.locator(`[data-testid="positions-table"] [data-key="${mine.result.ticket}"]`).waitFor({ timeout: 2000 });
+      // an account the host does not have: the page's reads answer 404 with the way out
+      const r = await fetch(`${rig.base}/overview?account=9@Nowhere`, { headers: { authorization: `Bearer ${rig.apiToken}` } });
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: string }).error).toMatch(/no account 9@Nowhere on this host: GET \/accounts/);
     } finally {
       await other.close();
     }

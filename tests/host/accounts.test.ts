@@ -166,6 +166,30 @@ describe('several accounts on one host', () => {
     expect(opened[B]!.filter((o) => !o.ok)).toEqual([]);
   }, 120_000);
 
+  it("the dashboard's pages read the account of ?account= (default the primary); an unknown one is a 404 naming GET /accounts", async () => {
+    const closedOn = (b: ReturnType<typeof brokerOf>) => new Set(b.deals(0).filter((d) => d.entry === 1).map((d) => d.positionId.toString()));
+    expect(closedOn(brokerB).size).toBeGreaterThan(0);
+    for (const [key, broker, query] of [[A, brokerA, ''], [B, brokerB, q(B)]] as const) {
+      const o = (await api('GET', `/overview${query}`)).body as { account: { login: number; currency: string }; positions: number; risk: { killSwitch: { locked: boolean } } };
+      expect([o.account.login, o.positions, o.risk.killSwitch.locked]).toEqual([broker.account().login, broker.positionList().length, key === A]);
+      const t = (await api('GET', `/history/trades${query}`)).body as { trades: { positionId: string }[] };
+      expect(new Set(t.trades.map((x) => x.positionId))).toEqual(closedOn(broker));
+      const d = (await api('GET', `/history/deals${query}${query ? '&' : '?'}from=0`)).body as { deals: { deal: string }[] };
+      expect(d.deals.length).toBe(broker.deals(0).length);
+      const rows = (await api('GET', `/strategies-overview${query}`)).body as { strategies: { id: string; status: string }[] };
+      expect(rows.strategies.map((r) => r.status)).toEqual([key === A ? 'stopped' : 'running']);
+      const risk = (await api('GET', `/risk${query}`)).body as { killSwitch: { locked: boolean } };
+      expect(risk.killSwitch.locked).toBe(key === A);
+      const perf = (await api('GET', `/performance${query}`)).body as { currency: string | null };
+      expect(perf.currency).toBe(broker.account().currency);
+    }
+    const decisionsB = (await api('GET', `/decisions${q(B)}`)).body as { decisions: unknown[] };
+    expect(decisionsB.decisions.length).toBeGreaterThan(0);
+    const unknown = await api('GET', `/history/trades${q('9@Nowhere')}`);
+    expect(unknown.status).toBe(404);
+    expect((unknown.body as { error: string }).error).toMatch(/no account 9@Nowhere on this host: GET \/accounts/);
+  });
+
   it('each account keeps its own state across a restart', async () => {
     const bLimits = host.accounts.get(B)!.manager.limits();
     for (const s of sims.splice(0)) await s.close();

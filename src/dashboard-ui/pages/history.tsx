@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { forAccount } from '../api.js';
 import { PaperBadge, VirtualTable } from '../components.js';
 import { money, serverTime, pnlClass } from '../format.js';
 import { useResource } from '../hooks.js';
@@ -24,7 +25,7 @@ export function HistoryPage() {
         <datalist id="symbols">{symbols.map((s) => <option value={s} />)}</datalist>
         <label>from <input type="date" value={f.from} onChange={set('from')} /></label>
         <label>to <input type="date" value={f.to} onChange={set('to')} /></label>
-        <a class="button" data-testid="csv" href={`/history/trades?${q ? q + '&' : ''}format=csv`} download>Export CSV</a>
+        <a class="button" data-testid="csv" href={forAccount(`/history/trades?${q ? q + '&' : ''}format=csv`)} download>Export CSV</a>
         <span class="muted">{trades.length} trade(s) of {data?.total ?? 0} · net <b class={pnlClass(net)}>{money(net)}</b></span>
       </div>
       {error && <p class="error">{error}</p>}

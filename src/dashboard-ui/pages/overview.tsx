@@ -87,7 +87,7 @@ export function OverviewPage() {
       {o.accounts.length > 1 && (
         <section class="card">
           <h3>Accounts on this host</h3>
-          <p class="muted">These pages show the primary account; the API acts on another with <code>?account=login@server</code>.</p>
+          <p class="muted">The pages show one account at a time: choose it with the account picker beside the menu (the API: <code>?account=login@server</code>).</p>
           <table data-testid="accounts">
             <thead><tr><th>Account</th><th>EA</th><th>Balance</th><th>Equity</th><th>Strategies</th><th>Positions</th><th>Kill switch</th></tr></thead>
             <tbody>

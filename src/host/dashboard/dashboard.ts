@@ -16,7 +16,7 @@ import { findRepoFile } from '../paths.js';
 import type { Store } from '../state/store.js';
 import { Feed } from './feed.js';
 import type { AccountRow } from './schemas.js';
-import { PAGE_READS, registerRoutes } from './routes.js';
+import { PAGE_READS, registerRoutes, type AccountScope } from './routes.js';
 import { LOGIN_CODE_TTL_MS, SESSION_TTL_MS, Sessions, cookieValue, sameSecret } from './session.js';
 
 export const CSP = [
@@ -37,6 +37,8 @@ export interface DashboardOptions {
   platformConnected?: () => boolean | null;
   /** Every account of the host (src/host/trading/accounts.ts summary): shown on the overview when there are several. */
   accounts?: () => AccountRow[];
+  /** The account of `?account=login@server` (undefined: the primary); without it the pages show `manager` only. */
+  account?: (key: string | undefined) => { manager: StrategyManager; store: Store } | undefined;
   /** The built page (default: dist/dashboard of the repository, or next to the program). */
   assetsDir?: string;
   sessions?: Sessions;
@@ -46,7 +48,10 @@ export type AuthResult = 'public' | 'session' | 'none' | 'refused';
 
 export class Dashboard {
   readonly sessions: Sessions;
+  /** The primary account's feed. */
   readonly feed: Feed;
+  /** Each account's feed (its decisions, fills and event stream), made when a page first reads that account. */
+  private readonly feeds = new Map<StrategyManager, Feed>();
   private readonly assets = new Map<string, { type: string; body: Buffer }>();
   /** The API's port, once it listens. */
   private portOf: () => number = () => 0;
@@ -54,7 +59,25 @@ export class Dashboard {
   constructor(private readonly o: DashboardOptions) {
     this.sessions = o.sessions ?? new Sessions();
     this.feed = new Feed(o.manager, o.log);
+    this.feeds.set(o.manager, this.feed);
     this.loadAssets();
+  }
+
+  /** Watch these accounts' managers from now on (each account as it attaches: its decisions are kept from then on). */
+  follow(managers: Iterable<StrategyManager>): void {
+    for (const m of managers) this.feedOf(m);
+  }
+
+  private feedOf(m: StrategyManager): Feed {
+    let feed = this.feeds.get(m);
+    if (!feed) this.feeds.set(m, (feed = new Feed(m, this.o.log)));
+    return feed;
+  }
+
+  /** What a page reads for `?account=` (routes.ts): that account's manager, state and feed. */
+  private scope(key: string | undefined): AccountScope | undefined {
+    const a = this.o.account ? this.o.account(key) : key === undefined ? { manager: this.o.manager, store: this.o.store } : undefined;
+    return a && { manager: a.manager, store: a.store, feed: this.feedOf(a.manager) };
   }
 
   private cookieName(): string {
@@ -116,7 +139,7 @@ export class Dashboard {
       reply.header('cross-origin-opener-policy', 'same-origin');
       reply.header('cross-origin-resource-policy', 'same-origin');
       // a change made through the page: tell the open pages (they reload what they show)
-      if (MUTATING.has(req.method) && reply.statusCode < 400) this.feed.send('changed', { url: req.url.split('?')[0] });
+      if (MUTATING.has(req.method) && reply.statusCode < 400) for (const f of this.feeds.values()) f.send('changed', { url: req.url.split('?')[0] });
       return payload;
     });
     app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
@@ -148,13 +171,13 @@ export class Dashboard {
       return this.loginLink();
     });
     await registerRoutes(app, {
-      manager: this.o.manager, store: this.o.store, feed: this.feed, version: this.o.version,
+      scope: (key) => this.scope(key), version: this.o.version,
       platformConnected: this.o.platformConnected ?? (() => null), log: this.o.log, accounts: this.o.accounts ?? (() => []),
     });
   }
 
   close(): void {
-    this.feed.close();
+    for (const f of this.feeds.values()) f.close();
   }
 
   private loadAssets(): void {

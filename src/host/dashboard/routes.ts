@@ -4,7 +4,7 @@
  * deal and trade history (JSON or CSV), performance, decisions, the event stream. Every route declares its zod
  * schemas: they validate the input and make the OpenAPI document (GET /openapi.json).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { strategyMagic } from '../../engine/runner.js';
@@ -14,14 +14,20 @@ import type { StrategyManager } from '../trading/manager.js';
 import type { Feed } from './feed.js';
 import { byCloseTime, dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
 import {
-  dealsSchema, decisionsSchema, ordersSchema, errorSchema, overviewSchema, performanceSchema, riskSchema, strategyRowsSchema, tradesQuerySchema, tradesSchema,
+  accountQuery, dealsSchema, decisionsSchema, ordersSchema, errorSchema, overviewSchema, performanceSchema, riskSchema, strategyRowsSchema, tradesQuerySchema, tradesSchema,
   unlockBodySchema, validateResultSchema, type AccountRow, type Risk, type StrategyRow,
 } from './schemas.js';
 
-export interface RouteDeps {
+/** What a route acts on: one account's manager, state and feed. */
+export interface AccountScope {
   manager: StrategyManager;
   store: Store;
   feed: Feed;
+}
+
+export interface RouteDeps {
+  /** The account of `?account=login@server` (undefined: the primary); undefined when the host has no such account. */
+  scope: (key: string | undefined) => AccountScope | undefined;
   version: string;
   platformConnected: () => boolean | null;
   log: { warn(o: object, m: string): void };
@@ -84,8 +90,15 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       if (code >= 500) d.log.warn({ err: err.message, url: req.url }, 'api error');
       void reply.code(code).send({ error: code >= 500 ? 'internal error (see the host log)' : err.message });
     });
-    const { manager: m, feed } = d;
-    const magicToStrategy = () => {
+    // every page reads one account: `?account=login@server`, else the primary (docs/dashboard.md)
+    const at = (req: FastifyRequest): AccountScope => {
+      const key = (req.query as { account?: unknown } | undefined)?.account;
+      if (key !== undefined && typeof key !== 'string') throw Object.assign(new Error('account: give one login@server'), { statusCode: 400 });
+      const scope = d.scope(key);
+      if (!scope) throw Object.assign(new Error(`no account ${String(key)} on this host: GET /accounts lists them (login@server)`), { statusCode: 404 });
+      return scope;
+    };
+    const magicToStrategy = (m: StrategyManager) => {
       const map = new Map<number, string>();
       for (const r of m.list()) {
         const run = m.get(r.id);
@@ -94,11 +107,12 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       return (magic: number) => map.get(magic) ?? null;
     };
     // the account's closed trades, and the paper account's (`mode: paper` strategies; each venue's positions apart)
-    const liveTrades = async () => tradesFromDeals(await feed.allDeals(), magicToStrategy());
-    const paperTrades = async () => tradesFromDeals(await feed.paperDeals(), magicToStrategy());
-    const trades = async () => byCloseTime(await liveTrades(), await paperTrades());
+    const liveTrades = async ({ manager: m, feed }: AccountScope) => tradesFromDeals(await feed.allDeals(), magicToStrategy(m));
+    const paperTrades = async ({ manager: m, feed }: AccountScope) => tradesFromDeals(await feed.paperDeals(), magicToStrategy(m));
+    const trades = async (a: AccountScope) => byCloseTime(await liveTrades(a), await paperTrades(a));
 
-    app.get('/overview', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async () => {
+    app.get('/overview', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async (req) => {
+      const { manager: m, store } = at(req);
       const a = m.account();
       const risk = riskState(m);
       return {
@@ -110,22 +124,23 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
           paper: (a as { paper?: boolean }).paper === true,
         } : null,
         paper: m.status().paper === true,
-        connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: d.store.outbox.length },
+        connection: { ea: m.status().terminalConnected === true, platform: d.platformConnected(), outboxDepth: store.outbox.length },
         positions: m.positions().length, strategies: m.list().length, risk,
         accounts: d.accounts(),
       };
     });
 
-    app.get('/risk', { config: PAGE_READS, schema: { tags: ['risk'], summary: 'Risk limits, how much of each is used, the kill switch', response: { 200: riskSchema } } }, async () => riskState(m));
+    app.get('/risk', { config: PAGE_READS, schema: { tags: ['risk'], summary: 'Risk limits, how much of each is used, the kill switch', response: { 200: riskSchema } } }, async (req) => riskState(at(req).manager));
 
     app.post('/kill-switch/unlock', {
       schema: { tags: ['risk'], summary: 'End the kill switch\'s lock early (an operator\'s decision; strategies stay stopped)', body: unlockBodySchema, response: { 200: riskSchema, 409: errorSchema } },
-    }, async (_req, reply) => {
+    }, async (req, reply) => {
+      const { manager: m, store, feed } = at(req);
       const ks = m.killSwitch;
       if (!ks.lockedUntil) return reply.code(409).send({ error: 'the kill switch is not locked' });
       m.releaseKillSwitch();
-      d.store.audit(Math.floor(Date.now() / 1000), 'kill switch unlocked', { by: 'local API' });
-      await d.store.write();
+      store.audit(Math.floor(Date.now() / 1000), 'kill switch unlocked', { by: 'local API' });
+      await store.write();
       d.log.warn({}, 'kill switch unlocked by the trader; stopped strategies stay stopped until started');
       feed.send('kill', {});
       return riskState(m);
@@ -134,9 +149,10 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     app.get('/strategies-overview', {
       config: PAGE_READS,
       schema: { tags: ['strategies'], summary: 'Every strategy with its state, P&L and last decision (with its trace)', response: { 200: strategyRowsSchema } },
-    }, async () => {
+    }, async (req) => {
+      const scope = at(req), { manager: m, feed } = scope;
       const closed = new Map<string, number>();
-      for (const t of await trades().catch(() => [])) if (t.strategyId) closed.set(t.strategyId, (closed.get(t.strategyId) ?? 0) + t.net);
+      for (const t of await trades(scope).catch(() => [])) if (t.strategyId) closed.set(t.strategyId, (closed.get(t.strategyId) ?? 0) + t.net);
       const positions = m.positions();
       const modes = new Map((m.status().strategies as { id: string; mode: 'live' | 'paper' }[]).map((x) => [x.id, x.mode]));
       const rows: StrategyRow[] = m.list().map((rec) => {
@@ -166,14 +182,15 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       }
     });
 
-    app.get('/orders', { config: PAGE_READS, schema: { tags: ['positions'], summary: 'The terminal\'s pending orders', response: { 200: ordersSchema } } }, async () => ({
-      orders: (m.attachedTerminal()?.orders ?? []).map((o) => ({ ...o, ticket: o.ticket.toString() })),
+    app.get('/orders', { config: PAGE_READS, schema: { tags: ['positions'], summary: 'The terminal\'s pending orders', response: { 200: ordersSchema } } }, async (req) => ({
+      orders: (at(req).manager.attachedTerminal()?.orders ?? []).map((o) => ({ ...o, ticket: o.ticket.toString() })),
     }));
 
     app.get('/history/deals', {
       config: PAGE_READS,
-      schema: { tags: ['history'], summary: 'The terminal\'s deals', querystring: z.object({ from: z.coerce.number().int().min(0).default(0).describe('server time, s') }), response: { 200: dealsSchema, 503: errorSchema } },
+      schema: { tags: ['history'], summary: 'The terminal\'s deals', querystring: z.object({ from: z.coerce.number().int().min(0).default(0).describe('server time, s'), account: accountQuery }), response: { 200: dealsSchema, 503: errorSchema } },
     }, async (req, reply) => {
+      const { manager: m, feed } = at(req);
       if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the deal history comes from it' });
       const deals = [...(await feed.allDeals()), ...(await feed.paperDeals())].sort((x, y) => x.time - y.time);
       return { deals: deals.filter((x) => x.time >= req.query.from).map(dealRow) };
@@ -183,8 +200,9 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       config: PAGE_READS,
       schema: { tags: ['history'], summary: 'Closed trades with exit reasons; filters; format=csv for a spreadsheet', querystring: tradesQuerySchema, response: { 200: tradesSchema, 503: errorSchema } },
     }, async (req, reply) => {
-      if (!m.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the trade history comes from it' });
-      const all = await trades();
+      const scope = at(req);
+      if (!scope.manager.attachedTerminal()?.connected) return reply.code(503).send({ error: 'no terminal connected: the trade history comes from it' });
+      const all = await trades(scope);
       const list = filterTrades(all, req.query);
       if (req.query.format === 'csv') {
         const name = `trades${req.query.strategy ? '-' + req.query.strategy.replace(/[^\w.-]/g, '_') : ''}.csv`;
@@ -196,19 +214,21 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
     app.get('/performance', {
       config: PAGE_READS,
       schema: { tags: ['history'], summary: 'Balance and drawdown curves, equity samples, per-strategy figures, monthly returns', response: { 200: performanceSchema } },
-    }, async () => {
+    }, async (req) => {
+      const scope = at(req), { manager: m, feed } = scope;
       const a = m.account();
       const on = m.attachedTerminal()?.connected === true;
       // the account's curve from its own trades; the paper account's trades only in the figures per strategy
-      return performanceOf(on ? await liveTrades() : [], a?.balance ?? null, feed.equity, a?.currency ?? null, on ? await paperTrades() : []);
+      return performanceOf(on ? await liveTrades(scope) : [], a?.balance ?? null, feed.equity, a?.currency ?? null, on ? await paperTrades(scope) : []);
     });
 
     app.get('/decisions', {
       config: PAGE_READS,
-      schema: { tags: ['decisions'], summary: 'Recent decisions: signals with traces, ML gate, supervisor, blocked entries, confirmations (newest first)', querystring: z.object({ strategy: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(2000).default(300) }), response: { 200: decisionsSchema } },
-    }, async (req) => ({ decisions: feed.decisions(req.query.limit, req.query.strategy) }));
+      schema: { tags: ['decisions'], summary: 'Recent decisions: signals with traces, ML gate, supervisor, blocked entries, confirmations (newest first)', querystring: z.object({ strategy: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(2000).default(300), account: accountQuery }), response: { 200: decisionsSchema } },
+    }, async (req) => ({ decisions: at(req).feed.decisions(req.query.limit, req.query.strategy) }));
 
     app.get('/events', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Server-sent events: account, positions, fill, decision, confirmation, kill, connection, changed' } }, (req, reply) => {
+      const { feed } = at(req); // (an unknown account answers 404 before the stream starts)
       reply.hijack();
       feed.stream(req.raw, reply.raw);
     });

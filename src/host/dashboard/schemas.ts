@@ -42,7 +42,11 @@ export const tradeSchema = z.object({
   paper: z.literal(true).optional().describe('a paper trade: made on the host\'s simulated broker (`start --paper`, `mode: paper`), never at the broker'),
 });
 
+/** `?account=login@server`: the account a page reads (default the primary; docs/dashboard.md). */
+export const accountQuery = z.string().max(200).optional().describe('login@server: the account to read (default: the primary)');
+
 export const tradesQuerySchema = z.object({
+  account: accountQuery,
   strategy: z.string().max(200).optional().describe('only this strategy id'),
   symbol: z.string().max(64).optional(),
   from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD').optional().describe('closed on or after this server date'),
