@@ -320,7 +320,7 @@ describe('platform connection', () => {
         const t0 = performance.now();
         await wake();
         await until(() => h.client.outboxLength === 0, 5000, `drained after ${id}`);
-        expect(performance.now() - t0, id).toBeLessThan(2000);
+        expect(performance.now() - t0, id).toBeLessThan(9000); // the wake drained it, not the retry 10 s away (wide: a loaded CI machine)
         expect(f.final(id)).toMatchObject({ status: 'executed' });
       }
     }, undefined, { outboxRetryMs: 10_000 }), 30_000);

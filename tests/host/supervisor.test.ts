@@ -95,7 +95,7 @@ describe('supervisor client (platform fixture)', () => {
     const t0 = Date.now();
     const d = await client(fx.url, 'observe').evaluate(context());
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2900);
-    expect(Date.now() - t0).toBeLessThan(4500);
+    expect(Date.now() - t0).toBeLessThan(6000); // not a socket's own, longer time out (wide: a loaded CI machine)
     expect(d).toMatchObject({ action: 'allow', proceed: true, source: 'fallback', error: 'no answer within 3000 ms' });
     const e = await client(fx.url, 'enforce').evaluate(context());
     expect(e).toMatchObject({ action: 'require_confirmation', proceed: false, needsConfirmation: true, source: 'fallback' });
