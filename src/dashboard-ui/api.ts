@@ -20,13 +20,12 @@ export async function signIn(): Promise<SessionInfo | null> {
 /** The account the pages read and act on (login@server); undefined: the primary. */
 let account: string | undefined;
 
-export function currentAccount(): string | undefined {
-  return account;
-}
+/** The host's own routes, the same whichever account is shown (the account list among them: never a 404 for it). */
+const HOST_WIDE = /^\/(accounts|health|logs|metrics|dashboard\/)/;
 
-/** `path` for the chosen account (its `?account=`); the primary's without one. */
+/** `path` for the chosen account (its `?account=`); the primary's without one, and the host's own routes as they are. */
 export function forAccount(path: string): string {
-  return account === undefined ? path : `${path}${path.includes('?') ? '&' : '?'}account=${encodeURIComponent(account)}`;
+  return account === undefined || HOST_WIDE.test(path) ? path : `${path}${path.includes('?') ? '&' : '?'}account=${encodeURIComponent(account)}`;
 }
 
 /** Show and act on another account: every request from now on carries it, and the event stream is its own. */

@@ -33,7 +33,12 @@ const hashFor = (page: PageName, account: string | undefined) => `#/${page}${acc
 
 /** The account picker: shown when the host trades several accounts. */
 function AccountPicker({ page, account }: { page: PageName; account: string | undefined }) {
-  const { data } = useResource<AccountRow[]>('/accounts', ['connection', 'changed']);
+  const { data, reload } = useResource<AccountRow[]>('/accounts', ['connection', 'changed']);
+  // another terminal connecting is not an event of the account shown: look again every few seconds
+  useEffect(() => {
+    const t = setInterval(reload, 5000);
+    return () => clearInterval(t);
+  }, []);
   const keyed = (data ?? []).filter((a): a is AccountRow & { key: string } => a.key !== null);
   if (keyed.length < 2) return null;
   const primary = keyed.find((a) => a.primary)?.key;
