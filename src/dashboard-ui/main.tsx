@@ -28,7 +28,7 @@ const pageOf = (): PageName => {
   const h = location.hash.replace(/^#\/?/, '').split('?')[0]!;
   return h in PAGES ? (h as PageName) : 'overview';
 };
-const accountOf = (): string | undefined => new URLSearchParams(location.hash.split('?')[1] ?? '').get('account') ?? undefined;
+const accountOf = (): string | undefined => new URLSearchParams(location.hash.split('?')[1] ?? '').get('account') || undefined;
 const hashFor = (page: PageName, account: string | undefined) => `#/${page}${account ? `?account=${encodeURIComponent(account)}` : ''}`;
 
 /** The account picker: shown when the host trades several accounts. */

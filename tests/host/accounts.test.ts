@@ -183,8 +183,11 @@ describe('several accounts on one host', () => {
       const perf = (await api('GET', `/performance${query}`)).body as { currency: string | null };
       expect(perf.currency).toBe(broker.account().currency);
     }
-    const decisionsB = (await api('GET', `/decisions${q(B)}`)).body as { decisions: unknown[] };
-    expect(decisionsB.decisions.length).toBeGreaterThan(0);
+    // the same strategy id on both: told apart by their bars (B went on trading to a later bar after A's stop)
+    const lastBar = async (query: string) => Math.max(...((await api('GET', `/decisions${query}`)).body as { decisions: { detail: { barTime?: number } }[] }).decisions.map((x) => x.detail.barTime ?? 0));
+    const [lastA, lastB] = [await lastBar(''), await lastBar(q(B))];
+    expect(lastA).toBeGreaterThan(0);
+    expect(lastB).toBeGreaterThan(lastA);
     const unknown = await api('GET', `/history/trades${q('9@Nowhere')}`);
     expect(unknown.status).toBe(404);
     expect((unknown.body as { error: string }).error).toMatch(/no account 9@Nowhere on this host: GET \/accounts/);

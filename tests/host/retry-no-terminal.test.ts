@@ -73,4 +73,64 @@ describe('a command that failed for want of a terminal', () => {
       await rig.close();
     }
   });
+
+  it("a waiting OPEN released by the connection is checked against that session's positions (a restarted host knows none yet)", async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-wait-limits-')));
+    const rig = await startRig({ ledger: new PersistentLedger(store) });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    // the position a previous run opened: at the broker, not (yet) in this fresh host's mirror
+    const first = await rig.connect({ broker });
+    expect((await first.terminal.sendIntent({ type: 'OPEN', intentId: 'ix-before', magic: 0, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 })).class).toBe('done');
+    await rig.close();
+    const store2 = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-wait-limits-')));
+    const rig2 = await startRig({ ledger: new PersistentLedger(store2) });
+    const mgr = new StrategyManager(store2, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    mgr.setLimits({ maxPositionsAccount: 1 });
+    const proc = new CommandProcessor(mgr, store2, () => {}, silentLogger, undefined, { terminalWaitMs: 10_000 });
+    try {
+      const delivered = proc.handle({ id: 'plat-lim', type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1 } }, 'heartbeat');
+      await new Promise((r) => setTimeout(r, 100));
+      const { terminal } = await rig2.connect({ broker });
+      mgr.attach(terminal);
+      const out = await delivered;
+      expect(out).toMatchObject({ status: 'failed', code: 'LOCKED' });
+      expect(out.error).toMatch(/MAX_POSITIONS_ACCOUNT/);
+      expect(broker.positionList().length).toBe(1);
+    } finally {
+      await rig2.close();
+    }
+  });
+
+  it('an order a previous run left unsent is not sent minutes later; a host that stops while an order waits leaves it executing', async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-stale-')));
+    const rig = await startRig({ ledger: new PersistentLedger(store) });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const reports: string[] = [];
+    const proc = new CommandProcessor(mgr, store, (u) => reports.push(`${u.commandId}:${u.status}`), silentLogger, undefined, { terminalWaitMs: 10_000 });
+    const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1 } });
+    try {
+      // the host stops while a platform order waits for the terminal: nothing sent, nothing failed, still executing
+      const waiting = proc.handle(open('plat-stop'), 'heartbeat');
+      await new Promise((r) => setTimeout(r, 100));
+      mgr.stopWaiting();
+      expect(await waiting).toMatchObject({ status: 'executing' });
+      expect(store.command('plat-stop')?.status).toBe('executing');
+      expect(reports).not.toContain('plat-stop:failed');
+      // left three minutes ago (before it was sent): stale, refused, nothing sent
+      store.putCommand('left-old', { status: 'executing', at: Date.now() - 180_000 });
+      const { terminal } = await rig.connect({ broker });
+      mgr.attach(terminal);
+      const stale = await proc.handle(open('left-old'), 'heartbeat');
+      expect(stale).toMatchObject({ status: 'failed', code: 'STATE' });
+      expect(stale.error).toMatch(/^not executed: the host stopped before this order was sent, 1[89]\d s ago/);
+      // the one left a moment ago runs
+      expect(await proc.handle(open('plat-stop'), 'heartbeat')).toMatchObject({ status: 'executed' });
+      expect(broker.positionList().length).toBe(1);
+    } finally {
+      await rig.close();
+    }
+  });
 });

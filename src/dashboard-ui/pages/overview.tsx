@@ -18,6 +18,11 @@ export function OverviewPage() {
   if (!o) return <p>loading…</p>;
   const a = o.account;
   const ks = o.risk.killSwitch;
+  // several accounts: the actions below act on the one shown — say which
+  const key = a ? `${a.login}@${a.server}` : null;
+  const several = o.accounts.length > 1;
+  const driven = o.accounts.find((x) => x.platform)?.key ?? null;
+  const on = several && key ? ` — ${key}` : '';
   const act = async (what: 'stop' | 'unlock') => {
     setAsk(null);
     try {
@@ -51,7 +56,7 @@ export function OverviewPage() {
           <h3>Connections</h3>
           <dl>
             <dt>MT5 EA</dt><dd class={o.connection.ea ? 'pos' : 'neg'}>{o.connection.ea ? 'connected' : 'disconnected'}</dd>
-            <dt>Platform</dt><dd class={o.connection.platform ? 'pos' : o.connection.platform === null ? '' : 'neg'}>{o.connection.platform === null ? 'not configured' : o.connection.platform ? 'connected' : 'disconnected'}</dd>
+            <dt>Platform</dt><dd class={o.connection.platform ? 'pos' : o.connection.platform === null ? '' : 'neg'}>{o.connection.platform === null ? 'not configured' : o.connection.platform ? 'connected' : 'disconnected'}{several && driven && driven !== key ? ` (it drives ${driven})` : ''}</dd>
             <dt>Outbox</dt><dd>{o.connection.outboxDepth} report(s) waiting</dd>
             <dt>Positions</dt><dd>{o.positions}</dd>
             <dt>Strategies</dt><dd>{o.strategies}</dd>
@@ -108,12 +113,12 @@ export function OverviewPage() {
       )}
       <Outcome value={outcome} />
       {ask === 'stop' && (
-        <Confirm title="EMERGENCY STOP" yes="Stop everything" danger onYes={() => act('stop')} onNo={() => setAsk(null)}>
-          <p>Stop every strategy, close every position, delete pending orders and lock trading for an hour.</p>
+        <Confirm title={`EMERGENCY STOP${on}`} yes="Stop everything" danger onYes={() => act('stop')} onNo={() => setAsk(null)}>
+          <p>Stop every strategy, close every position, delete pending orders and lock trading for an hour{several ? ` on ${key ?? 'this account'} only; the other accounts of this host go on trading (choose each in the account picker)` : ''}.</p>
         </Confirm>
       )}
       {ask === 'unlock' && (
-        <Confirm title="Unlock trading" yes="Unlock" onYes={() => act('unlock')} onNo={() => setAsk(null)}>
+        <Confirm title={`Unlock trading${on}`} yes="Unlock" onYes={() => act('unlock')} onNo={() => setAsk(null)}>
           <p>End the lock now. Strategies stay stopped until you start them.</p>
         </Confirm>
       )}

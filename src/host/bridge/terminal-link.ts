@@ -39,6 +39,8 @@ export class Terminal extends EventEmitter implements SessionOwner {
   adopted: string[] = [];
   /** Sessions so far (the venue's epoch). */
   private epoch = 0;
+  /** The session (epoch) whose position list the mirror holds: the EA sends it after WELCOME, a snapshot brings it too. */
+  private positionsOf = -1;
   readonly router: IntentRouter;
   private readonly log: Logger;
 
@@ -131,6 +133,16 @@ export class Terminal extends EventEmitter implements SessionOwner {
     return ((await this.request('SPEC_REQUEST', { symbol })) as Msg<'SPEC'>).spec;
   }
 
+  /**
+   * Resolves once the mirror holds this session's account, positions and orders — at once when the EA has sent its
+   * position list since it connected, else after a snapshot (the pre-trade checks count the positions: just after a
+   * (re)connection the mirror still has the last session's list, or none after a restart).
+   */
+  async currentState(timeoutMs?: number): Promise<void> {
+    if (this.positionsOf === this.epoch && this.session) return;
+    await this.snapshot(this.serverTime, timeoutMs);
+  }
+
   /** Account, positions, orders and the deals from `dealsFrom` (server time, s), paged by the EA to fit its frames. */
   async snapshot(dealsFrom = 0, timeoutMs?: number): Promise<Msg<'SNAPSHOT'>> {
     let page = (await this.request('SNAPSHOT_REQUEST', { dealsFrom }, timeoutMs)) as Msg<'SNAPSHOT'>;
@@ -194,6 +206,7 @@ export class Terminal extends EventEmitter implements SessionOwner {
         break;
       case MsgType.POSITIONS:
         this.positions = msg.positions;
+        this.positionsOf = this.epoch;
         this.emit('positions', msg.positions);
         break;
       case MsgType.ORDERS:

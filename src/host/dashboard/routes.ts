@@ -141,7 +141,7 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       m.releaseKillSwitch();
       store.audit(Math.floor(Date.now() / 1000), 'kill switch unlocked', { by: 'local API' });
       await store.write();
-      d.log.warn({}, 'kill switch unlocked by the trader; stopped strategies stay stopped until started');
+      d.log.warn({ account: m.account() ? `${m.account()!.login}@${m.account()!.server}` : null }, 'kill switch unlocked by the trader; stopped strategies stay stopped until started');
       feed.send('kill', {});
       return riskState(m);
     });

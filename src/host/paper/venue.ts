@@ -141,6 +141,11 @@ export class PaperVenue extends Terminal {
     return this.live.connected && this.broker !== undefined;
   }
 
+  /** The paper account's state is its own: always current. */
+  override currentState(): Promise<void> {
+    return Promise.resolve();
+  }
+
   // ------------------------------------------------------------------------------------------ the market (from the live terminal)
 
   override subscribe(symbols: string[], bars: [string, Timeframe][]): void {

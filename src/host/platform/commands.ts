@@ -42,6 +42,8 @@ export interface CommandProcessorOptions {
   trades?: Pick<TradeReporter, 'claim'>;
   /** How long an order from the platform, or one finished after a restart, waits for a terminal to connect before it fails NO_TERMINAL (default 30 s). */
   terminalWaitMs?: number;
+  /** An order a previous run left unfinished and never sent fails (STATE) when its last status is older than this (default STALE_AFTER_MS). */
+  staleAfterMs?: number;
   /** How long an order's result waits for its deal's transaction (default 3 s). */
   claimWaitMs?: number;
 }
@@ -81,6 +83,12 @@ function failureCode(e: unknown): string {
 
 class BrokerRefused extends Error {}
 
+/** The host stops while an order waits for a terminal: the command stays `executing`, for the next run to finish. */
+class HostStopping extends Error {}
+
+/** An order a previous run left unsent is not sent after this long (CommandProcessorOptions.staleAfterMs). */
+export const STALE_AFTER_MS = 120_000;
+
 const QUERIES = new Set<string>(['STATUS_REQUEST', 'PERFORMANCE_REQUEST']);
 
 /** Commands whose every change is journaled (their status and their intents): no whole-state write. */
@@ -116,8 +124,8 @@ export class CommandProcessor {
   private readonly typeOf = new Map<string, string>();
   /** Who sent each command in flight (the audit trail). */
   private readonly senderOf = new Map<string, CommandSender>();
-  /** Commands left unfinished by a previous run of the host, being finished now. */
-  private readonly finishing = new Set<string>();
+  /** Commands left unfinished by a previous run of the host, being finished now: when their last status was written, ms. */
+  private readonly finishing = new Map<string, number>();
   /** START/UPDATE/RESUME_STRATEGY answer once the strategy is prepared (preparation-waits.ts). */
   private readonly preparation: PreparationWaits;
 
@@ -248,7 +256,7 @@ export class CommandProcessor {
       // safe to repeat: their intent ids derive from the command id, and the ledger and the EA execute an
       // intent id once.
       this.log.warn({ via, commandId: cmd.id, type: cmd.type, status: seen.status }, 'command left unfinished by a previous run: finishing it');
-      this.finishing.add(cmd.id);
+      this.finishing.set(cmd.id, seen.at);
     } else {
       try {
         this.status(cmd.id, 'received', { params }, true);
@@ -273,6 +281,11 @@ export class CommandProcessor {
       this.log.info({ commandId: cmd.id, type: cmd.type }, 'command executed');
       outcome = { status: 'executed', result };
     } catch (e) {
+      if (e instanceof HostStopping) {
+        // nothing was sent and nothing is written: the next run finishes it (or finds it stale)
+        this.log.warn({ commandId: cmd.id, type: cmd.type }, 'the host stops while the order waits for a terminal: left executing for the next run');
+        return { status: 'executing' };
+      }
       const msg =
         e instanceof StrategyError
           ? e.problems.map((p) => `${p.path}: ${p.message}`).join('; ')
@@ -304,12 +317,19 @@ export class CommandProcessor {
     // what the terminal could not decode fails now, naming the field, instead of waiting for an answer that never comes
     const check = intentBodySchemas[intent.type].safeParse(intent);
     if (!check.success) throw new ManagerError('INVALID', check.error.issues.map(issueText).join('; '));
+    // an order a previous run left unfinished before it was ever sent (not in the ledger) is not sent long after:
+    // the trader may have acted since (one in the ledger is the reconciliation's: it may have executed)
+    const leftAt = this.finishing.get(cmd.id);
+    const staleMs = this.opts.staleAfterMs ?? STALE_AFTER_MS;
+    if (leftAt !== undefined && !this.store.intent(intent.intentId) && this.now().getTime() - leftAt > staleMs) {
+      throw new ManagerError('STATE', `not executed: the host stopped before this order was sent, ${Math.round((this.now().getTime() - leftAt) / 1000)} s ago (more than ${staleMs / 1000} s); send it again if it is still wanted`);
+    }
     // the platform's order, or one a previous run left unfinished, may arrive just after a host restart, before the
     // EA has reconnected: it waits for the terminal a while (a person at the local API is answered at once)
-    if ((this.senderOf.get(cmd.id) === 'platform' || this.finishing.has(cmd.id)) && !this.mgr.attachedTerminal()?.connected) {
+    if ((this.senderOf.get(cmd.id) === 'platform' || leftAt !== undefined) && !this.mgr.attachedTerminal()?.connected) {
       const wait = this.opts.terminalWaitMs ?? 30_000;
       this.log.info({ commandId: cmd.id, waitMs: wait }, 'no terminal is connected: the order waits for one');
-      await this.mgr.untilConnected(wait);
+      if ((await this.mgr.untilConnected(wait)) === 'stopping') throw new HostStopping();
     }
     let r: IntentResult;
     try {

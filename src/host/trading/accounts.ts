@@ -232,6 +232,7 @@ export class AccountRegistry {
 
   /** Write and close every account's state. */
   async close(): Promise<void> {
+    for (const a of this.list()) a.manager.stopWaiting(); // orders waiting for a terminal stay for the next run
     for (const a of this.list()) {
       // a clean stop leaves a complete state.json (the journal emptied into it) and a backup
       await a.store.compact(Date.now(), { retain: false }).catch((e: Error) => this.o.log.error({ account: a.key, err: e.message }, 'state not compacted at stop: the journal keeps every change'));

@@ -181,30 +181,35 @@ export class StrategyManager extends EventEmitter implements TradingContext {
   }
 
   /**
-   * Resolves true once this manager's terminal is connected (at once if it is), false after `ms` without one. A
-   * platform's order waits on it after a host restart, while the EA reconnects (its backoff reaches 10 s).
+   * Resolves 'connected' once this manager's terminal is connected (at once if it is), 'timeout' after `ms` without
+   * one, 'stopping' when the host stops meanwhile (stopWaiting). A platform's order waits on it after a host restart,
+   * while the EA reconnects (its backoff reaches 10 s).
    */
-  untilConnected(ms: number): Promise<boolean> {
-    if (this.term?.connected) return Promise.resolve(true);
+  untilConnected(ms: number): Promise<'connected' | 'timeout' | 'stopping'> {
+    if (this.term?.connected) return Promise.resolve('connected');
     return new Promise((res) => {
-      const done = (v: boolean) => {
+      const done = (v: 'connected' | 'timeout' | 'stopping') => {
         clearTimeout(timer);
-        this.connectWaiters.delete(up);
+        this.connectWaiters.delete(done);
         res(v);
       };
-      const up = () => done(true);
-      const timer = setTimeout(() => done(false), ms);
-      timer.unref(); // a stopping host does not wait for it
-      this.connectWaiters.add(up);
+      const timer = setTimeout(() => done('timeout'), ms);
+      timer.unref();
+      this.connectWaiters.add(done);
     });
   }
 
+  /** The host stops: whoever waits for a terminal is told so (the order is left for the next run, never failed). */
+  stopWaiting(): void {
+    for (const done of [...this.connectWaiters]) done('stopping');
+  }
+
   /** Who waits in untilConnected (a set, not listeners: any number of orders may wait). */
-  private readonly connectWaiters = new Set<() => void>();
+  private readonly connectWaiters = new Set<(v: 'connected' | 'timeout' | 'stopping') => void>();
 
   private async onConnected(): Promise<void> {
     const t = this.term!;
-    for (const wake of [...this.connectWaiters]) wake();
+    for (const done of [...this.connectWaiters]) done('connected');
     if (t.hello && this.market.noteOffset(t.serverTime, t.hello.serverTimeOffset)) this.zoneChanged();
     this.resubscribe();
     for (const [id, r] of this.strategies) if (r.record.status !== 'stopped') await this.prepare(id, true);
@@ -321,6 +326,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
     // an intent already in the ledger was checked when it was first sent (a command finished after a restart)
     if (intent.type === 'OPEN' && !t.intentEntry(intent.intentId)) {
+      await t.currentState(); // the limits count the open positions: this session's list, not none or the last one's
       const failures = this.core.checkEntry('manual', intent, this.venueNow());
       if (failures.length) throw new ManagerError('LOCKED', failures.map((f) => `${f.code}: ${f.message}`).join('; '));
     }
