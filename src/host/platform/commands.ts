@@ -32,6 +32,7 @@ import {
 } from './contract.js';
 import type { Store, StoreData } from '../state/store.js';
 import type { TradeReporter } from './trade-reports.js';
+import { HostStopping, beforeOrder } from './order-waits.js';
 import { NotPrepared, PreparationWaits } from './preparation-waits.js';
 
 /** Who sent a command, for the audit trail. */
@@ -40,9 +41,9 @@ export type CommandSender = 'platform' | 'local-api' | 'dashboard';
 export interface CommandProcessorOptions {
   /** The trade reporter whose deals an order command's result carries. */
   trades?: Pick<TradeReporter, 'claim'>;
-  /** How long an order from the platform, or one finished after a restart, waits for a terminal to connect before it fails NO_TERMINAL (default 30 s). */
+  /** How long an order from the platform, or one finished after a restart, waits for a terminal to connect before it fails NO_TERMINAL (default 30 s, order-waits.ts). */
   terminalWaitMs?: number;
-  /** An order a previous run left unfinished and never sent fails (STATE) when its last status is older than this (default STALE_AFTER_MS). */
+  /** An order a previous run left unfinished and never sent fails (STATE) when its last status is older than this (default STALE_AFTER_MS, order-waits.ts). */
   staleAfterMs?: number;
   /** How long an order's result waits for its deal's transaction (default 3 s). */
   claimWaitMs?: number;
@@ -82,12 +83,6 @@ function failureCode(e: unknown): string {
 }
 
 class BrokerRefused extends Error {}
-
-/** The host stops while an order waits for a terminal: the command stays `executing`, for the next run to finish. */
-class HostStopping extends Error {}
-
-/** An order a previous run left unsent is not sent after this long (CommandProcessorOptions.staleAfterMs). */
-export const STALE_AFTER_MS = 120_000;
 
 const QUERIES = new Set<string>(['STATUS_REQUEST', 'PERFORMANCE_REQUEST']);
 
@@ -317,20 +312,9 @@ export class CommandProcessor {
     // what the terminal could not decode fails now, naming the field, instead of waiting for an answer that never comes
     const check = intentBodySchemas[intent.type].safeParse(intent);
     if (!check.success) throw new ManagerError('INVALID', check.error.issues.map(issueText).join('; '));
-    // an order a previous run left unfinished before it was ever sent (not in the ledger) is not sent long after:
-    // the trader may have acted since (one in the ledger is the reconciliation's: it may have executed)
-    const leftAt = this.finishing.get(cmd.id);
-    const staleMs = this.opts.staleAfterMs ?? STALE_AFTER_MS;
-    if (leftAt !== undefined && !this.store.intent(intent.intentId) && this.now().getTime() - leftAt > staleMs) {
-      throw new ManagerError('STATE', `not executed: the host stopped before this order was sent, ${Math.round((this.now().getTime() - leftAt) / 1000)} s ago (more than ${staleMs / 1000} s); send it again if it is still wanted`);
-    }
-    // the platform's order, or one a previous run left unfinished, may arrive just after a host restart, before the
-    // EA has reconnected: it waits for the terminal a while (a person at the local API is answered at once)
-    if ((this.senderOf.get(cmd.id) === 'platform' || leftAt !== undefined) && !this.mgr.attachedTerminal()?.connected) {
-      const wait = this.opts.terminalWaitMs ?? 30_000;
-      this.log.info({ commandId: cmd.id, waitMs: wait }, 'no terminal is connected: the order waits for one');
-      if ((await this.mgr.untilConnected(wait)) === 'stopping') throw new HostStopping();
-    }
+    await beforeOrder({ mgr: this.mgr, store: this.store, log: this.log, now: this.now, terminalWaitMs: this.opts.terminalWaitMs, staleAfterMs: this.opts.staleAfterMs }, cmd.id, intent.intentId, {
+      platform: this.senderOf.get(cmd.id) === 'platform', leftAt: this.finishing.get(cmd.id),
+    });
     let r: IntentResult;
     try {
       r = await this.mgr.manualIntent(intent);

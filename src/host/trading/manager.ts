@@ -24,6 +24,7 @@ import type { Terminal } from '../bridge/server.js';
 import type { Logger } from '../logger.js';
 import type { Store, StrategyRecord } from '../state/store.js';
 import { ManagerError, type ManagerOptions, type Running, type TradingContext } from './context.js';
+import { ConnectionWaits, type ConnectionWait } from './connection-waits.js';
 import { CoreDriver } from './core-driver.js';
 import { MarketFeed, type ZoneView } from './market-feed.js';
 import { Supervision, type AnomalyPolicy, type PendingConfirmation } from './supervision.js';
@@ -182,34 +183,22 @@ export class StrategyManager extends EventEmitter implements TradingContext {
 
   /**
    * Resolves 'connected' once this manager's terminal is connected (at once if it is), 'timeout' after `ms` without
-   * one, 'stopping' when the host stops meanwhile (stopWaiting). A platform's order waits on it after a host restart,
-   * while the EA reconnects (its backoff reaches 10 s).
+   * one, 'stopping' when the host stops meanwhile (stopWaiting) — connection-waits.ts.
    */
-  untilConnected(ms: number): Promise<'connected' | 'timeout' | 'stopping'> {
-    if (this.term?.connected) return Promise.resolve('connected');
-    return new Promise((res) => {
-      const done = (v: 'connected' | 'timeout' | 'stopping') => {
-        clearTimeout(timer);
-        this.connectWaiters.delete(done);
-        res(v);
-      };
-      const timer = setTimeout(() => done('timeout'), ms);
-      timer.unref();
-      this.connectWaiters.add(done);
-    });
+  untilConnected(ms: number): Promise<ConnectionWait> {
+    return this.term?.connected ? Promise.resolve('connected') : this.connectionWaits.wait(ms);
   }
 
   /** The host stops: whoever waits for a terminal is told so (the order is left for the next run, never failed). */
   stopWaiting(): void {
-    for (const done of [...this.connectWaiters]) done('stopping');
+    this.connectionWaits.wake('stopping');
   }
 
-  /** Who waits in untilConnected (a set, not listeners: any number of orders may wait). */
-  private readonly connectWaiters = new Set<(v: 'connected' | 'timeout' | 'stopping') => void>();
+  private readonly connectionWaits = new ConnectionWaits();
 
   private async onConnected(): Promise<void> {
     const t = this.term!;
-    for (const done of [...this.connectWaiters]) done('connected');
+    this.connectionWaits.wake('connected');
     if (t.hello && this.market.noteOffset(t.serverTime, t.hello.serverTimeOffset)) this.zoneChanged();
     this.resubscribe();
     for (const [id, r] of this.strategies) if (r.record.status !== 'stopped') await this.prepare(id, true);
