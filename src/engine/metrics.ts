@@ -61,50 +61,58 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalance: number): Metrics {
-  const wins = trades.filter((t) => t.profit > 0);
-  const losses = trades.filter((t) => t.profit <= 0);
-  const grossProfit = wins.reduce((s, t) => s + t.profit, 0);
-  const grossLoss = -losses.reduce((s, t) => s + t.profit, 0);
-  const net = trades.reduce((s, t) => s + t.profit, 0);
-  let streak = 0, longest = 0;
+  // one pass over the trades, the sums in the trades' order (as the filter-and-reduce it replaces added them)
+  let nWins = 0, nLosses = 0, grossProfit = 0, lossSum = 0, net = 0, hold = 0, streak = 0, longest = 0;
   for (const t of trades) {
-    streak = t.profit <= 0 ? streak + 1 : 0;
+    const p = t.profit;
+    if (p > 0) {
+      nWins++;
+      grossProfit += p;
+    } else if (p <= 0) {
+      nLosses++;
+      lossSum += p;
+    }
+    streak = p <= 0 ? streak + 1 : 0;
     if (streak > longest) longest = streak;
+    net += p;
+    hold += t.closeTime - t.openTime;
   }
+  const grossLoss = -lossSum;
   // drawdown on the equity curve (bar closes)
   const n = curve.length;
+  const EQ = curve.equity, TIME = curve.time;
   let peak = initialBalance, maxDd = 0, maxDdPct = 0;
   for (let i = 0; i < n; i++) {
-    const e = curve.equity[i]!;
+    const e = EQ[i]!;
     if (e > peak) peak = e;
     const dd = peak - e;
     if (dd > maxDd) maxDd = dd;
     if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
   }
-  // daily returns of the equity at the last bar of each server day, annualised with √252
+  // daily returns of the equity at the last bar of each server day, annualised with √252; per bar only the day is
+  // compared (the equity is read at a day's last bar, not kept bar by bar)
   const daily: number[] = [];
-  let prevEq = initialBalance, day = n ? Math.floor((curve.time[0]! - 1) / 86400) : 0, lastEq = initialBalance;
+  let prevEq = initialBalance, day = n ? Math.floor((TIME[0]! - 1) / 86400) : 0;
   for (let i = 0; i < n; i++) {
-    const d = Math.floor((curve.time[i]! - 1) / 86400); // a bar closing at midnight belongs to the day it ends
+    const d = Math.floor((TIME[i]! - 1) / 86400); // a bar closing at midnight belongs to the day it ends
     if (d !== day) {
+      const lastEq = i > 0 ? EQ[i - 1]! : initialBalance;
       daily.push(lastEq / prevEq - 1);
       prevEq = lastEq;
       day = d;
     }
-    lastEq = curve.equity[i]!;
   }
-  if (n) daily.push(lastEq / prevEq - 1);
+  if (n) daily.push(EQ[n - 1]! / prevEq - 1);
   const mean = daily.length ? daily.reduce((s, x) => s + x, 0) / daily.length : 0;
   const sd = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / (daily.length - 1)) : 0;
   const downside = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / (daily.length - 1)) : 0;
   let exposed = 0;
   for (let i = 0; i < n; i++) exposed += curve.exposed[i]!;
-  const hold = trades.reduce((s, t) => s + (t.closeTime - t.openTime), 0);
   return {
     trades: trades.length,
-    wins: wins.length,
-    losses: losses.length,
-    winRate: trades.length ? r4((wins.length / trades.length) * 100) : 0,
+    wins: nWins,
+    losses: nLosses,
+    winRate: trades.length ? r4((nWins / trades.length) * 100) : 0,
     grossProfit: r2(grossProfit),
     grossLoss: r2(grossLoss),
     profitFactor: grossLoss > 0 ? r4(grossProfit / grossLoss) : grossProfit > 0 ? null : 0,

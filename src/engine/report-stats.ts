@@ -100,23 +100,26 @@ function side(trades: Trade[]): SideStats {
  */
 function periodReturns(c: EquityCurve, initial: number, unit: 'month' | 'year'): PeriodReturn[] {
   const out: PeriodReturn[] = [];
-  let cur = '', start = initial, last = initial, end = -Infinity;
+  const TIME = c.time, EQ = c.equity;
+  let cur = '', start = initial, end = -Infinity;
   for (let i = 0; i < c.length; i++) {
     // a bar closing at midnight belongs to the period it ends
-    const t = c.time[i]! - 1;
+    const t = TIME[i]! - 1;
     if (t >= end) {
       const d = new Date(t * 1000);
       const y = d.getUTCFullYear(), m = d.getUTCMonth();
       const k = unit === 'year' ? String(y) : `${y}-${String(m + 1).padStart(2, '0')}`;
       end = (unit === 'year' ? Date.UTC(y + 1, 0, 1) : Date.UTC(y, m + 1, 1)) / 1000;
       if (k !== cur) {
+        // the equity at the bar before (the period's last), read here rather than kept bar by bar
+        const last = i > 0 ? EQ[i - 1]! : initial;
         if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
         cur = k;
         start = last;
       }
     }
-    last = c.equity[i]!;
   }
+  const last = c.length ? EQ[c.length - 1]! : initial;
   if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
   return out;
 }

@@ -8,6 +8,7 @@
 import {
   fromMinor,
   isOnTick,
+  minorScale,
   roundPrice,
   roundTo,
   stepsToVolume,
@@ -58,6 +59,8 @@ export class SimBroker {
   private readonly dealStore = new DealStore();
   private balanceMinor: number;
   private readonly digits: number;
+  /** 10^digits: fromMinor(m, digits) is m / scale. */
+  private readonly scale: number;
   private nextTicket: bigint;
   private nowMsc = 0;
   private requestCounter = 0;
@@ -69,6 +72,7 @@ export class SimBroker {
     this.cfg = cfg;
     for (const s of cfg.symbols) this.specs.set(s.symbol, s);
     this.digits = cfg.account.currencyDigits ?? 2;
+    this.scale = minorScale(this.digits);
     this.balanceMinor = toMinor(cfg.account.balance, this.digits);
     this.nextTicket = cfg.ticketStart ?? 1000n;
     this.algoTrading = cfg.algoTrading ?? true;
@@ -336,6 +340,11 @@ export class SimBroker {
     return this.dealStore.view();
   }
 
+  /** Every deal in turn, oldest first, in one object refilled for each (DealStore.rows: copy what you keep). */
+  dealRows(): Iterable<Deal> {
+    return this.dealStore.rows();
+  }
+
   /** A deal by ticket (a new object), or undefined. */
   deal(ticket: bigint): Deal | undefined {
     const i = this.dealStore.indexOf(ticket);
@@ -396,6 +405,39 @@ export class SimBroker {
       this.walkSegment(symbol, prev, bid, ask, timeMsc);
     }
     this.checkStopOut();
+  }
+
+  /**
+   * `quote(symbol, pts[3k], pts[3k + 1], pts[3k + 2])` (a gap, not a continuous move), the numbers read from a
+   * Float64Array so that a backtest's bar loop boxes none; with nothing open or pending only the price moves, here.
+   */
+  quoteAt(symbol: string, pts: Float64Array, k: number): void {
+    const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, timeMsc = pts[3 * k + 2]!;
+    const prev = this.quotes.get(symbol);
+    if (prev && this.positions.size === 0 && this.orders.size === 0 && bid > 0 && ask >= bid) {
+      if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
+      prev.bid = bid;
+      prev.ask = ask;
+      prev.timeMsc = timeMsc;
+      return;
+    }
+    this.quote(symbol, bid, ask, timeMsc, false);
+  }
+
+  /**
+   * The balance at `out[i]` and the equity at `out[i + 1]` (the `balance` and `equity` getters without a number
+   * boxed on the way out: a backtest reads both every bar).
+   */
+  accountInto(out: Float64Array, i: number): void {
+    // fromMinor's division written out (a call that is not inlined would box its result)
+    let m = this.balanceMinor;
+    out[i] = m / this.scale;
+    if (this.positions.size === 0) {
+      out[i + 1] = out[i]!;
+      return;
+    }
+    for (const p of this.positions.values()) m += this.floatingMinor(p) + p.swapMinor;
+    out[i + 1] = m / this.scale;
   }
 
   /**
