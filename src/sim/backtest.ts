@@ -117,10 +117,11 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let intents = 0, refused = 0, reqId = 0;
   const blocked: Partial<Record<SafetyCode, number>> = {};
   const alerts: string[] = [];
-  const positionFacts = () => broker.positionList();
+  // what the core reads of the account and the positions, without building the protocol's Account and Positions
+  const positionFacts = () => broker.positionFacts();
   const venue: VenueFacts = {
     now: 0,
-    account: () => broker.account(),
+    account: () => broker.accountFigures(),
     positions: positionFacts,
     marginFor: (symbol, volume, side) => {
       const q = broker.quoteOf(symbol)!;

@@ -238,6 +238,25 @@ export class SimBroker {
     };
   }
 
+  /** balance, equity and freeMargin exactly as account() gives them, without building the account (a backtest's risk gate reads them at every entry). */
+  accountFigures(): { balance: number; equity: number; freeMargin: number } {
+    let profit = 0, swap = 0, margin = 0;
+    for (const p of this.positions.values()) {
+      profit += this.floatingMinor(p);
+      swap += p.swapMinor;
+      margin += p.marginMinor;
+    }
+    const equity = this.balanceMinor + profit + swap;
+    return { balance: fromMinor(this.balanceMinor, this.digits), equity: fromMinor(equity, this.digits), freeMargin: fromMinor(equity - margin, this.digits) };
+  }
+
+  /** The open positions with what the trading core reads of them (positionList() without the rest): the same values, in the same order. */
+  positionFacts(): { ticket: bigint; symbol: string; magic: number; type: number; volume: number; profit: number }[] {
+    const out = [];
+    for (const p of this.positions.values()) out.push({ ticket: p.ticket, symbol: p.symbol, magic: p.magic, type: p.type, volume: p.volume, profit: fromMinor(this.floatingMinor(p), this.digits) });
+    return out;
+  }
+
   /**
    * Open positions carrying one magic number, with only the fields a strategy decides on (positionList()
    * without the profit and swap conversions; the backtest asks for it on every bar).

@@ -460,6 +460,10 @@ describe('sim broker: a path in one call', () => {
           expect(b.orderList()).toEqual(a.orderList());
           expect(b.account()).toEqual(a.account());
           expect(b.quoteOf('EURUSD')).toEqual(a.quoteOf('EURUSD'));
+          // the figures the backtest's risk gate reads, as the full account and position list give them
+          const acct = a.account();
+          expect(b.accountFigures()).toEqual({ balance: acct.balance, equity: acct.equity, freeMargin: acct.freeMargin });
+          expect(b.positionFacts()).toEqual(a.positionList().map((p) => ({ ticket: p.ticket, symbol: p.symbol, magic: p.magic, type: p.type, volume: p.volume, profit: p.profit })));
           const fills = a.deals().slice(dealsBefore);
           if (fills.length) fired++;
           else if (a.openCount > 0 && !pending) quietOpen++;
