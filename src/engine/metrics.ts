@@ -78,36 +78,13 @@ export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalan
     hold += t.closeTime - t.openTime;
   }
   const grossLoss = -lossSum;
-  // drawdown on the equity curve (bar closes)
   const n = curve.length;
-  const EQ = curve.equity, TIME = curve.time;
-  let peak = initialBalance, maxDd = 0, maxDdPct = 0;
-  for (let i = 0; i < n; i++) {
-    const e = EQ[i]!;
-    if (e > peak) peak = e;
-    const dd = peak - e;
-    if (dd > maxDd) maxDd = dd;
-    if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
-  }
-  // daily returns of the equity at the last bar of each server day, annualised with √252; per bar only the day is
-  // compared (the equity is read at a day's last bar, not kept bar by bar)
-  const daily: number[] = [];
-  let prevEq = initialBalance, day = n ? Math.floor((TIME[0]! - 1) / 86400) : 0;
-  for (let i = 0; i < n; i++) {
-    const d = Math.floor((TIME[i]! - 1) / 86400); // a bar closing at midnight belongs to the day it ends
-    if (d !== day) {
-      const lastEq = i > 0 ? EQ[i - 1]! : initialBalance;
-      daily.push(lastEq / prevEq - 1);
-      prevEq = lastEq;
-      day = d;
-    }
-  }
-  if (n) daily.push(EQ[n - 1]! / prevEq - 1);
+  const { maxDd, maxDdPct } = drawdownOf(curve, initialBalance);
+  const daily = dailyReturns(curve, initialBalance);
   const mean = daily.length ? daily.reduce((s, x) => s + x, 0) / daily.length : 0;
   const sd = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / (daily.length - 1)) : 0;
   const downside = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / (daily.length - 1)) : 0;
-  let exposed = 0;
-  for (let i = 0; i < n; i++) exposed += curve.exposed[i]!;
+  const exposed = exposedBars(curve);
   return {
     trades: trades.length,
     wins: nWins,
@@ -127,4 +104,50 @@ export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalan
     avgHoldingHours: trades.length ? r4(hold / trades.length / 3600) : 0,
     longestLosingStreak: longest,
   };
+}
+
+// Each pass over the curve is a function of its own: a function run once with several long loops is compiled on the
+// stack (OSR) loop by loop, and deoptimised as each loop ends into code never run before — the loops then ran
+// unoptimised for a while, a heap number per bar.
+
+/** The largest fall of the equity from its peak (money, and as a share of the peak), at bar closes. */
+function drawdownOf(curve: EquityCurve, initialBalance: number): { maxDd: number; maxDdPct: number } {
+  const EQ = curve.equity, n = curve.length;
+  let peak = initialBalance, maxDd = 0, maxDdPct = 0;
+  for (let i = 0; i < n; i++) {
+    const e = EQ[i]!;
+    if (e > peak) peak = e;
+    const dd = peak - e;
+    if (dd > maxDd) maxDd = dd;
+    if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
+  }
+  return { maxDd, maxDdPct };
+}
+
+/**
+ * Daily returns of the equity at the last bar of each server day (a bar closing at midnight belongs to the day it
+ * ends); per bar only the day is compared, the equity read at a day's last bar.
+ */
+function dailyReturns(curve: EquityCurve, initialBalance: number): number[] {
+  const EQ = curve.equity, TIME = curve.time, n = curve.length;
+  const daily: number[] = [];
+  let prevEq = initialBalance, day = n ? Math.floor((TIME[0]! - 1) / 86400) : 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.floor((TIME[i]! - 1) / 86400);
+    if (d !== day) {
+      const lastEq = i > 0 ? EQ[i - 1]! : initialBalance;
+      daily.push(lastEq / prevEq - 1);
+      prevEq = lastEq;
+      day = d;
+    }
+  }
+  if (n) daily.push(EQ[n - 1]! / prevEq - 1);
+  return daily;
+}
+
+/** Bars with a position open. */
+function exposedBars(curve: EquityCurve): number {
+  let exposed = 0;
+  for (let i = 0; i < curve.length; i++) exposed += curve.exposed[i]!;
+  return exposed;
 }
