@@ -162,6 +162,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     // the refusal reasons are read from the decisions, which the report and --json show; reading them has the
     // runner decide bar by bar (the same deals, a slower run), so a plain run does not ask for them
     const wantReasons = Boolean(a.report || a.json);
+    const wantLevels = Boolean(a.report);
     const result = runBacktest({
       strategy, bars, symbol: spec,
       ...(typeof balance === 'number' ? { balance } : {}),
@@ -174,7 +175,8 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
             // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
             onAction: (d: Decision) => {
               if (d.refused) refusals.push({ time: d.time, reason: d.refused });
-              for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
+              // the SL/TP of each entry: only the report's chart draws them (--json has no use for them)
+              if (wantLevels) for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
             },
           }
         : {}),

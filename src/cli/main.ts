@@ -5,21 +5,11 @@
  */
 import { VERSION } from '../host/version.js';
 import { PROTOCOL_VERSION } from '../protocol/messages.js';
-import { runDemo } from './demo.js';
-import { loginCommand, tokenCommand } from './credentials.js';
-import { installEaCommand } from './install-ea.js';
-import { stateCommand } from './state.js';
-import { resolveDataDir } from '../host/state/data-dir.js';
-import { dashboardCommand } from '../host/dashboard/command.js';
-import { paperCommand } from './paper.js';
-import { runIndicatorsCommand } from './indicators.js';
-import { printSchema, validateCommand } from './strategy.js';
-import { backtestCommand, type BacktestArgs } from './backtest.js';
-import { mlCommand } from './ml.js';
-import { ConfigError } from '../host/config.js';
-import { startHost, untilStopSignal } from '../host/start.js';
-import { newStrategyCommand } from './strategy-new.js';
+import type { BacktestArgs } from './backtest.js';
 import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
+
+// Each verb's module is imported when the verb runs: a backtest does not load (nor, bundled, evaluate) the host,
+// its web server and loggers — that cost ~0.1–0.2 s of every short command's start.
 
 const str = (v: VerbContext['values'][string]) => (typeof v === 'string' ? v : undefined);
 
@@ -57,6 +47,8 @@ export const VERBS: Verb[] = [
     async run({ values, err }) {
       // listen before starting: a Ctrl-C while the host starts stops it once started; SIGHUP (a closed console)
       // and SIGBREAK (Ctrl-Break on Windows) stop it cleanly too
+      const { ConfigError } = await import('../host/config.js');
+      const { startHost, untilStopSignal } = await import('../host/start.js');
       const signal = untilStopSignal();
       let host;
       try {
@@ -99,6 +91,7 @@ export const VERBS: Verb[] = [
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       const data = str(values.data);
+      const { runDemo } = await import('./demo.js');
       await runDemo({
         ...(bars ? { bars } : {}), ...(speed ? { barsPerSecond: speed } : {}), ...(data ? { dataFile: data } : {}), signal: ac.signal,
         dashboard: true, ...(values.keep ? { keep: true } : {}),
@@ -124,7 +117,7 @@ export const VERBS: Verb[] = [
     async run({ values, positionals, out, err }) {
       const ac = new AbortController();
       process.on('SIGINT', () => (ac.signal.aborted ? process.exit(130) : ac.abort()));
-      return paperCommand(positionals, values, out, err, ac.signal);
+      return (await import('./paper.js')).paperCommand(positionals, values, out, err, ac.signal);
     },
   },
   {
@@ -132,11 +125,11 @@ export const VERBS: Verb[] = [
     summary: 'Open the running host\'s dashboard in the browser with a one-time sign-in link.',
     options: { config: { type: 'string', arg: 'FILE', help: 'configuration file (default <data folder>/config.json)' }, print: { type: 'boolean', help: 'print the link instead of opening the browser' }, ...DATA_DIR },
     examples: ['mt5-executor dashboard', 'mt5-executor dashboard --print'],
-    run({ values }) {
+    async run({ values }) {
       const dir = str(values['data-dir']);
       const env = dir ? { ...process.env, MT5X_DATA_DIR: dir } : process.env;
       const config = str(values.config);
-      return dashboardCommand({ env, ...(config ? { configFile: config } : {}), print: values.print === true, out: (l) => process.stdout.write(l + '\n') });
+      return (await import('../host/dashboard/command.js')).dashboardCommand({ env, ...(config ? { configFile: config } : {}), print: values.print === true, out: (l) => process.stdout.write(l + '\n') });
     },
   },
   {
@@ -149,7 +142,7 @@ export const VERBS: Verb[] = [
       format: { type: 'string', arg: 'csv|json', help: 'output format (default csv)' },
     },
     examples: ['mt5-executor indicators data/EURUSD_H1_2019.csv -i ema:21 -i rsi:14 --format json'],
-    run: ({ values, positionals, out, err }) => runIndicatorsCommand(positionals, (values.indicator as string[] | undefined) ?? [], str(values.format) ?? 'csv', out, err),
+    run: async ({ values, positionals, out, err }) => (await import('./indicators.js')).runIndicatorsCommand(positionals, (values.indicator as string[] | undefined) ?? [], str(values.format) ?? 'csv', out, err),
   },
   {
     name: 'backtest',
@@ -177,7 +170,7 @@ export const VERBS: Verb[] = [
       'mt5-executor backtest examples/ema-cross-trend.json --data data/EURUSD_H1_2015-2022.csv --report report.html',
       'mt5-executor backtest my.json --data XAUUSD_M15.csv --symbol XAUUSD --timeframe M15 --from 2024-01-01 --no-swap --json',
     ],
-    run({ values, positionals, out, err }) {
+    async run({ values, positionals, out, err }) {
       const a: BacktestArgs = {};
       if (positionals[0]) a.strategy = positionals[0];
       for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades'] as const) {
@@ -187,7 +180,7 @@ export const VERBS: Verb[] = [
       if (values.json) a.json = true;
       if (values['no-swap']) a.swap = false;
       if (values['no-cache']) a.cache = false;
-      return backtestCommand(a, out, err);
+      return (await import('./backtest.js')).backtestCommand(a, out, err);
     },
   },
   ...(['train', 'evaluate'] as const).map((sub): Verb => ({
@@ -203,7 +196,7 @@ export const VERBS: Verb[] = [
       json: { type: 'boolean', help: 'print JSON' },
     } as Record<string, import('./kit.js').OptionSpec>,
     examples: [sub === 'train' ? 'mt5-executor ml train --data data/EURUSD_H1_2015-2022.csv --strategy examples/ema-cross-trend.json --out model.json' : 'mt5-executor ml evaluate --data data/EURUSD_H1_2015-2022.csv --strategy s.json --model model.json'],
-    run: ({ values, out, err }) => mlCommand(sub, Object.fromEntries(Object.entries(values).filter(([, x]) => x !== undefined)), out, err),
+    run: async ({ values, out, err }) => (await import('./ml.js')).mlCommand(sub, Object.fromEntries(Object.entries(values).filter(([, x]) => x !== undefined)), out, err),
   })),
   {
     name: 'validate',
@@ -211,7 +204,7 @@ export const VERBS: Verb[] = [
     summary: 'Check a strategy in the platform\'s format; print its normalised form, or every problem (exit 1).',
     options: {},
     examples: ['mt5-executor validate examples/ema-cross-trend.json'],
-    run: ({ positionals, out, err }) => validateCommand(positionals[0], out, err),
+    run: async ({ positionals, out, err }) => (await import('./strategy.js')).validateCommand(positionals[0], out, err),
   },
   {
     name: 'strategy new',
@@ -223,21 +216,21 @@ export const VERBS: Verb[] = [
       force: { type: 'boolean', help: 'overwrite an existing file' },
     },
     examples: ['mt5-executor strategy new my-strategy.json --symbol XAUUSD --timeframe M15'],
-    run: ({ values, positionals, out, err }) => newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err),
+    run: async ({ values, positionals, out, err }) => (await import('./strategy-new.js')).newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err),
   },
   {
     name: 'schema',
     summary: 'Print the JSON Schema of the strategy format.',
     options: {},
     examples: ['mt5-executor schema > strategy.schema.json'],
-    run: ({ out }) => printSchema(out),
+    run: async ({ out }) => (await import('./strategy.js')).printSchema(out),
   },
   {
     name: 'token',
     summary: 'Show the bridge token to paste into the EA\'s "Token" input (created on first use, kept in the OS keychain or an encrypted file), with the port the host is configured to use.',
     options: { api: { type: 'boolean', help: 'show the local API token instead' }, ...DATA_DIR },
     examples: ['mt5-executor token', 'mt5-executor token --api'],
-    run: ({ values, out, err }) => tokenCommand({ ...(str(values['data-dir']) ? { dataDir: str(values['data-dir'])! } : {}), api: values.api === true }, out, err),
+    run: async ({ values, out, err }) => (await import('./credentials.js')).tokenCommand({ ...(str(values['data-dir']) ? { dataDir: str(values['data-dir'])! } : {}), api: values.api === true }, out, err),
   },
   {
     name: 'login',
@@ -249,7 +242,7 @@ export const VERBS: Verb[] = [
       ...DATA_DIR,
     },
     examples: ['mt5-executor login', 'mt5-executor login --key KEY --secret-stdin < secret.txt'],
-    run: ({ values, out, err }) => loginCommand(
+    run: async ({ values, out, err }) => (await import('./credentials.js')).loginCommand(
       { ...(str(values['data-dir']) ? { dataDir: str(values['data-dir'])! } : {}), ...(str(values.key) ? { key: str(values.key)! } : {}), secretStdin: values['secret-stdin'] === true, development: values.development === true },
       out, err,
     ),
@@ -264,14 +257,14 @@ export const VERBS: Verb[] = [
       'terminals-dir': { type: 'string', arg: 'DIR', help: 'where the terminals\' data folders are (default %APPDATA%\\MetaQuotes\\Terminal)' },
     },
     examples: ['mt5-executor install-ea', 'mt5-executor install-ea --terminal D0E8209F77C8CF37AD8BF550E51FF075 --force'],
-    run: ({ values, out, err }) => installEaCommand(toArgs(values), out, err),
+    run: async ({ values, out, err }) => (await import('./install-ea.js')).installEaCommand(toArgs(values), out, err),
   },
   {
     name: 'state recover',
     summary: 'When the host refuses to start because its state is damaged or missing: start from a backup you choose, or (--empty) from an empty state. Without an option, lists the backups.',
     options: { backup: { type: 'string', arg: 'FILE|latest', help: 'the backup to start from' }, empty: { type: 'boolean', help: 'start from an empty state (everything in the old one is set aside, not deleted)' }, ...DATA_DIR },
     examples: ['mt5-executor state recover', 'mt5-executor state recover --backup latest'],
-    run: ({ values, out, err }) => stateCommand('recover', { dataDir: resolveDataDir(str(values['data-dir'])), backup: str(values.backup), empty: values.empty === true }, out, err),
+    run: async ({ values, out, err }) => (await import('./state.js')).stateCommand('recover', { dataDir: (await import('../host/state/data-dir.js')).resolveDataDir(str(values['data-dir'])), backup: str(values.backup), empty: values.empty === true }, out, err),
   },
   {
     name: 'version',

@@ -61,50 +61,35 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalance: number): Metrics {
-  const wins = trades.filter((t) => t.profit > 0);
-  const losses = trades.filter((t) => t.profit <= 0);
-  const grossProfit = wins.reduce((s, t) => s + t.profit, 0);
-  const grossLoss = -losses.reduce((s, t) => s + t.profit, 0);
-  const net = trades.reduce((s, t) => s + t.profit, 0);
-  let streak = 0, longest = 0;
+  // one pass over the trades, the sums in the trades' order (as the filter-and-reduce it replaces added them)
+  let nWins = 0, nLosses = 0, grossProfit = 0, lossSum = 0, net = 0, hold = 0, streak = 0, longest = 0;
   for (const t of trades) {
-    streak = t.profit <= 0 ? streak + 1 : 0;
-    if (streak > longest) longest = streak;
-  }
-  // drawdown on the equity curve (bar closes)
-  const n = curve.length;
-  let peak = initialBalance, maxDd = 0, maxDdPct = 0;
-  for (let i = 0; i < n; i++) {
-    const e = curve.equity[i]!;
-    if (e > peak) peak = e;
-    const dd = peak - e;
-    if (dd > maxDd) maxDd = dd;
-    if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
-  }
-  // daily returns of the equity at the last bar of each server day, annualised with √252
-  const daily: number[] = [];
-  let prevEq = initialBalance, day = n ? Math.floor((curve.time[0]! - 1) / 86400) : 0, lastEq = initialBalance;
-  for (let i = 0; i < n; i++) {
-    const d = Math.floor((curve.time[i]! - 1) / 86400); // a bar closing at midnight belongs to the day it ends
-    if (d !== day) {
-      daily.push(lastEq / prevEq - 1);
-      prevEq = lastEq;
-      day = d;
+    const p = t.profit;
+    if (p > 0) {
+      nWins++;
+      grossProfit += p;
+    } else if (p <= 0) {
+      nLosses++;
+      lossSum += p;
     }
-    lastEq = curve.equity[i]!;
+    streak = p <= 0 ? streak + 1 : 0;
+    if (streak > longest) longest = streak;
+    net += p;
+    hold += t.closeTime - t.openTime;
   }
-  if (n) daily.push(lastEq / prevEq - 1);
+  const grossLoss = -lossSum;
+  const n = curve.length;
+  const { maxDd, maxDdPct } = drawdownOf(curve, initialBalance);
+  const daily = dailyReturns(curve, initialBalance);
   const mean = daily.length ? daily.reduce((s, x) => s + x, 0) / daily.length : 0;
   const sd = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / (daily.length - 1)) : 0;
   const downside = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / (daily.length - 1)) : 0;
-  let exposed = 0;
-  for (let i = 0; i < n; i++) exposed += curve.exposed[i]!;
-  const hold = trades.reduce((s, t) => s + (t.closeTime - t.openTime), 0);
+  const exposed = exposedBars(curve);
   return {
     trades: trades.length,
-    wins: wins.length,
-    losses: losses.length,
-    winRate: trades.length ? r4((wins.length / trades.length) * 100) : 0,
+    wins: nWins,
+    losses: nLosses,
+    winRate: trades.length ? r4((nWins / trades.length) * 100) : 0,
     grossProfit: r2(grossProfit),
     grossLoss: r2(grossLoss),
     profitFactor: grossLoss > 0 ? r4(grossProfit / grossLoss) : grossProfit > 0 ? null : 0,
@@ -119,4 +104,50 @@ export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalan
     avgHoldingHours: trades.length ? r4(hold / trades.length / 3600) : 0,
     longestLosingStreak: longest,
   };
+}
+
+// Each pass over the curve is a function of its own: a function run once with several long loops is compiled on the
+// stack (OSR) loop by loop, and deoptimised as each loop ends into code never run before — the loops then ran
+// unoptimised for a while, a heap number per bar.
+
+/** The largest fall of the equity from its peak (money, and as a share of the peak), at bar closes. */
+function drawdownOf(curve: EquityCurve, initialBalance: number): { maxDd: number; maxDdPct: number } {
+  const EQ = curve.equity, n = curve.length;
+  let peak = initialBalance, maxDd = 0, maxDdPct = 0;
+  for (let i = 0; i < n; i++) {
+    const e = EQ[i]!;
+    if (e > peak) peak = e;
+    const dd = peak - e;
+    if (dd > maxDd) maxDd = dd;
+    if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
+  }
+  return { maxDd, maxDdPct };
+}
+
+/**
+ * Daily returns of the equity at the last bar of each server day (a bar closing at midnight belongs to the day it
+ * ends); per bar only the day is compared, the equity read at a day's last bar.
+ */
+function dailyReturns(curve: EquityCurve, initialBalance: number): number[] {
+  const EQ = curve.equity, TIME = curve.time, n = curve.length;
+  const daily: number[] = [];
+  let prevEq = initialBalance, day = n ? Math.floor((TIME[0]! - 1) / 86400) : 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.floor((TIME[i]! - 1) / 86400);
+    if (d !== day) {
+      const lastEq = i > 0 ? EQ[i - 1]! : initialBalance;
+      daily.push(lastEq / prevEq - 1);
+      prevEq = lastEq;
+      day = d;
+    }
+  }
+  if (n) daily.push(EQ[n - 1]! / prevEq - 1);
+  return daily;
+}
+
+/** Bars with a position open. */
+function exposedBars(curve: EquityCurve): number {
+  let exposed = 0;
+  for (let i = 0; i < curve.length; i++) exposed += curve.exposed[i]!;
+  return exposed;
 }

@@ -100,25 +100,36 @@ function side(trades: Trade[]): SideStats {
  */
 function periodReturns(c: EquityCurve, initial: number, unit: 'month' | 'year'): PeriodReturn[] {
   const out: PeriodReturn[] = [];
-  let cur = '', start = initial, last = initial, end = -Infinity;
-  for (let i = 0; i < c.length; i++) {
+  const TIME = c.time, EQ = c.equity, n = c.length;
+  let cur = '', start = initial;
+  // from a bar at or past the end of the period last worked out to the next such bar (skipBefore): the loop over the
+  // bars is a small function of its own, optimised as a whole (a long loop in a function run once ran unoptimised
+  // until compiled on the stack, a heap number per bar)
+  for (let i = 0; i < n; ) {
     // a bar closing at midnight belongs to the period it ends
-    const t = c.time[i]! - 1;
-    if (t >= end) {
-      const d = new Date(t * 1000);
-      const y = d.getUTCFullYear(), m = d.getUTCMonth();
-      const k = unit === 'year' ? String(y) : `${y}-${String(m + 1).padStart(2, '0')}`;
-      end = (unit === 'year' ? Date.UTC(y + 1, 0, 1) : Date.UTC(y, m + 1, 1)) / 1000;
-      if (k !== cur) {
-        if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
-        cur = k;
-        start = last;
-      }
+    const t = TIME[i]! - 1;
+    const d = new Date(t * 1000);
+    const y = d.getUTCFullYear(), m = d.getUTCMonth();
+    const k = unit === 'year' ? String(y) : `${y}-${String(m + 1).padStart(2, '0')}`;
+    const end = (unit === 'year' ? Date.UTC(y + 1, 0, 1) : Date.UTC(y, m + 1, 1)) / 1000;
+    if (k !== cur) {
+      // the equity at the bar before (the period's last), read here rather than kept bar by bar
+      const last = i > 0 ? EQ[i - 1]! : initial;
+      if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
+      cur = k;
+      start = last;
     }
-    last = c.equity[i]!;
+    i = skipBefore(TIME, i + 1, n, end);
   }
+  const last = n ? EQ[n - 1]! : initial;
   if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
   return out;
+}
+
+/** The first index from `i` (below `n`) of a bar whose close − 1 s is at or past `end`, or `n`. */
+function skipBefore(time: Float64Array, i: number, n: number, end: number): number {
+  while (i < n && !(time[i]! - 1 >= end)) i++;
+  return i;
 }
 
 export function reportStats(i: ReportStatsInput): ReportStats {

@@ -8,7 +8,7 @@ import type { BarSeries } from '../engine/bars.js';
 import { barAt } from '../engine/indicator-spec.js';
 import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
-import { roundTo } from '../engine/money.js';
+import { roundInPlace, roundTo } from '../engine/money.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { StrategyRunner, type Decision, type MarketView } from '../engine/runner.js';
 import type { RiskLimits, SafetyCode } from '../engine/safety.js';
@@ -117,10 +117,11 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   let intents = 0, refused = 0, reqId = 0;
   const blocked: Partial<Record<SafetyCode, number>> = {};
   const alerts: string[] = [];
-  const positionFacts = () => broker.positionList();
+  // what the core reads of the account and the positions, without building the protocol's Account and Positions
+  const positionFacts = () => broker.positionFacts();
   const venue: VenueFacts = {
     now: 0,
-    account: () => broker.account(),
+    account: () => broker.accountFigures(),
     positions: positionFacts,
     marginFor: (symbol, volume, side) => {
       const q = broker.quoteOf(symbol)!;
@@ -211,7 +212,12 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const TIME = bars.time, OPEN = bars.open, HIGH = bars.high, LOW = bars.low, CLOSE = bars.close;
   // the path of path.ts (barPath), without allocating it: open (a gap), then low/high or high/low, then close
   const pm = period * 1000;
-  const pts = new Float64Array(9); // the three continuous points of a bar's path, for broker.path
+  // a bar's prices as the broker sees them, in Float64Arrays so that the loop boxes no number crossing a call (four
+  // heap numbers a bar were most of the garbage of a quiet bar): `open` the open quote (bid, ask, time), `pts` the three
+  // continuous points of the bar's path for broker.path, `acc` the bar's close, balance and equity for the core
+  const open = new Float64Array(3);
+  const pts = new Float64Array(9);
+  const acc = new Float64Array(3);
   const dt1 = Math.floor(pm / 4), dt2 = Math.floor(pm / 2), dt3 = Math.max(pm - 1000, Math.floor(pm / 2) + 1);
   let prevDay = warm < bars.length ? Math.floor(TIME[warm]! / 86400) : 0;
   for (let i = warm; i < bars.length; i++) {
@@ -225,19 +231,24 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const o1 = OPEN[i]!, h1 = HIGH[i]!, l1 = LOW[i]!, c1 = CLOSE[i]!;
     const t0 = t * 1000;
     const bull = c1 >= o1;
-    broker.quote(sym, o1, roundTo(o1 + spread, digits), t0, false);
+    open[0] = o1; open[1] = o1 + spread; open[2] = t0;
+    roundInPlace(open, 1, digits);
+    broker.quoteAt(sym, open, 0);
     if (i > warm && (!columns || core.acts(id, i - 1, broker.openCount))) decide(i - 1);
     const p1 = bull ? l1 : h1, p2 = bull ? h1 : l1;
-    pts[0] = p1; pts[1] = roundTo(p1 + spread, digits); pts[2] = t0 + dt1;
-    pts[3] = p2; pts[4] = roundTo(p2 + spread, digits); pts[5] = t0 + dt2;
-    pts[6] = c1; pts[7] = roundTo(c1 + spread, digits); pts[8] = t0 + dt3;
+    pts[0] = p1; pts[1] = p1 + spread; pts[2] = t0 + dt1;
+    pts[3] = p2; pts[4] = p2 + spread; pts[5] = t0 + dt2;
+    pts[6] = c1; pts[7] = c1 + spread; pts[8] = t0 + dt3;
+    roundInPlace(pts, 1, digits);
+    roundInPlace(pts, 4, digits);
+    roundInPlace(pts, 7, digits);
     const openAtOpen = broker.openCount > 0;
     const exposed = broker.path(sym, pts, 3) || openAtOpen;
     if (broker.dealCount !== dealsSeen) feedDeals(); // SL, TP or stop-out on the path
-    // a flat account's equity is its balance: no need to build the account
-    const bal = broker.balance;
-    const eqNow = broker.openCount > 0 ? broker.equity : bal;
-    const breach = core.observeAccount(t + period, bal, eqNow, positionFacts);
+    // the close, the balance and the equity (a flat account's equity is its balance: no need to build the account)
+    acc[0] = t + period;
+    broker.accountInto(acc, 1);
+    const breach = core.observeAccountAt(acc, 0, positionFacts);
     if (breach) {
       if (o.onLog) {
         const line = stepLogLine(t + period, breach);
@@ -246,9 +257,9 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       carryOut(breach, t + period);
     }
     const e = equity.length++;
-    equity.time[e] = t + period;
-    equity.equity[e] = eqNow;
-    equity.balance[e] = bal;
+    equity.time[e] = acc[0]!;
+    equity.equity[e] = acc[2]!;
+    equity.balance[e] = acc[1]!;
     equity.exposed[e] = exposed ? 1 : 0;
     if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
   }
@@ -264,8 +275,9 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     }
   }
   o.onProgress?.(bars.length - warm, bars.length - warm);
-  // the trades straight from the broker's deal store; the deals as objects only if someone reads them
-  const trades = tradesFromDeals(broker.dealView());
+  // the trades straight from the broker's deal store, a row at a time in one object (tradesFromDeals keeps none);
+  // the deals as objects only if someone reads them
+  const trades = tradesFromDeals(broker.dealRows());
   let deals: Deal[] | undefined;
   return {
     metrics: computeMetrics(trades, equity, balance), trades, equity, get deals() { return (deals ??= broker.deals()); },
@@ -273,7 +285,10 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   };
 }
 
-/** Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly). */
+/**
+ * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly). A
+ * deal is read, never kept: the deals may come as one object refilled for each (SimBroker.dealRows).
+ */
 export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
   const open = new Map<bigint, Trade & { filled: number; exitValue: number; exitVolume: number }>();
   const done: Trade[] = [];

@@ -8,6 +8,7 @@
 import {
   fromMinor,
   isOnTick,
+  minorScale,
   roundPrice,
   roundTo,
   stepsToVolume,
@@ -58,6 +59,8 @@ export class SimBroker {
   private readonly dealStore = new DealStore();
   private balanceMinor: number;
   private readonly digits: number;
+  /** 10^digits: fromMinor(m, digits) is m / scale. */
+  private readonly scale: number;
   private nextTicket: bigint;
   private nowMsc = 0;
   private requestCounter = 0;
@@ -69,6 +72,7 @@ export class SimBroker {
     this.cfg = cfg;
     for (const s of cfg.symbols) this.specs.set(s.symbol, s);
     this.digits = cfg.account.currencyDigits ?? 2;
+    this.scale = minorScale(this.digits);
     this.balanceMinor = toMinor(cfg.account.balance, this.digits);
     this.nextTicket = cfg.ticketStart ?? 1000n;
     this.algoTrading = cfg.algoTrading ?? true;
@@ -234,6 +238,25 @@ export class SimBroker {
     };
   }
 
+  /** balance, equity and freeMargin exactly as account() gives them, without building the account (a backtest's risk gate reads them at every entry). */
+  accountFigures(): { balance: number; equity: number; freeMargin: number } {
+    let profit = 0, swap = 0, margin = 0;
+    for (const p of this.positions.values()) {
+      profit += this.floatingMinor(p);
+      swap += p.swapMinor;
+      margin += p.marginMinor;
+    }
+    const equity = this.balanceMinor + profit + swap;
+    return { balance: fromMinor(this.balanceMinor, this.digits), equity: fromMinor(equity, this.digits), freeMargin: fromMinor(equity - margin, this.digits) };
+  }
+
+  /** The open positions with what the trading core reads of them (positionList() without the rest): the same values, in the same order. */
+  positionFacts(): { ticket: bigint; symbol: string; magic: number; type: number; volume: number; profit: number }[] {
+    const out = [];
+    for (const p of this.positions.values()) out.push({ ticket: p.ticket, symbol: p.symbol, magic: p.magic, type: p.type, volume: p.volume, profit: fromMinor(this.floatingMinor(p), this.digits) });
+    return out;
+  }
+
   /**
    * Open positions carrying one magic number, with only the fields a strategy decides on (positionList()
    * without the profit and swap conversions; the backtest asks for it on every bar).
@@ -336,6 +359,11 @@ export class SimBroker {
     return this.dealStore.view();
   }
 
+  /** Every deal in turn, oldest first, in one object refilled for each (DealStore.rows: copy what you keep). */
+  dealRows(): Iterable<Deal> {
+    return this.dealStore.rows();
+  }
+
   /** A deal by ticket (a new object), or undefined. */
   deal(ticket: bigint): Deal | undefined {
     const i = this.dealStore.indexOf(ticket);
@@ -396,6 +424,39 @@ export class SimBroker {
       this.walkSegment(symbol, prev, bid, ask, timeMsc);
     }
     this.checkStopOut();
+  }
+
+  /**
+   * `quote(symbol, pts[3k], pts[3k + 1], pts[3k + 2])` (a gap, not a continuous move), the numbers read from a
+   * Float64Array so that a backtest's bar loop boxes none; with nothing open or pending only the price moves, here.
+   */
+  quoteAt(symbol: string, pts: Float64Array, k: number): void {
+    const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, timeMsc = pts[3 * k + 2]!;
+    const prev = this.quotes.get(symbol);
+    if (prev && this.positions.size === 0 && this.orders.size === 0 && bid > 0 && ask >= bid) {
+      if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
+      prev.bid = bid;
+      prev.ask = ask;
+      prev.timeMsc = timeMsc;
+      return;
+    }
+    this.quote(symbol, bid, ask, timeMsc, false);
+  }
+
+  /**
+   * The balance at `out[i]` and the equity at `out[i + 1]` (the `balance` and `equity` getters without a number
+   * boxed on the way out: a backtest reads both every bar).
+   */
+  accountInto(out: Float64Array, i: number): void {
+    // fromMinor's division written out (a call that is not inlined would box its result)
+    let m = this.balanceMinor;
+    out[i] = m / this.scale;
+    if (this.positions.size === 0) {
+      out[i + 1] = out[i]!;
+      return;
+    }
+    for (const p of this.positions.values()) m += this.floatingMinor(p) + p.swapMinor;
+    out[i + 1] = m / this.scale;
   }
 
   /**

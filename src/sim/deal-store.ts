@@ -99,4 +99,35 @@ export class DealStore {
   *view(): Generator<Deal> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
+
+  /**
+   * Every deal in turn, oldest first, in ONE object refilled for each row: nothing is built per deal (a reader that
+   * keeps a deal, or a field of it beyond the row, must copy it; the bigint fields are new values each row).
+   */
+  *rows(): Generator<Deal> {
+    if (this.length === 0) return;
+    const d = this.get(0);
+    yield d;
+    for (let i = 1; i < this.length; i++) {
+      const c = this.chunks[i >> SHIFT]!, k = i & MASK;
+      const timeMsc = c.timeMsc[k]!;
+      d.ticket = c.ticket[k]!;
+      d.order = c.order[k]!;
+      d.positionId = c.positionId[k]!;
+      d.symbol = this.symbols[i]!;
+      d.type = c.type[k]!;
+      d.entry = c.entry[k]!;
+      d.volume = c.volume[k]!;
+      d.price = c.price[k]!;
+      d.commission = c.commission[k]!;
+      d.swap = c.swap[k]!;
+      d.profit = c.profit[k]!;
+      d.time = Math.floor(timeMsc / 1000);
+      d.timeMsc = timeMsc;
+      d.magic = c.magic[k]!;
+      d.comment = this.comments[i]!;
+      d.reason = c.reason[k]!;
+      yield d;
+    }
+  }
 }

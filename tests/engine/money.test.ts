@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { floorVolume, fromMinor, isVolumeStepMultiple, roundPrice, roundTo, stepsToVolume, toMinor, volumeSteps } from '../../src/engine/money.js';
+import { floorVolume, fromMinor, isVolumeStepMultiple, minorScale, roundInPlace, roundPrice, roundTo, stepsToVolume, toMinor, volumeSteps } from '../../src/engine/money.js';
 
 describe('money and volume arithmetic', () => {
   it('rounds half away from zero after removing binary noise', () => {
@@ -10,6 +10,24 @@ describe('money and volume arithmetic', () => {
     expect(toMinor(0.1 + 0.2, 2)).toBe(30);
     expect(roundTo(10.000000000000009, 2)).toBe(10);
     expect(fromMinor(-1234, 2)).toBe(-12.34);
+  });
+
+  it('roundInPlace rounds an array element exactly as roundTo, ties and binary noise included (property)', () => {
+    const a = new Float64Array(1);
+    const same = (x: number, d: number) => {
+      a[0] = x;
+      roundInPlace(a, 0, d);
+      expect(Object.is(a[0], roundTo(x, d)), `${x} to ${d} digits`).toBe(true);
+    };
+    for (const x of [1.005, -1.005, 2.675, 0.1 + 0.2, 10.000000000000009, 1.234565, 0, -0, 1.1 + 0.00002, 99999.995, 1e15 + 0.5]) for (const d of [0, 2, 3, 5]) same(x, d);
+    fc.assert(fc.property(fc.integer({ min: -10_000_000, max: 10_000_000 }), fc.integer({ min: 0, max: 8 }), fc.integer({ min: -3, max: 3 }), (k, d, ulps) => {
+      // a tie (k + 0.5 at d + 1 digits) nudged by a few units in the last place, and any double
+      const tie = (k + 0.5) / 10 ** d;
+      same(tie + ulps * Number.EPSILON * Math.abs(tie), d);
+    }), { numRuns: 3000 });
+    fc.assert(fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: 0, max: 10 }), (x, d) => same(x, d)), { numRuns: 3000 });
+    expect(minorScale(5)).toBe(100000);
+    expect(fromMinor(123456, 5)).toBe(123456 / minorScale(5));
   });
 
   it('counts volume steps without float drift', () => {

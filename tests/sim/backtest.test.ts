@@ -64,11 +64,16 @@ describe('backtest', () => {
     const { barPath } = await import('../../src/sim/path.js');
     const quotes: [number, number][] = [];
     const { SimBroker } = await import('../../src/sim/broker.js');
-    const orig = SimBroker.prototype.quote, origPath = SimBroker.prototype.path;
-    // the open arrives as a quote (a gap), the rest of the bar's path in one path() call
+    const orig = SimBroker.prototype.quote, origAt = SimBroker.prototype.quoteAt, origPath = SimBroker.prototype.path;
+    // the open arrives as a quote (a gap) read from an array (quoteAt), the rest of the bar's path in one path() call
     SimBroker.prototype.quote = function (this: InstanceType<typeof SimBroker>, sym, bid, ask, t, cont) {
       quotes.push([t, bid]);
       return orig.call(this, sym, bid, ask, t, cont);
+    };
+    // (nothing is open or pending here, so quoteAt never falls back to quote(): each open is recorded once)
+    SimBroker.prototype.quoteAt = function (this: InstanceType<typeof SimBroker>, sym, pts, k) {
+      quotes.push([pts[3 * k + 2]!, pts[3 * k]!]);
+      return origAt.call(this, sym, pts, k);
     };
     // (this strategy never trades, so path() never falls back to quote(): each point is recorded once)
     SimBroker.prototype.path = function (this: InstanceType<typeof SimBroker>, sym, pts, n) {
@@ -80,6 +85,7 @@ describe('backtest', () => {
       runBacktest({ strategy: s, bars: sliceBars(h1, 0, 50), closeAtEnd: false });
     } finally {
       SimBroker.prototype.quote = orig;
+      SimBroker.prototype.quoteAt = origAt;
       SimBroker.prototype.path = origPath;
     }
     const want = Array.from({ length: 50 }, (_, i) => barPath(h1.time[i]!, 3600, h1.open[i]!, h1.high[i]!, h1.low[i]!, h1.close[i]!).map((p) => [p.timeMsc, p.price])).flat();

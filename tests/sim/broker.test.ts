@@ -95,6 +95,15 @@ describe('sim broker: retcodes', () => {
     expect(b.deals(from)).toEqual(all.filter((d) => d.time >= from));
     // the view the backtest builds its trades from: the same deals, in the same order
     expect([...b.dealView()]).toEqual(all);
+    // the rows the backtest's trades are built from: one object refilled for each deal, the same fields in turn
+    const rows: unknown[] = [];
+    let first: unknown;
+    for (const d of b.dealRows()) {
+      first ??= d;
+      expect(d).toBe(first); // no object per deal
+      rows.push({ ...d });
+    }
+    expect(rows).toEqual(all);
     const st = new DealStore();
     st.add(5n, 'EURUSD', '');
     expect(() => st.add(5n, 'EURUSD', '')).toThrow(/deal ticket 5 is not above the last one \(5\)/);
@@ -404,7 +413,7 @@ describe('sim broker: the price path', () => {
 });
 
 describe('sim broker: a path in one call', () => {
-  it('path(points) leaves the broker exactly as quote(…, true) point by point: fills, stop-outs, pending orders, exposure (property)', () => {
+  it('path(points) leaves the broker exactly as quote(…, true) point by point: fills, stop-outs, pending orders, exposure; quoteAt as quote(…, false) (property)', () => {
     let fired = 0, quietOpen = 0, stoppedOut = 0;
     const px = (x: number) => Math.round(x * 1e5) / 1e5;
     fc.assert(
@@ -415,8 +424,9 @@ describe('sim broker: a path in one call', () => {
           pending: fc.option(fc.record({ type: fc.constantFrom(ORDER_TYPE.BUY_LIMIT, ORDER_TYPE.SELL_LIMIT, ORDER_TYPE.BUY_STOP, ORDER_TYPE.SELL_STOP), at: fc.integer({ min: 5, max: 60 }) })),
           path: fc.array(fc.integer({ min: -70, max: 70 }), { minLength: 3, maxLength: 3 }),
           scale: fc.constantFrom(0.1, 0.3, 1), // small paths ride between the levels, large ones cross them
+          gap: fc.integer({ min: -90, max: 90 }),
         }),
-        ({ balance, orders, pending, path, scale }) => {
+        ({ balance, orders, pending, path, scale, gap }) => {
           const make = () => {
             const b = makeBroker({ account: { login: 1, server: 'P', currency: 'USD', leverage: 500, marginMode: 2, balance } }, [symbolSpec('EURUSD', { commissionPerLot: 0 })]);
             b.quote('EURUSD', 1.1, 1.10002, T);
@@ -450,10 +460,27 @@ describe('sim broker: a path in one call', () => {
           expect(b.orderList()).toEqual(a.orderList());
           expect(b.account()).toEqual(a.account());
           expect(b.quoteOf('EURUSD')).toEqual(a.quoteOf('EURUSD'));
+          // the figures the backtest's risk gate reads, as the full account and position list give them
+          const acct = a.account();
+          expect(b.accountFigures()).toEqual({ balance: acct.balance, equity: acct.equity, freeMargin: acct.freeMargin });
+          expect(b.positionFacts()).toEqual(a.positionList().map((p) => ({ ticket: p.ticket, symbol: p.symbol, magic: p.magic, type: p.type, volume: p.volume, profit: p.profit })));
           const fills = a.deals().slice(dealsBefore);
           if (fills.length) fired++;
           else if (a.openCount > 0 && !pending) quietOpen++;
           if (fills.some((d) => d.reason === DEAL_REASON.SO)) stoppedOut++;
+          // then the next bar's open, a gap: quoteAt reads it from an array as quote(…, false) takes it; accountInto gives
+          // the balance and equity the getters give
+          const open = new Float64Array([px(1.1 + gap * 1e-4), px(1.1 + gap * 1e-4 + 0.00002), T + 10_000]);
+          a.quote('EURUSD', open[0]!, open[1]!, open[2]!);
+          b.quoteAt('EURUSD', open, 0);
+          expect(b.deals()).toEqual(a.deals());
+          expect(b.positionList()).toEqual(a.positionList());
+          expect(b.orderList()).toEqual(a.orderList());
+          expect(b.quoteOf('EURUSD')).toEqual(a.quoteOf('EURUSD'));
+          expect(b.time).toBe(a.time);
+          const acc = new Float64Array(3);
+          b.accountInto(acc, 1);
+          expect([acc[1], acc[2]]).toEqual([a.balance, a.equity]);
         },
       ),
       { numRuns: 1500 },

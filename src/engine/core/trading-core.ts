@@ -194,6 +194,11 @@ export class TradingCore {
     return b ? this.act(b, now, positions) : null;
   }
 
+  /** `observeAccount(a[i], a[i + 1], a[i + 2])` — now, balance, equity read from a Float64Array (a backtest's bar loop boxes no number). */
+  observeAccountAt(a: Float64Array, i: number, positions?: () => readonly PositionFact[]): CoreStep | null {
+    return this.observeAccount(a[i]!, a[i + 1]!, a[i + 2]!, positions);
+  }
+
   /** A balance operation (deposit, withdrawal, credit, charge, correction, bonus): the gate's baselines move with it. */
   observeBalanceOperation(now: number, amount: number): void {
     if (!amount) return;
