@@ -65,7 +65,7 @@ export interface PreTradeContext {
   /** Is the symbol's trade session open now (from the symbol spec)? */
   marketOpen: boolean;
   /** |correlation| of the order's symbol with each other symbol (closed-bar returns). */
-  correlations?: Record<string, number>;
+  correlations?: Readonly<Record<string, number>>;
   calendar?: CalendarHook;
   killSwitchLocked?: boolean;
 }

@@ -85,7 +85,7 @@ export interface OrderCheck {
   positions: { symbol: string; strategyId: string; volume: number }[];
   order: { symbol: string; strategyId: string; volume: number; marginRequired: number };
   marketOpen: boolean;
-  correlations?: Record<string, number>;
+  correlations?: Readonly<Record<string, number>>;
   /** The strategy's own limits and its floating P&L now. */
   strategy?: StrategyLimits & { floating: number };
 }

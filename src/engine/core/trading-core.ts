@@ -37,7 +37,7 @@ export interface VenueFacts {
   marginFor(symbol: string, volume: number, side: 0 | 1): number;
   marketOpen(symbol: string): boolean;
   /** |correlation| of `symbol`'s closed-bar returns with other symbols, when the venue knows them. */
-  correlations?(symbol: string): Record<string, number> | undefined;
+  correlations?(symbol: string): Readonly<Record<string, number>> | undefined;
 }
 
 export interface SendItem {
