@@ -93,7 +93,7 @@ it('closesCorrelation: the same r from the newest common bars as from a map of a
       if (rnd() > 0.1) { a.time.push(i * 60); a.close.push(pa); }
       if (rnd() > 0.15 + (round % 3) * 0.2) { b.time.push(i * 60); b.close.push(pb); }
     }
-    for (const w of [5, 20, 50]) {
+    for (const w of [5, 20, 50, 100, 300]) {
       const want = byMap(a, b, w);
       const got = closesCorrelation(a, b, w);
       if (Number.isNaN(want)) expect(got).toBeNaN();
