@@ -11,7 +11,7 @@
  * the runs as `mt5-executor start` primes it (src/host/trading/prime.ts).
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
- * to stderr.
+ * to stderr; BENCH_TAIL=N prints the N slowest bars with intents (their phases, intents, waits for a core, GC).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
@@ -110,11 +110,15 @@ async function run(strategies: number) {
   // per bar that caused intents: bytes → decisions start (ws frame, decode, bar event), the decisions (engine,
   // pre-trade checks, ledger entries in memory), the journal write and the socket write; and how many of those
   // bars saw the thread wait for a core
-  const phases = { toDecide: [] as number[], decide: [] as number[], journalAndWrite: [] as number[] };
+  // (toBarEvent: the part of toDecide up to the 'bar' event — the chunk's frames decoded, what was queued before the BAR
+  // handled — the rest of it is the bar event's own work before the decisions)
+  const phases = { toDecide: [] as number[], decide: [] as number[], journalAndWrite: [] as number[], toBarEvent: [] as number[] };
   let barsWaited = 0;
   // per bar that caused intents: [bytes arrived, intents written] (performance.now), to find the garbage collections
   // that fell inside one (below)
   const barSpans: [number, number, number][] = [];
+  // BENCH_TAIL: per bar with intents, [in host, to deciding, deciding, journal + write, intents, waited for a core] ms
+  const barRows: number[][] = [];
   // when the socket last handed bytes to the kernel (stamped as the write call starts): the woken terminal process
   // may run first on the same core and delay the host's return from that call — time that is not the host's work
   // (seen with both processes on one core: the write call "took" 1–2 ms; pinned to two cores, 0.1 ms)
@@ -131,8 +135,9 @@ async function run(strategies: number) {
     sock._write = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); writeWait = runQueueWaitNs(); return w.apply(this, a); };
   });
   server.once('terminal', (t: Terminal) => {
-    let barChunkAt = 0, barChunkWait = 0;
+    let barChunkAt = 0, barChunkWait = 0, barEventAt = 0;
     t.on('bar', () => {
+      barEventAt = performance.now();
       barChunkAt = chunkAt;
       barChunkWait = chunkWait;
     });
@@ -157,9 +162,11 @@ async function run(strategies: number) {
         const ms = end - barChunkAt;
         const waitedMs = ((written ? writeWait : runQueueWaitNs()) - barChunkWait) / 1e6;
         phases.toDecide.push(start - barChunkAt);
+        phases.toBarEvent.push(barEventAt - barChunkAt);
         phases.decide.push(decided - start);
         phases.journalAndWrite.push(end - decided);
         barSpans.push([barChunkAt, end, sent - before]);
+        barRows.push([ms, start - barChunkAt, decided - start, end - decided, sent - before, waitedMs]);
         if (waitedMs > 0) barsWaited++;
         for (let k = before; k < sent; k++) {
           hostLat.push(ms);
@@ -224,6 +231,13 @@ async function run(strategies: number) {
       } else for (let k = 0; k < n; k++) noGc.push(to - from);
     }
     noGc.sort((a, b) => a - b);
+  }
+  if (process.env.BENCH_TAIL) {
+    // the slowest bars with intents, and the GC time inside each
+    const gcIn = (from: number, to: number) => gcs.filter((x) => x.at <= to && x.at + x.ms >= from).reduce((s, x) => s + x.ms, 0);
+    const rows = barRows.map((r, k) => [...r, gcIn(barSpans[k]![0], barSpans[k]![1])]).sort((a, b) => b[0]! - a[0]!).slice(0, Number(process.env.BENCH_TAIL));
+    console.error(`the ${rows.length} slowest bars with intents (${strategies} strategies), ms: in host | to deciding | deciding | journal + write | intents | waited for a core | GC`);
+    for (const r of rows) console.error(r.map((x, i) => (i === 4 ? String(x) : x!.toFixed(3))).join(' | '));
   }
   await exited;
   await server.stop();
