@@ -12,7 +12,7 @@ import type { IntentBody } from '../../protocol/messages.js';
 import type { BarIn } from '../indicators.js';
 import { intentIdFor, shortHash } from '../ids.js';
 import { StrategyRunner, type Decision, type MarketView } from '../runner.js';
-import type { SafetyFailure } from '../safety.js';
+import { correlationsMatter, type SafetyFailure } from '../safety.js';
 import type { NormalizedStrategy } from '../strategy/normalize.js';
 import { DEFAULT_RETRY, OrderManager, type IntentTag, type Outcome, type RetryPolicy } from './order-manager.js';
 import { NO_POLICY, RiskGate, type BreachDecision, type RiskPolicy, type RiskState } from './risk-gate.js';
@@ -318,7 +318,7 @@ export class TradingCore {
     const e = this.entries.get(strategyId);
     if (e) return this.check(e, intent, venue);
     const positions = [...venue.positions().map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume })), ...this.orders.pendingEntries()];
-    const corr = venue.correlations?.(intent.symbol);
+    const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
     return this.gate.check({
       now: venue.now, account: venue.account(), positions,
       order: { symbol: intent.symbol, strategyId, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
@@ -462,7 +462,8 @@ export class TradingCore {
     });
     // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
     if (this.orders.pending) for (const x of this.orders.pendingEntries()) positions.push(x);
-    const corr = venue.correlations?.(intent.symbol);
+    // asked for only when they can change the answer (the correlated-exposure limit within reach)
+    const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
     return this.gate.check({
       now: venue.now, account: venue.account(), positions,
       order: { symbol: intent.symbol, strategyId: e.id, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
