@@ -60,7 +60,7 @@ export interface PreTradeContext {
   dayStartBalance: number;
   /** Highest equity seen. */
   equityPeak: number;
-  positions: { symbol: string; strategyId: string; volume: number }[];
+  positions: readonly { symbol: string; strategyId: string; volume: number }[];
   order: { symbol: string; strategyId: string; volume: number; marginRequired: number };
   /** Is the symbol's trade session open now (from the symbol spec)? */
   marketOpen: boolean;

@@ -82,7 +82,7 @@ export interface StrategyLimits {
 export interface OrderCheck {
   now: number;
   account: { balance: number; equity: number; freeMargin: number };
-  positions: { symbol: string; strategyId: string; volume: number }[];
+  positions: readonly { symbol: string; strategyId: string; volume: number }[];
   order: { symbol: string; strategyId: string; volume: number; marginRequired: number };
   marketOpen: boolean;
   correlations?: Readonly<Record<string, number>>;

@@ -33,6 +33,7 @@ export interface PositionFact {
 export interface VenueFacts {
   now: number;
   account(): { balance: number; equity: number; freeMargin: number };
+  /** (The core keeps what it derives from a list while the same array comes back: a venue gives a new one when it changes.) */
   positions(): readonly PositionFact[];
   marginFor(symbol: string, volume: number, side: 0 | 1): number;
   marketOpen(symbol: string): boolean;
@@ -105,6 +106,7 @@ export class TradingCore {
       : undefined;
     this.entries.set(id, { id, runner, strategy: s, limits, kelly: s.dynamicRisk?.kelly !== undefined });
     this.byMagic.set(runner.magic, id);
+    this.magicsChanged++;
     this.changes.managed.add(id);
     const kept = this.pendingManaged[id];
     if (kept) {
@@ -120,6 +122,7 @@ export class TradingCore {
     this.changes.managed.add(id);
     this.orders.strategyGone(id);
     if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
+    this.magicsChanged++;
   }
 
   runner(id: string): StrategyRunner | undefined {
@@ -456,12 +459,10 @@ export class TradingCore {
   private check(e: Entry, intent: Extract<IntentBody, { type: 'OPEN' }>, venue: VenueFacts): SafetyFailure[] {
     const all = venue.positions();
     let floating = 0;
-    const positions = all.map((p) => {
-      if (p.magic === e.runner.magic) floating += p.profit;
-      return { symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume };
-    });
+    for (const p of all) if (p.magic === e.runner.magic) floating += p.profit;
+    let positions = this.gateView(all);
     // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
-    if (this.orders.pending) for (const x of this.orders.pendingEntries()) positions.push(x);
+    if (this.orders.pending) positions = [...positions, ...this.orders.pendingEntries()];
     // asked for only when they can change the answer (the correlated-exposure limit within reach)
     const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
     return this.gate.check({
@@ -471,6 +472,24 @@ export class TradingCore {
       ...(corr ? { correlations: corr } : {}),
       ...(e.limits ? { strategy: { ...e.limits, floating } } : {}),
     });
+  }
+
+  /** The venue's positions as the gate counts them, for one position list. */
+  private gateViewOf: { of: readonly PositionFact[]; magics: number; list: readonly { symbol: string; strategyId: string; volume: number }[] } | undefined;
+  /** Counts the changes of `byMagic` (a kept view names the strategies of its time). */
+  private magicsChanged = 0;
+
+  /**
+   * Built once per position list (the live terminal's is a new array at every change, never changed in place) and
+   * strategy set, not for every entry: with hundreds of positions, a good part of an entry's check. The same list as
+   * built per entry (read-only: the gate only counts it).
+   */
+  private gateView(all: readonly PositionFact[]): readonly { symbol: string; strategyId: string; volume: number }[] {
+    const kept = this.gateViewOf;
+    if (kept && kept.of === all && kept.magics === this.magicsChanged) return kept.list;
+    const list = all.map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume }));
+    this.gateViewOf = { of: all, magics: this.magicsChanged, list };
+    return list;
   }
 
   /** Carry out breaches: pauses recorded, closes and the emergency stop as intents. */
