@@ -169,36 +169,19 @@ const makeBig = (o: Record<string, unknown>, k: string): void => {
 };
 const INTENT_RESULT_NUMS = ['volume', 'price', 'bid', 'ask'] as const;
 const INTENT_RESULT_TICKETS = ['order', 'deal', 'position'] as const;
+const RETCODE_EXTERNAL = ['retcodeExternal'] as const;
+const COMMENT = ['comment'] as const;
+const isString = (v: unknown): boolean => typeof v === 'string';
 
 /**
  * Fast path for INTENT_RESULT (the answer to every intent): as `fastBar`, optional fields absent or undefined; a
  * CLOSE_ALL's `results` list goes to zod. Accepted, its tickets sent as numbers are made bigints in place.
  */
 export function fastIntentResult(o: Record<string, unknown>): boolean {
-  let n = 7;
   if (!isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1 || !isInt(o.re) || o.re < 0 || !isIntentId(o.intentId) || !isInt(o.retcode) || !CLASSES.has(o.class) || typeof o.duplicate !== 'boolean') return false;
   if ('results' in o) return false;
-  if ('retcodeExternal' in o) {
-    if (o.retcodeExternal !== undefined && !isInt(o.retcodeExternal)) return false;
-    n++;
-  }
-  for (let i = 0; i < INTENT_RESULT_TICKETS.length; i++) {
-    const k = INTENT_RESULT_TICKETS[i]!;
-    if (!(k in o)) continue;
-    if (o[k] !== undefined && !isWireTicket(o[k])) return false;
-    n++;
-  }
-  for (let i = 0; i < INTENT_RESULT_NUMS.length; i++) {
-    const k = INTENT_RESULT_NUMS[i]!;
-    if (!(k in o)) continue;
-    if (o[k] !== undefined && !isNum(o[k])) return false;
-    n++;
-  }
-  if ('comment' in o) {
-    if (o.comment !== undefined && typeof o.comment !== 'string') return false;
-    n++;
-  }
-  if (keyCount(o) !== n) return false;
+  const a = optionals(o, RETCODE_EXTERNAL, isInt), b = optionals(o, INTENT_RESULT_TICKETS, isWireTicket), c = optionals(o, INTENT_RESULT_NUMS, isNum), d = optionals(o, COMMENT, isString);
+  if (a < 0 || b < 0 || c < 0 || d < 0 || keyCount(o) !== 7 + a + b + c + d) return false;
   for (let i = 0; i < INTENT_RESULT_TICKETS.length; i++) makeBig(o, INTENT_RESULT_TICKETS[i]!);
   return true;
 }
@@ -206,34 +189,32 @@ export function fastIntentResult(o: Record<string, unknown>): boolean {
 const TX_INTS = ['txType', 'orderType', 'orderState', 'dealType', 'timeMsc'] as const;
 const TX_NUMS = ['price', 'sl', 'tp', 'volume'] as const;
 const TX_OPTIONAL_NUMS = ['profit', 'swap', 'commission'] as const;
+const TX_OPTIONAL_INTS = ['dealEntry', 'magic'] as const;
 
 /** Fast path for TRADE_TX (every trade transaction the terminal reports), as `fastIntentResult`. */
 export function fastTradeTx(o: Record<string, unknown>): boolean {
-  let n = 15;
   if (!isInt(o.type) || !isInt(o.seq) || (o.seq as number) < 1 || !isWireTicket(o.deal) || !isWireTicket(o.order) || !isWireTicket(o.position) || typeof o.symbol !== 'string') return false;
   for (let i = 0; i < TX_INTS.length; i++) if (!isInt(o[TX_INTS[i]!])) return false;
   for (let i = 0; i < TX_NUMS.length; i++) if (!isNum(o[TX_NUMS[i]!])) return false;
-  if ('dealEntry' in o) {
-    if (o.dealEntry !== undefined && !isInt(o.dealEntry)) return false;
-    n++;
-  }
-  if ('magic' in o) {
-    if (o.magic !== undefined && !isInt(o.magic)) return false;
-    n++;
-  }
-  for (let i = 0; i < TX_OPTIONAL_NUMS.length; i++) {
-    const k = TX_OPTIONAL_NUMS[i]!;
-    if (!(k in o)) continue;
-    if (o[k] !== undefined && !isNum(o[k])) return false;
-    n++;
-  }
-  if ('comment' in o) {
-    if (o.comment !== undefined && typeof o.comment !== 'string') return false;
-    n++;
-  }
-  if (keyCount(o) !== n) return false;
+  const a = optionals(o, TX_OPTIONAL_INTS, isInt), b = optionals(o, TX_OPTIONAL_NUMS, isNum), c = optionals(o, COMMENT, isString);
+  if (a < 0 || b < 0 || c < 0 || keyCount(o) !== 15 + a + b + c) return false;
   makeBig(o, 'deal');
   makeBig(o, 'order');
   makeBig(o, 'position');
   return true;
+}
+
+/**
+ * The optional fields `keys` of `o` as `ok` checks them (absent, or present as undefined, is fine): how many are present,
+ * or -1 when one holds a value `ok` refuses.
+ */
+function optionals(o: Record<string, unknown>, keys: readonly string[], ok: (v: unknown) => boolean): number {
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (!(k in o)) continue;
+    if (o[k] !== undefined && !ok(o[k])) return -1;
+    n++;
+  }
+  return n;
 }
