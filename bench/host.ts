@@ -11,13 +11,13 @@
  * the runs as `mt5-executor start` primes it (src/host/trading/prime.ts).
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
- * to stderr.
+ * to stderr; BENCH_TAIL=N prints the N slowest bars with intents (their phases, intents, waits for a core, GC).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { BridgeServer, type Terminal } from '../src/host/bridge/server.js';
@@ -110,8 +110,15 @@ async function run(strategies: number) {
   // per bar that caused intents: bytes → decisions start (ws frame, decode, bar event), the decisions (engine,
   // pre-trade checks, ledger entries in memory), the journal write and the socket write; and how many of those
   // bars saw the thread wait for a core
-  const phases = { toDecide: [] as number[], decide: [] as number[], journalAndWrite: [] as number[] };
+  // (toBarEvent: the part of toDecide up to the 'bar' event — the chunk's frames decoded, what was queued before the BAR
+  // handled — the rest of it is the bar event's own work before the decisions)
+  const phases = { toDecide: [] as number[], decide: [] as number[], journalAndWrite: [] as number[], toBarEvent: [] as number[] };
   let barsWaited = 0;
+  // per bar that caused intents: [bytes arrived, intents written] (performance.now), to find the garbage collections
+  // that fell inside one (below)
+  const barSpans: [number, number, number][] = [];
+  // BENCH_TAIL: per bar with intents, [in host, to deciding, deciding, journal + write, intents, waited for a core] ms
+  const barRows: number[][] = [];
   // when the socket last handed bytes to the kernel (stamped as the write call starts): the woken terminal process
   // may run first on the same core and delay the host's return from that call — time that is not the host's work
   // (seen with both processes on one core: the write call "took" 1–2 ms; pinned to two cores, 0.1 ms)
@@ -128,8 +135,9 @@ async function run(strategies: number) {
     sock._write = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); writeWait = runQueueWaitNs(); return w.apply(this, a); };
   });
   server.once('terminal', (t: Terminal) => {
-    let barChunkAt = 0, barChunkWait = 0;
+    let barChunkAt = 0, barChunkWait = 0, barEventAt = 0;
     t.on('bar', () => {
+      barEventAt = performance.now();
       barChunkAt = chunkAt;
       barChunkWait = chunkWait;
     });
@@ -154,8 +162,11 @@ async function run(strategies: number) {
         const ms = end - barChunkAt;
         const waitedMs = ((written ? writeWait : runQueueWaitNs()) - barChunkWait) / 1e6;
         phases.toDecide.push(start - barChunkAt);
+        phases.toBarEvent.push(barEventAt - barChunkAt);
         phases.decide.push(decided - start);
         phases.journalAndWrite.push(end - decided);
+        barSpans.push([barChunkAt, end, sent - before]);
+        barRows.push([ms, start - barChunkAt, decided - start, end - decided, sent - before, waitedMs]);
         if (waitedMs > 0) barsWaited++;
         for (let k = before; k < sent; k++) {
           hostLat.push(ms);
@@ -180,6 +191,13 @@ async function run(strategies: number) {
   if (mgr.list().filter((r) => r.status === 'running').length !== strategies) throw new Error('not every strategy is running');
 
   global.gc?.();
+  // every garbage collection of the run on the host's thread (kind: 1 scavenge, 2 mark-compact, 4 incremental
+  // marking, 8 weak callbacks), to tell the bars it fell inside of
+  const gcs: { at: number; ms: number; kind: number }[] = [];
+  const gcObs = new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) gcs.push({ at: e.startTime, ms: e.duration, kind: (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0 });
+  });
+  gcObs.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const w0 = performance.now();
@@ -196,6 +214,31 @@ async function run(strategies: number) {
   const elu = performance.eventLoopUtilization(elu0);
   clearInterval(sampler);
   const r = await done;
+  gcObs.disconnect();
+  // the bars with intents a collection fell inside of, and the in-host time of the others
+  let barsWithGc = 0, gcMsInBars = 0;
+  const noGc: number[] = [];
+  {
+    const byStart = gcs.sort((a, b) => a.at - b.at);
+    let g = 0;
+    for (const [from, to, n] of barSpans) {
+      while (g < byStart.length && byStart[g]!.at + byStart[g]!.ms < from) g++;
+      let hit = 0;
+      for (let k = g; k < byStart.length && byStart[k]!.at <= to; k++) hit += byStart[k]!.ms;
+      if (hit > 0) {
+        barsWithGc++;
+        gcMsInBars += hit;
+      } else for (let k = 0; k < n; k++) noGc.push(to - from);
+    }
+    noGc.sort((a, b) => a - b);
+  }
+  if (process.env.BENCH_TAIL) {
+    // the slowest bars with intents, and the GC time inside each
+    const gcIn = (from: number, to: number) => gcs.filter((x) => x.at <= to && x.at + x.ms >= from).reduce((s, x) => s + x.ms, 0);
+    const rows = barRows.map((r, k) => [...r, gcIn(barSpans[k]![0], barSpans[k]![1])]).sort((a, b) => b[0]! - a[0]!).slice(0, Number(process.env.BENCH_TAIL));
+    console.error(`the ${rows.length} slowest bars with intents (${strategies} strategies), ms: in host | to deciding | deciding | journal + write | intents | waited for a core | GC`);
+    for (const r of rows) console.error(r.map((x, i) => (i === 4 ? String(x) : x!.toFixed(3))).join(' | '));
+  }
   await exited;
   await server.stop();
   const lat = r.latencies.sort((a, b) => a - b);
@@ -221,6 +264,13 @@ async function run(strategies: number) {
     hostOwnP99Ms: +pct(own, 0.99).toFixed(3),
     barsWithIntents: phases.decide.length,
     barsWaitedForCore: barsWaited,
+    // garbage collections of the run (all kinds), the bars with intents one fell inside of, and "in host" p99 of the
+    // bars none did (one sample per intent, as "in host")
+    gcs: gcs.length,
+    gcMs: +gcs.reduce((s, x) => s + x.ms, 0).toFixed(1),
+    barsWithGc,
+    gcMsInBars: +gcMsInBars.toFixed(1),
+    barsNoGcP99Ms: +pct(noGc, 0.99).toFixed(3),
     hostPhasesP50Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v.sort((a, b) => a - b), 0.5).toFixed(3)])),
     // the same at p99 (sorted above): which phase the tail is in
     hostPhasesP99Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v, 0.99).toFixed(3)])),
@@ -278,7 +328,8 @@ for (const x of results) {
   const ph = x.hostPhasesP50Ms;
   console.log(
     `in host, ${x.strategies} strategies, p50 (p99) of ${x.barsWithIntents} bars with intents: bytes → deciding ${ph.toDecide} (${x.hostPhasesP99Ms.toDecide}) ms, deciding ${ph.decide} (${x.hostPhasesP99Ms.decide}) ms, ` +
-      `journal + socket write ${ph.journalAndWrite} (${x.hostPhasesP99Ms.journalAndWrite}) ms; the host's thread waited for a core in ${x.barsWaitedForCore} of them`,
+      `journal + socket write ${ph.journalAndWrite} (${x.hostPhasesP99Ms.journalAndWrite}) ms; the host's thread waited for a core in ${x.barsWaitedForCore} of them; ` +
+      `a garbage collection fell inside ${x.barsWithGc} of them (${x.gcMsInBars} ms; ${x.gcs} collections, ${x.gcMs} ms in the run), in host p99 of the others ${x.barsNoGcP99Ms} ms`,
   );
 }
 console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50 ${loopback.p50Ms} / p99 ${loopback.p99Ms} / max ${loopback.maxMs} ms over ${loopback.bars} bars`);

@@ -110,20 +110,46 @@ export function returns(closes: ArrayLike<number>): number[] {
  * bars the two have in common are found from the ends, without a map of either series.
  */
 export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayLike<number> }, theirs: { time: ArrayLike<number>; close: ArrayLike<number> }, window: number): number {
-  const a: number[] = [], b: number[] = [];
+  // `pearson(returns(a), returns(b))` of the common closes a, b (oldest first), without an array made: the risk gate
+  // asks for every pair with a new bar on every entry. The closes go newest first into scratch; the returns are
+  // read oldest first, each worked out as `returns` does, summed in the same order: the same r to the bit.
+  if (scratchA.length < window + 1) {
+    scratchA = new Float64Array(window + 1);
+    scratchB = new Float64Array(window + 1);
+  }
+  const a = scratchA, b = scratchB;
+  let n = 0;
   let i = mine.time.length - 1, j = theirs.time.length - 1;
-  while (i >= 0 && j >= 0 && a.length <= window) {
+  while (i >= 0 && j >= 0 && n <= window) {
     const ti = mine.time[i]!, tj = theirs.time[j]!;
     if (ti === tj) {
-      a.push(mine.close[i--]!);
-      b.push(theirs.close[j--]!);
+      a[n] = mine.close[i--]!;
+      b[n] = theirs.close[j--]!;
+      n++;
     } else if (ti > tj) i--;
     else j--;
   }
-  a.reverse();
-  b.reverse();
-  return pearson(returns(a), returns(b));
+  const m = n - 1; // returns; the k-th oldest is a[n-2-k] / a[n-1-k] − 1
+  if (m < 3) return NaN;
+  let ma = 0, mb = 0;
+  for (let k = 0; k < m; k++) {
+    ma += a[n - 2 - k]! / a[n - 1 - k]! - 1;
+    mb += b[n - 2 - k]! / b[n - 1 - k]! - 1;
+  }
+  ma /= m;
+  mb /= m;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let k = 0; k < m; k++) {
+    const da = a[n - 2 - k]! / a[n - 1 - k]! - 1 - ma, db = b[n - 2 - k]! / b[n - 1 - k]! - 1 - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return saa === 0 || sbb === 0 ? NaN : sab / Math.sqrt(saa * sbb);
 }
+
+/** closesCorrelation's scratch: the common closes, newest first. */
+let scratchA = new Float64Array(64), scratchB = new Float64Array(64);
 
 /**
  * Correlation of the strategy symbol's closed-bar returns with each symbol that has an open position, over

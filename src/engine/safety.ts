@@ -60,14 +60,31 @@ export interface PreTradeContext {
   dayStartBalance: number;
   /** Highest equity seen. */
   equityPeak: number;
-  positions: { symbol: string; strategyId: string; volume: number }[];
+  positions: readonly { symbol: string; strategyId: string; volume: number }[];
   order: { symbol: string; strategyId: string; volume: number; marginRequired: number };
   /** Is the symbol's trade session open now (from the symbol spec)? */
   marketOpen: boolean;
   /** |correlation| of the order's symbol with each other symbol (closed-bar returns). */
-  correlations?: Record<string, number>;
+  correlations?: Readonly<Record<string, number>>;
   calendar?: CalendarHook;
   killSwitchLocked?: boolean;
+}
+
+/**
+ * Can the correlations change whether `order` passes the correlated-exposure limit? Not when every position's lots and
+ * the order's, summed, stay within the limit: the lots the check counts are some of those positions (summed in the same
+ * order — a sum of fewer nonnegative terms is never larger, rounding included) plus the order. Then the caller need not
+ * work the correlations out (a few dozen pairs of returns per entry): `validatePreTrade` gives the same answer with
+ * them or without. True (they may matter) for anything not plainly within: no limit set is false.
+ */
+export function correlationsMatter(positions: readonly { volume: number }[], orderVolume: number, l: RiskLimits): boolean {
+  if (l.maxCorrelatedLots === undefined) return false;
+  let all = 0;
+  for (const p of positions) {
+    if (!(p.volume >= 0)) return true;
+    all += p.volume;
+  }
+  return !(orderVolume >= 0 && all + orderVolume <= l.maxCorrelatedLots + 1e-12);
 }
 
 /** Every check runs; all failures are returned (an empty list means the order may go). */

@@ -370,3 +370,29 @@ describe('balance operations are not trading results', () => {
     expect(core.changedState()?.risk.dayStartBalance).toBe(9_000);
   });
 });
+
+describe('the gate\'s view of the positions is kept per position list', () => {
+  it('the same list again reuses it; a strategy added or removed, or a new list, builds it again (the counts follow)', () => {
+    const core = new TradingCore({ ...NO_POLICY, limits: { maxPositionsStrategy: 1 } });
+    const fake = (id: string, magic: number) => ({ magic, strategy: strategy({ id }), restoreManaged: () => undefined, managing: false, managedPositions: () => [] }) as never;
+    core.add('a', fake('a', 1));
+    core.add('b', fake('b', 2));
+    let list = [{ ticket: 10n, symbol: 'EURUSD', magic: 2, type: 0, volume: 0.1, profit: -5 }];
+    const venue = {
+      now: 1_700_000_000, account: () => ({ balance: 10_000, equity: 10_000, freeMargin: 9_000 }), positions: () => list,
+      marginFor: () => 10, marketOpen: () => true,
+    };
+    const entry = { type: 'OPEN' as const, intentId: 'e-1', magic: 1, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 };
+    const codes = (id: string) => core.checkEntry(id, { ...entry }, venue).map((f) => f.code);
+    expect(codes('a')).toEqual([]); // the position is b's
+    expect(codes('b')).toEqual(['MAX_POSITIONS_STRATEGY']);
+    // the same array, and magic 2 is a's now: the position counts as a's
+    core.remove('a');
+    core.remove('b');
+    core.add('a', fake('a', 2));
+    expect(codes('a')).toEqual(['MAX_POSITIONS_STRATEGY']);
+    // a new list without it
+    list = [{ ticket: 11n, symbol: 'EURUSD', magic: 9, type: 0, volume: 0.1, profit: 0 }];
+    expect(codes('a')).toEqual([]);
+  });
+});

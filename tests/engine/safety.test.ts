@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sessionOpenAt } from '../../src/engine/sessions.js';
-import { RiskGate } from '../../src/engine/core/risk-gate.js';
-import { DEFAULT_AUTO_PAUSE, autoPauseReasons, brokerDay, defaultLimits, validatePreTrade, type PreTradeContext } from '../../src/engine/safety.js';
+import { NO_POLICY, RiskGate } from '../../src/engine/core/risk-gate.js';
+import { DEFAULT_AUTO_PAUSE, autoPauseReasons, brokerDay, correlationsMatter, defaultLimits, validatePreTrade, type PreTradeContext } from '../../src/engine/safety.js';
+import { TradingCore, type VenueFacts } from '../../src/engine/core/trading-core.js';
 
 const ok: PreTradeContext = {
   now: 1_700_000_000,
@@ -105,5 +106,70 @@ describe('trade sessions', () => {
     expect(open).toBeGreaterThan(100);
     expect(closed).toBeGreaterThan(300);
     expect(sessionOpenAt([], 0)).toBe(true);
+  });
+});
+
+describe('the correlations are worked out only when they can change the answer', () => {
+  it('correlationsMatter false ⇒ validatePreTrade gives the same failures with any correlations as without (property)', () => {
+    const syms = ['EURUSD', 'GBPUSD', 'AUDUSD', 'USDJPY'];
+    // volumes of whole and odd steps (sums that round), limits near their sum, correlations on either side of the threshold
+    const vol = fc.oneof(fc.constantFrom(0, 0.01, 0.1, 0.3, 0.7, 1, 2.5), fc.double({ min: 0, max: 3, noNaN: true }));
+    const arb = fc.record({
+      positions: fc.array(fc.record({ symbol: fc.constantFrom(...syms), strategyId: fc.constantFrom('a', 'b'), volume: vol }), { maxLength: 12 }),
+      order: fc.record({ symbol: fc.constantFrom(...syms), volume: fc.double({ min: 0.01, max: 2, noNaN: true }) }),
+      limit: fc.oneof(fc.double({ min: 0, max: 20, noNaN: true }), fc.constantFrom(0.1, 0.2, 1, 3)),
+      nearSum: fc.boolean(),
+      threshold: fc.constantFrom(0, 0.5, 0.8, 1),
+      rs: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 4, maxLength: 4 }),
+    });
+    let skipped = 0, matter = 0, refusedWhenMatter = 0;
+    fc.assert(
+      fc.property(arb, (x) => {
+        const sum = x.positions.reduce((s, p) => s + p.volume, 0) + x.order.volume;
+        // half the time the limit sits exactly at the sum (or a hair either side), where rounding decides
+        const limit = x.nearSum ? sum + [-1e-11, -2e-12, -1e-12, 0, 1e-12, 2e-12][Math.floor(x.limit) % 6]! : x.limit;
+        const l = { maxCorrelatedLots: limit, correlationThreshold: x.threshold };
+        const c = { ...ok, positions: x.positions, order: { ...ok.order, ...x.order } };
+        const correlations = Object.fromEntries(syms.map((s, i) => [s, x.rs[i]!]));
+        const withR = validatePreTrade({ ...c, correlations }, l).map((f) => f.code);
+        if (!correlationsMatter(c.positions, c.order.volume, l)) {
+          skipped++;
+          expect(withR).toEqual(validatePreTrade(c, l).map((f) => f.code));
+          expect(withR).not.toContain('CORRELATION_EXPOSURE');
+        } else {
+          matter++;
+          if (withR.includes('CORRELATION_EXPOSURE')) refusedWhenMatter++;
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expect(skipped).toBeGreaterThan(500);
+    expect(matter).toBeGreaterThan(500);
+    expect(refusedWhenMatter).toBeGreaterThan(100);
+    expect(correlationsMatter([{ volume: 0.1 }], 0.1, {})).toBe(false); // no limit: nothing to check
+    expect(correlationsMatter([{ volume: -0.1 }], 0.1, { maxCorrelatedLots: 1 })).toBe(true); // not plainly within
+    expect(correlationsMatter([{ volume: NaN }], 0.1, { maxCorrelatedLots: 1 })).toBe(true);
+  });
+
+  it('the core asks the venue for correlations only with the limit within reach, and refuses as before', () => {
+    const asked: string[] = [];
+    const venue = (positions: { symbol: string; volume: number }[]): VenueFacts => ({
+      now: 1_700_000_000,
+      account: () => ({ balance: 10_000, equity: 10_000, freeMargin: 9_000 }),
+      positions: () => positions.map((p, i) => ({ ticket: BigInt(i + 1), magic: 7, type: 0, profit: 0, ...p })),
+      marginFor: () => 10,
+      marketOpen: () => true,
+      correlations: (symbol) => {
+        asked.push(symbol);
+        return { GBPUSD: 0.9 };
+      },
+    });
+    const entry = { type: 'OPEN' as const, intentId: 'm-1', magic: 0, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 };
+    const core = (maxCorrelatedLots: number) => new TradingCore({ ...NO_POLICY, limits: { maxCorrelatedLots, correlationThreshold: 0.8 } });
+    const gbp = [{ symbol: 'GBPUSD', volume: 0.1 }];
+    expect(core(1).checkEntry('manual', entry, venue(gbp))).toEqual([]); // 0.2 lots of 1: no question
+    expect(asked).toEqual([]);
+    expect(core(0.15).checkEntry('manual', entry, venue(gbp)).map((f) => f.code)).toEqual(['CORRELATION_EXPOSURE']);
+    expect(asked).toEqual(['EURUSD']);
   });
 });

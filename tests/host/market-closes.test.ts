@@ -93,11 +93,47 @@ it('closesCorrelation: the same r from the newest common bars as from a map of a
       if (rnd() > 0.1) { a.time.push(i * 60); a.close.push(pa); }
       if (rnd() > 0.15 + (round % 3) * 0.2) { b.time.push(i * 60); b.close.push(pb); }
     }
-    for (const w of [5, 20, 50]) {
+    for (const w of [5, 20, 50, 100, 300]) {
       const want = byMap(a, b, w);
       const got = closesCorrelation(a, b, w);
       if (Number.isNaN(want)) expect(got).toBeNaN();
       else expect(got).toBe(want);
     }
   }
+});
+
+it('correlationsWith: the same answer as correlations over the list\'s symbols, kept until a bar or a new list, frozen', () => {
+  const rnd = seeded(11);
+  const syms = ['S0', 'S1', 'S2', 'S3', 'S4'];
+  const m = new MarketCloses();
+  const oracle = new MarketCloses(); // asked by correlations() only, over the same bars
+  const px = syms.map(() => 1.1);
+  let t = 1_700_000_000;
+  const bar = (k: number) => {
+    px[k] = px[k]! * (1 + (rnd() - 0.5) * 0.01);
+    m.note(syms[k]!, 'H1', t, px[k]!);
+    oracle.note(syms[k]!, 'H1', t, px[k]!);
+  };
+  for (let i = 0; i < 80; i++, t += 3600) for (let k = 0; k < syms.length; k++) bar(k);
+  let list = [{ symbol: 'S1' }, { symbol: 'S0' }, { symbol: 'S1' }, { symbol: 'S3' }, { symbol: 'XX' }];
+  for (let round = 0; round < 200; round++) {
+    const step = rnd();
+    if (step < 0.3) bar(Math.floor(rnd() * syms.length)); // a bar on one symbol: the answers change
+    else if (step < 0.5) list = Array.from({ length: Math.floor(rnd() * 8) }, () => ({ symbol: syms[Math.floor(rnd() * syms.length)]! })); // a new list
+    else if (step < 0.55) t += 3600;
+    const sym = syms[Math.floor(rnd() * syms.length)]!;
+    const got = m.correlationsWith(sym, list);
+    const want = oracle.correlations(sym, list.map((p) => p.symbol));
+    expect(got).toEqual(want);
+    expect(Object.keys(got ?? {})).toEqual(Object.keys(want ?? {})); // in the same order
+    expect(m.correlationsWith(sym, list)).toBe(got); // asked again: the kept answer
+    if (got) expect(Object.isFrozen(got)).toBe(true);
+  }
+  // a bar noted: worked out again (a copy of the list with the same symbols is another list: worked out again too)
+  const a = m.correlationsWith('S0', list);
+  t += 3600;
+  bar(1);
+  expect(m.correlationsWith('S0', list)).not.toBe(a);
+  const b = m.correlationsWith('S0', list);
+  expect(m.correlationsWith('S0', [...list])).not.toBe(b);
 });

@@ -14,6 +14,8 @@ import {
   fastIntentBody,
   fastAccount,
   fastPositions,
+  fastIntentResult,
+  fastTradeTx,
   encodeRaw,
   INTENT_TYPES,
   intentBodySchemas,
@@ -28,6 +30,7 @@ import {
 import { BIG_TICKET, sampleBodies } from '../helpers.js';
 
 const NAMES = Object.keys(MsgType) as MsgTypeName[];
+const TYPE_NAME_OF = Object.fromEntries(NAMES.map((n) => [MsgType[n], n])) as Record<number, MsgTypeName>;
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
 const int40 = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
@@ -282,6 +285,87 @@ describe('protocol codec', () => {
     expect(accepted).toBeGreaterThan(400);
     expect(rejected).toBeGreaterThan(400);
     expect(converted).toBeGreaterThan(100);
+  });
+
+  it('the INTENT_RESULT and TRADE_TX fast paths accept exactly what the zod schemas accept, with the same value, tickets made bigints; decoded from bytes as zod decodes them (property)', () => {
+    const ticketArb = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 2 ** 31 }), fc.constant(2 ** 53));
+    const core = {
+      retcode: int40, class: fc.constantFrom('done', 'retry', 'final', 'ambiguous'), retcodeExternal: int40, order: ticketArb, deal: ticketArb, position: ticketArb,
+      volume: finite, price: finite, bid: finite, ask: finite, comment: fc.string(),
+    };
+    const result = fc.record(
+      {
+        type: fc.constant(MsgType.INTENT_RESULT), seq: seqArb, re: fc.integer({ min: 0, max: 2 ** 40 }), intentId: fc.stringMatching(/^[A-Za-z0-9_.-]{1,24}$/),
+        ...core, duplicate: fc.boolean(), results: fc.array(fc.record({ ticket: ticketArb, ...core }, { requiredKeys: ['ticket', 'retcode', 'class'] }), { maxLength: 2 }),
+      },
+      { requiredKeys: ['type', 'seq', 're', 'intentId', 'retcode', 'class', 'duplicate'] },
+    ).map((m) => {
+      if (m.seq % 5 !== 0) delete m.results; // a CLOSE_ALL's list in one result in five
+      return m;
+    });
+    const tx = fc.record(
+      {
+        type: fc.constant(MsgType.TRADE_TX), seq: seqArb, txType: int40, deal: ticketArb, order: ticketArb, position: ticketArb, symbol: fc.string(),
+        orderType: int40, orderState: int40, dealType: int40, price: finite, sl: finite, tp: finite, volume: finite,
+        dealEntry: int40, profit: finite, swap: finite, commission: finite, magic: int40, comment: fc.string(), timeMsc: int40,
+      },
+      { requiredKeys: ['type', 'seq', 'txType', 'deal', 'order', 'position', 'symbol', 'orderType', 'orderState', 'dealType', 'price', 'sl', 'tp', 'volume', 'timeMsc'] },
+    );
+    const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 53 + 2, 2 ** 60, -1, -1n, 2n ** 64n, 2, '', 'a b', 'x'.repeat(25), 'done', 'ok', null, undefined, true, [], {});
+    // none or one mutation: a field set to a bad value, deleted, or an unknown key added
+    const mutate = (valid: fc.Arbitrary<Record<string, unknown>>) =>
+      fc.tuple(valid, fc.nat(3), bad, fc.nat(40)).map(([m, kind, v, at]) => {
+        const o = structuredClone(m);
+        const key = Object.keys(o)[at % Object.keys(o).length]!;
+        if (kind === 1) o[key] = v;
+        else if (kind === 2) delete o[key];
+        else if (kind === 3) o.extra = v;
+        return o;
+      });
+    for (const [name, valid, fast] of [['INTENT_RESULT', result, fastIntentResult], ['TRADE_TX', tx, fastTradeTx]] as const) {
+      let accepted = 0, rejected = 0, converted = 0;
+      fc.assert(
+        fc.property(mutate(valid as fc.Arbitrary<Record<string, unknown>>), (m) => {
+          const z = schemas[name].safeParse(structuredClone(m));
+          const hadNumberTicket = ['order', 'deal', 'position'].some((k) => typeof m[k] === 'number');
+          const f = fast(m);
+          if (f) {
+            accepted++;
+            expect(z.success, name).toBe(true);
+            expect(m, name).toStrictEqual(z.data); // the numbers sent as tickets are bigints now, as zod makes them
+            if (hadNumberTicket) converted++;
+          } else rejected++;
+          // everything zod accepts but an unknown key (zod strips it) and a CLOSE_ALL's results list goes the fast way
+          if (z.success && !('extra' in m) && !(name === 'INTENT_RESULT' && 'results' in m)) expect(f, name).toBe(true);
+        }),
+        { numRuns: 4000 },
+      );
+      expect(accepted, name).toBeGreaterThan(400);
+      expect(rejected, name).toBeGreaterThan(400);
+      expect(converted, name).toBeGreaterThan(100);
+    }
+    // from the bytes: decodeMessage (the fast path where it applies) gives zod's value, or the error zod words
+    const zodDecode = (bytes: Uint8Array): unknown => {
+      const raw = msgpackDecode(bytes, { useBigInt64: false }) as Record<string, unknown>;
+      const z = schemas[TYPE_NAME_OF[raw.type as number]!].safeParse(raw);
+      return z.success ? z.data : 'MALFORMED';
+    };
+    fc.assert(
+      fc.property(fc.oneof(mutate(result as fc.Arbitrary<Record<string, unknown>>), mutate(tx as fc.Arbitrary<Record<string, unknown>>)), (m) => {
+        fc.pre(m.type === MsgType.INTENT_RESULT || m.type === MsgType.TRADE_TX);
+        fc.pre(!Object.values(m).some((v) => v === undefined || (typeof v === 'bigint' && v > BigInt(Number.MAX_SAFE_INTEGER)) || (Array.isArray(m.results) && m.results.some((r) => Object.values(r as object).some((x) => typeof x === 'bigint' && x > BigInt(Number.MAX_SAFE_INTEGER))))));
+        const bytes = encodeRaw(m);
+        let got: unknown;
+        try {
+          got = decodeMessage(bytes);
+        } catch (e) {
+          expect((e as ProtocolError).code).toBe('MALFORMED');
+          got = 'MALFORMED';
+        }
+        expect(got).toStrictEqual(zodDecode(bytes));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('the HISTORY fast path accepts exactly what the zod schema accepts, with the same value (property)', () => {

@@ -82,10 +82,10 @@ export interface StrategyLimits {
 export interface OrderCheck {
   now: number;
   account: { balance: number; equity: number; freeMargin: number };
-  positions: { symbol: string; strategyId: string; volume: number }[];
+  positions: readonly { symbol: string; strategyId: string; volume: number }[];
   order: { symbol: string; strategyId: string; volume: number; marginRequired: number };
   marketOpen: boolean;
-  correlations?: Record<string, number>;
+  correlations?: Readonly<Record<string, number>>;
   /** The strategy's own limits and its floating P&L now. */
   strategy?: StrategyLimits & { floating: number };
 }

@@ -12,7 +12,7 @@ import type { IntentBody } from '../../protocol/messages.js';
 import type { BarIn } from '../indicators.js';
 import { intentIdFor, shortHash } from '../ids.js';
 import { StrategyRunner, type Decision, type MarketView } from '../runner.js';
-import type { SafetyFailure } from '../safety.js';
+import { correlationsMatter, type SafetyFailure } from '../safety.js';
 import type { NormalizedStrategy } from '../strategy/normalize.js';
 import { DEFAULT_RETRY, OrderManager, type IntentTag, type Outcome, type RetryPolicy } from './order-manager.js';
 import { NO_POLICY, RiskGate, type BreachDecision, type RiskPolicy, type RiskState } from './risk-gate.js';
@@ -33,11 +33,12 @@ export interface PositionFact {
 export interface VenueFacts {
   now: number;
   account(): { balance: number; equity: number; freeMargin: number };
+  /** (The core keeps what it derives from a list while the same array comes back: a venue gives a new one when it changes.) */
   positions(): readonly PositionFact[];
   marginFor(symbol: string, volume: number, side: 0 | 1): number;
   marketOpen(symbol: string): boolean;
   /** |correlation| of `symbol`'s closed-bar returns with other symbols, when the venue knows them. */
-  correlations?(symbol: string): Record<string, number> | undefined;
+  correlations?(symbol: string): Readonly<Record<string, number>> | undefined;
 }
 
 export interface SendItem {
@@ -105,6 +106,7 @@ export class TradingCore {
       : undefined;
     this.entries.set(id, { id, runner, strategy: s, limits, kelly: s.dynamicRisk?.kelly !== undefined });
     this.byMagic.set(runner.magic, id);
+    this.magicsChanged++;
     this.changes.managed.add(id);
     const kept = this.pendingManaged[id];
     if (kept) {
@@ -120,6 +122,7 @@ export class TradingCore {
     this.changes.managed.add(id);
     this.orders.strategyGone(id);
     if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
+    this.magicsChanged++;
   }
 
   runner(id: string): StrategyRunner | undefined {
@@ -323,7 +326,7 @@ export class TradingCore {
     const e = this.entries.get(strategyId);
     if (e) return this.check(e, intent, venue);
     const positions = [...venue.positions().map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume })), ...this.orders.pendingEntries()];
-    const corr = venue.correlations?.(intent.symbol);
+    const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
     return this.gate.check({
       now: venue.now, account: venue.account(), positions,
       order: { symbol: intent.symbol, strategyId, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
@@ -461,13 +464,12 @@ export class TradingCore {
   private check(e: Entry, intent: Extract<IntentBody, { type: 'OPEN' }>, venue: VenueFacts): SafetyFailure[] {
     const all = venue.positions();
     let floating = 0;
-    const positions = all.map((p) => {
-      if (p.magic === e.runner.magic) floating += p.profit;
-      return { symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume };
-    });
+    for (const p of all) if (p.magic === e.runner.magic) floating += p.profit;
+    let positions = this.gateView(all);
     // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
-    if (this.orders.pending) for (const x of this.orders.pendingEntries()) positions.push(x);
-    const corr = venue.correlations?.(intent.symbol);
+    if (this.orders.pending) positions = [...positions, ...this.orders.pendingEntries()];
+    // asked for only when they can change the answer (the correlated-exposure limit within reach)
+    const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
     return this.gate.check({
       now: venue.now, account: venue.account(), positions,
       order: { symbol: intent.symbol, strategyId: e.id, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
@@ -475,6 +477,24 @@ export class TradingCore {
       ...(corr ? { correlations: corr } : {}),
       ...(e.limits ? { strategy: { ...e.limits, floating } } : {}),
     });
+  }
+
+  /** The venue's positions as the gate counts them, for one position list. */
+  private gateViewOf: { of: readonly PositionFact[]; magics: number; list: readonly { symbol: string; strategyId: string; volume: number }[] } | undefined;
+  /** Counts the changes of `byMagic` (a kept view names the strategies of its time). */
+  private magicsChanged = 0;
+
+  /**
+   * Built once per position list (the live terminal's is a new array at every change, never changed in place) and
+   * strategy set, not for every entry: with hundreds of positions, a good part of an entry's check. The same list as
+   * built per entry (read-only: the gate only counts it).
+   */
+  private gateView(all: readonly PositionFact[]): readonly { symbol: string; strategyId: string; volume: number }[] {
+    const kept = this.gateViewOf;
+    if (kept && kept.of === all && kept.magics === this.magicsChanged) return kept.list;
+    const list = all.map((p) => ({ symbol: p.symbol, strategyId: this.byMagic.get(p.magic) ?? `magic ${p.magic}`, volume: p.volume }));
+    this.gateViewOf = { of: all, magics: this.magicsChanged, list };
+    return list;
   }
 
   /** Carry out breaches: pauses recorded, closes and the emergency stop as intents. */

@@ -5,7 +5,9 @@
  *
  * The risk gate asks for the correlations of an entry's symbol with every symbol that has a position, for every
  * entry. A pair's |r| changes only when one of its two series gets a bar: it is kept per pair and worked out again
- * after such a bar (by then, from the newest matching bars only, not from a map of all 600).
+ * after such a bar (by then, from the newest matching bars only, not from a map of all 600). And the answer for one
+ * symbol and one position list is kept whole until a bar or a new list comes (`correlationsWith`): the entries of a
+ * bar — all on the bar's symbol, judged against the same list — ask once.
  */
 import { closesCorrelation } from '../../engine/filters.js';
 
@@ -20,6 +22,12 @@ export class MarketCloses {
   private readonly version = new WeakMap<CloseSeries, number>();
   /** |r| (NaN: too few bars in common) per pair of series, with the versions it was worked out from. */
   private readonly pairs = new WeakMap<CloseSeries, WeakMap<CloseSeries, { mine: number; theirs: number; r: number }>>();
+  /** Bars noted so far (any series): a kept answer holds while it is unchanged. */
+  private noted = 0;
+  /** `correlationsWith`'s answers by symbol, with the list and the bar count they were worked out for. */
+  private readonly answers = new Map<string, { list: readonly { symbol: string }[]; noted: number; r: Readonly<Record<string, number>> | undefined }>();
+  /** The symbols of a list, each once, in the order they first come (the last list asked about). */
+  private symbolsOf: { list: readonly { symbol: string }[]; symbols: string[] } | undefined;
 
   /** A closed bar's close (a bar not newer than the last one kept is ignored). */
   note(symbol: string, timeframe: string, time: number, close: number): void {
@@ -31,6 +39,7 @@ export class MarketCloses {
     c.time.push(time);
     c.close.push(close);
     this.version.set(c, (this.version.get(c) ?? 0) + 1);
+    this.noted++;
     if (c.time.length > 600) {
       c.time.splice(0, 300);
       c.close.splice(0, 300);
@@ -40,6 +49,26 @@ export class MarketCloses {
   /** The closes of every symbol on one timeframe. */
   of(timeframe: string): ReadonlyMap<string, CloseSeries> {
     return this.byTf.get(timeframe) ?? EMPTY;
+  }
+
+  /**
+   * `correlations(symbol, the symbols of list)`, kept until a bar is noted or another list is given: `list` is the
+   * terminal's position list, a new array at every change and never changed in place. The answer is frozen (it is
+   * shared by the callers until then).
+   */
+  correlationsWith(symbol: string, list: readonly { symbol: string }[]): Readonly<Record<string, number>> | undefined {
+    const kept = this.answers.get(symbol);
+    if (kept && kept.list === list && kept.noted === this.noted) return kept.r;
+    let s = this.symbolsOf;
+    if (s?.list !== list) {
+      const seen = new Set<string>();
+      for (const p of list) seen.add(p.symbol);
+      this.symbolsOf = s = { list, symbols: [...seen] };
+    }
+    const r = this.correlations(symbol, s.symbols);
+    if (r) Object.freeze(r);
+    this.answers.set(symbol, { list, noted: this.noted, r });
+    return r;
   }
 
   /** |r| of `symbol`'s closed-bar returns (the newest 50) with each of `others` (H1 when kept, else any timeframe). */

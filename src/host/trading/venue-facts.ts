@@ -29,6 +29,7 @@ export function liveVenueFacts(terminal: () => Terminal | undefined, market: Mar
       const spec = market.specs.get(symbol);
       return spec ? sessionOpenAt(spec.sessions, terminal()?.serverTime ?? 0) : true;
     },
-    correlations: (symbol) => market.closes.correlations(symbol, (terminal()?.positions ?? []).map((p) => p.symbol)),
+    // kept per symbol until the next bar or position list: a bar's entries ask once
+    correlations: (symbol) => market.closes.correlationsWith(symbol, terminal()?.positions ?? NO_POSITIONS),
   };
 }
