@@ -84,6 +84,8 @@ export class SimTerminal extends EventEmitter {
    * are there) or not (nothing happened).
    */
   ambiguous = { n: 0, executes: false };
+  /** Fault injection: leave the next N SNAPSHOT_REQUESTs unanswered (as if their frames were lost). */
+  ignoreSnapshots = 0;
 
   constructor(opts: SimTerminalOptions) {
     super();
@@ -331,6 +333,10 @@ export class SimTerminal extends EventEmitter {
         return;
       }
       case MsgType.SNAPSHOT_REQUEST:
+        if (this.ignoreSnapshots > 0) {
+          this.ignoreSnapshots--;
+          return;
+        }
         this.send('SNAPSHOT', {
           re: msg.id, account: this.broker.account(), positions: this.broker.positionList(), orders: this.broker.orderList(),
           deals: this.broker.deals(msg.dealsFrom),

@@ -7,10 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { intentIdFor } from '../../src/engine/ids.js';
 import { CommandProcessor } from '../../src/host/platform/commands.js';
 import { silentLogger } from '../../src/host/logger.js';
 import { StrategyManager } from '../../src/host/trading/manager.js';
 import { PersistentLedger, Store } from '../../src/host/state/store.js';
+import { SimTerminal } from '../../src/sim/terminal.js';
 import { makeBroker, startRig, until } from '../helpers.js';
 
 describe('a command that failed for want of a terminal', () => {
@@ -133,4 +135,38 @@ describe('a command that failed for want of a terminal', () => {
       await rig.close();
     }
   });
+
+  it("an OPEN whose session's positions cannot be read is not sent (NO_TERMINAL, never a TIMEOUT read as the intent's); one lost snapshot is asked again", async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-state-lost-')));
+    const rig = await startRig({ ledger: new PersistentLedger(store) });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const proc = new CommandProcessor(mgr, store, () => {}, silentLogger);
+    const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1 } });
+    // every SNAPSHOT of this session lost from the start (the host's own at the connection among them): the host
+    // has no position list of this session
+    const sim = new SimTerminal({ url: rig.url, token: rig.token, broker, reconnect: false });
+    sim.ignoreSnapshots = 3;
+    try {
+      await sim.connect();
+      const terminal = rig.server.terminal('1001@Sim-Test');
+      await until(() => terminal.connected, 5000, 'connected');
+      mgr.attach(terminal);
+      // both of the order's asks lost: refused, nothing sent
+      await until(() => sim.ignoreSnapshots === 2, 5000, "the connection's own snapshot asked (and lost)");
+      const out = await proc.handle(open('lost-2'), 'api');
+      expect(out).toMatchObject({ status: 'failed', code: 'NO_TERMINAL' });
+      expect(out.error).toMatch(/^the terminal's open positions could not be read since it connected \(.*\): the order was not sent/);
+      expect(broker.positionList().length).toBe(0);
+      expect(store.intent(intentIdFor('cmd', 'lost-2'))).toBeUndefined();
+      // one ask lost: the second brings the list, and the order goes
+      sim.ignoreSnapshots = 1;
+      expect(await proc.handle(open('lost-1'), 'api')).toMatchObject({ status: 'executed' });
+      expect(broker.positionList().length).toBe(1);
+    } finally {
+      await sim.close();
+      await rig.close();
+    }
+  }, 30_000);
 });

@@ -46,6 +46,9 @@ export interface LiveOptions {
   anomaly?: AnomalyPolicy;
 }
 
+/** How long one ask for the terminal's current state waits before an order (currentStateOf). */
+const CURRENT_STATE_WAIT_MS = 3000;
+
 /**
  * Events: 'decision' (strategyId, Decision), 'sent' (strategyId, IntentBody: an intent of a strategy leaves),
  * 'intent' (strategyId, IntentBody, IntentResult | Error), 'blocked' (strategyId, failures), 'kill' (KillSwitchEvent),
@@ -315,11 +318,26 @@ export class StrategyManager extends EventEmitter implements TradingContext {
     if (!t?.connected) throw new ManagerError('NO_TERMINAL', 'no terminal is connected');
     // an intent already in the ledger was checked when it was first sent (a command finished after a restart)
     if (intent.type === 'OPEN' && !t.intentEntry(intent.intentId)) {
-      await t.currentState(); // the limits count the open positions: this session's list, not none or the last one's
+      await this.currentStateOf(t); // the limits count the open positions: this session's list, not none or the last one's
       const failures = this.core.checkEntry('manual', intent, this.venueNow());
       if (failures.length) throw new ManagerError('LOCKED', failures.map((f) => `${f.code}: ${f.message}`).join('; '));
     }
     return t.sendIntent(intent);
+  }
+
+  /**
+   * The terminal's account, positions and orders of this session (Terminal.currentState), asked twice at most (a
+   * snapshot's frame can be lost); else the order is not sent — NO_TERMINAL, never a TIMEOUT that would read as the
+   * intent's own.
+   */
+  private async currentStateOf(t: Terminal): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await t.currentState(CURRENT_STATE_WAIT_MS);
+      } catch (e) {
+        if (attempt >= 2) throw new ManagerError('NO_TERMINAL', `the terminal's open positions could not be read since it connected (${(e as Error).message}): the order was not sent, as the limits count them; send it again`);
+      }
+    }
   }
 
   /** The result of a manual intent that outlived its wait (see Terminal.whenSettled). */
