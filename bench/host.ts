@@ -11,7 +11,7 @@
  * the runs as `mt5-executor start` primes it (src/host/trading/prime.ts).
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
- * to stderr; BENCH_TAIL=N prints the N slowest bars with intents (their phases, intents, waits for a core, GC).
+ * to stderr; BENCH_PRIORITY=normal|above-normal|high sets the host thread's priority as config `priority` does (default normal, as `mt5-executor start`). BENCH_TAIL=N prints the N slowest bars with intents (their phases, intents, waits for a core, GC).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { primeSignalPath } from '../src/host/trading/prime.js';
 import { StrategyManager } from '../src/host/trading/manager.js';
 import { PersistentLedger, Store } from '../src/host/state/store.js';
 import { generateToken } from '../src/host/state/token.js';
+import { applyPriority, type HostPriority } from '../src/host/priority.js';
 
 const SECONDS = Number(process.argv[2] ?? 90);
 const SYMBOLS = 20;
@@ -86,6 +87,16 @@ const runQueueWaitNs = (): number => {
   if (schedFd < 0) return NaN;
   const n = readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
   return Number(schedBuf.toString('latin1', 0, n).split(' ')[1]);
+};
+/**
+ * The host's priority as `mt5-executor start` sets it (config `priority`, default normal; src/host/priority.ts), on this
+ * process's thread — after each peer is forked, so the terminal keeps its own. BENCH_PRIORITY=normal|above-normal|high.
+ */
+const PRIORITY = (process.env.BENCH_PRIORITY ?? 'normal') as HostPriority;
+const raise = () => {
+  const p = applyPriority(PRIORITY);
+  if (!p.applied) console.log(`note: the priority ${PRIORITY} could not be set (${p.error}): measured at ${p.now}`);
+  return p;
 };
 const pct = (a: number[], p: number) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))]! : NaN);
 
@@ -183,6 +194,7 @@ async function run(strategies: number) {
   // listened for from the start: on a loaded machine the peer's exit can come before its last message is handled
   const exited = new Promise((res) => peer.once('exit', res));
   await new Promise<void>((res) => peer.once('message', () => res()));
+  raise(); // after the fork: the terminal's process keeps its own
   const t0 = performance.now();
   for (let k = 0; k < strategies; k++) await mgr.start(strategy(k));
   // every strategy warmed up on the terminal's history
@@ -299,6 +311,7 @@ async function floor() {
   // listened for from the start: on a loaded machine the peer's exit can come before its last message is handled
   const exited = new Promise((res) => peer.once('exit', res));
   await new Promise<void>((res) => peer.once('message', () => res()));
+  raise(); // the echo at the host's priority: the floor under the same setting
   peer.send({ go: 1 });
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const done = new Promise<{ arrivals: number[] }>((res) => peer.on('message', (m: { done?: boolean }) => m.done && res(m as never)));
@@ -336,4 +349,4 @@ console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50
 console.log(primed ? `order path primed at start (as mt5-executor start does): ${primed.bars} bars, ${primed.intents} intents, ${primed.ms} ms` : 'not primed (BENCH_NOPRIME)');
 console.log('targets (issue 21): in host p99 ≤ 0.5 ms with 100 strategies; ≤ 2 ms and peak RSS < 300 MB with 1,000; each run with ≥ 1,000 bars that cause intents');
 for (const x of results) if (x.barsWithIntents < 1000) console.log(`note: the ${x.strategies}-strategy run had only ${x.barsWithIntents} bars that caused intents (< 1,000): run it longer`);
-console.log(JSON.stringify({ bench: 'host', symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, primedMs: primed ? primed.ms : null, loopbackFloor: loopback, results }));
+console.log(JSON.stringify({ bench: 'host', priority: PRIORITY, niceNow: applyPriority('normal').now, symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, primedMs: primed ? primed.ms : null, loopbackFloor: loopback, results }));

@@ -101,6 +101,7 @@ export const configSchema = z.strictObject({
       platform: accountKey().optional().describe("the account the platform's executor drives (default: the primary)"),
     })
     .prefault({}),
+  priority: z.enum(['normal', 'above-normal', 'high']).default('normal').describe("the host's scheduling priority: raised above the terminal's and other programs', a closed bar's decisions wait less for a core (src/host/priority.ts; docs/PERFORMANCE.md)"),
   primeAtStart: z.boolean().default(true).describe('run the order path once on a private simulated terminal at start, so the first real signals do not wait for compilation'),
   backups: z.strictObject({ everyMinutes: z.number().int().min(1).default(60), keep: z.number().int().min(1).default(48) }).prefault({}),
   state: z
@@ -133,6 +134,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; type: 'string' 
   MT5X_API_ENABLED: { path: ['api', 'enabled'], type: 'boolean' },
   MT5X_SUPERVISOR_MODE: { path: ['supervisor', 'mode'], type: 'string' },
   MT5X_PRIME_AT_START: { path: ['primeAtStart'], type: 'boolean' },
+  MT5X_PRIORITY: { path: ['priority'], type: 'string' },
   MT5X_PAPER: { path: ['paper'], type: 'boolean' },
 };
 

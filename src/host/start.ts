@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { checkModel } from '../engine/ml/model.js';
 import { DEFAULT_BRIDGE_PORT, BridgeServer, type Terminal } from './bridge/server.js';
+import { applyPriority } from './priority.js';
 import { CommandProcessor } from './platform/commands.js';
 import { loadConfig, type Config } from './config.js';
 import { openCredentialStore, storeDescription } from './state/credentials.js';
@@ -109,6 +110,10 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   const log = opts.log ?? (await createHostLogger({ level: config.debug ? 'debug' : config.logLevel, ...(opts.logDestination ? { destination: opts.logDestination } : {}), bus, dataDir: config.dataDir }));
   const creds = await openCredentialStore(config.dataDir, { preferKeychain: (opts.env ?? process.env).MT5X_NO_KEYCHAIN !== '1' });
   const { token, created } = loadOrCreateToken(creds, config.dataDir);
+  // before the host's threads start (they inherit it)
+  const priority = applyPriority(config.priority);
+  if (!priority.applied) log.warn({ asked: priority.asked, err: priority.error }, 'the host\'s priority could not be raised: it runs at normal priority (on Linux raising it needs CAP_SYS_NICE; config priority: "normal" says so once and for all)');
+  else if (priority.asked !== 'normal') log.info({ priority: priority.asked, now: priority.now }, 'host priority raised');
   const paperHost = opts.paper ?? config.paper;
   const paperDir = join(config.dataDir, 'paper');
   if (paperHost) new PaperJournal(paperDir).read(); // a damaged paper account stops the start here, naming its line
