@@ -15,7 +15,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -349,4 +349,4 @@ console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50
 console.log(primed ? `order path primed at start (as mt5-executor start does): ${primed.bars} bars, ${primed.intents} intents, ${primed.ms} ms` : 'not primed (BENCH_NOPRIME)');
 console.log('targets (issue 21): in host p99 ≤ 0.5 ms with 100 strategies; ≤ 2 ms and peak RSS < 300 MB with 1,000; each run with ≥ 1,000 bars that cause intents');
 for (const x of results) if (x.barsWithIntents < 1000) console.log(`note: the ${x.strategies}-strategy run had only ${x.barsWithIntents} bars that caused intents (< 1,000): run it longer`);
-console.log(JSON.stringify({ bench: 'host', priority: PRIORITY, niceNow: applyPriority('normal').now, symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, primedMs: primed ? primed.ms : null, loopbackFloor: loopback, results }));
+console.log(JSON.stringify({ bench: 'host', priority: PRIORITY, niceNow: getPriority(), symbols: SYMBOLS, ticksPerSecondPerSymbol: TICKS_PER_SECOND, primedMs: primed ? primed.ms : null, loopbackFloor: loopback, results }));

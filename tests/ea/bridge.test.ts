@@ -207,6 +207,22 @@ describe('the EA against the real host', () => {
 });
 
 describe('the EA against a protocol fixture', () => {
+  it("sends the account, positions and orders before the session's first ticks and bars (the host checks a bar's entries against them)", async () => {
+    const fx = await fixtureHost((_ws, send) => {
+      send('WELCOME' as never, { protocol: 1, sessionId: 'fx', heartbeatMs: 5000, maxFrame: 4194304, symbols: ['EURUSD'], bars: [['EURUSD', 'H1']] });
+    });
+    const broker = twoSymbolBroker();
+    const ea = new HarnessTerminal({ binary: suite.binary(), broker, chartSymbol: 'EURUSD', inputs: { InpPort: fx.port, InpToken: 't'.repeat(32), InpTimerMs: 5 } });
+    cleanups.push(() => ea.stop());
+    ea.tick('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    ea.addBars('EURUSD', 'H1', h1Bars(0, 100));
+    await ea.start();
+    const first = (t: number) => fx.got.findIndex((m) => m.type === t);
+    await until(() => first(MsgType.POSITIONS) >= 0 && first(MsgType.TICKS) >= 0, 5000, 'the state and a tick');
+    expect(first(MsgType.POSITIONS)).toBeLessThan(first(MsgType.TICKS));
+    if (first(MsgType.BAR) >= 0) expect(first(MsgType.POSITIONS)).toBeLessThan(first(MsgType.BAR));
+  });
+
   it('executes a re-sent intent id once and answers the copy from its ring, marked duplicate', async () => {
     const fx = await fixtureHost((_ws, send) => {
       send('WELCOME' as never, { protocol: 1, sessionId: 'fx', heartbeatMs: 5000, maxFrame: 4194304, symbols: [], bars: [] });

@@ -221,10 +221,12 @@ public:
            }
          return;
         }
-      int sent = StreamTicks();
-      StreamBars();
+      // the account, positions and orders first: after a (re)connection the host checks a bar's entries against
+      // this session's position list, so it must arrive before the first bar (and ticks) of the session
       if(stateDirty)
          SendState();
+      int sent = StreamTicks();
+      StreamBars();
       // A strategy answers a tick within a millisecond or two: wait that long for its intent here instead
       // of until the next timer event (the terminal's timer fires every 10-16 ms at best).
       if(sent > 0 && replyWaitMs > 0)
