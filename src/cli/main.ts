@@ -4,7 +4,7 @@
  * (cli-kit.ts). To add a verb, add an entry.
  */
 import { VERSION } from '../host/version.js';
-import { PROTOCOL_VERSION } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { BacktestArgs } from './backtest.js';
 import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
 

@@ -10,14 +10,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { RESULT_CLASSES } from './retcodes.js';
 
-/**
- * Version policy: one integer. Adding an optional field or a new message type that the other side may
- * ignore does not change it (receivers ignore unknown fields and answer unknown types with ERROR).
- * Removing or renaming a field, changing a field's type or meaning, or adding a required field raises it.
- * The host accepts HELLO versions from MIN_PROTOCOL_VERSION to PROTOCOL_VERSION and answers with its own.
- */
-export const PROTOCOL_VERSION = 1;
-export const MIN_PROTOCOL_VERSION = 1;
+export { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './version.js';
 /** Largest WebSocket message either side accepts, in bytes. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Largest number of bars in one HISTORY reply (ask again from the last bar for more). */

@@ -2,9 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a JavaScript build module without types
+import { programFiles } from '../../tools/release/bundle.mjs';
 import { CACHE_MIN_BYTES, cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { DataError, formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
 
@@ -212,9 +214,9 @@ describe('the bar cache is the parse, or is not used', () => {
     writeBars(file, 40_000);
     const strategy = join(ro, 's.json');
     writeFileSync(strategy, JSON.stringify({ strategyId: 'cache-test', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] }, exit: { stopLoss: { type: 'atr', multiplier: 2 }, takeProfit: { type: 'rr_ratio', ratio: 2 } }, riskManagement: { lotSize: 0.1 } } }));
-    // the program beside the data, so an unprivileged user can read it wherever the repository is
+    // the program (its entry and chunks) beside the data, so an unprivileged user can read it wherever the repository is
     const program = join(ro, 'mt5-executor.js');
-    copyFileSync('dist/mt5-executor.js', program);
+    for (const f of (programFiles as (o: string) => string[])('dist/mt5-executor.js')) copyFileSync(f, join(ro, basename(f)));
     chmodSync(ro, 0o555);
     // root writes anywhere: then the run is a process of an unprivileged user (nobody), for whom the folder is read-only
     const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};

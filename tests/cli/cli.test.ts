@@ -5,12 +5,14 @@
  * `strategy new`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonErrorOffset } from '../../src/cli/kit.js';
+// @ts-expect-error a JavaScript build module without types
+import { programFiles } from '../../tools/release/bundle.mjs';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env }, timeout: 60_000, maxBuffer: 64 << 20 });
@@ -33,6 +35,28 @@ describe('command line', () => {
     for (const v of VERBS) expect(all).toContain(`  ${v}`);
     expect(all).toMatch(/130 {2}interrupted with Ctrl-C/);
   }, 120_000);
+
+  it('a backtest and `version` load neither the host nor its web server: the build is split per verb', () => {
+    // the built program copied, then the chunks holding the host's start and fastify removed: a single-file bundle
+    // has no such chunks (the test fails), and a verb that imported them statically would fail to load
+    const copy = mkdtempSync(join(tmpdir(), 'mt5x-split-'));
+    const files = (programFiles as (o: string) => string[])('dist/mt5-executor.js').map((f) => basename(f));
+    for (const f of files) copyFileSync(join('dist', f), join(copy, f));
+    const hostChunks = files.filter((f) => /^\/\/ (src\/host\/start\.ts|node_modules\/fastify\/fastify\.js)$/m.test(readFileSync(join(copy, f), 'utf8')));
+    expect(hostChunks.length).toBeGreaterThan(0);
+    expect(hostChunks).not.toContain('mt5-executor.js');
+    for (const f of hostChunks) rmSync(join(copy, f));
+    const run = (args: string[]) => spawnSync(process.execPath, [join(copy, 'mt5-executor.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(run(['version']).stdout).toMatch(/^mt5-executor \d+\.\d+\.\d+ \(bridge protocol \d+\)\n$/);
+    const bt = run(['backtest', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--json']);
+    expect(bt.stderr).toBe('');
+    expect(JSON.parse(bt.stdout).bars).toBeGreaterThan(1000);
+    // and the host's own verb needs them: proof that the removed chunks were the host's
+    const start = run(['start', '--data-dir', join(copy, 'state')]);
+    expect(start.status).not.toBe(0);
+    expect(start.stderr).toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND/);
+    rmSync(copy, { recursive: true, force: true });
+  }, 60_000);
 
   it('suggests the verb or option meant', () => {
     const r = cli(['backtst']);

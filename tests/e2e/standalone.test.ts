@@ -1,5 +1,5 @@
 /**
- * The standalone build: dist/mt5-executor.js copied into a folder with no node_modules anywhere above it, with
+ * The standalone build: dist/mt5-executor.js and its chunks copied into a folder with no node_modules anywhere above it, with
  * the files a release ships beside it (tools/release/bundle.mjs). Demo, backtest with its HTML report (the chart
  * library inlined) and start must run from there; the keychain addon loads from beside the program, and without
  * it the host falls back to the encrypted file.
@@ -7,17 +7,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, until } from '../helpers.js';
 // @ts-expect-error a JavaScript build module without types
-import { localKeyringAddon, stageFiles } from '../../tools/release/bundle.mjs';
+import { localKeyringAddon, programFiles, stageFiles } from '../../tools/release/bundle.mjs';
 
 function release(withKeyring: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-standalone-'));
   const addon = (localKeyringAddon as () => string | undefined)();
   (stageFiles as (d: string, n: string[]) => void)(dir, withKeyring && addon ? [addon] : []);
-  cpSync('dist/mt5-executor.js', join(dir, 'mt5-executor.js'));
+  // the program: its entry and the chunks it imports (the ESM build is split per verb)
+  for (const f of (programFiles as (o: string) => string[])('dist/mt5-executor.js')) cpSync(f, join(dir, basename(f)));
   for (let d = dir; d !== dirname(d); d = dirname(d)) expect(existsSync(join(d, 'node_modules')), `${d}/node_modules`).toBe(false);
   return dir;
 }
