@@ -334,5 +334,11 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
       if (d.entry === DEAL_ENTRY.INOUT) start(d, roundTo(d.volume - closeVol, 8), 0);
     }
   }
-  return done.sort((a, b) => a.closeTime - b.closeTime || a.openTime - b.openTime);
+  // most lists come in that order already (one position at a time): the sort only when one is not (same order:
+  // the sort is stable)
+  for (let k = 1; k < done.length; k++) {
+    const a = done[k - 1]!, b = done[k]!;
+    if (a.closeTime > b.closeTime || (a.closeTime === b.closeTime && a.openTime > b.openTime)) return done.sort((x, y) => x.closeTime - y.closeTime || x.openTime - y.openTime);
+  }
+  return done;
 }

@@ -199,7 +199,11 @@ export class TradingCore {
 
   /** `observeAccount(a[i], a[i + 1], a[i + 2])` — now, balance, equity read from a Float64Array (a backtest's bar loop boxes no number). */
   observeAccountAt(a: Float64Array, i: number, positions?: () => readonly PositionFact[]): CoreStep | null {
-    return this.observeAccount(a[i]!, a[i + 1]!, a[i + 2]!, positions);
+    const s = this.gate.state;
+    const day = s.day;
+    const b = this.gate.observeAccountAt(a, i);
+    if (b || s.day !== day || s.equityPeak > this.persistedPeak * 1.0005) this.dirty = true;
+    return b ? this.act(b, a[i]!, positions) : null;
   }
 
   /** A balance operation (deposit, withdrawal, credit, charge, correction, bonus): the gate's baselines move with it. */
