@@ -4,7 +4,7 @@
  * docs/backtest.md.
  */
 import { retcodeText } from '../protocol/retcodes.js';
-import type { EquityCurve, Metrics, Trade } from './metrics.js';
+import { closeTimesOf, type EquityCurve, type Metrics, type Trade } from './metrics.js';
 
 export interface SideStats {
   trades: number;
@@ -100,14 +100,15 @@ function side(trades: Trade[]): SideStats {
  */
 function periodReturns(c: EquityCurve, initial: number, unit: 'month' | 'year'): PeriodReturn[] {
   const out: PeriodReturn[] = [];
-  const TIME = c.time, EQ = c.equity, n = c.length;
+  const EQ = c.equity, n = c.length;
+  const { t: TIME, from, add } = closeTimesOf(c);
   let cur = '', start = initial;
   // from a bar at or past the end of the period last worked out to the next such bar (skipBefore): the loop over the
   // bars is a small function of its own, optimised as a whole (a long loop in a function run once ran unoptimised
   // until compiled on the stack, a heap number per bar)
   for (let i = 0; i < n; ) {
     // a bar closing at midnight belongs to the period it ends
-    const t = TIME[i]! - 1;
+    const t = TIME[from + i]! + add - 1;
     const d = new Date(t * 1000);
     const y = d.getUTCFullYear(), m = d.getUTCMonth();
     const k = unit === 'year' ? String(y) : `${y}-${String(m + 1).padStart(2, '0')}`;
@@ -119,16 +120,16 @@ function periodReturns(c: EquityCurve, initial: number, unit: 'month' | 'year'):
       cur = k;
       start = last;
     }
-    i = skipBefore(TIME, i + 1, n, end);
+    i = skipBefore(TIME, from, add, i + 1, n, end);
   }
   const last = n ? EQ[n - 1]! : initial;
   if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
   return out;
 }
 
-/** The first index from `i` (below `n`) of a bar whose close − 1 s is at or past `end`, or `n`. */
-function skipBefore(time: Float64Array, i: number, n: number, end: number): number {
-  while (i < n && !(time[i]! - 1 >= end)) i++;
+/** The first index from `i` (below `n`) of a bar whose close (`time[from + i] + add`) − 1 s is at or past `end`, or `n`. */
+function skipBefore(time: Float64Array, from: number, add: number, i: number, n: number, end: number): number {
+  while (i < n && !(time[from + i]! + add - 1 >= end)) i++;
   return i;
 }
 
@@ -152,7 +153,8 @@ export function reportStats(i: ReportStatsInput): ReportStats {
     }
   }
   const c = i.equity;
-  const span = c.length ? c.time[c.length - 1]! - (c.time[0]! - (c.length > 1 ? c.time[1]! - c.time[0]! : 0)) : 0;
+  const ct = closeTimesOf(c), timeAt = (k: number) => ct.t[ct.from + k]! + ct.add;
+  const span = c.length ? timeAt(c.length - 1) - (timeAt(0) - (c.length > 1 ? timeAt(1) - timeAt(0) : 0)) : 0;
   const years = span / (365.25 * 86400);
   const final = c.length ? c.equity[c.length - 1]! : i.initialBalance;
   const cagr = years > 0 && i.initialBalance > 0 && final > 0 ? ((final / i.initialBalance) ** (1 / years) - 1) * 100 : 0;
