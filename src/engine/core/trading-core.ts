@@ -15,7 +15,7 @@ import { StrategyRunner, type Decision, type MarketView } from '../runner.js';
 import { correlationsMatter, type SafetyFailure } from '../safety.js';
 import type { NormalizedStrategy } from '../strategy/normalize.js';
 import { DEFAULT_RETRY, OrderManager, type IntentTag, type Outcome, type RetryPolicy } from './order-manager.js';
-import { NO_POLICY, RiskGate, type BreachDecision, type RiskPolicy, type RiskState } from './risk-gate.js';
+import { NO_POLICY, RiskGate, type BreachDecision, type OrderCheck, type RiskPolicy, type RiskState } from './risk-gate.js';
 import { ChangeLog, type CoreState, type CoreStateDelta } from './core-state.js';
 
 /** A position as the venue reports it (the account's, every strategy's and the trader's own). */
@@ -59,6 +59,22 @@ export interface CoreStep {
 }
 
 export type { CoreState } from './core-state.js';
+
+/** A step's empty lists, shared and frozen (nothing can add to one by mistake: sendIn / refuseIn put a new list in its place). */
+const NONE_SENT: SendItem[] = Object.freeze([]) as unknown as SendItem[];
+const NONE_REFUSED: CoreStep['refused'] = Object.freeze([]) as unknown as CoreStep['refused'];
+const NO_BREACHES: BreachDecision[] = Object.freeze([]) as unknown as BreachDecision[];
+const NO_ALERTS: string[] = Object.freeze([]) as unknown as string[];
+
+function sendIn(step: CoreStep, item: SendItem): void {
+  if (step.send === NONE_SENT) step.send = [item];
+  else step.send.push(item);
+}
+
+function refuseIn(step: CoreStep, r: CoreStep['refused'][number]): void {
+  if (step.refused === NONE_REFUSED) step.refused = [r];
+  else step.refused.push(r);
+}
 
 interface Entry {
   id: string;
@@ -437,29 +453,30 @@ export class TradingCore {
   }
 
   private judge(e: Entry, d: Decision, venue: VenueFacts): CoreStep {
-    const step: CoreStep = { send: [], refused: [], breaches: [], alerts: [] };
+    // a step's lists are made when something goes in (most decisions send one intent and refuse nothing)
+    const step: CoreStep = { send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS };
     const halted = this.halted[e.id];
     // exits refused for a passing reason go again first, under fresh ids
     if (this.orders.hasRetries(e.id)) {
       const open = new Set(venue.positions().filter((p) => p.magic === e.runner.magic).map((p) => p.ticket));
-      for (const f of this.orders.retriesFor(e.id, (t) => open.has(t))) step.send.push({ strategyId: e.id, intent: f.intent, tag: f.tag });
+      for (const f of this.orders.retriesFor(e.id, (t) => open.has(t))) sendIn(step, { strategyId: e.id, intent: f.intent, tag: f.tag });
     }
     for (let k = 0; k < d.intents.length; k++) {
       const intent = d.intents[k]!;
       const tag = d.tags[k]!;
       if (intent.type === 'OPEN') {
         if (halted) {
-          step.refused.push({ strategyId: e.id, intentId: intent.intentId, failures: [{ code: 'STRATEGY_PAUSED', message: `strategy ${e.id} is ${halted.status}: ${halted.reason}` }] });
+          refuseIn(step, { strategyId: e.id, intentId: intent.intentId, failures: [{ code: 'STRATEGY_PAUSED', message: `strategy ${e.id} is ${halted.status}: ${halted.reason}` }] });
           continue;
         }
         const failures = this.check(e, intent, venue);
         if (failures.length) {
-          step.refused.push({ strategyId: e.id, intentId: intent.intentId, failures });
+          refuseIn(step, { strategyId: e.id, intentId: intent.intentId, failures });
           continue;
         }
       }
       const sent = this.orders.admit(e.id, intent, tag);
-      if (sent) step.send.push({ strategyId: e.id, intent: sent, tag });
+      if (sent) sendIn(step, { strategyId: e.id, intent: sent, tag });
     }
     if (step.send.length) this.dirty = true;
     return step;
@@ -471,16 +488,20 @@ export class TradingCore {
     for (const p of all) if (p.magic === e.runner.magic) floating += p.profit;
     let positions = this.gateView(all);
     // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
-    if (this.orders.pending) positions = [...positions, ...this.orders.pendingEntries()];
+    if (this.orders.pending) {
+      const pending = this.orders.pendingEntries();
+      if (pending.length) positions = [...positions, ...pending];
+    }
     // asked for only when they can change the answer (the correlated-exposure limit within reach)
     const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
-    return this.gate.check({
+    const c: OrderCheck = {
       now: venue.now, account: venue.account(), positions,
       order: { symbol: intent.symbol, strategyId: e.id, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
       marketOpen: venue.marketOpen(intent.symbol),
-      ...(corr ? { correlations: corr } : {}),
-      ...(e.limits ? { strategy: { ...e.limits, floating } } : {}),
-    });
+    };
+    if (corr) c.correlations = corr;
+    if (e.limits) c.strategy = { ...e.limits, floating };
+    return this.gate.check(c);
   }
 
   /** The venue's positions as the gate counts them, for one position list. */
