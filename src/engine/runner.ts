@@ -17,7 +17,7 @@ import type { SignalModel } from './ml/model.js';
 import type { IndicatorHub } from './indicator-hub.js';
 import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
-import { shortHash } from './ids.js';
+import { base36, shortHash } from './ids.js';
 import { correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type FilterResult } from './filters.js';
 import { DEFAULT_BROKER_TZ, type BrokerTimeZone } from './time/broker-time.js';
 import type { BarIn } from './indicators.js';
@@ -385,7 +385,7 @@ export class StrategyRunner {
 
   /** The start of the ids of a decision's intents at time T. */
   private tagOf(T: number): string {
-    return `${this.idBase}-${T.toString(36)}`;
+    return `${this.idBase}-${base36(T)}`;
   }
 
   /** ATR(period) of the strategy's timeframe now (its key made once a period: a string built per entry was garbage). */

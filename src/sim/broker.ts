@@ -117,7 +117,7 @@ export class SimBroker {
   }
 
   quoteOf(symbol: string): Quote | undefined {
-    return this.quotes.get(symbol);
+    return this.quoteOfSym(symbol);
   }
 
   /** SYMBOL_FILLING_MODE of a symbol (spec() without building the spec), undefined if unknown. */
@@ -156,9 +156,9 @@ export class SimBroker {
   /** Conversion rate from one currency to another using the simulated quotes (bid of FROMTO, or 1/ask of TOFROM). */
   rate(from: string, to: string): number {
     if (from === to) return 1;
-    const direct = this.quotes.get(from + to);
+    const direct = this.quotes.get(this.pair(from, to));
     if (direct) return direct.bid;
-    const inverse = this.quotes.get(to + from);
+    const inverse = this.quotes.get(this.pair(to, from));
     if (inverse) return 1 / inverse.ask;
     const fixed = this.cfg.fixedRates?.[from + to];
     if (fixed) return fixed;
@@ -167,9 +167,49 @@ export class SimBroker {
     throw new Error(`no conversion rate ${from}→${to}: quote ${from}${to} or ${to}${from}, or set fixedRates`);
   }
 
+  /** `from + to`, the one string for each pair (a string made per conversion had to be hashed per lookup). */
+  private pair(from: string, to: string): string {
+    let m = this.pairs.get(from);
+    if (!m) this.pairs.set(from, (m = new Map()));
+    let k = m.get(to);
+    if (k === undefined) m.set(to, (k = from + to));
+    return k;
+  }
+
+  private readonly pairs = new Map<string, Map<string, string>>();
+
+  /**
+   * The spec and the quote of the symbol last asked for (a backtest asks for one symbol's several times a bar: each
+   * a Map lookup by string). The specs never change; a quote object is replaced only through setQuote.
+   */
+  private specSym: string | undefined;
+  private specLast: SimSymbolSpec | undefined;
+  private quoteSym: string | undefined;
+  private quoteLast: Quote | undefined;
+
+  private specOf(symbol: string): SimSymbolSpec | undefined {
+    if (symbol === this.specSym) return this.specLast;
+    this.specSym = symbol;
+    return (this.specLast = this.specs.get(symbol));
+  }
+
+  private quoteOfSym(symbol: string): Quote | undefined {
+    if (symbol === this.quoteSym) return this.quoteLast;
+    this.quoteSym = symbol;
+    return (this.quoteLast = this.quotes.get(symbol));
+  }
+
+  private setQuote(symbol: string, q: Quote): void {
+    this.quotes.set(symbol, q);
+    this.quoteSym = undefined;
+  }
+  /** The last margin converted into minor units, and its result (an entry's margin is asked three times at one price). */
+  private lastMargin = NaN;
+  private lastMarginMinor = 0;
+
   /** Profit of `volume` lots of a position (default all of it) at a close price, in account currency, in minor units. */
   private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number, volume = p.volume): number {
-    const s = this.specs.get(p.symbol)!;
+    const s = this.specOf(p.symbol)!;
     const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
     // price difference in points, cleaned of binary noise when both prices sit on the grid (1.10012 − 1.10002 is
     // 9.99999…e-5); a netting position's average price is off the grid, and its fraction of a point is money
@@ -181,7 +221,7 @@ export class SimBroker {
   }
 
   private marginMinorFor(symbol: string, volume: number, price: number): number {
-    const s = this.specs.get(symbol)!;
+    const s = this.specOf(symbol)!;
     const lev = this.cfg.account.leverage;
     let m: number;
     switch (s.calcMode) {
@@ -197,11 +237,18 @@ export class SimBroker {
       default: // CFD, CFD index, futures (simplified: price based, no leverage)
         m = volume * s.contractSize * price;
     }
-    return toMinor(m * this.rate(s.currencyMargin, this.cfg.account.currency), this.digits);
+    const x = m * this.rate(s.currencyMargin, this.cfg.account.currency);
+    // toMinor is a function of x alone here (the digits are the account's): a margin on a half cent takes its slow,
+    // exact path, and the same entry's margin is asked by the risk gate, the order's check and its position
+    if (x !== this.lastMargin) {
+      this.lastMarginMinor = toMinor(x, this.digits);
+      this.lastMargin = x;
+    }
+    return this.lastMarginMinor;
   }
 
   private floatingMinor(p: PosState): number {
-    const q = this.quotes.get(p.symbol);
+    const q = this.quoteOfSym(p.symbol);
     if (!q) return 0;
     return this.profitMinor(p, p.type === ORDER_TYPE.BUY ? q.bid : q.ask);
   }
@@ -288,7 +335,7 @@ export class SimBroker {
   }
 
   private toPosition(p: PosState): Position {
-    const q = this.quotes.get(p.symbol);
+    const q = this.quoteOfSym(p.symbol);
     return {
       ticket: p.ticket,
       identifier: p.identifier,
@@ -399,7 +446,7 @@ export class SimBroker {
    */
   quote(symbol: string, bid: number, ask: number, timeMsc: number, continuous = false): void {
     if (!(bid > 0) || !(ask >= bid)) throw new Error(`bad quote for ${symbol}: bid ${bid} ask ${ask}`);
-    const prev = this.quotes.get(symbol); // only known symbols have quotes
+    const prev = this.quoteOfSym(symbol); // only known symbols have quotes
     if (!prev && !this.specs.has(symbol)) throw new Error(`unknown symbol ${symbol}`);
     if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
     if (prev && this.positions.size === 0 && this.orders.size === 0) {
@@ -412,7 +459,7 @@ export class SimBroker {
     this.expireOrders();
     if (!prev) {
       const q: Quote = { bid, ask, timeMsc };
-      this.quotes.set(symbol, q);
+      this.setQuote(symbol, q);
       this.fireTriggers(symbol, null, q);
     } else if (!continuous) {
       // the symbol's quote object moves to the new price (no allocation per quote)
@@ -432,7 +479,7 @@ export class SimBroker {
    */
   quoteAt(symbol: string, pts: Float64Array, k: number): void {
     const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, timeMsc = pts[3 * k + 2]!;
-    const prev = this.quotes.get(symbol);
+    const prev = this.quoteOfSym(symbol);
     if (prev && this.positions.size === 0 && this.orders.size === 0 && bid > 0 && ask >= bid) {
       if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
       prev.bid = bid;
@@ -468,7 +515,7 @@ export class SimBroker {
    * any of the points (the bar's exposure).
    */
   path(symbol: string, pts: Float64Array, n: number): boolean {
-    const q = this.quotes.get(symbol);
+    const q = this.quoteOfSym(symbol);
     let quiet = q !== undefined && this.orders.size === 0;
     let loB = 0, hiA = 0; // the path's lowest bid and highest ask (with positions open)
     if (quiet && this.positions.size > 0) {
@@ -517,7 +564,7 @@ export class SimBroker {
    * point. Otherwise (false) the path checks at every point.
    */
   private cannotStopOut(symbol: string, loB: number, hiA: number): boolean {
-    if (this.specs.get(symbol)!.currencyProfit !== this.cfg.account.currency) return false;
+    if (this.specOf(symbol)!.currencyProfit !== this.cfg.account.currency) return false;
     let low = this.balanceMinor, margin = 0;
     for (const p of this.positions.values()) {
       if (p.symbol !== symbol) return false;
@@ -602,17 +649,17 @@ export class SimBroker {
         ask: from.ask + (bAsk - from.ask) * bestT,
         timeMsc: bTime,
       };
-      this.quotes.set(symbol, at);
+      this.setQuote(symbol, at);
       // t = 0: already beyond the level where this segment starts (a gap): fill at market
       this.execTrigger(best, at, bestT > 0);
-      from = this.quotes.get(symbol)!;
+      from = this.quoteOfSym(symbol)!;
     }
     if (from === a) {
       // nothing fired: the quote object stays, only the price moves (no Map write per quote)
       a.bid = bBid;
       a.ask = bAsk;
       a.timeMsc = bTime;
-    } else this.quotes.set(symbol, { bid: bBid, ask: bAsk, timeMsc: bTime });
+    } else this.setQuote(symbol, { bid: bBid, ask: bAsk, timeMsc: bTime });
   }
 
   /** Execute a triggered SL/TP/pending order. On a continuous path the fill is at the level itself. */
@@ -1000,7 +1047,7 @@ export class SimBroker {
     symbol: string, side: 0 | 1, volume: number, price: number, order: bigint, magic: number, comment: string,
     sl: number, tp: number, reason: number, position: PosState | undefined,
   ): bigint {
-    const spec = this.specs.get(symbol)!;
+    const spec = this.specOf(symbol)!;
     const commissionMinor = -toMinor((spec.commissionPerLot ?? 0) * volume, this.digits);
     const pos = position; // the position this deal changes (undefined: it opens one)
     let entry: number = DEAL_ENTRY.IN;
@@ -1112,7 +1159,7 @@ export class SimBroker {
     this.nextTicket = st.nextTicket;
     this.nowMsc = st.nowMsc;
     this.requestCounter = st.requestCounter;
-    for (const [s, bid, ask, timeMsc] of st.quotes) this.quotes.set(s, { bid, ask, timeMsc });
+    for (const [s, bid, ask, timeMsc] of st.quotes) this.setQuote(s, { bid, ask, timeMsc });
     for (const p of st.positions) this.positions.set(p.ticket, { ...p });
     for (const o of st.orders) this.orders.set(o.ticket, { ...o });
     for (const t of st.openedLater) this.openedLater.add(t);
