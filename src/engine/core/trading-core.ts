@@ -121,6 +121,7 @@ export class TradingCore {
       ? { ...(s.risk.maxDailyLoss !== undefined ? { maxDailyLoss: s.risk.maxDailyLoss } : {}), ...(s.risk.maxDailyLossPercent !== undefined ? { maxDailyLossPercent: s.risk.maxDailyLossPercent } : {}) }
       : undefined;
     this.entries.set(id, { id, runner, strategy: s, limits, kelly: s.dynamicRisk?.kelly !== undefined });
+    this.lastId = undefined;
     this.byMagic.set(runner.magic, id);
     this.magicsChanged++;
     this.changes.managed.add(id);
@@ -135,10 +136,24 @@ export class TradingCore {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
+    this.lastId = undefined;
     this.changes.managed.add(id);
     this.orders.strategyGone(id);
     if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
     this.magicsChanged++;
+  }
+
+  /** The last strategy asked for and its entry (a backtest asks for one strategy's every bar: a Map lookup by string each). */
+  private lastId: string | undefined;
+  private lastEntry: Entry | undefined;
+
+  /** The entry of a running strategy (the caller knows it runs). */
+  private entry(id: string): Entry {
+    if (id !== this.lastId) {
+      this.lastEntry = this.entries.get(id);
+      this.lastId = id;
+    }
+    return this.lastEntry!;
   }
 
   runner(id: string): StrategyRunner | undefined {
@@ -167,7 +182,7 @@ export class TradingCore {
 
   /** A closed bar of strategy `id`: the runner decides, the gate judges entries, the order manager admits. */
   onBar(id: string, bar: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     if (e.kelly) this.withStats(id, market);
     const had = e.runner.managing;
     const decision = e.runner.onBar(bar, market);
@@ -177,7 +192,7 @@ export class TradingCore {
 
   /** The forming bar of an intrabar strategy `id` (its runner's onForming), judged like a closed bar's decision. */
   onForming(id: string, forming: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     if (e.kelly) this.withStats(id, market);
     const had = e.runner.managing;
     const decision = e.runner.onForming(forming, market);
@@ -187,7 +202,7 @@ export class TradingCore {
 
   /** Column mode (backtests): the decision at the close of bar i of the runner's series. */
   onColumn(id: string, i: number, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     if (e.kelly) this.withStats(id, market);
     const had = e.runner.managing;
     const decision = e.runner.decideAt(i, market);
@@ -197,7 +212,7 @@ export class TradingCore {
 
   /** Column mode: can strategy `id` do anything at the close of bar i (a signal, something to manage, a retry)? */
   acts(id: string, i: number, open: number): boolean {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     return e.runner.acts(i, open) || this.orders.hasRetries(id);
   }
 
