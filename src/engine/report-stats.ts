@@ -89,9 +89,9 @@ function counted(keys: Iterable<string>): ReasonCount[] {
   return [...m].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
 }
 
-function side(trades: Trade[]): SideStats {
-  const wins = trades.filter((t) => t.profit > 0).length;
-  return { trades: trades.length, wins, winRate: trades.length ? r4((wins / trades.length) * 100) : 0, netProfit: r2(trades.reduce((s, t) => s + t.profit, 0)) };
+/** One side's figures from its count, winners and the sum of its results (added in the trades' order). */
+function side(trades: number, wins: number, sum: number): SideStats {
+  return { trades, wins, winRate: trades ? r4((wins / trades) * 100) : 0, netProfit: r2(sum) };
 }
 
 /**
@@ -135,22 +135,52 @@ function skipBefore(time: Float64Array, from: number, add: number, i: number, n:
 
 export function reportStats(i: ReportStatsInput): ReportStats {
   const { trades, metrics: m } = i;
-  const wins = trades.filter((t) => t.profit > 0), losses = trades.filter((t) => t.profit <= 0);
+  // one pass over the trades (the report runs once, so this code runs unoptimised: each filtered list and reduce was a
+  // pass of its own); every sum adds the same trades in the same order as the lists' reduce did
+  let nWin = 0, sumWin = 0, maxWin = 0, nLoss = 0, sumLoss = 0, minLoss = 0;
+  let nLong = 0, winsLong = 0, sumLong = 0, nShort = 0, winsShort = 0, sumShort = 0;
   let runW = 0, runWP = 0, runL = 0, runLP = 0, maxW = 0, maxWP = 0, maxL = 0, maxLP = 0;
-  for (const t of trades) {
-    if (t.profit > 0) {
+  const exitReasons: Record<string, number> = {};
+  for (let k = 0; k < trades.length; k++) {
+    const t = trades[k]!, p = t.profit;
+    if (p > 0) {
+      nWin++;
+      sumWin += p;
+      maxWin = Math.max(maxWin, p);
+    } else if (p <= 0) {
+      nLoss++;
+      sumLoss += p;
+      minLoss = Math.min(minLoss, p);
+    }
+    if (t.side === 'BUY') {
+      nLong++;
+      if (p > 0) winsLong++;
+      sumLong += p;
+    } else if (t.side === 'SELL') {
+      nShort++;
+      if (p > 0) winsShort++;
+      sumShort += p;
+    }
+    if (p > 0) {
       runW++;
-      runWP += t.profit;
+      runWP += p;
       runL = 0;
       runLP = 0;
-      if (runW > maxW || (runW === maxW && runWP > maxWP)) [maxW, maxWP] = [runW, runWP];
+      if (runW > maxW || (runW === maxW && runWP > maxWP)) {
+        maxW = runW;
+        maxWP = runWP;
+      }
     } else {
       runL++;
-      runLP += t.profit;
+      runLP += p;
       runW = 0;
       runWP = 0;
-      if (runL > maxL || (runL === maxL && runLP < maxLP)) [maxL, maxLP] = [runL, runLP];
+      if (runL > maxL || (runL === maxL && runLP < maxLP)) {
+        maxL = runL;
+        maxLP = runLP;
+      }
     }
+    exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
   }
   const c = i.equity;
   const ct = closeTimesOf(c), timeAt = (k: number) => ct.t[ct.from + k]! + ct.add;
@@ -158,17 +188,15 @@ export function reportStats(i: ReportStatsInput): ReportStats {
   const years = span / (365.25 * 86400);
   const final = c.length ? c.equity[c.length - 1]! : i.initialBalance;
   const cagr = years > 0 && i.initialBalance > 0 && final > 0 ? ((final / i.initialBalance) ** (1 / years) - 1) * 100 : 0;
-  const exitReasons: Record<string, number> = {};
-  for (const t of trades) exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
   return {
     grossProfit: m.grossProfit,
     grossLoss: m.grossLoss,
-    largestWin: r2(wins.reduce((x, t) => Math.max(x, t.profit), 0)),
-    largestLoss: r2(losses.reduce((x, t) => Math.min(x, t.profit), 0)),
-    averageWin: wins.length ? r2(wins.reduce((s, t) => s + t.profit, 0) / wins.length) : 0,
-    averageLoss: losses.length ? r2(losses.reduce((s, t) => s + t.profit, 0) / losses.length) : 0,
-    long: side(trades.filter((t) => t.side === 'BUY')),
-    short: side(trades.filter((t) => t.side === 'SELL')),
+    largestWin: r2(maxWin),
+    largestLoss: r2(minLoss),
+    averageWin: nWin ? r2(sumWin / nWin) : 0,
+    averageLoss: nLoss ? r2(sumLoss / nLoss) : 0,
+    long: side(nLong, winsLong, sumLong),
+    short: side(nShort, winsShort, sumShort),
     maxConsecutiveWins: maxW,
     maxConsecutiveWinsProfit: r2(maxWP),
     maxConsecutiveLosses: maxL,

@@ -155,12 +155,14 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     return r;
   };
   const carryOut = (step: CoreStep, time: number) => {
-    for (const x of step.refused) for (const f of x.failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
-    for (const a of step.alerts) alerts.push(a);
-    for (const item of step.send) {
-      const r = send(item.intent, time);
-      const after = core.onResult(item.intent.intentId, r.class, r.retcode, r.comment);
-      if (after) for (const a of after.alerts) alerts.push(a);
+    // (indexed loops: an array's iterator made a result object per item where V8 kept it)
+    for (let k = 0; k < step.refused.length; k++) for (const f of step.refused[k]!.failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
+    for (let k = 0; k < step.alerts.length; k++) alerts.push(step.alerts[k]!);
+    for (let k = 0; k < step.send.length; k++) {
+      const intent = step.send[k]!.intent;
+      const r = send(intent, time);
+      const after = core.onResult(intent.intentId, r.class, r.retcode, r.comment);
+      if (after) for (let j = 0; j < after.alerts.length; j++) alerts.push(after.alerts[j]!);
     }
   };
   // closed trades reach the risk gate (the strategy's daily loss, auto-pause) as the deals are made

@@ -91,7 +91,7 @@ export class SimBroker {
 
   /** Is the symbol's trade session open at the current server time? */
   sessionOpen(symbol: string): boolean {
-    const s = this.specs.get(symbol);
+    const s = this.specOf(symbol);
     return s ? this.inSession(s) : false;
   }
 
@@ -122,12 +122,12 @@ export class SimBroker {
 
   /** SYMBOL_FILLING_MODE of a symbol (spec() without building the spec), undefined if unknown. */
   fillingMode(symbol: string): number | undefined {
-    return this.specs.get(symbol)?.fillingMode;
+    return this.specOf(symbol)?.fillingMode;
   }
 
   /** SYMBOL_TRADE_EXEMODE of a symbol, undefined if unknown. */
   executionMode(symbol: string): number | undefined {
-    return this.specs.get(symbol)?.executionMode;
+    return this.specOf(symbol)?.executionMode;
   }
 
   /** The symbol spec as MT5 reports it, with SYMBOL_TRADE_TICK_VALUE at the current quotes. */
@@ -140,7 +140,7 @@ export class SimBroker {
 
   /** SYMBOL_TRADE_TICK_VALUE now (spec().tickValue without building the spec); undefined for an unknown symbol. */
   tickValue(symbol: string): number | undefined {
-    const s = this.specs.get(symbol);
+    const s = this.specOf(symbol);
     return s ? this.tickValueOf(s) : undefined;
   }
 
@@ -664,7 +664,7 @@ export class SimBroker {
 
   /** Execute a triggered SL/TP/pending order. On a continuous path the fill is at the level itself. */
   private execTrigger(trig: Trigger, q: Quote, atLevel: boolean): void {
-    const spec = this.specs.get(trig.kind === 'order' ? trig.order.symbol : trig.pos.symbol)!;
+    const spec = this.specOf(trig.kind === 'order' ? trig.order.symbol : trig.pos.symbol)!;
     if (trig.kind === 'order') {
       const o = trig.order;
       this.orders.delete(o.ticket);
@@ -747,7 +747,7 @@ export class SimBroker {
   /** Daily rollover at server midnight: swap in points per lot, triple on `swapRollover3Days`. */
   rollover(weekday: number): void {
     for (const p of this.positions.values()) {
-      const s = this.specs.get(p.symbol)!;
+      const s = this.specOf(p.symbol)!;
       const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
       if (!pts) continue;
       const mult = weekday === s.swapRollover3Days ? 3 : 1;
@@ -808,9 +808,9 @@ export class SimBroker {
     symbol: string | undefined,
     res: TradeResult,
   ): SimSymbolSpec | TradeResult {
-    const spec = symbol ? this.specs.get(symbol) : undefined;
+    const spec = symbol ? this.specOf(symbol) : undefined;
     if (!spec) return this.fail(res, RC.INVALID, `unknown symbol '${symbol ?? ''}'`);
-    const q = this.quotes.get(spec.symbol);
+    const q = this.quoteOfSym(spec.symbol);
     if (!q) return this.fail(res, RC.PRICE_OFF, 'no quotes');
     res.bid = q.bid;
     res.ask = q.ask;

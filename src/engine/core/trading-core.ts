@@ -310,7 +310,7 @@ export class TradingCore {
     const o = this.orders.onResult(intentId, cls, retcode, comment);
     if (!o) return undefined;
     this.dirty = true;
-    const alerts: string[] = [];
+    let alerts = NO_ALERTS; // (a list made only for an alert: most results raise none)
     const f = o.flight;
     const runner = this.entries.get(f.strategyId)?.runner;
     if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') {
@@ -318,9 +318,9 @@ export class TradingCore {
       this.changes.managed.add(f.strategyId);
     }
     if (o.kind === 'gave_up' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial')) {
-      alerts.push(`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`);
+      alerts = [`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`];
     } else if (o.kind === 'rejected' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial') && retcode !== 10036) {
-      alerts.push(`strategy ${f.strategyId}: the broker refused to ${f.tag.purpose === 'close' ? 'close' : 'partly close'} position #${f.tag.ticket} (${o.reason}) and the core does not try again for that reason; it stays open with its server-side SL/TP — act on it by hand`);
+      alerts = [`strategy ${f.strategyId}: the broker refused to ${f.tag.purpose === 'close' ? 'close' : 'partly close'} position #${f.tag.ticket} (${o.reason}) and the core does not try again for that reason; it stays open with its server-side SL/TP — act on it by hand`];
     }
     return { outcome: o, alerts };
   }
