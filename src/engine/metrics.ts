@@ -22,7 +22,12 @@ export interface Trade {
   exitReason: string;
 }
 
-/** Equity at every bar close, as columns (a million bars are four typed arrays, not a million objects). */
+/**
+ * Equity at every bar close, as columns (a million bars are four typed arrays, not a million objects). A curve may
+ * build `time` and `balance` when they are first read (a backtest's: sim/equity-curve.ts — each is 8 MB of fresh
+ * memory a million bars, and the figures need neither whole); the figures here read them through `closeTimesOf` and
+ * `balanceAt`, which build nothing.
+ */
 export interface EquityCurve {
   /** bar close time, server time, s */
   time: Float64Array;
@@ -31,6 +36,22 @@ export interface EquityCurve {
   /** 1 when a position was open during the bar */
   exposed: Uint8Array;
   length: number;
+  /** The close times without building `time`: time[i] is `t[from + i] + add`. */
+  closeTimes?(): CloseTimes;
+  /** balance[i] without building `balance`. */
+  balanceAt?(i: number): number;
+}
+
+/** A curve's close times as another column read from `from` on, plus `add` seconds (see EquityCurve.closeTimes). */
+export interface CloseTimes {
+  t: Float64Array;
+  from: number;
+  add: number;
+}
+
+/** The close times of a curve (`t[from + i] + add`: for a curve with a `time` column, that column plus 0 — the same numbers). */
+export function closeTimesOf(c: EquityCurve): CloseTimes {
+  return c.closeTimes ? c.closeTimes() : { t: c.time, from: 0, add: 0 };
 }
 
 export function newEquityCurve(capacity: number): EquityCurve {
@@ -95,7 +116,7 @@ export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalan
     profitFactor: grossLoss > 0 ? r4(grossProfit / grossLoss) : grossProfit > 0 ? null : 0,
     expectancy: trades.length ? r2(net / trades.length) : 0,
     netProfit: r2(net),
-    finalBalance: r2(n ? curve.balance[n - 1]! : initialBalance),
+    finalBalance: r2(n ? (curve.balanceAt ? curve.balanceAt(n - 1) : curve.balance[n - 1]!) : initialBalance),
     maxDrawdown: r2(maxDd),
     maxDrawdownPct: r4(maxDdPct * 100),
     sharpe: sd > 0 ? r4((mean / sd) * Math.sqrt(252)) : null,
@@ -129,11 +150,12 @@ function drawdownOf(curve: EquityCurve, initialBalance: number): { maxDd: number
  * ends); per bar only the day is compared, the equity read at a day's last bar.
  */
 function dailyReturns(curve: EquityCurve, initialBalance: number): number[] {
-  const EQ = curve.equity, TIME = curve.time, n = curve.length;
+  const EQ = curve.equity, n = curve.length;
+  const { t: TIME, from, add } = closeTimesOf(curve);
   const daily: number[] = [];
-  let prevEq = initialBalance, day = n ? Math.floor((TIME[0]! - 1) / 86400) : 0;
+  let prevEq = initialBalance, day = n ? Math.floor((TIME[from]! + add - 1) / 86400) : 0;
   for (let i = 0; i < n; i++) {
-    const d = Math.floor((TIME[i]! - 1) / 86400);
+    const d = Math.floor((TIME[from + i]! + add - 1) / 86400);
     if (d !== day) {
       const lastEq = i > 0 ? EQ[i - 1]! : initialBalance;
       daily.push(lastEq / prevEq - 1);

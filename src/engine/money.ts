@@ -84,10 +84,16 @@ export function isVolumeStepMultiple(volume: number, step: number): boolean {
 
 /** Decimals needed to show a step (0.01 → 2, 0.1 → 1, 1 → 0). */
 export function stepDigits(step: number): number {
+  // the last step asked for and its answer (a symbol's one volume step, asked several times a deal)
+  if (step === lastStep) return lastStepDigits;
   let d = 0;
   while (d < 10 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-9) d++;
+  lastStep = step;
+  lastStepDigits = d;
   return d;
 }
+let lastStep = NaN;
+let lastStepDigits = 0;
 
 /** k steps as a clean number (3 × 0.1 → 0.3, not 0.30000000000000004). */
 export function stepsToVolume(k: number, step: number): number {

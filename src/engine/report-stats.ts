@@ -4,7 +4,7 @@
  * docs/backtest.md.
  */
 import { retcodeText } from '../protocol/retcodes.js';
-import type { EquityCurve, Metrics, Trade } from './metrics.js';
+import { closeTimesOf, type EquityCurve, type Metrics, type Trade } from './metrics.js';
 
 export interface SideStats {
   trades: number;
@@ -89,9 +89,9 @@ function counted(keys: Iterable<string>): ReasonCount[] {
   return [...m].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || (a.reason < b.reason ? -1 : 1));
 }
 
-function side(trades: Trade[]): SideStats {
-  const wins = trades.filter((t) => t.profit > 0).length;
-  return { trades: trades.length, wins, winRate: trades.length ? r4((wins / trades.length) * 100) : 0, netProfit: r2(trades.reduce((s, t) => s + t.profit, 0)) };
+/** One side's figures from its count, winners and the sum of its results (added in the trades' order). */
+function side(trades: number, wins: number, sum: number): SideStats {
+  return { trades, wins, winRate: trades ? r4((wins / trades) * 100) : 0, netProfit: r2(sum) };
 }
 
 /**
@@ -100,14 +100,15 @@ function side(trades: Trade[]): SideStats {
  */
 function periodReturns(c: EquityCurve, initial: number, unit: 'month' | 'year'): PeriodReturn[] {
   const out: PeriodReturn[] = [];
-  const TIME = c.time, EQ = c.equity, n = c.length;
+  const EQ = c.equity, n = c.length;
+  const { t: TIME, from, add } = closeTimesOf(c);
   let cur = '', start = initial;
   // from a bar at or past the end of the period last worked out to the next such bar (skipBefore): the loop over the
   // bars is a small function of its own, optimised as a whole (a long loop in a function run once ran unoptimised
   // until compiled on the stack, a heap number per bar)
   for (let i = 0; i < n; ) {
     // a bar closing at midnight belongs to the period it ends
-    const t = TIME[i]! - 1;
+    const t = TIME[from + i]! + add - 1;
     const d = new Date(t * 1000);
     const y = d.getUTCFullYear(), m = d.getUTCMonth();
     const k = unit === 'year' ? String(y) : `${y}-${String(m + 1).padStart(2, '0')}`;
@@ -119,54 +120,83 @@ function periodReturns(c: EquityCurve, initial: number, unit: 'month' | 'year'):
       cur = k;
       start = last;
     }
-    i = skipBefore(TIME, i + 1, n, end);
+    i = skipBefore(TIME, from, add, i + 1, n, end);
   }
   const last = n ? EQ[n - 1]! : initial;
   if (cur) out.push({ period: cur, returnPct: start > 0 ? r4(((last - start) / start) * 100) : 0, profit: r2(last - start) });
   return out;
 }
 
-/** The first index from `i` (below `n`) of a bar whose close − 1 s is at or past `end`, or `n`. */
-function skipBefore(time: Float64Array, i: number, n: number, end: number): number {
-  while (i < n && !(time[i]! - 1 >= end)) i++;
+/** The first index from `i` (below `n`) of a bar whose close (`time[from + i] + add`) − 1 s is at or past `end`, or `n`. */
+function skipBefore(time: Float64Array, from: number, add: number, i: number, n: number, end: number): number {
+  while (i < n && !(time[from + i]! + add - 1 >= end)) i++;
   return i;
 }
 
 export function reportStats(i: ReportStatsInput): ReportStats {
   const { trades, metrics: m } = i;
-  const wins = trades.filter((t) => t.profit > 0), losses = trades.filter((t) => t.profit <= 0);
+  // one pass over the trades (the report runs once, so this code runs unoptimised: each filtered list and reduce was a
+  // pass of its own); every sum adds the same trades in the same order as the lists' reduce did
+  let nWin = 0, sumWin = 0, maxWin = 0, nLoss = 0, sumLoss = 0, minLoss = 0;
+  let nLong = 0, winsLong = 0, sumLong = 0, nShort = 0, winsShort = 0, sumShort = 0;
   let runW = 0, runWP = 0, runL = 0, runLP = 0, maxW = 0, maxWP = 0, maxL = 0, maxLP = 0;
-  for (const t of trades) {
-    if (t.profit > 0) {
+  const exitReasons: Record<string, number> = {};
+  for (let k = 0; k < trades.length; k++) {
+    const t = trades[k]!, p = t.profit;
+    if (p > 0) {
+      nWin++;
+      sumWin += p;
+      maxWin = Math.max(maxWin, p);
+    } else if (p <= 0) {
+      nLoss++;
+      sumLoss += p;
+      minLoss = Math.min(minLoss, p);
+    }
+    if (t.side === 'BUY') {
+      nLong++;
+      if (p > 0) winsLong++;
+      sumLong += p;
+    } else if (t.side === 'SELL') {
+      nShort++;
+      if (p > 0) winsShort++;
+      sumShort += p;
+    }
+    if (p > 0) {
       runW++;
-      runWP += t.profit;
+      runWP += p;
       runL = 0;
       runLP = 0;
-      if (runW > maxW || (runW === maxW && runWP > maxWP)) [maxW, maxWP] = [runW, runWP];
+      if (runW > maxW || (runW === maxW && runWP > maxWP)) {
+        maxW = runW;
+        maxWP = runWP;
+      }
     } else {
       runL++;
-      runLP += t.profit;
+      runLP += p;
       runW = 0;
       runWP = 0;
-      if (runL > maxL || (runL === maxL && runLP < maxLP)) [maxL, maxLP] = [runL, runLP];
+      if (runL > maxL || (runL === maxL && runLP < maxLP)) {
+        maxL = runL;
+        maxLP = runLP;
+      }
     }
+    exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
   }
   const c = i.equity;
-  const span = c.length ? c.time[c.length - 1]! - (c.time[0]! - (c.length > 1 ? c.time[1]! - c.time[0]! : 0)) : 0;
+  const ct = closeTimesOf(c), timeAt = (k: number) => ct.t[ct.from + k]! + ct.add;
+  const span = c.length ? timeAt(c.length - 1) - (timeAt(0) - (c.length > 1 ? timeAt(1) - timeAt(0) : 0)) : 0;
   const years = span / (365.25 * 86400);
   const final = c.length ? c.equity[c.length - 1]! : i.initialBalance;
   const cagr = years > 0 && i.initialBalance > 0 && final > 0 ? ((final / i.initialBalance) ** (1 / years) - 1) * 100 : 0;
-  const exitReasons: Record<string, number> = {};
-  for (const t of trades) exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
   return {
     grossProfit: m.grossProfit,
     grossLoss: m.grossLoss,
-    largestWin: r2(wins.reduce((x, t) => Math.max(x, t.profit), 0)),
-    largestLoss: r2(losses.reduce((x, t) => Math.min(x, t.profit), 0)),
-    averageWin: wins.length ? r2(wins.reduce((s, t) => s + t.profit, 0) / wins.length) : 0,
-    averageLoss: losses.length ? r2(losses.reduce((s, t) => s + t.profit, 0) / losses.length) : 0,
-    long: side(trades.filter((t) => t.side === 'BUY')),
-    short: side(trades.filter((t) => t.side === 'SELL')),
+    largestWin: r2(maxWin),
+    largestLoss: r2(minLoss),
+    averageWin: nWin ? r2(sumWin / nWin) : 0,
+    averageLoss: nLoss ? r2(sumLoss / nLoss) : 0,
+    long: side(nLong, winsLong, sumLong),
+    short: side(nShort, winsShort, sumShort),
     maxConsecutiveWins: maxW,
     maxConsecutiveWinsProfit: r2(maxWP),
     maxConsecutiveLosses: maxL,

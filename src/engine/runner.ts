@@ -17,7 +17,7 @@ import type { SignalModel } from './ml/model.js';
 import type { IndicatorHub } from './indicator-hub.js';
 import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
-import { shortHash } from './ids.js';
+import { base36, shortHash } from './ids.js';
 import { correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type FilterResult } from './filters.js';
 import { DEFAULT_BROKER_TZ, type BrokerTimeZone } from './time/broker-time.js';
 import type { BarIn } from './indicators.js';
@@ -81,6 +81,35 @@ export function strategyMagic(s: NormalizedStrategy): number {
 }
 
 const ENTRY_TAG: IntentTag = Object.freeze({ purpose: 'entry' }) as IntentTag;
+/**
+ * The lists of a decision that has none of that kind (most decisions have no filter and no note; a quiet one has no
+ * intent either): shared and frozen, so nothing can add to one by mistake — `push` below puts a new list in its place.
+ */
+const NO_FILTERS: FilterResult[] = Object.freeze([]) as unknown as FilterResult[];
+const NO_NOTES: string[] = Object.freeze([]) as unknown as string[];
+const NO_INTENTS: IntentBody[] = Object.freeze([]) as unknown as IntentBody[];
+const NO_TAGS: IntentTag[] = Object.freeze([]) as unknown as IntentTag[];
+
+/** Add an intent and its tag to a decision (its own lists made at the first: a list of one, not a grown empty one). */
+function addIntent(d: Decision, intent: IntentBody, tag: IntentTag): void {
+  if (d.intents === NO_INTENTS) {
+    d.intents = [intent];
+    d.tags = [tag];
+  } else {
+    d.intents.push(intent);
+    d.tags.push(tag);
+  }
+}
+
+function addNote(d: Decision, note: string): void {
+  if (d.notes === NO_NOTES) d.notes = [note];
+  else d.notes.push(note);
+}
+
+function addFilter(d: Decision, f: FilterResult): void {
+  if (d.filters === NO_FILTERS) d.filters = [f];
+  else d.filters.push(f);
+}
 
 export class StrategyRunner {
   readonly evaluator: StrategyEvaluator;
@@ -184,16 +213,15 @@ export class StrategyRunner {
 
   private decide(T: number, evaluation: Evaluation, market: MarketView): Decision {
     const s = this.strategy;
-    const d: Decision = { time: T, evaluation, filters: [], intents: [], tags: [], notes: [] };
+    const d: Decision = { time: T, evaluation, filters: NO_FILTERS, intents: NO_INTENTS, tags: NO_TAGS, notes: NO_NOTES };
     if (market.positions.length === 0 && !evaluation.signal) {
       if (this.managed.size) this.managed.clear(); // nothing open, nothing to do (clear() reallocates even when empty)
       return d;
     }
-    let tagText = '';
-    const tag = () => tagText || (tagText = `${this.idBase}-${T.toString(36)}`); // built only for an intent
+    let tagText = ''; // `${idBase}-${T in base 36}`, built only for an intent (tagOf)
 
     // 1. manage what is open (positions of this strategy only), if the exit rules manage anything
-    const closing: bigint[] = [];
+    let closing: bigint[] | undefined; // full closes proposed (made at the first)
     if (this.manages) {
       const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
       for (const p of market.positions) {
@@ -211,11 +239,10 @@ export class StrategyRunner {
         const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
         for (let k = 0; k < e.intents.length; k++) {
           const i = e.intents[k]!;
-          d.intents.push(i);
-          d.tags.push(e.tags[k]!);
-          if (i.type === 'CLOSE' && i.volume === 0) closing.push(p.ticket);
+          addIntent(d, i, e.tags[k]!);
+          if (i.type === 'CLOSE' && i.volume === 0) (closing ??= []).push(p.ticket);
         }
-        for (const n of e.notes) d.notes.push(`#${p.ticket}: ${n}`);
+        for (const n of e.notes) addNote(d, `#${p.ticket}: ${n}`);
       }
       // every open position is in the map now: anything more is a position that has gone
       if (this.managed.size > market.positions.length) {
@@ -228,30 +255,31 @@ export class StrategyRunner {
     const exitLong = evaluation.exit?.result === true;
     const exitShort = s.exit.conditionsShort === s.exit.conditionsLong ? exitLong : evaluation.exitShort?.result === true;
     for (const p of market.positions) {
-      if (closing.includes(p.ticket)) continue;
+      if (closing?.includes(p.ticket)) continue;
       const opposite = s.exit.exitOnOppositeSignal && ((p.type === 0 && evaluation.signal === 'SELL') || (p.type === 1 && evaluation.signal === 'BUY'));
       if (opposite || (p.type === 0 ? exitLong : exitShort)) {
-        d.intents.push({ type: 'CLOSE', intentId: `${tag()}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 });
-        d.tags.push({ purpose: 'close', ticket: p.ticket });
-        closing.push(p.ticket);
+        tagText ||= this.tagOf(T);
+        addIntent(d, { type: 'CLOSE', intentId: `${tagText}-x${d.intents.length}`, magic: this.magic, ticket: p.ticket, volume: 0, deviation: 20 }, { purpose: 'close', ticket: p.ticket });
+        (closing ??= []).push(p.ticket);
       }
     }
     if (!evaluation.signal) return d;
 
     // 3. a new entry
     const side = evaluation.signal === 'BUY' ? 0 : 1;
-    const staying = market.positions.filter((p) => !closing.includes(p.ticket));
-    if (staying.length >= s.risk.maxPositions) {
+    let staying = 0;
+    for (const p of market.positions) if (!closing?.includes(p.ticket)) staying++;
+    if (staying >= s.risk.maxPositions) {
       d.refused = `maxPositions ${s.risk.maxPositions} reached`;
       return d;
     }
     let mult = 1;
     const f = s.filters;
-    if (f.session) d.filters.push(sessionFilter(f.session, T, this.tz));
-    if (f.spread) d.filters.push(spreadFilter(f.spread, (market.ask - market.bid) / this.pip));
-    if (f.volatility) d.filters.push(volatilityFilter(f.volatility, this.evaluator.value(s.timeframe, `atr:${f.volatility.atrPeriod}`) / this.pip));
-    if (f.correlation) d.filters.push(correlationFilter(f.correlation, s.symbol, market.correlation?.openSymbols ?? [], market.correlation?.closes ?? NO_CLOSES));
-    for (const r of d.filters) mult *= r.sizeMultiplier;
+    if (f.session) addFilter(d, sessionFilter(f.session, T, this.tz));
+    if (f.spread) addFilter(d, spreadFilter(f.spread, (market.ask - market.bid) / this.pip));
+    if (f.volatility) addFilter(d, volatilityFilter(f.volatility, this.atr(f.volatility.atrPeriod) / this.pip));
+    if (f.correlation) addFilter(d, correlationFilter(f.correlation, s.symbol, market.correlation?.openSymbols ?? [], market.correlation?.closes ?? NO_CLOSES));
+    for (let k = 0; k < d.filters.length; k++) mult *= d.filters[k]!.sizeMultiplier;
     if (mult === 0) {
       d.refused = `filtered: ${d.filters.filter((r) => r.sizeMultiplier === 0).map((r) => `${r.filter} (${r.detail})`).join('; ')}`;
       return d;
@@ -274,14 +302,13 @@ export class StrategyRunner {
     // SL/TP from the exit rules, priced off the side's entry price
     const entry = side === 0 ? market.ask : market.bid;
     const dir = side === 0 ? 1 : -1;
-    const atr = (period: number) => this.evaluator.value(s.timeframe, `atr:${period}`);
     let sl = 0;
     const x = s.exit;
     if (x.stopLoss) {
       const st = x.stopLoss;
       sl = st.type === 'pips' ? entry - dir * st.pips * this.pip
         : st.type === 'percentage' ? entry * (1 - (dir * st.percent) / 100)
-        : st.type === 'atr' ? entry - dir * st.multiplier * atr(st.atrPeriod)
+        : st.type === 'atr' ? entry - dir * st.multiplier * this.atr(st.atrPeriod)
         : st.price;
       if (!Number.isFinite(sl)) {
         d.refused = 'stop loss not computable yet (ATR warm-up)';
@@ -299,7 +326,7 @@ export class StrategyRunner {
       const risk = Math.abs(entry - sl);
       tp = t.type === 'pips' ? entry + dir * t.pips * this.pip
         : t.type === 'percentage' ? entry * (1 + (dir * t.percent) / 100)
-        : t.type === 'atr' ? entry + dir * t.multiplier * atr(t.atrPeriod)
+        : t.type === 'atr' ? entry + dir * t.multiplier * this.atr(t.atrPeriod)
         : t.type === 'rr_ratio' ? entry + dir * t.ratio * risk
         : t.type === 'partial' ? entry + dir * t.levels[t.levels.length - 1]!.atRR * risk // the rest rides to the last level
         : t.price;
@@ -314,7 +341,7 @@ export class StrategyRunner {
     if (rx) {
       if (rx.sl !== undefined && sl > 0) sl = roundPrice(entry - dir * Math.abs(entry - sl) * rx.sl, this.symbol.tickSize, this.symbol.digits);
       if (rx.tp !== undefined && tp > 0) tp = roundPrice(entry + dir * Math.abs(tp - entry) * rx.tp, this.symbol.tickSize, this.symbol.digits);
-      d.notes.push(`regime ${d.ml!.regime}: SL × ${rx.sl ?? 1}, TP × ${rx.tp ?? 1}`);
+      addNote(d, `regime ${d.ml!.regime}: SL × ${rx.sl ?? 1}, TP × ${rx.tp ?? 1}`);
     }
     // stops level: a server-side SL/TP too close to the price would be refused (10016): refuse it here, with the reason
     const minDist = this.symbol.stopsLevel * this.symbol.point;
@@ -335,15 +362,15 @@ export class StrategyRunner {
       size = kellySize(sym, market.equity ?? NaN, st.wins / st.trades, payoff, kelly.fraction, kelly.capPercent, Math.abs(entry - sl), mult);
     } else if (dyn?.riskPercentage !== undefined) {
       const equity = market.equity ?? NaN;
-      if (dyn.useATRSizing && !x.stopLoss) size = atrSize(sym, equity, dyn.riskPercentage, atr(14), dyn.atrMultiplier, mult);
+      if (dyn.useATRSizing && !x.stopLoss) size = atrSize(sym, equity, dyn.riskPercentage, this.atr(14), dyn.atrMultiplier, mult);
       else size = riskPercentSize(sym, equity, dyn.riskPercentage, Math.abs(entry - sl), mult);
     } else if (dyn?.volatilityScaling) {
       const v = dyn.volatilityScaling;
-      size = volatilityScaledSize(sym, s.risk.lotSize ?? sym.volumeMin, v.targetAtrPips * this.pip, atr(v.atrPeriod), v.maxScale, mult);
+      size = volatilityScaledSize(sym, s.risk.lotSize ?? sym.volumeMin, v.targetAtrPips * this.pip, this.atr(v.atrPeriod), v.maxScale, mult);
     } else {
       size = fixedLot(sym, s.risk.lotSize ?? sym.volumeMin, mult);
     }
-    if (size.ok && dyn?.reduceInHighVolatility && dyn.volatilityThreshold !== undefined && atr(14) / this.pip > dyn.volatilityThreshold) {
+    if (size.ok && dyn?.reduceInHighVolatility && dyn.volatilityThreshold !== undefined && this.atr(14) / this.pip > dyn.volatilityThreshold) {
       size = fixedLot(sym, size.volume, 0.5);
     }
     d.sizing = size;
@@ -351,10 +378,24 @@ export class StrategyRunner {
       d.refused = `size: ${size.reason}`;
       return d;
     }
-    d.intents.push({ type: 'OPEN', intentId: `${tag()}-o`, magic: this.magic, symbol: s.symbol, side, volume: size.volume, sl, tp, deviation: 20 });
-    d.tags.push(ENTRY_TAG);
+    tagText ||= this.tagOf(T);
+    addIntent(d, { type: 'OPEN', intentId: `${tagText}-o`, magic: this.magic, symbol: s.symbol, side, volume: size.volume, sl, tp, deviation: 20 }, ENTRY_TAG);
     return d;
   }
+
+  /** The start of the ids of a decision's intents at time T. */
+  private tagOf(T: number): string {
+    return `${this.idBase}-${base36(T)}`;
+  }
+
+  /** ATR(period) of the strategy's timeframe now (its key made once a period: a string built per entry was garbage). */
+  private atr(period: number): number {
+    let key = this.atrKeys[period];
+    if (key === undefined) this.atrKeys[period] = key = `atr:${period}`;
+    return this.evaluator.value(this.strategy.timeframe, key);
+  }
+
+  private readonly atrKeys: string[] = [];
 
   /**
    * The broker refused an intent of this runner (`retrying`: the order manager sends it again). A refused

@@ -88,9 +88,10 @@ export function correlationsMatter(positions: readonly { volume: number }[], ord
 }
 
 /** Every check runs; all failures are returned (an empty list means the order may go). */
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
 export function validatePreTrade(c: PreTradeContext, l: RiskLimits): SafetyFailure[] {
   const f: SafetyFailure[] = [];
-  const r2 = (x: number) => Math.round(x * 100) / 100;
   if (c.killSwitchLocked) f.push({ code: 'KILL_SWITCH', message: 'trading is locked by the kill switch' });
   const dayLoss = c.dayStartBalance - c.account.equity;
   if (l.maxDailyLossMoney !== undefined && dayLoss >= l.maxDailyLossMoney) {
@@ -106,10 +107,16 @@ export function validatePreTrade(c: PreTradeContext, l: RiskLimits): SafetyFailu
   if (l.maxLot !== undefined && c.order.volume > l.maxLot + 1e-12) f.push({ code: 'MAX_LOT', message: `volume ${c.order.volume} is above the limit ${l.maxLot} lots` });
   const n = c.positions.length;
   if (l.maxPositionsAccount !== undefined && n >= l.maxPositionsAccount) f.push({ code: 'MAX_POSITIONS_ACCOUNT', message: `${n} positions open, limit ${l.maxPositionsAccount}` });
-  const ns = c.positions.filter((p) => p.symbol === c.order.symbol).length;
-  if (l.maxPositionsSymbol !== undefined && ns >= l.maxPositionsSymbol) f.push({ code: 'MAX_POSITIONS_SYMBOL', message: `${ns} positions on ${c.order.symbol}, limit ${l.maxPositionsSymbol}` });
-  const nt = c.positions.filter((p) => p.strategyId === c.order.strategyId).length;
-  if (l.maxPositionsStrategy !== undefined && nt >= l.maxPositionsStrategy) f.push({ code: 'MAX_POSITIONS_STRATEGY', message: `${nt} positions of strategy ${c.order.strategyId}, limit ${l.maxPositionsStrategy}` });
+  if (l.maxPositionsSymbol !== undefined) {
+    let ns = 0;
+    for (const p of c.positions) if (p.symbol === c.order.symbol) ns++;
+    if (ns >= l.maxPositionsSymbol) f.push({ code: 'MAX_POSITIONS_SYMBOL', message: `${ns} positions on ${c.order.symbol}, limit ${l.maxPositionsSymbol}` });
+  }
+  if (l.maxPositionsStrategy !== undefined) {
+    let nt = 0;
+    for (const p of c.positions) if (p.strategyId === c.order.strategyId) nt++;
+    if (nt >= l.maxPositionsStrategy) f.push({ code: 'MAX_POSITIONS_STRATEGY', message: `${nt} positions of strategy ${c.order.strategyId}, limit ${l.maxPositionsStrategy}` });
+  }
   if (l.maxCorrelatedLots !== undefined && c.correlations) {
     const th = l.correlationThreshold ?? 0.8;
     const lots = c.positions.filter((p) => p.symbol === c.order.symbol || Math.abs(c.correlations![p.symbol] ?? 0) >= th).reduce((s, p) => s + p.volume, 0) + c.order.volume;

@@ -7,7 +7,7 @@
 import type { BarSeries } from '../engine/bars.js';
 import { barAt } from '../engine/indicator-spec.js';
 import type { BarIn } from '../engine/indicators.js';
-import { computeMetrics, newEquityCurve, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
+import { computeMetrics, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
 import { roundInPlace, roundTo } from '../engine/money.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { StrategyRunner, type Decision, type MarketView } from '../engine/runner.js';
@@ -21,6 +21,7 @@ import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBo
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
 import { SimEaLogic } from './ea-logic.js';
+import { BacktestCurve } from './equity-curve.js';
 import { barSpread } from './path.js';
 import { symbolSpec } from './symbols.js';
 
@@ -112,7 +113,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const columns = !o.onDecision && runner.useColumns(bars);
   if (!columns) for (let i = 0; i < warm; i++) runner.warm(barAt(bars, i, b));
 
-  const equity = newEquityCurve(Math.max(0, bars.length - warm));
+  const equity = new BacktestCurve(Math.max(0, bars.length - warm), bars.time, warm, period);
   const rejected: BacktestResult['rejected'] = [];
   let intents = 0, refused = 0, reqId = 0;
   const blocked: Partial<Record<SafetyCode, number>> = {};
@@ -154,12 +155,14 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     return r;
   };
   const carryOut = (step: CoreStep, time: number) => {
-    for (const x of step.refused) for (const f of x.failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
-    for (const a of step.alerts) alerts.push(a);
-    for (const item of step.send) {
-      const r = send(item.intent, time);
-      const after = core.onResult(item.intent.intentId, r.class, r.retcode, r.comment);
-      if (after) for (const a of after.alerts) alerts.push(a);
+    // (indexed loops: an array's iterator made a result object per item where V8 kept it)
+    for (let k = 0; k < step.refused.length; k++) for (const f of step.refused[k]!.failures) blocked[f.code] = (blocked[f.code] ?? 0) + 1;
+    for (let k = 0; k < step.alerts.length; k++) alerts.push(step.alerts[k]!);
+    for (let k = 0; k < step.send.length; k++) {
+      const intent = step.send[k]!.intent;
+      const r = send(intent, time);
+      const after = core.onResult(intent.intentId, r.class, r.retcode, r.comment);
+      if (after) for (let j = 0; j < after.alerts.length; j++) alerts.push(after.alerts[j]!);
     }
   };
   // closed trades reach the risk gate (the strategy's daily loss, auto-pause) as the deals are made
@@ -256,11 +259,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       }
       carryOut(breach, t + period);
     }
-    const e = equity.length++;
-    equity.time[e] = acc[0]!;
-    equity.equity[e] = acc[2]!;
-    equity.balance[e] = acc[1]!;
-    equity.exposed[e] = exposed ? 1 : 0;
+    equity.add(acc, 1, exposed); // its time is its bar's close, acc[0]
     if (o.onProgress && (i - warm) % 50_000 === 0) o.onProgress(i - warm, bars.length - warm);
   }
   if (bars.length > warm && (!columns || core.acts(id, bars.length - 1, broker.openCount))) decide(bars.length - 1);
@@ -269,10 +268,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const q = broker.quoteOf(spec.symbol)!;
     broker.positionList().forEach((p, k) => send({ type: 'CLOSE' as const, intentId: `end-${k}`, magic: p.magic, ticket: p.ticket, volume: 0, deviation: 1000 }, q.timeMsc / 1000));
     const a = broker.account();
-    if (equity.length) {
-      equity.equity[equity.length - 1] = a.equity;
-      equity.balance[equity.length - 1] = a.balance;
-    }
+    equity.setLast(a.equity, a.balance);
   }
   o.onProgress?.(bars.length - warm, bars.length - warm);
   // the trades straight from the broker's deal store, a row at a time in one object (tradesFromDeals keeps none);
@@ -334,5 +330,11 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
       if (d.entry === DEAL_ENTRY.INOUT) start(d, roundTo(d.volume - closeVol, 8), 0);
     }
   }
-  return done.sort((a, b) => a.closeTime - b.closeTime || a.openTime - b.openTime);
+  // most lists come in that order already (one position at a time): the sort only when one is not (same order:
+  // the sort is stable)
+  for (let k = 1; k < done.length; k++) {
+    const a = done[k - 1]!, b = done[k]!;
+    if (a.closeTime > b.closeTime || (a.closeTime === b.closeTime && a.openTime > b.openTime)) return done.sort((x, y) => x.closeTime - y.closeTime || x.openTime - y.openTime);
+  }
+  return done;
 }

@@ -91,7 +91,7 @@ export class SimBroker {
 
   /** Is the symbol's trade session open at the current server time? */
   sessionOpen(symbol: string): boolean {
-    const s = this.specs.get(symbol);
+    const s = this.specOf(symbol);
     return s ? this.inSession(s) : false;
   }
 
@@ -117,17 +117,17 @@ export class SimBroker {
   }
 
   quoteOf(symbol: string): Quote | undefined {
-    return this.quotes.get(symbol);
+    return this.quoteOfSym(symbol);
   }
 
   /** SYMBOL_FILLING_MODE of a symbol (spec() without building the spec), undefined if unknown. */
   fillingMode(symbol: string): number | undefined {
-    return this.specs.get(symbol)?.fillingMode;
+    return this.specOf(symbol)?.fillingMode;
   }
 
   /** SYMBOL_TRADE_EXEMODE of a symbol, undefined if unknown. */
   executionMode(symbol: string): number | undefined {
-    return this.specs.get(symbol)?.executionMode;
+    return this.specOf(symbol)?.executionMode;
   }
 
   /** The symbol spec as MT5 reports it, with SYMBOL_TRADE_TICK_VALUE at the current quotes. */
@@ -140,7 +140,7 @@ export class SimBroker {
 
   /** SYMBOL_TRADE_TICK_VALUE now (spec().tickValue without building the spec); undefined for an unknown symbol. */
   tickValue(symbol: string): number | undefined {
-    const s = this.specs.get(symbol);
+    const s = this.specOf(symbol);
     return s ? this.tickValueOf(s) : undefined;
   }
 
@@ -156,9 +156,9 @@ export class SimBroker {
   /** Conversion rate from one currency to another using the simulated quotes (bid of FROMTO, or 1/ask of TOFROM). */
   rate(from: string, to: string): number {
     if (from === to) return 1;
-    const direct = this.quotes.get(from + to);
+    const direct = this.quotes.get(this.pair(from, to));
     if (direct) return direct.bid;
-    const inverse = this.quotes.get(to + from);
+    const inverse = this.quotes.get(this.pair(to, from));
     if (inverse) return 1 / inverse.ask;
     const fixed = this.cfg.fixedRates?.[from + to];
     if (fixed) return fixed;
@@ -167,9 +167,49 @@ export class SimBroker {
     throw new Error(`no conversion rate ${from}→${to}: quote ${from}${to} or ${to}${from}, or set fixedRates`);
   }
 
+  /** `from + to`, the one string for each pair (a string made per conversion had to be hashed per lookup). */
+  private pair(from: string, to: string): string {
+    let m = this.pairs.get(from);
+    if (!m) this.pairs.set(from, (m = new Map()));
+    let k = m.get(to);
+    if (k === undefined) m.set(to, (k = from + to));
+    return k;
+  }
+
+  private readonly pairs = new Map<string, Map<string, string>>();
+
+  /**
+   * The spec and the quote of the symbol last asked for (a backtest asks for one symbol's several times a bar: each
+   * a Map lookup by string). The specs never change; a quote object is replaced only through setQuote.
+   */
+  private specSym: string | undefined;
+  private specLast: SimSymbolSpec | undefined;
+  private quoteSym: string | undefined;
+  private quoteLast: Quote | undefined;
+
+  private specOf(symbol: string): SimSymbolSpec | undefined {
+    if (symbol === this.specSym) return this.specLast;
+    this.specSym = symbol;
+    return (this.specLast = this.specs.get(symbol));
+  }
+
+  private quoteOfSym(symbol: string): Quote | undefined {
+    if (symbol === this.quoteSym) return this.quoteLast;
+    this.quoteSym = symbol;
+    return (this.quoteLast = this.quotes.get(symbol));
+  }
+
+  private setQuote(symbol: string, q: Quote): void {
+    this.quotes.set(symbol, q);
+    this.quoteSym = undefined;
+  }
+  /** The last margin converted into minor units, and its result (an entry's margin is asked three times at one price). */
+  private lastMargin = NaN;
+  private lastMarginMinor = 0;
+
   /** Profit of `volume` lots of a position (default all of it) at a close price, in account currency, in minor units. */
   private profitMinor(p: { symbol: string; type: number; volume: number; priceOpen: number }, closePrice: number, volume = p.volume): number {
-    const s = this.specs.get(p.symbol)!;
+    const s = this.specOf(p.symbol)!;
     const dir = p.type === ORDER_TYPE.BUY ? 1 : -1;
     // price difference in points, cleaned of binary noise when both prices sit on the grid (1.10012 − 1.10002 is
     // 9.99999…e-5); a netting position's average price is off the grid, and its fraction of a point is money
@@ -181,7 +221,7 @@ export class SimBroker {
   }
 
   private marginMinorFor(symbol: string, volume: number, price: number): number {
-    const s = this.specs.get(symbol)!;
+    const s = this.specOf(symbol)!;
     const lev = this.cfg.account.leverage;
     let m: number;
     switch (s.calcMode) {
@@ -197,11 +237,18 @@ export class SimBroker {
       default: // CFD, CFD index, futures (simplified: price based, no leverage)
         m = volume * s.contractSize * price;
     }
-    return toMinor(m * this.rate(s.currencyMargin, this.cfg.account.currency), this.digits);
+    const x = m * this.rate(s.currencyMargin, this.cfg.account.currency);
+    // toMinor is a function of x alone here (the digits are the account's): a margin on a half cent takes its slow,
+    // exact path, and the same entry's margin is asked by the risk gate, the order's check and its position
+    if (x !== this.lastMargin) {
+      this.lastMarginMinor = toMinor(x, this.digits);
+      this.lastMargin = x;
+    }
+    return this.lastMarginMinor;
   }
 
   private floatingMinor(p: PosState): number {
-    const q = this.quotes.get(p.symbol);
+    const q = this.quoteOfSym(p.symbol);
     if (!q) return 0;
     return this.profitMinor(p, p.type === ORDER_TYPE.BUY ? q.bid : q.ask);
   }
@@ -288,7 +335,7 @@ export class SimBroker {
   }
 
   private toPosition(p: PosState): Position {
-    const q = this.quotes.get(p.symbol);
+    const q = this.quoteOfSym(p.symbol);
     return {
       ticket: p.ticket,
       identifier: p.identifier,
@@ -399,7 +446,7 @@ export class SimBroker {
    */
   quote(symbol: string, bid: number, ask: number, timeMsc: number, continuous = false): void {
     if (!(bid > 0) || !(ask >= bid)) throw new Error(`bad quote for ${symbol}: bid ${bid} ask ${ask}`);
-    const prev = this.quotes.get(symbol); // only known symbols have quotes
+    const prev = this.quoteOfSym(symbol); // only known symbols have quotes
     if (!prev && !this.specs.has(symbol)) throw new Error(`unknown symbol ${symbol}`);
     if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
     if (prev && this.positions.size === 0 && this.orders.size === 0) {
@@ -412,7 +459,7 @@ export class SimBroker {
     this.expireOrders();
     if (!prev) {
       const q: Quote = { bid, ask, timeMsc };
-      this.quotes.set(symbol, q);
+      this.setQuote(symbol, q);
       this.fireTriggers(symbol, null, q);
     } else if (!continuous) {
       // the symbol's quote object moves to the new price (no allocation per quote)
@@ -432,7 +479,7 @@ export class SimBroker {
    */
   quoteAt(symbol: string, pts: Float64Array, k: number): void {
     const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, timeMsc = pts[3 * k + 2]!;
-    const prev = this.quotes.get(symbol);
+    const prev = this.quoteOfSym(symbol);
     if (prev && this.positions.size === 0 && this.orders.size === 0 && bid > 0 && ask >= bid) {
       if (timeMsc > this.nowMsc) this.nowMsc = timeMsc;
       prev.bid = bid;
@@ -468,7 +515,7 @@ export class SimBroker {
    * any of the points (the bar's exposure).
    */
   path(symbol: string, pts: Float64Array, n: number): boolean {
-    const q = this.quotes.get(symbol);
+    const q = this.quoteOfSym(symbol);
     let quiet = q !== undefined && this.orders.size === 0;
     let loB = 0, hiA = 0; // the path's lowest bid and highest ask (with positions open)
     if (quiet && this.positions.size > 0) {
@@ -517,7 +564,7 @@ export class SimBroker {
    * point. Otherwise (false) the path checks at every point.
    */
   private cannotStopOut(symbol: string, loB: number, hiA: number): boolean {
-    if (this.specs.get(symbol)!.currencyProfit !== this.cfg.account.currency) return false;
+    if (this.specOf(symbol)!.currencyProfit !== this.cfg.account.currency) return false;
     let low = this.balanceMinor, margin = 0;
     for (const p of this.positions.values()) {
       if (p.symbol !== symbol) return false;
@@ -602,22 +649,22 @@ export class SimBroker {
         ask: from.ask + (bAsk - from.ask) * bestT,
         timeMsc: bTime,
       };
-      this.quotes.set(symbol, at);
+      this.setQuote(symbol, at);
       // t = 0: already beyond the level where this segment starts (a gap): fill at market
       this.execTrigger(best, at, bestT > 0);
-      from = this.quotes.get(symbol)!;
+      from = this.quoteOfSym(symbol)!;
     }
     if (from === a) {
       // nothing fired: the quote object stays, only the price moves (no Map write per quote)
       a.bid = bBid;
       a.ask = bAsk;
       a.timeMsc = bTime;
-    } else this.quotes.set(symbol, { bid: bBid, ask: bAsk, timeMsc: bTime });
+    } else this.setQuote(symbol, { bid: bBid, ask: bAsk, timeMsc: bTime });
   }
 
   /** Execute a triggered SL/TP/pending order. On a continuous path the fill is at the level itself. */
   private execTrigger(trig: Trigger, q: Quote, atLevel: boolean): void {
-    const spec = this.specs.get(trig.kind === 'order' ? trig.order.symbol : trig.pos.symbol)!;
+    const spec = this.specOf(trig.kind === 'order' ? trig.order.symbol : trig.pos.symbol)!;
     if (trig.kind === 'order') {
       const o = trig.order;
       this.orders.delete(o.ticket);
@@ -634,20 +681,14 @@ export class SimBroker {
       this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
       // netting: the fill adds to, reduces, closes or reverses the symbol's one position, as a market deal does
       const net = this.cfg.account.marginMode === ACCOUNT_MARGIN_MODE.RETAIL_NETTING ? this.netPosition(o.symbol) : undefined;
-      this.fillDeal({
-        symbol: o.symbol, side: buy ? 0 : 1, volume: o.volume, price: px, order: o.ticket,
-        magic: o.magic, comment: o.comment, sl: o.sl, tp: o.tp, reason: DEAL_REASON.EXPERT, position: net,
-      });
+      this.fillDeal(o.symbol, buy ? 0 : 1, o.volume, px, o.ticket, o.magic, o.comment, o.sl, o.tp, DEAL_REASON.EXPERT, net);
       return;
     }
     const p = trig.pos;
     const market = p.type === ORDER_TYPE.BUY ? q.bid : q.ask;
     const px = roundPrice(atLevel ? trig.level : market, spec.tickSize, spec.digits);
     const tag = trig.kind === 'sl' ? `[sl ${trig.level.toFixed(spec.digits)}]` : `[tp ${trig.level.toFixed(spec.digits)}]`;
-    this.fillDeal({
-      symbol: p.symbol, side: p.type === ORDER_TYPE.BUY ? 1 : 0, volume: p.volume, price: px, order: this.newTicket(),
-      magic: p.magic, comment: tag, sl: 0, tp: 0, reason: trig.kind === 'sl' ? DEAL_REASON.SL : DEAL_REASON.TP, position: p,
-    });
+    this.fillDeal(p.symbol, p.type === ORDER_TYPE.BUY ? 1 : 0, p.volume, px, this.newTicket(), p.magic, tag, 0, 0, trig.kind === 'sl' ? DEAL_REASON.SL : DEAL_REASON.TP, p);
   }
 
   private expireOrders(): void {
@@ -668,21 +709,25 @@ export class SimBroker {
     return m;
   }
 
-  /** Margin level in % (equity / margin × 100) without building an Account; Infinity without margin. */
-  private marginLevel(): number {
+  /**
+   * Is the margin level (equity / margin × 100, Infinity without margin) above `level`? Asked at every quote with a
+   * position open, without building an Account; answered inside, as a boolean: a margin level returned from a call
+   * V8 does not inline was a new heap number each time (~9 MB of garbage a million-bar backtest).
+   */
+  private marginLevelAbove(level: number): boolean {
     let floating = 0, margin = 0;
     for (const p of this.positions.values()) {
       floating += this.floatingMinor(p) + p.swapMinor;
       margin += p.marginMinor;
     }
-    return margin > 0 ? ((this.balanceMinor + floating) / margin) * 100 : Infinity;
+    return (margin > 0 ? ((this.balanceMinor + floating) / margin) * 100 : Infinity) > level;
   }
 
   /** Close the most losing position while margin level is at or below the stop-out level. */
   private checkStopOut(): void {
     const so = this.cfg.account.stopOutLevel ?? 50;
     for (let guard = 0; guard < 10000 && this.positions.size > 0; guard++) {
-      if (this.marginLevel() > so) return;
+      if (this.marginLevelAbove(so)) return;
       const a = this.account();
       if (a.margin <= 0 || a.marginLevel > so) return;
       let worst: PosState | undefined;
@@ -696,18 +741,17 @@ export class SimBroker {
       }
       if (!worst) return;
       const q = this.quotes.get(worst.symbol)!;
-      this.fillDeal({
-        symbol: worst.symbol, side: worst.type === ORDER_TYPE.BUY ? 1 : 0, volume: worst.volume,
-        price: worst.type === ORDER_TYPE.BUY ? q.bid : q.ask, order: this.newTicket(), magic: worst.magic,
-        comment: `[so ${a.marginLevel.toFixed(2)}%]`, sl: 0, tp: 0, reason: DEAL_REASON.SO, position: worst,
-      });
+      this.fillDeal(
+        worst.symbol, worst.type === ORDER_TYPE.BUY ? 1 : 0, worst.volume, worst.type === ORDER_TYPE.BUY ? q.bid : q.ask, this.newTicket(),
+        worst.magic, `[so ${a.marginLevel.toFixed(2)}%]`, 0, 0, DEAL_REASON.SO, worst,
+      );
     }
   }
 
   /** Daily rollover at server midnight: swap in points per lot, triple on `swapRollover3Days`. */
   rollover(weekday: number): void {
     for (const p of this.positions.values()) {
-      const s = this.specs.get(p.symbol)!;
+      const s = this.specOf(p.symbol)!;
       const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
       if (!pts) continue;
       const mult = weekday === s.swapRollover3Days ? 3 : 1;
@@ -724,27 +768,22 @@ export class SimBroker {
       retcode: 0, deal: 0n, order: 0n, volume: 0, price: 0, bid: 0, ask: 0, comment: '',
       requestId: ++this.requestCounter, retcodeExternal: 0,
     };
-    const fail = (retcode: number, comment: string): TradeResult => {
-      res.retcode = retcode;
-      res.comment = comment;
-      return res;
-    };
-    if (!this.algoTrading) return fail(RC.CLIENT_DISABLES_AT, 'AutoTrading disabled by client');
+    if (!this.algoTrading) return this.fail(res, RC.CLIENT_DISABLES_AT, 'AutoTrading disabled by client');
     switch (req.action) {
       case TRADE_ACTION.DEAL:
-        return this.actionDeal(req, res, fail);
+        return this.actionDeal(req, res);
       case TRADE_ACTION.PENDING:
-        return this.actionPending(req, res, fail);
+        return this.actionPending(req, res);
       case TRADE_ACTION.SLTP:
-        return this.actionSltp(req, res, fail);
+        return this.actionSltp(req, res);
       case TRADE_ACTION.MODIFY:
-        return this.actionModify(req, res, fail);
+        return this.actionModify(req, res);
       case TRADE_ACTION.REMOVE: {
         const o = req.order !== undefined ? this.orders.get(req.order) : undefined;
-        if (!o) return fail(RC.INVALID, `order ${req.order ?? 0} not found`);
+        if (!o) return this.fail(res, RC.INVALID, `order ${req.order ?? 0} not found`);
         const q = this.quotes.get(o.symbol);
         const s = this.specs.get(o.symbol)!;
-        if (q && inFreeze(s, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
+        if (q && inFreeze(s, o.type, o.priceOpen, q)) return this.fail(res, RC.FROZEN, 'order is within the freeze level');
         this.orders.delete(o.ticket);
         this.emitOrder(TRADE_TRANSACTION.ORDER_DELETE, o);
         res.retcode = RC.DONE;
@@ -752,24 +791,37 @@ export class SimBroker {
         return res;
       }
       default:
-        return fail(RC.INVALID, `unsupported action ${req.action}`);
+        return this.fail(res, RC.INVALID, `unsupported action ${req.action}`);
     }
   }
+
+  /** `res` as a refusal: its retcode and comment. */
+  private fail(res: TradeResult, retcode: number, comment: string): TradeResult {
+    res.retcode = retcode;
+    res.comment = comment;
+    return res;
+  }
+
+  /**
+   * The checks every trade action makes on its symbol: the symbol's spec, or the refusal. The quote they checked is
+   * `checked` (a field, not a pair built per order).
+   */
+  private checked!: Quote;
 
   private commonChecks(
     symbol: string | undefined,
     res: TradeResult,
-    fail: (c: number, m: string) => TradeResult,
-  ): { spec: SimSymbolSpec; q: Quote } | TradeResult {
-    const spec = symbol ? this.specs.get(symbol) : undefined;
-    if (!spec) return fail(RC.INVALID, `unknown symbol '${symbol ?? ''}'`);
-    const q = this.quotes.get(spec.symbol);
-    if (!q) return fail(RC.PRICE_OFF, 'no quotes');
+  ): SimSymbolSpec | TradeResult {
+    const spec = symbol ? this.specOf(symbol) : undefined;
+    if (!spec) return this.fail(res, RC.INVALID, `unknown symbol '${symbol ?? ''}'`);
+    const q = this.quoteOfSym(spec.symbol);
+    if (!q) return this.fail(res, RC.PRICE_OFF, 'no quotes');
     res.bid = q.bid;
     res.ask = q.ask;
-    if (spec.tradeMode === SYMBOL_TRADE_MODE.DISABLED) return fail(RC.TRADE_DISABLED, 'trade is disabled for the symbol');
-    if (!this.inSession(spec)) return fail(RC.MARKET_CLOSED, 'market is closed');
-    return { spec, q };
+    if (spec.tradeMode === SYMBOL_TRADE_MODE.DISABLED) return this.fail(res, RC.TRADE_DISABLED, 'trade is disabled for the symbol');
+    if (!this.inSession(spec)) return this.fail(res, RC.MARKET_CLOSED, 'market is closed');
+    this.checked = q;
+    return spec;
   }
 
 
@@ -781,35 +833,35 @@ export class SimBroker {
 
 
 
-  private actionDeal(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
-    const c = this.commonChecks(req.symbol, res, fail);
+  private actionDeal(req: TradeRequest, res: TradeResult): TradeResult {
+    const c = this.commonChecks(req.symbol, res);
     if ('retcode' in c) return c;
-    const { spec, q } = c;
-    if (req.type !== ORDER_TYPE.BUY && req.type !== ORDER_TYPE.SELL) return fail(RC.INVALID_ORDER, `order type ${req.type} is not a market order`);
+    const spec = c, q = this.checked;
+    if (req.type !== ORDER_TYPE.BUY && req.type !== ORDER_TYPE.SELL) return this.fail(res, RC.INVALID_ORDER, `order type ${req.type} is not a market order`);
     const side = req.type;
     const volErr = volumeProblem(spec, req.volume);
-    if (volErr) return fail(RC.INVALID_VOLUME, volErr);
+    if (volErr) return this.fail(res, RC.INVALID_VOLUME, volErr);
     const volume = stepsToVolume(volumeSteps(req.volume!, spec.volumeStep), spec.volumeStep);
-    if (!this.checkFilling(spec, req.typeFilling)) return fail(RC.INVALID_FILL, 'Unsupported filling mode');
-    if (spec.rejectVolumeAbove !== undefined && volume > spec.rejectVolumeAbove) return fail(RC.REJECT, 'Request rejected: no liquidity for this volume');
+    if (!this.checkFilling(spec, req.typeFilling)) return this.fail(res, RC.INVALID_FILL, 'Unsupported filling mode');
+    if (spec.rejectVolumeAbove !== undefined && volume > spec.rejectVolumeAbove) return this.fail(res, RC.REJECT, 'Request rejected: no liquidity for this volume');
 
     let target: PosState | undefined; // the existing position this deal changes
     if (req.position !== undefined && req.position !== 0n) {
       target = this.positions.get(req.position);
       if (!target) {
         return this.isClosedPosition(req.position)
-          ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
-          : fail(RC.INVALID, `position ${req.position} not found`);
+          ? this.fail(res, RC.POSITION_CLOSED, `position ${req.position} is already closed`)
+          : this.fail(res, RC.INVALID, `position ${req.position} not found`);
       }
-      if (target.symbol !== spec.symbol) return fail(RC.INVALID, `position ${req.position} is ${target.symbol}, not ${spec.symbol}`);
-      if (target.type === side) return fail(RC.INVALID, 'closing deal must be opposite to the position');
-      if (volume > target.volume + 1e-12) return fail(RC.INVALID_CLOSE_VOLUME, `close volume ${volume} exceeds position volume ${target.volume}`);
+      if (target.symbol !== spec.symbol) return this.fail(res, RC.INVALID, `position ${req.position} is ${target.symbol}, not ${spec.symbol}`);
+      if (target.type === side) return this.fail(res, RC.INVALID, 'closing deal must be opposite to the position');
+      if (volume > target.volume + 1e-12) return this.fail(res, RC.INVALID_CLOSE_VOLUME, `close volume ${volume} exceeds position volume ${target.volume}`);
       const rest = volumeSteps(target.volume, spec.volumeStep) - volumeSteps(volume, spec.volumeStep);
       if (rest > 0 && stepsToVolume(rest, spec.volumeStep) < spec.volumeMin - 1e-12) {
-        return fail(RC.INVALID_VOLUME, `remaining volume ${stepsToVolume(rest, spec.volumeStep)} would be below the minimum ${spec.volumeMin}`);
+        return this.fail(res, RC.INVALID_VOLUME, `remaining volume ${stepsToVolume(rest, spec.volumeStep)} would be below the minimum ${spec.volumeMin}`);
       }
       if (inFreeze(spec, target.type, target.sl, q) || inFreeze(spec, target.type, target.tp, q)) {
-        return fail(RC.FROZEN, 'position SL/TP within the freeze level');
+        return this.fail(res, RC.FROZEN, 'position SL/TP within the freeze level');
       }
     } else if (this.cfg.account.marginMode === ACCOUNT_MARGIN_MODE.RETAIL_NETTING) {
       const pos = this.netPosition(spec.symbol);
@@ -821,16 +873,16 @@ export class SimBroker {
     // symbol trade mode
     const opensOrAdds = !reduces || volume > target!.volume + 1e-12;
     if (opensOrAdds) {
-      if (spec.tradeMode === SYMBOL_TRADE_MODE.CLOSEONLY) return fail(RC.CLOSE_ONLY, 'only position closing is allowed');
-      if (spec.tradeMode === SYMBOL_TRADE_MODE.LONGONLY && side === ORDER_TYPE.SELL) return fail(RC.LONG_ONLY, 'only long positions are allowed');
-      if (spec.tradeMode === SYMBOL_TRADE_MODE.SHORTONLY && side === ORDER_TYPE.BUY) return fail(RC.SHORT_ONLY, 'only short positions are allowed');
+      if (spec.tradeMode === SYMBOL_TRADE_MODE.CLOSEONLY) return this.fail(res, RC.CLOSE_ONLY, 'only position closing is allowed');
+      if (spec.tradeMode === SYMBOL_TRADE_MODE.LONGONLY && side === ORDER_TYPE.SELL) return this.fail(res, RC.LONG_ONLY, 'only long positions are allowed');
+      if (spec.tradeMode === SYMBOL_TRADE_MODE.SHORTONLY && side === ORDER_TYPE.BUY) return this.fail(res, RC.SHORT_ONLY, 'only short positions are allowed');
     }
 
     // price: instant execution requotes when the market moved beyond the deviation
     const market = side === ORDER_TYPE.BUY ? q.ask : q.bid;
     if (spec.executionMode === SYMBOL_TRADE_EXECUTION.INSTANT && req.price !== undefined && req.price > 0) {
       const dev = (req.deviation ?? 0) * spec.point;
-      if (Math.abs(market - req.price) > dev + spec.point * 1e-6) return fail(RC.REQUOTE, 'Requote');
+      if (Math.abs(market - req.price) > dev + spec.point * 1e-6) return this.fail(res, RC.REQUOTE, 'Requote');
     }
     const slip = (this.cfg.slippagePoints ?? 0) * spec.point;
     const price = roundPrice(side === ORDER_TYPE.BUY ? market + slip : market - slip, spec.tickSize, spec.digits);
@@ -839,25 +891,22 @@ export class SimBroker {
     const tp = req.tp ?? 0;
     if (opensOrAdds) {
       if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
-        return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
+        return this.fail(res, RC.INVALID_STOPS, 'SL/TP not on the tick size');
       }
       if (!stopsValid(spec, side, side === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) {
-        return fail(RC.INVALID_STOPS, 'Invalid stops');
+        return this.fail(res, RC.INVALID_STOPS, 'Invalid stops');
       }
       const addVolume = reduces ? volume - target!.volume : volume;
       const need = this.marginMinorFor(spec.symbol, addVolume, price);
       const free = this.freeMarginMinor(); // account().freeMargin in minor units, without building the account
       const commission = toMinor((spec.commissionPerLot ?? 0) * volume, this.digits);
       if (need + commission > free) {
-        return fail(RC.NO_MONEY, `not enough money: margin ${fromMinor(need, this.digits)} > free margin ${fromMinor(free, this.digits)}`);
+        return this.fail(res, RC.NO_MONEY, `not enough money: margin ${fromMinor(need, this.digits)} > free margin ${fromMinor(free, this.digits)}`);
       }
     }
 
     const orderTicket = this.newTicket();
-    const dealTicket = this.fillDeal({
-      symbol: spec.symbol, side, volume, price, order: orderTicket, magic: req.magic ?? 0, comment: req.comment ?? '',
-      sl, tp, reason: DEAL_REASON.EXPERT, position: target,
-    });
+    const dealTicket = this.fillDeal(spec.symbol, side, volume, price, orderTicket, req.magic ?? 0, req.comment ?? '', sl, tp, DEAL_REASON.EXPERT, target);
     res.retcode = RC.DONE;
     res.order = orderTicket;
     res.deal = dealTicket;
@@ -872,24 +921,24 @@ export class SimBroker {
     return undefined;
   }
 
-  private actionPending(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
-    const c = this.commonChecks(req.symbol, res, fail);
+  private actionPending(req: TradeRequest, res: TradeResult): TradeResult {
+    const c = this.commonChecks(req.symbol, res);
     if ('retcode' in c) return c;
-    const { spec, q } = c;
+    const spec = c, q = this.checked;
     const type = req.type ?? -1;
-    if (type < ORDER_TYPE.BUY_LIMIT || type > ORDER_TYPE.SELL_STOP_LIMIT) return fail(RC.INVALID_ORDER, `order type ${type} is not a pending order`);
+    if (type < ORDER_TYPE.BUY_LIMIT || type > ORDER_TYPE.SELL_STOP_LIMIT) return this.fail(res, RC.INVALID_ORDER, `order type ${type} is not a pending order`);
     const volErr = volumeProblem(spec, req.volume);
-    if (volErr) return fail(RC.INVALID_VOLUME, volErr);
+    if (volErr) return this.fail(res, RC.INVALID_VOLUME, volErr);
     const price = req.price ?? 0;
     const stopLimit = req.stoplimit ?? 0;
     const sl = req.sl ?? 0;
     const tp = req.tp ?? 0;
     const expiration = req.expiration ?? 0;
     const bad = this.validatePending(spec, q, type, price, stopLimit, sl, tp, expiration);
-    if (bad) return fail(bad[0], bad[1]);
+    if (bad) return this.fail(res, bad[0], bad[1]);
     // pending orders rest in the book: RETURN is always accepted, FOK/IOC only where the symbol allows them
     const filling = req.typeFilling ?? ORDER_FILLING.RETURN;
-    if (filling !== ORDER_FILLING.RETURN && !this.checkFilling(spec, filling)) return fail(RC.INVALID_FILL, 'Unsupported filling mode');
+    if (filling !== ORDER_FILLING.RETURN && !this.checkFilling(spec, filling)) return this.fail(res, RC.INVALID_FILL, 'Unsupported filling mode');
     const o: OrderState = {
       ticket: this.newTicket(), symbol: spec.symbol, type, volume: stepsToVolume(volumeSteps(req.volume!, spec.volumeStep), spec.volumeStep),
       priceOpen: price, stopLimit, sl, tp, timeSetupMsc: this.nowMsc, expiration, magic: req.magic ?? 0, comment: req.comment ?? '',
@@ -932,24 +981,24 @@ export class SimBroker {
 
 
 
-  private actionSltp(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
+  private actionSltp(req: TradeRequest, res: TradeResult): TradeResult {
     const p = req.position !== undefined ? this.positions.get(req.position) : undefined;
     if (!p) {
       return req.position !== undefined && this.isClosedPosition(req.position)
-        ? fail(RC.POSITION_CLOSED, `position ${req.position} is already closed`)
-        : fail(RC.INVALID, `position ${req.position ?? 0} not found`);
+        ? this.fail(res, RC.POSITION_CLOSED, `position ${req.position} is already closed`)
+        : this.fail(res, RC.INVALID, `position ${req.position ?? 0} not found`);
     }
-    const c = this.commonChecks(p.symbol, res, fail);
+    const c = this.commonChecks(p.symbol, res);
     if ('retcode' in c) return c;
-    const { spec, q } = c;
+    const spec = c, q = this.checked;
     const sl = req.sl ?? 0;
     const tp = req.tp ?? 0;
-    if (sl === p.sl && tp === p.tp) return fail(RC.NO_CHANGES, 'No changes');
+    if (sl === p.sl && tp === p.tp) return this.fail(res, RC.NO_CHANGES, 'No changes');
     if ((sl > 0 && !isOnTick(sl, spec.tickSize, spec.digits)) || (tp > 0 && !isOnTick(tp, spec.tickSize, spec.digits))) {
-      return fail(RC.INVALID_STOPS, 'SL/TP not on the tick size');
+      return this.fail(res, RC.INVALID_STOPS, 'SL/TP not on the tick size');
     }
-    if (inFreeze(spec, p.type, p.sl, q) || inFreeze(spec, p.type, p.tp, q)) return fail(RC.FROZEN, 'position SL/TP within the freeze level');
-    if (!stopsValid(spec, p.type, p.type === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) return fail(RC.INVALID_STOPS, 'Invalid stops');
+    if (inFreeze(spec, p.type, p.sl, q) || inFreeze(spec, p.type, p.tp, q)) return this.fail(res, RC.FROZEN, 'position SL/TP within the freeze level');
+    if (!stopsValid(spec, p.type, p.type === ORDER_TYPE.BUY ? q.bid : q.ask, sl, tp)) return this.fail(res, RC.INVALID_STOPS, 'Invalid stops');
     p.sl = sl;
     p.tp = tp;
     this.emit({
@@ -961,20 +1010,20 @@ export class SimBroker {
     return res;
   }
 
-  private actionModify(req: TradeRequest, res: TradeResult, fail: (c: number, m: string) => TradeResult): TradeResult {
+  private actionModify(req: TradeRequest, res: TradeResult): TradeResult {
     const o = req.order !== undefined ? this.orders.get(req.order) : undefined;
-    if (!o) return fail(RC.INVALID, `order ${req.order ?? 0} not found`);
-    const c = this.commonChecks(o.symbol, res, fail);
+    if (!o) return this.fail(res, RC.INVALID, `order ${req.order ?? 0} not found`);
+    const c = this.commonChecks(o.symbol, res);
     if ('retcode' in c) return c;
-    const { spec, q } = c;
+    const spec = c, q = this.checked;
     const price = req.price ?? o.priceOpen;
     const sl = req.sl ?? 0;
     const tp = req.tp ?? 0;
     const expiration = req.expiration ?? o.expiration;
-    if (price === o.priceOpen && sl === o.sl && tp === o.tp && expiration === o.expiration) return fail(RC.NO_CHANGES, 'No changes');
-    if (inFreeze(spec, o.type, o.priceOpen, q)) return fail(RC.FROZEN, 'order is within the freeze level');
+    if (price === o.priceOpen && sl === o.sl && tp === o.tp && expiration === o.expiration) return this.fail(res, RC.NO_CHANGES, 'No changes');
+    if (inFreeze(spec, o.type, o.priceOpen, q)) return this.fail(res, RC.FROZEN, 'order is within the freeze level');
     const bad = this.validatePending(spec, q, o.type, price, o.stopLimit, sl, tp, expiration);
-    if (bad) return fail(bad[0], bad[1]);
+    if (bad) return this.fail(res, bad[0], bad[1]);
     o.priceOpen = price;
     o.sl = sl;
     o.tp = tp;
@@ -998,22 +1047,13 @@ export class SimBroker {
   // ------------------------------------------------------------------------------------------ deals
 
   /** A market deal: the position opened, added to, reduced, closed or reversed, the balance settled; its ticket. */
-  private fillDeal(d: {
-    symbol: string;
-    side: 0 | 1;
-    volume: number;
-    price: number;
-    order: bigint;
-    magic: number;
-    comment: string;
-    sl: number;
-    tp: number;
-    reason: number;
-    position: PosState | undefined;
-  }): bigint {
-    const spec = this.specs.get(d.symbol)!;
-    const commissionMinor = -toMinor((spec.commissionPerLot ?? 0) * d.volume, this.digits);
-    const pos = d.position;
+  private fillDeal(
+    symbol: string, side: 0 | 1, volume: number, price: number, order: bigint, magic: number, comment: string,
+    sl: number, tp: number, reason: number, position: PosState | undefined,
+  ): bigint {
+    const spec = this.specOf(symbol)!;
+    const commissionMinor = -toMinor((spec.commissionPerLot ?? 0) * volume, this.digits);
+    const pos = position; // the position this deal changes (undefined: it opens one)
     let entry: number = DEAL_ENTRY.IN;
     let profitMinor = 0;
     let swapMinor = 0;
@@ -1021,28 +1061,28 @@ export class SimBroker {
     const step = spec.volumeStep;
     if (!pos) {
       const p: PosState = {
-        ticket: d.order, identifier: d.order, symbol: d.symbol, type: d.side, volume: d.volume, priceOpen: d.price,
-        sl: d.sl, tp: d.tp, timeMsc: this.nowMsc, magic: d.magic, comment: d.comment, swapMinor: 0,
-        marginMinor: this.marginMinorFor(d.symbol, d.volume, d.price),
+        ticket: order, identifier: order, symbol, type: side, volume, priceOpen: price,
+        sl, tp, timeMsc: this.nowMsc, magic, comment, swapMinor: 0,
+        marginMinor: this.marginMinorFor(symbol, volume, price),
       };
       this.positions.set(p.ticket, p);
       positionId = p.ticket;
-    } else if (pos.type === d.side) {
+    } else if (pos.type === side) {
       // netting: add to the position, volume-weighted average price
-      const total = stepsToVolume(volumeSteps(pos.volume, step) + volumeSteps(d.volume, step), step);
-      pos.priceOpen = (pos.priceOpen * pos.volume + d.price * d.volume) / total;
+      const total = stepsToVolume(volumeSteps(pos.volume, step) + volumeSteps(volume, step), step);
+      pos.priceOpen = (pos.priceOpen * pos.volume + price * volume) / total;
       pos.volume = total;
-      pos.marginMinor += this.marginMinorFor(d.symbol, d.volume, d.price);
-      if (d.sl > 0) pos.sl = d.sl;
-      if (d.tp > 0) pos.tp = d.tp;
+      pos.marginMinor += this.marginMinorFor(symbol, volume, price);
+      if (sl > 0) pos.sl = sl;
+      if (tp > 0) pos.tp = tp;
       positionId = pos.ticket;
     } else {
       positionId = pos.ticket;
       const posSteps = volumeSteps(pos.volume, step);
-      const dealSteps = volumeSteps(d.volume, step);
+      const dealSteps = volumeSteps(volume, step);
       const closeSteps = Math.min(posSteps, dealSteps);
       const closeVol = stepsToVolume(closeSteps, step);
-      profitMinor = this.profitMinor(pos, d.price, closeVol);
+      profitMinor = this.profitMinor(pos, price, closeVol);
       // the swap accumulated on the closed part is realised with this deal
       swapMinor = posSteps > 0 ? Math.round((pos.swapMinor * closeSteps) / posSteps) : 0;
       pos.swapMinor -= swapMinor;
@@ -1058,41 +1098,41 @@ export class SimBroker {
         // netting reversal: same position id, opposite direction, the rest of the volume
         entry = DEAL_ENTRY.INOUT;
         const rest = stepsToVolume(dealSteps - posSteps, step);
-        pos.type = d.side;
+        pos.type = side;
         pos.volume = rest;
-        pos.priceOpen = d.price;
-        pos.sl = d.sl;
-        pos.tp = d.tp;
+        pos.priceOpen = price;
+        pos.sl = sl;
+        pos.tp = tp;
         pos.timeMsc = this.nowMsc;
-        pos.marginMinor = this.marginMinorFor(d.symbol, rest, d.price);
+        pos.marginMinor = this.marginMinorFor(symbol, rest, price);
       }
     }
     this.balanceMinor += profitMinor + swapMinor + commissionMinor;
     // a row of the deal store, no Deal object (see DealStore)
     const ticket = this.newTicket();
-    const st = this.dealStore, i = st.add(ticket, d.symbol, d.comment), c = st.chunk(i), k = st.slot(i);
-    const dealType = d.side === ORDER_TYPE.BUY ? DEAL_TYPE.BUY : DEAL_TYPE.SELL;
+    const st = this.dealStore, i = st.add(ticket, symbol, comment), c = st.chunk(i), k = st.slot(i);
+    const dealType = side === ORDER_TYPE.BUY ? DEAL_TYPE.BUY : DEAL_TYPE.SELL;
     const profit = fromMinor(profitMinor, this.digits);
-    c.order[k] = d.order;
+    c.order[k] = order;
     c.positionId[k] = positionId;
     c.type[k] = dealType;
     c.entry[k] = entry;
-    c.volume[k] = d.volume;
-    c.price[k] = d.price;
+    c.volume[k] = volume;
+    c.price[k] = price;
     c.commission[k] = fromMinor(commissionMinor, this.digits);
     c.swap[k] = fromMinor(swapMinor, this.digits);
     c.profit[k] = profit;
     c.timeMsc[k] = this.nowMsc;
-    c.magic[k] = d.magic;
-    c.reason[k] = d.reason;
-    if (!pos && ticket !== d.order + 1n) this.openedLater.add(d.order); // see openedLater
+    c.magic[k] = magic;
+    c.reason[k] = reason;
+    if (!pos && ticket !== order + 1n) this.openedLater.add(order); // see openedLater
     if (this.onTx) {
       // (a backtest listens to no transactions: it builds none)
       const p = this.positions.get(positionId);
       this.emit({
-        txType: TRADE_TRANSACTION.DEAL_ADD, deal: ticket, order: d.order, position: positionId, symbol: d.symbol,
-        orderType: d.side, orderState: 4, dealType, price: d.price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
-        volume: d.volume, dealEntry: entry, profit, swap: c.swap[k]!, commission: c.commission[k]!, magic: d.magic, comment: d.comment, timeMsc: this.nowMsc,
+        txType: TRADE_TRANSACTION.DEAL_ADD, deal: ticket, order, position: positionId, symbol,
+        orderType: side, orderState: 4, dealType, price, sl: p?.sl ?? 0, tp: p?.tp ?? 0,
+        volume, dealEntry: entry, profit, swap: c.swap[k]!, commission: c.commission[k]!, magic, comment, timeMsc: this.nowMsc,
       });
     }
     return ticket;
@@ -1123,7 +1163,7 @@ export class SimBroker {
     this.nextTicket = st.nextTicket;
     this.nowMsc = st.nowMsc;
     this.requestCounter = st.requestCounter;
-    for (const [s, bid, ask, timeMsc] of st.quotes) this.quotes.set(s, { bid, ask, timeMsc });
+    for (const [s, bid, ask, timeMsc] of st.quotes) this.setQuote(s, { bid, ask, timeMsc });
     for (const p of st.positions) this.positions.set(p.ticket, { ...p });
     for (const o of st.orders) this.orders.set(o.ticket, { ...o });
     for (const t of st.openedLater) this.openedLater.add(t);

@@ -102,32 +102,45 @@ export class DealStore {
 
   /**
    * Every deal in turn, oldest first, in ONE object refilled for each row: nothing is built per deal (a reader that
-   * keeps a deal, or a field of it beyond the row, must copy it; the bigint fields are new values each row).
+   * keeps a deal, or a field of it beyond the row, must copy it; the bigint fields are new values each row). An
+   * iterator of its own, not a generator: a generator's step is a new result object per row.
    */
-  *rows(): Generator<Deal> {
-    if (this.length === 0) return;
-    const d = this.get(0);
-    yield d;
-    for (let i = 1; i < this.length; i++) {
-      const c = this.chunks[i >> SHIFT]!, k = i & MASK;
-      const timeMsc = c.timeMsc[k]!;
-      d.ticket = c.ticket[k]!;
-      d.order = c.order[k]!;
-      d.positionId = c.positionId[k]!;
-      d.symbol = this.symbols[i]!;
-      d.type = c.type[k]!;
-      d.entry = c.entry[k]!;
-      d.volume = c.volume[k]!;
-      d.price = c.price[k]!;
-      d.commission = c.commission[k]!;
-      d.swap = c.swap[k]!;
-      d.profit = c.profit[k]!;
-      d.time = Math.floor(timeMsc / 1000);
-      d.timeMsc = timeMsc;
-      d.magic = c.magic[k]!;
-      d.comment = this.comments[i]!;
-      d.reason = c.reason[k]!;
-      yield d;
-    }
+  rows(): Iterable<Deal> {
+    const store = this;
+    let i = -1;
+    let d: Deal | undefined;
+    const step: IteratorResult<Deal> = { done: false, value: undefined as unknown as Deal };
+    const it: Iterator<Deal> & Iterable<Deal> = {
+      [Symbol.iterator]: () => it,
+      next: (): IteratorResult<Deal> => {
+        if (++i >= store.length) return { done: true, value: undefined };
+        step.value = d === undefined ? (d = store.get(i)) : store.refill(d, i);
+        return step;
+      },
+    };
+    return it;
+  }
+
+  /** `d` made row i (every field written). */
+  private refill(d: Deal, i: number): Deal {
+    const c = this.chunks[i >> SHIFT]!, k = i & MASK;
+    const timeMsc = c.timeMsc[k]!;
+    d.ticket = c.ticket[k]!;
+    d.order = c.order[k]!;
+    d.positionId = c.positionId[k]!;
+    d.symbol = this.symbols[i]!;
+    d.type = c.type[k]!;
+    d.entry = c.entry[k]!;
+    d.volume = c.volume[k]!;
+    d.price = c.price[k]!;
+    d.commission = c.commission[k]!;
+    d.swap = c.swap[k]!;
+    d.profit = c.profit[k]!;
+    d.time = Math.floor(timeMsc / 1000);
+    d.timeMsc = timeMsc;
+    d.magic = c.magic[k]!;
+    d.comment = this.comments[i]!;
+    d.reason = c.reason[k]!;
+    return d;
   }
 }

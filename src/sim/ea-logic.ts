@@ -9,6 +9,7 @@ import { MsgType, type IntentBody, type IntentMsg, type IntentResultBody, type M
 import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
 import { RC, retcodeClass } from '../protocol/retcodes.js';
 import type { SimBroker } from './broker.js';
+import { ResultRing } from './result-ring.js';
 
 // the comment contract is the protocol's (re-exported for the callers that read comments of simulated trades)
 export { INTENT_COMMENT_PREFIX, intentComment } from '../protocol/contract.js';
@@ -71,17 +72,17 @@ function fillFinal<T extends object>(out: T, retcode: number, comment: string): 
 }
 
 export class SimEaLogic {
-  private readonly ring = new Map<string, IntentResultBody>();
-  /** Ids in the ring, oldest first from `ringNext` (a circular buffer: no iterator per intent). */
-  private readonly ringIds: (string | undefined)[] = [];
-  private ringNext = 0;
+  /** The last `ringSize` intent ids and their results. */
+  private readonly ring: ResultRing;
   /** OrderSend calls made (tests count executions with it). */
   orderSends = 0;
 
   constructor(
     private readonly broker: SimBroker,
-    private readonly ringSize = 4096,
-  ) {}
+    ringSize = 4096,
+  ) {
+    this.ring = new ResultRing(ringSize);
+  }
 
   /** Execute an intent once; a repeated intent id returns the stored result marked `duplicate`. */
   handle(msg: IntentMsg): IntentResultBody {
@@ -97,15 +98,11 @@ export class SimEaLogic {
   }
 
   private run(kind: number, msg: IntentMsg, id: number): IntentResultBody {
-    const seen = this.ring.get(msg.intentId);
-    if (seen) return { ...seen, re: id, duplicate: true };
+    const seen = this.ring.get(msg.intentId, id);
+    if (seen) return seen;
     // the result is built in place, envelope first (no copy of a partial result per intent)
     const result = this.execute(kind, msg, { re: id, intentId: msg.intentId, duplicate: false });
-    const old = this.ringIds[this.ringNext];
-    if (old !== undefined) this.ring.delete(old);
-    this.ringIds[this.ringNext] = msg.intentId;
-    this.ringNext = (this.ringNext + 1) % this.ringSize;
-    this.ring.set(msg.intentId, result);
+    this.ring.add(msg.intentId, result);
     return result;
   }
 

@@ -5,7 +5,8 @@ import { parseBars, sliceBars, type BarSeries } from '../../src/engine/bars.js';
 import { SESSIONS, correlationFilter, openSessions, pearson, sessionFilter, spreadFilter, volatilityFilter } from '../../src/engine/filters.js';
 import { brokerZoneFromOffset, serverToUtc, zoneOffsetSec } from '../../src/engine/time/broker-time.js';
 import { barAt } from '../../src/engine/indicator-spec.js';
-import type { BarIn } from '../../src/engine/indicators.js';
+import { Obv, VolumeMa, type BarIn } from '../../src/engine/indicators.js';
+import { SeriesBar } from '../../src/engine/strategy/tf-store.js';
 import { COLUMN_BLOCK, StrategyEvaluator, formatTrace, type ConditionTrace } from '../../src/engine/strategy/evaluator.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
 import * as naive from './naive-indicators.js';
@@ -103,6 +104,24 @@ describe('condition evaluation', () => {
     const c = new StrategyEvaluator(extra);
     c.useColumns('H1', series);
     expect(() => c.pushBar('H1', data[5]!)).toThrow(/column mode: bar .* pushed where the series has/);
+  });
+
+  it("column mode's bar is the series' row, its real volume read when an indicator asks for it", () => {
+    const series = sliceBars(eurusd, 0, 300);
+    series.realVolume = Float64Array.from({ length: series.length }, (_, i) => (i * 7919) % 1000);
+    const row = new SeriesBar();
+    row.series = series;
+    const ma = new VolumeMa(5, 'real'), obv = new Obv('real'), wantMa = new VolumeMa(5, 'real'), wantObv = new Obv('real');
+    for (let i = 0; i < series.length; i++) {
+      const b = barAt(series, i, {} as BarIn);
+      expect({ ...row.at(i), realVolume: row.realVolume }).toEqual({ ...b, i, series });
+      ma.push(row);
+      obv.push(row);
+      wantMa.push(b);
+      wantObv.push(b);
+      expect([ma.out[0], obv.out[0]]).toEqual([wantMa.out[0], wantObv.out[0]]);
+    }
+    expect(wantObv.out[0]).not.toBe(0);
   });
 
   it('column mode across block edges: the same results at every bar, and bars read in order only', () => {

@@ -83,9 +83,10 @@ export class OrderManager {
    */
   admit(strategyId: string, intent: IntentBody, tag: IntentTag): IntentBody | null {
     const logical = intent.intentId;
-    if (this.retry.has(logical)) return null;
-    if (tag.purpose === 'close' && tag.ticket !== undefined && this.closing.has(tag.ticket)) return null;
-    const tries = this.attempts.get(logical)?.n ?? 0;
+    // (each Map asked only when it holds something: a string key's lookup costs even in an empty Map)
+    if (this.retry.size > 0 && this.retry.has(logical)) return null;
+    if (tag.purpose === 'close' && tag.ticket !== undefined && this.closing.size > 0 && this.closing.has(tag.ticket)) return null;
+    const tries = this.attempts.size > 0 ? (this.attempts.get(logical)?.n ?? 0) : 0;
     if (tries > 0) {
       if (tries >= this.policy.maxAttempts) return null;
       for (const f of this.inflight.values()) if (f.logical === logical) return null;
@@ -184,9 +185,9 @@ export class OrderManager {
 
   /** A position has gone: nothing of it is retried any more. */
   positionGone(ticket: bigint): void {
-    this.closing.delete(ticket);
-    for (const [k, f] of this.retry) if (f.tag.ticket === ticket) this.retry.delete(k);
-    for (const [k, a] of this.attempts) if (a.ticket === ticket) this.attempts.delete(k);
+    if (this.closing.size > 0) this.closing.delete(ticket);
+    if (this.retry.size > 0) for (const [k, f] of this.retry) if (f.tag.ticket === ticket) this.retry.delete(k);
+    if (this.attempts.size > 0) for (const [k, a] of this.attempts) if (a.ticket === ticket) this.attempts.delete(k);
   }
 
   /** A strategy is gone: nothing of it is retried any more. */
@@ -230,7 +231,7 @@ export class OrderManager {
   }
 
   private forget(f: Flight): void {
-    this.attempts.delete(f.logical);
+    if (this.attempts.size > 0) this.attempts.delete(f.logical);
     this.forgetTicket(f);
   }
 

@@ -15,7 +15,7 @@ import { StrategyRunner, type Decision, type MarketView } from '../runner.js';
 import { correlationsMatter, type SafetyFailure } from '../safety.js';
 import type { NormalizedStrategy } from '../strategy/normalize.js';
 import { DEFAULT_RETRY, OrderManager, type IntentTag, type Outcome, type RetryPolicy } from './order-manager.js';
-import { NO_POLICY, RiskGate, type BreachDecision, type RiskPolicy, type RiskState } from './risk-gate.js';
+import { NO_POLICY, RiskGate, type BreachDecision, type OrderCheck, type RiskPolicy, type RiskState } from './risk-gate.js';
 import { ChangeLog, type CoreState, type CoreStateDelta } from './core-state.js';
 
 /** A position as the venue reports it (the account's, every strategy's and the trader's own). */
@@ -59,6 +59,22 @@ export interface CoreStep {
 }
 
 export type { CoreState } from './core-state.js';
+
+/** A step's empty lists, shared and frozen (nothing can add to one by mistake: sendIn / refuseIn put a new list in its place). */
+const NONE_SENT: SendItem[] = Object.freeze([]) as unknown as SendItem[];
+const NONE_REFUSED: CoreStep['refused'] = Object.freeze([]) as unknown as CoreStep['refused'];
+const NO_BREACHES: BreachDecision[] = Object.freeze([]) as unknown as BreachDecision[];
+const NO_ALERTS: string[] = Object.freeze([]) as unknown as string[];
+
+function sendIn(step: CoreStep, item: SendItem): void {
+  if (step.send === NONE_SENT) step.send = [item];
+  else step.send.push(item);
+}
+
+function refuseIn(step: CoreStep, r: CoreStep['refused'][number]): void {
+  if (step.refused === NONE_REFUSED) step.refused = [r];
+  else step.refused.push(r);
+}
 
 interface Entry {
   id: string;
@@ -105,6 +121,7 @@ export class TradingCore {
       ? { ...(s.risk.maxDailyLoss !== undefined ? { maxDailyLoss: s.risk.maxDailyLoss } : {}), ...(s.risk.maxDailyLossPercent !== undefined ? { maxDailyLossPercent: s.risk.maxDailyLossPercent } : {}) }
       : undefined;
     this.entries.set(id, { id, runner, strategy: s, limits, kelly: s.dynamicRisk?.kelly !== undefined });
+    this.lastId = undefined;
     this.byMagic.set(runner.magic, id);
     this.magicsChanged++;
     this.changes.managed.add(id);
@@ -119,10 +136,24 @@ export class TradingCore {
     const e = this.entries.get(id);
     if (!e) return;
     this.entries.delete(id);
+    this.lastId = undefined;
     this.changes.managed.add(id);
     this.orders.strategyGone(id);
     if (this.byMagic.get(e.runner.magic) === id) this.byMagic.delete(e.runner.magic);
     this.magicsChanged++;
+  }
+
+  /** The last strategy asked for and its entry (a backtest asks for one strategy's every bar: a Map lookup by string each). */
+  private lastId: string | undefined;
+  private lastEntry: Entry | undefined;
+
+  /** The entry of a running strategy (the caller knows it runs). */
+  private entry(id: string): Entry {
+    if (id !== this.lastId) {
+      this.lastEntry = this.entries.get(id);
+      this.lastId = id;
+    }
+    return this.lastEntry!;
   }
 
   runner(id: string): StrategyRunner | undefined {
@@ -151,7 +182,7 @@ export class TradingCore {
 
   /** A closed bar of strategy `id`: the runner decides, the gate judges entries, the order manager admits. */
   onBar(id: string, bar: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     if (e.kelly) this.withStats(id, market);
     const had = e.runner.managing;
     const decision = e.runner.onBar(bar, market);
@@ -161,7 +192,7 @@ export class TradingCore {
 
   /** The forming bar of an intrabar strategy `id` (its runner's onForming), judged like a closed bar's decision. */
   onForming(id: string, forming: BarIn, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     if (e.kelly) this.withStats(id, market);
     const had = e.runner.managing;
     const decision = e.runner.onForming(forming, market);
@@ -171,7 +202,7 @@ export class TradingCore {
 
   /** Column mode (backtests): the decision at the close of bar i of the runner's series. */
   onColumn(id: string, i: number, market: MarketView, venue: VenueFacts): { decision: Decision; step: CoreStep } {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     if (e.kelly) this.withStats(id, market);
     const had = e.runner.managing;
     const decision = e.runner.decideAt(i, market);
@@ -181,7 +212,7 @@ export class TradingCore {
 
   /** Column mode: can strategy `id` do anything at the close of bar i (a signal, something to manage, a retry)? */
   acts(id: string, i: number, open: number): boolean {
-    const e = this.entries.get(id)!;
+    const e = this.entry(id);
     return e.runner.acts(i, open) || this.orders.hasRetries(id);
   }
 
@@ -199,7 +230,11 @@ export class TradingCore {
 
   /** `observeAccount(a[i], a[i + 1], a[i + 2])` — now, balance, equity read from a Float64Array (a backtest's bar loop boxes no number). */
   observeAccountAt(a: Float64Array, i: number, positions?: () => readonly PositionFact[]): CoreStep | null {
-    return this.observeAccount(a[i]!, a[i + 1]!, a[i + 2]!, positions);
+    const s = this.gate.state;
+    const day = s.day;
+    const b = this.gate.observeAccountAt(a, i);
+    if (b || s.day !== day || s.equityPeak > this.persistedPeak * 1.0005) this.dirty = true;
+    return b ? this.act(b, a[i]!, positions) : null;
   }
 
   /** A balance operation (deposit, withdrawal, credit, charge, correction, bonus): the gate's baselines move with it. */
@@ -275,7 +310,7 @@ export class TradingCore {
     const o = this.orders.onResult(intentId, cls, retcode, comment);
     if (!o) return undefined;
     this.dirty = true;
-    const alerts: string[] = [];
+    let alerts = NO_ALERTS; // (a list made only for an alert: most results raise none)
     const f = o.flight;
     const runner = this.entries.get(f.strategyId)?.runner;
     if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') {
@@ -283,9 +318,9 @@ export class TradingCore {
       this.changes.managed.add(f.strategyId);
     }
     if (o.kind === 'gave_up' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial')) {
-      alerts.push(`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`);
+      alerts = [`strategy ${f.strategyId}: position #${f.tag.ticket} could not be ${f.tag.purpose === 'close' ? 'closed' : 'partly closed'} after ${f.attempt + 1} tries (last: ${o.reason}); it stays open with its server-side SL/TP — act on it by hand`];
     } else if (o.kind === 'rejected' && (f.tag.purpose === 'close' || f.tag.purpose === 'partial') && retcode !== 10036) {
-      alerts.push(`strategy ${f.strategyId}: the broker refused to ${f.tag.purpose === 'close' ? 'close' : 'partly close'} position #${f.tag.ticket} (${o.reason}) and the core does not try again for that reason; it stays open with its server-side SL/TP — act on it by hand`);
+      alerts = [`strategy ${f.strategyId}: the broker refused to ${f.tag.purpose === 'close' ? 'close' : 'partly close'} position #${f.tag.ticket} (${o.reason}) and the core does not try again for that reason; it stays open with its server-side SL/TP — act on it by hand`];
     }
     return { outcome: o, alerts };
   }
@@ -433,29 +468,30 @@ export class TradingCore {
   }
 
   private judge(e: Entry, d: Decision, venue: VenueFacts): CoreStep {
-    const step: CoreStep = { send: [], refused: [], breaches: [], alerts: [] };
+    // a step's lists are made when something goes in (most decisions send one intent and refuse nothing)
+    const step: CoreStep = { send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS };
     const halted = this.halted[e.id];
     // exits refused for a passing reason go again first, under fresh ids
     if (this.orders.hasRetries(e.id)) {
       const open = new Set(venue.positions().filter((p) => p.magic === e.runner.magic).map((p) => p.ticket));
-      for (const f of this.orders.retriesFor(e.id, (t) => open.has(t))) step.send.push({ strategyId: e.id, intent: f.intent, tag: f.tag });
+      for (const f of this.orders.retriesFor(e.id, (t) => open.has(t))) sendIn(step, { strategyId: e.id, intent: f.intent, tag: f.tag });
     }
     for (let k = 0; k < d.intents.length; k++) {
       const intent = d.intents[k]!;
       const tag = d.tags[k]!;
       if (intent.type === 'OPEN') {
         if (halted) {
-          step.refused.push({ strategyId: e.id, intentId: intent.intentId, failures: [{ code: 'STRATEGY_PAUSED', message: `strategy ${e.id} is ${halted.status}: ${halted.reason}` }] });
+          refuseIn(step, { strategyId: e.id, intentId: intent.intentId, failures: [{ code: 'STRATEGY_PAUSED', message: `strategy ${e.id} is ${halted.status}: ${halted.reason}` }] });
           continue;
         }
         const failures = this.check(e, intent, venue);
         if (failures.length) {
-          step.refused.push({ strategyId: e.id, intentId: intent.intentId, failures });
+          refuseIn(step, { strategyId: e.id, intentId: intent.intentId, failures });
           continue;
         }
       }
       const sent = this.orders.admit(e.id, intent, tag);
-      if (sent) step.send.push({ strategyId: e.id, intent: sent, tag });
+      if (sent) sendIn(step, { strategyId: e.id, intent: sent, tag });
     }
     if (step.send.length) this.dirty = true;
     return step;
@@ -467,16 +503,20 @@ export class TradingCore {
     for (const p of all) if (p.magic === e.runner.magic) floating += p.profit;
     let positions = this.gateView(all);
     // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
-    if (this.orders.pending) positions = [...positions, ...this.orders.pendingEntries()];
+    if (this.orders.pending) {
+      const pending = this.orders.pendingEntries();
+      if (pending.length) positions = [...positions, ...pending];
+    }
     // asked for only when they can change the answer (the correlated-exposure limit within reach)
     const corr = correlationsMatter(positions, intent.volume, this.gate.policy.limits) ? venue.correlations?.(intent.symbol) : undefined;
-    return this.gate.check({
+    const c: OrderCheck = {
       now: venue.now, account: venue.account(), positions,
       order: { symbol: intent.symbol, strategyId: e.id, volume: intent.volume, marginRequired: venue.marginFor(intent.symbol, intent.volume, intent.side === 0 ? 0 : 1) },
       marketOpen: venue.marketOpen(intent.symbol),
-      ...(corr ? { correlations: corr } : {}),
-      ...(e.limits ? { strategy: { ...e.limits, floating } } : {}),
-    });
+    };
+    if (corr) c.correlations = corr;
+    if (e.limits) c.strategy = { ...e.limits, floating };
+    return this.gate.check(c);
   }
 
   /** The venue's positions as the gate counts them, for one position list. */

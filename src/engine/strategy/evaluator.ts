@@ -68,7 +68,11 @@ export class StrategyEvaluator {
     // a cross reads the bar before, shifted: keep the largest shift + 1 bars before each block (one more to spare)
     const keep = Math.max(0, ...refs.map((r) => r.shift)) + 2;
     st.useColumns(series, keep, [...new Set(refs.filter((r) => r.spec === 'price').map((r) => r.buffer))], block);
+    this.columnStore = this.stores.get(this.strategy.timeframe);
   }
+
+  /** Column mode: the store of the strategy's timeframe, which `bitsAt` reads every bar (not looked up each time). */
+  private columnStore: TfStore | undefined;
 
   /** Column mode: count the bars before index `n` as pushed. */
   seek(tf: Timeframe, n: number): void {
@@ -91,7 +95,7 @@ export class StrategyEvaluator {
    * order: i may not go back before the current block.
    */
   bitsAt(i: number): number {
-    const st = this.stores.get(this.strategy.timeframe)!;
+    const st = this.columnStore ?? this.stores.get(this.strategy.timeframe)!;
     if (!st.series) throw new Error('bitsAt needs column mode');
     st.ensure(i);
     if (i < st.base) throw new Error(`column mode reads bars in order: bar ${i} is before the current block (from ${st.base})`);

@@ -6,7 +6,7 @@
 import { TIMEFRAME_SECONDS, type Timeframe } from '../../protocol/messages.js';
 import type { BarSeries } from '../bars.js';
 import { IndicatorSeries, ringSlot, type IndicatorHub, type StreamKey } from '../indicator-hub.js';
-import { barAt, parseIndicatorSpec } from '../indicator-spec.js';
+import { parseIndicatorSpec } from '../indicator-spec.js';
 import { appliedPrice, type AppliedPrice, type BarIn, type Indicator } from '../indicators.js';
 
 /** A price operand: an applied price of the bar, or its tick volume. */
@@ -27,6 +27,38 @@ export interface IndEntry {
   series: IndicatorSeries;
   /** Column mode: one window per output buffer (see TfStore.ensure). */
   cols?: Float64Array[];
+}
+
+/**
+ * Row i of a series as a bar (column mode), its real volume read only when an indicator asks for it: most files
+ * record none, and the column of a file that records none is left unwritten (bars-series.ts) — reading it bar by bar
+ * touched ~2,000 never-used pages of a million-bar series, each a page fault (~40 ms a run on the 2-core VMs).
+ */
+export class SeriesBar implements BarIn {
+  time = 0;
+  open = 0;
+  high = 0;
+  low = 0;
+  close = 0;
+  tickVolume = 0;
+  private i = 0;
+  series: BarSeries | undefined;
+  get realVolume(): number {
+    return this.series!.realVolume[this.i]!;
+  }
+
+  /** This object as row i of `series`. */
+  at(i: number): this {
+    const s = this.series!;
+    this.time = s.time[i]!;
+    this.open = s.open[i]!;
+    this.high = s.high[i]!;
+    this.low = s.low[i]!;
+    this.close = s.close[i]!;
+    this.tickVolume = s.tickVolume[i]!;
+    this.i = i;
+    return this;
+  }
 }
 
 /** Column mode: bars computed per block (indicators and rules), into buffers reused from block to block. */
@@ -56,7 +88,8 @@ export class TfStore {
   block = COLUMN_BLOCK;
   /** Column mode: price operands (applied prices, volume) as windows like the indicators', by field. */
   readonly prices = new Map<string, Float64Array>();
-  private readonly bar: BarIn = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
+  /** Column mode: the bar fed to the indicators, a row of the series (see SeriesBar). */
+  private readonly bar = new SeriesBar();
   constructor(readonly tf: Timeframe, readonly cap: number, specs: string[]) {
     this.period = TIMEFRAME_SECONDS[tf];
     this.closes = new Float64Array(cap).fill(Infinity);
@@ -128,8 +161,9 @@ export class TfStore {
 
   private fill(from: number, to: number): void {
     const sr = this.series!, list = this.list, bar = this.bar, off = this.keep - from;
+    bar.series = sr;
     for (let i = from; i < to; i++) {
-      barAt(sr, i, bar);
+      bar.at(i);
       const p = i + off;
       for (let k = 0; k < list.length; k++) {
         const e = list[k]!, out = e.ind.out, cols = e.cols!;
@@ -140,7 +174,7 @@ export class TfStore {
     for (const [f, w] of this.prices) {
       const direct = seriesColumn(sr, f);
       if (direct) w.set(direct.subarray(from, to), from + off);
-      else for (let i = from; i < to; i++) w[i + off] = priceOf(barAt(sr, i, bar), f);
+      else for (let i = from; i < to; i++) w[i + off] = priceOf(bar.at(i), f);
     }
     this.end = to;
   }
