@@ -5,10 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, createWriteStream, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openCredentialStore } from '../src/host/state/credentials.js';
 import { freePort } from './helpers.js';
+// @ts-expect-error a JavaScript build module without types
+import { programFiles } from '../tools/release/bundle.mjs';
 
 export interface HostProcess {
   dir: string;
@@ -54,11 +56,11 @@ export async function hostProcess(config: Record<string, unknown> = {}, opts: Ho
   const { api, ...rest } = config as { api?: object };
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ logLevel: 'warn', bridge: { port: bridgePort }, ...rest, api: { port: apiPort, rateLimitPerMinute: 100_000, ...api } }));
   const env = { ...process.env, MT5X_DATA_DIR: dir, MT5X_NO_KEYCHAIN: '1', ...opts.env };
-  // a private copy of the bundle (its dashboard beside it): another test run rebuilding dist/ meanwhile cannot
-  // hand a restart a half-written file
+  // a private copy of the program — its entry, the chunks it imports and its dashboard beside it: another test run
+  // rebuilding dist/ meanwhile cannot hand a restart a half-written or missing file
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  copyFileSync('dist/mt5-executor.js', join(bin, 'mt5-executor.js'));
+  for (const f of (programFiles as (o: string) => string[])('dist/mt5-executor.js')) copyFileSync(f, join(bin, basename(f)));
   symlinkSync(resolve('dist/dashboard'), join(bin, 'dashboard'));
   const base = `http://127.0.0.1:${apiPort}`;
   let apiToken = '';
