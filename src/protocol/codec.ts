@@ -16,6 +16,7 @@ import {
 } from './messages.js';
 import type { ErrorCode } from './errors.js';
 import { fastAccount, fastBar, fastHistory, fastIntentResult, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
+import { readPositionsFrame } from './codec-positions.js';
 
 // the checked fast paths of the hot messages (and of the intents a backtest executes) live in fast-paths.ts
 export { fastAccount, fastBar, fastHistory, fastIntentBody, fastIntentResult, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
@@ -74,6 +75,14 @@ export function decodeMessage(data: Uint8Array, maxBytes = MAX_FRAME_BYTES): Any
   if (data.length > maxBytes) {
     throw new ProtocolError('TOO_LARGE', `frame of ${data.length} bytes exceeds the limit of ${maxBytes}`);
   }
+  // the terminal's position list, sent before every result: read straight from its bytes (codec-positions.ts)
+  const positions = readPositionsFrame(data);
+  if (positions) return positions;
+  return decodeGeneral(data);
+}
+
+/** decodeMessage without the POSITIONS reader: msgpackr, then the checked fast paths or zod (tests compare the two). */
+export function decodeGeneral(data: Uint8Array): AnyMsg {
   let raw: unknown;
   try {
     raw = packr.unpack(data);
