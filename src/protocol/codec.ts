@@ -11,6 +11,7 @@ import {
   schemas,
   type AnyMsg,
   type Body,
+  type IntentBody,
   type Msg,
   type MsgTypeName,
 } from './messages.js';
@@ -48,6 +49,18 @@ export class ProtocolError extends Error {
 export function encodeMessage<N extends MsgTypeName>(name: N, seq: number, body: Body<N>): Buffer {
   // `type` and `seq` first: a reader can dispatch on the first two keys.
   return packr.pack({ type: MsgType[name], seq, ...body });
+}
+
+/**
+ * An order intent's frame: the same bytes as `encodeMessage(intent.type, seq, { ...fields, id })` — type, seq, the
+ * intent's fields in their order, id — built without copying the intent twice (a bar's intents are encoded while the
+ * bar's orders wait: 3–6 µs each with the copies, under 1 µs without; scratch, hot).
+ */
+export function encodeIntent(intent: IntentBody, seq: number, id: number): Buffer {
+  const msg: Record<string, unknown> = { type: MsgType[intent.type], seq };
+  for (const k in intent) if (k !== 'type') msg[k] = (intent as Record<string, unknown>)[k];
+  msg.id = id;
+  return packr.pack(msg);
 }
 
 /** Encode any value as standard MessagePack (used by tests and tools). */
