@@ -7,9 +7,10 @@
  *
  * It reads one form only: the map {type: 27, seq, positions} in that order (as the EA and encodeMessage write it),
  * each position a map of exactly the fifteen fields of positionSchema in any order, tickets unsigned integers,
- * strings ASCII (fixstr, str8, str16), numbers finite (float64 or integers; not float32). It returns what decodeMessage returns for the frame otherwise (msgpackr, then the
- * checked fast path or zod: the fields in the schema's order, tickets bigints — property-tested), or undefined for
- * anything else, which then goes the general way and gets its error message there.
+ * strings ASCII (fixstr, str8, str16), numbers finite (float64 or integers; not float32). It returns what
+ * decodeMessage returns for the frame otherwise (msgpackr, then the checked fast path or zod: the fields in the
+ * schema's order, tickets bigints — property-tested), or undefined for anything else, which then goes the general
+ * way and gets its error message there.
  */
 import type { Msg, Position } from './messages.js';
 import { MAX_SYMBOL_LENGTH, MsgType } from './messages.js';
@@ -27,7 +28,10 @@ const POSITIONS_KEY = Buffer.from([0xa9, ...Buffer.from('positions', 'latin1')])
 const NO = Symbol('no');
 type No = typeof NO;
 
-/** Where the frame's "seq" starts if it begins as a POSITIONS frame (a map of 3 — fixmap as the EA writes it, map16 as msgpackr does —, "type", 27), else -1. */
+/**
+ * Where the frame's "seq" starts if it begins as a POSITIONS frame (a map of 3 — fixmap as the EA writes it, map16 as
+ * msgpackr does —, "type", 27), else -1.
+ */
 function afterType(data: Uint8Array): number {
   const at = data[0] === 0x83 ? 1 : data[0] === 0xde && data[1] === 0 && data[2] === 3 ? 3 : -1;
   if (at < 0 || data.length < at + TYPE.length) return -1;
