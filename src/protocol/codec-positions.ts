@@ -108,12 +108,22 @@ class Reader {
 
   /** the size of a map (fixmap, map16, map32); else NO */
   mapSize(): number | No {
+    return this.count(0x80, 0xde);
+  }
+
+  /** the length of an array (fixarray, array16, array32); else NO */
+  arrayLength(): number | No {
+    return this.count(0x90, 0xdc);
+  }
+
+  /** a map's or an array's count: its fix form's first byte (16 of them), its 16-bit form's (the 32-bit one's follows) */
+  private count(fix: number, x16: number): number | No {
     const b = this.b, p = this.pos;
     if (p >= b.length) return NO;
     const t = b[p]!;
-    if (t >= 0x80 && t < 0x90) return (this.pos = p + 1), t - 0x80;
-    if (t === 0xde && p + 3 <= b.length) return (this.pos = p + 3), this.view.getUint16(p + 1);
-    if (t === 0xdf && p + 5 <= b.length) return (this.pos = p + 5), this.view.getUint32(p + 1);
+    if (t >= fix && t < fix + 16) return (this.pos = p + 1), t - fix;
+    if (t === x16 && p + 3 <= b.length) return (this.pos = p + 3), this.view.getUint16(p + 1);
+    if (t === x16 + 1 && p + 5 <= b.length) return (this.pos = p + 5), this.view.getUint32(p + 1);
     return NO;
   }
 
@@ -132,17 +142,6 @@ class Reader {
     for (let i = at; i < end; i++) if (b[i]! >= 0x80) return NO;
     this.pos = end;
     return this.buf.latin1Slice(at, end);
-  }
-
-  /** the length of an array (fixarray, array16, array32); else NO */
-  arrayLength(): number | No {
-    const b = this.b, p = this.pos;
-    if (p >= b.length) return NO;
-    const t = b[p]!;
-    if (t >= 0x90 && t < 0xa0) return (this.pos = p + 1), t - 0x90;
-    if (t === 0xdc && p + 3 <= b.length) return (this.pos = p + 3), this.view.getUint16(p + 1);
-    if (t === 0xdd && p + 5 <= b.length) return (this.pos = p + 5), this.view.getUint32(p + 1);
-    return NO;
   }
 
   /** the field each key of the last position was: a list's positions come with their keys in one order */

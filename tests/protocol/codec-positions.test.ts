@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeGeneral, decodeMessage, encodeRaw } from '../../src/protocol/codec.js';
 import { readPositionsFrame } from '../../src/protocol/codec-positions.js';
 import { MsgType } from '../../src/protocol/messages.js';
+import { mutatedPositions } from './positions-arb.js';
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
 const int40 = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });
@@ -23,20 +24,7 @@ const position = fc.record({
 const valid = fc.record({ type: fc.constant(MsgType.POSITIONS), seq: fc.integer({ min: 1, max: 2 ** 40 }), positions: fc.array(position, { maxLength: 6 }) });
 const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 53 + 2, 2 ** 60, -1, -1n, 2n ** 63n, 2, '', 'X'.repeat(65), 'é', null, true, [], {}, new Float32Array([1.5]));
 
-/** A message with none or one change: a field set, deleted or added, at the top or in one position. */
-const mutated = fc.tuple(valid, fc.nat(6), bad, fc.nat(40), fc.nat(20)).map(([m, kind, v, at, col]) => {
-  const o = structuredClone(m) as Record<string, unknown> & { positions: Record<string, unknown>[] };
-  const keys = Object.keys(o);
-  const p = o.positions.length ? o.positions[at % o.positions.length]! : undefined;
-  const pk = p ? Object.keys(p)[col % 15]! : '';
-  if (kind === 1) o[keys[at % keys.length]!] = v;
-  else if (kind === 2) delete o[keys[at % keys.length]!];
-  else if (kind === 3) o.extra = v;
-  else if (kind === 4 && p) p[pk] = v;
-  else if (kind === 5 && p) delete p[pk];
-  else if (kind === 6 && p) p.extra = v;
-  return o;
-});
+const mutated = mutatedPositions(valid, bad);
 
 /** The two writers: msgpackr as the host and the simulated terminal write, @msgpack/msgpack much as the EA writes (fixmaps, the smallest integer). */
 function encodings(m: unknown): Uint8Array[] {
