@@ -12,9 +12,10 @@
  * Knobs for analysis: BENCH_ONLY=N runs N strategies only; BENCH_MEMLEDGER=1 keeps the intent ledger in memory
  * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
  * to stderr; BENCH_PRIORITY=normal|above-normal|high sets the host thread's priority as config `priority` does (default normal, as `mt5-executor start`). BENCH_TAIL=N prints the N slowest bars with intents (their phases, intents, waits for a core, GC).
+ * BENCH_NOFLOOR=1 leaves the loopback floor out (profiling); BENCH_HEAPPROF=path writes what each run allocates (path-N.heapprofile).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
@@ -138,8 +139,10 @@ async function run(strategies: number) {
     type Sock = NodeJS.EventEmitter & { _writev?: (...a: unknown[]) => unknown; _write: (...a: unknown[]) => unknown };
     const sock = (session.ws as { _socket: Sock })._socket;
     sock.prependListener('data', () => {
-      chunkAt = performance.now();
+      // the read first, then the stamp: the read is the bench's, not the host's — as the first system call after the
+      // thread wakes it took 40–60 µs (p50) of the chunk that carries a BAR, a quarter of "bytes → bar event" before
       chunkWait = runQueueWaitNs();
+      chunkAt = performance.now();
     });
     const wv = sock._writev, w = sock._write;
     if (wv) sock._writev = function (this: unknown, ...a: unknown[]) { writeAt = performance.now(); writeWait = runQueueWaitNs(); return wv.apply(this, a); };
@@ -203,6 +206,13 @@ async function run(strategies: number) {
   if (mgr.list().filter((r) => r.status === 'running').length !== strategies) throw new Error('not every strategy is running');
 
   global.gc?.();
+  // BENCH_HEAPPROF=path: what the run allocates (V8's sampling heap profiler, collected objects included) to path-N.heapprofile
+  const heapSession = process.env.BENCH_HEAPPROF ? new (await import('node:inspector')).Session() : undefined;
+  const post = (m: string, params?: object) => new Promise<unknown>((res, rej) => heapSession!.post(m, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
+  if (heapSession) {
+    heapSession.connect();
+    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  }
   // every garbage collection of the run on the host's thread (kind: 1 scavenge, 2 mark-compact, 4 incremental
   // marking, 8 weak callbacks), to tell the bars it fell inside of
   const gcs: { at: number; ms: number; kind: number }[] = [];
@@ -227,6 +237,11 @@ async function run(strategies: number) {
   clearInterval(sampler);
   const r = await done;
   gcObs.disconnect();
+  if (heapSession) {
+    const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(`${process.env.BENCH_HEAPPROF}-${strategies}.heapprofile`, JSON.stringify(profile));
+    heapSession.disconnect();
+  }
   // the bars with intents a collection fell inside of, and the in-host time of the others
   let barsWithGc = 0, gcMsInBars = 0;
   const noGc: number[] = [];
@@ -322,7 +337,7 @@ async function floor() {
   return { bars: arr.length, p50Ms: +pct(arr, 0.5).toFixed(3), p99Ms: +pct(arr, 0.99).toFixed(3), maxMs: +(arr[arr.length - 1] ?? NaN).toFixed(3) };
 }
 
-const loopback = await floor();
+const loopback = process.env.BENCH_NOFLOOR ? { bars: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN } : await floor();
 // as `mt5-executor start` does before its bridge listens (config primeAtStart); BENCH_NOPRIME=1 leaves it out
 const primed = process.env.BENCH_NOPRIME ? null : await primeSignalPath();
 if (primed?.error) throw new Error(`priming failed: ${primed.error}`);

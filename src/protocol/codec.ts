@@ -11,11 +11,13 @@ import {
   schemas,
   type AnyMsg,
   type Body,
+  type IntentBody,
   type Msg,
   type MsgTypeName,
 } from './messages.js';
 import type { ErrorCode } from './errors.js';
 import { fastAccount, fastBar, fastHistory, fastIntentResult, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
+import { readPositionsFrame } from './codec-positions.js';
 
 // the checked fast paths of the hot messages (and of the intents a backtest executes) live in fast-paths.ts
 export { fastAccount, fastBar, fastHistory, fastIntentBody, fastIntentResult, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
@@ -49,6 +51,18 @@ export function encodeMessage<N extends MsgTypeName>(name: N, seq: number, body:
   return packr.pack({ type: MsgType[name], seq, ...body });
 }
 
+/**
+ * An order intent's frame: the same bytes as `encodeMessage(intent.type, seq, { ...fields, id })` — type, seq, the
+ * intent's fields in their order, id — built without copying the intent twice (a bar's intents are encoded while the
+ * bar's orders wait: 3–6 µs each with the copies, under 1 µs without; scratch, hot).
+ */
+export function encodeIntent(intent: IntentBody, seq: number, id: number): Buffer {
+  const msg: Record<string, unknown> = { type: MsgType[intent.type], seq };
+  for (const k in intent) if (k !== 'type') msg[k] = (intent as Record<string, unknown>)[k];
+  msg.id = id;
+  return packr.pack(msg);
+}
+
 /** Encode any value as standard MessagePack (used by tests and tools). */
 export function encodeRaw(value: unknown): Buffer {
   return packr.pack(value);
@@ -74,6 +88,14 @@ export function decodeMessage(data: Uint8Array, maxBytes = MAX_FRAME_BYTES): Any
   if (data.length > maxBytes) {
     throw new ProtocolError('TOO_LARGE', `frame of ${data.length} bytes exceeds the limit of ${maxBytes}`);
   }
+  // the terminal's position list, sent before every result: read straight from its bytes (codec-positions.ts)
+  const positions = readPositionsFrame(data);
+  if (positions) return positions;
+  return decodeGeneral(data);
+}
+
+/** decodeMessage without the POSITIONS reader: msgpackr, then the checked fast paths or zod (tests compare the two). */
+export function decodeGeneral(data: Uint8Array): AnyMsg {
   let raw: unknown;
   try {
     raw = packr.unpack(data);

@@ -10,8 +10,8 @@
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { ERROR_CODES } from '../../protocol/errors.js';
-import { DIRECTION, MsgType, TYPE_NAME, type AnyMsg, type Body, type Msg, type MsgTypeName } from '../../protocol/messages.js';
-import { encodeMessage, type SeqChecker, type SeqCounter } from '../../protocol/codec.js';
+import { DIRECTION, MsgType, TYPE_NAME, type AnyMsg, type Body, type IntentBody, type Msg, type MsgTypeName } from '../../protocol/messages.js';
+import { encodeIntent, encodeMessage, type SeqChecker, type SeqCounter } from '../../protocol/codec.js';
 import type { Logger } from '../logger.js';
 import { RequestError } from './request-error.js';
 
@@ -81,6 +81,12 @@ export class Session {
   send<N extends MsgTypeName>(name: N, body: Body<N>): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(encodeMessage(name, this.out.next(), body));
+  }
+
+  /** Send an order intent under the next request id (encodeIntent: the bytes `send` would write, without its copies). */
+  sendIntent(intent: IntentBody): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeIntent(intent, this.out.next(), this.nextRequestId()));
   }
 
   /** Send a request and wait for its reply (matched by id) for `timeoutMs` (default: the bridge's request timeout). */

@@ -74,8 +74,7 @@ export class Terminal extends EventEmitter implements SessionOwner {
       send(intent: IntentBody): boolean {
         const s = t.session;
         if (!s) return false;
-        const { type, ...body } = intent;
-        s.send(type, { ...body, id: s.nextRequestId() } as Body<typeof type>);
+        s.sendIntent(intent);
         return true;
       },
       cork: () => t.session?.cork(),

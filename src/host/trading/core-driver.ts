@@ -5,7 +5,7 @@
  * The data path: bridge (the terminal's events) → here → core → supervision → execution (terminal.sendIntent).
  */
 import type { KillSwitchEvent } from '../../engine/safety.js';
-import type { Decision, StrategyRunner } from '../../engine/runner.js';
+import type { Decision, MarketView, StrategyRunner } from '../../engine/runner.js';
 import type { BarIn } from '../../engine/indicators.js';
 import type { CoreStep } from '../../engine/core/trading-core.js';
 import { decisionLogLine, stepLogLine } from '../../engine/core/decision-log.js';
@@ -17,6 +17,7 @@ import type { Running, TradingContext } from './context.js';
 import type { MarketFeed } from './market-feed.js';
 import type { Supervision } from './supervision.js';
 import { MissedDeals, type DealFacts } from './missed-deals.js';
+import { KnownPositions } from './known-positions.js';
 
 const NO_POSITIONS: readonly Position[] = Object.freeze([]);
 
@@ -70,8 +71,8 @@ export class CoreDriver {
 
   /** A venue's trades reach the core — the terminal's, and the paper venue's of `mode: paper` strategies: results, positions gone, deals' money. */
   follow(t: Terminal): void {
-    /** Open positions by ticket as last reported (magic and volume: a deal names only its position). */
-    let known: ReadonlyMap<bigint, { magic: number; volume: number }> = new Map();
+    /** Open positions by ticket as last reported (known-positions.ts). */
+    const known = new KnownPositions();
     // every settled result — answers, late answers, and the reconciliation's after a reconnection — reaches the
     // core (an intent answered twice is settled once: the second finds nothing in flight)
     t.on('result', (r: IntentResult) => {
@@ -80,13 +81,7 @@ export class CoreDriver {
       if (after) for (const a of after.alerts) this.ctx.alert(a);
       this.persistCore();
     });
-    t.on('positions', (list: readonly Position[]) => {
-      // the terminal sends the whole list before every result: one map built, none copied, no object per position
-      const now = new Map<bigint, Position>();
-      for (const p of list) now.set(p.ticket, p);
-      for (const k of known.keys()) if (!now.has(k)) this.ctx.core.positionGone(k);
-      known = now;
-    });
+    t.on('positions', (list: readonly Position[]) => known.update(list, (ticket) => this.ctx.core.positionGone(ticket)));
     t.on('tx', (tx: Msg<'TRADE_TX'>) => this.onDeal(t, tx, known));
   }
 
@@ -116,7 +111,7 @@ export class CoreDriver {
   // ------------------------------------------------------------------ facts in
 
   /** A deal's money reaches the risk gate (live). */
-  private onDeal(t: Terminal, tx: Msg<'TRADE_TX'>, known: ReadonlyMap<bigint, { magic: number; volume: number }>): void {
+  private onDeal(t: Terminal, tx: Msg<'TRADE_TX'>, known: KnownPositions): void {
     if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
     const k = known.get(tx.position);
     const deal: DealFacts = {
@@ -211,19 +206,19 @@ export class CoreDriver {
     return !!r.runner && this.ctx.venueOf(r.strategy) !== undefined && (r.record.status === 'running' || (r.record.status === 'paused' && !!this.ctx.core.haltedReason(id)));
   }
 
-  private decideOne(t: Terminal, id: string, r: Running, decide: (market: Parameters<TradingContext['core']['onBar']>[2]) => { decision: Decision; step: CoreStep }, close: number, decided: Decided[]): void {
+  private decideOne(t: Terminal, id: string, r: Running, decide: (market: MarketView) => { decision: Decision; step: CoreStep }, close: number, decided: Decided[]): void {
     const s = r.strategy;
     const runner = r.runner!;
     const spec = this.market.specs.get(s.symbol);
     const venue = this.ctx.venueOf(s) ?? t; // paper trading: a paper strategy's positions and equity are the paper account's
-    const { decision: d, step } = decide({
-      bid: this.market.bid.get(s.symbol) ?? close, ask: this.market.ask.get(s.symbol) ?? close,
-      positions: this.positionsWithMagic(venue.positions, runner.magic),
-      ...(venue.account ? { equity: venue.account.equity } : {}),
-      // the tick value the terminal reports now (refreshed while ticks come): JPY and cross pairs move with the rates
-      ...(spec ? { tickValue: spec.tickValue } : {}),
-      ...(s.filters.correlation ? { correlation: { openSymbols: [...new Set(venue.positions.map((p) => p.symbol))], closes: this.market.closes.of(s.timeframe) } } : {}),
-    });
+    // one object, its optional facts added when there are some (no spread of a temporary object per fact: this runs
+    // for every strategy on every bar)
+    const market: MarketView = { bid: this.market.bid.get(s.symbol) ?? close, ask: this.market.ask.get(s.symbol) ?? close, positions: this.positionsWithMagic(venue.positions, runner.magic) };
+    if (venue.account) market.equity = venue.account.equity;
+    // the tick value the terminal reports now (refreshed while ticks come): JPY and cross pairs move with the rates
+    if (spec) market.tickValue = spec.tickValue;
+    if (s.filters.correlation) market.correlation = { openSymbols: [...new Set(venue.positions.map((p) => p.symbol))], closes: this.market.closes.of(s.timeframe) };
+    const { decision: d, step } = decide(market);
     decided.push({ id, runner, d });
     if (this.ctx.opts.decisionLog) {
       const line = decisionLogLine(id, d, step);
