@@ -59,15 +59,16 @@ export interface MarketView {
 
 const NO_CLOSES: ReadonlyMap<string, { time: ArrayLike<number>; close: ArrayLike<number> }> = new Map();
 
+/** A decision's lists are read-only to whoever receives it: an empty one is shared and frozen (below). */
 export interface Decision {
   time: number;
   evaluation: Evaluation;
-  filters: FilterResult[];
-  intents: IntentBody[];
+  filters: readonly FilterResult[];
+  intents: readonly IntentBody[];
   /** Why each intent was proposed (parallel to `intents`). */
-  tags: IntentTag[];
+  tags: readonly IntentTag[];
   /** What the position management did (break-even, trailing, partials, time exit). */
-  notes: string[];
+  notes: readonly string[];
   sizing?: SizeResult;
   /** Why a signal did not become an order, if it did not. */
   refused?: string;
@@ -85,10 +86,10 @@ const ENTRY_TAG: IntentTag = Object.freeze({ purpose: 'entry' }) as IntentTag;
  * The lists of a decision that has none of that kind (most decisions have no filter and no note; a quiet one has no
  * intent either): shared and frozen, so nothing can add to one by mistake — `push` below puts a new list in its place.
  */
-const NO_FILTERS: FilterResult[] = Object.freeze([]) as unknown as FilterResult[];
-const NO_NOTES: string[] = Object.freeze([]) as unknown as string[];
-const NO_INTENTS: IntentBody[] = Object.freeze([]) as unknown as IntentBody[];
-const NO_TAGS: IntentTag[] = Object.freeze([]) as unknown as IntentTag[];
+const NO_FILTERS: readonly FilterResult[] = Object.freeze([]);
+const NO_NOTES: readonly string[] = Object.freeze([]);
+const NO_INTENTS: readonly IntentBody[] = Object.freeze([]);
+const NO_TAGS: readonly IntentTag[] = Object.freeze([]);
 
 /** Add an intent and its tag to a decision (its own lists made at the first: a list of one, not a grown empty one). */
 function addIntent(d: Decision, intent: IntentBody, tag: IntentTag): void {
@@ -96,19 +97,19 @@ function addIntent(d: Decision, intent: IntentBody, tag: IntentTag): void {
     d.intents = [intent];
     d.tags = [tag];
   } else {
-    d.intents.push(intent);
-    d.tags.push(tag);
+    (d.intents as IntentBody[]).push(intent); // a list of its own (not the shared empty one): this decision's
+    (d.tags as IntentTag[]).push(tag);
   }
 }
 
 function addNote(d: Decision, note: string): void {
   if (d.notes === NO_NOTES) d.notes = [note];
-  else d.notes.push(note);
+  else (d.notes as string[]).push(note);
 }
 
 function addFilter(d: Decision, f: FilterResult): void {
   if (d.filters === NO_FILTERS) d.filters = [f];
-  else d.filters.push(f);
+  else (d.filters as FilterResult[]).push(f);
 }
 
 export class StrategyRunner {

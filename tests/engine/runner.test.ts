@@ -41,6 +41,20 @@ describe('strategy runner', () => {
     expect(open.side === 0 ? open.sl < open.tp : open.sl > open.tp).toBe(true);
   });
 
+  it("a quiet decision's empty lists are read-only: the compiler refuses a push, and at run time one throws instead of reaching the next decision", () => {
+    const { s, i } = firstSignal(example);
+    const r = new StrategyRunner(s, spec, undefined, { trace: false });
+    for (let k = 0; k < i - 1; k++) r.warm(barAt(k));
+    const quiet = r.onBar(barAt(i - 1), flat(bars.close[i - 1]!));
+    expect(quiet.intents).toEqual([]);
+    expect(quiet.notes).toEqual([]);
+    // @ts-expect-error a decision's lists are read-only to whoever receives it (empty ones are shared)
+    expect(() => quiet.notes.push('annotated')).toThrow(TypeError);
+    const next = r.onBar(barAt(i), flat(bars.close[i]!));
+    expect(next.notes).toEqual([]);
+    expect(next.intents.length).toBeGreaterThan(0);
+  });
+
   it('refuses an entry while maxPositions of its own are open; closes on the opposite signal', () => {
     const { s, i } = firstSignal(example);
     const r = new StrategyRunner(s, spec, undefined, { trace: false });

@@ -116,22 +116,20 @@ export class RiskGate {
    * act on (each once: a daily-loss breach once a day, a drawdown breach once per peak).
    */
   observeAccount(now: number, balance: number, equity: number): BreachDecision[] | null {
-    const s = this.state;
-    const d = brokerDay(now);
-    if (d !== s.day) {
-      s.day = d;
-      s.dayStartBalance = balance;
-    }
-    if (equity > s.equityPeak) s.equityPeak = equity;
-    const p = this.policy;
-    if (p.onDailyLoss === 'block' && p.onDrawdown === 'block') return null;
-    return this.breaches(now, equity);
+    const a = this.accountScratch;
+    a[0] = now;
+    a[1] = balance;
+    a[2] = equity;
+    return this.observeAccountAt(a, 0);
   }
 
+  /** observeAccount's three numbers, for its one body below. */
+  private readonly accountScratch = new Float64Array(3);
+
   /**
-   * `observeAccount(a[i], a[i + 1], a[i + 2])`: now, balance and equity read from a Float64Array, the same steps
-   * written out — a backtest calls it every bar, and three numbers passed to a call V8 does not inline are three
-   * heap numbers a bar (~48 MB of garbage a million bars).
+   * `observeAccount(a[i], a[i + 1], a[i + 2])`: now, balance and equity read from a Float64Array — the one body of
+   * both (a backtest calls this every bar, and three numbers passed to a call V8 does not inline are three heap
+   * numbers a bar, ~48 MB of garbage a million bars).
    */
   observeAccountAt(a: Float64Array, i: number): BreachDecision[] | null {
     const s = this.state;

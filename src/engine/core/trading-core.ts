@@ -48,32 +48,33 @@ export interface SendItem {
 }
 
 /** What one step of the core asks the driver to do, and why. */
+/** A step's lists are read-only to whoever receives it: an empty one is shared and frozen (below). */
 export interface CoreStep {
-  send: SendItem[];
+  send: readonly SendItem[];
   /** Entries the risk gate refused, with every reason. */
-  refused: { strategyId: string; intentId: string; failures: SafetyFailure[] }[];
+  refused: readonly { strategyId: string; intentId: string; failures: SafetyFailure[] }[];
   /** Breaches acted on (pause, close, emergency stop): the driver mirrors pauses and stops in its records. */
-  breaches: BreachDecision[];
+  breaches: readonly BreachDecision[];
   /** Things a trader must know now (an exit the core could not get filled after all its tries…). */
-  alerts: string[];
+  alerts: readonly string[];
 }
 
 export type { CoreState } from './core-state.js';
 
 /** A step's empty lists, shared and frozen (nothing can add to one by mistake: sendIn / refuseIn put a new list in its place). */
-const NONE_SENT: SendItem[] = Object.freeze([]) as unknown as SendItem[];
-const NONE_REFUSED: CoreStep['refused'] = Object.freeze([]) as unknown as CoreStep['refused'];
-const NO_BREACHES: BreachDecision[] = Object.freeze([]) as unknown as BreachDecision[];
-const NO_ALERTS: string[] = Object.freeze([]) as unknown as string[];
+const NONE_SENT: readonly SendItem[] = Object.freeze([]);
+const NONE_REFUSED: CoreStep['refused'] = Object.freeze([]);
+const NO_BREACHES: readonly BreachDecision[] = Object.freeze([]);
+const NO_ALERTS: readonly string[] = Object.freeze([]);
 
 function sendIn(step: CoreStep, item: SendItem): void {
   if (step.send === NONE_SENT) step.send = [item];
-  else step.send.push(item);
+  else (step.send as SendItem[]).push(item); // a list of its own (not the shared empty one)
 }
 
 function refuseIn(step: CoreStep, r: CoreStep['refused'][number]): void {
   if (step.refused === NONE_REFUSED) step.refused = [r];
-  else step.refused.push(r);
+  else (step.refused as CoreStep['refused'][number][]).push(r);
 }
 
 interface Entry {
@@ -306,11 +307,11 @@ export class TradingCore {
   }
 
   /** The broker's answer to an intent the core sent. */
-  onResult(intentId: string, cls: 'done' | 'retry' | 'final' | 'ambiguous', retcode: number, comment?: string): { outcome: Outcome; alerts: string[] } | undefined {
+  onResult(intentId: string, cls: 'done' | 'retry' | 'final' | 'ambiguous', retcode: number, comment?: string): { outcome: Outcome; alerts: readonly string[] } | undefined {
     const o = this.orders.onResult(intentId, cls, retcode, comment);
     if (!o) return undefined;
     this.dirty = true;
-    let alerts = NO_ALERTS; // (a list made only for an alert: most results raise none)
+    let alerts: readonly string[] = NO_ALERTS; // (a list made only for an alert: most results raise none)
     const f = o.flight;
     const runner = this.entries.get(f.strategyId)?.runner;
     if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') {
@@ -539,13 +540,14 @@ export class TradingCore {
 
   /** Carry out breaches: pauses recorded, closes and the emergency stop as intents. */
   private act(breaches: BreachDecision[], now: number, positions?: () => readonly PositionFact[]): CoreStep {
-    const step: CoreStep = { send: [], refused: [], breaches, alerts: [] };
+    const send: SendItem[] = [];
+    const step: CoreStep = { send, refused: [], breaches, alerts: [] };
     this.dirty = true;
     for (const b of breaches) {
       const ids = b.strategyId !== undefined ? [b.strategyId] : [...this.entries.keys()];
       if (b.action === 'emergency_stop') {
         const k = this.emergencyStop(now, b.reason);
-        step.send.push(k.send);
+        send.push(k.send);
         continue;
       }
       for (const id of ids) {
@@ -559,7 +561,7 @@ export class TradingCore {
           const id = this.byMagic.get(p.magic)!;
           const intent: IntentBody = { type: 'CLOSE', intentId: intentIdFor(shortHash(id), `${p.ticket}|breach|${now}`), magic: p.magic, ticket: p.ticket, volume: 0, deviation: 50 };
           const sent = this.orders.admit(id, intent, { purpose: 'close', ticket: p.ticket });
-          if (sent) step.send.push({ strategyId: id, intent: sent, tag: { purpose: 'close', ticket: p.ticket } });
+          if (sent) send.push({ strategyId: id, intent: sent, tag: { purpose: 'close', ticket: p.ticket } });
         }
       }
     }
