@@ -118,4 +118,36 @@ describe('the POSITIONS reader (codec-positions.ts)', () => {
     expect(Object.keys(m.positions[0]!)).toEqual(['ticket', 'identifier', 'symbol', 'type', 'volume', 'priceOpen', 'priceCurrent', 'sl', 'tp', 'time', 'timeMsc', 'magic', 'comment', 'swap', 'profit']);
     expect(m).toStrictEqual(decodeGeneral(b));
   });
+
+  it('at each bound: the value the general decoding gives, or its error — never a value it refuses', () => {
+    const p = { ticket: 5n, identifier: 5n, symbol: 'EURUSD', type: 0, volume: 0.1, priceOpen: 1.1, priceCurrent: 1.2, sl: 0, tp: 0, time: 1_700_000_000, timeMsc: 1_700_000_000_123, magic: 42, comment: '', swap: 0, profit: 0 };
+    const cases: [string, Record<string, unknown>, boolean][] = [
+      ['a symbol of 64 characters', { symbol: 'S'.repeat(64) }, true],
+      ['a symbol of 65 characters', { symbol: 'S'.repeat(65) }, false],
+      ['an empty symbol', { symbol: '' }, false],
+      ['a time of 2^53 − 1', { time: 2 ** 53 - 1 }, true],
+      ['a time of 2^53', { time: 2 ** 53 }, false],
+      ['type 2', { type: 2 }, false],
+      ['a fractional magic', { magic: 1.5 }, false],
+      ['a price of Infinity', { priceOpen: Infinity }, false],
+      ['a price of NaN', { sl: NaN }, false],
+      ['a typed array for a price (an ext or bin value)', { tp: new Float32Array([1.5]) }, false],
+    ];
+    for (const [what, change, ok] of cases) {
+      for (const b of encodings({ type: MsgType.POSITIONS, seq: 3, positions: [{ ...p, ...change }] })) {
+        const g = general(b);
+        expect(g.ok, what).toBe(ok);
+        const f = readPositionsFrame(b);
+        if (ok) expect(f, what).toStrictEqual((g as { value: unknown }).value);
+        else expect(f, what).toBeUndefined();
+        let d: Outcome;
+        try {
+          d = { ok: true, value: decodeMessage(b) };
+        } catch (e) {
+          d = { ok: false, error: (e as Error).message };
+        }
+        expect(d, what).toStrictEqual(g);
+      }
+    }
+  });
 });
