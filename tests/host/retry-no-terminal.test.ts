@@ -15,13 +15,22 @@ import { PersistentLedger, Store } from '../../src/host/state/store.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
 import { makeBroker, startRig, until } from '../helpers.js';
 
+/** A fresh store with its persistent ledger, a rig for terminals over it, and a broker quoting EURUSD. */
+async function world(prefix: string) {
+  const store = await Store.open(mkdtempSync(join(tmpdir(), prefix)));
+  const rig = await startRig({ ledger: new PersistentLedger(store) });
+  const broker = makeBroker();
+  broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+  return { store, rig, broker };
+}
+
+/** The host's manager over `store`, on the broker's clock. */
+const managerOf = (store: Store, broker: ReturnType<typeof makeBroker>) => new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+
 describe('a command that failed for want of a terminal', () => {
   it("is executed by the trader's retry under the same key once the terminal is connected, never by the platform's re-delivery", async () => {
-    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-retry-')));
-    const rig = await startRig({ ledger: new PersistentLedger(store) });
-    const broker = makeBroker();
-    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
-    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const { store, rig, broker } = await world('mt5x-retry-');
+    const mgr = managerOf(store, broker);
     const proc = new CommandProcessor(mgr, store, () => {}, silentLogger, undefined, { terminalWaitMs: 300 });
     const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1, sl: 0, tp: 0 } });
     try {
@@ -46,12 +55,8 @@ describe('a command that failed for want of a terminal', () => {
   });
 
   it("a platform's order delivered before the terminal is back (a host restart) waits for it and executes once; so does one a previous run left unfinished", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mt5x-wait-'));
-    const store = await Store.open(dir);
-    const rig = await startRig({ ledger: new PersistentLedger(store) });
-    const broker = makeBroker();
-    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
-    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const { store, rig, broker } = await world('mt5x-wait-');
+    const mgr = managerOf(store, broker);
     const statuses: string[] = [];
     const proc = new CommandProcessor(mgr, store, (u) => statuses.push(`${u.commandId}:${u.status}`), silentLogger, undefined, { terminalWaitMs: 10_000 });
     const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1, sl: 0, tp: 0 } });
@@ -77,17 +82,14 @@ describe('a command that failed for want of a terminal', () => {
   });
 
   it("a waiting OPEN released by the connection is checked against that session's positions (a restarted host knows none yet)", async () => {
-    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-wait-limits-')));
-    const rig = await startRig({ ledger: new PersistentLedger(store) });
-    const broker = makeBroker();
-    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
+    const { rig, broker } = await world('mt5x-wait-limits-');
     // the position a previous run opened: at the broker, not (yet) in this fresh host's mirror
     const first = await rig.connect({ broker });
     expect((await first.terminal.sendIntent({ type: 'OPEN', intentId: 'ix-before', magic: 0, symbol: 'EURUSD', side: 0, volume: 0.1, sl: 0, tp: 0, deviation: 10 })).class).toBe('done');
     await rig.close();
     const store2 = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-wait-limits-')));
     const rig2 = await startRig({ ledger: new PersistentLedger(store2) });
-    const mgr = new StrategyManager(store2, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const mgr = managerOf(store2, broker);
     mgr.setLimits({ maxPositionsAccount: 1 });
     const proc = new CommandProcessor(mgr, store2, () => {}, silentLogger, undefined, { terminalWaitMs: 10_000 });
     try {
@@ -105,11 +107,8 @@ describe('a command that failed for want of a terminal', () => {
   });
 
   it('an order a previous run left unsent is not sent minutes later; a host that stops while an order waits leaves it executing', async () => {
-    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-stale-')));
-    const rig = await startRig({ ledger: new PersistentLedger(store) });
-    const broker = makeBroker();
-    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
-    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const { store, rig, broker } = await world('mt5x-stale-');
+    const mgr = managerOf(store, broker);
     const reports: string[] = [];
     const proc = new CommandProcessor(mgr, store, (u) => reports.push(`${u.commandId}:${u.status}`), silentLogger, undefined, { terminalWaitMs: 10_000 });
     const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1 } });
@@ -137,11 +136,8 @@ describe('a command that failed for want of a terminal', () => {
   });
 
   it("an OPEN whose session's positions cannot be read is not sent (NO_TERMINAL, never a TIMEOUT read as the intent's); one lost snapshot is asked again", async () => {
-    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-state-lost-')));
-    const rig = await startRig({ ledger: new PersistentLedger(store) });
-    const broker = makeBroker();
-    broker.quote('EURUSD', 1.1, 1.1001, Date.UTC(2024, 0, 8, 10));
-    const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000) });
+    const { store, rig, broker } = await world('mt5x-state-lost-');
+    const mgr = managerOf(store, broker);
     const proc = new CommandProcessor(mgr, store, () => {}, silentLogger);
     const open = (id: string) => ({ id, type: 'OPEN_POSITION', parameters: { symbol: 'EURUSD', side: 'BUY', volume: 0.1 } });
     // every SNAPSHOT of this session lost from the start (the host's own at the connection among them): the host
