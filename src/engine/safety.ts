@@ -87,9 +87,9 @@ export function correlationsMatter(positions: readonly { volume: number }[], ord
   return !(orderVolume >= 0 && all + orderVolume <= l.maxCorrelatedLots + 1e-12);
 }
 
-/** Every check runs; all failures are returned (an empty list means the order may go). */
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+/** Every check runs; all failures are returned (an empty list means the order may go). */
 export function validatePreTrade(c: PreTradeContext, l: RiskLimits): SafetyFailure[] {
   const f: SafetyFailure[] = [];
   if (c.killSwitchLocked) f.push({ code: 'KILL_SWITCH', message: 'trading is locked by the kill switch' });

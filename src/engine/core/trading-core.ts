@@ -47,8 +47,7 @@ export interface SendItem {
   tag: IntentTag;
 }
 
-/** What one step of the core asks the driver to do, and why. */
-/** A step's lists are read-only to whoever receives it: an empty one is shared and frozen (below). */
+/** What one step of the core asks the driver to do, and why. Its lists are read-only to whoever receives it: an empty one is shared and frozen (below). */
 export interface CoreStep {
   send: readonly SendItem[];
   /** Entries the risk gate refused, with every reason. */
@@ -222,14 +221,17 @@ export class TradingCore {
    * intents that carry them out, or null.
    */
   observeAccount(now: number, balance: number, equity: number, positions?: () => readonly PositionFact[]): CoreStep | null {
-    const s = this.gate.state;
-    const day = s.day;
-    const b = this.gate.observeAccount(now, balance, equity);
-    if (b || s.day !== day || s.equityPeak > this.persistedPeak * 1.0005) this.dirty = true;
-    return b ? this.act(b, now, positions) : null;
+    const a = this.accountScratch;
+    a[0] = now;
+    a[1] = balance;
+    a[2] = equity;
+    return this.observeAccountAt(a, 0, positions);
   }
 
-  /** `observeAccount(a[i], a[i + 1], a[i + 2])` — now, balance, equity read from a Float64Array (a backtest's bar loop boxes no number). */
+  /** observeAccount's three numbers, for its one body below. */
+  private readonly accountScratch = new Float64Array(3);
+
+  /** `observeAccount(a[i], a[i + 1], a[i + 2])` — now, balance, equity read from a Float64Array (a backtest's bar loop boxes no number); the one body of both. */
   observeAccountAt(a: Float64Array, i: number, positions?: () => readonly PositionFact[]): CoreStep | null {
     const s = this.gate.state;
     const day = s.day;
