@@ -16,7 +16,7 @@ import { NO_POLICY, type RiskPolicy } from '../engine/core/risk-gate.js';
 import { TradingCore, type CoreState, type CoreStep, type VenueFacts } from '../engine/core/trading-core.js';
 import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
-import { fastIntentBody } from '../protocol/codec.js';
+import { fastIntentBody } from '../protocol/fast-paths.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
