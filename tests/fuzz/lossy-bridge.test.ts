@@ -150,11 +150,15 @@ describe('a lossy bridge: 10 % drop, duplicate and delay in both directions', ()
         }
       });
       const all = Promise.all(workers);
-      // the live session's own recovery first: wait while answers still come
+      // the live session's own recovery first: wait while answers still come. A round of re-asking takes the host's
+      // reaskMs (3 s) and, when the snapshot request or reply is lost too, its 3 s timeout before the next; a 10 s
+      // wait without a new answer cut the link on an order that was two lost frames into its re-asks (a flake under
+      // load, seen three times) — 25 s leaves it four rounds. Nothing waits for it once every order is answered.
       let last = -1;
       while (answers.size !== last && answers.size < ORDERS) {
         last = answers.size;
-        await new Promise((r) => setTimeout(r, 10_000));
+        const seen = answers.size;
+        await until(() => answers.size > seen || answers.size === ORDERS, 25_000, 'a new answer').catch(() => undefined);
       }
       const beforeReconnect = answers.size;
       const ownReconnects = (sim as unknown as { connects: number }).connects - 1;
