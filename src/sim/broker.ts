@@ -411,6 +411,11 @@ export class SimBroker {
     return this.dealStore.rows();
   }
 
+  /** The deal store itself, to read its columns (tradesFromStore): read only. */
+  dealColumns(): Pick<DealStore, 'length' | 'chunk' | 'slot' | 'symbolAt' | 'commentAt'> {
+    return this.dealStore;
+  }
+
   /** A deal by ticket (a new object), or undefined. */
   deal(ticket: bigint): Deal | undefined {
     const i = this.dealStore.indexOf(ticket);
