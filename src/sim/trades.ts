@@ -5,6 +5,7 @@
  */
 import type { Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
+import { SteadyMap } from '../engine/core/steady-map.js';
 import type { Deal } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import type { DealStore } from './deal-store.js';
@@ -95,7 +96,7 @@ const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
  * comment read only for an exit that is not an SL, TP or stop-out. The same trades, in the same order (tested).
  */
 export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Trade[] {
-  const open = new Map<number, OpenTrade>();
+  const open = new SteadyMap<number, OpenTrade>(); // (one trade open at a time: a Map would get a new table at every close)
   const done: Trade[] = [];
   for (let i = 0; i < st.length; i++) {
     const c = st.chunk(i), k = st.slot(i);

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { APPLIED_PRICES, appliedPrice, priceByCode, priceCode, type BarIn } from '../../src/engine/indicators/base.js';
 import { fixedLot, fixedLotOf, type SizingSymbol } from '../../src/engine/sizing.js';
+import { SteadyMap } from '../../src/engine/core/steady-map.js';
 
 const price = fc.double({ min: 1e-6, max: 1e6, noNaN: true });
 
@@ -44,6 +45,52 @@ describe('fixedLot (the last answer given again for the same numbers)', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('SteadyMap (a Map whose table never empties: the order manager’s intents in flight)', () => {
+  const op = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), k: fc.integer({ min: 0, max: 6 }), v: fc.integer() }),
+    fc.record({ op: fc.constantFrom('delete' as const, 'get' as const, 'has' as const), k: fc.integer({ min: 0, max: 6 }) }),
+    fc.record({ op: fc.constantFrom('clear' as const, 'entries' as const, 'keys' as const, 'values' as const, 'spread' as const) }),
+    // iterating while deleting and adding, as positionGone and retriesFor do
+    fc.record({ op: fc.constant('churn' as const), k: fc.integer({ min: 0, max: 6 }) }),
+  );
+  it('answers every call as a Map does, iteration order included, for any sequence of calls', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const a = new SteadyMap<number, number>(), b = new Map<number, number>();
+        const churn = (m: Iterable<[number, number]> & { delete(k: number): boolean; set(k: number, v: number): unknown }, k: number) => {
+          const seen: number[] = [];
+          for (const [key, v] of m) {
+            seen.push(key, v);
+            if (key === k) m.delete(k + 1);
+            if (seen.length < 8) m.set(key + 10, v);
+          }
+          return seen;
+        };
+        for (const o of ops) {
+          if (o.op === 'set') {
+            expect(a.set(o.k, o.v)).toBe(a);
+            b.set(o.k, o.v);
+          }
+          else if (o.op === 'delete') expect(a.delete(o.k)).toBe(b.delete(o.k));
+          else if (o.op === 'get') expect(a.get(o.k)).toBe(b.get(o.k));
+          else if (o.op === 'has') expect(a.has(o.k)).toBe(b.has(o.k));
+          else if (o.op === 'clear') {
+            a.clear();
+            b.clear();
+          }
+          else if (o.op === 'entries') expect([...a.entries()]).toEqual([...b.entries()]);
+          else if (o.op === 'keys') expect([...a.keys()]).toEqual([...b.keys()]);
+          else if (o.op === 'values') expect([...a.values()]).toEqual([...b.values()]);
+          else if (o.op === 'spread') expect([...a]).toEqual([...b]);
+          else if (o.op === 'churn') expect(churn(a, o.k)).toEqual(churn(b, o.k));
+          expect(a.size).toBe(b.size);
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });
