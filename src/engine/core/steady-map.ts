@@ -36,21 +36,26 @@ export class SteadyMap<K, V> implements Iterable<[K, V]> {
     this.m.set(HOLD, undefined);
   }
 
-  /** The entries in insertion order (the held entry, always the first, left out). */
-  *entries(): IterableIterator<[K, V]> {
-    let first = true;
-    for (const e of this.m) {
-      if (first) first = false;
-      else yield e as [K, V];
-    }
+  /**
+   * The entries in insertion order: the Map's own iterator, moved past the held entry (always the first). (Not while
+   * `clear()` is called: an iterator that lives through a clear would give the held entry.)
+   */
+  entries(): IterableIterator<[K, V]> {
+    const it = this.m.entries();
+    it.next();
+    return it as IterableIterator<[K, V]>;
   }
 
-  *keys(): IterableIterator<K> {
-    for (const [k] of this.entries()) yield k;
+  keys(): IterableIterator<K> {
+    const it = this.m.keys();
+    it.next();
+    return it as IterableIterator<K>;
   }
 
-  *values(): IterableIterator<V> {
-    for (const [, v] of this.entries()) yield v;
+  values(): IterableIterator<V> {
+    const it = this.m.values();
+    it.next();
+    return it as IterableIterator<V>;
   }
 
   [Symbol.iterator](): IterableIterator<[K, V]> {
