@@ -55,6 +55,22 @@ function finish(sym: SizingSymbol, raw: number, multiplier: number, riskPerLot: 
 
 /** A fixed volume (× the filters' multiplier), rounded down. */
 export function fixedLot(sym: SizingSymbol, lots: number, multiplier = 1): SizeResult {
+  // the answer is a function of these five numbers alone, and a strategy sizes every entry alike: the last one is
+  // given again as a new object (its detail text, made of four numbers, was most of an entry's sizing)
+  const k = lastFixed;
+  if (
+    k !== undefined && Object.is(k.lots, lots) && Object.is(k.multiplier, multiplier) && Object.is(k.step, sym.volumeStep) &&
+    Object.is(k.min, sym.volumeMin) && Object.is(k.max, sym.volumeMax)
+  ) return { ...k.result };
+  const result = fixedLotOf(sym, lots, multiplier);
+  lastFixed = { lots, multiplier, step: sym.volumeStep, min: sym.volumeMin, max: sym.volumeMax, result: { ...result } };
+  return result;
+}
+
+let lastFixed: { lots: number; multiplier: number; step: number; min: number; max: number; result: SizeResult } | undefined;
+
+/** fixedLot computed (no memory of the last answer). */
+export function fixedLotOf(sym: SizingSymbol, lots: number, multiplier = 1): SizeResult {
   if (!(lots > 0)) return { ok: false, code: 'BAD_INPUT', reason: `lot size must be positive, got ${lots}` };
   return finish(sym, lots, multiplier, undefined, undefined, `fixed ${lots} lots × ${multiplier}`);
 }

@@ -8,7 +8,7 @@ import type { BarSeries } from '../engine/bars.js';
 import { barAt } from '../engine/indicator-spec.js';
 import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
-import { roundInPlace, roundTo } from '../engine/money.js';
+import { roundInPlace } from '../engine/money.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { StrategyRunner, type Decision, type MarketView } from '../engine/runner.js';
 import type { RiskLimits, SafetyCode } from '../engine/safety.js';
@@ -18,12 +18,14 @@ import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { fastIntentBody } from '../protocol/fast-paths.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
-import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
 import { SimEaLogic } from './ea-logic.js';
 import { BacktestCurve } from './equity-curve.js';
 import { barSpread } from './path.js';
 import { symbolSpec } from './symbols.js';
+import { tradesFromStore } from './trades.js';
+
+export { tradesFromDeals } from './trades.js';
 
 export interface BacktestOptions {
   strategy: NormalizedStrategy;
@@ -271,70 +273,12 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     equity.setLast(a.equity, a.balance);
   }
   o.onProgress?.(bars.length - warm, bars.length - warm);
-  // the trades straight from the broker's deal store, a row at a time in one object (tradesFromDeals keeps none);
+  // the trades straight from the broker's deal store's columns (no Deal object per row);
   // the deals as objects only if someone reads them
-  const trades = tradesFromDeals(broker.dealRows());
+  const trades = tradesFromStore(broker.dealColumns(), () => broker.dealRows());
   let deals: Deal[] | undefined;
   return {
     metrics: computeMetrics(trades, equity, balance), trades, equity, get deals() { return (deals ??= broker.deals()); },
     intents, rejected, refused, blocked, alerts, core: core.state(), bars: bars.length - warm, initialBalance: balance, columns,
   };
-}
-
-/**
- * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly). A
- * deal is read, never kept: the deals may come as one object refilled for each (SimBroker.dealRows).
- */
-export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
-  const open = new Map<bigint, Trade & { filled: number; exitValue: number; exitVolume: number }>();
-  const done: Trade[] = [];
-  const reason = (d: Deal) => (d.reason === DEAL_REASON.SL ? 'sl' : d.reason === DEAL_REASON.TP ? 'tp' : d.reason === DEAL_REASON.SO ? 'so' : d.comment.startsWith('ix:end-') ? 'end' : 'signal');
-  const start = (d: Deal, volume: number, commission = d.commission) => {
-    open.set(d.positionId, {
-      id: d.positionId.toString(), symbol: d.symbol, side: d.type === DEAL_TYPE.BUY ? 'BUY' : 'SELL', openTime: d.time, closeTime: d.time,
-      volume, entryPrice: d.price, exitPrice: 0, profit: commission, commission, swap: 0, exitReason: '',
-      filled: volume, exitValue: 0, exitVolume: 0,
-    });
-  };
-  for (const d of deals) {
-    if (d.type !== DEAL_TYPE.BUY && d.type !== DEAL_TYPE.SELL) continue;
-    const t = open.get(d.positionId);
-    if (d.entry === DEAL_ENTRY.IN) {
-      if (t) {
-        // netting: adding to the position
-        t.entryPrice = (t.entryPrice * t.volume + d.price * d.volume) / (t.volume + d.volume);
-        t.volume = roundTo(t.volume + d.volume, 8);
-        t.filled = t.volume;
-        t.profit += d.commission;
-        t.commission += d.commission;
-      } else start(d, d.volume);
-      continue;
-    }
-    if (!t) continue;
-    const closeVol = d.entry === DEAL_ENTRY.INOUT ? t.filled - t.exitVolume : d.volume;
-    t.exitValue += d.price * closeVol;
-    t.exitVolume = roundTo(t.exitVolume + closeVol, 8);
-    t.profit += d.profit + d.swap + d.commission;
-    t.commission += d.commission;
-    t.swap += d.swap;
-    t.closeTime = d.time;
-    t.exitReason = reason(d);
-    if (t.exitVolume >= t.filled - 1e-9) {
-      // built field by field: a rest-and-spread copy of each trade cost microseconds a trade
-      done.push({
-        id: t.id, symbol: t.symbol, side: t.side, openTime: t.openTime, closeTime: t.closeTime, volume: t.volume, entryPrice: t.entryPrice,
-        exitPrice: roundTo(t.exitValue / t.exitVolume, 8), profit: roundTo(t.profit, 2), commission: roundTo(t.commission, 2),
-        swap: roundTo(t.swap, 2), exitReason: t.exitReason,
-      });
-      open.delete(d.positionId);
-      if (d.entry === DEAL_ENTRY.INOUT) start(d, roundTo(d.volume - closeVol, 8), 0);
-    }
-  }
-  // most lists come in that order already (one position at a time): the sort only when one is not (same order:
-  // the sort is stable)
-  for (let k = 1; k < done.length; k++) {
-    const a = done[k - 1]!, b = done[k]!;
-    if (a.closeTime > b.closeTime || (a.closeTime === b.closeTime && a.openTime > b.openTime)) return done.sort((x, y) => x.closeTime - y.closeTime || x.openTime - y.openTime);
-  }
-  return done;
 }

@@ -33,6 +33,7 @@ import {
 } from '../protocol/mt5.js';
 import { RC } from '../protocol/retcodes.js';
 import { DealStore } from './deal-store.js';
+import { SteadyMap } from '../engine/core/steady-map.js';
 import type { BrokerConfig, BrokerState, BrokerTx, OrderState, PosState, Quote, SimSymbolSpec, Trigger } from './broker-types.js';
 import { inFreeze, levelTime, marketFillingAllowed, orderTriggered, stopsValid, volumeProblem } from './trade-rules.js';
 
@@ -46,7 +47,8 @@ export class SimBroker {
   readonly cfg: BrokerConfig;
   private readonly specs = new Map<string, SimSymbolSpec>();
   private readonly quotes = new Map<string, Quote>();
-  private readonly positions = new Map<bigint, PosState>();
+  /** (A SteadyMap: a backtest holds one position at a time, and a Map got a new table at every close.) */
+  private readonly positions = new SteadyMap<bigint, PosState>();
   private readonly orders = new Map<bigint, OrderState>();
   /**
    * Positions whose opening deal is not the ticket right after theirs (opened by a triggered pending order): a
@@ -409,6 +411,11 @@ export class SimBroker {
   /** Every deal in turn, oldest first, in one object refilled for each (DealStore.rows: copy what you keep). */
   dealRows(): Iterable<Deal> {
     return this.dealStore.rows();
+  }
+
+  /** The deal store itself, to read its columns (tradesFromStore): read only. */
+  dealColumns(): Pick<DealStore, 'length' | 'chunk' | 'slot' | 'symbolAt' | 'commentAt'> {
+    return this.dealStore;
   }
 
   /** A deal by ticket (a new object), or undefined. */

@@ -90,6 +90,16 @@ export class DealStore {
     };
   }
 
+  /** Row i's symbol. */
+  symbolAt(i: number): string {
+    return this.symbols[i]!;
+  }
+
+  /** Row i's comment. */
+  commentAt(i: number): string {
+    return this.comments[i]!;
+  }
+
   /** Server time (s) of row i. */
   time(i: number): number {
     return Math.floor(this.chunks[i >> SHIFT]!.timeMsc[i & MASK]! / 1000);

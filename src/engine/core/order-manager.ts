@@ -13,6 +13,7 @@
 import type { IntentBody } from '../../protocol/messages.js';
 import { RC } from '../../protocol/retcodes.js';
 import { intentIdFor } from '../ids.js';
+import { SteadyMap } from './steady-map.js';
 
 /** Why an intent was proposed; partials and break-even carry what they change in the runner's books. */
 export interface IntentTag {
@@ -67,13 +68,13 @@ type SerialFlight = Omit<Flight, 'intent' | 'tag'> & { intent: unknown; tag: Omi
 
 export class OrderManager {
   /** Sent, no final answer yet, by the id sent. */
-  private readonly inflight = new Map<string, Flight>();
+  private readonly inflight = new SteadyMap<string, Flight>();
   /** Exits refused for a passing reason, to send again at the strategy's next decision, by logical id. */
   private readonly retry = new Map<string, Flight>();
   /** Tries so far of logical ids that failed at least once, with their position (forgotten when it goes). */
   private readonly attempts = new Map<string, { n: number; ticket: bigint | undefined }>();
   /** Full closes in flight or waiting for a retry, by ticket (a second full close of one position is dropped). */
-  private readonly closing = new Map<bigint, string>();
+  private readonly closing = new SteadyMap<bigint, string>();
 
   constructor(readonly policy: RetryPolicy = DEFAULT_RETRY) {}
 

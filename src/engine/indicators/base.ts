@@ -20,9 +20,18 @@ export function priceCode(p: AppliedPrice): number {
   return APPLIED_PRICES.indexOf(p);
 }
 
+/**
+ * The applied price `c` (priceCode) of a bar. The close is read before the switch: through the switch V8 boxed the
+ * price of every bar (two heap numbers a bar for an EMA cross, ~60 MB of garbage in a 1 M-bar backtest).
+ */
 export function priceByCode(b: BarIn, c: number): number {
+  if (c === 0) return b.close;
+  return otherPrice(b, c);
+}
+
+/** priceByCode of any code but the close. */
+function otherPrice(b: BarIn, c: number): number {
   switch (c) {
-    case 0: return b.close;
     case 1: return b.open;
     case 2: return b.high;
     case 3: return b.low;

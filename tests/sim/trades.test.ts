@@ -1,0 +1,86 @@
+/**
+ * tradesFromStore (the backtest's trades read from the deal store's columns) against tradesFromDeals (the same
+ * deals as objects): the same trades, in the same order, for any sequence of orders on a netting or a hedging account.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ORDER_FILLING, ORDER_TYPE, TRADE_ACTION } from '../../src/protocol/mt5.js';
+import { tradesFromDeals, tradesFromStore } from '../../src/sim/trades.js';
+import { symbolSpec } from '../../src/sim/symbols.js';
+import { MONDAY_10H, makeBroker } from '../helpers.js';
+
+/** An order: buy or sell `lots` tenths, a move of the price first (points), SL/TP points away (0: none), or a close of the k-th open position. */
+const op = fc.record({
+  kind: fc.constantFrom('buy', 'sell', 'close', 'partial', 'end'),
+  lots: fc.integer({ min: 1, max: 5 }),
+  move: fc.integer({ min: -120, max: 120 }),
+  stop: fc.constantFrom(0, 50, 150),
+  k: fc.nat(),
+});
+
+type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
+
+function run(netting: boolean, ticketStart: bigint | undefined, ops: Op[]) {
+  const b = makeBroker(
+    { account: { login: 1, server: 'T', currency: 'USD', leverage: 100, marginMode: netting ? 0 : 2, balance: 1_000_000 }, ...(ticketStart !== undefined ? { ticketStart } : {}) },
+    [symbolSpec('EURUSD', { commissionPerLot: 3.5, swapLong: -7, swapShort: 2 })],
+  );
+  let bid = 1.1;
+  let t = MONDAY_10H;
+  b.quote('EURUSD', bid, bid + 0.00002, t);
+  for (const o of ops) {
+    bid = Math.round((bid + o.move * 1e-5) * 1e5) / 1e5;
+    t += 3 * 3_600_000;
+    // a continuous move: SL and TP crossed on the way fill (deals with reason SL / TP)
+    b.quote('EURUSD', bid, Math.round((bid + 0.00002) * 1e5) / 1e5, t, true);
+    if (t % 86_400_000 < 3 * 3_600_000) b.rollover(1);
+    const open = b.positionList();
+    if (o.kind === 'buy' || o.kind === 'sell') {
+      const buy = o.kind === 'buy';
+      const q = b.quoteOf('EURUSD')!;
+      const px = buy ? q.ask : q.bid;
+      const d = o.stop * 1e-5 * (buy ? 1 : -1);
+      b.orderSend({
+        action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: buy ? ORDER_TYPE.BUY : ORDER_TYPE.SELL, volume: o.lots / 10, typeFilling: ORDER_FILLING.FOK,
+        sl: o.stop ? Math.round((px - d) * 1e5) / 1e5 : 0, tp: o.stop ? Math.round((px + 2 * d) * 1e5) / 1e5 : 0, comment: `ix:s-${o.k}`,
+      });
+    } else if (open.length) {
+      const p = open[o.k % open.length]!;
+      const volume = o.kind === 'partial' ? Math.min(p.volume, o.lots / 10) : p.volume;
+      b.orderSend({
+        action: TRADE_ACTION.DEAL, symbol: 'EURUSD', position: p.ticket, type: p.type === ORDER_TYPE.BUY ? ORDER_TYPE.SELL : ORDER_TYPE.BUY,
+        volume, typeFilling: ORDER_FILLING.FOK, comment: o.kind === 'end' ? `ix:end-${o.k}` : `ix:c-${o.k}`,
+      });
+    }
+  }
+  return b;
+}
+
+describe('tradesFromStore', () => {
+  it('gives the trades tradesFromDeals gives, netting and hedging, ids below and above 2^53', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.constantFrom(undefined, 1000n, 2n ** 53n - 3n), fc.array(op, { maxLength: 60 }), (netting, start, ops) => {
+        const b = run(netting, start, ops);
+        expect(tradesFromStore(b.dealColumns(), () => b.dealRows())).toEqual(tradesFromDeals(b.deals()));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('compares trades of every kind: SL, TP, signal and end exits, swaps, netting additions and reversals', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(op, { minLength: 40, maxLength: 60 }), (netting, ops) => {
+        const b = run(netting, 1000n, ops);
+        for (const t of tradesFromStore(b.dealColumns(), () => b.dealRows())) {
+          seen.add(t.exitReason);
+          if (t.swap !== 0) seen.add('swap');
+        }
+        for (const d of b.deals()) if (d.entry === 2) seen.add('reversal');
+        if (netting && b.deals().some((d, i, all) => d.entry === 0 && all.findIndex((e) => e.positionId === d.positionId) < i)) seen.add('addition');
+      }),
+      { numRuns: 100, seed: 1 },
+    );
+    expect([...seen].sort()).toEqual(['addition', 'end', 'reversal', 'signal', 'sl', 'swap', 'tp']);
+  });
+});
