@@ -49,10 +49,9 @@ export const programFiles = (outfile) => [outfile, ...chunksOf(outfile).filter((
 /** Bundle src/cli/main.ts to `outfile` as 'esm' (split into chunks beside it) or 'cjs' (one file). */
 export async function bundle({ outfile, format = 'esm', target = 'node20', sourcemap = true }) {
   const cjs = format === 'cjs';
-  // the chunks of an earlier build go first: their names carry a hash, so a new build never overwrites them
-  if (!cjs) for (const f of chunksOf(outfile)) rmSync(f, { force: true });
   const name = basename(outfile, '.js');
-  await build({
+  const result = await build({
+    metafile: !cjs,
     ...(cjs
       ? { entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile }
       : { entryPoints: { [name]: join(ROOT, 'src/cli/main.ts') }, outdir: dirname(outfile), splitting: true, chunkNames: `${name}-[name]-[hash]` }),
@@ -74,7 +73,13 @@ export async function bundle({ outfile, format = 'esm', target = 'node20', sourc
         : "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
   });
-  if (!cjs) chmodSync(outfile, 0o755);
+  if (!cjs) {
+    // the chunks of an earlier build that this one did not write go (their names carry a hash, so a new build never
+    // overwrites them) — after the build, so that a program copied or started meanwhile never misses a file
+    const written = new Set(Object.keys(result.metafile.outputs).map((f) => resolve(f))); // (relative to the working directory, as esbuild's)
+    for (const f of chunksOf(outfile)) if (!written.has(resolve(f))) rmSync(f, { force: true });
+    chmodSync(outfile, 0o755);
+  }
 }
 
 /** What a release carries beside the program: the demo's bars, the example strategies, the EA and its includes. */
