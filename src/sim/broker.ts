@@ -32,8 +32,8 @@ import {
   type TradeResult,
 } from '../protocol/mt5.js';
 import { RC } from '../protocol/retcodes.js';
-import { DealStore } from './deal-store.js';
-import { SteadyMap } from '../engine/core/steady-map.js';
+import { DealStore, type DealColumns } from './deal-store.js';
+import { SteadyMap } from '../engine/steady-map.js';
 import type { BrokerConfig, BrokerState, BrokerTx, OrderState, PosState, Quote, SimSymbolSpec, Trigger } from './broker-types.js';
 import { inFreeze, levelTime, marketFillingAllowed, orderTriggered, stopsValid, volumeProblem } from './trade-rules.js';
 
@@ -413,8 +413,8 @@ export class SimBroker {
     return this.dealStore.rows();
   }
 
-  /** The deal store itself, to read its columns (tradesFromStore): read only. */
-  dealColumns(): Pick<DealStore, 'length' | 'chunk' | 'slot' | 'symbolAt' | 'commentAt'> {
+  /** The deal store itself, to read its columns (tradesFromStore): the live store — read only, never written through. */
+  dealColumns(): DealColumns {
     return this.dealStore;
   }
 

@@ -154,3 +154,6 @@ export class DealStore {
     return d;
   }
 }
+
+/** What a reader of the store's columns uses (sim/trades.ts): read only — nobody may write through it. */
+export type DealColumns = Pick<DealStore, 'length' | 'chunk' | 'slot' | 'symbolAt' | 'commentAt'>;

@@ -5,10 +5,10 @@
  */
 import type { Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
-import { SteadyMap } from '../engine/core/steady-map.js';
+import { SteadyMap } from '../engine/steady-map.js';
 import type { Deal } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
-import type { DealStore } from './deal-store.js';
+import type { DealColumns } from './deal-store.js';
 
 /** An open trade and what its exits have closed so far. */
 type OpenTrade = Trade & { filled: number; exitValue: number; exitVolume: number };
@@ -85,7 +85,7 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
 }
 
 /** What tradesFromStore reads of a deal store. */
-export type DealColumns = Pick<DealStore, 'length' | 'chunk' | 'slot' | 'symbolAt' | 'commentAt'>;
+export type { DealColumns };
 
 /** The largest position id kept as a number key (exact as a double). */
 const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { APPLIED_PRICES, appliedPrice, priceByCode, priceCode, type BarIn } from '../../src/engine/indicators/base.js';
 import { fixedLot, fixedLotOf, type SizingSymbol } from '../../src/engine/sizing.js';
-import { SteadyMap } from '../../src/engine/core/steady-map.js';
+import { SteadyMap } from '../../src/engine/steady-map.js';
 
 const price = fc.double({ min: 1e-6, max: 1e6, noNaN: true });
 
@@ -21,21 +21,33 @@ describe('priceByCode (the close read before the switch: the indicators’ per-b
 });
 
 describe('fixedLot (the last answer given again for the same numbers)', () => {
-  // small pools, so that calls repeat the last one's numbers, and change one of them at a time
-  const call = fc.record({
-    step: fc.constantFrom(0.01, 0.1, 1, 0.001),
-    min: fc.constantFrom(0.01, 0.1, 1),
-    max: fc.constantFrom(1, 100, 0.05),
-    lots: fc.constantFrom(0.1, 0.01, 0.15, 2, 0, -0, -1, Number.NaN, 1000),
-    multiplier: fc.constantFrom(1, 0.5, 0, -0, 0.33),
-  });
+  // a first call, then edits of one of its five numbers at a time (each edit may repeat): a number the cache forgot
+  // in its key gives the previous answer for the edited call
+  const pools = {
+    step: [0.01, 0.1, 1, 0.001],
+    min: [0.01, 0.1, 1],
+    max: [1, 100, 0.05],
+    lots: [0.1, 0.01, 0.15, 2, 0, -0, -1, Number.NaN, 1000],
+    multiplier: [1, 0.5, 0, -0, 0.33],
+  } as const;
+  type Call = { -readonly [K in keyof typeof pools]: number };
+  const first = fc.record(Object.fromEntries(Object.entries(pools).map(([k, v]) => [k, fc.constantFrom(...v)])) as { [K in keyof Call]: fc.Arbitrary<number> });
+  const edit = fc.oneof(...Object.entries(pools).map(([k, v]) => fc.record({ field: fc.constant(k as keyof Call), value: fc.constantFrom(...v), times: fc.integer({ min: 1, max: 3 }) })));
   it('gives what fixedLotOf computes, key order included, for any sequence of calls; a caller changing its answer changes no later one', () => {
+    const edited = new Set<string>();
     fc.assert(
-      fc.property(fc.array(fc.tuple(call, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 30 }), (runs) => {
-        for (const c of runs.flatMap(([c, n]) => Array.from({ length: n }, () => c))) {
-          const sym: SizingSymbol = { volumeMin: c.min, volumeMax: c.max, volumeStep: c.step, tickSize: 0.00001, tickValue: 1 };
-          const got = fixedLot(sym, c.lots, c.multiplier);
-          const want = fixedLotOf(sym, c.lots, c.multiplier);
+      fc.property(first, fc.array(edit, { minLength: 1, maxLength: 30 }), (start, edits) => {
+        const c: Call = { ...start };
+        const calls: Call[] = [{ ...c }];
+        for (const e of edits) {
+          if (c[e.field] !== e.value) edited.add(e.field);
+          c[e.field] = e.value;
+          for (let i = 0; i < e.times; i++) calls.push({ ...c });
+        }
+        for (const x of calls) {
+          const sym: SizingSymbol = { volumeMin: x.min, volumeMax: x.max, volumeStep: x.step, tickSize: 0.00001, tickValue: 1 };
+          const got = fixedLot(sym, x.lots, x.multiplier);
+          const want = fixedLotOf(sym, x.lots, x.multiplier);
           expect(JSON.stringify(got)).toBe(JSON.stringify(want));
           expect(got).toEqual(want);
           if (got.ok) {
@@ -46,6 +58,8 @@ describe('fixedLot (the last answer given again for the same numbers)', () => {
       }),
       { numRuns: 300 },
     );
+    // every number was changed alone between two calls
+    expect([...edited].sort()).toEqual(['lots', 'max', 'min', 'multiplier', 'step']);
   });
 });
 

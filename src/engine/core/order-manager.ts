@@ -13,7 +13,7 @@
 import type { IntentBody } from '../../protocol/messages.js';
 import { RC } from '../../protocol/retcodes.js';
 import { intentIdFor } from '../ids.js';
-import { SteadyMap } from './steady-map.js';
+import { SteadyMap } from '../steady-map.js';
 
 /** Why an intent was proposed; partials and break-even carry what they change in the runner's books. */
 export interface IntentTag {

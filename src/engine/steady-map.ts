@@ -1,9 +1,12 @@
 /**
- * A Map for keys that come and go one at a time (the order manager's intents in flight and its full closes). V8
- * gives a Map a new, smaller table whenever a delete leaves it less than a quarter full — for a long-lived Map that
- * holds one entry at a time, at every delete: ~0.35 µs each (measured on Node 20), and a backtest of a million bars
- * sends ~60,000 intents. This one keeps a private first entry so that its table never empties; otherwise it is the
- * Map: the same order, and the same iteration (an entry deleted while iterating is skipped, one added is visited).
+ * A Map for keys that come and go one at a time (the order manager's intents in flight and its full closes, the
+ * simulated broker's open positions, the backtest's open trades). V8 shrinks a Map's table whenever a delete leaves
+ * it less than a quarter full — for a long-lived Map that holds one entry at a time, at every delete, off its fast
+ * path: ~0.6 µs a set/delete pair against ~0.04 µs here (Node 20), and a backtest of a million bars sends ~60,000
+ * intents. This one keeps a private first entry so that its table never shrinks; V8 still rebuilds the table (at the
+ * same size) every few deletes to drop the deleted slots, so it makes about as much garbage as a Map — it is faster,
+ * not leaner. Otherwise it is the Map: the same order, and the same iteration (an entry deleted while iterating is
+ * skipped, one added is visited). Not to be cleared while a loop over it runs (the loop would see the held entry).
  */
 const HOLD: unique symbol = Symbol('steady-map hold');
 
