@@ -1,8 +1,8 @@
 /**
  * The host's logger censors secret-named keys itself (redactLine) instead of pino's `redact`, which copied and walked
  * every field of every line. Held here to write, line for line, what pino's `redact` with the same keys wrote —
- * over random objects with secrets at the top, one level down and deeper, in errors, arrays, child bindings and
- * interpolated values — and to leave the caller's objects alone.
+ * over random objects (tickets as bigints among the values) with secrets at the top, one level down and deeper, in
+ * errors, arrays, child bindings and interpolated values — and to leave the caller's objects alone.
  */
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
@@ -31,7 +31,7 @@ class TokenError extends Error {
 }
 
 const key = fc.oneof(fc.constantFrom(...SECRET_KEYS), fc.constantFrom('strategyId', 'intentId', 'err', 'headers', 'detail', 'n', 'list'));
-const leaf = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null), fc.constant(undefined));
+const leaf = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.double({ noNaN: true }), fc.bigInt(), fc.boolean(), fc.constant(null), fc.constant(undefined));
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   v: fc.oneof({ depthSize: 'small', withCrossShrink: true },
     leaf,
@@ -50,12 +50,13 @@ describe('logger: secrets censored as pino redact did, without its copies', () =
     fc.assert(
       fc.property(line, fc.string({ maxLength: 10 }), (obj, msg) => {
         const a = sink(), b = sink();
-        const before = JSON.stringify(obj, (_k, v: unknown) => (v === undefined ? '<u>' : v instanceof Error ? { ...v, message: v.message } : v));
+        const seen = (_k: string, v: unknown) => (v === undefined ? '<u>' : typeof v === 'bigint' ? `${v}n` : v instanceof Error ? { ...v, message: v.message } : v);
+        const before = JSON.stringify(obj, seen);
         createLogger('info', a.stream).info(obj, msg);
         pinoRedacting(b.stream).info(obj, msg);
         expect(withoutTime(a.lines.join(''))).toBe(withoutTime(b.lines.join('')));
         // the caller's object is never changed
-        expect(JSON.stringify(obj, (_k, v: unknown) => (v === undefined ? '<u>' : v instanceof Error ? { ...v, message: v.message } : v))).toBe(before);
+        expect(JSON.stringify(obj, seen)).toBe(before);
       }),
       { numRuns: 400 },
     );
