@@ -10,69 +10,8 @@ export type { Logger };
 
 /** Key names whose values never reach a log line, wherever they appear (one level deep too). */
 const SECRET_KEYS = ['token', 'apiKey', 'apiSecret', 'secret', 'password', 'authorization', 'x-api-key', 'x-api-secret'];
-const CENSOR = '[redacted]';
-const isEnumerable = Object.prototype.propertyIsEnumerable;
+const redact = { paths: [...SECRET_KEYS.map((k) => `["${k}"]`), ...SECRET_KEYS.map((k) => `*["${k}"]`)], censor: '[redacted]' };
 
-/** Does `o` carry one of the secret keys as its own enumerable property (as a log line would write it)? */
-function holdsSecret(o: object): boolean {
-  for (const k of SECRET_KEYS) if (isEnumerable.call(o, k)) return true;
-  return false;
-}
-
-/** `o` with its secret keys censored: a copy (prototype and every property kept: an Error stays an Error for pino's serializer). */
-function censored<T extends object>(o: T): T {
-  const c = Object.create(Object.getPrototypeOf(o), Object.getOwnPropertyDescriptors(o)) as T;
-  for (const k of SECRET_KEYS) if (isEnumerable.call(o, k)) Object.defineProperty(c, k, { value: CENSOR, enumerable: true, writable: true, configurable: true });
-  return c;
-}
-
-/**
- * A log line's object with every secret-named key censored — at the top (unless its value is undefined: pino leaves
- * such a key out) and in each object one level down — as pino's `redact` with the paths `["token"]` and
- * `*["token"]` (…) wrote it. The object is copied only where a secret is found: most lines hold none, and pino's
- * redaction copied and walked every field of every line (a quarter of what the host allocated at 1,000 strategies,
- * `parsePath` at every field). Never changes the caller's object. tests/host/logger.test.ts: equal to pino's redact.
- */
-export function redactLine<T extends object>(obj: T): T {
-  const o = obj as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
-  for (const k of SECRET_KEYS) {
-    if (isEnumerable.call(o, k) && o[k] !== undefined) (out ??= { ...o })[k] = CENSOR;
-  }
-  for (const k in o) {
-    if (!isEnumerable.call(o, k)) continue;
-    const v = o[k];
-    if (v !== null && typeof v === 'object' && !SECRET_KEYS.includes(k) && holdsSecret(v)) (out ??= { ...o })[k] = censored(v);
-  }
-  return (out ?? obj) as T;
-}
-
-/**
- * An object interpolated into a message (`%o`, `%j`) censored as pino's `redact` did there: its own secret keys
- * whatever their value, and those of each value one level down (an array's items too). Only when a line has such
- * arguments (none of the host's lines do today).
- */
-function redactInterpolated(a: object): object {
-  const c = (Array.isArray(a) ? [...a] : censored(a)) as Record<string, unknown>;
-  for (const k of SECRET_KEYS) if (isEnumerable.call(a, k)) c[k] = CENSOR;
-  for (const k in c) {
-    const v = c[k];
-    if (v !== null && typeof v === 'object' && holdsSecret(v)) c[k] = censored(v);
-  }
-  return c;
-}
-
-/** A child logger's bindings censored as a line's object is (pino gives a child's bindings no formatter of ours). */
-function redactingChildren(l: Logger): Logger {
-  const child = l.child;
-  l.child = function (this: Logger, bindings, options) {
-    return child.call(this, redactLine(bindings), options);
-  } as typeof child;
-  return l;
-}
-
-/** The context's fields merged under the line's own, without changing either (pino's default merges into the mixin's object). */
-const NO_CONTEXT = Object.freeze({});
 /**
  * What a line is about, carried through async calls: every line logged while a command executes — by the
  * manager, the bridge, anyone — gets its commandId (and type) without being passed a child logger.
@@ -88,27 +27,15 @@ export class LogBus extends EventEmitter {
   }
 }
 
+/** No command under way: the line as it is. */
+const NO_CONTEXT = Object.freeze({});
 /**
- * Secrets censored by redactLine: in each line's object (after the context is merged in), a child logger's bindings,
- * and objects interpolated into the message (`%o`, `%j`).
+ * The command's context under the line's own fields, in a new object: pino's default merge wrote the line's fields
+ * into the context's object itself, so every later line of the same command carried them too.
  */
-const baseOptions = (level: string): pino.LoggerOptions => ({
-  level,
-  base: { app: 'mt5-executor' },
-  formatters: { log: redactLine, bindings: redactLine },
-  hooks: {
-    logMethod(args: unknown[], method) {
-      // interpolated values follow the message: after a leading object, from the third argument
-      for (let i = typeof args[0] === 'object' && args[0] !== null ? 2 : 1; i < args.length; i++) {
-        const a = args[i];
-        if (a !== null && typeof a === 'object') args[i] = redactInterpolated(a);
-      }
-      return method.apply(this, args as Parameters<typeof method>);
-    },
-  },
-  mixin: () => logContext.getStore() ?? NO_CONTEXT,
-  mixinMergeStrategy: (line: object, context: object) => (context === NO_CONTEXT ? line : { ...context, ...line }),
-});
+const mergeContext = (line: object, context: object) => (context === NO_CONTEXT ? line : { ...context, ...line });
+
+const baseOptions = (level: string) => ({ level, base: { app: 'mt5-executor' }, redact, mixin: () => logContext.getStore() ?? NO_CONTEXT, mixinMergeStrategy: mergeContext });
 
 /**
  * Structured JSON logs (pino). Level from LOG_LEVEL, default 'info'; tests pass 'silent'. With a `bus`, every
@@ -116,8 +43,8 @@ const baseOptions = (level: string): pino.LoggerOptions => ({
  */
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream, bus?: LogBus): Logger {
   const options = baseOptions(level);
-  if (bus && level !== 'silent') return redactingChildren(pino(options, pino.multistream([{ level: level as pino.Level, stream: destination ?? process.stdout }, { level: level as pino.Level, stream: bus }])));
-  return redactingChildren(destination ? pino(options, destination) : pino(options));
+  if (bus && level !== 'silent') return pino(options, pino.multistream([{ level: level as pino.Level, stream: destination ?? process.stdout }, { level: level as pino.Level, stream: bus }]));
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
@@ -171,5 +98,5 @@ export async function createHostLogger(o: HostLogOptions): Promise<Logger> {
     streams.push({ level, stream: file });
   }
   if (o.bus) streams.push({ level, stream: o.bus });
-  return redactingChildren(pino(baseOptions(o.level), pino.multistream(streams)));
+  return pino(baseOptions(o.level), pino.multistream(streams));
 }

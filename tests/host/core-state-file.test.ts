@@ -1,7 +1,6 @@
 /** The trading core's state files: written off the event loop's thread, one write at a time, the newest state last; a whole state, then deltas. */
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
-import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -170,26 +169,3 @@ it('kill -9 at a random moment while a process writes its core\'s state: the sta
     expect(readFileSync(join(d, 'core-state.jsonl'), 'utf8').length).toBeGreaterThan(0); // deltas were written and read
   }
 }, 60_000);
-
-/** The nice value of each thread of this process (Linux), by thread id. */
-const threadNices = () =>
-  new Map(readdirSync('/proc/self/task').map((t) => {
-    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-    return [t, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const;
-  }));
-
-it('the writer thread runs at the lowest priority on Linux (nice 19), the calling thread keeps its own', async () => {
-  const mine = getPriority();
-  const before = process.platform === 'linux' ? threadNices() : new Map<string, number>();
-  const f = new CoreStateFile(dir());
-  await f.write(() => '{"n":0}'); // on the calling thread: the writer is starting
-  await f.ready();
-  await f.write(() => '{"n":1}'); // on the writer: its first lines have run
-  expect(f.read()).toEqual({ n: 1 });
-  expect(getPriority()).toBe(mine);
-  if (process.platform === 'linux') {
-    const added = [...threadNices()].filter(([t]) => !before.has(t)).map(([, nice]) => nice);
-    expect(added).toContain(19); // the writer's thread
-  }
-  f.close();
-});

@@ -41,23 +41,10 @@ function writeJob({ file, lines, text, whole }: Job): void {
   }
 }
 
-/**
- * The writer (CommonJS, evaluated): writes as writeJob does, clears the busy flag, then answers (null or the error).
- * On Linux it lowers its own thread's priority to nice 19 (a nice value is a thread's there; the host's thread keeps
- * its own): woken after every bar, account report and result, at the host's priority it took the core from the event
- * loop's thread — handing it a state cost that thread 0.3 ms per write in a profile of bench:host, postMessage
- * returning only after the writer had run — and competed with it and the terminal for the next bar. At nice 19 it
- * runs when a core is free, which on a host that is idle most of the time is at once. (Elsewhere a process's priority
- * is all there is: left as it is.)
- */
+/** The writer (CommonJS, evaluated): writes as writeJob does, clears the busy flag, then answers (null or the error). */
 const WRITER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { writeFileSync, renameSync, appendFileSync } = require('node:fs');
-if (workerData.lowPriority) {
-  try {
-    require('node:os').setPriority(19);
-  } catch {}
-}
 const busy = new Int32Array(workerData.busy);
 parentPort.on('message', ({ file, lines, text, whole }) => {
   let err = null;
@@ -284,7 +271,7 @@ export class CoreStateFile {
     if (!this.worker || !this.busy) {
       const shared = new SharedArrayBuffer(4);
       this.busy = new Int32Array(shared);
-      this.worker = new Worker(WRITER, { eval: true, workerData: { busy: shared, lowPriority: process.platform === 'linux' } });
+      this.worker = new Worker(WRITER, { eval: true, workerData: { busy: shared } });
       this.worker.unref();
       this.worker.once('online', () => (this.online = true));
       this.worker.on('message', (err: string | null) => {
