@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../../src/protocol/mt5.js';
 import type { Deal } from '../../src/protocol/messages.js';
-import { dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from '../../src/host/dashboard/history.js';
+import { dealRow, filterTrades, performanceOf, tradesCsv, historyTrades } from '../../src/host/dashboard/history.js';
 import { Sessions, cookieValue } from '../../src/host/dashboard/session.js';
 import { BIG_TICKET } from '../helpers.js';
 
@@ -27,7 +27,7 @@ describe('trades from deals', () => {
     deal({ positionId: BIG_TICKET + 1n, type: DEAL_TYPE.BUY, entry: DEAL_ENTRY.OUT, magic: 0, price: 1.09, profit: 200, commission: 0, time: T0 + 95000, reason: DEAL_REASON.CLIENT }),
     deal({ type: DEAL_TYPE.BALANCE, entry: DEAL_ENTRY.IN, profit: 1000, time: T0 + 96000 }),
   ];
-  const trades = tradesFromDeals(deals, (m) => (m === 7 ? 'ema' : null));
+  const trades = historyTrades(deals, (m) => (m === 7 ? 'ema' : null));
 
   it('joins each closing deal to its position, shares the opening commission by volume, and names the exit', () => {
     expect(trades.map((t) => [t.positionId, t.side, t.volume, t.exitReason, t.strategyId, t.net])).toEqual([
@@ -40,7 +40,7 @@ describe('trades from deals', () => {
 
   it('keeps the paper mark: a paper account\'s trades and deals say paper, in JSON and in CSV; live ones do not', () => {
     const paper = deals.map((d) => ({ ...d, paper: true }) as Deal);
-    const pt = tradesFromDeals(paper, (m) => (m === 7 ? 'ema' : null));
+    const pt = historyTrades(paper, (m) => (m === 7 ? 'ema' : null));
     expect(pt.map((t) => t.paper)).toEqual([true, true, true]);
     expect(trades.map((t) => t.paper)).toEqual([undefined, undefined, undefined]);
     expect(dealRow(paper[0]!)).toMatchObject({ paper: true, ticket: paper[0]!.ticket.toString() });

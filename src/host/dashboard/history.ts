@@ -28,8 +28,8 @@ function exitReason(reason: number): Trade['exitReason'] {
   }
 }
 
-/** Closed trades, oldest close first. A position closed in parts gives one trade per closing deal. */
-export function tradesFromDeals(deals: readonly Deal[], strategyOfMagic: (magic: number) => string | null): Trade[] {
+/** The history page's closed trades, oldest close first: a position closed in parts gives one trade per closing deal (the backtest's are sim/trades.ts'). */
+export function historyTrades(deals: readonly Deal[], strategyOfMagic: (magic: number) => string | null): Trade[] {
   const opens = new Map<bigint, Deal>();
   const out: Trade[] = [];
   for (const d of deals) {

@@ -12,7 +12,7 @@ import { StrategyError, normalizeStrategy } from '../../engine/strategy/normaliz
 import type { Store } from '../state/store.js';
 import type { StrategyManager } from '../trading/manager.js';
 import type { Feed } from './feed.js';
-import { byCloseTime, dealRow, filterTrades, performanceOf, tradesCsv, tradesFromDeals } from './history.js';
+import { byCloseTime, dealRow, filterTrades, performanceOf, tradesCsv, historyTrades } from './history.js';
 import {
   accountQuery, dealsSchema, decisionsSchema, ordersSchema, errorSchema, overviewSchema, performanceSchema, riskSchema, strategyRowsSchema, tradesQuerySchema, tradesSchema,
   unlockBodySchema, validateResultSchema, type AccountRow, type Risk, type StrategyRow,
@@ -107,8 +107,8 @@ export async function registerRoutes(root: FastifyInstance, d: RouteDeps): Promi
       return (magic: number) => map.get(magic) ?? null;
     };
     // the account's closed trades, and the paper account's (`mode: paper` strategies; each venue's positions apart)
-    const liveTrades = async ({ manager: m, feed }: AccountScope) => tradesFromDeals(await feed.allDeals(), magicToStrategy(m));
-    const paperTrades = async ({ manager: m, feed }: AccountScope) => tradesFromDeals(await feed.paperDeals(), magicToStrategy(m));
+    const liveTrades = async ({ manager: m, feed }: AccountScope) => historyTrades(await feed.allDeals(), magicToStrategy(m));
+    const paperTrades = async ({ manager: m, feed }: AccountScope) => historyTrades(await feed.paperDeals(), magicToStrategy(m));
     const trades = async (a: AccountScope) => byCloseTime(await liveTrades(a), await paperTrades(a));
 
     app.get('/overview', { config: PAGE_READS, schema: { tags: ['dashboard'], summary: 'Account, connections, risk use, kill switch', response: { 200: overviewSchema } } }, async (req) => {
