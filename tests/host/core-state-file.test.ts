@@ -1,8 +1,8 @@
 /** The trading core's state files: written off the event loop's thread, one write at a time, the newest state last; a whole state, then deltas. */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { CoreStateFile } from '../../src/host/state/core-state-file.js';
@@ -70,6 +70,30 @@ it('close() waits for the write under way and writes the newest state asked for:
     await expect(f.write(() => '{}')).rejects.toThrow(/closed/);
     await f.settled();
   }
+});
+
+// a disk that hangs, as Linux shows it: the writer's temp file is a FIFO nobody reads, so its write blocks in open()
+it.runIf(process.platform === 'linux')('close() with a write that does not finish: the newest state written here, whole; the stuck write renamed over nothing', async () => {
+  const d = dir();
+  const f = new CoreStateFile(d, { closeWaitMs: 300 });
+  await f.ready();
+  await f.write(() => JSON.stringify({ n: 1 }));
+  execFileSync('mkfifo', [`${f.file}.tmp`]);
+  const stuck = f.write(() => JSON.stringify({ n: 2 }));
+  await new Promise((r) => setTimeout(r, 100)); // the writer is blocked opening the FIFO
+  const t0 = Date.now();
+  f.close();
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  await expect(stuck).resolves.toBeUndefined(); // true now: written here
+  expect(f.read()).toEqual({ n: 2 });
+  expect(existsSync(`${f.file}.close.tmp`)).toBe(false);
+  // the hang ends: the writer's write goes into the FIFO and then fails; nothing is renamed over the state
+  const fd = openSync(`${f.file}.tmp`, constants.O_RDONLY | constants.O_NONBLOCK);
+  await new Promise((r) => setTimeout(r, 300));
+  closeSync(fd);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(f.read()).toEqual({ n: 2 });
+  expect(JSON.parse(readFileSync(f.file, 'utf8')).state).toEqual({ n: 2 });
 });
 
 it('a damaged file is an error that names it', () => {

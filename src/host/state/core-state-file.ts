@@ -31,26 +31,34 @@ import { StoreCorruptError } from './format.js';
 type Job = { file: string; lines: string; text: string; whole: boolean };
 
 /** A write on the calling thread (the writer starting; close()); the worker's copy is below. */
-function writeJob({ file, lines, text, whole }: Job): void {
+function writeJob({ file, lines, text, whole }: Job, tmp = `${file}.tmp`): void {
   if (whole) {
-    writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, file);
     writeFileSync(lines, '', { mode: 0o600 });
   } else {
     appendFileSync(lines, text, { mode: 0o600 });
   }
 }
 
-/** The writer (CommonJS, evaluated): writes as writeJob does, clears the busy flag, then answers (null or the error). */
+/**
+ * The writer (CommonJS, evaluated): writes as writeJob does, clears the busy flag, then answers (null or the error).
+ * A whole state written after close() gave up waiting for it (the second flag) is not renamed into place: close()
+ * has written a newer one itself.
+ */
 const WRITER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { writeFileSync, renameSync, appendFileSync } = require('node:fs');
+const { writeFileSync, renameSync, appendFileSync, unlinkSync } = require('node:fs');
 const busy = new Int32Array(workerData.busy);
 parentPort.on('message', ({ file, lines, text, whole }) => {
   let err = null;
   try {
     if (whole) {
       writeFileSync(file + '.tmp', text, { mode: 0o600 });
+      if (Atomics.load(busy, 1) === 1) {
+        try { unlinkSync(file + '.tmp'); } catch {}
+        throw new Error('closed meanwhile');
+      }
       renameSync(file + '.tmp', file);
       writeFileSync(lines, '', { mode: 0o600 });
     } else {
@@ -79,6 +87,8 @@ export class CoreStateFile {
   readonly lines: string;
   /** The state to write next (read when its write starts); undefined when nothing is asked for. */
   private next: CoreStateText | undefined;
+  /** The state asked for last (close() writes it whole when the write under way does not finish). */
+  private last: CoreStateText | undefined;
   /** The generation of the whole state written last (its lines carry it). */
   private gen = '';
   private wholeBytes = 0;
@@ -92,13 +102,17 @@ export class CoreStateFile {
   /** `settled()` callers: told when no write is under way or asked for. */
   private idle: (() => void)[] = [];
   private worker: Worker | undefined;
-  /** 1 while the worker writes (shared: `close()` waits on it). */
+  /** [0]: 1 while the worker writes (shared: `close()` waits on it); [1]: 1 once close() gave up waiting. */
   private busy: Int32Array | undefined;
   private closed = false;
   /** The writer thread has started: until then writes are made on the calling thread. */
   private online = false;
 
-  constructor(dir: string) {
+  /** `closeWaitMs`: how long close() waits for the write under way (default 10 s). */
+  constructor(
+    dir: string,
+    private readonly o: { closeWaitMs?: number } = {},
+  ) {
     this.file = join(dir, 'core-state.json');
     this.lines = join(dir, 'core-state.jsonl');
   }
@@ -143,6 +157,7 @@ export class CoreStateFile {
   write(state: CoreStateText): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${this.file}: the state folder is closed`));
     this.next = state;
+    this.last = state;
     const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
     if (!this.inFlight) this.start();
     return done;
@@ -163,12 +178,17 @@ export class CoreStateFile {
 
   /**
    * No more writes: the one under way is waited for (the calling thread blocks for it, a few ms at most), a state
-   * still asked for is written here, on the calling thread, and the worker ends.
+   * still asked for is written here, on the calling thread, and the worker ends. One under way that does not finish
+   * within `closeWaitMs` is written again here, as the newest state asked for (before, its callers were told it was
+   * written, and the worker was stopped, perhaps before its rename).
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.inFlight && this.busy) Atomics.wait(this.busy, 0, 1, 10_000);
+    // a write that does not finish within closeWaitMs (a disk that hangs) is not trusted: the newest state is
+    // written here, whole, under a temp name of its own, and the writer, when it wakes, renames nothing over it
+    const stuck = this.inFlight && this.busy !== undefined && Atomics.wait(this.busy, 0, 1, this.o.closeWaitMs ?? 10_000) === 'timed-out';
+    if (stuck) Atomics.store(this.busy!, 1, 1);
     // the worker's answer for that whole state never comes now: whether it failed is unknown, so what is still asked
     // for is written whole (a delta after a failed whole state would belong to no whole state)
     if (this.inFlight) this.wholeNeeded = true;
@@ -182,11 +202,11 @@ export class CoreStateFile {
     // the worker's answer for the write under way never comes now: it is done (or failed: then the next one tells)
     const current = this.current.splice(0);
     const waiting = this.waiting.splice(0);
-    const state = this.next;
+    const state = this.next ?? (stuck ? this.last : undefined);
     this.next = undefined;
     try {
       const job = state && this.job(state);
-      if (job) this.writeHere(job);
+      if (job) this.writeHere(job, stuck ? `${this.file}.close.tmp` : undefined);
       settle(current);
       settle(waiting);
     } catch (e) {
@@ -258,9 +278,9 @@ export class CoreStateFile {
   }
 
   /** A write on the calling thread (the writer starting; close()): a failure makes the next write a whole one. */
-  private writeHere(job: Job): void {
+  private writeHere(job: Job, tmp?: string): void {
     try {
-      writeJob(job);
+      writeJob(job, tmp);
     } catch (e) {
       this.wholeNeeded = true;
       throw e;
@@ -269,7 +289,7 @@ export class CoreStateFile {
 
   private writer(): { worker: Worker; busy: Int32Array } {
     if (!this.worker || !this.busy) {
-      const shared = new SharedArrayBuffer(4);
+      const shared = new SharedArrayBuffer(8);
       this.busy = new Int32Array(shared);
       this.worker = new Worker(WRITER, { eval: true, workerData: { busy: shared } });
       this.worker.unref();
