@@ -3,7 +3,8 @@
  * executed twice), and every id fits the 24 characters the order comment allows (`ix:` + id ≤ 27 < 31).
  */
 
-function fnv1a(s: string, seed: number): number {
+/** FNV-1a over the string's UTF-16 code units, from `seed`: a 32-bit unsigned hash. */
+export function fnv1a(s: string, seed: number): number {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h;

@@ -25,8 +25,6 @@ import { barSpread } from './path.js';
 import { symbolSpec } from './symbols.js';
 import { tradesFromStore } from './trades.js';
 
-export { tradesFromDeals } from './trades.js';
-
 export interface BacktestOptions {
   strategy: NormalizedStrategy;
   bars: BarSeries;

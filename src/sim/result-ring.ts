@@ -13,6 +13,7 @@
  * `{ ...stored, re, duplicate: true }` was (tests/sim/result-ring.test.ts holds the two equal, key order included).
  */
 import type { IntentResultBody } from '../protocol/messages.js';
+import { fnv1a } from '../engine/ids.js';
 
 type Cls = IntentResultBody['class'];
 const CLASSES: readonly Cls[] = ['done', 'retry', 'final', 'ambiguous'];
@@ -23,11 +24,8 @@ const CLASSES: readonly Cls[] = ['done', 'retry', 'final', 'ambiguous'];
  */
 const ORDER = 1, DEAL = 2, VOLUME = 4, PRICE = 8, BID = 16, ASK = 32, EXT = 64, POSITION = 128;
 
-function fnv1a(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h | 0;
-}
+/** An id's FNV-1a hash (engine/ids.ts), as a signed 32-bit integer. */
+const hashOf = (id: string): number => fnv1a(id, 2166136261) | 0;
 
 /**
  * A result as a row: the bits of the optional keys it has, or -1 when it is kept whole (CLOSE_ALL's `results`, a
@@ -105,7 +103,7 @@ export class ResultRing {
 
   /** The stored result of `id` answered to request `re` (a new object, `duplicate: true`), or undefined. */
   get(id: string, re: number): IntentResultBody | undefined {
-    const s = this.find(id, fnv1a(id));
+    const s = this.find(id, hashOf(id));
     if (s < 0) return undefined;
     const w = this.whole[s];
     if (w) return { ...w, re, duplicate: true };
@@ -127,7 +125,7 @@ export class ResultRing {
     const s = this.next;
     this.next = s + 1 === this.size ? 0 : s + 1;
     if (this.ids[s] !== undefined) this.remove(s);
-    const h = fnv1a(id);
+    const h = hashOf(id);
     this.ids[s] = id;
     this.hash[s] = h;
     const table = this.table, m = this.tmask;

@@ -85,7 +85,6 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
 }
 
 /** What tradesFromStore reads of a deal store. */
-export type { DealColumns };
 
 /** The largest position id kept as a number key (exact as a double). */
 const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);

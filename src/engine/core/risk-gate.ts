@@ -133,7 +133,7 @@ export class RiskGate {
    */
   observeAccountAt(a: Float64Array, i: number): BreachDecision[] | null {
     const s = this.state;
-    const d = Math.floor(a[i]! / 86400); // brokerDay
+    const d = brokerDay(a[i]!);
     if (d !== s.day) {
       s.day = d;
       s.dayStartBalance = a[i + 1]!;
