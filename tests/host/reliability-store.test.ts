@@ -3,7 +3,7 @@
  * archive/*.jsonl at a compaction (on disk before they leave the state), stay findable by id, and an archived id
  * never counts as new (no second execution). Command statuses and the outbox are journal lines, not rewrites.
  */
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -72,6 +72,23 @@ describe('retention and compaction', () => {
   });
 });
 
+/**
+ * The folder as a killed process would leave it. The compaction's last step (the temp file renamed over state.json)
+ * runs on libuv's threads and can land while the folder is being copied (a file listed, gone when it is read): then
+ * the copy is made again — a kill happens between two file operations, never inside the copy of a folder.
+ */
+function crashCopy(dir: string, copy: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      cpSync(dir, copy, { recursive: true });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw e;
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }
+}
+
 describe('compaction while the host runs', () => {
   it('yields to the event loop, loses nothing written meanwhile, and a crash at any turn of it comes back whole', async () => {
     const dir = tmp();
@@ -94,7 +111,7 @@ describe('compaction while the host runs', () => {
     const compaction = store.compact(now).then(() => (done = true));
     for (let k = 0; !done; k++) {
       const copy = join(dir, '..', `${dir.split(/[\\/]/).pop()}-crash-${k}`);
-      cpSync(dir, copy, { recursive: true });
+      crashCopy(dir, copy);
       copies.push(copy);
       store.putCommand(`during-${k}`, { status: 'executed', at: now });
       settle(`during-i-${k}`);

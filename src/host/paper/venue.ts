@@ -394,7 +394,17 @@ export class PaperVenue extends Terminal {
       this.vlog.error({ err: e.message, file: this.journal.file }, 'paper account: its journal could not be compacted (it stays as it was, and grows)');
     }).finally(() => {
       this.compactQueued = false;
+      // the lines written while it ran may already be a compaction's worth: queued now, not at the next line (an
+      // account that goes quiet would otherwise keep them in its journal, and in memory, until it trades again)
+      this.queueCompaction();
     });
+  }
+
+  private queueCompaction(): void {
+    if (this.linesSince >= (this.o.compactEvery ?? PAPER_COMPACT_EVERY) && !this.compactQueued && !this.closed) {
+      this.compactQueued = true;
+      setImmediate(() => this.compact());
+    }
   }
 
   /** The quotes of every symbol the broker knows (they convert profits and margins): written with each change. */
@@ -466,10 +476,7 @@ export class PaperVenue extends Terminal {
       this.lines.push(line);
       this.linesSince++;
     }
-    if (this.linesSince >= (this.o.compactEvery ?? PAPER_COMPACT_EVERY) && !this.compactQueued && !this.closed) {
-      this.compactQueued = true;
-      setImmediate(() => this.compact());
-    }
+    this.queueCompaction();
     return true;
   }
 
