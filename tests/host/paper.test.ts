@@ -4,7 +4,7 @@
  * intent, the local API says paper, and the paper account is the same after a restart (journal.jsonl) — also
  * after a crash that tore its last line; a damaged line stops the start with the file and line named.
  */
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -330,6 +330,46 @@ describe('start --paper on the simulated terminal', () => {
     for (const id of ids) expect(await venue.sendIntent(open(id)), id).toMatchObject({ duplicate: true });
     expect((await venue.snapshot()).deals.length).toBe(deals);
   }, 90_000);
+
+  it('a compaction that ends with a compaction\'s worth of lines written meanwhile queues the next at once: a quiet account\'s journal is short', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-quiet-'));
+    const ports = { bridge: await freePort(), api: await freePort() };
+    const every = 10;
+    const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, { paperCompactEvery: every });
+    stops.push(() => r.sim.close());
+    stops.push(() => r.host.stop());
+    const venue = r.host.paperVenue()!;
+    await until(() => venue.connected, 10_000, 'paper account seeded');
+    await r.host.manager.start({ ...always, strategyId: 'quiet', rules: { ...always.rules, entry: { long: { conditions: [{ indicator: 'close', condition: 'less_than', value: 0 }] } } } });
+    await until(() => r.host.manager.get('quiet')?.runner !== undefined, 10_000, 'strategy ready');
+    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 1, defaultSpread: 10 }); // prices, then none
+    // intents one after another until a compaction is seen writing its temporary file; then a burst of intents: their
+    // lines (twice a compaction's worth) written while it runs, and nothing after them. Tried again when the compaction
+    // ended before the burst's last line (then the burst's own lines queue compactions, as always)
+    const file = join(dir, 'paper', 'journal.jsonl');
+    const open = (id: string) => venue.sendIntent({ type: 'OPEN', intentId: id, magic: 7, symbol: 'EURUSD', side: 0, volume: 0.01, sl: 0, tp: 0, deviation: 50 });
+    let n = 0, during = -1;
+    for (let round = 0; round < 20 && during < 0; round++) {
+      let caught = false;
+      for (let k = 0; k < 300 && !caught; k++) {
+        expect(await open(`ix-quiet-${n++}`)).toMatchObject({ class: 'done' });
+        for (let j = 0; j < 50 && !caught; j++) {
+          caught = existsSync(`${file}.tmp`);
+          if (!caught) await new Promise((res) => setImmediate(res));
+        }
+      }
+      const before = venue.compactions;
+      const burst = await Promise.all(Array.from({ length: 2 * every }, () => open(`ix-quiet-${n++}`)));
+      for (const x of burst) expect(x).toMatchObject({ class: 'done' });
+      if (existsSync(`${file}.tmp`) && venue.compactions === before) during = before; // still under way: every burst line came during it
+    }
+    expect(during, 'a burst of lines written during a compaction').toBeGreaterThanOrEqual(0);
+    // the one under way ends with twice a compaction's worth of lines after its snapshot, and no line comes after them:
+    // the next compaction is queued by its end (before the fix, by the account's next line only)
+    const after = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1;
+    await until(() => venue.compactions >= during + 2 && after() < every, 10_000, `a second compaction, and fewer than ${every} lines after its snapshot`);
+    expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!).k).toBe('snapshot');
+  }, 60_000);
 
   it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-cross-'));
