@@ -57,7 +57,11 @@ export async function startRig(opts: Partial<BridgeOptions> = {}): Promise<Rig> 
   };
 }
 
-export async function until(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+/**
+ * Wait for `cond`, polling every 5 ms. The default wait is long (15 s): it returns as soon as the condition holds, and
+ * a shared 2-core VM has run these suites 10–18× slower than usual — the wait guards against a hang, not speed.
+ */
+export async function until(cond: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

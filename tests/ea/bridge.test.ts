@@ -92,7 +92,7 @@ describe('the EA against the real host', () => {
     expect(req).toMatchObject({ action: 1, symbol: 'EURUSD', type: 0, volume: 0.1, sl: 1.09, tp: 1.12, magic: 7001, comment: 'ix:o-1', typeFilling: 0, deviation: 10 });
     const pos = r1.position!;
     // OnTradeTransaction → TRADE_TX: the deal, with its entry and the intent's comment
-    await until(() => txs.some((t) => t.txType === 6), 2000, 'DEAL_ADD');
+    await until(() => txs.some((t) => t.txType === 6), 10_000, 'DEAL_ADD');
     expect(txs.find((t) => t.txType === 6)).toMatchObject({ deal: r1.deal, order: r1.order, position: pos, symbol: 'EURUSD', dealEntry: 0, comment: 'ix:o-1', volume: 0.1 });
     // the host's mirror was updated before the result (POSITIONS goes first)
     expect(terminal.positions.map((p) => p.ticket)).toEqual([pos]);
@@ -123,7 +123,7 @@ describe('the EA against the real host', () => {
     // closing it again: the broker's answer, verbatim
     const r8 = await terminal.sendIntent({ type: 'CLOSE', intentId: 'c-2', magic: 7001, ticket: pos, volume: 0, deviation: 10 });
     expect(r8).toMatchObject({ retcode: RC.POSITION_CLOSED, class: 'final' });
-    await until(() => terminal.positions.length === 0, 2000, 'mirror empty');
+    await until(() => terminal.positions.length === 0, 10_000, 'mirror empty');
   });
 
   it('closes by ticket on a netting account too', async () => {

@@ -11,7 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HarnessTerminal } from '../../tools/mql-test-harness/src/terminal.js';
 import { ECHO_EA, build } from './helpers.js';
-import { makeBroker } from '../helpers.js';
+import { makeBroker, until } from '../helpers.js';
 
 const require = createRequire(import.meta.url);
 type SuiteCase = Record<string, unknown> & { msgpack: string[] };
@@ -57,14 +57,6 @@ async function echoRig(binary = echoBinary) {
   const texts: string[] = [];
   ws.on('message', (d, isBinary) => (isBinary ? replies.push(d as Buffer) : texts.push(String(d))));
   return { ws, ea, replies, texts };
-}
-
-async function until(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function runSuite(binary: string): Promise<number> {
