@@ -46,15 +46,34 @@ function inCloseOrder(done: Trade[]): Trade[] {
 }
 
 /**
- * Closed trades from deals in ticket order. A deal is read, never kept: the deals may come as one object refilled
- * for each (SimBroker.dealRows).
+ * One deal as the trade builder reads it: its numbers, and what is read only when needed (the position id as text
+ * and the symbol when a trade opens, the comment for an exit that is not an SL, TP or stop-out). One cursor is
+ * refilled for each deal: no object per deal.
  */
-export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
-  const open = new Map<bigint, OpenTrade>();
-  const done: Trade[] = [];
-  for (const d of deals) {
-    if (d.type !== DEAL_TYPE.BUY && d.type !== DEAL_TYPE.SELL) continue;
-    const t = open.get(d.positionId);
+interface DealCursor {
+  type: number;
+  entry: number;
+  time: number;
+  volume: number;
+  price: number;
+  commission: number;
+  profit: number;
+  swap: number;
+  reason: number;
+  idText(): string;
+  symbol(): string;
+  comment(): string;
+}
+
+/** Deals in ticket order in, closed trades out: the one place their arithmetic is written. */
+class TradeBuilder<K> {
+  private readonly open = new SteadyMap<K, OpenTrade>(); // (one trade open at a time: a Map would get a new table at every close)
+  private readonly done: Trade[] = [];
+
+  /** A deal of the position `key` (BUY and SELL deals only count). */
+  add(key: K, d: DealCursor): void {
+    if (d.type !== DEAL_TYPE.BUY && d.type !== DEAL_TYPE.SELL) return;
+    const t = this.open.get(key);
     if (d.entry === DEAL_ENTRY.IN) {
       if (t) {
         // netting: adding to the position
@@ -63,10 +82,10 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
         t.filled = t.volume;
         t.profit += d.commission;
         t.commission += d.commission;
-      } else open.set(d.positionId, opened(d.positionId.toString(), d.symbol, d.type, d.time, d.volume, d.price, d.commission));
-      continue;
+      } else this.open.set(key, opened(d.idText(), d.symbol(), d.type, d.time, d.volume, d.price, d.commission));
+      return;
     }
-    if (!t) continue;
+    if (!t) return;
     const closeVol = d.entry === DEAL_ENTRY.INOUT ? t.filled - t.exitVolume : d.volume;
     t.exitValue += d.price * closeVol;
     t.exitVolume = roundTo(t.exitVolume + closeVol, 8);
@@ -74,17 +93,45 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
     t.commission += d.commission;
     t.swap += d.swap;
     t.closeTime = d.time;
-    t.exitReason = exitReason(d.reason, d.comment);
+    t.exitReason = d.reason === DEAL_REASON.SL || d.reason === DEAL_REASON.TP || d.reason === DEAL_REASON.SO ? exitReason(d.reason, '') : exitReason(d.reason, d.comment());
     if (t.exitVolume >= t.filled - 1e-9) {
-      done.push(closed(t));
-      open.delete(d.positionId);
-      if (d.entry === DEAL_ENTRY.INOUT) open.set(d.positionId, opened(d.positionId.toString(), d.symbol, d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
+      this.done.push(closed(t));
+      this.open.delete(key);
+      if (d.entry === DEAL_ENTRY.INOUT) this.open.set(key, opened(d.idText(), d.symbol(), d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
     }
   }
-  return inCloseOrder(done);
+
+  trades(): Trade[] {
+    return inCloseOrder(this.done);
+  }
 }
 
-/** What tradesFromStore reads of a deal store. */
+/**
+ * Closed trades from deals in ticket order. A deal is read, never kept: the deals may come as one object refilled
+ * for each (SimBroker.dealRows).
+ */
+export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
+  const b = new TradeBuilder<bigint>();
+  let deal!: Deal;
+  const cur: DealCursor = {
+    type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
+    idText: () => deal.positionId.toString(), symbol: () => deal.symbol, comment: () => deal.comment,
+  };
+  for (const d of deals) {
+    deal = d;
+    cur.type = d.type;
+    cur.entry = d.entry;
+    cur.time = d.time;
+    cur.volume = d.volume;
+    cur.price = d.price;
+    cur.commission = d.commission;
+    cur.profit = d.profit;
+    cur.swap = d.swap;
+    cur.reason = d.reason;
+    b.add(d.positionId, cur);
+  }
+  return b.trades();
+}
 
 /** The largest position id kept as a number key (exact as a double). */
 const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
@@ -95,45 +142,28 @@ const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
  * comment read only for an exit that is not an SL, TP or stop-out. The same trades, in the same order (tested).
  */
 export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Trade[] {
-  const open = new SteadyMap<number, OpenTrade>(); // (one trade open at a time: a Map would get a new table at every close)
-  const done: Trade[] = [];
-  for (let i = 0; i < st.length; i++) {
+  const b = new TradeBuilder<number>();
+  let i = 0, big = 0n;
+  const cur: DealCursor = {
+    type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
+    idText: () => big.toString(), symbol: () => st.symbolAt(i), comment: () => st.commentAt(i),
+  };
+  for (; i < st.length; i++) {
     const c = st.chunk(i), k = st.slot(i);
     const type = c.type[k]!;
-    if (type !== DEAL_TYPE.BUY && type !== DEAL_TYPE.SELL) continue;
-    const big = c.positionId[k]!;
+    if (type !== DEAL_TYPE.BUY && type !== DEAL_TYPE.SELL) continue; // (a balance operation: no position)
+    big = c.positionId[k]!;
     if (big > SAFE_ID) return tradesFromDeals(rows());
-    const pid = Number(big);
-    const entry = c.entry[k]!, volume = c.volume[k]!, price = c.price[k]!, commission = c.commission[k]!;
-    const time = Math.floor(c.timeMsc[k]! / 1000);
-    const t = open.get(pid);
-    if (entry === DEAL_ENTRY.IN) {
-      if (t) {
-        // netting: adding to the position
-        t.entryPrice = (t.entryPrice * t.volume + price * volume) / (t.volume + volume);
-        t.volume = roundTo(t.volume + volume, 8);
-        t.filled = t.volume;
-        t.profit += commission;
-        t.commission += commission;
-      } else open.set(pid, opened(big.toString(), st.symbolAt(i), type, time, volume, price, commission));
-      continue;
-    }
-    if (!t) continue;
-    const swap = c.swap[k]!;
-    const closeVol = entry === DEAL_ENTRY.INOUT ? t.filled - t.exitVolume : volume;
-    t.exitValue += price * closeVol;
-    t.exitVolume = roundTo(t.exitVolume + closeVol, 8);
-    t.profit += c.profit[k]! + swap + commission;
-    t.commission += commission;
-    t.swap += swap;
-    t.closeTime = time;
-    const reason = c.reason[k]!;
-    t.exitReason = reason === DEAL_REASON.SL || reason === DEAL_REASON.TP || reason === DEAL_REASON.SO ? exitReason(reason, '') : exitReason(reason, st.commentAt(i));
-    if (t.exitVolume >= t.filled - 1e-9) {
-      done.push(closed(t));
-      open.delete(pid);
-      if (entry === DEAL_ENTRY.INOUT) open.set(pid, opened(big.toString(), st.symbolAt(i), type, time, roundTo(volume - closeVol, 8), price, 0));
-    }
+    cur.type = type;
+    cur.entry = c.entry[k]!;
+    cur.time = Math.floor(c.timeMsc[k]! / 1000);
+    cur.volume = c.volume[k]!;
+    cur.price = c.price[k]!;
+    cur.commission = c.commission[k]!;
+    cur.profit = c.profit[k]!;
+    cur.swap = c.swap[k]!;
+    cur.reason = c.reason[k]!;
+    b.add(Number(big), cur);
   }
-  return inCloseOrder(done);
+  return b.trades();
 }
