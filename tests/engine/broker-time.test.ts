@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addReading, describeZone, inferBrokerZone, offsetFromClocks, serverToUtc, DEFAULT_BROKER_TZ, type BrokerTimeZone, type OffsetObservation } from '../../src/engine/time/broker-time.js';
+import { addReading, describeZone, inferBrokerZone, offsetFromClocks, parseZoneArg, serverToUtc, DEFAULT_BROKER_TZ, type BrokerTimeZone, type OffsetObservation } from '../../src/engine/time/broker-time.js';
 
 const utc = (iso: string) => Date.parse(iso) / 1000;
 /** A reading as a broker in zone `tz` would give it at the UTC instant `iso`. */
@@ -54,5 +54,20 @@ describe("the broker's time zone, inferred from the offsets the terminal reports
     expect(offsetFromClocks(1_000_000 - 3 * 3600 - 100, 1_000_000)).toBe(-3 * 3600);
     expect(describeZone(usDst)).toBe("GMT+2, GMT+3 with New York's DST");
     expect(describeZone({ kind: 'fixed', offsetSec: 19800 })).toBe('GMT+5:30 (no DST)');
+  });
+});
+
+describe('parseZoneArg (--broker-zone)', () => {
+  it('reads the three kinds and utc, and explains what it cannot read', () => {
+    expect(parseZoneArg('us-dst')).toEqual({ kind: 'us-dst', standardOffsetSec: 7200 });
+    expect(parseZoneArg('EU-DST:1')).toEqual({ kind: 'eu-dst', standardOffsetSec: 3600 });
+    expect(parseZoneArg('fixed:-5')).toEqual({ kind: 'fixed', offsetSec: -18000 });
+    expect(parseZoneArg('fixed:5.75')).toEqual({ kind: 'fixed', offsetSec: 20700 });
+    expect(parseZoneArg('utc')).toEqual({ kind: 'fixed', offsetSec: 0 });
+    expect(describeZone(parseZoneArg('us-dst:2') as BrokerTimeZone)).toBe("GMT+2, GMT+3 with New York's DST");
+    expect(parseZoneArg('fixed')).toMatch(/fixed needs its offset/);
+    expect(parseZoneArg('fixed:5.1')).toMatch(/whole or quarter hours/);
+    expect(parseZoneArg('us-dst:15')).toMatch(/from -12 to 14/);
+    expect(parseZoneArg('Europe/London')).toMatch(/not a broker zone; expected us-dst/);
   });
 });

@@ -302,18 +302,26 @@ describe('start --paper on the simulated terminal', () => {
     expect(again.intents() + small.r.intents() + plain.r.intents()).toBe(0);
   }, 60_000);
 
-  it('intents sent while a compaction is under way are remembered after it (a resend is answered, not executed again)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-window-'));
+  /**
+   * A host on paper compacting every `every` lines, its account seeded and given EURUSD's prices by one replayed bar
+   * (then none), with a strategy that never enters.
+   */
+  async function quietPaperAccount(prefix: string, every: number) {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
     const ports = { bridge: await freePort(), api: await freePort() };
-    const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, { paperCompactEvery: 10 });
+    const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, { paperCompactEvery: every });
     stops.push(() => r.sim.close());
     stops.push(() => r.host.stop());
     const venue = r.host.paperVenue()!;
     await until(() => venue.connected, 10_000, 'paper account seeded');
-    // a strategy that never enters keeps EURUSD's prices streaming to the paper account
     await r.host.manager.start({ ...always, strategyId: 'quiet', rules: { ...always.rules, entry: { long: { conditions: [{ indicator: 'close', condition: 'less_than', value: 0 }] } } } });
     await until(() => r.host.manager.get('quiet')?.runner !== undefined, 10_000, 'strategy ready');
-    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 1, defaultSpread: 10 }); // prices
+    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 1, defaultSpread: 10 });
+    return { dir, venue };
+  }
+
+  it('intents sent while a compaction is under way are remembered after it (a resend is answered, not executed again)', async () => {
+    const { venue } = await quietPaperAccount('mt5x-paper-window-', 10);
     const open = (intentId: string) => ({ type: 'OPEN' as const, intentId, magic: 7, symbol: 'EURUSD', side: 0 as const, volume: 0.01, sl: 0, tp: 0, deviation: 50 });
     // each intent is sent as the one before it is answered: the line of the one that reaches the threshold queues a
     // compaction, and the next is still pending when that compaction takes its snapshot and settles while it is written
@@ -332,17 +340,8 @@ describe('start --paper on the simulated terminal', () => {
   }, 90_000);
 
   it('a compaction that ends with a compaction\'s worth of lines written meanwhile queues the next at once: a quiet account\'s journal is short', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-quiet-'));
-    const ports = { bridge: await freePort(), api: await freePort() };
     const every = 10;
-    const r = await paperHost(dir, ports, undefined, 'EURUSD', undefined, { paperCompactEvery: every });
-    stops.push(() => r.sim.close());
-    stops.push(() => r.host.stop());
-    const venue = r.host.paperVenue()!;
-    await until(() => venue.connected, 10_000, 'paper account seeded');
-    await r.host.manager.start({ ...always, strategyId: 'quiet', rules: { ...always.rules, entry: { long: { conditions: [{ indicator: 'close', condition: 'less_than', value: 0 }] } } } });
-    await until(() => r.host.manager.get('quiet')?.runner !== undefined, 10_000, 'strategy ready');
-    await replayBars(r.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: DATA, from: HISTORY, to: HISTORY + 1, defaultSpread: 10 }); // prices, then none
+    const { dir, venue } = await quietPaperAccount('mt5x-paper-quiet-', every);
     // intents one after another until a compaction is seen writing its temporary file; then a burst of intents: their
     // lines (twice a compaction's worth) written while it runs, and nothing after them. Tried again when the compaction
     // ended before the burst's last line (then the burst's own lines queue compactions, as always)

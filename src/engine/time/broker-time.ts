@@ -116,6 +116,27 @@ export function describeZone(tz: BrokerTimeZone): string {
   return `${gmt(tz.standardOffsetSec)}, ${gmt(tz.standardOffsetSec + 3600)} with ${tz.kind === 'us-dst' ? "New York's" : "Europe's"} DST`;
 }
 
+/** The forms `parseZoneArg` takes, for help texts and errors. */
+export const ZONE_ARG_FORMS = 'us-dst[:H] | eu-dst[:H] | fixed:H | utc (H: the winter offset from UTC in hours, default 2; fixed: all year)';
+
+/**
+ * A broker zone as a trader writes it on the command line (`--broker-zone`), the config's three kinds:
+ * `us-dst` / `us-dst:2` (GMT+2, GMT+3 with New York's DST: most MT5 brokers, the default), `eu-dst:2`, `fixed:0`,
+ * `utc` (= fixed:0); hours may be fractional by quarters (`fixed:5.75`). A string explaining what is wrong otherwise.
+ */
+export function parseZoneArg(text: string): BrokerTimeZone | string {
+  const t = text.trim().toLowerCase();
+  if (t === 'utc' || t === 'gmt') return { kind: 'fixed', offsetSec: 0 };
+  const m = /^(us-dst|eu-dst|fixed)(?::([+-]?\d+(?:\.\d+)?))?$/.exec(t);
+  const bad = `'${text}' is not a broker zone; expected ${ZONE_ARG_FORMS}, e.g. us-dst:2 or utc`;
+  if (!m) return bad;
+  if (m[1] === 'fixed' && m[2] === undefined) return `'${text}': fixed needs its offset, e.g. fixed:0 (UTC) or fixed:3`;
+  const hours = m[2] === undefined ? 2 : Number(m[2]);
+  if (!(hours >= -12 && hours <= 14) || Math.round(hours * 4) !== hours * 4) return `'${text}': the offset must be whole or quarter hours from -12 to 14`;
+  const sec = Math.round(hours * 3600);
+  return m[1] === 'fixed' ? { kind: 'fixed', offsetSec: sec } : { kind: m[1] as 'us-dst' | 'eu-dst', standardOffsetSec: sec };
+}
+
 /**
  * The broker's zone from every offset the terminal reported so far (at each HELLO, and from each account report's
  * server time against the host's clock): the first zone that predicts all of them, trying the MT5 conventions
