@@ -64,8 +64,6 @@ export function paperCommission(symbol: string, configured: number | Record<stri
 }
 
 export class PaperAccount {
-  /** The simulated broker: undefined until the account is seeded. */
-  broker: SimBroker | undefined;
   /** Every intent the account answers for: settled ones (with their results) and the one under way. */
   readonly entries = new Map<string, LedgerEntry>();
   /** Every symbol the paper broker knows, as it knows it (with the commission it charges). */
@@ -73,6 +71,7 @@ export class PaperAccount {
   /** Symbols learned only to convert profits and margins into the account currency (streamed with the strategies'). */
   readonly converters = new Set<string>();
   private seedAccount: BrokerConfig['account'] | undefined;
+  private simBroker: SimBroker | undefined;
   private ea: SimEaLogic | undefined;
   private replayingLines = false;
   private requestId = 0;
@@ -88,6 +87,11 @@ export class PaperAccount {
       dir: o.dir, log: o.log, compactEvery: o.compactEvery ?? PAPER_COMPACT_EVERY,
       snapshot: () => this.snapshotLine(), compacted: (line, settled) => this.forgetCompacted(line, settled),
     });
+  }
+
+  /** The simulated broker: undefined until the account is seeded (a new one at each rebuild). */
+  get broker(): SimBroker | undefined {
+    return this.simBroker;
   }
 
   /** The account it was seeded with (undefined: not seeded yet). */
@@ -210,7 +214,7 @@ export class PaperAccount {
     const ea = new SimEaLogic(broker);
     broker.onTx = (tx) => this.onTx(tx);
     const previous = this.broker;
-    this.broker = broker;
+    this.simBroker = broker;
     this.ea = ea;
     this.replayingLines = true;
     try {
