@@ -7,9 +7,9 @@
  * filled nothing change nothing and are not written. An intent's line is written (and synced) before it executes;
  * a torn last line (the process died writing it) is ignored, damage anywhere else stops the start with its line.
  *
- * Compaction (every `paperCompactEvery` lines, venue.ts): the whole account at that moment — the seed, the specs
- * learned, the broker's state (balance, positions, orders, every deal, the next ticket, the last quotes) and the
- * latest intents' results — becomes one `snapshot` line, written to `journal.jsonl.tmp`, synced, and renamed over
+ * Compaction (every `paperCompactEvery` lines, journal-lines.ts): the whole account at that moment — the seed, the
+ * specs learned, the broker's state (balance, positions, orders, every deal, the next ticket, the last quotes) and
+ * the latest intents' results — becomes one `snapshot` line, written to `journal.jsonl.tmp`, synced, and renamed over
  * the journal (then the folder synced): a crash leaves either the old journal or the new one, never both halves.
  * New lines follow it; a start restores the snapshot and replays them.
  */

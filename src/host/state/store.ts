@@ -9,21 +9,21 @@
  * not in it + the journal, and writes the result at once. A damaged state is never silently reset: the newest good
  * backup is restored with an error naming both, or the host refuses to start until `state recover`.
  *
- * Outside src/host/state/ nobody reads or writes the state's data: the typed methods below are the way in.
+ * Writing the journal is journal-writer.ts's, opening a folder (replay, recovery) opening.ts's; this file holds the
+ * typed methods, the write modes and the compaction. Outside src/host/state/ nobody reads or writes the state's
+ * data: the typed methods below are the way in.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, writeSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Archive, DEFAULT_RETENTION, type Retention } from './archive.js';
-import { backupName, journalFiles, linkBackup, listBackups, newestGoodBackup, priorState, pruneBackups, recoverState } from './backups.js';
-import {
-  applyOp, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson,
-  JournalCorruptError, StoreCorruptError, StoreMissingError,
-  type AuditEntry, type CommandRecord, type JournalOp, type OutboxEntry, type Safety, type StoreData, type StrategyRecord,
-} from './format.js';
+import { backupName, linkBackup, listBackups, pruneBackups, recoverState } from './backups.js';
+import { applyOp, toJson, type AuditEntry, type CommandRecord, type JournalOp, type OutboxEntry, type Safety, type StoreCorruptError, type StoreData, type StrategyRecord } from './format.js';
 import type { LedgerEntry } from './ledger.js';
-import { writeDurably, writeSnapshotSliced } from './snapshot.js';
+import { writeSnapshotSliced } from './snapshot.js';
 import { CoreStateFile, type CoreStateText } from './core-state-file.js';
-import { GroupSync } from './group-sync.js';
+import { JournalWriter, dropSealed } from './journal-writer.js';
+import { checkpointReplayed, readStateFolder } from './opening.js';
+import { readBrokerClock, writeBrokerClock, type BrokerClockReading } from './broker-clock-file.js';
 
 export * from './format.js';
 export { DEFAULT_RETENTION, type Retention } from './archive.js';
@@ -55,16 +55,11 @@ export class Store {
   /** What could not be written while writes were lenient or soft, newest last (at most 100). */
   readonly writeFailures: string[] = [];
 
-  private journalFd: number | undefined;
-  private journalLines = 0;
-  /** The number the open journal segment gets when it is sealed. */
-  private segment: number;
+  /** The open journal segment's writes: held lines, unwritten lines, fsyncs, the seal (journal-writer.ts). */
+  private readonly journalWriter: JournalWriter;
   private compacting: Promise<void> | undefined;
   private outboxSeq: number;
   private auditSeq: number;
-  private held: string[] | undefined;
-  /** Journal text not yet written (a failed soft write, an emergency): written before the next line, in order. */
-  private unwritten: string[] = [];
   private lenient = 0;
   private failureCount = 0;
   private readonly coreState: CoreStateFile;
@@ -77,7 +72,7 @@ export class Store {
     this.coreState = new CoreStateFile(dir);
     this.retention = { ...DEFAULT_RETENTION, ...opts.retention };
     this.keepBackups = opts.keepBackups ?? 48;
-    this.segment = d.segment ?? 0;
+    this.journalWriter = new JournalWriter(this.journalFile, d.segment ?? 0);
     this.outboxSeq = d.outbox.reduce((m, x) => Math.max(m, x.seq ?? 0), 0);
     this.auditSeq = d.audit.reduce((m, x) => Math.max(m, x.seq ?? 0), 0);
   }
@@ -151,8 +146,7 @@ export class Store {
   /** Append one change to the journal, synchronously (a few µs). On disk — in the OS's hands — when this returns; throws otherwise. */
   journal(op: JournalOp): void {
     const line = toJson(op) + '\n';
-    if (this.held) this.held.push(line);
-    else this.appendJournal(line);
+    if (!this.journalWriter.holdLine(line)) this.appendJournal(line);
   }
 
   /** A change applied in memory, then journaled: strict throws (and undoes nothing: call it before changing memory), soft keeps the line for the next write. */
@@ -164,34 +158,25 @@ export class Store {
     }
     applyOp(this.d, op);
     const line = toJson(op) + '\n';
-    if (this.held) {
-      this.held.push(line);
-      return;
-    }
+    if (this.journalWriter.holdLine(line)) return;
     try {
       this.appendJournal(line);
     } catch (e) {
-      this.unwritten.push(line);
+      this.journalWriter.keepUnwritten(line);
       this.noteFailure(`journal ${this.journalFile}`, e as Error);
     }
   }
 
+  /** Append to the journal (a compaction queued every `compactEvery`); a failure throws, or, while writes are lenient, is kept and noted. */
   private appendJournal(text: string): void {
     try {
-      this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
-      if (this.unwritten.length) {
-        writeSync(this.journalFd, this.unwritten.join(''));
-        this.journalLines += this.unwritten.length;
-        this.unwritten = [];
-      }
-      writeSync(this.journalFd, text);
-      this.journalLines++;
-      if (this.journalLines >= this.retention.compactEvery && !this.compacting) {
+      this.journalWriter.append(text);
+      if (this.journalWriter.lines >= this.retention.compactEvery && !this.compacting) {
         this.compacting = new Promise((r) => setImmediate(r)).then(() => this.compactNow(Date.now())).catch((e: Error) => this.noteFailure('compaction', e)).finally(() => (this.compacting = undefined));
       }
     } catch (e) {
       if (!this.lenient) throw e;
-      this.unwritten.push(text);
+      this.journalWriter.keepUnwritten(text);
       this.noteFailure(`journal ${this.journalFile}`, e as Error);
     }
   }
@@ -286,15 +271,13 @@ export class Store {
 
   /** Keep journal lines in memory until `flushJournal()` (one write for a batch of intents). */
   holdJournal(): void {
-    this.held ??= [];
+    this.journalWriter.hold();
   }
 
   /** Write the held lines in one write and stop holding. Throws if the write fails (the lines are dropped). */
   flushJournal(): void {
-    const lines = this.held;
-    this.held = undefined;
-    if (!lines?.length) return;
-    this.appendJournal(lines.join(''));
+    const text = this.journalWriter.release();
+    if (text !== undefined) this.appendJournal(text);
   }
 
   /**
@@ -304,16 +287,11 @@ export class Store {
   async write(): Promise<void> {
     await this.compacting?.catch(() => undefined);
     try {
-      if (this.unwritten.length) {
-        this.journalFd ??= openSync(this.journalFile, 'a', 0o600);
-        writeSync(this.journalFd, this.unwritten.join(''));
-        this.journalLines += this.unwritten.length;
-        this.unwritten = [];
-      }
-      const segment = this.segment;
-      if (this.journalFd !== undefined) await this.journalSync.sync();
+      this.journalWriter.writeUnwritten();
+      const segment = this.journalWriter.segment;
+      if (this.journalWriter.isOpen) await this.journalWriter.sync();
       // a compaction sealed the journal meanwhile: those lines are in its state.json once it is synced
-      if (this.segment !== segment) await this.compacting;
+      if (this.journalWriter.segment !== segment) await this.compacting;
     } catch (e) {
       if (!this.lenient) throw e;
       this.noteFailure(`state ${this.journalFile}`, e as Error);
@@ -321,9 +299,8 @@ export class Store {
   }
 
   /** The journal's fsyncs, shared by the writers that ask while one runs (group-sync.ts). */
-  private readonly journalSync = new GroupSync(() => this.journalFd);
-  get syncStats(): GroupSync['stats'] {
-    return this.journalSync.stats;
+  get syncStats(): JournalWriter['syncStats'] {
+    return this.journalWriter.syncStats;
   }
 
   // ── compaction ─────────────────────────────────────────────────────────────────────────────────────────
@@ -345,13 +322,9 @@ export class Store {
    * 4. the sealed segment deleted; a backup linked. A failure leaves the sealed segment for the next start.
    */
   private async compactNow(now: number, retain = true): Promise<void> {
-    while (this.held) await new Promise((r) => setImmediate(r));
-    if (this.journalFd !== undefined) closeSync(this.journalFd);
-    this.journalFd = undefined;
-    const sealed = join(this.dir, `ledger.${this.segment}.jsonl`);
-    if (existsSync(this.journalFile)) renameSync(this.journalFile, sealed);
-    this.segment++;
-    this.journalLines = 0;
+    const w = this.journalWriter;
+    while (w.holding) await new Promise((r) => setImmediate(r));
+    w.seal(this.dir);
     const batch = retain ? await this.archive.select(this.d, this.retention, now) : { commands: [], intents: [], audit: [] };
     try {
       await this.archive.write(batch, now);
@@ -359,18 +332,10 @@ export class Store {
       this.archive.restore(batch, this.d);
       throw e;
     }
-    await writeSnapshotSliced(this.file, this.d, this.segment, () => this.held !== undefined);
-    this.dropSealed(this.segment);
+    await writeSnapshotSliced(this.file, this.d, w.segment, () => w.holding);
+    dropSealed(this.dir, w.segment);
     this.compactions++;
     linkBackup(this.file, this.backupDir, this.keepBackups, now);
-  }
-
-  /** Delete sealed journal segments numbered below `segment` (state.json holds them). */
-  private dropSealed(segment: number): void {
-    for (const f of journalFiles(this.dir)) {
-      const m = /ledger\.(\d+)\.jsonl$/.exec(f);
-      if (m && Number(m[1]) < segment) unlinkSync(f);
-    }
   }
 
   // ── opening ────────────────────────────────────────────────────────────────────────────────────────────
@@ -381,97 +346,15 @@ export class Store {
 
   /** open(), synchronously: a new account's state is opened while its terminal says HELLO (src/host/trading/accounts.ts). */
   static openSync(dir: string, opts: StoreOptions = {}): Store {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, 'state.json');
-    let recovered: StoreCorruptError | undefined;
-    let loaded: StoreData | undefined;
-    const firstStart = !existsSync(file);
-    if (firstStart) {
-      const evidence = priorState(dir);
-      if (evidence) throw new StoreMissingError(file, evidence);
-    } else {
-      let reason: string | undefined;
-      try {
-        loaded = fromJson<StoreData>(readFileSync(file, 'utf8'));
-        reason = stateShapeProblem(loaded);
-      } catch (e) {
-        reason = (e as Error).message;
-      }
-      if (reason !== undefined) {
-        loaded = undefined;
-        const good = newestGoodBackup(join(dir, 'backups'));
-        // the damaged file stays where it is until the trader chooses (`state recover`): every start refuses
-        if (!good) throw new StoreCorruptError(file, reason);
-        renameSync(file, `${file}.corrupt-${Date.now()}`);
-        copyFileSync(good, file);
-        loaded = fromJson<StoreData>(readFileSync(file, 'utf8'));
-        recovered = new StoreCorruptError(file, reason, good);
-      }
-    }
-    const d = loaded ?? emptyState();
-    d.outbox ??= [];
-    d.audit ??= [];
-    const replayed = Store.replay(dir, d);
-    const s = new Store(dir, d, opts);
-    s.recovered = recovered;
-    s.replayedJournal = replayed.lines;
-    // the replayed state on disk at once, the segments emptied: from here on, the journal holds this run's changes only
-    if (replayed.lines || firstStart || replayed.files.length) {
-      s.segment = replayed.next;
-      d.segment = s.segment;
-      writeDurably(s.file, toJson(d));
-      for (const f of replayed.files) if (f === s.journalFile) writeFileSync(f, '', { mode: 0o600 });
-      s.dropSealed(s.segment);
-    }
+    const opened = readStateFolder(dir);
+    const s = new Store(dir, opened.d, opts);
+    s.recovered = opened.recovered;
+    s.replayedJournal = opened.replayed.lines;
+    const segment = checkpointReplayed(dir, opened);
+    if (segment !== undefined) s.journalWriter.segment = segment;
     // a first start has a backup at once: from now on a missing state.json is a loss, not a first start
     if (!existsSync(s.backupDir) || !readdirSync(s.backupDir).some((f) => f.startsWith('state-') && f.endsWith('.json'))) s.backup(s.keepBackups);
     return s;
-  }
-
-  /** Apply the sealed segments state.json does not hold, then the open journal. Returns the lines taken and the next segment number. */
-  private static replay(dir: string, d: StoreData): { lines: number; files: string[]; next: number } {
-    const base = d.segment ?? 0;
-    let next = base;
-    const sealed = journalFiles(dir)
-      .map((f) => ({ f, n: /ledger\.(\d+)\.jsonl$/.exec(f)?.[1] }))
-      .filter((x) => x.n !== undefined)
-      .map((x) => ({ f: x.f, n: Number(x.n) }))
-      .sort((a, b) => a.n - b.n);
-    const files: string[] = [];
-    for (const { f, n } of sealed) {
-      if (n < base) continue; // already in state.json (deleted after the checkpoint)
-      files.push(f);
-      next = Math.max(next, n + 1);
-    }
-    const open = join(dir, 'ledger.jsonl');
-    if (existsSync(open)) files.push(open);
-    let lines = 0;
-    for (const f of files) lines += Store.replayFile(f, d);
-    // sealed segments below the state's number are stale: the checkpoint deletes them
-    if (sealed.some((x) => x.n < base)) files.push(...sealed.filter((x) => x.n < base).map((x) => x.f));
-    return { lines, files, next };
-  }
-
-  private static replayFile(file: string, d: StoreData): number {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    let n = 0;
-    for (const [i, line] of lines.entries()) {
-      if (!line) continue;
-      let op: JournalOp;
-      try {
-        op = fromJson<JournalOp>(line);
-      } catch (e) {
-        // a torn last line (no newline after it) is a write the process died in: its intent was never sent.
-        // A damaged complete line is corruption: starting without it could send an order twice.
-        if (i === lines.length - 1) break;
-        throw new JournalCorruptError(file, i + 1, (e as Error).message);
-      }
-      const wrong = journalOpProblem(op);
-      if (wrong) throw new JournalCorruptError(file, i + 1, wrong);
-      applyOp(d, op);
-      n++;
-    }
-    return n;
   }
 
   /** `mt5-executor state recover`: the trader's explicit way out of a refused start (backups.ts). */
@@ -506,28 +389,13 @@ export class Store {
     return this.coreState.write(state);
   }
 
-  /**
-   * The broker's clock as read so far (offset from UTC at a server time; a few readings a year): the broker's time
-   * zone is inferred from them (src/engine/time/broker-time.ts). Derived data, read again from the terminal at every
-   * connection: a missing or damaged file gives none.
-   */
-  readBrokerClock(): { serverSec: number; offsetSec: number }[] {
-    const file = join(this.dir, 'broker-clock.json');
-    if (!existsSync(file)) return [];
-    try {
-      const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-      if (!Array.isArray(v)) return [];
-      return v.filter((r): r is { serverSec: number; offsetSec: number } => !!r && Number.isSafeInteger((r as { serverSec?: unknown }).serverSec) && Number.isSafeInteger((r as { offsetSec?: unknown }).offsetSec) && Math.abs((r as { offsetSec: number }).offsetSec) <= 14 * 3600).slice(-64);
-    } catch {
-      return [];
-    }
+  /** The broker's clock as read so far (broker-clock-file.ts): none when the file is missing or damaged. */
+  readBrokerClock(): BrokerClockReading[] {
+    return readBrokerClock(this.dir);
   }
 
-  writeBrokerClock(readings: readonly { serverSec: number; offsetSec: number }[]): void {
-    const file = join(this.dir, 'broker-clock.json');
-    const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(readings), { mode: 0o600 });
-    renameSync(tmp, file);
+  writeBrokerClock(readings: readonly BrokerClockReading[]): void {
+    writeBrokerClock(this.dir, readings);
   }
 
   /** Resolves when no write of the core's state is under way. */
@@ -537,7 +405,6 @@ export class Store {
 
   close(): void {
     this.coreState.close();
-    if (this.journalFd !== undefined) closeSync(this.journalFd);
-    this.journalFd = undefined;
+    this.journalWriter.close();
   }
 }
