@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../host/config.js';
 import { openCredentialStore, storeDescription, weakSecretProblems, type CredentialStore } from '../host/state/credentials.js';
 import { resolveDataDir } from '../host/state/data-dir.js';
 import { loadOrCreateApiToken, loadOrCreateToken, tokenInstructions } from '../host/state/token.js';
+import { usageHint } from './kit.js';
 
 type Write = (text: string) => void;
 
@@ -67,7 +68,7 @@ export async function loginCommand(
   out: Write, err: Write, env: NodeJS.ProcessEnv = process.env, stdin: NodeJS.ReadStream = process.stdin,
 ): Promise<number> {
   const fail = (m: string) => {
-    err(`mt5-executor: ${m}\nRun 'mt5-executor help' for usage.\n`);
+    err(`mt5-executor: ${m}\n${usageHint('login')}\n`);
     return 2;
   };
   const tty = Boolean(stdin.isTTY) && !opts.secretStdin;

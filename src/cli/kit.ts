@@ -57,11 +57,18 @@ export class UsageError extends Error {}
 
 const optLabel = (name: string, o: OptionSpec) => `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
 
+/** A verb's usage line: `Usage: mt5-executor backtest <strategy.json> [options]`. */
+export const usageLine = (v: Verb): string => `${c.bold('Usage:')} mt5-executor ${v.name}${v.args ? ` ${v.args}` : ''}${Object.keys(v.options).length ? ' [options]' : ''}`;
+
+/** The line after a usage error: the verb's own help when the verb is known, else the list of verbs. */
+export const usageHint = (verb?: Verb | string): string =>
+  verb ? `Run 'mt5-executor ${typeof verb === 'string' ? verb : verb.name} --help' for its options and an example.` : "Run 'mt5-executor help' for usage.";
+
 export function verbHelp(v: Verb): string {
   const width = Math.max(12, ...Object.entries(v.options).map(([n, o]) => optLabel(n, o).length));
   const opts = Object.entries(v.options).map(([n, o]) => `  ${c.cyan(optLabel(n, o).padEnd(width))}  ${o.help}${o.multiple ? ' (repeatable)' : ''}`);
   return [
-    `${c.bold('Usage:')} mt5-executor ${v.name}${v.args ? ` ${v.args}` : ''}${Object.keys(v.options).length ? ' [options]' : ''}`,
+    usageLine(v),
     '',
     v.summary,
     ...(v.details ? ['', v.details] : []),
@@ -96,18 +103,29 @@ export function mainHelp(verbs: Verb[], header: string): string {
   ].join('\n');
 }
 
-/** The verb named by the first one or two words, and the rest of the arguments. */
-export function findVerb(verbs: Verb[], argv: string[]): { verb: Verb; rest: string[] } | { unknown: string; suggestion: string | undefined } {
+/**
+ * The verb named by the first one or two words, and the rest of the arguments; else what to tell the trader
+ * (`message`) and the verb whose help to point at (`near`, when one is meant beyond doubt).
+ */
+export function findVerb(verbs: Verb[], argv: string[]): { verb: Verb; rest: string[] } | { message: string; near: Verb | undefined } {
   const two = argv.slice(0, 2).join(' ');
   const byTwo = verbs.find((v) => v.name === two);
   if (byTwo) return { verb: byTwo, rest: argv.slice(2) };
   const byOne = verbs.find((v) => v.name === argv[0]);
   if (byOne) return { verb: byOne, rest: argv.slice(1) };
-  // a two-word verb's first word alone ("strategy") or with an unknown second ("strategy nwe")
+  // a two-word verb's first word alone ("state") or with an unknown second ("strategy nwe"): only that group's verbs are meant
   const group = verbs.filter((v) => v.name.startsWith(`${argv[0]} `));
-  const word = group.length ? two : argv[0] ?? '';
-  const names = verbs.map((v) => v.name);
-  return { unknown: word, suggestion: suggest(word, names) ?? (group.length ? group.map((v) => v.name).join(' | ') : undefined) };
+  if (group.length) {
+    const alone = argv.length === 1 || argv[1]!.startsWith('-');
+    const meant = alone ? (group.length === 1 ? group[0] : undefined) : group.find((v) => v.name === suggest(two, group.map((g) => g.name)));
+    const known = group.map((v) => `'${v.name}'`).join(' or ');
+    const word = alone ? argv[0]! : two;
+    const what = alone ? `'${word}' needs a subcommand: ${known}` : meant ? `unknown command '${word}' — did you mean '${meant.name}'?` : `unknown command '${word}' (known: ${known})`;
+    return { near: meant, message: `${what}${meant ? `\n${usageLine(meant)}` : ''}` };
+  }
+  const word = argv[0] ?? '';
+  const suggestion = suggest(word, verbs.map((v) => v.name));
+  return { near: undefined, message: `unknown command '${word}'${suggestion ? ` — did you mean '${suggestion}'?` : ''}` };
 }
 
 /** Parse a verb's arguments with its option table; unknown options get a "did you mean". */

@@ -6,7 +6,7 @@
 import { VERSION } from '../host/version.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { BacktestArgs } from './backtest.js';
-import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
+import { UsageError, c, findVerb, mainHelp, parseVerbArgs, usageHint, verbHelp, type Verb, type VerbContext } from './kit.js';
 
 // Each verb's module is imported when the verb runs: a backtest does not load (nor, bundled, evaluate) the host,
 // its web server and loggers — that cost ~0.1–0.2 s of every short command's start.
@@ -262,6 +262,7 @@ export const VERBS: Verb[] = [
   {
     name: 'state recover',
     summary: 'When the host refuses to start because its state is damaged or missing: start from a backup you choose, or (--empty) from an empty state. Without an option, lists the backups.',
+    details: 'Stop the host first: refused while a host runs on the data folder. On a sound state --backup latest changes nothing (it names the backup it would use); roll back by naming the backup file. The files replaced are kept aside: *.damaged-<time>, or *.replaced-<time> when they were sound.',
     options: { backup: { type: 'string', arg: 'FILE|latest', help: 'the backup to start from' }, empty: { type: 'boolean', help: 'start from an empty state (everything in the old one is set aside, not deleted)' }, ...DATA_DIR },
     examples: ['mt5-executor state recover', 'mt5-executor state recover --backup latest'],
     run: async ({ values, out, err }) => (await import('./state.js')).stateCommand('recover', { dataDir: (await import('../host/state/data-dir.js')).resolveDataDir(str(values['data-dir'])), backup: str(values.backup), empty: values.empty === true }, out, err),
@@ -277,8 +278,8 @@ export const VERBS: Verb[] = [
 
 const HEADER = `mt5-executor ${VERSION} — runs trading strategies next to MetaTrader 5`;
 
-function fail(msg: string): never {
-  process.stderr.write(`${c.red('mt5-executor:')} ${msg}\nRun 'mt5-executor help' for usage.\n`);
+function fail(msg: string, verb?: Verb): never {
+  process.stderr.write(`${c.red('mt5-executor:')} ${msg}\n${usageHint(verb)}\n`);
   process.exit(2);
 }
 
@@ -293,7 +294,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === '--version' || first === '-v') argv = ['version'];
   const found = findVerb(VERBS, argv);
-  if (!('verb' in found)) fail(`unknown command '${found.unknown}'${found.suggestion ? ` — did you mean '${found.suggestion}'?` : ''}`);
+  if (!('verb' in found)) fail(found.message, found.near);
   try {
     const parsed = parseVerbArgs(found.verb, found.rest);
     if (parsed === 'help') {
@@ -302,7 +303,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await found.verb.run({ ...parsed, out, err });
   } catch (e) {
-    if (e instanceof UsageError) fail(e.message);
+    if (e instanceof UsageError) fail(e.message, found.verb);
     throw e;
   }
 }

@@ -164,7 +164,7 @@ async function launch(config: Config, opts: StartOptions, out: (line: string) =>
   const makeManager = (store: Store, key: string | undefined) => {
     const supervisor = supervisorFor(store);
     return new StrategyManager(store, key ? log.child({ account: key }) : log, {
-      ...(paperHost ? {} : {
+      ...(paperHost ? { paper: true } : {
         paperVenue: (live: Terminal) => {
           try {
             return paperOf(live);

@@ -113,7 +113,7 @@ describe('local HTTP API', () => {
   it('reports health, the account and metrics from the connected terminal', async () => {
     const h = await api('GET', '/health');
     expect(h.status).toBe(200);
-    expect(h.body).toMatchObject({ ok: true, terminalConnected: true, platformConnected: false, version: expect.any(String) });
+    expect(h.body).toMatchObject({ ok: true, terminalConnected: true, paper: false, platformConnected: false, version: expect.any(String) });
     const a = await api('GET', '/account');
     expect(a.body).toMatchObject({ balance: broker.account().balance, currency: broker.account().currency });
     const m = await api('GET', '/metrics');

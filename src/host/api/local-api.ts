@@ -144,6 +144,7 @@ export class LocalApi {
         version: o.version,
         uptimeSeconds: Math.round((Date.now() - this.started) / 1000),
         terminalConnected: m.status().terminalConnected,
+        paper: m.isPaper(), // the host trades on paper (start --paper): nothing reaches the broker
         platformConnected: o.platformConnected?.() ?? null,
         strategies: m.list().length,
         brokerTime: m.brokerZone(),

@@ -3,7 +3,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyState, fromJson, stateShapeProblem, toJson } from './format.js';
+import { emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson } from './format.js';
 import { writeDurably } from './snapshot.js';
 
 const isBackup = (f: string) => f.startsWith('state-') && f.endsWith('.json');
@@ -68,7 +68,7 @@ export function newestGoodBackup(backupDir: string): string | undefined {
 export function priorState(dir: string): string | undefined {
   const backups = join(dir, 'backups');
   if (existsSync(backups) && readdirSync(backups).some(isBackup)) return `backups in ${backups}`;
-  const aside = readdirSync(dir).find((f) => f.startsWith('state.json.corrupt-') || f.startsWith('state.json.damaged-'));
+  const aside = readdirSync(dir).find((f) => f.startsWith('state.json.corrupt-') || f.startsWith('state.json.damaged-') || f.startsWith('state.json.replaced-'));
   return aside ? `a state file set aside, ${join(dir, aside)}` : undefined;
 }
 
@@ -77,9 +77,62 @@ export function journalFiles(dir: string): string[] {
   return readdirSync(dir).filter((f) => f === 'ledger.jsonl' || /^ledger\.\d+\.jsonl$/.test(f)).map((f) => join(dir, f));
 }
 
+/** What a journal file holds as the host's start reads it: its complete lines, or the first that stops the start. */
+function journalLines(file: string): { lines: number; problem?: string } {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let n = 0;
+  for (const [i, line] of lines.entries()) {
+    if (!line) continue;
+    let problem: string | undefined;
+    try {
+      problem = journalOpProblem(fromJson(line));
+    } catch (e) {
+      if (i === lines.length - 1) break; // a torn last line: a write the process died in (the start drops it too)
+      problem = (e as Error).message;
+    }
+    if (problem) return { lines: n, problem: `${file}, line ${i + 1}: ${problem}` };
+    n++;
+  }
+  return { lines: n };
+}
+
+/** A state folder as the host's start would find it, read only: 'sound' (it starts from it as it is), 'none' (a first start), or what stops it. */
+export type StateHealth = { kind: 'sound'; journalLines: number } | { kind: 'none' } | { kind: 'damaged'; problem: string };
+
+/**
+ * Whether the host starts from `dir` as it is: state.json readable and whole, and every journal line it would
+ * replay readable (as Store.openSync reads them; nothing is written here). `state recover` asks before it replaces anything.
+ */
+export function stateHealth(dir: string): StateHealth {
+  const file = join(dir, 'state.json');
+  if (!existsSync(file)) {
+    const evidence = existsSync(dir) ? priorState(dir) : undefined;
+    return evidence ? { kind: 'damaged', problem: `${file} is missing, but the folder held a state before (${evidence})` } : { kind: 'none' };
+  }
+  let segment = 0;
+  try {
+    const d = fromJson<{ segment?: number }>(readFileSync(file, 'utf8'));
+    const problem = stateShapeProblem(d);
+    if (problem) return { kind: 'damaged', problem: `${file}: ${problem}` };
+    segment = d.segment ?? 0;
+  } catch (e) {
+    return { kind: 'damaged', problem: `${file}: ${(e as Error).message}` };
+  }
+  let lines = 0;
+  for (const journal of journalFiles(dir)) {
+    const n = /ledger\.(\d+)\.jsonl$/.exec(journal)?.[1];
+    if (n !== undefined && Number(n) < segment) continue; // already in state.json: the start deletes it unread
+    const j = journalLines(journal);
+    if (j.problem) return { kind: 'damaged', problem: j.problem };
+    lines += j.lines;
+  }
+  return { kind: 'sound', journalLines: lines };
+}
+
 /**
  * `mt5-executor state recover`: with `backup` (a path, or 'latest'), that backup becomes the state; with `empty`,
- * an empty state. The damaged file (if any) and the journal are kept aside as `*.damaged-<time>`. Returns what was done.
+ * an empty state. The state file (if any) and the journal are kept aside as `*.damaged-<time>`, or as
+ * `*.replaced-<time>` when they were sound (stateHealth: an explicit rollback of a good state). Returns what was done.
  */
 export function recoverState(dir: string, choice: { backup?: string; empty?: boolean }, now = Date.now()): string {
   const file = join(dir, 'state.json');
@@ -98,20 +151,16 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   } else if (!choice.empty) {
     throw new Error('choose --backup <file|latest> or --empty');
   }
+  const sound = stateHealth(dir).kind === 'sound';
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  const aside = `.${sound ? 'replaced' : 'damaged'}-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
   const kept: string[] = [];
-  if (existsSync(file)) {
-    renameSync(file, `${file}.damaged-${stamp}`);
-    kept.push(`${file}.damaged-${stamp}`);
-  }
-  for (const journal of journalFiles(dir)) {
-    if (statSync(journal).size === 0) continue;
-    renameSync(journal, `${journal}.damaged-${stamp}`);
-    kept.push(`${journal}.damaged-${stamp}`);
+  for (const f of [...(existsSync(file) ? [file] : []), ...journalFiles(dir).filter((j) => statSync(j).size > 0)]) {
+    renameSync(f, f + aside);
+    kept.push(f + aside);
   }
   // a backup's segment number refers to journals that are now set aside: it starts from segment 0 again
   const text = source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
   writeDurably(file, text);
-  return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside: ${kept.join(', ')}` : ''}`;
+  return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}`;
 }

@@ -44,6 +44,8 @@ export interface ManagerOptions {
   decisionLog?: (line: string) => void;
   /** The platform's LLM supervisor, asked about entries that hit a trigger (docs/ML.md). */
   supervisor?: { evaluate(context: Record<string, unknown>): Promise<SupervisorDecision> };
+  /** The whole host trades on paper (`start --paper`, config `paper`): every venue it attaches is a paper account; said before a terminal connects too. */
+  paper?: boolean;
   /** Paper trading (src/host/paper): the venue, on the attached terminal's prices, where strategies in `mode: paper` trade. */
   paperVenue?: (live: Terminal) => Terminal | undefined;
 }

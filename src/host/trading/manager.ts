@@ -111,7 +111,7 @@ export class StrategyManager extends EventEmitter implements TradingContext {
 
   /** Paper trading: the whole host trades on paper (`start --paper`), or this strategy does (`mode: paper`). */
   isPaper(s?: NormalizedStrategy): boolean {
-    return (this.term as { paper?: boolean } | undefined)?.paper === true || (s?.mode === 'paper' && this.paper !== undefined);
+    return this.opts.paper === true || (this.term as { paper?: boolean } | undefined)?.paper === true || (s?.mode === 'paper' && this.paper !== undefined);
   }
 
   now(): number {
