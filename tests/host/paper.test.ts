@@ -271,7 +271,9 @@ describe('start --paper on the simulated terminal', () => {
     expect(plain.compactions).toBe(0);
     expect(plain.most).toBeGreaterThan(40); // the uncompacted journal grows with every fill and intent
     expect(small.compactions).toBeGreaterThanOrEqual(3);
-    expect(small.most).toBeLessThanOrEqual(10 + 5); // bounded: a snapshot line and at most a few lines over the threshold
+    // bounded: a snapshot line, the threshold's lines, and those written while a compaction's fsyncs run (10 here when
+    // quiet; 18 in a full run at a load average of 10) — against the 72 lines of the account never compacted
+    expect(small.most).toBeLessThanOrEqual(3 * 10);
     expect(small.snap.deals.filter((d) => d.entry === DEAL_ENTRY.OUT).length).toBeGreaterThanOrEqual(5);
     same(small.snap, plain.snap); // compaction changes nothing the account did
     // memory keeps what a restart would have: every intent of the journal (in its snapshot or on a line after it)
