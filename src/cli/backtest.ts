@@ -1,6 +1,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DataError, formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
+import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -11,6 +11,7 @@ import { SYMBOLS } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
 import { JsonFileError, readJsonFile } from './kit.js';
+import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
 
@@ -34,6 +35,8 @@ export interface BacktestArgs {
   swap?: boolean;
   symbol?: string;
   timeframe?: string;
+  /** The broker's server clock the file's times are in (`--broker-zone`, parseZoneArg's forms); default us-dst:2. */
+  brokerZone?: string;
   /** false: read the bar file without its cache and write none (--no-cache). */
   cache?: boolean;
 }
@@ -41,7 +44,7 @@ export interface BacktestArgs {
 type Out = (t: string) => void;
 
 export const BACKTEST_USAGE =
-  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]';
+  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--broker-zone ZONE] [--report out.html] [--trades out.csv] [--json]';
 
 function num(name: string, v: string | undefined, min: number): number | undefined | string {
   if (v === undefined) return undefined;
@@ -81,7 +84,8 @@ function loadStrategy(file: string, symbol: string | undefined, timeframe: strin
   return normalizeStrategy(over);
 }
 
-export type BacktestRun = ReportInput;
+/** The run: the bars from the file's start (the warm-up) to --to; the report shows them from `firstBar`. */
+export type BacktestRun = ReportInput & { gaps?: GapReport | undefined };
 
 /** `mt5-executor backtest`: returns the exit code. */
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
@@ -98,6 +102,11 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: ${v}\n`);
       return 2;
     }
+  }
+  const zone = a.brokerZone === undefined ? DEFAULT_BROKER_TZ : parseZoneArg(a.brokerZone);
+  if (typeof zone === 'string') {
+    err(`mt5-executor backtest: --broker-zone ${zone}\n`);
+    return 2;
   }
   if (a.limits !== undefined && !['none', 'demo', 'live'].includes(a.limits)) {
     err(`mt5-executor backtest: --limits must be none, demo or live, got '${a.limits}'\n`);
@@ -140,23 +149,27 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
       return 1;
     }
+    // --from/--to: the bars before --from stay, to warm the indicators up (as MT5's tester does), and trading starts at
+    // --from; the bars after --to go
+    let first = 0, end = bars.length;
     if (from || to) {
       const t = bars.time;
-      let i = 0, j = bars.length;
-      if (typeof from === 'object') while (i < j && t[i]! < from.sec) i++;
+      if (typeof from === 'object') while (first < end && t[first]! < from.sec) first++;
       if (typeof to === 'object') {
-        const end = to.day ? to.sec + 86400 : to.sec;
-        while (j > i && t[j - 1]! >= end) j--;
+        const stop = to.day ? to.sec + 86400 : to.sec;
+        while (end > first && t[end - 1]! >= stop) end--;
       }
-      if (j <= i) {
+      if (end <= first) {
         err(`mt5-executor backtest: no bars between --from ${a.from ?? '(start)'} and --to ${a.to ?? '(end)'}: ${a.data} runs from ${formatServerTime(t[0]!)} to ${formatServerTime(t[bars.length - 1]!)}\n`);
         return 1;
       }
-      if (i > 0 || j < bars.length) bars = { ...sliceBars(bars, i, j), ...(bars.gaps ? { gaps: bars.gaps } : {}) };
     }
+    // the gaps of the window traded, not of the whole file
+    const gaps = first > 0 || end < bars.length ? findGaps(bars.time.subarray(first, end), end - first, bars.periodSec) : bars.gaps;
+    if (end < bars.length) bars = sliceBars(bars, 0, end);
     const spec: SimSymbolSpec = { ...SYMBOLS[strategy.symbol]! };
     if (a.swap === false) [spec.swapLong, spec.swapShort] = [0, 0];
-    const showProgress = a.progress ?? (process.stderr.isTTY && bars.length >= 100_000);
+    const showProgress = a.progress ?? (process.stderr.isTTY && end - first >= 100_000);
     const refusals: BacktestRun['refusals'] = [];
     const levels = new Map<string, { sl: number; tp: number }>();
     // the refusal reasons are read from the decisions, which the report and --json show; reading them has the
@@ -164,7 +177,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     const wantReasons = Boolean(a.report || a.json);
     const wantLevels = Boolean(a.report);
     const result = runBacktest({
-      strategy, bars, symbol: spec,
+      strategy, bars, symbol: spec, warmupBars: first, brokerZone: zone,
       ...(typeof balance === 'number' ? { balance } : {}),
       ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
       ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
@@ -192,7 +205,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     });
     const settings: ReportSettings = {
       dataFile: a.data, symbol: strategy.symbol, timeframe: strategy.timeframe, digits: spec.digits,
-      from: formatServerTime(bars.time[0]!), to: formatServerTime(bars.time[bars.length - 1]!),
+      from: formatServerTime(bars.time[first]!), to: formatServerTime(bars.time[bars.length - 1]!),
       balance: result.initialBalance, currency: 'USD', leverage: 100, accountMode: 'hedging',
       spread: typeof spread === 'number' ? `${spread} points` : `from the file (${spec.defaultSpread ?? 10} points where it records none)`,
       slippage: `${typeof slippage === 'number' ? slippage : 0} points`,
@@ -200,10 +213,10 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       swap: a.swap === false ? 'off (--no-swap)' : `long ${spec.swapLong}, short ${spec.swapShort} points, triple on day ${spec.swapRollover3Days}`,
       limits: a.limits ?? 'none',
       overrides: [...(a.symbol ? [`--symbol ${a.symbol}`] : []), ...(a.timeframe ? [`--timeframe ${a.timeframe}`] : [])].join(' ') || 'none',
-      timeZone: 'broker server time (as in the file; no zone shift)',
+      timeZone: `broker server time, ${describeZone(zone)}${a.brokerZone === undefined ? ' (--broker-zone to change)' : ` (--broker-zone ${a.brokerZone})`}`,
     };
     const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
-    run = { strategy, strategyJson: readJsonFile(a.strategy), bars, result, stats, settings, refusals, levels };
+    run = { strategy, strategyJson: readJsonFile(a.strategy), bars, firstBar: first, gaps, result, stats, settings, refusals, levels };
     if (a.trades) writeFileSync(a.trades, tradesCsv(result));
     if (a.report) writeFileSync(a.report, renderReport(run));
   } catch (e) {
@@ -233,12 +246,13 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     return 0;
   }
   const pf = m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2);
-  const g = bars.gaps;
+  const g = run.gaps;
   out(
     [
       `backtest ${run.strategy.id}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
       `  data: ${run.settings.dataFile}, ${run.settings.symbol} ${run.settings.timeframe}, ${run.settings.from} to ${run.settings.to} (${bars.layout})` +
         (g && g.count ? `; ${g.count} gaps inside the week, ${g.missingBars} bars missing (largest ${formatServerTime(g.largest[0]!.from)} → ${formatServerTime(g.largest[0]!.to)})` : ''),
+      `  times: ${run.settings.timeZone}`,
       ...(Object.keys(result.blocked).length ? [`  blocked by the pre-trade limits: ${Object.entries(result.blocked).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       `  trades ${m.trades} (${m.wins} won, ${m.losses} lost), win rate ${m.winRate.toFixed(2)} %, profit factor ${pf}, expectancy ${m.expectancy.toFixed(2)}`,
       `  net profit ${m.netProfit.toFixed(2)}, final balance ${m.finalBalance.toFixed(2)}, max drawdown ${m.maxDrawdown.toFixed(2)} (${m.maxDrawdownPct.toFixed(2)} %)`,
@@ -260,7 +274,7 @@ export function backtestJson(run: BacktestRun): Record<string, unknown> {
     refusals: { total: result.refused, byReason: stats.refusedByReason },
     rejections: { total: result.rejected.length, byReason: stats.rejectedByReason },
     blocked: { total: stats.blockedByReason.reduce((s, x) => s + x.count, 0), byReason: stats.blockedByReason },
-    data: { file: run.settings.dataFile, layout: bars.layout, periodSec: bars.periodSec, from: run.settings.from, to: run.settings.to, gaps: bars.gaps ?? null, format: bars.format ?? null },
+    data: { file: run.settings.dataFile, layout: bars.layout, periodSec: bars.periodSec, from: run.settings.from, to: run.settings.to, gaps: run.gaps ?? null, format: bars.format ?? null },
     settings: run.settings,
   };
 }

@@ -7,6 +7,7 @@ import { VERSION } from '../host/version.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { BacktestArgs } from './backtest.js';
 import { UsageError, c, findVerb, mainHelp, parseVerbArgs, verbHelp, type Verb, type VerbContext } from './kit.js';
+import { ZONE_ARG_FORMS } from '../engine/time/broker-time.js';
 
 // Each verb's module is imported when the verb runs: a backtest does not load (nor, bundled, evaluate) the host,
 // its web server and loggers — that cost ~0.1–0.2 s of every short command's start.
@@ -162,6 +163,7 @@ export const VERBS: Verb[] = [
       'no-swap': { type: 'boolean', help: 'no swaps' },
       'no-cache': { type: 'boolean', help: 'parse the bar file, not its cache (<file>.mt5x-cache), and write none' },
       limits: { type: 'string', arg: 'none|demo|live', help: 'apply the pre-trade limits of that account type (default none)' },
+      'broker-zone': { type: 'string', arg: 'ZONE', help: `the broker clock the file's times are in, for the session filter: ${ZONE_ARG_FORMS}; default us-dst:2 (GMT+2, GMT+3 with New York's DST)` },
       report: { type: 'string', arg: 'FILE', help: 'write the HTML report (self-contained)' },
       trades: { type: 'string', arg: 'FILE', help: 'write the trades as CSV' },
       json: { type: 'boolean', help: 'print the figures as one JSON object' },
@@ -180,6 +182,7 @@ export const VERBS: Verb[] = [
       if (values.json) a.json = true;
       if (values['no-swap']) a.swap = false;
       if (values['no-cache']) a.cache = false;
+      if (str(values['broker-zone']) !== undefined) a.brokerZone = str(values['broker-zone'])!;
       return (await import('./backtest.js')).backtestCommand(a, out, err);
     },
   },

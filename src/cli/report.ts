@@ -44,6 +44,8 @@ export interface ReportInput {
   strategy: NormalizedStrategy;
   strategyJson: unknown;
   bars: BarSeries;
+  /** The first bar traded (--from); the bars before it only warmed the indicators up. Default 0. */
+  firstBar?: number;
   result: BacktestResult;
   stats: ReportStats;
   settings: ReportSettings;
@@ -135,7 +137,8 @@ ${res.trades.map((t, i) => {
   }).join('\n')}</tbody></table>`);
 
   // chart data
-  const first = Math.max(0, bars.length - MAX_CANDLES);
+  const from = r.firstBar ?? 0;
+  const first = Math.max(from, bars.length - MAX_CANDLES);
   const candles: number[][] = [];
   for (let i = first; i < bars.length; i++) candles.push([bars.time[i]!, bars.open[i]!, bars.high[i]!, bars.low[i]!, bars.close[i]!]);
   const specs = r.strategy.indicators.filter((x) => x.timeframe === r.strategy.timeframe).map((x) => x.spec);
@@ -167,7 +170,7 @@ ${res.trades.map((t, i) => {
     digits: d, candles, lines, trades: tradeMarks, candlesCut: first > 0 ? first : 0,
     t: Array.from(eq.time.subarray(0, eq.length)), eq: Array.from(eq.equity.subarray(0, eq.length)), bal: Array.from(eq.balance.subarray(0, eq.length)), dd: ddSeries,
   };
-  const chart = section('chart', `Price chart — ${st.symbol} ${st.timeframe}`, `${first > 0 ? `<p>The last ${MAX_CANDLES.toLocaleString('en-US')} of ${bars.length.toLocaleString('en-US')} bars.</p>` : ''}
+  const chart = section('chart', `Price chart — ${st.symbol} ${st.timeframe}`, `${first > from ? `<p>The last ${MAX_CANDLES.toLocaleString('en-US')} of ${(bars.length - from).toLocaleString('en-US')} bars.</p>` : ''}
 <p class="legend">▲ buy entry, ▼ sell entry, ● exit (green a win, red a loss); dashed lines: each trade's SL (red) and TP (green); ${lines.map((l) => esc(l.key)).join(', ') || 'no indicators'}.</p><div id="price"></div>`);
   const equity = section('equity', 'Equity and drawdown', '<div id="equity-chart"></div><div id="dd-chart"></div>');
 

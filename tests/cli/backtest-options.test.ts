@@ -1,0 +1,80 @@
+/**
+ * backtest's options as a trader uses them, run in-process on the bundled bars: --from keeps the bars before it
+ * for the indicators' warm-up, --broker-zone sets the clock of the session filter and is named in the output.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backtestCommand, type BacktestArgs } from '../../src/cli/backtest.js';
+import { openSessions } from '../../src/engine/filters.js';
+import { serverToUtc, type BrokerTimeZone } from '../../src/engine/time/broker-time.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bt-options-'));
+const EMA = 'examples/ema-cross-trend.json';
+const H1_2019 = 'data/EURUSD_H1_2019.csv';
+
+function run(a: BacktestArgs): { code: number; out: string; err: string } {
+  let out = '', err = '';
+  const code = backtestCommand(a, (t) => (out += t), (t) => (err += t));
+  return { code, out, err };
+}
+
+/** The trades CSV's rows without the ticket (a run starting later numbers its tickets from the start again). */
+function tradeRows(file: string): string[] {
+  return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(1).join(','));
+}
+
+describe('backtest --from', () => {
+  it('warms the indicators up on the bars before it and trades from it: the full run\'s trades from that date on', () => {
+    // 2019-04-16 05:00: ~1,000 bars into the file (the 200-bar SMA is warm), the full run holds no position then
+    const full = run({ strategy: EMA, data: H1_2019, trades: join(dir, 'full.csv') });
+    const late = run({ strategy: EMA, data: H1_2019, from: '2019-04-16 05:00', trades: join(dir, 'late.csv') });
+    expect(full.code).toBe(0);
+    expect(late.code).toBe(0);
+    const fromFull = tradeRows(join(dir, 'full.csv')).filter((r) => r.split(',')[3]! >= '2019-04-16 05:00');
+    const fromLate = tradeRows(join(dir, 'late.csv'));
+    expect(fromLate.length).toBeGreaterThan(30);
+    expect(fromLate).toEqual(fromFull); // entries, exits and results, row by row
+    // the SELL of 2019-04-23 12:00 (its signal needs the history before --from)
+    expect(fromLate[0]).toMatch(/^EURUSD,SELL,0.1,2019-04-23 12:00:00,/);
+  });
+
+  it('the figures and the period start at --from, and --to still ends it', () => {
+    const j = JSON.parse(run({ strategy: EMA, data: H1_2019, from: '2019-04-16 05:00', to: '2019-06-30', json: true }).out);
+    expect(j.data.from).toBe('2019.04.16 05:00');
+    expect(j.data.to).toBe('2019.06.30 23:05'); // (this file is in UTC: its weeks open on Sunday evening)
+    expect(j.settings.from).toBe('2019.04.16 05:00');
+    // the bars traded: from --from to --to only (not the warm-up before it)
+    const all = readFileSync(H1_2019, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 2).join(' ').replace(/\./g, '-'));
+    expect(j.bars).toBe(all.filter((t) => t >= '2019-04-16 05:00' && t < '2019-07-01').length);
+  });
+});
+
+describe('backtest --broker-zone', () => {
+  const entriesIn = (zone: BrokerTimeZone, file: string) => tradeRows(file).map((r) => Date.parse(r.split(',')[3]!.replace(' ', 'T') + 'Z') / 1000).map((t) => openSessions(serverToUtc(t, zone)));
+
+  it('the session filter reads the bar times in the zone given, and the output names it', () => {
+    const dflt = run({ strategy: EMA, data: H1_2019, trades: join(dir, 'z-default.csv'), json: true });
+    const utc = run({ strategy: EMA, data: H1_2019, brokerZone: 'utc', trades: join(dir, 'z-utc.csv'), json: true });
+    expect(dflt.code).toBe(0);
+    expect(utc.code).toBe(0);
+    // every entry in London or New York hours of its own zone; the two zones give other trades
+    for (const s of entriesIn({ kind: 'us-dst', standardOffsetSec: 7200 }, join(dir, 'z-default.csv'))) expect(s.some((x) => x === 'London' || x === 'NewYork')).toBe(true);
+    for (const s of entriesIn({ kind: 'fixed', offsetSec: 0 }, join(dir, 'z-utc.csv'))) expect(s.some((x) => x === 'London' || x === 'NewYork')).toBe(true);
+    expect(tradeRows(join(dir, 'z-utc.csv'))).not.toEqual(tradeRows(join(dir, 'z-default.csv')));
+    expect(JSON.parse(dflt.out).settings.timeZone).toBe("broker server time, GMT+2, GMT+3 with New York's DST (--broker-zone to change)");
+    expect(JSON.parse(utc.out).settings.timeZone).toBe('broker server time, GMT+0 (no DST) (--broker-zone utc)');
+    const text = run({ strategy: EMA, data: H1_2019, brokerZone: 'eu-dst:3', report: join(dir, 'z.html') });
+    expect(text.out).toContain("times: broker server time, GMT+3, GMT+4 with Europe's DST (--broker-zone eu-dst:3)");
+    const html = readFileSync(join(dir, 'z.html'), 'utf8');
+    expect(html).toContain('<tr><td>Times</td><td>broker server time, GMT+3, GMT+4 with Europe&#39;s DST'.replace('&#39;', "'"));
+    expect(html).toMatch(/times are broker server time, GMT\+3, GMT\+4 with Europe's DST/);
+  });
+
+  it('a zone it cannot read is a usage error naming the forms', () => {
+    const r = run({ strategy: EMA, data: H1_2019, brokerZone: 'cet' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--broker-zone 'cet' is not a broker zone; expected us-dst[:H] | eu-dst[:H] | fixed:H | utc");
+  });
+});
