@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
+import { pricesNotOf, symbolsFitting } from './bar-prices.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -148,6 +149,19 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
       err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
       return 1;
+    }
+    if (!fileSym) {
+      // a file that names no symbol: its bars are taken as the strategy's symbol, unless its prices cannot be that symbol's
+      const wrong = pricesNotOf(bars, strategy.symbol, SYMBOLS[strategy.symbol]!.digits);
+      if (wrong) {
+        const fits = symbolsFitting(bars, SYMBOLS).filter((s) => s !== strategy.symbol);
+        err(
+          `mt5-executor backtest: ${a.data} names no symbol (neither its name nor a symbol column), and its bars cannot be ${strategy.symbol}'s: ${wrong}. ` +
+            `Give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${fits.length ? fits.join(' or --symbol ') : '<their symbol>'} (a file named for its symbol, e.g. XAUUSD_M15.csv, is checked by its name)\n`,
+        );
+        return 1;
+      }
+      if (!a.symbol) err(`warning: ${a.data} names no symbol (neither its name nor a symbol column): its bars are taken as ${strategy.symbol}'s, the strategy's symbol (--symbol to run it on another; name the file for its symbol, e.g. ${strategy.symbol}_${strategy.timeframe}.csv, to have it checked)\n`);
     }
     // --from/--to: the bars before --from stay, to warm the indicators up (as MT5's tester does), and trading starts at
     // --from; the bars after --to go

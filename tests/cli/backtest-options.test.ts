@@ -2,11 +2,13 @@
  * backtest's options as a trader uses them, run in-process on the bundled bars: --from keeps the bars before it
  * for the indicators' warm-up, --broker-zone sets the clock of the session filter and is named in the output.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtestCommand, type BacktestArgs } from '../../src/cli/backtest.js';
+import { pricesNotOf } from '../../src/cli/bar-prices.js';
+import type { BarSeries } from '../../src/engine/bars.js';
 import { openSessions } from '../../src/engine/filters.js';
 import { serverToUtc, type BrokerTimeZone } from '../../src/engine/time/broker-time.js';
 
@@ -76,5 +78,60 @@ describe('backtest --broker-zone', () => {
     const r = run({ strategy: EMA, data: H1_2019, brokerZone: 'cet' });
     expect(r.code).toBe(2);
     expect(r.err).toContain("--broker-zone 'cet' is not a broker zone; expected us-dst[:H] | eu-dst[:H] | fixed:H | utc");
+  });
+});
+
+describe('backtest on a file that names no symbol', () => {
+  const copy = (from: string, name: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, readFileSync(from));
+    return f;
+  };
+
+  it('refuses bars whose prices cannot be the strategy symbol\'s, naming --symbol', () => {
+    const gold = copy('data/XAUUSD_M15_2024Q1.csv', 'bars.csv');
+    const r = run({ strategy: EMA, data: gold, timeframe: 'M15' });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bars\.csv names no symbol .* cannot be EURUSD's: their median close 20\d\d\.\d+ is outside 0\.4–3, the range EURUSD is taken to trade in\. .*--symbol XAUUSD/);
+    // EURUSD bars (5 decimals) taken as gold (2 digits): the decimals give it away
+    const eur = copy(H1_2019, 'prices.csv');
+    const g = run({ strategy: 'examples/ichimoku-gold-breakout.json', data: eur });
+    expect(g.code).toBe(1);
+    expect(g.err).toMatch(/cannot be XAUUSD's: 3728 of 3728 bars sampled have prices with more decimals than XAUUSD's 2 .*--symbol EURUSD/);
+    // with the right --symbol it runs, without a warning (the trader said what the bars are)
+    const ok = run({ strategy: EMA, data: gold, timeframe: 'M15', symbol: 'XAUUSD' });
+    expect(ok.code).toBe(0);
+    expect(ok.err).toBe('');
+  });
+
+  it('runs bars that can be the symbol\'s, with a warning that they are taken as its', () => {
+    const eur = copy(H1_2019, 'bars-h1.csv');
+    const r = run({ strategy: EMA, data: eur, json: true });
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("warning: " + eur + " names no symbol (neither its name nor a symbol column): its bars are taken as EURUSD's");
+    expect(JSON.parse(r.out).trades).toBe(JSON.parse(run({ strategy: EMA, data: H1_2019, json: true }).out).trades);
+    // a file named for its symbol: no warning
+    expect(run({ strategy: EMA, data: H1_2019, json: true }).err).toBe('');
+  });
+
+  it('pricesNotOf: one bad tick does not refuse a file; a finer quote on most bars does', () => {
+    const col = () => new Float64Array([1.10001, 1.2, 2050, 1.30003]);
+    const bars = { close: col(), open: col(), high: col(), low: col(), length: 4 } as unknown as BarSeries;
+    expect(pricesNotOf(bars, 'EURUSD', 5)).toBeUndefined(); // the tick at 2050 is one bar of four
+    expect(pricesNotOf(bars, 'XAUUSD', 2)).toBe("2 of 4 bars sampled have prices with more decimals than XAUUSD's 2 (e.g. 1.30003)");
+    expect(pricesNotOf(bars, 'USDJPY', 5)).toBe('their median close 1.30003 is outside 30–800, the range USDJPY is taken to trade in');
+  });
+});
+
+describe('backtest --from/--to: the gaps reported are the window\'s', () => {
+  it('a window without gaps reports none; the whole file reports its own', () => {
+    const all = JSON.parse(run({ strategy: EMA, data: 'data/EURUSD_H1_2015-2022.csv', json: true }).out);
+    expect(all.data.gaps.count).toBeGreaterThan(0);
+    expect(all.data.gaps.largest[0].from).toBeLessThan(Date.UTC(2020, 0, 1) / 1000); // the file's largest gap lies before 2020
+    const w = JSON.parse(run({ strategy: EMA, data: 'data/EURUSD_H1_2015-2022.csv', from: '2020-01-01', to: '2020-12-31', json: true }).out);
+    for (const g of w.data.gaps.largest) expect(g.from).toBeGreaterThanOrEqual(Date.UTC(2020, 0, 1) / 1000);
+    expect(w.data.gaps.count).toBeLessThan(all.data.gaps.count);
+    const text = run({ strategy: EMA, data: 'data/EURUSD_H1_2015-2022.csv', from: '2020-01-01', to: '2020-12-31' }).out;
+    expect(text).not.toContain('2018.12.24');
   });
 });
