@@ -135,3 +135,16 @@ describe('backtest --from/--to: the gaps reported are the window\'s', () => {
     expect(text).not.toContain('2018.12.24');
   });
 });
+
+describe('backtest refusals by reason', () => {
+  it('reads as words, without masked digits, in --json and the report', () => {
+    const r = run({ strategy: EMA, data: H1_2019, json: true, report: join(dir, 'refusals.html') });
+    const by: { reason: string; count: number }[] = JSON.parse(r.out).refusals.byReason;
+    expect(by.map((x) => x.reason)).toEqual(expect.arrayContaining(['filtered: session outside London+NewYork', 'maxPositions 1 reached']));
+    for (const x of by) expect(x.reason).not.toMatch(/#/);
+    const html = readFileSync(join(dir, 'refusals.html'), 'utf8');
+    const table = /<table id="refused-by-reason">.*?<\/table>/s.exec(html)![0];
+    expect(table).toContain('<td>filtered: session outside London+NewYork</td>');
+    expect(table).not.toContain('#');
+  });
+});
