@@ -148,3 +148,15 @@ describe('backtest refusals by reason', () => {
     expect(table).not.toContain('#');
   });
 });
+
+describe('backtest orders not sent for want of free margin', () => {
+  it('are "not enough free margin", not the pre-trade limits, under --limits none', () => {
+    const r = run({ strategy: EMA, data: H1_2019, balance: '100', limits: 'none', report: join(dir, 'margin.html') });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n {2}not enough free margin: \d+ orders not sent \(the margin needed exceeded the free margin\)\n/);
+    expect(r.out).not.toContain('pre-trade limits');
+    const html = readFileSync(join(dir, 'margin.html'), 'utf8');
+    expect(html).toContain('not sent (not enough free margin, or the pre-trade limits of --limits none)');
+    expect(html).not.toContain('blocked by the pre-trade limits');
+  });
+});
