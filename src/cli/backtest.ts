@@ -1,5 +1,5 @@
 import { statSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
 import { pricesNotOf, symbolsFitting } from './bar-prices.js';
@@ -86,6 +86,30 @@ function loadStrategy(file: string, symbol: string | undefined, timeframe: strin
 }
 
 /** The run: the bars from the file's start (the warm-up) to --to; the report shows them from `firstBar`. */
+/** Why `file` cannot be written as an output (checked before the run, which may be long), or undefined. */
+function outputProblem(file: string, name: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) return `is a directory; give a file name in it (e.g. ${join(file, name)})`;
+  const folder = dirname(resolve(file));
+  const dirSt = statSync(folder, { throwIfNoEntry: false });
+  if (!dirSt) return `the folder ${folder} does not exist`;
+  if (!dirSt.isDirectory()) return `${folder} is not a folder`;
+  return undefined;
+}
+
+/** Write an output file; a failure names the option and the file, in words. */
+function writeOutput(opt: string, file: string, text: string, err: Out): boolean {
+  try {
+    writeFileSync(file, text);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
+    err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${why}\n`);
+    return false;
+  }
+}
+
 export type BacktestRun = ReportInput & { gaps?: GapReport | undefined };
 
 /** `mt5-executor backtest`: returns the exit code. */
@@ -123,7 +147,14 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   }
   let run: BacktestRun;
   try {
-    if (statSync(a.data).isDirectory()) {
+    for (const [opt, file] of [['report', a.report], ['trades', a.trades]] as const) {
+      const wrong = file === undefined ? undefined : outputProblem(file, opt === 'report' ? 'report.html' : 'trades.csv');
+      if (wrong) {
+        err(`mt5-executor backtest: --${opt} ${file}: ${wrong}\n`);
+        return 1;
+      }
+    }
+    if (statSync(a.data, { throwIfNoEntry: false })?.isDirectory()) {
       err(`mt5-executor backtest: --data ${a.data} is a directory; give a bar file in it (CSV exported from MT5/MT4, docs/data-formats.md)\n`);
       return 1;
     }
@@ -231,8 +262,8 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     };
     const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
     run = { strategy, strategyJson: readJsonFile(a.strategy), bars, firstBar: first, gaps, result, stats, settings, refusals, levels };
-    if (a.trades) writeFileSync(a.trades, tradesCsv(result));
-    if (a.report) writeFileSync(a.report, renderReport(run));
+    if (a.trades && !writeOutput('trades', a.trades, tradesCsv(result), err)) return 1;
+    if (a.report && !writeOutput('report', a.report, renderReport(run), err)) return 1;
   } catch (e) {
     if (e instanceof StrategyError) {
       err(`${a.strategy}: ${e.problems.length} problem(s):\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`);

@@ -21,6 +21,14 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+/** A verb that takes one file: more is a usage error naming what is extra (it would be silently ignored). */
+function oneFile(verb: string, positionals: string[], what: string): void {
+  if (positionals.length > 1) {
+    const extra = positionals.slice(1);
+    throw new UsageError(`${verb} takes one ${what}; extra argument${extra.length > 1 ? 's' : ''}: ${extra.map((x) => `'${x}'`).join(', ')} (run it once for each file)`);
+  }
+}
+
 /** Parsed values back into arguments, for commands that parse their own (install-ea, paper). */
 function toArgs(values: VerbContext['values'], positionals: string[] = []): string[] {
   const out = [...positionals];
@@ -173,6 +181,7 @@ export const VERBS: Verb[] = [
       'mt5-executor backtest my.json --data XAUUSD_M15.csv --symbol XAUUSD --timeframe M15 --from 2024-01-01 --no-swap --json',
     ],
     async run({ values, positionals, out, err }) {
+      oneFile('backtest', positionals, 'strategy file');
       const a: BacktestArgs = {};
       if (positionals[0]) a.strategy = positionals[0];
       for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades'] as const) {
@@ -207,7 +216,7 @@ export const VERBS: Verb[] = [
     summary: 'Check a strategy in the platform\'s format; print its normalised form, or every problem (exit 1).',
     options: {},
     examples: ['mt5-executor validate examples/ema-cross-trend.json'],
-    run: async ({ positionals, out, err }) => (await import('./strategy.js')).validateCommand(positionals[0], out, err),
+    run: async ({ positionals, out, err }) => (oneFile('validate', positionals, 'strategy file'), (await import('./strategy.js')).validateCommand(positionals[0], out, err)),
   },
   {
     name: 'strategy new',
