@@ -45,3 +45,13 @@ describe('backtest and validate usage', () => {
     expect(r.stderr).toBe(`mt5-executor backtest: ${join(dir, 'nope.csv')}: no such file\n`);
   });
 });
+
+describe('negative numbers', () => {
+  it('reach the number check, which says what is allowed', () => {
+    for (const [opt, v, min] of [['--balance', '-5', 1], ['--spread', '-3', 0], ['--commission', '-1', 0]] as const) {
+      const r = cli([...BT, opt, v]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\n`);
+    }
+  });
+});
