@@ -262,7 +262,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     };
     const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
     run = { strategy, strategyJson: readJsonFile(a.strategy), bars, firstBar: first, gaps, result, stats, settings, refusals, levels };
-    if (a.trades && !writeOutput('trades', a.trades, tradesCsv(result), err)) return 1;
+    if (a.trades && !writeOutput('trades', a.trades, tradesCsv(result, spec.digits), err)) return 1;
     if (a.report && !writeOutput('report', a.report, renderReport(run), err)) return 1;
   } catch (e) {
     if (e instanceof StrategyError) {

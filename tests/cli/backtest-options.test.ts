@@ -160,3 +160,25 @@ describe('backtest orders not sent for want of free margin', () => {
     expect(html).not.toContain('blocked by the pre-trade limits');
   });
 });
+
+describe('backtest trade lists: exit prices', () => {
+  it('are at the symbol\'s digits in the CSV and the report, an exit in parts labelled as the average', () => {
+    const r = run({ strategy: 'examples/macd-h4-confirmation.json', data: 'data/EURUSD_H1_2015-2022.csv', trades: join(dir, 'parts.csv'), report: join(dir, 'parts.html') });
+    expect(r.code).toBe(0);
+    const [head, ...rows] = readFileSync(join(dir, 'parts.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(head!.at(-1)).toBe('exit_note');
+    const at = (name: string) => head!.indexOf(name);
+    for (const row of rows) {
+      expect(row[at('exit_price')]).toMatch(/^\d+\.\d{5}$/);
+      expect(row[at('entry_price')]).toMatch(/^\d+\.\d{5}$/);
+    }
+    const averaged = rows.filter((x) => x[at('exit_note')] !== '');
+    expect(averaged.length).toBeGreaterThan(50); // this strategy takes partial profits
+    expect(averaged[0]![at('exit_note')]).toBe('average of 2 partial exits');
+    // the report shows the same price, marked
+    const html = readFileSync(join(dir, 'parts.html'), 'utf8');
+    expect(html).toContain(`<td title="average of 2 partial exits">${averaged[0]![at('exit_price')]} (avg)</td>`);
+    const single = rows.find((x) => x[at('exit_note')] === '')!;
+    expect(html).toContain(`<td>${single[at('entry_price')]}</td>`);
+  });
+});
