@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
@@ -26,6 +26,8 @@ export interface BacktestArgs {
   report?: string;
   trades?: string;
   json?: boolean;
+  /** Write the decision log here, a JSON line per decision: the lines `paper --log` writes for the same bars. */
+  log?: string;
   progress?: boolean;
   limits?: string;
   /** First bar's day (or time), server time: YYYY-MM-DD[ HH:MM]. */
@@ -45,7 +47,7 @@ export interface BacktestArgs {
 type Out = (t: string) => void;
 
 export const BACKTEST_USAGE =
-  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--broker-zone ZONE] [--report out.html] [--trades out.csv] [--json]';
+  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--broker-zone ZONE] [--report out.html] [--trades out.csv] [--log out.jsonl] [--json]';
 
 function num(name: string, v: string | undefined, min: number): number | undefined | string {
   if (v === undefined) return undefined;
@@ -97,15 +99,60 @@ function outputProblem(file: string, name: string): string | undefined {
   return undefined;
 }
 
+/** Why a write failed, in words. */
+function writeFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
+}
+
+/** A file written a line at a time during the run, in blocks of 64 KB (the decision log of a long run is large). */
+class LineFile {
+  private buf: string[] = [];
+  private size = 0;
+  failed = false;
+  private constructor(private readonly fd: number, private readonly what: string, private readonly err: Out) {}
+
+  /** The file opened for writing, or null (the failure said) when it cannot be. */
+  static open(file: string, opt: string, err: Out): LineFile | null {
+    try {
+      return new LineFile(openSync(file, 'w'), `--${opt} ${file}`, err);
+    } catch (e) {
+      err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${writeFailure(e)}\n`);
+      return null;
+    }
+  }
+
+  write(line: string): void {
+    this.buf.push(line);
+    this.size += line.length + 1;
+    if (this.size >= 65_536) this.flush();
+  }
+
+  private flush(): void {
+    if (!this.buf.length || this.failed) return;
+    try {
+      writeSync(this.fd, this.buf.join('\n') + '\n');
+    } catch (e) {
+      this.failed = true;
+      this.err(`mt5-executor backtest: ${this.what}: cannot write it: ${writeFailure(e)}\n`);
+    }
+    this.buf = [];
+    this.size = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
 /** Write an output file; a failure names the option and the file, in words. */
 function writeOutput(opt: string, file: string, text: string, err: Out): boolean {
   try {
     writeFileSync(file, text);
     return true;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
-    err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${why}\n`);
+    err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${writeFailure(e)}\n`);
     return false;
   }
 }
@@ -147,8 +194,8 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   }
   let run: BacktestRun;
   try {
-    for (const [opt, file] of [['report', a.report], ['trades', a.trades]] as const) {
-      const wrong = file === undefined ? undefined : outputProblem(file, opt === 'report' ? 'report.html' : 'trades.csv');
+    for (const [opt, file] of [['report', a.report], ['trades', a.trades], ['log', a.log]] as const) {
+      const wrong = file === undefined ? undefined : outputProblem(file, opt === 'report' ? 'report.html' : opt === 'trades' ? 'trades.csv' : 'decisions.jsonl');
       if (wrong) {
         err(`mt5-executor backtest: --${opt} ${file}: ${wrong}\n`);
         return 1;
@@ -221,33 +268,42 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     // runner decide bar by bar (the same deals, a slower run), so a plain run does not ask for them
     const wantReasons = Boolean(a.report || a.json);
     const wantLevels = Boolean(a.report);
-    const result = runBacktest({
-      strategy, bars, symbol: spec, warmupBars: first, brokerZone: zone,
-      ...(typeof balance === 'number' ? { balance } : {}),
-      ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
-      ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
-      ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
-      ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
-      ...(wantReasons
-        ? {
-            // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
-            onAction: (d: Decision) => {
-              if (d.refused) refusals.push({ time: d.time, reason: d.refused });
-              // the SL/TP of each entry: only the report's chart draws them (--json has no use for them)
-              if (wantLevels) for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
-            },
-          }
-        : {}),
-      ...(showProgress
-        ? {
-            onProgress: (done: number, total: number) => {
-              const w = 30, f = Math.round((done / total) * w);
-              err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${Math.round((done / total) * 100)} % ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} bars`);
-              if (done === total) err('\n');
-            },
-          }
-        : {}),
-    });
+    const log = a.log === undefined ? undefined : LineFile.open(a.log, 'log', err);
+    if (log === null) return 1;
+    let result;
+    try {
+      result = runBacktest({
+        strategy, bars, symbol: spec, warmupBars: first, brokerZone: zone,
+        ...(typeof balance === 'number' ? { balance } : {}),
+        ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
+        ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
+        ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
+        ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
+        ...(wantReasons
+          ? {
+              // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
+              onAction: (d: Decision) => {
+                if (d.refused) refusals.push({ time: d.time, reason: d.refused });
+                // the SL/TP of each entry: only the report's chart draws them (--json has no use for them)
+                if (wantLevels) for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
+              },
+            }
+          : {}),
+        ...(showProgress
+          ? {
+              onProgress: (done: number, total: number) => {
+                const w = 30, f = Math.round((done / total) * w);
+                err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${Math.round((done / total) * 100)} % ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} bars`);
+                if (done === total) err('\n');
+              },
+            }
+          : {}),
+        ...(log ? { onLog: (line: string) => log.write(line) } : {}),
+      });
+    } finally {
+      log?.close();
+    }
+    if (log?.failed) return 1;
     const settings: ReportSettings = {
       dataFile: a.data, symbol: strategy.symbol, timeframe: strategy.timeframe, digits: spec.digits,
       from: formatServerTime(bars.time[first]!), to: formatServerTime(bars.time[bars.length - 1]!),
@@ -308,6 +364,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       `  CAGR ${stats.cagr.toFixed(2)} %, recovery factor ${stats.recoveryFactor ?? '—'}, Calmar ${stats.calmar ?? '—'}`,
       ...(a.report ? [`  report: ${a.report}`] : []),
       ...(a.trades ? [`  trades: ${a.trades}`] : []),
+      ...(a.log ? [`  decision log: ${a.log}`] : []),
     ].join('\n') + '\n',
   );
   return 0;

@@ -174,6 +174,7 @@ export const VERBS: Verb[] = [
       'broker-zone': { type: 'string', arg: 'ZONE', help: `the broker clock the file's times are in, for the session filter: ${ZONE_ARG_FORMS}; default us-dst:2 (GMT+2, GMT+3 with New York's DST)` },
       report: { type: 'string', arg: 'FILE', help: 'write the HTML report (self-contained)' },
       trades: { type: 'string', arg: 'FILE', help: 'write the trades as CSV' },
+      log: { type: 'string', arg: 'FILE', help: 'write the decision log, a JSON line per decision (the lines paper --log writes)' },
       json: { type: 'boolean', help: 'print the figures as one JSON object' },
     },
     examples: [
@@ -184,7 +185,7 @@ export const VERBS: Verb[] = [
       oneFile('backtest', positionals, 'strategy file');
       const a: BacktestArgs = {};
       if (positionals[0]) a.strategy = positionals[0];
-      for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades'] as const) {
+      for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades', 'log'] as const) {
         const v = str(values[k]);
         if (v !== undefined) a[k] = v;
       }

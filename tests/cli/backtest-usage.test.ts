@@ -4,7 +4,7 @@
  * negative number after an option is read as its value.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -53,5 +53,25 @@ describe('negative numbers', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\n`);
     }
+  });
+});
+
+describe('backtest --log', () => {
+  it('writes the decision log paper --log writes for the same bars', () => {
+    // paper trades from bar 1000 after 1000 bars of warm-up (its defaults); bar 1000 of this file is 2019.04.16 05:00
+    const p = spawnSync(process.execPath, ['dist/mt5-executor.js', 'paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--log', join(dir, 'paper.jsonl')], { encoding: 'utf8', timeout: 120_000 });
+    expect(p.status, p.stderr).toBe(0);
+    const b = cli([...BT, '--from', '2019-04-16 05:00', '--log', join(dir, 'bt.jsonl')]);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toContain(`decision log: ${join(dir, 'bt.jsonl')}`);
+    const paper = readFileSync(join(dir, 'paper.jsonl'), 'utf8');
+    expect(paper.split('\n').length).toBeGreaterThan(50);
+    expect(readFileSync(join(dir, 'bt.jsonl'), 'utf8')).toBe(paper);
+  });
+
+  it('a log file that cannot be written is named before the run', () => {
+    const r = cli([...BT, '--log', '/nonexistent/dir/d.jsonl']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mt5-executor backtest: --log /nonexistent/dir/d.jsonl: the folder /nonexistent/dir does not exist\n');
   });
 });
