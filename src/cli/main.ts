@@ -157,10 +157,10 @@ export const VERBS: Verb[] = [
     name: 'backtest',
     args: '<strategy.json> --data <bars.csv>',
     summary: 'Backtest a strategy on bar data with the same engine and broker model as paper and live trading.',
-    details: 'The data\'s timeframe (from its bars) and symbol (from its file name) must match the strategy, or be overridden with --timeframe/--symbol.\nBar files: docs/data-formats.md; fills, figures and the report: docs/backtest.md.',
+    details: 'The data\'s timeframe (from its bars) and symbol (from its symbol column or file name) must match the strategy, or be overridden with --timeframe/--symbol;\na file that names no symbol is taken as the strategy\'s, and refused when its prices cannot be that symbol\'s.\nBar files: docs/data-formats.md; fills, figures and the report: docs/backtest.md.',
     options: {
       data: { type: 'string', arg: 'FILE', help: 'bar file (MT5/MT4 exports, copy_rates, DateTime columns …)' },
-      from: { type: 'string', arg: 'DATE', help: 'first day, server time: YYYY-MM-DD[ HH:MM]' },
+      from: { type: 'string', arg: 'DATE', help: 'first day traded, server time: YYYY-MM-DD[ HH:MM] (the bars before it warm the indicators up)' },
       to: { type: 'string', arg: 'DATE', help: 'last day (inclusive), or a time to stop before' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategy on another symbol (e.g. XAUUSD)' },
       timeframe: { type: 'string', arg: 'TF', help: 'run the strategy on another timeframe (M1 … MN1)' },
