@@ -1,7 +1,8 @@
-import { statSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
-import { DataError, formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
+import { pricesNotOf, symbolsFitting } from './bar-prices.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -11,6 +12,7 @@ import { SYMBOLS } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
 import { JsonFileError, readJsonFile } from './kit.js';
+import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
 
@@ -24,6 +26,8 @@ export interface BacktestArgs {
   report?: string;
   trades?: string;
   json?: boolean;
+  /** Write the decision log here, a JSON line per decision: the lines `paper --log` writes for the same bars. */
+  log?: string;
   progress?: boolean;
   limits?: string;
   /** First bar's day (or time), server time: YYYY-MM-DD[ HH:MM]. */
@@ -34,6 +38,8 @@ export interface BacktestArgs {
   swap?: boolean;
   symbol?: string;
   timeframe?: string;
+  /** The broker's server clock the file's times are in (`--broker-zone`, parseZoneArg's forms); default us-dst:2. */
+  brokerZone?: string;
   /** false: read the bar file without its cache and write none (--no-cache). */
   cache?: boolean;
 }
@@ -41,7 +47,7 @@ export interface BacktestArgs {
 type Out = (t: string) => void;
 
 export const BACKTEST_USAGE =
-  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--report out.html] [--trades out.csv] [--json]';
+  'mt5-executor backtest <strategy.json> --data <bars.csv> [--from DATE] [--to DATE] [--symbol S] [--timeframe TF] [--balance X] [--spread N|data] [--slippage N] [--commission X] [--no-swap] [--no-cache] [--limits none|demo|live] [--broker-zone ZONE] [--report out.html] [--trades out.csv] [--log out.jsonl] [--json]';
 
 function num(name: string, v: string | undefined, min: number): number | undefined | string {
   if (v === undefined) return undefined;
@@ -81,7 +87,77 @@ function loadStrategy(file: string, symbol: string | undefined, timeframe: strin
   return normalizeStrategy(over);
 }
 
-export type BacktestRun = ReportInput;
+/** The run: the bars from the file's start (the warm-up) to --to; the report shows them from `firstBar`. */
+/** Why `file` cannot be written as an output (checked before the run, which may be long), or undefined. */
+function outputProblem(file: string, name: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) return `is a directory; give a file name in it (e.g. ${join(file, name)})`;
+  const folder = dirname(resolve(file));
+  const dirSt = statSync(folder, { throwIfNoEntry: false });
+  if (!dirSt) return `the folder ${folder} does not exist`;
+  if (!dirSt.isDirectory()) return `${folder} is not a folder`;
+  return undefined;
+}
+
+/** Why a write failed, in words. */
+function writeFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
+}
+
+/** A file written a line at a time during the run, in blocks of 64 KB (the decision log of a long run is large). */
+class LineFile {
+  private buf: string[] = [];
+  private size = 0;
+  failed = false;
+  private constructor(private readonly fd: number, private readonly what: string, private readonly err: Out) {}
+
+  /** The file opened for writing, or null (the failure said) when it cannot be. */
+  static open(file: string, opt: string, err: Out): LineFile | null {
+    try {
+      return new LineFile(openSync(file, 'w'), `--${opt} ${file}`, err);
+    } catch (e) {
+      err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${writeFailure(e)}\n`);
+      return null;
+    }
+  }
+
+  write(line: string): void {
+    this.buf.push(line);
+    this.size += line.length + 1;
+    if (this.size >= 65_536) this.flush();
+  }
+
+  private flush(): void {
+    if (!this.buf.length || this.failed) return;
+    try {
+      writeSync(this.fd, this.buf.join('\n') + '\n');
+    } catch (e) {
+      this.failed = true;
+      this.err(`mt5-executor backtest: ${this.what}: cannot write it: ${writeFailure(e)}\n`);
+    }
+    this.buf = [];
+    this.size = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** Write an output file; a failure names the option and the file, in words. */
+function writeOutput(opt: string, file: string, text: string, err: Out): boolean {
+  try {
+    writeFileSync(file, text);
+    return true;
+  } catch (e) {
+    err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${writeFailure(e)}\n`);
+    return false;
+  }
+}
+
+export type BacktestRun = ReportInput & { gaps?: GapReport | undefined };
 
 /** `mt5-executor backtest`: returns the exit code. */
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
@@ -99,6 +175,11 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       return 2;
     }
   }
+  const zone = a.brokerZone === undefined ? DEFAULT_BROKER_TZ : parseZoneArg(a.brokerZone);
+  if (typeof zone === 'string') {
+    err(`mt5-executor backtest: --broker-zone ${zone}\n`);
+    return 2;
+  }
   if (a.limits !== undefined && !['none', 'demo', 'live'].includes(a.limits)) {
     err(`mt5-executor backtest: --limits must be none, demo or live, got '${a.limits}'\n`);
     return 2;
@@ -113,7 +194,14 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   }
   let run: BacktestRun;
   try {
-    if (statSync(a.data).isDirectory()) {
+    for (const [opt, file] of [['report', a.report], ['trades', a.trades], ['log', a.log]] as const) {
+      const wrong = file === undefined ? undefined : outputProblem(file, opt === 'report' ? 'report.html' : opt === 'trades' ? 'trades.csv' : 'decisions.jsonl');
+      if (wrong) {
+        err(`mt5-executor backtest: --${opt} ${file}: ${wrong}\n`);
+        return 1;
+      }
+    }
+    if (statSync(a.data, { throwIfNoEntry: false })?.isDirectory()) {
       err(`mt5-executor backtest: --data ${a.data} is a directory; give a bar file in it (CSV exported from MT5/MT4, docs/data-formats.md)\n`);
       return 1;
     }
@@ -140,59 +228,85 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
       return 1;
     }
+    if (!fileSym) {
+      // a file that names no symbol: its bars are taken as the strategy's symbol, unless its prices cannot be that symbol's
+      const wrong = pricesNotOf(bars, strategy.symbol, SYMBOLS[strategy.symbol]!.digits);
+      if (wrong) {
+        const fits = symbolsFitting(bars, SYMBOLS).filter((s) => s !== strategy.symbol);
+        err(
+          `mt5-executor backtest: ${a.data} names no symbol (neither its name nor a symbol column), and its bars cannot be ${strategy.symbol}'s: ${wrong}. ` +
+            `Give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${fits.length ? fits.join(' or --symbol ') : '<their symbol>'} (a file named for its symbol, e.g. XAUUSD_M15.csv, is checked by its name)\n`,
+        );
+        return 1;
+      }
+      if (!a.symbol) err(`warning: ${a.data} names no symbol (neither its name nor a symbol column): its bars are taken as ${strategy.symbol}'s, the strategy's symbol (--symbol to run it on another; name the file for its symbol, e.g. ${strategy.symbol}_${strategy.timeframe}.csv, to have it checked)\n`);
+    }
+    // --from/--to: the bars before --from stay, to warm the indicators up (as MT5's tester does), and trading starts at
+    // --from; the bars after --to go
+    let first = 0, end = bars.length;
     if (from || to) {
       const t = bars.time;
-      let i = 0, j = bars.length;
-      if (typeof from === 'object') while (i < j && t[i]! < from.sec) i++;
+      if (typeof from === 'object') while (first < end && t[first]! < from.sec) first++;
       if (typeof to === 'object') {
-        const end = to.day ? to.sec + 86400 : to.sec;
-        while (j > i && t[j - 1]! >= end) j--;
+        const stop = to.day ? to.sec + 86400 : to.sec;
+        while (end > first && t[end - 1]! >= stop) end--;
       }
-      if (j <= i) {
+      if (end <= first) {
         err(`mt5-executor backtest: no bars between --from ${a.from ?? '(start)'} and --to ${a.to ?? '(end)'}: ${a.data} runs from ${formatServerTime(t[0]!)} to ${formatServerTime(t[bars.length - 1]!)}\n`);
         return 1;
       }
-      if (i > 0 || j < bars.length) bars = { ...sliceBars(bars, i, j), ...(bars.gaps ? { gaps: bars.gaps } : {}) };
     }
+    // the gaps of the window traded, not of the whole file
+    const gaps = first > 0 || end < bars.length ? findGaps(bars.time.subarray(first, end), end - first, bars.periodSec) : bars.gaps;
+    if (end < bars.length) bars = sliceBars(bars, 0, end);
     const spec: SimSymbolSpec = { ...SYMBOLS[strategy.symbol]! };
     if (a.swap === false) [spec.swapLong, spec.swapShort] = [0, 0];
-    const showProgress = a.progress ?? (process.stderr.isTTY && bars.length >= 100_000);
+    const showProgress = a.progress ?? (process.stderr.isTTY && end - first >= 100_000);
     const refusals: BacktestRun['refusals'] = [];
     const levels = new Map<string, { sl: number; tp: number }>();
     // the refusal reasons are read from the decisions, which the report and --json show; reading them has the
     // runner decide bar by bar (the same deals, a slower run), so a plain run does not ask for them
     const wantReasons = Boolean(a.report || a.json);
     const wantLevels = Boolean(a.report);
-    const result = runBacktest({
-      strategy, bars, symbol: spec,
-      ...(typeof balance === 'number' ? { balance } : {}),
-      ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
-      ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
-      ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
-      ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
-      ...(wantReasons
-        ? {
-            // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
-            onAction: (d: Decision) => {
-              if (d.refused) refusals.push({ time: d.time, reason: d.refused });
-              // the SL/TP of each entry: only the report's chart draws them (--json has no use for them)
-              if (wantLevels) for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
-            },
-          }
-        : {}),
-      ...(showProgress
-        ? {
-            onProgress: (done: number, total: number) => {
-              const w = 30, f = Math.round((done / total) * w);
-              err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${Math.round((done / total) * 100)} % ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} bars`);
-              if (done === total) err('\n');
-            },
-          }
-        : {}),
-    });
+    const log = a.log === undefined ? undefined : LineFile.open(a.log, 'log', err);
+    if (log === null) return 1;
+    let result;
+    try {
+      result = runBacktest({
+        strategy, bars, symbol: spec, warmupBars: first, brokerZone: zone,
+        ...(typeof balance === 'number' ? { balance } : {}),
+        ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
+        ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
+        ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
+        ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
+        ...(wantReasons
+          ? {
+              // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
+              onAction: (d: Decision) => {
+                if (d.refused) refusals.push({ time: d.time, reason: d.refused });
+                // the SL/TP of each entry: only the report's chart draws them (--json has no use for them)
+                if (wantLevels) for (const x of d.intents) if (x.type === 'OPEN') levels.set(intentComment(x.intentId), { sl: x.sl, tp: x.tp });
+              },
+            }
+          : {}),
+        ...(showProgress
+          ? {
+              onProgress: (done: number, total: number) => {
+                const w = 30, f = Math.round((done / total) * w);
+                err(`\r[${'#'.repeat(f)}${'.'.repeat(w - f)}] ${Math.round((done / total) * 100)} % ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} bars`);
+                if (done === total) err('\n');
+              },
+            }
+          : {}),
+        ...(log ? { onLog: (line: string) => log.write(line) } : {}),
+      });
+    } finally {
+      log?.close();
+    }
+    if (log?.failed) return 1;
     const settings: ReportSettings = {
       dataFile: a.data, symbol: strategy.symbol, timeframe: strategy.timeframe, digits: spec.digits,
-      from: formatServerTime(bars.time[0]!), to: formatServerTime(bars.time[bars.length - 1]!),
+      from: formatServerTime(bars.time[first]!), to: formatServerTime(bars.time[bars.length - 1]!),
       balance: result.initialBalance, currency: 'USD', leverage: 100, accountMode: 'hedging',
       spread: typeof spread === 'number' ? `${spread} points` : `from the file (${spec.defaultSpread ?? 10} points where it records none)`,
       slippage: `${typeof slippage === 'number' ? slippage : 0} points`,
@@ -200,12 +314,12 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       swap: a.swap === false ? 'off (--no-swap)' : `long ${spec.swapLong}, short ${spec.swapShort} points, triple on day ${spec.swapRollover3Days}`,
       limits: a.limits ?? 'none',
       overrides: [...(a.symbol ? [`--symbol ${a.symbol}`] : []), ...(a.timeframe ? [`--timeframe ${a.timeframe}`] : [])].join(' ') || 'none',
-      timeZone: 'broker server time (as in the file; no zone shift)',
+      timeZone: `broker server time, ${describeZone(zone)}${a.brokerZone === undefined ? ' (--broker-zone to change)' : ` (--broker-zone ${a.brokerZone})`}`,
     };
     const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
-    run = { strategy, strategyJson: readJsonFile(a.strategy), bars, result, stats, settings, refusals, levels };
-    if (a.trades) writeFileSync(a.trades, tradesCsv(result));
-    if (a.report) writeFileSync(a.report, renderReport(run));
+    run = { strategy, strategyJson: readJsonFile(a.strategy), bars, firstBar: first, gaps, result, stats, settings, refusals, levels };
+    if (a.trades && !writeOutput('trades', a.trades, tradesCsv(result, spec.digits), err)) return 1;
+    if (a.report && !writeOutput('report', a.report, renderReport(run), err)) return 1;
   } catch (e) {
     if (e instanceof StrategyError) {
       err(`${a.strategy}: ${e.problems.length} problem(s):\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}\n`);
@@ -233,19 +347,24 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     return 0;
   }
   const pf = m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2);
-  const g = bars.gaps;
+  const g = run.gaps;
+  const limitBlocks = Object.entries(result.blocked).filter(([k]) => k !== 'FREE_MARGIN');
   out(
     [
       `backtest ${run.strategy.id}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
       `  data: ${run.settings.dataFile}, ${run.settings.symbol} ${run.settings.timeframe}, ${run.settings.from} to ${run.settings.to} (${bars.layout})` +
         (g && g.count ? `; ${g.count} gaps inside the week, ${g.missingBars} bars missing (largest ${formatServerTime(g.largest[0]!.from)} → ${formatServerTime(g.largest[0]!.to)})` : ''),
-      ...(Object.keys(result.blocked).length ? [`  blocked by the pre-trade limits: ${Object.entries(result.blocked).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
+      `  times: ${run.settings.timeZone}`,
+      // free margin is the broker's (every run checks it), the other codes the trader's limits (--limits)
+      ...(result.blocked.FREE_MARGIN ? [`  not enough free margin: ${result.blocked.FREE_MARGIN} order${result.blocked.FREE_MARGIN === 1 ? '' : 's'} not sent (the margin needed exceeded the free margin)`] : []),
+      ...(limitBlocks.length ? [`  blocked by the pre-trade limits (--limits ${run.settings.limits}): ${limitBlocks.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       `  trades ${m.trades} (${m.wins} won, ${m.losses} lost), win rate ${m.winRate.toFixed(2)} %, profit factor ${pf}, expectancy ${m.expectancy.toFixed(2)}`,
       `  net profit ${m.netProfit.toFixed(2)}, final balance ${m.finalBalance.toFixed(2)}, max drawdown ${m.maxDrawdown.toFixed(2)} (${m.maxDrawdownPct.toFixed(2)} %)`,
       `  Sharpe ${m.sharpe ?? '—'}, Sortino ${m.sortino ?? '—'}, exposure ${m.exposure.toFixed(1)} %, average holding ${m.avgHoldingHours.toFixed(1)} h, longest losing streak ${m.longestLosingStreak}`,
       `  CAGR ${stats.cagr.toFixed(2)} %, recovery factor ${stats.recoveryFactor ?? '—'}, Calmar ${stats.calmar ?? '—'}`,
       ...(a.report ? [`  report: ${a.report}`] : []),
       ...(a.trades ? [`  trades: ${a.trades}`] : []),
+      ...(a.log ? [`  decision log: ${a.log}`] : []),
     ].join('\n') + '\n',
   );
   return 0;
@@ -260,7 +379,7 @@ export function backtestJson(run: BacktestRun): Record<string, unknown> {
     refusals: { total: result.refused, byReason: stats.refusedByReason },
     rejections: { total: result.rejected.length, byReason: stats.rejectedByReason },
     blocked: { total: stats.blockedByReason.reduce((s, x) => s + x.count, 0), byReason: stats.blockedByReason },
-    data: { file: run.settings.dataFile, layout: bars.layout, periodSec: bars.periodSec, from: run.settings.from, to: run.settings.to, gaps: bars.gaps ?? null, format: bars.format ?? null },
+    data: { file: run.settings.dataFile, layout: bars.layout, periodSec: bars.periodSec, from: run.settings.from, to: run.settings.to, gaps: run.gaps ?? null, format: bars.format ?? null },
     settings: run.settings,
   };
 }

@@ -133,7 +133,7 @@ export function parseVerbArgs(v: Verb, rest: string[]): { values: VerbContext['v
   if (rest.includes('--help') || rest.includes('-h')) return 'help';
   const options = Object.fromEntries(Object.entries(v.options).map(([n, o]) => [n, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]));
   try {
-    const r = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: negativeValues(v, rest), options, allowPositionals: true, strict: true });
     return { values: r.values as VerbContext['values'], positionals: r.positionals };
   } catch (e) {
     const msg = (e as Error).message;
@@ -144,6 +144,30 @@ export function parseVerbArgs(v: Verb, rest: string[]): { values: VerbContext['v
     }
     throw new UsageError(`${v.name}: ${msg.replace(/\. To specify a positional argument.*$/s, '')}`);
   }
+}
+
+/**
+ * A negative number after an option that takes a value is that value (`--balance -5`, `-i -5`): parseArgs alone
+ * calls it ambiguous, and the verb's own check could not say "must be ≥ 0". Joined as `--balance=-5` / `-i-5`.
+ * Only numbers: `--data -file.csv` stays ambiguous, as parseArgs says.
+ */
+export function negativeValues(v: Verb, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!, next = args[i + 1];
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const long = /^--([^=]+)$/.exec(a)?.[1];
+    const short = /^-([^-])$/.exec(a)?.[1];
+    const name = long ?? (short ? Object.keys(v.options).find((n) => v.options[n]!.short === short) : undefined);
+    if (name && v.options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(long ? `${a}=${next}` : `${a}${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** The 1-based line and column of a character offset. */

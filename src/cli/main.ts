@@ -7,6 +7,7 @@ import { VERSION } from '../host/version.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { BacktestArgs } from './backtest.js';
 import { UsageError, c, findVerb, mainHelp, parseVerbArgs, usageHint, verbHelp, type Verb, type VerbContext } from './kit.js';
+import { ZONE_ARG_FORMS } from '../engine/time/broker-time.js';
 
 // Each verb's module is imported when the verb runs: a backtest does not load (nor, bundled, evaluate) the host,
 // its web server and loggers — that cost ~0.1–0.2 s of every short command's start.
@@ -18,6 +19,14 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number, got '${v}'`);
   return n;
+}
+
+/** A verb that takes one file: more is a usage error naming what is extra (it would be silently ignored). */
+function oneFile(verb: string, positionals: string[], what: string): void {
+  if (positionals.length > 1) {
+    const extra = positionals.slice(1);
+    throw new UsageError(`${verb} takes one ${what}; extra argument${extra.length > 1 ? 's' : ''}: ${extra.map((x) => `'${x}'`).join(', ')} (run it once for each file)`);
+  }
 }
 
 /** Parsed values back into arguments, for commands that parse their own (install-ea, paper). */
@@ -148,10 +157,10 @@ export const VERBS: Verb[] = [
     name: 'backtest',
     args: '<strategy.json> --data <bars.csv>',
     summary: 'Backtest a strategy on bar data with the same engine and broker model as paper and live trading.',
-    details: 'The data\'s timeframe (from its bars) and symbol (from its file name) must match the strategy, or be overridden with --timeframe/--symbol.\nBar files: docs/data-formats.md; fills, figures and the report: docs/backtest.md.',
+    details: 'The data\'s timeframe (from its bars) and symbol (from its symbol column or file name) must match the strategy, or be overridden with --timeframe/--symbol;\na file that names no symbol is taken as the strategy\'s, and refused when its prices cannot be that symbol\'s.\nBar files: docs/data-formats.md; fills, figures and the report: docs/backtest.md.',
     options: {
       data: { type: 'string', arg: 'FILE', help: 'bar file (MT5/MT4 exports, copy_rates, DateTime columns …)' },
-      from: { type: 'string', arg: 'DATE', help: 'first day, server time: YYYY-MM-DD[ HH:MM]' },
+      from: { type: 'string', arg: 'DATE', help: 'first day traded, server time: YYYY-MM-DD[ HH:MM] (the bars before it warm the indicators up)' },
       to: { type: 'string', arg: 'DATE', help: 'last day (inclusive), or a time to stop before' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategy on another symbol (e.g. XAUUSD)' },
       timeframe: { type: 'string', arg: 'TF', help: 'run the strategy on another timeframe (M1 … MN1)' },
@@ -162,8 +171,10 @@ export const VERBS: Verb[] = [
       'no-swap': { type: 'boolean', help: 'no swaps' },
       'no-cache': { type: 'boolean', help: 'parse the bar file, not its cache (<file>.mt5x-cache), and write none' },
       limits: { type: 'string', arg: 'none|demo|live', help: 'apply the pre-trade limits of that account type (default none)' },
+      'broker-zone': { type: 'string', arg: 'ZONE', help: `the broker clock the file's times are in, for the session filter: ${ZONE_ARG_FORMS}; default us-dst:2 (GMT+2, GMT+3 with New York's DST)` },
       report: { type: 'string', arg: 'FILE', help: 'write the HTML report (self-contained)' },
       trades: { type: 'string', arg: 'FILE', help: 'write the trades as CSV' },
+      log: { type: 'string', arg: 'FILE', help: 'write the decision log, a JSON line per decision (the lines paper --log writes)' },
       json: { type: 'boolean', help: 'print the figures as one JSON object' },
     },
     examples: [
@@ -171,15 +182,17 @@ export const VERBS: Verb[] = [
       'mt5-executor backtest my.json --data XAUUSD_M15.csv --symbol XAUUSD --timeframe M15 --from 2024-01-01 --no-swap --json',
     ],
     async run({ values, positionals, out, err }) {
+      oneFile('backtest', positionals, 'strategy file');
       const a: BacktestArgs = {};
       if (positionals[0]) a.strategy = positionals[0];
-      for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades'] as const) {
+      for (const k of ['data', 'from', 'to', 'symbol', 'timeframe', 'balance', 'spread', 'slippage', 'commission', 'limits', 'report', 'trades', 'log'] as const) {
         const v = str(values[k]);
         if (v !== undefined) a[k] = v;
       }
       if (values.json) a.json = true;
       if (values['no-swap']) a.swap = false;
       if (values['no-cache']) a.cache = false;
+      if (str(values['broker-zone']) !== undefined) a.brokerZone = str(values['broker-zone'])!;
       return (await import('./backtest.js')).backtestCommand(a, out, err);
     },
   },
@@ -204,7 +217,7 @@ export const VERBS: Verb[] = [
     summary: 'Check a strategy in the platform\'s format; print its normalised form, or every problem (exit 1).',
     options: {},
     examples: ['mt5-executor validate examples/ema-cross-trend.json'],
-    run: async ({ positionals, out, err }) => (await import('./strategy.js')).validateCommand(positionals[0], out, err),
+    run: async ({ positionals, out, err }) => (oneFile('validate', positionals, 'strategy file'), (await import('./strategy.js')).validateCommand(positionals[0], out, err)),
   },
   {
     name: 'strategy new',

@@ -15,6 +15,7 @@ import type { ReportStats } from '../engine/report-stats.js';
 import { rejectionKind, reportStats } from '../engine/report-stats.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import type { BacktestResult } from '../sim/backtest.js';
+import { DEAL_ENTRY, DEAL_TYPE } from '../protocol/mt5.js';
 
 const require = createRequire(import.meta.url);
 /** A file of an installed package (found by its package.json: lightweight-charts does not export its dist files). */
@@ -44,6 +45,8 @@ export interface ReportInput {
   strategy: NormalizedStrategy;
   strategyJson: unknown;
   bars: BarSeries;
+  /** The first bar traded (--from); the bars before it only warmed the indicators up. Default 0. */
+  firstBar?: number;
   result: BacktestResult;
   stats: ReportStats;
   settings: ReportSettings;
@@ -121,21 +124,24 @@ export function renderReport(input: ReportInput | string, legacy?: BacktestResul
   ].sort((a, b) => a.time - b.time);
   const refusals = section('refusals', 'Refused and rejected orders', `
 <p>Rejected by the broker: <b data-k="rejections.total" data-v="${res.rejected.length}">${res.rejected.length}</b>; refused by the strategy (a signal that did not become an order):
-<b data-k="refusals.total" data-v="${res.refused}">${res.refused}</b>; blocked by the pre-trade limits: <b data-k="blocked.total" data-v="${s.blockedByReason.reduce((a, x) => a + x.count, 0)}">${s.blockedByReason.reduce((a, x) => a + x.count, 0)}</b>.</p>
+<b data-k="refusals.total" data-v="${res.refused}">${res.refused}</b>; not sent (not enough free margin, or the pre-trade limits of --limits ${esc(st.limits)}): <b data-k="blocked.total" data-v="${s.blockedByReason.reduce((a, x) => a + x.count, 0)}">${s.blockedByReason.reduce((a, x) => a + x.count, 0)}</b>.</p>
 <div class="cols"><div><h3>Rejected, by retcode</h3>${reasonTable('rejected-by-reason', s.rejectedByReason)}</div>
 <div><h3>Refused, by reason</h3>${reasonTable('refused-by-reason', s.refusedByReason)}</div>
-<div><h3>Blocked, by limit</h3>${reasonTable('blocked-by-reason', s.blockedByReason)}</div></div>
+<div><h3>Not sent, by reason (FREE_MARGIN: the broker's margin)</h3>${reasonTable('blocked-by-reason', s.blockedByReason)}</div></div>
 <table id="refusal-list" class="paged"><thead><tr><th>time</th><th>what</th><th>reason</th></tr></thead><tbody>${detailRows.map((x) => `<tr><td>${isoServerTime(x.time)}</td><td>${x.what}</td><td>${esc(x.reason)}</td></tr>`).join('')}</tbody></table>`);
 
-  const trades = section('trades', `Trades (${res.trades.length})`, `<p>Prices at ${d} digits; times are ${esc(st.timeZone)}.</p>
+  const parts = typeof input === 'string' ? new Map<string, number>() : exitDeals(res);
+  const trades = section('trades', `Trades (${res.trades.length})`, `<p>Prices at ${d} digits; times are ${esc(st.timeZone)}. An exit marked (avg) closed in parts: its price is the volume-weighted average of the partial exits.</p>
 <table id="trade-list" class="paged"><thead><tr><th>#</th><th>open</th><th>close</th><th>side</th><th>lots</th><th>entry</th><th>SL</th><th>TP</th><th>exit</th><th>exit by</th><th>commission</th><th>swap</th><th>result</th></tr></thead><tbody>
 ${res.trades.map((t, i) => {
     const lv = levels.get(t.id);
-    return `<tr><td>${i + 1}</td><td>${isoServerTime(t.openTime)}</td><td>${isoServerTime(t.closeTime)}</td><td>${t.side}</td><td>${t.volume}</td><td>${t.entryPrice.toFixed(d)}</td><td>${lv?.sl ? lv.sl.toFixed(d) : '—'}</td><td>${lv?.tp ? lv.tp.toFixed(d) : '—'}</td><td>${t.exitPrice.toFixed(d)}</td><td>${t.exitReason}</td><td>${money(t.commission)}</td><td>${money(t.swap)}</td><td class="${t.profit >= 0 ? 'w' : 'l'}">${money(t.profit)}</td></tr>`;
+    const note = exitNote(parts.get(t.id));
+    return `<tr><td>${i + 1}</td><td>${isoServerTime(t.openTime)}</td><td>${isoServerTime(t.closeTime)}</td><td>${t.side}</td><td>${t.volume}</td><td>${t.entryPrice.toFixed(d)}</td><td>${lv?.sl ? lv.sl.toFixed(d) : '—'}</td><td>${lv?.tp ? lv.tp.toFixed(d) : '—'}</td><td${note ? ` title="${note}"` : ''}>${t.exitPrice.toFixed(d)}${note ? ' (avg)' : ''}</td><td>${t.exitReason}</td><td>${money(t.commission)}</td><td>${money(t.swap)}</td><td class="${t.profit >= 0 ? 'w' : 'l'}">${money(t.profit)}</td></tr>`;
   }).join('\n')}</tbody></table>`);
 
   // chart data
-  const first = Math.max(0, bars.length - MAX_CANDLES);
+  const from = r.firstBar ?? 0;
+  const first = Math.max(from, bars.length - MAX_CANDLES);
   const candles: number[][] = [];
   for (let i = first; i < bars.length; i++) candles.push([bars.time[i]!, bars.open[i]!, bars.high[i]!, bars.low[i]!, bars.close[i]!]);
   const specs = r.strategy.indicators.filter((x) => x.timeframe === r.strategy.timeframe).map((x) => x.spec);
@@ -167,7 +173,7 @@ ${res.trades.map((t, i) => {
     digits: d, candles, lines, trades: tradeMarks, candlesCut: first > 0 ? first : 0,
     t: Array.from(eq.time.subarray(0, eq.length)), eq: Array.from(eq.equity.subarray(0, eq.length)), bal: Array.from(eq.balance.subarray(0, eq.length)), dd: ddSeries,
   };
-  const chart = section('chart', `Price chart — ${st.symbol} ${st.timeframe}`, `${first > 0 ? `<p>The last ${MAX_CANDLES.toLocaleString('en-US')} of ${bars.length.toLocaleString('en-US')} bars.</p>` : ''}
+  const chart = section('chart', `Price chart — ${st.symbol} ${st.timeframe}`, `${first > from ? `<p>The last ${MAX_CANDLES.toLocaleString('en-US')} of ${(bars.length - from).toLocaleString('en-US')} bars.</p>` : ''}
 <p class="legend">▲ buy entry, ▼ sell entry, ● exit (green a win, red a loss); dashed lines: each trade's SL (red) and TP (green); ${lines.map((l) => esc(l.key)).join(', ') || 'no indicators'}.</p><div id="price"></div>`);
   const equity = section('equity', 'Equity and drawdown', '<div id="equity-chart"></div><div id="dd-chart"></div>');
 
@@ -283,8 +289,23 @@ for (const table of document.querySelectorAll('table.paged')) {
 }
 `;
 
-export function tradesCsv(r: BacktestResult): string {
-  const head = 'id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit';
-  return [head, ...r.trades.map((t) => [t.id, t.symbol, t.side, t.volume, isoServerTime(t.openTime), isoServerTime(t.closeTime), t.entryPrice, t.exitPrice, t.exitReason, t.commission, t.swap, t.profit].join(','))].join('\n') + '\n';
+/** How many deals closed each trade (by position id): more than one, and its exit price is their volume-weighted average. */
+export function exitDeals(r: BacktestResult): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const d of r.deals) if (d.entry !== DEAL_ENTRY.IN && (d.type === DEAL_TYPE.BUY || d.type === DEAL_TYPE.SELL)) n.set(String(d.positionId), (n.get(String(d.positionId)) ?? 0) + 1);
+  return n;
+}
+
+/** "average of 2 partial exits" for a trade closed in parts, else empty. */
+const exitNote = (parts: number | undefined) => (parts && parts > 1 ? `average of ${parts} partial exits` : '');
+
+/**
+ * The trades as CSV: prices at the symbol's `digits` (an exit in parts is the volume-weighted average of its exits,
+ * rounded, and `exit_note` says so).
+ */
+export function tradesCsv(r: BacktestResult, digits: number): string {
+  const head = 'id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit,exit_note';
+  const parts = exitDeals(r);
+  return [head, ...r.trades.map((t) => [t.id, t.symbol, t.side, t.volume, isoServerTime(t.openTime), isoServerTime(t.closeTime), t.entryPrice.toFixed(digits), t.exitPrice.toFixed(digits), t.exitReason, t.commission, t.swap, t.profit, exitNote(parts.get(t.id))].join(','))].join('\n') + '\n';
 }
 

@@ -73,9 +73,31 @@ export interface ReportStatsInput {
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-/** A refusal's reason without its numbers, so that refusals of one kind count together. */
+/**
+ * A refusal's reason as a kind, so that refusals of one kind count together: what was measured (a time, a spread,
+ * a score) left out, the strategy's own settings (the sessions allowed, a maximum) kept — "filtered: session outside
+ * London+NewYork", "maxPositions 1 reached". A reason of no known form keeps its words, its numbers shown as "…".
+ */
 export function refusalKind(reason: string): string {
-  return reason.replace(/-?\d+(\.\d+)?/g, '#');
+  if (reason.startsWith('filtered: ')) {
+    const parts: string[] = [];
+    const session = /session \([^()]*allowed ([^()]*)\)/.exec(reason);
+    if (session) parts.push(`session outside ${session[1]}`);
+    const spread = /spread \(spread [\d.]+ pips, max ([\d.]+)\)/.exec(reason);
+    if (spread) parts.push(`spread above ${spread[1]} pips`);
+    if (/volatility \(ATR not available/.test(reason)) parts.push('volatility: ATR not available yet (warm-up)');
+    else if (/volatility \(/.test(reason)) parts.push('volatility: ATR outside its range');
+    if (/correlation \(/.test(reason)) parts.push('correlation: a correlated position is open');
+    if (parts.length) return `filtered: ${parts.join('; ')}`;
+  }
+  const known: [RegExp, string][] = [
+    [/^stop loss \S+ is on the wrong side of the entry/, 'stop loss on the wrong side of the entry'],
+    [/^take profit \S+ is not beyond the entry/, 'take profit not beyond the entry'],
+    [/^ml gate: score \S+ < (\S+)( \(observe[^)]*\))?/, 'ml gate: score below $1$2'],
+  ];
+  for (const [re, kind] of known) if (re.test(reason)) return reason.replace(new RegExp(`${re.source}.*$`, 's'), kind);
+  if (/^maxPositions \d+ reached$|^SL\/TP closer than the stops level \(\d+ points\)$/.test(reason)) return reason;
+  return reason.replace(/-?\d+(\.\d+)?(e-?\d+)?/g, '…');
 }
 
 /** "10019 no money" style: the retcode and its meaning. */

@@ -16,6 +16,7 @@ import { NO_POLICY, type RiskPolicy } from '../engine/core/risk-gate.js';
 import { TradingCore, type CoreState, type CoreStep, type VenueFacts } from '../engine/core/trading-core.js';
 import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
+import type { BrokerTimeZone } from '../engine/time/broker-time.js';
 import { fastIntentBody } from '../protocol/fast-paths.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
@@ -40,6 +41,8 @@ export interface BacktestOptions {
   commissionPerLot?: number;
   /** Conversion rates the simulated quotes cannot give (e.g. { EURUSD: 1.1 } for a EUR account on gold). */
   fixedRates?: Record<string, number>;
+  /** The broker's server clock, for the session filter (default GMT+2, GMT+3 with New York's DST). */
+  brokerZone?: BrokerTimeZone;
   /** Bars used only to warm the indicators up before trading starts. */
   warmupBars?: number;
   /** Account limits applied to every new order, as the host applies them live (default none): shorthand for `risk`. */
@@ -103,7 +106,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   // the runner needs the live spec (tick value moves with conversion rates): quote once first
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
   // no traces: nobody reads them here, and building them costs more than the decision itself
-  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false, ...(o.model ? { model: o.model } : {}) });
+  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, o.brokerZone, { trace: false, ...(o.model ? { model: o.model } : {}) });
   // the one trading core every venue runs: runner → risk gate → order manager; this loop is its venue
   const core = new TradingCore(o.risk ?? (o.limits ? { ...NO_POLICY, limits: o.limits } : NO_POLICY));
   const id = st.id;

@@ -110,11 +110,17 @@ describe('report statistics', () => {
     expect(s.recoveryFactor).toBe(0.47);
     expect(s.exitReasons).toEqual({ tp: 3, sl: 2, signal: 1 });
     expect(s.rejectedByReason).toEqual([{ reason: expect.stringMatching(/^10019 /), count: 2 }]);
-    expect(s.refusedByReason).toEqual([{ reason: 'maxPositions # reached', count: 2 }, { reason: 'stop loss # is on the wrong side of the entry #', count: 1 }]);
+    expect(s.refusedByReason).toEqual([{ reason: 'maxPositions 1 reached', count: 2 }, { reason: 'stop loss on the wrong side of the entry', count: 1 }]);
     expect(s.blockedByReason).toEqual([{ reason: 'MAX_LOT', count: 4 }]);
     expect(s.monthly.map((p) => p.period)).toEqual(['2019-01', '2019-08', '2020-02']);
     expect(s.yearly.map((p) => [p.period, p.profit])).toEqual([['2019', -100], ['2020', 147]]);
-    expect(refusalKind('ATR 12.5 pips')).toBe('ATR # pips');
+    expect(refusalKind('ATR 12.5 pips')).toBe('ATR … pips');
+    // grouped by what the strategy set, not what was measured; no masks
+    expect(refusalKind('filtered: session (2019-03-04 01:00 UTC: open Sydney+Tokyo; allowed London+NewYork)')).toBe('filtered: session outside London+NewYork');
+    expect(refusalKind('filtered: session (2019-03-04 23:00 UTC: open Sydney; allowed London+NewYork); spread (spread 2.5 pips, max 2)')).toBe('filtered: session outside London+NewYork; spread above 2 pips');
+    expect(refusalKind('filtered: volatility (ATR 3.1 pips (min 5, max -, optimal -))')).toBe('filtered: volatility: ATR outside its range');
+    expect(refusalKind('ml gate: score 0.41 < 0.6 (model v3)')).toBe('ml gate: score below 0.6');
+    expect(refusalKind('take profit 1.2 is not beyond the entry 1.21')).toBe('take profit not beyond the entry');
   });
 });
 

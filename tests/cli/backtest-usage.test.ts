@@ -1,0 +1,77 @@
+/**
+ * backtest (and validate) as a trader types them, with the built CLI (dist/mt5-executor.js, built by global-setup):
+ * extra files are a usage error, output and data files that cannot be used are named with what is wrong, and a
+ * negative number after an option is read as its value.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = (args: string[]) => spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+const dir = mkdtempSync(join(tmpdir(), 'bt-usage-'));
+const BT = ['backtest', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv'];
+
+describe('backtest and validate usage', () => {
+  it('more than one strategy file is a usage error naming the extra ones (exit 2)', () => {
+    const b = cli(['backtest', 'examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json', '--data', 'data/EURUSD_H1_2019.csv']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain("backtest takes one strategy file; extra argument: 'examples/rsi-bollinger-reversion.json'");
+    const v = cli(['validate', 'examples/ema-cross-trend.json', 'extra.json', 'more.json']);
+    expect(v.status).toBe(2);
+    expect(v.stderr).toContain("validate takes one strategy file; extra arguments: 'extra.json', 'more.json'");
+    expect(v.stdout).toBe('');
+  });
+
+  it('an output that is a directory, or in no folder, is named with what is wrong; nothing runs', () => {
+    const folder = join(dir, 'lay');
+    mkdirSync(folder);
+    for (const opt of ['--report', '--trades']) {
+      const r = cli([...BT, opt, folder]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`mt5-executor backtest: ${opt} ${folder}: is a directory; give a file name in it`);
+      expect(r.stderr).not.toContain('ema-cross-trend.json');
+    }
+    const r = cli([...BT, '--report', '/nonexistent/dir/r.html']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mt5-executor backtest: --report /nonexistent/dir/r.html: the folder /nonexistent/dir does not exist\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a missing data file is "no such file", not a raw ENOENT', () => {
+    const r = cli(['backtest', 'examples/ema-cross-trend.json', '--data', join(dir, 'nope.csv')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`mt5-executor backtest: ${join(dir, 'nope.csv')}: no such file\n`);
+  });
+});
+
+describe('negative numbers', () => {
+  it('reach the number check, which says what is allowed', () => {
+    for (const [opt, v, min] of [['--balance', '-5', 1], ['--spread', '-3', 0], ['--commission', '-1', 0]] as const) {
+      const r = cli([...BT, opt, v]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\n`);
+    }
+  });
+});
+
+describe('backtest --log', () => {
+  it('writes the decision log paper --log writes for the same bars', () => {
+    // paper trades from bar 1000 after 1000 bars of warm-up (its defaults); bar 1000 of this file is 2019.04.16 05:00
+    const p = spawnSync(process.execPath, ['dist/mt5-executor.js', 'paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--log', join(dir, 'paper.jsonl')], { encoding: 'utf8', timeout: 120_000 });
+    expect(p.status, p.stderr).toBe(0);
+    const b = cli([...BT, '--from', '2019-04-16 05:00', '--log', join(dir, 'bt.jsonl')]);
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toContain(`decision log: ${join(dir, 'bt.jsonl')}`);
+    const paper = readFileSync(join(dir, 'paper.jsonl'), 'utf8');
+    expect(paper.split('\n').length).toBeGreaterThan(50);
+    expect(readFileSync(join(dir, 'bt.jsonl'), 'utf8')).toBe(paper);
+  });
+
+  it('a log file that cannot be written is named before the run', () => {
+    const r = cli([...BT, '--log', '/nonexistent/dir/d.jsonl']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mt5-executor backtest: --log /nonexistent/dir/d.jsonl: the folder /nonexistent/dir does not exist\n');
+  });
+});
