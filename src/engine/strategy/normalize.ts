@@ -350,7 +350,7 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   // ATR(14) used by sizing (ATR-based risk, the high-volatility reduction)
   if (dynamicRisk && (dynamicRisk.useATRSizing || dynamicRisk.reduceInHighVolatility)) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });
 
-  const known = new Set(['strategyId', 'strategyName', 'symbol', 'timeframe', 'mode', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
+  const known = new Set(['//', 'strategyId', 'strategyName', 'symbol', 'timeframe', 'mode', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
   const warnings = [...Object.keys(s).filter((k) => !known.has(k)).map((k) => `unknown top-level field '${k}' kept as metadata`), ...sideWarnings];
 
   problems.push(...n.problems);

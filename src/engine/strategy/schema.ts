@@ -277,6 +277,7 @@ export const rulesSchema = z.strictObject({
 /** `parameters` of START_STRATEGY / UPDATE_STRATEGY. Unknown top-level keys are kept as metadata (a warning). */
 export const strategySchema = z
   .looseObject({
+    '//': z.unknown().optional().describe('a comment (text, or a list of lines): kept, not read, no warning'),
     strategyId: z.string().min(1).max(64),
     strategyName: z.string().min(1).max(200).optional(),
     symbol: z.string().min(1).max(64),
