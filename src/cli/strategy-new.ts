@@ -6,7 +6,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeStrategy } from '../engine/strategy/normalize.js';
 import { TF_ALIASES } from '../engine/strategy/operands.js';
 import { TIMEFRAME_INPUTS } from '../engine/strategy/schema.js';
-import { SYMBOLS } from '../sim/symbols.js';
+import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 
 export function starterStrategy(symbol = 'EURUSD', timeframe = 'H1'): Record<string, unknown> {
   return {
@@ -46,8 +46,10 @@ export function newStrategyCommand(file: string | undefined, o: { symbol: string
     err('mt5-executor strategy new: give the file to write: mt5-executor strategy new my-strategy.json\n');
     return 2;
   }
-  if (o.symbol !== undefined && !SYMBOLS[o.symbol]) {
-    err(`mt5-executor strategy new: --symbol ${o.symbol}: known symbols ${Object.keys(SYMBOLS).join(', ')}\n`);
+  // a symbol the simulator has a specification for (backtest and paper need one), any case, with a broker's suffix
+  const sym = o.symbol === undefined ? undefined : resolveSymbol(o.symbol);
+  if (o.symbol !== undefined && !sym) {
+    err(`mt5-executor strategy new: --symbol ${o.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')} (with a broker's suffix too: EURUSD.m, EURUSDm)\n`);
     return 2;
   }
   // exactly the timeframes the strategy format accepts (its list), written as the format's own name (1h → H1)
@@ -67,9 +69,12 @@ export function newStrategyCommand(file: string | undefined, o: { symbol: string
       return 1;
     }
   }
-  const s = starterStrategy(o.symbol, o.timeframe === undefined ? undefined : TF_ALIASES[o.timeframe]);
+  // the preset's own name for a name that differs only in case (xauusd → XAUUSD); a broker's suffix is kept
+  const symbol = sym && o.symbol!.trim().toUpperCase() === sym.preset ? sym.preset : o.symbol?.trim();
+  const s = starterStrategy(symbol, o.timeframe === undefined ? undefined : TF_ALIASES[o.timeframe]);
   normalizeStrategy(s); // the starter must validate: a broken template would be a bug here, not the trader's
   writeFileSync(file, JSON.stringify(s, null, 2) + '\n');
+  if (sym?.note && symbol !== sym.preset) out(`note: ${sym.note} in backtest and paper\n`);
   out(`wrote ${file}: ${s.strategyName as string}\nnext: mt5-executor validate ${file}\n      mt5-executor backtest ${file} --data <bars.csv> --report report.html\n`);
   return 0;
 }
