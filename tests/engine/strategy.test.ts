@@ -90,8 +90,12 @@ describe('strategy format', () => {
     expect(problems(base({ direction: 'BUY', conditions: [{ logic: 'OR', conditons: [{ indicator: 'rsi', condition: '<', value: 30 }] }] }))).toEqual(["rules.entry.conditions[0].conditons: unknown field — did you mean 'conditions'?"]);
     // a required field that is simply absent is said as such, not in zod's words
     expect(problems(base({ direction: 'BUY', conditions: [{ indicator: 'rsi', value: 30 }] }))).toEqual(['rules.entry.conditions[0].condition: missing: this field is required']);
-    // an empty { long, short } still says what to give
-    expect(problems(base({ long: undefined }))).toContain('rules.entry: give a long or a short rule set');
+    // an empty object fits no shape: said once, where it is (the entry's own message says what to give)
+    expect(problems(base({}))).toEqual(['rules.entry: no entry rules: give { direction, conditions: [...] }, { direction, primary: [...] } or { long: …, short: … }']);
+    expect(problems(base({ direction: 'BUY', conditions: [{}] }))).toEqual(['rules.entry.conditions[0]: empty: give its fields (`mt5-executor schema`, docs/strategy-format.md)']);
+    expect(problems(base({ direction: 'BUY', conditions: [{ indicator: 'rsi', condition: '<', value: 30 }] }, { exit: { conditions: {} } }))).toEqual([
+      'rules.exit.conditions: empty: give its fields (`mt5-executor schema`, docs/strategy-format.md)',
+    ]);
   });
 
   it('a bad exit type is one problem naming the accepted types, with a likely fix', () => {

@@ -73,7 +73,7 @@ function size(issues: Issue[]): number {
 }
 
 /** zod issues → problems, each at its own path in the trader's words; for a union, the issues of the branch that fits best. */
-function zodProblems(error: z.ZodError, input: unknown): StrategyProblem[] {
+function zodProblems(error: z.ZodError, input: unknown, empties: StrategyProblem[]): StrategyProblem[] {
   const out: StrategyProblem[] = [];
   const walk = (issues: Issue[], base: PropertyKey[]) => {
     // required keys missing here, by the object they belong to: an unknown key next to one is likely its typo
@@ -102,6 +102,11 @@ function zodProblems(error: z.ZodError, input: unknown): StrategyProblem[] {
       if (i.code === 'unrecognized_keys') continue;
       if (i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors) && i.errors.length) {
         const value = valueAt(input, path);
+        // an empty object fits no shape better than another: the semantic checks say what to give (else this does)
+        if (isObject(value) && Object.values(value).every((v) => v === undefined)) {
+          empties.push({ path: fmtPath(path), message: 'empty: give its fields (`mt5-executor schema`, docs/strategy-format.md)' });
+          continue;
+        }
         const best = [...(i.errors as Issue[][])].sort((a, b) => misfit(a, value) - misfit(b, value) || size(a) - size(b))[0]!;
         walk(best, path);
         continue;
@@ -128,7 +133,8 @@ function zodProblems(error: z.ZodError, input: unknown): StrategyProblem[] {
 /** Validate and normalise. Throws StrategyError listing every problem. */
 export function normalizeStrategy(input: unknown): NormalizedStrategy {
   const parsed = strategySchema.safeParse(input);
-  const problems: StrategyProblem[] = parsed.success ? [] : zodProblems(parsed.error, input);
+  const empties: StrategyProblem[] = [];
+  const problems: StrategyProblem[] = parsed.success ? [] : zodProblems(parsed.error, input, empties);
   let result: NormalizedStrategy | undefined;
   try {
     // with a structural problem, the semantic checks still run on what is there, so one run reports all
@@ -136,6 +142,7 @@ export function normalizeStrategy(input: unknown): NormalizedStrategy {
   } catch (e) {
     if (parsed.success) throw e; // a bug, not bad input
   }
+  for (const e of empties) if (!problems.some((p) => p.path === e.path)) problems.push(e);
   const seen = new Set<string>();
   const unique = problems.filter((p) => {
     const k = `${p.path}\u0000${p.message}`;
