@@ -8,7 +8,7 @@ import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../en
 import { runBacktest } from '../sim/backtest.js';
 import type { Decision } from '../engine/runner.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
-import { SYMBOLS } from '../sim/symbols.js';
+import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
 import { JsonFileError, readJsonFile } from './kit.js';
@@ -184,7 +184,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     err(`mt5-executor backtest: --limits must be none, demo or live, got '${a.limits}'\n`);
     return 2;
   }
-  if (a.symbol !== undefined && !SYMBOLS[a.symbol]) {
+  if (a.symbol !== undefined && !resolveSymbol(a.symbol)) {
     err(`mt5-executor backtest: --symbol ${a.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')}\n`);
     return 2;
   }
@@ -205,11 +205,14 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       err(`mt5-executor backtest: --data ${a.data} is a directory; give a bar file in it (CSV exported from MT5/MT4, docs/data-formats.md)\n`);
       return 1;
     }
-    const strategy = loadStrategy(a.strategy, a.symbol, a.timeframe);
-    if (!SYMBOLS[strategy.symbol]) {
-      err(`mt5-executor backtest: no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')} (--symbol runs the strategy on one of them)\n`);
+    const loaded = loadStrategy(a.strategy, a.symbol, a.timeframe);
+    const sym = resolveSymbol(loaded.symbol);
+    if (!sym) {
+      err(`mt5-executor backtest: no symbol specification for ${loaded.symbol}: known ${Object.keys(SYMBOLS).join(', ')} (--symbol runs the strategy on one of them)\n`);
       return 1;
     }
+    if (sym.note) err(`note: ${sym.note}\n`);
+    const strategy = sym.note ? { ...loaded, symbol: sym.preset } : loaded;
     let bars = loadBarFile(a.data, a.cache === false ? { cache: false } : {});
     // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file name
     const fileTf = timeframeOf(bars.periodSec);
@@ -223,9 +226,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     }
     // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
     const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(a.data);
-    if (fileSym && fileSym !== strategy.symbol) {
+    if (fileSym && (resolveSymbol(fileSym)?.preset ?? fileSym) !== strategy.symbol) {
       const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
-      err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
+      err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${resolveSymbol(fileSym) ? fileSym : '<its symbol>'}\n`);
       return 1;
     }
     if (!fileSym) {
@@ -259,7 +262,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     // the gaps of the window traded, not of the whole file
     const gaps = first > 0 || end < bars.length ? findGaps(bars.time.subarray(first, end), end - first, bars.periodSec) : bars.gaps;
     if (end < bars.length) bars = sliceBars(bars, 0, end);
-    const spec: SimSymbolSpec = { ...SYMBOLS[strategy.symbol]! };
+    const spec: SimSymbolSpec = { ...sym.spec };
     if (a.swap === false) [spec.swapLong, spec.swapShort] = [0, 0];
     const showProgress = a.progress ?? (process.stderr.isTTY && end - first >= 100_000);
     const refusals: BacktestRun['refusals'] = [];

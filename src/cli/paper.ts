@@ -24,7 +24,7 @@ import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import { SimBroker, type SimSymbolSpec } from '../sim/broker.js';
 import { replayBars } from '../sim/replay.js';
-import { symbolSpec } from '../sim/symbols.js';
+import { resolveSymbol, symbolSpec } from '../sim/symbols.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { BridgeServer, type Terminal } from '../host/bridge/server.js';
 import { LogBus, createLogger, silentLogger, type Logger } from '../host/logger.js';
@@ -93,7 +93,16 @@ const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 
 
 export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker: SimBroker }> {
   const out = o.out ?? (() => undefined);
-  const strategies: NormalizedStrategy[] = o.strategies.map((s) => normalizeStrategy(s));
+  // a broker's name (EURUSD.m) runs under its preset's (EURUSD): the simulated broker converts currencies through pairs so named
+  const notes = new Set<string>();
+  const raws = o.strategies.map((s) => {
+    const m = resolveSymbol(String((s as { symbol?: unknown } | null)?.symbol ?? ''));
+    if (!m?.note) return s;
+    notes.add(m.note);
+    return { ...(s as object), symbol: m.preset };
+  });
+  for (const n of notes) out(`note: ${n}`);
+  const strategies: NormalizedStrategy[] = raws.map((s) => normalizeStrategy(s));
   if (!strategies.length) throw new Error('paper: give at least one strategy');
   const symbol = strategies[0]!.symbol, timeframe = strategies[0]!.timeframe;
   for (const s of strategies) {
@@ -221,7 +230,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     term.setHistory(symbol, timeframe, all, from);
     broker.quote(symbol, all.open[from]!, all.open[from]! + spec.point * (spec.defaultSpread ?? 10), all.time[from]! * 1000);
     await term.connect();
-    for (const s of o.strategies) await mgr.start(s);
+    for (const s of raws) await mgr.start(s);
     for (const s of strategies) nameOf.set(mgr.get(s.id)?.runner?.magic ?? -1, s.id);
     const notReady = strategies.filter((s) => !mgr.get(s.id)?.runner).map((s) => s.id);
     if (notReady.length) throw new Error(`paper: strategies not ready (history or symbol): ${notReady.join(', ')}`);

@@ -1,11 +1,12 @@
 /**
- * `mt5-executor strategy new <file>`: a starter strategy that validates and backtests as it is, with a "//" note
- * beside each part (the format keeps unknown top-level fields as metadata, so the notes survive validation).
+ * `mt5-executor strategy new <file>`: a starter strategy that validates (without a warning) and backtests as it is,
+ * its notes in the top-level "//" key (the format's comment key, docs/strategy-format.md).
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { normalizeStrategy } from '../engine/strategy/normalize.js';
-import { TIMEFRAMES } from '../protocol/messages.js';
-import { SYMBOLS } from '../sim/symbols.js';
+import { TF_ALIASES } from '../engine/strategy/operands.js';
+import { TIMEFRAME_INPUTS } from '../engine/strategy/schema.js';
+import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 
 export function starterStrategy(symbol = 'EURUSD', timeframe = 'H1'): Record<string, unknown> {
   return {
@@ -45,12 +46,17 @@ export function newStrategyCommand(file: string | undefined, o: { symbol: string
     err('mt5-executor strategy new: give the file to write: mt5-executor strategy new my-strategy.json\n');
     return 2;
   }
-  if (o.symbol !== undefined && !SYMBOLS[o.symbol]) {
-    err(`mt5-executor strategy new: --symbol ${o.symbol}: known symbols ${Object.keys(SYMBOLS).join(', ')}\n`);
+  // a symbol the simulator has a specification for (backtest and paper need one), any case, with a broker's suffix
+  const sym = o.symbol === undefined ? undefined : resolveSymbol(o.symbol);
+  if (o.symbol !== undefined && !sym) {
+    err(`mt5-executor strategy new: --symbol ${o.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')} (with a broker's suffix too: EURUSD.m, EURUSDm)\n`);
     return 2;
   }
-  if (o.timeframe !== undefined && !(TIMEFRAMES as readonly string[]).includes(o.timeframe)) {
-    err(`mt5-executor strategy new: --timeframe must be one of ${TIMEFRAMES.join(', ')}, got '${o.timeframe}'\n`);
+  // exactly the timeframes the strategy format accepts (its list), written as the format's own name (1h → H1)
+  if (o.timeframe !== undefined && !(TIMEFRAME_INPUTS as readonly string[]).includes(o.timeframe)) {
+    const tf = o.timeframe;
+    const same = TIMEFRAME_INPUTS.find((t) => t.toLowerCase() === tf.toLowerCase());
+    err(`mt5-executor strategy new: --timeframe "${tf}" is not accepted: use one of ${TIMEFRAME_INPUTS.join(', ')}${same ? ` — did you mean '${same}'?` : ''}\n`);
     return 2;
   }
   if (existsSync(file)) {
@@ -63,9 +69,12 @@ export function newStrategyCommand(file: string | undefined, o: { symbol: string
       return 1;
     }
   }
-  const s = starterStrategy(o.symbol, o.timeframe);
+  // the preset's own name for a name that differs only in case (xauusd → XAUUSD); a broker's suffix is kept
+  const symbol = sym && o.symbol!.trim().toUpperCase() === sym.preset ? sym.preset : o.symbol?.trim();
+  const s = starterStrategy(symbol, o.timeframe === undefined ? undefined : TF_ALIASES[o.timeframe]);
   normalizeStrategy(s); // the starter must validate: a broken template would be a bug here, not the trader's
   writeFileSync(file, JSON.stringify(s, null, 2) + '\n');
+  if (sym?.note && symbol !== sym.preset) out(`note: ${sym.note} in backtest and paper\n`);
   out(`wrote ${file}: ${s.strategyName as string}\nnext: mt5-executor validate ${file}\n      mt5-executor backtest ${file} --data <bars.csv> --report report.html\n`);
   return 0;
 }

@@ -7,7 +7,28 @@
 export type TextEncoding = 'utf-8' | 'utf-8 with BOM' | 'utf-16le' | 'utf-16be';
 
 /** Bytes of the text, whatever its encoding, as UTF-8 without a BOM. */
+/**
+ * A file whose lines end in CR alone (classic Mac OS exports): a CR and no LF in its first 64 KB. Such a file is
+ * read with each CR taken as a line end (`withLineFeeds`); the readers split lines at LF.
+ */
+export function crOnly(b: Uint8Array): boolean {
+  const head = Buffer.from(b.buffer, b.byteOffset, Math.min(b.length, 65536));
+  return head.includes(13) && !head.includes(10);
+}
+
+/** A copy of the bytes with every CR turned into an LF. */
+export function withLineFeeds(b: Uint8Array): Uint8Array {
+  const c = Buffer.from(b);
+  for (let i = c.indexOf(13); i >= 0; i = c.indexOf(13, i + 1)) c[i] = 10;
+  return c;
+}
+
 export function toBytes(input: string | Uint8Array): { b: Uint8Array; encoding: TextEncoding } {
+  const r = decode(input);
+  return crOnly(r.b) ? { b: withLineFeeds(r.b), encoding: r.encoding } : r;
+}
+
+function decode(input: string | Uint8Array): { b: Uint8Array; encoding: TextEncoding } {
   if (typeof input === 'string') {
     let s = input;
     let encoding: TextEncoding = 'utf-8';

@@ -95,7 +95,10 @@ export function planFromHeader(fields: string[]): ColumnPlan | string {
   const timeOk = (taken.has(Role.Date) && taken.has(Role.Time)) || taken.has(Role.DateTime) || taken.has(Role.Stamp);
   if (!timeOk) missing.push('a time (Date and Time, or one DateTime/Timestamp/Time column)');
   for (const [r, label] of [[Role.Open, 'Open'], [Role.High, 'High'], [Role.Low, 'Low'], [Role.Close, 'Close']] as const) if (!taken.has(r)) missing.push(label);
-  if (missing.length) return `no column for ${missing.join(', ')}`;
+  if (missing.length) {
+    const unknown = fields.filter((_, k) => roles[k] === Role.Skip && !SYMBOL.has(n[k]!)).map((f) => f.trim());
+    return `no column for ${missing.join(', ')}${unknown.length ? `; not recognised: ${unknown.join(', ')}` : ''}`;
+  }
   const raw = n;
   let layout: BarLayout = 'columns';
   if (fields[0]!.trim().startsWith('<') && raw[0] === 'date' && raw[1] === 'time') layout = 'mt5-export';
@@ -217,12 +220,22 @@ export function planBytes(b: Uint8Array, file: string): FilePlan {
       pos++;
     }
   }
-  let symbol: string | undefined;
-  if (plan.symbolColumn !== undefined) {
-    let end = buf.indexOf(10, pos);
-    if (end < 0) end = len;
-    symbol = text(b, pos, end).split(sepChar)[plan.symbolColumn]?.trim().replace(/^["']|["']$/g, '') || undefined;
+  let end = buf.indexOf(10, pos);
+  if (end < 0) end = len;
+  const firstBar = plan.header && pos < len ? text(b, pos, end).split(sepChar) : undefined;
+  // a lone Time column holding times of day: the header's date column has a name not recognised
+  // (<TICKER>,<DTYYYYMMDD>,<TIME>,…): say which, not that every bar's time is not a date and time
+  const stamp = plan.roles.indexOf(Role.Stamp);
+  const v = stamp >= 0 ? firstBar?.[stamp] : undefined;
+  if (v !== undefined && TIME_ONLY.test(v) && !EPOCH.test(v)) {
+    throw new DataError(file, [{
+      line: headerLine,
+      message: `the header's ${plan.names[stamp]} column holds times of day ('${v.trim()}') and no column is recognised as the date${plan.ignored.length ? `: not recognised ${plan.ignored.map((c) => `'${c}'`).join(', ')}` : ''}. ` +
+        `Name the date column Date (or Day), or give the date and time in one DateTime column: ${LAYOUT_HELP}`,
+    }]);
   }
+  let symbol: string | undefined;
+  if (plan.symbolColumn !== undefined) symbol = (firstBar ?? text(b, pos, end).split(sepChar))[plan.symbolColumn]?.trim().replace(/^["']|["']$/g, '') || undefined;
   return { plan, sepChar, sep: sepChar.charCodeAt(0), dec, header, headerLine, rowsAt: Math.min(pos, len), lineNo, complete, ...(symbol ? { symbol } : {}) };
 }
 

@@ -5,13 +5,13 @@
  * for a file without a header (MT4 History Center, HistData) by the first line's shape. Accepted: MT5 "Export
  * bars" (tabs or commas), MT5 copy_rates (epoch seconds), MT4 with or without the header, one DateTime column,
  * `;` separators with decimal commas, UTF-8 with or without a BOM, UTF-16 (LE/BE, Windows "Unicode text"),
- * CRLF. Dates YYYY.MM.DD / YYYY-MM-DD / YYYY/MM/DD / DD.MM.YYYY / YYYYMMDD; times HH:MM[:SS[.fff]] or HHMM[SS].
+ * CRLF, LF or CR alone. Dates YYYY.MM.DD / YYYY-MM-DD / YYYY/MM/DD / DD.MM.YYYY / YYYYMMDD; times HH:MM[:SS[.fff]] or HHMM[SS].
  * Times are broker server time, kept as seconds since 1970 as if that time were UTC (MT5's own convention).
  * The parser reads bytes (no string per line or field) — docs/data-formats.md. The parts: bars-layout.ts (which
  * column holds what, the plan of a file's bytes), bars-fields.ts (numbers, dates, times), bars-one-pass.ts (the
  * fast reader), bars-line-reader.ts (the reader that reports every problem), bars-series.ts (the series, its gaps).
  */
-import { toBytes } from './bars-fields.js';
+import { crOnly, toBytes } from './bars-fields.js';
 import { estimateRows, hasDecimalComma, planBytes, type FilePlan } from './bars-layout.js';
 import { parseLines } from './bars-line-reader.js';
 import { OnePassReader } from './bars-one-pass.js';
@@ -78,6 +78,8 @@ export function parseBarChunks(read: (into: Uint8Array) => number, size: number,
   // UTF-16 (a BOM, or a NUL beside each ASCII character): the whole-file path converts it
   if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff) || (have >= 4 && buf[1] === 0 && buf[3] === 0 && buf[0] !== 0)) return undefined;
   const bom = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  // lines ended by CR alone: the whole-file path reads them
+  if (crOnly(buf.subarray(bom, have))) return undefined;
   // a decimal comma: a comma in the first 4,096 bytes after the BOM (as hasDecimalComma), over chunks
   let comma = false, checked = 0;
   const checkComma = (from: number) => {

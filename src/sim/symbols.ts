@@ -35,6 +35,40 @@ export const SYMBOLS: Record<string, SimSymbolSpec> = {
   },
 };
 
+/** A symbol as a broker names it, matched to a preset. */
+export interface SymbolMatch {
+  /** The preset's name: EURUSD for EURUSD.m. */
+  preset: string;
+  /** The preset's specification, under the preset's name. */
+  spec: SimSymbolSpec;
+  /** Which preset stands in, when the name is not the preset's own; none for an exact name. */
+  note?: string;
+}
+
+const PRESETS_LONGEST_FIRST = Object.keys(SYMBOLS).sort((a, b) => b.length - a.length);
+
+/**
+ * The preset for a symbol as a broker names it: the preset of that name, or of its base when the name differs
+ * by case or by a broker suffix — after a separator (EURUSD.m, EURUSD.pro, EURUSD-ECN, EURUSD_i, EURUSD#) or in
+ * lower case (EURUSDm, EURUSDpro, eurusd, xauusd). An upper-case tail without a separator (EURUSDT) is not taken
+ * for a suffix. Undefined when no preset matches. A simulator runs such a symbol under the preset's name: the
+ * simulated broker converts currencies through the pairs so named (EUR→USD through EURUSD).
+ */
+export function resolveSymbol(name: string): SymbolMatch | undefined {
+  const n = name.trim();
+  const exact = SYMBOLS[n];
+  if (exact) return { preset: n, spec: exact };
+  const up = n.toUpperCase();
+  for (const p of PRESETS_LONGEST_FIRST) {
+    if (!up.startsWith(p)) continue;
+    const rest = n.slice(p.length);
+    if (rest !== '' && !/^[._\-#!+][A-Za-z0-9]{0,8}$/.test(rest) && !/^[a-z][a-z0-9]{0,7}$/.test(rest)) continue;
+    const spec = SYMBOLS[p]!;
+    return { preset: p, spec, note: `${n} is simulated as ${p}, with the simulator's ${p} specification (${spec.digits} digits, contract size ${spec.contractSize}, volume step ${spec.volumeStep})` };
+  }
+  return undefined;
+}
+
 export function symbolSpec(name: string, over: Partial<SimSymbolSpec> = {}): SimSymbolSpec {
   const base = SYMBOLS[name];
   if (!base) throw new Error(`no preset for ${name}: known presets are ${Object.keys(SYMBOLS).join(', ')}`);

@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DataError, formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
+import { DataError, formatServerTime, parseBarChunks, parseBars, type BarSeries } from '../../src/engine/bars.js';
+import { loadBarFile } from '../../src/cli/bar-file.js';
 
 const DIR = 'tests/fixtures/bars';
 const BARS = [
@@ -27,6 +28,11 @@ const FIXTURES: Record<string, Buffer> = {
   'utf8-bom.csv': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(['Date,Time,Open,High,Low,Close,Volume', ...BARS.map((r) => [r[0], r[1], ...r.slice(2, 7)].join(','))].join('\r\n'))]),
   'utf16le.csv': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(['<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>', ...BARS.map((r) => r.join('\t'))].join('\r\n') + '\r\n', 'utf16le')]),
   'histdata.csv': Buffer.from(BARS.map((r) => [`${r[0]!.replace(/\./g, '')} ${r[1]!.replace(/:/g, '')}`, ...r.slice(2, 7)].join(';')).join('\n')),
+  // classic Mac OS line ends (CR alone), with and without a header
+  'mac-cr.csv': Buffer.from(['Date,Time,Open,High,Low,Close,Volume', ...BARS.map((r) => [r[0], r[1], ...r.slice(2, 7)].join(','))].join('\r') + '\r'),
+  'mac-cr-headerless.csv': Buffer.from(BARS.map((r) => [r[0], r[1]!.slice(0, 5), ...r.slice(2, 7)].join(',')).join('\r')),
+  // a MetaStock-style ASCII header (not an MT4/MT5 export): its date column's name is not one the reader knows
+  'ticker-dtyyyymmdd.csv': Buffer.from(['<TICKER>,<DTYYYYMMDD>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>', ...BARS.map((r) => ['EURUSD', r[0]!.replace(/\./g, ''), r[1]!.replace(/:/g, ''), ...r.slice(2, 7)].join(','))].join('\n')),
   'dukascopy.csv': Buffer.from(['Gmt time,Open,High,Low,Close,Volume', ...BARS.map((r) => [`${r[0]!.split('.').reverse().join('.')} ${r[1]}.000`, ...r.slice(2, 7)].join(','))].join('\n')),
 };
 
@@ -135,10 +141,41 @@ describe('bar files as traders have them', () => {
     }
     expect(e).toBeInstanceOf(DataError);
     expect(e!.problems[0]!.line).toBe(2);
-    expect(e!.message).toMatch(/^quotes.csv:2: unrecognised header 'Symbol;Bid;Ask': expected one of: .* Saw 3 column\(s\) separated by ';' named Symbol, Bid, Ask: no column for a time .*, Open, High, Low, Close/);
+    expect(e!.message).toMatch(/^quotes.csv:2: unrecognised header 'Symbol;Bid;Ask': expected one of: .* Saw 3 column\(s\) separated by ';' named Symbol, Bid, Ask: no column for a time .*, Open, High, Low, Close; not recognised: Bid, Ask$/);
     expect(() => parseBars('EURUSD 1.1 1.2\n', 'q2.csv')).toThrow(/q2.csv:1: unrecognised header/);
     expect(() => parseBars('2019.02.15,14:00,1.1,1.2\n', 'short.csv')).toThrow(/short.csv:1: unrecognised first line .* 4 fields/);
     expect(() => parseBars('', 'empty.csv')).toThrow(/empty.csv:1: the file is empty/);
+  });
+
+  it('reads a file whose lines end in CR alone, whole and a chunk at a time', () => {
+    expectBars(read('mac-cr.csv'));
+    expectBars(read('mac-cr-headerless.csv'));
+    for (const name of ['mac-cr.csv', 'mac-cr-headerless.csv']) {
+      expectBars(loadBarFile(`${DIR}/${name}`, { cache: false }));
+      // the chunked reader hands a CR-only file to the whole-file reader, even when a chunk holds all of it
+      const bytes = readFileSync(`${DIR}/${name}`);
+      for (const chunk of [16, 1 << 20]) {
+        let at = 0;
+        expect(parseBarChunks((into) => {
+          const n = Math.min(into.length, bytes.length - at);
+          bytes.copy(into, 0, at, at + n);
+          at += n;
+          return n;
+        }, bytes.length, name, chunk)).toBeUndefined();
+      }
+    }
+  });
+
+  it('a header whose date column is not recognised says which column, once, not that every bar has no date', () => {
+    let e: DataError | undefined;
+    try {
+      read('ticker-dtyyyymmdd.csv');
+    } catch (x) {
+      e = x as DataError;
+    }
+    expect(e).toBeInstanceOf(DataError);
+    expect(e!.problems).toHaveLength(1);
+    expect(e!.message).toMatch(/^tests\/fixtures\/bars\/ticker-dtyyyymmdd.csv:1: the header's <TIME> column holds times of day \('140000'\) and no column is recognised as the date: not recognised '<DTYYYYMMDD>'\. Name the date column Date/);
   });
 
   it('keeps the times the layout writes (timeText) and the MT5 formatting', () => {

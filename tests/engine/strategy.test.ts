@@ -68,13 +68,45 @@ describe('strategy format', () => {
         exit: { stopLos: { type: 'pips', value: 20 }, takeProfit: { type: 'rr_ratio', ratio: 2 } },
       },
     });
-    expect(p).toContain("rules.exit: unknown field 'stopLos' — did you mean 'stopLoss'?");
+    expect(p).toContain("rules.exit.stopLos: unknown field — did you mean 'stopLoss'?");
     expect(p).toContain("rules.entry.conditions[0].condition: unknown operator 'less_thn' — did you mean 'less_than'? (use crosses_above, crosses_below, greater_than, less_than, equal, in_range, outside_range)");
     expect(p).toContain("rules.entry.conditions[1].indicator: unknown indicator 'ema9' — did you mean 'ema_9'?");
     expect(p).toContain("rules.entry.conditions[1].indicatorRef: 'bb' is ambiguous: Bollinger Bands have three lines: write bb_upper, bb_middle or bb_lower");
     expect(p).toContain('rules.entry.conditions[2]: in_range: the low bound 70 is above the high bound 30');
     expect(p.some((x) => x.startsWith('rules.riskManagement.lotSize: say how big a trade is'))).toBe(true);
     expect(p.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('a typo inside a condition is reported at its own path, not as the entry being of another shape', () => {
+    const cond = { indicator: 'rsi', condtion: 'less_than', value: 30 };
+    // shape A (direction + conditions), explicit long, and an exit rule set per side: each the one problem, where it is
+    expect(problems(base({ direction: 'BUY', logic: 'AND', conditions: [cond] }))).toEqual(["rules.entry.conditions[0].condtion: unknown field — did you mean 'condition'?"]);
+    expect(problems(base({ long: { conditions: [{ indicator: 'rsi', condition: '<', value: 30 }, cond] } }))).toEqual(["rules.entry.long.conditions[1].condtion: unknown field — did you mean 'condition'?"]);
+    expect(problems(base({ direction: 'BUY', conditions: [{ indicator: 'rsi', condition: '<', value: 30 }] }, { exit: { conditions: { short: { conditions: [cond] } } } }))).toEqual([
+      "rules.exit.conditions.short.conditions[0].condtion: unknown field — did you mean 'condition'?",
+    ]);
+    // in a nested group, and a group's own typo
+    expect(problems(base({ direction: 'BUY', conditions: [{ logic: 'OR', conditions: [cond] }] }))).toEqual(["rules.entry.conditions[0].conditions[0].condtion: unknown field — did you mean 'condition'?"]);
+    expect(problems(base({ direction: 'BUY', conditions: [{ logic: 'OR', conditons: [{ indicator: 'rsi', condition: '<', value: 30 }] }] }))).toEqual(["rules.entry.conditions[0].conditons: unknown field — did you mean 'conditions'?"]);
+    // a required field that is simply absent is said as such, not in zod's words
+    expect(problems(base({ direction: 'BUY', conditions: [{ indicator: 'rsi', value: 30 }] }))).toEqual(['rules.entry.conditions[0].condition: missing: this field is required']);
+    // an empty object fits no shape: said once, where it is (the entry's own message says what to give)
+    expect(problems(base({}))).toEqual(['rules.entry: no entry rules: give { direction, conditions: [...] }, { direction, primary: [...] } or { long: …, short: … }']);
+    expect(problems(base({ direction: 'BUY', conditions: [{}] }))).toEqual(['rules.entry.conditions[0]: empty: give its fields (`mt5-executor schema`, docs/strategy-format.md)']);
+    expect(problems(base({ direction: 'BUY', conditions: [{ indicator: 'rsi', condition: '<', value: 30 }] }, { exit: { conditions: {} } }))).toEqual([
+      'rules.exit.conditions: empty: give its fields (`mt5-executor schema`, docs/strategy-format.md)',
+    ]);
+  });
+
+  it('a bad exit type is one problem naming the accepted types, with a likely fix', () => {
+    const mk = (exit: object) => base({ direction: 'BUY', conditions: [{ indicator: 'rsi', condition: '<', value: 30 }] }, { exit });
+    expect(problems(mk({ stopLoss: { type: 'atrr', multiplier: 2 } }))).toEqual([
+      'rules.exit.stopLoss.type: "atrr" is not accepted: use one of pips, percentage, atr, fixed, pip, percent, price — did you mean \'atr\'?',
+    ]);
+    expect(problems(mk({ stopLoss: { type: 'pips', value: 20 }, takeProfit: { type: 'rrr', ratio: 2 } }))).toEqual([
+      'rules.exit.takeProfit.type: "rrr" is not accepted: use one of pips, percentage, rr_ratio, partial, fixed, atr, pip, percent, rr, risk_reward, price — did you mean \'rr\'?',
+    ]);
+    expect(problems({ ...mk({}), timeframe: 'W1' })).toEqual(['timeframe: "W1" is not accepted: use one of M1, M5, M15, M30, H1, H4, D1, 1m, 5m, 15m, 30m, 1h, 4h, 1d, D']);
   });
 
   it('rejects ambiguity: two right operands, a section given twice, a period given twice', () => {

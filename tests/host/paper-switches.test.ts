@@ -21,7 +21,7 @@ describe('paper switches', () => {
     expect(normalizeStrategy({ ...baseStrategy(entry), mode: 'paper' }).warnings).toEqual([]); // a field of the format, not metadata
     const problems = strategyProblems({ ...baseStrategy(entry), mode: 'demo' });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^mode: .*"live"\|"paper"/);
+    expect(problems[0]).toBe('mode: "demo" is not accepted: use one of live, paper');
   });
 
   it('the configuration: paper off by default; on from the file or MT5X_PAPER; a bad value named', () => {

@@ -33,20 +33,94 @@ const KNOWN_FIELDS = [
   'evaluation', 'magic',
 ];
 
-/** zod issues → problems; for unions, the issues of the branch that got furthest (fewest issues). */
-function zodProblems(error: z.ZodError): StrategyProblem[] {
+type Issue = z.core.$ZodIssue;
+
+/** The input's value at a path (undefined where the path leads nowhere). */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * How badly one branch of a union misfits the value it was given: the value's keys the branch does not know, plus
+ * the branch's required keys the value lacks, plus a wrong kind of value. The branch that fits best is the shape the
+ * trader meant, so its (deeper) issues are the ones to report: a typo inside a condition is reported inside it.
+ */
+function misfit(issues: Issue[], value: unknown): number {
+  let m = 0;
+  for (const i of issues) {
+    if (i.path.length === 0 && i.code === 'unrecognized_keys') m += i.keys.length;
+    else if (i.path.length === 0 && i.code === 'invalid_type') m += 1000;
+    else if (i.path.length === 0 && i.code === 'custom') m += 1;
+    else if (i.path.length === 0 && i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors) && i.errors.length) m += Math.min(...(i.errors as Issue[][]).map((b) => misfit(b, value)));
+    else if (i.path.length === 1 && isObject(value) && !(i.path[0]! in value)) m += 1;
+  }
+  return m;
+}
+
+/** How many problems a branch's issues make (an unknown key each; a nested union its best branch). */
+function size(issues: Issue[]): number {
+  let n = 0;
+  for (const i of issues) {
+    if (i.code === 'unrecognized_keys') n += i.keys.length;
+    else if (i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors) && i.errors.length) n += Math.min(...(i.errors as Issue[][]).map(size));
+    else n += 1;
+  }
+  return n;
+}
+
+/** zod issues → problems, each at its own path in the trader's words; for a union, the issues of the branch that fits best. */
+function zodProblems(error: z.ZodError, input: unknown, empties: StrategyProblem[]): StrategyProblem[] {
   const out: StrategyProblem[] = [];
-  const walk = (issues: z.core.$ZodIssue[], base: PropertyKey[]) => {
+  const walk = (issues: Issue[], base: PropertyKey[]) => {
+    // required keys missing here, by the object they belong to: an unknown key next to one is likely its typo
+    const missing = new Map<string, string[]>();
     for (const i of issues) {
       const path = [...base, ...i.path];
+      const key = path[path.length - 1];
+      if (i.code !== 'unrecognized_keys' && typeof key === 'string' && isObject(valueAt(input, path.slice(0, -1))) && valueAt(input, path) === undefined) {
+        const at = fmtPath(path.slice(0, -1));
+        missing.set(at, [...(missing.get(at) ?? []), key]);
+      }
+    }
+    const suggested = new Set<string>();
+    for (const i of issues) {
+      if (i.code !== 'unrecognized_keys') continue;
+      const path = [...base, ...i.path];
+      const near = missing.get(fmtPath(path)) ?? [];
+      for (const k of i.keys) {
+        const s = suggest(k, near) ?? suggest(k, KNOWN_FIELDS);
+        if (s && near.includes(s)) suggested.add(`${fmtPath(path)}\u0000${s}`);
+        out.push({ path: fmtPath([...path, k]), message: `unknown field${s && s !== k ? ` — did you mean '${s}'?` : ''}` });
+      }
+    }
+    for (const i of issues) {
+      const path = [...base, ...i.path];
+      if (i.code === 'unrecognized_keys') continue;
       if (i.code === 'invalid_union' && 'errors' in i && Array.isArray(i.errors) && i.errors.length) {
-        const best = [...(i.errors as z.core.$ZodIssue[][])].sort((a, b) => a.length - b.length)[0]!;
-        walk(best, path);
-      } else if (i.code === 'unrecognized_keys') {
-        for (const k of i.keys) {
-          const s = suggest(k, KNOWN_FIELDS);
-          out.push({ path: fmtPath(path), message: `unknown field '${k}'${s && s !== k ? ` — did you mean '${s}'?` : ''}` });
+        const value = valueAt(input, path);
+        // an empty object fits no shape better than another: the semantic checks say what to give (else this does)
+        if (isObject(value) && Object.values(value).every((v) => v === undefined)) {
+          empties.push({ path: fmtPath(path), message: 'empty: give its fields (`mt5-executor schema`, docs/strategy-format.md)' });
+          continue;
         }
+        const best = [...(i.errors as Issue[][])].sort((a, b) => misfit(a, value) - misfit(b, value) || size(a) - size(b))[0]!;
+        walk(best, path);
+        continue;
+      }
+      const got = valueAt(input, path);
+      const key = path[path.length - 1];
+      if (got === undefined && typeof key === 'string' && isObject(valueAt(input, path.slice(0, -1)))) {
+        // a required field that is absent: said once, and not at all when an unknown field beside it is its typo
+        if (!suggested.has(`${fmtPath(path.slice(0, -1))}\u0000${key}`)) out.push({ path: fmtPath(path), message: 'missing: this field is required' });
+      } else if (i.code === 'invalid_value' && 'values' in i) {
+        const values = (i.values as unknown[]).map(String);
+        // a likely fix: the same letters in another case, or a near spelling of a word long enough to have one
+        const s = typeof got === 'string' ? (values.find((v) => v.toLowerCase() === got.toLowerCase()) ?? (got.length > 2 ? suggest(got, values) : undefined)) : undefined;
+        out.push({ path: fmtPath(path), message: `${JSON.stringify(got)} is not accepted: use one of ${values.join(', ')}${s ? ` — did you mean '${s}'?` : ''}` });
       } else {
         out.push({ path: fmtPath(path), message: i.message });
       }
@@ -59,7 +133,8 @@ function zodProblems(error: z.ZodError): StrategyProblem[] {
 /** Validate and normalise. Throws StrategyError listing every problem. */
 export function normalizeStrategy(input: unknown): NormalizedStrategy {
   const parsed = strategySchema.safeParse(input);
-  const problems: StrategyProblem[] = parsed.success ? [] : zodProblems(parsed.error);
+  const empties: StrategyProblem[] = [];
+  const problems: StrategyProblem[] = parsed.success ? [] : zodProblems(parsed.error, input, empties);
   let result: NormalizedStrategy | undefined;
   try {
     // with a structural problem, the semantic checks still run on what is there, so one run reports all
@@ -67,6 +142,7 @@ export function normalizeStrategy(input: unknown): NormalizedStrategy {
   } catch (e) {
     if (parsed.success) throw e; // a bug, not bad input
   }
+  for (const e of empties) if (!problems.some((p) => p.path === e.path)) problems.push(e);
   const seen = new Set<string>();
   const unique = problems.filter((p) => {
     const k = `${p.path}\u0000${p.message}`;
@@ -128,7 +204,8 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
     if (t === 'pips') exit.stopLoss = { type: 'pips', pips: need('value (pips)', v) };
     else if (t === 'percentage') exit.stopLoss = { type: 'percentage', percent: need('value (% of the entry price)', v) };
     else if (t === 'atr') exit.stopLoss = { type: 'atr', multiplier: need('multiplier (or value)', x.stopLoss.multiplier ?? v), atrPeriod: x.stopLoss.atrPeriod ?? 14 };
-    else exit.stopLoss = { type: 'fixed', price: need('price (or value)', x.stopLoss.price ?? v) };
+    else if (t === 'fixed') exit.stopLoss = { type: 'fixed', price: need('price (or value)', x.stopLoss.price ?? v) };
+    // any other type is the schema's one problem at rules.exit.stopLoss.type (with the accepted types)
   }
   if (x.takeProfit) {
     const tp = x.takeProfit;
@@ -142,7 +219,7 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
     else if (t === 'rr_ratio') exit.takeProfit = { type: 'rr_ratio', ratio: need('ratio (or value)', tp.ratio ?? tp.value) };
     else if (t === 'atr') exit.takeProfit = { type: 'atr', multiplier: need('multiplier (or value)', tp.multiplier ?? tp.value), atrPeriod: 14 };
     else if (t === 'fixed') exit.takeProfit = { type: 'fixed', price: need('price (or value)', tp.price ?? tp.value) };
-    else {
+    else if (t === 'partial') {
       const levels = tp.levels ?? [];
       if (!levels.length) n.err('rules.exit.takeProfit.levels', 'partial take-profit needs levels [{ atRR, percentage }]');
       const total = levels.reduce((a, l) => a + l.percentage, 0);
@@ -280,7 +357,7 @@ function build(s: StrategyInput, problems: StrategyProblem[]): NormalizedStrateg
   // ATR(14) used by sizing (ATR-based risk, the high-volatility reduction)
   if (dynamicRisk && (dynamicRisk.useATRSizing || dynamicRisk.reduceInHighVolatility)) n.indicators.set(`${tf}|atr:14`, { timeframe: tf, spec: 'atr:14' });
 
-  const known = new Set(['strategyId', 'strategyName', 'symbol', 'timeframe', 'mode', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
+  const known = new Set(['//', 'strategyId', 'strategyName', 'symbol', 'timeframe', 'mode', 'direction', 'rules', 'riskManagement', 'dynamicRisk', 'filters']);
   const warnings = [...Object.keys(s).filter((k) => !known.has(k)).map((k) => `unknown top-level field '${k}' kept as metadata`), ...sideWarnings];
 
   problems.push(...n.problems);

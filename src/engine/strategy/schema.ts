@@ -58,6 +58,15 @@ export const groupSchema: z.ZodType<GroupIn> = z.lazy(() =>
     .describe('a group of conditions (shape A)'),
 );
 
+/**
+ * A { long, short } rule set needs one of them. Said as an aborting check so that, in a union, an object of another
+ * shape ({ direction, conditions } with a typo inside) is not taken for an empty { long, short } with unknown keys:
+ * zod 4 returns a union branch alone when it is the only one whose issues do not abort (unknown keys never do).
+ */
+function sided<T extends z.ZodType<{ long?: unknown; short?: unknown }>>(o: T) {
+  return o.refine((v) => v.long !== undefined || v.short !== undefined, { message: 'give a long or a short rule set', abort: true });
+}
+
 const directionSchema = z.enum(['BUY', 'SELL', 'BOTH', 'buy', 'sell', 'both', 'long', 'short', 'LONG', 'SHORT']);
 
 export const ruleSetSchema = z.union([
@@ -85,10 +94,12 @@ export const entrySchema = z
       primary: z.array(conditionSchema).min(1),
       confirmation: z.array(conditionSchema).optional(),
     }),
-    z.strictObject({
-      long: ruleSetSchema.optional().describe('rules that open BUY positions'),
-      short: ruleSetSchema.optional().describe('rules that open SELL positions'),
-    }),
+    sided(
+      z.strictObject({
+        long: ruleSetSchema.optional().describe('rules that open BUY positions'),
+        short: ruleSetSchema.optional().describe('rules that open SELL positions'),
+      }),
+    ),
   ])
   .describe('entry rules: shape A { direction, logic, conditions }, shape B { direction, primary, confirmation }, or explicit { long, short }');
 
@@ -145,10 +156,12 @@ export const exitSchema = z.strictObject({
     .union([
       groupSchema,
       ruleSetSchema,
-      z.strictObject({
-        long: ruleSetSchema.optional().describe('close long (BUY) positions when these hold'),
-        short: ruleSetSchema.optional().describe('close short (SELL) positions when these hold'),
-      }),
+      sided(
+        z.strictObject({
+          long: ruleSetSchema.optional().describe('close long (BUY) positions when these hold'),
+          short: ruleSetSchema.optional().describe('close short (SELL) positions when these hold'),
+        }),
+      ),
     ])
     .optional()
     .describe('close when these hold: { long, short } per side (preferred); a single rule set without a side closes long AND short positions as written (a warning says so)'),
@@ -264,6 +277,7 @@ export const rulesSchema = z.strictObject({
 /** `parameters` of START_STRATEGY / UPDATE_STRATEGY. Unknown top-level keys are kept as metadata (a warning). */
 export const strategySchema = z
   .looseObject({
+    '//': z.unknown().optional().describe('a comment (text, or a list of lines): kept, not read, no warning'),
     strategyId: z.string().min(1).max(64),
     strategyName: z.string().min(1).max(200).optional(),
     symbol: z.string().min(1).max(64),

@@ -1,0 +1,62 @@
+/**
+ * `strategy new` and `validate` as a trader meets them: the timeframes and symbols `strategy new` takes are the
+ * strategy format's and the simulator's (one list each, said in the error), and the starter it writes validates
+ * without a warning, its notes in the format's comment key.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { newStrategyCommand } from '../../src/cli/strategy-new.js';
+import { validateCommand } from '../../src/cli/strategy.js';
+import { TIMEFRAME_INPUTS } from '../../src/engine/strategy/schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mt5x-strategy-new-'));
+const run = (file: string, o: { symbol?: string; timeframe?: string }) => {
+  let out = '', err = '';
+  const code = newStrategyCommand(file, { symbol: o.symbol, timeframe: o.timeframe, force: true }, (t) => (out += t), (t) => (err += t));
+  return { code, out, err };
+};
+const validate = (file: string) => {
+  let out = '', err = '';
+  const code = validateCommand(file, (t) => (out += t), (t) => (err += t));
+  return { code, out, err };
+};
+
+describe('strategy new', () => {
+  it('takes exactly the timeframes the strategy format takes, and says that list when refused', () => {
+    for (const tf of TIMEFRAME_INPUTS) {
+      const f = join(dir, `tf-${tf}.json`);
+      expect(run(f, { timeframe: tf }).code, tf).toBe(0);
+      expect(validate(f).code, tf).toBe(0);
+    }
+    // an alias is written as the format's own name
+    expect(JSON.parse(readFileSync(join(dir, 'tf-1h.json'), 'utf8')).timeframe).toBe('H1');
+    const list = TIMEFRAME_INPUTS.join(', ');
+    for (const tf of ['W1', 'MN1', 'M7']) {
+      const r = run(join(dir, 'x.json'), { timeframe: tf });
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`mt5-executor strategy new: --timeframe "${tf}" is not accepted: use one of ${list}\n`);
+    }
+    expect(run(join(dir, 'x.json'), { timeframe: 'h4' }).err).toContain("— did you mean 'H4'?");
+    // the built CLI: a usage error in plain words (exit 2), never zod's
+    const w1 = spawnSync(process.execPath, ['dist/mt5-executor.js', 'strategy', 'new', join(dir, 'w1.json'), '--timeframe', 'W1'], { encoding: 'utf8', timeout: 60_000 });
+    expect(w1.status).toBe(2);
+    expect(w1.stderr).not.toMatch(/Invalid option|expected one of/);
+    expect(w1.stderr).toContain(`use one of ${list}`);
+  });
+
+  it('writes a starter that validates without a warning, its notes in the comment key', () => {
+    const f = join(dir, 'starter.json');
+    expect(run(f, {}).code).toBe(0);
+    const s = JSON.parse(readFileSync(f, 'utf8'));
+    expect(s['//'].length).toBeGreaterThan(3);
+    const v = validate(f);
+    expect(v.code).toBe(0);
+    expect(v.err).toBe('');
+    // the comment key is the only one spared: any other unknown top-level field still warns
+    writeFileSync(f, JSON.stringify({ ...s, note: 'x' }));
+    expect(validate(f).err).toBe("warning: unknown top-level field 'note' kept as metadata\n");
+  });
+});

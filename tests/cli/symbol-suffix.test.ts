@@ -1,0 +1,71 @@
+/**
+ * A strategy on a broker's suffixed symbol (EURUSD.m, EURUSDm) backtests and paper-trades on the simulator's
+ * preset for its base, saying which specification it used; `strategy new --symbol` takes the same names.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backtestCommand } from '../../src/cli/backtest.js';
+import { paperCommand } from '../../src/cli/paper.js';
+import { newStrategyCommand } from '../../src/cli/strategy-new.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mt5x-suffix-'));
+const example = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8')) as Record<string, unknown>;
+const strategyOn = (symbol: string) => {
+  const f = join(dir, `s-${symbol}.json`);
+  writeFileSync(f, JSON.stringify({ ...example, symbol }));
+  return f;
+};
+const backtest = (strategy: string, data: string) => {
+  let out = '', err = '';
+  const code = backtestCommand({ strategy, data, json: true, cache: false }, (t) => (out += t), (t) => (err += t));
+  return { code, out, err };
+};
+
+describe('broker-suffix symbols', () => {
+  it('backtest runs EURUSD.m and EURUSDm with the EURUSD specification, the same trades as EURUSD, and says so', () => {
+    const plain = backtest(strategyOn('EURUSD'), 'data/EURUSD_H1_2019.csv');
+    expect(plain.code).toBe(0);
+    expect(plain.err).toBe('');
+    for (const sym of ['EURUSD.m', 'EURUSDm', 'eurusd']) {
+      const data = join(dir, `${sym}_H1.csv`);
+      copyFileSync('data/EURUSD_H1_2019.csv', data);
+      const r = backtest(strategyOn(sym), data);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toBe(`note: ${sym} is simulated as EURUSD, with the simulator's EURUSD specification (5 digits, contract size 100000, volume step 0.01)\n`);
+      const [a, b] = [JSON.parse(plain.out), JSON.parse(r.out)];
+      expect(b.trades).toBeGreaterThan(0);
+      expect([b.trades, b.netProfit]).toEqual([a.trades, a.netProfit]);
+    }
+    // a file named for another symbol is still refused
+    const gold = join(dir, 'XAUUSD.m_H1.csv');
+    copyFileSync('data/EURUSD_H1_2019.csv', gold);
+    expect(backtest(strategyOn('EURUSD.m'), gold).err).toContain('is named for XAUUSD but the strategy trades EURUSD');
+    expect(backtest(strategyOn('GBPJPY'), 'data/EURUSD_H1_2019.csv').err).toContain('no symbol specification for GBPJPY: known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD');
+  });
+
+  it('paper runs a strategy on EURUSD.m with the EURUSD specification and says so', async () => {
+    let out = '', err = '';
+    const code = await paperCommand([strategyOn('EURUSD.m')], { data: 'data/EURUSD_H1_2019.csv', warmup: '3000' }, (t) => (out += t), (t) => (err += t));
+    expect(code, err).toBe(0);
+    expect(out).toContain("note: EURUSD.m is simulated as EURUSD, with the simulator's EURUSD specification");
+    expect(out).toMatch(/closed #\d+/);
+  }, 60_000);
+
+  it('strategy new --symbol: any case and a broker suffix, the preset list when unknown', () => {
+    const run = (symbol: string) => {
+      let out = '', err = '';
+      const f = join(dir, `new-${symbol}.json`);
+      const code = newStrategyCommand(f, { symbol, timeframe: undefined, force: true }, (t) => (out += t), (t) => (err += t));
+      return { code, out, err, s: code === 0 ? JSON.parse(readFileSync(f, 'utf8')) : undefined };
+    };
+    expect(run('xauusd').s.symbol).toBe('XAUUSD');
+    const m = run('EURUSDm');
+    expect(m.s.symbol).toBe('EURUSDm');
+    expect(m.out).toContain("note: EURUSDm is simulated as EURUSD, with the simulator's EURUSD specification");
+    const bad = run('GBPJPY');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe("mt5-executor strategy new: --symbol GBPJPY: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD (with a broker's suffix too: EURUSD.m, EURUSDm)\n");
+  });
+});
