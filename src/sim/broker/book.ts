@@ -1,8 +1,8 @@
 /**
  * The simulated broker's book: everything it holds (account, symbols, quotes, positions, orders, deals, tickets, its
  * clock) and the lookups every part of it makes — a symbol's spec and quote, currency conversion, the trade session,
- * the next ticket, the transactions reported. The broker's other files are functions over one book `b`; only
- * `SimBroker` (../broker.ts) creates one and it never hands it out.
+ * the next ticket, the transactions reported. The broker's other files are functions over one book `b`; `SimBroker`
+ * (../broker.ts) is a book with MT5's interface on it, and only those functions use the book's own members.
  */
 import { minorScale, toMinor } from '../../engine/money.js';
 import { SteadyMap } from '../../engine/steady-map.js';
@@ -34,6 +34,7 @@ export class BrokerBook {
   nextTicket: bigint;
   nowMsc = 0;
   requestCounter = 0;
+  /** The terminal's "Algo Trading" button: off → 10027 for every request. */
   algoTrading: boolean;
   /** Called for every transaction, in order, as OnTradeTransaction would be. */
   onTx: ((tx: BrokerTx) => void) | undefined;
