@@ -229,7 +229,7 @@ export class SimBroker extends BrokerBook {
     return path(this, symbol, pts, n);
   }
 
-  /** Daily rollover at server midnight: swap in points per lot, triple on `swapRollover3Days`. */
+  /** The rollover at the end of server day `weekday` (0 Sunday … 6 Saturday; a weekend day charges nothing): broker/money.ts. */
   rollover(weekday: number): void {
     rollover(this, weekday);
   }

@@ -346,6 +346,11 @@ describe('sim broker: positions and money', () => {
     b.rollover(1); // Monday: -7 points × 1 USD
     b.rollover(3); // Wednesday: triple
     expect(b.positionList()[0]!.swap).toBe(-28);
+    // the rollovers at the end of a Saturday and a Sunday (a bar file with weekend bars has them): nothing — Wednesday's
+    // triple is the weekend's two nights
+    b.rollover(6);
+    b.rollover(0);
+    expect(b.positionList()[0]!.swap).toBe(-28);
     sell(b, 1, { position: r.order });
     expect(b.deals().at(-1)!.swap).toBe(-28);
     expect(b.account().balance).toBe(10_000 - 2 - 28); // 2 points of spread lost on the round trip

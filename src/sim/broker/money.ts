@@ -133,8 +133,14 @@ export function marginLevelAbove(b: BrokerBook, level: number): boolean {
   return (margin > 0 ? ((b.balanceMinor + floating) / margin) * 100 : Infinity) > level;
 }
 
-/** Daily rollover at server midnight: swap in points per lot, triple on `swapRollover3Days`. */
+/**
+ * The rollover at the end of server day `weekday` (0 Sunday … 6 Saturday): swap in points per lot, triple on
+ * `swapRollover3Days` (that triple is the weekend's two nights, as MT5 charges it). The rollovers at the end of a
+ * Saturday or a Sunday charge nothing: a bar file with weekend bars (or a broker streaming on Sunday) has them, and
+ * they would charge the weekend a second time.
+ */
 export function rollover(b: BrokerBook, weekday: number): void {
+  if (weekday === 0 || weekday === 6) return;
   for (const p of b.positions.values()) {
     const s = b.specOf(p.symbol)!;
     const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
