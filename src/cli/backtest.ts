@@ -1,7 +1,7 @@
 import { statSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import { DataError, formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
+import { checkDataMatch } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -9,7 +9,7 @@ import type { Decision } from '../engine/runner.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
+import { TIMEFRAMES } from '../protocol/messages.js';
 import { JsonFileError, readJsonFile } from './kit.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
@@ -58,20 +58,7 @@ export function parseDateArg(name: string, v: string): { sec: number; day: boole
   return { sec: ms / 1000, day: m[4] === undefined };
 }
 
-/** The symbol a file's name declares (EURUSD_H1.csv, xauusd-m15.csv, EURUSDm.csv), if any. */
-export function symbolFromFileName(file: string): string | undefined {
-  const name = basename(file).toUpperCase();
-  const known = Object.keys(SYMBOLS).sort((a, b) => b.length - a.length);
-  for (const s of known) if (new RegExp(`(^|[^A-Z])${s}([^A-Z]|M?[^A-Z]|$)`).test(name)) return s;
-  return undefined;
-}
-
-/** The timeframe whose length is `sec`, if any. */
-export function timeframeOf(sec: number): Timeframe | undefined {
-  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec);
-}
-
-const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+export { symbolFromFileName, timeframeOf } from './data-match.js';
 
 /** Read the strategy JSON and apply --symbol/--timeframe before normalising (its indicators follow the timeframe). */
 function loadStrategy(file: string, symbol: string | undefined, timeframe: string | undefined): NormalizedStrategy {
@@ -123,23 +110,13 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       return 1;
     }
     let bars = loadBarFile(a.data, a.cache === false ? { cache: false } : {});
-    // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file name
-    const fileTf = timeframeOf(bars.periodSec);
-    if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {
-      err(
-        `mt5-executor backtest: ${a.data} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
-          `but the strategy ${a.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
-          (fileTf ? `, or run the strategy on these bars with --timeframe ${fileTf}` : '') + '\n',
-      );
+    // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file (data-match.ts)
+    const match = checkDataMatch({ dataFile: a.data, bars, strategy, overrides: { symbol: a.symbol, timeframe: a.timeframe } });
+    if (match.error) {
+      err(`mt5-executor backtest: ${match.error}\n`);
       return 1;
     }
-    // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
-    const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(a.data);
-    if (fileSym && fileSym !== strategy.symbol) {
-      const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
-      err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${SYMBOLS[fileSym] ? fileSym : '<its symbol>'}\n`);
-      return 1;
-    }
+    for (const w of match.warnings) err(`warning: ${w}\n`);
     if (from || to) {
       const t = bars.time;
       let i = 0, j = bars.length;
