@@ -18,6 +18,7 @@ import { decisionLogLine, stepLogLine } from '../engine/core/decision-log.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { fastIntentBody } from '../protocol/fast-paths.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
+import type { BrokerTimeZone } from '../engine/time/broker-time.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
 import { SimEaLogic } from './ea-logic.js';
 import { BacktestCurve } from './equity-curve.js';
@@ -60,6 +61,8 @@ export interface BacktestOptions {
   onAction?: (d: Decision) => void;
   /** The decision log, a JSON line at a time (decision-log.ts): the same lines a paper or live run writes. */
   onLog?: (line: string) => void;
+  /** The bars' broker time zone (the session filter's UTC hours); default GMT+2, GMT+3 with New York's DST. */
+  brokerZone?: BrokerTimeZone;
 }
 
 export interface BacktestResult {
@@ -103,7 +106,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   // the runner needs the live spec (tick value moves with conversion rates): quote once first
   broker.quote(spec.symbol, bars.open[warm] ?? 1, (bars.open[warm] ?? 1) + spec.point, (bars.time[warm] ?? 0) * 1000);
   // no traces: nobody reads them here, and building them costs more than the decision itself
-  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, undefined, { trace: false, ...(o.model ? { model: o.model } : {}) });
+  const runner = new StrategyRunner(st, broker.spec(spec.symbol)!, o.brokerZone, { trace: false, ...(o.model ? { model: o.model } : {}) });
   // the one trading core every venue runs: runner → risk gate → order manager; this loop is its venue
   const core = new TradingCore(o.risk ?? (o.limits ? { ...NO_POLICY, limits: o.limits } : NO_POLICY));
   const id = st.id;
