@@ -95,7 +95,7 @@ export const VERBS: Verb[] = [
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       const data = str(values.data);
-      const { parseBrokerZone, parseOverrides } = await import('./paper.js');
+      const { parseBrokerZone, parseOverrides } = await import('./paper-command.js');
       const over = parseOverrides(str(values.symbol), str(values.timeframe));
       const zone = parseBrokerZone(str(values['broker-zone']));
       const { runDemo } = await import('./demo.js');
@@ -136,7 +136,7 @@ export const VERBS: Verb[] = [
     async run({ values, positionals, out, err }) {
       const ac = new AbortController();
       process.on('SIGINT', () => (ac.signal.aborted ? process.exit(130) : ac.abort()));
-      return (await import('./paper.js')).paperCommand(positionals, values, out, err, ac.signal);
+      return (await import('./paper-command.js')).paperCommand(positionals, values, out, err, ac.signal);
     },
   },
   {

@@ -128,7 +128,11 @@ describe('the broker zone of the session filter', () => {
     expect(utc.stdout).toContain('sessions in broker time GMT+0 (no DST)\n');
     expect(utc.stdout).toContain('filter session: 2019-08-12 14:00 UTC');
     expect(cli(['paper', EMA, '--data', EU, '--from', '3000', '--broker-zone', 'eu-dst:1']).stdout).toContain("sessions in broker time GMT+1, GMT+2 with Europe's DST\n");
-  }, 60_000);
+    const demo = cli(['demo', '--bars', '200', '--speed', '100000', '--broker-zone', 'fixed:3']);
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(demo.stdout).toContain('sessions in broker time GMT+3 (no DST)\n');
+    expect(cli(['demo', '--broker-zone', 'fixed']).status).toBe(2);
+  }, 90_000);
 });
 
 /** A paper run's readable lines and its summary, and the backtest of the same bars. */
