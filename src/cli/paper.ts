@@ -222,8 +222,8 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     rtts.push(ms);
     if (r.class === 'done') {
       ok++;
-      if (intent.type === 'OPEN') out(`    filled #${r.position ?? r.order} ${r.volume?.toFixed(2)} @ ${r.price?.toFixed(spec.digits)}  (${ms.toFixed(2)} ms round trip)`);
-      else if (intent.type === 'MODIFY') out(`    ${move ? `${move} done: ` : ''}stop of #${intent.ticket} now ${intent.sl.toFixed(spec.digits)}${intent.tp ? `, target ${intent.tp.toFixed(spec.digits)}` : ''}`);
+      // (an entry's fill is printed from its deal, which reaches the host before the next bar: its answer can come after that bar's decision)
+      if (intent.type === 'MODIFY') out(`    ${move ? `${move} done: ` : ''}stop of #${intent.ticket} now ${intent.sl.toFixed(spec.digits)}${intent.tp ? `, target ${intent.tp.toFixed(spec.digits)}` : ''}`);
     } else {
       failed++;
       out(`    REJECTED ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
@@ -248,6 +248,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
       if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
       const key = String(tx.position);
       if (tx.dealEntry === DEAL_ENTRY.IN) {
+        out(`    filled #${tx.position} ${tx.volume.toFixed(2)} @ ${tx.price.toFixed(spec.digits)}: commission ${signed(tx.commission ?? 0)} USD`);
         // the trade's result, as the backtest's trades list it: every deal's profit, commission and swap
         const open = trades.get(key);
         if (open) [open.commission, open.volume] = [open.commission + (tx.commission ?? 0), open.volume + tx.volume];

@@ -176,6 +176,19 @@ describe('the readable log of a paper run', () => {
       expect(lines.slice(0, i).some((x) => x.startsWith(`    closed #${m[1]} `)), l).toBe(false);
     });
     expect(moves).toBeGreaterThan(5);
+    // an entry's fill, with its commission, in the block of the decision that sent it (never after the next bar's)
+    let header = -1, sentOpen = false, fills = 0;
+    for (const l of lines) {
+      if (/^\d{4}\.\d\d\.\d\d \d\d:\d\d {2}/.test(l)) [header, sentOpen] = [header + 1, false];
+      if (l.startsWith('  -> OPEN ')) sentOpen = true;
+      const f = /^ {4}filled #\d+ \d\.\d\d @ \d\.\d{5}: commission -\d\.\d\d USD$/.exec(l);
+      if (l.includes('filled #')) {
+        fills++;
+        expect(f, l).not.toBeNull();
+        expect(sentOpen, `${l} (block ${header})`).toBe(true);
+      }
+    }
+    expect(fills).toBeGreaterThanOrEqual(closes.length);
   }, 120_000);
 
   it('prints a blocked entry after the signal it blocks', async () => {
