@@ -2,7 +2,7 @@ import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { pricesNotOf, symbolsFitting } from './bar-prices.js';
+import { checkDataMatch } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -10,7 +10,7 @@ import type { Decision } from '../engine/runner.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
+import { TIMEFRAMES } from '../protocol/messages.js';
 import { JsonFileError, readJsonFile } from './kit.js';
 import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
@@ -64,20 +64,7 @@ export function parseDateArg(name: string, v: string): { sec: number; day: boole
   return { sec: ms / 1000, day: m[4] === undefined };
 }
 
-/** The symbol a file's name declares (EURUSD_H1.csv, xauusd-m15.csv, EURUSDm.csv), if any. */
-export function symbolFromFileName(file: string): string | undefined {
-  const name = basename(file).toUpperCase();
-  const known = Object.keys(SYMBOLS).sort((a, b) => b.length - a.length);
-  for (const s of known) if (new RegExp(`(^|[^A-Z])${s}([^A-Z]|M?[^A-Z]|$)`).test(name)) return s;
-  return undefined;
-}
-
-/** The timeframe whose length is `sec`, if any. */
-export function timeframeOf(sec: number): Timeframe | undefined {
-  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec);
-}
-
-const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+export { symbolFromFileName, timeframeOf } from './data-match.js';
 
 /** Read the strategy JSON and apply --symbol/--timeframe before normalising (its indicators follow the timeframe). */
 function loadStrategy(file: string, symbol: string | undefined, timeframe: string | undefined): NormalizedStrategy {
@@ -214,36 +201,13 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     if (sym.note) err(`note: ${sym.note}\n`);
     const strategy = sym.note ? { ...loaded, symbol: sym.preset } : loaded;
     let bars = loadBarFile(a.data, a.cache === false ? { cache: false } : {});
-    // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file name
-    const fileTf = timeframeOf(bars.periodSec);
-    if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {
-      err(
-        `mt5-executor backtest: ${a.data} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
-          `but the strategy ${a.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
-          (fileTf ? `, or run the strategy on these bars with --timeframe ${fileTf}` : '') + '\n',
-      );
+    // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file (data-match.ts)
+    const match = checkDataMatch({ dataFile: a.data, bars, strategy, overrides: { symbol: a.symbol, timeframe: a.timeframe } });
+    if (match.error) {
+      err(`mt5-executor backtest: ${match.error}\n`);
       return 1;
     }
-    // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
-    const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(a.data);
-    if (fileSym && (resolveSymbol(fileSym)?.preset ?? fileSym) !== strategy.symbol) {
-      const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
-      err(`mt5-executor backtest: ${a.data} ${says} but the strategy ${a.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${resolveSymbol(fileSym) ? fileSym : '<its symbol>'}\n`);
-      return 1;
-    }
-    if (!fileSym) {
-      // a file that names no symbol: its bars are taken as the strategy's symbol, unless its prices cannot be that symbol's
-      const wrong = pricesNotOf(bars, strategy.symbol, SYMBOLS[strategy.symbol]!.digits);
-      if (wrong) {
-        const fits = symbolsFitting(bars, SYMBOLS).filter((s) => s !== strategy.symbol);
-        err(
-          `mt5-executor backtest: ${a.data} names no symbol (neither its name nor a symbol column), and its bars cannot be ${strategy.symbol}'s: ${wrong}. ` +
-            `Give ${strategy.symbol} bars, or run the strategy on these bars with --symbol ${fits.length ? fits.join(' or --symbol ') : '<their symbol>'} (a file named for its symbol, e.g. XAUUSD_M15.csv, is checked by its name)\n`,
-        );
-        return 1;
-      }
-      if (!a.symbol) err(`warning: ${a.data} names no symbol (neither its name nor a symbol column): its bars are taken as ${strategy.symbol}'s, the strategy's symbol (--symbol to run it on another; name the file for its symbol, e.g. ${strategy.symbol}_${strategy.timeframe}.csv, to have it checked)\n`);
-    }
+    for (const w of match.warnings) err(`warning: ${w}\n`);
     // --from/--to: the bars before --from stay, to warm the indicators up (as MT5's tester does), and trading starts at
     // --from; the bars after --to go
     let first = 0, end = bars.length;

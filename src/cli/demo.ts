@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
 import { runPaper, type PaperSummary } from './paper.js';
+import { checkPaperData, overrideStrategy } from './paper-command.js';
+import { normalizeStrategy } from '../engine/strategy/normalize.js';
+import type { BrokerTimeZone } from '../engine/time/broker-time.js';
 import { runBacktest } from '../sim/backtest.js';
 import type { Logger } from '../host/logger.js';
 import { findDataFile, findRepoFile } from '../host/paths.js';
 import { renderReport } from './report.js';
-import { readStrategyFile, readStrategyJson } from './strategy.js';
+import { readStrategyJson } from './strategy.js';
 
 export interface DemoOptions {
   /** Bars to replay (the most recent ones of the file). */
@@ -30,6 +33,13 @@ export interface DemoOptions {
   /** Serve the dashboard of the run (its link printed at the start); `keep`: keep it up after the replay until `signal` aborts. */
   dashboard?: boolean;
   keep?: boolean;
+  /** Run the strategies on another symbol or timeframe (--symbol/--timeframe, as paper and backtest). */
+  symbol?: string;
+  timeframe?: string;
+  /** The bars' broker time zone (--broker-zone); default GMT+2, GMT+3 with New York's DST. */
+  brokerZone?: BrokerTimeZone;
+  /** Warnings about the data (default: stderr). */
+  warn?: (line: string) => void;
 }
 
 export type DemoSummary = PaperSummary;
@@ -43,8 +53,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const want = Math.min(o.bars ?? 3000, all.length - 50);
   const from = all.length - want;
   const files = o.strategies ?? ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json'].map(findRepoFile);
+  const over = { ...(o.symbol ? { symbol: o.symbol } : {}), ...(o.timeframe ? { timeframe: o.timeframe } : {}) };
+  const raws = files.map((f) => overrideStrategy(readStrategyJson(f), over));
+  // the data checked as paper and backtest check it: the strategies' symbol and timeframe
+  const warn = o.warn ?? ((l: string) => process.stderr.write(l + '\n'));
+  for (const w of checkPaperData(o.dataFile ?? file, all, normalizeStrategy(raws[0]), over)) warn(`warning: ${w}`);
   const summary = await runPaper({
-    strategies: files.map(readStrategyJson), bars: all, from, dataName: file.split(/[\\/]/).pop()!,
+    strategies: raws, bars: all, from, dataName: file.split(/[\\/]/).pop()!, ...(o.brokerZone ? { brokerZone: o.brokerZone } : {}),
     barsPerSecond: o.barsPerSecond ?? 250, out, ...(o.signal ? { signal: o.signal } : {}), ...(o.logger ? { logger: o.logger } : {}),
     afterReplay: async () => reports(),
     ...(o.dashboard || o.keep ? { dashboard: o.keep && o.signal ? { keepUntil: o.signal } : {} } : {}),
@@ -57,9 +72,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     out('');
     out(`backtest of the same strategies on the same ${want} bars (the same trading core and broker model, no sockets):`);
     const bars = sliceBars(all, Math.max(0, from - 1000));
-    for (const f of files) {
-      const strategy = readStrategyFile(f);
-      const bt = runBacktest({ strategy, bars, warmupBars: Math.min(1000, from), closeAtEnd: false });
+    for (const raw of raws) {
+      const strategy = normalizeStrategy(raw);
+      const bt = runBacktest({ strategy, bars, warmupBars: Math.min(1000, from), closeAtEnd: false, ...(o.brokerZone ? { brokerZone: o.brokerZone } : {}) });
       const m = bt.metrics;
       const report = join(dir, `demo-${strategy.id}.html`);
       writeFileSync(report, renderReport(`${strategy.name} — backtest, ${strategy.symbol} ${strategy.timeframe}, ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}`, bt));

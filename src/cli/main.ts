@@ -80,15 +80,18 @@ export const VERBS: Verb[] = [
   {
     name: 'demo',
     summary: 'A paper run of two example strategies on bundled real EURUSD H1 bars: the host\'s own trading path over the real bridge against a simulated MT5 terminal, then a backtest of the same.',
-    details: 'Ctrl-C stops the replay cleanly and prints the summary (exit 0); a second Ctrl-C forces (exit 130).',
+    details: 'With --data, the file must hold the examples\' symbol and timeframe (EURUSD H1), as in paper and backtest, or --symbol/--timeframe run them on its bars.\nCtrl-C stops the replay cleanly and prints the summary (exit 0); a second Ctrl-C forces (exit 130).',
     options: {
       bars: { type: 'string', arg: 'N', help: 'bars to replay (default 3000)' },
       speed: { type: 'string', arg: 'N', help: 'bars per second (default 250)' },
       data: { type: 'string', arg: 'FILE', help: 'bar file to replay instead of the bundled one' },
       keep: { type: 'boolean', help: 'after the replay, keep the dashboard (its link is printed at the start) up until Ctrl-C' },
+      symbol: { type: 'string', arg: 'SYMBOL', help: 'run the examples on another symbol (with --data of its bars)' },
+      timeframe: { type: 'string', arg: 'TF', help: 'run the examples on another timeframe (with --data of its bars)' },
+      'broker-zone': { type: 'string', arg: 'ZONE', help: `the bars' broker time zone, for the session filter: ${ZONE_ARG_FORMS} (default us-dst:2)` },
     },
     examples: ['mt5-executor demo --bars 500 --speed 1000'],
-    async run({ values }) {
+    async run({ values, err }) {
       const bars = positiveInt('bars', str(values.bars));
       const speed = positiveInt('speed', str(values.speed));
       const ac = new AbortController();
@@ -100,11 +103,20 @@ export const VERBS: Verb[] = [
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       const data = str(values.data);
+      const { parseBrokerZone, parseOverrides } = await import('./paper-command.js');
+      const over = parseOverrides(str(values.symbol), str(values.timeframe));
+      const zone = parseBrokerZone(str(values['broker-zone']));
       const { runDemo } = await import('./demo.js');
-      await runDemo({
-        ...(bars ? { bars } : {}), ...(speed ? { barsPerSecond: speed } : {}), ...(data ? { dataFile: data } : {}), signal: ac.signal,
-        dashboard: true, ...(values.keep ? { keep: true } : {}),
-      });
+      try {
+        await runDemo({
+          ...over, ...(zone ? { brokerZone: zone } : {}),
+          ...(bars ? { bars } : {}), ...(speed ? { barsPerSecond: speed } : {}), ...(data ? { dataFile: data } : {}), signal: ac.signal,
+          dashboard: true, ...(values.keep ? { keep: true } : {}),
+        });
+      } catch (e) {
+        err(`mt5-executor demo: ${(e as Error).message}\n`);
+        return 1;
+      }
       return 0;
     },
   },
@@ -112,21 +124,27 @@ export const VERBS: Verb[] = [
     name: 'paper',
     args: '<strategy.json> [more.json …] --data <bars.csv>',
     summary: 'Paper-trade your strategies on recorded bars through the host\'s own trading path (the trading core, its risk gate and order lifecycle) against the simulated terminal, bar by bar.',
-    details: 'A backtest on the same bars writes the same decision log (tests/e2e/parity.test.ts). Ctrl-C stops it (exit 130).',
+    details:
+      'The data\'s timeframe (from its bars) and symbol (from its symbol column or file name) must match the strategies, or be overridden with --timeframe/--symbol, as in the backtest.\n' +
+      'Each bar\'s orders fill at the next bar\'s open once the host has decided on it (lockstep, always): a backtest on the same bars gives the same decisions and deals (tests/e2e/parity.test.ts). Ctrl-C stops it (exit 130).',
     options: {
       data: { type: 'string', arg: 'FILE', help: 'bar file' },
-      from: { type: 'string', arg: 'N', help: 'first bar traded (default: after the warm-up)' },
+      from: { type: 'string', arg: 'N|DATE', help: 'first bar traded: its index in the file (≥ 1: the bars before it are the history), or a date YYYY-MM-DD[ HH:MM] (server time; the backtest\'s --from); the indicators warm up on the bars before it (default: the bar after --warmup bars)' },
       warmup: { type: 'string', arg: 'N', help: 'warm-up bars (default 1000)' },
       speed: { type: 'string', arg: 'N', help: 'bars per second (default: as fast as the lockstep allows)' },
+      lockstep: { type: 'boolean', help: 'as fast as the host decides, each bar after the one before is decided (the default; not with --speed)' },
+      symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategies on another symbol (e.g. XAUUSD)' },
+      timeframe: { type: 'string', arg: 'TF', help: 'run the strategies on another timeframe (M1 … MN1)' },
+      'broker-zone': { type: 'string', arg: 'ZONE', help: `the bars' broker time zone, for the session filter: ${ZONE_ARG_FORMS} (default us-dst:2)` },
       limits: { type: 'string', arg: 'none|demo|live', help: 'account limits as the host applies them (default none, as the backtest)' },
       balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
       log: { type: 'string', arg: 'FILE', help: 'write the decision log, a JSON line per decision' },
     },
-    examples: ['mt5-executor paper examples/ema-cross-trend.json --data data/EURUSD_H1_2019.csv --log paper.jsonl'],
+    examples: ['mt5-executor paper examples/ema-cross-trend.json --data data/EURUSD_H1_2019.csv --broker-zone utc --log paper.jsonl'],
     async run({ values, positionals, out, err }) {
       const ac = new AbortController();
       process.on('SIGINT', () => (ac.signal.aborted ? process.exit(130) : ac.abort()));
-      return (await import('./paper.js')).paperCommand(positionals, values, out, err, ac.signal);
+      return (await import('./paper-command.js')).paperCommand(positionals, values, out, err, ac.signal);
     },
   },
   {

@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatServerTime, type BarSeries } from '../engine/bars.js';
-import { loadBarFile } from './bar-file.js';
 import type { RiskPolicy } from '../engine/core/risk-gate.js';
 import type { Decision } from '../engine/runner.js';
 import type { RiskLimits, SafetyFailure } from '../engine/safety.js';
 import { formatTrace } from '../engine/strategy/evaluator.js';
-import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
+import { normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { readStrategyJson } from './strategy.js';
+import type { BrokerTimeZone } from '../engine/time/broker-time.js';
 
 export { readStrategyJson };
 import type { IntentBody, IntentResult, Msg } from '../protocol/messages.js';
@@ -56,6 +56,8 @@ export interface PaperOptions {
   risk?: Partial<Omit<RiskPolicy, 'limits'>>;
   /** The readable log, a line at a time (omit for none). */
   out?: (line: string) => void;
+  /** The broker's time zone of the bars (the session filter's UTC hours); default GMT+2, GMT+3 with New York's DST. */
+  brokerZone?: BrokerTimeZone;
   /** The decision log, a JSON line at a time (the backtest writes the same lines for the same bars). */
   onLog?: (line: string) => void;
   signal?: AbortSignal;
@@ -80,7 +82,10 @@ export interface PaperSummary {
   wins: number;
   losses: number;
   netProfit: number;
+  /** The closing deals' profit before commission and swap. */
+  grossProfit: number;
   commission: number;
+  swap: number;
   balance: number;
   equity: number;
   maxDrawdown: number;
@@ -90,6 +95,7 @@ export interface PaperSummary {
 }
 
 const money = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${money(x)}`;
 
 export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker: SimBroker }> {
   const out = o.out ?? (() => undefined);
@@ -129,7 +135,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   const mgr = new StrategyManager(store, log, {
     warmupBars: o.warmupBars ?? 1000, limits: o.limits ?? {}, risk: { autoPause: null, ...o.risk },
     now: () => Math.floor(broker.time / 1000) || all.time[from]!,
-    ...(o.onLog ? { decisionLog: o.onLog } : {}),
+    ...(o.onLog ? { decisionLog: o.onLog } : {}), ...(o.brokerZone ? { brokerZone: o.brokerZone } : {}),
   });
   const nameOf = new Map<number, string>();
 
@@ -137,6 +143,8 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   const rtts: number[] = [];
   const sentAt = new Map<string, number>();
   let lastClose = NaN;
+  /** Each open trade's deals so far, by position (its net is printed when it closes). */
+  const trades = new Map<string, { profit: number; commission: number; swap: number; volume: number; closed: number }>();
   // a stop move says which rule made it: break-even, or the trailing stop (the runner's tags, parallel to its intents)
   const stopMoves = new Map<string, string>();
   mgr.on('decision', (id: string, d: Decision) => {
@@ -156,28 +164,61 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     if (d.refused) out(`    no order: ${d.refused}`);
     flushSent(id);
   });
+  // the risk gate answers before the decision is logged: its line waits for the signal it blocked
+  const pendingBlocked = new Map<string, string[]>();
   mgr.on('blocked', (id: string, failures: SafetyFailure[]) => {
     blocked++;
-    out(`    blocked by the risk gate (${id}): ${failures.map((f) => `${f.code}: ${f.message}`).join('; ')}`);
+    const line = `    blocked by the risk gate (${id}): ${failures.map((f) => `${f.code}: ${f.message}`).join('; ')}`;
+    const l = pendingBlocked.get(id);
+    if (l) l.push(line);
+    else pendingBlocked.set(id, [line]);
   });
   // a bar's intents leave before its decisions are logged (the manager sends first, traces after): their lines
   // wait for their decision's, so the log reads decision → order → fill
   const pendingSent = new Map<string, IntentBody[]>();
   const flushSent = (id?: string) => {
+    for (const [k, lines] of pendingBlocked) {
+      if (id !== undefined && k !== id) continue;
+      for (const l of lines) out(l);
+      pendingBlocked.delete(k);
+    }
     for (const [k, sent] of pendingSent) {
       if (id !== undefined && k !== id) continue;
       for (const x of sent) out(`  -> ${describe(x, nameOf.get(x.magic) ?? k, spec.digits, stopMoves.get(x.intentId))}  [${x.intentId}]`);
       pendingSent.delete(k);
     }
   };
+  // a stop move's answer can come after the close it preceded (the next bar's prices hit the SL or TP): the close's
+  // line waits for the answers of the moves in flight on its position, so the log reads move → done → closed
+  const movesInFlight = new Map<string, number>();
+  const waitingCloses = new Map<string, string[]>();
+  const closeLine = (position: string, line: string) => {
+    if (movesInFlight.get(position)) {
+      const l = waitingCloses.get(position);
+      if (l) l.push(line);
+      else waitingCloses.set(position, [line]);
+    } else out(line);
+  };
+  const moveAnswered = (position: string) => {
+    const n = (movesInFlight.get(position) ?? 1) - 1;
+    if (n > 0) return void movesInFlight.set(position, n);
+    movesInFlight.delete(position);
+    for (const l of waitingCloses.get(position) ?? []) out(l);
+    waitingCloses.delete(position);
+  };
   mgr.on('sent', (id: string, intent: IntentBody) => {
     intents++;
+    if (intent.type === 'MODIFY') movesInFlight.set(String(intent.ticket), (movesInFlight.get(String(intent.ticket)) ?? 0) + 1);
     sentAt.set(intent.intentId, performance.now());
     const l = pendingSent.get(id);
     if (l) l.push(intent);
     else pendingSent.set(id, [intent]);
   });
   mgr.on('intent', (_id: string, intent: IntentBody, r: IntentResult | Error) => {
+    answered(intent, r);
+    if (intent.type === 'MODIFY') moveAnswered(String(intent.ticket));
+  });
+  const answered = (intent: IntentBody, r: IntentResult | Error) => {
     const ms = performance.now() - (sentAt.get(intent.intentId) ?? performance.now());
     sentAt.delete(intent.intentId);
     const move = stopMoves.get(intent.intentId);
@@ -190,13 +231,13 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     rtts.push(ms);
     if (r.class === 'done') {
       ok++;
-      if (intent.type === 'OPEN') out(`    filled #${r.position ?? r.order} ${r.volume?.toFixed(2)} @ ${r.price?.toFixed(5)}  (${ms.toFixed(2)} ms round trip)`);
-      else if (intent.type === 'MODIFY') out(`    ${move ? `${move} done: ` : ''}stop of #${intent.ticket} now ${intent.sl.toFixed(spec.digits)}${intent.tp ? `, target ${intent.tp.toFixed(spec.digits)}` : ''}`);
+      // (an entry's fill is printed from its deal, which reaches the host before the next bar: its answer can come after that bar's decision)
+      if (intent.type === 'MODIFY') out(`    ${move ? `${move} done: ` : ''}stop of #${intent.ticket} now ${intent.sl.toFixed(spec.digits)}${intent.tp ? `, target ${intent.tp.toFixed(spec.digits)}` : ''}`);
     } else {
       failed++;
       out(`    REJECTED ${retcodeText(r.retcode)}${r.comment ? ` (${r.comment})` : ''}`);
     }
-  });
+  };
   mgr.on('alert', (m: string) => out(`  ALERT ${m}`));
   mgr.on('breach', (b: { action: string; reason: string }) => out(`  RISK BREACH (${b.action}): ${b.reason}`));
 
@@ -213,13 +254,34 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
       if (peak - a.equity > maxDd) maxDd = peak - a.equity;
     });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => {
-      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD || tx.dealEntry !== DEAL_ENTRY.OUT) return;
-      closedTrades++;
-      const p = tx.profit ?? 0;
-      if (p > 0) wins++;
-      else losses++;
+      if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
+      const key = String(tx.position);
+      if (tx.dealEntry === DEAL_ENTRY.IN) {
+        out(`    filled #${tx.position} ${tx.volume.toFixed(2)} @ ${tx.price.toFixed(spec.digits)}: commission ${signed(tx.commission ?? 0)} USD`);
+        // the trade's result, as the backtest's trades list it: every deal's profit, commission and swap
+        const open = trades.get(key);
+        if (open) [open.commission, open.volume] = [open.commission + (tx.commission ?? 0), open.volume + tx.volume];
+        else trades.set(key, { profit: 0, commission: tx.commission ?? 0, swap: 0, volume: tx.volume, closed: 0 });
+        return;
+      }
+      if (tx.dealEntry !== DEAL_ENTRY.OUT) return;
+      const p = tx.profit ?? 0, c = tx.commission ?? 0, sw = tx.swap ?? 0;
+      const tr = trades.get(key) ?? { profit: 0, commission: 0, swap: 0, volume: tx.volume, closed: 0 };
+      [tr.profit, tr.commission, tr.swap, tr.closed] = [tr.profit + p, tr.commission + c, tr.swap + sw, tr.closed + tx.volume];
+      const whole = tr.closed >= tr.volume - 1e-9;
       const why = tx.comment?.startsWith('[tp') ? 'take profit' : tx.comment?.startsWith('[sl') ? 'stop loss' : 'the strategy';
-      out(`    closed #${tx.position} at ${tx.price.toFixed(5)} by ${why}: ${p >= 0 ? '+' : ''}${money(p)} USD`);
+      // MT5's columns, a deal's profit, commission and swap apart; on the last close, the trade's net (with the entry's commission)
+      const parts = `profit ${signed(p)}, commission ${signed(c)}, swap ${signed(sw)} USD`;
+      if (!whole) {
+        closeLine(key, `    closed ${tx.volume.toFixed(2)} of #${tx.position} at ${tx.price.toFixed(spec.digits)} by ${why}: ${parts}`);
+        return;
+      }
+      trades.delete(key);
+      closedTrades++;
+      const net = Math.round((tr.profit + tr.commission + tr.swap) * 100) / 100;
+      if (net > 0) wins++;
+      else losses++;
+      closeLine(key, `    closed #${tx.position} at ${tx.price.toFixed(spec.digits)} by ${why}: ${parts}; the trade ${signed(net)} USD net`);
     });
   };
   server.on('terminal', wire);
@@ -240,7 +302,9 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
       out(`Dashboard of this run (a one-time sign-in link): ${served.link}`);
     }
     out(`paper run: ${strategies.length} strateg${strategies.length === 1 ? 'y' : 'ies'} on ${symbol} ${timeframe} through the host's bridge (127.0.0.1:${port}) and the simulated terminal (hedging, USD ${money(balance)}, 1:100)`);
-    out(`replaying ${all.length - from} bars from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}${o.dataName ? ` (${o.dataName})` : ''}; indicators warmed up on ${Math.min(from, o.warmupBars ?? 1000)} bars of the terminal's history`);
+    out(`replaying ${all.length - from} bar${all.length - from === 1 ? "" : "s"} from ${formatServerTime(all.time[from]!)} to ${formatServerTime(all.time[all.length - 1]!)}${o.dataName ? ` (${o.dataName})` : ''}; indicators warmed up on ${Math.min(from, o.warmupBars ?? 1000)} bars of the terminal's history`);
+    const zone = mgr.brokerZone();
+    out(`sessions in broker time ${zone.description}${o.brokerZone ? '' : ' (the usual MT5 server zone, assumed; --broker-zone sets the file\'s)'}`);
     out('');
     const r = await replayBars(term, {
       symbol, timeframe, bars: all, from, defaultSpread: spec.defaultSpread ?? 10, // as the backtest's default
@@ -248,15 +312,19 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     });
     await term.sync().catch(() => undefined);
     flushSent();
+    for (const lines of waitingCloses.values()) for (const l of lines) out(l);
+    waitingCloses.clear();
     const acc = broker.account();
     const deals = broker.deals();
     const commission = deals.reduce((s, d) => s + d.commission, 0);
-    const net = deals.filter((d) => d.entry === DEAL_ENTRY.OUT).reduce((s, d) => s + d.profit + d.swap, 0) + commission;
+    const outs = deals.filter((d) => d.entry === DEAL_ENTRY.OUT);
+    const gross = outs.reduce((s, d) => s + d.profit, 0), swap = outs.reduce((s, d) => s + d.swap, 0);
+    const net = gross + swap + commission;
     rtts.sort((a, b) => a - b);
     const q = (p: number) => (rtts.length ? rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))]! : 0);
     summary = {
       bars: r.bars, aborted: r.aborted, intents, intentsOk: ok, intentsFailed: failed, blocked, closedTrades, wins, losses,
-      netProfit: Math.round(net * 100) / 100, commission: Math.round(commission * 100) / 100,
+      netProfit: Math.round(net * 100) / 100, grossProfit: Math.round(gross * 100) / 100, commission: Math.round(commission * 100) / 100, swap: Math.round(swap * 100) / 100,
       balance: acc.balance, equity: acc.equity, maxDrawdown: Math.round(maxDd * 100) / 100,
       roundTripP50Ms: q(0.5), roundTripP99Ms: q(0.99), wallSeconds: (performance.now() - t0) / 1000,
     };
@@ -265,7 +333,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     out(`  intents sent      ${intents} (${ok} done, ${failed} rejected or failed)`);
     out(`  entries blocked   ${blocked} (by the risk gate)`);
     out(`  closed trades     ${closedTrades} (${wins} won, ${losses} lost)`);
-    out(`  net profit        ${money(summary.netProfit)} USD (commission ${money(summary.commission)} included)`);
+    out(`  net profit        ${money(summary.netProfit)} USD = profit ${money(summary.grossProfit)} + commission ${money(summary.commission)} + swap ${money(summary.swap)}`);
     out(`  balance / equity  ${money(acc.balance)} / ${money(acc.equity)} USD, ${broker.positionList().length} position(s) open`);
     out(`  max drawdown      ${money(summary.maxDrawdown)} USD (on equity at bar closes)`);
     out(`  intent round trip p50 ${summary.roundTripP50Ms.toFixed(2)} ms, p99 ${summary.roundTripP99Ms.toFixed(2)} ms (host -> sim terminal -> host)`);
@@ -291,70 +359,12 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
 function describe(intent: IntentBody, who: string, digits: number, stopMove?: string): string {
   switch (intent.type) {
     case 'OPEN':
-      return `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(5)} tp ${intent.tp.toFixed(5)} (${who})`;
+      return `OPEN ${intent.side === 0 ? 'buy' : 'sell'} ${intent.volume.toFixed(2)} ${intent.symbol} sl ${intent.sl.toFixed(digits)} tp ${intent.tp.toFixed(digits)} (${who})`;
     case 'CLOSE':
       return intent.volume > 0 ? `CLOSE ${intent.volume} of #${intent.ticket} (partial, ${who})` : `CLOSE #${intent.ticket} (${who})`;
     case 'MODIFY':
       return `${stopMove ? `${stopMove.toUpperCase()} ` : 'MODIFY '}#${intent.ticket}: stop to ${intent.sl.toFixed(digits)}${intent.tp ? `, target ${intent.tp.toFixed(digits)}` : ''} (${who})`;
     default:
       return intent.type;
-  }
-}
-
-/**
- * `mt5-executor paper …` with its options parsed (the CLI's verb table declares them): returns the exit code.
- * `values`: data, from, warmup, speed, limits, balance, log.
- */
-export async function paperCommand(positionals: string[], v: Record<string, string | boolean | string[] | undefined>, out: (t: string) => void, err: (t: string) => void, signal?: AbortSignal): Promise<number> {
-  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const data = s('data'), limits = s('limits');
-  if (!positionals.length || !data) {
-    err('mt5-executor paper: give at least one strategy file and --data <bars.csv> (mt5-executor paper --help)\n');
-    return 2;
-  }
-  const int = (name: string, x: string | undefined, min: number): number | undefined => {
-    if (x === undefined) return undefined;
-    const n = Number(x);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got '${x}'`);
-    return n;
-  };
-  if (limits !== undefined && !['none', 'demo', 'live'].includes(limits)) {
-    err(`mt5-executor paper: --limits must be none, demo or live, got '${limits}'\n`);
-    return 2;
-  }
-  try {
-    const { DEFAULT_LIMITS } = await import('../engine/safety.js');
-    const { createWriteStream } = await import('node:fs');
-    const warm = int('warmup', s('warmup'), 1) ?? 1000;
-    const balance = s('balance') === undefined ? undefined : Number(s('balance'));
-    if (balance !== undefined && !(balance > 0)) throw new Error(`--balance must be a positive amount, got '${s('balance')}'`);
-    const bars = loadBarFile(data);
-    const from = int('from', s('from'), 1) ?? Math.min(warm, bars.length - 1);
-    if (from >= bars.length) throw new Error(`--from ${from}: ${data} has ${bars.length} bars`);
-    const logFile = s('log');
-    const log = logFile ? createWriteStream(logFile) : undefined;
-    const speed = int('speed', s('speed'), 1);
-    const strategies = positionals.map((f) => {
-      const raw = readStrategyJson(f);
-      try {
-        normalizeStrategy(raw);
-      } catch (e) {
-        if (e instanceof StrategyError) throw new Error(`${f}: ${e.problems.length} problem(s):\n${e.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
-        throw e;
-      }
-      return raw;
-    });
-    const r = await runPaper({
-      strategies, bars, from, warmupBars: warm, dataName: data, out: (l) => out(l + '\n'),
-      ...(speed ? { barsPerSecond: speed } : {}),
-      ...(limits && limits !== 'none' ? { limits: DEFAULT_LIMITS[limits as 'demo' | 'live'] } : {}),
-      ...(balance !== undefined ? { balance } : {}), ...(log ? { onLog: (l: string) => log.write(l + '\n') } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    if (log) await new Promise((res) => log.end(res));
-    return r.aborted ? 130 : 0;
-  } catch (e) {
-    err(`mt5-executor paper: ${(e as Error).message}\n`);
-    return 1;
   }
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtestCommand } from '../../src/cli/backtest.js';
-import { paperCommand } from '../../src/cli/paper.js';
+import { paperCommand } from '../../src/cli/paper-command.js';
 import { newStrategyCommand } from '../../src/cli/strategy-new.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mt5x-suffix-'));

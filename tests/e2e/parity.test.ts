@@ -68,3 +68,24 @@ describe('venue parity: backtest and paper run the same core', () => {
     }, 60_000);
   }
 });
+
+describe('venue parity with a broker zone set', () => {
+  it('ema-cross-trend on UTC bars (--broker-zone utc): the same decision log and deals, and other sessions than the default zone', async () => {
+    const bars = sliceBars(eurusd, 20_000, 23_000);
+    const raw = example('ema-cross-trend');
+    const zone = { kind: 'fixed', offsetSec: 0 } as const;
+    const back: string[] = [];
+    const bt = runBacktest({ strategy: normalizeStrategy(raw), bars, warmupBars: 1000, closeAtEnd: false, brokerZone: zone, onLog: (l) => back.push(l) });
+    const paper: string[] = [];
+    const p = await runPaper({ strategies: [raw], bars, from: 1000, warmupBars: 1000, brokerZone: zone, onLog: (l) => paper.push(l) });
+    expect(paper.join('\n')).toBe(back.join('\n'));
+    expect(dealHash(p.broker.deals())).toBe(dealHash(bt.deals));
+    // the zone reached both: the session filter reads the bars' times as UTC, not as GMT+2/+3
+    const def: string[] = [];
+    runBacktest({ strategy: normalizeStrategy(raw), bars, warmupBars: 1000, closeAtEnd: false, onLog: (l) => def.push(l) });
+    expect(back.join('\n')).not.toBe(def.join('\n'));
+    const first = JSON.parse(back.find((l) => l.includes('"session"'))!) as { t: number; filters: [string, boolean, number, string][] };
+    const utc = new Date(first.t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+    expect(first.filters.find((f) => f[0] === 'session')![3]).toMatch(new RegExp(`^${utc} UTC`));
+  }, 60_000);
+});

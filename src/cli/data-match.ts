@@ -1,0 +1,94 @@
+/**
+ * Whether a bar file is what a strategy trades: its timeframe from the bars' spacing, its symbol from the file's
+ * symbol column (<TICKER>, Symbol) or else its name. One check for every command that runs a strategy on a file
+ * (backtest, paper, demo): a mismatch is an error naming the override that runs the strategy on these bars anyway
+ * (a broker's suffix, EURUSD.m, is its preset's symbol: sim/symbols.ts); a file that names no symbol is taken as the
+ * strategy's with a warning, unless its prices cannot be that symbol's (bar-prices.ts) — then an error naming the
+ * presets they fit.
+ */
+import { basename } from 'node:path';
+import type { BarSeries } from '../engine/bars.js';
+import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
+import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
+import { pricesNotOf, symbolsFitting } from './bar-prices.js';
+
+/** The symbol a file's name declares (EURUSD_H1.csv, xauusd-m15.csv, EURUSDm.csv), if any. */
+export function symbolFromFileName(file: string): string | undefined {
+  const name = basename(file).toUpperCase();
+  const known = Object.keys(SYMBOLS).sort((a, b) => b.length - a.length);
+  for (const s of known) if (new RegExp(`(^|[^A-Z])${s}([^A-Z]|M?[^A-Z]|$)`).test(name)) return s;
+  return undefined;
+}
+
+/** The timeframe whose length is `sec`, if any. */
+export function timeframeOf(sec: number): Timeframe | undefined {
+  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec);
+}
+
+const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`);
+
+export interface DataMatchInput {
+  /** The bar file as the trader named it. */
+  dataFile: string;
+  bars: BarSeries;
+  /** The strategy as it runs (with the overrides applied). */
+  strategy: { symbol: string; timeframe: Timeframe };
+  /** The --symbol/--timeframe the trader gave, if any. */
+  overrides?: { symbol?: string | undefined; timeframe?: string | undefined };
+  /** How the trader runs the strategy on other bars; default the --symbol/--timeframe options. */
+  override?: { symbol: (s: string) => string; timeframe: (tf: string) => string };
+}
+
+export interface DataMatch {
+  /** Why these bars are not the strategy's (no command prefix, no newline). */
+  error?: string;
+  /** What the check had to assume (each a sentence, no newline). */
+  warnings: string[];
+}
+
+const OPTIONS = { symbol: (s: string) => `--symbol ${s}`, timeframe: (tf: string) => `--timeframe ${tf}` };
+
+/** The data against the strategy's symbol and timeframe. */
+export function checkDataMatch(o: DataMatchInput): DataMatch {
+  const { dataFile, bars, strategy } = o;
+  const over = o.overrides ?? {};
+  const how = o.override ?? OPTIONS;
+  const fileTf = timeframeOf(bars.periodSec);
+  if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {
+    return {
+      error:
+        `${dataFile} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
+        `but the strategy ${over.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
+        (fileTf ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : ''),
+      warnings: [],
+    };
+  }
+  // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
+  const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(dataFile);
+  // a broker's suffix on either side (EURUSD.m) is its preset's symbol
+  const want = resolveSymbol(strategy.symbol)?.preset ?? strategy.symbol;
+  if (fileSym && (resolveSymbol(fileSym)?.preset ?? fileSym) !== want) {
+    const says = bars.symbol ? `holds ${fileSym} bars (its ${bars.format?.columns.find((c) => /ticker|symbol|instrument|pair/i.test(c)) ?? 'symbol'} column says ${bars.symbol})` : `is named for ${fileSym}`;
+    return {
+      error: `${dataFile} ${says} but the strategy ${over.symbol ? 'is run on' : 'trades'} ${strategy.symbol}: give ${strategy.symbol} bars, or run the strategy on these bars with ${how.symbol(resolveSymbol(fileSym) ? fileSym : '<its symbol>')}`,
+      warnings: [],
+    };
+  }
+  const warnings: string[] = [];
+  if (!fileSym) {
+    // a file that names no symbol: its bars are taken as the strategy's symbol, unless its prices cannot be that symbol's
+    const digits = SYMBOLS[want]?.digits;
+    const wrong = digits === undefined ? undefined : pricesNotOf(bars, want, digits);
+    if (wrong) {
+      const fits = symbolsFitting(bars, SYMBOLS).filter((x) => x !== want);
+      return {
+        error:
+          `${dataFile} names no symbol (neither its name nor a symbol column), and its bars cannot be ${strategy.symbol}'s: ${wrong}. ` +
+          `Give ${strategy.symbol} bars, or run the strategy on these bars with ${fits.length ? fits.map((x) => how.symbol(x)).join(' or ') : how.symbol('<their symbol>')} (a file named for its symbol, e.g. XAUUSD_M15.csv, is checked by its name)`,
+        warnings: [],
+      };
+    }
+    if (!over.symbol) warnings.push(`${dataFile} names no symbol (neither its name nor a symbol column): its bars are taken as ${strategy.symbol}'s, the strategy's symbol (--symbol to run it on another; name the file for its symbol, e.g. ${strategy.symbol}_${strategy.timeframe}.csv, to have it checked)`);
+  }
+  return { warnings };
+}
