@@ -320,7 +320,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     [
       `backtest ${run.strategy.id}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
       `  data: ${run.settings.dataFile}, ${run.settings.symbol} ${run.settings.timeframe}, ${run.settings.from} to ${run.settings.to} (${bars.layout})` +
-        (g && g.count ? `; ${g.count} gaps inside the week, ${g.missingBars} bars missing (largest ${formatServerTime(g.largest[0]!.from)} → ${formatServerTime(g.largest[0]!.to)})` : ''),
+        (g && g.count ? `; ${g.count} gap${g.count === 1 ? '' : 's'} inside the week, ${g.missingBars} bar${g.missingBars === 1 ? '' : 's'} missing (largest ${formatServerTime(g.largest[0]!.from)} → ${formatServerTime(g.largest[0]!.to)})` : ''),
       `  times: ${run.settings.timeZone}`,
       // free margin is the broker's (every run checks it), the other codes the trader's limits (--limits)
       ...(result.blocked.FREE_MARGIN ? [`  not enough free margin: ${result.blocked.FREE_MARGIN} order${result.blocked.FREE_MARGIN === 1 ? '' : 's'} not sent (the margin needed exceeded the free margin)`] : []),

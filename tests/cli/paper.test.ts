@@ -54,15 +54,16 @@ describe('paper and demo check the data against the strategies, as backtest does
     copyFileSync(EU, bars);
     const p = cli(['paper', EMA, '--data', bars, '--from', '3700']);
     expect(p.status, p.stderr).toBe(0);
-    expect(p.stderr).toContain(`warning: ${bars} names no symbol (no symbol column, no symbol in its name): its bars are taken as EURUSD's`);
+    expect(p.stderr).toContain(`warning: ${bars} names no symbol (neither its name nor a symbol column): its bars are taken as EURUSD's`);
     expect(cli(['backtest', EMA, '--data', bars]).stderr).toContain(`warning: ${bars} names no symbol`);
     expect(cli(['paper', EMA, '--data', EU, '--from', '3700']).stderr).not.toContain('warning');
-    // EURUSD's five decimals as gold's two: said too
+    // EURUSD's five decimals cannot be gold's two: refused, naming the presets they fit (bar-prices.ts)
     const eu = parseBars(readFileSync(EU, 'utf8'));
     const m = checkDataMatch({ dataFile: 'bars.csv', bars: eu, strategy: { symbol: 'XAUUSD', timeframe: 'H1' } });
-    expect(m.error).toBeUndefined();
-    expect(m.warnings[1]).toBe("bars.csv: its prices have more decimals than XAUUSD's 2: are these XAUUSD bars?");
+    expect(m.error).toMatch(/bars\.csv names no symbol .*cannot be XAUUSD's: .*more decimals than XAUUSD's 2.* --symbol EURUSD/);
     expect(checkDataMatch({ dataFile: 'bars.csv', bars: eu, strategy: { symbol: 'EURUSD', timeframe: 'H1' } }).warnings).toHaveLength(1);
+    // a broker's suffix on the strategy's symbol is its preset's: EURUSD bars for EURUSD.m
+    expect(checkDataMatch({ dataFile: EU, bars: eu, strategy: { symbol: 'EURUSD.m', timeframe: 'H1' } })).toEqual({ warnings: [] });
   }, 60_000);
 });
 

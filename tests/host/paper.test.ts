@@ -206,6 +206,7 @@ describe('start --paper on the simulated terminal', () => {
     expect(paperCommission('EURUSD', undefined)).toBe(symbolSpec('EURUSD').commissionPerLot);
     expect(paperCommission('EURUSD', undefined)).toBe(3.5);
     expect(paperCommission('EURUSD.m', undefined)).toBe(3.5);
+    expect(paperCommission('EURUSDm', undefined)).toBe(3.5); // a suffix with no separator (sim/symbols.ts resolveSymbol)
     expect(paperCommission('US30', undefined)).toBe(0);
     expect(paperCommission('EURUSD', 2)).toBe(2);
     expect(paperCommission('EURUSD', { XAUUSD: 9 })).toBe(3.5);

@@ -9,7 +9,7 @@ import type { IntentBody, IntentResult, IntentResultBody, SymbolSpec } from '../
 import { MsgType } from '../../protocol/messages.js';
 import { SimBroker, type BrokerConfig, type BrokerTx, type SimSymbolSpec } from '../../sim/broker.js';
 import { SimEaLogic } from '../../sim/ea-logic.js';
-import { SYMBOLS } from '../../sim/symbols.js';
+import { resolveSymbol } from '../../sim/symbols.js';
 import { RC } from '../../protocol/retcodes.js';
 import type { Terminal } from '../bridge/server.js';
 import type { LedgerEntry } from '../state/ledger.js';
@@ -59,8 +59,7 @@ export function paperCommission(symbol: string, configured: number | Record<stri
   if (typeof configured === 'number') return configured;
   const named = configured?.[symbol];
   if (named !== undefined) return named;
-  const preset = SYMBOLS[symbol] ?? SYMBOLS[symbol.toUpperCase().replace(/[^A-Z].*$/, '')];
-  return preset?.commissionPerLot ?? 0;
+  return resolveSymbol(symbol)?.spec.commissionPerLot ?? 0;
 }
 
 export class PaperAccount {
