@@ -95,7 +95,7 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
       from = 0;
       while (from < bars.length && bars.time[from]! < fromDate.sec) from++;
       if (from >= bars.length) throw new Error(`--from ${fromArg}: ${data} ends at ${formatServerTime(bars.time[bars.length - 1]!)}`);
-    } else from = int('from', fromArg, 1) ?? Math.min(warm, bars.length - 1);
+    } else from = int('from', fromArg, 0) ?? Math.min(warm, bars.length - 1);
     if (from >= bars.length) throw new Error(`--from ${from}: ${data} has ${bars.length} bars (0 to ${bars.length - 1})`);
     if (warmArg !== undefined && fromArg === undefined && warm >= bars.length) err(`warning: --warmup ${warm} is more than ${data}'s ${bars.length} bars: warming up on ${from} and replaying ${bars.length - from}\n`);
     const logFile = s('log');

@@ -230,7 +230,9 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     const t = TIME[i]!;
     const today = Math.floor(t / 86400);
     if (today !== prevDay) {
-      broker.rollover((prevDay + 4) % 7); // weekday of that server day (1970-01-01 was a Thursday)
+      // a rollover for every server day that ended, also those with no bar (a gap, a holiday): its weekday (1970-01-01
+      // was a Thursday); the weekend's own charge nothing (broker/money.ts)
+      for (let d = prevDay; d < today; d++) broker.rollover((d + 4) % 7);
       prevDay = today;
     }
     const spread = (fixedSpread >= 0 ? fixedSpread : barSpread(bars, i, defSpread)) * spec.point;

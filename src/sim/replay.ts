@@ -45,8 +45,8 @@ export async function replayBars(term: SimTerminal, o: ReplayOptions): Promise<{
     if (o.signal?.aborted) return { bars: done, aborted: true };
     const t = bars.time[i]!;
     if (i > from) {
-      const prevDay = Math.floor(bars.time[i - 1]! / 86400);
-      if (Math.floor(t / 86400) !== prevDay) term.broker.rollover(new Date(prevDay * 86400_000).getUTCDay());
+      // a rollover for every server day that ended (as the backtest: sim/backtest.ts)
+      for (let d = Math.floor(bars.time[i - 1]! / 86400); d < Math.floor(t / 86400); d++) term.broker.rollover((d + 4) % 7);
     }
     const spread = barSpread(bars, i, o.defaultSpread) * spec.point;
     const path = barPath(t, period, bars.open[i]!, bars.high[i]!, bars.low[i]!, bars.close[i]!);

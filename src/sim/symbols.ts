@@ -50,8 +50,10 @@ const PRESETS_LONGEST_FIRST = Object.keys(SYMBOLS).sort((a, b) => b.length - a.l
 /**
  * The preset for a symbol as a broker names it: the preset of that name, or of its base when the name differs
  * by case or by a broker suffix — after a separator (EURUSD.m, EURUSD.pro, EURUSD-ECN, EURUSD_i, EURUSD#) or in
- * lower case (EURUSDm, EURUSDpro, eurusd, xauusd). An upper-case tail without a separator (EURUSDT) is not taken
- * for a suffix. Undefined when no preset matches. A simulator runs such a symbol under the preset's name: the
+ * lower case after the preset's capitals (EURUSDm, EURUSDpro), or the name in lower case (eurusd, xauusd). An upper-case
+ * tail without a separator (EURUSDT), a lower-case one after a lower-case name (eurusdt), and a micro, mini or cent
+ * account's suffix (EURUSDmicro, EURUSD.mini, EURUSDc: another contract size) are not taken. Undefined when no preset
+ * matches. A simulator runs such a symbol under the preset's name: the
  * simulated broker converts currencies through the pairs so named (EUR→USD through EURUSD).
  */
 export function resolveSymbol(name: string): SymbolMatch | undefined {
@@ -62,7 +64,10 @@ export function resolveSymbol(name: string): SymbolMatch | undefined {
   for (const p of PRESETS_LONGEST_FIRST) {
     if (!up.startsWith(p)) continue;
     const rest = n.slice(p.length);
-    if (rest !== '' && !/^[._\-#!+][A-Za-z0-9]{0,8}$/.test(rest) && !/^[a-z][a-z0-9]{0,7}$/.test(rest)) continue;
+    if (rest !== '' && !/^[._\-#!+][A-Za-z0-9]{0,8}$/.test(rest) && !(/^[a-z][a-z0-9]{0,7}$/.test(rest) && n.startsWith(p))) continue;
+    // a micro, mini or cent account's symbol has another contract size: not the preset's (its sizes and money would be
+    // 10–100× off)
+    if (/^[._\-#]?(micro|mini|cent|c)$/i.test(rest)) return undefined;
     const spec = SYMBOLS[p]!;
     return { preset: p, spec, note: `${n} is simulated as ${p}, with the simulator's ${p} specification (${spec.digits} digits, contract size ${spec.contractSize}, volume step ${spec.volumeStep})` };
   }

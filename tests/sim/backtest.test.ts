@@ -61,6 +61,25 @@ describe('backtest', () => {
     }
   });
 
+  it('a rollover for every server day that ends, also the days a gap in the file skips (Christmas 2018 in this one)', async () => {
+    const { SimBroker } = await import('../../src/sim/broker.js');
+    const orig = SimBroker.prototype.rollover;
+    const weekdays: number[] = [];
+    SimBroker.prototype.rollover = function (this: InstanceType<typeof SimBroker>, weekday: number) {
+      weekdays.push(weekday);
+      return orig.call(this, weekday);
+    };
+    try {
+      const s = normalizeStrategy({ strategyId: 'q', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BUY', conditions: [{ indicator: 'close', condition: '<', value: 0 }] }, riskManagement: { lotSize: 0.1 } } });
+      runBacktest({ strategy: s, bars: long, warmupBars: 0, closeAtEnd: false });
+    } finally {
+      SimBroker.prototype.rollover = orig;
+    }
+    const first = Math.floor(long.time[0]! / 86400), last = Math.floor(long.time[long.length - 1]! / 86400);
+    expect(weekdays.length).toBe(last - first);
+    expect(weekdays).toEqual(Array.from({ length: last - first }, (_, k) => (first + k + 4) % 7));
+  });
+
   it('walks the same intrabar path as path.ts (times and prices of every quote)', async () => {
     const { barPath } = await import('../../src/sim/path.js');
     const quotes: [number, number][] = [];

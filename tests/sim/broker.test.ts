@@ -351,6 +351,12 @@ describe('sim broker: positions and money', () => {
     b.rollover(6);
     b.rollover(0);
     expect(b.positionList()[0]!.swap).toBe(-28);
+    // a market open every day (crypto-like sessions on all seven days) is charged every night, weekends too
+    const all = eurusd({ swapLong: -7, swapRollover3Days: 3, sessions: [0, 1, 2, 3, 4, 5, 6].map((d) => [d, 0, 1440] as [number, number, number]) });
+    buy(all, 1);
+    all.rollover(6);
+    all.rollover(0);
+    expect(all.positionList()[0]!.swap).toBe(-14);
     sell(b, 1, { position: r.order });
     expect(b.deals().at(-1)!.swap).toBe(-28);
     expect(b.account().balance).toBe(10_000 - 2 - 28); // 2 points of spread lost on the round trip

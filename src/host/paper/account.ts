@@ -154,10 +154,13 @@ export class PaperAccount {
     if (!b || !this.simSpecs.has(symbol)) return;
     const day = Math.floor(timeMsc / 86_400_000);
     if (this.day >= 0 && day > this.day) {
-      // the server day changed: swap for the night, as MT5 charges it at the rollover
-      const weekday = new Date(this.day * 86_400_000).getUTCDay();
-      this.rollover(weekday);
-      this.record.keep({ k: 'rollover', weekday, day });
+      // the server day changed: swap for each night that passed (a host down over days, or a market closed for some),
+      // as MT5 charges it at each rollover; one journal line per night, so a replay charges the same
+      for (let d = this.day; d < day; d++) {
+        const weekday = (d + 4) % 7; // (1970-01-01 was a Thursday)
+        this.rollover(weekday);
+        this.record.keep({ k: 'rollover', weekday, day: d + 1 });
+      }
     }
     if (day > this.day) this.day = day;
     const before = this.txSeen;

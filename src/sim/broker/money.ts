@@ -136,17 +136,29 @@ export function marginLevelAbove(b: BrokerBook, level: number): boolean {
 /**
  * The rollover at the end of server day `weekday` (0 Sunday … 6 Saturday): swap in points per lot, triple on
  * `swapRollover3Days` (that triple is the weekend's two nights, as MT5 charges it). The rollovers at the end of a
- * Saturday or a Sunday charge nothing: a bar file with weekend bars (or a broker streaming on Sunday) has them, and
- * they would charge the weekend a second time.
+ * Saturday or a Sunday charge nothing — a bar file with weekend bars (or a week opening on Sunday evening) has them,
+ * and they would charge the weekend a second time — unless the symbol trades every day of the week (a market open at
+ * weekends, as crypto: every night is charged) or that day is its triple day.
  */
 export function rollover(b: BrokerBook, weekday: number): void {
-  if (weekday === 0 || weekday === 6) return;
+  const weekend = weekday === 0 || weekday === 6;
   for (const p of b.positions.values()) {
     const s = b.specOf(p.symbol)!;
+    if (weekend && weekday !== s.swapRollover3Days && !tradesAtWeekends(s)) continue;
     const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
     if (!pts) continue;
     const mult = weekday === s.swapRollover3Days ? 3 : 1;
     const money = pts * mult * s.point * s.contractSize * p.volume * b.rate(s.currencyProfit, b.cfg.account.currency);
     p.swapMinor += toMinor(money, b.digits);
   }
+}
+
+/** A symbol with trade sessions on both Saturday and Sunday (its swap is charged every night). */
+function tradesAtWeekends(s: SimSymbolSpec): boolean {
+  let sat = false, sun = false;
+  for (const [d] of s.sessions ?? []) {
+    if (d === 6) sat = true;
+    else if (d === 0) sun = true;
+  }
+  return sat && sun;
 }
