@@ -3,7 +3,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson } from './format.js';
+import { JournalCorruptError, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson, type JournalOp } from './format.js';
 import { writeDurably } from './snapshot.js';
 
 const isBackup = (f: string) => f.startsWith('state-') && f.endsWith('.json');
@@ -78,22 +78,39 @@ export function journalFiles(dir: string): string[] {
 }
 
 /** What a journal file holds as the host's start reads it: its complete lines, or the first that stops the start. */
-function journalLines(file: string): { lines: number; problem?: string } {
+/**
+ * Every operation of a journal file, in order, as the start replays it (opening.ts) and `state recover` checks it: a
+ * torn last line (a write the process died in: its intent was never sent) is dropped; a damaged complete line throws
+ * JournalCorruptError (starting without it could send an order twice). Returns how many operations it read.
+ */
+export function readJournal(file: string, each: (op: JournalOp) => void): number {
   const lines = readFileSync(file, 'utf8').split('\n');
   let n = 0;
   for (const [i, line] of lines.entries()) {
     if (!line) continue;
-    let problem: string | undefined;
+    let op: JournalOp;
     try {
-      problem = journalOpProblem(fromJson(line));
+      op = fromJson<JournalOp>(line);
     } catch (e) {
-      if (i === lines.length - 1) break; // a torn last line: a write the process died in (the start drops it too)
-      problem = (e as Error).message;
+      if (i === lines.length - 1) break;
+      throw new JournalCorruptError(file, i + 1, (e as Error).message);
     }
-    if (problem) return { lines: n, problem: `${file}, line ${i + 1}: ${problem}` };
+    const wrong = journalOpProblem(op);
+    if (wrong) throw new JournalCorruptError(file, i + 1, wrong);
+    each(op);
     n++;
   }
-  return { lines: n };
+  return n;
+}
+
+/** readJournal without applying anything: how many lines a start would replay, or what stops it. */
+function journalLines(file: string): { lines: number; problem?: string } {
+  try {
+    return { lines: readJournal(file, () => undefined) };
+  } catch (e) {
+    if (e instanceof JournalCorruptError) return { lines: 0, problem: e.message };
+    throw e;
+  }
 }
 
 /** A state folder as the host's start would find it, read only: 'sound' (it starts from it as it is), 'none' (a first start), or what stops it. */

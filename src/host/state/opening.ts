@@ -6,11 +6,11 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { journalFiles, newestGoodBackup, priorState } from './backups.js';
+import { journalFiles, newestGoodBackup, priorState, readJournal } from './backups.js';
 import {
-  applyOp, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson,
-  JournalCorruptError, StoreCorruptError, StoreMissingError,
-  type JournalOp, type StoreData,
+  applyOp, emptyState, fromJson, stateShapeProblem, toJson,
+  StoreCorruptError, StoreMissingError,
+  type StoreData,
 } from './format.js';
 import { dropSealed } from './journal-writer.js';
 import { writeDurably } from './snapshot.js';
@@ -99,23 +99,5 @@ function replay(dir: string, d: StoreData): { lines: number; files: string[]; ne
 }
 
 function replayFile(file: string, d: StoreData): number {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  let n = 0;
-  for (const [i, line] of lines.entries()) {
-    if (!line) continue;
-    let op: JournalOp;
-    try {
-      op = fromJson<JournalOp>(line);
-    } catch (e) {
-      // a torn last line (no newline after it) is a write the process died in: its intent was never sent.
-      // A damaged complete line is corruption: starting without it could send an order twice.
-      if (i === lines.length - 1) break;
-      throw new JournalCorruptError(file, i + 1, (e as Error).message);
-    }
-    const wrong = journalOpProblem(op);
-    if (wrong) throw new JournalCorruptError(file, i + 1, wrong);
-    applyOp(d, op);
-    n++;
-  }
-  return n;
+  return readJournal(file, (op) => applyOp(d, op));
 }
