@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_BRIDGE_PORT } from './bridge/server.js';
 import { defaultDataDir } from './state/data-dir.js';
 

@@ -3,7 +3,7 @@
  * so the EA's small hand-written decoder and any independent decoder read every message.
  */
 import { Packr } from 'msgpackr';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   MAX_FRAME_BYTES,
   MsgType,

@@ -6,7 +6,7 @@
  * Field descriptions here are the documentation: docs/protocol.md and the MQL5 constants in
  * mql5/Include/ExecutorBridge/Protocol.mqh are generated from this file (npm run gen:protocol).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ERROR_CODES } from './errors.js';
 import { RESULT_CLASSES } from './retcodes.js';
 

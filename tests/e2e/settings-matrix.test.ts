@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { StrategyRunner } from '../../src/engine/runner.js';
 import { dynamicRiskSchema, exitSchema, filtersSchema, riskSchema } from '../../src/engine/strategy/schema.js';

@@ -6,7 +6,7 @@
  *  - the message reference section of docs/protocol.md (between the GENERATED markers).
  * tests/protocol/generated.test.ts fails when either committed file differs from what this renders.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   BAR_FIELDS,
   DIRECTION,

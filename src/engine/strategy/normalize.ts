@@ -2,7 +2,7 @@
  * Strategy input → the one internal form. Every problem is collected (not only the first) with its JSON
  * path, what is wrong and the likely fix. Pure: no I/O.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { suggest } from '../indicator-spec.js';
 import { strategySchema, type StrategyInput } from './schema.js';
 import { StrategyError, type NormalizedStrategy, type SessionName, type StrategyProblem } from './model.js';

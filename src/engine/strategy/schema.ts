@@ -3,7 +3,7 @@
  * `normalize.ts` turns a valid input into the one internal form. `mt5-executor schema` prints the JSON
  * Schema generated from these definitions; docs/strategy-format.md explains them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Ranges of every number (an absurd value is refused with the field named, never run: a period of 2^31 hung the host). */
 export const MAX_ABS = 1e12;

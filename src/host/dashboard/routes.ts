@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import * as z from 'zod';
 import { strategyMagic } from '../../engine/runner.js';
 import { StrategyError, normalizeStrategy } from '../../engine/strategy/normalize.js';
 import type { Store } from '../state/store.js';

@@ -3,7 +3,7 @@
  * generated from them (GET /openapi.json), and the browser UI is typed by them (`import type` only: no zod in
  * the page's bundle). Tickets travel as decimal strings (MT5 tickets are uint64; JSON numbers would round them).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const ticket = () => z.string().regex(/^\d+$/).describe('MT5 ticket (uint64) as a decimal string');
 const money = () => z.number().describe('account currency');

@@ -3,7 +3,7 @@
  * published: these accept the documented shapes, ignore unknown fields, and refuse anything that would be
  * ambiguous, naming the field.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_SYMBOL_LENGTH } from '../../protocol/messages.js';
 
 /** Deepest nesting of objects and arrays accepted in a command's parameters or an API body. */

@@ -10,7 +10,7 @@
  *  - every decision goes to the audit callback (the host writes it into its audit trail).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type SupervisorMode = 'off' | 'observe' | 'enforce';
 export type SupervisorAction = 'allow' | 'deny' | 'require_confirmation';
