@@ -47,6 +47,11 @@ export interface SymbolMatch {
 
 const PRESETS_LONGEST_FIRST = Object.keys(SYMBOLS).sort((a, b) => b.length - a.length);
 
+/** The separators a broker puts between a symbol and its suffix (EURUSD.m, EURUSD#, EURUSD!, EURUSD+): one list for both checks of resolveSymbol. */
+const SUFFIX_SEP = '[._\\-#!+]';
+const SUFFIX = new RegExp(`^${SUFFIX_SEP}[A-Za-z0-9]{0,8}$`);
+const OTHER_CONTRACT = new RegExp(`^${SUFFIX_SEP}?(micro|mini|cent|c)$`, 'i');
+
 /**
  * The preset for a symbol as a broker names it: the preset of that name, or of its base when the name differs
  * by case or by a broker suffix — after a separator (EURUSD.m, EURUSD.pro, EURUSD-ECN, EURUSD_i, EURUSD#) or in
@@ -64,10 +69,10 @@ export function resolveSymbol(name: string): SymbolMatch | undefined {
   for (const p of PRESETS_LONGEST_FIRST) {
     if (!up.startsWith(p)) continue;
     const rest = n.slice(p.length);
-    if (rest !== '' && !/^[._\-#!+][A-Za-z0-9]{0,8}$/.test(rest) && !(/^[a-z][a-z0-9]{0,7}$/.test(rest) && n.startsWith(p))) continue;
+    if (rest !== '' && !SUFFIX.test(rest) && !(/^[a-z][a-z0-9]{0,7}$/.test(rest) && n.startsWith(p))) continue;
     // a micro, mini or cent account's symbol has another contract size: not the preset's (its sizes and money would be
     // 10–100× off)
-    if (/^[._\-#]?(micro|mini|cent|c)$/i.test(rest)) return undefined;
+    if (OTHER_CONTRACT.test(rest)) return undefined;
     const spec = SYMBOLS[p]!;
     return { preset: p, spec, note: `${n} is simulated as ${p}, with the simulator's ${p} specification (${spec.digits} digits, contract size ${spec.contractSize}, volume step ${spec.volumeStep})` };
   }

@@ -23,6 +23,6 @@ describe('resolveSymbol', () => {
   it('refuses what is not a preset: another pair, an upper-case tail without a separator, a part of a name', () => {
     for (const name of ['GBPJPY', 'EURUSDT', 'EURUSDPRO', 'EUR', 'XEURUSD', '', 'EURUSD.toolongsuffix', 'eurusdt']) expect(resolveSymbol(name), name).toBeUndefined();
     // a micro, mini or cent account's symbol: another contract size than the preset's
-    for (const name of ['EURUSDmicro', 'EURUSDmini', 'EURUSD.mini', 'EURUSDc', 'XAUUSD.cent', 'EURUSD-micro']) expect(resolveSymbol(name), name).toBeUndefined();
+    for (const name of ['EURUSDmicro', 'EURUSDmini', 'EURUSD.mini', 'EURUSDc', 'XAUUSD.cent', 'EURUSD-micro', 'EURUSD+mini', 'EURUSD!micro', 'EURUSD!c', 'EURUSD+c', 'EURUSD#cent']) expect(resolveSymbol(name), name).toBeUndefined();
   });
 });
