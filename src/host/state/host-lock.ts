@@ -85,26 +85,23 @@ function inspect(file: string): Found {
 /** A file's content, new: this process's id and a nonce of its own. */
 const content = (version: string, startedAt: string) => JSON.stringify({ pid: process.pid, startedAt, version, nonce: randomBytes(12).toString('hex') });
 
-let linksRefused = false;
-
 /** Create `file` holding `text`, never visible without it (see above); false when it exists already. */
 function create(file: string, text: string): boolean {
-  if (!linksRefused) {
-    const tmp = join(dirname(file), `host.lock.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-    writeWhole(tmp, text);
+  const tmp = join(dirname(file), `host.lock.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  writeWhole(tmp, text);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if (code(e) === 'EEXIST') return false;
+    if (!NO_LINKS.has(code(e) ?? '')) throw e;
+    // this file system makes no hard links: the exclusive create below, as before (asked again each time: an
+    // EPERM may also be passing, e.g. a virus scanner holding the temporary file on Windows)
+  } finally {
     try {
-      linkSync(tmp, file);
-      return true;
-    } catch (e) {
-      if (code(e) === 'EEXIST') return false;
-      if (!NO_LINKS.has(code(e) ?? '')) throw e;
-      linksRefused = true; // this file system makes no hard links: the exclusive create below, as before
-    } finally {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* gone already */
-      }
+      unlinkSync(tmp);
+    } catch {
+      /* gone already */
     }
   }
   let fd: number;
@@ -195,8 +192,12 @@ export function acquireHostLock(dataDir: string, version: string): () => void {
       return () => {
         if (released) return;
         released = true;
-        const now = inspect(file);
-        if (now.kind === 'whole' && now.id === nonce) unlinkSync(file);
+        try {
+          const now = inspect(file);
+          if (now.kind === 'whole' && now.id === nonce) unlinkSync(file);
+        } catch {
+          /* gone, or unreadable now: a lock left behind is taken over at the next start (its process is gone) */
+        }
       };
     }
     const holder = inspect(file);
