@@ -3,16 +3,36 @@
  * host refuses to start because its state is damaged or missing. Without a choice it lists the backups. It holds
  * the data folder's host lock while it works (the one `start` takes): refused while a host runs on the folder.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireHostLock, HostLockedError } from '../host/state/host-lock.js';
-import { newestGoodBackup, recoverState, stateHealth, type StateHealth } from '../host/state/backups.js';
+import { newestGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
 import { Store } from '../host/state/store.js';
 import { VERSION } from '../host/version.js';
 
 const describe = (h: StateHealth): string =>
   h.kind === 'sound' ? `The state is fine: the host starts from it as it is (state.json${h.journalLines ? ` and ${h.journalLines} journal change${h.journalLines === 1 ? '' : 's'}` : ''}).`
   : h.kind === 'none' ? 'There is no state yet: the host starts with an empty one.'
-  : `The state is damaged: ${h.problem}.`;
+  : `The state is damaged: ${h.problem}.${h.core ? `\n${coreAdvice(h.core, h.stateSound)}` : ''}`;
+
+/** What state recover does about a damaged core state (it has no backups): the start refuses it, as it refuses a damaged state.json. */
+const coreAdvice = (core: CoreStateDamage, stateSound: boolean): string =>
+  `The host does not start with it. ${stateSound ? '--backup latest keeps state.json and the journal (they are sound) and sets' : '--backup or --empty also sets'} ${core.files.join(' and ')} aside as *.damaged-<time>; ` +
+  "the trading core then starts without its state: the broker day's starting balance and the equity peak are taken again from the account, " +
+  'and pauses, a kill-switch lock and exits waiting for a retry are forgotten (check the terminal first).';
+
+/** A file system error as one line: the path, and what is wrong with it in words (not Node's raw message). */
+export function fsProblem(e: unknown): string | undefined {
+  const x = e as NodeJS.ErrnoException & { dest?: string };
+  if (typeof x?.code !== 'string' || typeof x.syscall !== 'string') return undefined;
+  const what: Record<string, string> = {
+    EACCES: 'permission denied', EPERM: 'not permitted', ENOTDIR: 'a part of that path is a file, not a folder', ENOENT: 'it does not exist',
+    EROFS: 'the disk is read-only', ENOSPC: 'the disk is full', EISDIR: 'it is a folder, not a file', EBUSY: 'another program is using it',
+    EIO: 'the disk failed to read or write it', ENAMETOOLONG: 'the path is too long', ELOOP: 'too many symbolic links',
+  };
+  const verb: Record<string, string> = { open: 'open', mkdir: 'create the folder', rename: 'rename', unlink: 'remove', link: 'link', scandir: 'list the folder', stat: 'read', lstat: 'read', read: 'read', write: 'write', fsync: 'write' };
+  return `cannot ${verb[x.syscall] ?? x.syscall} ${x.path ?? '?'}${x.dest ? ` to ${x.dest}` : ''}: ${what[x.code] ?? x.code} (${x.code})`;
+}
 
 export function stateCommand(sub: string | undefined, o: { dataDir: string; backup?: string | undefined; empty?: boolean | undefined }, out: (t: string) => void, err: (t: string) => void): number {
   if (sub !== 'recover') {
@@ -23,20 +43,40 @@ export function stateCommand(sub: string | undefined, o: { dataDir: string; back
     err('state recover: give --backup or --empty, not both\n');
     return 2;
   }
+  // a mistyped folder is refused, not made: the lock (as `start` takes it) would create it, and an empty state be reported
+  let kind: string;
+  try {
+    kind = statSync(o.dataDir).isDirectory() ? 'folder' : 'file';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return refuse(err, fsProblem(e) ?? (e as Error).message);
+    err(`state recover: no data folder at ${o.dataDir}: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was created or changed.\n`);
+    return 1;
+  }
+  if (kind !== 'folder') return refuse(err, `${o.dataDir} is a file, not a data folder: check the path (--data-dir, or MT5X_DATA_DIR)`);
   let release: () => void;
   try {
     release = acquireHostLock(o.dataDir, VERSION); // as `start` takes it: no host starts while the state is replaced
   } catch (e) {
-    if (!(e instanceof HostLockedError)) throw e;
+    if (!(e instanceof HostLockedError)) return refuse(err, fsProblem(e) ?? (e as Error).message);
     err(`state recover: refused: a host (process ${e.holder.pid}, started ${e.holder.startedAt}) is running on the data folder ${o.dataDir}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
     return 1;
   }
   try {
     return recover(join(o.dataDir, 'state'), o, out, err);
+  } catch (e) {
+    // a file that cannot be read or moved (permissions, a disk error): recoverState put back what it had moved
+    const fs = fsProblem(e);
+    if (!fs) throw e;
+    return refuse(err, fs);
   } finally {
     release();
   }
 }
+
+const refuse = (err: (t: string) => void, what: string): number => {
+  err(`state recover: ${what}. Nothing was changed.\n`);
+  return 1;
+};
 
 function recover(dir: string, o: { backup?: string | undefined; empty?: boolean | undefined }, out: (t: string) => void, err: (t: string) => void): number {
   const health = stateHealth(dir);
@@ -60,6 +100,7 @@ function recover(dir: string, o: { backup?: string | undefined; empty?: boolean 
     out(`${recoverState(dir, { ...(o.backup !== undefined ? { backup: o.backup } : {}), ...(o.empty ? { empty: true } : {}) })}\n`);
     return 0;
   } catch (e) {
+    if (fsProblem(e)) throw e;
     err(`state recover: ${(e as Error).message}\n`);
     return 1;
   }

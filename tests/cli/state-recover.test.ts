@@ -2,12 +2,18 @@
  * `mt5-executor state recover` from the built CLI (dist/mt5-executor.js, built by global-setup) against a real
  * host process (tests/host-process.ts): refused while the host holds the data folder's lock, the running host's
  * state untouched; on a sound state `--backup latest` changes nothing and says so; an explicit rollback keeps
- * the sound files aside as `*.replaced-<time>`, a damaged state's as `*.damaged-<time>`.
+ * the sound files aside as `*.replaced-<time>`, a damaged state's as `*.damaged-<time>`; a mistyped data folder
+ * is refused and not made; a file that cannot be read is one line naming it, nothing changed; a damaged core state
+ * (core-state.json and its lines) is found as the start finds it, and set aside. Every spawn has a timeout.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { NO_POLICY } from '../../src/engine/core/risk-gate.js';
+import { TradingCore } from '../../src/engine/core/trading-core.js';
+import { CoreStateFile } from '../../src/host/state/core-state-file.js';
 import { Store } from '../../src/host/state/store.js';
 import { hostProcess, type HostProcess } from '../host-process.js';
 
@@ -21,8 +27,28 @@ async function seedState(dir: string): Promise<void> {
   s.close();
 }
 
-const recover = (dataDir: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['dist/mt5-executor.js', 'state', 'recover', ...args], { encoding: 'utf8', env: { ...process.env, MT5X_DATA_DIR: dataDir, MT5X_NO_KEYCHAIN: '1' } });
+/** The CLI on `dataDir`; one that has not ended within 30 s is killed and fails the test saying so (not a stalled suite). */
+function cli(dataDir: string, args: string[]): SpawnSyncReturns<string> {
+  const r = spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, MT5X_DATA_DIR: dataDir, MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false' } });
+  if (r.error) throw new Error(`mt5-executor ${args.join(' ')} did not end within 30 s (${r.error.message}); its stderr: ${r.stderr}`);
+  return r;
+}
+const recover = (dataDir: string, ...args: string[]) => cli(dataDir, ['state', 'recover', ...args]);
+
+/** A real core's state written by CoreStateFile into `stateDir`: a whole state and two delta lines after it. */
+async function writeCoreState(stateDir: string): Promise<void> {
+  const core = new TradingCore(NO_POLICY);
+  const f = new CoreStateFile(stateDir);
+  const t0 = Date.UTC(2024, 0, 8, 10) / 1000;
+  core.observeAccount(t0, 10_000, 10_000);
+  await f.write((delta) => core.changedStateText(delta));
+  for (const n of [1, 2]) {
+    core.noteDeal(`t#${n}`, t0 + n * 60);
+    await f.write((delta) => core.changedStateText(delta));
+  }
+  f.close();
+  expect(readFileSync(join(stateDir, 'core-state.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+}
 
 /** Every file of the state folder (backups apart) with its text: what a recover would change. */
 const stateFiles = (dir: string) => Object.fromEntries(readdirSync(join(dir, 'state')).filter((f) => f !== 'backups' && f !== 'archive').sort().map((f) => [f, readFileSync(join(dir, 'state', f), 'utf8')]));
@@ -94,4 +120,119 @@ describe('state recover', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/kept aside: \S+state\.json\.damaged-\S+, \S+ledger\.jsonl\.damaged-/);
   }, 60_000);
+
+  it('a mistyped data folder is refused, not made: "no data folder at <path>", exit 1, nothing created', () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'mt5-executr', 'data');
+    for (const args of [[], ['--empty'], ['--backup', 'latest']]) {
+      const r = recover(missing, ...args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`state recover: no data folder at ${missing}: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was created or changed.\n`);
+      expect(existsSync(join(missing, '..'))).toBe(false);
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'a-file');
+    writeFileSync(file, 'x');
+    const r = recover(file, '--empty');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`state recover: ${file} is a file, not a data folder: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was changed.\n`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  }, 60_000);
+
+  it('a state that cannot be read (ENOTDIR, EISDIR) is one line naming the path and what is wrong, nothing changed — not taken for damage and replaced', async () => {
+    const h = (host = await hostProcess({ primeAtStart: false }));
+    await seedState(h.dir);
+    const stateJson = join(h.dir, 'state', 'state.json');
+    const before = readFileSync(stateJson, 'utf8');
+    const kept = join(h.dir, 'state-kept');
+    // state.json a folder: reading it fails (EISDIR); the old check called that damage and --backup latest replaced it
+    renameSync(stateJson, kept);
+    mkdirSync(stateJson);
+    for (const args of [[], ['--backup', 'latest'], ['--empty']]) {
+      const r = recover(h.dir, ...args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`state recover: cannot read ${stateJson}: it is a folder, not a file (EISDIR). Nothing was changed.\n`);
+    }
+    expect(readdirSync(join(h.dir, 'state')).filter((f) => /damaged|replaced/.test(f))).toEqual([]);
+    expect(readdirSync(stateJson)).toEqual([]);
+    // the state folder a file: listing it fails (ENOTDIR)
+    rmSync(stateJson, { recursive: true });
+    renameSync(kept, stateJson);
+    renameSync(join(h.dir, 'state'), kept);
+    writeFileSync(join(h.dir, 'state'), 'not a folder');
+    const r = recover(h.dir, '--empty');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^state recover: cannot \\w[^:]* ${join(h.dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\S*: a part of that path is a file, not a folder \\(ENOTDIR\\)\\. Nothing was changed\\.\n$`));
+    expect(readFileSync(join(h.dir, 'state'), 'utf8')).toBe('not a folder');
+    expect(readFileSync(join(kept, 'state.json'), 'utf8')).toBe(before);
+    expect(existsSync(join(h.dir, 'host.lock'))).toBe(false); // the lock it took is released
+  }, 60_000);
+
+  for (const [what, damage, named] of [
+    ['a damaged delta line', (d: string) => writeFileSync(join(d, 'core-state.jsonl'), readFileSync(join(d, 'core-state.jsonl'), 'utf8').replace(/^\{"g":/, '{"g" torn')), /core-state\.jsonl is damaged \(line 1: [^)]*\)/],
+    ['a torn whole state', (d: string) => truncateSync(join(d, 'core-state.json'), 40), /core-state\.json is damaged \([^)]*JSON[^)]*\)/],
+  ] as const) {
+    it(`the trading core's state with ${what}: the start refuses it, state recover says so naming the file (and line), --backup latest sets only it aside and the host starts`, async () => {
+      const h = (host = await hostProcess({ primeAtStart: false }));
+      await seedState(h.dir);
+      await h.start();
+      await h.stop();
+      const dir = join(h.dir, 'state');
+      await writeCoreState(dir);
+      damage(dir);
+      const stateBefore = readFileSync(join(dir, 'state.json'), 'utf8');
+      // the start refuses it (the same reader: CoreStateFile.read)
+      const start = cli(h.dir, ['start']);
+      expect(start.status).toBe(1);
+      expect(start.stderr).toContain(`${join(dir, what.includes('line') ? 'core-state.jsonl' : 'core-state.json')} is corrupt (`);
+      const listing = recover(h.dir);
+      expect(listing.status).toBe(1);
+      expect(listing.stdout).toMatch(new RegExp(`The state is damaged: the trading core's state \\S+${named.source}\\.\\n`));
+      expect(listing.stdout).toContain('--backup latest keeps state.json and the journal (they are sound) and sets');
+      const r = recover(h.dir, '--backup', 'latest');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^the trading core's damaged state is kept aside: \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-\S+; the core starts without it\. \S+state\.json and the journal were sound: kept as they are\n$/);
+      expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(stateBefore); // the sound state is not rolled back
+      expect(readdirSync(dir).filter((f) => f.startsWith('core-state')).sort()).toEqual([expect.stringMatching(/^core-state\.json\.damaged-/), expect.stringMatching(/^core-state\.jsonl\.damaged-/)]);
+      expect(recover(h.dir).stdout).toContain('The state is fine');
+      await h.start(); // and the host starts, its strategy restored
+      const listed = (await h.call('GET', '/strategies')).body as unknown as { id: string }[];
+      expect(listed.map((s) => s.id)).toEqual([strategy.strategyId]);
+    }, 60_000);
+  }
+
+  it('a damaged core state and a damaged state.json: --empty sets both aside as .damaged-', async () => {
+    const h = (host = await hostProcess({ primeAtStart: false }));
+    await h.start();
+    await h.stop();
+    const dir = join(h.dir, 'state');
+    await writeCoreState(dir);
+    writeFileSync(join(dir, 'core-state.json'), '{"gen":');
+    writeFileSync(join(dir, 'state.json'), '{"version":');
+    const listing = recover(h.dir);
+    expect(listing.stdout).toMatch(/The state is damaged: \S+state\.json: .*; and the trading core's state \S+core-state\.json is damaged \(/);
+    expect(listing.stdout).toContain('--backup or --empty also sets');
+    const r = recover(h.dir, '--empty');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/EMPTY state; kept aside: \S+state\.json\.damaged-\S+, \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-/);
+    expect(recover(h.dir).stdout).toContain('The state is fine');
+  }, 60_000);
+
+  it('all or nothing: a move that fails midway puts back what was moved, and says what failed', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'state');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'state.json'), '{"version":'); // damaged
+    writeFileSync(join(dir, 'ledger.jsonl'), '{"op":"outbox-shift","upTo":1}\n');
+    await writeCoreState(dir);
+    writeFileSync(join(dir, 'core-state.json'), '{"gen":'); // damaged too
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    // where the journal would go is a folder with a file in it: that rename fails (EISDIR/ENOTEMPTY), after state.json's
+    const blocker = join(dir, `ledger.jsonl.damaged-${new Date(now).toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(blocker);
+    writeFileSync(join(blocker, 'x'), '');
+    const before = Object.fromEntries(readdirSync(dir).filter((f) => f !== 'backups').map((f) => [f, f === blocker.split('/').pop() ? 'dir' : readFileSync(join(dir, f), 'utf8')]));
+    expect(() => Store.recover(dir, { empty: true }, now)).toThrow(/rename/);
+    const after = Object.fromEntries(readdirSync(dir).filter((f) => f !== 'backups').map((f) => [f, f === blocker.split('/').pop() ? 'dir' : readFileSync(join(dir, f), 'utf8')]));
+    expect(after).toEqual(before);
+  });
 });

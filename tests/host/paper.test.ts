@@ -4,7 +4,7 @@
  * intent, the local API says paper, and the paper account is the same after a restart (journal.jsonl) — also
  * after a crash that tore its last line; a damaged line stops the start with the file and line named.
  */
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,6 +14,7 @@ import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
 import type { PaperVenue } from '../../src/host/paper/venue.js';
 import { PAPER_TICKET_START, paperCommission } from '../../src/host/paper/account.js';
+import { testHooks } from '../../src/host/paper/journal-lines.js';
 import { DEAL_ENTRY } from '../../src/protocol/mt5.js';
 import { replayBars } from '../../src/sim/replay.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
@@ -346,32 +347,35 @@ describe('start --paper on the simulated terminal', () => {
   it('a compaction that ends with a compaction\'s worth of lines written meanwhile queues the next at once: a quiet account\'s journal is short', async () => {
     const every = 10;
     const { dir, venue } = await quietPaperAccount('mt5x-paper-quiet-', every);
-    // intents one after another until a compaction is seen writing its temporary file; then a burst of intents: their
-    // lines (twice a compaction's worth) written while it runs, and nothing after them. Tried again when the compaction
-    // ended before the burst's last line (then the burst's own lines queue compactions, as always)
+    // the end of a compaction held open (journal-lines.ts testHooks, test-only): intents one after another until one
+    // is held; then a burst of intents — twice a compaction's worth of lines written while it has not ended — and
+    // nothing after them; then it ends. Exact: no timing, no retries.
     const file = join(dir, 'paper', 'journal.jsonl');
     const open = (id: string) => venue.sendIntent({ type: 'OPEN', intentId: id, magic: 7, symbol: 'EURUSD', side: 0, volume: 0.01, sl: 0, tp: 0, deviation: 50 });
-    let n = 0, during = -1;
-    for (let round = 0; round < 20 && during < 0; round++) {
-      let caught = false;
-      for (let k = 0; k < 300 && !caught; k++) {
+    let end: (() => void) | undefined;
+    testHooks.compactionWritten = () => new Promise<void>((res) => (end = res));
+    try {
+      let n = 0;
+      while (!end && n < 5 * every) {
         expect(await open(`ix-quiet-${n++}`)).toMatchObject({ class: 'done' });
-        for (let j = 0; j < 50 && !caught; j++) {
-          caught = existsSync(`${file}.tmp`);
-          if (!caught) await new Promise((res) => setImmediate(res));
-        }
+        await new Promise((res) => setImmediate(res)); // the compaction queued by the line that reached `every` runs
       }
-      const before = venue.compactions;
+      await until(() => end !== undefined, 10_000, 'a compaction written, its end held');
+      const held = venue.compactions;
+      testHooks.compactionWritten = undefined; // the next ones end as they come
       const burst = await Promise.all(Array.from({ length: 2 * every }, () => open(`ix-quiet-${n++}`)));
       for (const x of burst) expect(x).toMatchObject({ class: 'done' });
-      if (existsSync(`${file}.tmp`) && venue.compactions === before) during = before; // still under way: every burst line came during it
+      expect(venue.compactions, 'still held: the burst came before its end').toBe(held);
+      end!();
+      // it ends with twice a compaction's worth of lines after its snapshot, and no line comes after them: the next
+      // compaction is queued by its end (before the fix, by the account's next line only, which never comes)
+      const after = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1;
+      await until(() => venue.compactions >= held + 2 && after() < every, 10_000, `a second compaction, and fewer than ${every} lines after its snapshot`);
+      expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!).k).toBe('snapshot');
+    } finally {
+      testHooks.compactionWritten = undefined;
+      end?.();
     }
-    expect(during, 'a burst of lines written during a compaction').toBeGreaterThanOrEqual(0);
-    // the one under way ends with twice a compaction's worth of lines after its snapshot, and no line comes after them:
-    // the next compaction is queued by its end (before the fix, by the account's next line only)
-    const after = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).length - 1;
-    await until(() => venue.compactions >= during + 2 && after() < every, 10_000, `a second compaction, and fewer than ${every} lines after its snapshot`);
-    expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!).k).toBe('snapshot');
   }, 60_000);
 
   it('a cross (EURGBP on a USD account): the paper broker learns and streams the symbols that convert its money', async () => {

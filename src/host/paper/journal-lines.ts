@@ -23,6 +23,14 @@ export interface JournalLinesOptions {
   compacted(line: SnapshotLine, settled: ReadonlySet<string>): void;
 }
 
+/**
+ * FOR TESTS ONLY (tests/host/paper.test.ts), never set by the product: `compactionWritten`, when set, is called when
+ * a compaction has been written (renamed into place) and holds its end — the lines it took in, the next compaction
+ * queued — until the promise it returns settles. Lines written meanwhile follow its snapshot, as those of a compaction
+ * still being written do. Unset (always, outside that test), a compaction's end is handled as it comes.
+ */
+export const testHooks: { compactionWritten?: (() => Promise<void>) | undefined } = {};
+
 export class JournalLines {
   readonly journal: PaperJournal;
   /** Compactions done (tests and the log read it). */
@@ -109,7 +117,9 @@ export class JournalLines {
     const lines = this.linesSince, at = this.kept.length;
     // written off the event loop (journal.ts); the lines of the meantime follow the snapshot; compactQueued stays
     // set until it ends (one at a time)
-    this.journal.compactInBackground(line, enc).then(() => {
+    const written = this.journal.compactInBackground(line, enc);
+    const hold = testHooks.compactionWritten;
+    (hold ? written.then(hold) : written).then(() => {
       this.kept = [line, ...this.kept.slice(at)];
       this.linesSince = this.kept.length - 1;
       this.compactions++;

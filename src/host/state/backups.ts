@@ -3,7 +3,8 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JournalCorruptError, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson, type JournalOp } from './format.js';
+import { CoreStateFile } from './core-state-file.js';
+import { JournalCorruptError, StoreCorruptError, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson, type JournalOp } from './format.js';
 import { writeDurably } from './snapshot.js';
 
 const isBackup = (f: string) => f.startsWith('state-') && f.endsWith('.json');
@@ -113,34 +114,83 @@ function journalLines(file: string): { lines: number; problem?: string } {
   }
 }
 
-/** A state folder as the host's start would find it, read only: 'sound' (it starts from it as it is), 'none' (a first start), or what stops it. */
-export type StateHealth = { kind: 'sound'; journalLines: number } | { kind: 'none' } | { kind: 'damaged'; problem: string };
+/** The trading core's state damaged (core-state-file.ts): the file and what is wrong (with the line), and both its files. */
+export interface CoreStateDamage {
+  file: string;
+  reason: string;
+  files: string[];
+}
 
 /**
- * Whether the host starts from `dir` as it is: state.json readable and whole, and every journal line it would
- * replay readable (as Store.openSync reads them; nothing is written here). `state recover` asks before it replaces anything.
+ * A state folder as the host's start would find it, read only: 'sound' (it starts from it as it is), 'none' (a first
+ * start), or what stops it — `stateSound` when state.json and the journal are fine and only the core's state is not.
+ */
+export type StateHealth =
+  | { kind: 'sound'; journalLines: number }
+  | { kind: 'none' }
+  | { kind: 'damaged'; problem: string; stateSound: boolean; core?: CoreStateDamage };
+
+/**
+ * Whether the host starts from `dir` as it is: state.json readable and whole, every journal line it would replay
+ * readable (as Store.openSync reads them), and the trading core's state readable as the start reads it
+ * (CoreStateFile.read, which the start's StrategyManager calls: a damaged one stops the start). Nothing is written
+ * here. `state recover` asks before it replaces anything. A file that cannot be read at all (permissions, a disk
+ * error) is not "damaged": that error is thrown, for the caller to say, and nothing is replaced because of it.
  */
 export function stateHealth(dir: string): StateHealth {
+  const store = storeHealth(dir);
+  const core = coreStateDamage(dir);
+  if (!core) return store;
+  const coreProblem = `the trading core's state ${core.file} is damaged (${core.reason})`;
+  return store.kind === 'damaged'
+    ? { kind: 'damaged', problem: `${store.problem}; and ${coreProblem}`, stateSound: false, core }
+    : { kind: 'damaged', problem: coreProblem, stateSound: true, core };
+}
+
+/** The core's state read as the start reads it: undefined when it reads (or there is none), else what is wrong. */
+function coreStateDamage(dir: string): CoreStateDamage | undefined {
+  const f = new CoreStateFile(dir); // nothing on disk until it writes; read() is the start's reader
+  try {
+    f.read();
+    return undefined;
+  } catch (e) {
+    const files = [f.file, f.lines].filter((x) => existsSync(x));
+    if (e instanceof StoreCorruptError) return { file: e.file, reason: e.reason, files };
+    if ((e as NodeJS.ErrnoException).syscall) throw e; // not readable: for the caller to say
+    // a line that reads as JSON but is no delta the core can apply: the start stops on it too
+    return { file: f.lines, reason: `a line is not a change the core can apply: ${(e as Error).message}`, files };
+  }
+}
+
+/** state.json and the journal as the start reads them. */
+function storeHealth(dir: string): { kind: 'sound'; journalLines: number } | { kind: 'none' } | { kind: 'damaged'; problem: string; stateSound: false } {
   const file = join(dir, 'state.json');
   if (!existsSync(file)) {
     const evidence = existsSync(dir) ? priorState(dir) : undefined;
-    return evidence ? { kind: 'damaged', problem: `${file} is missing, but the folder held a state before (${evidence})` } : { kind: 'none' };
+    return evidence ? { kind: 'damaged', problem: `${file} is missing, but the folder held a state before (${evidence})`, stateSound: false } : { kind: 'none' };
   }
   let segment = 0;
+  let text: string;
   try {
-    const d = fromJson<{ segment?: number }>(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    (e as NodeJS.ErrnoException).path ??= file; // a read's error (EISDIR, EIO) names no path
+    throw e; // unreadable: thrown, for the caller to say, not taken for damage
+  }
+  try {
+    const d = fromJson<{ segment?: number }>(text);
     const problem = stateShapeProblem(d);
-    if (problem) return { kind: 'damaged', problem: `${file}: ${problem}` };
+    if (problem) return { kind: 'damaged', problem: `${file}: ${problem}`, stateSound: false };
     segment = d.segment ?? 0;
   } catch (e) {
-    return { kind: 'damaged', problem: `${file}: ${(e as Error).message}` };
+    return { kind: 'damaged', problem: `${file}: ${(e as Error).message}`, stateSound: false };
   }
   let lines = 0;
   for (const journal of journalFiles(dir)) {
     const n = /ledger\.(\d+)\.jsonl$/.exec(journal)?.[1];
     if (n !== undefined && Number(n) < segment) continue; // already in state.json: the start deletes it unread
     const j = journalLines(journal);
-    if (j.problem) return { kind: 'damaged', problem: j.problem };
+    if (j.problem) return { kind: 'damaged', problem: j.problem, stateSound: false };
     lines += j.lines;
   }
   return { kind: 'sound', journalLines: lines };
@@ -149,35 +199,69 @@ export function stateHealth(dir: string): StateHealth {
 /**
  * `mt5-executor state recover`: with `backup` (a path, or 'latest'), that backup becomes the state; with `empty`,
  * an empty state. The state file (if any) and the journal are kept aside as `*.damaged-<time>`, or as
- * `*.replaced-<time>` when they were sound (stateHealth: an explicit rollback of a good state). Returns what was done.
+ * `*.replaced-<time>` when they were sound (stateHealth: an explicit rollback of a good state). A damaged core state
+ * (core-state.json and its lines; it has no backups) is kept aside as `*.damaged-<time>` too, and the core starts
+ * without it; a sound one is left as it is. `latest` never rolls back a sound state.json: when only the core's state
+ * is damaged, it is the only thing set aside. All or nothing: a failure puts back what was moved. Returns what was done.
  */
 export function recoverState(dir: string, choice: { backup?: string; empty?: boolean }, now = Date.now()): string {
   const file = join(dir, 'state.json');
   const backupDir = join(dir, 'backups');
+  const health = stateHealth(dir);
+  const coreOnly = choice.backup === 'latest' && health.kind === 'damaged' && health.stateSound;
   let source: string | undefined;
-  if (choice.backup) {
+  if (coreOnly) {
+    // the newest good state.json is the one there: kept
+  } else if (choice.backup) {
     source = choice.backup === 'latest' ? newestGoodBackup(backupDir) : choice.backup;
     if (!source) throw new Error(`no good backup in ${backupDir}`);
     let problem: string | undefined;
     try {
       problem = stateShapeProblem(fromJson(readFileSync(source, 'utf8')));
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).syscall) throw e; // not readable: the caller says why
       problem = (e as Error).message;
     }
     if (problem) throw new Error(`${source} is not a usable state (${problem}): choose another backup`);
   } else if (!choice.empty) {
     throw new Error('choose --backup <file|latest> or --empty');
   }
-  const sound = stateHealth(dir).kind === 'sound';
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const aside = `.${sound ? 'replaced' : 'damaged'}-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
-  const kept: string[] = [];
-  for (const f of [...(existsSync(file) ? [file] : []), ...journalFiles(dir).filter((j) => statSync(j).size > 0)]) {
-    renameSync(f, f + aside);
-    kept.push(f + aside);
+  const sound = health.kind === 'sound' || (health.kind === 'damaged' && health.stateSound);
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  const aside = `.${sound ? 'replaced' : 'damaged'}-${stamp}`;
+  const moves: [string, string][] = [];
+  if (!coreOnly) for (const f of [...(existsSync(file) ? [file] : []), ...journalFiles(dir).filter((j) => statSync(j).size > 0)]) moves.push([f, f + aside]);
+  if (health.kind === 'damaged' && health.core) for (const f of health.core.files) moves.push([f, `${f}.damaged-${stamp}`]);
+  const done: [string, string][] = [];
+  try {
+    for (const [from, to] of moves) {
+      renameSync(from, to);
+      done.push([from, to]);
+    }
+    if (!coreOnly) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // a backup's segment number refers to journals that are now set aside: it starts from segment 0 again
+      const text = source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
+      writeDurably(file, text);
+    }
+  } catch (e) {
+    putBack(done, e as Error);
+    throw e;
   }
-  // a backup's segment number refers to journals that are now set aside: it starts from segment 0 again
-  const text = source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
-  writeDurably(file, text);
+  const kept = done.map(([, to]) => to);
+  if (coreOnly) return `the trading core's damaged state is kept aside: ${kept.join(', ')}; the core starts without it. ${file} and the journal were sound: kept as they are`;
   return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}`;
+}
+
+/** Undo the renames of a recover that failed, newest first; one that cannot be undone is named in the error thrown. */
+function putBack(done: [string, string][], cause: Error): void {
+  const stuck: string[] = [];
+  for (const [from, to] of done.reverse()) {
+    try {
+      renameSync(to, from);
+    } catch {
+      stuck.push(`${from} is now ${to}`);
+    }
+  }
+  if (stuck.length) throw new Error(`${cause.message}; and what was moved could not all be put back: ${stuck.join('; ')} — rename it back by hand before starting the host`);
 }

@@ -1,9 +1,22 @@
 /**
  * One host per data folder: `<data folder>/host.lock` names the running host's process. A second `start` on the
  * same folder is refused with that process's id; a lock left by a process that no longer runs is taken over.
+ *
+ * The lock file never exists without its content: it is written whole under a temporary name of its own, then
+ * hard-linked as `host.lock` — a link fails with EEXIST atomically, so of several starters exactly one makes it, and
+ * whoever finds it reads a whole lock (Linux, and NTFS on Windows). Where the file system refuses hard links (FAT,
+ * some network shares: EPERM, ENOTSUP …) it falls back to creating `host.lock` exclusively and writing it after,
+ * as before: there a starter may find it empty for an instant, so an empty or unreadable lock younger than
+ * TORN_GRACE_MS is waited for, not taken over (a crash between the two leaves one that grows old).
+ *
+ * Taking over a stale lock (its process gone, or left empty/torn by a crash) is a removal that must not remove
+ * the lock a faster starter put in its place: each lock file carries a nonce, and only the starter that created
+ * `host.lock.stale-<that nonce's hash>` (exclusively, as above) may remove it — after reading again, under that
+ * claim, that `host.lock` still is the stale one. A claim whose maker died is removed the same way in turn.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export interface LockInfo {
   pid: number;
@@ -21,6 +34,13 @@ export class HostLockedError extends Error {
   }
 }
 
+/** An empty or unreadable lock (or claim) younger than this may be one being written (the fallback without links): waited for. */
+const TORN_GRACE_MS = 2_000;
+/** How long a start keeps trying while the lock changes under it (stale locks being taken over by others). */
+const TRY_FOR_MS = 10_000;
+/** Errors of linkSync that mean "this file system makes no hard links": the fallback. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL', ...(process.platform === 'win32' ? ['EISDIR'] : [])]);
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0); // signal 0: only asks whether the process exists (Windows too)
@@ -30,12 +50,131 @@ function alive(pid: number): boolean {
   }
 }
 
-function readLock(file: string): LockInfo | undefined {
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/** A lock or claim file as read now: whole (with the id that tells this file from any other), torn, or gone. */
+type Found =
+  | { kind: 'whole'; info: LockInfo; id: string }
+  | { kind: 'torn'; id: string; ageMs: number }
+  | { kind: 'missing' };
+
+function inspect(file: string): Found {
+  let text: string;
+  let st;
   try {
-    const j = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
-    return typeof j.pid === 'number' ? { pid: j.pid, startedAt: String(j.startedAt ?? '?'), version: String(j.version ?? '?') } : undefined;
+    st = statSync(file, { bigint: true });
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (code(e) === 'ENOENT') return { kind: 'missing' };
+    throw e;
+  }
+  // a file without a nonce (an older version's lock, or torn) is told apart by its inode, size and time
+  const fileId = `${st.ino}:${st.size}:${st.mtimeNs}`;
+  try {
+    const j = JSON.parse(text) as Partial<LockInfo> & { nonce?: unknown };
+    if (typeof j.pid === 'number') {
+      return { kind: 'whole', info: { pid: j.pid, startedAt: String(j.startedAt ?? '?'), version: String(j.version ?? '?') }, id: typeof j.nonce === 'string' ? j.nonce : fileId };
+    }
   } catch {
-    return undefined; // unreadable or half-written by a crash: not a live host's lock
+    /* below */
+  }
+  return { kind: 'torn', id: fileId, ageMs: Date.now() - Number(st.mtimeMs) };
+}
+
+/** A file's content, new: this process's id and a nonce of its own. */
+const content = (version: string, startedAt: string) => JSON.stringify({ pid: process.pid, startedAt, version, nonce: randomBytes(12).toString('hex') });
+
+/** Create `file` holding `text`, never visible without it (see above); false when it exists already. */
+function create(file: string, text: string): boolean {
+  const tmp = join(dirname(file), `host.lock.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  writeWhole(tmp, text);
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if (code(e) === 'EEXIST') return false;
+    if (!NO_LINKS.has(code(e) ?? '')) throw e;
+    // this file system makes no hard links: the exclusive create below, as before (asked again each time: an
+    // EPERM may also be passing, e.g. a virus scanner holding the temporary file on Windows)
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone already */
+    }
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (e) {
+    if (code(e) === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, text);
+    fsyncQuietly(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function writeWhole(file: string, text: string): void {
+  const fd = openSync(file, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncQuietly(fd); // a power cut leaves the lock whole or absent, not empty
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncQuietly(fd: number): void {
+  try {
+    fsyncSync(fd);
+  } catch {
+    /* a file system without fsync: the lock still excludes while the machine runs */
+  }
+}
+
+/** The claim file that gates the removal of the stale `file` whose id (nonce) is `id` (exported for the tests). */
+export const claimOf = (file: string, id: string) => join(dirname(file), `host.lock.stale-${createHash('sha256').update(`${basename(file)}\0${id}`).digest('hex').slice(0, 20)}`);
+
+/**
+ * Remove `file` if it still is the stale file `id`, under that file's claim. Returns whether anything moved
+ * (removed, or a dead claimant's claim removed); false when another live starter is removing it right now.
+ */
+function removeStale(file: string, id: string, version: string, depth = 0): boolean {
+  const claim = claimOf(file, id);
+  if (!create(claim, content(version, new Date().toISOString()))) {
+    const c = inspect(claim);
+    if (c.kind === 'missing') return true;
+    if (c.kind === 'whole' ? alive(c.info.pid) : c.ageMs < TORN_GRACE_MS) return false; // another starter is on it
+    return depth < 4 && removeStale(claim, c.id, version, depth + 1); // its maker died holding it
+  }
+  try {
+    const now = inspect(file); // under the claim: nobody else removes `id` now, and it never comes back
+    if (now.kind !== 'missing' && now.id === id) unlinkSync(file);
+    return true;
+  } catch (e) {
+    if (code(e) === 'ENOENT') return true;
+    throw e;
+  } finally {
+    unlinkSync(claim);
+  }
+}
+
+/** Leftovers of starters that died (their temporary files, their claims): removed once the lock is ours. */
+function sweep(dir: string): void {
+  try {
+    for (const f of readdirSync(dir)) {
+      const tmp = /^host\.lock\.(\d+)-[0-9a-f]+\.tmp$/.exec(f);
+      const gone = tmp ? !alive(Number(tmp[1])) : f.startsWith('host.lock.stale-') && ((c) => (c.kind === 'whole' ? !alive(c.info.pid) : c.kind === 'torn' && c.ageMs > TORN_GRACE_MS))(inspect(join(dir, f)));
+      if (gone) unlinkSync(join(dir, f));
+    }
+  } catch {
+    /* leftovers stay: harmless */
   }
 }
 
@@ -43,30 +182,34 @@ function readLock(file: string): LockInfo | undefined {
 export function acquireHostLock(dataDir: string, version: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'host.lock');
-  const mine: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), version };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx'); // created atomically, or EEXIST
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = readLock(file);
-      if (holder && alive(holder.pid)) throw new HostLockedError(file, holder);
-      try {
-        unlinkSync(file); // stale: its process is gone
-      } catch {
-        /* another starter removed it first */
-      }
-      continue;
+  const mine = content(version, new Date().toISOString());
+  const nonce = (JSON.parse(mine) as { nonce: string }).nonce;
+  const until = Date.now() + TRY_FOR_MS;
+  for (;;) {
+    if (create(file, mine)) {
+      sweep(dataDir);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          const now = inspect(file);
+          if (now.kind === 'whole' && now.id === nonce) unlinkSync(file);
+        } catch {
+          /* gone, or unreadable now: a lock left behind is taken over at the next start (its process is gone) */
+        }
+      };
     }
-    writeSync(fd, JSON.stringify(mine));
-    closeSync(fd);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (readLock(file)?.pid === process.pid) unlinkSync(file);
-    };
+    const holder = inspect(file);
+    let moved = holder.kind === 'missing';
+    if (holder.kind === 'whole' && alive(holder.info.pid)) throw new HostLockedError(file, holder.info);
+    if (holder.kind === 'whole' || (holder.kind === 'torn' && holder.ageMs >= TORN_GRACE_MS)) moved = removeStale(file, holder.id, version); // stale: its process is gone
+    if (Date.now() > until) {
+      throw new Error(
+        `could not take the lock ${file}: it kept changing for ${TRY_FOR_MS / 1000} s (another host starting right now?). ` +
+          `If no mt5-executor runs on this data folder, remove ${file} and its host.lock.stale-* files, then start again.`,
+      );
+    }
+    if (!moved) sleep(20); // being written (torn and young) or being taken over by another starter
   }
-  throw new Error(`could not take the lock ${file}: it keeps changing; is another host starting right now?`);
 }
