@@ -121,6 +121,29 @@ describe('state recover', () => {
     expect(r.stdout).toMatch(/kept aside: \S+state\.json\.damaged-\S+, \S+ledger\.jsonl\.damaged-/);
   }, 60_000);
 
+  it('the state\'s own state.json named as the backup is refused before anything moves (it is one of the files a recover sets aside)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mt5x-recover-'));
+    await seedState(dataDir);
+    const before = stateFiles(dataDir);
+    const own = join(dataDir, 'state', 'state.json');
+    const r = recover(dataDir, '--backup', own);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${own} is the state file itself, which a recover sets aside: choose a backup in ${join(dataDir, 'state', 'backups')}, or --empty`);
+    expect(stateFiles(dataDir)).toEqual(before);
+  });
+
+  it('no state.json but a journal: checked as the start replays it — a damaged line is reported (the start refuses it too), sound lines say the state is fine', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mt5x-recover-'));
+    const dir = join(dataDir, 'state');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'ledger.jsonl'), '{"op":"add", damaged\n{"op":"outbox-shift","upTo":1}\n');
+    const listing = recover(dataDir);
+    expect(listing.stdout).toMatch(/The state is damaged: \S+ledger\.jsonl, line 1: /);
+    await expect(Store.open(dir)).rejects.toThrow(/ledger\.jsonl, line 1/);
+    writeFileSync(join(dir, 'ledger.jsonl'), '{"op":"outbox-shift","upTo":1}\n');
+    expect(recover(dataDir).stdout).toContain('The state is fine');
+  });
+
   it('a mistyped data folder is refused, not made: "no data folder at <path>", exit 1, nothing created', () => {
     const missing = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'mt5-executr', 'data');
     for (const args of [[], ['--empty'], ['--backup', 'latest']]) {

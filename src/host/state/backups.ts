@@ -2,7 +2,7 @@
  * Backups of the state and the trader's explicit way out of a refused start (`mt5-executor state recover`).
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CoreStateFile } from './core-state-file.js';
 import { JournalCorruptError, StoreCorruptError, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson, type JournalOp } from './format.js';
 import { writeDurably } from './snapshot.js';
@@ -165,26 +165,31 @@ function coreStateDamage(dir: string): CoreStateDamage | undefined {
 /** state.json and the journal as the start reads them. */
 function storeHealth(dir: string): { kind: 'sound'; journalLines: number } | { kind: 'none' } | { kind: 'damaged'; problem: string; stateSound: false } {
   const file = join(dir, 'state.json');
-  if (!existsSync(file)) {
+  const stateFile = existsSync(file);
+  if (!stateFile) {
     const evidence = existsSync(dir) ? priorState(dir) : undefined;
-    return evidence ? { kind: 'damaged', problem: `${file} is missing, but the folder held a state before (${evidence})`, stateSound: false } : { kind: 'none' };
+    if (evidence) return { kind: 'damaged', problem: `${file} is missing, but the folder held a state before (${evidence})`, stateSound: false };
+    // no state.json yet: the start begins from an empty state and replays the journal onto it — checked below as it is
   }
   let segment = 0;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    (e as NodeJS.ErrnoException).path ??= file; // a read's error (EISDIR, EIO) names no path
-    throw e; // unreadable: thrown, for the caller to say, not taken for damage
+  if (stateFile) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      (e as NodeJS.ErrnoException).path ??= file; // a read's error (EISDIR, EIO) names no path
+      throw e; // unreadable: thrown, for the caller to say, not taken for damage
+    }
+    try {
+      const d = fromJson<{ segment?: number }>(text);
+      const problem = stateShapeProblem(d);
+      if (problem) return { kind: 'damaged', problem: `${file}: ${problem}`, stateSound: false };
+      segment = d.segment ?? 0;
+    } catch (e) {
+      return { kind: 'damaged', problem: `${file}: ${(e as Error).message}`, stateSound: false };
+    }
   }
-  try {
-    const d = fromJson<{ segment?: number }>(text);
-    const problem = stateShapeProblem(d);
-    if (problem) return { kind: 'damaged', problem: `${file}: ${problem}`, stateSound: false };
-    segment = d.segment ?? 0;
-  } catch (e) {
-    return { kind: 'damaged', problem: `${file}: ${(e as Error).message}`, stateSound: false };
-  }
+  if (!existsSync(dir)) return { kind: 'none' };
   let lines = 0;
   for (const journal of journalFiles(dir)) {
     const n = /ledger\.(\d+)\.jsonl$/.exec(journal)?.[1];
@@ -193,7 +198,7 @@ function storeHealth(dir: string): { kind: 'sound'; journalLines: number } | { k
     if (j.problem) return { kind: 'damaged', problem: j.problem, stateSound: false };
     lines += j.lines;
   }
-  return { kind: 'sound', journalLines: lines };
+  return stateFile || lines > 0 ? { kind: 'sound', journalLines: lines } : { kind: 'none' };
 }
 
 /**
@@ -215,6 +220,8 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   } else if (choice.backup) {
     source = choice.backup === 'latest' ? newestGoodBackup(backupDir) : choice.backup;
     if (!source) throw new Error(`no good backup in ${backupDir}`);
+    const own = [file, ...(existsSync(dir) ? journalFiles(dir) : [])].find((f) => sameFile(f, source!));
+    if (own) throw new Error(`${source} is ${own === file ? 'the state file itself' : 'one of the state\'s journal files'}, which a recover sets aside: choose a backup in ${backupDir}, or --empty`);
     let problem: string | undefined;
     try {
       problem = stateShapeProblem(fromJson(readFileSync(source, 'utf8')));
@@ -226,6 +233,8 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   } else if (!choice.empty) {
     throw new Error('choose --backup <file|latest> or --empty');
   }
+  // the new state's text before anything moves (a failure here leaves every file where it was)
+  const text = coreOnly ? undefined : source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
   const sound = health.kind === 'sound' || (health.kind === 'damaged' && health.stateSound);
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   const aside = `.${sound ? 'replaced' : 'damaged'}-${stamp}`;
@@ -238,10 +247,9 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
       renameSync(from, to);
       done.push([from, to]);
     }
-    if (!coreOnly) {
+    if (text !== undefined) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // a backup's segment number refers to journals that are now set aside: it starts from segment 0 again
-      const text = source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
+      // a backup's segment number refers to journals that are now set aside: it starts from segment 0 again (above)
       writeDurably(file, text);
     }
   } catch (e) {
@@ -251,6 +259,17 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   const kept = done.map(([, to]) => to);
   if (coreOnly) return `the trading core's damaged state is kept aside: ${kept.join(', ')}; the core starts without it. ${file} and the journal were sound: kept as they are`;
   return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}`;
+}
+
+/** Whether two paths name one file (the same inode; false when either is missing). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const x = statSync(a), y = statSync(b);
+    return x.ino !== 0 && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Undo the renames of a recover that failed, newest first; one that cannot be undone is named in the error thrown. */
