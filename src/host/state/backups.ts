@@ -1,7 +1,7 @@
 /**
  * Backups of the state and the trader's explicit way out of a refused start (`mt5-executor state recover`).
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, copyFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CoreStateFile } from './core-state-file.js';
 import { JournalCorruptError, StoreCorruptError, emptyState, fromJson, journalOpProblem, stateShapeProblem, toJson, type JournalOp } from './format.js';
@@ -261,15 +261,19 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}`;
 }
 
-/** Whether two paths name one file (the same inode; false when either is missing). */
+/**
+ * Whether two paths name one file: the same path once links in it are followed (not the same inode — a backup is a
+ * hard link of the state.json it was taken from, and stays a good backup after that file is replaced).
+ */
 function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const x = statSync(a), y = statSync(b);
-    return x.ino !== 0 && x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** Undo the renames of a recover that failed, newest first; one that cannot be undone is named in the error thrown. */
