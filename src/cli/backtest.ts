@@ -2,7 +2,7 @@ import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { checkDataMatch } from './data-match.js';
+import { checkDataMatch, timeframeOptionProblem } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -10,7 +10,6 @@ import type { Decision } from '../engine/runner.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { TIMEFRAMES } from '../protocol/messages.js';
 import { JsonFileError, readJsonFile } from './kit.js';
 import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
@@ -175,8 +174,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     err(`mt5-executor backtest: --symbol ${a.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')}\n`);
     return 2;
   }
-  if (a.timeframe !== undefined && !(TIMEFRAMES as readonly string[]).includes(a.timeframe)) {
-    err(`mt5-executor backtest: --timeframe must be one of ${TIMEFRAMES.join(', ')}, got '${a.timeframe}'\n`);
+  const tfProblem = a.timeframe === undefined ? undefined : timeframeOptionProblem(a.timeframe);
+  if (tfProblem) {
+    err(`mt5-executor backtest: ${tfProblem}\n`);
     return 2;
   }
   let run: BacktestRun;

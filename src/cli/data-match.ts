@@ -8,6 +8,7 @@
  */
 import { basename } from 'node:path';
 import type { BarSeries } from '../engine/bars.js';
+import { TIMEFRAME_INPUTS } from '../engine/strategy/schema.js';
 import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import { pricesNotOf, symbolsFitting } from './bar-prices.js';
@@ -20,9 +21,22 @@ export function symbolFromFileName(file: string): string | undefined {
   return undefined;
 }
 
-/** The timeframe whose length is `sec`, if any. */
+/** The timeframe whose length is `sec`, if any (a month's bars are 28 to 31 days apart: MN1). */
 export function timeframeOf(sec: number): Timeframe | undefined {
-  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec);
+  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec) ?? (sec >= 28 * 86400 && sec <= 31 * 86400 ? 'MN1' : undefined);
+}
+
+/** The timeframes a strategy trades: the protocol's that the strategy format accepts (M1 … D1; not W1 or MN1). */
+export const STRATEGY_TIMEFRAMES: readonly Timeframe[] = TIMEFRAMES.filter((t) => (TIMEFRAME_INPUTS as readonly string[]).includes(t));
+
+/** Why `tf` cannot be given to --timeframe (a strategy's timeframe: STRATEGY_TIMEFRAMES), or undefined. */
+export function timeframeOptionProblem(tf: string): string | undefined {
+  if ((STRATEGY_TIMEFRAMES as readonly string[]).includes(tf)) return undefined;
+  const known = STRATEGY_TIMEFRAMES.join(', ');
+  if ((TIMEFRAMES as readonly string[]).includes(tf)) return `--timeframe ${tf}: a strategy cannot trade ${tf} bars (the strategy format's timeframes are ${known})`;
+  const upper = tf.toUpperCase();
+  const meant = (STRATEGY_TIMEFRAMES as readonly string[]).includes(upper) ? upper : undefined;
+  return `--timeframe must be one of ${known}, got '${tf}'${meant ? ` — did you mean ${meant}?` : ''}`;
 }
 
 const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`);
@@ -59,7 +73,7 @@ export function checkDataMatch(o: DataMatchInput): DataMatch {
       error:
         `${dataFile} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
         `but the strategy ${over.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
-        (fileTf ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : ''),
+        (fileTf && STRATEGY_TIMEFRAMES.includes(fileTf) ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : fileTf ? ` (a strategy cannot trade ${fileTf} bars: its timeframes are ${STRATEGY_TIMEFRAMES.join(', ')})` : ''),
       warnings: [],
     };
   }
