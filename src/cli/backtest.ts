@@ -2,7 +2,7 @@ import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs
 import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { checkDataMatch, timeframeOptionProblem } from './data-match.js';
+import { checkDataMatch, timeframeOptionProblem, warmUpNeeded } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -145,6 +145,28 @@ function writeOutput(opt: string, file: string, text: string, err: Out): boolean
 
 export type BacktestRun = ReportInput & { gaps?: GapReport | undefined };
 
+/**
+ * Why the bars before --from are too few for the strategy's indicators (data-match.ts warmUpNeeded), in words, or
+ * undefined: a decision reads an indicator without a value as false, so no entry is taken until they all have one.
+ */
+export function warmUpWarning(strategy: NormalizedStrategy, bars: BarSeries, first: number, fromArg: string, dataFile: string): string | undefined {
+  const need = warmUpNeeded(strategy, bars);
+  if (!need || need.bars <= first) return undefined;
+  const n = (x: number) => `${x.toLocaleString('en-US')} bar${x === 1 ? '' : 's'}`;
+  const about = need.about ? 'about ' : '';
+  const where = need.bars < bars.length
+    ? `only from the file's ${about}${ordinal(need.bars + 1)} bar on (${need.indicator} needs the most: ${n(need.bars)} of history). A condition on an indicator without a value is false, so until ${formatServerTime(bars.time[need.bars]!)} (${about}${n(need.bars - first)} after --from) a rule that reads one does not fire`
+    : `on none of its ${n(bars.length)} (${need.indicator} needs more). A condition on an indicator without a value is false, so a rule that reads it never fires`;
+  return (
+    `--from ${fromArg}: ${dataFile} has ${n(first)} before --from, but the strategy's indicators all have a value ${where}; ` +
+    `and indicators that carry their whole history (EMA, ATR, ADX …) start from fewer bars than in a run given more, so the first decisions can differ from such a run. ` +
+    `Give a file that starts earlier, or a later --from.`
+  );
+}
+
+/** 1st, 2nd, 3rd, 200th. */
+const ordinal = (k: number) => `${k.toLocaleString('en-US')}${k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th')}`;
+
 /** `mt5-executor backtest`: returns the exit code. */
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   if (!a.strategy || !a.data) {
@@ -222,6 +244,10 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
         err(`mt5-executor backtest: no bars between --from ${a.from ?? '(start)'} and --to ${a.to ?? '(end)'}: ${a.data} runs from ${formatServerTime(t[0]!)} to ${formatServerTime(t[bars.length - 1]!)}\n`);
         return 1;
       }
+    }
+    if (from) {
+      const w = warmUpWarning(strategy, bars, first, a.from!, a.data);
+      if (w) err(`warning: ${w}\n`);
     }
     // the gaps of the window traded, not of the whole file
     const gaps = first > 0 || end < bars.length ? findGaps(bars.time.subarray(first, end), end - first, bars.periodSec) : bars.gaps;
