@@ -1,5 +1,4 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
 import { checkDataMatch, timeframeOptionProblem, warmUpNeeded } from './data-match.js';
@@ -10,7 +9,7 @@ import type { Decision } from '../engine/runner.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { JsonFileError, readJsonFile } from './kit.js';
+import { JsonFileError, outputProblem, readJsonFile, writeFailure } from './kit.js';
 import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
@@ -71,24 +70,6 @@ function loadStrategy(file: string, symbol: string | undefined, timeframe: strin
   const input = (raw && typeof raw === 'object' && 'parameters' in raw && !('rules' in raw) ? raw.parameters : raw) as Record<string, unknown>;
   const over = { ...input, ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}) };
   return normalizeStrategy(over);
-}
-
-/** The run: the bars from the file's start (the warm-up) to --to; the report shows them from `firstBar`. */
-/** Why `file` cannot be written as an output (checked before the run, which may be long), or undefined. */
-function outputProblem(file: string, name: string): string | undefined {
-  const st = statSync(file, { throwIfNoEntry: false });
-  if (st?.isDirectory()) return `is a directory; give a file name in it (e.g. ${join(file, name)})`;
-  const folder = dirname(resolve(file));
-  const dirSt = statSync(folder, { throwIfNoEntry: false });
-  if (!dirSt) return `the folder ${folder} does not exist`;
-  if (!dirSt.isDirectory()) return `${folder} is not a folder`;
-  return undefined;
-}
-
-/** Why a write failed, in words. */
-function writeFailure(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
 }
 
 /** A file written a line at a time during the run, in blocks of 64 KB (the decision log of a long run is large). */
@@ -170,7 +151,8 @@ const ordinal = (k: number) => `${k.toLocaleString('en-US')}${k % 100 >= 11 && k
 /** `mt5-executor backtest`: returns the exit code. */
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   if (!a.strategy || !a.data) {
-    err(`mt5-executor backtest: usage: ${BACKTEST_USAGE}\n`);
+    const missing = !a.strategy && !a.data ? 'give a strategy file and --data <bars.csv>' : !a.strategy ? 'give a strategy file (JSON) before the options' : '--data <bars.csv> is required';
+    err(`mt5-executor backtest: ${missing}\nusage: ${BACKTEST_USAGE}\n`);
     return 2;
   }
   const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
@@ -324,7 +306,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       return 1;
     }
     if (e instanceof JsonFileError) {
-      err(`mt5-executor backtest: ${e.message}\n`);
+      // a bar file given where the strategy goes (the first argument)
+      const swapped = e.file === a.strategy && e.line !== undefined && /\.(csv|txt|tsv)$/i.test(e.file) ? ` — ${e.file} looks like a bar file: the strategy's JSON file comes first, the bars after --data` : '';
+      err(`mt5-executor backtest: ${e.message}${swapped}\n`);
       return 1;
     }
     if (e instanceof DataError || code === 'ENOENT' || code === 'EACCES' || e instanceof SyntaxError) {

@@ -222,7 +222,7 @@ export const VERBS: Verb[] = [
       data: { type: 'string', arg: 'FILE', help: 'bar file' },
       strategy: { type: 'string', arg: 'FILE', help: 'strategy file' },
       ...(sub === 'train'
-        ? { out: { type: 'string', arg: 'FILE', help: 'model file to write (default model.json)' }, folds: { type: 'string', arg: 'N', help: 'walk-forward folds (default 5)' }, holdout: { type: 'string', arg: 'F', help: 'share held out (default 0.25)' } }
+        ? { out: { type: 'string', arg: 'FILE', help: 'model file to write (default model-<strategy id>-<version>.json)' }, folds: { type: 'string', arg: 'N', help: 'walk-forward folds (default 5)' }, holdout: { type: 'string', arg: 'F', help: 'share held out (default 0.25)' } }
         : { model: { type: 'string', arg: 'FILE', help: 'model file' }, threshold: { type: 'string', arg: 'P', help: 'gate threshold (default 0.6)' } }),
       json: { type: 'boolean', help: 'print JSON' },
     } as Record<string, import('./kit.js').OptionSpec>,

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { readJsonFile } from './kit.js';
+import { outputProblem, readJsonFile, writeFailure } from './kit.js';
 import { FEATURE_WARMUP } from '../engine/ml/features.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkModel, classMetrics, featureNames, fit, predict, walkForward, type SignalModel } from '../engine/ml/model.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -69,6 +69,9 @@ export function modelVersion(m: Pick<SignalModel, 'mean' | 'std' | 'weights' | '
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 export function mlTrain(a: MlArgs, out: Out, err: Out = () => undefined): SignalModel {
+  // a model file that cannot be written is said before the training, which takes a while
+  const wrong = a.out === undefined ? undefined : outputProblem(a.out, 'model.json');
+  if (wrong) throw new Error(`--out ${a.out}: ${wrong}`);
   const { strategy, symbol, bars } = load(a, err);
   const folds = numArg('folds', a.folds, 5, 2, 20);
   const holdout = numArg('holdout', a.holdout, 0.25, 0.05, 0.8);
@@ -89,7 +92,11 @@ export function mlTrain(a: MlArgs, out: Out, err: Out = () => undefined): Signal
     walkForward: wf.folds, metrics: wf.pooled, createdAt: new Date().toISOString(),
   };
   const file = a.out ?? `model-${strategy.id}-${model.version}.json`;
-  writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
+  try {
+    writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
+  } catch (e) {
+    throw new Error(`${a.out === undefined ? 'the model file ' : '--out '}${file}: cannot write it: ${writeFailure(e)}`);
+  }
   if (a.json) {
     out(`${JSON.stringify({ file, version: model.version, samples: samples.length, walkForward: wf.folds, pooled: wf.pooled })}\n`);
     return model;
@@ -161,7 +168,9 @@ export function mlEvaluate(a: MlArgs, out: Out, err: Out = () => undefined): Eva
 
 /** `mt5-executor ml <train|evaluate> …`: returns the exit code. */
 export function mlCommand(sub: string | undefined, a: MlArgs, out: Out, err: Out): number {
-  const usage = 'usage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\n       mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6] [--json]\n';
+  const train = 'mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]';
+  const evaluate = 'mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6] [--json]';
+  const usage = `usage: ${sub === 'train' ? train : sub === 'evaluate' ? evaluate : `${train}\n       ${evaluate}`}\n`;
   try {
     if (sub === 'train') mlTrain(a, out, err);
     else if (sub === 'evaluate') mlEvaluate(a, out, err);
