@@ -1,8 +1,7 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { checkDataMatch } from './data-match.js';
+import { checkDataMatch, timeframeOptionProblem, warmUpNeeded } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -10,8 +9,7 @@ import type { Decision } from '../engine/runner.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { TIMEFRAMES } from '../protocol/messages.js';
-import { JsonFileError, readJsonFile } from './kit.js';
+import { JsonFileError, outputProblem, readJsonFile, writeFailure } from './kit.js';
 import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
@@ -74,24 +72,6 @@ function loadStrategy(file: string, symbol: string | undefined, timeframe: strin
   return normalizeStrategy(over);
 }
 
-/** The run: the bars from the file's start (the warm-up) to --to; the report shows them from `firstBar`. */
-/** Why `file` cannot be written as an output (checked before the run, which may be long), or undefined. */
-function outputProblem(file: string, name: string): string | undefined {
-  const st = statSync(file, { throwIfNoEntry: false });
-  if (st?.isDirectory()) return `is a directory; give a file name in it (e.g. ${join(file, name)})`;
-  const folder = dirname(resolve(file));
-  const dirSt = statSync(folder, { throwIfNoEntry: false });
-  if (!dirSt) return `the folder ${folder} does not exist`;
-  if (!dirSt.isDirectory()) return `${folder} is not a folder`;
-  return undefined;
-}
-
-/** Why a write failed, in words. */
-function writeFailure(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
-}
-
 /** A file written a line at a time during the run, in blocks of 64 KB (the decision log of a long run is large). */
 class LineFile {
   private buf: string[] = [];
@@ -146,10 +126,33 @@ function writeOutput(opt: string, file: string, text: string, err: Out): boolean
 
 export type BacktestRun = ReportInput & { gaps?: GapReport | undefined };
 
+/**
+ * Why the bars before --from are too few for the strategy's indicators (data-match.ts warmUpNeeded), in words, or
+ * undefined: a decision reads an indicator without a value as false, so no entry is taken until they all have one.
+ */
+export function warmUpWarning(strategy: NormalizedStrategy, bars: BarSeries, first: number, fromArg: string, dataFile: string): string | undefined {
+  const need = warmUpNeeded(strategy, bars);
+  if (!need || need.bars <= first) return undefined;
+  const n = (x: number) => `${x.toLocaleString('en-US')} bar${x === 1 ? '' : 's'}`;
+  const about = need.about ? 'about ' : '';
+  const where = need.bars < bars.length
+    ? `only from the file's ${about}${ordinal(need.bars + 1)} bar on (${need.indicator} needs the most: ${n(need.bars)} of history). A condition on an indicator without a value is false, so until ${formatServerTime(bars.time[need.bars]!)} (${about}${n(need.bars - first)} after --from) a rule that reads one does not fire`
+    : `on none of its ${n(bars.length)} (${need.indicator} needs more). A condition on an indicator without a value is false, so a rule that reads it never fires`;
+  return (
+    `--from ${fromArg}: ${dataFile} has ${n(first)} before --from, but the strategy's indicators all have a value ${where}; ` +
+    `and indicators that carry their whole history (EMA, ATR, ADX …) start from fewer bars than in a run given more, so the first decisions can differ from such a run. ` +
+    `Give a file that starts earlier, or a later --from.`
+  );
+}
+
+/** 1st, 2nd, 3rd, 200th. */
+const ordinal = (k: number) => `${k.toLocaleString('en-US')}${k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th')}`;
+
 /** `mt5-executor backtest`: returns the exit code. */
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   if (!a.strategy || !a.data) {
-    err(`mt5-executor backtest: usage: ${BACKTEST_USAGE}\n`);
+    const missing = !a.strategy && !a.data ? 'give a strategy file and --data <bars.csv>' : !a.strategy ? 'give a strategy file (JSON) before the options' : '--data <bars.csv> is required';
+    err(`mt5-executor backtest: ${missing}\nusage: ${BACKTEST_USAGE}\n`);
     return 2;
   }
   const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
@@ -175,8 +178,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     err(`mt5-executor backtest: --symbol ${a.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')}\n`);
     return 2;
   }
-  if (a.timeframe !== undefined && !(TIMEFRAMES as readonly string[]).includes(a.timeframe)) {
-    err(`mt5-executor backtest: --timeframe must be one of ${TIMEFRAMES.join(', ')}, got '${a.timeframe}'\n`);
+  const tfProblem = a.timeframe === undefined ? undefined : timeframeOptionProblem(a.timeframe);
+  if (tfProblem) {
+    err(`mt5-executor backtest: ${tfProblem}\n`);
     return 2;
   }
   let run: BacktestRun;
@@ -222,6 +226,10 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
         err(`mt5-executor backtest: no bars between --from ${a.from ?? '(start)'} and --to ${a.to ?? '(end)'}: ${a.data} runs from ${formatServerTime(t[0]!)} to ${formatServerTime(t[bars.length - 1]!)}\n`);
         return 1;
       }
+    }
+    if (from) {
+      const w = warmUpWarning(strategy, bars, first, a.from!, a.data);
+      if (w) err(`warning: ${w}\n`);
     }
     // the gaps of the window traded, not of the whole file
     const gaps = first > 0 || end < bars.length ? findGaps(bars.time.subarray(first, end), end - first, bars.periodSec) : bars.gaps;
@@ -298,7 +306,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       return 1;
     }
     if (e instanceof JsonFileError) {
-      err(`mt5-executor backtest: ${e.message}\n`);
+      // a bar file given where the strategy goes (the first argument)
+      const swapped = e.file === a.strategy && e.line !== undefined && /\.(csv|txt|tsv)$/i.test(e.file) ? ` — ${e.file} looks like a bar file: the strategy's JSON file comes first, the bars after --data` : '';
+      err(`mt5-executor backtest: ${e.message}${swapped}\n`);
       return 1;
     }
     if (e instanceof DataError || code === 'ENOENT' || code === 'EACCES' || e instanceof SyntaxError) {

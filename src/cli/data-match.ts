@@ -4,10 +4,12 @@
  * (backtest, paper, demo): a mismatch is an error naming the override that runs the strategy on these bars anyway
  * (a broker's suffix, EURUSD.m, is its preset's symbol: sim/symbols.ts); a file that names no symbol is taken as the
  * strategy's with a warning, unless its prices cannot be that symbol's (bar-prices.ts) — then an error naming the
- * presets they fit.
+ * presets they fit. And whether the bars before --from are enough history for the strategy's indicators (warmUpNeeded).
  */
 import { basename } from 'node:path';
 import type { BarSeries } from '../engine/bars.js';
+import { barAt, parseIndicatorSpec } from '../engine/indicator-spec.js';
+import { TIMEFRAME_INPUTS } from '../engine/strategy/schema.js';
 import { TIMEFRAMES, TIMEFRAME_SECONDS, type Timeframe } from '../protocol/messages.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import { pricesNotOf, symbolsFitting } from './bar-prices.js';
@@ -20,9 +22,22 @@ export function symbolFromFileName(file: string): string | undefined {
   return undefined;
 }
 
-/** The timeframe whose length is `sec`, if any. */
+/** The timeframe whose length is `sec`, if any (a month's bars are 28 to 31 days apart: MN1). */
 export function timeframeOf(sec: number): Timeframe | undefined {
-  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec);
+  return TIMEFRAMES.find((t) => TIMEFRAME_SECONDS[t] === sec) ?? (sec >= 28 * 86400 && sec <= 31 * 86400 ? 'MN1' : undefined);
+}
+
+/** The timeframes a strategy trades: the protocol's that the strategy format accepts (M1 … D1; not W1 or MN1). */
+export const STRATEGY_TIMEFRAMES: readonly Timeframe[] = TIMEFRAMES.filter((t) => (TIMEFRAME_INPUTS as readonly string[]).includes(t));
+
+/** Why `tf` cannot be given to --timeframe (a strategy's timeframe: STRATEGY_TIMEFRAMES), or undefined. */
+export function timeframeOptionProblem(tf: string): string | undefined {
+  if ((STRATEGY_TIMEFRAMES as readonly string[]).includes(tf)) return undefined;
+  const known = STRATEGY_TIMEFRAMES.join(', ');
+  if ((TIMEFRAMES as readonly string[]).includes(tf)) return `--timeframe ${tf}: a strategy cannot trade ${tf} bars (the strategy format's timeframes are ${known})`;
+  const upper = tf.toUpperCase();
+  const meant = (STRATEGY_TIMEFRAMES as readonly string[]).includes(upper) ? upper : undefined;
+  return `--timeframe must be one of ${known}, got '${tf}'${meant ? ` — did you mean ${meant}?` : ''}`;
 }
 
 const humanSec = (s: number) => (s % 86400 === 0 ? `${s / 86400} d` : s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`);
@@ -59,7 +74,7 @@ export function checkDataMatch(o: DataMatchInput): DataMatch {
       error:
         `${dataFile} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
         `but the strategy ${over.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
-        (fileTf ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : ''),
+        (fileTf && STRATEGY_TIMEFRAMES.includes(fileTf) ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : fileTf ? ` (a strategy cannot trade ${fileTf} bars: its timeframes are ${STRATEGY_TIMEFRAMES.join(', ')})` : ''),
       warnings: [],
     };
   }
@@ -91,4 +106,40 @@ export function checkDataMatch(o: DataMatchInput): DataMatch {
     if (!over.symbol) warnings.push(`${dataFile} names no symbol (neither its name nor a symbol column): its bars are taken as ${strategy.symbol}'s, the strategy's symbol (--symbol to run it on another; name the file for its symbol, e.g. ${strategy.symbol}_${strategy.timeframe}.csv, to have it checked)`);
   }
   return { warnings };
+}
+
+/** How much history a strategy's indicators need: bars of the file before a decision reads a value of every one. */
+export interface WarmUpNeed {
+  /** Bars before the first bar whose decision sees every indicator with a value (Infinity: the file never gets there). */
+  bars: number;
+  /** The indicator that needs the most ('sma:200', or 'ema:200 on H4' for another timeframe). */
+  indicator: string;
+  /** An indicator on another timeframe: its bars counted as the file's bars they span, about. */
+  about: boolean;
+}
+
+/**
+ * The history the strategy's indicators need, found by running each over the file's first bars until every one of
+ * its buffers has had a value (a condition on an indicator without a value is false: evaluator.ts). An indicator on a
+ * higher timeframe needs that many of its own bars closed, counted as the file's bars they span (about: a week's end
+ * makes a day fewer hours). Undefined for a strategy without indicators.
+ */
+export function warmUpNeeded(strategy: { timeframe: Timeframe; indicators: readonly { timeframe: Timeframe; spec: string }[] }, bars: BarSeries): WarmUpNeed | undefined {
+  let worst: WarmUpNeed | undefined;
+  const b = { time: 0, open: 0, high: 0, low: 0, close: 0, tickVolume: 0, realVolume: 0 };
+  const base = bars.periodSec || TIMEFRAME_SECONDS[strategy.timeframe];
+  for (const x of strategy.indicators) {
+    const ind = parseIndicatorSpec(x.spec).make();
+    const seen = new Uint8Array(ind.buffers.length);
+    let left = seen.length, i = 0;
+    for (; i < bars.length && left > 0; i++) {
+      ind.push(barAt(bars, i, b));
+      for (let j = 0; j < seen.length; j++) if (!seen[j] && Number.isFinite(ind.out[j]!)) (seen[j] = 1), left--;
+    }
+    const own = left > 0 ? Infinity : i - 1; // (the index of the bar at which the last buffer got a value)
+    const other = x.timeframe !== strategy.timeframe;
+    const need = other ? Math.ceil((own + 1) * (TIMEFRAME_SECONDS[x.timeframe] / base)) - 1 : own;
+    if (!worst || need > worst.bars) worst = { bars: need, indicator: other ? `${x.spec} on ${x.timeframe}` : x.spec, about: other };
+  }
+  return worst;
 }

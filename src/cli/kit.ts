@@ -5,6 +5,7 @@
  * and column of a syntax error.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pc from 'picocolors';
 import { suggest } from '../engine/indicator-spec.js';
@@ -170,6 +171,23 @@ export function negativeValues(v: Verb, args: string[]): string[] {
   return out;
 }
 
+/** Why `file` cannot be written as an output (checked before the run, which may be long), or undefined. */
+export function outputProblem(file: string, name: string): string | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) return `is a directory; give a file name in it (e.g. ${join(file, name)})`;
+  const folder = dirname(resolve(file));
+  const dirSt = statSync(folder, { throwIfNoEntry: false });
+  if (!dirSt) return `the folder ${folder} does not exist`;
+  if (!dirSt.isDirectory()) return `${folder} is not a folder`;
+  return undefined;
+}
+
+/** Why a write failed, in words. */
+export function writeFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'not writable (permission denied)' : code === 'ENOSPC' ? 'the disk is full' : code === 'EISDIR' ? 'is a directory' : code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message;
+}
+
 /** The 1-based line and column of a character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
@@ -199,7 +217,7 @@ export function readJsonFile(file: string): unknown {
     const msg = (e as Error).message;
     const at = jsonErrorOffset(text.replace(/^\uFEFF/, ''));
     const where = lineColumn(text, at);
-    const what = msg.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+    const what = msg.replace(/,? ".*"(?:\.\.\.)? is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
     const found = at >= text.length ? 'the end of the file' : `'${text[at]}'`;
     throw new JsonFileError(file, where.line, where.column, `not valid JSON: ${what} (at ${found})`);
   }

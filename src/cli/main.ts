@@ -134,7 +134,7 @@ export const VERBS: Verb[] = [
       speed: { type: 'string', arg: 'N', help: 'bars per second (default: as fast as the lockstep allows)' },
       lockstep: { type: 'boolean', help: 'as fast as the host decides, each bar after the one before is decided (the default; not with --speed)' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategies on another symbol (e.g. XAUUSD)' },
-      timeframe: { type: 'string', arg: 'TF', help: 'run the strategies on another timeframe (M1 … MN1)' },
+      timeframe: { type: 'string', arg: 'TF', help: 'run the strategies on another timeframe (M1 … D1)' },
       'broker-zone': { type: 'string', arg: 'ZONE', help: `the bars' broker time zone, for the session filter: ${ZONE_ARG_FORMS} (default us-dst:2)` },
       limits: { type: 'string', arg: 'none|demo|live', help: 'account limits as the host applies them (default none, as the backtest)' },
       balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
@@ -181,7 +181,7 @@ export const VERBS: Verb[] = [
       from: { type: 'string', arg: 'DATE', help: 'first day traded, server time: YYYY-MM-DD[ HH:MM] (the bars before it warm the indicators up)' },
       to: { type: 'string', arg: 'DATE', help: 'last day (inclusive), or a time to stop before' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategy on another symbol (e.g. XAUUSD)' },
-      timeframe: { type: 'string', arg: 'TF', help: 'run the strategy on another timeframe (M1 … MN1)' },
+      timeframe: { type: 'string', arg: 'TF', help: 'run the strategy on another timeframe (M1 … D1)' },
       balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
       spread: { type: 'string', arg: 'N|data', help: 'spread in points, or the file\'s column (default data)' },
       slippage: { type: 'string', arg: 'N', help: 'slippage in points against the trader (default 0)' },
@@ -222,7 +222,7 @@ export const VERBS: Verb[] = [
       data: { type: 'string', arg: 'FILE', help: 'bar file' },
       strategy: { type: 'string', arg: 'FILE', help: 'strategy file' },
       ...(sub === 'train'
-        ? { out: { type: 'string', arg: 'FILE', help: 'model file to write (default model.json)' }, folds: { type: 'string', arg: 'N', help: 'walk-forward folds (default 5)' }, holdout: { type: 'string', arg: 'F', help: 'share held out (default 0.25)' } }
+        ? { out: { type: 'string', arg: 'FILE', help: 'model file to write (default model-<strategy id>-<version>.json)' }, folds: { type: 'string', arg: 'N', help: 'walk-forward folds (default 5)' }, holdout: { type: 'string', arg: 'F', help: 'share held out (default 0.25)' } }
         : { model: { type: 'string', arg: 'FILE', help: 'model file' }, threshold: { type: 'string', arg: 'P', help: 'gate threshold (default 0.6)' } }),
       json: { type: 'boolean', help: 'print JSON' },
     } as Record<string, import('./kit.js').OptionSpec>,

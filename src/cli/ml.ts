@@ -7,13 +7,14 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { readJsonFile } from './kit.js';
+import { outputProblem, readJsonFile, writeFailure } from './kit.js';
 import { FEATURE_WARMUP } from '../engine/ml/features.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkModel, classMetrics, featureNames, fit, predict, walkForward, type SignalModel } from '../engine/ml/model.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
 import { signalSamples, withGate } from '../research/ml-dataset.js';
-import { SYMBOLS } from '../sim/symbols.js';
+import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
+import { checkDataMatch } from './data-match.js';
 import { readStrategyFile } from './strategy.js';
 
 type Out = (t: string) => void;
@@ -32,11 +33,24 @@ export interface MlArgs {
 /** Bars before the evaluated period that only warm indicators and features up. */
 const WARMUP = 300;
 
-function load(a: MlArgs): { strategy: NormalizedStrategy; bars: BarSeries } {
+/**
+ * The strategy and the bars, checked as backtest checks them: a broker's suffixed symbol (EURUSD.m, EURUSDm) runs on
+ * its preset with the same note (sim/symbols.ts resolveSymbol), and bars of another symbol or timeframe are an error
+ * (data-match.ts; ml has no --symbol/--timeframe: the strategy file says what it trades). `symbol` is the strategy's own.
+ */
+function load(a: MlArgs, err: Out): { strategy: NormalizedStrategy; symbol: string; bars: BarSeries } {
   if (!a.strategy || !a.data) throw new UsageError('--strategy <file.json> and --data <bars.csv> are required');
-  const strategy = readStrategyFile(a.strategy);
-  if (!SYMBOLS[strategy.symbol]) throw new Error(`no symbol specification for ${strategy.symbol}: known ${Object.keys(SYMBOLS).join(', ')}`);
-  return { strategy, bars: loadBarFile(a.data) };
+  const loaded = readStrategyFile(a.strategy);
+  const sym = resolveSymbol(loaded.symbol);
+  if (!sym) throw new Error(`no symbol specification for ${loaded.symbol}: known ${Object.keys(SYMBOLS).join(', ')}`);
+  if (sym.note) err(`note: ${sym.note}\n`);
+  const strategy = sym.note ? { ...loaded, symbol: sym.preset } : loaded;
+  const bars = loadBarFile(a.data);
+  const inFile = (k: string) => (v: string) => `"${k}": "${v}" in ${a.strategy} (ml has no --${k})`;
+  const match = checkDataMatch({ dataFile: a.data, bars, strategy, override: { symbol: inFile('symbol'), timeframe: inFile('timeframe') } });
+  if (match.error) throw new Error(match.error);
+  for (const w of match.warnings) err(`warning: ${w}\n`);
+  return { strategy, symbol: loaded.symbol, bars };
 }
 
 class UsageError extends Error {}
@@ -54,8 +68,11 @@ export function modelVersion(m: Pick<SignalModel, 'mean' | 'std' | 'weights' | '
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
-export function mlTrain(a: MlArgs, out: Out): SignalModel {
-  const { strategy, bars } = load(a);
+export function mlTrain(a: MlArgs, out: Out, err: Out = () => undefined): SignalModel {
+  // a model file that cannot be written is said before the training, which takes a while
+  const wrong = a.out === undefined ? undefined : outputProblem(a.out, 'model.json');
+  if (wrong) throw new Error(`--out ${a.out}: ${wrong}`);
+  const { strategy, symbol, bars } = load(a, err);
   const folds = numArg('folds', a.folds, 5, 2, 20);
   const holdout = numArg('holdout', a.holdout, 0.25, 0.05, 0.8);
   const cut = Math.floor(bars.length * (1 - holdout));
@@ -69,18 +86,22 @@ export function mlTrain(a: MlArgs, out: Out): SignalModel {
     format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, version: modelVersion(base), kind: 'logistic-regression',
     ...base, l2: f.l2,
     trainedOn: {
-      strategy: strategy.id, symbol: strategy.symbol, timeframe: strategy.timeframe, from: train.time[0]!, to: train.time[train.length - 1]!,
+      strategy: strategy.id, symbol, timeframe: strategy.timeframe, from: train.time[0]!, to: train.time[train.length - 1]!,
       samples: samples.length, positives: samples.filter((s) => s.y === 1).length,
     },
     walkForward: wf.folds, metrics: wf.pooled, createdAt: new Date().toISOString(),
   };
   const file = a.out ?? `model-${strategy.id}-${model.version}.json`;
-  writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
+  try {
+    writeFileSync(file, `${JSON.stringify(model, null, 2)}\n`);
+  } catch (e) {
+    throw new Error(`${a.out === undefined ? 'the model file ' : '--out '}${file}: cannot write it: ${writeFailure(e)}`);
+  }
   if (a.json) {
     out(`${JSON.stringify({ file, version: model.version, samples: samples.length, walkForward: wf.folds, pooled: wf.pooled })}\n`);
     return model;
   }
-  out(`${strategy.name} on ${strategy.symbol} ${strategy.timeframe}: ${samples.length} labelled signals (${model.trainedOn.positives} winners) from ${formatServerTime(train.time[0]!)} to ${formatServerTime(train.time[train.length - 1]!)}; ${set.skipped} trades unlabelled (warm-up or open at the end)\n`);
+  out(`${strategy.name} on ${symbol} ${strategy.timeframe}: ${samples.length} labelled signals (${model.trainedOn.positives} winners) from ${formatServerTime(train.time[0]!)} to ${formatServerTime(train.time[train.length - 1]!)}; ${set.skipped} trades unlabelled (warm-up or open at the end)\n`);
   out(`walk-forward, ${folds} folds (train on everything before, test on the next block), threshold 0.5:\n`);
   out('fold  train  test  accuracy  precision  recall  F1      AUC     base rate\n');
   for (const x of wf.folds) {
@@ -102,10 +123,10 @@ export interface EvaluateResult {
   with: { trades: number; profitFactor: number | null; maxDrawdownPct: number; netProfit: number; winRate: number; skipped: number };
 }
 
-export function mlEvaluate(a: MlArgs, out: Out): EvaluateResult {
+export function mlEvaluate(a: MlArgs, out: Out, err: Out = () => undefined): EvaluateResult {
   if (!a.model) throw new UsageError('--model <model.json> is required');
   const model = checkModel(readJsonFile(a.model), a.model);
-  const { strategy, bars } = load(a);
+  const { strategy, symbol, bars } = load(a, err);
   const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   let first = 0;
   while (first < bars.length && bars.time[first]! <= model.trainedOn.to) first++;
@@ -135,7 +156,7 @@ export function mlEvaluate(a: MlArgs, out: Out): EvaluateResult {
     return r;
   }
   const c = classification;
-  out(`model ${model.version} (${model.trainedOn.samples} training signals to ${formatServerTime(model.trainedOn.to)}) on ${strategy.symbol} ${strategy.timeframe} from ${formatServerTime(r.from)} to ${formatServerTime(r.to)} — out of sample\n`);
+  out(`model ${model.version} (${model.trainedOn.samples} training signals to ${formatServerTime(model.trainedOn.to)}) on ${symbol} ${strategy.timeframe} from ${formatServerTime(r.from)} to ${formatServerTime(r.to)} — out of sample\n`);
   out(`signals: ${c.samples}; at threshold ${threshold}: accuracy ${pct(c.accuracy)} (always "loser": ${pct(1 - c.baseRate)}), precision ${pct(c.precision)}, recall ${pct(c.recall)}, F1 ${c.f1.toFixed(3)}, AUC ${c.auc.toFixed(3)}\n`);
   out('backtest         trades  win rate  profit factor  max drawdown  net profit\n');
   for (const [name, m] of [['without the gate', r.without], ['with the gate', r.with]] as const) {
@@ -147,10 +168,12 @@ export function mlEvaluate(a: MlArgs, out: Out): EvaluateResult {
 
 /** `mt5-executor ml <train|evaluate> …`: returns the exit code. */
 export function mlCommand(sub: string | undefined, a: MlArgs, out: Out, err: Out): number {
-  const usage = 'usage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\n       mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6] [--json]\n';
+  const train = 'mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]';
+  const evaluate = 'mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6] [--json]';
+  const usage = `usage: ${sub === 'train' ? train : sub === 'evaluate' ? evaluate : `${train}\n       ${evaluate}`}\n`;
   try {
-    if (sub === 'train') mlTrain(a, out);
-    else if (sub === 'evaluate') mlEvaluate(a, out);
+    if (sub === 'train') mlTrain(a, out, err);
+    else if (sub === 'evaluate') mlEvaluate(a, out, err);
     else {
       err(usage);
       return 2;

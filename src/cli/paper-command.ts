@@ -8,11 +8,10 @@ import { formatServerTime, type BarSeries } from '../engine/bars.js';
 import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { parseZoneArg, type BrokerTimeZone } from '../engine/time/broker-time.js';
-import { TIMEFRAMES } from '../protocol/messages.js';
 import { SYMBOLS } from '../sim/symbols.js';
 import { parseDateArg } from './backtest.js';
 import { loadBarFile } from './bar-file.js';
-import { checkDataMatch } from './data-match.js';
+import { checkDataMatch, timeframeOptionProblem } from './data-match.js';
 import { UsageError } from './kit.js';
 import { readStrategyJson, runPaper } from './paper.js';
 
@@ -25,7 +24,8 @@ export function overrideStrategy(raw: unknown, over: { symbol?: string | undefin
 /** --symbol/--timeframe as given, checked (UsageError names the one that is wrong and what is right). */
 export function parseOverrides(symbol: string | undefined, timeframe: string | undefined): { symbol?: string; timeframe?: string } {
   if (symbol !== undefined && !SYMBOLS[symbol]) throw new UsageError(`--symbol ${symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')}`);
-  if (timeframe !== undefined && !(TIMEFRAMES as readonly string[]).includes(timeframe)) throw new UsageError(`--timeframe must be one of ${TIMEFRAMES.join(', ')}, got '${timeframe}'`);
+  const tfProblem = timeframe === undefined ? undefined : timeframeOptionProblem(timeframe);
+  if (tfProblem) throw new UsageError(tfProblem);
   return { ...(symbol ? { symbol } : {}), ...(timeframe ? { timeframe } : {}) };
 }
 

@@ -15,7 +15,7 @@ import type { ReportStats } from '../engine/report-stats.js';
 import { rejectionKind, reportStats } from '../engine/report-stats.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
 import type { BacktestResult } from '../sim/backtest.js';
-import { DEAL_ENTRY, DEAL_TYPE } from '../protocol/mt5.js';
+import { exitNotes } from '../sim/trades.js';
 
 const require = createRequire(import.meta.url);
 /** A file of an installed package (found by its package.json: lightweight-charts does not export its dist files). */
@@ -130,13 +130,16 @@ export function renderReport(input: ReportInput | string, legacy?: BacktestResul
 <div><h3>Not sent, by reason (FREE_MARGIN: the broker's margin)</h3>${reasonTable('blocked-by-reason', s.blockedByReason)}</div></div>
 <table id="refusal-list" class="paged"><thead><tr><th>time</th><th>what</th><th>reason</th></tr></thead><tbody>${detailRows.map((x) => `<tr><td>${isoServerTime(x.time)}</td><td>${x.what}</td><td>${esc(x.reason)}</td></tr>`).join('')}</tbody></table>`);
 
-  const parts = typeof input === 'string' ? new Map<string, number>() : exitDeals(res);
-  const trades = section('trades', `Trades (${res.trades.length})`, `<p>Prices at ${d} digits; times are ${esc(st.timeZone)}. An exit marked (avg) closed in parts: its price is the volume-weighted average of the partial exits.</p>
+  const notes = typeof input === 'string' ? [] : tradeExitNotes(res);
+  const reversals = notes.some((x) => x.includes('reversal'))
+    ? ' An exit marked (reversal) was an opposite order larger than the position (netting account): it closed the trade and opened the next one the other way, under the same position id.'
+    : '';
+  const trades = section('trades', `Trades (${res.trades.length})`, `<p>Prices at ${d} digits; times are ${esc(st.timeZone)}. An exit marked (avg) closed in parts: its price is the volume-weighted average of the partial exits.${reversals}</p>
 <table id="trade-list" class="paged"><thead><tr><th>#</th><th>open</th><th>close</th><th>side</th><th>lots</th><th>entry</th><th>SL</th><th>TP</th><th>exit</th><th>exit by</th><th>commission</th><th>swap</th><th>result</th></tr></thead><tbody>
 ${res.trades.map((t, i) => {
     const lv = levels.get(t.id);
-    const note = exitNote(parts.get(t.id));
-    return `<tr><td>${i + 1}</td><td>${isoServerTime(t.openTime)}</td><td>${isoServerTime(t.closeTime)}</td><td>${t.side}</td><td>${t.volume}</td><td>${t.entryPrice.toFixed(d)}</td><td>${lv?.sl ? lv.sl.toFixed(d) : '—'}</td><td>${lv?.tp ? lv.tp.toFixed(d) : '—'}</td><td${note ? ` title="${note}"` : ''}>${t.exitPrice.toFixed(d)}${note ? ' (avg)' : ''}</td><td>${t.exitReason}</td><td>${money(t.commission)}</td><td>${money(t.swap)}</td><td class="${t.profit >= 0 ? 'w' : 'l'}">${money(t.profit)}</td></tr>`;
+    const note = notes[i] ?? '';
+    return `<tr><td>${i + 1}</td><td>${isoServerTime(t.openTime)}</td><td>${isoServerTime(t.closeTime)}</td><td>${t.side}</td><td>${t.volume}</td><td>${t.entryPrice.toFixed(d)}</td><td>${lv?.sl ? lv.sl.toFixed(d) : '—'}</td><td>${lv?.tp ? lv.tp.toFixed(d) : '—'}</td><td${note ? ` title="${note}"` : ''}>${t.exitPrice.toFixed(d)}${note ? (note.startsWith('average of') ? ' (avg)' : ' (reversal)') : ''}</td><td>${t.exitReason}</td><td>${money(t.commission)}</td><td>${money(t.swap)}</td><td class="${t.profit >= 0 ? 'w' : 'l'}">${money(t.profit)}</td></tr>`;
   }).join('\n')}</tbody></table>`);
 
   // chart data
@@ -289,23 +292,22 @@ for (const table of document.querySelectorAll('table.paged')) {
 }
 `;
 
-/** How many deals closed each trade (by position id): more than one, and its exit price is their volume-weighted average. */
-export function exitDeals(r: BacktestResult): Map<string, number> {
-  const n = new Map<string, number>();
-  for (const d of r.deals) if (d.entry !== DEAL_ENTRY.IN && (d.type === DEAL_TYPE.BUY || d.type === DEAL_TYPE.SELL)) n.set(String(d.positionId), (n.get(String(d.positionId)) ?? 0) + 1);
-  return n;
+/**
+ * Each trade's exit note, by its index in `r.trades` (sim/trades.ts exitNoteOf: "average of 2 partial exits",
+ * "closed by a reversal"; '' for most). Notes of trades built from the same deals: none if the lists disagree.
+ */
+function tradeExitNotes(r: BacktestResult): string[] {
+  const notes = exitNotes(r.deals);
+  return notes.length === r.trades.length ? notes : [];
 }
-
-/** "average of 2 partial exits" for a trade closed in parts, else empty. */
-const exitNote = (parts: number | undefined) => (parts && parts > 1 ? `average of ${parts} partial exits` : '');
 
 /**
  * The trades as CSV: prices at the symbol's `digits` (an exit in parts is the volume-weighted average of its exits,
- * rounded, and `exit_note` says so).
+ * rounded, and `exit_note` says so; a netting reversal's exit says "closed by a reversal").
  */
 export function tradesCsv(r: BacktestResult, digits: number): string {
   const head = 'id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit,exit_note';
-  const parts = exitDeals(r);
-  return [head, ...r.trades.map((t) => [t.id, t.symbol, t.side, t.volume, isoServerTime(t.openTime), isoServerTime(t.closeTime), t.entryPrice.toFixed(digits), t.exitPrice.toFixed(digits), t.exitReason, t.commission, t.swap, t.profit, exitNote(parts.get(t.id))].join(','))].join('\n') + '\n';
+  const notes = tradeExitNotes(r);
+  return [head, ...r.trades.map((t, i) => [t.id, t.symbol, t.side, t.volume, isoServerTime(t.openTime), isoServerTime(t.closeTime), t.entryPrice.toFixed(digits), t.exitPrice.toFixed(digits), t.exitReason, t.commission, t.swap, t.profit, notes[i] ?? ''].join(','))].join('\n') + '\n';
 }
 

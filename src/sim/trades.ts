@@ -1,7 +1,8 @@
 /**
  * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly):
  * from Deal objects (tradesFromDeals), or straight from the simulated broker's deal store (tradesFromStore: the same
- * trades, read from its columns without a Deal per row — a backtest's tens of thousands of deals).
+ * trades, read from its columns without a Deal per row — a backtest's tens of thousands of deals); and what each
+ * trade's exit price is when no single deal of its own made it (exitNotes: partial exits, a netting reversal).
  */
 import type { Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
@@ -10,8 +11,8 @@ import type { Deal } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import type { DealColumns } from './deal-store.js';
 
-/** An open trade and what its exits have closed so far. */
-type OpenTrade = Trade & { filled: number; exitValue: number; exitVolume: number };
+/** An open trade and what its exits have closed so far: their volume, value and count, and whether a reversal closed it. */
+type OpenTrade = Trade & { filled: number; exitValue: number; exitVolume: number; exits: number; reversed: boolean };
 
 /** Why a deal closed its trade. */
 function exitReason(reason: number, comment: string): string {
@@ -32,7 +33,7 @@ function opened(id: string, symbol: string, type: number, time: number, volume: 
   return {
     id, symbol, side: type === DEAL_TYPE.BUY ? 'BUY' : 'SELL', openTime: time, closeTime: time,
     volume, entryPrice: price, exitPrice: 0, profit: commission, commission, swap: 0, exitReason: '',
-    filled: volume, exitValue: 0, exitVolume: 0,
+    filled: volume, exitValue: 0, exitVolume: 0, exits: 0, reversed: false,
   };
 }
 
@@ -65,10 +66,26 @@ interface DealCursor {
   comment(): string;
 }
 
+/**
+ * What a trade's exit price is, in words, for a trade not closed by one deal of its own: "average of 2 partial
+ * exits" (the volume-weighted average of its closing deals), "closed by a reversal" (netting: an opposite deal larger
+ * than the position closed it and opened the other way, MT5's one deal with entry INOUT), or both; else ''.
+ */
+export function exitNoteOf(exits: number, reversed: boolean): string {
+  if (reversed) return exits > 1 ? `average of ${exits} exits (the last a reversal)` : 'closed by a reversal';
+  return exits > 1 ? `average of ${exits} partial exits` : '';
+}
+
 /** Deals in ticket order in, closed trades out: the one place their arithmetic is written. */
 class TradeBuilder<K> {
   private readonly open = new SteadyMap<K, OpenTrade>(); // (one trade open at a time: a Map would get a new table at every close)
   private readonly done: Trade[] = [];
+  /** Each closed trade's exit note (exitNoteOf), kept only when asked for and not empty. */
+  readonly notes: Map<Trade, string> | undefined;
+
+  constructor(notes = false) {
+    this.notes = notes ? new Map() : undefined;
+  }
 
   /** A deal of the position `key` (BUY and SELL deals only count). */
   add(key: K, d: DealCursor): void {
@@ -93,9 +110,13 @@ class TradeBuilder<K> {
     t.commission += d.commission;
     t.swap += d.swap;
     t.closeTime = d.time;
+    t.exits++;
+    if (d.entry === DEAL_ENTRY.INOUT) t.reversed = true;
     t.exitReason = d.reason === DEAL_REASON.SL || d.reason === DEAL_REASON.TP || d.reason === DEAL_REASON.SO ? exitReason(d.reason, '') : exitReason(d.reason, d.comment());
     if (t.exitVolume >= t.filled - 1e-9) {
-      this.done.push(closed(t));
+      const c = closed(t);
+      this.done.push(c);
+      if (this.notes && (t.exits > 1 || t.reversed)) this.notes.set(c, exitNoteOf(t.exits, t.reversed));
       this.open.delete(key);
       if (d.entry === DEAL_ENTRY.INOUT) this.open.set(key, opened(d.idText(), d.symbol(), d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
     }
@@ -111,7 +132,19 @@ class TradeBuilder<K> {
  * for each (SimBroker.dealRows).
  */
 export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
-  const b = new TradeBuilder<bigint>();
+  return buildFromDeals(deals, new TradeBuilder<bigint>()).trades();
+}
+
+/**
+ * Each trade's exit note (exitNoteOf), in the order of `tradesFromDeals(deals)` — and of the backtest's trades,
+ * which are the same (tradesFromStore): '' for a trade closed by one deal of its own.
+ */
+export function exitNotes(deals: Iterable<Deal>): string[] {
+  const b = buildFromDeals(deals, new TradeBuilder<bigint>(true));
+  return b.trades().map((t) => b.notes!.get(t) ?? '');
+}
+
+function buildFromDeals(deals: Iterable<Deal>, b: TradeBuilder<bigint>): TradeBuilder<bigint> {
   let deal!: Deal;
   const cur: DealCursor = {
     type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
@@ -130,7 +163,7 @@ export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
     cur.reason = d.reason;
     b.add(d.positionId, cur);
   }
-  return b.trades();
+  return b;
 }
 
 /** The largest position id kept as a number key (exact as a double). */

@@ -6,7 +6,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backtestCommand, type BacktestArgs } from '../../src/cli/backtest.js';
+import { backtestCommand, warmUpWarning, type BacktestArgs } from '../../src/cli/backtest.js';
+import { loadBarFile } from '../../src/cli/bar-file.js';
+import { warmUpNeeded } from '../../src/cli/data-match.js';
+import { readStrategyFile } from '../../src/cli/strategy.js';
+import { sliceBars } from '../../src/engine/bars.js';
 import { pricesNotOf } from '../../src/cli/bar-prices.js';
 import type { BarSeries } from '../../src/engine/bars.js';
 import { openSessions } from '../../src/engine/filters.js';
@@ -180,5 +184,38 @@ describe('backtest trade lists: exit prices', () => {
     expect(html).toContain(`<td title="average of 2 partial exits">${averaged[0]![at('exit_price')]} (avg)</td>`);
     const single = rows.find((x) => x[at('exit_note')] === '')!;
     expect(html).toContain(`<td>${single[at('entry_price')]}</td>`);
+  });
+});
+
+describe('backtest --from with too little history before it', () => {
+  it('warns in words: the bars the indicators need, the bars the file has before --from, and until when a rule does not fire', () => {
+    // the file starts 2019.02.15 14:00: 58 H1 bars before 2019-02-20, the 200-bar SMA has its first value on the 200th
+    const r = run({ strategy: EMA, data: H1_2019, from: '2019-02-20', trades: join(dir, 'short-warm.csv'), json: true });
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(
+      `warning: --from 2019-02-20: ${H1_2019} has 58 bars before --from, but the strategy's indicators all have a value only from the file's 200th bar on (sma:200 needs the most: 199 bars of history). ` +
+        'A condition on an indicator without a value is false, so until 2019.02.27 21:00 (141 bars after --from) a rule that reads one does not fire; ' +
+        'and indicators that carry their whole history (EMA, ATR, ADX …) start from fewer bars than in a run given more, so the first decisions can differ from such a run. Give a file that starts earlier, or a later --from.\n',
+    );
+    expect(JSON.parse(r.out).data.from).toBe('2019.02.20 00:00'); // a warning, not an error: the run is the one asked for
+    // what it says holds: no trade opens before the 200th bar
+    const opens = readFileSync(join(dir, 'short-warm.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[4]!);
+    expect(opens.length).toBeGreaterThan(10);
+    expect(opens.every((t) => t >= '2019-02-27 21:00')).toBe(true);
+  });
+
+  it('says nothing when the bars before --from are enough, or without --from', () => {
+    expect(run({ strategy: EMA, data: H1_2019, from: '2019-04-16', json: true }).err).toBe('');
+    expect(run({ strategy: EMA, data: H1_2019, json: true }).err).toBe('');
+  });
+
+  it('counts an indicator on a higher timeframe in the file\'s bars it spans, and says "about"', () => {
+    const bars = loadBarFile(H1_2019);
+    const macd = readStrategyFile('examples/macd-h4-confirmation.json');
+    expect(warmUpNeeded(macd, bars)).toEqual({ bars: 799, indicator: 'ema:200 on H4', about: true }); // 200 H4 bars = 800 H1 bars
+    expect(warmUpWarning(macd, bars, 10, '2019-02-16', 'f.csv')).toContain("only from the file's about 800th bar on (ema:200 on H4 needs the most: 799 bars of history)");
+    // an indicator that never gets a value in the file
+    const tiny = sliceBars(bars, 0, 150);
+    expect(warmUpWarning(readStrategyFile(EMA), tiny, 20, '2019-02-16', 'f.csv')).toContain('all have a value on none of its 150 bars (sma:200 needs more)');
   });
 });

@@ -4,7 +4,7 @@
  * negative number after an option is read as its value.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -73,5 +73,46 @@ describe('backtest --log', () => {
     const r = cli([...BT, '--log', '/nonexistent/dir/d.jsonl']);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe('mt5-executor backtest: --log /nonexistent/dir/d.jsonl: the folder /nonexistent/dir does not exist\n');
+  });
+});
+
+describe('--timeframe and bar files of timeframes a strategy cannot trade', () => {
+  /** A bar file of `n` bars: weekly from a Monday, or monthly on the 1st. */
+  function barFile(name: string, n: number, monthly: boolean): string {
+    const rows = ['Date,Time,Open,High,Low,Close,Volume'];
+    for (let i = 0; i < n; i++) {
+      const d = monthly ? new Date(Date.UTC(2015, i, 1)) : new Date(Date.UTC(2015, 0, 5 + 7 * i));
+      const p = 1.1 + 0.001 * (i % 7);
+      rows.push(`${d.toISOString().slice(0, 10).replace(/-/g, '.')},00:00,${p.toFixed(5)},${(p + 0.01).toFixed(5)},${(p - 0.01).toFixed(5)},${(p + 0.002).toFixed(5)},1000`);
+    }
+    const file = join(dir, name);
+    writeFileSync(file, rows.join('\n') + '\n');
+    return file;
+  }
+
+  it('--timeframe W1 or MN1 is a usage error (exit 2) listing the timeframes a strategy trades, in backtest, paper and demo', () => {
+    const accepted = 'M1, M5, M15, M30, H1, H4, D1';
+    for (const tf of ['W1', 'MN1']) {
+      const b = cli([...BT, '--timeframe', tf]);
+      expect(b.status).toBe(2);
+      expect(b.stderr).toBe(`mt5-executor backtest: --timeframe ${tf}: a strategy cannot trade ${tf} bars (the strategy format's timeframes are ${accepted})\n`);
+      const p = cli(['paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--timeframe', tf]);
+      expect(p.status).toBe(2);
+      expect(p.stderr).toContain(`--timeframe ${tf}: a strategy cannot trade ${tf} bars`);
+    }
+    const d = cli(['demo', '--timeframe', 'W1']);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toContain("--timeframe W1: a strategy cannot trade W1 bars");
+    const h = cli([...BT, '--timeframe', 'h1']);
+    expect(h.status).toBe(2);
+    expect(h.stderr).toBe(`mt5-executor backtest: --timeframe must be one of ${accepted}, got 'h1' — did you mean H1?\n`);
+  });
+
+  it('a file of W1 or MN1 bars is named as such, without an override that would be refused', () => {
+    for (const [file, tf, apart] of [[barFile('EURUSD_W1.csv', 120, false), 'W1', '7 d'], [barFile('EURUSD_MN1.csv', 60, true), 'MN1', '31 d']] as const) {
+      const r = cli(['backtest', 'examples/ema-cross-trend.json', '--data', file]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`mt5-executor backtest: ${file} holds ${tf} bars (the most common distance between its bars is ${apart}) but the strategy trades H1: give a file of H1 bars (a strategy cannot trade ${tf} bars: its timeframes are M1, M5, M15, M30, H1, H4, D1)\n`);
+    }
   });
 });

@@ -6,7 +6,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { newEquityCurve, type Trade } from '../../src/engine/metrics.js';
+import { computeMetrics, newEquityCurve, type Trade } from '../../src/engine/metrics.js';
+import type { NormalizedStrategy } from '../../src/engine/strategy/normalize.js';
+import { loadBarFile } from '../../src/cli/bar-file.js';
+import { renderReport, tradesCsv } from '../../src/cli/report.js';
+import { ORDER_FILLING, ORDER_TYPE, TRADE_ACTION } from '../../src/protocol/mt5.js';
+import type { BacktestResult } from '../../src/sim/backtest.js';
+import { tradesFromDeals } from '../../src/sim/trades.js';
+import { MONDAY_10H, makeBroker } from '../helpers.js';
 import { refusalKind, reportStats } from '../../src/engine/report-stats.js';
 import { backtestCommand, symbolFromFileName, type BacktestArgs } from '../../src/cli/backtest.js';
 
@@ -179,5 +186,34 @@ describe('backtest options', () => {
     const r = run({ strategy: 'examples/ema-cross-trend.json', data: 'data' });
     expect(r.code).toBe(1);
     expect(r.err).toContain('--data data is a directory; give a bar file in it');
+  });
+});
+
+describe('trade lists of a netting account that reverses', () => {
+  it('label the reversal "closed by a reversal" in the trades CSV and the report, not "average of 2 partial exits"', () => {
+    // the simulated broker on a netting account: buy 0.1, sell 0.3 (one INOUT deal: closes the buy, opens 0.2 short), buy 0.2
+    const b = makeBroker({ account: { login: 1, server: 'T', currency: 'USD', leverage: 100, marginMode: 0, balance: 10_000 } });
+    let bid = 1.1, t = MONDAY_10H;
+    for (const [buy, lots] of [[true, 0.1], [false, 0.3], [true, 0.2]] as const) {
+      bid += 0.0005;
+      t += 3_600_000;
+      b.quote('EURUSD', +bid.toFixed(5), +(bid + 0.00002).toFixed(5), t);
+      expect(b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: buy ? ORDER_TYPE.BUY : ORDER_TYPE.SELL, volume: lots, typeFilling: ORDER_FILLING.FOK, comment: 'ix:e' }).retcode).toBe(10009);
+    }
+    const deals = b.deals();
+    const trades = tradesFromDeals(deals);
+    const eq = newEquityCurve(1);
+    const result = { trades, deals, metrics: computeMetrics(trades, eq, 10_000), equity: eq, rejected: [], refused: 0, blocked: {}, bars: 0, initialBalance: 10_000 } as unknown as BacktestResult;
+    const csv = tradesCsv(result, 5).trim().split('\n').map((l) => l.split(','));
+    expect(csv.map((r) => r.length)).toEqual([13, 13, 13]);
+    expect(csv.slice(1).map((r) => [r[2], r[3], r[12]])).toEqual([['BUY', '0.1', 'closed by a reversal'], ['SELL', '0.2', '']]);
+    const stats = reportStats({ trades, equity: eq, initialBalance: 10_000, metrics: result.metrics, rejected: [], refusals: [], blocked: {} });
+    const strategy = { id: 's', name: 's', indicators: [], timeframe: 'H1' } as unknown as NormalizedStrategy;
+    const bars = loadBarFile('data/EURUSD_H1_2019.csv');
+    const settings = JSON.parse(run({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', to: '2019-02-20', json: true }).out).settings;
+    const html = renderReport({ strategy, strategyJson: {}, bars, firstBar: bars.length - 1, result, stats, settings, refusals: [] });
+    expect(html).toContain(`<td title="closed by a reversal">${csv[1]![7]} (reversal)</td>`);
+    expect(html).toContain('An exit marked (reversal) was an opposite order larger than the position');
+    expect(html).not.toContain('partial exits"');
   });
 });

@@ -40,3 +40,37 @@ describe('usage errors point at the right help', () => {
     expect(help.stdout).toContain('Stop the host first: refused while a host runs on the data folder.');
   });
 });
+
+describe('backtest and ml say what is missing or wrong before they run', () => {
+  it('backtest without a strategy file or --data names what is missing, with the usage line (exit 2)', () => {
+    const none = cli(['backtest']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^mt5-executor backtest: give a strategy file and --data <bars\.csv>\nusage: mt5-executor backtest <strategy\.json> --data <bars\.csv> /);
+    expect(cli(['backtest', 'examples/ema-cross-trend.json']).stderr).toMatch(/^mt5-executor backtest: --data <bars\.csv> is required\n/);
+    expect(cli(['backtest', '--data', 'data/EURUSD_H1_2019.csv']).stderr).toMatch(/^mt5-executor backtest: give a strategy file \(JSON\) before the options\n/);
+  });
+
+  it('a bar file given where the strategy goes is said to be one, without the JSON parser\'s quote of the file', () => {
+    const r = cli(['backtest', 'data/EURUSD_H1_2019.csv', '--data', 'examples/ema-cross-trend.json']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("mt5-executor backtest: data/EURUSD_H1_2019.csv:1:1: not valid JSON: Unexpected token 'D' (at 'D') — data/EURUSD_H1_2019.csv looks like a bar file: the strategy's JSON file comes first, the bars after --data\n");
+  });
+
+  it('ml train: a model file that cannot be written is named before the training (exit 1), not a raw ENOENT/EISDIR after it', () => {
+    const base = ['ml', 'train', '--strategy', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2015-2022.csv'];
+    const nowhere = cli([...base, '--out', '/nonexistent/dir/m.json']);
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toBe('mt5-executor ml train: --out /nonexistent/dir/m.json: the folder /nonexistent/dir does not exist\n');
+    expect(nowhere.stdout).toBe(''); // nothing trained
+    const folder = cli([...base, '--out', 'examples']);
+    expect(folder.status).toBe(1);
+    expect(folder.stderr).toBe('mt5-executor ml train: --out examples: is a directory; give a file name in it (e.g. examples/model.json)\n');
+  });
+
+  it("ml: a bad value shows the usage of the subcommand given, and --help the default model file's real name", () => {
+    const r = cli(['ml', 'train', '--strategy', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--folds', '1']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("mt5-executor ml train: --folds must be a number from 2 to 20, got '1'\nusage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\n");
+    expect(cli(['ml', 'train', '--help']).stdout).toContain('model file to write (default model-<strategy id>-<version>.json)');
+  });
+});

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ORDER_FILLING, ORDER_TYPE, TRADE_ACTION } from '../../src/protocol/mt5.js';
-import { tradesFromDeals, tradesFromStore } from '../../src/sim/trades.js';
+import { exitNoteOf, exitNotes, tradesFromDeals, tradesFromStore } from '../../src/sim/trades.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { MONDAY_10H, makeBroker } from '../helpers.js';
 
@@ -80,5 +80,48 @@ describe('tradesFromStore', () => {
     );
     expect(fromColumns).toBeGreaterThan(100);
     expect([...seen].sort()).toEqual(['addition', 'end', 'reversal', 'signal', 'sl', 'swap', 'tp']);
+  });
+});
+
+describe('exitNotes', () => {
+  /** A netting or hedging account on EURUSD with a market order a step: [side, lots, price move in points before it]. */
+  function deals(netting: boolean, orders: [buy: boolean, lots: number][]) {
+    const b = makeBroker({ account: { login: 1, server: 'T', currency: 'USD', leverage: 100, marginMode: netting ? 0 : 2, balance: 1_000_000 } });
+    let bid = 1.1, t = MONDAY_10H;
+    for (const [buy, lots] of orders) {
+      bid = Math.round((bid + 0.0005) * 1e5) / 1e5;
+      t += 3_600_000;
+      b.quote('EURUSD', bid, Math.round((bid + 0.00002) * 1e5) / 1e5, t);
+      const open = b.positionList();
+      // hedging: a sell against an open buy closes it (by ticket), as the engine's CLOSE does
+      const p = !netting && open.length && (open[0]!.type === ORDER_TYPE.BUY) !== buy ? open[0] : undefined;
+      const r = b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: buy ? ORDER_TYPE.BUY : ORDER_TYPE.SELL, volume: lots, typeFilling: ORDER_FILLING.FOK, comment: 'x', ...(p ? { position: p.ticket } : {}) });
+      expect(r.retcode).toBe(10009);
+    }
+    return b.deals();
+  }
+
+  it('names a netting reversal for what it is: "closed by a reversal", not "average of 2 partial exits"', () => {
+    // buy 0.1, sell 0.3 (closes the 0.1 and opens 0.2 short: one INOUT deal), buy 0.2 (closes the short)
+    const d = deals(true, [[true, 0.1], [false, 0.3], [true, 0.2]]);
+    expect(d.filter((x) => x.entry === 2)).toHaveLength(1);
+    const trades = tradesFromDeals(d);
+    expect(trades.map((t) => [t.side, t.volume])).toEqual([['BUY', 0.1], ['SELL', 0.2]]);
+    expect(trades[0]!.id).toBe(trades[1]!.id); // the same position id, as MT5 keeps it
+    expect(exitNotes(d)).toEqual(['closed by a reversal', '']);
+  });
+
+  it('keeps partial exits as they are, and says when a reversal was the last of several', () => {
+    // netting: buy 0.3, sell 0.1 (a partial close), sell 0.4 (closes the 0.2 left and opens 0.2 short), buy 0.2
+    const d = deals(true, [[true, 0.3], [false, 0.1], [false, 0.4], [true, 0.2]]);
+    expect(exitNotes(d)).toEqual(['average of 2 exits (the last a reversal)', '']);
+    // hedging: buy 0.3, two closes of 0.1 and 0.2 by ticket
+    const h = deals(false, [[true, 0.3], [false, 0.1], [false, 0.2], [true, 0.1], [false, 0.1]]);
+    expect(tradesFromDeals(h).map((t) => t.volume)).toEqual([0.3, 0.1]);
+    expect(exitNotes(h)).toEqual(['average of 2 partial exits', '']);
+  });
+
+  it('holds no comma, so a CSV cell needs no quoting', () => {
+    for (const [n, r] of [[1, true], [2, true], [3, false]] as const) expect(exitNoteOf(n, r)).not.toContain(',');
   });
 });
