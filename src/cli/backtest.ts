@@ -10,6 +10,8 @@ import { DEFAULT_LIMITS } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { JsonFileError, outputProblem, readJsonFile, writeFailure } from './kit.js';
+import { LineFile } from './line-file.js';
+import { firstBarFrom, limitsOptionProblem, symbolOptionProblem } from './run-options.js';
 import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
@@ -72,47 +74,6 @@ function loadStrategy(file: string, symbol: string | undefined, timeframe: strin
   return normalizeStrategy(over);
 }
 
-/** A file written a line at a time during the run, in blocks of 64 KB (the decision log of a long run is large). */
-class LineFile {
-  private buf: string[] = [];
-  private size = 0;
-  failed = false;
-  private constructor(private readonly fd: number, private readonly what: string, private readonly err: Out) {}
-
-  /** The file opened for writing, or null (the failure said) when it cannot be. */
-  static open(file: string, opt: string, err: Out): LineFile | null {
-    try {
-      return new LineFile(openSync(file, 'w'), `--${opt} ${file}`, err);
-    } catch (e) {
-      err(`mt5-executor backtest: --${opt} ${file}: cannot write it: ${writeFailure(e)}\n`);
-      return null;
-    }
-  }
-
-  write(line: string): void {
-    this.buf.push(line);
-    this.size += line.length + 1;
-    if (this.size >= 65_536) this.flush();
-  }
-
-  private flush(): void {
-    if (!this.buf.length || this.failed) return;
-    try {
-      writeSync(this.fd, this.buf.join('\n') + '\n');
-    } catch (e) {
-      this.failed = true;
-      this.err(`mt5-executor backtest: ${this.what}: cannot write it: ${writeFailure(e)}\n`);
-    }
-    this.buf = [];
-    this.size = 0;
-  }
-
-  close(): void {
-    this.flush();
-    closeSync(this.fd);
-  }
-}
-
 /** Write an output file; a failure names the option and the file, in words. */
 function writeOutput(opt: string, file: string, text: string, err: Out): boolean {
   try {
@@ -170,12 +131,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     err(`mt5-executor backtest: --broker-zone ${zone}\n`);
     return 2;
   }
-  if (a.limits !== undefined && !['none', 'demo', 'live'].includes(a.limits)) {
-    err(`mt5-executor backtest: --limits must be none, demo or live, got '${a.limits}'\n`);
-    return 2;
-  }
-  if (a.symbol !== undefined && !resolveSymbol(a.symbol)) {
-    err(`mt5-executor backtest: --symbol ${a.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')}\n`);
+  const optionProblem = (a.limits !== undefined ? limitsOptionProblem(a.limits) : undefined) ?? (a.symbol !== undefined ? symbolOptionProblem(a.symbol) : undefined);
+  if (optionProblem) {
+    err(`mt5-executor backtest: ${optionProblem}\n`);
     return 2;
   }
   const tfProblem = a.timeframe === undefined ? undefined : timeframeOptionProblem(a.timeframe);
@@ -217,7 +175,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     let first = 0, end = bars.length;
     if (from || to) {
       const t = bars.time;
-      if (typeof from === 'object') while (first < end && t[first]! < from.sec) first++;
+      if (typeof from === 'object') first = firstBarFrom(t, from.sec, end);
       if (typeof to === 'object') {
         const stop = to.day ? to.sec + 86400 : to.sec;
         while (end > first && t[end - 1]! >= stop) end--;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
 import { runPaper, type PaperSummary } from './paper.js';
-import { checkPaperData, overrideStrategy } from './paper-command.js';
+import { checkPaperData } from './paper-command.js';
+import { onPreset, overrideStrategy } from './run-options.js';
 import { normalizeStrategy } from '../engine/strategy/normalize.js';
 import type { BrokerTimeZone } from '../engine/time/broker-time.js';
 import { runBacktest } from '../sim/backtest.js';
@@ -73,7 +74,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     out(`backtest of the same strategies on the same ${want} bars (the same trading core and broker model, no sockets):`);
     const bars = sliceBars(all, Math.max(0, from - 1000));
     for (const raw of raws) {
-      const strategy = normalizeStrategy(raw);
+      const strategy = normalizeStrategy(onPreset(raw).raw); // (EURUSD.m on the EURUSD preset, as the paper run: its note said so)
       const bt = runBacktest({ strategy, bars, warmupBars: Math.min(1000, from), closeAtEnd: false, ...(o.brokerZone ? { brokerZone: o.brokerZone } : {}) });
       const m = bt.metrics;
       const report = join(dir, `demo-${strategy.id}.html`);

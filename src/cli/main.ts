@@ -103,7 +103,7 @@ export const VERBS: Verb[] = [
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       const data = str(values.data);
-      const { parseBrokerZone, parseOverrides } = await import('./paper-command.js');
+      const { parseBrokerZone, parseOverrides } = await import('./run-options.js');
       const over = parseOverrides(str(values.symbol), str(values.timeframe));
       const zone = parseBrokerZone(str(values['broker-zone']));
       const { runDemo } = await import('./demo.js');

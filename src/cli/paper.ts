@@ -24,7 +24,8 @@ import { DEAL_ENTRY, TRADE_TRANSACTION } from '../protocol/mt5.js';
 import { retcodeText } from '../protocol/retcodes.js';
 import { SimBroker, type SimSymbolSpec } from '../sim/broker.js';
 import { replayBars } from '../sim/replay.js';
-import { resolveSymbol, symbolSpec } from '../sim/symbols.js';
+import { symbolSpec } from '../sim/symbols.js';
+import { onPreset } from './run-options.js';
 import { SimTerminal } from '../sim/terminal.js';
 import { BridgeServer, type Terminal } from '../host/bridge/server.js';
 import { LogBus, createLogger, silentLogger, type Logger } from '../host/logger.js';
@@ -102,10 +103,9 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   // a broker's name (EURUSD.m) runs under its preset's (EURUSD): the simulated broker converts currencies through pairs so named
   const notes = new Set<string>();
   const raws = o.strategies.map((s) => {
-    const m = resolveSymbol(String((s as { symbol?: unknown } | null)?.symbol ?? ''));
-    if (!m?.note) return s;
-    notes.add(m.note);
-    return { ...(s as object), symbol: m.preset };
+    const { raw, note } = onPreset(s);
+    if (note) notes.add(note);
+    return raw;
   });
   for (const n of notes) out(`note: ${n}`);
   const strategies: NormalizedStrategy[] = raws.map((s) => normalizeStrategy(s));

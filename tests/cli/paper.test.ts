@@ -108,7 +108,7 @@ describe('paper usage errors and the decision log', () => {
     ]) {
       const r = cli(['paper', EMA, '--data', EU, '--from', '3700', '--log', log!]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toBe(`mt5-executor paper: --log ${log}: cannot write the decision log: ${why}${why === 'is a directory' ? '; give a file name (e.g. paper.jsonl)' : ''}\n`);
+      expect(r.stderr).toBe(`mt5-executor paper: --log ${log}: cannot write it: ${why}\n`); // the backtest's writer and words (line-file.ts)
       expect(r.stdout).toBe('');
     }
     const ok = join(dir, 'paper.jsonl');

@@ -16,6 +16,7 @@ import type { LedgerEntry } from '../state/ledger.js';
 import type { Logger } from '../logger.js';
 import type { JournalLine, JournalQuote, SnapshotLine } from './journal.js';
 import { JournalLines, applyQuotes, brokerQuotes } from './journal-lines.js';
+import { chargeNight, newestDay, replayNight, type NightCharges } from './rollover.js';
 
 /** Journal lines between compactions by default (config `paperCompactEvery`). */
 export const PAPER_COMPACT_EVERY = 10_000;
@@ -153,13 +154,13 @@ export class PaperAccount {
     const b = this.broker;
     if (!b || !this.simSpecs.has(symbol)) return;
     const day = Math.floor(timeMsc / 86_400_000);
-    if (this.day >= 0 && day > this.day) {
+    if (this.day >= 0 && day > this.day && b.openCount > 0) {
       // the server day changed: swap for each night that passed (a host down over days, or a market closed for some),
-      // as MT5 charges it at each rollover; one journal line per night, so a replay charges the same
+      // as MT5 charges it at each rollover; one journal line per night with what it charged, so a replay charges the
+      // same (rollover.ts). No position, nothing to charge: a position opens with a line that has its day.
       for (let d = this.day; d < day; d++) {
         const weekday = (d + 4) % 7; // (1970-01-01 was a Thursday)
-        this.rollover(weekday);
-        this.record.keep({ k: 'rollover', weekday, day: d + 1 });
+        this.record.keep({ k: 'rollover', weekday, day: d + 1, swap: this.rollover(weekday) });
       }
     }
     if (day > this.day) this.day = day;
@@ -223,12 +224,14 @@ export class PaperAccount {
       for (const l of this.record.lines) {
         if (l.k === 'snapshot') this.restoreSnapshot(broker, l);
         else if (l.k === 'quote') applyQuotes(broker, l.quotes);
-        else if (l.k === 'rollover') (this.rollover(l.weekday), (this.day = l.day));
+        else if (l.k === 'rollover') this.replayRollover(broker, l);
         else if (l.k === 'intent') this.settleReplayed(l.intent, this.execute(l.intent, false, l.quotes));
       }
     } finally {
       this.replayingLines = false;
     }
+    // the server day the lines know (also before the first midnight of a run): the nights since are charged at the next tick
+    this.day = Math.max(this.day, newestDay(this.record.lines));
     // the prices the old broker had seen since its last line (they filled nothing: nothing to write)
     if (previous) for (const s of this.simSpecs.keys()) {
       const q = previous.quoteOf(s);
@@ -283,12 +286,19 @@ export class PaperAccount {
     return brokerQuotes(this.broker, this.simSpecs.keys());
   }
 
-  /** The night's swap on the paper positions (a currency no known symbol converts: none, and said). */
-  private rollover(weekday: number): void {
+  /** The night's swap on the paper positions, and what it charged each (a currency no known symbol converts: none, and said). */
+  private rollover(weekday: number): NightCharges {
+    const { swap, err } = chargeNight(this.broker!, weekday);
+    if (err) this.o.log.warn({ err: err.message }, 'paper broker: no swap charged');
+    return swap;
+  }
+
+  /** A rollover line replayed (rollover.ts): what it charged, or an older line by the rule of its time. */
+  private replayRollover(broker: SimBroker, l: Extract<JournalLine, { k: 'rollover' }>): void {
     try {
-      this.broker!.rollover(weekday);
-    } catch (e) {
-      if (!this.replayingLines) this.o.log.warn({ err: (e as Error).message }, 'paper broker: no swap charged');
+      replayNight(broker, l);
+    } catch {
+      // as when it was live (its warning was logged then)
     }
   }
 

@@ -27,7 +27,8 @@ export type JournalLine =
   | { k: 'spec'; spec: SimSymbolSpec; convert?: boolean }
   | { k: 'intent'; quotes: JournalQuote[]; intent: IntentBody }
   | { k: 'quote'; quotes: JournalQuote[] }
-  | { k: 'rollover'; weekday: number; day: number }
+  /** The swap at the end of server day `weekday`; `day`: the day begun; `swap`: what each position was charged (rollover.ts; absent in older lines). */
+  | { k: 'rollover'; weekday: number; day: number; swap?: [bigint, number][] }
   | SnapshotLine;
 
 /** The paper account at a compaction: the first line of the journal after it. */
