@@ -289,36 +289,21 @@ describe('the core after review', () => {
     expect(core.checkEntry('b', open('bbbbbbb-00000000000002'), venue)).toEqual([]);
   });
 
-  it('a strategy\'s own daily-loss limit counts the floating result of its own positions only, on a prepared gate view as on a fresh one', () => {
+  it('a strategy\'s own daily-loss limit counts the floating result of its own positions only', () => {
     const s = strategy({ risk: { maxDailyLoss: 10 } });
     const sym = { digits: 5, point: 0.00001, tickSize: 0.00001, tickValue: 1, volumeMin: 0.01, volumeMax: 100, volumeStep: 0.01, stopsLevel: 0, freezeLevel: 0 };
     const runner = new StrategyRunner(s, sym);
     const mine = runner.magic, other = mine + 1;
     const pos = (magic: number, profit: number) => ({ ticket: BigInt(magic * 10 + Math.abs(profit)), symbol: 'GBPUSD', magic, type: 0, volume: 0.1, profit });
-    const codes = (list: ReturnType<typeof pos>[], prepare: boolean) => {
+    const codes = (list: ReturnType<typeof pos>[]) => {
       const core = new TradingCore();
       core.add(s.id, runner);
-      if (prepare) core.preparePositions(list);
       return core.checkEntry(s.id, open('ccccccc-00000000000003'), { ...venue, positions: () => list }).map((f) => f.code);
     };
-    for (const prepare of [false, true]) {
-      expect(codes([pos(mine, -12)], prepare)).toEqual(['STRATEGY_DAILY_LOSS']);
-      expect(codes([pos(mine, -6), pos(mine, -5)], prepare)).toEqual(['STRATEGY_DAILY_LOSS']);
-      expect(codes([pos(mine, -6), pos(other, -50)], prepare)).toEqual([]);
-      expect(codes([pos(mine, -9)], prepare)).toEqual([]);
-    }
-    // the gate's view of a list, prepared before an entry is judged on it: the same positions by strategy — also when
-    // it was prepared before the strategy was added (its magic then named no strategy)
-    const limited = (prepareFirst: boolean) => {
-      const core = new TradingCore({ ...NO_POLICY, limits: { maxPositionsStrategy: 1 } });
-      const list = [pos(mine, 1), pos(other, 1)];
-      if (prepareFirst) core.preparePositions(list);
-      core.add(s.id, runner);
-      if (!prepareFirst) core.preparePositions(list);
-      return core.checkEntry(s.id, open('ccccccc-00000000000004'), { ...venue, positions: () => list }).map((f) => f.code);
-    };
-    expect(limited(false)).toEqual(['MAX_POSITIONS_STRATEGY']);
-    expect(limited(true)).toEqual(['MAX_POSITIONS_STRATEGY']);
+    expect(codes([pos(mine, -12)])).toEqual(['STRATEGY_DAILY_LOSS']);
+    expect(codes([pos(mine, -6), pos(mine, -5)])).toEqual(['STRATEGY_DAILY_LOSS']);
+    expect(codes([pos(mine, -6), pos(other, -50)])).toEqual([]);
+    expect(codes([pos(mine, -9)])).toEqual([]);
   });
 
   it('a full close without an answer is tried again under a fresh id; a partial waits for the reconciliation', () => {

@@ -525,15 +525,6 @@ export class TradingCore {
     return this.gate.check(c);
   }
 
-  /**
-   * A venue's new position list (the live terminal's, which the gate reads), before an entry is judged on it: the
-   * gate's view of it built now, between bars, instead of at the first entry of the next bar (the same view; a list
-   * replaced before any entry used it costs one build more).
-   */
-  preparePositions(list: readonly PositionFact[]): void {
-    this.gateView(list);
-  }
-
   /** The venue's positions as the gate counts them, for one position list. */
   private gateViewOf: { of: readonly PositionFact[]; magics: number; list: readonly { symbol: string; strategyId: string; volume: number }[] } | undefined;
   /** Counts the changes of `byMagic` (a kept view names the strategies of its time). */

@@ -81,10 +81,7 @@ export class CoreDriver {
       if (after) for (const a of after.alerts) this.ctx.alert(a);
       this.persistCore();
     });
-    t.on('positions', (list: readonly Position[]) => {
-      known.update(list, (ticket) => this.ctx.core.positionGone(ticket));
-      this.preparePositions(t);
-    });
+    t.on('positions', (list: readonly Position[]) => known.update(list, (ticket) => this.ctx.core.positionGone(ticket)));
     t.on('tx', (tx: Msg<'TRADE_TX'>) => this.onDeal(t, tx, known));
   }
 
@@ -327,25 +324,6 @@ export class CoreDriver {
   }
 
   // ------------------------------------------------------------------ indexes
-
-  private positionsScheduled = false;
-
-  /**
-   * The terminal's new position list indexed for the next bar now (its positions by magic number, the gate's view):
-   * the terminal sends its list before every result, between bars, so a bar's first strategy no longer builds them
-   * (measured: the first strategy of a bar takes ~10x as long as each other, its code and data cold). Once per turn
-   * of the event loop (the results of a burst come together: only the last list counts); the live terminal's only
-   * (the gate reads its list).
-   */
-  private preparePositions(t: Terminal): void {
-    if (this.positionsScheduled || this.ctx.terminal() !== t) return;
-    this.positionsScheduled = true;
-    setImmediate(() => {
-      this.positionsScheduled = false;
-      this.positionsWithMagic(t.positions, 0);
-      this.ctx.core.preparePositions(t.positions);
-    });
-  }
 
   /** The terminal's positions by magic number, for one positions list (read-only: shared by the strategies of a bar). */
   private byMagic: { of: readonly Position[]; map: Map<number, Position[]> } | null = null;
