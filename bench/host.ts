@@ -13,6 +13,8 @@
  * (no disk write before each intent); BENCH_NOPRIME=1 leaves the priming out; BENCH_DEBUG=1 logs at debug level
  * to stderr; BENCH_PRIORITY=normal|above-normal|high sets the host thread's priority as config `priority` does (default normal, as `mt5-executor start`). BENCH_TAIL=N prints the N slowest bars with intents (their phases, intents, waits for a core, GC).
  * BENCH_NOFLOOR=1 leaves the loopback floor out (profiling); BENCH_HEAPPROF=path writes what each run allocates (path-N.heapprofile).
+ * BENCH_SPLIT=1 splits the deciding of each bar with intents by the strategy's place in it: the first strategy's
+ * share and each other's (`decideFirstP50Ms`, `decideOthersP50Ms`; the first runs the bar path's code cold).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
@@ -126,6 +128,17 @@ async function run(strategies: number) {
   // handled — the rest of it is the bar event's own work before the decisions)
   const phases = { toDecide: [] as number[], decide: [] as number[], journalAndWrite: [] as number[], toBarEvent: [] as number[] };
   let barsWaited = 0;
+  // BENCH_SPLIT: per bar with intents, the deciding by the strategy's place in the bar — from its core.onBar call to
+  // the next strategy's (its own judging and sending, and the next one's market view), the last to the deciding's end
+  const split = { first: [] as number[], others: [] as number[] };
+  let onBarAt: number[] | undefined;
+  if (process.env.BENCH_SPLIT) {
+    const core = mgr.core, onBar = core.onBar.bind(core);
+    core.onBar = (...a: Parameters<typeof onBar>) => {
+      onBarAt?.push(performance.now());
+      return onBar(...a);
+    };
+  }
   // per bar that caused intents: [bytes arrived, intents written] (performance.now), to find the garbage collections
   // that fell inside one (below)
   const barSpans: [number, number, number][] = [];
@@ -165,11 +178,15 @@ async function run(strategies: number) {
     t.batch = <T>(fn: () => T): T => {
       const before = sent, start = performance.now();
       let decided = 0;
+      const starts: number[] | undefined = process.env.BENCH_SPLIT ? (onBarAt = []) : undefined;
       const r = batch(() => {
         const x = fn();
         decided = performance.now();
         return x;
       });
+      if (starts && sent > before && barChunkAt) {
+        for (let k = 0; k < starts.length; k++) (k ? split.others : split.first).push((starts[k + 1] ?? decided) - starts[k]!);
+      }
       if (sent > before && barChunkAt) {
         const written = writeAt >= start;
         const end = written ? writeAt : performance.now();
@@ -301,6 +318,7 @@ async function run(strategies: number) {
     hostPhasesP50Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v.sort((a, b) => a - b), 0.5).toFixed(3)])),
     // the same at p99 (sorted above): which phase the tail is in
     hostPhasesP99Ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, +pct(v, 0.99).toFixed(3)])),
+    ...(process.env.BENCH_SPLIT ? { decideFirstP50Ms: +pct(split.first.sort((a, b) => a - b), 0.5).toFixed(3), decideOthersP50Ms: +pct(split.others.sort((a, b) => a - b), 0.5).toFixed(3), decideFirstP90Ms: +pct(split.first, 0.9).toFixed(3), decideOthersP90Ms: +pct(split.others, 0.9).toFixed(3) } : {}),
     rssPeakMB: Math.round(rssPeak / 1048576),
     cpuPercentOfOneCore: +(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1),
     eventLoopUtilization: +(elu.utilization * 100).toFixed(1),
@@ -359,6 +377,9 @@ for (const x of results) {
       `journal + socket write ${ph.journalAndWrite} (${x.hostPhasesP99Ms.journalAndWrite}) ms; the host's thread waited for a core in ${x.barsWaitedForCore} of them; ` +
       `a garbage collection fell inside ${x.barsWithGc} of them (${x.gcMsInBars} ms; ${x.gcs} collections, ${x.gcMs} ms in the run), in host p99 of the others ${x.barsNoGcP99Ms} ms`,
   );
+}
+for (const x of results) {
+  if ('decideFirstP50Ms' in x) console.log(`deciding by the strategy's place in the bar (${x.strategies} strategies, BENCH_SPLIT): the first p50 ${x.decideFirstP50Ms} (p90 ${x.decideFirstP90Ms}) ms, each other p50 ${x.decideOthersP50Ms} (p90 ${x.decideOthersP90Ms}) ms`);
 }
 console.log(`loopback floor (bare echo, same traffic, no host): bar→answer p50 ${loopback.p50Ms} / p99 ${loopback.p99Ms} / max ${loopback.maxMs} ms over ${loopback.bars} bars`);
 console.log(primed ? `order path primed at start (as mt5-executor start does): ${primed.bars} bars, ${primed.intents} intents, ${primed.ms} ms` : 'not primed (BENCH_NOPRIME)');

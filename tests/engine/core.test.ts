@@ -289,6 +289,23 @@ describe('the core after review', () => {
     expect(core.checkEntry('b', open('bbbbbbb-00000000000002'), venue)).toEqual([]);
   });
 
+  it('a strategy\'s own daily-loss limit counts the floating result of its own positions only', () => {
+    const s = strategy({ risk: { maxDailyLoss: 10 } });
+    const sym = { digits: 5, point: 0.00001, tickSize: 0.00001, tickValue: 1, volumeMin: 0.01, volumeMax: 100, volumeStep: 0.01, stopsLevel: 0, freezeLevel: 0 };
+    const runner = new StrategyRunner(s, sym);
+    const mine = runner.magic, other = mine + 1;
+    const pos = (magic: number, profit: number) => ({ ticket: BigInt(magic * 10 + Math.abs(profit)), symbol: 'GBPUSD', magic, type: 0, volume: 0.1, profit });
+    const codes = (list: ReturnType<typeof pos>[]) => {
+      const core = new TradingCore();
+      core.add(s.id, runner);
+      return core.checkEntry(s.id, open('ccccccc-00000000000003'), { ...venue, positions: () => list }).map((f) => f.code);
+    };
+    expect(codes([pos(mine, -12)])).toEqual(['STRATEGY_DAILY_LOSS']);
+    expect(codes([pos(mine, -6), pos(mine, -5)])).toEqual(['STRATEGY_DAILY_LOSS']);
+    expect(codes([pos(mine, -6), pos(other, -50)])).toEqual([]);
+    expect(codes([pos(mine, -9)])).toEqual([]);
+  });
+
   it('a full close without an answer is tried again under a fresh id; a partial waits for the reconciliation', () => {
     const m = new OrderManager();
     const close = { type: 'CLOSE' as const, intentId: 'abcdefg-dddddddddddddd', magic: 1, ticket: 7n, volume: 0, deviation: 20 };

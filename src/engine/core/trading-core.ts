@@ -502,8 +502,6 @@ export class TradingCore {
 
   private check(e: Entry, intent: Extract<IntentBody, { type: 'OPEN' }>, venue: VenueFacts): SafetyFailure[] {
     const all = venue.positions();
-    let floating = 0;
-    for (const p of all) if (p.magic === e.runner.magic) floating += p.profit;
     let positions = this.gateView(all);
     // entries sent and not yet answered count as positions: the same bar's other entries must not slip past a limit
     if (this.orders.pending) {
@@ -518,7 +516,12 @@ export class TradingCore {
       marketOpen: venue.marketOpen(intent.symbol),
     };
     if (corr) c.correlations = corr;
-    if (e.limits) c.strategy = { ...e.limits, floating };
+    if (e.limits) {
+      // the strategy's floating result, for its own daily-loss limit (summed only for a strategy that has one)
+      let floating = 0;
+      for (const p of all) if (p.magic === e.runner.magic) floating += p.profit;
+      c.strategy = { ...e.limits, floating };
+    }
     return this.gate.check(c);
   }
 
