@@ -223,7 +223,9 @@ describe('condition evaluation', () => {
       const aggs = others.map((t) => new BarAggregator(t, 3600)), colAggs = others.map((t) => new BarAggregator(t, 3600));
       cols.useColumns('H1', series, block, others.map((t) => aggregateSeries(series, t, 3600)!));
       const wants: ReturnType<StrategyEvaluator['evaluateFast']>[] = [];
-      for (let i = 0; i < series.length; i++) {
+      // blocks of 7: many edges in the first 1,500 bars (the real block: one edge, at 4,096)
+      const len = block === COLUMN_BLOCK ? series.length : 1500;
+      for (let i = 0; i < len; i++) {
         const b = barAt(series, i, {} as BarIn);
         byBar.pushBar('H1', b);
         aggs.forEach((a, k) => { for (const h of a.push(b)) byBar.pushBar(others[k]!, h); });
@@ -236,13 +238,13 @@ describe('condition evaluation', () => {
         expect(cols.evaluationOf(T, cols.bitsAt(i)), `${s.id} bar ${i}`).toEqual(want);
         expect(cols.evaluateFast(T), `${s.id} bar ${i}`).toEqual(want);
         if (i % 11 === 0) expect(cols.evaluate(T), `${s.id} bar ${i}`).toEqual(byBar.evaluate(T));
-        for (const ind of s.indicators) expect(cols.value(ind.timeframe, ind.spec), `${s.id} ${ind.spec} bar ${i}`).toBe(byBar.value(ind.timeframe, ind.spec));
+        if (i % 3 === 0) for (const ind of s.indicators) expect(cols.value(ind.timeframe, ind.spec), `${s.id} ${ind.spec} bar ${i}`).toBe(byBar.value(ind.timeframe, ind.spec));
         if (want.signal) higherSignals++;
       }
       // seek (a backtest's decisions jump over bars) counts the higher bars completed by then: the getters see them
       const jumped = new StrategyEvaluator(s);
       jumped.useColumns('H1', series, block, others.map((t) => aggregateSeries(series, t, 3600)!));
-      for (const i of [3, block + 3, 2 * block + 5, series.length - 1].filter((i) => i < series.length)) {
+      for (const i of [3, block + 3, 2 * block + 5, len - 1].filter((i) => i < len)) {
         jumped.seek('H1', i + 1);
         const T = series.time[i]! + 3600;
         expect(jumped.evaluationOf(T, jumped.bitsAt(i)), `${s.id} seek ${i}`).toEqual(wants[i]);
