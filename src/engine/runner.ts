@@ -9,7 +9,7 @@
  */
 import type { IntentBody, Timeframe } from '../protocol/messages.js';
 import { TIMEFRAME_SECONDS } from '../protocol/messages.js';
-import { BarAggregator } from './aggregate.js';
+import { BarAggregator, aggregateSeries, type HigherSeries } from './aggregate.js';
 import type { BarSeries } from './bars.js';
 import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
@@ -23,7 +23,7 @@ import { DEFAULT_BROKER_TZ, type BrokerTimeZone } from './time/broker-time.js';
 import type { BarIn } from './indicators.js';
 import { roundPrice } from './money.js';
 import { atrSize, fixedLot, kellySize, riskPercentSize, volatilityScaledSize, type SizeResult } from './sizing.js';
-import { StrategyEvaluator, type Evaluation } from './strategy/evaluator.js';
+import { COLUMN_BLOCK, StrategyEvaluator, type Evaluation } from './strategy/evaluator.js';
 import type { NormalizedStrategy } from './strategy/normalize.js';
 
 export interface SymbolInfo {
@@ -182,13 +182,21 @@ export class StrategyRunner {
    * Column mode, for a backtest over a whole series: the indicators and the rules are computed a block of bars
    * at a time, a column at a time, by the same indicator objects and the same comparisons (so the same values and
    * signals as bar by bar); then `decideAt(i)` takes bar i's decision and `acts(i)` says whether it can do
-   * anything, bars in order. Only for a strategy on one timeframe with closed-bar evaluation and no ML features
-   * (false otherwise, and nothing changes); before any bar is pushed.
+   * anything, bars in order. Only for a strategy with closed-bar evaluation and no ML features whose other
+   * timeframes are higher ones built from its own bars (their bars built from the series at once, aggregate.ts:
+   * the bars and the moments warm() gives them), on a series in time order (false otherwise, and nothing changes);
+   * before any bar is pushed.
    */
   useColumns(series: BarSeries): boolean {
     const s = this.strategy;
-    if (this.trace || this.shared || this.features || this.aggs.length || s.timeframes.length !== 1 || s.options.evaluation === 'intrabar') return false;
-    this.evaluator.useColumns(s.timeframe, series);
+    if (this.trace || this.shared || this.features || s.timeframes.length !== 1 + this.aggs.length || s.options.evaluation === 'intrabar') return false;
+    const higher: HigherSeries[] = [];
+    for (const a of this.aggs) {
+      const h = aggregateSeries(series, a.timeframe, a.lowerPeriodSec);
+      if (!h) return false;
+      higher.push(h);
+    }
+    this.evaluator.useColumns(s.timeframe, series, COLUMN_BLOCK, higher);
     this.series = series;
     return true;
   }

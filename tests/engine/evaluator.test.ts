@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BarAggregator } from '../../src/engine/aggregate.js';
+import { BarAggregator, aggregateSeries } from '../../src/engine/aggregate.js';
 import { parseBars, sliceBars, type BarSeries } from '../../src/engine/bars.js';
 import { SESSIONS, correlationFilter, openSessions, pearson, sessionFilter, spreadFilter, volatilityFilter } from '../../src/engine/filters.js';
 import { brokerZoneFromOffset, serverToUtc, zoneOffsetSec } from '../../src/engine/time/broker-time.js';
@@ -162,6 +163,99 @@ describe('condition evaluation', () => {
       expect(() => cols.bitsAt(series.length - 1 - (series.length - 1) % block - 1)).toThrow(/in order: bar \d+ is before the current block/);
     }
     expect(edgeSignals, 'signals within 30 bars after a block edge').toBeGreaterThan(0);
+  });
+
+  it('aggregateSeries gives the bars BarAggregator emits, at the bars it emits them, for any series with gaps', () => {
+    const step = fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 30 })); // hours to the next bar: mostly the next one
+    const px = fc.double({ min: 0.5, max: 2, noNaN: true });
+    const row = fc.tuple(step, px, px, px, px, fc.integer({ min: 0, max: 5000 }), fc.constantFrom(0, 0, 7, 1e9 + 0.1));
+    fc.assert(
+      fc.property(fc.array(row, { maxLength: 80 }), fc.integer({ min: 0, max: 23 }), fc.constantFrom('H4', 'D1', 'W1'), (rows, startHour, tf) => {
+        let t = 1_700_000_000 - (1_700_000_000 % 86400) + startHour * 3600;
+        const cols = { time: [] as number[], open: [] as number[], high: [] as number[], low: [] as number[], close: [] as number[], tickVolume: [] as number[], realVolume: [] as number[] };
+        for (const [dt, o, h, l, c, v, r] of rows) {
+          t += dt * 3600;
+          cols.time.push(t); cols.open.push(o); cols.high.push(h); cols.low.push(l); cols.close.push(c); cols.tickVolume.push(v); cols.realVolume.push(r);
+        }
+        const f = (a: number[]) => Float64Array.from(a);
+        const series: BarSeries = { ...eurusd, length: rows.length, time: f(cols.time), open: f(cols.open), high: f(cols.high), low: f(cols.low), close: f(cols.close), tickVolume: f(cols.tickVolume), realVolume: f(cols.realVolume), spread: new Float64Array(rows.length) };
+        const agg = new BarAggregator(tf, 3600);
+        const want: BarIn[] = [], at: number[] = [];
+        for (let i = 0; i < rows.length; i++) for (const h of agg.push(barAt(series, i, {} as BarIn))) want.push({ ...h }), at.push(i);
+        const got = aggregateSeries(series, tf, 3600)!;
+        expect(got.series.length).toBe(want.length);
+        expect([...got.emitAt]).toEqual(at);
+        expect(Array.from({ length: want.length }, (_, j) => barAt(got.series, j, {} as BarIn))).toEqual(want);
+      }),
+    );
+  });
+
+  it('column mode with higher timeframes: the bar-by-bar results at every bar, across block edges and data gaps', () => {
+    // the multi-timeframe example; crosses, shifts, an applied price and every operator on H4; D1 beside H4; an OR of both
+    const series = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, COLUMN_BLOCK + 1200);
+    const mtf = (id: string, entry: object) => normalizeStrategy({ strategyId: id, symbol: 'EURUSD', timeframe: 'H1', rules: { entry, riskManagement: { lotSize: 0.1 } } });
+    const strategies = [
+      normalizeStrategy(JSON.parse(readFileSync('examples/macd-h4-confirmation.json', 'utf8'))),
+      mtf('h4-d1', {
+        direction: 'BUY', logic: 'OR',
+        conditions: [
+          { indicator: 'ema_5', condition: 'crosses_above', indicatorRef: 'ema_10', timeframe: 'H4' },
+          { indicator: 'typical', condition: 'crosses_below', indicatorRef: 'sma_8', timeframe: 'H4' },
+          { indicator: 'ichimoku_senkou_a', condition: 'crosses_above', indicatorRef: 'close', timeframe: 'H4' },
+          { logic: 'AND', conditions: [
+            { indicator: 'rsi', period: 14, condition: 'in_range', value: [40, 60], timeframe: 'D1' },
+            { indicator: 'close', condition: 'crosses_above', indicatorRef: 'sma_20' },
+            { indicator: 'volume', condition: 'greater_than', value: 20000, timeframe: 'H4' },
+          ] },
+          { logic: 'AND', conditions: [
+            { indicator: 'high', condition: 'outside_range', min: 1.05, max: 1.12, timeframe: 'D1' },
+            { indicator: 'close', condition: 'less_than', value: 1.2, timeframe: 'H4' },
+            { indicator: 'close', condition: 'crosses_below', value: 1.1, timeframe: 'H4' },
+          ] },
+        ],
+      }),
+    ];
+    let higherSignals = 0;
+    for (const [s, block] of strategies.flatMap((s) => [[s, COLUMN_BLOCK], [s, 7]] as const)) {
+      const others = s.timeframes.filter((t) => t !== 'H1');
+      expect(others.length, s.id).toBeGreaterThan(0);
+      const byBar = new StrategyEvaluator(s), cols = new StrategyEvaluator(s);
+      const aggs = others.map((t) => new BarAggregator(t, 3600)), colAggs = others.map((t) => new BarAggregator(t, 3600));
+      cols.useColumns('H1', series, block, others.map((t) => aggregateSeries(series, t, 3600)!));
+      const wants: ReturnType<StrategyEvaluator['evaluateFast']>[] = [];
+      // blocks of 7: many edges in the first 1,500 bars (the real block: one edge, at 4,096)
+      const len = block === COLUMN_BLOCK ? series.length : 1500;
+      for (let i = 0; i < len; i++) {
+        const b = barAt(series, i, {} as BarIn);
+        byBar.pushBar('H1', b);
+        aggs.forEach((a, k) => { for (const h of a.push(b)) byBar.pushBar(others[k]!, h); });
+        cols.pushBar('H1', b);
+        // the higher bars too: in column mode each push checks it is the next bar of that timeframe's series
+        colAggs.forEach((a, k) => { for (const h of a.push(b)) cols.pushBar(others[k]!, h); });
+        const T = b.time + 3600;
+        const want = byBar.evaluateFast(T);
+        wants.push(want);
+        expect(cols.evaluationOf(T, cols.bitsAt(i)), `${s.id} bar ${i}`).toEqual(want);
+        expect(cols.evaluateFast(T), `${s.id} bar ${i}`).toEqual(want);
+        if (i % 11 === 0) expect(cols.evaluate(T), `${s.id} bar ${i}`).toEqual(byBar.evaluate(T));
+        if (i % 3 === 0) for (const ind of s.indicators) expect(cols.value(ind.timeframe, ind.spec), `${s.id} ${ind.spec} bar ${i}`).toBe(byBar.value(ind.timeframe, ind.spec));
+        if (want.signal) higherSignals++;
+      }
+      // seek (a backtest's decisions jump over bars) counts the higher bars completed by then: the getters see them
+      const jumped = new StrategyEvaluator(s);
+      jumped.useColumns('H1', series, block, others.map((t) => aggregateSeries(series, t, 3600)!));
+      for (const i of [3, block + 3, 2 * block + 5, len - 1].filter((i) => i < len)) {
+        jumped.seek('H1', i + 1);
+        const T = series.time[i]! + 3600;
+        expect(jumped.evaluationOf(T, jumped.bitsAt(i)), `${s.id} seek ${i}`).toEqual(wants[i]);
+        expect(jumped.evaluateFast(T), `${s.id} seek ${i}`).toEqual(wants[i]);
+      }
+    }
+    expect(higherSignals).toBeGreaterThan(50);
+    // a series out of time order has no higher bars built at once (the runner keeps the bar-by-bar path)
+    const shuffled = { ...series, time: Float64Array.from(series.time).reverse() };
+    expect(aggregateSeries(shuffled, 'H4', 3600)).toBeUndefined();
+    expect(() => new StrategyEvaluator(strategies[0]!).useColumns('H1', series)).toThrow(/each other one built from its bars/);
   });
 
   it('every operator, nested AND/OR, and a trace with each operand value', () => {

@@ -152,7 +152,7 @@ describe('backtest', () => {
         expect([cols.intents, cols.refused, cols.rejected], name).toEqual([byBar.intents, byBar.refused, byBar.rejected]);
       }
     }
-    expect(columnRuns).toBe(12); // all but macd-h4-confirmation (two timeframes) run on columns
+    expect(columnRuns).toBe(14); // every one, macd-h4-confirmation (two timeframes) too
   });
 
   it('a signal on a bar close fills at the next bar open plus the spread', () => {

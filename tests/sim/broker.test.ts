@@ -10,6 +10,7 @@ import { MsgType } from '../../src/protocol/messages.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { DEAL_CHUNK_ROWS, DealStore } from '../../src/sim/deal-store.js';
 import { dealSchema } from '../../src/protocol/messages.js';
+import { tickRounded } from '../../src/sim/broker/money.js';
 import { BIG_TICKET, MONDAY_10H, makeBroker } from '../helpers.js';
 
 const T = MONDAY_10H;
@@ -576,5 +577,21 @@ describe('sim EA logic: intent results', () => {
     expect(repeats).toBeGreaterThan(1000);
     expect(evicted).toBeGreaterThan(500);
     expect(closeAllRepeats).toBeGreaterThan(100);
+  });
+});
+
+describe('tickRounded (the tick value to 12 digits, the last answer kept)', () => {
+  // products as the tick value makes them (tick × contract × rate), repeated and interleaved: a cache keyed wrongly
+  // would give the previous product's answer
+  const product = fc.oneof(
+    fc.constantFrom(0.00001 * 100000, 0.01 * 100, 0.001 * 100000 / 151.234, 0, -0, Number.NaN, Infinity, 1e-300),
+    fc.double({ min: 1e-9, max: 1e9, noNaN: true }),
+  );
+  it('gives Number(x.toPrecision(12)) for every call of any sequence', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(product, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 40 }), (calls) => {
+        for (const [x, times] of calls) for (let k = 0; k < times; k++) expect(Object.is(tickRounded(x), Number(x.toPrecision(12))), String(x)).toBe(true);
+      }),
+    );
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { Timeframe } from '../../protocol/messages.js';
 import type { BarSeries } from '../bars.js';
+import type { HigherSeries } from '../aggregate.js';
 import type { IndicatorHub } from '../indicator-hub.js';
 import { barAt } from '../indicator-spec.js';
 import type { BarIn } from '../indicators.js';
@@ -54,22 +55,40 @@ export class StrategyEvaluator {
   }
 
   /**
-   * Column mode for a backtest on one timeframe with closed-bar evaluation: the indicators of `tf` run over the
-   * series a block at a time as the bars are read (same objects, same bars, same order: the same values as
-   * pushing bar by bar), `pushBar` only moves the cursor and `seek(n)` jumps it (the bars before index n count
-   * as pushed). Bars are read in order. `block`: bars per block (tests use small ones to cross many edges).
+   * Column mode for a backtest with closed-bar evaluation: the indicators of `tf` run over the series a block at a
+   * time as the bars are read (same objects, same bars, same order: the same values as pushing bar by bar),
+   * `pushBar` only moves the cursor and `seek(n)` jumps it (the bars before index n count as pushed). Bars are read
+   * in order. `block`: bars per block (tests use small ones to cross many edges). `higher`: the strategy's other
+   * timeframes, each built from this series (aggregate.ts: the bars a BarAggregator emits, and at which bar): their
+   * indicators run over their whole series at once, and a condition on one reads, at bar i's close, the higher bars
+   * completed by bar i — those pushed by then bar by bar.
    */
-  useColumns(tf: Timeframe, series: BarSeries, block = COLUMN_BLOCK): void {
+  useColumns(tf: Timeframe, series: BarSeries, block = COLUMN_BLOCK, higher: readonly HigherSeries[] = []): void {
     if (this.cache.size > 0) throw new Error('column mode must start before the first evaluation');
     if (this.strategy.options.evaluation === 'intrabar') throw new Error('column mode evaluates closed bars only');
     const st = this.stores.get(tf);
-    if (!st || this.stores.size !== 1) throw new Error('column mode needs exactly one timeframe');
+    if (!st || this.stores.size !== 1 + higher.length || higher.some((h) => h.timeframe === tf || !this.stores.has(h.timeframe))) {
+      throw new Error('column mode needs the strategy\'s timeframe and each other one built from its bars');
+    }
     const refs = collectRefs(this.strategy);
     // a cross reads the bar before, shifted: keep the largest shift + 1 bars before each block (one more to spare)
     const keep = Math.max(0, ...refs.map((r) => r.shift)) + 2;
-    st.useColumns(series, keep, [...new Set(refs.filter((r) => r.spec === 'price').map((r) => r.buffer))], block);
+    const fields = (t: Timeframe) => [...new Set(refs.filter((r) => r.spec === 'price' && r.timeframe === t).map((r) => r.buffer))];
+    st.useColumns(series, keep, fields(tf), block);
+    for (const h of higher) {
+      const hs = this.stores.get(h.timeframe)!;
+      // one block holds the whole higher series (a quarter of the bars for H4 over H1, less for others)
+      hs.useColumns(h.series, keep, fields(h.timeframe), Math.max(1, h.series.length));
+      this.higher.set(h.timeframe, { store: hs, emitAt: h.emitAt, seen: new Int32Array(block), next: 0 });
+    }
     this.columnStore = this.stores.get(this.strategy.timeframe);
   }
+
+  /**
+   * Column mode, by higher timeframe: its store, at which bar each of its bars was completed, and for the current
+   * block of the strategy's timeframe the newest higher bar completed by each bar (-1: none yet), found by `next`.
+   */
+  private readonly higher = new Map<Timeframe, { store: TfStore; emitAt: Int32Array; seen: Int32Array; next: number }>();
 
   /** Column mode: the store of the strategy's timeframe, which `bitsAt` reads every bar (not looked up each time). */
   private columnStore: TfStore | undefined;
@@ -77,6 +96,15 @@ export class StrategyEvaluator {
   /** Column mode: count the bars before index `n` as pushed. */
   seek(tf: Timeframe, n: number): void {
     this.stores.get(tf)!.seek(n);
+    if (tf !== this.strategy.timeframe) return;
+    // the higher bars completed by then: those emitted at a bar before index n (a backtest seeks forward: from the last)
+    for (const h of this.higher.values()) {
+      const E = h.emitAt;
+      let c = h.store.n;
+      if (c > 0 && E[c - 1]! >= n) c = 0;
+      while (c < E.length && E[c]! < n) c++;
+      h.store.seek(c);
+    }
   }
 
   /** Column mode: the rule bits of the current block, by bar of the block, and the block they are for. */
@@ -85,6 +113,8 @@ export class StrategyEvaluator {
   /** Column mode: a result window per condition and group (reused from block to block), and constant operands. */
   private readonly nodeBufs = new Map<object, Uint8Array>();
   private readonly constBufs = new Map<object, Float64Array>();
+  /** Column mode: a condition on a higher timeframe, by bar of the strategy's block. */
+  private readonly higherBufs = new Map<object, Uint8Array>();
 
   /**
    * Column mode: the rules at the close of bar i of the series as bits (1 long, 2 short, 4 exit long positions,
@@ -108,6 +138,16 @@ export class StrategyEvaluator {
     const from = st.keep, to = st.keep + (st.end - st.base);
     const bits = (this.blockBits ??= new Uint8Array(st.block));
     bits.fill(0);
+    for (const h of this.higher.values()) {
+      // bar by bar, a higher bar is pushed when the bar that completes it is: at bar i the newest is the last emitted at ≤ i
+      const E = h.emitAt, seen = h.seen;
+      let j = h.next;
+      for (let i = st.base; i < st.end; i++) {
+        while (j < E.length && E[j]! <= i) j++;
+        seen[i - st.base] = j - 1;
+      }
+      h.next = j;
+    }
     const add = (g: Group | undefined, bit: number) => {
       if (!g) return;
       const r = this.groupColumn(g, st, from, to);
@@ -157,6 +197,7 @@ export class StrategyEvaluator {
 
   /** One condition over the block's bars (window positions from..to): the comparisons of compileCond. */
   private condColumn(c: Condition, st: TfStore, from: number, to: number): Uint8Array {
+    if (c.left.timeframe !== st.tf) return this.higherColumn(c, st, from, to);
     const A = this.operand(c.left, st), ka = c.left.shift;
     const rs = c.right?.kind === 'series' ? c.right : undefined;
     let R: Float64Array, kb = 0;
@@ -186,6 +227,29 @@ export class StrategyEvaluator {
       case 'outside_range': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a < lo || a > hi ? 1 : 0; } break;
       case 'crosses_above': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a === a && a > R[p - kb]! && A[p - 1 - ka]! <= R[p - 1 - kb]! ? 1 : 0; } break;
       case 'crosses_below': for (let p = from; p < to; p++) { const a = A[p - ka]!; out[p] = a === a && a < R[p - kb]! && A[p - 1 - ka]! >= R[p - 1 - kb]! ? 1 : 0; } break;
+    }
+    return out;
+  }
+
+  /**
+   * A condition on a higher timeframe over the block's bars: computed on the higher bars the block sees (the same
+   * comparisons, on that timeframe's windows), then each bar takes the result of the newest higher bar completed by
+   * it (none yet: false, as a getter's NaN).
+   */
+  private higherColumn(c: Condition, st: TfStore, from: number, to: number): Uint8Array {
+    const h = this.higher.get(c.left.timeframe)!;
+    // (the condition's own window, nodeBuf(c), is on its timeframe's positions)
+    let out = this.higherBufs.get(c);
+    if (!out) this.higherBufs.set(c, (out = new Uint8Array(st.keep + st.block)));
+    const seen = h.seen, n = to - from;
+    const lo = seen[0]!, hi = seen[n - 1]!;
+    if (hi < 0) return out.fill(0, from, to);
+    const hs = h.store;
+    hs.ensure(hi);
+    const r = this.condColumn(c, hs, hs.pos(Math.max(lo, 0)), hs.pos(hi) + 1);
+    for (let p = 0; p < n; p++) {
+      const j = seen[p]!;
+      out[from + p] = j < 0 ? 0 : r[hs.pos(j)]!;
     }
     return out;
   }
