@@ -186,19 +186,18 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     dealsSeen = n;
     broker.forEachMoney(from, moneyFacts);
   };
+  const view: MarketView = { bid: 0, ask: 0, positions: [] }; // one object, refilled for every decision
   const riskSized = st.dynamicRisk?.riskPercentage !== undefined || st.dynamicRisk?.kelly !== undefined;
-  // one object, refilled for every decision; a risk-sized entry's equity and tick value (it moves with conversion rates)
-  // read from the broker when the runner sizes it — nothing changes the broker while a decision is taken, and most
-  // decisions size nothing (an open position's management)
-  const view: MarketView = riskSized
-    ? { bid: 0, ask: 0, positions: [], get equity() { return broker.equity; }, get tickValue() { return broker.tickValue(spec.symbol)!; } }
-    : { bid: 0, ask: 0, positions: [] };
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
     const mine = broker.openCount > 0 ? broker.positionsOfMagic(runner.magic) : [];
     view.bid = q.bid;
     view.ask = q.ask;
     view.positions = mine;
+    if (riskSized) {
+      view.equity = broker.equity;
+      view.tickValue = broker.tickValue(spec.symbol)!; // moves with conversion rates; only risk sizing needs it
+    }
     const time = q.timeMsc / 1000;
     venue.now = time;
     const { decision: d, step } = columns ? core.onColumn(id, i, view, venue) : core.onBar(id, barAt(bars, i, b), view, venue);
