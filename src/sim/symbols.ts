@@ -2,7 +2,7 @@
  * Symbol specifications for the simulator, with values typical of a retail MT5 ECN account
  * (5-digit FX, 2-digit gold, 3-digit JPY pairs). Override any field per test or per run.
  */
-import { SYMBOL_CALC_MODE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, SYMBOL_TRADE_MODE } from '../protocol/mt5.js';
+import { SYMBOL_CALC_MODE, SYMBOL_FILLING, SYMBOL_SWAP_MODE, SYMBOL_TRADE_EXECUTION, SYMBOL_TRADE_MODE } from '../protocol/mt5.js';
 import type { SimSymbolSpec } from './broker.js';
 
 /** Monday 00:00 to Friday 23:55 server time, as most FX brokers. */
@@ -16,7 +16,7 @@ function fx(symbol: string, base: string, quote: string, digits: number, over: P
     fillingMode: SYMBOL_FILLING.FOK | SYMBOL_FILLING.IOC, executionMode: SYMBOL_TRADE_EXECUTION.MARKET,
     tradeMode: SYMBOL_TRADE_MODE.FULL, calcMode: SYMBOL_CALC_MODE.FOREX,
     currencyBase: base, currencyProfit: quote, currencyMargin: base,
-    swapLong: -7, swapShort: 2, swapRollover3Days: 3, sessions: FX_SESSIONS,
+    swapLong: -7, swapShort: 2, swapMode: SYMBOL_SWAP_MODE.POINTS, swapRollover3Days: 3, sessions: FX_SESSIONS,
     commissionPerLot: 3.5, defaultSpread: digits === 3 ? 12 : 10,
     ...over,
   };
