@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backtestCommand } from '../../src/cli/backtest.js';
-import { parseBars } from '../../src/engine/bars.js';
+import { runPaper } from '../../src/cli/paper.js';
+import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { sessionOpenAt } from '../../src/engine/sessions.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
 import { DEFAULT_BROKER_TZ, parseZoneArg, type BrokerTimeZone } from '../../src/engine/time/broker-time.js';
@@ -65,6 +66,29 @@ describe('the FX week in a broker zone', () => {
     const wrong = runBacktest({ strategy, bars });
     expect((wrong.blocked.MARKET_CLOSED ?? 0) + wrong.rejected.filter((r) => r.retcode === 10018).length).toBeGreaterThan(0);
   });
+
+  it('backtest --broker-zone utc on the bundled UTC bars: nothing refused or blocked as market closed (it was 15 and 2)', () => {
+    let out = '';
+    const code = backtestCommand({ strategy: 'examples/stoch-williams-fade.json', data: 'data/EURUSD_H1_2019.csv', timeframe: 'H1', brokerZone: 'utc', json: true }, (t) => (out += t), () => {});
+    expect(code).toBe(0);
+    const j = JSON.parse(out) as { rejections: { total: number }; blocked: { total: number }; trades: number };
+    expect(j.rejections.total).toBe(0);
+    expect(j.blocked.total).toBe(0);
+    expect(j.trades).toBeGreaterThan(100);
+  });
+
+  it('paper --broker-zone utc: the simulated terminal\'s broker has the UTC week, and its orders on Sunday-evening bars fill', async () => {
+    const bars = parseBars(readFileSync('data/EURUSD_H1_2019.csv', 'utf8'));
+    const strategy = {
+      strategyId: 'hold', symbol: 'EURUSD', timeframe: 'H1',
+      rules: { entry: { long: { conditions: [{ indicator: 'close', condition: 'greater_than', value: 0 }] } }, exit: { maxHoldingHours: 1 }, riskManagement: { lotSize: 0.1, maxPositions: 1 } },
+    };
+    const p = await runPaper({ strategies: [strategy], bars: sliceBars(bars, 0, 300), from: 100, warmupBars: 100, brokerZone: UTC });
+    expect(p.broker.spec('EURUSD')!.sessions).toEqual(weekSessions(UTC));
+    // a deal on a Sunday evening (server time = UTC here)
+    const sundays = p.broker.deals().filter((d) => new Date(d.timeMsc).getUTCDay() === 0);
+    expect(sundays.length).toBeGreaterThan(0);
+  }, 60_000);
 
   it('backtest\'s summary does not count MARKET_CLOSED among the --limits limits', () => {
     let out = '';
