@@ -118,7 +118,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   const from = o.from;
   const t0 = performance.now();
   const balance = o.balance ?? 10_000;
-  const spec = o.symbol ?? symbolSpec(symbol);
+  const spec = o.symbol ?? symbolSpec(symbol, {}, o.brokerZone); // its trading hours in the file's clock
   const broker = new SimBroker({
     account: { login: 5_100_123, server: 'Sim-Paper', currency: 'USD', leverage: 100, marginMode: 2, balance },
     symbols: [spec],

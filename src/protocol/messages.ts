@@ -203,9 +203,13 @@ export const symbolSpecSchema = z.object({
   currencyBase: z.string(),
   currencyProfit: z.string(),
   currencyMargin: z.string(),
-  swapLong: num().describe('points per lot per day'),
-  swapShort: num(),
-  swapRollover3Days: int().min(0).max(6).describe('weekday of triple swap, 0 = Sunday'),
+  swapLong: num().describe('SYMBOL_SWAP_LONG: per lot per night, in the unit swapMode names (points when it is absent)'),
+  swapShort: num().describe('SYMBOL_SWAP_SHORT, as swapLong'),
+  swapMode: int()
+    .nonnegative()
+    .optional()
+    .describe('SYMBOL_SWAP_MODE: 0 disabled, 1 points, 2 money in the base currency, 3 in the margin currency, 4 in the deposit currency, 5 annual % of the current price, 6 annual % of the open price, 7 reopen at the close price, 8 reopen at the bid, 9 money in the profit currency; absent (an EA before it was sent): 1'),
+  swapRollover3Days: int().min(0).max(6).describe('SYMBOL_SWAP_ROLLOVER3DAYS: weekday of triple swap, 0 = Sunday'),
   sessions: z
     .array(z.tuple([int().min(0).max(6), int().min(0).max(1440), int().min(0).max(1440)]))
     .describe('trade sessions as [weekday 0=Sunday, from minute, to minute) in server time'),

@@ -89,7 +89,7 @@ export interface BacktestResult {
 
 export function runBacktest(o: BacktestOptions): BacktestResult {
   const st = o.strategy;
-  const spec: SimSymbolSpec = { ...(o.symbol ?? symbolSpec(st.symbol)) };
+  const spec: SimSymbolSpec = { ...(o.symbol ?? symbolSpec(st.symbol, {}, o.brokerZone)) };
   if (o.commissionPerLot !== undefined) spec.commissionPerLot = o.commissionPerLot;
   const balance = o.balance ?? 10_000;
   const broker = new SimBroker({

@@ -2,10 +2,15 @@
  * Symbol specifications for the simulator, with values typical of a retail MT5 ECN account
  * (5-digit FX, 2-digit gold, 3-digit JPY pairs). Override any field per test or per run.
  */
-import { SYMBOL_CALC_MODE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, SYMBOL_TRADE_MODE } from '../protocol/mt5.js';
+import { DEFAULT_BROKER_TZ, type BrokerTimeZone } from '../engine/time/broker-time.js';
+import { SYMBOL_CALC_MODE, SYMBOL_FILLING, SYMBOL_SWAP_MODE, SYMBOL_TRADE_EXECUTION, SYMBOL_TRADE_MODE } from '../protocol/mt5.js';
 import type { SimSymbolSpec } from './broker.js';
+import { FX_WEEK_NY, GOLD_WEEK_NY, weekSessions, type NewYorkHours } from './fx-week.js';
 
-/** Monday 00:00 to Friday 23:55 server time, as most FX brokers. */
+/**
+ * Monday 00:00 to Friday 23:55 server time, as most FX brokers: the FX week (Sunday 17:00 → Friday 16:55 New York)
+ * in the default zone (GMT+2, GMT+3 with New York's DST); weekSessions gives it in another.
+ */
 export const FX_SESSIONS: [number, number, number][] = [1, 2, 3, 4, 5].map((d) => [d, 0, d === 5 ? 1435 : 1440]);
 
 function fx(symbol: string, base: string, quote: string, digits: number, over: Partial<SimSymbolSpec> = {}): SimSymbolSpec {
@@ -16,7 +21,7 @@ function fx(symbol: string, base: string, quote: string, digits: number, over: P
     fillingMode: SYMBOL_FILLING.FOK | SYMBOL_FILLING.IOC, executionMode: SYMBOL_TRADE_EXECUTION.MARKET,
     tradeMode: SYMBOL_TRADE_MODE.FULL, calcMode: SYMBOL_CALC_MODE.FOREX,
     currencyBase: base, currencyProfit: quote, currencyMargin: base,
-    swapLong: -7, swapShort: 2, swapRollover3Days: 3, sessions: FX_SESSIONS,
+    swapLong: -7, swapShort: 2, swapMode: SYMBOL_SWAP_MODE.POINTS, swapRollover3Days: 3, sessions: FX_SESSIONS,
     commissionPerLot: 3.5, defaultSpread: digits === 3 ? 12 : 10,
     ...over,
   };
@@ -61,10 +66,10 @@ const OTHER_CONTRACT = new RegExp(`^${SUFFIX_SEP}?(micro|mini|cent|c)$`, 'i');
  * matches. A simulator runs such a symbol under the preset's name: the
  * simulated broker converts currencies through the pairs so named (EUR→USD through EURUSD).
  */
-export function resolveSymbol(name: string): SymbolMatch | undefined {
+export function resolveSymbol(name: string, zone?: BrokerTimeZone): SymbolMatch | undefined {
   const n = name.trim();
   const exact = SYMBOLS[n];
-  if (exact) return { preset: n, spec: exact };
+  if (exact) return { preset: n, spec: inZone(n, exact, zone) };
   const up = n.toUpperCase();
   for (const p of PRESETS_LONGEST_FIRST) {
     if (!up.startsWith(p)) continue;
@@ -73,14 +78,27 @@ export function resolveSymbol(name: string): SymbolMatch | undefined {
     // a micro, mini or cent account's symbol has another contract size: not the preset's (its sizes and money would be
     // 10–100× off)
     if (OTHER_CONTRACT.test(rest)) return undefined;
-    const spec = SYMBOLS[p]!;
+    const spec = inZone(p, SYMBOLS[p]!, zone);
     return { preset: p, spec, note: `${n} is simulated as ${p}, with the simulator's ${p} specification (${spec.digits} digits, contract size ${spec.contractSize}, volume step ${spec.volumeStep})` };
   }
   return undefined;
 }
 
-export function symbolSpec(name: string, over: Partial<SimSymbolSpec> = {}): SimSymbolSpec {
+/** A preset's spec, with `over` on it; its sessions in broker zone `zone` (default: the default zone's). */
+export function symbolSpec(name: string, over: Partial<SimSymbolSpec> = {}, zone?: BrokerTimeZone): SimSymbolSpec {
   const base = SYMBOLS[name];
   if (!base) throw new Error(`no preset for ${name}: known presets are ${Object.keys(SYMBOLS).join(', ')}`);
-  return { ...base, ...over };
+  return { ...inZone(name, base, zone), ...over };
+}
+
+/** A preset's market hours in New York time (the presets' `sessions` are them in the default zone). */
+const HOURS_NY: Record<string, NewYorkHours[]> = { XAUUSD: GOLD_WEEK_NY };
+
+/**
+ * A preset with its trading sessions where its market opens and closes in the broker's clock (the bars' zone, as
+ * --broker-zone declares it); the preset itself for the default zone, whose hours the presets are written in.
+ */
+function inZone(name: string, spec: SimSymbolSpec, zone: BrokerTimeZone | undefined): SimSymbolSpec {
+  if (!zone || JSON.stringify(zone) === JSON.stringify(DEFAULT_BROKER_TZ)) return spec;
+  return { ...spec, sessions: weekSessions(zone, HOURS_NY[name] ?? FX_WEEK_NY) };
 }

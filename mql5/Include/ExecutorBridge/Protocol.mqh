@@ -131,6 +131,7 @@
 #define EB_K_STOPS_LEVEL "stopsLevel"
 #define EB_K_SWAP "swap"
 #define EB_K_SWAP_LONG "swapLong"
+#define EB_K_SWAP_MODE "swapMode"
 #define EB_K_SWAP_ROLLOVER3_DAYS "swapRollover3Days"
 #define EB_K_SWAP_SHORT "swapShort"
 #define EB_K_SYMBOL "symbol"

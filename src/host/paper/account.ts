@@ -10,6 +10,7 @@ import { MsgType } from '../../protocol/messages.js';
 import { SimBroker, type BrokerConfig, type BrokerTx, type SimSymbolSpec } from '../../sim/broker.js';
 import { SimEaLogic } from '../../sim/ea-logic.js';
 import { resolveSymbol } from '../../sim/symbols.js';
+import { swapModeProblem } from '../../sim/broker/money.js';
 import { RC } from '../../protocol/retcodes.js';
 import type { Terminal } from '../bridge/server.js';
 import type { LedgerEntry } from '../state/ledger.js';
@@ -146,7 +147,9 @@ export class PaperAccount {
     const sim: SimSymbolSpec = { ...rest, commissionPerLot: paperCommission(spec.symbol, this.o.commission) };
     if (!this.record.keep({ k: 'spec', spec: sim, ...(convert ? { convert } : {}) })) throw new Error(`the paper account could not learn ${spec.symbol}: its journal could not be written`);
     this.rebuild(); // a SimBroker knows its symbols from the start: the account is replayed with this one added
-    this.o.log.info({ symbol: spec.symbol, convert, commissionPerLot: sim.commissionPerLot }, 'paper broker: symbol added from the terminal\'s spec');
+    this.o.log.info({ symbol: spec.symbol, convert, commissionPerLot: sim.commissionPerLot, swapMode: sim.swapMode }, 'paper broker: symbol added from the terminal\'s spec');
+    const swapProblem = convert ? undefined : swapModeProblem(sim);
+    if (swapProblem) this.o.log.warn({ symbol: spec.symbol, swapMode: sim.swapMode }, `paper broker: ${swapProblem}`);
   }
 
   /** A live tick: the paper broker trades on it (an SL or TP it reaches fills, at this price: a real tick is no path). */

@@ -12,6 +12,7 @@
  */
 import type { IntentBody, IntentResult, Msg, Position, SymbolSpec, Timeframe, AnyMsg, Body, Deal } from '../../protocol/messages.js';
 import { MsgType, intentBodySchemas, intentIdSchema, isIntentId } from '../../protocol/messages.js';
+import { SYMBOL_SWAP_MODE } from '../../protocol/mt5.js';
 import type { SimBroker } from '../../sim/broker.js';
 import { RequestError, Terminal, type BridgeServer } from '../bridge/server.js';
 import { MemoryLedger, type LedgerEntry } from '../state/ledger.js';
@@ -128,12 +129,14 @@ export class PaperVenue extends Terminal {
       paper.learn(spec, false);
       const acct = paper.seed.currency;
       let added = false;
-      for (const c of new Set([spec.currencyProfit, spec.currencyMargin])) {
+      // a swap in the base currency (SYMBOL_SWAP_MODE_CURRENCY_SYMBOL) needs that one converted too
+      const swapInBase = spec.swapMode === SYMBOL_SWAP_MODE.CURRENCY_SYMBOL ? [spec.currencyBase] : [];
+      for (const c of new Set([spec.currencyProfit, spec.currencyMargin, ...swapInBase])) {
         const pair = [c + acct, acct + c];
         if (!c || c === acct || pair.some((p) => paper.simSpecs.has(p))) continue;
         const found = await this.firstSpec(pair);
         if (found) (paper.learn(found, true), (added = true));
-        else this.vlog.warn({ symbol, currency: c, tried: pair }, `paper broker: no symbol converts ${c} into ${acct}: orders on ${symbol} are refused`);
+        else this.vlog.warn({ symbol, currency: c, tried: pair }, `paper broker: no symbol converts ${c} into ${acct}: ${c === spec.currencyProfit || c === spec.currencyMargin ? `orders on ${symbol} are refused` : `no swap is charged (its swap is in ${c})`}`);
       }
       if (added && !this.o.lazy) this.live.subscribe(this.withConverters(this.symbols), this.bars);
     }

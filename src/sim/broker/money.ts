@@ -1,11 +1,11 @@
 /**
  * The simulated broker's money, over its book `b`, in the account currency's minor units inside (no float drift) and
  * converted at the edges: a position's profit, an order's margin, the floating profit, free margin and margin level,
- * the account as MT5 reports it, the tick value, and the daily swap.
+ * the account as MT5 reports it, the tick value, and the daily swap in each SYMBOL_SWAP_MODE.
  */
 import { fromMinor, roundTo, toMinor } from '../../engine/money.js';
 import type { Account } from '../../protocol/messages.js';
-import { ORDER_TYPE, SYMBOL_CALC_MODE } from '../../protocol/mt5.js';
+import { ORDER_TYPE, SYMBOL_CALC_MODE, SYMBOL_SWAP_MODE } from '../../protocol/mt5.js';
 import type { PosState, SimSymbolSpec } from '../broker-types.js';
 import type { BrokerBook } from './book.js';
 
@@ -150,23 +150,85 @@ export function marginLevelAbove(b: BrokerBook, level: number): boolean {
 }
 
 /**
- * The rollover at the end of server day `weekday` (0 Sunday … 6 Saturday): swap in points per lot, triple on
- * `swapRollover3Days` (that triple is the weekend's two nights, as MT5 charges it). The rollovers at the end of a
- * Saturday or a Sunday charge nothing — a bar file with weekend bars (or a week opening on Sunday evening) has them,
- * and they would charge the weekend a second time — unless the symbol trades every day of the week (a market open at
- * weekends, as crypto: every night is charged) or that day is its triple day.
+ * The rollover at the end of server day `weekday` (0 Sunday … 6 Saturday): each position's swap for the night in the
+ * unit the symbol's `swapMode` names (nightSwapMinor), triple on `swapRollover3Days` (that triple is the weekend's two
+ * nights, as MT5 charges it). The rollovers at the end of a Saturday or a Sunday charge nothing — a bar file with
+ * weekend bars (or a week opening on Sunday evening) has them, and they would charge the weekend a second time —
+ * unless the symbol trades every day of the week (a market open at weekends, as crypto: every night is charged) or
+ * that day is its triple day. All or nothing: every position's swap is computed before any is charged, so a currency
+ * no quote converts (it throws) charges none.
  */
 export function rollover(b: BrokerBook, weekday: number): void {
   const weekend = weekday === 0 || weekday === 6;
+  const charges: [PosState, number][] = [];
   for (const p of b.positions.values()) {
     const s = b.specOf(p.symbol)!;
     if (weekend && weekday !== s.swapRollover3Days && !tradesAtWeekends(s)) continue;
-    const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
-    if (!pts) continue;
-    const mult = weekday === s.swapRollover3Days ? 3 : 1;
-    const money = pts * mult * s.point * s.contractSize * p.volume * b.rate(s.currencyProfit, b.cfg.account.currency);
-    p.swapMinor += toMinor(money, b.digits);
+    const minor = nightSwapMinor(b, s, p, weekday === s.swapRollover3Days ? 3 : 1);
+    if (minor) charges.push([p, minor]);
   }
+  for (const [p, minor] of charges) p.swapMinor += minor;
+}
+
+/**
+ * Why the simulated broker cannot charge a symbol's swap as its broker does, or undefined when it can: the reopen
+ * modes (MT5 closes the position at the rollover and reopens it at a price moved by the swap's points: new deals and
+ * tickets the simulator does not make) and a mode this version does not know. Such a symbol is charged no swap.
+ */
+export function swapModeProblem(s: Pick<SimSymbolSpec, 'symbol' | 'swapMode'>): string | undefined {
+  const m = s.swapMode ?? SYMBOL_SWAP_MODE.POINTS;
+  if (m === SYMBOL_SWAP_MODE.REOPEN_CURRENT || m === SYMBOL_SWAP_MODE.REOPEN_BID) {
+    return `${s.symbol}: its broker charges swap by reopening positions at the rollover (SYMBOL_SWAP_MODE ${m}, ${m === SYMBOL_SWAP_MODE.REOPEN_BID ? 'at the bid' : 'at the close price'} ± the swap in points); the simulated broker does not reopen positions and charges this symbol no swap`;
+  }
+  if (!Number.isInteger(m) || m < 0 || m > 9) return `${s.symbol}: SYMBOL_SWAP_MODE ${m} is not one this version knows (0–9); the simulated broker charges this symbol no swap`;
+  return undefined;
+}
+
+/**
+ * The swap of `nights` nights (3 on the triple day) of position `p`, in account currency minor units, as MT5 computes it for the
+ * symbol's SYMBOL_SWAP_MODE (absent: points, as an EA that does not send it meant) from swapLong/swapShort (`v`):
+ * points — v × point × contract size × lots, in the profit currency; money — v × lots, in the base (CURRENCY_SYMBOL),
+ * margin, deposit or profit currency; annual interest — v % × price × contract size × lots / 360 (a banking year), in
+ * the profit currency, on the price the position would close at now (INTEREST_CURRENT: the bid for a buy, the ask
+ * for a sell) or its open price (INTEREST_OPEN). Each amount is converted to the account currency at the current
+ * quotes (b.rate) and then rounded to the account's minor unit. 0 for a mode swapModeProblem names.
+ */
+export function nightSwapMinor(b: BrokerBook, s: SimSymbolSpec, p: PosState, nights = 1): number {
+  const v = (p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort) * nights;
+  if (!v) return 0;
+  const acct = b.cfg.account.currency;
+  let amount: number, ccy: string;
+  switch (s.swapMode ?? SYMBOL_SWAP_MODE.POINTS) {
+    case SYMBOL_SWAP_MODE.POINTS:
+      [amount, ccy] = [v * s.point * s.contractSize * p.volume, s.currencyProfit];
+      break;
+    case SYMBOL_SWAP_MODE.CURRENCY_SYMBOL:
+      [amount, ccy] = [v * p.volume, s.currencyBase];
+      break;
+    case SYMBOL_SWAP_MODE.CURRENCY_MARGIN:
+      [amount, ccy] = [v * p.volume, s.currencyMargin];
+      break;
+    case SYMBOL_SWAP_MODE.CURRENCY_DEPOSIT:
+      [amount, ccy] = [v * p.volume, acct];
+      break;
+    case SYMBOL_SWAP_MODE.CURRENCY_PROFIT:
+      [amount, ccy] = [v * p.volume, s.currencyProfit];
+      break;
+    case SYMBOL_SWAP_MODE.INTEREST_CURRENT:
+    case SYMBOL_SWAP_MODE.INTEREST_OPEN: {
+      let price = p.priceOpen;
+      if (s.swapMode === SYMBOL_SWAP_MODE.INTEREST_CURRENT) {
+        const q = b.quoteOfSym(p.symbol);
+        if (!q) throw new Error(`${p.symbol}: no quote to compute its interest swap on`);
+        price = p.type === ORDER_TYPE.BUY ? q.bid : q.ask;
+      }
+      [amount, ccy] = [((v / 100) * price * s.contractSize * p.volume) / 360, s.currencyProfit];
+      break;
+    }
+    default: // DISABLED, and the modes swapModeProblem names
+      return 0;
+  }
+  return toMinor(amount * (ccy === acct ? 1 : b.rate(ccy, acct)), b.digits);
 }
 
 /** A symbol with trade sessions on both Saturday and Sunday (its swap is charged every night). */

@@ -1248,6 +1248,8 @@ long SymbolInfoInteger(const string &name, ENUM_SYMBOL_INFO_INTEGER p)
       case SYMBOL_TRADE_EXEMODE: return s["executionMode"].lng();
       case SYMBOL_TRADE_CALC_MODE: return s["calcMode"].lng();
       case SYMBOL_FILLING_MODE: return s["fillingMode"].lng();
+      // a spec without a swap mode (the simulator's presets before it had one) is in points, as the protocol reads it
+      case SYMBOL_SWAP_MODE: return s.has("swapMode") ? s["swapMode"].lng() : 1;
       case SYMBOL_SWAP_ROLLOVER3DAYS: return s["swapRollover3Days"].lng();
       case SYMBOL_TIME: return s["timeMsc"].lng() / 1000;
       default: return 0;
