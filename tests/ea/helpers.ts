@@ -1,11 +1,15 @@
 /** Building the project's MQL5 programs with the mql-test-harness (cached between runs and workers), and the rigs the EA tests share. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, beforeAll, expect } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { parseBars } from '../../src/engine/bars.js';
 import { BridgeServer, type Terminal } from '../../src/host/bridge/server.js';
+import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { generateToken } from '../../src/host/state/token.js';
+import { startHost as startWholeHost, type RunningHost } from '../../src/host/start.js';
 import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js';
 import { MsgType, TYPE_NAME, type AnyMsg } from '../../src/protocol/messages.js';
 import type { SimBroker } from '../../src/sim/broker.js';
@@ -13,7 +17,7 @@ import { symbolSpec } from '../../src/sim/symbols.js';
 import { barTupleAt } from '../../src/sim/terminal.js';
 import { buildEa, type BuildResult } from '../../tools/mql-test-harness/src/build.js';
 import { HarnessTerminal, type Bar, type HarnessTerminalOptions } from '../../tools/mql-test-harness/src/terminal.js';
-import { MONDAY_10H, makeBroker, until } from '../helpers.js';
+import { MONDAY_10H, freePort, makeBroker, until } from '../helpers.js';
 
 export const MQL5_DIR = path.resolve('mql5');
 export const INCLUDE_ROOT = path.join(MQL5_DIR, 'Include');
@@ -67,6 +71,30 @@ export async function startHost(token: string, port = 0, over: Partial<Construct
   const server = new BridgeServer({ token, port, symbols: ['EURUSD', 'GBPUSD'], bars: [['EURUSD', 'H1']], heartbeatMs: 2000, ...over });
   await server.start();
   return server;
+}
+
+/**
+ * The whole host (`startHost` of src/host/start.ts, its API off, info logs into `lines`) on a fresh data folder, with
+ * the real EA built by the harness (its binary: `binary`) on `broker` pointed at its bridge — not started: the test
+ * gives it its history and first ticks, then `ea.start()`. Both stopped by the suite's cleanups.
+ */
+export async function wholeHostWithEa(binary: string, broker: SimBroker, paper: boolean, dir = mkdtempSync(path.join(tmpdir(), 'mt5x-ea-host-'))): Promise<{ host: RunningHost; ea: HarnessTerminal; lines: string[]; dir: string }> {
+  const bridgePort = await freePort();
+  const lines: string[] = [];
+  const host = await startWholeHost({
+    env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(bridgePort), MT5X_API_ENABLED: 'false', MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'info' },
+    logDestination: new Writable({ write(c: Buffer, _e, cb) { lines.push(...c.toString().split('\n').filter(Boolean)); cb(); } }),
+    out: () => {},
+    now: () => Math.floor(broker.time / 1000),
+    paper,
+  });
+  const token = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
+  const ea = new HarnessTerminal({ binary, broker, chartSymbol: 'EURUSD', inputs: { InpPort: bridgePort, InpToken: token, InpTimerMs: 5 } });
+  cleanups.push(async () => {
+    await ea.stop();
+    await host.stop();
+  });
+  return { host, ea, lines, dir };
 }
 
 export interface EaRigOptions {

@@ -4,18 +4,13 @@
  * not one OrderSend reaches the EA — with `start --paper` (the whole host) and with a `mode: paper` strategy in a
  * live host beside a live one (whose orders do reach it).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { openCredentialStore } from '../../src/host/state/credentials.js';
-import { startHost, type RunningHost } from '../../src/host/start.js';
+import type { RunningHost } from '../../src/host/start.js';
 import { DEAL_ENTRY, DEAL_REASON } from '../../src/protocol/mt5.js';
 import type { SimBroker } from '../../src/sim/broker.js';
-import { HarnessTerminal } from '../../tools/mql-test-harness/src/terminal.js';
-import { freePort, until } from '../helpers.js';
-import { H1, bridgeEaSuite, cleanups, h1Bars, twoSymbolBroker } from './helpers.js';
+import type { HarnessTerminal } from '../../tools/mql-test-harness/src/terminal.js';
+import { until } from '../helpers.js';
+import { H1, bridgeEaSuite, h1Bars, twoSymbolBroker, wholeHostWithEa } from './helpers.js';
 
 const { binary } = bridgeEaSuite();
 
@@ -31,23 +26,9 @@ const always = (id: string, mode?: 'live' | 'paper') => ({
 
 interface PaperRig { host: RunningHost; ea: HarnessTerminal; broker: SimBroker; dir: string; intentLines: () => number }
 
-async function rig(paper: boolean, dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-ea-'))): Promise<PaperRig> {
+async function rig(paper: boolean, dir?: string): Promise<PaperRig> {
   const broker = twoSymbolBroker();
-  const bridgePort = await freePort();
-  const lines: string[] = [];
-  const host = await startHost({
-    env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(bridgePort), MT5X_API_ENABLED: 'false', MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'info' },
-    logDestination: new Writable({ write(c: Buffer, _e, cb) { lines.push(...c.toString().split('\n').filter(Boolean)); cb(); } }),
-    out: () => {},
-    now: () => Math.floor(broker.time / 1000),
-    paper,
-  });
-  const token = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
-  const ea = new HarnessTerminal({ binary: binary(), broker, chartSymbol: 'EURUSD', inputs: { InpPort: bridgePort, InpToken: token, InpTimerMs: 5 } });
-  cleanups.push(async () => {
-    await ea.stop();
-    await host.stop();
-  });
+  const { host, ea, lines, dir: d } = await wholeHostWithEa(binary(), broker, paper, dir);
   // the terminal's history: 100 closed H1 bars, the price at the last one's close
   ea.addBars('EURUSD', 'H1', h1Bars(0, 100));
   ea.tick('EURUSD', H1.close[99]!, H1.close[99]! + 0.00002, H1.time[100]! * 1000);
@@ -56,7 +37,7 @@ async function rig(paper: boolean, dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-
   await until(() => host.manager.status().terminalConnected === true, 10_000, 'terminal connected');
   // the INTENT frames the host sent the EA: every one is in the bridge's intent ledger first (written before it goes)
   const intentLines = () => lines.filter((l) => l.includes('"intent sent"') || l.includes('"msg":"intent result"')).length;
-  return { host, ea, broker, dir, intentLines };
+  return { host, ea, broker, dir: d, intentLines };
 }
 
 /** Bars 100..100+n close one by one, with ticks inside each (the live prices the paper broker trades on). */

@@ -3,18 +3,11 @@
  * and run by the mql-test-harness): the EA sends SYMBOL_SWAP_MODE in SPEC, and `start --paper` charges the swap in
  * that mode — here annual interest on the open price, where points would charge another amount.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { openCredentialStore } from '../../src/host/state/credentials.js';
-import { startHost } from '../../src/host/start.js';
 import { SYMBOL_SWAP_MODE } from '../../src/protocol/mt5.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
-import { HarnessTerminal } from '../../tools/mql-test-harness/src/terminal.js';
-import { freePort, makeBroker, until } from '../helpers.js';
-import { H1, bridgeEaSuite, cleanups, h1Bars } from './helpers.js';
+import { makeBroker, until } from '../helpers.js';
+import { H1, bridgeEaSuite, h1Bars, wholeHostWithEa } from './helpers.js';
 
 const { binary, eaRig } = bridgeEaSuite();
 
@@ -37,22 +30,7 @@ describe('the swap mode, from the terminal to the simulated broker (the real EA)
 
   it('start --paper charges the terminal\'s swap mode at the rollover, and warns of a mode it cannot simulate', async () => {
     const broker = brokerWithModes();
-    const dir = mkdtempSync(join(tmpdir(), 'mt5x-swap-ea-'));
-    const bridgePort = await freePort();
-    const lines: string[] = [];
-    const host = await startHost({
-      env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(bridgePort), MT5X_API_ENABLED: 'false', MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false', MT5X_LOG_LEVEL: 'info' },
-      logDestination: new Writable({ write(c: Buffer, _e, cb) { lines.push(...c.toString().split('\n').filter(Boolean)); cb(); } }),
-      out: () => {},
-      now: () => Math.floor(broker.time / 1000),
-      paper: true,
-    });
-    const token = (await openCredentialStore(dir, { preferKeychain: false })).get('bridgeToken')!;
-    const ea = new HarnessTerminal({ binary: binary(), broker, chartSymbol: 'EURUSD', inputs: { InpPort: bridgePort, InpToken: token, InpTimerMs: 5 } });
-    cleanups.push(async () => {
-      await ea.stop();
-      await host.stop();
-    });
+    const { host, ea, lines } = await wholeHostWithEa(binary(), broker, true);
     // Thursday 2019-02-21, 18:00 server time
     const t0 = H1.time[100]! * 1000;
     ea.addBars('EURUSD', 'H1', h1Bars(0, 100));
