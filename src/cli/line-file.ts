@@ -32,7 +32,13 @@ export class LineFile {
   private flush(): void {
     if (!this.buf.length || this.failed) return;
     try {
-      writeSync(this.fd, this.buf.join('\n') + '\n');
+      // every byte, or an error: a write can take only part of a block (a disk filling up) without failing
+      const bytes = Buffer.from(this.buf.join('\n') + '\n');
+      for (let off = 0; off < bytes.length;) {
+        const n = writeSync(this.fd, bytes, off, bytes.length - off);
+        if (n <= 0) throw Object.assign(new Error('the disk is full'), { code: 'ENOSPC' });
+        off += n;
+      }
     } catch (e) {
       this.failed = true;
       this.err(`${this.what}: cannot write it: ${writeFailure(e)}\n`);

@@ -15,11 +15,14 @@ const describe = (h: StateHealth): string =>
   : h.kind === 'none' ? 'There is no state yet: the host starts with an empty one.'
   : `The state is damaged: ${h.problem}.${h.core ? `\n${coreAdvice(h.core, h.stateSound)}` : ''}`;
 
+const CORE_FORGETS =
+  "The trading core starts without its state: the broker day's starting balance and the equity peak are taken again from the account, " +
+  'and pauses, a kill-switch lock and exits waiting for a retry are forgotten (check the terminal first).';
+
 /** What state recover does about a damaged core state (it has no backups): the start refuses it, as it refuses a damaged state.json. */
 const coreAdvice = (core: CoreStateDamage, stateSound: boolean): string =>
   `The host does not start with it. ${stateSound ? '--backup latest keeps state.json and the journal (they are sound) and sets' : '--backup or --empty also sets'} ${core.files.join(' and ')} aside as *.damaged-<time>; ` +
-  "the trading core then starts without its state: the broker day's starting balance and the equity peak are taken again from the account, " +
-  'and pauses, a kill-switch lock and exits waiting for a retry are forgotten (check the terminal first).';
+  `t${CORE_FORGETS.slice(1)}`;
 
 /** A file system error as one line: the path, and what is wrong with it in words (not Node's raw message). */
 export function fsProblem(e: unknown): string | undefined {
@@ -98,6 +101,8 @@ function recover(dir: string, o: { backup?: string | undefined; empty?: boolean 
   }
   try {
     out(`${recoverState(dir, { ...(o.backup !== undefined ? { backup: o.backup } : {}), ...(o.empty ? { empty: true } : {}) })}\n`);
+    // the core's state set aside: what it forgets is said here too, not only in the listing (a trader may run this directly)
+    if (health.kind === 'damaged' && health.core) out(`${CORE_FORGETS}\n`);
     return 0;
   } catch (e) {
     if (fsProblem(e)) throw e;

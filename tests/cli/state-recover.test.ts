@@ -214,7 +214,7 @@ describe('state recover', () => {
       expect(listing.stdout).toContain('--backup latest keeps state.json and the journal (they are sound) and sets');
       const r = recover(h.dir, '--backup', 'latest');
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^the trading core's damaged state is kept aside: \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-\S+; the core starts without it\. \S+state\.json and the journal were sound: kept as they are\n$/);
+      expect(r.stdout).toMatch(/^the trading core's damaged state is kept aside: \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-\S+; the core starts without it\. \S+state\.json and the journal were sound: kept as they are\nThe trading core starts without its state: .* pauses, a kill-switch lock and exits waiting for a retry are forgotten \(check the terminal first\)\.\n$/);
       expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(stateBefore); // the sound state is not rolled back
       expect(readdirSync(dir).filter((f) => f.startsWith('core-state')).sort()).toEqual([expect.stringMatching(/^core-state\.json\.damaged-/), expect.stringMatching(/^core-state\.jsonl\.damaged-/)]);
       expect(recover(h.dir).stdout).toContain('The state is fine');

@@ -5,7 +5,7 @@
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,20 @@ describe('host lock', () => {
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid });
     release();
     expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('a lock from before this machine booted (a power cut; its process id now another program\'s) is taken over; the refusal says what to delete', () => {
+    const d = dir();
+    const file = join(d, 'host.lock');
+    const beforeBoot = new Date(Date.now() - uptime() * 1000 - 3_600_000).toISOString();
+    // the parent process is alive: only its start time tells the lock is not its
+    writeFileSync(file, JSON.stringify({ pid: process.ppid, startedAt: beforeBoot, version: '0.0.1', nonce: 'old' }));
+    const release = acquireHostLock(d, 'test');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, version: 'test' });
+    release();
+    // a live holder that started after the boot is still refused, with what to do if nothing runs
+    writeFileSync(file, JSON.stringify({ pid: process.ppid, startedAt: new Date().toISOString(), version: '0.0.1', nonce: 'new' }));
+    expect(() => acquireHostLock(d, 'test')).toThrow(`If no mt5-executor runs on this machine (that process id now belongs to another program), delete ${file} and start again.`);
   });
 
   it('an empty lock just made (a starter writing it where links are refused) is waited for, not taken over at once', () => {

@@ -89,14 +89,15 @@ describe('sim broker: swap in each SYMBOL_SWAP_MODE', () => {
     expect(swapModeProblem({ symbol: 'X', swapMode: SYMBOL_SWAP_MODE.REOPEN_BID })).toMatch(/reopening positions at the rollover.*at the bid/);
   });
 
-  it('all or nothing: a currency no quote converts charges no position and says which', () => {
+  it('a currency no quote converts leaves that symbol\'s positions uncharged, charges the others, and says which', () => {
     // XAGXYZ's swap is in its base currency XAG, which nothing converts to USD; EURGBP's is in points
     const b = broker({ swapLong: -4 }, [{ ...symbolSpec('EURUSD', { commissionPerLot: 0 }), symbol: 'XAGXYZ', currencyBase: 'XAG', currencyProfit: 'USD', currencyMargin: 'USD', swapMode: SYMBOL_SWAP_MODE.CURRENCY_SYMBOL, swapLong: -1 }]);
     b.quote('XAGXYZ', 1.1, 1.10002, T);
-    deal(b, ORDER_TYPE.BUY); // EURGBP first: charged before the failure, were the charges not all computed first
-    deal(b, ORDER_TYPE.BUY, 'XAGXYZ');
-    expect(() => b.rollover(1)).toThrow(/no conversion rate XAG→USD/);
-    expect(swapOf(b)).toBe(0);
+    deal(b, ORDER_TYPE.BUY, 'XAGXYZ'); // the one that cannot be charged first: the others are charged all the same
+    deal(b, ORDER_TYPE.BUY);
+    expect(() => b.rollover(1)).toThrow(/no swap charged on XAGXYZ \(.*no conversion rate XAG→USD.*\); the other positions were charged/);
     expect(swapOf(b, 'XAGXYZ')).toBe(0);
+    expect(swapOf(b)).toBe(night({ swapLong: -4 }));
+    expect(swapOf(b)).toBeLessThan(0);
   });
 });

@@ -2,9 +2,11 @@
  * The paper account's nightly swap as its journal keeps it (account.ts). A `rollover` line records what each open
  * position was charged (`swap`: ticket and minor units), and a replay adds the same amounts: a later change of the
  * broker's swap rule (src/sim/broker/money.ts) leaves the nights already charged as they were charged. A line
- * without `swap` was written before the lines recorded it: it replays with the rule of the code that wrote it — every
- * night charged, the ends of a Saturday and a Sunday too (the rule before commit 7cb12a0, which wrote nearly all such
- * lines; the code of 7cb12a0 to this change ran only on Monday 7 Dec 2026, when no Saturday or Sunday ended live).
+ * without `swap` was written before the lines recorded it: it replays by the rule before commit 7cb12a0, which wrote
+ * nearly all such lines — every night charged, the ends of a Saturday and a Sunday too. Known gap: the code from 7cb12a0
+ * to this change (Monday 7 Dec 2026 only) charged nothing for a Saturday's or a Sunday's end, and its lines carry no
+ * mark: a host of that code restarted that Monday after a weekend down wrote such lines, and they replay charging
+ * those two nights.
  *
  * The server day the account has reached is the newest day its lines know (a rollover's day, a snapshot's day, the
  * time of every quote written, the seed's time): a restart before the first midnight of a run still knows it, and

@@ -16,6 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { uptime } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 export interface LockInfo {
@@ -28,7 +29,8 @@ export class HostLockedError extends Error {
   constructor(readonly file: string, readonly holder: LockInfo) {
     super(
       `another mt5-executor host (process ${holder.pid}, version ${holder.version}, started ${holder.startedAt}) is running on this data folder (${file}). ` +
-        `Stop that one first (close its window or Ctrl-C), or run a second executor on its own data folder: mt5-executor start --data-dir <another folder>`,
+        `Stop that one first (close its window or Ctrl-C), or run a second executor on its own data folder: mt5-executor start --data-dir <another folder>. ` +
+        `If no mt5-executor runs on this machine (that process id now belongs to another program), delete ${file} and start again.`,
     );
     this.name = 'HostLockedError';
   }
@@ -40,6 +42,18 @@ const TORN_GRACE_MS = 2_000;
 const TRY_FOR_MS = 10_000;
 /** Errors of linkSync that mean "this file system makes no hard links": the fallback. */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL', ...(process.platform === 'win32' ? ['EISDIR'] : [])]);
+
+/**
+ * Whether the host a lock names runs now: its process exists and it started after this machine booted. A lock left by
+ * a crash or a power cut names a process id that, after a reboot, may belong to another program (Windows reuses small
+ * ids soon) — without the boot check such a lock would refuse every start until removed by hand. (A minute's slack:
+ * the boot time is the clock less the uptime, both read now.)
+ */
+function running(info: LockInfo): boolean {
+  const started = Date.parse(info.startedAt);
+  if (Number.isFinite(started) && started < Date.now() - uptime() * 1000 - 60_000) return false;
+  return alive(info.pid);
+}
 
 function alive(pid: number): boolean {
   try {
@@ -202,7 +216,7 @@ export function acquireHostLock(dataDir: string, version: string): () => void {
     }
     const holder = inspect(file);
     let moved = holder.kind === 'missing';
-    if (holder.kind === 'whole' && alive(holder.info.pid)) throw new HostLockedError(file, holder.info);
+    if (holder.kind === 'whole' && running(holder.info)) throw new HostLockedError(file, holder.info);
     if (holder.kind === 'whole' || (holder.kind === 'torn' && holder.ageMs >= TORN_GRACE_MS)) moved = removeStale(file, holder.id, version); // stale: its process is gone
     if (Date.now() > until) {
       throw new Error(

@@ -155,19 +155,25 @@ export function marginLevelAbove(b: BrokerBook, level: number): boolean {
  * nights, as MT5 charges it). The rollovers at the end of a Saturday or a Sunday charge nothing — a bar file with
  * weekend bars (or a week opening on Sunday evening) has them, and they would charge the weekend a second time —
  * unless the symbol trades every day of the week (a market open at weekends, as crypto: every night is charged) or
- * that day is its triple day. All or nothing: every position's swap is computed before any is charged, so a currency
- * no quote converts (it throws) charges none.
+ * that day is its triple day. A symbol whose swap no quote converts into the account currency is charged nothing that
+ * night and named in the error thrown after the others are charged (one such symbol never costs the others their swap).
  */
 export function rollover(b: BrokerBook, weekday: number): void {
   const weekend = weekday === 0 || weekday === 6;
   const charges: [PosState, number][] = [];
+  const failed = new Map<string, string>();
   for (const p of b.positions.values()) {
     const s = b.specOf(p.symbol)!;
     if (weekend && weekday !== s.swapRollover3Days && !tradesAtWeekends(s)) continue;
-    const minor = nightSwapMinor(b, s, p, weekday === s.swapRollover3Days ? 3 : 1);
-    if (minor) charges.push([p, minor]);
+    try {
+      const minor = nightSwapMinor(b, s, p, weekday === s.swapRollover3Days ? 3 : 1);
+      if (minor) charges.push([p, minor]);
+    } catch (e) {
+      failed.set(p.symbol, (e as Error).message); // this symbol's positions only: the others are charged
+    }
   }
   for (const [p, minor] of charges) p.swapMinor += minor;
+  if (failed.size) throw new Error(`no swap charged on ${[...failed].map(([sym, why]) => `${sym} (${why})`).join(', ')}; the other positions were charged`);
 }
 
 /**
