@@ -12,8 +12,8 @@
  * time of every quote written, the seed's time): a restart before the first midnight of a run still knows it, and
  * charges every night since.
  */
-import { toMinor } from '../../engine/money.js';
-import { ORDER_TYPE } from '../../protocol/mt5.js';
+import { SYMBOL_SWAP_MODE } from '../../protocol/mt5.js';
+import { nightSwapMinor } from '../../sim/broker/money.js';
 import type { SimBroker } from '../../sim/broker.js';
 import type { JournalLine } from './journal.js';
 
@@ -53,14 +53,11 @@ export function replayNight(broker: SimBroker, line: Extract<JournalLine, { k: '
     }
     return;
   }
-  // the broker's rollover before 7cb12a0, as it was
+  // the broker's rule before 7cb12a0: every night charged, in points (there were no other modes then), by the broker's
+  // own arithmetic (money.ts nightSwapMinor)
   for (const p of broker.positions.values()) {
     const s = broker.specOf(p.symbol)!;
-    const pts = p.type === ORDER_TYPE.BUY ? s.swapLong : s.swapShort;
-    if (!pts) continue;
-    const mult = line.weekday === s.swapRollover3Days ? 3 : 1;
-    const money = pts * mult * s.point * s.contractSize * p.volume * broker.rate(s.currencyProfit, broker.cfg.account.currency);
-    p.swapMinor += toMinor(money, broker.digits);
+    p.swapMinor += nightSwapMinor(broker, { ...s, swapMode: SYMBOL_SWAP_MODE.POINTS }, p, line.weekday === s.swapRollover3Days ? 3 : 1);
   }
 }
 
