@@ -208,7 +208,7 @@ export const symbolSpecSchema = z.object({
   swapMode: int()
     .nonnegative()
     .optional()
-    .describe('SYMBOL_SWAP_MODE: 0 disabled, 1 points, 2 money in the base currency, 3 in the margin currency, 4 in the deposit currency, 5 annual % of the current price, 6 annual % of the open price, 7 reopen at the close price, 8 reopen at the bid, 9 money in the profit currency; absent (an EA before it was sent): 1'),
+    .describe('SYMBOL_SWAP_MODE: 0 disabled, 1 points, 2 money in the base currency, 3 in the margin currency, 4 in the deposit currency, 5 annual % of the current price, 6 annual % of the open price, 7 reopen at the close price, 8 reopen at the bid, 9 money in the profit currency — codes of this protocol, which the EA gives by the MQL5 identifier (EB_SwapModeCode), not MT5\'s numbers; any other value: a mode not listed (MT5\'s own number); absent (an EA before it was sent): 1'),
   swapRollover3Days: int().min(0).max(6).describe('SYMBOL_SWAP_ROLLOVER3DAYS: weekday of triple swap, 0 = Sunday'),
   sessions: z
     .array(z.tuple([int().min(0).max(6), int().min(0).max(1440), int().min(0).max(1440)]))

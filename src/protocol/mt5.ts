@@ -48,7 +48,11 @@ export const ACCOUNT_MARGIN_MODE = { RETAIL_NETTING: 0, EXCHANGE: 1, RETAIL_HEDG
 export const SYMBOL_TRADE_MODE = { DISABLED: 0, LONGONLY: 1, SHORTONLY: 2, CLOSEONLY: 3, FULL: 4 } as const;
 export const SYMBOL_TRADE_EXECUTION = { REQUEST: 0, INSTANT: 1, MARKET: 2, EXCHANGE: 3 } as const;
 export const SYMBOL_CALC_MODE = { FOREX: 0, FUTURES: 1, CFD: 2, CFDINDEX: 3, CFDLEVERAGE: 4, FOREX_NO_LEVERAGE: 5 } as const;
-/** ENUM_SYMBOL_SWAP_MODE: the unit of SYMBOL_SWAP_LONG/SHORT. */
+/**
+ * ENUM_SYMBOL_SWAP_MODE: the unit of SYMBOL_SWAP_LONG/SHORT, as SPEC's swapMode codes. The EA translates MT5's value by
+ * its MQL5 identifier (EB_SwapModeCode in Protocol.mqh), so these codes hold whatever MT5's numbers are; they are the
+ * MetaTrader5 Python package's numbers, CURRENCY_PROFIT (added to MT5 later) last.
+ */
 export const SYMBOL_SWAP_MODE = {
   DISABLED: 0, POINTS: 1, CURRENCY_SYMBOL: 2, CURRENCY_MARGIN: 3, CURRENCY_DEPOSIT: 4,
   INTEREST_CURRENT: 5, INTEREST_OPEN: 6, REOPEN_CURRENT: 7, REOPEN_BID: 8, CURRENCY_PROFIT: 9,

@@ -16,6 +16,7 @@ const brokerWithModes = () =>
   makeBroker({}, [
     symbolSpec('EURUSD', { commissionPerLot: 0, swapMode: SYMBOL_SWAP_MODE.INTEREST_OPEN, swapLong: -2.5, swapShort: 0.5 }),
     symbolSpec('GBPUSD', { commissionPerLot: 0, swapMode: SYMBOL_SWAP_MODE.REOPEN_BID }),
+    symbolSpec('USDJPY', { commissionPerLot: 0, swapMode: SYMBOL_SWAP_MODE.CURRENCY_PROFIT }),
   ]);
 
 describe('the swap mode, from the terminal to the simulated broker (the real EA)', () => {
@@ -26,6 +27,8 @@ describe('the swap mode, from the terminal to the simulated broker (the real EA)
     expect(eu.swapMode).toBe(SYMBOL_SWAP_MODE.INTEREST_OPEN);
     expect(eu).toEqual(broker.spec('EURUSD'));
     expect((await terminal.spec('GBPUSD')).swapMode).toBe(SYMBOL_SWAP_MODE.REOPEN_BID);
+    // the EA gives the protocol's code by the MQL5 identifier (EB_SwapModeCode): the mode MT5 added last too
+    expect((await terminal.spec('USDJPY')).swapMode).toBe(SYMBOL_SWAP_MODE.CURRENCY_PROFIT);
   }, 60_000);
 
   it('start --paper charges the terminal\'s swap mode at the rollover, and warns of a mode it cannot simulate', async () => {

@@ -1,8 +1,8 @@
 /**
  * Renders, from src/protocol (the single source of truth):
  *  - mql5/Include/ExecutorBridge/Protocol.mqh: version, limits, message type ids, field keys, tuple
- *    positions, the intent-comment prefix, ERROR codes, timeframe names and their MQL5 periods, result classes
- *    and the retcode → class table for the EA;
+ *    positions, the intent-comment prefix, ERROR codes, timeframe names and their MQL5 periods, the swap modes'
+ *    codes, result classes and the retcode → class table for the EA;
  *  - the message reference section of docs/protocol.md (between the GENERATED markers).
  * tests/protocol/generated.test.ts fails when either committed file differs from what this renders.
  */
@@ -31,6 +31,7 @@ import {
 import { RESULT_CLASSES, RETCODES } from '../../src/protocol/retcodes.js';
 import { INTENT_COMMENT_PREFIX } from '../../src/protocol/contract.js';
 import { ERROR_CODES } from '../../src/protocol/errors.js';
+import { SYMBOL_SWAP_MODE } from '../../src/protocol/mt5.js';
 
 export const MQH_PATH = 'mql5/Include/ExecutorBridge/Protocol.mqh';
 export const DOC_PATH = 'docs/protocol.md';
@@ -177,6 +178,14 @@ export function renderMqh(): string {
   L.push('      if(EB_TimeframeName(i) == name)');
   L.push('         return i;');
   L.push('   return -1;');
+  L.push('  }');
+  L.push('');
+  L.push('// the protocol\'s code of an ENUM_SYMBOL_SWAP_MODE (SPEC field swapMode), matched by the MQL5 identifier, so');
+  L.push('// the host does not depend on MT5\'s numbers for the enum; a mode not listed goes as MT5\'s own number');
+  L.push('long EB_SwapModeCode(const long mode)');
+  L.push('  {');
+  for (const [name, code] of Object.entries(SYMBOL_SWAP_MODE)) L.push(`   if(mode == (long)SYMBOL_SWAP_MODE_${name}) return ${code};`);
+  L.push('   return mode;');
   L.push('  }');
   L.push('');
   L.push('// how the host treats a trade server return code; unknown codes are ambiguous');

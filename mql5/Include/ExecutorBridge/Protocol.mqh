@@ -244,6 +244,23 @@ int EB_TimeframeIndex(const string name)
    return -1;
   }
 
+// the protocol's code of an ENUM_SYMBOL_SWAP_MODE (SPEC field swapMode), matched by the MQL5 identifier, so
+// the host does not depend on MT5's numbers for the enum; a mode not listed goes as MT5's own number
+long EB_SwapModeCode(const long mode)
+  {
+   if(mode == (long)SYMBOL_SWAP_MODE_DISABLED) return 0;
+   if(mode == (long)SYMBOL_SWAP_MODE_POINTS) return 1;
+   if(mode == (long)SYMBOL_SWAP_MODE_CURRENCY_SYMBOL) return 2;
+   if(mode == (long)SYMBOL_SWAP_MODE_CURRENCY_MARGIN) return 3;
+   if(mode == (long)SYMBOL_SWAP_MODE_CURRENCY_DEPOSIT) return 4;
+   if(mode == (long)SYMBOL_SWAP_MODE_INTEREST_CURRENT) return 5;
+   if(mode == (long)SYMBOL_SWAP_MODE_INTEREST_OPEN) return 6;
+   if(mode == (long)SYMBOL_SWAP_MODE_REOPEN_CURRENT) return 7;
+   if(mode == (long)SYMBOL_SWAP_MODE_REOPEN_BID) return 8;
+   if(mode == (long)SYMBOL_SWAP_MODE_CURRENCY_PROFIT) return 9;
+   return mode;
+  }
+
 // how the host treats a trade server return code; unknown codes are ambiguous
 string EB_RetcodeClass(const uint retcode)
   {

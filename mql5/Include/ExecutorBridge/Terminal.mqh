@@ -195,7 +195,7 @@ void EB_WriteSpec(MpWriter &w, const string sym)
    w.KStr(EB_K_CURRENCY_MARGIN, SymbolInfoString(sym, SYMBOL_CURRENCY_MARGIN));
    w.KDouble(EB_K_SWAP_LONG, SymbolInfoDouble(sym, SYMBOL_SWAP_LONG));
    w.KDouble(EB_K_SWAP_SHORT, SymbolInfoDouble(sym, SYMBOL_SWAP_SHORT));
-   w.KInt(EB_K_SWAP_MODE, SymbolInfoInteger(sym, SYMBOL_SWAP_MODE));
+   w.KInt(EB_K_SWAP_MODE, EB_SwapModeCode(SymbolInfoInteger(sym, SYMBOL_SWAP_MODE)));
    w.KInt(EB_K_SWAP_ROLLOVER3_DAYS, SymbolInfoInteger(sym, SYMBOL_SWAP_ROLLOVER3DAYS));
    // trade sessions: [weekday, from minute, to minute)
    MpWriter items;
