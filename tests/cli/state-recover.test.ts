@@ -194,6 +194,9 @@ describe('state recover', () => {
   for (const [what, damage, named] of [
     ['a damaged delta line', (d: string) => writeFileSync(join(d, 'core-state.jsonl'), readFileSync(join(d, 'core-state.jsonl'), 'utf8').replace(/^\{"g":/, '{"g" torn')), /core-state\.jsonl is damaged \(line 1: [^)]*\)/],
     ['a torn whole state', (d: string) => truncateSync(join(d, 'core-state.json'), 40), /core-state\.json is damaged \([^)]*JSON[^)]*\)/],
+    // JSON, but not what the core wrote: before, skipped without a word ([] as a line) or an empty core (null as the whole state)
+    ['a line that is JSON but no change', (d: string) => writeFileSync(join(d, 'core-state.jsonl'), readFileSync(join(d, 'core-state.jsonl'), 'utf8').replace(/^[^\n]*/, '[]')), /core-state\.jsonl is damaged \(line 1: expected a change of the core's state, \{"g": "<generation>", "d": \{…\}\}, got an array\)/],
+    ['a whole state that is null', (d: string) => writeFileSync(join(d, 'core-state.json'), 'null'), /core-state\.json is damaged \(expected the trading core's state \(an object with "v": 1, "risk", "orders", "managed", "halted"\), got null\)/],
   ] as const) {
     it(`the trading core's state with ${what}: the start refuses it, state recover says so naming the file (and line), --backup latest sets only it aside and the host starts`, async () => {
       const h = (host = await hostProcess({ primeAtStart: false }));
