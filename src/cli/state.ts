@@ -7,7 +7,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireHostLock, HostLockedError } from '../host/state/host-lock.js';
-import { coreStateFiles, newestGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
+import { coreStateFiles, newestGoodBackup, noGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
+import { CORE_FORGETS } from '../host/state/format.js';
 import { Store } from '../host/state/store.js';
 import { VERSION } from '../host/version.js';
 
@@ -15,10 +16,6 @@ const describe = (h: StateHealth): string =>
   h.kind === 'sound' ? `The state is fine: the host starts from it as it is (state.json${h.journalLines ? ` and ${h.journalLines} journal change${h.journalLines === 1 ? '' : 's'}` : ''}).`
   : h.kind === 'none' ? 'There is no state yet: the host starts with an empty one.'
   : `The state is damaged: ${h.problem}.${h.core ? `\n${coreAdvice(h.core, h.stateSound)}` : ''}`;
-
-const CORE_FORGETS =
-  "The trading core starts without its state: the broker day's starting balance and the equity peak are taken again from the account, " +
-  'and pauses, a kill-switch lock and exits waiting for a retry are forgotten (check the terminal first).';
 
 /** What state recover does about a damaged core state (it has no backups): the start refuses it, as it refuses a damaged state.json. */
 const coreAdvice = (core: CoreStateDamage, stateSound: boolean): string =>
@@ -99,7 +96,7 @@ function recover(dir: string, o: Choice, out: (t: string) => void, err: (t: stri
     out(`${describe(health)} Nothing was changed.\n`);
     out(latest
       ? `--backup latest would make ${latest} the state and set the current state.json and journal aside as *.replaced-<time>. To roll back anyway, name it: mt5-executor state recover --backup ${latest}\n`
-      : 'There is no good backup to roll back to.\n');
+      : `There is nothing to roll back to: ${noGoodBackup(join(dir, 'backups'))}.\n`);
     return 1;
   }
   try {

@@ -254,7 +254,9 @@ describe('state recover', () => {
       // the start refuses it (the same reader: CoreStateFile.read)
       const start = cli(h.dir, ['start']);
       expect(start.status).toBe(1);
-      expect(start.stderr).toContain(`${join(dir, what.includes('line') ? 'core-state.jsonl' : 'core-state.json')} is corrupt (`);
+      expect(start.stderr).toContain(`${join(dir, what.includes('line') ? 'core-state.jsonl' : 'core-state.json')} is damaged (`);
+      expect(start.stderr).toContain(`run 'mt5-executor state recover --core --data-dir "${h.dir}"' to set it aside`); // the command, as it must be typed
+      expect(start.stderr).not.toContain('good backup'); // it has none by design: not "no good backup" as if one were missing
       const listing = recover(h.dir);
       expect(listing.status).toBe(1);
       expect(listing.stdout).toMatch(new RegExp(`The state is damaged: the trading core's state \\S+${named.source}\\.\\n`));

@@ -147,7 +147,7 @@ it('a line cut by a crash is ignored; lines of an earlier whole state are not ap
   writeFileSync(f.file, JSON.stringify({ gen, state: whole(1) }));
   writeFileSync(lines, `${good}{"g":"${gen}",\n${good}`);
   expect(() => new CoreStateFile(d).read()).toThrow(StoreCorruptError);
-  expect(() => new CoreStateFile(d).read()).toThrow(/core-state\.jsonl is corrupt \(line 2:/);
+  expect(() => new CoreStateFile(d).read()).toThrow(/core-state\.jsonl is damaged \(line 2:/);
   // a state written before there were deltas is read as it is
   writeFileSync(f.file, JSON.stringify(whole(3)));
   expect(new CoreStateFile(d).read()).toEqual(whole(3));
@@ -250,4 +250,24 @@ it('JSON that is not the core\'s state or a change of it is damage too: refused 
     writeFileSync(f.file, JSON.stringify(body));
     refused(f.file, why);
   }
+});
+
+it('the refusal of a damaged core state says what is true — it has no backups, state.json is not involved — and the command that sets only it aside', () => {
+  const data = dir();
+  const d = join(data, 'state');
+  mkdirSync(d);
+  const f = new CoreStateFile(d);
+  writeFileSync(f.file, '[]');
+  let err: Error | undefined;
+  try {
+    f.read();
+  } catch (e) {
+    err = e as Error;
+  }
+  expect(err).toBeInstanceOf(StoreCorruptError); // state recover and the start take it as damage, as before
+  expect(err!.message).toMatch(/^\S+core-state\.json is damaged \(expected the trading core's state .*, got an array\): the host does not start with it\. /);
+  expect(err!.message).toContain("has no backups — it is rewritten as it changes");
+  expect(err!.message).toContain(`run 'mt5-executor state recover --core --data-dir "${data}"' to set it aside (as *.damaged-<time>; state.json and the journal are kept)`);
+  expect(err!.message).toContain("the broker day's starting balance and the equity peak are taken again from the account");
+  expect(err!.message).not.toMatch(/good backup|--empty|--backup/); // before: "there is no good backup", and --backup/--empty as the way out
 });

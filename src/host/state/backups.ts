@@ -62,6 +62,12 @@ export function newestGoodBackup(backupDir: string): string | undefined {
   return undefined;
 }
 
+/** Why `backupDir` offers no good backup, in words: none there, or none of them reads as a state. */
+export function noGoodBackup(backupDir: string): string {
+  const n = existsSync(backupDir) ? readdirSync(backupDir).filter(isBackup).length : 0;
+  return n === 0 ? `there is no backup in ${backupDir}` : `none of the ${n === 1 ? 'backup' : `${n} backups`} in ${backupDir} reads as a state`;
+}
+
 /**
  * Why `dir` looks like it held a state before (backups, a state file set aside), or undefined. A journal alone
  * is not such a sign: an older version wrote no state.json before its first change, and the journal is replayed.
@@ -239,7 +245,7 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
     // the newest good state.json is the one there: kept (with --core, even a damaged one: it is left for its own choice)
   } else if (choice.backup) {
     source = choice.backup === 'latest' ? newestGoodBackup(backupDir) : choice.backup;
-    if (!source) throw new Error(`no good backup in ${backupDir}`);
+    if (!source) throw new Error(`${noGoodBackup(backupDir)}: name a backup file you have (--backup <file>), or start with an empty state (--empty)`);
     const own = [file, ...(existsSync(dir) ? journalFiles(dir) : [])].find((f) => sameFile(f, source!));
     if (own) throw new Error(`${source} is ${own === file ? 'the state file itself' : 'one of the state\'s journal files'}, which a recover sets aside: choose a backup in ${backupDir}, or --empty`);
     let problem: string | undefined;

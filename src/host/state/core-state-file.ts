@@ -26,7 +26,7 @@ import { Worker } from 'node:worker_threads';
 import { applyCoreStateDelta, type CoreStateDelta } from '../../engine/core/core-state.js';
 import type { CoreState } from '../../engine/core/trading-core.js';
 import { coreDeltaProblem, coreStateProblem, kindOf } from './core-state-shape.js';
-import { StoreCorruptError } from './format.js';
+import { CoreStateCorruptError } from './format.js';
 
 /** One write: a whole state (temp file, rename, then the lines emptied) or a line appended. */
 type Job = { file: string; lines: string; text: string; whole: boolean };
@@ -129,13 +129,13 @@ export class CoreStateFile {
     try {
       whole = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
     } catch (e) {
-      throw new StoreCorruptError(this.file, (e as Error).message);
+      throw new CoreStateCorruptError(this.file, (e as Error).message);
     }
     const w = whole as { gen?: unknown; state?: unknown };
     const framed = typeof w === 'object' && w !== null && typeof w.gen === 'string' && 'state' in w;
     // a file written before deltas is the state itself
     const bad = coreStateProblem(framed ? w.state : whole);
-    if (bad) throw new StoreCorruptError(this.file, framed ? `"state": ${bad}` : bad);
+    if (bad) throw new CoreStateCorruptError(this.file, framed ? `"state": ${bad}` : bad);
     if (!framed) return whole;
     let state = w.state as CoreState;
     if (!existsSync(this.lines)) return state;
@@ -149,15 +149,15 @@ export class CoreStateFile {
         x = JSON.parse(line) as unknown;
       } catch (e) {
         if (k === lines.length - 1) break; // the last line, cut by a crash as it was written: that change was not written
-        throw new StoreCorruptError(this.lines, `line ${k + 1}: ${(e as Error).message}`);
+        throw new CoreStateCorruptError(this.lines, `line ${k + 1}: ${(e as Error).message}`);
       }
       const l = x as { g?: unknown; d?: unknown };
       if (typeof l !== 'object' || l === null || Array.isArray(l) || typeof l.g !== 'string') {
-        throw new StoreCorruptError(this.lines, `line ${k + 1}: expected a change of the core's state, {"g": "<generation>", "d": {…}}, got ${typeof l === 'object' && l !== null && !Array.isArray(l) ? 'an object without "g"' : kindOf(l)}`);
+        throw new CoreStateCorruptError(this.lines, `line ${k + 1}: expected a change of the core's state, {"g": "<generation>", "d": {…}}, got ${typeof l === 'object' && l !== null && !Array.isArray(l) ? 'an object without "g"' : kindOf(l)}`);
       }
       if (l.g !== w.gen) continue; // a line of an earlier whole state (the emptying after it did not happen)
       const wrong = coreDeltaProblem(l.d);
-      if (wrong) throw new StoreCorruptError(this.lines, `line ${k + 1}: ${'d' in l ? wrong : 'no change ("d")'}`);
+      if (wrong) throw new CoreStateCorruptError(this.lines, `line ${k + 1}: ${'d' in l ? wrong : 'no change ("d")'}`);
       state = applyCoreStateDelta(state, l.d as CoreStateDelta);
     }
     return state;
