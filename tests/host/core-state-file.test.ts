@@ -246,6 +246,7 @@ it('JSON that is not the core\'s state or a change of it is damage too: refused 
     [{ x: 1 }, '"v" is missing, expected 1 (not a core state of this version)'],
     [{ ...whole(1), orders: { inflight: [{}], retry: [], attempts: [] } }, '"orders.inflight[0].id" must be a string, got nothing'],
     [{ ...whole(1), halted: { s1: 'paused' } }, '"halted.s1" must be { status: paused|stopped, reason, at }, got a string'],
+    [{ ...whole(1), orders: { inflight: [], retry: [], attempts: [['x', 1, null]] } }, '"orders.attempts[0]" must be [logical id, tries, ticket?], got an array'], // the writer leaves the ticket out, never null
   ] as const) {
     writeFileSync(f.file, JSON.stringify(body));
     refused(f.file, why);

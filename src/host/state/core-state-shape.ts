@@ -84,7 +84,7 @@ function ordersProblem(o: unknown, path: string): string | undefined {
   }
   if (!Array.isArray(o.attempts)) return want(`${path}.attempts`, 'an array', o.attempts);
   for (const [i, a] of (o.attempts as unknown[]).entries()) {
-    const ok = Array.isArray(a) && typeof a[0] === 'string' && num(a[1]) && (a[2] === undefined || a[2] === null || ticket(a[2]));
+    const ok = Array.isArray(a) && (a.length === 2 || (a.length === 3 && ticket(a[2]))) && typeof a[0] === 'string' && num(a[1]);
     if (!ok) return want(`${path}.attempts[${i}]`, '[logical id, tries, ticket?]', a);
   }
   return undefined;
