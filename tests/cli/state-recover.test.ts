@@ -292,6 +292,19 @@ describe('state recover', () => {
     expect(recover(h.dir).stdout).toContain('The state is fine');
   }, 60_000);
 
+  it('--core with state.json damaged too: only the core\'s state is set aside, and it says the rest is still damaged', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'state');
+    mkdirSync(dir);
+    await writeCoreState(dir);
+    writeFileSync(join(dir, 'core-state.json'), '[]'); // JSON, not a core state
+    writeFileSync(join(dir, 'state.json'), '{"version":');
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const said = Store.recover(dir, { core: true }, now);
+    expect(said).toMatch(/^the trading core's damaged state is kept aside: \S+core-state\.json\.damaged-2026-01-02T03-04-05-000Z, \S+core-state\.jsonl\.damaged-\S+; the core starts without it\. The rest of the state is damaged too and kept as it is \(\S+state\.json: [^)]*\): choose --backup or --empty for it$/);
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe('{"version":'); // not touched
+    expect(() => Store.recover(dir, { core: true }, now)).toThrow(`there is no trading core's state in ${dir}: nothing to set aside. Nothing was changed.`);
+  });
+
   it('all or nothing: a move that fails midway puts back what was moved, and says what failed', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'state');
     mkdirSync(dir);
