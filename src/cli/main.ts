@@ -293,10 +293,15 @@ export const VERBS: Verb[] = [
   {
     name: 'state recover',
     summary: 'When the host refuses to start because its state is damaged or missing: start from a backup you choose, or (--empty) from an empty state. Without an option, lists the backups.',
-    details: 'Stop the host first: refused while a host runs on the data folder. On a sound state --backup latest changes nothing (it names the backup it would use); roll back by naming the backup file. The files replaced are kept aside: *.damaged-<time>, or *.replaced-<time> when they were sound.',
-    options: { backup: { type: 'string', arg: 'FILE|latest', help: 'the backup to start from' }, empty: { type: 'boolean', help: 'start from an empty state (everything in the old one is set aside, not deleted)' }, ...DATA_DIR },
-    examples: ['mt5-executor state recover', 'mt5-executor state recover --backup latest'],
-    run: async ({ values, out, err }) => (await import('./state.js')).stateCommand('recover', { dataDir: (await import('../host/state/data-dir.js')).resolveDataDir(str(values['data-dir'])), backup: str(values.backup), empty: values.empty === true }, out, err),
+    details: "Stop the host first: refused while a host runs on the data folder. On a sound state --backup latest changes nothing (it names the backup it would use); roll back by naming the backup file. The files replaced are kept aside: *.damaged-<time>, or *.replaced-<time> when they were sound. The trading core's state (core-state.json and its lines: the day's baselines, pauses, a kill-switch lock, managed stops) has no backups: --empty sets it aside with the rest, a backup keeps it (it is the account's newest), and a damaged one is set aside by every choice.",
+    options: {
+      backup: { type: 'string', arg: 'FILE|latest', help: 'the backup to start from' },
+      empty: { type: 'boolean', help: "start from an empty state (everything in the old one, the trading core's state too, is set aside, not deleted)" },
+      core: { type: 'boolean', help: "set aside only the trading core's state when it is damaged (the start refuses it); state.json and the journal are kept" },
+      ...DATA_DIR,
+    },
+    examples: ['mt5-executor state recover', 'mt5-executor state recover --backup latest', 'mt5-executor state recover --core'],
+    run: async ({ values, out, err }) => (await import('./state.js')).stateCommand('recover', { dataDir: (await import('../host/state/data-dir.js')).resolveDataDir(str(values['data-dir'])), backup: str(values.backup), empty: values.empty === true, core: values.core === true }, out, err),
   },
   {
     name: 'version',

@@ -1,12 +1,14 @@
 /**
- * `mt5-executor state recover [--backup FILE|latest | --empty] [--data-dir DIR]`: the explicit way out when the
- * host refuses to start because its state is damaged or missing. Without a choice it lists the backups. It holds
- * the data folder's host lock while it works (the one `start` takes): refused while a host runs on the folder.
+ * `mt5-executor state recover [--backup FILE|latest | --empty | --core] [--data-dir DIR]`: the explicit way out when
+ * the host refuses to start because its state is damaged or missing. Without a choice it lists the backups. `--core`
+ * sets aside only a damaged trading core's state. It holds the data folder's host lock while it works (the one
+ * `start` takes): refused while a host runs on the folder.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireHostLock, HostLockedError } from '../host/state/host-lock.js';
-import { newestGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
+import { coreStateFiles, newestGoodBackup, noGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
+import { CORE_FORGETS } from '../host/state/format.js';
 import { Store } from '../host/state/store.js';
 import { VERSION } from '../host/version.js';
 
@@ -15,13 +17,9 @@ const describe = (h: StateHealth): string =>
   : h.kind === 'none' ? 'There is no state yet: the host starts with an empty one.'
   : `The state is damaged: ${h.problem}.${h.core ? `\n${coreAdvice(h.core, h.stateSound)}` : ''}`;
 
-const CORE_FORGETS =
-  "The trading core starts without its state: the broker day's starting balance and the equity peak are taken again from the account, " +
-  'and pauses, a kill-switch lock and exits waiting for a retry are forgotten (check the terminal first).';
-
 /** What state recover does about a damaged core state (it has no backups): the start refuses it, as it refuses a damaged state.json. */
 const coreAdvice = (core: CoreStateDamage, stateSound: boolean): string =>
-  `The host does not start with it. ${stateSound ? '--backup latest keeps state.json and the journal (they are sound) and sets' : '--backup or --empty also sets'} ${core.files.join(' and ')} aside as *.damaged-<time>; ` +
+  `The host does not start with it. ${stateSound ? '--core keeps state.json and the journal (they are sound) and sets' : '--backup or --empty also sets (--core sets only)'} ${core.files.join(' and ')} aside as *.damaged-<time>; ` +
   `t${CORE_FORGETS.slice(1)}`;
 
 /** A file system error as one line: the path, and what is wrong with it in words (not Node's raw message). */
@@ -37,13 +35,15 @@ export function fsProblem(e: unknown): string | undefined {
   return `cannot ${verb[x.syscall] ?? x.syscall} ${x.path ?? '?'}${x.dest ? ` to ${x.dest}` : ''}: ${what[x.code] ?? x.code} (${x.code})`;
 }
 
-export function stateCommand(sub: string | undefined, o: { dataDir: string; backup?: string | undefined; empty?: boolean | undefined }, out: (t: string) => void, err: (t: string) => void): number {
+type Choice = { backup?: string | undefined; empty?: boolean | undefined; core?: boolean | undefined };
+
+export function stateCommand(sub: string | undefined, o: { dataDir: string } & Choice, out: (t: string) => void, err: (t: string) => void): number {
   if (sub !== 'recover') {
     err(`state: unknown subcommand '${sub ?? ''}' (known: recover)\n`);
     return 2;
   }
-  if (o.backup !== undefined && o.empty) {
-    err('state recover: give --backup or --empty, not both\n');
+  if ([o.backup !== undefined, o.empty === true, o.core === true].filter(Boolean).length > 1) {
+    err('state recover: give one of --backup, --empty and --core, not more\n');
     return 2;
   }
   // a mistyped folder is refused, not made: the lock (as `start` takes it) would create it, and an empty state be reported
@@ -81,13 +81,13 @@ const refuse = (err: (t: string) => void, what: string): number => {
   return 1;
 };
 
-function recover(dir: string, o: { backup?: string | undefined; empty?: boolean | undefined }, out: (t: string) => void, err: (t: string) => void): number {
+function recover(dir: string, o: Choice, out: (t: string) => void, err: (t: string) => void): number {
   const health = stateHealth(dir);
-  if (o.backup === undefined && !o.empty) {
+  if (o.backup === undefined && !o.empty && !o.core) {
     const list = Store.listBackups(dir);
     out(`State folder: ${dir}\n${describe(health)}\n`);
     out(list.length ? `Backups, newest first:\n${list.map((b) => `  ${b.good ? 'good   ' : 'DAMAGED'} ${b.file}`).join('\n')}\n` : 'No backups.\n');
-    out('Choose: --backup <file> (or --backup latest) to start from a backup, or --empty to start with an empty state.\n');
+    out(`Choose: --backup <file> (or --backup latest) to start from a backup, or --empty to start with an empty state (the trading core's state is set aside too)${health.kind === 'damaged' && health.core ? ", or --core to set aside only the trading core's damaged state" : ''}.\n`);
     return 1;
   }
   if (o.backup === 'latest' && health.kind === 'sound') {
@@ -96,13 +96,15 @@ function recover(dir: string, o: { backup?: string | undefined; empty?: boolean 
     out(`${describe(health)} Nothing was changed.\n`);
     out(latest
       ? `--backup latest would make ${latest} the state and set the current state.json and journal aside as *.replaced-<time>. To roll back anyway, name it: mt5-executor state recover --backup ${latest}\n`
-      : 'There is no good backup to roll back to.\n');
+      : `There is nothing to roll back to: ${noGoodBackup(join(dir, 'backups'))}.\n`);
     return 1;
   }
   try {
-    out(`${recoverState(dir, { ...(o.backup !== undefined ? { backup: o.backup } : {}), ...(o.empty ? { empty: true } : {}) })}\n`);
+    // a sound core state goes with an empty state (backups.ts): then the core forgets as it does after damage
+    const coreAside = (health.kind === 'damaged' && health.core !== undefined) || (o.empty === true && coreStateFiles(dir).length > 0);
+    out(`${recoverState(dir, { ...(o.backup !== undefined ? { backup: o.backup } : {}), ...(o.empty ? { empty: true } : {}), ...(o.core ? { core: true } : {}) })}\n`);
     // the core's state set aside: what it forgets is said here too, not only in the listing (a trader may run this directly)
-    if (health.kind === 'damaged' && health.core) out(`${CORE_FORGETS}\n`);
+    if (coreAside) out(`${CORE_FORGETS}\n`);
     return 0;
   } catch (e) {
     if (fsProblem(e)) throw e;

@@ -109,6 +109,50 @@ describe('state recover', () => {
     expect(readdirSync(join(h.dir, 'state')).filter((f) => f.includes('damaged'))).toEqual([]);
   }, 60_000);
 
+  it("--empty sets a sound trading core's state aside too (.replaced-): its kill-switch lock never mixes with the empty state; a rollback to a backup keeps it; --core refuses a sound one", async () => {
+    const h = (host = await hostProcess({ primeAtStart: false }));
+    await seedState(h.dir);
+    await h.start();
+    await h.stop();
+    const dir = join(h.dir, 'state');
+    // a sound core state whose kill-switch lock is in force for a year
+    const core = new TradingCore(NO_POLICY);
+    const f = new CoreStateFile(dir);
+    const now = Math.floor(Date.now() / 1000);
+    core.observeAccount(now, 10_000, 10_000);
+    core.gate.lock(now, 'locked by the test', 365 * 86_400);
+    await f.write((delta) => core.changedStateText(delta));
+    f.close();
+    const coreBefore = readFileSync(join(dir, 'core-state.json'), 'utf8');
+    const killSwitch = async () => ((await h.call('GET', '/risk')).body as unknown as { killSwitch: { locked: boolean; reason: string } }).killSwitch;
+    await h.start();
+    expect(await killSwitch()).toMatchObject({ locked: true, reason: 'locked by the test' }); // the lock is in force
+    await h.stop();
+    const before = stateFiles(h.dir);
+    // --core: nothing to repair, refused; not with another choice
+    const core1 = recover(h.dir, '--core');
+    expect(core1.status).toBe(1);
+    expect(core1.stderr).toMatch(/^state recover: the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is sound: nothing to set aside \(an empty state, --empty, sets it aside with everything else\)\. Nothing was changed\.\n$/);
+    expect(recover(h.dir, '--core', '--empty').status).toBe(2);
+    expect(stateFiles(h.dir)).toEqual(before);
+    // a rollback keeps it: it is the account's newest
+    const oldest = readdirSync(join(dir, 'backups')).sort()[0]!;
+    const rolled = recover(h.dir, '--backup', join(dir, 'backups', oldest));
+    expect(rolled.status, rolled.stderr).toBe(0);
+    expect(rolled.stdout).toMatch(/; the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is kept: it is this account's newest/);
+    expect(readFileSync(join(dir, 'core-state.json'), 'utf8')).toBe(coreBefore);
+    // --empty: set aside with the rest, said in the output
+    const emptied = recover(h.dir, '--empty');
+    expect(emptied.status, emptied.stderr).toBe(0);
+    expect(emptied.stdout).toMatch(/EMPTY state; kept aside \(the state it replaced was sound\): \S+state\.json\.replaced-\S+; the trading core's state is kept aside too: \S+core-state\.json\.replaced-\S+, \S+core-state\.jsonl\.replaced-\S+ — the core starts without it\nThe trading core starts without its state: /);
+    const names = readdirSync(dir);
+    expect(names.filter((x) => x.startsWith('core-state')).sort()).toEqual([expect.stringMatching(/^core-state\.json\.replaced-/), expect.stringMatching(/^core-state\.jsonl\.replaced-/)]);
+    expect(readFileSync(join(dir, names.find((x) => x.startsWith('core-state.json.replaced-'))!), 'utf8')).toBe(coreBefore); // kept whole
+    // the host starts from the empty state without the old core's lock
+    await h.start();
+    expect(await killSwitch()).toMatchObject({ locked: false });
+  }, 60_000);
+
   it('a damaged journal line: --backup latest rolls back and keeps the files aside as .damaged-', async () => {
     const h = (host = await hostProcess({ primeAtStart: false }));
     await h.start();
@@ -194,8 +238,11 @@ describe('state recover', () => {
   for (const [what, damage, named] of [
     ['a damaged delta line', (d: string) => writeFileSync(join(d, 'core-state.jsonl'), readFileSync(join(d, 'core-state.jsonl'), 'utf8').replace(/^\{"g":/, '{"g" torn')), /core-state\.jsonl is damaged \(line 1: [^)]*\)/],
     ['a torn whole state', (d: string) => truncateSync(join(d, 'core-state.json'), 40), /core-state\.json is damaged \([^)]*JSON[^)]*\)/],
+    // JSON, but not what the core wrote: before, skipped without a word ([] as a line) or an empty core (null as the whole state)
+    ['a line that is JSON but no change', (d: string) => writeFileSync(join(d, 'core-state.jsonl'), readFileSync(join(d, 'core-state.jsonl'), 'utf8').replace(/^[^\n]*/, '[]')), /core-state\.jsonl is damaged \(line 1: expected a change of the core's state, \{"g": "<generation>", "d": \{…\}\}, got an array\)/],
+    ['a whole state that is null', (d: string) => writeFileSync(join(d, 'core-state.json'), 'null'), /core-state\.json is damaged \(expected the trading core's state \(an object with "v": 1, "risk", "orders", "managed", "halted"\), got null\)/],
   ] as const) {
-    it(`the trading core's state with ${what}: the start refuses it, state recover says so naming the file (and line), --backup latest sets only it aside and the host starts`, async () => {
+    it(`the trading core's state with ${what}: the start refuses it, state recover says so naming the file (and line), --core (or --backup latest) sets only it aside and the host starts`, async () => {
       const h = (host = await hostProcess({ primeAtStart: false }));
       await seedState(h.dir);
       await h.start();
@@ -207,12 +254,16 @@ describe('state recover', () => {
       // the start refuses it (the same reader: CoreStateFile.read)
       const start = cli(h.dir, ['start']);
       expect(start.status).toBe(1);
-      expect(start.stderr).toContain(`${join(dir, what.includes('line') ? 'core-state.jsonl' : 'core-state.json')} is corrupt (`);
+      expect(start.stderr).toContain(`${join(dir, what.includes('line') ? 'core-state.jsonl' : 'core-state.json')} is damaged (`);
+      expect(start.stderr).toContain(`run 'mt5-executor state recover --core --data-dir "${h.dir}"' to set it aside`); // the command, as it must be typed
+      expect(start.stderr).not.toContain('good backup'); // it has none by design: not "no good backup" as if one were missing
       const listing = recover(h.dir);
       expect(listing.status).toBe(1);
       expect(listing.stdout).toMatch(new RegExp(`The state is damaged: the trading core's state \\S+${named.source}\\.\\n`));
-      expect(listing.stdout).toContain('--backup latest keeps state.json and the journal (they are sound) and sets');
-      const r = recover(h.dir, '--backup', 'latest');
+      expect(listing.stdout).toContain('--core keeps state.json and the journal (they are sound) and sets');
+      expect(listing.stdout).toContain(", or --core to set aside only the trading core's damaged state.\n");
+      // --core says what it does; --backup latest, when state.json is sound, does the same (as before there was --core)
+      const r = recover(h.dir, ...(what.includes('line') ? ['--core'] : ['--backup', 'latest']));
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^the trading core's damaged state is kept aside: \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-\S+; the core starts without it\. \S+state\.json and the journal were sound: kept as they are\nThe trading core starts without its state: .* pauses, a kill-switch lock and exits waiting for a retry are forgotten \(check the terminal first\)\.\n$/);
       expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe(stateBefore); // the sound state is not rolled back
@@ -237,9 +288,22 @@ describe('state recover', () => {
     expect(listing.stdout).toContain('--backup or --empty also sets');
     const r = recover(h.dir, '--empty');
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/EMPTY state; kept aside: \S+state\.json\.damaged-\S+, \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-/);
+    expect(r.stdout).toMatch(/EMPTY state; kept aside: \S+state\.json\.damaged-\S+; the trading core's damaged state is kept aside too: \S+core-state\.json\.damaged-\S+, \S+core-state\.jsonl\.damaged-\S+ — the core starts without it\nThe trading core starts without its state: /);
     expect(recover(h.dir).stdout).toContain('The state is fine');
   }, 60_000);
+
+  it('--core with state.json damaged too: only the core\'s state is set aside, and it says the rest is still damaged', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'state');
+    mkdirSync(dir);
+    await writeCoreState(dir);
+    writeFileSync(join(dir, 'core-state.json'), '[]'); // JSON, not a core state
+    writeFileSync(join(dir, 'state.json'), '{"version":');
+    const now = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const said = Store.recover(dir, { core: true }, now);
+    expect(said).toMatch(/^the trading core's damaged state is kept aside: \S+core-state\.json\.damaged-2026-01-02T03-04-05-000Z, \S+core-state\.jsonl\.damaged-\S+; the core starts without it\. The rest of the state is damaged too and kept as it is \(\S+state\.json: [^)]*\): choose --backup or --empty for it$/);
+    expect(readFileSync(join(dir, 'state.json'), 'utf8')).toBe('{"version":'); // not touched
+    expect(() => Store.recover(dir, { core: true }, now)).toThrow(`there is no trading core's state in ${dir}: nothing to set aside. Nothing was changed.`);
+  });
 
   it('all or nothing: a move that fails midway puts back what was moved, and says what failed', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'state');

@@ -99,6 +99,42 @@ describe('host lock', () => {
     expect(() => acquireHostLock(d, 'test')).toThrow(`If no mt5-executor runs on this machine (that process id now belongs to another program), delete ${file} and start again.`);
   });
 
+  /** host-lock-faults.ts on a folder: the lock taken once with the file system's answers changed (fault injection). */
+  const withFaults = (d: string, spec: object) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host-lock-faults.ts', import.meta.url)), d, JSON.stringify(spec)], { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0 || r.error) throw new Error(`host-lock-faults.ts: ${r.error?.message ?? r.stderr}`);
+    return JSON.parse(r.stdout) as { won: boolean; ms: number; holder?: boolean; tries: number; gone?: boolean; message?: string; code?: string };
+  };
+
+  it.each(['EXDEV', 'EMLINK', 'ENOSYS', 'EINVAL', 'EACCES'])('a hard link refused with %s: the exclusive create instead (one host still), not a refused start', (code) => {
+    const d = dir();
+    const got = withFaults(d, { link: code });
+    expect(got, JSON.stringify(got)).toMatchObject({ won: true, holder: true, gone: true });
+    expect(readdirSync(d)).toEqual([]); // its temporary file removed too
+  });
+
+  it('a stale lock another program holds for a moment (EBUSY, EPERM on Windows): its removal is tried again, and the start takes over', () => {
+    for (const code of ['EBUSY', 'EPERM']) {
+      const d = dir();
+      writeFileSync(join(d, 'host.lock'), JSON.stringify({ pid: deadPid(), startedAt: 'earlier', version: '0.0.1', nonce: 'old' }));
+      const got = withFaults(d, { unlink: { code, times: 3 } });
+      expect(got, JSON.stringify(got)).toMatchObject({ won: true, holder: true, gone: true });
+      expect(got.tries).toBe(5); // 3 refused, the 4th removed the stale lock; the 5th, its own at the release
+      expect(got.ms).toBeGreaterThanOrEqual(350 - 20); // waited 50 + 100 + 200 ms between the tries
+    }
+    // held for good: refused after the tries, saying what holds it and what to do
+    const d = dir();
+    const file = join(d, 'host.lock');
+    writeFileSync(file, JSON.stringify({ pid: deadPid(), startedAt: 'earlier', version: '0.0.1', nonce: 'old' }));
+    const got = withFaults(d, { unlink: { code: 'EBUSY', times: 1_000 } });
+    expect(got).toMatchObject({ won: false, code: 'EBUSY', tries: 6 });
+    expect(got.message).toBe(
+      `cannot remove ${file}: another program is using it (EBUSY), 6 tries over 1.55 s. Another program may be holding it (an antivirus or the search indexer scanning the data folder): start again in a moment. ` +
+        `If it keeps failing, exclude ${d} from that program's scans, or check that you may change files in that folder, then delete ${file} by hand if no mt5-executor runs.`,
+    );
+    expect(readdirSync(d)).toEqual(['host.lock']); // the stale lock stays (held); no claim or temporary file left behind
+  });
+
   it('an empty lock just made (a starter writing it where links are refused) is waited for, not taken over at once', () => {
     const d = dir();
     writeFileSync(join(d, 'host.lock'), '');

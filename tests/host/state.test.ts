@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/host/config.js';
 import { EncryptedFileStore, openCredentialStore, redact, weakSecretProblems } from '../../src/host/state/credentials.js';
@@ -127,7 +127,15 @@ describe('store', () => {
     expect(readdirSync(dir).some((f) => f.startsWith('state.json.corrupt-'))).toBe(true);
     const lone = tmp();
     writeFileSync(join(lone, 'state.json'), 'garbage');
-    await expect(Store.open(lone)).rejects.toThrow(/is corrupt .* there is no good backup: the host will not start with an empty state/);
+    // the refusal says what is true of the backups, and the command as it must be typed (this folder is not the default)
+    const cmd = `mt5-executor state recover --empty --data-dir "${dirname(lone)}"`;
+    await expect(Store.open(lone)).rejects.toThrow(`is corrupt (Unexpected token 'g', "garbage" is not valid JSON) and there is no backup in ${join(lone, 'backups')}: the host will not start with an empty state`);
+    await expect(Store.open(lone)).rejects.toThrow(cmd);
+    // backups there, none of them a state: not "no backup", and not "no good backup" as if there were none
+    mkdirSync(join(lone, 'backups'));
+    writeFileSync(join(lone, 'backups', 'state-2099-01-01T00-00-00-000Z.json'), '[]');
+    writeFileSync(join(lone, 'backups', 'state-2099-01-02T00-00-00-000Z.json'), '{"version":');
+    await expect(Store.open(lone)).rejects.toThrow(`and none of the 2 backups in ${join(lone, 'backups')} reads as a state: the host will not start with an empty state`);
   });
 
   it('keeps the newest backups only', async () => {

@@ -62,6 +62,12 @@ export function newestGoodBackup(backupDir: string): string | undefined {
   return undefined;
 }
 
+/** Why `backupDir` offers no good backup, in words: none there, or none of them reads as a state. */
+export function noGoodBackup(backupDir: string): string {
+  const n = existsSync(backupDir) ? readdirSync(backupDir).filter(isBackup).length : 0;
+  return n === 0 ? `there is no backup in ${backupDir}` : `none of the ${n === 1 ? 'backup' : `${n} backups`} in ${backupDir} reads as a state`;
+}
+
 /**
  * Why `dir` looks like it held a state before (backups, a state file set aside), or undefined. A journal alone
  * is not such a sign: an older version wrote no state.json before its first change, and the journal is replayed.
@@ -201,25 +207,45 @@ function storeHealth(dir: string): { kind: 'sound'; journalLines: number } | { k
   return stateFile || lines > 0 ? { kind: 'sound', journalLines: lines } : { kind: 'none' };
 }
 
+/** The trading core's state files of `dir` that exist (core-state.json and its lines). */
+export function coreStateFiles(dir: string): string[] {
+  const f = new CoreStateFile(dir);
+  return [f.file, f.lines].filter((x) => existsSync(x));
+}
+
 /**
  * `mt5-executor state recover`: with `backup` (a path, or 'latest'), that backup becomes the state; with `empty`,
- * an empty state. The state file (if any) and the journal are kept aside as `*.damaged-<time>`, or as
- * `*.replaced-<time>` when they were sound (stateHealth: an explicit rollback of a good state). A damaged core state
- * (core-state.json and its lines; it has no backups) is kept aside as `*.damaged-<time>` too, and the core starts
- * without it; a sound one is left as it is. `latest` never rolls back a sound state.json: when only the core's state
- * is damaged, it is the only thing set aside. All or nothing: a failure puts back what was moved. Returns what was done.
+ * an empty state; with `core`, only the trading core's state is set aside (when it is damaged). The state file (if
+ * any) and the journal are kept aside as `*.damaged-<time>`, or as `*.replaced-<time>` when they were sound
+ * (stateHealth: an explicit rollback of a good state). The trading core's state (core-state.json and its lines; it
+ * has no backups): a damaged one is kept aside as `*.damaged-<time>` by every choice, and the core starts without
+ * it. A sound one goes with the choice: `empty` sets it aside as `*.replaced-<time>` (an empty state is the trader's
+ * "start from nothing": the core's pauses, kill-switch lock, day's baselines and managed stops of the old state never
+ * mix with it); a backup keeps it (it is the account's newest: its open positions, today's loss — a rollback of the
+ * strategies and the ledger does not undo them); `core` refuses it (nothing to repair; a kill-switch lock is not
+ * undone by a recover). `latest` never rolls back a sound state.json: when only the core's state is damaged, it is
+ * the only thing set aside, as with `core`. All or nothing: a failure puts back what was moved. Returns what was done.
  */
-export function recoverState(dir: string, choice: { backup?: string; empty?: boolean }, now = Date.now()): string {
+export function recoverState(dir: string, choice: { backup?: string; empty?: boolean; core?: boolean }, now = Date.now()): string {
   const file = join(dir, 'state.json');
   const backupDir = join(dir, 'backups');
   const health = stateHealth(dir);
-  const coreOnly = choice.backup === 'latest' && health.kind === 'damaged' && health.stateSound;
+  const coreDamaged = health.kind === 'damaged' && health.core !== undefined;
+  if (choice.core && !coreDamaged) {
+    const files = existsSync(dir) ? coreStateFiles(dir) : [];
+    throw new Error(
+      files.length
+        ? `the trading core's state (${files.join(', ')}) is sound: nothing to set aside (an empty state, --empty, sets it aside with everything else). Nothing was changed.`
+        : `there is no trading core's state in ${dir}: nothing to set aside. Nothing was changed.`,
+    );
+  }
+  const coreOnly = (choice.core === true || choice.backup === 'latest') && health.kind === 'damaged' && health.stateSound;
   let source: string | undefined;
-  if (coreOnly) {
-    // the newest good state.json is the one there: kept
+  if (coreOnly || choice.core) {
+    // the newest good state.json is the one there: kept (with --core, even a damaged one: it is left for its own choice)
   } else if (choice.backup) {
     source = choice.backup === 'latest' ? newestGoodBackup(backupDir) : choice.backup;
-    if (!source) throw new Error(`no good backup in ${backupDir}`);
+    if (!source) throw new Error(`${noGoodBackup(backupDir)}: name a backup file you have (--backup <file>), or start with an empty state (--empty)`);
     const own = [file, ...(existsSync(dir) ? journalFiles(dir) : [])].find((f) => sameFile(f, source!));
     if (own) throw new Error(`${source} is ${own === file ? 'the state file itself' : 'one of the state\'s journal files'}, which a recover sets aside: choose a backup in ${backupDir}, or --empty`);
     let problem: string | undefined;
@@ -231,16 +257,20 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
     }
     if (problem) throw new Error(`${source} is not a usable state (${problem}): choose another backup`);
   } else if (!choice.empty) {
-    throw new Error('choose --backup <file|latest> or --empty');
+    throw new Error('choose --backup <file|latest>, --empty or --core');
   }
+  const storeKept = coreOnly || choice.core === true;
   // the new state's text before anything moves (a failure here leaves every file where it was)
-  const text = coreOnly ? undefined : source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
+  const text = storeKept ? undefined : source ? toJson({ ...fromJson<object>(readFileSync(source, 'utf8')), segment: 0 }) : toJson(emptyState());
   const sound = health.kind === 'sound' || (health.kind === 'damaged' && health.stateSound);
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
   const aside = `.${sound ? 'replaced' : 'damaged'}-${stamp}`;
   const moves: [string, string][] = [];
-  if (!coreOnly) for (const f of [...(existsSync(file) ? [file] : []), ...journalFiles(dir).filter((j) => statSync(j).size > 0)]) moves.push([f, f + aside]);
-  if (health.kind === 'damaged' && health.core) for (const f of health.core.files) moves.push([f, `${f}.damaged-${stamp}`]);
+  if (!storeKept) for (const f of [...(existsSync(file) ? [file] : []), ...journalFiles(dir).filter((j) => statSync(j).size > 0)]) moves.push([f, f + aside]);
+  const storeMoves = moves.length;
+  // the core's state: a damaged one always goes; a sound one goes with an empty state (never mixed with it)
+  const coreFiles = health.kind === 'damaged' && health.core ? health.core.files : choice.empty && existsSync(dir) ? coreStateFiles(dir) : [];
+  for (const f of coreFiles) moves.push([f, `${f}.${coreDamaged ? 'damaged' : 'replaced'}-${stamp}`]);
   const done: [string, string][] = [];
   try {
     for (const [from, to] of moves) {
@@ -256,9 +286,19 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
     putBack(done, e as Error);
     throw e;
   }
-  const kept = done.map(([, to]) => to);
-  if (coreOnly) return `the trading core's damaged state is kept aside: ${kept.join(', ')}; the core starts without it. ${file} and the journal were sound: kept as they are`;
-  return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}`;
+  const kept = done.slice(0, storeMoves).map(([, to]) => to);
+  const coreKept = done.slice(storeMoves).map(([, to]) => to);
+  if (storeKept) {
+    const rest = storeHealth(dir);
+    const store = rest.kind === 'damaged' ? `The rest of the state is damaged too and kept as it is (${rest.problem}): choose --backup or --empty for it` : `${file} and the journal were sound: kept as they are`;
+    return `the trading core's damaged state is kept aside: ${coreKept.join(', ')}; the core starts without it. ${store}`;
+  }
+  const core = coreKept.length
+    ? `; the trading core's ${coreDamaged ? 'damaged ' : ''}state is kept aside too: ${coreKept.join(', ')} — the core starts without it`
+    : existsSync(dir) && coreStateFiles(dir).length
+      ? `; the trading core's state (${coreStateFiles(dir).join(', ')}) is kept: it is this account's newest (its open positions' stops, the day's loss, a kill-switch lock), which a rollback does not undo`
+      : '';
+  return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}${core}`;
 }
 
 /**

@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { applyCoreStateDelta, type CoreStateDelta } from '../../engine/core/core-state.js';
 import type { CoreState } from '../../engine/core/trading-core.js';
-import { StoreCorruptError } from './format.js';
+import { coreDeltaProblem, coreStateProblem, kindOf } from './core-state-shape.js';
+import { CoreStateCorruptError } from './format.js';
 
 /** One write: a whole state (temp file, rename, then the lines emptied) or a line appended. */
 type Job = { file: string; lines: string; text: string; whole: boolean };
@@ -117,17 +118,25 @@ export class CoreStateFile {
     this.lines = join(dir, 'core-state.jsonl');
   }
 
-  /** The state last written (the whole state and its deltas); undefined when none was written yet; a damaged file is an error that names it and the line. */
+  /**
+   * The state last written (the whole state and its deltas); undefined when none was written yet. A damaged file is
+   * an error that names it, the line and what was expected: text that is not JSON, and JSON that is not the core's
+   * state or a change of it (core-state-shape.ts) — the core is never given it.
+   */
   read(): unknown {
     if (!existsSync(this.file)) return undefined;
     let whole: unknown;
     try {
       whole = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
     } catch (e) {
-      throw new StoreCorruptError(this.file, (e as Error).message);
+      throw new CoreStateCorruptError(this.file, (e as Error).message);
     }
     const w = whole as { gen?: unknown; state?: unknown };
-    if (typeof w !== 'object' || w === null || typeof w.gen !== 'string' || !('state' in w)) return whole; // written before deltas
+    const framed = typeof w === 'object' && w !== null && typeof w.gen === 'string' && 'state' in w;
+    // a file written before deltas is the state itself
+    const bad = coreStateProblem(framed ? w.state : whole);
+    if (bad) throw new CoreStateCorruptError(this.file, framed ? `"state": ${bad}` : bad);
+    if (!framed) return whole;
     let state = w.state as CoreState;
     if (!existsSync(this.lines)) return state;
     const text = readFileSync(this.lines, 'utf8');
@@ -135,16 +144,21 @@ export class CoreStateFile {
     for (let k = 0; k < lines.length; k++) {
       const line = lines[k]!;
       if (!line) continue;
-      let x: { g?: unknown; d?: CoreStateDelta };
+      let x: unknown;
       try {
-        x = JSON.parse(line) as typeof x;
+        x = JSON.parse(line) as unknown;
       } catch (e) {
         if (k === lines.length - 1) break; // the last line, cut by a crash as it was written: that change was not written
-        throw new StoreCorruptError(this.lines, `line ${k + 1}: ${(e as Error).message}`);
+        throw new CoreStateCorruptError(this.lines, `line ${k + 1}: ${(e as Error).message}`);
       }
-      if (x.g !== w.gen) continue; // a line of an earlier whole state (the emptying after it did not happen)
-      if (!x.d || typeof x.d !== 'object') throw new StoreCorruptError(this.lines, `line ${k + 1}: no delta ("d")`);
-      state = applyCoreStateDelta(state, x.d);
+      const l = x as { g?: unknown; d?: unknown };
+      if (typeof l !== 'object' || l === null || Array.isArray(l) || typeof l.g !== 'string') {
+        throw new CoreStateCorruptError(this.lines, `line ${k + 1}: expected a change of the core's state, {"g": "<generation>", "d": {…}}, got ${typeof l === 'object' && l !== null && !Array.isArray(l) ? 'an object without "g"' : kindOf(l)}`);
+      }
+      if (l.g !== w.gen) continue; // a line of an earlier whole state (the emptying after it did not happen)
+      const wrong = coreDeltaProblem(l.d);
+      if (wrong) throw new CoreStateCorruptError(this.lines, `line ${k + 1}: ${'d' in l ? wrong : 'no change ("d")'}`);
+      state = applyCoreStateDelta(state, l.d as CoreStateDelta);
     }
     return state;
   }

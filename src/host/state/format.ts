@@ -2,6 +2,8 @@
  * What the state folder holds, as types and text: the state file's shape and its check, the journal's lines and
  * theirs, the errors that name what is wrong, and the JSON form (tickets are bigint: {"$bigint": "…"}).
  */
+import { dirname, resolve } from 'node:path';
+import { defaultDataDir } from './data-dir.js';
 import type { LedgerEntry } from './ledger.js';
 
 export interface StrategyRecord {
@@ -88,28 +90,66 @@ export class JournalCorruptError extends Error {
   }
 }
 
+/**
+ * The `state recover` command for the state folder `stateDir` (of `<data folder>/state/…`), with `--data-dir` when
+ * the folder is not the one a bare `state recover` finds (MT5X_DATA_DIR, else the default): the command as it must be typed.
+ */
+export function recoverCommand(stateDir: string, args = ''): string {
+  const dataDir = resolve(dirname(stateDir));
+  return `mt5-executor state recover${args ? ` ${args}` : ''}${dataDir === resolve(defaultDataDir()) ? '' : ` --data-dir "${dataDir}"`}`;
+}
+
 /** How the trader gets out of a refused start: an explicit choice, never an automatic empty state. */
-export const RECOVER_HINT =
-  "Run 'mt5-executor state recover --backup <file>' to start from a backup you choose, or 'mt5-executor state recover --empty' " +
+export const recoverHint = (stateDir: string) =>
+  `Run '${recoverCommand(stateDir, '--backup <file>')}' to start from a backup you choose, or '${recoverCommand(stateDir, '--empty')}' ` +
   'to start with an EMPTY state (no kill-switch lock, default risk limits, no command history: check the terminal first). ' +
-  "'mt5-executor state recover' lists the backups.";
+  `'${recoverCommand(stateDir)}' lists the backups.`;
 
 export class StoreCorruptError extends Error {
-  constructor(readonly file: string, readonly reason: string, readonly restoredFrom?: string) {
+  /**
+   * `noGoodBackup`: why no backup could be restored (none in the folder, or none that reads), for the message; the
+   * state file is restored from `restoredFrom` when there is one.
+   */
+  constructor(readonly file: string, readonly reason: string, readonly restoredFrom?: string, noGoodBackup = 'there is no good backup', message?: string) {
     super(
-      restoredFrom
-        ? `${file} was corrupt (${reason}); it was moved aside and the state was restored from the backup ${restoredFrom}`
-        : `${file} is corrupt (${reason}) and there is no good backup: the host will not start with an empty state. ` +
-            `It refuses on every start until you choose. ${RECOVER_HINT}`,
+      message ??
+        (restoredFrom
+          ? `${file} was corrupt (${reason}); it was moved aside and the state was restored from the backup ${restoredFrom}`
+          : `${file} is corrupt (${reason}) and ${noGoodBackup}: the host will not start with an empty state. ` +
+            `It refuses on every start until you choose. ${recoverHint(dirname(file))}`),
     );
     this.name = 'StoreCorruptError';
+  }
+}
+
+/** What the trading core forgets when it starts without its state (state recover says it; the start's refusal too). */
+export const CORE_FORGETS =
+  "The trading core starts without its state: the broker day's starting balance and the equity peak are taken again from the account, " +
+  'and pauses, a kill-switch lock and exits waiting for a retry are forgotten (check the terminal first).';
+
+/**
+ * The trading core's state (core-state.json or its lines) damaged: the start refuses it. It has no backups by design
+ * (rewritten as the core changes, a backup would be stale at once) and state.json is not involved: the way out is
+ * `state recover --core`, which sets only it aside.
+ */
+export class CoreStateCorruptError extends StoreCorruptError {
+  constructor(file: string, reason: string) {
+    const stateDir = dirname(file);
+    super(
+      file, reason, undefined, undefined,
+      `${file} is damaged (${reason}): the host does not start with it. The trading core's state (the day's baselines, pauses, ` +
+        `the kill-switch lock, exits waiting for a retry) has no backups — it is rewritten as it changes. Stop here and check the terminal ` +
+        `(open positions and their stops, today's loss), then run '${recoverCommand(stateDir, '--core')}' to set it aside ` +
+        `(as *.damaged-<time>; state.json and the journal are kept) and start again. ${CORE_FORGETS}`,
+    );
+    this.name = 'CoreStateCorruptError';
   }
 }
 
 /** state.json is gone but earlier runs left backups or a journal: starting empty would silently lose the state. */
 export class StoreMissingError extends Error {
   constructor(readonly file: string, evidence: string) {
-    super(`${file} is missing but this folder held a state before (${evidence}): the host will not start with an empty state. ${RECOVER_HINT}`);
+    super(`${file} is missing but this folder held a state before (${evidence}): the host will not start with an empty state. ${recoverHint(dirname(file))}`);
     this.name = 'StoreMissingError';
   }
 }

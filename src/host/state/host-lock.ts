@@ -4,10 +4,17 @@
  *
  * The lock file never exists without its content: it is written whole under a temporary name of its own, then
  * hard-linked as `host.lock` — a link fails with EEXIST atomically, so of several starters exactly one makes it, and
- * whoever finds it reads a whole lock (Linux, and NTFS on Windows). Where the file system refuses hard links (FAT,
- * some network shares: EPERM, ENOTSUP …) it falls back to creating `host.lock` exclusively and writing it after,
- * as before: there a starter may find it empty for an instant, so an empty or unreadable lock younger than
- * TORN_GRACE_MS is waited for, not taken over (a crash between the two leaves one that grows old).
+ * whoever finds it reads a whole lock (Linux, and NTFS on Windows). Where the link fails for any other reason (FAT,
+ * network shares and FUSE mounts refuse hard links with EPERM, ENOTSUP, ENOSYS, EINVAL, EXDEV, EMLINK … — the code
+ * varies with the file system and the OS) it falls back to creating `host.lock` exclusively and writing it after,
+ * as before: that is exclusive too, so one host per folder holds whatever the code, and a folder that takes no files
+ * at all makes that create fail with its own error. There a starter may find the lock empty for an instant, so an
+ * empty or unreadable lock younger than TORN_GRACE_MS is waited for, not taken over (a crash between the two leaves
+ * one that grows old).
+ *
+ * Removing a lock file (a stale one taken over, a claim, this host's own at its stop) is retried for ~1.5 s when it
+ * fails with EPERM or EBUSY: on Windows another program (an antivirus, the search indexer) may hold a file just
+ * written for a moment, as fs.rmSync's maxRetries allows for.
  *
  * Taking over a stale lock (its process gone, or left empty/torn by a crash) is a removal that must not remove
  * the lock a faster starter put in its place: each lock file carries a nonce, and only the starter that created
@@ -40,8 +47,8 @@ export class HostLockedError extends Error {
 const TORN_GRACE_MS = 2_000;
 /** How long a start keeps trying while the lock changes under it (stale locks being taken over by others). */
 const TRY_FOR_MS = 10_000;
-/** Errors of linkSync that mean "this file system makes no hard links": the fallback. */
-const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL', ...(process.platform === 'win32' ? ['EISDIR'] : [])]);
+/** The waits between tries of a removal that another program holds off (EPERM, EBUSY): ~1.5 s in all. */
+const REMOVE_WAITS_MS = [50, 100, 200, 400, 800];
 
 /**
  * Whether the host a lock names runs now: its process exists and it started after this machine booted. A lock left by
@@ -66,6 +73,45 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+/**
+ * Remove `file` (gone already: done). EPERM and EBUSY are tried again after REMOVE_WAITS_MS (on Windows a file that
+ * another program has open — an antivirus or the indexer scanning the folder — cannot be removed for that moment);
+ * still refused after that, the error says what holds it and what to do.
+ */
+function remove(file: string): void {
+  for (let i = 0; ; i++) {
+    try {
+      unlinkSync(file);
+      return;
+    } catch (e) {
+      const c = code(e);
+      if (c === 'ENOENT') return;
+      if (c !== 'EPERM' && c !== 'EBUSY') throw e;
+      if (i >= REMOVE_WAITS_MS.length) {
+        const waited = REMOVE_WAITS_MS.reduce((a, b) => a + b, 0) / 1000;
+        throw Object.assign(
+          new Error(
+            `cannot remove ${file}: ${c === 'EBUSY' ? 'another program is using it' : 'not permitted'} (${c}), ${REMOVE_WAITS_MS.length + 1} tries over ${waited} s. ` +
+              `Another program may be holding it (an antivirus or the search indexer scanning the data folder): start again in a moment. ` +
+              `If it keeps failing, exclude ${dirname(file)} from that program's scans, or check that you may change files in that folder, then delete ${file} by hand if no mt5-executor runs.`,
+          ),
+          { code: c },
+        );
+      }
+      sleep(REMOVE_WAITS_MS[i]!);
+    }
+  }
+}
+
+/** remove() where a failure changes nothing for this start (a leftover is removed by a later start): quiet. */
+function removeQuietly(file: string): void {
+  try {
+    remove(file);
+  } catch {
+    /* left for a later start's sweep */
+  }
+}
 
 /** A lock or claim file as read now: whole (with the id that tells this file from any other), torn, or gone. */
 type Found =
@@ -108,15 +154,10 @@ function create(file: string, text: string): boolean {
     return true;
   } catch (e) {
     if (code(e) === 'EEXIST') return false;
-    if (!NO_LINKS.has(code(e) ?? '')) throw e;
-    // this file system makes no hard links: the exclusive create below, as before (asked again each time: an
-    // EPERM may also be passing, e.g. a virus scanner holding the temporary file on Windows)
+    // no hard link here, whatever the code (file systems say it differently; an EPERM may also be passing, e.g. a
+    // virus scanner holding the temporary file on Windows): the exclusive create below, asked again at each start
   } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* gone already */
-    }
+    removeQuietly(tmp);
   }
   let fd: number;
   try {
@@ -169,13 +210,14 @@ function removeStale(file: string, id: string, version: string, depth = 0): bool
   }
   try {
     const now = inspect(file); // under the claim: nobody else removes `id` now, and it never comes back
-    if (now.kind !== 'missing' && now.id === id) unlinkSync(file);
+    if (now.kind !== 'missing' && now.id === id) remove(file);
     return true;
   } catch (e) {
     if (code(e) === 'ENOENT') return true;
     throw e;
   } finally {
-    unlinkSync(claim);
+    // a claim left behind (still refused after the tries) is stale once this process ends: a later start removes it
+    removeQuietly(claim);
   }
 }
 
@@ -185,7 +227,7 @@ function sweep(dir: string): void {
     for (const f of readdirSync(dir)) {
       const tmp = /^host\.lock\.(\d+)-[0-9a-f]+\.tmp$/.exec(f);
       const gone = tmp ? !alive(Number(tmp[1])) : f.startsWith('host.lock.stale-') && ((c) => (c.kind === 'whole' ? !alive(c.info.pid) : c.kind === 'torn' && c.ageMs > TORN_GRACE_MS))(inspect(join(dir, f)));
-      if (gone) unlinkSync(join(dir, f));
+      if (gone) removeQuietly(join(dir, f));
     }
   } catch {
     /* leftovers stay: harmless */
@@ -208,7 +250,7 @@ export function acquireHostLock(dataDir: string, version: string): () => void {
         released = true;
         try {
           const now = inspect(file);
-          if (now.kind === 'whole' && now.id === nonce) unlinkSync(file);
+          if (now.kind === 'whole' && now.id === nonce) remove(file);
         } catch {
           /* gone, or unreadable now: a lock left behind is taken over at the next start (its process is gone) */
         }

@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { journalFiles, newestGoodBackup, priorState, readJournal } from './backups.js';
+import { journalFiles, newestGoodBackup, noGoodBackup, priorState, readJournal } from './backups.js';
 import {
   applyOp, emptyState, fromJson, stateShapeProblem, toJson,
   StoreCorruptError, StoreMissingError,
@@ -47,7 +47,7 @@ export function readStateFolder(dir: string): OpenedState {
       loaded = undefined;
       const good = newestGoodBackup(join(dir, 'backups'));
       // the damaged file stays where it is until the trader chooses (`state recover`): every start refuses
-      if (!good) throw new StoreCorruptError(file, reason);
+      if (!good) throw new StoreCorruptError(file, reason, undefined, noGoodBackup(join(dir, 'backups')));
       renameSync(file, `${file}.corrupt-${Date.now()}`);
       copyFileSync(good, file);
       loaded = fromJson<StoreData>(readFileSync(file, 'utf8'));

@@ -358,7 +358,7 @@ export class Store {
   }
 
   /** `mt5-executor state recover`: the trader's explicit way out of a refused start (backups.ts). */
-  static recover(dir: string, choice: { backup?: string; empty?: boolean }, now = Date.now()): string {
+  static recover(dir: string, choice: { backup?: string; empty?: boolean; core?: boolean }, now = Date.now()): string {
     return recoverState(dir, choice, now);
   }
 
