@@ -247,7 +247,7 @@ export const VERBS: Verb[] = [
       force: { type: 'boolean', help: 'overwrite an existing file' },
     },
     examples: ['mt5-executor strategy new my-strategy.json --symbol XAUUSD --timeframe M15'],
-    run: async ({ values, positionals, out, err }) => (await import('./strategy-new.js')).newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err),
+    run: async ({ values, positionals, out, err }) => (oneFile('strategy new', positionals, 'file to write'), (await import('./strategy-new.js')).newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err)),
   },
   {
     name: 'schema',

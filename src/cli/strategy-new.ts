@@ -3,10 +3,12 @@
  * its notes in the top-level "//" key (the format's comment key, docs/strategy-format.md).
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { normalizeStrategy } from '../engine/strategy/normalize.js';
 import { TF_ALIASES } from '../engine/strategy/operands.js';
 import { TIMEFRAME_INPUTS } from '../engine/strategy/schema.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
+import { writeFailure } from './kit.js';
 
 export function starterStrategy(symbol = 'EURUSD', timeframe = 'H1'): Record<string, unknown> {
   return {
@@ -69,11 +71,24 @@ export function newStrategyCommand(file: string | undefined, o: { symbol: string
       return 1;
     }
   }
+  // a folder that does not exist is not made: a typo in it would leave the strategy where the trader does not look
+  const folder = dirname(file);
+  const folderSt = statSync(folder, { throwIfNoEntry: false });
+  if (!folderSt || !folderSt.isDirectory()) {
+    const why = folderSt ? `${folder} is a file, not a folder; give` : `the folder ${folder} does not exist; create it first, or give`;
+    err(`mt5-executor strategy new: ${file}: ${why} a file in an existing folder (nothing was written)\n`);
+    return 1;
+  }
   // the preset's own name for a name that differs only in case (xauusd → XAUUSD); a broker's suffix is kept
   const symbol = sym && o.symbol!.trim().toUpperCase() === sym.preset ? sym.preset : o.symbol?.trim();
   const s = starterStrategy(symbol, o.timeframe === undefined ? undefined : TF_ALIASES[o.timeframe]);
   normalizeStrategy(s); // the starter must validate: a broken template would be a bug here, not the trader's
-  writeFileSync(file, JSON.stringify(s, null, 2) + '\n');
+  try {
+    writeFileSync(file, JSON.stringify(s, null, 2) + '\n');
+  } catch (e) {
+    err(`mt5-executor strategy new: ${file}: cannot write it: ${writeFailure(e)}\n`);
+    return 1;
+  }
   if (sym?.note && symbol !== sym.preset) out(`note: ${sym.note} in backtest and paper\n`);
   out(`wrote ${file}: ${s.strategyName as string}\nnext: mt5-executor validate ${file}\n      mt5-executor backtest ${file} --data <bars.csv> --report report.html\n`);
   return 0;

@@ -4,7 +4,7 @@
  * without a warning, its notes in the format's comment key.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,5 +58,37 @@ describe('strategy new', () => {
     // the comment key is the only one spared: any other unknown top-level field still warns
     writeFileSync(f, JSON.stringify({ ...s, note: 'x' }));
     expect(validate(f).err).toBe("warning: unknown top-level field 'note' kept as metadata\n");
+  });
+});
+
+describe('strategy new: where it writes', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+
+  it('a folder that does not exist (or is a file) is named with what to do, exit 1, nothing written — not a raw ENOENT', () => {
+    const f = join(dir, 'no-such-folder', 'my.json');
+    const r = cli(['strategy', 'new', f]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`mt5-executor strategy new: ${f}: the folder ${join(dir, 'no-such-folder')} does not exist; create it first, or give a file in an existing folder (nothing was written)\n`);
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(dir, 'no-such-folder'))).toBe(false); // not made either
+    writeFileSync(join(dir, 'plain'), 'x');
+    const inFile = run(join(dir, 'plain', 'my.json'), {});
+    expect(inFile.code).toBe(1);
+    expect(inFile.err).toBe(`mt5-executor strategy new: ${join(dir, 'plain', 'my.json')}: ${join(dir, 'plain')} is a file, not a folder; give a file in an existing folder (nothing was written)\n`);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a file that cannot be written is one line naming it, exit 1 (needs /dev/full: Linux)', () => {
+    const r = run('/dev/full', {});
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('mt5-executor strategy new: /dev/full: cannot write it: the disk is full\n');
+    expect(r.out).toBe('');
+  });
+
+  it('a second file is a usage error naming it (exit 2), and neither is written', () => {
+    const [a, b] = [join(dir, 'one.json'), join(dir, 'two.json')];
+    const r = cli(['strategy', 'new', a, b]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`mt5-executor: strategy new takes one file to write; extra argument: '${b}' (run it once for each file)\nRun 'mt5-executor strategy new --help' for its options and an example.\n`);
+    expect(existsSync(a) || existsSync(b)).toBe(false);
   });
 });
