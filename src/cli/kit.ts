@@ -65,6 +65,15 @@ export const usageLine = (v: Verb): string => `${c.bold('Usage:')} mt5-executor 
 export const usageHint = (verb?: Verb | string): string =>
   verb ? `Run 'mt5-executor ${typeof verb === 'string' ? verb : verb.name} --help' for its options and an example.` : "Run 'mt5-executor help' for usage.";
 
+/**
+ * A usage error a verb reports itself (exit 2), as main reports the ones it finds: the message, then the line
+ * pointing at the verb's `--help` (after `usage`, a usage line, when given). Returns 2.
+ */
+export function usageFailure(err: (t: string) => void, verb: string, message: string, usage?: string): 2 {
+  err(`mt5-executor ${verb}: ${message}\n${usage ? `usage: ${usage}\n` : ''}${usageHint(verb)}\n`);
+  return 2;
+}
+
 export function verbHelp(v: Verb): string {
   const width = Math.max(12, ...Object.entries(v.options).map(([n, o]) => optLabel(n, o).length));
   const opts = Object.entries(v.options).map(([n, o]) => `  ${c.cyan(optLabel(n, o).padEnd(width))}  ${o.help}${o.multiple ? ' (repeatable)' : ''}`);

@@ -74,3 +74,37 @@ describe('backtest and ml say what is missing or wrong before they run', () => {
     expect(cli(['ml', 'train', '--help']).stdout).toContain('model file to write (default model-<strategy id>-<version>.json)');
   });
 });
+
+describe('paper: a usage error points at its --help, as every verb does (exit 2)', () => {
+  const HINT = "Run 'mt5-executor paper --help' for its options and an example.\n";
+  it('no strategy file, no --data, or neither: says which, then the pointer', () => {
+    for (const [args, msg] of [
+      [[], 'give at least one strategy file and --data <bars.csv>'],
+      [['examples/ema-cross-trend.json'], '--data <bars.csv> is required'],
+      [['--data', 'data/EURUSD_H1_2019.csv'], 'give at least one strategy file (JSON) before the options'],
+    ] as const) {
+      const r = cli(['paper', ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`mt5-executor paper: ${msg}\n${HINT}`);
+    }
+  });
+
+  it('a bad option value names the option and what is right, then the pointer; a file that cannot be read is exit 1 without it', () => {
+    const base = ['paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv'];
+    for (const [opt, v, msg] of [
+      ['--speed', '0', "--speed must be a whole number ≥ 1, got '0'"],
+      ['--warmup', 'x', "--warmup must be a whole number ≥ 1, got 'x'"],
+      ['--balance', '-5', "--balance must be a positive amount, got '-5'"],
+      ['--limits', 'max', "--limits must be none, demo or live, got 'max'"],
+      ['--from', '2019-13-01', "--from must be a bar index (a whole number) or a date YYYY-MM-DD[ HH:MM] (server time), got '2019-13-01'"],
+    ] as const) {
+      const r = cli([...base, opt, v]);
+      expect(r.status, opt).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor paper: ${msg}\n${HINT}`);
+    }
+    const missing = cli(['paper', 'examples/ema-cross-trend.json', '--data', 'no-such-bars.csv']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe('mt5-executor paper: no-such-bars.csv: no such file\n');
+  });
+});
