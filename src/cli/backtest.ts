@@ -1,18 +1,18 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { checkDataMatch, timeframeOptionProblem, warmUpNeeded } from './data-match.js';
+import { checkDataMatch, warmUpNeeded } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
 import type { Decision } from '../engine/runner.js';
-import { DEFAULT_LIMITS } from '../engine/safety.js';
+import type { RiskLimits } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { JsonFileError, outputProblem, readJsonFile, writeFailure } from './kit.js';
+import { JsonFileError, UsageError, outputProblem, readJsonFile, writeFailure } from './kit.js';
 import { LineFile } from './line-file.js';
-import { firstBarFrom, limitsOptionProblem, symbolOptionProblem } from './run-options.js';
-import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
+import { firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
+import { DEFAULT_BROKER_TZ, describeZone, type BrokerTimeZone } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
 
@@ -126,19 +126,15 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       return 2;
     }
   }
-  const zone = a.brokerZone === undefined ? DEFAULT_BROKER_TZ : parseZoneArg(a.brokerZone);
-  if (typeof zone === 'string') {
-    err(`mt5-executor backtest: --broker-zone ${zone}\n`);
-    return 2;
-  }
-  const optionProblem = (a.limits !== undefined ? limitsOptionProblem(a.limits) : undefined) ?? (a.symbol !== undefined ? symbolOptionProblem(a.symbol) : undefined);
-  if (optionProblem) {
-    err(`mt5-executor backtest: ${optionProblem}\n`);
-    return 2;
-  }
-  const tfProblem = a.timeframe === undefined ? undefined : timeframeOptionProblem(a.timeframe);
-  if (tfProblem) {
-    err(`mt5-executor backtest: ${tfProblem}\n`);
+  // --broker-zone, --limits, --symbol and --timeframe read as paper and demo read them (run-options.ts)
+  let zone: BrokerTimeZone, limits: RiskLimits | undefined;
+  try {
+    zone = parseBrokerZone(a.brokerZone) ?? DEFAULT_BROKER_TZ;
+    limits = parseLimits(a.limits);
+    parseOverrides(a.symbol, a.timeframe);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`mt5-executor backtest: ${e.message}\n`);
     return 2;
   }
   let run: BacktestRun;
@@ -211,7 +207,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
         ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
         ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
         ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
-        ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
+        ...(limits ? { limits } : {}),
         ...(wantReasons
           ? {
               // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)
