@@ -9,7 +9,7 @@ import type { Decision } from '../engine/runner.js';
 import type { RiskLimits } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { JsonFileError, UsageError, outputProblem, readJsonFile, writeFailure } from './kit.js';
+import { JsonFileError, UsageError, outputProblem, readJsonFile, usageFailure, writeFailure } from './kit.js';
 import { LineFile } from './line-file.js';
 import { firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
 import { DEFAULT_BROKER_TZ, describeZone, type BrokerTimeZone } from '../engine/time/broker-time.js';
@@ -113,18 +113,14 @@ const ordinal = (k: number) => `${k.toLocaleString('en-US')}${k % 100 >= 11 && k
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   if (!a.strategy || !a.data) {
     const missing = !a.strategy && !a.data ? 'give a strategy file and --data <bars.csv>' : !a.strategy ? 'give a strategy file (JSON) before the options' : '--data <bars.csv> is required';
-    err(`mt5-executor backtest: ${missing}\nusage: ${BACKTEST_USAGE}\n`);
-    return 2;
+    return usageFailure(err, 'backtest', missing, BACKTEST_USAGE);
   }
   const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
   const spread = a.spread === undefined || a.spread === 'data' ? a.spread : num('spread', a.spread, 0);
   const from = a.from === undefined ? undefined : parseDateArg('from', a.from);
   const to = a.to === undefined ? undefined : parseDateArg('to', a.to);
   for (const v of [balance, slippage, commission, spread, from, to]) {
-    if (typeof v === 'string' && v.startsWith('--')) {
-      err(`mt5-executor backtest: ${v}\n`);
-      return 2;
-    }
+    if (typeof v === 'string' && v.startsWith('--')) return usageFailure(err, 'backtest', v);
   }
   // --broker-zone, --limits, --symbol and --timeframe read as paper and demo read them (run-options.ts)
   let zone: BrokerTimeZone, limits: RiskLimits | undefined;
@@ -133,9 +129,8 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     limits = parseLimits(a.limits);
     parseOverrides(a.symbol, a.timeframe);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    err(`mt5-executor backtest: ${e.message}\n`);
-    return 2;
+    if (e instanceof UsageError) return usageFailure(err, 'backtest', e.message);
+    throw e;
   }
   let run: BacktestRun;
   try {

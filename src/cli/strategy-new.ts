@@ -8,7 +8,7 @@ import { normalizeStrategy } from '../engine/strategy/normalize.js';
 import { TF_ALIASES } from '../engine/strategy/operands.js';
 import { TIMEFRAME_INPUTS } from '../engine/strategy/schema.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
-import { writeFailure } from './kit.js';
+import { usageFailure, writeFailure } from './kit.js';
 
 export function starterStrategy(symbol = 'EURUSD', timeframe = 'H1'): Record<string, unknown> {
   return {
@@ -45,21 +45,18 @@ export function starterStrategy(symbol = 'EURUSD', timeframe = 'H1'): Record<str
 
 export function newStrategyCommand(file: string | undefined, o: { symbol: string | undefined; timeframe: string | undefined; force: boolean }, out: (t: string) => void, err: (t: string) => void): number {
   if (!file) {
-    err('mt5-executor strategy new: give the file to write: mt5-executor strategy new my-strategy.json\n');
-    return 2;
+    return usageFailure(err, 'strategy new', 'give the file to write: mt5-executor strategy new my-strategy.json');
   }
   // a symbol the simulator has a specification for (backtest and paper need one), any case, with a broker's suffix
   const sym = o.symbol === undefined ? undefined : resolveSymbol(o.symbol);
   if (o.symbol !== undefined && !sym) {
-    err(`mt5-executor strategy new: --symbol ${o.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')} (with a broker's suffix too: EURUSD.m, EURUSDm)\n`);
-    return 2;
+    return usageFailure(err, 'strategy new', `--symbol ${o.symbol}: no symbol specification; known ${Object.keys(SYMBOLS).join(', ')} (with a broker's suffix too: EURUSD.m, EURUSDm)`);
   }
   // exactly the timeframes the strategy format accepts (its list), written as the format's own name (1h → H1)
   if (o.timeframe !== undefined && !(TIMEFRAME_INPUTS as readonly string[]).includes(o.timeframe)) {
     const tf = o.timeframe;
     const same = TIMEFRAME_INPUTS.find((t) => t.toLowerCase() === tf.toLowerCase());
-    err(`mt5-executor strategy new: --timeframe "${tf}" is not accepted: use one of ${TIMEFRAME_INPUTS.join(', ')}${same ? ` — did you mean '${same}'?` : ''}\n`);
-    return 2;
+    return usageFailure(err, 'strategy new', `--timeframe "${tf}" is not accepted: use one of ${TIMEFRAME_INPUTS.join(', ')}${same ? ` — did you mean '${same}'?` : ''}`);
   }
   if (existsSync(file)) {
     if (statSync(file).isDirectory()) {

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { StrategyError, normalizeStrategy } from '../engine/strategy/normalize.js';
 import { strategyJsonSchema } from '../engine/strategy/schema.js';
-import { JsonFileError, readJsonFile } from './kit.js';
+import { JsonFileError, readJsonFile, usageFailure } from './kit.js';
 
 /** `mt5-executor schema`: the JSON Schema of the strategy format. */
 export function printSchema(out: (t: string) => void): number {
@@ -12,8 +12,7 @@ export function printSchema(out: (t: string) => void): number {
 /** `mt5-executor validate <file>`: the normalised strategy, or every problem with its path (exit 1). */
 export function validateCommand(file: string | undefined, out: (t: string) => void, err: (t: string) => void): number {
   if (!file) {
-    err('mt5-executor validate: give a strategy file (JSON): mt5-executor validate my-strategy.json\n');
-    return 2;
+    return usageFailure(err, 'validate', 'give a strategy file (JSON): mt5-executor validate my-strategy.json');
   }
   let input: unknown;
   try {

@@ -35,7 +35,7 @@ describe('the options backtest, paper and demo share', () => {
       expect(message(pr.stderr)).toBe(`--symbol ${name}: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD`);
       expect(message(br.stderr)).toBe(message(pr.stderr));
       expect(message(dr.stderr)).toBe(message(pr.stderr));
-      for (const [r, verb] of [[pr, 'paper'], [dr, 'demo']] as const) expect(r.stderr).toMatch(new RegExp(`\\nRun 'mt5-executor ${verb} --help' for its options and an example\\.\\n$`));
+      for (const [r, verb] of [[pr, 'paper'], [br, 'backtest'], [dr, 'demo']] as const) expect(r.stderr).toMatch(new RegExp(`\\nRun 'mt5-executor ${verb} --help' for its options and an example\\.\\n$`));
     }
   }, 120_000);
 

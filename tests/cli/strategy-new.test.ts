@@ -37,7 +37,7 @@ describe('strategy new', () => {
     for (const tf of ['W1', 'MN1', 'M7']) {
       const r = run(join(dir, 'x.json'), { timeframe: tf });
       expect(r.code).toBe(2);
-      expect(r.err).toBe(`mt5-executor strategy new: --timeframe "${tf}" is not accepted: use one of ${list}\n`);
+      expect(r.err).toBe(`mt5-executor strategy new: --timeframe "${tf}" is not accepted: use one of ${list}\nRun 'mt5-executor strategy new --help' for its options and an example.\n`);
     }
     expect(run(join(dir, 'x.json'), { timeframe: 'h4' }).err).toContain("— did you mean 'H4'?");
     // the built CLI: a usage error in plain words (exit 2), never zod's

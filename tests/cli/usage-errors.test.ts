@@ -70,7 +70,7 @@ describe('backtest and ml say what is missing or wrong before they run', () => {
   it("ml: a bad value shows the usage of the subcommand given, and --help the default model file's real name", () => {
     const r = cli(['ml', 'train', '--strategy', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--folds', '1']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("mt5-executor ml train: --folds must be a number from 2 to 20, got '1'\nusage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\n");
+    expect(r.stderr).toBe("mt5-executor ml train: --folds must be a number from 2 to 20, got '1'\nusage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\nRun 'mt5-executor ml train --help' for its options and an example.\n");
     expect(cli(['ml', 'train', '--help']).stdout).toContain('model file to write (default model-<strategy id>-<version>.json)');
   });
 });
@@ -106,5 +106,34 @@ describe('paper: a usage error points at its --help, as every verb does (exit 2)
     const missing = cli(['paper', 'examples/ema-cross-trend.json', '--data', 'no-such-bars.csv']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('mt5-executor paper: no-such-bars.csv: no such file\n');
+  });
+});
+
+describe("every verb's own usage error ends with the line pointing at its --help (exit 2), as those main finds", () => {
+  it('backtest, indicators, validate, strategy new, ml: a missing argument or a bad value', () => {
+    const EMA = 'examples/ema-cross-trend.json', EU = 'data/EURUSD_H1_2019.csv';
+    for (const [args, verb, first] of [
+      [['backtest', EMA, '--data', EU, '--slippage', 'x'], 'backtest', "--slippage must be a number ≥ 0, got 'x'"],
+      [['backtest', EMA, '--data', EU, '--broker-zone', 'cet'], 'backtest', "--broker-zone 'cet' is not a broker zone; expected us-dst[:H] | eu-dst[:H] | fixed:H | utc (H: the winter offset from UTC in hours, default 2; fixed: all year), e.g. us-dst:2 or utc"],
+      [['indicators', '-i', 'ema:21'], 'indicators', 'give exactly one bar file, got 0'],
+      [['indicators', EU, 'more.csv', '-i', 'ema:21'], 'indicators', "give exactly one bar file, got 2 ('data/EURUSD_H1_2019.csv', 'more.csv')"],
+      [['indicators', EU], 'indicators', 'give at least one --indicator SPEC, e.g. --indicator ema:21'],
+      [['indicators', EU, '-i', 'ema:21', '--format', 'xml'], 'indicators', "--format must be csv or json, got 'xml'"],
+      [['validate'], 'validate', 'give a strategy file (JSON): mt5-executor validate my-strategy.json'],
+      [['strategy', 'new'], 'strategy new', 'give the file to write: mt5-executor strategy new my-strategy.json'],
+      [['strategy', 'new', 'x.json', '--symbol', 'FOO'], 'strategy new', "--symbol FOO: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD (with a broker's suffix too: EURUSD.m, EURUSDm)"],
+      // a bad value is said before a file is read (it was "no-such.csv: no such file", exit 1)
+      [['ml', 'train', '--strategy', EMA, '--data', 'no-such.csv', '--folds', 'x'], 'ml train', "--folds must be a number from 2 to 20, got 'x'"],
+      [['ml', 'evaluate', '--strategy', EMA, '--data', EU, '--model', 'no-such.json', '--threshold', '2'], 'ml evaluate', "--threshold must be a number from 0 to 1, got '2'"],
+    ] as const) {
+      const r = cli([...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n');
+      expect(lines[0], args.join(' ')).toBe(`mt5-executor ${verb}: ${first}`);
+      expect(lines.at(-2), args.join(' ')).toBe(`Run 'mt5-executor ${verb} --help' for its options and an example.`);
+      expect(lines.at(-1)).toBe('');
+      expect(lines.length, args.join(' ')).toBeLessThanOrEqual(4); // the message, a usage line (backtest and ml when an argument is missing), the pointer
+    }
   });
 });
