@@ -4,9 +4,12 @@
  * error inside a verb (an unknown option, a bad value) points at that verb's `--help`; an unknown verb at `help`.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const cli = (args: string[]) => spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+const cli = (args: string[]) => spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', MT5X_NO_KEYCHAIN: '1' }, timeout: 60_000 });
 
 describe('usage errors point at the right help', () => {
   it("bare 'state' (also with an option) names 'state recover' and its usage line, never 'start'", () => {
@@ -135,5 +138,27 @@ describe("every verb's own usage error ends with the line pointing at its --help
       expect(lines.at(-1)).toBe('');
       expect(lines.length, args.join(' ')).toBeLessThanOrEqual(4); // the message, a usage line (backtest and ml when an argument is missing), the pointer
     }
+  });
+});
+
+describe('a verb that takes no arguments refuses one, naming it (it was silently ignored)', () => {
+  it("exit 2 with the pointer at the verb's --help; a file where an option's value goes is named with that option", () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'mt5x-extra-'));
+    for (const [args, verb, first] of [
+      [['demo', 'my-bars.csv', '--bars', '60'], 'demo', "demo takes no arguments besides its options; got 'my-bars.csv' — did you mean --data my-bars.csv?"],
+      [['ml', 'train', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv'], 'ml train', "ml train takes no arguments besides its options; got 'examples/ema-cross-trend.json' — did you mean --strategy examples/ema-cross-trend.json?"],
+      [['token', '--data-dir', tmp, 'a', 'b'], 'token', "token takes no arguments besides its options; got 'a', 'b'"],
+      [['dashboard', '--data-dir', tmp, 'config.json'], 'dashboard', "dashboard takes no arguments besides its options; got 'config.json' — did you mean --config config.json?"],
+      [['version', 'x'], 'version', "version takes no arguments; got 'x'"],
+      [['schema', 'out.json'], 'schema', "schema takes no arguments; got 'out.json'"],
+    ] as const) {
+      const r = cli([...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr).toBe(`mt5-executor: ${first}\nRun 'mt5-executor ${verb} --help' for its options and an example.\n`);
+    }
+    expect(readdirSync(tmp)).toEqual([]); // token made none
+    // the verbs that take files still take them
+    expect(cli(['validate', 'examples/ema-cross-trend.json']).status).toBe(0);
   });
 });
