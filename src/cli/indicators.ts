@@ -21,8 +21,15 @@ export function runIndicatorsCommand(
     return usageFailure(err, 'indicators', `--format must be csv or json, got '${format}'`);
   }
   const file = positionals[0]!;
+  // a spec is an argument: a wrong one is a usage error, said before the file is read
+  let parsed;
   try {
-    const parsed = specs.map(parseIndicatorSpec);
+    parsed = specs.map(parseIndicatorSpec);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    return usageFailure(err, 'indicators', `--indicator${e.message.startsWith("'") ? ' ' : ': '}${e.message}`);
+  }
+  try {
     let series;
     try {
       series = loadBarFile(file);

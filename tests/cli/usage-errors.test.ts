@@ -122,6 +122,9 @@ describe("every verb's own usage error ends with the line pointing at its --help
       [['indicators', EU, 'more.csv', '-i', 'ema:21'], 'indicators', "give exactly one bar file, got 2 ('data/EURUSD_H1_2019.csv', 'more.csv')"],
       [['indicators', EU], 'indicators', 'give at least one --indicator SPEC, e.g. --indicator ema:21'],
       [['indicators', EU, '-i', 'ema:21', '--format', 'xml'], 'indicators', "--format must be csv or json, got 'xml'"],
+      // a wrong --indicator SPEC is a malformed argument (it was exit 1, after reading the file)
+      [['indicators', 'no-such.csv', '-i', 'ema:0'], 'indicators', "--indicator 'ema:0': period must be a whole number ≥ 1, got '0'"],
+      [['indicators', EU, '-i', 'emma:5'], 'indicators', "--indicator: unknown indicator 'emma' in 'emma:5' — did you mean 'ema'? (known: sma ema smma lwma rsi macd bb stoch atr adx adxw cci wpr ichimoku obv momentum roc sar demarker vwap volume_ma)"],
       [['validate'], 'validate', 'give a strategy file (JSON): mt5-executor validate my-strategy.json'],
       [['strategy', 'new'], 'strategy new', 'give the file to write: mt5-executor strategy new my-strategy.json'],
       [['strategy', 'new', 'x.json', '--symbol', 'FOO'], 'strategy new', "--symbol FOO: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD (with a broker's suffix too: EURUSD.m, EURUSDm)"],
