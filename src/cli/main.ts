@@ -320,7 +320,8 @@ async function main(argv: string[]): Promise<number> {
   const [first = 'help'] = argv;
   if (first === 'help' || first === '--help' || first === '-h') {
     const named = argv[1] ? findVerb(VERBS, argv.slice(1)) : undefined;
-    out(named && 'verb' in named ? verbHelp(named.verb) : mainHelp(VERBS, HEADER));
+    if (named && !('verb' in named)) fail(named.message, named.near); // `help backtst`: not the list as if all were well
+    out(named ? verbHelp(named.verb) : mainHelp(VERBS, HEADER));
     return 0;
   }
   if (first === '--version' || first === '-v') argv = ['version'];

@@ -165,3 +165,18 @@ describe('a verb that takes no arguments refuses one, naming it (it was silently
     expect(cli(['validate', 'examples/ema-cross-trend.json']).status).toBe(0);
   });
 });
+
+describe('help <verb>', () => {
+  it("a verb it does not know is a usage error (exit 2) with the did-you-mean, not the list of verbs as if all were well", () => {
+    const r = cli(['help', 'backtst']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("mt5-executor: unknown command 'backtst' — did you mean 'backtest'?\nRun 'mt5-executor help' for usage.\n");
+    const group = cli(['help', 'strategy']);
+    expect(group.status).toBe(2);
+    expect(group.stderr).toBe("mt5-executor: 'strategy' needs a subcommand: 'strategy new'\nUsage: mt5-executor strategy new <file.json> [options]\nRun 'mt5-executor strategy new --help' for its options and an example.\n");
+    // a known verb and no verb still answer
+    expect(cli(['help', 'ml', 'train']).stdout).toMatch(/^Usage: mt5-executor ml train /);
+    expect(cli(['help']).stdout).toContain('Verbs:');
+  });
+});
