@@ -1,18 +1,18 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { checkDataMatch, timeframeOptionProblem, warmUpNeeded } from './data-match.js';
+import { checkDataMatch, warmUpNeeded } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { runBacktest } from '../sim/backtest.js';
 import type { Decision } from '../engine/runner.js';
-import { DEFAULT_LIMITS } from '../engine/safety.js';
+import type { RiskLimits } from '../engine/safety.js';
 import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
-import { JsonFileError, outputProblem, readJsonFile, writeFailure } from './kit.js';
+import { JsonFileError, UsageError, outputProblem, readJsonFile, usageFailure, writeFailure } from './kit.js';
 import { LineFile } from './line-file.js';
-import { firstBarFrom, limitsOptionProblem, symbolOptionProblem } from './run-options.js';
-import { DEFAULT_BROKER_TZ, describeZone, parseZoneArg } from '../engine/time/broker-time.js';
+import { firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
+import { DEFAULT_BROKER_TZ, describeZone, type BrokerTimeZone } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
 
@@ -113,33 +113,24 @@ const ordinal = (k: number) => `${k.toLocaleString('en-US')}${k % 100 >= 11 && k
 export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   if (!a.strategy || !a.data) {
     const missing = !a.strategy && !a.data ? 'give a strategy file and --data <bars.csv>' : !a.strategy ? 'give a strategy file (JSON) before the options' : '--data <bars.csv> is required';
-    err(`mt5-executor backtest: ${missing}\nusage: ${BACKTEST_USAGE}\n`);
-    return 2;
+    return usageFailure(err, 'backtest', missing, BACKTEST_USAGE);
   }
   const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
   const spread = a.spread === undefined || a.spread === 'data' ? a.spread : num('spread', a.spread, 0);
   const from = a.from === undefined ? undefined : parseDateArg('from', a.from);
   const to = a.to === undefined ? undefined : parseDateArg('to', a.to);
   for (const v of [balance, slippage, commission, spread, from, to]) {
-    if (typeof v === 'string' && v.startsWith('--')) {
-      err(`mt5-executor backtest: ${v}\n`);
-      return 2;
-    }
+    if (typeof v === 'string' && v.startsWith('--')) return usageFailure(err, 'backtest', v);
   }
-  const zone = a.brokerZone === undefined ? DEFAULT_BROKER_TZ : parseZoneArg(a.brokerZone);
-  if (typeof zone === 'string') {
-    err(`mt5-executor backtest: --broker-zone ${zone}\n`);
-    return 2;
-  }
-  const optionProblem = (a.limits !== undefined ? limitsOptionProblem(a.limits) : undefined) ?? (a.symbol !== undefined ? symbolOptionProblem(a.symbol) : undefined);
-  if (optionProblem) {
-    err(`mt5-executor backtest: ${optionProblem}\n`);
-    return 2;
-  }
-  const tfProblem = a.timeframe === undefined ? undefined : timeframeOptionProblem(a.timeframe);
-  if (tfProblem) {
-    err(`mt5-executor backtest: ${tfProblem}\n`);
-    return 2;
+  // --broker-zone, --limits, --symbol and --timeframe read as paper and demo read them (run-options.ts)
+  let zone: BrokerTimeZone, limits: RiskLimits | undefined;
+  try {
+    zone = parseBrokerZone(a.brokerZone) ?? DEFAULT_BROKER_TZ;
+    limits = parseLimits(a.limits);
+    parseOverrides(a.symbol, a.timeframe);
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure(err, 'backtest', e.message);
+    throw e;
   }
   let run: BacktestRun;
   try {
@@ -211,7 +202,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
         ...(typeof slippage === 'number' ? { slippagePoints: slippage } : {}),
         ...(typeof commission === 'number' ? { commissionPerLot: commission } : {}),
         ...(typeof spread === 'number' || spread === 'data' ? { spread } : {}),
-        ...(a.limits === 'demo' || a.limits === 'live' ? { limits: DEFAULT_LIMITS[a.limits] } : {}),
+        ...(limits ? { limits } : {}),
         ...(wantReasons
           ? {
               // (only decisions that did something: the column mode stays on — every decision ran it bar by bar)

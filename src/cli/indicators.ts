@@ -1,5 +1,6 @@
 import { DataError, isoServerTime } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
+import { usageFailure } from './kit.js';
 import { SpecError, computeIndicators, parseIndicatorSpec } from '../engine/indicator-spec.js';
 
 /** `mt5-executor indicators <bars.csv> --indicator SPEC … [--format csv|json]`. Returns the exit code. */
@@ -11,20 +12,24 @@ export function runIndicatorsCommand(
   err: (text: string) => void,
 ): number {
   if (positionals.length !== 1) {
-    err(`mt5-executor indicators: give exactly one bar file, got ${positionals.length}\n`);
-    return 2;
+    return usageFailure(err, 'indicators', `give exactly one bar file, got ${positionals.length}${positionals.length ? ` (${positionals.map((x) => `'${x}'`).join(', ')})` : ''}`);
   }
   if (specs.length === 0) {
-    err('mt5-executor indicators: give at least one --indicator SPEC, e.g. --indicator ema:21\n');
-    return 2;
+    return usageFailure(err, 'indicators', 'give at least one --indicator SPEC, e.g. --indicator ema:21');
   }
   if (format !== 'csv' && format !== 'json') {
-    err(`mt5-executor indicators: --format must be csv or json, got '${format}'\n`);
-    return 2;
+    return usageFailure(err, 'indicators', `--format must be csv or json, got '${format}'`);
   }
   const file = positionals[0]!;
+  // a spec is an argument: a wrong one is a usage error, said before the file is read
+  let parsed;
   try {
-    const parsed = specs.map(parseIndicatorSpec);
+    parsed = specs.map(parseIndicatorSpec);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    return usageFailure(err, 'indicators', `--indicator${e.message.startsWith("'") ? ' ' : ': '}${e.message}`);
+  }
+  try {
     let series;
     try {
       series = loadBarFile(file);

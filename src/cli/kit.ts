@@ -65,6 +65,15 @@ export const usageLine = (v: Verb): string => `${c.bold('Usage:')} mt5-executor 
 export const usageHint = (verb?: Verb | string): string =>
   verb ? `Run 'mt5-executor ${typeof verb === 'string' ? verb : verb.name} --help' for its options and an example.` : "Run 'mt5-executor help' for usage.";
 
+/**
+ * A usage error a verb reports itself (exit 2), as main reports the ones it finds: the message, then the line
+ * pointing at the verb's `--help` (after `usage`, a usage line, when given). Returns 2.
+ */
+export function usageFailure(err: (t: string) => void, verb: string, message: string, usage?: string): 2 {
+  err(`mt5-executor ${verb}: ${message}\n${usage ? `usage: ${usage}\n` : ''}${usageHint(verb)}\n`);
+  return 2;
+}
+
 export function verbHelp(v: Verb): string {
   const width = Math.max(12, ...Object.entries(v.options).map(([n, o]) => optLabel(n, o).length));
   const opts = Object.entries(v.options).map(([n, o]) => `  ${c.cyan(optLabel(n, o).padEnd(width))}  ${o.help}${o.multiple ? ' (repeatable)' : ''}`);
@@ -133,9 +142,9 @@ export function findVerb(verbs: Verb[], argv: string[]): { verb: Verb; rest: str
 export function parseVerbArgs(v: Verb, rest: string[]): { values: VerbContext['values']; positionals: string[] } | 'help' {
   if (rest.includes('--help') || rest.includes('-h')) return 'help';
   const options = Object.fromEntries(Object.entries(v.options).map(([n, o]) => [n, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]));
+  let r;
   try {
-    const r = parseArgs({ args: negativeValues(v, rest), options, allowPositionals: true, strict: true });
-    return { values: r.values as VerbContext['values'], positionals: r.positionals };
+    r = parseArgs({ args: negativeValues(v, rest), options, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = (e as Error).message;
     const bad = /Unknown option '(--?[^']+)'/.exec(msg)?.[1];
@@ -145,6 +154,18 @@ export function parseVerbArgs(v: Verb, rest: string[]): { values: VerbContext['v
     }
     throw new UsageError(`${v.name}: ${msg.replace(/\. To specify a positional argument.*$/s, '')}`);
   }
+  if (r.positionals.length && !takesArguments(v)) throw new UsageError(extraArguments(v, r.positionals));
+  return { values: r.values as VerbContext['values'], positionals: r.positionals };
+}
+
+/** Whether a verb takes arguments besides its options: its usage's `args` without the options named there (ml's `--data <bars.csv>`). */
+const takesArguments = (v: Verb): boolean => (v.args ?? '').replace(/--[\w-]+ <[^>]*>/g, '').trim() !== '';
+
+/** Arguments given to a verb that takes none (they would be silently ignored), with the option a file was likely meant for. */
+function extraArguments(v: Verb, extra: string[]): string {
+  const meant = (x: string) => (/\.(csv|tsv|txt)$/i.test(x) && v.options.data ? 'data' : /\.json$/i.test(x) ? ['strategy', 'config'].find((o) => v.options[o]) : undefined);
+  const hint = extra.length === 1 && meant(extra[0]!) ? ` — did you mean --${meant(extra[0]!)} ${extra[0]}?` : '';
+  return `${v.name} takes no arguments${Object.keys(v.options).length ? ' besides its options' : ''}; got ${extra.map((x) => `'${x}'`).join(', ')}${hint}`;
 }
 
 /**

@@ -247,7 +247,7 @@ export const VERBS: Verb[] = [
       force: { type: 'boolean', help: 'overwrite an existing file' },
     },
     examples: ['mt5-executor strategy new my-strategy.json --symbol XAUUSD --timeframe M15'],
-    run: async ({ values, positionals, out, err }) => (await import('./strategy-new.js')).newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err),
+    run: async ({ values, positionals, out, err }) => (oneFile('strategy new', positionals, 'file to write'), (await import('./strategy-new.js')).newStrategyCommand(positionals[0], { symbol: str(values.symbol), timeframe: str(values.timeframe), force: values.force === true }, out, err)),
   },
   {
     name: 'schema',
@@ -325,7 +325,8 @@ async function main(argv: string[]): Promise<number> {
   const [first = 'help'] = argv;
   if (first === 'help' || first === '--help' || first === '-h') {
     const named = argv[1] ? findVerb(VERBS, argv.slice(1)) : undefined;
-    out(named && 'verb' in named ? verbHelp(named.verb) : mainHelp(VERBS, HEADER));
+    if (named && !('verb' in named)) fail(named.message, named.near); // `help backtst`: not the list as if all were well
+    out(named ? verbHelp(named.verb) : mainHelp(VERBS, HEADER));
     return 0;
   }
   if (first === '--version' || first === '-v') argv = ['version'];

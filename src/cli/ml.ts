@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { formatServerTime, sliceBars, type BarSeries } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
-import { outputProblem, readJsonFile, writeFailure } from './kit.js';
+import { UsageError, outputProblem, readJsonFile, usageFailure, writeFailure } from './kit.js';
 import { FEATURE_WARMUP } from '../engine/ml/features.js';
 import { MODEL_FORMAT, MODEL_FORMAT_VERSION, checkModel, classMetrics, featureNames, fit, predict, walkForward, type SignalModel } from '../engine/ml/model.js';
 import type { NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -39,7 +39,7 @@ const WARMUP = 300;
  * (data-match.ts; ml has no --symbol/--timeframe: the strategy file says what it trades). `symbol` is the strategy's own.
  */
 function load(a: MlArgs, err: Out): { strategy: NormalizedStrategy; symbol: string; bars: BarSeries } {
-  if (!a.strategy || !a.data) throw new UsageError('--strategy <file.json> and --data <bars.csv> are required');
+  if (!a.strategy || !a.data) throw new UsageError(REQUIRED);
   const loaded = readStrategyFile(a.strategy);
   const sym = resolveSymbol(loaded.symbol);
   if (!sym) throw new Error(`no symbol specification for ${loaded.symbol}: known ${Object.keys(SYMBOLS).join(', ')}`);
@@ -53,7 +53,7 @@ function load(a: MlArgs, err: Out): { strategy: NormalizedStrategy; symbol: stri
   return { strategy, symbol: loaded.symbol, bars };
 }
 
-class UsageError extends Error {}
+const REQUIRED = '--strategy <file.json> and --data <bars.csv> are required';
 
 function numArg(name: string, v: string | undefined, def: number, min: number, max: number): number {
   if (v === undefined) return def;
@@ -69,12 +69,14 @@ export function modelVersion(m: Pick<SignalModel, 'mean' | 'std' | 'weights' | '
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 
 export function mlTrain(a: MlArgs, out: Out, err: Out = () => undefined): SignalModel {
-  // a model file that cannot be written is said before the training, which takes a while
+  // the options before the files (a usage error is one), and a model file that cannot be written before the
+  // training, which takes a while
+  if (!a.strategy || !a.data) throw new UsageError(REQUIRED);
+  const folds = numArg('folds', a.folds, 5, 2, 20);
+  const holdout = numArg('holdout', a.holdout, 0.25, 0.05, 0.8);
   const wrong = a.out === undefined ? undefined : outputProblem(a.out, 'model.json');
   if (wrong) throw new Error(`--out ${a.out}: ${wrong}`);
   const { strategy, symbol, bars } = load(a, err);
-  const folds = numArg('folds', a.folds, 5, 2, 20);
-  const holdout = numArg('holdout', a.holdout, 0.25, 0.05, 0.8);
   const cut = Math.floor(bars.length * (1 - holdout));
   const train = sliceBars(bars, 0, cut);
   const set = signalSamples({ strategy, bars: train, warmupBars: WARMUP });
@@ -125,9 +127,10 @@ export interface EvaluateResult {
 
 export function mlEvaluate(a: MlArgs, out: Out, err: Out = () => undefined): EvaluateResult {
   if (!a.model) throw new UsageError('--model <model.json> is required');
+  if (!a.strategy || !a.data) throw new UsageError(REQUIRED);
+  const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   const model = checkModel(readJsonFile(a.model), a.model);
   const { strategy, symbol, bars } = load(a, err);
-  const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   let first = 0;
   while (first < bars.length && bars.time[first]! <= model.trainedOn.to) first++;
   if (bars.length - first < 100) throw new Error(`${a.data} has ${bars.length - first} bars after the model's training period (which ends ${formatServerTime(model.trainedOn.to)}): give it later data`);
@@ -170,20 +173,13 @@ export function mlEvaluate(a: MlArgs, out: Out, err: Out = () => undefined): Eva
 export function mlCommand(sub: string | undefined, a: MlArgs, out: Out, err: Out): number {
   const train = 'mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]';
   const evaluate = 'mt5-executor ml evaluate --data <bars.csv> --strategy <s.json> --model <model.json> [--threshold 0.6] [--json]';
-  const usage = `usage: ${sub === 'train' ? train : sub === 'evaluate' ? evaluate : `${train}\n       ${evaluate}`}\n`;
+  if (sub !== 'train' && sub !== 'evaluate') return usageFailure(err, 'ml', `give train or evaluate, got '${sub ?? ''}'`, `${train}\n       ${evaluate}`);
   try {
     if (sub === 'train') mlTrain(a, out, err);
-    else if (sub === 'evaluate') mlEvaluate(a, out, err);
-    else {
-      err(usage);
-      return 2;
-    }
+    else mlEvaluate(a, out, err);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err(`mt5-executor ml ${sub}: ${e.message}\n${usage}`);
-      return 2;
-    }
+    if (e instanceof UsageError) return usageFailure(err, `ml ${sub}`, e.message, sub === 'train' ? train : evaluate);
     err(`mt5-executor ml ${sub}: ${(e as Error).message}\n`);
     return 1;
   }

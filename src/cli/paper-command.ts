@@ -1,15 +1,16 @@
 /**
  * `mt5-executor paper` on the command line: its options read and checked as backtest and demo read them
- * (run-options.ts; a wrong one exits 2), the data checked against the strategies as the backtest checks it
- * (data-match.ts), the decision log's file opened before the run with the backtest's writer (line-file.ts: a file
- * that cannot be written, then or later, is one line naming it, exit 1), then the run (paper.ts).
+ * (run-options.ts; a wrong one exits 2 with the line pointing at `paper --help`, as every verb's usage error), the
+ * data checked against the strategies as the backtest checks it (data-match.ts), the decision log's file opened
+ * before the run with the backtest's writer (line-file.ts: a file that cannot be written, then or later, is one line
+ * naming it, exit 1), then the run (paper.ts).
  */
 import { formatServerTime, type BarSeries } from '../engine/bars.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
 import { parseDateArg } from './backtest.js';
 import { loadBarFile } from './bar-file.js';
 import { checkDataMatch } from './data-match.js';
-import { UsageError } from './kit.js';
+import { UsageError, usageFailure } from './kit.js';
 import { LineFile } from './line-file.js';
 import { readStrategyJson, runPaper } from './paper.js';
 import { firstBarFrom, overrideStrategy, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
@@ -32,8 +33,8 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
   const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const data = s('data');
   if (!positionals.length || !data) {
-    err('mt5-executor paper: give at least one strategy file and --data <bars.csv> (mt5-executor paper --help)\n');
-    return 2;
+    const missing = !positionals.length && !data ? 'give at least one strategy file and --data <bars.csv>' : !data ? '--data <bars.csv> is required' : 'give at least one strategy file (JSON) before the options';
+    return usageFailure(err, 'paper', missing);
   }
   const int = (name: string, x: string | undefined, min: number): number | undefined => {
     if (x === undefined) return undefined;
@@ -96,7 +97,8 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
     if (log?.failed) return 1;
     return r.aborted ? 130 : 0;
   } catch (e) {
+    if (e instanceof UsageError) return usageFailure(err, 'paper', e.message);
     err(`mt5-executor paper: ${(e as Error).message}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return 1;
   }
 }

@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backtestCommand, warmUpWarning, type BacktestArgs } from '../../src/cli/backtest.js';
+import { UsageError } from '../../src/cli/kit.js';
+import { paperCommand } from '../../src/cli/paper-command.js';
+import { parseBrokerZone } from '../../src/cli/run-options.js';
+import { runBacktest } from '../../src/sim/backtest.js';
 import { loadBarFile } from '../../src/cli/bar-file.js';
 import { warmUpNeeded } from '../../src/cli/data-match.js';
 import { readStrategyFile } from '../../src/cli/strategy.js';
@@ -82,6 +86,26 @@ describe('backtest --broker-zone', () => {
     const r = run({ strategy: EMA, data: H1_2019, brokerZone: 'cet' });
     expect(r.code).toBe(2);
     expect(r.err).toContain("--broker-zone 'cet' is not a broker zone; expected us-dst[:H] | eu-dst[:H] | fixed:H | utc");
+  });
+
+  it('is read as paper reads it (run-options.ts parseBrokerZone): the same zones refused with the same words, and the zone parsed is the one run', async () => {
+    for (const zone of ['cet', '', 'fixed', 'us-dst:x', 'fixed:15']) {
+      const b = run({ strategy: EMA, data: H1_2019, brokerZone: zone });
+      let perr = '';
+      const p = await paperCommand([EMA], { data: H1_2019, 'broker-zone': zone }, () => undefined, (t) => (perr += t));
+      expect([b.code, p], zone).toEqual([2, 2]);
+      expect(b.err.split('\n')[0]!.replace('mt5-executor backtest: ', ''), zone).toBe(perr.split('\n')[0]!.replace('mt5-executor paper: ', ''));
+      expect(() => parseBrokerZone(zone)).toThrow(new UsageError(b.err.split('\n')[0]!.replace('mt5-executor backtest: ', '')));
+    }
+    // each form the option takes is the zone the session filter runs on: the figures of the zone given as an object
+    const bars = sliceBars(loadBarFile(H1_2019), 0, 2000);
+    const strategy = readStrategyFile(EMA);
+    for (const zone of ['utc', 'eu-dst:3', 'fixed:-5']) {
+      const cli = run({ strategy: EMA, data: H1_2019, brokerZone: zone, to: '2019-04-24', json: true });
+      expect(cli.code, cli.err).toBe(0);
+      const direct = runBacktest({ strategy, bars: sliceBars(bars, 0, JSON.parse(cli.out).bars), brokerZone: parseBrokerZone(zone)! });
+      expect(JSON.parse(cli.out).netProfit, zone).toBe(direct.metrics.netProfit);
+    }
   });
 });
 

@@ -51,7 +51,7 @@ describe('negative numbers', () => {
     for (const [opt, v, min] of [['--balance', '-5', 1], ['--spread', '-3', 0], ['--commission', '-1', 0]] as const) {
       const r = cli([...BT, opt, v]);
       expect(r.status).toBe(2);
-      expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\n`);
+      expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
     }
   });
 });
@@ -95,7 +95,7 @@ describe('--timeframe and bar files of timeframes a strategy cannot trade', () =
     for (const tf of ['W1', 'MN1']) {
       const b = cli([...BT, '--timeframe', tf]);
       expect(b.status).toBe(2);
-      expect(b.stderr).toBe(`mt5-executor backtest: --timeframe ${tf}: a strategy cannot trade ${tf} bars (the strategy format's timeframes are ${accepted})\n`);
+      expect(b.stderr).toBe(`mt5-executor backtest: --timeframe ${tf}: a strategy cannot trade ${tf} bars (the strategy format's timeframes are ${accepted})\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
       const p = cli(['paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--timeframe', tf]);
       expect(p.status).toBe(2);
       expect(p.stderr).toContain(`--timeframe ${tf}: a strategy cannot trade ${tf} bars`);
@@ -105,7 +105,7 @@ describe('--timeframe and bar files of timeframes a strategy cannot trade', () =
     expect(d.stderr).toContain("--timeframe W1: a strategy cannot trade W1 bars");
     const h = cli([...BT, '--timeframe', 'h1']);
     expect(h.status).toBe(2);
-    expect(h.stderr).toBe(`mt5-executor backtest: --timeframe must be one of ${accepted}, got 'h1' — did you mean H1?\n`);
+    expect(h.stderr).toBe(`mt5-executor backtest: --timeframe must be one of ${accepted}, got 'h1' — did you mean H1?\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
   });
 
   it('a file of W1 or MN1 bars is named as such, without an override that would be refused', () => {

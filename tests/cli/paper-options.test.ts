@@ -19,8 +19,8 @@ const cli = (args: string[]) =>
 const dir = mkdtempSync(join(tmpdir(), 'mt5x-paper-opts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const EMA = 'examples/ema-cross-trend.json', EU = 'data/EURUSD_H1_2019.csv';
-/** The message after the prefix ("mt5-executor paper: …", demo's "mt5-executor: …"). */
-const message = (stderr: string) => stderr.trim().replace(/^mt5-executor(?: \w+)?: /, '');
+/** The message after the prefix ("mt5-executor paper: …", demo's "mt5-executor: …"), without the line pointing at --help. */
+const message = (stderr: string) => stderr.split('\n')[0]!.replace(/^mt5-executor(?: \w+)?: /, '');
 
 describe('the options backtest, paper and demo share', () => {
   it('--symbol takes a broker\'s name for a preset (EURUSD.m) in paper as in backtest, and refuses the same names with the same words', () => {
@@ -34,7 +34,8 @@ describe('the options backtest, paper and demo share', () => {
       for (const r of [pr, br, dr]) expect(r.status, name).toBe(2);
       expect(message(pr.stderr)).toBe(`--symbol ${name}: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD`);
       expect(message(br.stderr)).toBe(message(pr.stderr));
-      expect(message(dr.stderr.split('\n')[0]!)).toBe(message(pr.stderr)); // (demo adds a line pointing to its --help)
+      expect(message(dr.stderr)).toBe(message(pr.stderr));
+      for (const [r, verb] of [[pr, 'paper'], [br, 'backtest'], [dr, 'demo']] as const) expect(r.stderr).toMatch(new RegExp(`\\nRun 'mt5-executor ${verb} --help' for its options and an example\\.\\n$`));
     }
   }, 120_000);
 

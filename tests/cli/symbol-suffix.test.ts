@@ -68,7 +68,7 @@ describe('broker-suffix symbols', () => {
     expect(m.out).toContain("note: EURUSDm is simulated as EURUSD, with the simulator's EURUSD specification");
     const bad = run('GBPJPY');
     expect(bad.code).toBe(2);
-    expect(bad.err).toBe("mt5-executor strategy new: --symbol GBPJPY: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD (with a broker's suffix too: EURUSD.m, EURUSDm)\n");
+    expect(bad.err).toBe("mt5-executor strategy new: --symbol GBPJPY: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD (with a broker's suffix too: EURUSD.m, EURUSDm)\nRun 'mt5-executor strategy new --help' for its options and an example.\n");
   });
 
   it('ml train and ml evaluate run a strategy on EURUSD.m and EURUSDm as backtest does: the EURUSD specification, the same note', () => {
