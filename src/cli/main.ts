@@ -325,6 +325,12 @@ async function main(argv: string[]): Promise<number> {
   const [first = 'help'] = argv;
   if (first === 'help' || first === '--help' || first === '-h') {
     const named = argv[1] ? findVerb(VERBS, argv.slice(1)) : undefined;
+    // `help state`: a group's word alone is every verb of that group
+    const group = argv.length === 2 ? VERBS.filter((v) => v.name.startsWith(`${argv[1]} `)) : [];
+    if (named && !('verb' in named) && group.length) {
+      out(group.map(verbHelp).join('\n'));
+      return 0;
+    }
     if (named && !('verb' in named)) fail(named.message, named.near); // `help backtst`: not the list as if all were well
     out(named ? verbHelp(named.verb) : mainHelp(VERBS, HEADER));
     return 0;

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireHostLock, HostLockedError } from '../host/state/host-lock.js';
-import { coreStateFiles, newestGoodBackup, noGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
+import { newestGoodBackup, noGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
 import { CORE_FORGETS } from '../host/state/format.js';
 import { Store } from '../host/state/store.js';
 import { VERSION } from '../host/version.js';
@@ -87,7 +87,7 @@ function recover(dir: string, o: Choice, out: (t: string) => void, err: (t: stri
     const list = Store.listBackups(dir);
     out(`State folder: ${dir}\n${describe(health)}\n`);
     out(list.length ? `Backups, newest first:\n${list.map((b) => `  ${b.good ? 'good   ' : 'DAMAGED'} ${b.file}`).join('\n')}\n` : 'No backups.\n');
-    out(`Choose: --backup <file> (or --backup latest) to start from a backup, or --empty to start with an empty state (the trading core's state is set aside too)${health.kind === 'damaged' && health.core ? ", or --core to set aside only the trading core's damaged state" : ''}.\n`);
+    out(`Choose: --backup <file> (or --backup latest) to start from a backup, or --empty to start with an empty state (a sound trading core's state is kept by both)${health.kind === 'damaged' && health.core ? ", or --core to set aside only the trading core's damaged state" : ''}.\n`);
     return 1;
   }
   if (o.backup === 'latest' && health.kind === 'sound') {
@@ -100,8 +100,7 @@ function recover(dir: string, o: Choice, out: (t: string) => void, err: (t: stri
     return 1;
   }
   try {
-    // a sound core state goes with an empty state (backups.ts): then the core forgets as it does after damage
-    const coreAside = (health.kind === 'damaged' && health.core !== undefined) || (o.empty === true && coreStateFiles(dir).length > 0);
+    const coreAside = health.kind === 'damaged' && health.core !== undefined;
     out(`${recoverState(dir, { ...(o.backup !== undefined ? { backup: o.backup } : {}), ...(o.empty ? { empty: true } : {}), ...(o.core ? { core: true } : {}) })}\n`);
     // the core's state set aside: what it forgets is said here too, not only in the listing (a trader may run this directly)
     if (coreAside) out(`${CORE_FORGETS}\n`);

@@ -4,6 +4,7 @@ import { negativeValues, parseVerbArgs, UsageError, type Verb } from '../../src/
 
 const verb: Verb = {
   name: 'try',
+  args: '<file>',
   summary: '',
   options: {
     balance: { type: 'string', help: '' },
@@ -28,5 +29,13 @@ describe('negative numbers after an option', () => {
     expect(negativeValues(verb, ['--data', '-x.csv'])).toEqual(['--data', '-x.csv']);
     expect(negativeValues(verb, ['--', '--balance', '-5'])).toEqual(['--', '--balance', '-5']);
     expect(() => parseVerbArgs(verb, ['--data', '-x.csv'])).toThrow(UsageError);
+  });
+});
+
+describe('a verb that takes no file', () => {
+  it('refuses one, naming it', () => {
+    const { args: _file, ...bare } = verb;
+    expect(() => parseVerbArgs(bare, ['a.json'])).toThrow(/try takes no arguments besides its options; got 'a\.json'/);
+    expect(parseVerbArgs(bare, ['--json'])).toEqual({ values: { json: true }, positionals: [] });
   });
 });

@@ -109,7 +109,7 @@ describe('state recover', () => {
     expect(readdirSync(join(h.dir, 'state')).filter((f) => f.includes('damaged'))).toEqual([]);
   }, 60_000);
 
-  it("--empty sets a sound trading core's state aside too (.replaced-): its kill-switch lock never mixes with the empty state; a rollback to a backup keeps it; --core refuses a sound one", async () => {
+  it("a sound trading core's state is kept by --empty and by a rollback (its kill-switch lock stays in force: a recover never goes round a limit); --core refuses a sound one", async () => {
     const h = (host = await hostProcess({ primeAtStart: false }));
     await seedState(h.dir);
     await h.start();
@@ -132,7 +132,7 @@ describe('state recover', () => {
     // --core: nothing to repair, refused; not with another choice
     const core1 = recover(h.dir, '--core');
     expect(core1.status).toBe(1);
-    expect(core1.stderr).toMatch(/^state recover: the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is sound: nothing to set aside \(an empty state, --empty, sets it aside with everything else\)\. Nothing was changed\.\n$/);
+    expect(core1.stderr).toMatch(/^state recover: the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is sound: nothing to set aside \(a recover keeps a sound one, whatever the choice\)\. Nothing was changed\.\n$/);
     expect(recover(h.dir, '--core', '--empty').status).toBe(2);
     expect(stateFiles(h.dir)).toEqual(before);
     // a rollback keeps it: it is the account's newest
@@ -141,16 +141,16 @@ describe('state recover', () => {
     expect(rolled.status, rolled.stderr).toBe(0);
     expect(rolled.stdout).toMatch(/; the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is kept: it is this account's newest/);
     expect(readFileSync(join(dir, 'core-state.json'), 'utf8')).toBe(coreBefore);
-    // --empty: set aside with the rest, said in the output
+    // --empty: the store starts empty, the core's state is kept, said in the output
     const emptied = recover(h.dir, '--empty');
     expect(emptied.status, emptied.stderr).toBe(0);
-    expect(emptied.stdout).toMatch(/EMPTY state; kept aside \(the state it replaced was sound\): \S+state\.json\.replaced-\S+; the trading core's state is kept aside too: \S+core-state\.json\.replaced-\S+, \S+core-state\.jsonl\.replaced-\S+ — the core starts without it\nThe trading core starts without its state: /);
-    const names = readdirSync(dir);
-    expect(names.filter((x) => x.startsWith('core-state')).sort()).toEqual([expect.stringMatching(/^core-state\.json\.replaced-/), expect.stringMatching(/^core-state\.jsonl\.replaced-/)]);
-    expect(readFileSync(join(dir, names.find((x) => x.startsWith('core-state.json.replaced-'))!), 'utf8')).toBe(coreBefore); // kept whole
-    // the host starts from the empty state without the old core's lock
+    expect(emptied.stdout).toMatch(/EMPTY state; kept aside \(the state it replaced was sound\): \S+state\.json\.replaced-\S+; the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is kept: it is this account's newest/);
+    expect(emptied.stdout).not.toContain('The trading core starts without its state');
+    expect(readdirSync(dir).filter((x) => x.startsWith('core-state')).sort()).toEqual(['core-state.json', 'core-state.jsonl']);
+    expect(readFileSync(join(dir, 'core-state.json'), 'utf8')).toBe(coreBefore);
+    // the host starts from the empty state with the core's lock still in force
     await h.start();
-    expect(await killSwitch()).toMatchObject({ locked: false });
+    expect(await killSwitch()).toMatchObject({ locked: true, reason: 'locked by the test' });
   }, 60_000);
 
   it('a damaged journal line: --backup latest rolls back and keeps the files aside as .damaged-', async () => {

@@ -172,9 +172,13 @@ describe('help <verb>', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe("mt5-executor: unknown command 'backtst' — did you mean 'backtest'?\nRun 'mt5-executor help' for usage.\n");
-    const group = cli(['help', 'strategy']);
-    expect(group.status).toBe(2);
-    expect(group.stderr).toBe("mt5-executor: 'strategy' needs a subcommand: 'strategy new'\nUsage: mt5-executor strategy new <file.json> [options]\nRun 'mt5-executor strategy new --help' for its options and an example.\n");
+    // a group's word alone is the help of each of its verbs (exit 0); the word with an unknown second is an error
+    const group = cli(['help', 'ml']);
+    expect(group.status).toBe(0);
+    expect(group.stdout).toMatch(/^Usage: mt5-executor ml train [^]*\nUsage: mt5-executor ml evaluate /);
+    expect(cli(['help', 'strategy']).stdout).toMatch(/^Usage: mt5-executor strategy new /);
+    expect(cli(['help', 'state']).status).toBe(0);
+    expect(cli(['help', 'strategy', 'nwe']).status).toBe(2);
     // a known verb and no verb still answer
     expect(cli(['help', 'ml', 'train']).stdout).toMatch(/^Usage: mt5-executor ml train /);
     expect(cli(['help']).stdout).toContain('Verbs:');

@@ -219,11 +219,9 @@ export function coreStateFiles(dir: string): string[] {
  * any) and the journal are kept aside as `*.damaged-<time>`, or as `*.replaced-<time>` when they were sound
  * (stateHealth: an explicit rollback of a good state). The trading core's state (core-state.json and its lines; it
  * has no backups): a damaged one is kept aside as `*.damaged-<time>` by every choice, and the core starts without
- * it. A sound one goes with the choice: `empty` sets it aside as `*.replaced-<time>` (an empty state is the trader's
- * "start from nothing": the core's pauses, kill-switch lock, day's baselines and managed stops of the old state never
- * mix with it); a backup keeps it (it is the account's newest: its open positions, today's loss — a rollback of the
- * strategies and the ledger does not undo them); `core` refuses it (nothing to repair; a kill-switch lock is not
- * undone by a recover). `latest` never rolls back a sound state.json: when only the core's state is damaged, it is
+ * it. A sound one is kept by every choice: it is the account's newest (its open positions' stops, today's loss, a
+ * kill-switch lock after a breach), which neither a rollback of the strategies and the ledger nor an empty state
+ * undoes — a recover is a way out of damage, never a way round a limit; `core` refuses it (nothing to repair). `latest` never rolls back a sound state.json: when only the core's state is damaged, it is
  * the only thing set aside, as with `core`. All or nothing: a failure puts back what was moved. Returns what was done.
  */
 export function recoverState(dir: string, choice: { backup?: string; empty?: boolean; core?: boolean }, now = Date.now()): string {
@@ -235,7 +233,7 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
     const files = existsSync(dir) ? coreStateFiles(dir) : [];
     throw new Error(
       files.length
-        ? `the trading core's state (${files.join(', ')}) is sound: nothing to set aside (an empty state, --empty, sets it aside with everything else). Nothing was changed.`
+        ? `the trading core's state (${files.join(', ')}) is sound: nothing to set aside (a recover keeps a sound one, whatever the choice). Nothing was changed.`
         : `there is no trading core's state in ${dir}: nothing to set aside. Nothing was changed.`,
     );
   }
@@ -268,9 +266,9 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   const moves: [string, string][] = [];
   if (!storeKept) for (const f of [...(existsSync(file) ? [file] : []), ...journalFiles(dir).filter((j) => statSync(j).size > 0)]) moves.push([f, f + aside]);
   const storeMoves = moves.length;
-  // the core's state: a damaged one always goes; a sound one goes with an empty state (never mixed with it)
-  const coreFiles = health.kind === 'damaged' && health.core ? health.core.files : choice.empty && existsSync(dir) ? coreStateFiles(dir) : [];
-  for (const f of coreFiles) moves.push([f, `${f}.${coreDamaged ? 'damaged' : 'replaced'}-${stamp}`]);
+  // the core's state: a damaged one always goes; a sound one stays (the account's newest, its limits' use included)
+  const coreFiles = health.kind === 'damaged' && health.core ? health.core.files : [];
+  for (const f of coreFiles) moves.push([f, `${f}.damaged-${stamp}`]);
   const done: [string, string][] = [];
   try {
     for (const [from, to] of moves) {
@@ -296,7 +294,7 @@ export function recoverState(dir: string, choice: { backup?: string; empty?: boo
   const core = coreKept.length
     ? `; the trading core's ${coreDamaged ? 'damaged ' : ''}state is kept aside too: ${coreKept.join(', ')} — the core starts without it`
     : existsSync(dir) && coreStateFiles(dir).length
-      ? `; the trading core's state (${coreStateFiles(dir).join(', ')}) is kept: it is this account's newest (its open positions' stops, the day's loss, a kill-switch lock), which a rollback does not undo`
+      ? `; the trading core's state (${coreStateFiles(dir).join(', ')}) is kept: it is this account's newest (its open positions' stops, the day's loss, a kill-switch lock), which a recover does not undo`
       : '';
   return `${file} now holds ${source ? `the backup ${source}` : 'an EMPTY state'}${kept.length ? `; kept aside${sound ? ' (the state it replaced was sound)' : ''}: ${kept.join(', ')}` : ''}${core}`;
 }

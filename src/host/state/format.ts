@@ -91,18 +91,19 @@ export class JournalCorruptError extends Error {
 }
 
 /**
- * The `state recover` command for the state folder `stateDir` (of `<data folder>/state/…`), with `--data-dir` when
- * the folder is not the one a bare `state recover` finds (MT5X_DATA_DIR, else the default): the command as it must be typed.
+ * The `state recover` command for the state folder `stateDir` (of `<data folder>/state/…`), with `--data-dir` unless
+ * the folder is the default and MT5X_DATA_DIR is unset (a shell where it is set, or not, would otherwise find another
+ * folder): the command as it must be typed.
  */
 export function recoverCommand(stateDir: string, args = ''): string {
   const dataDir = resolve(dirname(stateDir));
-  return `mt5-executor state recover${args ? ` ${args}` : ''}${dataDir === resolve(defaultDataDir()) ? '' : ` --data-dir "${dataDir}"`}`;
+  return `mt5-executor state recover${args ? ` ${args}` : ''}${!process.env.MT5X_DATA_DIR && dataDir === resolve(defaultDataDir()) ? '' : ` --data-dir "${dataDir}"`}`;
 }
 
 /** How the trader gets out of a refused start: an explicit choice, never an automatic empty state. */
 export const recoverHint = (stateDir: string) =>
   `Run '${recoverCommand(stateDir, '--backup <file>')}' to start from a backup you choose, or '${recoverCommand(stateDir, '--empty')}' ` +
-  'to start with an EMPTY state (no kill-switch lock, default risk limits, no command history: check the terminal first). ' +
+  'to start with an EMPTY state (no strategies, default risk limits, no command history: check the terminal first; a sound trading core\'s state, with its kill-switch lock and the day\'s loss, is kept). ' +
   `'${recoverCommand(stateDir)}' lists the backups.`;
 
 export class StoreCorruptError extends Error {
