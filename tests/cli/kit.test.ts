@@ -4,6 +4,7 @@ import { negativeValues, parseVerbArgs, UsageError, type Verb } from '../../src/
 
 const verb: Verb = {
   name: 'try',
+  args: '<file.json>',
   summary: '',
   options: {
     balance: { type: 'string', help: '' },
@@ -28,5 +29,16 @@ describe('negative numbers after an option', () => {
     expect(negativeValues(verb, ['--data', '-x.csv'])).toEqual(['--data', '-x.csv']);
     expect(negativeValues(verb, ['--', '--balance', '-5'])).toEqual(['--', '--balance', '-5']);
     expect(() => parseVerbArgs(verb, ['--data', '-x.csv'])).toThrow(UsageError);
+  });
+});
+
+describe('arguments besides the options', () => {
+  it('a verb whose usage names none (or only options: ml\'s "--data <bars.csv>") refuses one, naming the option a file was likely meant for', () => {
+    const none: Verb = { ...verb, args: '--data <bars.csv> --strategy <s.json>' };
+    expect(() => parseVerbArgs(none, ['--data', 'x.csv', 'extra'])).toThrow(new UsageError("try takes no arguments besides its options; got 'extra'"));
+    expect(() => parseVerbArgs(none, ['bars.csv'])).toThrow(new UsageError("try takes no arguments besides its options; got 'bars.csv' — did you mean --data bars.csv?"));
+    const { args: _args, ...bare } = verb;
+    expect(() => parseVerbArgs({ ...bare, options: {} }, ['a', 'b'])).toThrow(new UsageError("try takes no arguments; got 'a', 'b'"));
+    expect(parseVerbArgs(verb, ['a.json', '--json'])).toEqual({ values: { json: true }, positionals: ['a.json'] });
   });
 });
