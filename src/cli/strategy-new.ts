@@ -58,6 +58,10 @@ export function newStrategyCommand(file: string | undefined, o: { symbol: string
     const same = TIMEFRAME_INPUTS.find((t) => t.toLowerCase() === tf.toLowerCase());
     return usageFailure(err, 'strategy new', `--timeframe "${tf}" is not accepted: use one of ${TIMEFRAME_INPUTS.join(', ')}${same ? ` — did you mean '${same}'?` : ''}`);
   }
+  if (/[\\/]$/.test(file) && !existsSync(file)) {
+    err(`mt5-executor strategy new: ${file} names a folder (it ends with a separator); give a file name, e.g. ${file}my-strategy.json\n`);
+    return 1;
+  }
   if (existsSync(file)) {
     if (statSync(file).isDirectory()) {
       err(`mt5-executor strategy new: ${file} is a directory; give a file name in it, e.g. ${file.replace(/\/$/, '')}/my-strategy.json\n`);

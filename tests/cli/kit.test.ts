@@ -4,7 +4,7 @@ import { negativeValues, parseVerbArgs, UsageError, type Verb } from '../../src/
 
 const verb: Verb = {
   name: 'try',
-  args: '<file>',
+  args: '<file.json>',
   summary: '',
   options: {
     balance: { type: 'string', help: '' },
@@ -32,10 +32,13 @@ describe('negative numbers after an option', () => {
   });
 });
 
-describe('a verb that takes no file', () => {
-  it('refuses one, naming it', () => {
-    const { args: _file, ...bare } = verb;
-    expect(() => parseVerbArgs(bare, ['a.json'])).toThrow(/try takes no arguments besides its options; got 'a\.json'/);
-    expect(parseVerbArgs(bare, ['--json'])).toEqual({ values: { json: true }, positionals: [] });
+describe('arguments besides the options', () => {
+  it('a verb whose usage names none (or only options: ml\'s "--data <bars.csv>") refuses one, naming the option a file was likely meant for', () => {
+    const none: Verb = { ...verb, args: '--data <bars.csv> --strategy <s.json>' };
+    expect(() => parseVerbArgs(none, ['--data', 'x.csv', 'extra'])).toThrow(new UsageError("try takes no arguments besides its options; got 'extra'"));
+    expect(() => parseVerbArgs(none, ['bars.csv'])).toThrow(new UsageError("try takes no arguments besides its options; got 'bars.csv' — did you mean --data bars.csv?"));
+    const { args: _args, ...bare } = verb;
+    expect(() => parseVerbArgs({ ...bare, options: {} }, ['a', 'b'])).toThrow(new UsageError("try takes no arguments; got 'a', 'b'"));
+    expect(parseVerbArgs(verb, ['a.json', '--json'])).toEqual({ values: { json: true }, positionals: ['a.json'] });
   });
 });

@@ -75,6 +75,10 @@ describe('strategy new: where it writes', () => {
     const inFile = run(join(dir, 'plain', 'my.json'), {});
     expect(inFile.code).toBe(1);
     expect(inFile.err).toBe(`mt5-executor strategy new: ${join(dir, 'plain', 'my.json')}: ${join(dir, 'plain')} is a file, not a folder; give a file in an existing folder (nothing was written)\n`);
+    // a folder's name (a separator at the end) that does not exist: not "is a directory"
+    const slash = run(join(dir, 'new-folder') + '/', {});
+    expect(slash.code).toBe(1);
+    expect(slash.err).toBe(`mt5-executor strategy new: ${join(dir, 'new-folder')}/ names a folder (it ends with a separator); give a file name, e.g. ${join(dir, 'new-folder')}/my-strategy.json\n`);
   });
 
   it.skipIf(!existsSync('/dev/full'))('a file that cannot be written is one line naming it, exit 1 (needs /dev/full: Linux)', () => {
