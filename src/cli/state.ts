@@ -87,7 +87,12 @@ function recover(dir: string, o: Choice, out: (t: string) => void, err: (t: stri
     const list = Store.listBackups(dir);
     out(`State folder: ${dir}\n${describe(health)}\n`);
     out(list.length ? `Backups, newest first:\n${list.map((b) => `  ${b.good ? 'good   ' : 'DAMAGED'} ${b.file}`).join('\n')}\n` : 'No backups.\n');
-    out(`Choose: --backup <file> (or --backup latest) to start from a backup, or --empty to start with an empty state (a sound trading core's state is kept by both)${health.kind === 'damaged' && health.core ? ", or --core to set aside only the trading core's damaged state" : ''}.\n`);
+    const coreOnly = health.kind === 'damaged' && health.core !== undefined;
+    out(
+      coreOnly && health.stateSound
+        ? "Choose: --core to set aside only the trading core's damaged state (state.json and the journal are sound and kept); --backup <file> or --empty would also replace the sound state.json.\n"
+        : `Choose: --backup <file> (or --backup latest) to start from a backup, or --empty to start with an empty state (a sound trading core's state is kept by both)${coreOnly ? ", or --core to set aside only the trading core's damaged state" : ''}.\n`,
+    );
     return 1;
   }
   if (o.backup === 'latest' && health.kind === 'sound') {

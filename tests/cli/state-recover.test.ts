@@ -261,7 +261,7 @@ describe('state recover', () => {
       expect(listing.status).toBe(1);
       expect(listing.stdout).toMatch(new RegExp(`The state is damaged: the trading core's state \\S+${named.source}\\.\\n`));
       expect(listing.stdout).toContain('--core keeps state.json and the journal (they are sound) and sets');
-      expect(listing.stdout).toContain(", or --core to set aside only the trading core's damaged state.\n");
+      expect(listing.stdout).toContain("Choose: --core to set aside only the trading core's damaged state (state.json and the journal are sound and kept); --backup <file> or --empty would also replace the sound state.json.\n");
       // --core says what it does; --backup latest, when state.json is sound, does the same (as before there was --core)
       const r = recover(h.dir, ...(what.includes('line') ? ['--core'] : ['--backup', 'latest']));
       expect(r.status, r.stderr).toBe(0);

@@ -11,7 +11,9 @@ import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 
 const dir = process.argv[2]!;
-const spec = JSON.parse(process.argv[3]!) as { link?: string; unlink?: { code: string; times: number } };
+const spec = JSON.parse(process.argv[3]!) as { link?: string; unlink?: { code: string; times: number }; platform?: NodeJS.Platform };
+// `platform`: the lock module sees that platform (its Windows-only retry of EPERM)
+if (spec.platform) Object.defineProperty(process, 'platform', { value: spec.platform });
 const fail = (code: string, call: string, p: unknown) => Object.assign(new Error(`${code}: injected, ${call} '${String(p)}'`), { code, syscall: call, path: String(p) });
 if (spec.link) {
   fs.linkSync = (_from: fs.PathLike, to: fs.PathLike) => {

@@ -117,7 +117,7 @@ describe('host lock', () => {
     for (const code of ['EBUSY', 'EPERM']) {
       const d = dir();
       writeFileSync(join(d, 'host.lock'), JSON.stringify({ pid: deadPid(), startedAt: 'earlier', version: '0.0.1', nonce: 'old' }));
-      const got = withFaults(d, { unlink: { code, times: 3 } });
+      const got = withFaults(d, { unlink: { code, times: 3 }, ...(code === 'EPERM' ? { platform: 'win32' } : {}) });
       expect(got, JSON.stringify(got)).toMatchObject({ won: true, holder: true, gone: true });
       expect(got.tries).toBe(5); // 3 refused, the 4th removed the stale lock; the 5th, its own at the release
       expect(got.ms).toBeGreaterThanOrEqual(350 - 20); // waited 50 + 100 + 200 ms between the tries
@@ -133,6 +133,13 @@ describe('host lock', () => {
         `If it keeps failing, exclude ${d} from that program's scans, or check that you may change files in that folder, then delete ${file} by hand if no mt5-executor runs.`,
     );
     expect(readdirSync(d)).toEqual(['host.lock']); // the stale lock stays (held); no claim or temporary file left behind
+    // EPERM off Windows is a permission (a sticky folder, an immutable file): said at once, not waited for
+    const p = dir();
+    const pf = join(p, 'host.lock');
+    writeFileSync(pf, JSON.stringify({ pid: deadPid(), startedAt: 'earlier', version: '0.0.1', nonce: 'old' }));
+    const perm = withFaults(p, { unlink: { code: 'EPERM', times: 1_000 }, platform: 'linux' });
+    expect(perm).toMatchObject({ won: false, code: 'EPERM', tries: 1 });
+    expect(perm.message).toBe(`cannot remove ${pf}: not permitted (EPERM): check that you may change files in ${p}, then delete ${pf} by hand if no mt5-executor runs`);
   });
 
   it('an empty lock just made (a starter writing it where links are refused) is waited for, not taken over at once', () => {

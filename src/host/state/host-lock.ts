@@ -75,9 +75,10 @@ const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
 const code = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
 /**
- * Remove `file` (gone already: done). EPERM and EBUSY are tried again after REMOVE_WAITS_MS (on Windows a file that
- * another program has open — an antivirus or the indexer scanning the folder — cannot be removed for that moment);
- * still refused after that, the error says what holds it and what to do.
+ * Remove `file` (gone already: done). EBUSY, and on Windows EPERM, are tried again after REMOVE_WAITS_MS (there a file
+ * that another program has open — an antivirus or the indexer scanning the folder — cannot be removed for that
+ * moment); still refused after that, the error says what holds it and what to do. Elsewhere EPERM is a permission
+ * (a sticky folder, an immutable file): said at once, not waited for.
  */
 function remove(file: string): void {
   for (let i = 0; ; i++) {
@@ -87,7 +88,10 @@ function remove(file: string): void {
     } catch (e) {
       const c = code(e);
       if (c === 'ENOENT') return;
-      if (c !== 'EPERM' && c !== 'EBUSY') throw e;
+      if (c !== 'EBUSY' && !(c === 'EPERM' && process.platform === 'win32')) {
+        if (c === 'EPERM' || c === 'EACCES') throw Object.assign(new Error(`cannot remove ${file}: not permitted (${c}): check that you may change files in ${dirname(file)}, then delete ${file} by hand if no mt5-executor runs`), { code: c });
+        throw e;
+      }
       if (i >= REMOVE_WAITS_MS.length) {
         const waited = REMOVE_WAITS_MS.reduce((a, b) => a + b, 0) / 1000;
         throw Object.assign(
