@@ -1,0 +1,137 @@
+/**
+ * The bar cache read ahead on another thread (src/cli/bar-prefetch.ts), as the built program runs it: a worker
+ * needs the program's JavaScript file, so the module is the built one (dist/, built by global-setup), and the
+ * backtest is the built CLI.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a JavaScript build module without types
+import { programFiles } from '../../tools/release/bundle.mjs';
+import { cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
+import type { prefetchBarCache as PrefetchFn } from '../../src/cli/bar-prefetch.js';
+import { formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
+
+/** An MT5 export of `n` H1 bars with prices shifted by `shift` points. */
+function writeBars(file: string, n: number, shift = 0): void {
+  const rows = ['<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<TICKVOL>,<VOL>,<SPREAD>'];
+  for (let i = 0; i < n; i++) {
+    const t = 1550239200 + i * 3600;
+    const o = 1.1 + ((i * 37) % 1000) / 1e5 + shift / 1e5;
+    rows.push(`${formatServerTime(t, true).replace(' ', ',')},${o.toFixed(5)},${(o + 0.002).toFixed(5)},${(o - 0.001).toFixed(5)},${(o + 0.0005).toFixed(5)},${1000 + (i % 500)},0,${10 + (i % 7)}`);
+  }
+  writeFileSync(file, rows.join('\n') + '\n');
+}
+
+/** Everything a series holds, byte for byte. */
+function exact(s: BarSeries) {
+  const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, s.length * 8).toString('base64');
+  return {
+    length: s.length, periodSec: s.periodSec, layout: s.layout, format: s.format, gaps: s.gaps, symbol: s.symbol,
+    columns: (['time', 'open', 'high', 'low', 'close', 'tickVolume', 'spread', 'realVolume'] as const).map((k) => [k, s[k].length, bytes(s[k])]),
+    timeText: s.timeText.join('|'),
+  };
+}
+
+/** The built module (its chunk in dist/): its worker is that file. */
+async function builtPrefetch(): Promise<typeof PrefetchFn> {
+  const chunk = (programFiles as (o: string) => string[])('dist/mt5-executor.js').find((f) => /-bar-prefetch-/.test(basename(f)));
+  expect(chunk, 'the bar-prefetch chunk in dist/').toBeDefined();
+  return ((await import(pathToFileURL(resolve(chunk!)).href)) as { prefetchBarCache: typeof PrefetchFn }).prefetchBarCache;
+}
+
+describe('the bar cache read ahead on a worker', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mt5x-prefetch-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('hands over the checked cache, which the read then uses as it is (the cache file is not read again)', async () => {
+    const prefetch = await builtPrefetch();
+    const file = join(dir, 'EURUSD_H1.csv');
+    writeBars(file, 40_000);
+    const parsed = exact(loadBarFile(file)); // parsed, and the cache written
+    const ahead = await prefetch(file);
+    expect(ahead?.cache?.header.count).toBe(40_000);
+    expect(ahead!.size).toBe(BigInt(statSync(file).size));
+    // the cache file gone: only the block read ahead can give the bars without a parse (which would write it again)
+    unlinkSync(cacheFileOf(file));
+    expect(exact(loadBarFile(file, { prefetched: ahead }))).toEqual(parsed);
+    expect(existsSync(cacheFileOf(file))).toBe(false);
+  });
+
+  it('a damaged cache: the worker says there is none, and the file is parsed (byte-identical) and cached again', async () => {
+    const prefetch = await builtPrefetch();
+    const file = join(dir, 'damaged.csv');
+    writeBars(file, 40_000, 5);
+    const parsed = exact(parseBars(readFileSync(file), file));
+    loadBarFile(file);
+    const cache = cacheFileOf(file);
+    const good = readFileSync(cache);
+    const bad = Buffer.from(good);
+    bad[bad.length - 3 * 40_000 * 8]! ^= 0x04; // a bit of a column in the middle
+    writeFileSync(cache, bad);
+    const ahead = await prefetch(file);
+    expect(ahead).toBeDefined();
+    expect(ahead!.cache).toBeUndefined();
+    expect(exact(loadBarFile(file, { prefetched: ahead }))).toEqual(parsed);
+    expect(readFileSync(cache).equals(good)).toBe(true); // rewritten
+  });
+
+  it('a file changed after the cache was read ahead: the block read ahead is not used, the new file is', async () => {
+    const prefetch = await builtPrefetch();
+    const file = join(dir, 'changed.csv');
+    writeBars(file, 40_000);
+    loadBarFile(file);
+    const ahead = await prefetch(file);
+    expect(ahead?.cache).toBeDefined();
+    // the same size, other prices, a later modification time
+    writeBars(file, 40_000, 3);
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const now = loadBarFile(file, { prefetched: ahead });
+    expect(exact(now)).toEqual(exact(parseBars(readFileSync(file), file)));
+    expect(now.open[0]).toBeCloseTo(1.10003, 10);
+    expect(readCache(file)!.open[0]).toBe(now.open[0]); // the cache rewritten for the new file
+  });
+
+  it('reads nothing ahead for a small file, a directory or a missing file', async () => {
+    const prefetch = await builtPrefetch();
+    const small = join(dir, 'small.csv');
+    writeBars(small, 100);
+    expect(await prefetch(small)).toBeUndefined();
+    expect(await prefetch(dir)).toBeUndefined();
+    expect(await prefetch(join(dir, 'nope.csv'))).toBeUndefined();
+  });
+
+  it('the CLI: the same figures from a good cache, a damaged one and none; missing and directory --data explained as before', () => {
+    const file = join(dir, 'EURUSD_H1.csv');
+    writeBars(file, 40_000, 9);
+    const strategy = join(dir, 's.json');
+    writeFileSync(strategy, JSON.stringify({ strategyId: 'prefetch-test', symbol: 'EURUSD', timeframe: 'H1', rules: { entry: { direction: 'BOTH', conditions: [{ indicator: 'ema_9', condition: 'crosses_above', indicatorRef: 'ema_21' }] }, exit: { stopLoss: { type: 'atr', multiplier: 2 }, takeProfit: { type: 'rr_ratio', ratio: 2 } }, riskManagement: { lotSize: 0.1 } } }));
+    const cli = (data: string, ...extra: string[]) => spawnSync(process.execPath, ['dist/mt5-executor.js', 'backtest', strategy, '--data', data, '--json', ...extra], { encoding: 'utf8', timeout: 60_000 });
+    const plain = cli(file, '--no-cache');
+    expect(plain.status).toBe(0);
+    const made = cli(file); // parses, writes the cache
+    const cached = cli(file); // the cache read ahead
+    expect(existsSync(cacheFileOf(file))).toBe(true);
+    const cache = cacheFileOf(file);
+    const good = readFileSync(cache);
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 0x01;
+    writeFileSync(cache, bad);
+    const damaged = cli(file);
+    for (const r of [made, cached, damaged]) {
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(plain.stdout);
+    }
+    expect(readFileSync(cache).equals(good)).toBe(true);
+    const missing = cli(join(dir, 'nope.csv'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.csv.*no such file/);
+    const folder = cli(dir);
+    expect(folder.status).toBe(1);
+    expect(folder.stderr).toMatch(/is a directory; give a bar file in it/);
+  }, 120_000);
+});
