@@ -43,7 +43,7 @@ export interface BacktestArgs {
   brokerZone?: string;
   /** false: read the bar file without its cache and write none (--no-cache). */
   cache?: boolean;
-  /** The bar file's cache as read ahead on another thread (bar-prefetch.ts; loadBarFile checks it is the file's). */
+  /** The bar file's cache as read ahead while the program loaded (bar-prefetch.ts; loadBarFile checks it is the file's). */
   prefetched?: Prefetched | undefined;
 }
 

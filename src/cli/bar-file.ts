@@ -27,7 +27,7 @@ export interface LoadOptions {
   /** Cache files of at least this size (default CACHE_MIN_BYTES). */
   minBytes?: number;
   /**
-   * The cache as read ahead on another thread (bar-prefetch.ts): used in place of reading it here only when it was
+   * The cache as read ahead while the program loaded (bar-prefetch.ts): used in place of reading it here only when it was
    * read for the file's size and modification time as they are now; a cache it found missing or not the file's is
    * then not read again (the file is parsed).
    */

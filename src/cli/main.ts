@@ -211,7 +211,7 @@ export const VERBS: Verb[] = [
       if (values['no-swap']) a.swap = false;
       if (values['no-cache']) a.cache = false;
       if (str(values['broker-zone']) !== undefined) a.brokerZone = str(values['broker-zone'])!;
-      // the bar file's cache is read on another thread while the backtest's modules load (bar-prefetch.ts)
+      // the bar file's cache is read (on libuv's threads) while the backtest's modules load (bar-prefetch.ts)
       const ahead = a.data !== undefined && a.cache !== false && process.env.MT5X_BAR_CACHE !== '0' ? (await import('./bar-prefetch.js')).prefetchBarCache(a.data) : undefined;
       const { backtestCommand } = await import('./backtest.js');
       if (ahead) a.prefetched = await ahead;

@@ -1,18 +1,16 @@
 /**
- * The bar cache read ahead on another thread (src/cli/bar-prefetch.ts), as the built program runs it: a worker
- * needs the program's JavaScript file, so the module is the built one (dist/, built by global-setup), and the
- * backtest is the built CLI.
+ * The bar cache read ahead while the program loads (src/cli/bar-prefetch.ts, bar-cache.ts readCacheBlockAsync):
+ * the same checks and answers as the read on the spot, and used only for the file as it still is; the CLI through
+ * the built program (dist/, built by global-setup).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error a JavaScript build module without types
-import { programFiles } from '../../tools/release/bundle.mjs';
+import { readCacheBlock, readCacheBlockAsync } from '../../src/cli/bar-cache.js';
 import { cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
-import type { prefetchBarCache as PrefetchFn } from '../../src/cli/bar-prefetch.js';
+import { prefetchBarCache as prefetch } from '../../src/cli/bar-prefetch.js';
 import { formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
 
 /** An MT5 export of `n` H1 bars with prices shifted by `shift` points. */
@@ -36,19 +34,11 @@ function exact(s: BarSeries) {
   };
 }
 
-/** The built module (its chunk in dist/): its worker is that file. */
-async function builtPrefetch(): Promise<typeof PrefetchFn> {
-  const chunk = (programFiles as (o: string) => string[])('dist/mt5-executor.js').find((f) => /-bar-prefetch-/.test(basename(f)));
-  expect(chunk, 'the bar-prefetch chunk in dist/').toBeDefined();
-  return ((await import(pathToFileURL(resolve(chunk!)).href)) as { prefetchBarCache: typeof PrefetchFn }).prefetchBarCache;
-}
-
-describe('the bar cache read ahead on a worker', () => {
+describe('the bar cache read ahead', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-prefetch-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('hands over the checked cache, which the read then uses as it is (the cache file is not read again)', async () => {
-    const prefetch = await builtPrefetch();
     const file = join(dir, 'EURUSD_H1.csv');
     writeBars(file, 40_000);
     const parsed = exact(loadBarFile(file)); // parsed, and the cache written
@@ -61,8 +51,7 @@ describe('the bar cache read ahead on a worker', () => {
     expect(existsSync(cacheFileOf(file))).toBe(false);
   });
 
-  it('a damaged cache: the worker says there is none, and the file is parsed (byte-identical) and cached again', async () => {
-    const prefetch = await builtPrefetch();
+  it('a damaged cache: the read ahead finds none, and the file is parsed (byte-identical) and cached again', async () => {
     const file = join(dir, 'damaged.csv');
     writeBars(file, 40_000, 5);
     const parsed = exact(parseBars(readFileSync(file), file));
@@ -80,7 +69,6 @@ describe('the bar cache read ahead on a worker', () => {
   });
 
   it('a file changed after the cache was read ahead: the block read ahead is not used, the new file is', async () => {
-    const prefetch = await builtPrefetch();
     const file = join(dir, 'changed.csv');
     writeBars(file, 40_000);
     loadBarFile(file);
@@ -96,12 +84,51 @@ describe('the bar cache read ahead on a worker', () => {
   });
 
   it('reads nothing ahead for a small file, a directory or a missing file', async () => {
-    const prefetch = await builtPrefetch();
     const small = join(dir, 'small.csv');
     writeBars(small, 100);
     expect(await prefetch(small)).toBeUndefined();
     expect(await prefetch(dir)).toBeUndefined();
     expect(await prefetch(join(dir, 'nope.csv'))).toBeUndefined();
+  });
+
+  it('the read ahead and the read on the spot give the same answer for a good, damaged, torn, stale or foreign cache', async () => {
+    const file = join(dir, 'same.csv');
+    writeBars(file, 40_000, 2);
+    loadBarFile(file);
+    const cache = cacheFileOf(file);
+    const good = readFileSync(cache);
+    const st = () => statSync(file, { bigint: true });
+    const same = async (what: string) => {
+      const now = readCacheBlock(file, st()), ahead = await readCacheBlockAsync(file, st());
+      // in small pieces of odd size (two reads at once, arriving in any order; a piece across two columns' bytes never)
+      const small = await readCacheBlockAsync(file, st(), 4099);
+      expect(small === undefined, what).toBe(now === undefined);
+      if (now && small) expect(Buffer.from(small.block).equals(Buffer.from(now.block)), what).toBe(true);
+      expect(ahead === undefined, what).toBe(now === undefined);
+      if (now && ahead) {
+        expect(ahead.header, what).toEqual(now.header);
+        expect(Buffer.from(ahead.block).equals(Buffer.from(now.block)), what).toBe(true);
+      }
+      return ahead !== undefined;
+    };
+    expect(await same('good')).toBe(true);
+    for (const at of [17, 20, 100, good.length - 40_000 * 8 * 3, good.length - 1]) {
+      const bad = Buffer.from(good);
+      bad[at]! ^= 0x01;
+      writeFileSync(cache, bad);
+      expect(await same(`byte ${at} flipped`)).toBe(false);
+    }
+    for (const size of [0, 15, 100, good.length - 1]) {
+      writeFileSync(cache, good.subarray(0, size));
+      expect(await same(`${size} bytes`)).toBe(false);
+    }
+    writeFileSync(cache, Buffer.concat([good, Buffer.alloc(8)]));
+    expect(await same('8 bytes too many')).toBe(false);
+    writeFileSync(cache, good);
+    utimesSync(file, new Date(), new Date(Date.now() + 9000));
+    expect(await same('stale')).toBe(false);
+    rmSync(cache);
+    expect(await same('none')).toBe(false);
   });
 
   it('the CLI: the same figures from a good cache, a damaged one and none; missing and directory --data explained as before', () => {
