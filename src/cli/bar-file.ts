@@ -6,8 +6,8 @@
  * when all of these hold: its magic and format version are this program's; the bar file's size and modification
  * time (nanoseconds) are the ones it was made from; its length is what its header says; and the checksum (CRC-32) of its
  * columns matches. Anything else — a changed file, a torn or damaged cache, an older format — and the file is
- * parsed again and the cache replaced (the format and its reading: bar-cache.ts; the backtest reads it on another
- * thread while the program starts: bar-prefetch.ts). Files under CACHE_MIN_BYTES are not cached (their parse is quick), nor
+ * parsed again and the cache replaced (the format and its reading: bar-cache.ts; `backtest` starts reading it before it
+ * loads the rest of the program: bar-prefetch.ts). Files under CACHE_MIN_BYTES are not cached (their parse is quick), nor
  * with `cache: false` (`backtest --no-cache`) or MT5X_BAR_CACHE=0; a folder that cannot be written to just gets no cache.
  */
 import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
