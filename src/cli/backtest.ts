@@ -1,6 +1,7 @@
 import { closeSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { DataError, findGaps, formatServerTime, sliceBars, type BarSeries, type GapReport } from '../engine/bars.js';
 import { loadBarFile } from './bar-file.js';
+import type { Prefetched } from './bar-prefetch.js';
 import { checkDataMatch, warmUpNeeded } from './data-match.js';
 import { reportStats, type ReportStats } from '../engine/report-stats.js';
 import { StrategyError, normalizeStrategy, type NormalizedStrategy } from '../engine/strategy/normalize.js';
@@ -42,6 +43,8 @@ export interface BacktestArgs {
   brokerZone?: string;
   /** false: read the bar file without its cache and write none (--no-cache). */
   cache?: boolean;
+  /** The bar file's cache as read ahead while the program loaded (bar-prefetch.ts; loadBarFile checks it is the file's). */
+  prefetched?: Prefetched | undefined;
 }
 
 type Out = (t: string) => void;
@@ -153,7 +156,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     }
     if (sym.note) err(`note: ${sym.note}\n`);
     const strategy = sym.note ? { ...loaded, symbol: sym.preset } : loaded;
-    let bars = loadBarFile(a.data, a.cache === false ? { cache: false } : {});
+    let bars = loadBarFile(a.data, a.cache === false ? { cache: false } : { prefetched: a.prefetched });
     // the data must be what the strategy trades: the timeframe from the bars, the symbol from the file (data-match.ts)
     const match = checkDataMatch({ dataFile: a.data, bars, strategy, overrides: { symbol: a.symbol, timeframe: a.timeframe } });
     if (match.error) {

@@ -211,7 +211,11 @@ export const VERBS: Verb[] = [
       if (values['no-swap']) a.swap = false;
       if (values['no-cache']) a.cache = false;
       if (str(values['broker-zone']) !== undefined) a.brokerZone = str(values['broker-zone'])!;
-      return (await import('./backtest.js')).backtestCommand(a, out, err);
+      // the bar file's cache is read (on libuv's threads) while the backtest's modules load (bar-prefetch.ts)
+      const ahead = a.data !== undefined && a.cache !== false && process.env.MT5X_BAR_CACHE !== '0' ? (await import('./bar-prefetch.js')).prefetchBarCache(a.data) : undefined;
+      const { backtestCommand } = await import('./backtest.js');
+      if (ahead) a.prefetched = await ahead;
+      return backtestCommand(a, out, err);
     },
   },
   ...(['train', 'evaluate'] as const).map((sub): Verb => ({

@@ -8,6 +8,7 @@
  */
 import * as z from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { lazyRecord, once } from './lazy.js';
 import { RESULT_CLASSES } from './retcodes.js';
 
 export { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from './version.js';
@@ -215,7 +216,7 @@ export const symbolSpecSchema = z.object({
     .describe('trade sessions as [weekday 0=Sunday, from minute, to minute) in server time'),
 });
 
-const intentResultCore = {
+const intentResultCore = once(() => ({
   retcode: int().describe('MqlTradeResult.retcode, verbatim'),
   class: z.enum(RESULT_CLASSES).describe('done | retry | final | ambiguous (see docs/protocol.md "Result classes")'),
   retcodeExternal: int().optional().describe('MqlTradeResult.retcode_external'),
@@ -227,21 +228,22 @@ const intentResultCore = {
   bid: num().optional(),
   ask: num().optional(),
   comment: z.string().optional().describe('broker comment, verbatim'),
-};
+}));
 
-const intentBase = {
+const intentBase = once(() => ({
   id: requestId(),
   intentId: intentIdSchema.describe('client intent id: executed at most once per terminal, written into the order comment'),
   magic: int().nonnegative().describe('expert magic number'),
-};
+}));
 
 // ---------------------------------------------------------------------------------------------- messages
 
-const envelope = { type: int(), seq: int().positive() };
+const envelope = once(() => ({ type: int(), seq: int().positive() }));
 
-export const schemas = {
-  HELLO: z.object({
-    ...envelope,
+/** Every message's schema, each built when first read (lazy.ts): a backtest loads this module and decodes no message. */
+export const schemas = lazyRecord({
+  HELLO: () => z.object({
+    ...envelope(),
     protocol: int().describe('protocol version the EA speaks'),
     token: z.string().min(1).max(256).describe('bridge token shown by the host on first run'),
     ea: z.string().max(64).describe('EA name and version'),
@@ -254,8 +256,8 @@ export const schemas = {
     account: accountSchema,
     serverTimeOffset: int().describe('broker server time minus UTC, in seconds, at the time of HELLO'),
   }),
-  WELCOME: z.object({
-    ...envelope,
+  WELCOME: () => z.object({
+    ...envelope(),
     protocol: int().describe("host's protocol version"),
     sessionId: z.string(),
     heartbeatMs: int().positive().describe('send PING at least this often; the host drops the session after 3 missed'),
@@ -263,52 +265,52 @@ export const schemas = {
     symbols: z.array(symbol()).describe('symbols whose ticks to stream'),
     bars: z.array(z.tuple([symbol(), timeframe()])).describe('[symbol, timeframe] pairs whose closed bars to stream'),
   }),
-  REJECT: z.object({
-    ...envelope,
+  REJECT: () => z.object({
+    ...envelope(),
     code: z.enum(['BAD_TOKEN', 'VERSION', 'BAD_HELLO', 'REPLACED', 'SHUTDOWN']),
     message: z.string().describe('what is wrong and what to do, for the trader'),
   }),
-  SUBSCRIBE: z.object({
-    ...envelope,
+  SUBSCRIBE: () => z.object({
+    ...envelope(),
     symbols: z.array(symbol()).describe('replaces the tick subscription'),
     bars: z.array(z.tuple([symbol(), timeframe()])).describe('replaces the bar subscription'),
   }),
-  TICKS: z.object({
-    ...envelope,
+  TICKS: () => z.object({
+    ...envelope(),
     symbol: symbol(),
     ticks: z.array(tickTuple).min(1).describe('ticks in time order, each [timeMsc, bid, ask, last, volume, flags]'),
   }),
-  BAR: z.object({
-    ...envelope,
+  BAR: () => z.object({
+    ...envelope(),
     symbol: symbol(),
     timeframe: timeframe(),
     bar: barTuple.describe('the bar that just closed: [time, open, high, low, close, tickVolume, spread, realVolume]'),
   }),
-  HISTORY_REQUEST: z.object({
-    ...envelope,
+  HISTORY_REQUEST: () => z.object({
+    ...envelope(),
     id: requestId(),
     symbol: symbol(),
     timeframe: timeframe(),
     from: int().describe('first bar open time, server time, s'),
     count: int().positive().max(MAX_HISTORY_BARS).describe('bars wanted from `from` on'),
   }),
-  HISTORY: z.object({
-    ...envelope,
+  HISTORY: () => z.object({
+    ...envelope(),
     re: replyTo(),
     symbol: symbol(),
     timeframe: timeframe(),
     bars: z.array(barTuple).describe('closed bars, oldest first; fewer than asked when history ends'),
   }),
-  SPEC_REQUEST: z.object({ ...envelope, id: requestId(), symbol: symbol() }),
-  SPEC: z.object({ ...envelope, re: replyTo(), spec: symbolSpecSchema }),
-  SNAPSHOT_REQUEST: z.object({
-    ...envelope,
+  SPEC_REQUEST: () => z.object({ ...envelope(), id: requestId(), symbol: symbol() }),
+  SPEC: () => z.object({ ...envelope(), re: replyTo(), spec: symbolSpecSchema }),
+  SNAPSHOT_REQUEST: () => z.object({
+    ...envelope(),
     id: requestId(),
     dealsFrom: int().describe('send deals from this server time on, s'),
     dealsOffset: int().nonnegative().optional().describe('skip this many of those deals (the next page: the deals received so far)'),
   }),
-  SNAPSHOT: z.object({
-    ...envelope,
+  SNAPSHOT: () => z.object({
+    ...envelope(),
     re: replyTo(),
     account: accountSchema,
     positions: z.array(positionSchema),
@@ -316,11 +318,11 @@ export const schemas = {
     deals: z.array(dealSchema),
     dealsMore: z.boolean().optional().describe('true when the deals were cut to fit one frame: ask again with dealsOffset'),
   }),
-  ACCOUNT: z.object({ ...envelope, account: accountSchema }),
-  POSITIONS: z.object({ ...envelope, positions: z.array(positionSchema).describe('all open positions, after a change') }),
-  ORDERS: z.object({ ...envelope, orders: z.array(orderSchema).describe('all pending orders, after a change') }),
-  TRADE_TX: z.object({
-    ...envelope,
+  ACCOUNT: () => z.object({ ...envelope(), account: accountSchema }),
+  POSITIONS: () => z.object({ ...envelope(), positions: z.array(positionSchema).describe('all open positions, after a change') }),
+  ORDERS: () => z.object({ ...envelope(), orders: z.array(orderSchema).describe('all pending orders, after a change') }),
+  TRADE_TX: () => z.object({
+    ...envelope(),
     txType: int().describe('ENUM_TRADE_TRANSACTION_TYPE'),
     deal: ticket(),
     order: ticket(),
@@ -341,9 +343,9 @@ export const schemas = {
     comment: z.string().optional().describe('order or deal comment'),
     timeMsc: int().describe('server time, ms'),
   }),
-  OPEN: z.object({
-    ...envelope,
-    ...intentBase,
+  OPEN: () => z.object({
+    ...envelope(),
+    ...intentBase(),
     symbol: symbol(),
     side: int().min(0).max(1).describe('0 buy, 1 sell'),
     volume: num().positive(),
@@ -352,9 +354,9 @@ export const schemas = {
     tp: num().nonnegative(),
     deviation: int().nonnegative().describe('max slippage, points'),
   }),
-  PLACE_PENDING: z.object({
-    ...envelope,
-    ...intentBase,
+  PLACE_PENDING: () => z.object({
+    ...envelope(),
+    ...intentBase(),
     symbol: symbol(),
     orderType: int().min(2).max(7).describe('ORDER_TYPE 2..7'),
     volume: num().positive(),
@@ -364,57 +366,57 @@ export const schemas = {
     tp: num().nonnegative(),
     expiration: int().nonnegative().describe('server time, s; 0 = good till cancelled'),
   }),
-  CLOSE: z.object({
-    ...envelope,
-    ...intentBase,
+  CLOSE: () => z.object({
+    ...envelope(),
+    ...intentBase(),
     ticket: ticket().describe('position ticket'),
     volume: num().nonnegative().describe('volume to close; 0 = all'),
     deviation: int().nonnegative(),
   }),
-  MODIFY: z.object({
-    ...envelope,
-    ...intentBase,
+  MODIFY: () => z.object({
+    ...envelope(),
+    ...intentBase(),
     ticket: ticket().describe('position ticket'),
     sl: num().nonnegative(),
     tp: num().nonnegative(),
   }),
-  MODIFY_ORDER: z.object({
-    ...envelope,
-    ...intentBase,
+  MODIFY_ORDER: () => z.object({
+    ...envelope(),
+    ...intentBase(),
     ticket: ticket().describe('pending order ticket'),
     price: num().positive(),
     sl: num().nonnegative(),
     tp: num().nonnegative(),
     expiration: int().nonnegative(),
   }),
-  CANCEL: z.object({ ...envelope, ...intentBase, ticket: ticket().describe('pending order ticket') }),
-  CLOSE_ALL: z.object({
-    ...envelope,
-    ...intentBase,
+  CANCEL: () => z.object({ ...envelope(), ...intentBase(), ticket: ticket().describe('pending order ticket') }),
+  CLOSE_ALL: () => z.object({
+    ...envelope(),
+    ...intentBase(),
     symbol: z.string().max(64).describe("only this symbol's positions and orders; '' = all"),
     onlyMagic: z.boolean().describe('only positions and orders with `magic`'),
     deviation: int().nonnegative(),
   }),
-  INTENT_RESULT: z.object({
-    ...envelope,
+  INTENT_RESULT: () => z.object({
+    ...envelope(),
     re: replyTo(),
     intentId: intentIdSchema,
-    ...intentResultCore,
+    ...intentResultCore(),
     duplicate: z.boolean().describe('true when this intent id was seen before and this is the stored result'),
     results: z
-      .array(z.object({ ticket: ticket(), ...intentResultCore }))
+      .array(z.object({ ticket: ticket(), ...intentResultCore() }))
       .optional()
       .describe('CLOSE_ALL: one result per position or order'),
   }),
-  PING: z.object({ ...envelope, ts: int().describe("sender's monotonic clock, ms") }),
-  PONG: z.object({ ...envelope, ts: int().describe('the PING `ts` echoed') }),
-  ERROR: z.object({
-    ...envelope,
+  PING: () => z.object({ ...envelope(), ts: int().describe("sender's monotonic clock, ms") }),
+  PONG: () => z.object({ ...envelope(), ts: int().describe('the PING `ts` echoed') }),
+  ERROR: () => z.object({
+    ...envelope(),
     re: int().nonnegative().optional().describe('the `id` of the request that failed, if any'),
     code: z.string().max(64).describe(`one of ${Object.keys(ERROR_CODES).join(', ')} (a newer peer may send others: read the message)`),
     message: z.string(),
   }),
-} as const satisfies Record<MsgTypeName, z.ZodObject>;
+} satisfies Record<MsgTypeName, () => z.ZodObject>);
 
 /** Which side sends each message. */
 export const DIRECTION: Readonly<Record<MsgTypeName, 'ea→host' | 'host→ea' | 'both'>> = {
@@ -453,8 +455,8 @@ export type IntentBody = { [N in IntentTypeName]: Omit<Body<N>, 'id'> & { type: 
  * IntentBody validates as its message would, without copying it into a message first (the backtest checks every
  * intent this way; a copy made with `{ ...intent, type, seq, id }` cost more than the check).
  */
-export const intentBodySchemas = Object.fromEntries(
-  INTENT_TYPES.map((n) => [n, (schemas[n] as z.ZodObject).omit({ type: true, seq: true, id: true })]),
+export const intentBodySchemas = lazyRecord(
+  Object.fromEntries(INTENT_TYPES.map((n) => [n, () => (schemas[n] as z.ZodObject).omit({ type: true, seq: true, id: true })])),
 ) as unknown as { [N in IntentTypeName]: z.ZodType<Omit<Msg<N>, 'type' | 'seq' | 'id'>, Omit<Body<N>, 'id'>> };
 export type IntentResult = Msg<'INTENT_RESULT'>;
 export type IntentResultBody = Body<'INTENT_RESULT'>;
