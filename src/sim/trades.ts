@@ -176,10 +176,11 @@ const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
  */
 export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Trade[] {
   const b = new TradeBuilder<number>();
-  let i = 0, big = 0n;
+  let i = 0, big = 0n, key = 0;
   const cur: DealCursor = {
     type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
-    idText: () => big.toString(), symbol: () => st.symbolAt(i), comment: () => st.commentAt(i),
+    // (an id up to 2^53 − 1 is the same text as a number: a number's text is cheaper to make than a bigint's)
+    idText: () => String(key), symbol: () => st.symbolAt(i), comment: () => st.commentAt(i),
   };
   for (; i < st.length; i++) {
     const c = st.chunk(i), k = st.slot(i);
@@ -196,7 +197,8 @@ export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Tr
     cur.profit = c.profit[k]!;
     cur.swap = c.swap[k]!;
     cur.reason = c.reason[k]!;
-    b.add(Number(big), cur);
+    key = Number(big);
+    b.add(key, cur);
   }
   return b.trades();
 }

@@ -54,6 +54,15 @@ export class BrokerBook {
     this.algoTrading = cfg.algoTrading ?? true;
   }
 
+  /**
+   * `rate(from, account currency)`, 1 for the account's own currency without the call (a position's profit is
+   * converted at every quote while it is open).
+   */
+  toAccount(from: string): number {
+    const acct = this.cfg.account.currency;
+    return from === acct ? 1 : this.rate(from, acct);
+  }
+
   /** Conversion rate from one currency to another using the simulated quotes (bid of FROMTO, or 1/ask of TOFROM). */
   rate(from: string, to: string): number {
     if (from === to) return 1;

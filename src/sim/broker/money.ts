@@ -45,7 +45,7 @@ export function profitMinor(b: BrokerBook, p: { symbol: string; type: number; vo
   const whole = Math.round(raw);
   const points = Math.abs(raw - whole) < 1e-6 ? whole : raw;
   const profitCcy = dir * points * s.point * s.contractSize * volume;
-  return toMinor(profitCcy * b.rate(s.currencyProfit, b.cfg.account.currency), b.digits);
+  return toMinor(profitCcy * b.toAccount(s.currencyProfit), b.digits);
 }
 
 /** Margin `volume` lots of a symbol need at `price`, in account currency, in minor units. */
@@ -66,7 +66,7 @@ export function marginMinorFor(b: BrokerBook, symbol: string, volume: number, pr
     default: // CFD, CFD index, futures (simplified: price based, no leverage)
       m = volume * s.contractSize * price;
   }
-  const x = m * b.rate(s.currencyMargin, b.cfg.account.currency);
+  const x = m * b.toAccount(s.currencyMargin);
   // toMinor is a function of x alone here (the digits are the account's): a margin on a half cent takes its slow,
   // exact path, and the same entry's margin is asked by the risk gate, the order's check and its position
   if (x !== b.lastMargin) {
