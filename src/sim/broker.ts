@@ -55,7 +55,8 @@ export class SimBroker extends BrokerBook {
   get equity(): number {
     const b = this;
     let m = b.balanceMinor;
-    for (const p of b.positions.values()) m += floatingMinor(b, p) + p.swapMinor;
+    const L = b.positions.list;
+    for (let k = 0; k < L.length; k++) m += floatingMinor(b, L[k]!) + L[k]!.swapMinor;
     return fromMinor(m, b.digits);
   }
 
@@ -220,7 +221,8 @@ export class SimBroker extends BrokerBook {
       out[i + 1] = out[i]!;
       return;
     }
-    for (const p of b.positions.values()) m += floatingMinor(b, p) + p.swapMinor;
+    const L = b.positions.list;
+    for (let k = 0; k < L.length; k++) m += floatingMinor(b, L[k]!) + L[k]!.swapMinor;
     out[i + 1] = m / b.scale;
   }
 

@@ -9,7 +9,7 @@ import { MsgType, type IntentBody, type IntentMsg, type IntentResultBody, type M
 import { ORDER_FILLING, ORDER_TYPE, SYMBOL_FILLING, SYMBOL_TRADE_EXECUTION, TRADE_ACTION, type TradeRequest, type TradeResult } from '../protocol/mt5.js';
 import { RC, retcodeClass } from '../protocol/retcodes.js';
 import type { SimBroker } from './broker.js';
-import { ResultRing } from './result-ring.js';
+import { ResultRing, ringHash } from './result-ring.js';
 
 // the comment contract is the protocol's (re-exported for the callers that read comments of simulated trades)
 export { INTENT_COMMENT_PREFIX, intentComment } from '../protocol/contract.js';
@@ -62,6 +62,20 @@ function fillResult<T extends object>(out: T, r: TradeResult): T & ResultCore {
   return o;
 }
 
+/**
+ * The result of an executed deal (OPEN, CLOSE) whose trade result has every field but retcodeExternal: the object
+ * `fillResult` gives with `position` set after it — the same keys in the same order — made in one piece. (Grown key
+ * by key from its envelope, it got a new property store three times over: ~300 bytes of garbage an intent.)
+ * undefined for any other result.
+ */
+function dealResult(re: number, intentId: string, r: TradeResult, position: bigint | undefined): IntentResultBody | undefined {
+  if (r.retcode !== RC.DONE || !r.order || !r.deal || !r.volume || !r.price || !r.bid || !r.ask || r.retcodeExternal) return undefined;
+  return {
+    re, intentId, duplicate: false, retcode: r.retcode, class: retcodeClass(r.retcode), comment: r.comment, order: r.order, deal: r.deal,
+    volume: r.volume, price: r.price, bid: r.bid, ask: r.ask, position,
+  };
+}
+
 /** A result without a trade (a refusal before any OrderSend) written into `out`. */
 function fillFinal<T extends object>(out: T, retcode: number, comment: string): T & ResultCore {
   const o = out as T & ResultCore;
@@ -98,11 +112,12 @@ export class SimEaLogic {
   }
 
   private run(kind: number, msg: IntentMsg, id: number): IntentResultBody {
-    const seen = this.ring.get(msg.intentId, id);
+    const h = ringHash(msg.intentId);
+    const seen = this.ring.get(msg.intentId, id, h);
     if (seen) return seen;
     // the result is built in place, envelope first (no copy of a partial result per intent)
-    const result = this.execute(kind, msg, { re: id, intentId: msg.intentId, duplicate: false });
-    this.ring.add(msg.intentId, result);
+    const result = this.execute(kind, msg, id);
+    this.ring.add(msg.intentId, result, h);
     return result;
   }
 
@@ -126,20 +141,26 @@ export class SimEaLogic {
   }
 
   /**
-   * `kind` is the message type; `i` has the fields of that intent (its own `type` is not read). The result's fields
-   * are written into `out`, which is returned.
+   * `kind` is the message type; `i` has the fields of that intent (its own `type` is not read); `re` the request id.
+   * The result's fields are written after its envelope (re, intentId, duplicate).
    */
-  private execute(kind: number, i: IntentMsg, out: Pick<IntentResultBody, 're' | 'intentId' | 'duplicate'>): IntentResultBody {
+  private execute(kind: number, i: IntentMsg, re: number): IntentResultBody {
     const comment = intentComment(i.intentId);
+    const out = { re, intentId: i.intentId, duplicate: false };
     switch (kind) {
       case MsgType.OPEN: {
         const m = i as Msg<'OPEN'>;
+        // (typeFilling is set by send(); in the literal, so that setting it does not grow the object)
         const req: TradeRequest = {
           action: TRADE_ACTION.DEAL, symbol: m.symbol, type: m.side, volume: m.volume, sl: m.sl, tp: m.tp,
-          deviation: m.deviation, magic: m.magic, comment,
+          deviation: m.deviation, magic: m.magic, comment, typeFilling: ORDER_FILLING.FOK,
         };
         if (m.price !== undefined) req.price = m.price;
         const r = this.send(req);
+        if (r.retcode === RC.DONE) {
+          const whole = dealResult(re, i.intentId, r, this.positionOfDeal(r.deal));
+          if (whole) return whole;
+        }
         const res = fillResult(out, r);
         if (r.retcode === RC.DONE) res.position = this.positionOfDeal(r.deal);
         return res;
@@ -153,7 +174,7 @@ export class SimEaLogic {
       }
       case MsgType.CLOSE: {
         const m = i as Msg<'CLOSE'>;
-        return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment, out);
+        return this.closePosition(m.ticket, m.volume, m.deviation, m.magic, comment, out, re);
       }
       case MsgType.MODIFY: {
         const m = i as Msg<'MODIFY'>;
@@ -204,8 +225,11 @@ export class SimEaLogic {
     }
   }
 
-  /** Close position `ticket` (all of it when `volume` is 0); the result's fields are written into `out`. */
-  private closePosition<T extends object>(ticket: bigint, volume: number, deviation: number, magic: number, comment: string, out: T): T & ResultCore {
+  /**
+   * Close position `ticket` (all of it when `volume` is 0); the result's fields are written into `out` — or, with
+   * `re` (out is then the intent's envelope), a done deal's result may be made whole (dealResult).
+   */
+  private closePosition<T extends object>(ticket: bigint, volume: number, deviation: number, magic: number, comment: string, out: T, re?: number): T & ResultCore {
     const pos = this.broker.positionBasics(ticket);
     if (!pos) {
       const closed = this.broker.isClosedPosition(ticket);
@@ -214,8 +238,12 @@ export class SimEaLogic {
     const r = this.send({
       action: TRADE_ACTION.DEAL, symbol: pos.symbol, position: ticket,
       type: pos.type === ORDER_TYPE.BUY ? ORDER_TYPE.SELL : ORDER_TYPE.BUY,
-      volume: volume > 0 ? volume : pos.volume, deviation, magic, comment,
+      volume: volume > 0 ? volume : pos.volume, deviation, magic, comment, typeFilling: ORDER_FILLING.FOK,
     });
+    if (re !== undefined && r.retcode === RC.DONE) {
+      const whole = dealResult(re, (out as unknown as { intentId: string }).intentId, r, ticket);
+      if (whole) return whole as unknown as T & ResultCore;
+    }
     const res = fillResult(out, r);
     if (r.retcode === RC.DONE) res.position = ticket;
     return res;

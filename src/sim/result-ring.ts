@@ -24,8 +24,9 @@ const CLASSES: readonly Cls[] = ['done', 'retry', 'final', 'ambiguous'];
  */
 const ORDER = 1, DEAL = 2, VOLUME = 4, PRICE = 8, BID = 16, ASK = 32, EXT = 64, POSITION = 128;
 
-/** An id's FNV-1a hash (engine/ids.ts), as a signed 32-bit integer. */
-const hashOf = (id: string): number => fnv1a(id, 2166136261) | 0;
+/** An id's FNV-1a hash (engine/ids.ts), as a signed 32-bit integer: what `get` and `add` take (one hash for both). */
+export const ringHash = (id: string): number => fnv1a(id, 2166136261) | 0;
+const hashOf = ringHash;
 
 /**
  * A result as a row: the bits of the optional keys it has, or -1 when it is kept whole (CLOSE_ALL's `results`, a
@@ -101,9 +102,9 @@ export class ResultRing {
     }
   }
 
-  /** The stored result of `id` answered to request `re` (a new object, `duplicate: true`), or undefined. */
-  get(id: string, re: number): IntentResultBody | undefined {
-    const s = this.find(id, hashOf(id));
+  /** The stored result of `id` (`h` its ringHash) answered to request `re` (a new object, `duplicate: true`), or undefined. */
+  get(id: string, re: number, h = hashOf(id)): IntentResultBody | undefined {
+    const s = this.find(id, h);
     if (s < 0) return undefined;
     const w = this.whole[s];
     if (w) return { ...w, re, duplicate: true };
@@ -120,12 +121,11 @@ export class ResultRing {
     return r as IntentResultBody;
   }
 
-  /** Keep `result` as the result of `id` (a new id: the caller looked it up first), forgetting the oldest when full. */
-  add(id: string, result: IntentResultBody): void {
+  /** Keep `result` as the result of `id` (`h` its ringHash; a new id: the caller looked it up first), forgetting the oldest when full. */
+  add(id: string, result: IntentResultBody, h = hashOf(id)): void {
     const s = this.next;
     this.next = s + 1 === this.size ? 0 : s + 1;
     if (this.ids[s] !== undefined) this.remove(s);
-    const h = hashOf(id);
     this.ids[s] = id;
     this.hash[s] = h;
     const table = this.table, m = this.tmask;

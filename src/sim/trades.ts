@@ -6,7 +6,6 @@
  */
 import type { Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
-import { SteadyMap } from '../engine/steady-map.js';
 import type { Deal } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import type { DealColumns } from './deal-store.js';
@@ -76,9 +75,63 @@ export function exitNoteOf(exits: number, reversed: boolean): string {
   return exits > 1 ? `average of ${exits} partial exits` : '';
 }
 
+/** Open trades found by scanning while at most this many are open (then through a Map). */
+const SCAN_MAX = 8;
+
+/**
+ * The open trades by position: a list scanned while few are open (a backtest holds one at a time: a Map's set, get
+ * and delete for every trade cost more than the scan), a Map from the moment more than SCAN_MAX are (then kept).
+ * No order: nothing iterates it.
+ */
+class OpenTrades<K> {
+  private readonly keys: K[] = [];
+  private readonly trades: OpenTrade[] = [];
+  private map: Map<K, OpenTrade> | undefined;
+
+  get(key: K): OpenTrade | undefined {
+    if (this.map) return this.map.get(key);
+    const ks = this.keys;
+    for (let i = 0; i < ks.length; i++) if (ks[i] === key) return this.trades[i];
+    return undefined;
+  }
+
+  /** A trade for a position that has none open (the builder asks first). */
+  add(key: K, t: OpenTrade): void {
+    if (this.map) {
+      this.map.set(key, t);
+      return;
+    }
+    this.keys.push(key);
+    this.trades.push(t);
+    if (this.keys.length > SCAN_MAX) {
+      this.map = new Map();
+      for (let i = 0; i < this.keys.length; i++) this.map.set(this.keys[i]!, this.trades[i]!);
+      this.keys.length = 0;
+      this.trades.length = 0;
+    }
+  }
+
+  delete(key: K): void {
+    if (this.map) {
+      this.map.delete(key);
+      return;
+    }
+    const ks = this.keys, last = ks.length - 1;
+    for (let i = 0; i <= last; i++) {
+      if (ks[i] !== key) continue;
+      // (the last one moves into its place)
+      ks[i] = ks[last]!;
+      this.trades[i] = this.trades[last]!;
+      ks.pop();
+      this.trades.pop();
+      return;
+    }
+  }
+}
+
 /** Deals in ticket order in, closed trades out: the one place their arithmetic is written. */
 class TradeBuilder<K> {
-  private readonly open = new SteadyMap<K, OpenTrade>(); // (one trade open at a time: a Map would get a new table at every close)
+  private readonly open = new OpenTrades<K>();
   private readonly done: Trade[] = [];
   /** Each closed trade's exit note (exitNoteOf), kept only when asked for and not empty. */
   readonly notes: Map<Trade, string> | undefined;
@@ -99,7 +152,7 @@ class TradeBuilder<K> {
         t.filled = t.volume;
         t.profit += d.commission;
         t.commission += d.commission;
-      } else this.open.set(key, opened(d.idText(), d.symbol(), d.type, d.time, d.volume, d.price, d.commission));
+      } else this.open.add(key, opened(d.idText(), d.symbol(), d.type, d.time, d.volume, d.price, d.commission));
       return;
     }
     if (!t) return;
@@ -118,7 +171,7 @@ class TradeBuilder<K> {
       this.done.push(c);
       if (this.notes && (t.exits > 1 || t.reversed)) this.notes.set(c, exitNoteOf(t.exits, t.reversed));
       this.open.delete(key);
-      if (d.entry === DEAL_ENTRY.INOUT) this.open.set(key, opened(d.idText(), d.symbol(), d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
+      if (d.entry === DEAL_ENTRY.INOUT) this.open.add(key, opened(d.idText(), d.symbol(), d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
     }
   }
 
@@ -176,10 +229,11 @@ const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
  */
 export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Trade[] {
   const b = new TradeBuilder<number>();
-  let i = 0, big = 0n;
+  let i = 0, big = 0n, key = 0;
   const cur: DealCursor = {
     type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
-    idText: () => big.toString(), symbol: () => st.symbolAt(i), comment: () => st.commentAt(i),
+    // (an id up to 2^53 − 1 is the same text as a number: a number's text is cheaper to make than a bigint's)
+    idText: () => String(key), symbol: () => st.symbolAt(i), comment: () => st.commentAt(i),
   };
   for (; i < st.length; i++) {
     const c = st.chunk(i), k = st.slot(i);
@@ -196,7 +250,8 @@ export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Tr
     cur.profit = c.profit[k]!;
     cur.swap = c.swap[k]!;
     cur.reason = c.reason[k]!;
-    b.add(Number(big), cur);
+    key = Number(big);
+    b.add(key, cur);
   }
   return b.trades();
 }

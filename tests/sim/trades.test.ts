@@ -83,6 +83,47 @@ describe('tradesFromStore', () => {
   });
 });
 
+describe('tradesFromStore with many positions open at once', () => {
+  // 6 open: the open trades scanned (a close moves the last into its place); 20: past the ones it scans, through a Map
+  it.each([
+    [6, [3, 0, 5, 1, 4, 2]],
+    [20, [13, 2, 19, 0, 7, 8, 1, 15, 4, 11, 18, 3, 6, 17, 9, 12, 5, 16, 10, 14]],
+  ])('keeps each open trade to its own position (hedging, %i open, closed in a shuffled order)', (n, order) => {
+    const b = makeBroker({ account: { login: 1, server: 'T', currency: 'USD', leverage: 100, marginMode: 2, balance: 1_000_000 } }, [symbolSpec('EURUSD', { commissionPerLot: 3.5 })]);
+    let bid = 1.1, t = MONDAY_10H;
+    const step = (move: number) => {
+      bid = Math.round((bid + move * 1e-5) * 1e5) / 1e5;
+      t += 60_000;
+      b.quote('EURUSD', bid, Math.round((bid + 0.00002) * 1e5) / 1e5, t);
+    };
+    const ids: bigint[] = [];
+    for (let k = 0; k < n; k++) {
+      step(k % 3 === 0 ? 7 : -4);
+      const r = b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: k % 2 ? ORDER_TYPE.SELL : ORDER_TYPE.BUY, volume: (k + 1) / 100, typeFilling: ORDER_FILLING.FOK, comment: `ix:o-${k}` });
+      expect(r.retcode).toBe(10009);
+      ids.push(b.dealPositionId(r.deal)!);
+    }
+    for (const k of order) {
+      step(k % 2 ? 11 : -9);
+      const p = b.position(ids[k]!)!;
+      const r = b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', position: p.ticket, type: p.type === ORDER_TYPE.BUY ? ORDER_TYPE.SELL : ORDER_TYPE.BUY, volume: p.volume, typeFilling: ORDER_FILLING.FOK, comment: `ix:c-${k}` });
+      expect(r.retcode).toBe(10009);
+    }
+    // each trade from its own position's two deals, worked out here without the builder
+    const deals = b.deals();
+    const want = order.map((k) => {
+      const [din, dout] = deals.filter((d) => d.positionId === ids[k]);
+      return {
+        id: String(ids[k]), side: k % 2 ? 'SELL' : 'BUY', volume: (k + 1) / 100, openTime: din!.time, closeTime: dout!.time, entryPrice: din!.price, exitPrice: dout!.price,
+        profit: Math.round((din!.commission + dout!.profit + dout!.swap + dout!.commission) * 100) / 100, commission: Math.round((din!.commission + dout!.commission) * 100) / 100,
+      };
+    });
+    for (const got of [tradesFromStore(b.dealColumns(), () => b.dealRows()), tradesFromDeals(deals)]) {
+      expect(got.map((x) => ({ id: x.id, side: x.side, volume: x.volume, openTime: x.openTime, closeTime: x.closeTime, entryPrice: x.entryPrice, exitPrice: x.exitPrice, profit: x.profit, commission: x.commission }))).toEqual(want);
+    }
+  });
+});
+
 describe('exitNotes', () => {
   /** A netting or hedging account on EURUSD with a market order a step: [side, lots, price move in points before it]. */
   function deals(netting: boolean, orders: [buy: boolean, lots: number][]) {

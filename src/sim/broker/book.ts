@@ -5,18 +5,18 @@
  * (../broker.ts) is a book with MT5's interface on it, and only those functions use the book's own members.
  */
 import { minorScale, toMinor } from '../../engine/money.js';
-import { SteadyMap } from '../../engine/steady-map.js';
 import { sessionOpenAt } from '../../engine/sessions.js';
 import { TRADE_TRANSACTION } from '../../protocol/mt5.js';
 import type { BrokerConfig, BrokerTx, OrderState, PosState, Quote, SimSymbolSpec } from '../broker-types.js';
 import { DealStore } from '../deal-store.js';
+import { OpenPositions } from './open-positions.js';
 
 export class BrokerBook {
   readonly cfg: BrokerConfig;
   readonly specs = new Map<string, SimSymbolSpec>();
   readonly quotes = new Map<string, Quote>();
-  /** (A SteadyMap: a backtest holds one position at a time, and a Map got a new table at every close.) */
-  readonly positions = new SteadyMap<bigint, PosState>();
+  /** By ticket, and as a dense list in the same order for the loops run at every quote (open-positions.ts). */
+  readonly positions = new OpenPositions();
   readonly orders = new Map<bigint, OrderState>();
   /**
    * Positions whose opening deal is not the ticket right after theirs (opened by a triggered pending order): a
@@ -52,6 +52,15 @@ export class BrokerBook {
     this.balanceMinor = toMinor(cfg.account.balance, this.digits);
     this.nextTicket = cfg.ticketStart ?? 1000n;
     this.algoTrading = cfg.algoTrading ?? true;
+  }
+
+  /**
+   * `rate(from, account currency)`, 1 for the account's own currency without the call (a position's profit is
+   * converted at every quote while it is open).
+   */
+  toAccount(from: string): number {
+    const acct = this.cfg.account.currency;
+    return from === acct ? 1 : this.rate(from, acct);
   }
 
   /** Conversion rate from one currency to another using the simulated quotes (bid of FROMTO, or 1/ask of TOFROM). */
@@ -107,7 +116,8 @@ export class BrokerBook {
 
   /** The symbol's one position (netting), or undefined. */
   netPosition(symbol: string): PosState | undefined {
-    for (const p of this.positions.values()) if (p.symbol === symbol) return p;
+    const L = this.positions.list;
+    for (let i = 0; i < L.length; i++) if (L[i]!.symbol === symbol) return L[i];
     return undefined;
   }
 

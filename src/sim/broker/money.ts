@@ -45,7 +45,7 @@ export function profitMinor(b: BrokerBook, p: { symbol: string; type: number; vo
   const whole = Math.round(raw);
   const points = Math.abs(raw - whole) < 1e-6 ? whole : raw;
   const profitCcy = dir * points * s.point * s.contractSize * volume;
-  return toMinor(profitCcy * b.rate(s.currencyProfit, b.cfg.account.currency), b.digits);
+  return toMinor(profitCcy * b.toAccount(s.currencyProfit), b.digits);
 }
 
 /** Margin `volume` lots of a symbol need at `price`, in account currency, in minor units. */
@@ -66,7 +66,7 @@ export function marginMinorFor(b: BrokerBook, symbol: string, volume: number, pr
     default: // CFD, CFD index, futures (simplified: price based, no leverage)
       m = volume * s.contractSize * price;
   }
-  const x = m * b.rate(s.currencyMargin, b.cfg.account.currency);
+  const x = m * b.toAccount(s.currencyMargin);
   // toMinor is a function of x alone here (the digits are the account's): a margin on a half cent takes its slow,
   // exact path, and the same entry's margin is asked by the risk gate, the order's check and its position
   if (x !== b.lastMargin) {
@@ -88,7 +88,9 @@ export function account(b: BrokerBook): Account {
   let profit = 0;
   let swap = 0;
   let margin = 0;
-  for (const p of b.positions.values()) {
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     profit += floatingMinor(b, p);
     swap += p.swapMinor;
     margin += p.marginMinor;
@@ -119,7 +121,9 @@ export function account(b: BrokerBook): Account {
 /** balance, equity and freeMargin exactly as account() gives them, without building the account (a backtest's risk gate reads them at every entry). */
 export function accountFigures(b: BrokerBook): { balance: number; equity: number; freeMargin: number } {
   let profit = 0, swap = 0, margin = 0;
-  for (const p of b.positions.values()) {
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     profit += floatingMinor(b, p);
     swap += p.swapMinor;
     margin += p.marginMinor;
@@ -131,7 +135,8 @@ export function accountFigures(b: BrokerBook): { balance: number; equity: number
 /** Free margin in minor units: equity − margin, as account() sums them. */
 export function freeMarginMinor(b: BrokerBook): number {
   let m = b.balanceMinor;
-  for (const p of b.positions.values()) m += floatingMinor(b, p) + p.swapMinor - p.marginMinor;
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) m += floatingMinor(b, L[i]!) + L[i]!.swapMinor - L[i]!.marginMinor;
   return m;
 }
 
@@ -142,7 +147,9 @@ export function freeMarginMinor(b: BrokerBook): number {
  */
 export function marginLevelAbove(b: BrokerBook, level: number): boolean {
   let floating = 0, margin = 0;
-  for (const p of b.positions.values()) {
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     floating += floatingMinor(b, p) + p.swapMinor;
     margin += p.marginMinor;
   }
@@ -159,21 +166,24 @@ export function marginLevelAbove(b: BrokerBook, level: number): boolean {
  * night and named in the error thrown after the others are charged (one such symbol never costs the others their swap).
  */
 export function rollover(b: BrokerBook, weekday: number): void {
+  const L = b.positions.list;
+  if (L.length === 0) return; // (every server day of a backtest: nothing is made for a night with nothing open)
   const weekend = weekday === 0 || weekday === 6;
-  const charges: [PosState, number][] = [];
-  const failed = new Map<string, string>();
-  for (const p of b.positions.values()) {
+  let charges: [PosState, number][] | undefined;
+  let failed: Map<string, string> | undefined;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     const s = b.specOf(p.symbol)!;
     if (weekend && weekday !== s.swapRollover3Days && !tradesAtWeekends(s)) continue;
     try {
       const minor = nightSwapMinor(b, s, p, weekday === s.swapRollover3Days ? 3 : 1);
-      if (minor) charges.push([p, minor]);
+      if (minor) (charges ??= []).push([p, minor]);
     } catch (e) {
-      failed.set(p.symbol, (e as Error).message); // this symbol's positions only: the others are charged
+      (failed ??= new Map()).set(p.symbol, (e as Error).message); // this symbol's positions only: the others are charged
     }
   }
-  for (const [p, minor] of charges) p.swapMinor += minor;
-  if (failed.size) throw new Error(`no swap charged on ${[...failed].map(([sym, why]) => `${sym} (${why})`).join(', ')}; the other positions were charged`);
+  if (charges) for (let i = 0; i < charges.length; i++) charges[i]![0].swapMinor += charges[i]![1];
+  if (failed) throw new Error(`no swap charged on ${[...failed].map(([sym, why]) => `${sym} (${why})`).join(', ')}; the other positions were charged`);
 }
 
 /**
@@ -206,19 +216,24 @@ export function nightSwapMinor(b: BrokerBook, s: SimSymbolSpec, p: PosState, nig
   let amount: number, ccy: string;
   switch (s.swapMode ?? SYMBOL_SWAP_MODE.POINTS) {
     case SYMBOL_SWAP_MODE.POINTS:
-      [amount, ccy] = [v * s.point * s.contractSize * p.volume, s.currencyProfit];
+      amount = v * s.point * s.contractSize * p.volume;
+      ccy = s.currencyProfit;
       break;
     case SYMBOL_SWAP_MODE.CURRENCY_SYMBOL:
-      [amount, ccy] = [v * p.volume, s.currencyBase];
+      amount = v * p.volume;
+      ccy = s.currencyBase;
       break;
     case SYMBOL_SWAP_MODE.CURRENCY_MARGIN:
-      [amount, ccy] = [v * p.volume, s.currencyMargin];
+      amount = v * p.volume;
+      ccy = s.currencyMargin;
       break;
     case SYMBOL_SWAP_MODE.CURRENCY_DEPOSIT:
-      [amount, ccy] = [v * p.volume, acct];
+      amount = v * p.volume;
+      ccy = acct;
       break;
     case SYMBOL_SWAP_MODE.CURRENCY_PROFIT:
-      [amount, ccy] = [v * p.volume, s.currencyProfit];
+      amount = v * p.volume;
+      ccy = s.currencyProfit;
       break;
     case SYMBOL_SWAP_MODE.INTEREST_CURRENT:
     case SYMBOL_SWAP_MODE.INTEREST_OPEN: {
@@ -228,7 +243,8 @@ export function nightSwapMinor(b: BrokerBook, s: SimSymbolSpec, p: PosState, nig
         if (!q) throw new Error(`${p.symbol}: no quote to compute its interest swap on`);
         price = p.type === ORDER_TYPE.BUY ? q.bid : q.ask;
       }
-      [amount, ccy] = [((v / 100) * price * s.contractSize * p.volume) / 360, s.currencyProfit];
+      amount = ((v / 100) * price * s.contractSize * p.volume) / 360;
+      ccy = s.currencyProfit;
       break;
     }
     default: // DISABLED, and the modes swapModeProblem names

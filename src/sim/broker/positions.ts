@@ -12,7 +12,11 @@ import { floatingMinor } from './money.js';
 /** The open positions with what the trading core reads of them (positionList() without the rest): the same values, in the same order. */
 export function positionFacts(b: BrokerBook): { ticket: bigint; symbol: string; magic: number; type: number; volume: number; profit: number }[] {
   const out = [];
-  for (const p of b.positions.values()) out.push({ ticket: p.ticket, symbol: p.symbol, magic: p.magic, type: p.type, volume: p.volume, profit: fromMinor(floatingMinor(b, p), b.digits) });
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
+    out.push({ ticket: p.ticket, symbol: p.symbol, magic: p.magic, type: p.type, volume: p.volume, profit: fromMinor(floatingMinor(b, p), b.digits) });
+  }
   return out;
 }
 
@@ -22,7 +26,9 @@ export function positionFacts(b: BrokerBook): { ticket: bigint; symbol: string; 
  */
 export function positionsOfMagic(b: BrokerBook, magic: number): { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[] {
   const out = [];
-  for (const p of b.positions.values()) {
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     if (p.magic === magic) out.push({ ticket: p.ticket, type: p.type, volume: p.volume, priceOpen: p.priceOpen, sl: p.sl, tp: p.tp, time: Math.floor(p.timeMsc / 1000) });
   }
   return out;

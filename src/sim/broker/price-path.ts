@@ -69,7 +69,9 @@ export function path(b: BrokerBook, symbol: string, pts: Float64Array, n: number
       if (ask < loA) loA = ask;
       if (ask > hiA) hiA = ask;
     }
-    for (const p of b.positions.values()) {
+    const L = b.positions.list;
+    for (let i = 0; i < L.length; i++) {
+      const p = L[i]!;
       if (p.symbol !== symbol) continue;
       // a buy closes on the bid: SL below, TP above; a sell on the ask: SL above, TP below (inclusive, as levelTime)
       if (p.type === ORDER_TYPE.BUY ? (p.sl > 0 && loB <= p.sl) || (p.tp > 0 && hiB >= p.tp) : (p.sl > 0 && hiA >= p.sl) || (p.tp > 0 && loA <= p.tp)) {
@@ -106,7 +108,9 @@ export function path(b: BrokerBook, symbol: string, pts: Float64Array, n: number
 function cannotStopOut(b: BrokerBook, symbol: string, loB: number, hiA: number): boolean {
   if (b.specOf(symbol)!.currencyProfit !== b.cfg.account.currency) return false;
   let low = b.balanceMinor, margin = 0;
-  for (const p of b.positions.values()) {
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     if (p.symbol !== symbol) return false;
     low += profitMinor(b, p, p.type === ORDER_TYPE.BUY ? loB : hiA) + p.swapMinor;
     margin += p.marginMinor;
@@ -125,7 +129,9 @@ function fireTriggers(b: BrokerBook, symbol: string, _from: Quote | null, q: Quo
 
 /** The first trigger hit at `q`: a position's SL or TP, else a pending order. */
 function firstTriggerAt(b: BrokerBook, symbol: string, q: Quote): Trigger | undefined {
-  for (const p of b.positions.values()) {
+  const L = b.positions.list;
+  for (let i = 0; i < L.length; i++) {
+    const p = L[i]!;
     if (p.symbol !== symbol) continue;
     const px = p.type === ORDER_TYPE.BUY ? q.bid : q.ask;
     if (p.type === ORDER_TYPE.BUY) {
@@ -136,6 +142,7 @@ function firstTriggerAt(b: BrokerBook, symbol: string, q: Quote): Trigger | unde
       if (p.tp > 0 && px <= p.tp) return { kind: 'tp', pos: p, level: p.tp };
     }
   }
+  if (b.orders.size === 0) return undefined;
   for (const o of b.orders.values()) {
     if (o.symbol !== symbol) continue;
     if (orderTriggered(o, q.bid, q.ask)) return { kind: 'order', order: o, level: o.priceOpen };
@@ -149,7 +156,9 @@ function walkSegment(b: BrokerBook, symbol: string, a: Quote, bBid: number, bAsk
   for (let guard = 0; guard < 1000; guard++) {
     let bestT = Infinity;
     let best: Trigger | undefined;
-    for (const p of b.positions.values()) {
+    const L = b.positions.list;
+    for (let i = 0; i < L.length; i++) {
+      const p = L[i]!;
       if (p.symbol !== symbol) continue;
       const buy = p.type === ORDER_TYPE.BUY;
       const p0 = buy ? from.bid : from.ask;
@@ -170,7 +179,7 @@ function walkSegment(b: BrokerBook, symbol: string, a: Quote, bBid: number, bAsk
         }
       }
     }
-    for (const o of b.orders.values()) {
+    if (b.orders.size > 0) for (const o of b.orders.values()) {
       if (o.symbol !== symbol) continue;
       const onAsk = o.type === ORDER_TYPE.BUY_LIMIT || o.type === ORDER_TYPE.BUY_STOP || o.type === ORDER_TYPE.BUY_STOP_LIMIT;
       const p0 = onAsk ? from.ask : from.bid;
@@ -253,7 +262,9 @@ function checkStopOut(b: BrokerBook): void {
     if (a.margin <= 0 || a.marginLevel > so) return;
     let worst: PosState | undefined;
     let worstP = Infinity;
-    for (const p of b.positions.values()) {
+    const L = b.positions.list;
+    for (let i = 0; i < L.length; i++) {
+      const p = L[i]!;
       const f = floatingMinor(b, p);
       if (f < worstP) {
         worstP = f;
