@@ -47,7 +47,9 @@ export function loadBarFile(file: string, o: LoadOptions = {}): BarSeries {
   const useCache = (o.cache ?? process.env.MT5X_BAR_CACHE !== '0') && st.size >= BigInt(o.minBytes ?? CACHE_MIN_BYTES);
   if (useCache) {
     const pre = o.prefetched;
-    const block = pre && pre.size === st.size && pre.mtimeNs === st.mtimeNs ? pre.cache : readCacheBlock(file, st);
+    // the read ahead only for this very file, unchanged since (bar-prefetch.ts)
+    const same = pre && pre.file === file && pre.dev === st.dev && pre.ino === st.ino && pre.size === st.size && pre.mtimeNs === st.mtimeNs;
+    const block = same ? pre.cache : readCacheBlock(file, st);
     if (block) return seriesOf(block);
   }
   const fd = openSync(file, 'r');

@@ -10,8 +10,14 @@
 import { statSync } from 'node:fs';
 import { CACHE_MIN_BYTES, readCacheBlockAsync, type CacheBlock } from './bar-cache.js';
 
-/** What was found for the file as it was when it was looked at (its size and modification time, nanoseconds). */
+/**
+ * What was found for the file as it was when it was looked at: which file (its path, device and inode: a copy with the
+ * same size and time is another file) and its size and modification time (nanoseconds).
+ */
 export interface Prefetched {
+  file: string;
+  dev: bigint;
+  ino: bigint;
   size: bigint;
   mtimeNs: bigint;
   /** The cache, checked; undefined: none that is the file's. */
@@ -27,6 +33,6 @@ export function prefetchBarCache(file: string): Promise<Prefetched | undefined> 
     return Promise.resolve(undefined);
   }
   if (!st.isFile() || st.size < BigInt(CACHE_MIN_BYTES)) return Promise.resolve(undefined);
-  const { size, mtimeNs } = st;
-  return readCacheBlockAsync(file, st).then((cache) => ({ size, mtimeNs, cache }), () => undefined);
+  const { dev, ino, size, mtimeNs } = st;
+  return readCacheBlockAsync(file, st).then((cache) => ({ file, dev, ino, size, mtimeNs, cache }), () => undefined);
 }

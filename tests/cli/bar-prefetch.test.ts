@@ -83,6 +83,22 @@ describe('the bar cache read ahead', () => {
     expect(readCache(file)!.open[0]).toBe(now.open[0]); // the cache rewritten for the new file
   });
 
+  it("another file's read ahead is never used, even a copy with the same size and time (its own cache is read)", async () => {
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.csv');
+    writeBars(a, 40_000);
+    writeBars(b, 40_000, 9); // the same length of text, other prices
+    const when = new Date('2024-01-02T03:04:05Z');
+    utimesSync(a, when, when);
+    utimesSync(b, when, when);
+    expect(statSync(a).size).toBe(statSync(b).size);
+    const bParsed = exact(loadBarFile(b));
+    loadBarFile(a);
+    const ahead = await prefetch(a);
+    expect(ahead?.cache?.header.count).toBe(40_000);
+    expect(exact(loadBarFile(b, { prefetched: ahead }))).toEqual(bParsed);
+  });
+
   it('reads nothing ahead for a small file, a directory or a missing file', async () => {
     const small = join(dir, 'small.csv');
     writeBars(small, 100);

@@ -61,7 +61,7 @@ describe('sim broker: open positions (a list, found by ticket)', () => {
       expect(b.isClosedPosition(t)).toBe(true);
     }
     expect(b.positionList().map((p) => p.ticket)).toEqual(tickets.filter((_, k) => k % 3 !== 0));
-    expect(b.positionList().map((p) => p.volume)).toEqual(tickets.map((_, k) => Math.round((k + 1)) / 100).filter((_, k) => k % 3 !== 0));
+    expect(b.positionList().map((p) => p.volume)).toEqual(tickets.map((_, k) => (k + 1) / 100).filter((_, k) => k % 3 !== 0));
     expect(b.openCount).toBe(20 - closed.length);
   });
 });
