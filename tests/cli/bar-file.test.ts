@@ -9,17 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { programFiles } from '../../tools/release/bundle.mjs';
 import { CACHE_MIN_BYTES, cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { DataError, formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
-
-/** An MT5 export of `n` H1 bars from 2019-02-15 14:00 with prices shifted by `shift` points. */
-function writeBars(file: string, n: number, shift = 0): void {
-  const rows = ['<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<TICKVOL>,<VOL>,<SPREAD>'];
-  for (let i = 0; i < n; i++) {
-    const t = 1550239200 + i * 3600;
-    const o = 1.1 + ((i * 37) % 1000) / 1e5 + shift / 1e5;
-    rows.push(`${formatServerTime(t, true).replace(' ', ',')},${o.toFixed(5)},${(o + 0.002).toFixed(5)},${(o - 0.001).toFixed(5)},${(o + 0.0005).toFixed(5)},${1000 + (i % 500)},0,${10 + (i % 7)}`);
-  }
-  writeFileSync(file, rows.join('\n') + '\n');
-}
+import { writeBars } from './bar-fixtures.js';
 
 const cols = (s: BarSeries) => ({
   n: s.length, period: s.periodSec, layout: s.layout, format: s.format, gaps: s.gaps,

@@ -11,18 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCacheBlock, readCacheBlockAsync } from '../../src/cli/bar-cache.js';
 import { cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { prefetchBarCache as prefetch } from '../../src/cli/bar-prefetch.js';
-import { formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
-
-/** An MT5 export of `n` H1 bars with prices shifted by `shift` points. */
-function writeBars(file: string, n: number, shift = 0): void {
-  const rows = ['<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<TICKVOL>,<VOL>,<SPREAD>'];
-  for (let i = 0; i < n; i++) {
-    const t = 1550239200 + i * 3600;
-    const o = 1.1 + ((i * 37) % 1000) / 1e5 + shift / 1e5;
-    rows.push(`${formatServerTime(t, true).replace(' ', ',')},${o.toFixed(5)},${(o + 0.002).toFixed(5)},${(o - 0.001).toFixed(5)},${(o + 0.0005).toFixed(5)},${1000 + (i % 500)},0,${10 + (i % 7)}`);
-  }
-  writeFileSync(file, rows.join('\n') + '\n');
-}
+import { parseBars, type BarSeries } from '../../src/engine/bars.js';
+import { writeBars } from './bar-fixtures.js';
 
 /** Everything a series holds, byte for byte. */
 function exact(s: BarSeries) {
