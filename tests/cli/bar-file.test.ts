@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { programFiles } from '../../tools/release/bundle.mjs';
 import { CACHE_MIN_BYTES, cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { DataError, formatServerTime, parseBars, type BarSeries } from '../../src/engine/bars.js';
-import { writeBars } from './bar-fixtures.js';
+import { exact, writeBars } from './bar-fixtures.js';
 
 const cols = (s: BarSeries) => ({
   n: s.length, period: s.periodSec, layout: s.layout, format: s.format, gaps: s.gaps,
@@ -80,16 +80,6 @@ describe('the bar cache (<file>.mt5x-cache)', () => {
     expect(() => loadBarFile(dir)).toThrow(/is a directory; give a bar file in it/);
   });
 });
-
-/** Everything a series holds, byte for byte: each column's bytes (so -0 and NaN bits count), its facts and time texts. */
-function exact(s: BarSeries) {
-  const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, s.length * 8).toString('base64');
-  return {
-    length: s.length, periodSec: s.periodSec, layout: s.layout, format: s.format, gaps: s.gaps, symbol: s.symbol,
-    columns: (['time', 'open', 'high', 'low', 'close', 'tickVolume', 'spread', 'realVolume'] as const).map((k) => [k, s[k].length, bytes(s[k])]),
-    timeText: s.timeText.join('|'),
-  };
-}
 
 /** The same whole-second modification time before and after a change: only the size tells the change. */
 const pinTime = (file: string) => utimesSync(file, 1_700_000_000, 1_700_000_000);

@@ -11,18 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCacheBlock, readCacheBlockAsync } from '../../src/cli/bar-cache.js';
 import { cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { prefetchBarCache as prefetch } from '../../src/cli/bar-prefetch.js';
-import { parseBars, type BarSeries } from '../../src/engine/bars.js';
-import { writeBars } from './bar-fixtures.js';
-
-/** Everything a series holds, byte for byte. */
-function exact(s: BarSeries) {
-  const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, s.length * 8).toString('base64');
-  return {
-    length: s.length, periodSec: s.periodSec, layout: s.layout, format: s.format, gaps: s.gaps, symbol: s.symbol,
-    columns: (['time', 'open', 'high', 'low', 'close', 'tickVolume', 'spread', 'realVolume'] as const).map((k) => [k, s[k].length, bytes(s[k])]),
-    timeText: s.timeText.join('|'),
-  };
-}
+import { parseBars } from '../../src/engine/bars.js';
+import { exact, writeBars } from './bar-fixtures.js';
 
 describe('the bar cache read ahead', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-prefetch-'));
