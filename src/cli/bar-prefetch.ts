@@ -3,7 +3,7 @@
  * bars) costs ~0.2 s, mostly the page faults of the memory it is read into, and loading the backtest's modules as
  * long again. The reads run on libuv's threads (bar-cache.ts readCacheBlockAsync) with the same checks as a read
  * on the spot (the file's size and modification time, the cache's length and checksum); loadBarFile uses what was
- * read only when the file's size and modification time are still those it was read for. Nothing here reports an
+ * read only for that same file (path, device, inode) whose size and modification time are still those it was read for. Nothing here reports an
  * error: the answer is "this cache, checked", "no cache that is the file's", or none at all (not read ahead), and then
  * loadBarFile reads as without it — so every message about the file is loadBarFile's, as before.
  */
