@@ -297,10 +297,10 @@ export const VERBS: Verb[] = [
   {
     name: 'state recover',
     summary: 'When the host refuses to start because its state is damaged or missing: start from a backup you choose, or (--empty) from an empty state. Without an option, lists the backups.',
-    details: "Stop the host first: refused while a host runs on the data folder. On a sound state --backup latest changes nothing (it names the backup it would use); roll back by naming the backup file. The files replaced are kept aside: *.damaged-<time>, or *.replaced-<time> when they were sound. The trading core's state (core-state.json and its lines: the day's baselines, pauses, a kill-switch lock, managed stops) has no backups: --empty sets it aside with the rest, a backup keeps it (it is the account's newest), and a damaged one is set aside by every choice.",
+    details: "Stop the host first: refused while a host runs on the data folder. On a sound state --backup latest changes nothing (it names the backup it would use); roll back by naming the backup file. The files replaced are kept aside: *.damaged-<time>, or *.replaced-<time> when they were sound. The trading core's state (core-state.json and its lines: the day's baselines, pauses, a kill-switch lock, managed stops) has no backups: a sound one is kept by every choice (it is the account's newest; a recover never lifts its kill-switch lock), and a damaged one is set aside by every choice.",
     options: {
       backup: { type: 'string', arg: 'FILE|latest', help: 'the backup to start from' },
-      empty: { type: 'boolean', help: "start from an empty state (everything in the old one, the trading core's state too, is set aside, not deleted)" },
+      empty: { type: 'boolean', help: "start from an empty state (the old one is set aside, not deleted; a sound trading core's state is kept)" },
       core: { type: 'boolean', help: "set aside only the trading core's state when it is damaged (the start refuses it); state.json and the journal are kept" },
       ...DATA_DIR,
     },
