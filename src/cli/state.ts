@@ -2,7 +2,8 @@
  * `mt5-executor state recover [--backup FILE|latest | --empty | --core] [--data-dir DIR]`: the explicit way out when
  * the host refuses to start because its state is damaged or missing. Without a choice it lists the backups. `--core`
  * sets aside only a damaged trading core's state. It holds the data folder's host lock while it works (the one
- * `start` takes): refused while a host runs on the folder.
+ * `start` takes): refused while a host runs on the folder — for a secondary account's folder
+ * (`<data folder>/accounts/<name>`), the lock of the host that runs it, `<data folder>`'s.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { acquireHostLock, HostLockedError } from '../host/state/host-lock.js';
 import { newestGoodBackup, noGoodBackup, recoverState, stateHealth, type CoreStateDamage, type StateHealth } from '../host/state/backups.js';
 import { CORE_FORGETS } from '../host/state/format.js';
 import { Store } from '../host/state/store.js';
+import { hostFolderOf } from '../host/trading/accounts.js';
 import { VERSION } from '../host/version.js';
 
 const describe = (h: StateHealth): string =>
@@ -57,11 +59,13 @@ export function stateCommand(sub: string | undefined, o: { dataDir: string } & C
   }
   if (kind !== 'folder') return refuse(err, `${o.dataDir} is a file, not a data folder: check the path (--data-dir, or MT5X_DATA_DIR)`);
   let release: () => void;
+  const hostDir = hostFolderOf(o.dataDir);
   try {
-    release = acquireHostLock(o.dataDir, VERSION); // as `start` takes it: no host starts while the state is replaced
+    release = acquireHostLock(hostDir, VERSION); // as `start` takes it: no host starts while the state is replaced
   } catch (e) {
     if (!(e instanceof HostLockedError)) return refuse(err, fsProblem(e) ?? (e as Error).message);
-    err(`state recover: refused: a host (process ${e.holder.pid}, started ${e.holder.startedAt}) is running on the data folder ${o.dataDir}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
+    const of = hostDir === o.dataDir ? '' : ` (${o.dataDir} is one of its accounts)`;
+    err(`state recover: refused: a host (process ${e.holder.pid}, started ${e.holder.startedAt}) is running on the data folder ${hostDir}${of}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
     return 1;
   }
   try {

@@ -81,6 +81,29 @@ describe('state recover', () => {
     expect(Object.keys(JSON.parse(readFileSync(join(h.dir, 'state', 'state.json'), 'utf8')).strategies)).toEqual([strategy.strategyId]);
   }, 60_000);
 
+  it("a secondary account's folder (<data>/accounts/<name>) is guarded by the lock of the host that runs it: refused while that host runs, the account's state untouched", async () => {
+    const h = (host = await hostProcess({ primeAtStart: false }));
+    await seedState(h.dir); // the primary's state
+    const acct = join(h.dir, 'accounts', '7001@Demo');
+    mkdirSync(acct, { recursive: true });
+    writeFileSync(join(acct, 'account.json'), JSON.stringify({ key: '7001@Demo' }) + '\n');
+    await seedState(acct); // the host opens it at start, as an account seen before
+    await h.start();
+    const before = stateFiles(acct);
+    const r = recover(h.dir, '--empty', '--data-dir', acct);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`state recover: refused: a host (process ${h.child()!.pid}, started ${JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8')).startedAt}) is running on the data folder ${h.dir} (${acct} is one of its accounts); stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
+    expect(stateFiles(acct)).toEqual(before);
+    expect(existsSync(join(acct, 'host.lock'))).toBe(false); // no lock of its own taken (that lock guarded nothing)
+    await h.stop();
+    // with the host stopped the same recover runs on the account's state, and leaves the primary's alone
+    const primary = stateFiles(h.dir);
+    const ok = recover(h.dir, '--empty', '--data-dir', acct);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(stateFiles(h.dir)).toEqual(primary);
+    expect(readdirSync(join(acct, 'state')).some((f) => f.startsWith('state.json.replaced-'))).toBe(true);
+  }, 60_000);
+
   it('a sound state: --backup latest says it is fine and changes nothing; a rollback to a named backup (or --empty) keeps it aside as .replaced-, never .damaged-', async () => {
     const h = (host = await hostProcess({ primeAtStart: false }));
     await seedState(h.dir);

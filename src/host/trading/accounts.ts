@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Terminal } from '../bridge/server.js';
 import type { Logger } from '../logger.js';
 import type { IntentLedger, LedgerEntry } from '../state/ledger.js';
@@ -64,6 +64,16 @@ export interface AccountRegistryOptions {
   manager: (store: Store, key: string | undefined) => StrategyManager;
   /** How every account's store keeps its history (config `state.*`, `backups.keep`). */
   storeOptions?: StoreOptions;
+}
+
+/**
+ * The data folder whose host runs the state in `dir`: a secondary account's folder (`<data folder>/accounts/<name>`,
+ * marked by its account.json) is run by the host of `<data folder>` — whose lock `state recover` must hold, not one of
+ * its own; any other folder is its own.
+ */
+export function hostFolderOf(dir: string): string {
+  const abs = resolve(dir), parent = dirname(abs);
+  return basename(parent) === 'accounts' && existsSync(join(abs, 'account.json')) ? dirname(parent) : dir;
 }
 
 /** A folder name for an account: the key where it is a safe name, else the safe part and a hash of the key. */
