@@ -108,6 +108,8 @@ function readLayout(fd: number, size: number, st: Pick<BigIntStats, 'size' | 'mt
   if (h.version !== CACHE_VERSION || h.source?.size !== src.size || h.source?.mtimeNs !== src.mtimeNs) return undefined;
   const n = h.count;
   if (!Number.isInteger(n) || n <= 0 || !Array.isArray(h.stored) || !h.stored.every((k) => (COLUMNS as readonly string[]).includes(k))) return undefined;
+  // at least one column, each once: the file's size (checked below) then bounds the count (no block sized by the header alone)
+  if (h.stored.length === 0 || new Set(h.stored).size !== h.stored.length) return undefined;
   if (h.sum !== 'crc32' && h.sum !== 'fletcher32') return undefined;
   if (h.sum === 'crc32' && !crc32) return undefined;
   const start = align8(PRE + jsonLen);

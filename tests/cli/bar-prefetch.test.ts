@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCacheBlock, readCacheBlockAsync } from '../../src/cli/bar-cache.js';
+import { crc32, readCacheBlock, readCacheBlockAsync } from '../../src/cli/bar-cache.js';
 import { cacheFileOf, loadBarFile, readCache } from '../../src/cli/bar-file.js';
 import { prefetchBarCache as prefetch } from '../../src/cli/bar-prefetch.js';
 import { parseBars } from '../../src/engine/bars.js';
@@ -120,6 +120,21 @@ describe('the bar cache read ahead', () => {
     }
     writeFileSync(cache, Buffer.concat([good, Buffer.alloc(8)]));
     expect(await same('8 bytes too many')).toBe(false);
+    // a header whose checksum matches but which stores no column (or one twice): its count is bounded by nothing, so
+    // the block would be sized by the header alone (300 M bars: 19 GB) — refused before any block is made
+    const pre = 20, jsonLen = good.readUInt32LE(12);
+    const header = JSON.parse(good.toString('utf8', pre, pre + jsonLen)) as { count: number; stored: string[]; sum: string };
+    for (const stored of [[], ['time', 'time']]) {
+      const json = Buffer.from(JSON.stringify({ ...header, count: stored.length ? header.count / 2 : 300_000_000, stored }));
+      const head = Buffer.alloc((pre + json.length + 7) & ~7);
+      good.copy(head, 0, 0, 12);
+      head.writeUInt32LE(json.length, 12);
+      json.copy(head, pre);
+      const cols = stored.length ? good.subarray(good.length - header.count * 8) : Buffer.alloc(0); // the last column's bytes, as two "time" columns
+      head.writeUInt32LE(header.sum === 'crc32' ? crc32!(cols, crc32!(json, 0)) : 0, 16);
+      writeFileSync(cache, Buffer.concat([head, cols]));
+      expect(await same(`stored ${JSON.stringify(stored)}`)).toBe(false);
+    }
     writeFileSync(cache, good);
     utimesSync(file, new Date(), new Date(Date.now() + 9000));
     expect(await same('stale')).toBe(false);
