@@ -140,7 +140,7 @@ export function nextSteps(port: number, compiled: boolean): string {
   ].join('\n');
 }
 
-/** The command: returns the exit code (0 done, 1 refused or compile errors, 2 usage). */
+/** The command: returns the exit code (0 done, 1 refused, no MetaTrader 5 found or compile errors, 2 usage). */
 export async function installEaCommand(args: string[], out: Write, err: Write, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let values;
   try {
@@ -162,7 +162,7 @@ export async function installEaCommand(args: string[], out: Write, err: Write, e
   }
   if (!terminals.length) {
     err(`mt5-executor install-ea: no MetaTrader 5 data folder in ${root}. Start MetaTrader 5 once (it creates it), or give the data folder: --terminal <folder> (in MetaTrader 5: File > Open Data Folder).\n`);
-    return 2;
+    return 1; // nothing to install into: the machine's state, not a mistyped command (exit 2 is for those)
   }
   const files = eaFiles();
   let failed = false;

@@ -93,7 +93,7 @@ describe('install-ea', () => {
   it('explains where to look when there is no terminal, and an unknown --terminal', () => {
     const empty = mkdtempSync(join(tmpdir(), 'mt5x-appdata-'));
     const r = cli(empty);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1); // no MetaTrader 5 on the machine is not a usage error
     expect(r.stderr).toMatch(/no MetaTrader 5 data folder in \S+MetaQuotes\/Terminal\. Start MetaTrader 5 once/);
     const appdata = fakeTree();
     const u = cli(appdata, '--terminal', 'NOPE');
