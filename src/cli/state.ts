@@ -41,11 +41,11 @@ type Choice = { backup?: string | undefined; empty?: boolean | undefined; core?:
 
 export function stateCommand(sub: string | undefined, o: { dataDir: string } & Choice, out: (t: string) => void, err: (t: string) => void): number {
   if (sub !== 'recover') {
-    err(`state: unknown subcommand '${sub ?? ''}' (known: recover)\n`);
+    err(`mt5-executor state: unknown subcommand '${sub ?? ''}' (known: recover)\n`);
     return 2;
   }
   if ([o.backup !== undefined, o.empty === true, o.core === true].filter(Boolean).length > 1) {
-    err('state recover: give one of --backup, --empty and --core, not more\n');
+    err('mt5-executor state recover: give one of --backup, --empty and --core, not more\n');
     return 2;
   }
   // a mistyped folder is refused, not made: the lock (as `start` takes it) would create it, and an empty state be reported
@@ -54,7 +54,7 @@ export function stateCommand(sub: string | undefined, o: { dataDir: string } & C
     kind = statSync(o.dataDir).isDirectory() ? 'folder' : 'file';
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return refuse(err, fsProblem(e) ?? (e as Error).message);
-    err(`state recover: no data folder at ${o.dataDir}: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was created or changed.\n`);
+    err(`mt5-executor state recover: no data folder at ${o.dataDir}: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was created or changed.\n`);
     return 1;
   }
   if (kind !== 'folder') return refuse(err, `${o.dataDir} is a file, not a data folder: check the path (--data-dir, or MT5X_DATA_DIR)`);
@@ -65,7 +65,7 @@ export function stateCommand(sub: string | undefined, o: { dataDir: string } & C
   } catch (e) {
     if (!(e instanceof HostLockedError)) return refuse(err, fsProblem(e) ?? (e as Error).message);
     const of = hostDir === o.dataDir ? '' : ` (${o.dataDir} is one of its accounts)`;
-    err(`state recover: refused: a host (process ${e.holder.pid}, started ${e.holder.startedAt}) is running on the data folder ${hostDir}${of}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
+    err(`mt5-executor state recover: refused: a host (process ${e.holder.pid}, started ${e.holder.startedAt}) is running on the data folder ${hostDir}${of}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
     return 1;
   }
   try {
@@ -81,7 +81,7 @@ export function stateCommand(sub: string | undefined, o: { dataDir: string } & C
 }
 
 const refuse = (err: (t: string) => void, what: string): number => {
-  err(`state recover: ${what}. Nothing was changed.\n`);
+  err(`mt5-executor state recover: ${what}. Nothing was changed.\n`);
   return 1;
 };
 
@@ -116,7 +116,7 @@ function recover(dir: string, o: Choice, out: (t: string) => void, err: (t: stri
     return 0;
   } catch (e) {
     if (fsProblem(e)) throw e;
-    err(`state recover: ${(e as Error).message}\n`);
+    err(`mt5-executor state recover: ${(e as Error).message}\n`);
     return 1;
   }
 }

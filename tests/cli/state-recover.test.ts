@@ -70,7 +70,7 @@ describe('state recover', () => {
       const r = recover(h.dir, ...args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`state recover: refused: a host (process ${h.child()!.pid}, started ${JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8')).startedAt}) is running on the data folder ${h.dir}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
+      expect(r.stderr).toBe(`mt5-executor state recover: refused: a host (process ${h.child()!.pid}, started ${JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8')).startedAt}) is running on the data folder ${h.dir}; stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
     }
     expect(stateFiles(h.dir)).toEqual(before); // nothing moved aside, nothing replaced
     expect(JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8'))).toMatchObject({ pid: h.child()!.pid }); // still the host's lock
@@ -92,7 +92,7 @@ describe('state recover', () => {
     const before = stateFiles(acct);
     const r = recover(h.dir, '--empty', '--data-dir', acct);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`state recover: refused: a host (process ${h.child()!.pid}, started ${JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8')).startedAt}) is running on the data folder ${h.dir} (${acct} is one of its accounts); stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
+    expect(r.stderr).toBe(`mt5-executor state recover: refused: a host (process ${h.child()!.pid}, started ${JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8')).startedAt}) is running on the data folder ${h.dir} (${acct} is one of its accounts); stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
     expect(stateFiles(acct)).toEqual(before);
     expect(existsSync(join(acct, 'host.lock'))).toBe(false); // no lock of its own taken (that lock guarded nothing)
     await h.stop();
@@ -155,7 +155,7 @@ describe('state recover', () => {
     // --core: nothing to repair, refused; not with another choice
     const core1 = recover(h.dir, '--core');
     expect(core1.status).toBe(1);
-    expect(core1.stderr).toMatch(/^state recover: the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is sound: nothing to set aside \(a recover keeps a sound one, whatever the choice\)\. Nothing was changed\.\n$/);
+    expect(core1.stderr).toMatch(/^mt5-executor state recover: the trading core's state \(\S+core-state\.json, \S+core-state\.jsonl\) is sound: nothing to set aside \(a recover keeps a sound one, whatever the choice\)\. Nothing was changed\.\n$/);
     expect(recover(h.dir, '--core', '--empty').status).toBe(2);
     expect(stateFiles(h.dir)).toEqual(before);
     // a rollback keeps it: it is the account's newest
@@ -217,14 +217,14 @@ describe('state recover', () => {
       const r = recover(missing, ...args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`state recover: no data folder at ${missing}: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was created or changed.\n`);
+      expect(r.stderr).toBe(`mt5-executor state recover: no data folder at ${missing}: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was created or changed.\n`);
       expect(existsSync(join(missing, '..'))).toBe(false);
     }
     const file = join(mkdtempSync(join(tmpdir(), 'mt5x-recover-')), 'a-file');
     writeFileSync(file, 'x');
     const r = recover(file, '--empty');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`state recover: ${file} is a file, not a data folder: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was changed.\n`);
+    expect(r.stderr).toBe(`mt5-executor state recover: ${file} is a file, not a data folder: check the path (--data-dir, or MT5X_DATA_DIR). Nothing was changed.\n`);
     expect(readFileSync(file, 'utf8')).toBe('x');
   }, 60_000);
 
@@ -241,7 +241,7 @@ describe('state recover', () => {
       const r = recover(h.dir, ...args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`state recover: cannot read ${stateJson}: it is a folder, not a file (EISDIR). Nothing was changed.\n`);
+      expect(r.stderr).toBe(`mt5-executor state recover: cannot read ${stateJson}: it is a folder, not a file (EISDIR). Nothing was changed.\n`);
     }
     expect(readdirSync(join(h.dir, 'state')).filter((f) => /damaged|replaced/.test(f))).toEqual([]);
     expect(readdirSync(stateJson)).toEqual([]);
@@ -252,7 +252,7 @@ describe('state recover', () => {
     writeFileSync(join(h.dir, 'state'), 'not a folder');
     const r = recover(h.dir, '--empty');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^state recover: cannot \\w[^:]* ${join(h.dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\S*: a part of that path is a file, not a folder \\(ENOTDIR\\)\\. Nothing was changed\\.\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^mt5-executor state recover: cannot \\w[^:]* ${join(h.dir, 'state').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\S*: a part of that path is a file, not a folder \\(ENOTDIR\\)\\. Nothing was changed\\.\n$`));
     expect(readFileSync(join(h.dir, 'state'), 'utf8')).toBe('not a folder');
     expect(readFileSync(join(kept, 'state.json'), 'utf8')).toBe(before);
     expect(existsSync(join(h.dir, 'host.lock'))).toBe(false); // the lock it took is released
