@@ -163,7 +163,9 @@ const takesArguments = (v: Verb): boolean => (v.args ?? '').replace(/--[\w-]+ <[
 
 /** Arguments given to a verb that takes none (they would be silently ignored), with the option a file was likely meant for. */
 function extraArguments(v: Verb, extra: string[]): string {
-  const meant = (x: string) => (/\.(csv|tsv|txt)$/i.test(x) && v.options.data ? 'data' : /\.json$/i.test(x) ? ['strategy', 'config'].find((o) => v.options[o]) : undefined);
+  // a .json named like a model (ml evaluate's model-<strategy>-<version>.json) is the model, not the strategy
+  const json = (x: string) => (/model[^/\\]*$/i.test(x) && v.options.model ? 'model' : ['strategy', 'config'].find((o) => v.options[o]));
+  const meant = (x: string) => (/\.(csv|tsv|txt)$/i.test(x) && v.options.data ? 'data' : /\.json$/i.test(x) ? json(x) : undefined);
   const hint = extra.length === 1 && meant(extra[0]!) ? ` — did you mean --${meant(extra[0]!)} ${extra[0]}?` : '';
   return `${v.name} takes no arguments${Object.keys(v.options).length ? ' besides its options' : ''}; got ${extra.map((x) => `'${x}'`).join(', ')}${hint}`;
 }
