@@ -9,8 +9,8 @@ import { MONDAY_10H, makeBroker } from '../helpers.js';
 const T = MONDAY_10H;
 const px = (x: number) => Math.round(x * 1e5) / 1e5;
 
-/** One step of a price walk: a gap quote, a continuous quote, a bar's path in one call, a night's swap, a partial close. */
-type Step = { kind: 'gap' | 'move' | 'path' | 'night' | 'partial'; d: number[] };
+/** One step of a price walk: a gap quote, a continuous quote, a bar's path in one call, a night's swap, a partial close, a withdrawal. */
+type Step = { kind: 'gap' | 'move' | 'path' | 'night' | 'partial' | 'withdraw'; d: number[] };
 
 function run(b: SimBroker, steps: Step[], t0: number): void {
   let last = 1.1, t = t0;
@@ -18,6 +18,7 @@ function run(b: SimBroker, steps: Step[], t0: number): void {
   for (const s of steps) {
     t += 60_000;
     if (s.kind === 'night') b.rollover(2);
+    else if (s.kind === 'withdraw') b.balanceOperation(-Math.floor(b.account().balance * 0.6));
     else if (s.kind === 'partial') {
       const p = b.positionList()[0];
       if (p && p.volume > 0.1) b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', position: p.ticket, type: p.type === 0 ? 1 : 0, volume: 0.1, typeFilling: ORDER_FILLING.FOK });
@@ -48,9 +49,9 @@ describe('sim broker: the stop-out band', () => {
           level: fc.constantFrom(20, 50, 100),
           side: fc.constantFrom(ORDER_TYPE.BUY, ORDER_TYPE.SELL),
           volume: fc.constantFrom(0.1, 0.3, 1),
-          swapLong: fc.constantFrom(0, -7, -300),
+          swapLong: fc.constantFrom(0, -7, -300, -30_000), // (the last drains a 100,000 account in a few nights)
           steps: fc.array(
-            fc.record({ kind: fc.constantFrom<Step['kind']>('gap', 'move', 'path', 'path', 'night', 'partial'), d: fc.array(fc.integer({ min: -400, max: 400 }), { minLength: 3, maxLength: 3 }) }),
+            fc.record({ kind: fc.constantFrom<Step['kind']>('gap', 'move', 'path', 'path', 'night', 'partial', 'withdraw'), d: fc.array(fc.integer({ min: -400, max: 400 }), { minLength: 3, maxLength: 3 }) }),
             { maxLength: 40 },
           ),
         }),
@@ -66,15 +67,14 @@ describe('sim broker: the stop-out band', () => {
           };
           const banded = make(), exact = make();
           // the twin never trusts a band: every stop-out check is the exact one
-          (exact.stopOutBand as unknown as { holds: () => boolean }).holds = () => false;
-          // (made again, not remembered: with the check disabled the twin makes no band worth holding)
+          exact.stopOutBand.enabled = false;
           run(banded, steps, T);
           run(exact, steps, T);
           expect(banded.deals()).toEqual(exact.deals());
           expect(banded.positionList()).toEqual(exact.positionList());
           expect(banded.account()).toEqual(exact.account());
-          // (a night's swap or a partial close is checked at the next quote, as MT5 checks at ticks)
-          const quoted = steps.length === 0 || !['night', 'partial'].includes(steps.at(-1)!.kind);
+          // (a night's swap, a partial close or a withdrawal is checked at the next quote, as MT5 checks at ticks)
+          const quoted = steps.length === 0 || ['gap', 'move', 'path'].includes(steps.at(-1)!.kind);
           if (banded.openCount > 0 && quoted) {
             rode++;
             expect(marginLevelAbove(banded, level)).toBe(true);
@@ -87,5 +87,30 @@ describe('sim broker: the stop-out band', () => {
     // both ways were walked: positions stopped out, and positions that rode the whole walk
     expect(stoppedOut).toBeGreaterThan(20);
     expect(rode).toBeGreaterThan(20);
+  });
+});
+
+describe('sim broker: the stop-out band is made again when what it was made for changes', () => {
+  const setup = () => {
+    const b = makeBroker({ account: { login: 1, server: 'P', currency: 'USD', leverage: 50, marginMode: 2, balance: 1000, stopOutLevel: 100 } }, [symbolSpec('EURUSD', { commissionPerLot: 0, swapLong: -30_000 })]);
+    b.quote('EURUSD', 1.1, 1.10002, T);
+    b.orderSend({ action: TRADE_ACTION.DEAL, symbol: 'EURUSD', type: ORDER_TYPE.BUY, volume: 0.1, typeFilling: ORDER_FILLING.FOK });
+    b.quote('EURUSD', 1.1, 1.10002, T + 1000); // margin 220, equity ~1000: a band of ±2 % is proved here
+    return b;
+  };
+  const stopOuts = (b: SimBroker) => b.deals().filter((d) => d.reason === DEAL_REASON.SO).length;
+
+  it('a withdrawal', () => {
+    const b = setup();
+    b.balanceOperation(-600);
+    b.quote('EURUSD', 1.0815, 1.08152, T + 2000); // −185 pips: equity ~215 < margin 220 (level 100 %): inside the old band
+    expect(stopOuts(b)).toBe(1);
+  });
+
+  it("a night's swap", () => {
+    const b = setup();
+    for (let k = 0; k < 20; k++) b.rollover(2); // −30,000 points × 0.1 lot: −30 USD a night, −600 in all
+    b.quote('EURUSD', 1.0815, 1.08152, T + 2000); // −185 pips − 600 swap: stopped out
+    expect(stopOuts(b)).toBe(1);
   });
 });

@@ -125,13 +125,25 @@ function cannotStopOut(b: BrokerBook, symbol: string, loB: number, hiA: number):
  * the balance or the level changed or the quotes left it, if `cannotStopOut` proves it. False: check exactly.
  */
 function withinStopOutBand(b: BrokerBook, symbol: string, loB: number, hiA: number): boolean {
-  const L = b.positions.list;
-  if (L.length !== 1 || L[0]!.symbol !== symbol) return false;
-  const p = L[0]!, band = b.stopOutBand, level = b.cfg.account.stopOutLevel ?? 50;
-  if (band.holds(p, b.balanceMinor, level, loB, hiA)) return true;
+  const L = b.positions.list, band = b.stopOutBand;
+  if (L.length !== 1 || L[0]!.symbol !== symbol || !band.enabled) return false;
+  const p = L[0]!, level = b.cfg.account.stopOutLevel ?? 50;
+  if (
+    p === band.pos && p.type === band.type && p.volume === band.volume && p.priceOpen === band.priceOpen && p.swapMinor === band.swapMinor &&
+    p.marginMinor === band.marginMinor && b.balanceMinor === band.balanceMinor && level === band.level && loB >= band.lo && hiA <= band.hi
+  ) return true;
   const lo = loB * (1 - BAND_REACH), hi = hiA * (1 + BAND_REACH);
   if (!cannotStopOut(b, symbol, lo, hi)) return false;
-  band.remember(p, b.balanceMinor, level, lo, hi);
+  band.pos = p;
+  band.type = p.type;
+  band.volume = p.volume;
+  band.priceOpen = p.priceOpen;
+  band.swapMinor = p.swapMinor;
+  band.marginMinor = p.marginMinor;
+  band.balanceMinor = b.balanceMinor;
+  band.level = level;
+  band.lo = lo;
+  band.hi = hi;
   return true;
 }
 

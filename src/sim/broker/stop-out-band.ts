@@ -7,6 +7,9 @@
  * stop-out: a position's floating profit only grows with its closing price, so at any quote inside the band the equity
  * is at least the equity at the band's worst edge, which is above the stop-out level. Any change to what the equity
  * depends on (another deal, a swap, a partial close, a netting average, the balance) and the band no longer holds.
+ *
+ * Plain fields, read and written by price-path.ts where it checks (no number crosses a call: a double passed to a call
+ * V8 does not inline is a new heap number).
  */
 import type { PosState } from '../broker-types.js';
 
@@ -14,38 +17,18 @@ import type { PosState } from '../broker-types.js';
 export const BAND_REACH = 0.02;
 
 export class StopOutBand {
+  /** False: no band is made or trusted, the check is the exact one at every quote (tests compare the two). */
+  enabled = true;
   /** The position the band was made for and its figures then (undefined: no band). */
-  private pos: PosState | undefined;
-  private type = 0;
-  private volume = 0;
-  private priceOpen = 0;
-  private swapMinor = 0;
-  private marginMinor = 0;
-  private balanceMinor = 0;
-  private level = 0;
+  pos: PosState | undefined;
+  type = 0;
+  volume = 0;
+  priceOpen = 0;
+  swapMinor = 0;
+  marginMinor = 0;
+  balanceMinor = 0;
+  level = 0;
   /** No stop-out while the bid ≥ lo and the ask ≤ hi. */
-  private lo = 0;
-  private hi = 0;
-
-  /** Is `p` (the one open position, on the band's symbol) as it was, and bid `loB` … ask `hiA` inside the band? */
-  holds(p: PosState, balanceMinor: number, level: number, loB: number, hiA: number): boolean {
-    return (
-      p === this.pos && p.type === this.type && p.volume === this.volume && p.priceOpen === this.priceOpen && p.swapMinor === this.swapMinor &&
-      p.marginMinor === this.marginMinor && balanceMinor === this.balanceMinor && level === this.level && loB >= this.lo && hiA <= this.hi
-    );
-  }
-
-  /** No stop-out for `p` as it is now, with this balance and level, while bid ≥ lo and ask ≤ hi (proved by the caller). */
-  remember(p: PosState, balanceMinor: number, level: number, lo: number, hi: number): void {
-    this.pos = p;
-    this.type = p.type;
-    this.volume = p.volume;
-    this.priceOpen = p.priceOpen;
-    this.swapMinor = p.swapMinor;
-    this.marginMinor = p.marginMinor;
-    this.balanceMinor = balanceMinor;
-    this.level = level;
-    this.lo = lo;
-    this.hi = hi;
-  }
+  lo = 0;
+  hi = 0;
 }
