@@ -18,13 +18,42 @@ function exitReason(reason: number, comment: string): string {
   return reason === DEAL_REASON.SL ? 'sl' : reason === DEAL_REASON.TP ? 'tp' : reason === DEAL_REASON.SO ? 'so' : comment.startsWith('ix:end-') ? 'end' : 'signal';
 }
 
-/** The trade a closing deal completes, built field by field (a rest-and-spread copy of each trade cost microseconds a trade). */
+/**
+ * The trade a closing deal completes, built field by field (a rest-and-spread copy of each trade cost microseconds a
+ * trade). A class, not an object literal: every trade of a run survives, so V8 pretenured the literal's allocation site,
+ * and the literal then cost ~1 µs a trade (its line alone was 40–55 ms of the 1 M-bar bench's 43,000 trades; the
+ * trades from the store 88–142 ms → 35–77 ms with the class). The same own keys in the same order: the same JSON.
+ */
+class ClosedTrade implements Trade {
+  id: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  openTime: number;
+  closeTime: number;
+  volume: number;
+  entryPrice: number;
+  exitPrice: number;
+  profit: number;
+  commission: number;
+  swap: number;
+  exitReason: string;
+  constructor(t: OpenTrade) {
+    this.id = t.id;
+    this.symbol = t.symbol;
+    this.side = t.side;
+    this.openTime = t.openTime;
+    this.closeTime = t.closeTime;
+    this.volume = t.volume;
+    this.entryPrice = t.entryPrice;
+    this.exitPrice = roundTo(t.exitValue / t.exitVolume, 8);
+    this.profit = roundTo(t.profit, 2);
+    this.commission = roundTo(t.commission, 2);
+    this.swap = roundTo(t.swap, 2);
+    this.exitReason = t.exitReason;
+  }
+}
 function closed(t: OpenTrade): Trade {
-  return {
-    id: t.id, symbol: t.symbol, side: t.side, openTime: t.openTime, closeTime: t.closeTime, volume: t.volume, entryPrice: t.entryPrice,
-    exitPrice: roundTo(t.exitValue / t.exitVolume, 8), profit: roundTo(t.profit, 2), commission: roundTo(t.commission, 2),
-    swap: roundTo(t.swap, 2), exitReason: t.exitReason,
-  };
+  return new ClosedTrade(t);
 }
 
 /**
