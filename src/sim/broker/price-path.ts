@@ -184,9 +184,7 @@ function walkSegment(b: BrokerBook, symbol: string, a: Quote, bBid: number, bAsk
   let from: Quote = a;
   for (let guard = 0; guard < 1000; guard++) {
     let bestT = Infinity;
-    // the first level reached, as numbers: its Trigger is made only for the one that fires (one made for every
-    // candidate was ~7 MB of garbage in a 1 M-bar backtest)
-    let bestPos: PosState | undefined, bestOrder: OrderState | undefined, bestLevel = 0, bestSl = false;
+    let best: Trigger | undefined;
     const L = b.positions.list;
     for (let i = 0; i < L.length; i++) {
       const p = L[i]!;
@@ -199,20 +197,14 @@ function walkSegment(b: BrokerBook, symbol: string, a: Quote, bBid: number, bAsk
         const t = levelTime(p0, p1, p.sl, buy ? -1 : 1);
         if (t < bestT) {
           bestT = t;
-          bestPos = p;
-          bestOrder = undefined;
-          bestLevel = p.sl;
-          bestSl = true;
+          best = { kind: 'sl', pos: p, level: p.sl };
         }
       }
       if (p.tp > 0) {
         const t = levelTime(p0, p1, p.tp, buy ? 1 : -1);
         if (t < bestT) {
           bestT = t;
-          bestPos = p;
-          bestOrder = undefined;
-          bestLevel = p.tp;
-          bestSl = false;
+          best = { kind: 'tp', pos: p, level: p.tp };
         }
       }
     }
@@ -227,14 +219,9 @@ function walkSegment(b: BrokerBook, symbol: string, a: Quote, bBid: number, bAsk
       else t = -1;
       if (t >= 0 && t <= 1 && t < bestT) {
         bestT = t;
-        bestOrder = o;
-        bestPos = undefined;
-        bestLevel = o.priceOpen;
+        best = { kind: 'order', order: o, level: o.priceOpen };
       }
     }
-    const best: Trigger | undefined = bestOrder ? { kind: 'order', order: bestOrder, level: bestLevel }
-      : bestPos ? { kind: bestSl ? 'sl' : 'tp', pos: bestPos, level: bestLevel }
-      : undefined;
     if (!best) break;
     const at: Quote = {
       bid: from.bid + (bBid - from.bid) * bestT,
