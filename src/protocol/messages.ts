@@ -88,8 +88,19 @@ export const intentIdSchema = z
   .min(1)
   .max(MAX_INTENT_ID_LENGTH)
   .regex(INTENT_ID_PATTERN, 'letters, digits, _ . - only');
-/** Exactly what `intentIdSchema` accepts, without zod (a property test holds the two equal). */
-export const isIntentId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= MAX_INTENT_ID_LENGTH && INTENT_ID_PATTERN.test(v);
+/**
+ * Exactly what `intentIdSchema` accepts, without zod (a property test holds the two equal): its characters checked one
+ * by one (INTENT_ID_PATTERN's test was ~0.4 µs an intent, every intent of a backtest passing it).
+ */
+export const isIntentId = (v: unknown): v is string => {
+  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_INTENT_ID_LENGTH) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    // A–Z, a–z, 0–9, _ . -
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45)) return false;
+  }
+  return true;
+};
 
 export const tickTuple = z.tuple([
   int().describe('time_msc, broker server time, ms since 1970'),

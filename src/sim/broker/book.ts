@@ -10,6 +10,7 @@ import { TRADE_TRANSACTION } from '../../protocol/mt5.js';
 import type { BrokerConfig, BrokerTx, OrderState, PosState, Quote, SimSymbolSpec } from '../broker-types.js';
 import { DealStore } from '../deal-store.js';
 import { OpenPositions } from './open-positions.js';
+import { StopOutBand } from './stop-out-band.js';
 
 export class BrokerBook {
   readonly cfg: BrokerConfig;
@@ -41,6 +42,8 @@ export class BrokerBook {
   /** The last margin converted into minor units, and its result (an entry's margin is asked three times at one price). */
   lastMargin = NaN;
   lastMarginMinor = 0;
+  /** Quotes in which the one open position cannot be stopped out (stop-out-band.ts; price-path.ts keeps it). */
+  readonly stopOutBand = new StopOutBand();
   /** The quote `commonChecks` (trade-requests.ts) last checked (a field, not a pair built per order). */
   checked!: Quote;
 

@@ -11,6 +11,7 @@ import { levelTime, orderTriggered } from '../trade-rules.js';
 import type { BrokerBook } from './book.js';
 import { fillDeal } from './deals.js';
 import { account, floatingMinor, marginLevelAbove, profitMinor } from './money.js';
+import { BAND_REACH } from './stop-out-band.js';
 
 /**
  * Push a new quote. With `continuous`, the price is taken to have moved through every level between the
@@ -81,7 +82,7 @@ export function path(b: BrokerBook, symbol: string, pts: Float64Array, n: number
     }
   }
   let exposed = false;
-  const watchStopOut = quiet && b.positions.size > 0 && !cannotStopOut(b, symbol, loB, hiA);
+  const watchStopOut = quiet && b.positions.size > 0 && !withinStopOutBand(b, symbol, loB, hiA) && !cannotStopOut(b, symbol, loB, hiA);
   for (let k = 0; k < n; k++) {
     const bid = pts[3 * k]!, ask = pts[3 * k + 1]!, t = pts[3 * k + 2]!;
     if (!quiet) quote(b, symbol, bid, ask, t, true);
@@ -116,6 +117,34 @@ function cannotStopOut(b: BrokerBook, symbol: string, loB: number, hiA: number):
     margin += p.marginMinor;
   }
   return margin <= 0 || (low / margin) * 100 > (b.cfg.account.stopOutLevel ?? 50);
+}
+
+/**
+ * Is the book's one open position on `symbol`, and are the quotes from bid `loB` to ask `hiA` inside a band where it
+ * cannot be stopped out (stop-out-band.ts)? The band is made again, reaching BAND_REACH beyond them, when the position,
+ * the balance or the level changed or the quotes left it, if `cannotStopOut` proves it. False: check exactly.
+ */
+function withinStopOutBand(b: BrokerBook, symbol: string, loB: number, hiA: number): boolean {
+  const L = b.positions.list, band = b.stopOutBand;
+  if (L.length !== 1 || L[0]!.symbol !== symbol || !band.enabled) return false;
+  const p = L[0]!, level = b.cfg.account.stopOutLevel ?? 50;
+  if (
+    p === band.pos && p.type === band.type && p.volume === band.volume && p.priceOpen === band.priceOpen && p.swapMinor === band.swapMinor &&
+    p.marginMinor === band.marginMinor && b.balanceMinor === band.balanceMinor && level === band.level && loB >= band.lo && hiA <= band.hi
+  ) return true;
+  const lo = loB * (1 - BAND_REACH), hi = hiA * (1 + BAND_REACH);
+  if (!cannotStopOut(b, symbol, lo, hi)) return false;
+  band.pos = p;
+  band.type = p.type;
+  band.volume = p.volume;
+  band.priceOpen = p.priceOpen;
+  band.swapMinor = p.swapMinor;
+  band.marginMinor = p.marginMinor;
+  band.balanceMinor = b.balanceMinor;
+  band.level = level;
+  band.lo = lo;
+  band.hi = hi;
+  return true;
 }
 
 /** Triggers hit at `q` (gap semantics): positions' SL/TP first, then pending orders, repeated until stable. */
@@ -256,6 +285,11 @@ function expireOrders(b: BrokerBook): void {
 /** Close the most losing position while margin level is at or below the stop-out level. */
 function checkStopOut(b: BrokerBook): void {
   const so = b.cfg.account.stopOutLevel ?? 50;
+  if (b.positions.size === 1) {
+    // the one position's quote inside its stop-out band: nothing to check (the common case, every quote of a backtest)
+    const p = b.positions.list[0]!, q = b.quoteOfSym(p.symbol);
+    if (q && withinStopOutBand(b, p.symbol, q.bid, q.ask)) return;
+  }
   for (let guard = 0; guard < 10000 && b.positions.size > 0; guard++) {
     if (marginLevelAbove(b, so)) return;
     const a = account(b);
