@@ -8,6 +8,10 @@
  * is at least the equity at the band's worst edge, which is above the stop-out level. Any change to what the equity
  * depends on (another deal, a swap, a partial close, a netting average, the balance) and the band no longer holds.
  *
+ * It also relies on what is fixed once the book is built and so is not in its key: the symbol's spec (book.ts: specs
+ * never change; paper trading builds a new broker when it learns a symbol) and the account's currency and digits. A
+ * spec made updatable in place would have to drop the band.
+ *
  * Plain fields, read and written by price-path.ts where it checks (no number crosses a call: a double passed to a call
  * V8 does not inline is a new heap number).
  */
