@@ -163,6 +163,36 @@ describe('strategy manager', () => {
     }
   });
 
+  it('tells and logs a refused entry once the bar\'s other intents are out, before the bar\'s decisions', async () => {
+    const s = await setup({ maxLot: 0.5 });
+    // the same rules twice: the first started (deciding first on each bar) too big for the limit, the second not
+    const big = { ...example('ema-cross-trend'), strategyId: 'big' };
+    big.rules = { ...big.rules, riskManagement: { ...big.rules.riskManagement, lotSize: 2 } };
+    let bar = 0;
+    s.terminal.prependListener('bar', () => bar++); // before the manager's: counts the bar being decided
+    const events: string[] = [];
+    s.mgr.on('sent', (id: string, i: IntentBody) => i.type === 'OPEN' && events.push(`${bar} sent ${id}`));
+    s.mgr.on('blocked', (id: string, f: { code: string }[]) => events.push(`${bar} blocked ${id} ${f.map((x) => x.code).join(',')} ${s.store.intents().filter((e) => e.state === 'recording').length} recording`));
+    s.mgr.on('decision', (id: string, d: { intents: unknown[]; refused?: string }) => (d.intents.length || d.refused) && events.push(`${bar} decision ${id}`));
+    try {
+      await s.mgr.start(big);
+      await s.mgr.start(example('ema-cross-trend'));
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: s.data, from: 600, to: 1400, defaultSpread: 10 });
+      const bars = [...new Set(events.filter((e) => / blocked big MAX_LOT /.test(e)).map((e) => e.split(' ')[0]!))];
+      expect(bars.length).toBeGreaterThan(3);
+      for (const b of bars) {
+        const here = events.filter((e) => e.startsWith(`${b} `));
+        // the entry let through went first, then the refusal — with that entry written and on its way (nothing of the
+        // bar left 'recording' in the ledger) —, then the decisions
+        expect(here.slice(0, 2), here.join('\n')).toEqual([`${b} sent ema-cross-trend`, `${b} blocked big MAX_LOT 0 recording`]);
+        expect(here.slice(2).every((e) => e.includes(' decision ')), here.join('\n')).toBe(true);
+      }
+      expect(s.opened.length).toBeGreaterThan(3);
+    } finally {
+      await s.rig.close();
+    }
+  });
+
   it('a drawdown breach takes the configured action live as in the backtest: close closes the positions and pauses the strategies', async () => {
     const s = await setup({ maxDrawdownPercent: 0.3, maxLot: 1, maxPositionsAccount: 100, maxPositionsSymbol: 100, maxPositionsStrategy: 100 }, { risk: { onDrawdown: 'close', autoPause: null } });
     const breaches: { action: string; reason: string }[] = [];

@@ -24,7 +24,8 @@ const NO_POSITIONS: readonly Position[] = Object.freeze([]);
 /** How often an intrabar strategy is judged on its forming bar at most, ms (a tick burst makes one decision). */
 export const DEFAULT_INTRABAR_MS = 1000;
 
-type Decided = { id: string; runner: StrategyRunner; d: Decision };
+/** A strategy's decision on a bar, and the entries the risk gate refused in it (logged after the bar's intents are out). */
+type Decided = { id: string; runner: StrategyRunner; d: Decision; refused: CoreStep['refused'] };
 
 export class CoreDriver {
   private persistScheduled = false;
@@ -164,17 +165,21 @@ export class CoreDriver {
     const due = intrabar.filter(([id]) => ms - (this.lastIntrabar.get(id) ?? -Infinity) >= this.intrabarMs);
     if (!due.length) return;
     const decided: Decided[] = [];
-    t.batch(() => {
-      const venue = this.ctx.venueNow();
-      for (const [id, r] of due) {
-        const bar = forming.get(r.strategy.timeframe);
-        if (!bar || !this.decides(id, r)) continue;
-        this.lastIntrabar.set(id, ms);
-        // a copy: the forming bar moves on with the next ticks, the decision keeps what it saw
-        const seen = { ...bar };
-        this.decideOne(t, id, r, (market) => this.ctx.core.onForming(id, seen, market, venue), seen.close, decided);
-      }
-    });
+    try {
+      t.batch(() => {
+        const venue = this.ctx.venueNow();
+        for (const [id, r] of due) {
+          const bar = forming.get(r.strategy.timeframe);
+          if (!bar || !this.decides(id, r)) continue;
+          this.lastIntrabar.set(id, ms);
+          // a copy: the forming bar moves on with the next ticks, the decision keeps what it saw
+          const seen = { ...bar };
+          this.decideOne(t, id, r, (market) => this.ctx.core.onForming(id, seen, market, venue), seen.close, decided);
+        }
+      });
+    } finally {
+      this.reportRefused(decided);
+    }
     this.afterDecisions(decided, true);
     this.persistCore();
   }
@@ -190,13 +195,17 @@ export class CoreDriver {
     const [time, open, high, low, close, tickVolume, , realVolume] = m.bar;
     const bar: BarIn = { time, open, high, low, close, tickVolume, realVolume };
     // the bar's intents leave together: one ledger write, then one socket write (Terminal.batch)
-    t.batch(() => {
-      const venue = this.ctx.venueNow();
-      for (const [id, r] of this.strategiesOn(m.symbol, m.timeframe)) {
-        if (!this.decides(id, r)) continue;
-        this.decideOne(t, id, r, (market) => this.ctx.core.onBar(id, bar, market, venue), close, decided);
-      }
-    });
+    try {
+      t.batch(() => {
+        const venue = this.ctx.venueNow();
+        for (const [id, r] of this.strategiesOn(m.symbol, m.timeframe)) {
+          if (!this.decides(id, r)) continue;
+          this.decideOne(t, id, r, (market) => this.ctx.core.onBar(id, bar, market, venue), close, decided);
+        }
+      });
+    } finally {
+      this.reportRefused(decided);
+    }
     this.afterDecisions(decided, false);
     this.persistCore();
   }
@@ -219,20 +228,32 @@ export class CoreDriver {
     if (spec) market.tickValue = spec.tickValue;
     if (s.filters.correlation) market.correlation = { openSymbols: [...new Set(venue.positions.map((p) => p.symbol))], closes: this.market.closes.of(s.timeframe) };
     const { decision: d, step } = decide(market);
-    decided.push({ id, runner, d });
+    // the gate's refusals are logged and told once the bar's intents are out (reportRefused): a log line is a write
+    // call, and the other strategies' orders should not wait for it
+    decided.push({ id, runner, d, refused: step.refused });
     if (this.ctx.opts.decisionLog) {
       const line = decisionLogLine(id, d, step);
       if (line) this.ctx.opts.decisionLog(line);
-    }
-    for (const x of step.refused) {
-      this.ctx.log.warn({ strategyId: id, intentId: x.intentId, failures: x.failures }, 'order blocked by the risk gate');
-      this.ctx.emit('blocked', id, x.failures);
     }
     for (const a of step.alerts) this.ctx.alert(a);
     for (const { intent } of step.send) {
       // what only a live host has: the anomaly guard and the platform's supervisor, after the core's gate
       if (intent.type === 'OPEN') this.supervision.entry(id, s, intent, d);
       else this.send(id, intent);
+    }
+  }
+
+  /**
+   * The entries the risk gate refused on a bar, once its intents are out (or its deciding failed): logged and told
+   * ('blocked') in the order they were decided, before the bar's decisions are (a listener keeps a refusal for its
+   * decision's line: cli/paper.ts).
+   */
+  private reportRefused(decided: Decided[]): void {
+    for (const { id, refused } of decided) {
+      for (const x of refused) {
+        this.ctx.log.warn({ strategyId: id, intentId: x.intentId, failures: x.failures }, 'order blocked by the risk gate');
+        this.ctx.emit('blocked', id, x.failures);
+      }
     }
   }
 

@@ -44,6 +44,8 @@ export interface PendingConfirmation {
 
 type Open = Extract<IntentBody, { type: 'OPEN' }>;
 
+const NO_ANOMALIES: readonly Anomaly[] = Object.freeze([]);
+
 export class Supervision {
   private readonly spreadGuards = new Map<string, AnomalyGuard>();
   private readonly orderGuard = new AnomalyGuard();
@@ -54,7 +56,12 @@ export class Supervision {
   /** recent anomalies, newest last: symbol '' = account-wide (latency, rejects) */
   readonly anomalies: { at: number; symbol: string; anomaly: Anomaly }[] = [];
 
-  constructor(private readonly ctx: TradingContext, private readonly market: MarketFeed, private readonly policy: AnomalyPolicy = LOG_ONLY_ANOMALIES) {}
+  /** Whether the policy does more than log some kind of anomaly (then an anomaly can skip an entry). */
+  private readonly policyActs: boolean;
+
+  constructor(private readonly ctx: TradingContext, private readonly market: MarketFeed, private readonly policy: AnomalyPolicy = LOG_ONLY_ANOMALIES) {
+    this.policyActs = Object.values(policy).some((a) => a !== 'log');
+  }
 
   // ------------------------------------------------------------------ the anomaly guard
 
@@ -131,7 +138,9 @@ export class Supervision {
    * strategy in enforce mode), asked about when a trigger fires, else sent. Returns true when it was sent.
    */
   entry(id: string, s: NormalizedStrategy, intent: Open, d: Decision): boolean {
-    const active = this.activeAnomalies(intent.symbol);
+    // the anomalies that hold, only when something reads them: a policy that acts on one, an ML strategy in enforce
+    // mode, or the supervisor (with every kind logged only and neither, none could block or trigger anything)
+    const active = this.policyActs || s.options.ml?.mode === 'enforce' || this.ctx.opts.supervisor ? this.activeAnomalies(intent.symbol) : NO_ANOMALIES;
     const blocking = active.filter((a) => this.policy[a.kind] !== 'log' || s.options.ml?.mode === 'enforce');
     if (blocking.length) {
       this.ctx.log.warn({ strategyId: id, intentId: intent.intentId, anomalies: blocking.map((a) => a.detail) }, 'entry skipped: anomaly');
@@ -204,7 +213,7 @@ export class Supervision {
     return { trigger, context: { filters, risk } };
   }
 
-  private async supervise(id: string, s: NormalizedStrategy, intent: Open, d: Decision, triggers: string[], active: Anomaly[], facts: { filters: Record<string, number | string>; risk: Record<string, number> }): Promise<void> {
+  private async supervise(id: string, s: NormalizedStrategy, intent: Open, d: Decision, triggers: string[], active: readonly Anomaly[], facts: { filters: Record<string, number | string>; risk: Record<string, number> }): Promise<void> {
     const spec = this.market.specs.get(intent.symbol);
     const pip = spec ? pipSize(spec.digits, spec.point) : 1;
     const entry = intent.side === 0 ? this.market.ask.get(intent.symbol) : this.market.bid.get(intent.symbol);
