@@ -27,22 +27,13 @@ export class PersistentLedger implements IntentLedger {
       if (e.state === 'pending' || e.state === 'recording' || e.state === 'sent') e.state = 'unknown';
     }
   }
-  /**
-   * The id `get` last found neither in the state nor in the archive, until the next `add`: the router asks `get` just
-   * before `add`, and only an `add` puts an id in the ledger, so `add` need not look for it again (the archive's
-   * look-up hashes the id and probes its filter: ~7 µs of a bar's deciding per intent, measured cold in bench:host).
-   */
-  private absent: string | undefined;
   /** In the state, or in the archive (exact): an archived id is never taken as new. */
   get(intentId: string): LedgerEntry | undefined {
-    const e = this.store.intent(intentId) ?? this.store.archivedIntent(intentId);
-    this.absent = e ? undefined : intentId;
-    return e;
+    return this.store.intent(intentId) ?? this.store.archivedIntent(intentId);
   }
   /** On disk (the journal) when this returns; a failed write is a rejected promise and nothing is sent. */
   add(entry: LedgerEntry): Promise<void> | undefined {
-    if (entry.intentId !== this.absent && this.get(entry.intentId)) throw new Error(`intent ${entry.intentId} is already in the ledger`);
-    this.absent = undefined;
+    if (this.get(entry.intentId)) throw new Error(`intent ${entry.intentId} is already in the ledger`);
     try {
       this.store.recordIntent(entry);
     } catch (e) {
