@@ -16,6 +16,7 @@ import { RC } from '../../src/protocol/retcodes.js';
 import { parseBars } from '../../src/engine/bars.js';
 import { PersistentLedger, Store } from '../../src/host/state/store.js';
 import type { IntentBody } from '../../src/protocol/messages.js';
+import type { LedgerEntry } from '../../src/host/state/ledger.js';
 import { MONDAY_10H, makeBroker, sampleBodies, startRig, until, type Rig } from '../helpers.js';
 
 let rig: Rig | undefined;
@@ -130,6 +131,31 @@ describe('bridge: intents of one bar in a batch', () => {
     await new Promise((res) => setTimeout(res, 100));
     expect(sim.ea.orderSends).toBe(0);
     for (const k of [0, 1, 2]) expect(ledger.get(`f-${k}`)).toBeUndefined(); // not recorded: the ids stay usable
+  });
+
+  it('the persistent ledger refuses an id it holds, whatever it was asked for before (get, then add, as the router does)', async () => {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-ledger-')));
+    const ledger = new PersistentLedger(store);
+    const entry = (id: string): LedgerEntry => ({ intentId: id, terminal: 't', intent: openIntent(id), state: 'pending', createdAt: 1, attempts: 0 });
+    expect(ledger.get('a')).toBeUndefined();
+    ledger.add(entry('a'));
+    expect(() => ledger.add(entry('a'))).toThrow(/already in the ledger/);
+    expect(ledger.get('a')?.intentId).toBe('a');
+    expect(() => ledger.add(entry('a'))).toThrow(/already in the ledger/);
+    expect(ledger.get('b')).toBeUndefined();
+    expect(() => ledger.add(entry('a'))).toThrow(/already in the ledger/); // 'b' was asked for, not 'a'
+    ledger.add(entry('b'));
+    expect(() => ledger.add(entry('b'))).toThrow(/already in the ledger/);
+    // a batch whose write fails forgets its ids: they can be added again
+    ledger.hold();
+    expect(ledger.get('c')).toBeUndefined();
+    ledger.add(entry('c'));
+    store.close();
+    rmSync(store.journalFile, { force: true });
+    mkdirSync(store.journalFile);
+    expect(() => ledger.flush()).toThrow();
+    expect(ledger.get('c')).toBeUndefined();
+    expect(store.intents().map((e) => e.intentId)).toEqual(['a', 'b']);
   });
 });
 
