@@ -12,6 +12,7 @@ import { newestGoodBackup, noGoodBackup, recoverState, stateHealth, type CoreSta
 import { CORE_FORGETS } from '../host/state/format.js';
 import { Store } from '../host/state/store.js';
 import { hostFolderOf } from '../host/trading/accounts.js';
+import { usageFailure } from './kit.js';
 import { VERSION } from '../host/version.js';
 
 const describe = (h: StateHealth): string =>
@@ -45,8 +46,7 @@ export function stateCommand(sub: string | undefined, o: { dataDir: string } & C
     return 2;
   }
   if ([o.backup !== undefined, o.empty === true, o.core === true].filter(Boolean).length > 1) {
-    err('mt5-executor state recover: give one of --backup, --empty and --core, not more\n');
-    return 2;
+    return usageFailure(err, 'state recover', 'give one of --backup, --empty and --core, not more');
   }
   // a mistyped folder is refused, not made: the lock (as `start` takes it) would create it, and an empty state be reported
   let kind: string;

@@ -20,7 +20,7 @@ import { restoreFromPlatform } from './platform/recovery.js';
 import { TradeReporter, strategyByMagic } from './platform/trade-reports.js';
 import { SupervisorClient, fallbackDecision, type SupervisorDecision } from './trading/supervisor.js';
 import type { Store } from './state/store.js';
-import { AccountRegistry, type TradingAccount } from './trading/accounts.js';
+import { AccountRegistry, hostFolderOf, type TradingAccount } from './trading/accounts.js';
 import { PaperVenue } from './paper/venue.js';
 import { PaperJournal } from './paper/journal.js';
 import { loadOrCreateApiToken, loadOrCreateToken } from './state/token.js';
@@ -74,6 +74,12 @@ export async function startHost(opts: StartOptions = {}): Promise<RunningHost> {
     if (moved) out(moved);
   }
   const config = loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), env });
+  // an account's own folder (<data>/accounts/<name>) is run by the host of <data>: a host of its own there would be a
+  // second host on that account's state and ledger
+  const owner = hostFolderOf(config.dataDir);
+  if (owner !== config.dataDir) {
+    throw new Error(`${config.dataDir} is the folder of one of the accounts of the data folder ${owner} (its account.json says which): the host of ${owner} runs it. Start that one: mt5-executor start --data-dir "${owner}"`);
+  }
   const release = acquireHostLock(config.dataDir, VERSION);
   try {
     const host = await launch(config, opts, out);

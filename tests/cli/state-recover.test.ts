@@ -7,7 +7,7 @@
  * (core-state.json and its lines) is found as the start finds it, and set aside. Every spawn has a timeout.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -95,6 +95,20 @@ describe('state recover', () => {
     expect(r.stderr).toBe(`mt5-executor state recover: refused: a host (process ${h.child()!.pid}, started ${JSON.parse(readFileSync(join(h.dir, 'host.lock'), 'utf8')).startedAt}) is running on the data folder ${h.dir} (${acct} is one of its accounts); stop it first (close its window or Ctrl-C), then run state recover again. Nothing was changed.\n`);
     expect(stateFiles(acct)).toEqual(before);
     expect(existsSync(join(acct, 'host.lock'))).toBe(false); // no lock of its own taken (that lock guarded nothing)
+    // the same folder through a symbolic link, or a trailing separator: still that account's folder
+    const link = join(h.dir, 'acct-link');
+    symlinkSync(acct, link);
+    for (const dir of [link, `${acct}/`]) {
+      const viaLink = recover(h.dir, '--empty', '--data-dir', dir);
+      expect(viaLink.status, dir).toBe(1);
+      expect(viaLink.stderr, dir).toContain(`is running on the data folder ${h.dir} (${dir} is one of its accounts)`);
+    }
+    expect(stateFiles(acct)).toEqual(before);
+    // nor does a host of its own start there: two hosts would run that account's state and ledger
+    const own = cli(acct, ['start']);
+    expect(own.status).toBe(1);
+    expect(own.stderr).toContain(`${acct} is the folder of one of the accounts of the data folder ${h.dir} (its account.json says which): the host of ${h.dir} runs it. Start that one: mt5-executor start --data-dir "${h.dir}"`);
+    expect(readdirSync(acct).sort()).toEqual(['account.json', 'state']); // no lock, credentials or logs made there
     await h.stop();
     // with the host stopped the same recover runs on the account's state, and leaves the primary's alone
     const primary = stateFiles(h.dir);

@@ -28,6 +28,9 @@ describe('usage errors point at the right help', () => {
     const opt = cli(['state', 'recover', '--bogus']);
     expect(opt.status).toBe(2);
     expect(opt.stderr).toBe("mt5-executor: state recover: unknown option --bogus\nRun 'mt5-executor state recover --help' for its options and an example.\n");
+    const two = cli(['state', 'recover', '--empty', '--core']);
+    expect(two.status).toBe(2);
+    expect(two.stderr).toBe("mt5-executor state recover: give one of --backup, --empty and --core, not more\nRun 'mt5-executor state recover --help' for its options and an example.\n");
     expect(cli(['backtest', 'examples/ema-cross-trend.json', '--dta', 'x.csv']).stderr).toBe(
       "mt5-executor: backtest: unknown option --dta — did you mean --data?\nRun 'mt5-executor backtest --help' for its options and an example.\n",
     );

@@ -10,7 +10,7 @@
  * other account lives in `<data folder>/accounts/<login@server, sanitised>/state`, found again at the next start.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Terminal } from '../bridge/server.js';
 import type { Logger } from '../logger.js';
@@ -72,8 +72,16 @@ export interface AccountRegistryOptions {
  * its own; any other folder is its own.
  */
 export function hostFolderOf(dir: string): string {
-  const abs = resolve(dir), parent = dirname(abs);
-  return basename(parent) === 'accounts' && existsSync(join(abs, 'account.json')) ? dirname(parent) : dir;
+  // the real path: a symbolic link (or junction) to an account's folder, or another letter case on Windows, is that folder
+  let real: string;
+  try {
+    real = realpathSync.native(dir);
+  } catch {
+    real = resolve(dir);
+  }
+  const parent = dirname(real), name = basename(parent);
+  const isAccounts = process.platform === 'win32' ? name.toLowerCase() === 'accounts' : name === 'accounts';
+  return isAccounts && existsSync(join(real, 'account.json')) ? dirname(parent) : dir;
 }
 
 /** A folder name for an account: the key where it is a safe name, else the safe part and a hash of the key. */
