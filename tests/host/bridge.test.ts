@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { BridgeServer, type Terminal } from '../../src/host/bridge/server.js';
 import { loadOrCreateToken, tokenMatches } from '../../src/host/state/token.js';
@@ -134,7 +134,9 @@ describe('bridge: intents of one bar in a batch', () => {
   });
 
   it('the persistent ledger refuses an id it holds, whatever it was asked for before (get, then add, as the router does)', async () => {
-    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-ledger-')));
+    const dir = mkdtempSync(join(tmpdir(), 'mt5x-ledger-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const store = await Store.open(dir);
     const ledger = new PersistentLedger(store);
     const entry = (id: string): LedgerEntry => ({ intentId: id, terminal: 't', intent: openIntent(id), state: 'pending', createdAt: 1, attempts: 0 });
     expect(ledger.get('a')).toBeUndefined();

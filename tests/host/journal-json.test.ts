@@ -60,6 +60,9 @@ describe('toJson (the journal\'s lines)', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     expect(() => toJson(cyclic)).toThrow(TypeError);
+    // only own keys are looked into, as JSON.stringify reads them (an inherited getter is never called)
+    const inherited = Object.create({ get boom(): never { throw new Error('read an inherited key') } }) as object;
+    expect(toJson({ x: inherited })).toBe(JSON.stringify({ x: inherited }, replacer));
   });
 
   it('writes a ledger entry as before: an OPEN without bigints, a CLOSE and a result with them', () => {

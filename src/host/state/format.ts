@@ -89,7 +89,8 @@ function mayHoldBigint(v: unknown, depth: number): boolean {
     for (const x of v) if (mayHoldBigint(x, depth - 1)) return true;
     return false;
   }
-  for (const k in v) if (mayHoldBigint((v as Record<string, unknown>)[k], depth - 1)) return true;
+  // own enumerable string keys: the ones JSON.stringify reads (a for…in would read inherited ones too)
+  for (const k of Object.keys(v)) if (mayHoldBigint((v as Record<string, unknown>)[k], depth - 1)) return true;
   return false;
 }
 

@@ -45,6 +45,7 @@ export interface PendingConfirmation {
 type Open = Extract<IntentBody, { type: 'OPEN' }>;
 
 const NO_ANOMALIES: readonly Anomaly[] = Object.freeze([]);
+const ANOMALY_KINDS: readonly AnomalyKind[] = ['spread', 'slippage', 'latency', 'rejects'];
 
 export class Supervision {
   private readonly spreadGuards = new Map<string, AnomalyGuard>();
@@ -60,7 +61,7 @@ export class Supervision {
   private readonly policyActs: boolean;
 
   constructor(private readonly ctx: TradingContext, private readonly market: MarketFeed, private readonly policy: AnomalyPolicy = LOG_ONLY_ANOMALIES) {
-    this.policyActs = Object.values(policy).some((a) => a !== 'log');
+    this.policyActs = ANOMALY_KINDS.some((k) => policy[k] !== 'log'); // as `entry` reads it: a kind not set acts
   }
 
   // ------------------------------------------------------------------ the anomaly guard
