@@ -66,6 +66,28 @@ describe('zone offsets: the cached months give the Intl offset of every hour', (
     expect(bad).toBe(0);
   }, 120_000);
 
+  it.each(ZONES)('%s: each month of 1850–2250 reads the offsets of its first hour and, where it switches, of the hours either side of the switch the old bisection found', (zone) => {
+    const wrong: string[] = [];
+    for (let y = 1850; y <= 2250; y++) {
+      for (let m = 0; m < 12; m++) {
+        const from = Date.UTC(y, m, 1) / 3_600_000, to = Date.UTC(y, m + 1, 1) / 3_600_000;
+        const before = intlOffset(zone, from * 3600), after = intlOffset(zone, to * 3600);
+        const hours = [from];
+        if (before !== after) {
+          let lo = from, hi = to;
+          while (hi - lo > 1) {
+            const mid = Math.floor((lo + hi) / 2);
+            if (intlOffset(zone, mid * 3600) === before) lo = mid;
+            else hi = mid;
+          }
+          hours.push(hi - 1, hi);
+        }
+        for (const h of hours) if (zoneOffsetSec(zone, h * 3600) !== intlOffset(zone, h * 3600)) wrong.push(`${y}-${m + 1} hour ${h}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 120_000);
+
   it('the same in a random order, every zone interleaved (a month read first from its middle, its neighbours later)', () => {
     const hours: [string, number][] = [];
     for (const zone of ZONES) for (let h = yearHours(1998)[0]; h < yearHours(2002)[1]; h += 7) hours.push([zone, h]);

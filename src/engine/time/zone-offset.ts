@@ -18,7 +18,8 @@ interface ZoneFormat {
 /**
  * A zone's offsets over one UTC calendar month: `before` from its first hour, `after` from the first hour of the
  * next month, and the first hour with `after` (a zone changes its offset at most once a month — DST — and the
- * hour of the change is found by bisection: ~12 Intl lookups in a month with a switch, none in one without).
+ * hour of the change is the one a year before moved by 52 or 53 weeks when the zone's rule did not change, else found
+ * by bisection: 2–4 Intl lookups or ~12 in a month with a switch, none more in one without).
  */
 interface ZoneMonth {
   before: number;
@@ -115,6 +116,15 @@ function zoneMonth(z: ZoneState, key: number, year: number, month: number): Zone
   const before = prev !== undefined && prev.to === from ? prev.after : intlOffsetAtHour(z.format, from);
   const after = next !== undefined && next.from === to ? next.before : intlOffsetAtHour(z.format, to);
   if (before === after) return { before, after, switchHour: to, from, to };
+  // a zone's rule repeats yearly on a weekday: try the hour 52 and 53 weeks after the switch of this month a year
+  // before, kept; it is the switch when the hour before it reads `before` and it reads `after` (one switch a month)
+  const lastYear = z.months.get(key - 12);
+  if (lastYear !== undefined && lastYear.switchHour < lastYear.to) {
+    for (const weeks of [52, 53]) {
+      const s = lastYear.switchHour + weeks * 168;
+      if (s > from && s <= to && intlOffsetAtHour(z.format, s) === after && intlOffsetAtHour(z.format, s - 1) === before) return { before, after, switchHour: s, from, to };
+    }
+  }
   let lo = from, hi = to; // offset(lo) is before, offset(hi) is not
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
