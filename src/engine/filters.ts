@@ -23,16 +23,29 @@ export const SESSIONS: Readonly<Record<SessionName, { zone: string; from: number
 
 const SESSION_LIST = Object.entries(SESSIONS) as [SessionName, (typeof SESSIONS)[SessionName]][];
 
+/**
+ * The sessions open at a UTC instant as bits (1 << the session's place in SESSIONS), weekdays of the session's own
+ * zone only: the same arithmetic as a Date's UTC day and hour of the local time, without the Date.
+ */
+function openSessionBits(utcSec: number): number {
+  let bits = 0;
+  for (let i = 0; i < SESSION_LIST.length; i++) {
+    const s = SESSION_LIST[i]![1];
+    const local = Math.trunc((utcSec + zoneOffsetSec(s.zone, utcSec)) * 1000); // the ms a Date of it holds
+    if (!(Math.abs(local) <= 8.64e15)) continue; // an invalid Date: no weekday, no session
+    const day = Math.floor(local / 86_400_000);
+    const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+    const h = Math.floor((local - day * 86_400_000) / 3_600_000); // the hour of day; its minutes never move it across a whole hour
+    if (weekday >= 1 && weekday <= 5 && h >= s.from && h < s.to) bits |= 1 << i;
+  }
+  return bits;
+}
+
 /** Sessions open at a UTC instant (weekdays of the session's own zone only). */
 export function openSessions(utcSec: number): SessionName[] {
+  const bits = openSessionBits(utcSec);
   const out: SessionName[] = [];
-  for (const [name, s] of SESSION_LIST) {
-    const local = utcSec + zoneOffsetSec(s.zone, utcSec);
-    const d = new Date(local * 1000);
-    const day = d.getUTCDay();
-    const h = d.getUTCHours() + d.getUTCMinutes() / 60;
-    if (day >= 1 && day <= 5 && h >= s.from && h < s.to) out.push(name);
-  }
+  for (let i = 0; i < SESSION_LIST.length; i++) if (bits & (1 << i)) out.push(SESSION_LIST[i]![0]);
   return out;
 }
 
@@ -45,12 +58,18 @@ export function pipSize(digits: number, point: number): number {
 
 export function sessionFilter(f: NonNullable<NormalizedStrategy['filters']['session']>, serverSec: number, tz: BrokerTimeZone = DEFAULT_BROKER_TZ): FilterResult {
   const utc = serverToUtc(serverSec, tz);
-  const open = openSessions(utc);
-  const pass = open.some((s) => f.sessions.includes(s));
+  const bits = openSessionBits(utc);
+  let pass = false, open = '';
+  for (let i = 0; i < SESSION_LIST.length; i++) {
+    if (!(bits & (1 << i))) continue;
+    const name = SESSION_LIST[i]![0];
+    if (f.sessions.includes(name)) pass = true;
+    open = open ? `${open}+${name}` : name;
+  }
   const when = new Date(utc * 1000).toISOString().slice(0, 16).replace('T', ' ');
   return {
     filter: 'session', pass, sizeMultiplier: pass ? 1 : f.action === 'REDUCE_SIZE' ? f.sizeMultiplier : 0,
-    detail: `${when} UTC: open ${open.join('+') || 'none'}; allowed ${f.sessions.join('+')}`,
+    detail: `${when} UTC: open ${open || 'none'}; allowed ${f.sessions.join('+')}`,
   };
 }
 

@@ -4,6 +4,8 @@
  * runtime's time-zone data, and the broker's zone inferred from the offsets the terminal reports over time.
  * Pure: every instant is passed in.
  */
+import { standardOffsetSec, utcYear, zoneOffsetSec } from './zone-offset.js';
+
 /** How a broker's server clock relates to UTC. Most MT5 brokers: GMT+2, GMT+3 while New York is on DST. */
 export type BrokerTimeZone =
   | { kind: 'fixed'; offsetSec: number }
@@ -12,70 +14,11 @@ export type BrokerTimeZone =
 
 export const DEFAULT_BROKER_TZ: BrokerTimeZone = { kind: 'us-dst', standardOffsetSec: 7200 };
 
-const fmtCache = new Map<string, Intl.DateTimeFormat>();
+export { zoneOffsetSec } from './zone-offset.js';
 
-/** Offset of an IANA zone from UTC at the start of UTC hour `hour` (hours since 1970), s, from Intl: ~5 µs. */
-function intlOffsetAtHour(zone: string, hour: number): number {
-  let f = fmtCache.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    fmtCache.set(zone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(new Date(hour * 3_600_000)).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second)) / 1000;
-  return asUtc - hour * 3600;
-}
-
-/**
- * A zone's offsets over one UTC calendar month: `before` from its first hour, `after` from the first hour of the
- * next month, and the first hour with `after` (a zone changes its offset at most once a month — DST — and the
- * hour of the change is found by bisection: ~12 Intl lookups a zone and month instead of one every hour).
- */
-interface ZoneMonth {
-  before: number;
-  after: number;
-  switchHour: number;
-}
-const zoneMonths = new Map<string, Map<number, ZoneMonth>>();
-
-function zoneMonth(zone: string, year: number, month: number): ZoneMonth {
-  const from = Date.UTC(year, month, 1) / 3_600_000, to = Date.UTC(year, month + 1, 1) / 3_600_000;
-  const before = intlOffsetAtHour(zone, from), after = intlOffsetAtHour(zone, to);
-  if (before === after) return { before, after, switchHour: to };
-  let lo = from, hi = to; // offset(lo) is before, offset(hi) is not
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (intlOffsetAtHour(zone, mid) === before) lo = mid;
-    else hi = mid;
-  }
-  return { before, after, switchHour: hi };
-}
-
-/**
- * Offset of an IANA zone from UTC at an instant, in seconds (from the runtime's time-zone data), as at the start of
- * the instant's UTC hour. The session filter asks for seven on every entry signal: the offsets are kept a zone and
- * month at a time, so a signal on a new hour (any signal on H1 and above) costs lookups, not Intl calls.
- */
-export function zoneOffsetSec(zone: string, utcSec: number): number {
-  const hour = Math.floor(utcSec / 3600);
-  const d = new Date(hour * 3_600_000);
-  const year = d.getUTCFullYear(), month = d.getUTCMonth();
-  let months = zoneMonths.get(zone);
-  if (!months) zoneMonths.set(zone, (months = new Map()));
-  const key = year * 12 + month;
-  let m = months.get(key);
-  if (!m) {
-    if (months.size > 6000) months.clear(); // 500 years of months: a bound, not a limit any real data reaches
-    months.set(key, (m = zoneMonth(zone, year, month)));
-  }
-  return hour < m.switchHour ? m.before : m.after;
-}
-
+/** Whether a zone is on its summer time at a UTC instant: its offset differs from the smaller of mid-January's and mid-July's that year. */
 function isDst(zone: string, utcSec: number): boolean {
-  const y = new Date(utcSec * 1000).getUTCFullYear();
-  const jan = zoneOffsetSec(zone, Date.UTC(y, 0, 15) / 1000);
-  const jul = zoneOffsetSec(zone, Date.UTC(y, 6, 15) / 1000);
-  return zoneOffsetSec(zone, utcSec) !== Math.min(jan, jul);
+  return zoneOffsetSec(zone, utcSec) !== standardOffsetSec(zone, utcYear(utcSec));
 }
 
 /** Broker server time (s, stored as if UTC) → real UTC (s). */
