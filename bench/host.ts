@@ -17,7 +17,7 @@
  * share and each other's (`decideFirstP50Ms`, `decideOthersP50Ms`; the first runs the bar path's code cold).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
@@ -285,6 +285,8 @@ async function run(strategies: number) {
   }
   await exited;
   await server.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true }); // the run's state and log (BENCH_DEBUG keeps nothing there either)
   const lat = r.latencies.sort((a, b) => a - b);
   const host = hostLat.sort((a, b) => a - b);
   const own = hostOwn.sort((a, b) => a - b);
