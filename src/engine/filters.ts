@@ -13,7 +13,10 @@ export interface FilterResult {
   detail: string;
 }
 
-/** Session hours in each market's local time (so DST moves them in UTC as it does in reality). */
+/**
+ * Session hours in each market's local time (so DST moves them in UTC as it does in reality). Whole hours: the open
+ * sessions are read from the local hour of day alone (openSessionBits; a test holds every bound whole).
+ */
 export const SESSIONS: Readonly<Record<SessionName, { zone: string; from: number; to: number }>> = {
   Sydney: { zone: 'Australia/Sydney', from: 7, to: 16 },
   Tokyo: { zone: 'Asia/Tokyo', from: 9, to: 18 },

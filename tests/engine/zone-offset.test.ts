@@ -110,6 +110,10 @@ describe('zone offsets: the cached months give the Intl offset of every hour', (
 });
 
 describe('sessions and the broker clock: the same decisions as the Date-based rules', () => {
+  it('every session opens and closes on a whole local hour (the open sessions are read from the hour of day alone)', () => {
+    for (const s of Object.values(SESSIONS)) for (const h of [s.from, s.to]) expect(Number.isInteger(h) && h >= 0 && h <= 24, `${s.zone} ${h}`).toBe(true);
+  });
+
   it('openSessions gives the sessions of every hour and half hour of 2005–2008 and 2176', () => {
     const wrong: number[] = [];
     for (const [y0, y1] of [[2005, 2008], [2176, 2176]] as const) {

@@ -19,7 +19,8 @@ interface ZoneFormat {
  * A zone's offsets over one UTC calendar month: `before` from its first hour, `after` from the first hour of the
  * next month, and the first hour with `after` (a zone changes its offset at most once a month — DST — and the
  * hour of the change is the one a year before moved by 52 or 53 weeks when the zone's rule did not change, else found
- * by bisection: 2–4 Intl lookups or ~12 in a month with a switch, none more in one without).
+ * by bisection. A month costs one Intl lookup when it shares its first hour with the month before and has no switch;
+ * one with a switch costs 2–3 more when the year-before guess holds, ~10 more when it bisects.
  */
 interface ZoneMonth {
   before: number;
@@ -168,7 +169,7 @@ export function zoneOffsetSec(zone: string, utcSec: number): number {
     if (!(Math.abs(hour * 3_600_000) <= MAX_MS)) return intlOffsetAtHour(z.format, hour); // throws, as Intl does
     const days = Math.floor(hour / 24);
     civil(days);
-    const year = cYear, month = cMonth;
+    const year = cYear, month = cMonth, mday = cDay; // read now: the civil date's fields are shared scratch
     const key = year * 12 + month;
     m = z.months.get(key) ?? null;
     if (m === null) {
@@ -178,7 +179,7 @@ export function zoneOffsetSec(zone: string, utcSec: number): number {
     const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
     const monthDays = month === 1 ? (leap ? 29 : 28) : month === 3 || month === 5 || month === 8 || month === 10 ? 30 : 31;
     z.last = m;
-    z.lo = (days - cDay + 1) * 24;
+    z.lo = (days - mday + 1) * 24;
     z.hi = z.lo + monthDays * 24;
   }
   return hour < m.switchHour ? m.before : m.after;
