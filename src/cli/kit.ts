@@ -154,19 +154,23 @@ export function parseVerbArgs(v: Verb, rest: string[]): { values: VerbContext['v
     }
     throw new UsageError(`${v.name}: ${msg.replace(/\. To specify a positional argument.*$/s, '')}`);
   }
-  if (r.positionals.length && !takesArguments(v)) throw new UsageError(extraArguments(v, r.positionals));
+  if (r.positionals.length && !takesArguments(v)) throw new UsageError(extraArguments(v, r.positionals, r.values));
   return { values: r.values as VerbContext['values'], positionals: r.positionals };
 }
 
 /** Whether a verb takes arguments besides its options: its usage's `args` without the options named there (ml's `--data <bars.csv>`). */
 const takesArguments = (v: Verb): boolean => (v.args ?? '').replace(/--[\w-]+ <[^>]*>/g, '').trim() !== '';
 
-/** Arguments given to a verb that takes none (they would be silently ignored), with the option a file was likely meant for. */
-function extraArguments(v: Verb, extra: string[]): string {
+/**
+ * Arguments given to a verb that takes none (they would be silently ignored), with the option a file was likely meant
+ * for — unless that option is already given (then the hint would only mislead).
+ */
+function extraArguments(v: Verb, extra: string[], given: Record<string, unknown>): string {
   // a .json named like a model (ml evaluate's model-<strategy>-<version>.json) is the model, not the strategy
   const json = (x: string) => (/model[^/\\]*$/i.test(x) && v.options.model ? 'model' : ['strategy', 'config'].find((o) => v.options[o]));
   const meant = (x: string) => (/\.(csv|tsv|txt)$/i.test(x) && v.options.data ? 'data' : /\.json$/i.test(x) ? json(x) : undefined);
-  const hint = extra.length === 1 && meant(extra[0]!) ? ` — did you mean --${meant(extra[0]!)} ${extra[0]}?` : '';
+  const opt = extra.length === 1 ? meant(extra[0]!) : undefined;
+  const hint = opt && given[opt] === undefined ? ` — did you mean --${opt} ${extra[0]}?` : '';
   return `${v.name} takes no arguments${Object.keys(v.options).length ? ' besides its options' : ''}; got ${extra.map((x) => `'${x}'`).join(', ')}${hint}`;
 }
 

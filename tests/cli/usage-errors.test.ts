@@ -155,6 +155,9 @@ describe('a verb that takes no arguments refuses one, naming it (it was silently
       [['ml', 'train', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv'], 'ml train', "ml train takes no arguments besides its options; got 'examples/ema-cross-trend.json' — did you mean --strategy examples/ema-cross-trend.json?"],
       [['ml', 'evaluate', 'model-ema-cross-trend-1.json', '--data', 'data/EURUSD_H1_2019.csv'], 'ml evaluate', "ml evaluate takes no arguments besides its options; got 'model-ema-cross-trend-1.json' — did you mean --model model-ema-cross-trend-1.json?"],
       [['ml', 'evaluate', 'examples/ema-cross-trend.json', '--model', 'm.json'], 'ml evaluate', "ml evaluate takes no arguments besides its options; got 'examples/ema-cross-trend.json' — did you mean --strategy examples/ema-cross-trend.json?"],
+      // the option the file looks meant for is already given: no hint to give it again
+      [['ml', 'evaluate', 'model-ema-cross-trend-2.json', '--model', 'm.json'], 'ml evaluate', "ml evaluate takes no arguments besides its options; got 'model-ema-cross-trend-2.json'"],
+      [['demo', 'my-bars.csv', '--data', 'other.csv'], 'demo', "demo takes no arguments besides its options; got 'my-bars.csv'"],
       [['token', '--data-dir', tmp, 'a', 'b'], 'token', "token takes no arguments besides its options; got 'a', 'b'"],
       [['dashboard', '--data-dir', tmp, 'config.json'], 'dashboard', "dashboard takes no arguments besides its options; got 'config.json' — did you mean --config config.json?"],
       [['version', 'x'], 'version', "version takes no arguments; got 'x'"],
