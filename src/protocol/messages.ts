@@ -102,130 +102,146 @@ export const isIntentId = (v: unknown): v is string => {
   return true;
 };
 
-export const tickTuple = z.tuple([
-  int().describe('time_msc, broker server time, ms since 1970'),
-  num().describe('bid'),
-  num().describe('ask'),
-  num().describe('last deal price (0 for FX)'),
-  num().describe('volume'),
-  int().describe('TICK_FLAG_* bits'),
-]);
-export const barTuple = z.tuple([
-  int().describe('open time, broker server time, s since 1970'),
-  num(),
-  num(),
-  num(),
-  num(),
-  num().describe('tick volume'),
-  int().describe('spread in points'),
-  num().describe('real volume'),
-]);
+// The named parts of the messages, each built on its first call (lazy.ts `once`) and the same object on every call:
+// building them cost a backtest, which reads no message, ~20 ms of its start (the generator names a part by identity).
+export const tickTuple = once(() =>
+  z.tuple([
+    int().describe('time_msc, broker server time, ms since 1970'),
+    num().describe('bid'),
+    num().describe('ask'),
+    num().describe('last deal price (0 for FX)'),
+    num().describe('volume'),
+    int().describe('TICK_FLAG_* bits'),
+  ]),
+);
+export const barTuple = once(() =>
+  z.tuple([
+    int().describe('open time, broker server time, s since 1970'),
+    num(),
+    num(),
+    num(),
+    num(),
+    num().describe('tick volume'),
+    int().describe('spread in points'),
+    num().describe('real volume'),
+  ]),
+);
 
-export const accountSchema = z.object({
-  login: int().describe('ACCOUNT_LOGIN'),
-  server: z.string().describe('ACCOUNT_SERVER'),
-  name: z.string().optional().describe('ACCOUNT_NAME'),
-  company: z.string().optional().describe('ACCOUNT_COMPANY'),
-  currency: z.string().min(3).max(8).describe('deposit currency, e.g. USD'),
-  currencyDigits: int().min(0).max(8).describe('ACCOUNT_CURRENCY_DIGITS (2 for USD)'),
-  leverage: int().positive().describe('ACCOUNT_LEVERAGE'),
-  marginMode: int().min(0).max(2).describe('ACCOUNT_MARGIN_MODE: 0 retail netting, 1 exchange, 2 retail hedging'),
-  tradeMode: int().min(0).max(2).describe('ACCOUNT_TRADE_MODE: 0 demo, 1 contest, 2 real'),
-  balance: num(),
-  credit: num(),
-  equity: num(),
-  profit: num().describe('floating profit of open positions'),
-  margin: num(),
-  freeMargin: num(),
-  marginLevel: num().describe('equity / margin × 100; 0 when no margin is used'),
-  stopOutLevel: num().describe('ACCOUNT_MARGIN_SO_SO in %'),
-  tradeAllowed: z.boolean().describe('terminal Algo Trading on and account trading allowed'),
-  serverTime: int().describe('TimeTradeServer(), s since 1970'),
-});
+export const accountSchema = once(() =>
+  z.object({
+    login: int().describe('ACCOUNT_LOGIN'),
+    server: z.string().describe('ACCOUNT_SERVER'),
+    name: z.string().optional().describe('ACCOUNT_NAME'),
+    company: z.string().optional().describe('ACCOUNT_COMPANY'),
+    currency: z.string().min(3).max(8).describe('deposit currency, e.g. USD'),
+    currencyDigits: int().min(0).max(8).describe('ACCOUNT_CURRENCY_DIGITS (2 for USD)'),
+    leverage: int().positive().describe('ACCOUNT_LEVERAGE'),
+    marginMode: int().min(0).max(2).describe('ACCOUNT_MARGIN_MODE: 0 retail netting, 1 exchange, 2 retail hedging'),
+    tradeMode: int().min(0).max(2).describe('ACCOUNT_TRADE_MODE: 0 demo, 1 contest, 2 real'),
+    balance: num(),
+    credit: num(),
+    equity: num(),
+    profit: num().describe('floating profit of open positions'),
+    margin: num(),
+    freeMargin: num(),
+    marginLevel: num().describe('equity / margin × 100; 0 when no margin is used'),
+    stopOutLevel: num().describe('ACCOUNT_MARGIN_SO_SO in %'),
+    tradeAllowed: z.boolean().describe('terminal Algo Trading on and account trading allowed'),
+    serverTime: int().describe('TimeTradeServer(), s since 1970'),
+  }),
+);
 
-export const positionSchema = z.object({
-  ticket: ticket().describe('POSITION_TICKET (uint64)'),
-  identifier: ticket().describe('POSITION_IDENTIFIER (uint64)'),
-  symbol: symbol(),
-  type: int().min(0).max(1).describe('POSITION_TYPE: 0 buy, 1 sell'),
-  volume: num(),
-  priceOpen: num(),
-  priceCurrent: num(),
-  sl: num().describe('0 = none'),
-  tp: num().describe('0 = none'),
-  time: int().describe('open time, server time, s'),
-  timeMsc: int().describe('open time, server time, ms'),
-  magic: int(),
-  comment: z.string(),
-  swap: num(),
-  profit: num().describe('floating profit in account currency'),
-});
+export const positionSchema = once(() =>
+  z.object({
+    ticket: ticket().describe('POSITION_TICKET (uint64)'),
+    identifier: ticket().describe('POSITION_IDENTIFIER (uint64)'),
+    symbol: symbol(),
+    type: int().min(0).max(1).describe('POSITION_TYPE: 0 buy, 1 sell'),
+    volume: num(),
+    priceOpen: num(),
+    priceCurrent: num(),
+    sl: num().describe('0 = none'),
+    tp: num().describe('0 = none'),
+    time: int().describe('open time, server time, s'),
+    timeMsc: int().describe('open time, server time, ms'),
+    magic: int(),
+    comment: z.string(),
+    swap: num(),
+    profit: num().describe('floating profit in account currency'),
+  }),
+);
 
-export const orderSchema = z.object({
-  ticket: ticket().describe('ORDER_TICKET (uint64)'),
-  symbol: symbol(),
-  type: int().min(0).max(8).describe('ORDER_TYPE: 2 buy limit, 3 sell limit, 4 buy stop, 5 sell stop, 6 buy stop limit, 7 sell stop limit'),
-  volume: num().describe('ORDER_VOLUME_CURRENT'),
-  priceOpen: num(),
-  stopLimit: num().describe('ORDER_PRICE_STOPLIMIT, 0 = none'),
-  sl: num(),
-  tp: num(),
-  timeSetup: int().describe('server time, s'),
-  expiration: int().describe('server time, s; 0 = good till cancelled'),
-  magic: int(),
-  comment: z.string(),
-});
+export const orderSchema = once(() =>
+  z.object({
+    ticket: ticket().describe('ORDER_TICKET (uint64)'),
+    symbol: symbol(),
+    type: int().min(0).max(8).describe('ORDER_TYPE: 2 buy limit, 3 sell limit, 4 buy stop, 5 sell stop, 6 buy stop limit, 7 sell stop limit'),
+    volume: num().describe('ORDER_VOLUME_CURRENT'),
+    priceOpen: num(),
+    stopLimit: num().describe('ORDER_PRICE_STOPLIMIT, 0 = none'),
+    sl: num(),
+    tp: num(),
+    timeSetup: int().describe('server time, s'),
+    expiration: int().describe('server time, s; 0 = good till cancelled'),
+    magic: int(),
+    comment: z.string(),
+  }),
+);
 
-export const dealSchema = z.object({
-  ticket: ticket().describe('DEAL_TICKET (uint64)'),
-  order: ticket().describe('DEAL_ORDER'),
-  positionId: ticket().describe('DEAL_POSITION_ID'),
-  symbol: z.string(),
-  type: int().describe('DEAL_TYPE: 0 buy, 1 sell, 2 balance, …'),
-  entry: int().min(0).max(3).describe('DEAL_ENTRY: 0 in, 1 out, 2 in/out (reversal), 3 out by'),
-  volume: num(),
-  price: num(),
-  commission: num(),
-  swap: num(),
-  profit: num().describe('in account currency'),
-  time: int().describe('server time, s'),
-  timeMsc: int().describe('server time, ms'),
-  magic: int(),
-  comment: z.string(),
-  reason: int().describe('DEAL_REASON: 0 client, 3 expert, 4 SL, 5 TP, 6 stop out, …'),
-});
+export const dealSchema = once(() =>
+  z.object({
+    ticket: ticket().describe('DEAL_TICKET (uint64)'),
+    order: ticket().describe('DEAL_ORDER'),
+    positionId: ticket().describe('DEAL_POSITION_ID'),
+    symbol: z.string(),
+    type: int().describe('DEAL_TYPE: 0 buy, 1 sell, 2 balance, …'),
+    entry: int().min(0).max(3).describe('DEAL_ENTRY: 0 in, 1 out, 2 in/out (reversal), 3 out by'),
+    volume: num(),
+    price: num(),
+    commission: num(),
+    swap: num(),
+    profit: num().describe('in account currency'),
+    time: int().describe('server time, s'),
+    timeMsc: int().describe('server time, ms'),
+    magic: int(),
+    comment: z.string(),
+    reason: int().describe('DEAL_REASON: 0 client, 3 expert, 4 SL, 5 TP, 6 stop out, …'),
+  }),
+);
 
-export const symbolSpecSchema = z.object({
-  symbol: symbol(),
-  description: z.string().optional(),
-  digits: int().min(0).max(10).describe('SYMBOL_DIGITS'),
-  point: num().positive().describe('SYMBOL_POINT'),
-  tickSize: num().positive().describe('SYMBOL_TRADE_TICK_SIZE'),
-  tickValue: num().nonnegative().describe('SYMBOL_TRADE_TICK_VALUE: value of one tick for one lot, in account currency, now'),
-  contractSize: num().positive().describe('SYMBOL_TRADE_CONTRACT_SIZE'),
-  volumeMin: num().positive().describe('SYMBOL_VOLUME_MIN'),
-  volumeMax: num().positive().describe('SYMBOL_VOLUME_MAX'),
-  volumeStep: num().positive().describe('SYMBOL_VOLUME_STEP'),
-  stopsLevel: int().nonnegative().describe('SYMBOL_TRADE_STOPS_LEVEL, points'),
-  freezeLevel: int().nonnegative().describe('SYMBOL_TRADE_FREEZE_LEVEL, points'),
-  fillingMode: int().min(0).max(7).describe('SYMBOL_FILLING_MODE bits: 1 FOK, 2 IOC, 4 BOC (RETURN has no bit: see "Filling modes")'),
-  executionMode: int().min(0).max(3).describe('SYMBOL_TRADE_EXEMODE: 0 request, 1 instant, 2 market, 3 exchange'),
-  tradeMode: int().min(0).max(4).describe('SYMBOL_TRADE_MODE: 0 disabled, 1 long only, 2 short only, 3 close only, 4 full'),
-  calcMode: int().min(0).max(5).describe('SYMBOL_TRADE_CALC_MODE: 0 forex, 1 futures, 2 CFD, 3 CFD index, 4 CFD leverage, 5 forex no leverage'),
-  currencyBase: z.string(),
-  currencyProfit: z.string(),
-  currencyMargin: z.string(),
-  swapLong: num().describe('SYMBOL_SWAP_LONG: per lot per night, in the unit swapMode names (points when it is absent)'),
-  swapShort: num().describe('SYMBOL_SWAP_SHORT, as swapLong'),
-  swapMode: int()
-    .nonnegative()
-    .optional()
-    .describe('SYMBOL_SWAP_MODE: 0 disabled, 1 points, 2 money in the base currency, 3 in the margin currency, 4 in the deposit currency, 5 annual % of the current price, 6 annual % of the open price, 7 reopen at the close price, 8 reopen at the bid, 9 money in the profit currency — codes of this protocol, which the EA gives by the MQL5 identifier (EB_SwapModeCode), not MT5\'s numbers; any other value: a mode not listed (MT5\'s own number); absent (an EA before it was sent): 1'),
-  swapRollover3Days: int().min(0).max(6).describe('SYMBOL_SWAP_ROLLOVER3DAYS: weekday of triple swap, 0 = Sunday'),
-  sessions: z
-    .array(z.tuple([int().min(0).max(6), int().min(0).max(1440), int().min(0).max(1440)]))
-    .describe('trade sessions as [weekday 0=Sunday, from minute, to minute) in server time'),
-});
+export const symbolSpecSchema = once(() =>
+  z.object({
+    symbol: symbol(),
+    description: z.string().optional(),
+    digits: int().min(0).max(10).describe('SYMBOL_DIGITS'),
+    point: num().positive().describe('SYMBOL_POINT'),
+    tickSize: num().positive().describe('SYMBOL_TRADE_TICK_SIZE'),
+    tickValue: num().nonnegative().describe('SYMBOL_TRADE_TICK_VALUE: value of one tick for one lot, in account currency, now'),
+    contractSize: num().positive().describe('SYMBOL_TRADE_CONTRACT_SIZE'),
+    volumeMin: num().positive().describe('SYMBOL_VOLUME_MIN'),
+    volumeMax: num().positive().describe('SYMBOL_VOLUME_MAX'),
+    volumeStep: num().positive().describe('SYMBOL_VOLUME_STEP'),
+    stopsLevel: int().nonnegative().describe('SYMBOL_TRADE_STOPS_LEVEL, points'),
+    freezeLevel: int().nonnegative().describe('SYMBOL_TRADE_FREEZE_LEVEL, points'),
+    fillingMode: int().min(0).max(7).describe('SYMBOL_FILLING_MODE bits: 1 FOK, 2 IOC, 4 BOC (RETURN has no bit: see "Filling modes")'),
+    executionMode: int().min(0).max(3).describe('SYMBOL_TRADE_EXEMODE: 0 request, 1 instant, 2 market, 3 exchange'),
+    tradeMode: int().min(0).max(4).describe('SYMBOL_TRADE_MODE: 0 disabled, 1 long only, 2 short only, 3 close only, 4 full'),
+    calcMode: int().min(0).max(5).describe('SYMBOL_TRADE_CALC_MODE: 0 forex, 1 futures, 2 CFD, 3 CFD index, 4 CFD leverage, 5 forex no leverage'),
+    currencyBase: z.string(),
+    currencyProfit: z.string(),
+    currencyMargin: z.string(),
+    swapLong: num().describe('SYMBOL_SWAP_LONG: per lot per night, in the unit swapMode names (points when it is absent)'),
+    swapShort: num().describe('SYMBOL_SWAP_SHORT, as swapLong'),
+    swapMode: int()
+      .nonnegative()
+      .optional()
+      .describe('SYMBOL_SWAP_MODE: 0 disabled, 1 points, 2 money in the base currency, 3 in the margin currency, 4 in the deposit currency, 5 annual % of the current price, 6 annual % of the open price, 7 reopen at the close price, 8 reopen at the bid, 9 money in the profit currency — codes of this protocol, which the EA gives by the MQL5 identifier (EB_SwapModeCode), not MT5\'s numbers; any other value: a mode not listed (MT5\'s own number); absent (an EA before it was sent): 1'),
+    swapRollover3Days: int().min(0).max(6).describe('SYMBOL_SWAP_ROLLOVER3DAYS: weekday of triple swap, 0 = Sunday'),
+    sessions: z
+      .array(z.tuple([int().min(0).max(6), int().min(0).max(1440), int().min(0).max(1440)]))
+      .describe('trade sessions as [weekday 0=Sunday, from minute, to minute) in server time'),
+  }),
+);
 
 const intentResultCore = once(() => ({
   retcode: int().describe('MqlTradeResult.retcode, verbatim'),
@@ -264,7 +280,7 @@ export const schemas = lazyRecord({
       company: z.string().describe('TERMINAL_COMPANY'),
       instance: z.string().max(128).describe('stable id of this terminal installation (hash of TERMINAL_DATA_PATH)'),
     }),
-    account: accountSchema,
+    account: accountSchema(),
     serverTimeOffset: int().describe('broker server time minus UTC, in seconds, at the time of HELLO'),
   }),
   WELCOME: () => z.object({
@@ -289,13 +305,13 @@ export const schemas = lazyRecord({
   TICKS: () => z.object({
     ...envelope(),
     symbol: symbol(),
-    ticks: z.array(tickTuple).min(1).describe('ticks in time order, each [timeMsc, bid, ask, last, volume, flags]'),
+    ticks: z.array(tickTuple()).min(1).describe('ticks in time order, each [timeMsc, bid, ask, last, volume, flags]'),
   }),
   BAR: () => z.object({
     ...envelope(),
     symbol: symbol(),
     timeframe: timeframe(),
-    bar: barTuple.describe('the bar that just closed: [time, open, high, low, close, tickVolume, spread, realVolume]'),
+    bar: barTuple().describe('the bar that just closed: [time, open, high, low, close, tickVolume, spread, realVolume]'),
   }),
   HISTORY_REQUEST: () => z.object({
     ...envelope(),
@@ -310,10 +326,10 @@ export const schemas = lazyRecord({
     re: replyTo(),
     symbol: symbol(),
     timeframe: timeframe(),
-    bars: z.array(barTuple).describe('closed bars, oldest first; fewer than asked when history ends'),
+    bars: z.array(barTuple()).describe('closed bars, oldest first; fewer than asked when history ends'),
   }),
   SPEC_REQUEST: () => z.object({ ...envelope(), id: requestId(), symbol: symbol() }),
-  SPEC: () => z.object({ ...envelope(), re: replyTo(), spec: symbolSpecSchema }),
+  SPEC: () => z.object({ ...envelope(), re: replyTo(), spec: symbolSpecSchema() }),
   SNAPSHOT_REQUEST: () => z.object({
     ...envelope(),
     id: requestId(),
@@ -323,15 +339,15 @@ export const schemas = lazyRecord({
   SNAPSHOT: () => z.object({
     ...envelope(),
     re: replyTo(),
-    account: accountSchema,
-    positions: z.array(positionSchema),
-    orders: z.array(orderSchema),
-    deals: z.array(dealSchema),
+    account: accountSchema(),
+    positions: z.array(positionSchema()),
+    orders: z.array(orderSchema()),
+    deals: z.array(dealSchema()),
     dealsMore: z.boolean().optional().describe('true when the deals were cut to fit one frame: ask again with dealsOffset'),
   }),
-  ACCOUNT: () => z.object({ ...envelope(), account: accountSchema }),
-  POSITIONS: () => z.object({ ...envelope(), positions: z.array(positionSchema).describe('all open positions, after a change') }),
-  ORDERS: () => z.object({ ...envelope(), orders: z.array(orderSchema).describe('all pending orders, after a change') }),
+  ACCOUNT: () => z.object({ ...envelope(), account: accountSchema() }),
+  POSITIONS: () => z.object({ ...envelope(), positions: z.array(positionSchema()).describe('all open positions, after a change') }),
+  ORDERS: () => z.object({ ...envelope(), orders: z.array(orderSchema()).describe('all pending orders, after a change') }),
   TRADE_TX: () => z.object({
     ...envelope(),
     txType: int().describe('ENUM_TRADE_TRANSACTION_TYPE'),
@@ -450,13 +466,13 @@ export type Msg<N extends MsgTypeName> = z.output<Schemas[N]> & { type: (typeof 
 /** What a sender provides: the fields without `type`/`seq` (tickets may be bigint or number). */
 export type Body<N extends MsgTypeName> = Omit<z.input<Schemas[N]>, 'type' | 'seq'>;
 export type AnyMsg = { [N in MsgTypeName]: Msg<N> }[MsgTypeName];
-export type Account = z.output<typeof accountSchema>;
-export type Position = z.output<typeof positionSchema>;
-export type Order = z.output<typeof orderSchema>;
-export type Deal = z.output<typeof dealSchema>;
-export type SymbolSpec = z.output<typeof symbolSpecSchema>;
-export type TickTuple = z.output<typeof tickTuple>;
-export type BarTuple = z.output<typeof barTuple>;
+export type Account = z.output<ReturnType<typeof accountSchema>>;
+export type Position = z.output<ReturnType<typeof positionSchema>>;
+export type Order = z.output<ReturnType<typeof orderSchema>>;
+export type Deal = z.output<ReturnType<typeof dealSchema>>;
+export type SymbolSpec = z.output<ReturnType<typeof symbolSpecSchema>>;
+export type TickTuple = z.output<ReturnType<typeof tickTuple>>;
+export type BarTuple = z.output<ReturnType<typeof barTuple>>;
 export type IntentMsg = { [N in IntentTypeName]: Msg<N> }[IntentTypeName];
 /** An intent as the host's callers write it: the message name and its fields, without the request id. */
 export type IntentBody = { [N in IntentTypeName]: Omit<Body<N>, 'id'> & { type: N } }[IntentTypeName];

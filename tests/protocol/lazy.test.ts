@@ -30,9 +30,9 @@ describe('lazy schemas', () => {
     expect(Object.keys(schemas).sort()).toEqual(Object.keys(MsgType).sort());
     expect(schemas.SNAPSHOT).toBe(schemas.SNAPSHOT);
     // the generator (tools/compile-mql/protocol-gen.ts) names a part by its identity
-    expect(schemas.SNAPSHOT.shape.account).toBe(accountSchema);
-    expect(schemas.ACCOUNT.shape.account).toBe(accountSchema);
-    expect(schemas.SNAPSHOT.shape.deals.element).toBe(dealSchema);
+    expect(schemas.SNAPSHOT.shape.account).toBe(accountSchema());
+    expect(schemas.ACCOUNT.shape.account).toBe(accountSchema());
+    expect(schemas.SNAPSHOT.shape.deals.element).toBe(dealSchema());
     expect(Object.keys(intentBodySchemas).sort()).toEqual([...INTENT_TYPES].sort());
     expect(intentBodySchemas.CLOSE).toBe(intentBodySchemas.CLOSE);
     expect(intentBodySchemas.CLOSE.safeParse({ type: 'CLOSE', intentId: 'a-1', magic: 7, ticket: 5, volume: 0, deviation: 10 }).success).toBe(true);

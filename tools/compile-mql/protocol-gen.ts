@@ -42,13 +42,13 @@ export const DOC_END = '<!-- END GENERATED -->';
 type AnySchema = any;
 
 const NAMED: [string, AnySchema][] = [
-  ['Account', accountSchema],
-  ['Position', positionSchema],
-  ['Order', orderSchema],
-  ['Deal', dealSchema],
-  ['SymbolSpec', symbolSpecSchema],
-  ['Tick', tickTuple],
-  ['Bar', barTuple],
+  ['Account', accountSchema()],
+  ['Position', positionSchema()],
+  ['Order', orderSchema()],
+  ['Deal', dealSchema()],
+  ['SymbolSpec', symbolSpecSchema()],
+  ['Tick', tickTuple()],
+  ['Bar', barTuple()],
 ];
 const nameOf = (s: AnySchema) => NAMED.find(([, x]) => x === s)?.[0];
 
@@ -259,7 +259,7 @@ export function renderDocSection(): string {
     L.push(...fieldRows(s, ''));
     L.push('');
   }
-  for (const [name, s, fields] of [['Tick', tickTuple, TICK_FIELDS], ['Bar', barTuple, BAR_FIELDS]] as const) {
+  for (const [name, s, fields] of [['Tick', tickTuple(), TICK_FIELDS], ['Bar', barTuple(), BAR_FIELDS]] as const) {
     L.push(`#### ${name} tuple`);
     L.push('');
     L.push('| index | field | type | meaning |');
