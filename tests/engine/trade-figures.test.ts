@@ -65,13 +65,15 @@ const trade = fc.record({
   side: fc.constantFrom('BUY' as const, 'SELL' as const),
   open: fc.integer({ min: 0, max: 40 }),
   hold: fc.integer({ min: 0, max: 5 }),
+  // (a fraction of a second: the holding times' sum then depends on the order of the additions)
+  frac: fc.constantFrom(0, 0.1, 1 / 3, 0.7),
   exitReason: fc.constantFrom('signal', 'sl', 'tp', 'end', 'so', '1', 'constructor'),
 });
 
-type Row = { profit: number; side: 'BUY' | 'SELL'; open: number; hold: number; exitReason: string };
+type Row = { profit: number; side: 'BUY' | 'SELL'; open: number; hold: number; frac: number; exitReason: string };
 
 function tradesOf(rows: Row[]): Trade[] {
-  return rows.map((r, i) => ({ id: String(i), symbol: 'EURUSD', side: r.side, openTime: 1_700_000_000 + r.open * 3600, closeTime: 1_700_000_000 + (r.open + r.hold) * 3600, volume: 0.1, entryPrice: 1.1, exitPrice: 1.2, profit: r.profit, commission: -0.7, swap: 0, exitReason: r.exitReason }));
+  return rows.map((r, i) => ({ id: String(i), symbol: 'EURUSD', side: r.side, openTime: 1_700_000_000 + r.open * 3600 + r.frac, closeTime: 1_700_000_000 + (r.open + r.hold) * 3600 + r.frac * 2, volume: 0.1, entryPrice: 1.1, exitPrice: 1.2, profit: r.profit, commission: -0.7, swap: 0, exitReason: r.exitReason }));
 }
 
 /** `trades` in close order as the objects were sorted before the table (a stable sort). */
@@ -120,7 +122,7 @@ describe('the trade figures of a table', () => {
   });
 
   it('has a table without details say so when asked for the trades themselves', () => {
-    const t = TradeTable.of(tradesOf([{ profit: 1, side: 'BUY', open: 0, hold: 1, exitReason: 'tp' }]));
+    const t = TradeTable.of(tradesOf([{ profit: 1, side: 'BUY', open: 0, hold: 1, frac: 0, exitReason: 'tp' }]));
     expect(() => t.trades()).toThrow(/details/);
   });
 });
