@@ -243,7 +243,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       overrides: [...(a.symbol ? [`--symbol ${a.symbol}`] : []), ...(a.timeframe ? [`--timeframe ${a.timeframe}`] : [])].join(' ') || 'none',
       timeZone: `broker server time, ${describeZone(zone)}${a.brokerZone === undefined ? ' (--broker-zone to change)' : ` (--broker-zone ${a.brokerZone})`}`,
     };
-    const stats = reportStats({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
+    const stats = reportStats({ trades: result.tradeTable, equity: result.equity, initialBalance: result.initialBalance, metrics: result.metrics, rejected: result.rejected, refusals, blocked: result.blocked });
     run = { strategy, strategyJson: readJsonFile(a.strategy), bars, firstBar: first, gaps, result, stats, settings, refusals, levels };
     if (a.trades && !writeOutput('trades', a.trades, tradesCsv(result, spec.digits), err)) return 1;
     if (a.report && !writeOutput('report', a.report, renderReport(run), err)) return 1;

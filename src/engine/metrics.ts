@@ -3,23 +3,13 @@
  * cents, ratios to 4 decimals) so the same inputs give byte-identical JSON. Definitions in docs/backtest.md.
  */
 
-export interface Trade {
-  /** Position id. */
-  id: string;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  openTime: number;
-  closeTime: number;
-  volume: number;
-  entryPrice: number;
-  /** Volume-weighted price of the closing deals. */
-  exitPrice: number;
-  /** Net result in account currency: profit + swap + commission (entry and exits). */
-  profit: number;
-  commission: number;
-  swap: number;
-  /** sl, tp, so (stop-out), signal (closed by the strategy), end (still open at the end, closed at the last price). */
-  exitReason: string;
+import { TradeTable, type Trade } from './trade-table.js';
+
+export type { Trade } from './trade-table.js';
+
+/** The trades as the figures read them: a backtest's table as it is, trade objects read into one. */
+export function tradeTableOf(trades: readonly Trade[] | TradeTable): TradeTable {
+  return trades instanceof TradeTable ? trades : TradeTable.of(trades);
 }
 
 /**
@@ -81,40 +71,23 @@ export interface Metrics {
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalance: number): Metrics {
-  // one pass over the trades, the sums in the trades' order (as the filter-and-reduce it replaces added them)
-  let nWins = 0, nLosses = 0, grossProfit = 0, lossSum = 0, net = 0, hold = 0, streak = 0, longest = 0;
-  for (const t of trades) {
-    const p = t.profit;
-    if (p > 0) {
-      nWins++;
-      grossProfit += p;
-    } else if (p <= 0) {
-      nLosses++;
-      lossSum += p;
-    }
-    streak = p <= 0 ? streak + 1 : 0;
-    if (streak > longest) longest = streak;
-    net += p;
-    hold += t.closeTime - t.openTime;
-  }
-  const grossLoss = -lossSum;
+/** The run's figures from its closed trades (in close order) and its equity curve. */
+export function computeMetrics(trades: readonly Trade[] | TradeTable, curve: EquityCurve, initialBalance: number): Metrics {
+  // the trades' sums, made as they were added to the table (trade-figures.ts)
+  const f = tradeTableOf(trades).figures, count = f.count, nWins = f.wins, grossProfit = f.grossProfit, net = f.net;
+  const grossLoss = -f.lossSum;
   const n = curve.length;
-  const { maxDd, maxDdPct } = drawdownOf(curve, initialBalance);
-  const daily = dailyReturns(curve, initialBalance);
-  const mean = daily.length ? daily.reduce((s, x) => s + x, 0) / daily.length : 0;
-  const sd = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + (x - mean) ** 2, 0) / (daily.length - 1)) : 0;
-  const downside = daily.length > 1 ? Math.sqrt(daily.reduce((s, x) => s + Math.min(0, x) ** 2, 0) / (daily.length - 1)) : 0;
-  const exposed = exposedBars(curve);
+  const { maxDd, maxDdPct, exposed, daily } = curveFigures(curve, initialBalance);
+  const { mean, sd, downside } = dailyFigures(daily);
   return {
-    trades: trades.length,
+    trades: count,
     wins: nWins,
-    losses: nLosses,
-    winRate: trades.length ? r4((nWins / trades.length) * 100) : 0,
+    losses: f.losses,
+    winRate: count ? r4((nWins / count) * 100) : 0,
     grossProfit: r2(grossProfit),
     grossLoss: r2(grossLoss),
     profitFactor: grossLoss > 0 ? r4(grossProfit / grossLoss) : grossProfit > 0 ? null : 0,
-    expectancy: trades.length ? r2(net / trades.length) : 0,
+    expectancy: count ? r2(net / count) : 0,
     netProfit: r2(net),
     finalBalance: r2(n ? (curve.balanceAt ? curve.balanceAt(n - 1) : curve.balance[n - 1]!) : initialBalance),
     maxDrawdown: r2(maxDd),
@@ -122,54 +95,78 @@ export function computeMetrics(trades: Trade[], curve: EquityCurve, initialBalan
     sharpe: sd > 0 ? r4((mean / sd) * Math.sqrt(252)) : null,
     sortino: downside > 0 ? r4((mean / downside) * Math.sqrt(252)) : null,
     exposure: n ? r4((exposed / n) * 100) : 0,
-    avgHoldingHours: trades.length ? r4(hold / trades.length / 3600) : 0,
-    longestLosingStreak: longest,
+    avgHoldingHours: count ? r4(f.hold / count / 3600) : 0,
+    longestLosingStreak: f.longestLosing,
   };
 }
 
-// Each pass over the curve is a function of its own: a function run once with several long loops is compiled on the
-// stack (OSR) loop by loop, and deoptimised as each loop ends into code never run before — the loops then ran
-// unoptimised for a while, a heap number per bar.
+/**
+ * The mean of the daily returns, their standard deviation and their downside deviation (of the returns below 0):
+ * each sum over the days in their order, as the reduce each replaced added them.
+ */
+function dailyFigures(daily: number[]): { mean: number; sd: number; downside: number } {
+  const days = daily.length;
+  let sum = 0;
+  for (let k = 0; k < days; k++) sum += daily[k]!;
+  const mean = days ? sum / days : 0;
+  if (days < 2) return { mean, sd: 0, downside: 0 };
+  let sq = 0, down = 0;
+  for (let k = 0; k < days; k++) {
+    const x = daily[k]!;
+    sq += (x - mean) ** 2;
+    down += Math.min(0, x) ** 2;
+  }
+  return { mean, sd: Math.sqrt(sq / (days - 1)), downside: Math.sqrt(down / (days - 1)) };
+}
 
-/** The largest fall of the equity from its peak (money, and as a share of the peak), at bar closes. */
-function drawdownOf(curve: EquityCurve, initialBalance: number): { maxDd: number; maxDdPct: number } {
-  const EQ = curve.equity, n = curve.length;
-  let peak = initialBalance, maxDd = 0, maxDdPct = 0;
+/** What the figures read of the equity curve: its drawdown, the bars with a position open, the daily returns. */
+interface CurveFigures {
+  /** The largest fall of the equity from its peak, money and as a share of the peak, at bar closes. */
+  maxDd: number;
+  maxDdPct: number;
+  /** Bars with a position open. */
+  exposed: number;
+  /**
+   * The equity's return of each server day, at the last bar of the day (a bar closing at midnight belongs to the day
+   * it ends).
+   */
+  daily: number[];
+}
+
+/**
+ * One pass over the curve for all its figures (three passes were three loops to compile on the stack — OSR — each
+ * first run unoptimised for a while, a heap number per bar). A function of its own, so that the loop is all it
+ * compiles. Per bar the day is compared, not worked out: a close time (less 1 s) inside the day's bounds drawn in by
+ * 1e-5 day (0.864 s) at each end is of that day whatever the rounding (its floor(t / 86400) is the day's number); a
+ * time outside them is worked out as before. (The bounds are fractions of a day times 86,400: a product of two
+ * integers, compiled as one, is thrown away when it passes 2^31 — the bench's times do in 2038.)
+ */
+function curveFigures(curve: EquityCurve, initialBalance: number): CurveFigures {
+  const EQ = curve.equity, X = curve.exposed, n = curve.length;
+  const { t: TIME, from, add } = closeTimesOf(curve);
+  const daily: number[] = [];
+  let peak = initialBalance, maxDd = 0, maxDdPct = 0, exposed = 0;
+  let prevEq = initialBalance, day = n ? Math.floor((TIME[from]! + add - 1) / 86400) : 0;
+  let dayStart = (day + 1e-5) * 86400, dayEnd = (day + 0.99999) * 86400;
   for (let i = 0; i < n; i++) {
     const e = EQ[i]!;
     if (e > peak) peak = e;
     const dd = peak - e;
     if (dd > maxDd) maxDd = dd;
     if (peak > 0 && dd / peak > maxDdPct) maxDdPct = dd / peak;
-  }
-  return { maxDd, maxDdPct };
-}
-
-/**
- * Daily returns of the equity at the last bar of each server day (a bar closing at midnight belongs to the day it
- * ends); per bar only the day is compared, the equity read at a day's last bar.
- */
-function dailyReturns(curve: EquityCurve, initialBalance: number): number[] {
-  const EQ = curve.equity, n = curve.length;
-  const { t: TIME, from, add } = closeTimesOf(curve);
-  const daily: number[] = [];
-  let prevEq = initialBalance, day = n ? Math.floor((TIME[from]! + add - 1) / 86400) : 0;
-  for (let i = 0; i < n; i++) {
-    const d = Math.floor((TIME[from + i]! + add - 1) / 86400);
+    exposed += X[i]!;
+    const t = TIME[from + i]! + add - 1;
+    if (t >= dayStart && t < dayEnd) continue;
+    const d = Math.floor(t / 86400);
     if (d !== day) {
       const lastEq = i > 0 ? EQ[i - 1]! : initialBalance;
       daily.push(lastEq / prevEq - 1);
       prevEq = lastEq;
       day = d;
     }
+    dayStart = (d + 1e-5) * 86400;
+    dayEnd = (d + 0.99999) * 86400;
   }
   if (n) daily.push(EQ[n - 1]! / prevEq - 1);
-  return daily;
-}
-
-/** Bars with a position open. */
-function exposedBars(curve: EquityCurve): number {
-  let exposed = 0;
-  for (let i = 0; i < curve.length; i++) exposed += curve.exposed[i]!;
-  return exposed;
+  return { maxDd, maxDdPct, exposed, daily };
 }

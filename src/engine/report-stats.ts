@@ -4,7 +4,8 @@
  * docs/backtest.md.
  */
 import { retcodeText } from '../protocol/retcodes.js';
-import { closeTimesOf, type EquityCurve, type Metrics, type Trade } from './metrics.js';
+import { closeTimesOf, tradeTableOf, type EquityCurve, type Metrics, type Trade } from './metrics.js';
+import type { TradeTable } from './trade-table.js';
 
 export interface SideStats {
   trades: number;
@@ -61,7 +62,8 @@ export interface ReportStats {
 }
 
 export interface ReportStatsInput {
-  trades: Trade[];
+  /** In close order. */
+  trades: readonly Trade[] | TradeTable;
   equity: EquityCurve;
   initialBalance: number;
   metrics: Metrics;
@@ -156,54 +158,11 @@ function skipBefore(time: Float64Array, from: number, add: number, i: number, n:
 }
 
 export function reportStats(i: ReportStatsInput): ReportStats {
-  const { trades, metrics: m } = i;
-  // one pass over the trades (the report runs once, so this code runs unoptimised: each filtered list and reduce was a
-  // pass of its own); every sum adds the same trades in the same order as the lists' reduce did
-  let nWin = 0, sumWin = 0, maxWin = 0, nLoss = 0, sumLoss = 0, minLoss = 0;
-  let nLong = 0, winsLong = 0, sumLong = 0, nShort = 0, winsShort = 0, sumShort = 0;
-  let runW = 0, runWP = 0, runL = 0, runLP = 0, maxW = 0, maxWP = 0, maxL = 0, maxLP = 0;
+  const m = i.metrics;
+  // the trades' sums, made as they were added to the table (trade-figures.ts)
+  const tt = tradeTableOf(i.trades), f = tt.figures;
   const exitReasons: Record<string, number> = {};
-  for (let k = 0; k < trades.length; k++) {
-    const t = trades[k]!, p = t.profit;
-    if (p > 0) {
-      nWin++;
-      sumWin += p;
-      maxWin = Math.max(maxWin, p);
-    } else if (p <= 0) {
-      nLoss++;
-      sumLoss += p;
-      minLoss = Math.min(minLoss, p);
-    }
-    if (t.side === 'BUY') {
-      nLong++;
-      if (p > 0) winsLong++;
-      sumLong += p;
-    } else if (t.side === 'SELL') {
-      nShort++;
-      if (p > 0) winsShort++;
-      sumShort += p;
-    }
-    if (p > 0) {
-      runW++;
-      runWP += p;
-      runL = 0;
-      runLP = 0;
-      if (runW > maxW || (runW === maxW && runWP > maxWP)) {
-        maxW = runW;
-        maxWP = runWP;
-      }
-    } else {
-      runL++;
-      runLP += p;
-      runW = 0;
-      runWP = 0;
-      if (runL > maxL || (runL === maxL && runLP < maxLP)) {
-        maxL = runL;
-        maxLP = runLP;
-      }
-    }
-    exitReasons[t.exitReason] = (exitReasons[t.exitReason] ?? 0) + 1;
-  }
+  for (const r of f.reasonOrder) exitReasons[tt.reasons[r]!] = f.byReason[r]!;
   const c = i.equity;
   const ct = closeTimesOf(c), timeAt = (k: number) => ct.t[ct.from + k]! + ct.add;
   const span = c.length ? timeAt(c.length - 1) - (timeAt(0) - (c.length > 1 ? timeAt(1) - timeAt(0) : 0)) : 0;
@@ -213,16 +172,16 @@ export function reportStats(i: ReportStatsInput): ReportStats {
   return {
     grossProfit: m.grossProfit,
     grossLoss: m.grossLoss,
-    largestWin: r2(maxWin),
-    largestLoss: r2(minLoss),
-    averageWin: nWin ? r2(sumWin / nWin) : 0,
-    averageLoss: nLoss ? r2(sumLoss / nLoss) : 0,
-    long: side(nLong, winsLong, sumLong),
-    short: side(nShort, winsShort, sumShort),
-    maxConsecutiveWins: maxW,
-    maxConsecutiveWinsProfit: r2(maxWP),
-    maxConsecutiveLosses: maxL,
-    maxConsecutiveLossesLoss: r2(maxLP),
+    largestWin: r2(f.maxWin),
+    largestLoss: r2(f.minLoss),
+    averageWin: f.wins ? r2(f.grossProfit / f.wins) : 0,
+    averageLoss: f.losses ? r2(f.lossSum / f.losses) : 0,
+    long: side(f.longs, f.longWins, f.longSum),
+    short: side(f.shorts, f.shortWins, f.shortSum),
+    maxConsecutiveWins: f.maxWinRun,
+    maxConsecutiveWinsProfit: r2(f.maxWinRunProfit),
+    maxConsecutiveLosses: f.maxLossRun,
+    maxConsecutiveLossesLoss: r2(f.maxLossRunLoss),
     recoveryFactor: m.maxDrawdown > 0 ? r4(m.netProfit / m.maxDrawdown) : null,
     cagr: r4(cagr),
     calmar: m.maxDrawdownPct > 0 ? r4(cagr / m.maxDrawdownPct) : null,

@@ -8,6 +8,7 @@ import type { BarSeries } from '../engine/bars.js';
 import { barAt } from '../engine/indicator-spec.js';
 import type { BarIn } from '../engine/indicators.js';
 import { computeMetrics, type EquityCurve, type Metrics, type Trade } from '../engine/metrics.js';
+import type { TradeTable } from '../engine/trade-table.js';
 import { roundInPlace } from '../engine/money.js';
 import type { SignalModel } from '../engine/ml/model.js';
 import { StrategyRunner, type Decision, type MarketView } from '../engine/runner.js';
@@ -24,7 +25,7 @@ import { SimEaLogic } from './ea-logic.js';
 import { BacktestCurve } from './equity-curve.js';
 import { barSpread } from './path.js';
 import { symbolSpec } from './symbols.js';
-import { tradesFromStore } from './trades.js';
+import { tradeTableFromStore } from './trades.js';
 
 export interface BacktestOptions {
   strategy: NormalizedStrategy;
@@ -67,7 +68,10 @@ export interface BacktestOptions {
 
 export interface BacktestResult {
   metrics: Metrics;
+  /** The closed trades as objects, in close order (built from `tradeTable` when first read). */
   trades: Trade[];
+  /** The closed trades as columns, in close order: what the figures read (no object per trade; no details). */
+  tradeTable: TradeTable;
   equity: EquityCurve;
   /** The deals, oldest first (built from the broker's deal store when first read). */
   deals: Deal[];
@@ -276,12 +280,17 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     equity.setLast(a.equity, a.balance);
   }
   o.onProgress?.(bars.length - warm, bars.length - warm);
-  // the trades straight from the broker's deal store's columns (no Deal object per row);
-  // the deals as objects only if someone reads them
-  const trades = tradesFromStore(broker.dealColumns(), () => broker.dealRows());
-  let deals: Deal[] | undefined;
+  // the trades straight from the broker's deal store's columns (no Deal object per row) into columns (no object per
+  // trade), only what the figures read; the trades (built again, with their details) and the deals as objects only if
+  // someone reads them
+  const store = broker.dealColumns(), rows = () => broker.dealRows();
+  const tradeTable = tradeTableFromStore(store, rows, false);
+  let trades: Trade[] | undefined, deals: Deal[] | undefined;
   return {
-    metrics: computeMetrics(trades, equity, balance), trades, equity, get deals() { return (deals ??= broker.deals()); },
+    metrics: computeMetrics(tradeTable, equity, balance),
+    get trades() { return (trades ??= tradeTableFromStore(store, rows, true).trades()); },
+    tradeTable, equity,
+    get deals() { return (deals ??= broker.deals()); },
     intents, rejected, refused, blocked, alerts, core: core.state(), bars: bars.length - warm, initialBalance: balance, columns,
   };
 }

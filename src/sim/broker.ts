@@ -163,7 +163,7 @@ export class SimBroker extends BrokerBook {
     return this.dealStore.rows();
   }
 
-  /** The deal store itself, to read its columns (tradesFromStore): the live store — read only, never written through. */
+  /** The deal store itself, to read its columns (tradeTableFromStore): the live store — read only, never written through. */
   dealColumns(): DealColumns {
     return this.dealStore;
   }

@@ -1,94 +1,61 @@
 /**
- * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly):
- * from Deal objects (tradesFromDeals), or straight from the simulated broker's deal store (tradesFromStore: the same
- * trades, read from its columns without a Deal per row — a backtest's tens of thousands of deals); and what each
- * trade's exit price is when no single deal of its own made it (exitNotes: partial exits, a netting reversal).
+ * Closed trades from deals in ticket order (hedging and netting; partial closes and reversals split correctly), as a
+ * TradeTable (engine/trade-table.ts: columns, no object per trade): from Deal objects (tradeTableFromDeals, and
+ * tradesFromDeals for the trades as objects), or straight from the simulated broker's deal store
+ * (tradeTableFromStore: the same trades, read from its columns without a Deal per row — a backtest's tens of
+ * thousands of deals); and what each trade's exit price is when no single deal of its own made it (exitNotes:
+ * partial exits, a netting reversal).
  */
-import type { Trade } from '../engine/metrics.js';
 import { roundTo } from '../engine/money.js';
+import { TradeTable, type Trade, type TradeRow } from '../engine/trade-table.js';
 import type { Deal } from '../protocol/messages.js';
 import { DEAL_ENTRY, DEAL_REASON, DEAL_TYPE } from '../protocol/mt5.js';
 import type { DealColumns } from './deal-store.js';
 
-/** An open trade and what its exits have closed so far: their volume, value and count, and whether a reversal closed it. */
-type OpenTrade = Trade & { filled: number; exitValue: number; exitVolume: number; exits: number; reversed: boolean };
+/** An open trade, and what its exits have closed so far: their volume and value. */
+type OpenTrade<K> = TradeRow<K> & { filled: number; exitValue: number; exitVolume: number };
 
-/** Why a deal closed its trade. */
-function exitReason(reason: number, comment: string): string {
-  return reason === DEAL_REASON.SL ? 'sl' : reason === DEAL_REASON.TP ? 'tp' : reason === DEAL_REASON.SO ? 'so' : comment.startsWith('ix:end-') ? 'end' : 'signal';
-}
+/** Why a trade closed: the names its table's `reason` indexes. */
+const EXIT_REASONS = ['signal', 'sl', 'tp', 'so', 'end'] as const;
+const SIGNAL = 0, SL = 1, TP = 2, SO = 3, END = 4;
 
-/**
- * The trade a closing deal completes, built field by field (a rest-and-spread copy of each trade cost microseconds a
- * trade). A class, not an object literal: every trade of a run survives, so V8 pretenured the literal's allocation site,
- * and the literal then cost ~1 µs a trade (its line alone was 40–55 ms of the 1 M-bar bench's 43,000 trades; the
- * trades from the store 88–142 ms → 35–77 ms with the class). The same own keys in the same order: the same JSON.
- */
-class ClosedTrade implements Trade {
-  id: string;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  openTime: number;
-  closeTime: number;
-  volume: number;
-  entryPrice: number;
-  exitPrice: number;
-  profit: number;
-  commission: number;
-  swap: number;
-  exitReason: string;
-  constructor(t: OpenTrade) {
-    this.id = t.id;
-    this.symbol = t.symbol;
-    this.side = t.side;
-    this.openTime = t.openTime;
-    this.closeTime = t.closeTime;
-    this.volume = t.volume;
-    this.entryPrice = t.entryPrice;
-    this.exitPrice = roundTo(t.exitValue / t.exitVolume, 8);
-    this.profit = roundTo(t.profit, 2);
-    this.commission = roundTo(t.commission, 2);
-    this.swap = roundTo(t.swap, 2);
-    this.exitReason = t.exitReason;
-  }
-}
-function closed(t: OpenTrade): Trade {
-  return new ClosedTrade(t);
+/** Why a deal closed its trade (EXIT_REASONS): the comment read only for an exit that is not an SL, TP or stop-out. */
+function exitReason(d: DealCursor): number {
+  const r = d.reason;
+  return r === DEAL_REASON.SL ? SL : r === DEAL_REASON.TP ? TP : r === DEAL_REASON.SO ? SO : d.comment().startsWith('ix:end-') ? END : SIGNAL;
 }
 
 /**
  * An open trade from its first deal: `spare` (a closed trade's, no longer read) made this one, field by field, or a new
  * object (one open trade at a time, as a backtest holds, is one object for the whole run instead of one a trade).
  */
-function opened(spare: OpenTrade | undefined, id: string, symbol: string, type: number, time: number, volume: number, price: number, commission: number): OpenTrade {
-  const side = type === DEAL_TYPE.BUY ? 'BUY' : 'SELL';
-  if (!spare) {
-    return {
-      id, symbol, side, openTime: time, closeTime: time,
-      volume, entryPrice: price, exitPrice: 0, profit: commission, commission, swap: 0, exitReason: '',
-      filled: volume, exitValue: 0, exitVolume: 0, exits: 0, reversed: false,
-    };
-  }
-  const t = spare;
-  t.id = id; t.symbol = symbol; t.side = side; t.openTime = time; t.closeTime = time;
-  t.volume = volume; t.entryPrice = price; t.exitPrice = 0; t.profit = commission; t.commission = commission; t.swap = 0; t.exitReason = '';
-  t.filled = volume; t.exitValue = 0; t.exitVolume = 0; t.exits = 0; t.reversed = false;
+function opened<K>(spare: OpenTrade<K> | undefined, id: K, symbol: string, type: number, time: number, volume: number, price: number, commission: number): OpenTrade<K> {
+  const t = spare ?? blank(id, symbol);
+  t.id = id; t.symbol = symbol; t.side = type === DEAL_TYPE.BUY ? 0 : 1; t.openTime = time; t.closeTime = time;
+  t.volume = volume; t.entryPrice = price; t.exitPrice = 0; t.profit = commission; t.commission = commission; t.swap = 0; t.reason = SIGNAL;
+  t.exits = 0; t.reversed = false; t.filled = volume; t.exitValue = 0; t.exitVolume = 0;
   return t;
 }
 
-/** Most lists come in close order already (one position at a time): sorted only when one is not (the sort is stable). */
-function inCloseOrder(done: Trade[]): Trade[] {
-  for (let k = 1; k < done.length; k++) {
-    const a = done[k - 1]!, b = done[k]!;
-    if (a.closeTime > b.closeTime || (a.closeTime === b.closeTime && a.openTime > b.openTime)) return done.sort((x, y) => x.closeTime - y.closeTime || x.openTime - y.openTime);
-  }
-  return done;
+/**
+ * A new open trade, its numbers NaN until written: each field a double from the start. (A field whose first value is
+ * a small integer is kept as one; a time past 2038 or a fraction then changes the object's layout, and the code
+ * compiled for it is thrown away — for each such field, in the middle of a run.)
+ */
+function blank<K>(id: K, symbol: string): OpenTrade<K> {
+  return {
+    id, symbol, side: 0, openTime: NaN, closeTime: NaN, volume: NaN, entryPrice: NaN, exitPrice: NaN, profit: NaN, commission: NaN, swap: NaN,
+    reason: SIGNAL, exits: 0, reversed: false, filled: NaN, exitValue: NaN, exitVolume: NaN,
+  };
 }
 
+/** One deal's numbers before a deal is read (NaN: each a double from the start, as in `blank`). */
+const NO_DEAL = { type: 0, entry: 0, time: NaN, volume: NaN, price: NaN, commission: NaN, profit: NaN, swap: NaN, reason: 0 };
+
 /**
- * One deal as the trade builder reads it: its numbers, and what is read only when needed (the position id as text
- * and the symbol when a trade opens, the comment for an exit that is not an SL, TP or stop-out). One cursor is
- * refilled for each deal: no object per deal.
+ * One deal as the trade builder reads it: its numbers, and what is read only when needed (the symbol when a trade
+ * opens, the comment for an exit that is not an SL, TP or stop-out). One cursor is refilled for each deal: no object
+ * per deal.
  */
 interface DealCursor {
   type: number;
@@ -100,7 +67,6 @@ interface DealCursor {
   profit: number;
   swap: number;
   reason: number;
-  idText(): string;
   symbol(): string;
   comment(): string;
 }
@@ -125,10 +91,10 @@ const SCAN_MAX = 8;
  */
 class OpenTrades<K> {
   private readonly keys: K[] = [];
-  private readonly trades: OpenTrade[] = [];
-  private map: Map<K, OpenTrade> | undefined;
+  private readonly trades: OpenTrade<K>[] = [];
+  private map: Map<K, OpenTrade<K>> | undefined;
 
-  get(key: K): OpenTrade | undefined {
+  get(key: K): OpenTrade<K> | undefined {
     if (this.map) return this.map.get(key);
     const ks = this.keys;
     for (let i = 0; i < ks.length; i++) if (ks[i] === key) return this.trades[i];
@@ -136,7 +102,7 @@ class OpenTrades<K> {
   }
 
   /** A trade for a position that has none open (the builder asks first). */
-  add(key: K, t: OpenTrade): void {
+  add(key: K, t: OpenTrade<K>): void {
     if (this.map) {
       this.map.set(key, t);
       return;
@@ -172,14 +138,13 @@ class OpenTrades<K> {
 /** Deals in ticket order in, closed trades out: the one place their arithmetic is written. */
 class TradeBuilder<K> {
   private readonly open = new OpenTrades<K>();
-  private readonly done: Trade[] = [];
+  private readonly done: TradeTable<K>;
   /** The open trade of the last closed trade, for `opened` to reuse (nothing else holds it). */
-  private spare: OpenTrade | undefined;
-  /** Each closed trade's exit note (exitNoteOf), kept only when asked for and not empty. */
-  readonly notes: Map<Trade, string> | undefined;
+  private spare: OpenTrade<K> | undefined;
 
-  constructor(notes = false) {
-    this.notes = notes ? new Map() : undefined;
+  /** `capacity`: the trades to make room for first (the table grows past it); `details`: TradeTable's. */
+  constructor(capacity: number | undefined, details: boolean) {
+    this.done = new TradeTable<K>(EXIT_REASONS, capacity, details);
   }
 
   /** A deal of the position `key` (BUY and SELL deals only count). */
@@ -195,7 +160,7 @@ class TradeBuilder<K> {
         t.profit += d.commission;
         t.commission += d.commission;
       } else {
-        this.open.add(key, opened(this.spare, d.idText(), d.symbol(), d.type, d.time, d.volume, d.price, d.commission));
+        this.open.add(key, opened(this.spare, key, d.symbol(), d.type, d.time, d.volume, d.price, d.commission));
         this.spare = undefined;
       }
       return;
@@ -210,22 +175,29 @@ class TradeBuilder<K> {
     t.closeTime = d.time;
     t.exits++;
     if (d.entry === DEAL_ENTRY.INOUT) t.reversed = true;
-    t.exitReason = d.reason === DEAL_REASON.SL || d.reason === DEAL_REASON.TP || d.reason === DEAL_REASON.SO ? exitReason(d.reason, '') : exitReason(d.reason, d.comment());
+    t.reason = exitReason(d);
     if (t.exitVolume >= t.filled - 1e-9) {
-      const c = closed(t);
-      this.done.push(c);
-      if (this.notes && (t.exits > 1 || t.reversed)) this.notes.set(c, exitNoteOf(t.exits, t.reversed));
+      // closed: its figures as the trade shows them (the open trade is read no more; the details only where kept)
+      t.profit = roundTo(t.profit, 2);
+      if (this.done.details) {
+        t.exitPrice = roundTo(t.exitValue / t.exitVolume, 8);
+        t.commission = roundTo(t.commission, 2);
+        t.swap = roundTo(t.swap, 2);
+      }
+      this.done.push(t);
       this.open.delete(key);
       this.spare = t;
       if (d.entry === DEAL_ENTRY.INOUT) {
-        this.open.add(key, opened(this.spare, d.idText(), d.symbol(), d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
+        this.open.add(key, opened(this.spare, key, d.symbol(), d.type, d.time, roundTo(d.volume - closeVol, 8), d.price, 0));
         this.spare = undefined;
       }
     }
   }
 
-  trades(): Trade[] {
-    return inCloseOrder(this.done);
+  /** The closed trades, in close order (TradeTable.sortByClose). */
+  table(): TradeTable<K> {
+    this.done.sortByClose();
+    return this.done;
   }
 }
 
@@ -233,25 +205,10 @@ class TradeBuilder<K> {
  * Closed trades from deals in ticket order. A deal is read, never kept: the deals may come as one object refilled
  * for each (SimBroker.dealRows).
  */
-export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
-  return buildFromDeals(deals, new TradeBuilder<bigint>()).trades();
-}
-
-/**
- * Each trade's exit note (exitNoteOf), in the order of `tradesFromDeals(deals)` — and of the backtest's trades,
- * which are the same (tradesFromStore): '' for a trade closed by one deal of its own.
- */
-export function exitNotes(deals: Iterable<Deal>): string[] {
-  const b = buildFromDeals(deals, new TradeBuilder<bigint>(true));
-  return b.trades().map((t) => b.notes!.get(t) ?? '');
-}
-
-function buildFromDeals(deals: Iterable<Deal>, b: TradeBuilder<bigint>): TradeBuilder<bigint> {
+export function tradeTableFromDeals(deals: Iterable<Deal>, details = true): TradeTable<bigint> {
+  const b = new TradeBuilder<bigint>(undefined, details);
   let deal!: Deal;
-  const cur: DealCursor = {
-    type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
-    idText: () => deal.positionId.toString(), symbol: () => deal.symbol, comment: () => deal.comment,
-  };
+  const cur: DealCursor = { ...NO_DEAL, symbol: () => deal.symbol, comment: () => deal.comment };
   for (const d of deals) {
     deal = d;
     cur.type = d.type;
@@ -265,31 +222,53 @@ function buildFromDeals(deals: Iterable<Deal>, b: TradeBuilder<bigint>): TradeBu
     cur.reason = d.reason;
     b.add(d.positionId, cur);
   }
-  return b;
+  return b.table();
+}
+
+/** tradeTableFromDeals' trades as objects. */
+export function tradesFromDeals(deals: Iterable<Deal>): Trade[] {
+  return tradeTableFromDeals(deals).trades();
+}
+
+/**
+ * Each trade's exit note (exitNoteOf) of a table with details, in its order: '' for a trade closed by one deal of
+ * its own.
+ */
+export function exitNotesOf(t: TradeTable): string[] {
+  t.mustHaveDetails();
+  const out: string[] = [];
+  for (let k = 0; k < t.length; k++) out.push(exitNoteOf(t.exits[k]!, t.reversed[k] === 1));
+  return out;
+}
+
+/**
+ * Each trade's exit note (exitNoteOf), in the order of `tradesFromDeals(deals)` — and of the backtest's trades,
+ * which are the same (tradeTableFromStore): '' for a trade closed by one deal of its own.
+ */
+export function exitNotes(deals: Iterable<Deal>): string[] {
+  return exitNotesOf(tradeTableFromDeals(deals));
 }
 
 /** The largest position id kept as a number key (exact as a double). */
 const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
- * `tradesFromDeals` of the store's deals, read from its columns: no Deal per row, the open trades keyed by their
- * position id as a number (exact up to 2^53 − 1; a store with a larger id is read through `rows()` instead), the
- * comment read only for an exit that is not an SL, TP or stop-out. The same trades, in the same order (tested).
+ * `tradeTableFromDeals` of the store's deals, read from its columns: no Deal per row, the open trades keyed by their
+ * position id as a number (exact up to 2^53 − 1, and the same text as the bigint; a store with a larger id is read
+ * through `rows()` instead), the comment read only for an exit that is not an SL, TP or stop-out. The same trades, in
+ * the same order (tested); with their details or only what the figures read (TradeTable).
  */
-export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Trade[] {
-  const b = new TradeBuilder<number>();
-  let i = 0, big = 0n, key = 0;
-  const cur: DealCursor = {
-    type: 0, entry: 0, time: 0, volume: 0, price: 0, commission: 0, profit: 0, swap: 0, reason: 0,
-    // (an id up to 2^53 − 1 is the same text as a number: a number's text is cheaper to make than a bigint's)
-    idText: () => String(key), symbol: () => st.symbolAt(i), comment: () => st.commentAt(i),
-  };
+export function tradeTableFromStore(st: DealColumns, rows: () => Iterable<Deal>, details: boolean): TradeTable<number> | TradeTable<bigint> {
+  // (a trade is an entry and an exit, mostly: room for half the deals first)
+  const b = new TradeBuilder<number>((st.length >> 1) + 1, details);
+  let i = 0;
+  const cur: DealCursor = { ...NO_DEAL, symbol: () => st.symbolAt(i), comment: () => st.commentAt(i) };
   for (; i < st.length; i++) {
     const c = st.chunk(i), k = st.slot(i);
     const type = c.type[k]!;
     if (type !== DEAL_TYPE.BUY && type !== DEAL_TYPE.SELL) continue; // (a balance operation: no position)
-    big = c.positionId[k]!;
-    if (big > SAFE_ID) return tradesFromDeals(rows());
+    const big = c.positionId[k]!;
+    if (big > SAFE_ID) return tradeTableFromDeals(rows(), details);
     cur.type = type;
     cur.entry = c.entry[k]!;
     cur.time = Math.floor(c.timeMsc[k]! / 1000);
@@ -299,8 +278,7 @@ export function tradesFromStore(st: DealColumns, rows: () => Iterable<Deal>): Tr
     cur.profit = c.profit[k]!;
     cur.swap = c.swap[k]!;
     cur.reason = c.reason[k]!;
-    key = Number(big);
-    b.add(key, cur);
+    b.add(Number(big), cur);
   }
-  return b.trades();
+  return b.table();
 }

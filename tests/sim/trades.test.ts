@@ -1,12 +1,14 @@
 /**
- * tradesFromStore (the backtest's trades read from the deal store's columns) against tradesFromDeals (the same
+ * tradeTableFromStore (the backtest's trades read from the deal store's columns) against tradesFromDeals (the same
  * deals as objects): the same trades, in the same order, for any sequence of orders on a netting or a hedging account.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ORDER_FILLING, ORDER_TYPE, TRADE_ACTION } from '../../src/protocol/mt5.js';
-import { exitNoteOf, exitNotes, tradesFromDeals, tradesFromStore } from '../../src/sim/trades.js';
+import { exitNoteOf, exitNotes, tradeTableFromStore, tradesFromDeals } from '../../src/sim/trades.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
+import { computeMetrics, newEquityCurve } from '../../src/engine/metrics.js';
+import { reportStats } from '../../src/engine/report-stats.js';
 import { MONDAY_10H, makeBroker } from '../helpers.js';
 
 /** An order: buy or sell `lots` tenths, a move of the price first (points), SL/TP points away (0: none), or a close of the k-th open position. */
@@ -56,7 +58,7 @@ function run(netting: boolean, ticketStart: bigint | undefined, ops: Op[]) {
   return b;
 }
 
-describe('tradesFromStore', () => {
+describe('tradeTableFromStore', () => {
   it('gives the trades tradesFromDeals gives, netting and hedging, ids below and across 2^53; every kind of trade compared', () => {
     const seen = new Set<string>();
     let fromColumns = 0;
@@ -64,8 +66,15 @@ describe('tradesFromStore', () => {
       // ticket numbers from 1000, or 40 below 2^53 (the store's ids cross it within a run: the Deal way from there)
       fc.property(fc.boolean(), fc.constantFrom(1000n, 1000n, 2n ** 53n - 40n), fc.array(op, { minLength: 10, maxLength: 60, size: 'max' }), (netting, start, ops) => {
         const b = run(netting, start, ops);
-        const got = tradesFromStore(b.dealColumns(), () => b.dealRows());
+        const got = tradeTableFromStore(b.dealColumns(), () => b.dealRows(), true).trades();
         expect(got).toEqual(tradesFromDeals(b.deals()));
+        // a table without the details (what a backtest's figures read) gives the figures of the trades themselves
+        const lean = tradeTableFromStore(b.dealColumns(), () => b.dealRows(), false), curve = newEquityCurve(0);
+        const figures = (trades: typeof lean | typeof got) => {
+          const metrics = computeMetrics(trades, curve, 1000);
+          return [metrics, reportStats({ trades, equity: curve, initialBalance: 1000, metrics, rejected: [], refusals: [], blocked: {} })];
+        };
+        expect(figures(lean)).toEqual(figures(got));
         // what the comparison covered, on runs read from the columns (ids under 2^53)
         if (b.deals().some((d) => d.positionId > BigInt(Number.MAX_SAFE_INTEGER))) return;
         fromColumns++;
@@ -83,7 +92,7 @@ describe('tradesFromStore', () => {
   });
 });
 
-describe('tradesFromStore with many positions open at once', () => {
+describe('tradeTableFromStore with many positions open at once', () => {
   // 6 open: the open trades scanned (a close moves the last into its place); 20: past the ones it scans, through a Map
   it.each([
     [6, [3, 0, 5, 1, 4, 2]],
@@ -118,7 +127,7 @@ describe('tradesFromStore with many positions open at once', () => {
         profit: Math.round((din!.commission + dout!.profit + dout!.swap + dout!.commission) * 100) / 100, commission: Math.round((din!.commission + dout!.commission) * 100) / 100,
       };
     });
-    for (const got of [tradesFromStore(b.dealColumns(), () => b.dealRows()), tradesFromDeals(deals)]) {
+    for (const got of [tradeTableFromStore(b.dealColumns(), () => b.dealRows(), true).trades(), tradesFromDeals(deals)]) {
       expect(got.map((x) => ({ id: x.id, side: x.side, volume: x.volume, openTime: x.openTime, closeTime: x.closeTime, entryPrice: x.entryPrice, exitPrice: x.exitPrice, profit: x.profit, commission: x.commission }))).toEqual(want);
     }
   });
