@@ -68,7 +68,7 @@ export interface BacktestOptions {
 
 export interface BacktestResult {
   metrics: Metrics;
-  /** The closed trades as objects, in close order (built from `tradeTable` when first read). */
+  /** The closed trades as objects, in close order (built again from the broker's deal store, with every detail, when first read). */
   trades: Trade[];
   /** The closed trades as columns, in close order: what the figures read (no object per trade; no details). */
   tradeTable: TradeTable;

@@ -11,7 +11,7 @@ import { reportStats } from '../../src/engine/report-stats.js';
 import { readStrategyJson } from '../../src/cli/strategy.js';
 import { normalizeStrategy } from '../../src/engine/strategy/normalize.js';
 import { runBacktest } from '../../src/sim/backtest.js';
-import { exitNotes, exitNotesOf, tradeTableFromDeals, tradesFromDeals } from '../../src/sim/trades.js';
+import { exitNotes, tradesFromDeals } from '../../src/sim/trades.js';
 
 const bars = parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8'));
 
@@ -33,7 +33,7 @@ describe("a backtest's trade table", () => {
     expect(r.metrics).toEqual(computeMetrics(eager, r.equity, r.initialBalance));
     const input = { equity: r.equity, initialBalance: r.initialBalance, metrics: r.metrics, rejected: r.rejected, refusals: [], blocked: r.blocked };
     expect(reportStats({ ...input, trades: t })).toEqual(reportStats({ ...input, trades: eager }));
-    // the exit notes of a table with details are those of the deals
-    expect(exitNotesOf(tradeTableFromDeals(r.deals))).toEqual(exitNotes(r.deals));
+    // one exit note per trade (exitNotes is exitNotesOf of the deals' table: comparing the two would prove nothing)
+    expect(exitNotes(r.deals)).toHaveLength(eager.length);
   });
 });
