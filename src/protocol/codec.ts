@@ -16,11 +16,11 @@ import {
   type MsgTypeName,
 } from './messages.js';
 import type { ErrorCode } from './errors.js';
-import { fastAccount, fastBar, fastHistory, fastIntentResult, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
+import { fastAccount, fastBar, fastHistory, fastIntentResult, fastOrders, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
 import { readPositionsFrame } from './codec-positions.js';
 
 // the checked fast paths of the hot messages (and of the intents a backtest executes) live in fast-paths.ts
-export { fastAccount, fastBar, fastHistory, fastIntentBody, fastIntentResult, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
+export { fastAccount, fastBar, fastHistory, fastIntentBody, fastIntentResult, fastOrders, fastPositions, fastTicks, fastTradeTx } from './fast-paths.js';
 
 // msgpackr's typings lack 'auto', which it supports (number while exact, bigint above).
 const packr = new Packr({
@@ -117,7 +117,7 @@ export function validateMessage(raw: unknown): AnyMsg {
   const name = TYPE_NAME[type];
   if (!name) throw new ProtocolError('UNKNOWN_TYPE', `unknown message type ${type}`, type, reqId);
   const fast = type === MsgType.TICKS ? fastTicks(obj) : type === MsgType.BAR ? fastBar(obj) : type === MsgType.ACCOUNT ? fastAccount(obj) : type === MsgType.POSITIONS ? fastPositions(obj)
-    : type === MsgType.INTENT_RESULT ? fastIntentResult(obj) : type === MsgType.TRADE_TX ? fastTradeTx(obj) : type === MsgType.HISTORY && fastHistory(obj);
+    : type === MsgType.ORDERS ? fastOrders(obj) : type === MsgType.INTENT_RESULT ? fastIntentResult(obj) : type === MsgType.TRADE_TX ? fastTradeTx(obj) : type === MsgType.HISTORY && fastHistory(obj);
   if (fast) return obj as unknown as AnyMsg;
   const parsed = schemas[name].safeParse(obj);
   if (!parsed.success) {

@@ -161,6 +161,90 @@ describe('bridge: intents of one bar in a batch', () => {
   });
 });
 
+describe('bridge: the results of one turn, held', () => {
+  type Line = { op: string; entry?: { intentId: string }; intentId?: string; patch?: { state?: string } };
+  /** A rig with a persistent ledger and a log sink; every journal write and every socket write of the host, in order. */
+  async function heldRig() {
+    const store = await Store.open(mkdtempSync(join(tmpdir(), 'mt5x-held-')));
+    onTestFinished(() => store.close());
+    const events: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _e, cb) { for (const l of chunk.toString().split('\n').filter(Boolean)) { const j = JSON.parse(l) as { msg: string; intentId?: string }; events.push(`log ${j.msg}${j.intentId ? ` ${j.intentId}` : ''}`); } cb(); } });
+    rig = await startRig({ ledger: new PersistentLedger(store), logger: createLogger('info', sink), reaskMs: 0 });
+    const broker = makeBroker();
+    broker.quote('EURUSD', 1.1, 1.10002, MONDAY_10H);
+    const { sim, terminal } = await rig.connect({ broker });
+    const writer = (store as unknown as { journalWriter: { append(text: string): void } }).journalWriter;
+    const append = writer.append.bind(writer);
+    writer.append = (text: string) => {
+      events.push(`journal ${text.trim().split('\n').map((l) => { const j = JSON.parse(l) as Line; return j.op === 'add' ? `add ${j.entry!.intentId}` : `${j.patch?.state} ${j.intentId}`; }).join(', ')}`);
+      append(text);
+    };
+    const sock = (terminal as unknown as { session: { ws: { _socket: Record<string, (...a: unknown[]) => unknown> } } }).session.ws._socket;
+    for (const k of ['_writev', '_write']) {
+      const f = sock[k];
+      if (f) sock[k] = function (this: unknown, ...a: unknown[]) { events.push('socket write'); return f.apply(this, a); };
+    }
+    // the terminal's answers held back, to be sent together (one chunk: the simulated terminal's socket corked)
+    const answers: [string, unknown][] = [];
+    const send = sim.send.bind(sim) as (name: string, body: unknown) => void;
+    let hold = true;
+    (sim as unknown as { send: typeof send }).send = (name, body) => (hold && name === 'INTENT_RESULT' ? void answers.push([name, body]) : send(name, body));
+    const together = (also?: () => void) => {
+      hold = false;
+      const s = (sim as unknown as { ws: { _socket: { cork(): void; uncork(): void } } }).ws._socket;
+      s.cork();
+      for (const [n, b] of answers.splice(0)) send(n, b);
+      also?.();
+      s.uncork();
+    };
+    return { store, sim, terminal, events, answers, together };
+  }
+
+  it("writes the journal lines of the results before a bar's close in the bar's one write, before its intents; their log lines follow its socket write", async () => {
+    const { store, sim, terminal, events, answers, together } = await heldRig();
+    const first = terminal.batch(() => ['h-0', 'h-1', 'h-2'].map((id) => terminal.sendIntent(openIntent(id))));
+    await until(() => answers.length === 3);
+    // a bar's close: one more intent, decided as the trading core's driver does (in a batch, on the 'bar' event)
+    let next: Promise<unknown> | undefined;
+    let settledAtBar = '';
+    terminal.once('bar', () => {
+      settledAtBar = ['h-0', 'h-1', 'h-2'].map((id) => store.data.intents[id]?.state).join();
+      next = terminal.batch(() => terminal.sendIntent(openIntent('h-3')));
+    });
+    events.length = 0;
+    together(() => sim.barClosed('EURUSD', 'H1', [Math.floor(MONDAY_10H / 1000), 1.1, 1.1, 1.1, 1.1, 1, 0, 0]));
+    await Promise.all(first);
+    await until(() => next !== undefined);
+    await next;
+    await until(() => events.includes('log intent sent h-3'));
+    expect(settledAtBar).toBe('settled,settled,settled'); // the results were applied before the bar was decided
+    const upTo = events.slice(0, events.indexOf('log intent sent h-3') + 1);
+    expect(upTo).toEqual([
+      'journal settled h-0, settled h-1, settled h-2, add h-3', // one write: the results first, then the new intent
+      'socket write',
+      'log intent result h-0', 'log intent result h-1', 'log intent result h-2',
+      'journal sent h-3',
+      'log intent sent h-3',
+    ]);
+  });
+
+  it('writes the journal lines of results that come together in one write, settling each at once', async () => {
+    const { terminal, events, answers, together } = await heldRig();
+    const first = terminal.batch(() => ['g-0', 'g-1', 'g-2'].map((id) => terminal.sendIntent(openIntent(id))));
+    await until(() => answers.length === 3);
+    events.length = 0;
+    together();
+    const r = await Promise.all(first);
+    expect(r.map((x) => `${x.intentId} ${x.class}`)).toEqual(['g-0 done', 'g-1 done', 'g-2 done']);
+    await until(() => events.filter((e) => e.startsWith('log intent result')).length === 3);
+    expect(events.filter((e) => e.startsWith('journal') || e.startsWith('log'))).toEqual([
+      'journal settled g-0, settled g-1, settled g-2',
+      'log intent result g-0', 'log intent result g-1', 'log intent result g-2',
+    ]);
+    expect(terminal.intentEntry('g-1')?.state).toBe('settled');
+  });
+});
+
 describe('bridge: intent timeouts', () => {
   it('rejects each unanswered intent with TIMEOUT its own intentTimeoutMs after it was sent; answered ones are not touched', async () => {
     rig = await startRig({ intentTimeoutMs: 250, reaskMs: 0 }); // no re-ask: this is about the timeout

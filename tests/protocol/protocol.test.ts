@@ -14,6 +14,7 @@ import {
   fastIntentBody,
   fastAccount,
   fastPositions,
+  fastOrders,
   fastIntentResult,
   fastTradeTx,
   encodeRaw,
@@ -274,6 +275,57 @@ describe('protocol codec', () => {
     expect(accepted).toBeGreaterThan(400);
     expect(rejected).toBeGreaterThan(400);
     expect(converted).toBeGreaterThan(100);
+  });
+
+  it('the ORDERS fast path accepts exactly what the zod schema accepts, with the same value, tickets made bigints (property)', () => {
+    const ticketArb = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: 0, max: 2 ** 31 }), fc.constant(2 ** 53));
+    const order = fc.record({
+      ticket: ticketArb, symbol: fc.string({ minLength: 1, maxLength: 64 }), type: fc.integer({ min: 0, max: 8 }), volume: finite, priceOpen: finite,
+      stopLimit: finite, sl: finite, tp: finite, timeSetup: int40, expiration: int40, magic: int40, comment: fc.string(),
+    });
+    const orders = fc.record({ type: fc.constant(MsgType.ORDERS), seq: seqArb, orders: fc.array(order, { maxLength: 4 }) });
+    const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 53 + 2, 2 ** 60, -1, -1n, 2n ** 64n, 9, '', 'X'.repeat(65), null, undefined, true, [], {});
+    // none or one mutation: a top-level field set, deleted or added, or one order's field set, deleted or added
+    const mutated = fc.tuple(orders, fc.nat(6), bad, fc.nat(40), fc.nat(20)).map(([m, kind, v, at, col]) => {
+      const o = structuredClone(m) as Record<string, unknown> & { orders: Record<string, unknown>[] };
+      const keys = Object.keys(o);
+      const p = o.orders.length ? o.orders[at % o.orders.length]! : undefined;
+      const pk = p ? Object.keys(p)[col % 12]! : '';
+      if (kind === 1) o[keys[at % keys.length]!] = v;
+      else if (kind === 2) delete o[keys[at % keys.length]!];
+      else if (kind === 3) o.extra = v;
+      else if (kind === 4 && p) p[pk] = v;
+      else if (kind === 5 && p) delete p[pk];
+      else if (kind === 6 && p) p.extra = v;
+      return o;
+    });
+    let accepted = 0, rejected = 0, converted = 0, empty = 0;
+    fc.assert(
+      fc.property(mutated, (m) => {
+        const z = schemas.ORDERS.safeParse(structuredClone(m));
+        const f = fastOrders(m);
+        if (f) {
+          accepted++;
+          expect(z.success).toBe(true);
+          expect(m).toEqual(z.data); // the numbers sent as tickets are bigints now, as zod makes them
+          if ((z.data as { orders: { ticket: bigint }[] }).orders.length) converted++;
+          else empty++;
+        } else rejected++;
+        const extra = 'extra' in m || (Array.isArray(m.orders) && m.orders.some((p) => p && typeof p === 'object' && 'extra' in p));
+        if (z.success && !extra) expect(f).toBe(true);
+      }),
+      { numRuns: 4000 },
+    );
+    expect(accepted).toBeGreaterThan(400);
+    expect(rejected).toBeGreaterThan(400);
+    expect(converted).toBeGreaterThan(100);
+    expect(empty).toBeGreaterThan(50);
+    // as the host decodes it from the wire: the terminal's empty list and a list with an order, each equal to zod's
+    for (const body of [{ orders: [] }, sampleBodies().ORDERS]) {
+      const bytes = encodeMessage('ORDERS', 7, body as never);
+      const got = decodeMessage(bytes);
+      expect(got).toEqual(schemas.ORDERS.parse({ type: MsgType.ORDERS, seq: 7, ...body }));
+    }
   });
 
   it('the INTENT_RESULT and TRADE_TX fast paths accept exactly what the zod schemas accept, with the same value, tickets made bigints; decoded from bytes as zod decodes them (property)', () => {

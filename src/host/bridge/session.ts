@@ -3,7 +3,8 @@
  *
  *  - Inbound messages are queued and handled in order on the next turn; when ticks of a symbol pile up
  *    unhandled, only the newest TICKS message is kept. Trade messages are never dropped. A BAR is handled at once
- *    (with everything queued before it).
+ *    (with everything queued before it). The results among one turn's messages are recorded in one journal write
+ *    (the owner's holdResults / releaseResults; execution/router.ts).
  *  - PING is answered here; HISTORY/SPEC/SNAPSHOT replies and ERRORs are matched to the pending request by id.
  *  - Everything else goes to the session's owner (the terminal it belongs to).
  */
@@ -24,6 +25,10 @@ export interface SessionOwner {
   onGap(missing: number, session: Session): void;
   /** the session closed */
   detach(session: Session): void;
+  /** a turn's messages are about to be handled: results' records and log lines may be held until releaseResults */
+  holdResults?(): void;
+  /** the turn's messages are handled: what was held is written (one journal write) and logged */
+  releaseResults?(): void;
 }
 
 export interface SessionContext {
@@ -144,12 +149,18 @@ export class Session {
     const q = this.queue;
     this.queue = [];
     this.tickSlot.clear();
-    for (const m of q) {
-      try {
-        this.dispatch(m);
-      } catch (e) {
-        this.ctx.log.error({ terminal: this.terminal.key, type: TYPE_NAME[m.type], err: (e as Error).stack }, 'handler failed');
+    // the results among them are recorded in one journal write, and before a bar's close with its intents (router.ts)
+    this.terminal.holdResults?.();
+    try {
+      for (const m of q) {
+        try {
+          this.dispatch(m);
+        } catch (e) {
+          this.ctx.log.error({ terminal: this.terminal.key, type: TYPE_NAME[m.type], err: (e as Error).stack }, 'handler failed');
+        }
       }
+    } finally {
+      this.terminal.releaseResults?.();
     }
   };
 

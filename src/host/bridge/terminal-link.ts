@@ -105,6 +105,16 @@ export class Terminal extends EventEmitter implements SessionOwner {
     return this.router.entry(intentId);
   }
 
+  /** @internal a turn's messages are handled: results' records held, then written in one write (IntentRouter.holdResults) */
+  holdResults(): void {
+    this.router.holdResults();
+  }
+
+  /** @internal */
+  releaseResults(): void {
+    this.router.releaseResults();
+  }
+
   /** Run `fn` with its intents batched: one ledger write and one socket write (see IntentRouter.batch). */
   batch<T>(fn: () => T): T {
     return this.router.batch(fn);

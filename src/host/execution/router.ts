@@ -7,6 +7,8 @@
  *    timeout and is settled by a late result, by the re-ask on a live session (reask.ts) or by the reconciliation
  *    after a reconnection (reconcile.ts).
  *  - `batch` writes the ledger lines of a bar's intents in one write and sends them in one socket write.
+ *  - The results of one turn's messages are settled at once and recorded in one journal write (holdResults): a
+ *    bar's batch takes them into its write, before its intents, and logs them after its socket write.
  * It takes a ledger, a logger and a venue port; it knows nothing of sockets or the bridge server.
  */
 import { performance } from 'node:perf_hooks';
@@ -124,7 +126,10 @@ export class IntentRouter {
    * intent of the batch and sends none.
    */
   batch<T>(fn: () => T): T {
-    if (this.batching++ === 0) this.ledger.hold?.();
+    if (this.batching++ === 0) {
+      this.ledger.hold?.();
+      this.recordHeldResults(); // their lines first, in the batch's one write
+    }
     try {
       return fn();
     } finally {
@@ -138,10 +143,16 @@ export class IntentRouter {
     try {
       this.ledger.flush?.();
     } catch (e) {
+      this.heldRecordsLost(e as Error);
       for (const { entry, w } of held) this.notRecorded(entry, w, e as Error);
+      this.logHeldResults();
       return;
     }
-    if (!held.length) return;
+    this.heldRecordsWritten = 0;
+    if (!held.length) {
+      this.logHeldResults();
+      return;
+    }
     this.venue.cork();
     const out: LedgerEntry[] = [];
     try {
@@ -151,7 +162,9 @@ export class IntentRouter {
       }
     } finally {
       this.venue.uncork();
-      // then their 'sent' records (one journal write) and their log lines: neither holds the bar's orders back
+      // the lines of the results handled before the bar (held), then the 'sent' records (one journal write) and
+      // their log lines: none of them holds the bar's orders back
+      this.logHeldResults();
       this.ledger.hold?.();
       const attempts = out.map((entry) => this.markSent(entry));
       try {
@@ -249,8 +262,18 @@ export class IntentRouter {
     }
     if (entry.state === 'settled') return; // a duplicate reply to a re-sent intent: the first result stands
     this.reask.settled(result.intentId);
-    this.record(result.intentId, { state: result.class === 'ambiguous' ? 'unknown' : 'settled', result, settledBy: by });
-    this.log.info({ terminal: this.key, intentId: result.intentId, retcode: result.retcode, class: result.class, by, duplicate: result.duplicate }, 'intent result');
+    const patch: Partial<LedgerEntry> = { state: result.class === 'ambiguous' ? 'unknown' : 'settled', result, settledBy: by };
+    const line = { terminal: this.key, intentId: result.intentId, retcode: result.retcode, class: result.class, by, duplicate: result.duplicate };
+    const h = this.heldResults;
+    if (h) {
+      // in memory now (a second answer in the same turn finds it settled); its journal line and log line held
+      Object.assign(entry, patch);
+      h.records.push([result.intentId, patch]);
+      h.lines.push(line);
+    } else {
+      this.record(result.intentId, patch);
+      this.log.info(line, 'intent result');
+    }
     // an ambiguous answer on a live session: asked about (never re-sent) until found or shown not to have executed
     if (result.class === 'ambiguous' && this.venue.connected) this.reask.sent(result.intentId);
     const w = this.waiters.get(result.intentId);
@@ -266,6 +289,84 @@ export class IntentRouter {
       }
     }
     this.opts.onResult?.(result);
+  }
+
+  // ------------------------------------------------------------------ results held for one turn
+
+  /**
+   * Results' ledger records and 'intent result' log lines held while one turn's messages are handled (holdResults
+   * → releaseResults, the session's drain): the in-memory entry is settled at once — the trading core and the
+   * waiters learn the result as before —, the journal lines of the turn's results are written in one write (with a
+   * bar's intents, before them, when a bar's deciding batches some), and their log lines follow the bar's socket
+   * write. A result's line is never needed before an order goes out: a process that dies before it is written
+   * leaves the intent unsettled on disk, looked for on the terminal at the next connection (never sent again).
+   * New intents are never held by this: their own lines are written before their frames as always.
+   */
+  private heldResults: { records: [string, Partial<LedgerEntry>][]; lines: object[] } | undefined;
+  /** How many held records the batch under way has put in the ledger's held write (told if that write fails). */
+  private heldRecordsWritten = 0;
+
+  holdResults(): void {
+    this.heldResults ??= { records: [], lines: [] };
+  }
+
+  /** Write what was held (one journal write) and log it; results are recorded at once again. Never throws. */
+  releaseResults(): void {
+    const h = this.heldResults;
+    if (!h) return;
+    if (this.batching > 0) {
+      // inside a batch (not expected: a turn's messages are handled from the event loop): its write takes them
+      this.recordHeldResults();
+      this.heldResults = undefined;
+      for (const l of h.lines) this.log.info(l, 'intent result');
+      return;
+    }
+    this.heldResults = undefined;
+    if (h.records.length) {
+      this.ledger.hold?.();
+      let n = 0;
+      for (const [intentId, patch] of h.records) if (this.recordHeld(intentId, patch)) n++;
+      try {
+        this.ledger.flush?.();
+      } catch (e) {
+        this.log.error({ terminal: this.key, results: n, err: (e as Error).message }, 'ledger write failed (intent results): a restart finds those intents unsettled and looks for them on the terminal');
+      }
+    }
+    for (const l of h.lines) this.log.info(l, 'intent result');
+  }
+
+  /** The held records into the ledger's held write (a batch starts). */
+  private recordHeldResults(): void {
+    const h = this.heldResults;
+    if (!h?.records.length) return;
+    const records = h.records;
+    h.records = [];
+    for (const [intentId, patch] of records) if (this.recordHeld(intentId, patch)) this.heldRecordsWritten++;
+  }
+
+  private recordHeld(intentId: string, patch: Partial<LedgerEntry>): boolean {
+    try {
+      this.record(intentId, patch);
+      return true;
+    } catch (e) {
+      this.log.error({ terminal: this.key, intentId, err: (e as Error).message }, 'ledger write failed');
+      return false;
+    }
+  }
+
+  private heldRecordsLost(e: Error): void {
+    if (!this.heldRecordsWritten) return;
+    this.log.error({ terminal: this.key, results: this.heldRecordsWritten, err: e.message }, 'ledger write failed (intent results): a restart finds those intents unsettled and looks for them on the terminal');
+    this.heldRecordsWritten = 0;
+  }
+
+  /** The held results' log lines (after a bar's socket write). */
+  private logHeldResults(): void {
+    const h = this.heldResults;
+    if (!h?.lines.length) return;
+    const lines = h.lines;
+    h.lines = [];
+    for (const l of lines) this.log.info(l, 'intent result');
   }
 
   /**
