@@ -299,7 +299,8 @@ export class IntentRouter {
    * waiters learn the result as before —, the journal lines of the turn's results are written in one write (with a
    * bar's intents, before them, when a bar's deciding batches some), and their log lines follow the bar's socket
    * write. A result's line is never needed before an order goes out: a process that dies before it is written
-   * leaves the intent unsettled on disk, looked for on the terminal at the next connection (never sent again).
+   * leaves the intent unsettled on disk, looked for on the terminal at the next connection and, when not found there,
+   * sent again under its own id: the EA answers it from its intent ring with the stored result, executing nothing.
    * New intents are never held by this: their own lines are written before their frames as always.
    */
   private heldResults: { records: [string, Partial<LedgerEntry>][]; lines: object[] } | undefined;
