@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeGeneral, decodeMessage, encodeRaw } from '../../src/protocol/codec.js';
 import { readPositionsFrame } from '../../src/protocol/codec-positions.js';
 import { MsgType } from '../../src/protocol/messages.js';
-import { mutatedPositions } from './positions-arb.js';
+import { mutatedPositions } from './list-mutations.js';
 
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
 const int40 = fc.integer({ min: -(2 ** 40), max: 2 ** 40 });

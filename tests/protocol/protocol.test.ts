@@ -29,7 +29,7 @@ import {
   type MsgTypeName,
 } from '../../src/protocol/index.js';
 import { BIG_TICKET, sampleBodies } from '../helpers.js';
-import { mutatedPositions } from './positions-arb.js';
+import { mutatedList, mutatedPositions } from './list-mutations.js';
 
 const NAMES = Object.keys(MsgType) as MsgTypeName[];
 const TYPE_NAME_OF = Object.fromEntries(NAMES.map((n) => [MsgType[n], n])) as Record<number, MsgTypeName>;
@@ -286,19 +286,7 @@ describe('protocol codec', () => {
     const orders = fc.record({ type: fc.constant(MsgType.ORDERS), seq: seqArb, orders: fc.array(order, { maxLength: 4 }) });
     const bad = fc.constantFrom<unknown>(NaN, Infinity, 1.5, 2 ** 53 + 2, 2 ** 60, -1, -1n, 2n ** 64n, 9, '', 'X'.repeat(65), null, undefined, true, [], {});
     // none or one mutation: a top-level field set, deleted or added, or one order's field set, deleted or added
-    const mutated = fc.tuple(orders, fc.nat(6), bad, fc.nat(40), fc.nat(20)).map(([m, kind, v, at, col]) => {
-      const o = structuredClone(m) as Record<string, unknown> & { orders: Record<string, unknown>[] };
-      const keys = Object.keys(o);
-      const p = o.orders.length ? o.orders[at % o.orders.length]! : undefined;
-      const pk = p ? Object.keys(p)[col % 12]! : '';
-      if (kind === 1) o[keys[at % keys.length]!] = v;
-      else if (kind === 2) delete o[keys[at % keys.length]!];
-      else if (kind === 3) o.extra = v;
-      else if (kind === 4 && p) p[pk] = v;
-      else if (kind === 5 && p) delete p[pk];
-      else if (kind === 6 && p) p.extra = v;
-      return o;
-    });
+    const mutated = mutatedList(orders, bad, 'orders', 12);
     let accepted = 0, rejected = 0, converted = 0, empty = 0;
     fc.assert(
       fc.property(mutated, (m) => {
