@@ -330,7 +330,7 @@ export class IntentRouter {
       try {
         this.ledger.flush?.();
       } catch (e) {
-        this.log.error({ terminal: this.key, results: n, err: (e as Error).message }, 'ledger write failed (intent results): a restart finds those intents unsettled and looks for them on the terminal');
+        this.log.error({ terminal: this.key, results: n, err: (e as Error).message }, 'ledger write failed (intent results): unless a later write of the ledger saves them, a restart finds those intents unsettled and looks for them on the terminal');
       }
     }
     for (const l of h.lines) this.log.info(l, 'intent result');
@@ -357,7 +357,7 @@ export class IntentRouter {
 
   private heldRecordsLost(e: Error): void {
     if (!this.heldRecordsWritten) return;
-    this.log.error({ terminal: this.key, results: this.heldRecordsWritten, err: e.message }, 'ledger write failed (intent results): a restart finds those intents unsettled and looks for them on the terminal');
+    this.log.error({ terminal: this.key, results: this.heldRecordsWritten, err: e.message }, 'ledger write failed (intent results): unless a later write of the ledger saves them, a restart finds those intents unsettled and looks for them on the terminal');
     this.heldRecordsWritten = 0;
   }
 
