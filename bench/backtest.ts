@@ -4,7 +4,8 @@
  * the CSV parse of those bars written as an MT5 "Export bars" file (read a chunk at a time, as the commands do), its
  * read from the binary cache; the whole run as a CLI process (start, file read, parse, backtest, figures) with
  * --no-cache, the first run with the cache (parse and cache written) and a cached run — each in wall time, in CPU
- * time (what the cores other programs took does not count) and in CPU time less its page faults' cost (Linux); and the
+ * time (what the cores other programs took does not count) and in CPU time less its page faults' cost (Linux); the
+ * floor in the same sitting (the same command with a strategy that never trades, and Node's bare start); and the
  * process's peak memory. Prints a table and a final JSON line.
  */
 import { spawnSync } from 'node:child_process';
@@ -116,6 +117,11 @@ for (let r = 0; r < 3; r++) {
 // wall time of the process
 const strategyFile = join(dir, 'bench-ema-atr.json');
 writeFileSync(strategyFile, JSON.stringify(strategyJson));
+// the floor of a whole run on this machine, in the same sitting: the same command on the same file with a strategy
+// that never trades (an RSI below −1) — Node's start, the bundle's load, the bars' read and a quiet pass over them —
+// and Node's own start (`node -e 0`). What the bench's strategy adds over that floor is its trading.
+const floorFile = join(dir, 'bench-never.json');
+writeFileSync(floorFile, JSON.stringify({ ...strategyJson, strategyId: 'bench-never', rules: { ...strategyJson.rules, entry: { direction: 'BUY', conditions: [{ indicator: 'rsi_14', condition: 'less_than', value: -1 }] } } }));
 /**
  * The CPU time (user + system, ms) and minor page faults of the children waited for so far — /proc/self/stat's
  * cutime, cstime and cminflt (Linux; undefined elsewhere). A CLI run's CPU time does not count the cores other
@@ -133,14 +139,14 @@ function childrenUsage(): { cpuMs: number; faults: number } | undefined {
   }
 }
 interface WholeRun { barsPerSec: number; cpuBarsPerSec?: number; lessFaultsBarsPerSec?: number; faults?: number }
-const cliRun = (...extra: string[]): WholeRun => {
+const cliRunOf = (file: string, trades: number, ...extra: string[]): WholeRun => {
   const u0 = childrenUsage();
   const t = performance.now();
-  const out = child([join(here, 'mt5-executor.js'), 'backtest', strategyFile, '--data', csvFile, '--balance', String(balance), '--json', ...extra]);
+  const out = child([join(here, 'mt5-executor.js'), 'backtest', file, '--data', csvFile, '--balance', String(balance), '--json', ...extra]);
   const ms = performance.now() - t;
   const u1 = childrenUsage();
   const j = JSON.parse(out) as { bars: number; trades: number };
-  if (j.bars !== n || j.trades !== last.metrics.trades) throw new Error(`the CLI gave ${j.bars} bars, ${j.trades} trades; the bench ${n}, ${last.metrics.trades}`);
+  if (j.bars !== n || j.trades !== trades) throw new Error(`the CLI gave ${j.bars} bars, ${j.trades} trades; the bench ${n}, ${trades}`);
   if (!u0 || !u1) return { barsPerSec: n / (ms / 1000) };
   const cpuMs = u1.cpuMs - u0.cpuMs, faults = u1.faults - u0.faults;
   // the page faults' share at the cost per fault the parse peer measured in this run (see the parse's line)
@@ -148,12 +154,18 @@ const cliRun = (...extra: string[]): WholeRun => {
   const lessFaultsMs = cpuMs - (faults * parseRuns[0]!.faultUs) / 1000;
   return { barsPerSec: n / (ms / 1000), cpuBarsPerSec: n / (cpuMs / 1000), ...(lessFaultsMs > cpuMs / 4 ? { lessFaultsBarsPerSec: n / (lessFaultsMs / 1000) } : {}), faults };
 };
-const wholeRuns: WholeRun[] = [], firstRuns: WholeRun[] = [], cachedRuns: WholeRun[] = [];
+const cliRun = (...extra: string[]) => cliRunOf(strategyFile, last.metrics.trades, ...extra);
+const wholeRuns: WholeRun[] = [], firstRuns: WholeRun[] = [], cachedRuns: WholeRun[] = [], floorRuns: WholeRun[] = [];
+const nodeStartMs: number[] = [];
 for (let r = 0; r < 3; r++) {
   wholeRuns.push(cliRun('--no-cache'));
   rmSync(cacheFileOf(csvFile), { force: true });
   firstRuns.push(cliRun());
   cachedRuns.push(cliRun());
+  floorRuns.push(cliRunOf(floorFile, 0)); // cached, alternating with the cached run above
+  const t = performance.now();
+  child(['-e', '0']);
+  nodeStartMs.push(performance.now() - t);
 }
 const whole = wholeRuns.map((x) => x.barsPerSec), wholeFirst = firstRuns.map((x) => x.barsPerSec), wholeCached = cachedRuns.map((x) => x.barsPerSec);
 const fmt = (xs: (number | undefined)[]) => xs.map((x) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'))).join(' / ');
@@ -174,6 +186,8 @@ console.log(`cached read          ${cached.map((x) => Math.round(x).toLocaleStri
 console.log(`whole run            ${fmt(whole)} bars/s of wall time (a CLI process with --no-cache: start, read, parse, backtest, figures; best ${Math.round(bestWhole).toLocaleString('en-US')}; target ≥ 1,000,000)${cpuOf(wholeRuns)}`);
 console.log(`whole run, first     ${fmt(wholeFirst)} bars/s (no cache yet: the parse, and the cache written)${cpuOf(firstRuns)}`);
 console.log(`whole run, cached    ${fmt(wholeCached)} bars/s (best ${Math.round(Math.max(...wholeCached)).toLocaleString('en-US')})${cpuOf(cachedRuns)}`);
+console.log(`floor, cached        ${fmt(floorRuns.map((x) => x.barsPerSec))} bars/s (the same command and file, a strategy that never trades: Node's start, the bundle, the read, a quiet pass)${cpuOf(floorRuns)}`);
+console.log(`node start           ${nodeStartMs.map((x) => x.toFixed(0)).join(' / ')} ms (\`node -e 0\`); the bench's strategy adds ${cachedRuns.map((x, k) => ((n / x.barsPerSec - n / floorRuns[k]!.barsPerSec) * 1000).toFixed(0)).join(' / ')} ms of wall time to the floor (its ${last.metrics.trades.toLocaleString('en-US')} trades)`);
 console.log(`peak memory (RSS)    ${(peak / 1048576).toFixed(0)} MB`);
 console.log(`minor page faults    ${faults.map((x) => x.toLocaleString('en-US')).join(' / ')} per run (the first touch of fresh memory)`);
-console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), parseCpuLessFaultsRuns: parsesLessFaults.map(Math.round), pageFaultUs: +parseRuns[0]!.faultUs.toFixed(1), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeFirstRuns: wholeFirst.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), wholeCpuRuns: wholeRuns.map((x) => x.cpuBarsPerSec && Math.round(x.cpuBarsPerSec)), wholeCachedCpuRuns: cachedRuns.map((x) => x.cpuBarsPerSec && Math.round(x.cpuBarsPerSec)), wholeLessFaultsRuns: wholeRuns.map((x) => x.lessFaultsBarsPerSec && Math.round(x.lessFaultsBarsPerSec)), wholeCachedLessFaultsRuns: cachedRuns.map((x) => x.lessFaultsBarsPerSec && Math.round(x.lessFaultsBarsPerSec)), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));
+console.log(JSON.stringify({ bench: 'backtest', bars: n, columns: last.columns, trades: last.metrics.trades, barsPerSec: Math.round(best), runs: runs.map(Math.round), parseBarsPerSec: Math.round(bestParse), parseRuns: parses.map(Math.round), parseCpuRuns: parsesCpu.map(Math.round), parseCpuLessFaultsRuns: parsesLessFaults.map(Math.round), pageFaultUs: +parseRuns[0]!.faultUs.toFixed(1), cachedRuns: cached.map(Math.round), cachedCpuRuns: cachedCpu.map(Math.round), wholeFirstRuns: wholeFirst.map(Math.round), wholeCachedRuns: wholeCached.map(Math.round), wholeBarsPerSec: Math.round(bestWhole), wholeRuns: whole.map(Math.round), wholeCpuRuns: wholeRuns.map((x) => x.cpuBarsPerSec && Math.round(x.cpuBarsPerSec)), wholeCachedCpuRuns: cachedRuns.map((x) => x.cpuBarsPerSec && Math.round(x.cpuBarsPerSec)), wholeLessFaultsRuns: wholeRuns.map((x) => x.lessFaultsBarsPerSec && Math.round(x.lessFaultsBarsPerSec)), wholeCachedLessFaultsRuns: cachedRuns.map((x) => x.lessFaultsBarsPerSec && Math.round(x.lessFaultsBarsPerSec)), floorCachedRuns: floorRuns.map((x) => Math.round(x.barsPerSec)), floorCachedCpuRuns: floorRuns.map((x) => x.cpuBarsPerSec && Math.round(x.cpuBarsPerSec)), nodeStartMs: nodeStartMs.map((x) => Math.round(x)), peakRssMB: Math.round(peak / 1048576), pageFaults: faults, node: process.version, date: new Date().toISOString().slice(0, 10) }));
