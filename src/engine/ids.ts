@@ -34,10 +34,20 @@ const B36 = '0123456789abcdefghijklmnopqrstuvwxyz';
  */
 export function base36(n: number): string {
   if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER) || Math.floor(n) !== n) return n.toString(36);
+  // two digits at a time (a time in seconds is six or seven: three or four strings made instead of six or seven)
   let s = '';
-  do {
-    s = B36[n % 36]! + s;
-    n = Math.floor(n / 36);
-  } while (n > 0);
-  return s;
+  while (n >= 1296) {
+    s = B36_PAIRS[n % 1296]! + s;
+    n = Math.floor(n / 1296);
+  }
+  return B36_LEAD[n]! + s;
 }
+
+/** The two base-36 digits of 0 … 1295. */
+const B36_PAIRS: readonly string[] = Array.from({ length: 1296 }, (_, i) => B36[Math.floor(i / 36)]! + B36[i % 36]!);
+/**
+ * 0 … 1295 in base 36 without a leading zero: the first digits of a number. (One table for one and two digits: a
+ * branch between two, taken the other way for the first time when times pass 36^6 s (December 2038), threw the compiled
+ * code away.)
+ */
+const B36_LEAD: readonly string[] = Array.from({ length: 1296 }, (_, i) => (i < 36 ? B36[i]! : B36_PAIRS[i]!));

@@ -315,8 +315,9 @@ export class TradingCore {
     this.dirty = true;
     let alerts: readonly string[] = NO_ALERTS; // (a list made only for an alert: most results raise none)
     const f = o.flight;
-    const runner = this.entries.get(f.strategyId)?.runner;
-    if (runner && o.kind !== 'done' && o.kind !== 'ambiguous') {
+    // (the runner looked up only for a refusal: most results are done)
+    const runner = o.kind !== 'done' && o.kind !== 'ambiguous' ? this.entries.get(f.strategyId)?.runner : undefined;
+    if (runner) {
       runner.onRejected(f.tag, o.kind === 'retry');
       this.changes.managed.add(f.strategyId);
     }

@@ -55,6 +55,7 @@ export class BrokerBook {
     this.balanceMinor = toMinor(cfg.account.balance, this.digits);
     this.nextTicket = cfg.ticketStart ?? 1000n;
     this.algoTrading = cfg.algoTrading ?? true;
+    this.specLast = this.specs.get('');
   }
 
   /**
@@ -95,9 +96,11 @@ export class BrokerBook {
    * The spec and the quote of the symbol last asked for (a backtest asks for one symbol's several times a bar: each
    * a Map lookup by string). The specs never change; a quote object is replaced only through setQuote.
    */
-  private specSym: string | undefined;
+  // (a string from the start, never undefined: a comparison that has only ever seen strings is a pointer comparison in
+  // optimised code; one that has seen undefined was a call of the generic StrictEqual each time — ~1 M a 1 M-bar backtest)
+  private specSym = '';
   private specLast: SimSymbolSpec | undefined;
-  private quoteSym: string | undefined;
+  private quoteSym = '';
   private quoteLast: Quote | undefined;
 
   specOf(symbol: string): SimSymbolSpec | undefined {
@@ -114,7 +117,9 @@ export class BrokerBook {
 
   setQuote(symbol: string, q: Quote): void {
     this.quotes.set(symbol, q);
-    this.quoteSym = undefined;
+    // the kept answer is the one the Map now gives
+    this.quoteSym = symbol;
+    this.quoteLast = q;
   }
 
   /** The symbol's one position (netting), or undefined. */
