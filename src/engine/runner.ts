@@ -15,7 +15,7 @@ import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
 import type { SignalModel } from './ml/model.js';
 import type { IndicatorHub } from './indicator-hub.js';
-import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
+import { manageExits, managesPositions, type ExitMarket, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
 import { base36, shortHash } from './ids.js';
 import { correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type FilterResult } from './filters.js';
@@ -232,7 +232,12 @@ export class StrategyRunner {
     // 1. manage what is open (positions of this strategy only), if the exit rules manage anything
     let closing: bigint[] | undefined; // full closes proposed (made at the first)
     if (this.manages) {
-      const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
+      // the market as the exit rules read it: one object, refilled for every decision (manageExits keeps none)
+      const em = this.exitMarket;
+      em.bid = market.bid;
+      em.ask = market.ask;
+      em.time = T;
+      em.atr = this.evaluator.value(s.timeframe, 'atr:14');
       for (const p of market.positions) {
         let m = this.managed.get(p.ticket);
         if (!m) {
@@ -245,7 +250,7 @@ export class StrategyRunner {
         m.volume = p.volume;
         m.sl = p.sl;
         m.tp = p.tp;
-        const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
+        const e = manageExits(m, em, s.exit, this.exitSymbol, this.magic, this.idBase);
         for (let k = 0; k < e.intents.length; k++) {
           const i = e.intents[k]!;
           addIntent(d, i, e.tags[k]!);
@@ -255,7 +260,8 @@ export class StrategyRunner {
       }
       // every open position is in the map now: anything more is a position that has gone
       if (this.managed.size > market.positions.length) {
-        for (const t of [...this.managed.keys()]) if (!market.positions.some((p) => p.ticket === t)) this.managed.delete(t);
+        // (deleting the entry being visited is safe in a Map's iteration: the others are all still visited)
+        for (const t of this.managed.keys()) if (!market.positions.some((p) => p.ticket === t)) this.managed.delete(t);
       }
     }
 
@@ -405,6 +411,7 @@ export class StrategyRunner {
   }
 
   private readonly atrKeys: string[] = [];
+  private readonly exitMarket: ExitMarket = { bid: 0, ask: 0, time: 0, atr: NaN };
 
   /**
    * The broker refused an intent of this runner (`retrying`: the order manager sends it again). A refused
