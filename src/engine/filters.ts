@@ -4,6 +4,7 @@
  */
 import type { NormalizedStrategy, SessionName } from './strategy/normalize.js';
 import { DEFAULT_BROKER_TZ, serverToUtc, zoneOffsetSec, type BrokerTimeZone } from './time/broker-time.js';
+import { utcMinuteText } from './time/zone-offset.js';
 
 export interface FilterResult {
   filter: 'session' | 'spread' | 'volatility' | 'correlation';
@@ -69,7 +70,7 @@ export function sessionFilter(f: NonNullable<NormalizedStrategy['filters']['sess
     if (f.sessions.includes(name)) pass = true;
     open = open ? `${open}+${name}` : name;
   }
-  const when = new Date(utc * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  const when = utcMinuteText(utc);
   return {
     filter: 'session', pass, sizeMultiplier: pass ? 1 : f.action === 'REDUCE_SIZE' ? f.sizeMultiplier : 0,
     detail: `${when} UTC: open ${open || 'none'}; allowed ${f.sessions.join('+')}`,

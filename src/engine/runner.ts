@@ -15,7 +15,7 @@ import { FeatureState } from './ml/features.js';
 import { gateDecision, type GateDecision } from './ml/gate.js';
 import type { SignalModel } from './ml/model.js';
 import type { IndicatorHub } from './indicator-hub.js';
-import { manageExits, managesPositions, type ManagedPosition } from './exits.js';
+import { manageExits, managesPositions, type ExitMarket, type ManagedPosition } from './exits.js';
 import type { IntentTag } from './core/order-manager.js';
 import { base36, shortHash } from './ids.js';
 import { correlationFilter, pipSize, sessionFilter, spreadFilter, volatilityFilter, type FilterResult } from './filters.js';
@@ -232,8 +232,16 @@ export class StrategyRunner {
     // 1. manage what is open (positions of this strategy only), if the exit rules manage anything
     let closing: bigint[] | undefined; // full closes proposed (made at the first)
     if (this.manages) {
-      const atr14 = this.evaluator.value(s.timeframe, 'atr:14');
-      for (const p of market.positions) {
+      // the market as the exit rules read it: one object, refilled for every decision (manageExits keeps none)
+      const em = this.exitMarket;
+      em.bid = market.bid;
+      em.ask = market.ask;
+      em.time = T;
+      em.atr = this.evaluator.value(s.timeframe, 'atr:14');
+      // (indexed loops here: this function's array iterators were a third of a managed backtest's garbage)
+      const positions = market.positions;
+      for (let j = 0; j < positions.length; j++) {
+        const p = positions[j]!;
         let m = this.managed.get(p.ticket);
         if (!m) {
           m = {
@@ -245,17 +253,18 @@ export class StrategyRunner {
         m.volume = p.volume;
         m.sl = p.sl;
         m.tp = p.tp;
-        const e = manageExits(m, { bid: market.bid, ask: market.ask, time: T, atr: atr14 }, s.exit, this.exitSymbol, this.magic, this.idBase);
+        const e = manageExits(m, em, s.exit, this.exitSymbol, this.magic, this.idBase);
         for (let k = 0; k < e.intents.length; k++) {
           const i = e.intents[k]!;
           addIntent(d, i, e.tags[k]!);
           if (i.type === 'CLOSE' && i.volume === 0) (closing ??= []).push(p.ticket);
         }
-        for (const n of e.notes) addNote(d, `#${p.ticket}: ${n}`);
+        for (let k = 0; k < e.notes.length; k++) addNote(d, `#${p.ticket}: ${e.notes[k]!}`);
       }
       // every open position is in the map now: anything more is a position that has gone
       if (this.managed.size > market.positions.length) {
-        for (const t of [...this.managed.keys()]) if (!market.positions.some((p) => p.ticket === t)) this.managed.delete(t);
+        // (deleting the entry being visited is safe in a Map's iteration: the others are all still visited)
+        for (const t of this.managed.keys()) if (!market.positions.some((p) => p.ticket === t)) this.managed.delete(t);
       }
     }
 
@@ -263,7 +272,8 @@ export class StrategyRunner {
     // exit conditions by the position's side (a side-less rule set is both sides' own)
     const exitLong = evaluation.exit?.result === true;
     const exitShort = s.exit.conditionsShort === s.exit.conditionsLong ? exitLong : evaluation.exitShort?.result === true;
-    for (const p of market.positions) {
+    for (let j = 0; j < market.positions.length; j++) {
+      const p = market.positions[j]!;
       if (closing?.includes(p.ticket)) continue;
       const opposite = s.exit.exitOnOppositeSignal && ((p.type === 0 && evaluation.signal === 'SELL') || (p.type === 1 && evaluation.signal === 'BUY'));
       if (opposite || (p.type === 0 ? exitLong : exitShort)) {
@@ -277,7 +287,7 @@ export class StrategyRunner {
     // 3. a new entry
     const side = evaluation.signal === 'BUY' ? 0 : 1;
     let staying = 0;
-    for (const p of market.positions) if (!closing?.includes(p.ticket)) staying++;
+    for (let j = 0; j < market.positions.length; j++) if (!closing?.includes(market.positions[j]!.ticket)) staying++;
     if (staying >= s.risk.maxPositions) {
       d.refused = `maxPositions ${s.risk.maxPositions} reached`;
       return d;
@@ -405,6 +415,7 @@ export class StrategyRunner {
   }
 
   private readonly atrKeys: string[] = [];
+  private readonly exitMarket: ExitMarket = { bid: 0, ask: 0, time: 0, atr: NaN };
 
   /**
    * The broker refused an intent of this runner (`retrying`: the order manager sends it again). A refused

@@ -55,19 +55,25 @@ function finish(sym: SizingSymbol, raw: number, multiplier: number, riskPerLot: 
 
 /** A fixed volume (× the filters' multiplier), rounded down. */
 export function fixedLot(sym: SizingSymbol, lots: number, multiplier = 1): SizeResult {
-  // the answer is a function of these five numbers alone, and a strategy sizes every entry alike: the last one is
-  // given again as a new object (its detail text, made of four numbers, was most of an entry's sizing)
-  const k = lastFixed;
-  if (
-    k !== undefined && Object.is(k.lots, lots) && Object.is(k.multiplier, multiplier) && Object.is(k.step, sym.volumeStep) &&
-    Object.is(k.min, sym.volumeMin) && Object.is(k.max, sym.volumeMax)
-  ) return { ...k.result };
+  // the answer is a function of these five numbers alone, and a strategy sizes its entries from a few of them (its lot
+  // size × 1, or × a filter's reducing multiplier when the filter fails): the last few answers are given again, each
+  // as a new object (its detail text, made of four numbers, was most of an entry's sizing; one remembered answer was
+  // made again at every change of multiplier)
+  for (let i = 0; i < recentFixed.length; i++) {
+    const k = recentFixed[i]!;
+    if (Object.is(k.lots, lots) && Object.is(k.multiplier, multiplier) && Object.is(k.step, sym.volumeStep) && Object.is(k.min, sym.volumeMin) && Object.is(k.max, sym.volumeMax)) {
+      return { ...k.result };
+    }
+  }
   const result = fixedLotOf(sym, lots, multiplier);
-  lastFixed = { lots, multiplier, step: sym.volumeStep, min: sym.volumeMin, max: sym.volumeMax, result: { ...result } };
+  if (recentFixed.length === RECENT_FIXED) recentFixed.pop();
+  recentFixed.unshift({ lots, multiplier, step: sym.volumeStep, min: sym.volumeMin, max: sym.volumeMax, result: { ...result } });
   return result;
 }
 
-let lastFixed: { lots: number; multiplier: number; step: number; min: number; max: number; result: SizeResult } | undefined;
+/** fixedLot's remembered answers, newest first (their own copies: a caller may change what it was given). */
+const RECENT_FIXED = 4;
+const recentFixed: { lots: number; multiplier: number; step: number; min: number; max: number; result: SizeResult }[] = [];
 
 /** fixedLot computed (no memory of the last answer). */
 export function fixedLotOf(sym: SizingSymbol, lots: number, multiplier = 1): SizeResult {

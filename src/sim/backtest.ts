@@ -21,11 +21,15 @@ import type { BrokerTimeZone } from '../engine/time/broker-time.js';
 import { fastIntentBody } from '../protocol/fast-paths.js';
 import { MsgType, TIMEFRAME_SECONDS, intentBodySchemas, type Deal, type IntentBody, type IntentMsg, type IntentResultBody } from '../protocol/messages.js';
 import { SimBroker, type SimSymbolSpec } from './broker.js';
+import type { PositionView } from './broker/positions.js';
 import { SimEaLogic } from './ea-logic.js';
 import { BacktestCurve } from './equity-curve.js';
 import { barSpread } from './path.js';
 import { symbolSpec } from './symbols.js';
 import { tradeTableFromStore } from './trades.js';
+
+/** A flat account's positions: one shared empty list. */
+const NO_POSITIONS: readonly PositionView[] = Object.freeze([]);
 
 export interface BacktestOptions {
   strategy: NormalizedStrategy;
@@ -190,11 +194,13 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     dealsSeen = n;
     broker.forEachMoney(from, moneyFacts);
   };
-  const view: MarketView = { bid: 0, ask: 0, positions: [] }; // one object, refilled for every decision
+  const view: MarketView = { bid: 0, ask: 0, positions: NO_POSITIONS }; // one object, refilled for every decision
+  let lastMine: readonly PositionView[] | undefined;
   const riskSized = st.dynamicRisk?.riskPercentage !== undefined || st.dynamicRisk?.kelly !== undefined;
   const decide = (i: number) => {
     const q = broker.quoteOf(spec.symbol)!;
-    const mine = broker.openCount > 0 ? broker.positionsOfMagic(runner.magic) : [];
+    // the list of the decision before when its positions are unchanged (a position trailed bar after bar)
+    const mine = broker.openCount > 0 ? (lastMine = broker.positionsOfMagic(runner.magic, lastMine)) : NO_POSITIONS;
     view.bid = q.bid;
     view.ask = q.ask;
     view.positions = mine;

@@ -19,7 +19,7 @@ import type { BrokerState, Quote } from './broker-types.js';
 import { BrokerBook } from './broker/book.js';
 import { account, accountFigures, floatingMinor, marginMinorFor, rollover, tickValueOf } from './broker/money.js';
 import { balanceOperation, dealByTicket, dealPositionId, dealsFrom, forEachMoney, isClosedPosition } from './broker/deals.js';
-import { orderList, positionFacts, positionList, positionsOfMagic, toPosition } from './broker/positions.js';
+import { orderList, positionFacts, positionList, positionsOfMagic, toPosition, type PositionView } from './broker/positions.js';
 import { path, quote } from './broker/price-path.js';
 import { orderSend } from './broker/trade-requests.js';
 import { brokerState, restoreBrokerState } from './broker/snapshot.js';
@@ -112,8 +112,9 @@ export class SimBroker extends BrokerBook {
   }
 
   /** Open positions carrying one magic number, with only the fields a strategy decides on (see positions.ts). */
-  positionsOfMagic(magic: number): { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[] {
-    return positionsOfMagic(this, magic);
+  /** The open positions of one magic number, as a strategy reads them; `prev` is given back when nothing in it changed (positions.ts). */
+  positionsOfMagic(magic: number, prev?: readonly PositionView[]): readonly PositionView[] {
+    return positionsOfMagic(this, magic, prev);
   }
 
   positionList(): Position[] {

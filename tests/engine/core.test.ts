@@ -200,6 +200,11 @@ describe('order manager: exits retried under fresh ids', () => {
     expect(core.onResult(again[0]!.intent.intentId, 'done', 10009)?.outcome.kind).toBe('done');
     const step3 = core.onBar(s.id, bar(2), { bid: 1.102, ask: 1.10202, positions: [{ ...position, sl: 1.1 }] }, venue).step;
     expect(step3.send).toEqual([]);
+    // a decision with nothing to send and no retry due: one shared step, frozen (nothing can be added to it)
+    const step4 = core.onBar(s.id, bar(3), { bid: 1.102, ask: 1.10202, positions: [{ ...position, sl: 1.1 }] }, venue).step;
+    expect(step4).toBe(step3);
+    expect(step3).toEqual({ send: [], refused: [], breaches: [], alerts: [] });
+    expect(Object.isFrozen(step3)).toBe(true);
   });
 });
 

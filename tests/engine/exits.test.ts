@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { manageExits, managesPositions, type ExitSymbol, type ManagedPosition } from '../../src/engine/exits.js';
+import { manageExits, managesPositions, NO_EXIT_DECISION, type ExitMarket, type ExitSymbol, type ManagedPosition } from '../../src/engine/exits.js';
+import { manageExitsAsBefore } from './naive-exits.js';
 import type { NormalizedStrategy } from '../../src/engine/strategy/normalize.js';
 
 const S: ExitSymbol = { digits: 5, point: 0.00001, tickSize: 0.00001, stopsLevel: 0, freezeLevel: 0, volumeMin: 0.01, volumeStep: 0.01, pip: 0.0001 };
@@ -90,5 +91,76 @@ describe('exit manager', () => {
     const r = manageExits(f, mk(1.1012), ex({ trailing: { distancePips: 5, atrPeriod: 14, activationPips: 0 } }), { ...S, freezeLevel: 20 }, 7, 's');
     expect(r.intents).toEqual([]);
     expect(r.notes.join(' ')).toMatch(/freeze level \(20 points\)/);
+  });
+});
+
+describe('exit manager: the no-allocation form against the form before it', () => {
+  // rules, symbols and a path of prices, times and ATRs for one position: every call's decision, and the position's
+  // state after it (partials taken, break-even done, stop moved), as the form before gave them
+  const rules = fc.record(
+    {
+      maxHoldingHours: fc.constantFrom(4, 48),
+      takeProfit: fc.constantFrom({ type: 'partial' as const, levels: [{ atRR: 1, percentage: 50 }, { atRR: 2, percentage: 30 }] }, { type: 'partial' as const, levels: [{ atRR: 0.5, percentage: 0.5 }, { atRR: 1.5, percentage: 99 }] }, { type: 'rr_ratio' as const, ratio: 2 }),
+      breakEven: fc.record({ atRR: fc.constantFrom(0.5, 1, 2), offsetPips: fc.constantFrom(0, 1, 3) }),
+      trailing: fc.oneof(
+        fc.record({ atrPeriod: fc.constant(14), activationPips: fc.constantFrom(0, 10), distancePips: fc.constantFrom(5, 15) }),
+        fc.record({ atrPeriod: fc.constant(14), activationPips: fc.constantFrom(0, 10), atrMult: fc.constantFrom(1, 1.5), activationRR: fc.constantFrom(0, 1) }),
+      ),
+    },
+    { requiredKeys: [] },
+  ).map((o) => ex(o as Partial<NormalizedStrategy['exit']>));
+  const symbol = fc.record({ stopsLevel: fc.constantFrom(0, 5, 30), freezeLevel: fc.constantFrom(0, 5, 30), volumeMin: fc.constantFrom(0.01, 0.1), volumeStep: fc.constantFrom(0.01, 0.1) }).map((o) => ({ ...S, ...o }));
+  const step = fc.record({ pips: fc.integer({ min: -60, max: 120 }), hours: fc.integer({ min: 0, max: 6 }), atr: fc.constantFrom(NaN, 0, 0.0004, 0.0012) });
+  it('gives the same decisions and leaves the same position state, call after call; nothing proposed or noted is the shared empty decision', () => {
+    let empty = 0, acted = 0;
+    fc.assert(
+      // the stop at the start: the entry's (10 pips away, 1 R), one already moved 2 pips into profit, or none
+      fc.property(rules, symbol, fc.integer({ min: 0, max: 1 }), fc.constantFrom(0.01, 0.1, 0.33, 1), fc.constantFrom(-10, 2, null), fc.array(step, { minLength: 1, maxLength: 40 }), (x, sym, side, volume, slPips, path) => {
+        const dir = side === 0 ? 1 : -1;
+        const sl = slPips === null ? 0 : Math.round((1.1 + dir * slPips * 0.0001) * 1e5) / 1e5;
+        const start = pos({ side: side as 0 | 1, volume, initialVolume: volume, sl, tp: side === 0 ? 1.104 : 1.096 });
+        const a = { ...start }, b = { ...start };
+        let time = 0;
+        const m: ExitMarket = { bid: 0, ask: 0, time: 0, atr: NaN };
+        for (const st of path) {
+          time += st.hours * 3600;
+          const bid = Math.round((1.1 + st.pips * 0.0001) * 1e5) / 1e5;
+          m.bid = bid;
+          m.ask = Math.round((bid + 0.00002) * 1e5) / 1e5;
+          m.time = time;
+          m.atr = st.atr;
+          const got = manageExits(a, m, x, sym, 7, 'q');
+          const want = manageExitsAsBefore(b, { ...m }, x, sym, 7, 'q');
+          expect(got).toEqual(want);
+          expect(a).toEqual(b);
+          if (want.intents.length === 0 && want.notes.length === 0) {
+            expect(got).toBe(NO_EXIT_DECISION);
+            empty++;
+          } else acted++;
+          if (a.volume <= 0) break;
+        }
+      }),
+      { numRuns: 400 },
+    );
+    // both kinds of call were seen
+    expect(empty).toBeGreaterThan(100);
+    expect(acted).toBeGreaterThan(100);
+  });
+  it('a break-even the stops level keeps from moving the stop is tried again on the next call (as before)', () => {
+    // long from 1.1, stop already at 1.1002, break-even at 0.5R to entry + 3 pips; 5 pips up with a 3-pip stops level:
+    // the allowed stop (1.1002) is no better than the current one, so nothing moves and break-even is not done
+    const x = ex({ breakEven: { atRR: 0.5, offsetPips: 3 } }), sym = { ...S, stopsLevel: 30 };
+    for (const manage of [manageExits, manageExitsAsBefore]) {
+      const p = pos({ sl: 1.1002 });
+      const d = manage(p, mk(1.1005), x, sym, 7, 'r');
+      expect(d.intents).toEqual([]);
+      expect(d.notes).toEqual(['break-even at 0.5R: stop to 1.1003', 'stop 1.1003 is inside the stops level (30 points): no move']);
+      expect(p.breakEvenDone).toBe(false);
+      expect(manage(p, mk(1.1009), x, sym, 7, 'r').intents[0]).toMatchObject({ type: 'MODIFY', sl: 1.1003 });
+    }
+  });
+  it('the shared empty decision cannot be added to', () => {
+    expect(Object.isFrozen(NO_EXIT_DECISION) && Object.isFrozen(NO_EXIT_DECISION.intents) && Object.isFrozen(NO_EXIT_DECISION.tags) && Object.isFrozen(NO_EXIT_DECISION.notes)).toBe(true);
+    expect(() => (NO_EXIT_DECISION.intents as unknown[]).push(1)).toThrow(TypeError);
   });
 });

@@ -20,7 +20,7 @@ describe('priceByCode (the close read before the switch: the indicators’ per-b
   });
 });
 
-describe('fixedLot (the last answer given again for the same numbers)', () => {
+describe('fixedLot (the last few answers given again for the same numbers)', () => {
   // a first call, then edits of one of its five numbers at a time (each edit may repeat): a number the cache forgot
   // in its key gives the previous answer for the edited call
   const pools = {

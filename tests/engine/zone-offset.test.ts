@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openSessions, sessionFilter, SESSIONS } from '../../src/engine/filters.js';
 import { serverToUtc, zoneOffsetSec, type BrokerTimeZone } from '../../src/engine/time/broker-time.js';
+import { utcMinuteText } from '../../src/engine/time/zone-offset.js';
 import type { SessionName } from '../../src/engine/strategy/normalize.js';
 
 // The reference: the runtime's time-zone data asked at every instant, read with formatToParts (what broker-time did
@@ -150,4 +151,31 @@ describe('sessions and the broker clock: the same decisions as the Date-based ru
     }
     expect(wrong).toEqual([]);
   }, 120_000);
+});
+
+describe("utcMinuteText: the session filter's UTC time, the Date's text without the Date", () => {
+  const viaDate = (sec: number) => new Date(sec * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  it('writes what toISOString writes at the edges of days, months, leap days, centuries and its four-digit years', () => {
+    const at = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0) => Date.UTC(y, mo, d, h, mi, s) / 1000;
+    const cases = [
+      0, -0, 0.0009, 59.999, 60, 86_399.5, at(1970, 0, 1, 23, 59, 59), at(1972, 1, 29, 12, 30), at(1999, 11, 31, 23, 59, 59.999), at(2000, 1, 29),
+      at(2000, 2, 1), at(2100, 1, 28, 23, 59), at(2100, 2, 1), at(2024, 2, 31, 1, 0), at(2177, 10, 25, 22), at(9999, 11, 31, 23, 59, 59.999),
+    ];
+    for (const sec of cases) expect([sec, utcMinuteText(sec)]).toEqual([sec, viaDate(sec)]);
+  });
+  it('the same at 200,000 random instants of 1970–9999, whole and fractional seconds', () => {
+    let s = 7;
+    const rnd = () => ((s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+    const end = Date.UTC(10000, 0, 1) / 1000;
+    const wrong: number[] = [];
+    for (let k = 0; k < 200_000; k++) {
+      const sec = k % 2 ? Math.floor(rnd() * end) : rnd() * end;
+      if (utcMinuteText(sec) !== viaDate(sec)) wrong.push(sec);
+    }
+    expect(wrong).toEqual([]);
+  });
+  it("gives the Date's own text before 1970 and from 10000 on, and its RangeError where there is no date", () => {
+    for (const sec of [-1, -0.5, -86_400 * 365.25 * 3000, Date.UTC(10000, 0, 1) / 1000, 8.64e12, -8.64e12]) expect(utcMinuteText(sec)).toBe(viaDate(sec));
+    for (const sec of [NaN, Infinity, -Infinity, 8.64e12 + 1]) expect(() => utcMinuteText(sec)).toThrow(RangeError);
+  });
 });

@@ -595,3 +595,45 @@ describe('tickRounded (the tick value to 12 digits, the last answer kept)', () =
     );
   });
 });
+
+describe('sim broker: positionsOfMagic (a strategy’s positions, the list before given back when unchanged)', () => {
+  it('gives back the list before while its positions and their values stay, a new one at each change; a list given out never changes', () => {
+    const b = eurusd();
+    const fresh = () => b.positionsOfMagic(7);
+    const a = buy(b, 0.3, { magic: 7, sl: 1.09, tp: 1.12 }).order;
+    const other = buy(b, 0.1, { magic: 8 }).order;
+    const l1 = b.positionsOfMagic(7, undefined);
+    expect(l1).toEqual(fresh());
+    expect(l1.map((p) => [p.ticket, p.volume, p.sl, p.tp])).toEqual([[a, 0.3, 1.09, 1.12]]);
+    const frozenCopy = structuredClone(l1);
+    // nothing changed, or only another magic's position: the same list
+    b.quote('EURUSD', 1.1003, 1.10032, T + 60_000);
+    expect(b.positionsOfMagic(7, l1)).toBe(l1);
+    expect(b.orderSend({ action: TRADE_ACTION.SLTP, position: other, sl: 1.095, tp: 0 }).retcode).toBe(RC.DONE);
+    expect(b.positionsOfMagic(7, l1)).toBe(l1);
+    // its stop moved: a new list with the new stop; the old list keeps what it said
+    expect(b.orderSend({ action: TRADE_ACTION.SLTP, position: a, sl: 1.095, tp: 1.12 }).retcode).toBe(RC.DONE);
+    const l2 = b.positionsOfMagic(7, l1);
+    expect(l2).not.toBe(l1);
+    expect(l2).toEqual(fresh());
+    expect(l2[0]!.sl).toBe(1.095);
+    expect(l1).toEqual(frozenCopy);
+    // a partial close, a second position, then none: each a new list equal to a fresh one
+    expect(sell(b, 0.1, { position: a }).retcode).toBe(RC.DONE);
+    const l3 = b.positionsOfMagic(7, l2);
+    expect(l3).not.toBe(l2);
+    expect(l3).toEqual(fresh());
+    expect(l3[0]!.volume).toBe(0.2);
+    buy(b, 0.05, { magic: 7 });
+    const l4 = b.positionsOfMagic(7, l3);
+    expect(l4).toHaveLength(2);
+    expect(l4).toEqual(fresh());
+    expect(b.positionsOfMagic(7, l4)).toBe(l4);
+    for (const p of b.positionList()) if (p.magic === 7) sell(b, p.volume, { position: p.ticket });
+    const l5 = b.positionsOfMagic(7, l4);
+    expect(l5).toEqual([]);
+    expect(l4).toHaveLength(2);
+    // a list of another strategy's positions given as the one before is not given back
+    expect(b.positionsOfMagic(8, l4)).toEqual(b.positionsOfMagic(8));
+  });
+});

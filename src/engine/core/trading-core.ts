@@ -66,6 +66,9 @@ const NONE_REFUSED: CoreStep['refused'] = Object.freeze([]);
 const NO_BREACHES: readonly BreachDecision[] = Object.freeze([]);
 const NO_ALERTS: readonly string[] = Object.freeze([]);
 
+/** The step of a decision that sends and refuses nothing: one shared and frozen. */
+const QUIET_STEP: CoreStep = Object.freeze({ send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS });
+
 function sendIn(step: CoreStep, item: SendItem): void {
   if (step.send === NONE_SENT) step.send = [item];
   else (step.send as SendItem[]).push(item); // a list of its own (not the shared empty one)
@@ -472,6 +475,8 @@ export class TradingCore {
   }
 
   private judge(e: Entry, d: Decision, venue: VenueFacts): CoreStep {
+    // no intent and no retry: nothing can go in (most decisions of a managed position — a backtest judges one a bar)
+    if (d.intents.length === 0 && !this.orders.hasRetries(e.id)) return QUIET_STEP;
     // a step's lists are made when something goes in (most decisions send one intent and refuse nothing)
     const step: CoreStep = { send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS };
     const halted = this.halted[e.id];

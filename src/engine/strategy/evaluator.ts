@@ -18,6 +18,10 @@ import type { ConditionTrace, Evaluation, GroupTrace } from './trace.js';
 export { COLUMN_BLOCK } from './tf-store.js';
 export { formatTrace, type ConditionTrace, type Evaluation, type GroupTrace } from './trace.js';
 
+/** An exit rule set's result without its trace (evaluateFast, column mode): two shared and frozen, not one a decision. */
+const EXIT_HOLDS: GroupTrace = Object.freeze({ path: '', logic: 'AND', result: true, children: Object.freeze([]) as unknown as GroupTrace['children'] });
+const EXIT_FAILS: GroupTrace = Object.freeze({ path: '', logic: 'AND', result: false, children: Object.freeze([]) as unknown as GroupTrace['children'] });
+
 type Getter = (T: number, back: number, forming: BarIn | undefined) => number;
 type Check = (T: number, forming: BarIn | undefined) => boolean;
 
@@ -259,8 +263,8 @@ export class StrategyEvaluator {
     const L = (bits & 1) !== 0, S = (bits & 2) !== 0;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
     const c = this.compile();
-    if (c.exit) out.exit = { path: '', logic: 'AND', result: (bits & 4) !== 0, children: [] };
-    if (c.exitShort && c.exitShort !== c.exit) out.exitShort = { path: '', logic: 'AND', result: (bits & 8) !== 0, children: [] };
+    if (c.exit) out.exit = (bits & 4) !== 0 ? EXIT_HOLDS : EXIT_FAILS;
+    if (c.exitShort && c.exitShort !== c.exit) out.exitShort = (bits & 8) !== 0 ? EXIT_HOLDS : EXIT_FAILS;
     return out;
   }
 
@@ -449,8 +453,8 @@ export class StrategyEvaluator {
     const L = c.long ? c.long(T, forming) : false;
     const S = c.short ? c.short(T, forming) : false;
     const out: Evaluation = { time: T, signal: L && !S ? 'BUY' : S && !L ? 'SELL' : null, conflict: L && S };
-    if (c.exit) out.exit = { path: '', logic: 'AND', result: c.exit(T, forming), children: [] };
-    if (c.exitShort && c.exitShort !== c.exit) out.exitShort = { path: '', logic: 'AND', result: c.exitShort(T, forming), children: [] };
+    if (c.exit) out.exit = c.exit(T, forming) ? EXIT_HOLDS : EXIT_FAILS;
+    if (c.exitShort && c.exitShort !== c.exit) out.exitShort = c.exitShort(T, forming) ? EXIT_HOLDS : EXIT_FAILS;
     return out;
   }
 

@@ -155,6 +155,25 @@ export function utcYear(utcSec: number): number {
   return cYear;
 }
 
+/** Last instant (ms) of the years 1970–9999, whose dates toISOString writes with a four-digit year. */
+const ISO_END_MS = 253_402_300_800_000;
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * `new Date(utcSec * 1000).toISOString().slice(0, 16).replace('T', ' ')` — "YYYY-MM-DD HH:MM" — without the Date and
+ * its text (a microsecond a call: the session filter writes it on every entry signal): the same characters for every
+ * instant of 1970–9999, the Date's own text (or its RangeError) for any other.
+ */
+export function utcMinuteText(utcSec: number): string {
+  const ms = utcSec * 1000;
+  if (!(ms >= 0 && ms < ISO_END_MS)) return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+  const minutes = Math.floor(ms / 60_000); // = the Date's minutes: its time value is ms truncated, and ms ≥ 0
+  const days = Math.floor(minutes / 1440), m = minutes - days * 1440;
+  civil(days);
+  return `${cYear}-${pad2(cMonth + 1)}-${pad2(cDay)} ${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`;
+}
+
 /**
  * Offset of an IANA zone from UTC at an instant, in seconds (from the runtime's time-zone data), as at the start of
  * the instant's UTC hour. The session filter asks for several on every entry signal: a zone's month is looked up

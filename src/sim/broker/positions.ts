@@ -20,13 +20,38 @@ export function positionFacts(b: BrokerBook): { ticket: bigint; symbol: string; 
   return out;
 }
 
+/** What a strategy decides on of one of its open positions (positionsOfMagic). */
+export interface PositionView {
+  readonly ticket: bigint;
+  readonly type: number;
+  readonly volume: number;
+  readonly priceOpen: number;
+  readonly sl: number;
+  readonly tp: number;
+  readonly time: number;
+}
+
 /**
  * Open positions carrying one magic number, with only the fields a strategy decides on (positionList()
- * without the profit and swap conversions; the backtest asks for it on every bar).
+ * without the profit and swap conversions; the backtest asks for it on every bar a position is open). `prev`: the
+ * list this gave before — given back as it is when it still holds the same positions with the same values (a position
+ * only trailed or held changes nothing between bars; building the list again was most of a managed backtest's
+ * garbage), else a new list: a list given out is never changed.
  */
-export function positionsOfMagic(b: BrokerBook, magic: number): { ticket: bigint; type: number; volume: number; priceOpen: number; sl: number; tp: number; time: number }[] {
-  const out = [];
+export function positionsOfMagic(b: BrokerBook, magic: number, prev?: readonly PositionView[]): readonly PositionView[] {
   const L = b.positions.list;
+  if (prev !== undefined) {
+    let k = 0, same = true;
+    for (let i = 0; same && i < L.length; i++) {
+      const p = L[i]!;
+      if (p.magic !== magic) continue;
+      const v = prev[k++];
+      same = v !== undefined && v.ticket === p.ticket && Object.is(v.type, p.type) && Object.is(v.volume, p.volume) && Object.is(v.priceOpen, p.priceOpen) &&
+        Object.is(v.sl, p.sl) && Object.is(v.tp, p.tp) && Object.is(v.time, Math.floor(p.timeMsc / 1000));
+    }
+    if (same && k === prev.length) return prev;
+  }
+  const out: PositionView[] = [];
   for (let i = 0; i < L.length; i++) {
     const p = L[i]!;
     if (p.magic === magic) out.push({ ticket: p.ticket, type: p.type, volume: p.volume, priceOpen: p.priceOpen, sl: p.sl, tp: p.tp, time: Math.floor(p.timeMsc / 1000) });
