@@ -49,13 +49,13 @@ export interface SendItem {
 
 /** What one step of the core asks the driver to do, and why. Its lists are read-only to whoever receives it: an empty one is shared and frozen (below). */
 export interface CoreStep {
-  send: readonly SendItem[];
+  readonly send: readonly SendItem[];
   /** Entries the risk gate refused, with every reason. */
-  refused: readonly { strategyId: string; intentId: string; failures: SafetyFailure[] }[];
+  readonly refused: readonly { strategyId: string; intentId: string; failures: SafetyFailure[] }[];
   /** Breaches acted on (pause, close, emergency stop): the driver mirrors pauses and stops in its records. */
-  breaches: readonly BreachDecision[];
+  readonly breaches: readonly BreachDecision[];
   /** Things a trader must know now (an exit the core could not get filled after all its tries…). */
-  alerts: readonly string[];
+  readonly alerts: readonly string[];
 }
 
 export type { CoreState } from './core-state.js';
@@ -69,12 +69,15 @@ const NO_ALERTS: readonly string[] = Object.freeze([]);
 /** The step of a decision that sends and refuses nothing: one shared and frozen. */
 const QUIET_STEP: CoreStep = Object.freeze({ send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS });
 
-function sendIn(step: CoreStep, item: SendItem): void {
+/** A step while the core builds it (its lists replaced, not pushed into, while they are the shared empty ones). */
+type BuildingStep = { -readonly [K in keyof CoreStep]: CoreStep[K] };
+
+function sendIn(step: BuildingStep, item: SendItem): void {
   if (step.send === NONE_SENT) step.send = [item];
   else (step.send as SendItem[]).push(item); // a list of its own (not the shared empty one)
 }
 
-function refuseIn(step: CoreStep, r: CoreStep['refused'][number]): void {
+function refuseIn(step: BuildingStep, r: CoreStep['refused'][number]): void {
   if (step.refused === NONE_REFUSED) step.refused = [r];
   else (step.refused as CoreStep['refused'][number][]).push(r);
 }
