@@ -481,7 +481,7 @@ export class TradingCore {
     // no intent and no retry: nothing can go in (most decisions of a managed position — a backtest judges one a bar)
     if (d.intents.length === 0 && !this.orders.hasRetries(e.id)) return QUIET_STEP;
     // a step's lists are made when something goes in (most decisions send one intent and refuse nothing)
-    const step: CoreStep = { send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS };
+    const step: BuildingStep = { send: NONE_SENT, refused: NONE_REFUSED, breaches: NO_BREACHES, alerts: NO_ALERTS };
     const halted = this.halted[e.id];
     // exits refused for a passing reason go again first, under fresh ids
     if (this.orders.hasRetries(e.id)) {
@@ -555,7 +555,7 @@ export class TradingCore {
   /** Carry out breaches: pauses recorded, closes and the emergency stop as intents. */
   private act(breaches: BreachDecision[], now: number, positions?: () => readonly PositionFact[]): CoreStep {
     const send: SendItem[] = [];
-    const step: CoreStep = { send, refused: [], breaches, alerts: [] };
+    const step: BuildingStep = { send, refused: [], breaches, alerts: [] };
     this.dirty = true;
     for (const b of breaches) {
       const ids = b.strategyId !== undefined ? [b.strategyId] : [...this.entries.keys()];
