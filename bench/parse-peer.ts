@@ -10,7 +10,7 @@ import { loadBarFile } from '../src/cli/bar-file.js';
 const [file, runsArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: parse-peer <bars.csv> [runs]');
 // what first-touching a fresh 4 KB page costs this process (a 32 MB array written once): on the 2-core VM of
-// docs/PERFORMANCE.md 12–15 µs, the hypervisor's share; a parse of 1 M bars touches ~14,000 such pages
+// docs/performance-history.md 12–15 µs, the hypervisor's share; a parse of 1 M bars touches ~14,000 such pages
 const f0 = process.resourceUsage().minorPageFault, c0 = process.cpuUsage();
 const probe = new Float64Array(4 << 20);
 for (let i = 0; i < probe.length; i += 512) probe[i] = 1;

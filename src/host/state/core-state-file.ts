@@ -14,7 +14,7 @@
  * the new file's writeback and costs the calling thread ~1 ms (3.1 of 10.6 s of the host's busy time in bench:host
  * at 100 strategies), time in which a bar's decisions would wait. Deltas go there too: appended on the event loop's
  * thread instead (a write call on a file kept open, ~15 µs against ~50 µs to hand it over), the 1,000-strategy
- * bench:host had a higher in-host p99 in 4 of 5 A/B pairs, not explained (docs/PERFORMANCE.md). One write at a time: the states asked for while
+ * bench:host had a higher in-host p99 in 4 of 5 A/B pairs, not explained (docs/performance-history.md). One write at a time: the states asked for while
  * one is being written make one more write, of the state read when it starts (the newest). Until the writer has
  * started (tens of ms after the first write), writes are made on the calling thread. `close()` waits for the write
  * under way and writes what is still asked for on the calling thread: after it, nothing touches the folder.
