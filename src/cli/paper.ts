@@ -249,10 +249,6 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
       lastClose = m.bar[4]; // before the manager's listener: the close of the bar decided on
     });
     mgr.attach(t);
-    t.on('account', (a: { equity: number }) => {
-      if (a.equity > peak) peak = a.equity;
-      if (peak - a.equity > maxDd) maxDd = peak - a.equity;
-    });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => {
       if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
       const key = String(tx.position);
@@ -309,6 +305,13 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     const r = await replayBars(term, {
       symbol, timeframe, bars: all, from, defaultSpread: spec.defaultSpread ?? 10, // as the backtest's default
       ...(o.barsPerSecond ? { barsPerSecond: o.barsPerSecond } : {}), lockstep: o.lockstep ?? true, ...(o.signal ? { signal: o.signal } : {}),
+      // the drawdown on the equity at each bar's close, as the backtest measures it (sim/backtest.ts): after the bar's
+      // path, before the next open's gap, fills and swaps (the terminal's ACCOUNT messages come after those)
+      onBar: () => {
+        const e = broker.equity;
+        if (e > peak) peak = e;
+        if (peak - e > maxDd) maxDd = peak - e;
+      },
     });
     await term.sync().catch(() => undefined);
     flushSent();
