@@ -12,7 +12,7 @@ import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { JsonFileError, UsageError, outputProblem, readJsonFile, usageFailure, writeFailure } from './kit.js';
 import { LineFile } from './line-file.js';
-import { firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
+import { balanceTooLarge, firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
 import { DEFAULT_BROKER_TZ, describeZone, type BrokerTimeZone } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
@@ -118,7 +118,10 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     const missing = !a.strategy && !a.data ? 'give a strategy file and --data <bars.csv>' : !a.strategy ? 'give a strategy file (JSON) before the options' : '--data <bars.csv> is required';
     return usageFailure(err, 'backtest', missing, BACKTEST_USAGE);
   }
-  const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
+  // (an amount past the largest, Infinity too, is named as too large: run-options.ts MAX_BALANCE)
+  const balanceN = a.balance === undefined ? NaN : Number(a.balance);
+  const balance = a.balance === undefined ? undefined : balanceN >= 1 ? (balanceTooLarge(a.balance, balanceN) ?? balanceN) : `--balance must be a number ≥ 1, got '${a.balance}'`;
+  const slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
   const spread = a.spread === undefined || a.spread === 'data' ? a.spread : num('spread', a.spread, 0);
   const from = a.from === undefined ? undefined : parseDateArg('from', a.from);
   const to = a.to === undefined ? undefined : parseDateArg('to', a.to);

@@ -13,7 +13,7 @@ import { checkDataMatch } from './data-match.js';
 import { UsageError, usageFailure } from './kit.js';
 import { LineFile } from './line-file.js';
 import { readStrategyJson, runPaper } from './paper.js';
-import { firstBarFrom, overrideStrategy, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
+import { balanceTooLarge, firstBarFrom, overrideStrategy, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
 
 /**
  * The data checked against the strategies (data-match.ts, as the backtest checks it): throws the mismatch,
@@ -49,6 +49,8 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
     const warm = warmArg ?? 1000;
     const balance = s('balance') === undefined ? undefined : Number(s('balance'));
     if (balance !== undefined && !(balance > 0)) throw new UsageError(`--balance must be a positive amount, got '${s('balance')}'`);
+    const tooLarge = balance === undefined ? undefined : balanceTooLarge(s('balance')!, balance);
+    if (tooLarge) throw new UsageError(tooLarge);
     const speed = int('speed', s('speed'), 1);
     if (speed !== undefined && v.lockstep === true) throw new UsageError('--speed N and --lockstep are either-or: --lockstep replays as fast as the host decides, --speed N paces the replay at N bars a second');
     // --from: a bar's index in the file (0 = its first bar), or a date (YYYY-MM-DD[ HH:MM], server time) as the backtest's

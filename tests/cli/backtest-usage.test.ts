@@ -56,6 +56,23 @@ describe('negative numbers', () => {
   });
 });
 
+describe('--balance beyond exact money', () => {
+  it('is refused above 1,000,000,000,000 (1e15 gave a final balance 1.33 off the net profit, 1e30 no drawdown at all), by backtest and paper alike', () => {
+    for (const v of ['1e15', '1e30', 'Infinity']) {
+      const r = cli([...BT, '--balance', v]);
+      expect(r.status, v).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor backtest: --balance must be at most 1,000,000,000,000 (money is exact to the cent up to there), got '${v}'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
+    }
+    const p = spawnSync(process.execPath, ['dist/mt5-executor.js', 'paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--balance', '1e15'], { encoding: 'utf8', timeout: 60_000 });
+    expect(p.status).toBe(2);
+    expect(p.stderr).toContain("mt5-executor paper: --balance must be at most 1,000,000,000,000 (money is exact to the cent up to there), got '1e15'");
+    // the largest taken keeps the figures exact: the final balance is the deposit plus the net profit to the cent
+    const j = JSON.parse(cli([...BT, '--balance', '1e12', '--json']).stdout) as { netProfit: number; finalBalance: number };
+    expect(j.netProfit).toBe(-385.2);
+    expect(j.finalBalance).toBe(999_999_999_614.8);
+  });
+});
+
 describe('backtest --log', () => {
   it('writes the decision log paper --log writes for the same bars', () => {
     // paper trades from bar 1000 after 1000 bars of warm-up (its defaults); bar 1000 of this file is 2019.04.16 05:00
