@@ -54,8 +54,21 @@ export const BACKTEST_USAGE =
 
 function num(name: string, v: string | undefined, min: number): number | undefined | string {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = v.trim() === '' ? NaN : Number(v);
   return Number.isFinite(n) && n >= min ? n : `--${name} must be a number ≥ ${min}, got '${v}'`;
+}
+
+/** The largest --spread and --slippage, in points (1,000 pips on a 5-digit quote, 1,000 USD on gold): beyond any market's. */
+const MAX_POINTS = 100_000;
+
+/**
+ * --spread N / --slippage N: whole points, as MT5 keeps spreads and deviations. A fraction did not do what it said:
+ * the broker rounds every price to the tick, so --slippage 0.4 changed nothing and --spread 1.5 was 1 or 2 by the price.
+ */
+function points(name: string, v: string | undefined, alt = ''): number | undefined | string {
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 && n <= MAX_POINTS ? n : `--${name} must be ${alt}a whole number of points from 0 to ${MAX_POINTS.toLocaleString('en-US')}, got '${v}'`;
 }
 
 /** A --from/--to date as server-time seconds, with whether it named a whole day. */
@@ -121,8 +134,8 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   // (an amount past the largest, Infinity too, is named as too large: run-options.ts MAX_BALANCE)
   const balanceN = a.balance === undefined ? NaN : Number(a.balance);
   const balance = a.balance === undefined ? undefined : balanceN >= 1 ? (balanceTooLarge(a.balance, balanceN) ?? balanceN) : `--balance must be a number ≥ 1, got '${a.balance}'`;
-  const slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
-  const spread = a.spread === undefined || a.spread === 'data' ? a.spread : num('spread', a.spread, 0);
+  const slippage = points('slippage', a.slippage), commission = num('commission', a.commission, 0);
+  const spread = a.spread === undefined || a.spread === 'data' ? a.spread : points('spread', a.spread, "'data' (the file's spread column) or ");
   const from = a.from === undefined ? undefined : parseDateArg('from', a.from);
   const to = a.to === undefined ? undefined : parseDateArg('to', a.to);
   for (const v of [balance, slippage, commission, spread, from, to]) {

@@ -48,11 +48,29 @@ describe('backtest and validate usage', () => {
 
 describe('negative numbers', () => {
   it('reach the number check, which says what is allowed', () => {
-    for (const [opt, v, min] of [['--balance', '-5', 1], ['--spread', '-3', 0], ['--commission', '-1', 0]] as const) {
+    for (const [opt, v, min] of [['--balance', '-5', 1], ['--commission', '-1', 0]] as const) {
       const r = cli([...BT, opt, v]);
       expect(r.status).toBe(2);
       expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
     }
+    const r = cli([...BT, '--spread', '-3']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`mt5-executor backtest: --spread must be 'data' (the file's spread column) or a whole number of points from 0 to 100,000, got '-3'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
+  });
+});
+
+describe('--spread and --slippage in whole points', () => {
+  it('a fraction is refused: the broker keeps every price on the tick, so --slippage 0.4 did nothing and --spread 1.5 was 1 or 2 by the price', () => {
+    for (const [opt, v] of [['--slippage', '0.4'], ['--slippage', '1e300'], ['--slippage', ''], ['--spread', '1.5'], ['--spread', '100001']] as const) {
+      const r = cli([...BT, opt, v]);
+      expect(r.status, `${opt} ${v}`).toBe(2);
+      expect(r.stderr).toContain(`${opt} must be ${opt === '--spread' ? "'data' (the file's spread column) or " : ''}a whole number of points from 0 to 100,000, got '${v}'`);
+    }
+    // whole points as before: 2 points of slippage moves every fill
+    const fig = (args: string[]) => (JSON.parse(cli([...BT, ...args, '--json']).stdout) as { netProfit: number }).netProfit;
+    expect(fig(['--slippage', '0'])).toBe(-385.2);
+    expect(fig(['--slippage', '2'])).not.toBe(-385.2);
+    expect(fig(['--spread', '100000'])).toBe(0); // no order's stops fit such a spread: refused by the broker, no trade
   });
 });
 

@@ -119,7 +119,7 @@ describe("every verb's own usage error ends with the line pointing at its --help
   it('backtest, indicators, validate, strategy new, ml: a missing argument or a bad value', () => {
     const EMA = 'examples/ema-cross-trend.json', EU = 'data/EURUSD_H1_2019.csv';
     for (const [args, verb, first] of [
-      [['backtest', EMA, '--data', EU, '--slippage', 'x'], 'backtest', "--slippage must be a number ≥ 0, got 'x'"],
+      [['backtest', EMA, '--data', EU, '--slippage', 'x'], 'backtest', "--slippage must be a whole number of points from 0 to 100,000, got 'x'"],
       [['backtest', EMA, '--data', EU, '--broker-zone', 'cet'], 'backtest', "--broker-zone 'cet' is not a broker zone; expected us-dst[:H] | eu-dst[:H] | fixed:H | utc (H: the winter offset from UTC in hours, default 2; fixed: all year), e.g. us-dst:2 or utc"],
       [['indicators', '-i', 'ema:21'], 'indicators', 'give exactly one bar file, got 0'],
       [['indicators', EU, 'more.csv', '-i', 'ema:21'], 'indicators', "give exactly one bar file, got 2 ('data/EURUSD_H1_2019.csv', 'more.csv')"],
