@@ -141,6 +141,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   for (const v of [balance, slippage, commission, spread, from, to]) {
     if (typeof v === 'string' && v.startsWith('--')) return usageFailure(err, 'backtest', v);
   }
+  if (typeof from === 'object' && typeof to === 'object' && from.sec >= (to.day ? to.sec + 86400 : to.sec)) {
+    return usageFailure(err, 'backtest', `--from ${a.from} is ${from.sec === to.sec ? 'the time --to stops before' : 'after'} --to ${a.to}: give a --from before --to (--to a day takes that whole day; a time, the bars before it)`);
+  }
   // --broker-zone, --limits, --symbol and --timeframe read as paper and demo read them (run-options.ts)
   let zone: BrokerTimeZone, limits: RiskLimits | undefined;
   try {

@@ -59,6 +59,20 @@ describe('negative numbers', () => {
   });
 });
 
+describe('--from after --to', () => {
+  it('is a usage error saying so (exit 2), not "no bars between" the two as if the file lacked them', () => {
+    for (const [from, to, says] of [['2019-06-01', '2019-03-01', 'after'], ['2019-06-03 10:00', '2019-06-03 10:00', 'the time --to stops before']] as const) {
+      const r = cli([...BT, '--from', from, '--to', to]);
+      expect(r.status, `${from} ${to}`).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor backtest: --from ${from} is ${says} --to ${to}: give a --from before --to (--to a day takes that whole day; a time, the bars before it)\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
+    }
+    // the same day for both is that day's bars
+    const day = cli([...BT, '--from', '2019-06-03', '--to', '2019-06-03']);
+    expect(day.status, day.stderr).toBe(0);
+    expect(day.stdout).toContain('2019.06.03 00:00 to 2019.06.03 23:05');
+  });
+});
+
 describe('--spread and --slippage in whole points', () => {
   it('a fraction is refused: the broker keeps every price on the tick, so --slippage 0.4 did nothing and --spread 1.5 was 1 or 2 by the price', () => {
     for (const [opt, v] of [['--slippage', '0.4'], ['--slippage', '1e300'], ['--slippage', ''], ['--spread', '1.5'], ['--spread', '100001']] as const) {
