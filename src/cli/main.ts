@@ -328,6 +328,8 @@ async function main(argv: string[]): Promise<number> {
   const err = (t: string) => void process.stderr.write(t);
   const [first = 'help'] = argv;
   if (first === 'help' || first === '--help' || first === '-h') {
+    // `help --help`: help's own help is the list of verbs
+    if (argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h')) argv = [first];
     const named = argv[1] ? findVerb(VERBS, argv.slice(1)) : undefined;
     // `help state`: a group's word alone is every verb of that group
     const group = argv.length === 2 ? VERBS.filter((v) => v.name.startsWith(`${argv[1]} `)) : [];

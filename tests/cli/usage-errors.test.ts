@@ -190,5 +190,11 @@ describe('help <verb>', () => {
     // a known verb and no verb still answer
     expect(cli(['help', 'ml', 'train']).stdout).toMatch(/^Usage: mt5-executor ml train /);
     expect(cli(['help']).stdout).toContain('Verbs:');
+    // help answers --help as every verb does: with the list of verbs (it said "unknown command '--help'", exit 2)
+    for (const h of ['--help', '-h']) {
+      const r = cli(['help', h]);
+      expect(r.status, h).toBe(0);
+      expect(r.stdout).toBe(cli(['help']).stdout);
+    }
   });
 });
