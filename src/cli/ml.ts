@@ -140,6 +140,14 @@ export function mlEvaluate(a: MlArgs, out: Out, err: Out = () => undefined): Eva
   const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   const model = checkModel(readJsonFile(a.model), a.model);
   const { strategy, symbol, bars } = load(a, err);
+  // a model learns one strategy's signals on one symbol and timeframe: another's scores mean little (not an error: a
+  // trader may try one on purpose)
+  const t = model.trainedOn;
+  const other = [
+    ...(t.strategy !== strategy.id ? [`strategy ${t.strategy}, not ${strategy.id}`] : []),
+    ...(t.symbol !== symbol || t.timeframe !== strategy.timeframe ? [`${t.symbol} ${t.timeframe}, not ${symbol} ${strategy.timeframe}`] : []),
+  ];
+  if (other.length) err(`warning: ${a.model} was trained on the signals of ${other.join(', on ')}: its scores are for those; train one for ${a.strategy} (mt5-executor ml train)\n`);
   let first = 0;
   while (first < bars.length && bars.time[first]! <= model.trainedOn.to) first++;
   if (bars.length - first < 100) throw new Error(`${a.data} has ${bars.length - first} bars after the model's training period (which ends ${formatServerTime(model.trainedOn.to)}): give it later data`);
