@@ -211,6 +211,30 @@ describe('backtest trade lists: exit prices', () => {
   });
 });
 
+describe('backtest trade lists: money', () => {
+  it("the CSV's profit is the price's, as MT5's, paper's and the dashboard's; commission, swap and profit add up to net, the trade's result", () => {
+    const r = run({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2015-2022.csv', trades: join(dir, 'money.csv'), json: true });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { netProfit: number; stats: { grossProfit: number } };
+    const [head, ...rows] = readFileSync(join(dir, 'money.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(head!.slice(9)).toEqual(['commission', 'swap', 'profit', 'net', 'exit_note']);
+    const n = (row: string[], k: string) => Number(row[head!.indexOf(k)]);
+    let net = 0, swaps = 0;
+    for (const row of rows) {
+      expect(Math.round((n(row, 'profit') + n(row, 'commission') + n(row, 'swap')) * 100) / 100).toBe(n(row, 'net'));
+      // a single exit: the profit is the price difference × 100,000 × the volume (EURUSD on a USD account)
+      if (row[head!.indexOf('exit_note')] === '') {
+        const diff = (n(row, 'exit_price') - n(row, 'entry_price')) * (row[2] === 'BUY' ? 1 : -1);
+        expect(n(row, 'profit')).toBeCloseTo(diff * 100_000 * n(row, 'volume'), 6);
+      }
+      net += n(row, 'net');
+      swaps += n(row, 'swap');
+    }
+    expect(Math.round(net * 100) / 100).toBe(json.netProfit);
+    expect(swaps).not.toBe(0); // (the trades hold positions overnight: the columns differ)
+  });
+});
+
 describe('backtest --from with too little history before it', () => {
   it('warns in words: the bars the indicators need, the bars the file has before --from, and until when a rule does not fire', () => {
     // the file starts 2019.02.15 14:00: 58 H1 bars before 2019-02-20, the 200-bar SMA has its first value on the 200th
