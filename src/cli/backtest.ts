@@ -296,7 +296,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   }
   const pf = m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2);
   const g = run.gaps;
-  const limitBlocks = Object.entries(result.blocked).filter(([k]) => k !== 'FREE_MARGIN' && k !== 'MARKET_CLOSED');
+  // the strategy's own limits (riskManagement.maxDailyLoss …: STRATEGY_*) apart from the account's of --limits
+  const ownBlocks = Object.entries(result.blocked).filter(([k]) => k.startsWith('STRATEGY_'));
+  const limitBlocks = Object.entries(result.blocked).filter(([k]) => k !== 'FREE_MARGIN' && k !== 'MARKET_CLOSED' && !k.startsWith('STRATEGY_'));
   out(
     [
       `backtest ${run.strategy.id}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
@@ -306,6 +308,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       // free margin is the broker's (every run checks it), the other codes the trader's limits (--limits)
       ...(result.blocked.FREE_MARGIN ? [`  not enough free margin: ${result.blocked.FREE_MARGIN} order${result.blocked.FREE_MARGIN === 1 ? '' : 's'} not sent (the margin needed exceeded the free margin)`] : []),
       ...(result.blocked.MARKET_CLOSED ? [`  market closed: ${result.blocked.MARKET_CLOSED} order${result.blocked.MARKET_CLOSED === 1 ? '' : 's'} not sent (outside the symbol's trading hours in ${describeZone(zone)})`] : []),
+      ...(ownBlocks.length ? [`  blocked by the strategy's own limits (its riskManagement): ${ownBlocks.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       ...(limitBlocks.length ? [`  blocked by the pre-trade limits (--limits ${run.settings.limits}): ${limitBlocks.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       `  trades ${m.trades} (${m.wins} won, ${m.losses} lost), win rate ${m.winRate.toFixed(2)} %, profit factor ${pf}, expectancy ${m.expectancy.toFixed(2)}`,
       `  net profit ${m.netProfit.toFixed(2)}, final balance ${m.finalBalance.toFixed(2)}, max drawdown ${m.maxDrawdown.toFixed(2)} (${m.maxDrawdownPct.toFixed(2)} %)`,

@@ -125,7 +125,7 @@ export function renderReport(input: ReportInput | string, legacy?: BacktestResul
   ].sort((a, b) => a.time - b.time);
   const refusals = section('refusals', 'Refused and rejected orders', `
 <p>Rejected by the broker: <b data-k="rejections.total" data-v="${res.rejected.length}">${res.rejected.length}</b>; refused by the strategy (a signal that did not become an order):
-<b data-k="refusals.total" data-v="${res.refused}">${res.refused}</b>; not sent (not enough free margin, or the pre-trade limits of --limits ${esc(st.limits)}): <b data-k="blocked.total" data-v="${s.blockedByReason.reduce((a, x) => a + x.count, 0)}">${s.blockedByReason.reduce((a, x) => a + x.count, 0)}</b>.</p>
+<b data-k="refusals.total" data-v="${res.refused}">${res.refused}</b>; not sent (not enough free margin, the market closed, the strategy's own limits — its riskManagement — or the pre-trade limits of --limits ${esc(st.limits)}): <b data-k="blocked.total" data-v="${s.blockedByReason.reduce((a, x) => a + x.count, 0)}">${s.blockedByReason.reduce((a, x) => a + x.count, 0)}</b>.</p>
 <div class="cols"><div><h3>Rejected, by retcode</h3>${reasonTable('rejected-by-reason', s.rejectedByReason)}</div>
 <div><h3>Refused, by reason</h3>${reasonTable('refused-by-reason', s.refusedByReason)}</div>
 <div><h3>Not sent, by reason (FREE_MARGIN: the broker's margin)</h3>${reasonTable('blocked-by-reason', s.blockedByReason)}</div></div>

@@ -177,6 +177,21 @@ describe('backtest refusals by reason', () => {
   });
 });
 
+describe("backtest orders blocked by the strategy's own daily loss limit", () => {
+  it("are the strategy's own limits, not the pre-trade limits of --limits none", () => {
+    // ema-cross-trend risking 1.37 % a trade hits its own maxDailyLossPercent 2 on some days
+    const file = join(dir, 'risky.json');
+    const s = JSON.parse(readFileSync(EMA, 'utf8')) as { rules: { riskManagement: Record<string, unknown>; dynamicRisk?: unknown } };
+    delete s.rules.riskManagement.lotSize;
+    s.rules.dynamicRisk = { riskPercentage: 1.37 };
+    writeFileSync(file, JSON.stringify(s));
+    const r = run({ strategy: file, data: 'data/EURUSD_H1_2015-2022.csv' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n {2}blocked by the strategy's own limits \(its riskManagement\): STRATEGY_DAILY_LOSS \d+\n/);
+    expect(r.out).not.toContain('pre-trade limits');
+  });
+});
+
 describe('backtest orders not sent for want of free margin', () => {
   it('are "not enough free margin", not the pre-trade limits, under --limits none', () => {
     const r = run({ strategy: EMA, data: H1_2019, balance: '100', limits: 'none', report: join(dir, 'margin.html') });
@@ -184,7 +199,7 @@ describe('backtest orders not sent for want of free margin', () => {
     expect(r.out).toMatch(/\n {2}not enough free margin: \d+ orders not sent \(the margin needed exceeded the free margin\)\n/);
     expect(r.out).not.toContain('pre-trade limits');
     const html = readFileSync(join(dir, 'margin.html'), 'utf8');
-    expect(html).toContain('not sent (not enough free margin, or the pre-trade limits of --limits none)');
+    expect(html).toContain("not sent (not enough free margin, the market closed, the strategy's own limits — its riskManagement — or the pre-trade limits of --limits none)");
     expect(html).not.toContain('blocked by the pre-trade limits');
   });
 });
