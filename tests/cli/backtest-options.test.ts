@@ -177,6 +177,20 @@ describe('backtest refusals by reason', () => {
   });
 });
 
+describe('backtest on bars of another timeframe and symbol', () => {
+  it('names both and both overrides in one error (it named the timeframe, and the symbol only on the next run)', () => {
+    const r = run({ strategy: EMA, data: 'data/XAUUSD_M15_2024Q1.csv' });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'mt5-executor backtest: data/XAUUSD_M15_2024Q1.csv holds M15 bars (the most common distance between its bars is 15 min) but the strategy trades H1: give a file of H1 bars, or run the strategy on these bars with --timeframe M15; ' +
+        'and data/XAUUSD_M15_2024Q1.csv is named for XAUUSD but the strategy trades EURUSD: give EURUSD bars, or run the strategy on these bars with --symbol XAUUSD\n',
+    );
+    // one wrong: that one alone, as before
+    expect(run({ strategy: EMA, data: 'data/XAUUSD_M15_2024Q1.csv', timeframe: 'M15' }).err).toBe('mt5-executor backtest: data/XAUUSD_M15_2024Q1.csv is named for XAUUSD but the strategy trades EURUSD: give EURUSD bars, or run the strategy on these bars with --symbol XAUUSD\n');
+    expect(run({ strategy: EMA, data: 'data/XAUUSD_M15_2024Q1.csv', timeframe: 'M15', symbol: 'XAUUSD' }).code).toBe(0);
+  });
+});
+
 describe("backtest orders blocked by the strategy's own daily loss limit", () => {
   it("are the strategy's own limits, not the pre-trade limits of --limits none", () => {
     // ema-cross-trend risking 1.37 % a trade hits its own maxDailyLossPercent 2 on some days

@@ -28,7 +28,7 @@ describe('paper and demo check the data against the strategies, as backtest does
   it('refuses a file of another timeframe or symbol with the backtest\'s words, naming the override', () => {
     const tf = cli(['paper', EMA, '--data', XAU]);
     expect(tf.status).toBe(1);
-    expect(tf.stderr).toMatch(/^mt5-executor paper: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* but the strategy trades H1: give a file of H1 bars, or run the strategy on these bars with --timeframe M15\n$/);
+    expect(tf.stderr).toMatch(/^mt5-executor paper: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* but the strategy trades H1: give a file of H1 bars, or run the strategy on these bars with --timeframe M15; and data\/XAUUSD_M15_2024Q1\.csv is named for XAUUSD .* with --symbol XAUUSD\n$/);
     expect(message(tf.stderr)).toBe(message(cli(['backtest', EMA, '--data', XAU]).stderr));
     const sym = cli(['paper', EMA, '--data', XAU, '--timeframe', 'M15']);
     expect(sym.status).toBe(1);
@@ -38,7 +38,7 @@ describe('paper and demo check the data against the strategies, as backtest does
     expect(cli(['paper', GOLD, '--data', XAU]).stderr).toContain('holds M15 bars');
     const demo = cli(['demo', '--data', XAU, '--bars', '300', '--speed', '5000']);
     expect(demo.status).toBe(1);
-    expect(demo.stderr).toMatch(/^mt5-executor demo: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* --timeframe M15\n$/);
+    expect(demo.stderr).toMatch(/^mt5-executor demo: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* --timeframe M15; and .* --symbol XAUUSD\n$/);
     expect(demo.stdout).not.toContain('replay');
   }, 60_000);
 
