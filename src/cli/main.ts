@@ -130,7 +130,7 @@ export const VERBS: Verb[] = [
     options: {
       data: { type: 'string', arg: 'FILE', help: 'bar file' },
       from: { type: 'string', arg: 'N|DATE', help: 'first bar traded: its index in the file (≥ 1: the bars before it are the history), or a date YYYY-MM-DD[ HH:MM] (server time; the backtest\'s --from); the indicators warm up on the bars before it (default: the bar after --warmup bars)' },
-      warmup: { type: 'string', arg: 'N', help: 'warm-up bars (default 1000)' },
+      warmup: { type: 'string', arg: 'N', help: 'warm-up bars (default 1000, at most 25,000)' },
       speed: { type: 'string', arg: 'N', help: 'bars per second (default: as fast as the lockstep allows)' },
       lockstep: { type: 'boolean', help: 'as fast as the host decides, each bar after the one before is decided (the default; not with --speed)' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategies on another symbol (e.g. XAUUSD)' },

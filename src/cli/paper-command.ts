@@ -13,6 +13,7 @@ import { checkDataMatch } from './data-match.js';
 import { UsageError, usageFailure } from './kit.js';
 import { LineFile } from './line-file.js';
 import { readStrategyJson, runPaper } from './paper.js';
+import { MAX_HISTORY_BARS } from '../protocol/messages.js';
 import { balanceTooLarge, firstBarFrom, overrideStrategy, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
 
 /**
@@ -46,6 +47,9 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
   try {
     const limits = parseLimits(s('limits'));
     const warmArg = int('warmup', s('warmup'), 1);
+    // the manager asks the terminal for twice the warm-up's bars (weekends), and a history request is at most
+    // MAX_HISTORY_BARS: more never warmed up ("strategies not ready")
+    if (warmArg !== undefined && warmArg > MAX_HISTORY_BARS / 2) throw new UsageError(`--warmup must be a whole number from 1 to ${(MAX_HISTORY_BARS / 2).toLocaleString('en-US')} (the warm-up asks the terminal for twice its bars, and a history request is at most ${MAX_HISTORY_BARS.toLocaleString('en-US')}), got '${s('warmup')}'`);
     const warm = warmArg ?? 1000;
     const balance = s('balance') === undefined ? undefined : Number(s('balance'));
     if (balance !== undefined && !(balance > 0)) throw new UsageError(`--balance must be a positive amount, got '${s('balance')}'`);

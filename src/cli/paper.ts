@@ -109,10 +109,10 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   });
   for (const n of notes) out(`note: ${n}`);
   const strategies: NormalizedStrategy[] = raws.map((s) => normalizeStrategy(s));
-  if (!strategies.length) throw new Error('paper: give at least one strategy');
+  if (!strategies.length) throw new Error('give at least one strategy');
   const symbol = strategies[0]!.symbol, timeframe = strategies[0]!.timeframe;
   for (const s of strategies) {
-    if (s.symbol !== symbol || s.timeframe !== timeframe) throw new Error(`paper: the strategies trade ${symbol} ${timeframe} and ${s.symbol} ${s.timeframe}; one data file replays one symbol and timeframe: run them separately`);
+    if (s.symbol !== symbol || s.timeframe !== timeframe) throw new Error(`the strategies trade ${symbol} ${timeframe} and ${s.symbol} ${s.timeframe}; one data file replays one symbol and timeframe: run them separately`);
   }
   const all = o.bars;
   const from = o.from;
@@ -291,7 +291,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     for (const s of raws) await mgr.start(s);
     for (const s of strategies) nameOf.set(mgr.get(s.id)?.runner?.magic ?? -1, s.id);
     const notReady = strategies.filter((s) => !mgr.get(s.id)?.runner).map((s) => s.id);
-    if (notReady.length) throw new Error(`paper: strategies not ready (history or symbol): ${notReady.join(', ')}`);
+    if (notReady.length) throw new Error(`strategies not ready (history or symbol): ${notReady.join(', ')}`);
     for (const s of strategies) nameOf.set(mgr.get(s.id)!.runner!.magic, s.id);
     if (o.dashboard && bus) {
       served = await serveDashboard({ manager: mgr, store, log, bus, linkTtlMs: 60 * 60_000 });

@@ -74,6 +74,8 @@ describe('paper usage errors and the decision log', () => {
       [['--balance', 'x'], "--balance must be a positive amount, got 'x'"],
       [['--from', '2019-13-01'], '--from must be a bar index (a whole number) or a date YYYY-MM-DD[ HH:MM]'],
       [['--warmup', '0'], '--warmup must be a whole number ≥ 1'],
+      // more than a history request gives never warmed up: "strategies not ready (history or symbol)", exit 1
+      [['--warmup', '25001'], "--warmup must be a whole number from 1 to 25,000 (the warm-up asks the terminal for twice its bars, and a history request is at most 50,000), got '25001'"],
       [['--limits', 'x'], '--limits must be none, demo or live'],
       [['--broker-zone', 'mars'], "--broker-zone 'mars' is not a broker zone; expected us-dst[:H]"],
       [['--symbol', 'FOO'], '--symbol FOO: no symbol specification'],
@@ -85,6 +87,12 @@ describe('paper usage errors and the decision log', () => {
       expect(r.stderr, args.join(' ')).toContain(says);
     }
   }, 60_000);
+
+  it('strategies on two symbols: one error, the command named once (it said "paper: paper: …")', () => {
+    const r = cli(['paper', EMA, GOLD, '--data', EU]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mt5-executor paper: the strategies trade EURUSD H1 and XAUUSD H1; one data file replays one symbol and timeframe: run them separately\n');
+  });
 
   it('takes --lockstep, and --from as a date (the backtest\'s) or a bar index', () => {
     const d = cli(['paper', EMA, '--data', EU, '--from', '2019-09-20', '--lockstep']);
