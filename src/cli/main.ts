@@ -6,7 +6,7 @@
 import { VERSION } from '../host/version.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { BacktestArgs } from './backtest.js';
-import { UsageError, c, findVerb, mainHelp, parseVerbArgs, usageHint, verbHelp, type Verb, type VerbContext } from './kit.js';
+import { UsageError, c, findVerb, mainHelp, parseVerbArgs, usageHint, verbHelp, writeFailure, type Verb, type VerbContext } from './kit.js';
 import { ZONE_ARG_FORMS } from '../engine/time/broker-time.js';
 
 // Each verb's module is imported when the verb runs: a backtest does not load (nor, bundled, evaluate) the host,
@@ -357,10 +357,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `mt5-executor … | head`: a closed pipe ends the program quietly
+// `mt5-executor … | head`: a closed pipe ends the program quietly; any other failure to write the output (`> out.json`
+// on a full disk) is the run's failure, said when it ends (exit 1): it ended 0 with the output lost
+let outputFailure: NodeJS.ErrnoException | undefined;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  outputFailure ??= e;
 });
 
 /**
@@ -368,6 +370,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
  * `backtest --json | jq` at 64 KB. A write's callback runs after every write before it.
  */
 function exitWhenFlushed(code: number): void {
+  // a file or a terminal is written synchronously: a failed write has marked the stream by now (a pipe's EPIPE is quiet)
+  const failed = outputFailure ?? (process.stdout.errored as NodeJS.ErrnoException | null) ?? undefined;
+  if (failed?.code === 'EPIPE') process.exit(0);
+  if (failed) {
+    code = code === 0 ? 1 : code;
+    process.stderr.write(`${c.red('mt5-executor:')} the output (standard output) could not be written: ${writeFailure(failed)}\n`);
+  }
   process.exitCode = code;
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
