@@ -12,7 +12,7 @@ import { SYMBOLS, resolveSymbol } from '../sim/symbols.js';
 import type { SimSymbolSpec } from '../sim/broker.js';
 import { JsonFileError, UsageError, outputProblem, readJsonFile, usageFailure, writeFailure } from './kit.js';
 import { LineFile } from './line-file.js';
-import { firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
+import { balanceTooLarge, firstBarFrom, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
 import { DEFAULT_BROKER_TZ, describeZone, type BrokerTimeZone } from '../engine/time/broker-time.js';
 import { renderReport, tradesCsv, type ReportInput, type ReportSettings } from './report.js';
 import { intentComment } from '../sim/ea-logic.js';
@@ -54,8 +54,21 @@ export const BACKTEST_USAGE =
 
 function num(name: string, v: string | undefined, min: number): number | undefined | string {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = v.trim() === '' ? NaN : Number(v);
   return Number.isFinite(n) && n >= min ? n : `--${name} must be a number ≥ ${min}, got '${v}'`;
+}
+
+/** The largest --spread and --slippage, in points (1,000 pips on a 5-digit quote, 1,000 USD on gold): beyond any market's. */
+const MAX_POINTS = 100_000;
+
+/**
+ * --spread N / --slippage N: whole points, as MT5 keeps spreads and deviations. A fraction did not do what it said:
+ * the broker rounds every price to the tick, so --slippage 0.4 changed nothing and --spread 1.5 was 1 or 2 by the price.
+ */
+function points(name: string, v: string | undefined, alt = ''): number | undefined | string {
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 && n <= MAX_POINTS ? n : `--${name} must be ${alt}a whole number of points from 0 to ${MAX_POINTS.toLocaleString('en-US')}, got '${v}'`;
 }
 
 /** A --from/--to date as server-time seconds, with whether it named a whole day. */
@@ -118,12 +131,18 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
     const missing = !a.strategy && !a.data ? 'give a strategy file and --data <bars.csv>' : !a.strategy ? 'give a strategy file (JSON) before the options' : '--data <bars.csv> is required';
     return usageFailure(err, 'backtest', missing, BACKTEST_USAGE);
   }
-  const balance = num('balance', a.balance, 1), slippage = num('slippage', a.slippage, 0), commission = num('commission', a.commission, 0);
-  const spread = a.spread === undefined || a.spread === 'data' ? a.spread : num('spread', a.spread, 0);
+  // (an amount past the largest, Infinity too, is named as too large: run-options.ts MAX_BALANCE)
+  const balanceN = a.balance === undefined ? NaN : Number(a.balance);
+  const balance = a.balance === undefined ? undefined : balanceN >= 1 ? (balanceTooLarge(a.balance, balanceN) ?? balanceN) : `--balance must be a number ≥ 1, got '${a.balance}'`;
+  const slippage = points('slippage', a.slippage), commission = num('commission', a.commission, 0);
+  const spread = a.spread === undefined || a.spread === 'data' ? a.spread : points('spread', a.spread, "'data' (the file's spread column) or ");
   const from = a.from === undefined ? undefined : parseDateArg('from', a.from);
   const to = a.to === undefined ? undefined : parseDateArg('to', a.to);
   for (const v of [balance, slippage, commission, spread, from, to]) {
     if (typeof v === 'string' && v.startsWith('--')) return usageFailure(err, 'backtest', v);
+  }
+  if (typeof from === 'object' && typeof to === 'object' && from.sec >= (to.day ? to.sec + 86400 : to.sec)) {
+    return usageFailure(err, 'backtest', `--from ${a.from} is ${from.sec === to.sec ? 'the time --to stops before' : 'after'} --to ${a.to}: give a --from before --to (--to a day takes that whole day; a time, the bars before it)`);
   }
   // --broker-zone, --limits, --symbol and --timeframe read as paper and demo read them (run-options.ts)
   let zone: BrokerTimeZone, limits: RiskLimits | undefined;
@@ -277,7 +296,9 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
   }
   const pf = m.profitFactor === null ? '∞' : m.profitFactor.toFixed(2);
   const g = run.gaps;
-  const limitBlocks = Object.entries(result.blocked).filter(([k]) => k !== 'FREE_MARGIN' && k !== 'MARKET_CLOSED');
+  // the strategy's own limits (riskManagement.maxDailyLoss …: STRATEGY_*) apart from the account's of --limits
+  const ownBlocks = Object.entries(result.blocked).filter(([k]) => k.startsWith('STRATEGY_'));
+  const limitBlocks = Object.entries(result.blocked).filter(([k]) => k !== 'FREE_MARGIN' && k !== 'MARKET_CLOSED' && !k.startsWith('STRATEGY_'));
   out(
     [
       `backtest ${run.strategy.id}: ${result.bars.toLocaleString('en-US')} bars, ${result.intents} intents (${result.rejected.length} rejected by the broker, ${result.refused} signals refused)`,
@@ -287,6 +308,7 @@ export function backtestCommand(a: BacktestArgs, out: Out, err: Out): number {
       // free margin is the broker's (every run checks it), the other codes the trader's limits (--limits)
       ...(result.blocked.FREE_MARGIN ? [`  not enough free margin: ${result.blocked.FREE_MARGIN} order${result.blocked.FREE_MARGIN === 1 ? '' : 's'} not sent (the margin needed exceeded the free margin)`] : []),
       ...(result.blocked.MARKET_CLOSED ? [`  market closed: ${result.blocked.MARKET_CLOSED} order${result.blocked.MARKET_CLOSED === 1 ? '' : 's'} not sent (outside the symbol's trading hours in ${describeZone(zone)})`] : []),
+      ...(ownBlocks.length ? [`  blocked by the strategy's own limits (its riskManagement): ${ownBlocks.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       ...(limitBlocks.length ? [`  blocked by the pre-trade limits (--limits ${run.settings.limits}): ${limitBlocks.map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       `  trades ${m.trades} (${m.wins} won, ${m.losses} lost), win rate ${m.winRate.toFixed(2)} %, profit factor ${pf}, expectancy ${m.expectancy.toFixed(2)}`,
       `  net profit ${m.netProfit.toFixed(2)}, final balance ${m.finalBalance.toFixed(2)}, max drawdown ${m.maxDrawdown.toFixed(2)} (${m.maxDrawdownPct.toFixed(2)} %)`,

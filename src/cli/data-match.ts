@@ -70,14 +70,22 @@ export function checkDataMatch(o: DataMatchInput): DataMatch {
   const how = o.override ?? OPTIONS;
   const fileTf = timeframeOf(bars.periodSec);
   if (bars.length > 1 && bars.periodSec !== TIMEFRAME_SECONDS[strategy.timeframe]) {
-    return {
-      error:
-        `${dataFile} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
-        `but the strategy ${over.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
-        (fileTf && STRATEGY_TIMEFRAMES.includes(fileTf) ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : fileTf ? ` (a strategy cannot trade ${fileTf} bars: its timeframes are ${STRATEGY_TIMEFRAMES.join(', ')})` : ''),
-      warnings: [],
-    };
+    const tfError =
+      `${dataFile} holds ${fileTf ?? 'unknown-timeframe'} bars (the most common distance between its bars is ${humanSec(bars.periodSec)}) ` +
+      `but the strategy ${over.timeframe ? 'is run on' : 'trades'} ${strategy.timeframe}: give a file of ${strategy.timeframe} bars` +
+      (fileTf && STRATEGY_TIMEFRAMES.includes(fileTf) ? `, or run the strategy on these bars with ${how.timeframe(fileTf)}` : fileTf ? ` (a strategy cannot trade ${fileTf} bars: its timeframes are ${STRATEGY_TIMEFRAMES.join(', ')})` : '');
+    // the symbol too, when it is also not the strategy's: both at once, not one a run
+    const sym = symbolMatch(o);
+    return { error: sym.error ? `${tfError}; and ${sym.error}` : tfError, warnings: [] };
   }
+  return symbolMatch(o);
+}
+
+/** The data against the strategy's symbol (checkDataMatch's second half). */
+function symbolMatch(o: DataMatchInput): DataMatch {
+  const { dataFile, bars, strategy } = o;
+  const over = o.overrides ?? {};
+  const how = o.override ?? OPTIONS;
   // the symbol from the file's own symbol column (<TICKER>, Symbol) when it has one, else from its name
   const fileSym = bars.symbol ? (symbolFromFileName(bars.symbol) ?? bars.symbol.toUpperCase()) : symbolFromFileName(dataFile);
   // a broker's suffix on either side (EURUSD.m) is its preset's symbol

@@ -51,6 +51,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const file = o.dataFile ?? findDataFile('EURUSD_H1_2015-2022.csv');
   const all: BarSeries = loadBarFile(file);
+  // the replay starts after 50 bars of history at least (the terminal's, for the indicators)
+  if (all.length <= 50) throw new Error(`${o.dataFile ?? file} has ${all.length} bar${all.length === 1 ? '' : 's'}: the demo replays the bars after 50 of history, so it needs 51 at least`);
   const want = Math.min(o.bars ?? 3000, all.length - 50);
   const from = all.length - want;
   const files = o.strategies ?? ['examples/ema-cross-trend.json', 'examples/rsi-bollinger-reversion.json'].map(findRepoFile);

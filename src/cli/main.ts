@@ -6,7 +6,7 @@
 import { VERSION } from '../host/version.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { BacktestArgs } from './backtest.js';
-import { UsageError, c, findVerb, mainHelp, parseVerbArgs, usageHint, verbHelp, type Verb, type VerbContext } from './kit.js';
+import { UsageError, c, findVerb, mainHelp, parseVerbArgs, usageHint, verbHelp, writeFailure, type Verb, type VerbContext } from './kit.js';
 import { ZONE_ARG_FORMS } from '../engine/time/broker-time.js';
 
 // Each verb's module is imported when the verb runs: a backtest does not load (nor, bundled, evaluate) the host,
@@ -130,14 +130,14 @@ export const VERBS: Verb[] = [
     options: {
       data: { type: 'string', arg: 'FILE', help: 'bar file' },
       from: { type: 'string', arg: 'N|DATE', help: 'first bar traded: its index in the file (≥ 1: the bars before it are the history), or a date YYYY-MM-DD[ HH:MM] (server time; the backtest\'s --from); the indicators warm up on the bars before it (default: the bar after --warmup bars)' },
-      warmup: { type: 'string', arg: 'N', help: 'warm-up bars (default 1000)' },
+      warmup: { type: 'string', arg: 'N', help: 'warm-up bars (default 1000, at most 25,000)' },
       speed: { type: 'string', arg: 'N', help: 'bars per second (default: as fast as the lockstep allows)' },
       lockstep: { type: 'boolean', help: 'as fast as the host decides, each bar after the one before is decided (the default; not with --speed)' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategies on another symbol (e.g. XAUUSD)' },
       timeframe: { type: 'string', arg: 'TF', help: 'run the strategies on another timeframe (M1 … D1)' },
       'broker-zone': { type: 'string', arg: 'ZONE', help: `the bars' broker time zone, for the session filter: ${ZONE_ARG_FORMS} (default us-dst:2)` },
       limits: { type: 'string', arg: 'none|demo|live', help: 'account limits as the host applies them (default none, as the backtest)' },
-      balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
+      balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000, at most 1,000,000,000,000)' },
       log: { type: 'string', arg: 'FILE', help: 'write the decision log, a JSON line per decision' },
     },
     examples: ['mt5-executor paper examples/ema-cross-trend.json --data data/EURUSD_H1_2019.csv --broker-zone utc --log paper.jsonl'],
@@ -182,9 +182,9 @@ export const VERBS: Verb[] = [
       to: { type: 'string', arg: 'DATE', help: 'last day (inclusive), or a time to stop before' },
       symbol: { type: 'string', arg: 'SYMBOL', help: 'run the strategy on another symbol (e.g. XAUUSD)' },
       timeframe: { type: 'string', arg: 'TF', help: 'run the strategy on another timeframe (M1 … D1)' },
-      balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000)' },
-      spread: { type: 'string', arg: 'N|data', help: 'spread in points, or the file\'s column (default data)' },
-      slippage: { type: 'string', arg: 'N', help: 'slippage in points against the trader (default 0)' },
+      balance: { type: 'string', arg: 'X', help: 'initial deposit (default 10000, at most 1,000,000,000,000)' },
+      spread: { type: 'string', arg: 'N|data', help: 'spread in whole points, or the file\'s column (default data)' },
+      slippage: { type: 'string', arg: 'N', help: 'slippage in whole points against the trader (default 0)' },
       commission: { type: 'string', arg: 'X', help: 'commission per lot per side (default the symbol\'s)' },
       'no-swap': { type: 'boolean', help: 'no swaps' },
       'no-cache': { type: 'boolean', help: 'parse the bar file, not its cache (<file>.mt5x-cache), and write none' },
@@ -328,6 +328,8 @@ async function main(argv: string[]): Promise<number> {
   const err = (t: string) => void process.stderr.write(t);
   const [first = 'help'] = argv;
   if (first === 'help' || first === '--help' || first === '-h') {
+    // `help --help`: help's own help is the list of verbs
+    if (argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h')) argv = [first];
     const named = argv[1] ? findVerb(VERBS, argv.slice(1)) : undefined;
     // `help state`: a group's word alone is every verb of that group
     const group = argv.length === 2 ? VERBS.filter((v) => v.name.startsWith(`${argv[1]} `)) : [];
@@ -355,10 +357,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `mt5-executor … | head`: a closed pipe ends the program quietly
+// `mt5-executor … | head`: a closed pipe ends the program quietly; any other failure to write the output (`> out.json`
+// on a full disk) is the run's failure, said when it ends (exit 1): it ended 0 with the output lost
+let outputFailure: NodeJS.ErrnoException | undefined;
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  outputFailure ??= e;
 });
 
 /**
@@ -366,6 +370,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
  * `backtest --json | jq` at 64 KB. A write's callback runs after every write before it.
  */
 function exitWhenFlushed(code: number): void {
+  // a file or a terminal is written synchronously: a failed write has marked the stream by now (a pipe's EPIPE is quiet)
+  const failed = outputFailure ?? (process.stdout.errored as NodeJS.ErrnoException | null) ?? undefined;
+  if (failed?.code === 'EPIPE') process.exit(0);
+  if (failed) {
+    code = code === 0 ? 1 : code;
+    process.stderr.write(`${c.red('mt5-executor:')} the output (standard output) could not be written: ${writeFailure(failed)}\n`);
+  }
   process.exitCode = code;
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

@@ -55,10 +55,10 @@ function load(a: MlArgs, err: Out): { strategy: NormalizedStrategy; symbol: stri
 
 const REQUIRED = '--strategy <file.json> and --data <bars.csv> are required';
 
-function numArg(name: string, v: string | undefined, def: number, min: number, max: number): number {
+function numArg(name: string, v: string | undefined, def: number, min: number, max: number, whole = false): number {
   if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got '${v}'`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < min || n > max || (whole && !Number.isInteger(n))) throw new UsageError(`--${name} must be a ${whole ? 'whole ' : ''}number from ${min} to ${max}, got '${v}'`);
   return n;
 }
 
@@ -72,7 +72,8 @@ export function mlTrain(a: MlArgs, out: Out, err: Out = () => undefined): Signal
   // the options before the files (a usage error is one), and a model file that cannot be written before the
   // training, which takes a while
   if (!a.strategy || !a.data) throw new UsageError(REQUIRED);
-  const folds = numArg('folds', a.folds, 5, 2, 20);
+  // (whole: --folds 2.5 ran 3 folds and said 2.5)
+  const folds = numArg('folds', a.folds, 5, 2, 20, true);
   const holdout = numArg('holdout', a.holdout, 0.25, 0.05, 0.8);
   const wrong = a.out === undefined ? undefined : outputProblem(a.out, 'model.json');
   if (wrong) throw new Error(`--out ${a.out}: ${wrong}`);
@@ -81,6 +82,14 @@ export function mlTrain(a: MlArgs, out: Out, err: Out = () => undefined): Signal
   const train = sliceBars(bars, 0, cut);
   const set = signalSamples({ strategy, bars: train, warmupBars: WARMUP });
   const { samples } = set;
+  // each fold's block needs 5 signals at least (walkForward): say what would do
+  const most = Math.floor(samples.length / 5) - 1;
+  if (most < folds) {
+    throw new Error(
+      `${a.data}: ${samples.length} signals of the strategy in the training part (${formatServerTime(train.time[0]!)} to ${formatServerTime(train.time[train.length - 1]!)}) are too few for ${folds} walk-forward folds (5 a block: ${5 * (folds + 1)} needed): ` +
+        (most >= 2 ? `give --folds ${most} or fewer, or a longer file` : `give a longer file (${5 * 3} signals at least, for --folds 2)`),
+    );
+  }
   const wf = walkForward(samples, folds);
   const f = fit(samples.map((s) => s.x), samples.map((s) => s.y));
   const base = { features: featureNames(), mean: f.mean, std: f.std, weights: f.weights, bias: f.bias };
@@ -131,6 +140,14 @@ export function mlEvaluate(a: MlArgs, out: Out, err: Out = () => undefined): Eva
   const threshold = numArg('threshold', a.threshold, 0.6, 0, 1);
   const model = checkModel(readJsonFile(a.model), a.model);
   const { strategy, symbol, bars } = load(a, err);
+  // a model learns one strategy's signals on one symbol and timeframe: another's scores mean little (not an error: a
+  // trader may try one on purpose)
+  const t = model.trainedOn;
+  const other = [
+    ...(t.strategy !== strategy.id ? [`strategy ${t.strategy}, not ${strategy.id}`] : []),
+    ...(t.symbol !== symbol || t.timeframe !== strategy.timeframe ? [`${t.symbol} ${t.timeframe}, not ${symbol} ${strategy.timeframe}`] : []),
+  ];
+  if (other.length) err(`warning: ${a.model} was trained on the signals of ${other.join(', on ')}: its scores are for those; train one for ${a.strategy} (mt5-executor ml train)\n`);
   let first = 0;
   while (first < bars.length && bars.time[first]! <= model.trainedOn.to) first++;
   if (bars.length - first < 100) throw new Error(`${a.data} has ${bars.length - first} bars after the model's training period (which ends ${formatServerTime(model.trainedOn.to)}): give it later data`);

@@ -13,7 +13,8 @@ import { checkDataMatch } from './data-match.js';
 import { UsageError, usageFailure } from './kit.js';
 import { LineFile } from './line-file.js';
 import { readStrategyJson, runPaper } from './paper.js';
-import { firstBarFrom, overrideStrategy, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
+import { MAX_HISTORY_BARS } from '../protocol/messages.js';
+import { balanceTooLarge, firstBarFrom, overrideStrategy, parseBrokerZone, parseLimits, parseOverrides } from './run-options.js';
 
 /**
  * The data checked against the strategies (data-match.ts, as the backtest checks it): throws the mismatch,
@@ -46,9 +47,14 @@ export async function paperCommand(positionals: string[], v: Record<string, stri
   try {
     const limits = parseLimits(s('limits'));
     const warmArg = int('warmup', s('warmup'), 1);
+    // the manager asks the terminal for twice the warm-up's bars (weekends), and a history request is at most
+    // MAX_HISTORY_BARS: more never warmed up ("strategies not ready")
+    if (warmArg !== undefined && warmArg > MAX_HISTORY_BARS / 2) throw new UsageError(`--warmup must be a whole number from 1 to ${(MAX_HISTORY_BARS / 2).toLocaleString('en-US')} (the warm-up asks the terminal for twice its bars, and a history request is at most ${MAX_HISTORY_BARS.toLocaleString('en-US')}), got '${s('warmup')}'`);
     const warm = warmArg ?? 1000;
     const balance = s('balance') === undefined ? undefined : Number(s('balance'));
     if (balance !== undefined && !(balance > 0)) throw new UsageError(`--balance must be a positive amount, got '${s('balance')}'`);
+    const tooLarge = balance === undefined ? undefined : balanceTooLarge(s('balance')!, balance);
+    if (tooLarge) throw new UsageError(tooLarge);
     const speed = int('speed', s('speed'), 1);
     if (speed !== undefined && v.lockstep === true) throw new UsageError('--speed N and --lockstep are either-or: --lockstep replays as fast as the host decides, --speed N paces the replay at N bars a second');
     // --from: a bar's index in the file (0 = its first bar), or a date (YYYY-MM-DD[ HH:MM], server time) as the backtest's

@@ -109,10 +109,10 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
   });
   for (const n of notes) out(`note: ${n}`);
   const strategies: NormalizedStrategy[] = raws.map((s) => normalizeStrategy(s));
-  if (!strategies.length) throw new Error('paper: give at least one strategy');
+  if (!strategies.length) throw new Error('give at least one strategy');
   const symbol = strategies[0]!.symbol, timeframe = strategies[0]!.timeframe;
   for (const s of strategies) {
-    if (s.symbol !== symbol || s.timeframe !== timeframe) throw new Error(`paper: the strategies trade ${symbol} ${timeframe} and ${s.symbol} ${s.timeframe}; one data file replays one symbol and timeframe: run them separately`);
+    if (s.symbol !== symbol || s.timeframe !== timeframe) throw new Error(`the strategies trade ${symbol} ${timeframe} and ${s.symbol} ${s.timeframe}; one data file replays one symbol and timeframe: run them separately`);
   }
   const all = o.bars;
   const from = o.from;
@@ -249,10 +249,6 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
       lastClose = m.bar[4]; // before the manager's listener: the close of the bar decided on
     });
     mgr.attach(t);
-    t.on('account', (a: { equity: number }) => {
-      if (a.equity > peak) peak = a.equity;
-      if (peak - a.equity > maxDd) maxDd = peak - a.equity;
-    });
     t.on('tx', (tx: Msg<'TRADE_TX'>) => {
       if (tx.txType !== TRADE_TRANSACTION.DEAL_ADD) return;
       const key = String(tx.position);
@@ -295,7 +291,7 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     for (const s of raws) await mgr.start(s);
     for (const s of strategies) nameOf.set(mgr.get(s.id)?.runner?.magic ?? -1, s.id);
     const notReady = strategies.filter((s) => !mgr.get(s.id)?.runner).map((s) => s.id);
-    if (notReady.length) throw new Error(`paper: strategies not ready (history or symbol): ${notReady.join(', ')}`);
+    if (notReady.length) throw new Error(`strategies not ready (history or symbol): ${notReady.join(', ')}`);
     for (const s of strategies) nameOf.set(mgr.get(s.id)!.runner!.magic, s.id);
     if (o.dashboard && bus) {
       served = await serveDashboard({ manager: mgr, store, log, bus, linkTtlMs: 60 * 60_000 });
@@ -309,6 +305,13 @@ export async function runPaper(o: PaperOptions): Promise<PaperSummary & { broker
     const r = await replayBars(term, {
       symbol, timeframe, bars: all, from, defaultSpread: spec.defaultSpread ?? 10, // as the backtest's default
       ...(o.barsPerSecond ? { barsPerSecond: o.barsPerSecond } : {}), lockstep: o.lockstep ?? true, ...(o.signal ? { signal: o.signal } : {}),
+      // the drawdown on the equity at each bar's close, as the backtest measures it (sim/backtest.ts): after the bar's
+      // path, before the next open's gap, fills and swaps (the terminal's ACCOUNT messages come after those)
+      onBar: () => {
+        const e = broker.equity;
+        if (e > peak) peak = e;
+        if (peak - e > maxDd) maxDd = peak - e;
+      },
     });
     await term.sync().catch(() => undefined);
     flushSent();

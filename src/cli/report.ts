@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isoServerTime, type BarSeries } from '../engine/bars.js';
+import { roundTo } from '../engine/money.js';
 import { computeIndicators, parseIndicatorSpec } from '../engine/indicator-spec.js';
 import type { ReportStats } from '../engine/report-stats.js';
 import { rejectionKind, reportStats } from '../engine/report-stats.js';
@@ -124,7 +125,7 @@ export function renderReport(input: ReportInput | string, legacy?: BacktestResul
   ].sort((a, b) => a.time - b.time);
   const refusals = section('refusals', 'Refused and rejected orders', `
 <p>Rejected by the broker: <b data-k="rejections.total" data-v="${res.rejected.length}">${res.rejected.length}</b>; refused by the strategy (a signal that did not become an order):
-<b data-k="refusals.total" data-v="${res.refused}">${res.refused}</b>; not sent (not enough free margin, or the pre-trade limits of --limits ${esc(st.limits)}): <b data-k="blocked.total" data-v="${s.blockedByReason.reduce((a, x) => a + x.count, 0)}">${s.blockedByReason.reduce((a, x) => a + x.count, 0)}</b>.</p>
+<b data-k="refusals.total" data-v="${res.refused}">${res.refused}</b>; not sent (not enough free margin, the market closed, the strategy's own limits — its riskManagement — or the pre-trade limits of --limits ${esc(st.limits)}): <b data-k="blocked.total" data-v="${s.blockedByReason.reduce((a, x) => a + x.count, 0)}">${s.blockedByReason.reduce((a, x) => a + x.count, 0)}</b>.</p>
 <div class="cols"><div><h3>Rejected, by retcode</h3>${reasonTable('rejected-by-reason', s.rejectedByReason)}</div>
 <div><h3>Refused, by reason</h3>${reasonTable('refused-by-reason', s.refusedByReason)}</div>
 <div><h3>Not sent, by reason (FREE_MARGIN: the broker's margin)</h3>${reasonTable('blocked-by-reason', s.blockedByReason)}</div></div>
@@ -303,11 +304,13 @@ function tradeExitNotes(r: BacktestResult): string[] {
 
 /**
  * The trades as CSV: prices at the symbol's `digits` (an exit in parts is the volume-weighted average of its exits,
- * rounded, and `exit_note` says so; a netting reversal's exit says "closed by a reversal").
+ * rounded, and `exit_note` says so; a netting reversal's exit says "closed by a reversal"). Money as MT5 and the
+ * dashboard's CSV give it: `profit` the price's (the closing deals' profit), `commission` and `swap` apart, and `net`
+ * the three together — the trade's result, which the figures add up.
  */
 export function tradesCsv(r: BacktestResult, digits: number): string {
-  const head = 'id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit,exit_note';
+  const head = 'id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit,net,exit_note';
   const notes = tradeExitNotes(r);
-  return [head, ...r.trades.map((t, i) => [t.id, t.symbol, t.side, t.volume, isoServerTime(t.openTime), isoServerTime(t.closeTime), t.entryPrice.toFixed(digits), t.exitPrice.toFixed(digits), t.exitReason, t.commission, t.swap, t.profit, notes[i] ?? ''].join(','))].join('\n') + '\n';
+  return [head, ...r.trades.map((t, i) => [t.id, t.symbol, t.side, t.volume, isoServerTime(t.openTime), isoServerTime(t.closeTime), t.entryPrice.toFixed(digits), t.exitPrice.toFixed(digits), t.exitReason, t.commission, t.swap, roundTo(t.profit - t.commission - t.swap, 2), t.profit, notes[i] ?? ''].join(','))].join('\n') + '\n';
 }
 

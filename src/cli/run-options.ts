@@ -59,6 +59,17 @@ export function parseBrokerZone(text: string | undefined): BrokerTimeZone | unde
   return z;
 }
 
+/**
+ * The largest --balance (backtest, paper). Money is kept in cents in doubles, exact up to 2^53 cents (about 9 × 10^13):
+ * a deposit beyond that made the figures wrong (1e15: a final balance 1.33 off the net profit; 1e30: no drawdown at all).
+ */
+export const MAX_BALANCE = 1e12;
+
+/** Why a --balance of `n` (read from `text`) is too large, or undefined. */
+export function balanceTooLarge(text: string, n: number): string | undefined {
+  return n > MAX_BALANCE ? `--balance must be at most ${MAX_BALANCE.toLocaleString('en-US')} (money is exact to the cent up to there), got '${text}'` : undefined;
+}
+
 /** The first bar at or after `sec` (a --from date, server time) among the bars before `end`; `end` when none is. */
 export function firstBarFrom(time: ArrayLike<number>, sec: number, end = time.length): number {
   let i = 0;

@@ -140,7 +140,11 @@ class RowReader {
       return;
     }
     if (t !== t) t = day * 86400 + tod;
-    if (!(o > 0 && h > 0 && l > 0 && c > 0)) return this.problem(lineNo, 'prices must be positive');
+    if (!(o > 0 && h > 0 && l > 0 && c > 0)) {
+      // the first price that is not, by its column (Int32Array's indexOf takes the role's number)
+      const [role, v, what] = !(o > 0) ? [Role.Open, o, 'open'] : !(h > 0) ? [Role.High, h, 'high'] : !(l > 0) ? [Role.Low, l, 'low'] : [Role.Close, c, 'close'];
+      return this.problem(lineNo, `${what} ${v} is not above 0: prices must be positive`, this.names[roles.indexOf(role)]);
+    }
     if (h < Math.max(o, c, l)) return this.problem(lineNo, `high ${h} is below open/close/low`, this.names[roles.indexOf(Role.High)]);
     if (l > Math.min(o, c, h)) return this.problem(lineNo, `low ${l} is above open/close/high`, this.names[roles.indexOf(Role.Low)]);
     const n = this.count;

@@ -177,6 +177,35 @@ describe('backtest refusals by reason', () => {
   });
 });
 
+describe('backtest on bars of another timeframe and symbol', () => {
+  it('names both and both overrides in one error (it named the timeframe, and the symbol only on the next run)', () => {
+    const r = run({ strategy: EMA, data: 'data/XAUUSD_M15_2024Q1.csv' });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'mt5-executor backtest: data/XAUUSD_M15_2024Q1.csv holds M15 bars (the most common distance between its bars is 15 min) but the strategy trades H1: give a file of H1 bars, or run the strategy on these bars with --timeframe M15; ' +
+        'and data/XAUUSD_M15_2024Q1.csv is named for XAUUSD but the strategy trades EURUSD: give EURUSD bars, or run the strategy on these bars with --symbol XAUUSD\n',
+    );
+    // one wrong: that one alone, as before
+    expect(run({ strategy: EMA, data: 'data/XAUUSD_M15_2024Q1.csv', timeframe: 'M15' }).err).toBe('mt5-executor backtest: data/XAUUSD_M15_2024Q1.csv is named for XAUUSD but the strategy trades EURUSD: give EURUSD bars, or run the strategy on these bars with --symbol XAUUSD\n');
+    expect(run({ strategy: EMA, data: 'data/XAUUSD_M15_2024Q1.csv', timeframe: 'M15', symbol: 'XAUUSD' }).code).toBe(0);
+  });
+});
+
+describe("backtest orders blocked by the strategy's own daily loss limit", () => {
+  it("are the strategy's own limits, not the pre-trade limits of --limits none", () => {
+    // ema-cross-trend risking 1.37 % a trade hits its own maxDailyLossPercent 2 on some days
+    const file = join(dir, 'risky.json');
+    const s = JSON.parse(readFileSync(EMA, 'utf8')) as { rules: { riskManagement: Record<string, unknown>; dynamicRisk?: unknown } };
+    delete s.rules.riskManagement.lotSize;
+    s.rules.dynamicRisk = { riskPercentage: 1.37 };
+    writeFileSync(file, JSON.stringify(s));
+    const r = run({ strategy: file, data: 'data/EURUSD_H1_2015-2022.csv' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n {2}blocked by the strategy's own limits \(its riskManagement\): STRATEGY_DAILY_LOSS \d+\n/);
+    expect(r.out).not.toContain('pre-trade limits');
+  });
+});
+
 describe('backtest orders not sent for want of free margin', () => {
   it('are "not enough free margin", not the pre-trade limits, under --limits none', () => {
     const r = run({ strategy: EMA, data: H1_2019, balance: '100', limits: 'none', report: join(dir, 'margin.html') });
@@ -184,7 +213,7 @@ describe('backtest orders not sent for want of free margin', () => {
     expect(r.out).toMatch(/\n {2}not enough free margin: \d+ orders not sent \(the margin needed exceeded the free margin\)\n/);
     expect(r.out).not.toContain('pre-trade limits');
     const html = readFileSync(join(dir, 'margin.html'), 'utf8');
-    expect(html).toContain('not sent (not enough free margin, or the pre-trade limits of --limits none)');
+    expect(html).toContain("not sent (not enough free margin, the market closed, the strategy's own limits — its riskManagement — or the pre-trade limits of --limits none)");
     expect(html).not.toContain('blocked by the pre-trade limits');
   });
 });
@@ -208,6 +237,30 @@ describe('backtest trade lists: exit prices', () => {
     expect(html).toContain(`<td title="average of 2 partial exits">${averaged[0]![at('exit_price')]} (avg)</td>`);
     const single = rows.find((x) => x[at('exit_note')] === '')!;
     expect(html).toContain(`<td>${single[at('entry_price')]}</td>`);
+  });
+});
+
+describe('backtest trade lists: money', () => {
+  it("the CSV's profit is the price's, as MT5's, paper's and the dashboard's; commission, swap and profit add up to net, the trade's result", () => {
+    const r = run({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2015-2022.csv', trades: join(dir, 'money.csv'), json: true });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { netProfit: number; stats: { grossProfit: number } };
+    const [head, ...rows] = readFileSync(join(dir, 'money.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(head!.slice(9)).toEqual(['commission', 'swap', 'profit', 'net', 'exit_note']);
+    const n = (row: string[], k: string) => Number(row[head!.indexOf(k)]);
+    let net = 0, swaps = 0;
+    for (const row of rows) {
+      expect(Math.round((n(row, 'profit') + n(row, 'commission') + n(row, 'swap')) * 100) / 100).toBe(n(row, 'net'));
+      // a single exit: the profit is the price difference × 100,000 × the volume (EURUSD on a USD account)
+      if (row[head!.indexOf('exit_note')] === '') {
+        const diff = (n(row, 'exit_price') - n(row, 'entry_price')) * (row[2] === 'BUY' ? 1 : -1);
+        expect(n(row, 'profit')).toBeCloseTo(diff * 100_000 * n(row, 'volume'), 6);
+      }
+      net += n(row, 'net');
+      swaps += n(row, 'swap');
+    }
+    expect(Math.round(net * 100) / 100).toBe(json.netProfit);
+    expect(swaps).not.toBe(0); // (the trades hold positions overnight: the columns differ)
   });
 });
 

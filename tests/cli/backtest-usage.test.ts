@@ -48,11 +48,60 @@ describe('backtest and validate usage', () => {
 
 describe('negative numbers', () => {
   it('reach the number check, which says what is allowed', () => {
-    for (const [opt, v, min] of [['--balance', '-5', 1], ['--spread', '-3', 0], ['--commission', '-1', 0]] as const) {
+    for (const [opt, v, min] of [['--balance', '-5', 1], ['--commission', '-1', 0]] as const) {
       const r = cli([...BT, opt, v]);
       expect(r.status).toBe(2);
       expect(r.stderr).toBe(`mt5-executor backtest: ${opt} must be a number ≥ ${min}, got '${v}'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
     }
+    const r = cli([...BT, '--spread', '-3']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`mt5-executor backtest: --spread must be 'data' (the file's spread column) or a whole number of points from 0 to 100,000, got '-3'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
+  });
+});
+
+describe('--from after --to', () => {
+  it('is a usage error saying so (exit 2), not "no bars between" the two as if the file lacked them', () => {
+    for (const [from, to, says] of [['2019-06-01', '2019-03-01', 'after'], ['2019-06-03 10:00', '2019-06-03 10:00', 'the time --to stops before']] as const) {
+      const r = cli([...BT, '--from', from, '--to', to]);
+      expect(r.status, `${from} ${to}`).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor backtest: --from ${from} is ${says} --to ${to}: give a --from before --to (--to a day takes that whole day; a time, the bars before it)\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
+    }
+    // the same day for both is that day's bars
+    const day = cli([...BT, '--from', '2019-06-03', '--to', '2019-06-03']);
+    expect(day.status, day.stderr).toBe(0);
+    expect(day.stdout).toContain('2019.06.03 00:00 to 2019.06.03 23:05');
+  });
+});
+
+describe('--spread and --slippage in whole points', () => {
+  it('a fraction is refused: the broker keeps every price on the tick, so --slippage 0.4 did nothing and --spread 1.5 was 1 or 2 by the price', () => {
+    for (const [opt, v] of [['--slippage', '0.4'], ['--slippage', '1e300'], ['--slippage', ''], ['--spread', '1.5'], ['--spread', '100001']] as const) {
+      const r = cli([...BT, opt, v]);
+      expect(r.status, `${opt} ${v}`).toBe(2);
+      expect(r.stderr).toContain(`${opt} must be ${opt === '--spread' ? "'data' (the file's spread column) or " : ''}a whole number of points from 0 to 100,000, got '${v}'`);
+    }
+    // whole points as before: 2 points of slippage moves every fill
+    const fig = (args: string[]) => (JSON.parse(cli([...BT, ...args, '--json']).stdout) as { netProfit: number }).netProfit;
+    expect(fig(['--slippage', '0'])).toBe(-385.2);
+    expect(fig(['--slippage', '2'])).not.toBe(-385.2);
+    expect(fig(['--spread', '100000'])).toBe(0); // no order's stops fit such a spread: refused by the broker, no trade
+  });
+});
+
+describe('--balance beyond exact money', () => {
+  it('is refused above 1,000,000,000,000 (1e15 gave a final balance 1.33 off the net profit, 1e30 no drawdown at all), by backtest and paper alike', () => {
+    for (const v of ['1e15', '1e30', 'Infinity']) {
+      const r = cli([...BT, '--balance', v]);
+      expect(r.status, v).toBe(2);
+      expect(r.stderr).toBe(`mt5-executor backtest: --balance must be at most 1,000,000,000,000 (money is exact to the cent up to there), got '${v}'\nRun 'mt5-executor backtest --help' for its options and an example.\n`);
+    }
+    const p = spawnSync(process.execPath, ['dist/mt5-executor.js', 'paper', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--balance', '1e15'], { encoding: 'utf8', timeout: 60_000 });
+    expect(p.status).toBe(2);
+    expect(p.stderr).toContain("mt5-executor paper: --balance must be at most 1,000,000,000,000 (money is exact to the cent up to there), got '1e15'");
+    // the largest taken keeps the figures exact: the final balance is the deposit plus the net profit to the cent
+    const j = JSON.parse(cli([...BT, '--balance', '1e12', '--json']).stdout) as { netProfit: number; finalBalance: number };
+    expect(j.netProfit).toBe(-385.2);
+    expect(j.finalBalance).toBe(999_999_999_614.8);
   });
 });
 

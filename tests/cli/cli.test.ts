@@ -5,7 +5,7 @@
  * `strategy new`.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -104,6 +104,22 @@ describe('command line', () => {
     const bars = readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8').trimEnd().split('\n').length - 1;
     expect(lines.length).toBe(bars + 1); // the header and every bar
     expect(lines.at(-1)!.split(',').length).toBe(lines[0]!.split(',').length);
+  });
+
+  it('an output that cannot be written (> file on a full disk: /dev/full) fails the run, exit 1, saying so; a pipe closed early stays quiet (exit 0)', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      for (const args of [['schema'], ['backtest', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--json'], ['indicators', 'data/EURUSD_H1_2019.csv', '-i', 'ema:21']]) {
+        const r = spawnSync(process.execPath, ['dist/mt5-executor.js', ...args], { encoding: 'utf8', stdio: ['ignore', full, 'pipe'], env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+        expect(r.status, args[0]).toBe(1); // it was 0, the output lost
+        expect(r.stderr, args[0]).toBe('mt5-executor: the output (standard output) could not be written: the disk is full\n');
+      }
+    } finally {
+      closeSync(full);
+    }
+    const head = spawnSync('bash', ['-c', `"${process.execPath}" dist/mt5-executor.js indicators data/EURUSD_H1_2015-2022.csv -i ema:21 | head -1; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(head.stdout).toBe('time,ema:21\nstatus 0\n');
+    expect(head.stderr).toBe('');
   });
 
   it('strategy new writes a commented starter that validates and backtests', () => {

@@ -130,6 +130,13 @@ describe('the CLI bundle (built by tests/global-setup.ts)', () => {
     const r = spawnSync(process.execPath, ['dist/mt5-executor.js', 'demo', '--bars', 'ten'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--bars must be a positive whole number, got 'ten'/);
+    // a file too short for the history the replay starts after: said so (it said "bad quote for EURUSD: bid undefined ask NaN")
+    const dir = mkdtempSync(join(tmpdir(), 'demo-short-'));
+    const short = join(dir, 'EURUSD_H1.csv');
+    writeFileSync(short, readFileSync('data/EURUSD_H1_2019.csv', 'utf8').split('\n').slice(0, 41).join('\n') + '\n');
+    const s = spawnSync(process.execPath, ['dist/mt5-executor.js', 'demo', '--data', short], { encoding: 'utf8', timeout: 30_000 });
+    expect(s.status).toBe(1);
+    expect(s.stderr).toBe(`mt5-executor demo: ${short} has 40 bars: the demo replays the bars after 50 of history, so it needs 51 at least\n`);
     const u = spawnSync(process.execPath, ['dist/mt5-executor.js', 'frobnicate'], { encoding: 'utf8' });
     expect(u.status).toBe(2);
     expect(u.stderr).toMatch(/unknown command 'frobnicate'/);

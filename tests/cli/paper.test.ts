@@ -28,7 +28,7 @@ describe('paper and demo check the data against the strategies, as backtest does
   it('refuses a file of another timeframe or symbol with the backtest\'s words, naming the override', () => {
     const tf = cli(['paper', EMA, '--data', XAU]);
     expect(tf.status).toBe(1);
-    expect(tf.stderr).toMatch(/^mt5-executor paper: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* but the strategy trades H1: give a file of H1 bars, or run the strategy on these bars with --timeframe M15\n$/);
+    expect(tf.stderr).toMatch(/^mt5-executor paper: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* but the strategy trades H1: give a file of H1 bars, or run the strategy on these bars with --timeframe M15; and data\/XAUUSD_M15_2024Q1\.csv is named for XAUUSD .* with --symbol XAUUSD\n$/);
     expect(message(tf.stderr)).toBe(message(cli(['backtest', EMA, '--data', XAU]).stderr));
     const sym = cli(['paper', EMA, '--data', XAU, '--timeframe', 'M15']);
     expect(sym.status).toBe(1);
@@ -38,7 +38,7 @@ describe('paper and demo check the data against the strategies, as backtest does
     expect(cli(['paper', GOLD, '--data', XAU]).stderr).toContain('holds M15 bars');
     const demo = cli(['demo', '--data', XAU, '--bars', '300', '--speed', '5000']);
     expect(demo.status).toBe(1);
-    expect(demo.stderr).toMatch(/^mt5-executor demo: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* --timeframe M15\n$/);
+    expect(demo.stderr).toMatch(/^mt5-executor demo: data\/XAUUSD_M15_2024Q1\.csv holds M15 bars .* --timeframe M15; and .* --symbol XAUUSD\n$/);
     expect(demo.stdout).not.toContain('replay');
   }, 60_000);
 
@@ -74,6 +74,8 @@ describe('paper usage errors and the decision log', () => {
       [['--balance', 'x'], "--balance must be a positive amount, got 'x'"],
       [['--from', '2019-13-01'], '--from must be a bar index (a whole number) or a date YYYY-MM-DD[ HH:MM]'],
       [['--warmup', '0'], '--warmup must be a whole number ≥ 1'],
+      // more than a history request gives never warmed up: "strategies not ready (history or symbol)", exit 1
+      [['--warmup', '25001'], "--warmup must be a whole number from 1 to 25,000 (the warm-up asks the terminal for twice its bars, and a history request is at most 50,000), got '25001'"],
       [['--limits', 'x'], '--limits must be none, demo or live'],
       [['--broker-zone', 'mars'], "--broker-zone 'mars' is not a broker zone; expected us-dst[:H]"],
       [['--symbol', 'FOO'], '--symbol FOO: no symbol specification'],
@@ -85,6 +87,12 @@ describe('paper usage errors and the decision log', () => {
       expect(r.stderr, args.join(' ')).toContain(says);
     }
   }, 60_000);
+
+  it('strategies on two symbols: one error, the command named once (it said "paper: paper: …")', () => {
+    const r = cli(['paper', EMA, GOLD, '--data', EU]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mt5-executor paper: the strategies trade EURUSD H1 and XAUUSD H1; one data file replays one symbol and timeframe: run them separately\n');
+  });
 
   it('takes --lockstep, and --from as a date (the backtest\'s) or a bar index', () => {
     const d = cli(['paper', EMA, '--data', EU, '--from', '2019-09-20', '--lockstep']);

@@ -205,8 +205,8 @@ describe('trade lists of a netting account that reverses', () => {
     const eq = newEquityCurve(1);
     const result = { trades, deals, metrics: computeMetrics(trades, eq, 10_000), equity: eq, rejected: [], refused: 0, blocked: {}, bars: 0, initialBalance: 10_000 } as unknown as BacktestResult;
     const csv = tradesCsv(result, 5).trim().split('\n').map((l) => l.split(','));
-    expect(csv.map((r) => r.length)).toEqual([13, 13, 13]);
-    expect(csv.slice(1).map((r) => [r[2], r[3], r[12]])).toEqual([['BUY', '0.1', 'closed by a reversal'], ['SELL', '0.2', '']]);
+    expect(csv.map((r) => r.length)).toEqual([14, 14, 14]);
+    expect(csv.slice(1).map((r) => [r[2], r[3], r[13]])).toEqual([['BUY', '0.1', 'closed by a reversal'], ['SELL', '0.2', '']]);
     const stats = reportStats({ trades, equity: eq, initialBalance: 10_000, metrics: result.metrics, rejected: [], refusals: [], blocked: {} });
     const strategy = { id: 's', name: 's', indicators: [], timeframe: 'H1' } as unknown as NormalizedStrategy;
     const bars = loadBarFile('data/EURUSD_H1_2019.csv');

@@ -76,8 +76,22 @@ describe('backtest and ml say what is missing or wrong before they run', () => {
   it("ml: a bad value shows the usage of the subcommand given, and --help the default model file's real name", () => {
     const r = cli(['ml', 'train', '--strategy', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--folds', '1']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("mt5-executor ml train: --folds must be a number from 2 to 20, got '1'\nusage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\nRun 'mt5-executor ml train --help' for its options and an example.\n");
+    expect(r.stderr).toBe("mt5-executor ml train: --folds must be a whole number from 2 to 20, got '1'\nusage: mt5-executor ml train --data <bars.csv> --strategy <s.json> [--out model.json] [--folds 5] [--holdout 0.25] [--json]\nRun 'mt5-executor ml train --help' for its options and an example.\n");
     expect(cli(['ml', 'train', '--help']).stdout).toContain('model file to write (default model-<strategy id>-<version>.json)');
+  });
+
+  it('ml train: --folds is a whole number (2.5 ran 3 folds and said 2.5); too few signals for the folds says how many folds would do', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-folds-'));
+    const base = ['ml', 'train', '--strategy', 'examples/ema-cross-trend.json', '--data', 'data/EURUSD_H1_2019.csv', '--out', join(dir, 'model.json')];
+    const half = cli([...base, '--folds', '2.5']);
+    expect(half.status).toBe(2);
+    expect(half.stderr).toContain("--folds must be a whole number from 2 to 20, got '2.5'");
+    const few = cli(base);
+    expect(few.status).toBe(1);
+    expect(few.stderr).toBe('mt5-executor ml train: data/EURUSD_H1_2019.csv: 25 signals of the strategy in the training part (2019.02.15 14:00 to 2019.07.30 00:00) are too few for 5 walk-forward folds (5 a block: 30 needed): give --folds 4 or fewer, or a longer file\n');
+    expect(readdirSync(dir)).toEqual([]); // nothing written
+    expect(cli([...base, '--folds', '4']).status).toBe(0);
+    expect(readdirSync(dir)).toEqual(['model.json']);
   });
 });
 
@@ -119,7 +133,7 @@ describe("every verb's own usage error ends with the line pointing at its --help
   it('backtest, indicators, validate, strategy new, ml: a missing argument or a bad value', () => {
     const EMA = 'examples/ema-cross-trend.json', EU = 'data/EURUSD_H1_2019.csv';
     for (const [args, verb, first] of [
-      [['backtest', EMA, '--data', EU, '--slippage', 'x'], 'backtest', "--slippage must be a number ≥ 0, got 'x'"],
+      [['backtest', EMA, '--data', EU, '--slippage', 'x'], 'backtest', "--slippage must be a whole number of points from 0 to 100,000, got 'x'"],
       [['backtest', EMA, '--data', EU, '--broker-zone', 'cet'], 'backtest', "--broker-zone 'cet' is not a broker zone; expected us-dst[:H] | eu-dst[:H] | fixed:H | utc (H: the winter offset from UTC in hours, default 2; fixed: all year), e.g. us-dst:2 or utc"],
       [['indicators', '-i', 'ema:21'], 'indicators', 'give exactly one bar file, got 0'],
       [['indicators', EU, 'more.csv', '-i', 'ema:21'], 'indicators', "give exactly one bar file, got 2 ('data/EURUSD_H1_2019.csv', 'more.csv')"],
@@ -132,7 +146,7 @@ describe("every verb's own usage error ends with the line pointing at its --help
       [['strategy', 'new'], 'strategy new', 'give the file to write: mt5-executor strategy new my-strategy.json'],
       [['strategy', 'new', 'x.json', '--symbol', 'FOO'], 'strategy new', "--symbol FOO: no symbol specification; known EURUSD, GBPUSD, USDJPY, EURGBP, XAUUSD (with a broker's suffix too: EURUSD.m, EURUSDm)"],
       // a bad value is said before a file is read (it was "no-such.csv: no such file", exit 1)
-      [['ml', 'train', '--strategy', EMA, '--data', 'no-such.csv', '--folds', 'x'], 'ml train', "--folds must be a number from 2 to 20, got 'x'"],
+      [['ml', 'train', '--strategy', EMA, '--data', 'no-such.csv', '--folds', 'x'], 'ml train', "--folds must be a whole number from 2 to 20, got 'x'"],
       [['ml', 'evaluate', '--strategy', EMA, '--data', EU, '--model', 'no-such.json', '--threshold', '2'], 'ml evaluate', "--threshold must be a number from 0 to 1, got '2'"],
     ] as const) {
       const r = cli([...args]);
@@ -190,5 +204,11 @@ describe('help <verb>', () => {
     // a known verb and no verb still answer
     expect(cli(['help', 'ml', 'train']).stdout).toMatch(/^Usage: mt5-executor ml train /);
     expect(cli(['help']).stdout).toContain('Verbs:');
+    // help answers --help as every verb does: with the list of verbs (it said "unknown command '--help'", exit 2)
+    for (const h of ['--help', '-h']) {
+      const r = cli(['help', h]);
+      expect(r.status, h).toBe(0);
+      expect(r.stdout).toBe(cli(['help']).stdout);
+    }
   });
 });

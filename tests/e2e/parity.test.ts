@@ -65,6 +65,8 @@ describe('venue parity: backtest and paper run the same core', () => {
       expect(paper.join('\n')).toBe(back.join('\n'));
       expect(bt.trades.length).toBeGreaterThan(0);
       expect(dealHash(p.broker.deals())).toBe(dealHash(bt.deals));
+      // both measure the drawdown on the equity at every bar's close (paper's summary says so)
+      expect(p.maxDrawdown, 'max drawdown').toBe(bt.metrics.maxDrawdown);
     }, 60_000);
   }
 });

@@ -63,6 +63,23 @@ describe('bar file loading', () => {
     expect(err!.message).toContain('bad.csv:7: expected 7 fields');
   });
 
+  it('names the column of a price that is not above 0, with its value (every other problem names its column)', () => {
+    const head = 'Date,Time,Open,High,Low,Close,Volume';
+    const text = [head, '2019.02.15,14:00,-1.1,1.13,1.12,1.125,5', '2019.02.15,15:00,1.12,1.13,0,1.125,5', '2019.02.15,16:00,1.12,1.13,1.11,0,5'].join('\n');
+    let err: DataError | undefined;
+    try {
+      parseBars(text, 'zero.csv');
+    } catch (e) {
+      err = e as DataError;
+    }
+    expect(err!.problems).toEqual([
+      { line: 2, field: 'Open', message: 'open -1.1 is not above 0: prices must be positive' },
+      { line: 3, field: 'Low', message: 'low 0 is not above 0: prices must be positive' },
+      { line: 4, field: 'Close', message: 'close 0 is not above 0: prices must be positive' },
+    ]);
+    expect(err!.message).toContain('zero.csv:3: Low: low 0 is not above 0');
+  });
+
   it('names the accepted layouts when the header is unknown', () => {
     expect(() => parseBars('a;b;c\n1;2;3', 'x.csv')).toThrow(/x.csv:1: unrecognised header 'a;b;c': expected one of: MT5 "Export bars"/);
     expect(() => parseBars('time,open,high,low,close,tick_volume,spread,real_volume\n', 'e.csv')).toThrow(/no bars/);

@@ -254,6 +254,17 @@ describe('ml train / ml evaluate', () => {
     expect(out.join('')).toMatch(/without the gate[\s\S]*with the gate/);
   });
 
+  it("evaluate warns when the model learnt another strategy's signals (and not when it is the strategy's own)", () => {
+    const own: string[] = [];
+    mlEvaluate({ data, strategy: stratFile, model: path.join(dir, 'm1.json') }, () => undefined, (t) => own.push(t));
+    expect(own.join('')).not.toContain('was trained on'); // (bars.csv names no symbol: that warning only)
+    expect(own.length).toBeGreaterThan(0);
+    const other: string[] = [];
+    const r = mlEvaluate({ data, strategy: 'examples/rsi-bollinger-reversion.json', model: path.join(dir, 'm1.json') }, () => undefined, (t) => other.push(t));
+    expect(other.join('')).toContain(`warning: ${path.join(dir, 'm1.json')} was trained on the signals of strategy ema-cross-trend, not rsi-bb-reversion: its scores are for those; train one for examples/rsi-bollinger-reversion.json (mt5-executor ml train)\n`);
+    expect(r.without.trades).toBeGreaterThan(0); // a warning, not a refusal
+  });
+
   it('bad input: a clear error and a usage exit code', () => {
     const err: string[] = [];
     expect(mlCommand('train', { data }, () => undefined, (t) => err.push(t))).toBe(2);

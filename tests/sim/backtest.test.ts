@@ -199,7 +199,7 @@ describe('backtest', () => {
     const html = readFileSync(`${dir}.html`, 'utf8');
     expect(html).toContain('uPlot');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
-    expect(readFileSync(`${dir}.csv`, 'utf8').split('\n')[0]).toBe('id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit,exit_note');
+    expect(readFileSync(`${dir}.csv`, 'utf8').split('\n')[0]).toBe('id,symbol,side,volume,open_time,close_time,entry_price,exit_price,exit_reason,commission,swap,profit,net,exit_note');
     let err = '';
     expect(backtestCommand({ strategy: 'examples/ema-cross-trend.json', data: 'data/EURUSD_H1_2019.csv', balance: '-5' }, () => undefined, (t) => (err += t))).toBe(2);
     expect(err).toMatch(/--balance must be a number ≥ 1, got '-5'/);

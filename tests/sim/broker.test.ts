@@ -164,6 +164,19 @@ describe('sim broker: retcodes', () => {
     expect(r.retcode).toBe(RC.INVALID_PRICE);
   });
 
+  it('10015 invalid price: a market sell whose slippage would fill it at 0 or below (never at a price ≤ 0)', () => {
+    const b = eurusd({}, { slippagePoints: 110_000 }); // 1.1 below a bid of 1.1: 0
+    const r = sell(b, 0.1);
+    expect(r.retcode).toBe(RC.INVALID_PRICE);
+    expect(r.comment).toBe('no fill: the bid 1.1 less 110000 points of slippage is 0');
+    expect(b.positionList()).toEqual([]);
+    expect(b.deals()).toEqual([]);
+    // one point less fills, at one point above 0; a buy goes up, whatever the slippage
+    const ok = eurusd({}, { slippagePoints: 109_999 });
+    expect(sell(ok, 0.1)).toMatchObject({ retcode: RC.DONE, price: 0.00001 });
+    expect(buy(eurusd({}, { slippagePoints: 110_000 }), 0.01)).toMatchObject({ retcode: RC.DONE, price: 2.20002 });
+  });
+
   it('10016 invalid stops: SL above the bid of a buy, or inside the stops level', () => {
     const b = eurusd({ stopsLevel: 50 });
     expect(buy(b, 0.1, { sl: 1.1001 }).retcode).toBe(RC.INVALID_STOPS);

@@ -143,6 +143,8 @@ function actionDeal(b: BrokerBook, req: TradeRequest, res: TradeResult): TradeRe
   }
   const slip = (b.cfg.slippagePoints ?? 0) * spec.point;
   const price = roundPrice(side === ORDER_TYPE.BUY ? market + slip : market - slip, spec.tickSize, spec.digits);
+  // a sell's slippage larger than the bid would fill at no price or below it: no market fills there
+  if (!(price > 0)) return fail(res, RC.INVALID_PRICE, `no fill: the bid ${market} less ${b.cfg.slippagePoints} points of slippage is ${price}`);
 
   const sl = req.sl ?? 0;
   const tp = req.tp ?? 0;
