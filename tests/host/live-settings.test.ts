@@ -1,0 +1,106 @@
+/**
+ * Settings the trader writes, enforced in the live host (the strategy manager over the real bridge to the simulated
+ * terminal) where tests/e2e/settings-matrix.test.ts shows them only in the backtest or on the runner alone: the
+ * correlation filter (which needs a second symbol's bars as the host receives them) and `risk.onStrategyDailyLoss`.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBars, sliceBars, type BarSeries } from '../../src/engine/bars.js';
+import type { Decision } from '../../src/engine/runner.js';
+import { StrategyManager } from '../../src/host/trading/manager.js';
+import type { LiveOptions } from '../../src/host/trading/manager.js';
+import type { ManagerOptions } from '../../src/host/trading/context.js';
+import { silentLogger } from '../../src/host/logger.js';
+import { PersistentLedger, Store } from '../../src/host/state/store.js';
+import type { IntentBody } from '../../src/protocol/messages.js';
+import { replayBars } from '../../src/sim/replay.js';
+import { symbolSpec } from '../../src/sim/symbols.js';
+import { makeBroker, startRig, until } from '../helpers.js';
+
+const eurusd = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1200);
+/** GBPUSD bars that move with EURUSD bar for bar (the same returns): |r| = 1 over any window. */
+const scaled = (b: BarSeries, k: number): BarSeries => ({ ...b, open: b.open.map((x) => Math.round(x * k * 1e5) / 1e5), high: b.high.map((x) => Math.round(x * k * 1e5) / 1e5), low: b.low.map((x) => Math.round(x * k * 1e5) / 1e5), close: b.close.map((x) => x * k) });
+const gbpusd = scaled(eurusd, 1.2);
+
+async function setup(mgrOpts: Partial<ManagerOptions & LiveOptions> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'mt5x-lset-'));
+  const store = await Store.open(dir);
+  const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [] });
+  const broker = makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 }), symbolSpec('GBPUSD', { commissionPerLot: 0 })]);
+  const at = 600;
+  broker.quote('EURUSD', eurusd.open[at]!, eurusd.open[at]! + 0.0001, eurusd.time[at]! * 1000);
+  broker.quote('GBPUSD', gbpusd.open[at]!, gbpusd.open[at]! + 0.0001, gbpusd.time[at]! * 1000);
+  const { sim, terminal } = await rig.connect({ broker });
+  const mgr = new StrategyManager(store, silentLogger, { warmupBars: 500, now: () => Math.floor(broker.time / 1000), ...mgrOpts });
+  const sent: IntentBody[] = [];
+  mgr.on('sent', (_id: string, intent: IntentBody) => sent.push(intent));
+  const decisions: { id: string; d: Decision }[] = [];
+  mgr.on('decision', (id: string, d: Decision) => decisions.push({ id, d }));
+  mgr.attach(terminal);
+  sim.setHistory('EURUSD', 'H1', eurusd, at);
+  sim.setHistory('GBPUSD', 'H1', gbpusd, at);
+  return { rig, broker, sim, terminal, mgr, sent, decisions, at };
+}
+
+/** Enters long at every bar's close (at most one position). */
+const always = (id: string, symbol: string, filters: object = {}, risk: object = {}) => ({
+  strategyId: id, symbol, timeframe: 'H1',
+  rules: {
+    entry: { long: { conditions: [{ indicator: 'price', condition: 'greater_than', value: 0 }] } },
+    exit: { stopLoss: { type: 'pips', value: 30 }, takeProfit: { type: 'pips', value: 30 } },
+    riskManagement: { lotSize: 0.1, maxPositions: 1, ...risk },
+    filters,
+  },
+});
+/** Never enters: it only makes the host receive its symbol's bars. */
+const watcher = (id: string, symbol: string) => ({
+  strategyId: id, symbol, timeframe: 'H1',
+  rules: { entry: { long: { conditions: [{ indicator: 'price', condition: 'less_than', value: 0 }] } }, riskManagement: { lotSize: 0.1 } },
+});
+
+describe('correlation filter in the live host', () => {
+  /** A GBPUSD position by hand, then `cf` on an EURUSD strategy that would enter at every bar; what it did. */
+  async function run(cf: object, watchGbp = true) {
+    const s = await setup();
+    try {
+      if (watchGbp) await s.mgr.start(watcher('gbp-bars', 'GBPUSD'));
+      await s.mgr.manualIntent({ type: 'OPEN', intentId: 'gbp-by-hand', magic: 0, symbol: 'GBPUSD', side: 0, volume: 0.01, sl: 0, tp: 0, deviation: 10 });
+      await until(() => s.terminal.positions.some((p) => p.symbol === 'GBPUSD'), 5000, 'the GBPUSD position reported');
+      await s.mgr.start(always('corr', 'EURUSD', { correlationFilter: cf }));
+      await until(() => s.mgr.get('corr')?.runner !== undefined, 10_000, 'prepared');
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: eurusd, from: s.at, to: s.at + 3, defaultSpread: 10 });
+      const mine = s.decisions.filter((x) => x.id === 'corr');
+      expect(mine.length).toBeGreaterThan(0);
+      const f = mine[0]!.d.filters.find((x) => x.filter === 'correlation')!;
+      const opens = s.sent.filter((i) => i.type === 'OPEN' && i.symbol === 'EURUSD') as Extract<IntentBody, { type: 'OPEN' }>[];
+      return { filter: f, opens };
+    } finally {
+      await s.rig.close();
+    }
+  }
+
+  it('skips the entry when an open position on another symbol moves with this one, from the bars the host receives', async () => {
+    const r = await run({ threshold: 0.5 });
+    expect(r.filter).toMatchObject({ pass: false, sizeMultiplier: 0 });
+    expect(r.filter.detail).toMatch(/^GBPUSD r=1\.00 \(threshold 0\.5\)$/);
+    expect(r.opens).toEqual([]);
+  }, 30_000);
+
+  it('REDUCE_SIZE with sizeMultiplier sends the entry smaller; enabled: false lets it through whole', async () => {
+    const reduced = await run({ threshold: 0.5, action: 'REDUCE_SIZE', sizeMultiplier: 0.3 });
+    expect(reduced.filter.pass).toBe(false);
+    expect(reduced.opens.map((o) => o.volume)).toEqual([0.03]);
+    const off = await run({ threshold: 0.5, enabled: false });
+    expect(off.filter).toBeUndefined();
+    expect(off.opens.map((o) => o.volume)).toEqual([0.1]);
+  }, 30_000);
+
+  it('a position on a symbol whose bars the host does not receive is not judged, and the decision says so (not "no open positions")', async () => {
+    const r = await run({ threshold: 0.5 }, false);
+    expect(r.filter.pass).toBe(true);
+    expect(r.filter.detail).toBe("GBPUSD: no bars, not judged (threshold 0.5)");
+    expect(r.filter.detail).not.toMatch(/no open positions/);
+  }, 30_000);
+});
