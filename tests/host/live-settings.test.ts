@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBars, sliceBars, type BarSeries } from '../../src/engine/bars.js';
+import { closesCorrelation } from '../../src/engine/filters.js';
 import type { Decision } from '../../src/engine/runner.js';
 import { StrategyManager } from '../../src/host/trading/manager.js';
 import type { LiveOptions } from '../../src/host/trading/manager.js';
@@ -19,28 +20,28 @@ import { replayBars } from '../../src/sim/replay.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { makeBroker, startRig, until } from '../helpers.js';
 
-const eurusd = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1200);
+const eurusd = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1500);
 /** GBPUSD bars that move with EURUSD bar for bar (the same returns): |r| = 1 over any window. */
 const scaled = (b: BarSeries, k: number): BarSeries => ({ ...b, open: b.open.map((x) => Math.round(x * k * 1e5) / 1e5), high: b.high.map((x) => Math.round(x * k * 1e5) / 1e5), low: b.low.map((x) => Math.round(x * k * 1e5) / 1e5), close: b.close.map((x) => x * k) });
 const gbpusd = scaled(eurusd, 1.2);
 
-async function setup(mgrOpts: Partial<ManagerOptions & LiveOptions> = {}) {
+async function setup(mgrOpts: Partial<ManagerOptions & LiveOptions> = {}, gbp: BarSeries = gbpusd) {
   const dir = mkdtempSync(join(tmpdir(), 'mt5x-lset-'));
   const store = await Store.open(dir);
   const rig = await startRig({ ledger: new PersistentLedger(store), symbols: [], bars: [] });
   const broker = makeBroker({}, [symbolSpec('EURUSD', { commissionPerLot: 0 }), symbolSpec('GBPUSD', { commissionPerLot: 0 })]);
-  const at = 600;
+  const at = 1100;
   broker.quote('EURUSD', eurusd.open[at]!, eurusd.open[at]! + 0.0001, eurusd.time[at]! * 1000);
-  broker.quote('GBPUSD', gbpusd.open[at]!, gbpusd.open[at]! + 0.0001, gbpusd.time[at]! * 1000);
+  broker.quote('GBPUSD', gbp.open[at]!, gbp.open[at]! + 0.0001, gbp.time[at]! * 1000);
   const { sim, terminal } = await rig.connect({ broker });
-  const mgr = new StrategyManager(store, silentLogger, { warmupBars: 500, now: () => Math.floor(broker.time / 1000), ...mgrOpts });
+  const mgr = new StrategyManager(store, silentLogger, { now: () => Math.floor(broker.time / 1000), ...mgrOpts });
   const sent: IntentBody[] = [];
   mgr.on('sent', (_id: string, intent: IntentBody) => sent.push(intent));
   const decisions: { id: string; d: Decision }[] = [];
   mgr.on('decision', (id: string, d: Decision) => decisions.push({ id, d }));
   mgr.attach(terminal);
   sim.setHistory('EURUSD', 'H1', eurusd, at);
-  sim.setHistory('GBPUSD', 'H1', gbpusd, at);
+  sim.setHistory('GBPUSD', 'H1', gbp, at);
   return { rig, broker, sim, terminal, mgr, sent, decisions, at };
 }
 
@@ -62,8 +63,8 @@ const watcher = (id: string, symbol: string) => ({
 
 describe('correlation filter in the live host', () => {
   /** A GBPUSD position by hand, then `cf` on an EURUSD strategy that would enter at every bar; what it did. */
-  async function run(cf: object, watchGbp = true) {
-    const s = await setup();
+  async function run(cf: object, watchGbp = true, gbp: BarSeries = gbpusd) {
+    const s = await setup({}, gbp);
     try {
       if (watchGbp) await s.mgr.start(watcher('gbp-bars', 'GBPUSD'));
       await s.mgr.manualIntent({ type: 'OPEN', intentId: 'gbp-by-hand', magic: 0, symbol: 'GBPUSD', side: 0, volume: 0.01, sl: 0, tp: 0, deviation: 10 });
@@ -75,7 +76,7 @@ describe('correlation filter in the live host', () => {
       expect(mine.length).toBeGreaterThan(0);
       const f = mine[0]!.d.filters.find((x) => x.filter === 'correlation')!;
       const opens = s.sent.filter((i) => i.type === 'OPEN' && i.symbol === 'EURUSD') as Extract<IntentBody, { type: 'OPEN' }>[];
-      return { filter: f, opens };
+      return { filter: f, opens, at: s.at };
     } finally {
       await s.rig.close();
     }
@@ -102,5 +103,19 @@ describe('correlation filter in the live host', () => {
     expect(r.filter.pass).toBe(true);
     expect(r.filter.detail).toBe("GBPUSD: no bars, not judged (threshold 0.5)");
     expect(r.filter.detail).not.toMatch(/no open positions/);
+  }, 30_000);
+
+  it('a window longer than the 300 closes the host keeps by default is read whole (the default warm-up of 1000 bars)', async () => {
+    // GBPUSD moves with EURUSD over its newest 380 bars only, on a walk of its own before: a window of 800 sees both
+    const k = 1100 - 380;
+    let walk = 1.3;
+    const close = Float64Array.from(eurusd.close, (c, i) => (i >= k ? c * 1.2 : (walk += (((i * 7919) % 13) - 6) * 0.0004)));
+    const gbp: BarSeries = { ...eurusd, open: close, high: close, low: close, close };
+    const r = await run({ threshold: 0.99, window: 800 }, true, gbp);
+    const hist = (b: BarSeries) => ({ time: b.time.subarray(0, r.at), close: b.close.subarray(0, r.at) });
+    const whole = closesCorrelation(hist(eurusd), hist(gbp), 800);
+    const newest400 = closesCorrelation({ time: eurusd.time.subarray(r.at - 401, r.at), close: eurusd.close.subarray(r.at - 401, r.at) }, { time: gbp.time.subarray(r.at - 401, r.at), close: gbp.close.subarray(r.at - 401, r.at) }, 800);
+    expect(whole.toFixed(2)).not.toBe(newest400.toFixed(2)); // the case tells the two apart
+    expect(r.filter.detail).toBe(`GBPUSD r=${whole.toFixed(2)} (threshold 0.99)`);
   }, 30_000);
 });
