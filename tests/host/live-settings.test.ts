@@ -119,3 +119,38 @@ describe('correlation filter in the live host', () => {
     expect(r.filter.detail).toBe(`GBPUSD r=${whole.toFixed(2)} (threshold 0.99)`);
   }, 30_000);
 });
+
+describe('risk.onStrategyDailyLoss in the live host', () => {
+  /** A strategy that enters at every bar with a daily loss limit of 1 USD; the first losing day's outcome. */
+  async function run(onStrategyDailyLoss: 'block' | 'pause') {
+    const s = await setup({ warmupBars: 300, risk: { onDailyLoss: 'block', onDrawdown: 'block', onStrategyDailyLoss, autoPause: null, killSwitchLockSec: 3600 } });
+    const blocked: string[] = [];
+    s.mgr.on('blocked', (id: string, f: { code: string }[]) => id === 'daily' && blocked.push(...f.map((x) => x.code)));
+    try {
+      await s.mgr.start(always('daily', 'EURUSD', {}, { maxDailyLoss: 1 }));
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: eurusd, from: s.at, to: s.at + 150, defaultSpread: 10 });
+      const losses = s.broker.deals().filter((d) => d.entry === 1 && d.profit < 0);
+      expect(losses.length).toBeGreaterThan(0);
+      const firstLoss = losses[0]!.time;
+      const dayEnd = (Math.floor(firstLoss / 86400) + 1) * 86400; // deal times are server seconds; the broker day is the server day
+      const opensAfter = s.broker.deals().filter((d) => d.entry === 0 && d.symbol === 'EURUSD' && d.time > firstLoss && d.time < dayEnd);
+      return { status: s.mgr.get('daily')!.record.status, opensAfter: opensAfter.length, blocked, halted: s.mgr.core.state().halted['daily'] };
+    } finally {
+      await s.rig.close();
+    }
+  }
+
+  it('block: the strategy keeps running, its entries refused for the rest of the broker day (STRATEGY_DAILY_LOSS)', async () => {
+    const r = await run('block');
+    expect(r.status).toBe('running');
+    expect(r.opensAfter).toBe(0);
+    expect(r.blocked).toContain('STRATEGY_DAILY_LOSS');
+  }, 30_000);
+
+  it('pause: the strategy is paused at the losing close, with the reason', async () => {
+    const r = await run('pause');
+    expect(r.status).toBe('paused');
+    expect(r.halted).toMatchObject({ status: 'paused', reason: expect.stringMatching(/today's loss .* reached its limit 1 \(riskManagement.maxDailyLoss\)/) });
+    expect(r.opensAfter).toBe(0);
+  }, 30_000);
+});
