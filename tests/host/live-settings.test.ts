@@ -154,3 +154,41 @@ describe('risk.onStrategyDailyLoss in the live host', () => {
     expect(r.opensAfter).toBe(0);
   }, 30_000);
 });
+
+describe('more settings in the live host', () => {
+  it('options.magic: the strategy\'s orders carry it, and its positions are its own (the daily loss counts them)', async () => {
+    const s = await setup({ warmupBars: 300 });
+    try {
+      const st = always('magic', 'EURUSD', {}, {});
+      await s.mgr.start({ ...st, rules: { ...st.rules, options: { magic: 424242 } } });
+      await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: eurusd, from: s.at, to: s.at + 3, defaultSpread: 10 });
+      const opens = s.sent.filter((i) => i.type === 'OPEN');
+      expect(opens.length).toBeGreaterThan(0);
+      expect(new Set(opens.map((i) => i.magic))).toEqual(new Set([424242]));
+      expect(s.broker.positionList().map((p) => p.magic)).toEqual([424242]);
+    } finally {
+      await s.rig.close();
+    }
+  }, 30_000);
+
+  it('risk.onDailyLoss pause: the account\'s daily loss limit reached pauses every strategy (block only refuses entries)', async () => {
+    const run = async (onDailyLoss: 'block' | 'pause') => {
+      const s = await setup({ warmupBars: 300, limits: { maxDailyLossMoney: 20, maxLot: 10, maxPositionsAccount: 100, maxPositionsSymbol: 100, maxPositionsStrategy: 100 }, risk: { onDailyLoss, onDrawdown: 'block', onStrategyDailyLoss: 'block', autoPause: null, killSwitchLockSec: 3600 } });
+      const breaches: { action: string; reason: string }[] = [];
+      s.mgr.on('breach', (b: { action: string; reason: string }) => breaches.push(b));
+      try {
+        await s.mgr.start(always('acct', 'EURUSD'));
+        await replayBars(s.sim, { symbol: 'EURUSD', timeframe: 'H1', bars: eurusd, from: s.at, to: s.at + 150, defaultSpread: 10 });
+        return { breaches, status: s.mgr.get('acct')!.record.status };
+      } finally {
+        await s.rig.close();
+      }
+    };
+    const paused = await run('pause');
+    expect(paused.breaches[0]).toMatchObject({ action: 'pause', reason: expect.stringMatching(/daily loss .* reached the limit/) });
+    expect(paused.status).toBe('paused');
+    const blocked = await run('block');
+    expect(blocked.breaches).toEqual([]);
+    expect(blocked.status).toBe('running');
+  }, 30_000);
+});
