@@ -604,6 +604,7 @@ public:
    void              StreamBars(void)
      {
       MqlRates rates[];
+      bool positionsSent = false; // once per call: the prices do not move between the series
       for(int b = 0; b < ArraySize(bars) && welcomed; b++)
         {
          // the last closed bars (index 0 is the one still forming)
@@ -626,8 +627,9 @@ public:
               {
                // first, so whoever handles BAR sees current equity and each position's current profit (a
                // strategy's own daily loss limit counts its floating P&L)
-               if(!SendPositions())
+               if(!positionsSent && !SendPositions())
                   return;
+               positionsSent = true;
                SendAccount();
                accountSent = true;
               }
