@@ -191,12 +191,16 @@ export function correlationFilter(
   for (const other of new Set(openSymbols)) {
     if (other === symbol) continue; // same symbol: the position limits handle it
     const theirs = closes.get(other);
-    if (!mine || !theirs) continue;
+    if (!mine || !theirs) {
+      // no bars of it on this timeframe (no strategy here trades it on this timeframe): not judged, and said so
+      found.push(`${other}: no bars, not judged`);
+      continue;
+    }
     const r = closesCorrelation(mine, theirs, f.window);
     if (Number.isFinite(r)) {
       found.push(`${other} r=${r.toFixed(2)}`);
       if (Math.abs(r) > Math.abs(worst)) worst = r;
-    }
+    } else found.push(`${other}: too few bars in common, not judged`);
   }
   const pass = Math.abs(worst) <= f.threshold;
   return {

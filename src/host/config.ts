@@ -14,7 +14,7 @@ const port = () => z.number().int().min(1).max(65535);
 const accountKey = () => z.string().regex(/^\d{1,20}@\S.{0,127}$/, 'expected login@server, e.g. 51001234@Broker-Live3 (the login digits, @, the server name as MT5 shows it)');
 
 export const configSchema = z.strictObject({
-  mode: z.enum(['production', 'development']).default('production').describe('production refuses weak secrets and plain-http platform URLs'),
+  mode: z.enum(['production', 'development']).default('production').describe('production refuses a plain-http platform URL (except loopback); development allows it'),
   debug: z.boolean().default(false).describe('debug logging (off by default)'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   dataDir: z.string().min(1).optional().describe('where state, logs and backups live (default: per OS)'),

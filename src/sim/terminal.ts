@@ -253,7 +253,10 @@ export class SimTerminal extends EventEmitter {
     const h = this.histories.get(`${symbol}|${timeframe}`);
     if (h) h.closed = Math.max(h.closed, indexOfTime(h.series, bar[0]) + 1);
     if (!this.connected) return;
-    this.send('ACCOUNT', { account: this.broker.account() }); // first, so whoever handles BAR sees current equity
+    // first, so whoever handles BAR sees current equity and each position's current profit (a strategy's own daily
+    // loss counts its floating P&L)
+    this.send('POSITIONS', { positions: this.broker.positionList() });
+    this.send('ACCOUNT', { account: this.broker.account() });
     if (this.barSubs.has(`${symbol}|${timeframe}`)) this.send('BAR', { symbol, timeframe, bar });
   }
 

@@ -81,6 +81,26 @@ describe('the EA against the real host', () => {
     expect(ea.books.size).toBe(0); // released on the way out
   });
 
+  it('sends the positions with their current profit before each closed bar (a strategy\'s daily loss counts its floating P&L at the bar)', async () => {
+    const { ea, terminal, broker } = await eaRig();
+    const r = await terminal.sendIntent(open('fl-1'));
+    expect(r.class).toBe('done');
+    await until(() => terminal.positions.length === 1, 5000, 'the position reported');
+    await new Promise((res) => setTimeout(res, 200)); // the open's transactions and the state they mark, all sent
+    const atOpen = terminal.positions[0]!.profit;
+    // the price moves 50 pips against the BUY: no trade, so the position list the host has stays as it was
+    ea.tick('EURUSD', 1.0951, 1.09512, MONDAY_10H + 60_000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(terminal.positions[0]!.profit).toBe(atOpen);
+    const seen: number[] = [];
+    terminal.on('bar', () => seen.push(terminal.positions[0]!.profit));
+    ea.addBars('EURUSD', 'H1', h1Bars(100, 101));
+    await until(() => seen.length === 1, 5000, 'BAR');
+    const now = broker.positionList()[0]!.profit;
+    expect(now).toBeLessThan(atOpen - 40);
+    expect(seen).toEqual([now]);
+  });
+
   it('executes every intent type against the broker and reports its results verbatim, tickets above 2^53 intact', async () => {
     const { ea, terminal, broker } = await eaRig();
     const txs: Msg<'TRADE_TX'>[] = [];

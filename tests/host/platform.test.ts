@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PusherServer from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaProblems } from './contract-schemas.js';
 import { parseBars, sliceBars } from '../../src/engine/bars.js';
 import { CommandProcessor } from '../../src/host/platform/commands.js';
 import { createLogger, silentLogger as silent } from '../../src/host/logger.js';
@@ -52,8 +53,14 @@ beforeAll(async () => {
   }
 }, 30_000);
 
+/** Command statuses the host sent that docs/schemas/command-status.schema.json refuses (none expected). */
+const violations: string[] = [];
+let statusesChecked = 0;
+
 afterAll(() => {
   soketi?.kill('SIGKILL');
+  expect(statusesChecked).toBeGreaterThan(10);
+  expect(violations).toEqual([]);
 });
 
 /** FIXTURE: the web platform's REST contract, as documented in docs/platform.md. */
@@ -104,6 +111,9 @@ class PlatformFixture {
     if (req.method === 'GET' && req.url === '/api/executor/ex1/active-strategies') return this.active === undefined ? json(404, { error: 'not found' }) : json(200, this.active);
     if (req.method === 'PATCH' && req.url === '/api/executor/ex1/command') {
       if (this.down) return json(503, { error: 'maintenance' });
+      const why = schemaProblems('command-status.schema.json', JSON.parse(body));
+      statusesChecked++;
+      if (why) violations.push(why);
       this.statuses.push(JSON.parse(body));
       return json(200, { ok: true });
     }

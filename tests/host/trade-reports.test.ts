@@ -26,6 +26,8 @@ import { symbolSpec } from '../../src/sim/symbols.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
 import type { SimBroker } from '../../src/sim/broker.js';
 import { freePort, makeBroker, until } from '../helpers.js';
+import { payloadJsonSchemas } from '../../src/host/platform/payload-schemas.js';
+import { schemaProblems } from './contract-schemas.js';
 
 const API = { key: 'exec-key-7', secret: 'sk_live_R3pOrTs9xQ2wE5tY8uI1oP4a' };
 const OFFSET = 7200; // the simulated terminal's server time minus UTC
@@ -38,6 +40,13 @@ class PlatformFixture {
   pending: unknown[] = [];
   statuses: { commandId: string; status: string; result?: { trades?: TradeReport[] } & Record<string, unknown>; error?: string }[] = [];
   records: TradeReport[] = [];
+  /** Every body the host sent that its JSON Schema in docs/schemas refuses (checked after each test). */
+  violations: string[] = [];
+  heartbeats = 0;
+  private check(file: string, body: unknown): void {
+    const why = schemaProblems(file, body);
+    if (why) this.violations.push(why);
+  }
   async start(): Promise<void> {
     const deadPort = await freePort(); // no Pusher server: commands come by heartbeat
     this.server = createServer((req, res) => void this.route(req, res, deadPort));
@@ -60,14 +69,23 @@ class PlatformFixture {
     if (req.method === 'GET' && req.url === '/api/executor/config') {
       return json(200, { executorId: 'ex1', pusher: { key: 'k', cluster: 'mt1', wsHost: '127.0.0.1', wsPort: deadPort, forceTLS: false }, heartbeatSeconds: 5 });
     }
-    if (req.method === 'POST' && req.url === '/api/executor/ex1/heartbeat') return json(200, { pendingCommands: this.pending.splice(0) });
+    if (req.method === 'POST' && req.url === '/api/executor/ex1/heartbeat') {
+      this.heartbeats++;
+      this.check('heartbeat.schema.json', JSON.parse(body));
+      return json(200, { pendingCommands: this.pending.splice(0) });
+    }
     if (this.down) return json(503, { error: 'maintenance' });
     if (req.method === 'PATCH' && req.url === '/api/executor/ex1/command') {
-      this.statuses.push(JSON.parse(body));
+      const status = JSON.parse(body) as PlatformFixture['statuses'][number];
+      this.check('command-status.schema.json', status);
+      for (const t of status.result?.trades ?? []) this.check('trade-report.schema.json', t);
+      this.statuses.push(status);
       return json(200, { ok: true });
     }
     if (req.method === 'POST' && req.url === '/api/executor/ex1/trades') {
-      this.records.push(JSON.parse(body));
+      const record = JSON.parse(body) as TradeReport;
+      this.check('trade-report.schema.json', record);
+      this.records.push(record);
       return json(200, { ok: true });
     }
     json(404, { error: 'not found' });
@@ -106,10 +124,17 @@ interface Rig {
 
 const rigs: Rig[] = [];
 afterEach(async () => {
+  const sent: PlatformFixture[] = [];
   for (const r of rigs.splice(0)) {
     await r.sim.close();
     await r.host?.stop();
     await r.f.stop();
+    sent.push(r.f);
+  }
+  // every heartbeat, command status and trade report the host sent matches its published JSON Schema
+  for (const f of sent) {
+    expect(f.heartbeats).toBeGreaterThan(0);
+    expect(f.violations).toEqual([]);
   }
 });
 
@@ -319,5 +344,14 @@ describe('trade reports', () => {
     const text = JSON.stringify(tradeReportJsonSchema(), null, 2) + '\n';
     if (process.env.MT5X_WRITE_SCHEMAS === '1') writeFileSync(file, text);
     expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('the command status\'s and the heartbeat\'s JSON Schemas in docs are the ones generated from the zod schemas', () => {
+    for (const [name, schema] of Object.entries(payloadJsonSchemas())) {
+      const file = `docs/schemas/${name}`;
+      const text = JSON.stringify(schema, null, 2) + '\n';
+      if (process.env.MT5X_WRITE_SCHEMAS === '1') writeFileSync(file, text);
+      expect(readFileSync(file, 'utf8'), file).toBe(text);
+    }
   });
 });

@@ -521,14 +521,19 @@ public:
       Flush();
      }
 
-   void              SendState(void)
+   bool              SendPositions(void)
      {
-      stateDirty = false;
       w.Reset();
       Header(EB_MSG_POSITIONS, 3);
       w.Str(EB_K_POSITIONS);
       EB_WritePositions(w);
-      if(!Flush())
+      return Flush();
+     }
+
+   void              SendState(void)
+     {
+      stateDirty = false;
+      if(!SendPositions())
          return;
       w.Reset();
       Header(EB_MSG_ORDERS, 3);
@@ -599,6 +604,7 @@ public:
    void              StreamBars(void)
      {
       MqlRates rates[];
+      bool positionsSent = false; // once per call: the prices do not move between the series
       for(int b = 0; b < ArraySize(bars) && welcomed; b++)
         {
          // the last closed bars (index 0 is the one still forming)
@@ -619,7 +625,12 @@ public:
                continue;
             if(!accountSent)
               {
-               SendAccount(); // first, so whoever handles BAR sees current equity
+               // first, so whoever handles BAR sees current equity and each position's current profit (a
+               // strategy's own daily loss limit counts its floating P&L)
+               if(!positionsSent && !SendPositions())
+                  return;
+               positionsSent = true;
+               SendAccount();
                accountSent = true;
               }
             w.Reset();

@@ -1,7 +1,8 @@
 /**
  * The closes of the bars the host receives (history and live), by timeframe and symbol — the memory the correlation
  * filter (strategy format) and the correlated-exposure limit (risk gate) read. At least the newest 300 of each are
- * kept (at most 600: the oldest 300 are dropped in one go).
+ * kept, or more when a strategy's correlation window needs more (`keepAtLeast`); at most twice that (the oldest half
+ * is dropped in one go).
  *
  * The risk gate asks for the correlations of an entry's symbol with every symbol that has a position, for every
  * entry. A pair's |r| changes only when one of its two series gets a bar: it is kept per pair and worked out again
@@ -28,6 +29,13 @@ export class MarketCloses {
   private readonly answers = new Map<string, { list: readonly { symbol: string }[]; noted: number; r: Readonly<Record<string, number>> | undefined }>();
   /** The symbols of a list, each once, in the order they first come (the last list asked about). */
   private symbolsOf: { list: readonly { symbol: string }[]; symbols: string[] } | undefined;
+  /** Closes kept at least per series (a correlation filter's window + 1 when above 300). */
+  private keep = 300;
+
+  /** Keep at least the newest `n` closes of every series from now on (it never shrinks). */
+  keepAtLeast(n: number): void {
+    if (n > this.keep) this.keep = n;
+  }
 
   /** A closed bar's close (a bar not newer than the last one kept is ignored). */
   note(symbol: string, timeframe: string, time: number, close: number): void {
@@ -40,9 +48,9 @@ export class MarketCloses {
     c.close.push(close);
     this.version.set(c, (this.version.get(c) ?? 0) + 1);
     this.noted++;
-    if (c.time.length > 600) {
-      c.time.splice(0, 300);
-      c.close.splice(0, 300);
+    if (c.time.length > 2 * this.keep) {
+      c.time.splice(0, c.time.length - this.keep);
+      c.close.splice(0, c.close.length - this.keep);
     }
   }
 

@@ -140,6 +140,8 @@ export class MarketFeed {
   /** Subscribe the terminal to the symbols and bars the strategies need. */
   subscribe(t: Terminal, strategies: Iterable<NormalizedStrategy>): void {
     const list = [...strategies];
+    // (before any of them warms up: the other symbols' closes a correlation window reads are kept from their warm-up on)
+    for (const s of list) if (s.filters.correlation) this.closes.keepAtLeast(s.filters.correlation.window + 1);
     const symbols = [...new Set(list.map((s) => s.symbol))];
     const bars = [...new Set(list.map((s) => `${s.symbol}|${s.timeframe}`))].map((k) => k.split('|') as [string, Timeframe]);
     t.subscribe(symbols, bars);
@@ -147,6 +149,10 @@ export class MarketFeed {
 
   /** Warm a runner up on the terminal's last `n` bars of its series; returns how many it got. */
   async warmUp(t: Terminal, runner: StrategyRunner, s: NormalizedStrategy, n: number, nowSec: number): Promise<number> {
+    // a correlation window longer than the warm-up: the window's closes fetched; every close warmed on is kept
+    const window = s.filters.correlation?.window;
+    if (window !== undefined) n = Math.max(n, window + 1);
+    this.closes.keepAtLeast(n);
     const period = TIMEFRAME_SECONDS[s.timeframe];
     const h = await t.history(s.symbol, s.timeframe, nowSec - n * period * 2, n * 2);
     const hist = h.bars.slice(-n);
