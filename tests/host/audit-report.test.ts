@@ -7,13 +7,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBars, sliceBars } from '../../src/engine/bars.js';
-import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { silentLogger } from '../../src/host/logger.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
 import { apiCaller, freePort, makeBroker, until } from '../helpers.js';
+import { connectEurusdTerminal } from './eurusd-terminal.js';
 
 const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
 
@@ -48,16 +47,7 @@ describe('audit trail of the local API and the dashboard', () => {
       env: { MT5X_DATA_DIR: dir, MT5X_BRIDGE_PORT: String(bridgePort), MT5X_API_PORT: String(apiPort), MT5X_NO_KEYCHAIN: '1', MT5X_PRIME_AT_START: 'false' },
       log: silentLogger, out: () => {}, now: () => Math.floor(broker.time / 1000),
     });
-    const c = await openCredentialStore(dir, { preferKeychain: false });
-    apiToken = c.get('apiToken')!;
-    bridgeToken = c.get('bridgeToken')!;
-    base = `http://127.0.0.1:${apiPort}`;
-    const data = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1500);
-    sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token: bridgeToken, broker });
-    sim.setHistory('EURUSD', 'H1', data, 1200);
-    broker.quote('EURUSD', data.open[1200]!, data.open[1200]! + 0.0001, data.time[1200]! * 1000);
-    await sim.connect();
-    await until(() => host.manager.status().terminalConnected === true, 5000, 'terminal');
+    ({ sim, apiToken, base, bridgeToken } = await connectEurusdTerminal(host, dir, { bridge: bridgePort, api: apiPort }, broker));
     // a dashboard session, as the trader gets it: the one-time link, then the session's CSRF token
     const link = new URL(host.dashboard!.loginLink(60_000).url);
     const r = await fetch(base + link.pathname + link.search, { redirect: 'manual' });

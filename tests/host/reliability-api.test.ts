@@ -7,12 +7,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBars, sliceBars } from '../../src/engine/bars.js';
-import { openCredentialStore } from '../../src/host/state/credentials.js';
 import { startHost, type RunningHost } from '../../src/host/start.js';
 import { SimTerminal } from '../../src/sim/terminal.js';
 import { symbolSpec } from '../../src/sim/symbols.js';
-import { freePort, makeBroker, until, apiCaller } from '../helpers.js';
+import { freePort, makeBroker, apiCaller } from '../helpers.js';
+import { connectEurusdTerminal } from './eurusd-terminal.js';
 
 const strategy = JSON.parse(readFileSync('examples/ema-cross-trend.json', 'utf8'));
 
@@ -43,15 +42,7 @@ describe('local API under hostile input', () => {
       out: () => {},
       now: () => Math.floor(broker.time / 1000),
     });
-    const c = await openCredentialStore(dir, { preferKeychain: false });
-    apiToken = c.get('apiToken')!;
-    base = `http://127.0.0.1:${apiPort}`;
-    const data = sliceBars(parseBars(readFileSync('data/EURUSD_H1_2015-2022.csv', 'utf8')), 0, 1500);
-    sim = new SimTerminal({ url: `ws://127.0.0.1:${bridgePort}`, token: c.get('bridgeToken')!, broker });
-    sim.setHistory('EURUSD', 'H1', data, 1200);
-    broker.quote('EURUSD', data.open[1200]!, data.open[1200]! + 0.0001, data.time[1200]! * 1000);
-    await sim.connect();
-    await until(() => host.manager.status().terminalConnected === true, 5000, 'terminal');
+    ({ sim, apiToken, base } = await connectEurusdTerminal(host, dir, { bridge: bridgePort, api: apiPort }, broker));
   }, 30_000);
 
   afterAll(async () => {
