@@ -204,6 +204,7 @@ export function planBytes(b: Uint8Array, file: string): FilePlan {
   const dec = sepChar !== ',';
   const fields = headerText.split(sepChar);
   const header = looksLikeHeader(fields[0]!);
+  if (sepChar === ',') quotedDecimalCommas(b, header ? pos : 0, file, header ? headerLine + 1 : headerLine);
   const plan = header ? planFromHeader(fields) : planFromData(fields);
   if (typeof plan === 'string') {
     const sepName = sepChar === '\t' ? 'tabs' : `'${sepChar}'`;
@@ -237,6 +238,31 @@ export function planBytes(b: Uint8Array, file: string): FilePlan {
   let symbol: string | undefined;
   if (plan.symbolColumn !== undefined) symbol = (firstBar ?? text(b, pos, end).split(sepChar))[plan.symbolColumn]?.trim().replace(/^["']|["']$/g, '') || undefined;
   return { plan, sepChar, sep: sepChar.charCodeAt(0), dec, header, headerLine, rowsAt: Math.min(pos, len), lineNo, complete, ...(symbol ? { symbol } : {}) };
+}
+
+/** A number with a decimal comma in quotes ("1,10450"): a comma-separated file that writes its decimals with commas. */
+const QUOTED_DECIMAL_COMMA = /"\s*-?\d+,\d+\s*"/;
+
+/**
+ * Comma-separated bars whose prices are quoted with decimal commas ("1,10450","1,10500"): the reader splits at every
+ * comma and does not read quoted fields, so say so at once, not as the high below the low it would read. Looks at the
+ * first bar's line (from `from`, line `line`) only.
+ */
+function quotedDecimalCommas(b: Uint8Array, from: number, file: string, line: number): void {
+  let pos = from;
+  while (pos < b.length && (b[pos] === 10 || b[pos] === 13 || b[pos] === 32)) {
+    if (b[pos] === 10 && from > 0) line++;
+    pos++;
+  }
+  const nl = Buffer.from(b.buffer, b.byteOffset, b.length).indexOf(10, pos);
+  const first = text(b, pos, nl < 0 ? b.length : nl);
+  const m = QUOTED_DECIMAL_COMMA.exec(first);
+  if (!m) return;
+  throw new DataError(file, [{
+    line,
+    message: `the prices are written with decimal commas in quotes (${m[0]}) between commas: quoted fields are not read. ` +
+      `Export the bars with ';' or tabs between the fields (decimal commas are read then), or with decimal points: ${LAYOUT_HELP}`,
+  }]);
 }
 
 /**

@@ -84,4 +84,15 @@ describe('bar file loading', () => {
     expect(() => parseBars('a;b;c\n1;2;3', 'x.csv')).toThrow(/x.csv:1: unrecognised header 'a;b;c': expected one of: MT5 "Export bars"/);
     expect(() => parseBars('time,open,high,low,close,tick_volume,spread,real_volume\n', 'e.csv')).toThrow(/no bars/);
   });
+
+  it('says that comma-separated prices quoted with decimal commas are not read, with or without a header (not a high below its low)', () => {
+    const rows = '2024.01.02,00:00,"1,10450","1,10500","1,10400","1,10480",100\n2024.01.02,01:00,"1,10480","1,10550","1,10450","1,10520",120\n';
+    const quoted = /decimal commas in quotes \("1,10450"\) between commas: quoted fields are not read\. Export the bars with ';' or tabs/;
+    expect(() => parseBars('Date,Time,Open,High,Low,Close,Volume\n\n' + rows, 'q.csv')).toThrow(/^q\.csv:3: the prices are written/);
+    expect(() => parseBars('Date,Time,Open,High,Low,Close,Volume\n' + rows, 'q.csv')).toThrow(quoted);
+    expect(() => parseBars(rows, 'q.csv')).toThrow(/^q\.csv:1: the prices are written/);
+    // the same bars with ';' between the fields are read, decimal commas and quotes alike
+    const semi = parseBars('Date;Time;Open;High;Low;Close;Volume\n' + rows.replace(/","/g, ';').replace(/,"/g, ';').replace(/",/g, ';').replace(/,(\d\d:)/g, ';$1'), 's.csv');
+    expect([semi.length, semi.close[1]]).toEqual([2, 1.1052]);
+  });
 });
