@@ -78,7 +78,10 @@ export function checkDataMatch(o: DataMatchInput): DataMatch {
     const sym = symbolMatch(o);
     return { error: sym.error ? `${tfError}; and ${sym.error}` : tfError, warnings: [] };
   }
-  return symbolMatch(o);
+  const m = symbolMatch(o);
+  // one bar has no distance to another: its timeframe is the strategy's by assumption, and said so
+  if (bars.length === 1 && !m.error) m.warnings.unshift(`${dataFile} holds one bar: its timeframe cannot be told from the file (two bars at least), so it is taken as the strategy's ${strategy.timeframe}`);
+  return m;
 }
 
 /** The data against the strategy's symbol (checkDataMatch's second half). */

@@ -64,6 +64,12 @@ describe('paper and demo check the data against the strategies, as backtest does
     expect(checkDataMatch({ dataFile: 'bars.csv', bars: eu, strategy: { symbol: 'EURUSD', timeframe: 'H1' } }).warnings).toHaveLength(1);
     // a broker's suffix on the strategy's symbol is its preset's: EURUSD bars for EURUSD.m
     expect(checkDataMatch({ dataFile: EU, bars: eu, strategy: { symbol: 'EURUSD.m', timeframe: 'H1' } })).toEqual({ warnings: [] });
+    // one bar has no timeframe of its own: taken as the strategy's, and said (on any strategy timeframe)
+    const one = sliceBars(eu, 0, 1);
+    expect(checkDataMatch({ dataFile: EU, bars: one, strategy: { symbol: 'EURUSD', timeframe: 'M15' } })).toEqual({
+      warnings: [`${EU} holds one bar: its timeframe cannot be told from the file (two bars at least), so it is taken as the strategy's M15`],
+    });
+    expect(checkDataMatch({ dataFile: EU, bars: sliceBars(eu, 0, 2), strategy: { symbol: 'EURUSD', timeframe: 'H1' } })).toEqual({ warnings: [] });
   }, 60_000);
 });
 
