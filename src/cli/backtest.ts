@@ -58,7 +58,7 @@ function num(name: string, v: string | undefined, min: number): number | undefin
   return Number.isFinite(n) && n >= min ? n : `--${name} must be a number ≥ ${min}, got '${v}'`;
 }
 
-/** The largest --spread and --slippage, in points (1,000 pips on a 5-digit quote, 1,000 USD on gold): beyond any market's. */
+/** The largest --spread and --slippage, in points (10,000 pips, 1.0 in price, on a 5-digit quote; 1,000 USD on gold): beyond any market's. */
 const MAX_POINTS = 100_000;
 
 /**

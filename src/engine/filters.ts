@@ -171,6 +171,22 @@ export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayL
   return saa === 0 || sbb === 0 ? NaN : sab / Math.sqrt(saa * sbb);
 }
 
+/** How many returns closesCorrelation(mine, theirs, window) reads: the newest common closes, at most window + 1, less one. */
+export function commonReturns(mine: { time: ArrayLike<number> }, theirs: { time: ArrayLike<number> }, window: number): number {
+  let n = 0;
+  let i = mine.time.length - 1, j = theirs.time.length - 1;
+  while (i >= 0 && j >= 0 && n <= window) {
+    const ti = mine.time[i]!, tj = theirs.time[j]!;
+    if (ti === tj) {
+      i--;
+      j--;
+      n++;
+    } else if (ti > tj) i--;
+    else j--;
+  }
+  return Math.max(0, n - 1);
+}
+
 /** closesCorrelation's scratch: the common closes, newest first. */
 let scratchA = new Float64Array(64), scratchB = new Float64Array(64);
 
@@ -192,13 +208,16 @@ export function correlationFilter(
     if (other === symbol) continue; // same symbol: the position limits handle it
     const theirs = closes.get(other);
     if (!mine || !theirs) {
-      // no bars of it on this timeframe (no strategy here trades it on this timeframe): not judged, and said so
-      found.push(`${other}: no bars, not judged`);
+      // no bars of it on this timeframe (no strategy here trades it on this timeframe): not judged, and said so — of
+      // whichever side has none
+      found.push(!mine ? `${other}: not judged, no bars of ${symbol} itself` : `${other}: no bars, not judged`);
       continue;
     }
     const r = closesCorrelation(mine, theirs, f.window);
     if (Number.isFinite(r)) {
-      found.push(`${other} r=${r.toFixed(2)}`);
+      // fewer returns in common than the window (a series warmed up on fewer bars, or joined late): said, with r
+      const m = commonReturns(mine, theirs, f.window);
+      found.push(`${other} r=${r.toFixed(2)}${m < f.window ? ` over ${m} of ${f.window} returns` : ''}`);
       if (Math.abs(r) > Math.abs(worst)) worst = r;
     } else found.push(`${other}: too few bars in common, not judged`);
   }

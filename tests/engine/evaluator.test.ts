@@ -427,6 +427,11 @@ describe('filters', () => {
     expect(inv.detail).toMatch(/USDEUR r=-1\.00/);
     expect(correlationFilter(f, 'EURUSD', ['LAGGED'], closes).pass).toBe(true);
     expect(correlationFilter(f, 'EURUSD', [], closes).detail).toBe('no open positions on other symbols');
+    // a window the series in common do not fill says over how many returns r was taken; a missing side is named
+    const short = new Map([...closes, ['SHORT', { time: time.slice(-21), close: close.slice(-21).map((c) => 1 / c) }]]);
+    expect(correlationFilter(f, 'EURUSD', ['SHORT', 'USDEUR'], short).detail).toBe('SHORT r=-1.00 over 20 of 50 returns, USDEUR r=-1.00 (threshold 0.8)');
+    expect(correlationFilter(f, 'EURUSD', ['GBPUSD'], short).detail).toBe('GBPUSD: no bars, not judged (threshold 0.8)');
+    expect(correlationFilter(f, 'AUDUSD', ['USDEUR'], short).detail).toBe('USDEUR: not judged, no bars of AUDUSD itself (threshold 0.8)');
     expect(pearson([1, 2, 3, 4], [2, 4, 6, 8.0000001])).toBeCloseTo(1, 6);
   });
 });
