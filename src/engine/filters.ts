@@ -133,9 +133,14 @@ export function returns(closes: ArrayLike<number>): number[] {
  * bars the two have in common are found from the ends, without a map of either series.
  */
 export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayLike<number> }, theirs: { time: ArrayLike<number>; close: ArrayLike<number> }, window: number): number {
-  // `pearson(returns(a), returns(b))` of the common closes a, b (oldest first), without an array made: the risk gate
-  // asks for every pair with a new bar on every entry. The closes go newest first into scratch; the returns are
-  // read oldest first, each worked out as `returns` does, summed in the same order: the same r to the bit.
+  return correlationOfCommon(commonCloses(mine, theirs, window));
+}
+
+/**
+ * The newest `window + 1` closes the two series have in common (aligned by time), newest first, into scratchA and
+ * scratchB; how many. Bar times strictly increase, so they are found from the ends, without a map of either series.
+ */
+function commonCloses(mine: { time: ArrayLike<number>; close: ArrayLike<number> }, theirs: { time: ArrayLike<number>; close: ArrayLike<number> }, window: number): number {
   if (scratchA.length < window + 1) {
     scratchA = new Float64Array(window + 1);
     scratchB = new Float64Array(window + 1);
@@ -152,6 +157,16 @@ export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayL
     } else if (ti > tj) i--;
     else j--;
   }
+  return n;
+}
+
+/**
+ * Pearson r of the returns of the `n` common closes commonCloses just gathered: `pearson(returns(a), returns(b))` of
+ * them oldest first, without an array made (the risk gate asks for every pair with a new bar on every entry). The
+ * returns are read oldest first, each worked out as `returns` does, summed in the same order: the same r to the bit.
+ */
+function correlationOfCommon(n: number): number {
+  const a = scratchA, b = scratchB;
   const m = n - 1; // returns; the k-th oldest is a[n-2-k] / a[n-1-k] − 1
   if (m < 3) return NaN;
   let ma = 0, mb = 0;
@@ -169,22 +184,6 @@ export function closesCorrelation(mine: { time: ArrayLike<number>; close: ArrayL
     sbb += db * db;
   }
   return saa === 0 || sbb === 0 ? NaN : sab / Math.sqrt(saa * sbb);
-}
-
-/** How many returns closesCorrelation(mine, theirs, window) reads: the newest common closes, at most window + 1, less one. */
-export function commonReturns(mine: { time: ArrayLike<number> }, theirs: { time: ArrayLike<number> }, window: number): number {
-  let n = 0;
-  let i = mine.time.length - 1, j = theirs.time.length - 1;
-  while (i >= 0 && j >= 0 && n <= window) {
-    const ti = mine.time[i]!, tj = theirs.time[j]!;
-    if (ti === tj) {
-      i--;
-      j--;
-      n++;
-    } else if (ti > tj) i--;
-    else j--;
-  }
-  return Math.max(0, n - 1);
 }
 
 /** closesCorrelation's scratch: the common closes, newest first. */
@@ -213,11 +212,10 @@ export function correlationFilter(
       found.push(!mine ? `${other}: not judged, no bars of ${symbol} itself` : `${other}: no bars, not judged`);
       continue;
     }
-    const r = closesCorrelation(mine, theirs, f.window);
+    const n = commonCloses(mine, theirs, f.window), r = correlationOfCommon(n);
     if (Number.isFinite(r)) {
       // fewer returns in common than the window (a series warmed up on fewer bars, or joined late): said, with r
-      const m = commonReturns(mine, theirs, f.window);
-      found.push(`${other} r=${r.toFixed(2)}${m < f.window ? ` over ${m} of ${f.window} returns` : ''}`);
+      found.push(`${other} r=${r.toFixed(2)}${n - 1 < f.window ? ` over ${n - 1} of ${f.window} returns` : ''}`);
       if (Math.abs(r) > Math.abs(worst)) worst = r;
     } else found.push(`${other}: too few bars in common, not judged`);
   }
